@@ -1,0 +1,124 @@
+/**
+ * The catalog: every definition, resolved once into an immutable, serializable structure with
+ * the derived navigation (lookup inverses, many-to-many sides). server/ and the generators read
+ * the catalog, never the metadata tables.
+ */
+import type { TypeContext } from './field-type.ts';
+import type { ChoiceOption, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
+
+/** A one-to-many navigation: records of `source` whose lookup `field` points here. */
+export interface InverseNavigation {
+  readonly kind: 'inverse';
+  readonly name: string;
+  readonly source: string;
+  readonly field: string;
+}
+
+/** A many-to-many navigation through a junction table. */
+export interface ManyToManyNavigation {
+  readonly kind: 'manyToMany';
+  readonly name: string;
+  readonly relationship: string;
+  readonly other: string;
+  /** junction column holding this entity's id, and the other side's */
+  readonly selfColumn: 'from_id' | 'to_id';
+  readonly otherColumn: 'from_id' | 'to_id';
+}
+
+export type Navigation = InverseNavigation | ManyToManyNavigation;
+
+export interface CatalogData {
+  readonly version: number;
+  readonly entities: readonly EntityDef[];
+  readonly relationships: readonly RelationshipDef[];
+  readonly choiceSets: readonly ChoiceSetDef[];
+}
+
+export class Catalog implements TypeContext {
+  readonly version: number;
+  readonly entities: ReadonlyMap<string, EntityDef>;
+  readonly relationships: ReadonlyMap<string, RelationshipDef>;
+  readonly choiceSets: ReadonlyMap<string, ChoiceSetDef>;
+  readonly #navigations = new Map<string, Navigation[]>();
+
+  constructor(data: CatalogData) {
+    this.version = data.version;
+    this.entities = new Map(data.entities.map((e) => [e.name, e]));
+    this.relationships = new Map(data.relationships.map((r) => [r.name, r]));
+    this.choiceSets = new Map(data.choiceSets.map((c) => [c.name, c]));
+    for (const entity of data.entities) {
+      for (const field of entity.fields) {
+        if (field.type !== 'lookup' || !field.target || !field.inverseName) continue;
+        this.#nav(field.target).push({ kind: 'inverse', name: field.inverseName, source: entity.name, field: field.name });
+      }
+    }
+    for (const rel of data.relationships) {
+      this.#nav(rel.from).push({ kind: 'manyToMany', name: rel.name, relationship: rel.name, other: rel.to, selfColumn: 'from_id', otherColumn: 'to_id' });
+      if (rel.to !== rel.from) {
+        this.#nav(rel.to).push({ kind: 'manyToMany', name: rel.name, relationship: rel.name, other: rel.from, selfColumn: 'to_id', otherColumn: 'from_id' });
+      }
+    }
+  }
+
+  #nav(entity: string): Navigation[] {
+    let list = this.#navigations.get(entity);
+    if (!list) this.#navigations.set(entity, (list = []));
+    return list;
+  }
+
+  static empty(): Catalog {
+    return new Catalog({ version: 0, entities: [], relationships: [], choiceSets: [] });
+  }
+
+  toJSON(): CatalogData {
+    return {
+      version: this.version,
+      entities: [...this.entities.values()],
+      relationships: [...this.relationships.values()],
+      choiceSets: [...this.choiceSets.values()],
+    };
+  }
+
+  entity(name: string): EntityDef | undefined {
+    return this.entities.get(name);
+  }
+
+  field(entity: string, name: string): FieldDef | undefined {
+    return this.entities.get(entity)?.fields.find((f) => f.name === name);
+  }
+
+  /** One-to-many and many-to-many navigations on an entity. */
+  navigations(entity: string): readonly Navigation[] {
+    return this.#navigations.get(entity) ?? [];
+  }
+
+  /** Lookups on other entities (not self-references) pointing at `entity`. */
+  incomingLookups(entity: string): { entity: string; field: FieldDef }[] {
+    const result: { entity: string; field: FieldDef }[] = [];
+    for (const e of this.entities.values()) {
+      if (e.name === entity) continue;
+      for (const f of e.fields) if (f.type === 'lookup' && f.target === entity) result.push({ entity: e.name, field: f });
+    }
+    return result;
+  }
+
+  /** Fields (any entity) using a shared choice set. */
+  choiceSetUsers(setName: string): { entity: EntityDef; field: FieldDef }[] {
+    const result: { entity: EntityDef; field: FieldDef }[] = [];
+    for (const e of this.entities.values()) for (const f of e.fields) if (f.choiceSet === setName) result.push({ entity: e, field: f });
+    return result;
+  }
+
+  choiceOptions(field: FieldDef): readonly ChoiceOption[] {
+    if (field.choiceSet) return this.choiceSets.get(field.choiceSet)?.options ?? [];
+    return field.options ?? [];
+  }
+
+  /** Every name used on an entity's record surface: fields, navigations. */
+  memberNames(entity: string): Set<string> {
+    const names = new Set<string>();
+    for (const f of this.entities.get(entity)?.fields ?? []) names.add(f.name);
+    for (const n of this.navigations(entity)) names.add(n.name);
+    return names;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The DDL planner: from (catalog, requested change) to the ordered statements that make the
+ * physical schema match. Pure functions: nothing here touches the database. Identifiers go
+ * through `sql.id` (always quoted) and values through `sql.lit` (quotes doubled); DDL takes no
+ * bind parameters, and the service asserts none slipped in.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { TypeContext } from './field-type.ts';
+import { FIELD_TYPES } from './field-types/index.ts';
+import { physicalName } from './inflection.ts';
+import { DATA_SCHEMA, type EntityDef, type FieldDef, type OnDelete, type RelationshipDef } from './types.ts';
+
+export type Statement = RawBuilder<unknown>;
+
+export const table = (name: string): RawBuilder<unknown> => sql.id(DATA_SCHEMA, name);
+export const column = (name: string): RawBuilder<unknown> => sql.id(name);
+
+export const constraintNames = {
+  check: (entity: string, field: string) => physicalName('chk', entity, field),
+  unique: (entity: string, field: string) => physicalName('uq', entity, field),
+  index: (entity: string, field: string) => physicalName('ix', entity, field),
+  foreignKey: (entity: string, field: string) => physicalName('fk', entity, field),
+  sequence: (entity: string, field: string) => physicalName('seq', entity, field),
+};
+
+const ON_DELETE_SQL: Record<OnDelete, string> = { restrict: 'RESTRICT', setNull: 'SET NULL', cascade: 'CASCADE' };
+
+/** The combined CHECK expression of a field, or undefined when it has none. */
+export function checkExpression(field: FieldDef, ctx: TypeContext): RawBuilder<boolean> | undefined {
+  const checks = FIELD_TYPES[field.type].checks?.(field, column(field.name), ctx) ?? [];
+  if (!checks.length) return undefined;
+  return sql<boolean>`${sql.join(checks.map((c) => sql`(${c})`), sql` AND `)}`;
+}
+
+function defaultExpression(entity: string, field: FieldDef): RawBuilder<unknown> | undefined {
+  const type = FIELD_TYPES[field.type];
+  if (type.generatedDefault) {
+    return type.generatedDefault(field, `${DATA_SCHEMA}.${constraintNames.sequence(entity, field.name)}`);
+  }
+  if (field.default !== undefined && type.defaultSql) return type.defaultSql(field.default, field);
+  return undefined;
+}
+
+export function createEntityTable(entity: EntityDef, ctx: TypeContext): Statement[] {
+  const statements: Statement[] = [
+    sql`CREATE TABLE ${table(entity.name)} (
+  "id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "created_at" timestamptz NOT NULL DEFAULT now(),
+  "updated_at" timestamptz NOT NULL DEFAULT now(),
+  "created_by" uuid,
+  "owner_id" uuid,
+  "version" integer NOT NULL DEFAULT 1
+)`,
+    sql`CREATE INDEX ${sql.id(physicalName('ix', entity.name, 'created_at'))} ON ${table(entity.name)} ("created_at", "id")`,
+  ];
+  for (const field of entity.fields) statements.push(...addField(entity.name, field, ctx));
+  return statements;
+}
+
+export function dropEntityTable(entity: EntityDef): Statement[] {
+  const statements: Statement[] = [sql`DROP TABLE ${table(entity.name)}`];
+  for (const f of entity.fields) if (f.type === 'autonumber') statements.push(dropSequence(entity.name, f.name));
+  return statements;
+}
+
+function dropSequence(entity: string, field: string): Statement {
+  return sql`DROP SEQUENCE IF EXISTS ${sql.id(DATA_SCHEMA, constraintNames.sequence(entity, field))}`;
+}
+
+export function addField(entity: string, field: FieldDef, ctx: TypeContext): Statement[] {
+  const type = FIELD_TYPES[field.type];
+  const statements: Statement[] = [];
+  if (field.type === 'autonumber') {
+    statements.push(sql`CREATE SEQUENCE ${sql.id(DATA_SCHEMA, constraintNames.sequence(entity, field.name))}`);
+  }
+  const def = defaultExpression(entity, field);
+  statements.push(
+    sql`ALTER TABLE ${table(entity)} ADD COLUMN ${column(field.name)} ${type.columnType(field)}${def ? sql` DEFAULT ${def}` : sql``}${field.required ? sql` NOT NULL` : sql``}`,
+  );
+  statements.push(...fieldObjects(entity, field, ctx));
+  return statements;
+}
+
+/** Constraints and indexes that belong to one field (everything but the column itself). */
+function fieldObjects(entity: string, field: FieldDef, ctx: TypeContext, only?: Set<'check' | 'unique' | 'index' | 'fk'>): Statement[] {
+  const statements: Statement[] = [];
+  const want = (k: 'check' | 'unique' | 'index' | 'fk') => !only || only.has(k);
+  const check = checkExpression(field, ctx);
+  if (check && want('check')) {
+    statements.push(sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${sql.id(constraintNames.check(entity, field.name))} CHECK (${check})`);
+  }
+  if (field.unique && want('unique')) {
+    statements.push(sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.unique(entity, field.name))} ON ${table(entity)} (${column(field.name)})`);
+  }
+  if ((field.searchable || field.type === 'lookup') && want('index')) {
+    statements.push(sql`CREATE INDEX ${sql.id(constraintNames.index(entity, field.name))} ON ${table(entity)} (${column(field.name)})`);
+  }
+  if (field.type === 'lookup' && want('fk')) statements.push(foreignKey(entity, field));
+  return statements;
+}
+
+function foreignKey(entity: string, field: FieldDef): Statement {
+  return sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${sql.id(constraintNames.foreignKey(entity, field.name))} FOREIGN KEY (${column(field.name)}) REFERENCES ${table(field.target!)} ("id") ON DELETE ${sql.raw(ON_DELETE_SQL[field.onDelete ?? 'restrict'])}`;
+}
+
+export function dropField(entity: string, field: FieldDef): Statement[] {
+  const statements: Statement[] = [sql`ALTER TABLE ${table(entity)} DROP COLUMN ${column(field.name)}`];
+  if (field.type === 'autonumber') statements.push(dropSequence(entity, field.name));
+  return statements;
+}
+
+/** The SQL text of a fragment, for comparing two definitions' derived DDL. */
+export type Render = (fragment: RawBuilder<unknown> | undefined) => string;
+
+/**
+ * Statements turning `before` into `after` (same name). The caller has already decided the change
+ * is allowed and that existing rows satisfy it; here each aspect that differs is altered.
+ */
+export function alterField(entity: string, before: FieldDef, after: FieldDef, ctx: { before: TypeContext; after: TypeContext }, render: Render): Statement[] {
+  const t = table(entity);
+  const col = column(after.name);
+  const statements: Statement[] = [];
+  const typeBefore = render(FIELD_TYPES[before.type].columnType(before));
+  const typeAfter = render(FIELD_TYPES[after.type].columnType(after));
+  const checkBefore = render(checkExpression(before, ctx.before));
+  const checkAfter = render(checkExpression(after, ctx.after));
+  const defaultBefore = render(defaultExpression(entity, before));
+  const defaultAfter = render(defaultExpression(entity, after));
+  const typeChanged = typeBefore !== typeAfter;
+
+  if (checkBefore && (checkBefore !== checkAfter || typeChanged)) {
+    statements.push(sql`ALTER TABLE ${t} DROP CONSTRAINT ${sql.id(constraintNames.check(entity, before.name))}`);
+  }
+  if (defaultBefore && (defaultBefore !== defaultAfter || typeChanged)) {
+    statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} DROP DEFAULT`);
+  }
+  if (typeChanged) {
+    const conversion = FIELD_TYPES[before.type].conversions?.[after.type];
+    const using = conversion?.using?.(col, before, after) ?? col;
+    statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} TYPE ${FIELD_TYPES[after.type].columnType(after)} USING ${using}`);
+  }
+  if (defaultAfter && (defaultBefore !== defaultAfter || typeChanged)) {
+    statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} SET DEFAULT ${defaultExpression(entity, after)!}`);
+  }
+  if (checkAfter && (checkBefore !== checkAfter || typeChanged)) {
+    statements.push(...fieldObjects(entity, after, ctx.after, new Set(['check'])));
+  }
+  if (before.required !== after.required) {
+    statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} ${after.required ? sql`SET NOT NULL` : sql`DROP NOT NULL`}`);
+  }
+  if (before.unique !== after.unique) {
+    statements.push(
+      after.unique
+        ? fieldObjects(entity, after, ctx.after, new Set(['unique']))[0]!
+        : sql`DROP INDEX ${sql.id(DATA_SCHEMA, constraintNames.unique(entity, after.name))}`,
+    );
+  }
+  const indexed = (f: FieldDef) => f.searchable || f.type === 'lookup';
+  if (indexed(before) !== indexed(after)) {
+    statements.push(
+      indexed(after)
+        ? fieldObjects(entity, after, ctx.after, new Set(['index']))[0]!
+        : sql`DROP INDEX ${sql.id(DATA_SCHEMA, constraintNames.index(entity, after.name))}`,
+    );
+  }
+  if (before.type === 'lookup' && after.type === 'lookup' && before.onDelete !== after.onDelete) {
+    statements.push(sql`ALTER TABLE ${t} DROP CONSTRAINT ${sql.id(constraintNames.foreignKey(entity, after.name))}`);
+    statements.push(foreignKey(entity, after));
+  }
+  return statements;
+}
+
+/** Statements re-creating the CHECK of every field that uses a choice set whose options changed. */
+export function recheckFields(users: readonly { entity: EntityDef; field: FieldDef }[], ctx: TypeContext): Statement[] {
+  const statements: Statement[] = [];
+  for (const { entity, field } of users) {
+    statements.push(sql`ALTER TABLE ${table(entity.name)} DROP CONSTRAINT ${sql.id(constraintNames.check(entity.name, field.name))}`);
+    statements.push(...fieldObjects(entity.name, field, ctx, new Set(['check'])));
+  }
+  return statements;
+}
+
+export function createJunctionTable(rel: RelationshipDef): Statement[] {
+  return [
+    sql`CREATE TABLE ${table(rel.name)} (
+  "from_id" uuid NOT NULL REFERENCES ${table(rel.from)} ("id") ON DELETE CASCADE,
+  "to_id" uuid NOT NULL REFERENCES ${table(rel.to)} ("id") ON DELETE CASCADE,
+  "created_at" timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY ("from_id", "to_id")
+)`,
+    sql`CREATE INDEX ${sql.id(physicalName('ix', rel.name, 'to_id'))} ON ${table(rel.name)} ("to_id")`,
+  ];
+}
+
+export function dropJunctionTable(rel: RelationshipDef): Statement[] {
+  return [sql`DROP TABLE ${table(rel.name)}`];
+}

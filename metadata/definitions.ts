@@ -1,0 +1,370 @@
+/**
+ * Validation and normalization of what an admin sends: names, options per field type,
+ * references to other entities and choice sets. Output is a complete, immutable definition;
+ * every problem is reported with a path into the request body.
+ */
+import { createAjv, toFieldErrors } from './ajv.ts';
+import type { Catalog } from './catalog.ts';
+import { invalid, XrmError, type FieldError } from './errors.ts';
+import type { FieldOptionName, JsonSchema } from './field-type.ts';
+import { FIELD_TYPES } from './field-types/index.ts';
+import { MAX_TEXT_MAX_LENGTH } from './field-types/text.ts';
+import { humanize, pluralize } from './inflection.ts';
+import { nameProblem } from './naming.ts';
+import {
+  FIELD_TYPE_NAMES, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
+} from './types.ts';
+
+const ajv = createAjv();
+
+const label = { type: 'string', minLength: 1, maxLength: 255 };
+const description = { type: 'string', maxLength: 4000 };
+const choiceOption = {
+  type: 'object',
+  properties: { value: { type: 'string', minLength: 1, maxLength: 100 }, label },
+  required: ['value', 'label'],
+  additionalProperties: false,
+};
+
+/** JSON Schema of each option a field definition may carry. */
+const OPTION_SCHEMAS: Record<FieldOptionName, JsonSchema> = {
+  unique: { type: 'boolean' },
+  searchable: { type: 'boolean' },
+  default: {},
+  min: { type: 'number' },
+  max: { type: 'number' },
+  minLength: { type: 'integer', minimum: 0, maximum: MAX_TEXT_MAX_LENGTH },
+  maxLength: { type: 'integer', minimum: 1, maximum: MAX_TEXT_MAX_LENGTH },
+  pattern: { type: 'string', minLength: 1, maxLength: 1000 },
+  precision: { type: 'integer', minimum: 1, maximum: 38 },
+  scale: { type: 'integer', minimum: 0, maximum: 38 },
+  options: { type: 'array', items: choiceOption, minItems: 1, maxItems: 1000 },
+  choiceSet: { type: 'string' },
+  target: { type: 'string' },
+  onDelete: { enum: ['restrict', 'setNull', 'cascade'] },
+  inverseName: { type: 'string' },
+  prefix: { type: 'string', maxLength: 32, pattern: '^[^\\u0000-\\u001f]*$' },
+  digits: { type: 'integer', minimum: 1, maximum: 18 },
+};
+
+const COMMON_FIELD_PROPS = {
+  name: { type: 'string' },
+  type: { enum: FIELD_TYPE_NAMES },
+  displayName: label,
+  description,
+  required: { type: 'boolean' },
+};
+
+const fieldValidators = Object.fromEntries(
+  FIELD_TYPE_NAMES.map((t) => {
+    const props: Record<string, JsonSchema> = { ...COMMON_FIELD_PROPS };
+    for (const opt of FIELD_TYPES[t].options) props[opt] = OPTION_SCHEMAS[opt];
+    return [t, ajv.compile({ type: 'object', properties: props, required: ['name', 'type'], additionalProperties: false })];
+  }),
+) as Record<FieldTypeName, ReturnType<typeof ajv.compile>>;
+
+const entityShape = ajv.compile({
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    displayName: label,
+    pluralName: { type: 'string' },
+    pluralDisplayName: label,
+    description,
+    primaryField: { type: 'string' },
+    fields: { type: 'array', maxItems: 1000 },
+  },
+  required: ['name'],
+  additionalProperties: false,
+});
+
+const entityUpdateShape = ajv.compile({
+  type: 'object',
+  properties: { displayName: label, pluralDisplayName: label, description, primaryField: { type: 'string' } },
+  additionalProperties: false,
+});
+
+const relationshipShape = ajv.compile({
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    type: { const: 'manyToMany' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    displayName: label,
+    description,
+  },
+  required: ['name', 'type', 'from', 'to'],
+  additionalProperties: false,
+});
+
+const choiceSetShape = ajv.compile({
+  type: 'object',
+  properties: { name: { type: 'string' }, displayName: label, description, options: OPTION_SCHEMAS.options },
+  required: ['name', 'options'],
+  additionalProperties: false,
+});
+
+function shapeErrors(validate: ReturnType<typeof ajv.compile>, input: unknown, prefix: string): FieldError[] {
+  if (validate(input)) return [];
+  return toFieldErrors(validate.errors, prefix);
+}
+
+function fail(errors: FieldError[], what: string): never {
+  throw invalid('XRM_ERR_METADATA_INVALID', `The ${what} definition is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
+}
+
+const PRIMARY_FIELD_TYPES: readonly FieldTypeName[] = ['text', 'email', 'phone', 'url', 'autonumber'];
+
+/** Validates a field definition for `entity` (which may be being created alongside) and fills defaults. */
+export function normalizeField(
+  input: unknown,
+  entity: { name: string; fields: readonly FieldDef[] },
+  catalog: Catalog,
+  path: string,
+): FieldDef {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail([{ path: path || '/', message: 'must be an object' }], 'field');
+  const raw = input as Record<string, unknown>;
+  const type = raw.type as FieldTypeName;
+  if (!FIELD_TYPE_NAMES.includes(type)) {
+    fail([{ path: `${path}/type`, message: `must be one of ${FIELD_TYPE_NAMES.join(', ')}` }], 'field');
+  }
+  const typeModule = FIELD_TYPES[type];
+  const errors: FieldError[] = [];
+  const validate = fieldValidators[type];
+  if (!validate(raw)) {
+    for (const e of toFieldErrors(validate.errors, path)) {
+      const m = /unknown property "(.+)"/.exec(e.message);
+      errors.push(m ? { path: e.path, message: `option "${m[1]}" does not apply to a ${type} field` } : e);
+    }
+  }
+  const nameError = nameProblem(raw.name, 'field');
+  if (nameError) errors.push({ path: `${path}/name`, message: nameError });
+  if (errors.length) fail(errors, 'field');
+
+  const name = raw.name as string;
+  const field: Record<string, unknown> = {
+    ...raw,
+    displayName: (raw.displayName as string | undefined) ?? humanize(name),
+    required: raw.required === true,
+    unique: raw.unique === true,
+    searchable: raw.searchable === true,
+  };
+
+  if (type === 'autonumber') {
+    field.required = true;
+    field.unique = true;
+  }
+  if (field.min !== undefined && field.max !== undefined && (field.min as number) > (field.max as number)) {
+    errors.push({ path: `${path}/min`, message: 'min cannot exceed max' });
+  }
+  if (field.minLength !== undefined && field.maxLength !== undefined && (field.minLength as number) > (field.maxLength as number)) {
+    errors.push({ path: `${path}/minLength`, message: 'minLength cannot exceed maxLength' });
+  }
+  if (typeof field.pattern === 'string') {
+    try {
+      new RegExp(field.pattern, 'u');
+    } catch {
+      errors.push({ path: `${path}/pattern`, message: 'is not a valid regular expression' });
+    }
+  }
+  if (type === 'choice' || type === 'multiChoice') {
+    if (!!field.options === !!field.choiceSet) {
+      errors.push({ path: `${path}/options`, message: 'give either options or choiceSet (exactly one)' });
+    } else if (field.choiceSet !== undefined && !catalog.choiceSets.has(field.choiceSet as string)) {
+      errors.push({ path: `${path}/choiceSet`, message: `choice set "${String(field.choiceSet)}" does not exist` });
+    } else if (field.options) {
+      errors.push(...duplicateOptionErrors(field.options as { value: string }[], `${path}/options`));
+    }
+  }
+  if (type === 'lookup') {
+    const target = field.target as string | undefined;
+    if (!target) errors.push({ path: `${path}/target`, message: 'is required for a lookup' });
+    else if (target !== entity.name && !catalog.entities.has(target)) {
+      errors.push({ path: `${path}/target`, message: `entity "${target}" does not exist` });
+    }
+    field.onDelete ??= field.required ? 'restrict' : 'setNull';
+    if (field.onDelete === 'setNull' && field.required) {
+      errors.push({ path: `${path}/onDelete`, message: 'setNull needs a field that is not required' });
+    }
+    if (field.inverseName !== undefined) {
+      const problem = nameProblem(field.inverseName, 'field');
+      if (problem) errors.push({ path: `${path}/inverseName`, message: problem.replace('field name', 'inverse name') });
+    }
+  }
+  for (const problem of typeModule.definitionProblems?.(field as unknown as FieldDef) ?? []) {
+    errors.push({ path, message: problem });
+  }
+  if (errors.length) fail(errors, 'field');
+
+  const normalized = Object.freeze(field) as unknown as FieldDef;
+  if (normalized.default !== undefined) {
+    if (typeModule.readOnly || !typeModule.defaultSql) {
+      fail([{ path: `${path}/default`, message: `a ${type} field takes no default` }], 'field');
+    }
+    const valueSchema = typeModule.valueSchema(normalized, { choiceOptions: (f) => catalog.choiceOptions(f) });
+    const check = ajv.compile(valueSchema);
+    if (!check(normalized.default)) {
+      fail(toFieldErrors(check.errors, `${path}/default`), 'field');
+    }
+  }
+  return normalized;
+}
+
+function duplicateOptionErrors(options: readonly { value: string }[], path: string): FieldError[] {
+  const seen = new Set<string>();
+  const errors: FieldError[] = [];
+  options.forEach((o, i) => {
+    if (seen.has(o.value)) errors.push({ path: `${path}/${i}/value`, message: `duplicate option value "${o.value}"` });
+    seen.add(o.value);
+  });
+  return errors;
+}
+
+/** A lookup's inverse navigation name on its target: the source's plural, unless taken. */
+export function defaultInverseName(sourceEntity: { name: string; pluralName: string }, field: FieldDef, taken: Set<string>): string {
+  const plural = sourceEntity.pluralName;
+  if (!taken.has(plural)) return plural;
+  const candidate = `${plural}_by_${field.name}`;
+  return Buffer.byteLength(candidate) <= 63 ? candidate : `${field.name}_of_${sourceEntity.name}`.slice(0, 63);
+}
+
+/**
+ * Checks a member (field or navigation) name against the names already on an entity, including
+ * the GraphQL `<lookup>Id` companions, and returns a problem message or undefined.
+ */
+export function memberClash(name: string, isLookup: boolean, members: readonly { name: string; type?: FieldTypeName }[]): string | undefined {
+  for (const m of members) {
+    if (m.name === name) return `"${name}" is already used on this entity`;
+    if (m.type === 'lookup' && `${m.name}_id` === name) return `"${name}" clashes with the id of lookup "${m.name}"`;
+    if (isLookup && `${name}_id` === m.name) return `lookup "${name}" clashes with field "${m.name}"`;
+  }
+  return undefined;
+}
+
+/** Validates an entity creation request; returns the entity and its fields. */
+export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
+  const errors = shapeErrors(entityShape, input, '');
+  if (errors.length) fail(errors, 'entity');
+  const raw = input as Record<string, unknown>;
+  const nameError = nameProblem(raw.name, 'entity');
+  if (nameError) fail([{ path: '/name', message: nameError }], 'entity');
+  const name = raw.name as string;
+  const pluralName = (raw.pluralName as string | undefined) ?? pluralize(name);
+  const pluralError = nameProblem(pluralName, 'entity');
+  if (pluralError) fail([{ path: '/pluralName', message: pluralError.replace('entity name', 'plural name') }], 'entity');
+  if (pluralName === name) fail([{ path: '/pluralName', message: 'must differ from the name' }], 'entity');
+  assertEntityNameFree(catalog, name, pluralName);
+
+  const fields: FieldDef[] = [];
+  const rawFields = (raw.fields as unknown[] | undefined) ?? [];
+  const draft = { name, pluralName, fields };
+  rawFields.forEach((rf, i) => {
+    const field = normalizeField(rf, draft, catalog, `/fields/${i}`);
+    const clash = memberClash(field.name, field.type === 'lookup', fields);
+    if (clash) fail([{ path: `/fields/${i}/name`, message: clash }], 'entity');
+    fields.push(field);
+  });
+
+  let primaryField = raw.primaryField as string | undefined;
+  if (primaryField === undefined) {
+    primaryField = fields.find((f) => PRIMARY_FIELD_TYPES.includes(f.type))?.name;
+    if (!primaryField) {
+      fields.unshift(Object.freeze({ name: 'name', type: 'text', displayName: 'Name', required: true, unique: false, searchable: true }));
+      primaryField = 'name';
+    }
+  } else if (!fields.some((f) => f.name === primaryField)) {
+    const problem = nameProblem(primaryField, 'field');
+    if (problem) fail([{ path: '/primaryField', message: problem }], 'entity');
+    fields.unshift(Object.freeze({ name: primaryField, type: 'text', displayName: humanize(primaryField), required: true, unique: false, searchable: true }));
+  }
+  const primary = fields.find((f) => f.name === primaryField)!;
+  if (!PRIMARY_FIELD_TYPES.includes(primary.type)) {
+    fail([{ path: '/primaryField', message: `must be a field of type ${PRIMARY_FIELD_TYPES.join(', ')}` }], 'entity');
+  }
+
+  return Object.freeze({
+    name,
+    displayName: (raw.displayName as string | undefined) ?? humanize(name),
+    pluralName,
+    pluralDisplayName: (raw.pluralDisplayName as string | undefined) ?? humanize(pluralName),
+    ...(raw.description !== undefined ? { description: raw.description as string } : {}),
+    primaryField,
+    fields: Object.freeze(fields),
+  });
+}
+
+/** Entity, its plural and relationship names share one namespace: the tables in schema `data`. */
+export function assertEntityNameFree(catalog: Catalog, ...names: string[]): void {
+  for (const n of names) {
+    for (const e of catalog.entities.values()) {
+      if (e.name === n || e.pluralName === n) {
+        throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `"${n}" is already used by entity "${e.name}"`, { errors: [{ path: '/name', message: 'is taken' }] });
+      }
+    }
+    if (catalog.relationships.has(n)) {
+      throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `"${n}" is already used by relationship "${n}"`, { errors: [{ path: '/name', message: 'is taken' }] });
+    }
+  }
+}
+
+export interface EntityPatch {
+  displayName?: string;
+  pluralDisplayName?: string;
+  description?: string;
+  primaryField?: string;
+}
+
+export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityDef {
+  const errors = shapeErrors(entityUpdateShape, input, '');
+  if (errors.length) fail(errors, 'entity');
+  const patch = input as EntityPatch;
+  if (patch.primaryField !== undefined) {
+    const f = entity.fields.find((x) => x.name === patch.primaryField);
+    if (!f || !PRIMARY_FIELD_TYPES.includes(f.type)) {
+      fail([{ path: '/primaryField', message: `must name a field of type ${PRIMARY_FIELD_TYPES.join(', ')}` }], 'entity');
+    }
+  }
+  return Object.freeze({ ...entity, ...patch });
+}
+
+export function normalizeRelationship(input: unknown, catalog: Catalog): RelationshipDef {
+  const errors = shapeErrors(relationshipShape, input, '');
+  if (errors.length) fail(errors, 'relationship');
+  const raw = input as Record<string, string>;
+  const nameError = nameProblem(raw.name, 'relationship');
+  if (nameError) fail([{ path: '/name', message: nameError }], 'relationship');
+  for (const side of ['from', 'to'] as const) {
+    if (!catalog.entities.has(raw[side]!)) fail([{ path: `/${side}`, message: `entity "${raw[side]}" does not exist` }], 'relationship');
+  }
+  assertEntityNameFree(catalog, raw.name!);
+  for (const side of new Set([raw.from!, raw.to!])) {
+    const clash = memberClash(raw.name!, false, [...catalog.entity(side)!.fields, ...catalog.navigations(side)]);
+    if (clash) fail([{ path: '/name', message: `${clash} (entity "${side}")` }], 'relationship');
+  }
+  return Object.freeze({
+    name: raw.name!,
+    type: 'manyToMany',
+    from: raw.from!,
+    to: raw.to!,
+    displayName: raw.displayName ?? humanize(raw.name!),
+    ...(raw.description !== undefined ? { description: raw.description } : {}),
+  });
+}
+
+export function normalizeChoiceSet(input: unknown): ChoiceSetDef {
+  const errors = shapeErrors(choiceSetShape, input, '');
+  if (errors.length) fail(errors, 'choice set');
+  const raw = input as Record<string, unknown>;
+  const nameError = nameProblem(raw.name, 'choice set');
+  if (nameError) fail([{ path: '/name', message: nameError }], 'choice set');
+  const options = raw.options as { value: string; label: string }[];
+  const dupes = duplicateOptionErrors(options, '/options');
+  if (dupes.length) fail(dupes, 'choice set');
+  return Object.freeze({
+    name: raw.name as string,
+    displayName: (raw.displayName as string | undefined) ?? humanize(raw.name as string),
+    ...(raw.description !== undefined ? { description: raw.description as string } : {}),
+    options: Object.freeze(options.map((o) => Object.freeze({ value: o.value, label: o.label }))),
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Every error a client can see, in one coded table, rendered as RFC 9457 problem+json.
+ * Anything not in this table is a bug: the client gets an opaque 500 with an error id, and pino
+ * logs the whole thing.
+ */
+
+export interface FieldError {
+  /** JSON Pointer-like path into the request body or query, e.g. "/fields/2/maxLength". */
+  readonly path: string;
+  readonly message: string;
+}
+
+interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+}
+
+export const ERROR_CODES = {
+  XRM_ERR_REQUEST_MALFORMED_JSON: { status: 400, title: 'Malformed JSON body' },
+  XRM_ERR_REQUEST_INVALID: { status: 400, title: 'Invalid request' },
+  XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  XRM_ERR_REQUEST_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  XRM_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'Route not found' },
+  XRM_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  XRM_ERR_METADATA_INVALID: { status: 400, title: 'Invalid metadata definition' },
+  XRM_ERR_METADATA_NAME_TAKEN: { status: 409, title: 'Name already in use' },
+  XRM_ERR_METADATA_ENTITY_NOT_FOUND: { status: 404, title: 'Entity not found' },
+  XRM_ERR_METADATA_FIELD_NOT_FOUND: { status: 404, title: 'Field not found' },
+  XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND: { status: 404, title: 'Relationship not found' },
+  XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND: { status: 404, title: 'Choice set not found' },
+  XRM_ERR_METADATA_IN_USE: { status: 409, title: 'Definition is in use' },
+  XRM_ERR_METADATA_CHANGE_REFUSED: { status: 422, title: 'Schema change refused' },
+  XRM_ERR_METADATA_DATA_CONFLICT: { status: 409, title: 'Existing records conflict with the change' },
+  XRM_ERR_RECORD_NOT_FOUND: { status: 404, title: 'Record not found' },
+  XRM_ERR_RECORD_INVALID: { status: 400, title: 'Invalid record' },
+  XRM_ERR_RECORD_DUPLICATE: { status: 409, title: 'Duplicate value' },
+  XRM_ERR_RECORD_REFERENCE_NOT_FOUND: { status: 422, title: 'Referenced record not found' },
+  XRM_ERR_RECORD_DELETE_RESTRICTED: { status: 409, title: 'Record is referenced' },
+  XRM_ERR_QUERY_INVALID: { status: 400, title: 'Invalid query' },
+  XRM_ERR_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  XRM_ERR_INTERNAL: { status: 500, title: 'Internal server error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The base of every problem `type` URI; the fragment is the code, documented in docs/errors.md. */
+export const PROBLEM_TYPE_BASE = 'https://xrm-platform.dev/problems/';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+/** An error meant for the client: its code, message and field errors are safe to show. */
+export class XrmError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors?: FieldError[];
+  readonly extensions?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, detail: string, options: { errors?: FieldError[]; extensions?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(detail, { cause: options.cause });
+    this.name = 'XrmError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.errors = options.errors;
+    this.extensions = options.extensions;
+  }
+
+  toProblem(instance?: string): Problem {
+    const problem: Problem = {
+      type: PROBLEM_TYPE_BASE + this.code.toLowerCase().replace(/^xrm_err_/, '').replace(/_/g, '-'),
+      title: ERROR_CODES[this.code].title,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+      ...this.extensions,
+    };
+    if (instance) problem.instance = instance;
+    if (this.errors?.length) problem.errors = this.errors;
+    return problem;
+  }
+}
+
+export function isXrmError(error: unknown): error is XrmError {
+  return error instanceof XrmError;
+}
+
+/** A validation failure with field paths. */
+export function invalid(code: ErrorCode, detail: string, errors: FieldError[]): XrmError {
+  return new XrmError(code, detail, { errors });
+}

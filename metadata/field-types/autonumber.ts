@@ -1,0 +1,16 @@
+import { sql } from 'kysely';
+import { TEXT_OPERATORS, literal, type FieldType } from '../field-type.ts';
+
+/** Prefix + zero-padded number from a per-field sequence ("INV-000042"); read-only, unique. */
+export const autonumber: FieldType = Object.freeze({
+  name: 'autonumber',
+  description: 'Read-only number generated on insert: prefix + zero-padded sequence (text, unique).',
+  options: ['prefix', 'digits', 'searchable'],
+  readOnly: true,
+  columnType: () => sql`text`,
+  valueSchema: () => ({ type: 'string', readOnly: true }),
+  graphql: 'String',
+  filterOperators: TEXT_OPERATORS,
+  generatedDefault: (field, sequence) =>
+    sql`xrm.autonumber(${literal(field.prefix ?? '')}, ${literal(sequence)}::regclass, ${literal(field.digits ?? 6)})`,
+} satisfies FieldType);

@@ -1,0 +1,17 @@
+import { sql } from 'kysely';
+import { COMPARISON_OPERATORS, literal, type FieldType } from '../field-type.ts';
+
+/** A calendar date without time or zone, ISO 8601 `YYYY-MM-DD`. */
+export const date: FieldType = Object.freeze({
+  name: 'date',
+  description: 'Calendar date, YYYY-MM-DD (date).',
+  options: ['unique', 'searchable', 'default'],
+  columnType: () => sql`date`,
+  valueSchema: () => ({ type: 'string', format: 'date' }),
+  graphql: 'Date',
+  filterOperators: COMPARISON_OPERATORS,
+  defaultSql: (value) => sql`${literal(value as string)}::date`,
+  conversions: {
+    datetime: { using: (column) => sql`(${column}::timestamp AT TIME ZONE 'UTC')` },
+  },
+} satisfies FieldType);

@@ -1,0 +1,24 @@
+import { sql } from 'kysely';
+import { COMPARISON_OPERATORS, defined, literal, rangeChecks, type FieldType } from '../field-type.ts';
+import { numericConversions } from './decimal.ts';
+
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+
+/** 32-bit whole number. */
+export const integer: FieldType = Object.freeze({
+  name: 'integer',
+  description: 'Whole number, 32-bit (integer).',
+  options: ['unique', 'searchable', 'default', 'min', 'max'],
+  columnType: () => sql`integer`,
+  checks: (field, column) => rangeChecks(field, column),
+  valueSchema: (field) =>
+    defined({ type: 'integer', minimum: Math.max(field.min ?? INT32_MIN, INT32_MIN), maximum: Math.min(field.max ?? INT32_MAX, INT32_MAX) }),
+  graphql: 'Int',
+  filterOperators: COMPARISON_OPERATORS,
+  defaultSql: (value) => literal(value as number),
+  conversions: {
+    bigInteger: {},
+    ...numericConversions(10),
+  },
+} satisfies FieldType);

@@ -1,0 +1,15 @@
+import { sql } from 'kysely';
+import { literal, type FieldType } from '../field-type.ts';
+
+/** Any JSON document (jsonb): telemetry, settings, payloads. */
+export const json: FieldType = Object.freeze({
+  name: 'json',
+  description: 'Any JSON value (jsonb).',
+  options: ['default'],
+  columnType: () => sql`jsonb`,
+  valueSchema: () => ({}),
+  graphql: 'JSON',
+  filterOperators: ['isNull', 'jsonPathEq'],
+  encode: (value) => JSON.stringify(value),
+  defaultSql: (value) => sql`${literal(JSON.stringify(value))}::jsonb`,
+} satisfies FieldType);

@@ -1,0 +1,16 @@
+import { sql } from 'kysely';
+import type { FieldType } from '../field-type.ts';
+
+/**
+ * A many-to-one reference to another entity's record (uuid with a real foreign key and the
+ * declared delete behaviour). The target sees the inverse one-to-many as a navigation.
+ */
+export const lookup: FieldType = Object.freeze({
+  name: 'lookup',
+  description: 'Reference to a record of another (or the same) entity: uuid with a foreign key.',
+  options: ['target', 'onDelete', 'inverseName'],
+  columnType: () => sql`uuid`,
+  valueSchema: () => ({ type: 'string', format: 'uuid' }),
+  graphql: 'ID',
+  filterOperators: ['eq', 'ne', 'in', 'nin', 'isNull'],
+} satisfies FieldType);

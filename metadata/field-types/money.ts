@@ -1,0 +1,20 @@
+import { sql } from 'kysely';
+import { COMPARISON_OPERATORS, defined, literal, rangeChecks, type FieldType } from '../field-type.ts';
+import { numericBound, numericConversions } from './decimal.ts';
+
+/** An amount of money, numeric(19, 4) — the precision Dataverse and SQL Server use for money. */
+export const money: FieldType = Object.freeze({
+  name: 'money',
+  description: 'Amount of money, numeric(19,4).',
+  options: ['searchable', 'default', 'min', 'max'],
+  columnType: () => sql`numeric(19, 4)`,
+  checks: (field, column) => rangeChecks(field, column),
+  valueSchema: (field) => {
+    const bound = numericBound(field);
+    return defined({ type: 'number', exclusiveMinimum: -bound, exclusiveMaximum: bound, minimum: field.min, maximum: field.max });
+  },
+  graphql: 'Float',
+  filterOperators: COMPARISON_OPERATORS,
+  defaultSql: (value) => literal(value as number),
+  conversions: numericConversions(15, 4),
+} satisfies FieldType);

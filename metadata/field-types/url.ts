@@ -1,0 +1,15 @@
+import { sql } from 'kysely';
+import { TEXT_OPERATORS, literal, stringSchema, toTextConversions, type FieldType } from '../field-type.ts';
+
+/** An absolute http(s) URL. */
+export const url: FieldType = Object.freeze({
+  name: 'url',
+  description: 'Absolute http or https URL (varchar(2048)).',
+  options: ['unique', 'searchable', 'default'],
+  columnType: () => sql`varchar(2048)`,
+  valueSchema: (field) => stringSchema(field, { format: 'uri', pattern: '^[hH][tT][tT][pP][sS]?://', maxLength: 2048 }),
+  graphql: 'String',
+  filterOperators: TEXT_OPERATORS,
+  defaultSql: (value) => literal(value as string),
+  conversions: toTextConversions(),
+} satisfies FieldType);

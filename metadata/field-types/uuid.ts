@@ -1,0 +1,18 @@
+import { sql } from 'kysely';
+import { literal, type FieldType } from '../field-type.ts';
+
+/** A UUID value that is not a reference (external ids, correlation ids). */
+export const uuid: FieldType = Object.freeze({
+  name: 'uuid',
+  description: 'UUID value (uuid).',
+  options: ['unique', 'searchable', 'default'],
+  columnType: () => sql`uuid`,
+  valueSchema: () => ({ type: 'string', format: 'uuid' }),
+  graphql: 'ID',
+  filterOperators: ['eq', 'ne', 'in', 'nin', 'isNull'],
+  defaultSql: (value) => sql`${literal(value as string)}::uuid`,
+  conversions: {
+    text: { using: (column) => sql`${column}::text`, refuse: (_f, to) => ((to.maxLength ?? 255) < 36 ? 'text needs maxLength >= 36' : undefined) },
+    longText: { using: (column) => sql`${column}::text` },
+  },
+} satisfies FieldType);

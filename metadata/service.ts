@@ -1,0 +1,419 @@
+/**
+ * The metadata service: every schema change runs in ONE transaction — advisory lock, fresh
+ * catalog, checks against existing rows, DDL, metadata rows, ledger entry, version bump, NOTIFY.
+ * PostgreSQL DDL is transactional, so a refused or failed change leaves tables and metadata
+ * exactly as they were.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../server/database.ts';
+import { Catalog } from './catalog.ts';
+import * as ddl from './ddl.ts';
+import {
+  defaultInverseName, memberClash, normalizeChoiceSet, normalizeEntity, normalizeEntityPatch, normalizeField, normalizeRelationship,
+} from './definitions.ts';
+import { XrmError } from './errors.ts';
+import { FIELD_TYPES } from './field-types/index.ts';
+import * as store from './store.ts';
+import type { ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
+
+/** Key of the transaction-scoped advisory lock that serializes schema changes across instances. */
+export const SCHEMA_LOCK_KEY = 0x78726d; // "xrm"
+
+export interface ChangeContext {
+  /** Who made the change (a user id or name; "system" until authentication exists). */
+  actor?: string;
+}
+
+interface Planned<T> {
+  operation: string;
+  target: string;
+  before?: unknown;
+  after?: unknown;
+  statements: RawBuilder<unknown>[];
+  write(trx: Db): Promise<void>;
+  result: T;
+}
+
+export class MetadataService {
+  readonly #db: Db;
+  readonly #onChanged: (version: number) => Promise<void>;
+
+  constructor(db: Db, onChanged: (version: number) => Promise<void>) {
+    this.#db = db;
+    this.#onChanged = onChanged;
+  }
+
+  /** Runs one schema change; the plan sees the catalog as it is under the lock. */
+  async #change<T>(ctx: ChangeContext, plan: (catalog: Catalog, trx: Db) => Promise<Planned<T>>): Promise<T> {
+    const { result, version } = await this.#db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`.execute(trx);
+      const catalog = await store.loadCatalog(trx);
+      const planned = await plan(catalog, trx);
+      const statements: string[] = [];
+      for (const statement of planned.statements) {
+        const compiled = statement.compile(trx);
+        if (compiled.parameters.length) throw new Error(`DDL must not carry bind parameters: ${compiled.sql}`);
+        statements.push(compiled.sql);
+        try {
+          await trx.executeQuery(compiled);
+        } catch (error) {
+          throw ddlError(error);
+        }
+      }
+      await planned.write(trx);
+      const version = await store.recordChange(trx, {
+        actor: ctx.actor ?? 'system',
+        operation: planned.operation,
+        target: planned.target,
+        before: planned.before,
+        after: planned.after,
+        statements,
+      });
+      return { result: planned.result, version };
+    });
+    await this.#onChanged(version);
+    return result;
+  }
+
+  createEntity(input: unknown, ctx: ChangeContext = {}): Promise<EntityDef> {
+    return this.#change(ctx, async (catalog) => {
+      let entity = normalizeEntity(input, catalog);
+      entity = { ...entity, fields: withInverseNames(entity, entity.fields, catalog) };
+      const next = withEntity(catalog, entity);
+      return {
+        operation: 'entity.create',
+        target: entity.name,
+        after: entity,
+        statements: ddl.createEntityTable(entity, next),
+        write: (trx) => store.insertEntity(trx, entity),
+        result: entity,
+      };
+    });
+  }
+
+  updateEntity(name: string, patch: unknown, ctx: ChangeContext = {}): Promise<EntityDef> {
+    return this.#change(ctx, async (catalog) => {
+      const before = requireEntity(catalog, name);
+      const after = normalizeEntityPatch(patch, before);
+      return {
+        operation: 'entity.update',
+        target: name,
+        before: withoutFields(before),
+        after: withoutFields(after),
+        statements: [],
+        write: (trx) => store.updateEntityRow(trx, after),
+        result: after,
+      };
+    });
+  }
+
+  deleteEntity(name: string, ctx: ChangeContext = {}): Promise<void> {
+    return this.#change(ctx, async (catalog) => {
+      const entity = requireEntity(catalog, name);
+      const incoming = catalog.incomingLookups(name);
+      if (incoming.length) {
+        const list = incoming.map((i) => `${i.entity}.${i.field.name}`).join(', ');
+        throw new XrmError('XRM_ERR_METADATA_IN_USE', `Entity "${name}" cannot be deleted while lookups point at it: ${list}`, {
+          extensions: { references: incoming.map((i) => ({ entity: i.entity, field: i.field.name })) },
+        });
+      }
+      const rels = [...catalog.relationships.values()].filter((r) => r.from === name || r.to === name);
+      if (rels.length) {
+        throw new XrmError('XRM_ERR_METADATA_IN_USE', `Entity "${name}" cannot be deleted while many-to-many relationships use it: ${rels.map((r) => r.name).join(', ')}`, {
+          extensions: { references: rels.map((r) => ({ relationship: r.name })) },
+        });
+      }
+      return {
+        operation: 'entity.delete',
+        target: name,
+        before: entity,
+        statements: ddl.dropEntityTable(entity),
+        write: (trx) => store.deleteEntityRow(trx, name),
+        result: undefined,
+      };
+    });
+  }
+
+  addField(entityName: string, input: unknown, ctx: ChangeContext = {}): Promise<FieldDef> {
+    return this.#change(ctx, async (catalog, trx) => {
+      const entity = requireEntity(catalog, entityName);
+      let field = normalizeField(input, entity, catalog, '');
+      const clash = memberClash(field.name, field.type === 'lookup', [...entity.fields, ...catalog.navigations(entityName)]);
+      if (clash) throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', clash, { errors: [{ path: '/name', message: clash }] });
+      field = withInverseNames(entity, [field], catalog)[0]!;
+      if (field.required && field.default === undefined && !FIELD_TYPES[field.type].generatedDefault) {
+        const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entityName)}`);
+        if (rows > 0) {
+          throw conflict(`A required field needs a default while the entity has records: ${rows} existing record(s) would have no value`, rows, '/required');
+        }
+      }
+      if (field.unique && field.default !== undefined) {
+        const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entityName)}`);
+        if (rows > 1) throw conflict(`A unique field with a default would give ${rows} existing records the same value`, rows, '/unique');
+      }
+      const after = { ...entity, fields: [...entity.fields, field] };
+      return {
+        operation: 'field.create',
+        target: `${entityName}.${field.name}`,
+        after: field,
+        statements: ddl.addField(entityName, field, withEntity(catalog, after)),
+        write: (t) => store.insertField(t, entityName, field),
+        result: field,
+      };
+    });
+  }
+
+  updateField(entityName: string, fieldName: string, patch: unknown, ctx: ChangeContext = {}): Promise<FieldDef> {
+    return this.#change(ctx, async (catalog, trx) => {
+      const entity = requireEntity(catalog, entityName);
+      const before = requireField(entity, fieldName);
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+        throw new XrmError('XRM_ERR_METADATA_INVALID', 'The field change must be a JSON object', { errors: [{ path: '/', message: 'must be an object' }] });
+      }
+      const p = patch as Record<string, unknown>;
+      if (p.name !== undefined && p.name !== fieldName) {
+        throw refused('Fields cannot be renamed; the name is the stable API and column name (change displayName instead)', '/name');
+      }
+      const merged: Record<string, unknown> = { ...before };
+      for (const [k, v] of Object.entries(p)) {
+        if (v === null) delete merged[k];
+        else merged[k] = v;
+      }
+      // options the new type does not take are dropped when the type changes
+      if (p.type !== undefined && p.type !== before.type && FIELD_TYPES[p.type as FieldDef['type']]) {
+        const allowed = new Set<string>(['name', 'type', 'displayName', 'description', 'required', ...FIELD_TYPES[p.type as FieldDef['type']].options]);
+        for (const k of Object.keys(merged)) if (!allowed.has(k) && !(k in p)) delete merged[k];
+      }
+      const after = normalizeField(merged, entity, catalog, '');
+      const afterCatalog = withEntity(catalog, { ...entity, fields: entity.fields.map((f) => (f.name === fieldName ? after : f)) });
+      await assertFieldChangeAllowed(trx, catalog, afterCatalog, entityName, before, after);
+      return {
+        operation: 'field.update',
+        target: `${entityName}.${fieldName}`,
+        before,
+        after,
+        statements: ddl.alterField(entityName, before, after, { before: catalog, after: afterCatalog }, (f) => (f ? f.compile(trx).sql : '')),
+        write: (t) => store.updateFieldRow(t, entityName, after),
+        result: after,
+      };
+    });
+  }
+
+  dropField(entityName: string, fieldName: string, ctx: ChangeContext = {}): Promise<void> {
+    return this.#change(ctx, async (catalog) => {
+      const entity = requireEntity(catalog, entityName);
+      const field = requireField(entity, fieldName);
+      if (entity.primaryField === fieldName) {
+        throw refused(`"${fieldName}" is the primary field of "${entityName}"; choose another primary field first`, '/');
+      }
+      return {
+        operation: 'field.delete',
+        target: `${entityName}.${fieldName}`,
+        before: field,
+        statements: ddl.dropField(entityName, field),
+        write: (t) => store.deleteFieldRow(t, entityName, fieldName),
+        result: undefined,
+      };
+    });
+  }
+
+  createRelationship(input: unknown, ctx: ChangeContext = {}): Promise<RelationshipDef> {
+    return this.#change(ctx, async (catalog) => {
+      const rel = normalizeRelationship(input, catalog);
+      return {
+        operation: 'relationship.create',
+        target: rel.name,
+        after: rel,
+        statements: ddl.createJunctionTable(rel),
+        write: (t) => store.insertRelationship(t, rel),
+        result: rel,
+      };
+    });
+  }
+
+  deleteRelationship(name: string, ctx: ChangeContext = {}): Promise<void> {
+    return this.#change(ctx, async (catalog) => {
+      const rel = catalog.relationships.get(name);
+      if (!rel) throw new XrmError('XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', `Relationship "${name}" does not exist`);
+      return {
+        operation: 'relationship.delete',
+        target: name,
+        before: rel,
+        statements: ddl.dropJunctionTable(rel),
+        write: (t) => store.deleteRelationshipRow(t, name),
+        result: undefined,
+      };
+    });
+  }
+
+  createChoiceSet(input: unknown, ctx: ChangeContext = {}): Promise<ChoiceSetDef> {
+    return this.#change(ctx, async (catalog) => {
+      const set = normalizeChoiceSet(input);
+      if (catalog.choiceSets.has(set.name)) {
+        throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `Choice set "${set.name}" already exists`, { errors: [{ path: '/name', message: 'is taken' }] });
+      }
+      return { operation: 'choiceSet.create', target: `choiceSet:${set.name}`, after: set, statements: [], write: (t) => store.upsertChoiceSet(t, set), result: set };
+    });
+  }
+
+  /** Relabels, adds or (when no record uses them) removes options; every field using the set follows. */
+  updateChoiceSet(name: string, input: unknown, ctx: ChangeContext = {}): Promise<ChoiceSetDef> {
+    return this.#change(ctx, async (catalog, trx) => {
+      const before = catalog.choiceSets.get(name);
+      if (!before) throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${name}" does not exist`);
+      const after = normalizeChoiceSet({ ...before, ...(input as object), name });
+      const next = new Catalog({ ...catalog.toJSON(), choiceSets: [...[...catalog.choiceSets.values()].filter((c) => c.name !== name), after] });
+      const users = catalog.choiceSetUsers(name);
+      for (const { entity, field } of users) {
+        const check = ddl.checkExpression(field, next);
+        if (check) await assertNoViolations(trx, entity.name, field, check, `options of choice set "${name}"`);
+      }
+      return {
+        operation: 'choiceSet.update',
+        target: `choiceSet:${name}`,
+        before,
+        after,
+        statements: ddl.recheckFields(users, next),
+        write: (t) => store.upsertChoiceSet(t, after),
+        result: after,
+      };
+    });
+  }
+
+  deleteChoiceSet(name: string, ctx: ChangeContext = {}): Promise<void> {
+    return this.#change(ctx, async (catalog) => {
+      const set = catalog.choiceSets.get(name);
+      if (!set) throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${name}" does not exist`);
+      const users = catalog.choiceSetUsers(name);
+      if (users.length) {
+        throw new XrmError('XRM_ERR_METADATA_IN_USE', `Choice set "${name}" is used by ${users.map((u) => `${u.entity.name}.${u.field.name}`).join(', ')}`);
+      }
+      return { operation: 'choiceSet.delete', target: `choiceSet:${name}`, before: set, statements: [], write: (t) => store.deleteChoiceSetRow(t, name), result: undefined };
+    });
+  }
+}
+
+function requireEntity(catalog: Catalog, name: string): EntityDef {
+  const entity = catalog.entity(name);
+  if (!entity) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
+  return entity;
+}
+
+function requireField(entity: EntityDef, name: string): FieldDef {
+  const field = entity.fields.find((f) => f.name === name);
+  if (!field) throw new XrmError('XRM_ERR_METADATA_FIELD_NOT_FOUND', `Entity "${entity.name}" has no field "${name}"`);
+  return field;
+}
+
+function withoutFields(entity: EntityDef): Omit<EntityDef, 'fields'> {
+  const { fields: _f, ...rest } = entity;
+  return rest;
+}
+
+/** The catalog with `entity` added or replaced (for deriving DDL that looks up choice sets etc.). */
+function withEntity(catalog: Catalog, entity: EntityDef): Catalog {
+  const data = catalog.toJSON();
+  return new Catalog({ ...data, entities: [...data.entities.filter((e) => e.name !== entity.name), entity] });
+}
+
+/** Gives each lookup its inverse navigation name on the target, refusing clashes. */
+function withInverseNames(entity: { name: string; pluralName: string }, fields: readonly FieldDef[], catalog: Catalog): FieldDef[] {
+  const takenOn = new Map<string, Set<string>>();
+  const taken = (target: string) => {
+    let set = takenOn.get(target);
+    if (!set) {
+      set = catalog.memberNames(target);
+      if (target === entity.name) for (const f of fields) set.add(f.name);
+      takenOn.set(target, set);
+    }
+    return set;
+  };
+  return fields.map((field, i) => {
+    if (field.type !== 'lookup') return field;
+    const names = taken(field.target!);
+    if (field.inverseName !== undefined && names.has(field.inverseName)) {
+      throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `inverse name "${field.inverseName}" is already used on entity "${field.target}"`, {
+        errors: [{ path: fields.length > 1 ? `/fields/${i}/inverseName` : '/inverseName', message: 'is taken' }],
+      });
+    }
+    const inverseName = field.inverseName ?? defaultInverseName(entity, field, names);
+    names.add(inverseName);
+    return Object.freeze({ ...field, inverseName });
+  });
+}
+
+async function countRows(trx: Db, query: RawBuilder<unknown>): Promise<number> {
+  const { rows } = await sql<{ count: string | number }>`SELECT (${query})::text AS count`.execute(trx);
+  return Number(rows[0]?.count ?? 0);
+}
+
+function conflict(detail: string, rows: number, path: string): XrmError {
+  return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', detail, { errors: [{ path, message: detail }], extensions: { offendingRows: rows } });
+}
+
+function refused(detail: string, path: string): XrmError {
+  return new XrmError('XRM_ERR_METADATA_CHANGE_REFUSED', detail, { errors: [{ path, message: detail }] });
+}
+
+async function assertNoViolations(trx: Db, entity: string, field: FieldDef, condition: RawBuilder<boolean>, what: string): Promise<void> {
+  const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} WHERE ${ddl.column(field.name)} IS NOT NULL AND NOT (${condition})`);
+  if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" have a "${field.name}" value outside the new ${what}`, rows, `/${field.name}`);
+}
+
+/** Refuses a field change that is not lossless, or that existing rows would violate (with their count). */
+async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog, entity: string, before: FieldDef, after: FieldDef): Promise<void> {
+  const col = ddl.column(before.name);
+  const render = (f: RawBuilder<unknown>) => f.compile(trx).sql;
+  if (before.type === 'lookup' && after.type === 'lookup' && before.target !== after.target) {
+    throw refused('A lookup\'s target cannot change; add a new lookup instead', '/target');
+  }
+  if ((before.choiceSet ?? null) !== (after.choiceSet ?? null) && after.type === before.type) {
+    throw refused('A field cannot switch between inline options and a choice set', '/choiceSet');
+  }
+  const typeChanged = render(FIELD_TYPES[before.type].columnType(before)) !== render(FIELD_TYPES[after.type].columnType(after));
+  if (before.type !== after.type || typeChanged) {
+    const conversion = FIELD_TYPES[before.type].conversions?.[after.type];
+    if (!conversion) {
+      throw refused(`Cannot change "${before.name}" from ${before.type} to ${after.type}: not every stored value converts losslessly`, '/type');
+    }
+    const why = conversion.refuse?.(before, after);
+    if (why) throw refused(`Cannot change "${before.name}" from ${describeType(before)} to ${describeType(after)}: ${why}`, '/type');
+    if (conversion.lossyRows) {
+      const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} WHERE ${col} IS NOT NULL AND (${conversion.lossyRows(col, before, after)})`);
+      if (rows > 0) {
+        throw conflict(`${rows} existing record(s) of "${entity}" have a "${before.name}" value that would not survive the change to ${describeType(after)}`, rows, '/type');
+      }
+    }
+  }
+  if (after.required && !before.required) {
+    const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} WHERE ${col} IS NULL`);
+    if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" have no "${before.name}" value; fill them before making it required`, rows, '/required');
+  }
+  if (after.unique && !before.unique) {
+    const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} t WHERE ${col} IS NOT NULL AND EXISTS (
+      SELECT 1 FROM ${ddl.table(entity)} o WHERE o.${col} = t.${col} AND o.id <> t.id)`);
+    if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" share a "${before.name}" value with another record`, rows, '/unique');
+  }
+  const checkAfter = ddl.checkExpression(after, next);
+  const checkBefore = ddl.checkExpression(before, catalog);
+  if (checkAfter && (!checkBefore || render(checkAfter) !== render(checkBefore)) && before.type === after.type) {
+    await assertNoViolations(trx, entity, before, checkAfter, 'rules');
+  }
+}
+
+function describeType(field: FieldDef): string {
+  if (field.type === 'text') return `text(${field.maxLength ?? 255})`;
+  if (field.type === 'decimal') return `decimal(${field.precision ?? 18},${field.scale ?? 2})`;
+  return field.type;
+}
+
+const DATA_CONFLICT_CODES = new Set(['23505', '23502', '23514', '23503', '22001', '22003']);
+
+/** Maps a database error raised by DDL: existing data in the way is the client's to fix. */
+function ddlError(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  if (code && DATA_CONFLICT_CODES.has(code)) {
+    return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', `Existing records conflict with the change: ${(error as Error).message}`, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,100 @@
+/**
+ * Metadata is immutable plain data: what an admin defined, as stored in `xrm.*` and as carried by
+ * the in-memory catalog. Everything else (DDL, JSON Schema, GraphQL, OpenAPI, TypeScript) is
+ * derived from these shapes.
+ */
+
+export const FIELD_TYPE_NAMES = [
+  'text',
+  'longText',
+  'email',
+  'phone',
+  'url',
+  'integer',
+  'bigInteger',
+  'decimal',
+  'money',
+  'boolean',
+  'date',
+  'datetime',
+  'choice',
+  'multiChoice',
+  'lookup',
+  'json',
+  'uuid',
+  'autonumber',
+] as const;
+
+export type FieldTypeName = (typeof FIELD_TYPE_NAMES)[number];
+
+export type OnDelete = 'restrict' | 'setNull' | 'cascade';
+
+export interface ChoiceOption {
+  readonly value: string;
+  readonly label: string;
+}
+
+/** A field as an admin defines it. Type-specific options sit beside the common ones. */
+export interface FieldDef {
+  readonly name: string;
+  readonly type: FieldTypeName;
+  readonly displayName: string;
+  readonly description?: string;
+  readonly required: boolean;
+  readonly unique: boolean;
+  readonly searchable: boolean;
+  readonly default?: unknown;
+  readonly min?: number;
+  readonly max?: number;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  /** decimal */
+  readonly precision?: number;
+  readonly scale?: number;
+  /** choice, multiChoice: inline options, or the name of a shared choice set */
+  readonly options?: readonly ChoiceOption[];
+  readonly choiceSet?: string;
+  /** lookup */
+  readonly target?: string;
+  readonly onDelete?: OnDelete;
+  /** lookup: name of the one-to-many navigation on the target (default derived) */
+  readonly inverseName?: string;
+  /** autonumber */
+  readonly prefix?: string;
+  readonly digits?: number;
+}
+
+export interface EntityDef {
+  readonly name: string;
+  readonly displayName: string;
+  readonly pluralName: string;
+  readonly pluralDisplayName: string;
+  readonly description?: string;
+  readonly primaryField: string;
+  readonly fields: readonly FieldDef[];
+}
+
+export interface RelationshipDef {
+  readonly name: string;
+  readonly type: 'manyToMany';
+  readonly from: string;
+  readonly to: string;
+  readonly displayName: string;
+  readonly description?: string;
+}
+
+export interface ChoiceSetDef {
+  readonly name: string;
+  readonly displayName: string;
+  readonly description?: string;
+  readonly options: readonly ChoiceOption[];
+}
+
+/** System columns every entity table has, in order. */
+export const SYSTEM_COLUMNS = ['id', 'created_at', 'updated_at', 'created_by', 'owner_id', 'version'] as const;
+export type SystemColumn = (typeof SYSTEM_COLUMNS)[number];
+
+/** Schemas (PostgreSQL namespaces) used by the platform. */
+export const SYSTEM_SCHEMA = 'xrm';
+export const DATA_SCHEMA = 'data';

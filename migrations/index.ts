@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely/migration';
+import * as systemTables from './0001-system-tables.ts';
+
+/** Ordered migrations of the platform's own tables; names sort in application order. */
+export const migrations: Record<string, Migration> = {
+  '0001-system-tables': systemTables,
+};

@@ -1,0 +1,105 @@
+/**
+ * Assembles the platform: database, migrations, live catalog, services, and the HTTP surface
+ * (metadata API, data API, GraphQL, OpenAPI, health) as encapsulated Fastify plugins.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { MetadataService } from '../metadata/service.ts';
+import type { Config } from './config.ts';
+import { migrateToLatest, openDatabase, type Database } from './database.ts';
+import { installErrorHandling, sendProblem } from './error-handler.ts';
+import { graphqlPlugin } from './graphql/plugin.ts';
+import { openapiRoutes } from './openapi/routes.ts';
+import { RecordsService } from './records/service.ts';
+import { dataRoutes } from './rest/data-routes.ts';
+import { metadataRoutes } from './rest/metadata-routes.ts';
+import { Runtime } from './runtime.ts';
+import type { Services } from './services.ts';
+import { XrmError } from '../metadata/errors.ts';
+
+export interface Platform {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  /** Connects, migrates and loads the catalog; /health answers 503 until this resolves. */
+  start(): Promise<void>;
+  /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** An already open database (tests share one across instances); otherwise opened from config. */
+  database?: Database;
+}
+
+export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    },
+    disableRequestLogging: false,
+    bodyLimit: 10 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+  });
+  const database = options.database ?? openDatabase(config);
+  const runtime = new Runtime(database, app.log);
+  const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
+  const records = new RecordsService(database.db, runtime, config.maxPageSize);
+  const services: Services = { database, db: database.db, runtime, metadata, records };
+  let ready = false;
+
+  installErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!ready && !request.url.startsWith('/health')) {
+      return sendProblem(reply, new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'The platform is starting; retry shortly'), request.url);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'xrm-platform', version: '0.1.0', description: 'Metadata API and auto-generated data API of xrm-platform.' },
+      tags: [
+        { name: 'metadata', description: 'Entities, fields, relationships, choice sets, schema-change ledger' },
+        { name: 'data', description: 'Records of every entity' },
+        { name: 'system', description: 'Health and API documents' },
+      ],
+    },
+  });
+
+  app.get('/health', { schema: { tags: ['system'], summary: 'Ready when the database is reachable and migrations are applied' } }, async (_req, reply) => {
+    if (!ready) return reply.code(503).send({ status: 'starting' });
+    try {
+      await database.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
+    } catch {
+      return reply.code(503).send({ status: 'database unreachable' });
+    }
+    return { status: 'ok', database: database.kind, schemaVersion: runtime.state.version };
+  });
+
+  await app.register(metadataRoutes, { prefix: '/api/metadata', services });
+  await app.register(dataRoutes, { prefix: '/api/data', services });
+  await app.register(openapiRoutes, { services });
+  await app.register(graphqlPlugin, { services });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    services,
+    async start() {
+      await migrateToLatest(database.db);
+      await runtime.reload({ force: true });
+      await runtime.watch(config.schemaPollMs);
+      ready = true;
+    },
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        await app.close();
+        await runtime.close();
+        if (!options.database) await database.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** PostgreSQL connection string; unset means embedded PGlite in `dataDir`. */
+  readonly databaseUrl?: string;
+  /** PGlite data folder; `memory://` keeps it in memory (tests). */
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  /** Largest page a list request may ask for. */
+  readonly maxPageSize: number;
+  /** Safety-net interval for the schema version check across instances (PostgreSQL only). */
+  readonly schemaPollMs: number;
+}
+
+const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+/** Reads the configuration from environment variables (see the README's table). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  const dataDir = env.XRM_DATA_DIR || './data';
+  return {
+    port: intFrom(env, 'PORT', 3000),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: dataDir.startsWith('memory://') ? dataDir : resolve(dataDir),
+    logLevel,
+    maxPageSize: intFrom(env, 'XRM_MAX_PAGE_SIZE', 1000),
+    schemaPollMs: intFrom(env, 'XRM_SCHEMA_POLL_MS', 1000),
+  };
+}

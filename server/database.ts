@@ -1,0 +1,59 @@
+/**
+ * One code path, two databases: kysely over a `pg` Pool when DATABASE_URL is set, otherwise over
+ * embedded PGlite with its data in a local folder. Migrations of the system tables run here.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
+import pg from 'pg';
+import { migrations } from '../migrations/index.ts';
+import type { Config } from './config.ts';
+
+export type Db = Kysely<any>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'postgres' | 'pglite';
+  /** The pg pool (PostgreSQL only), for LISTEN connections. */
+  readonly pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
+  if (config.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl,
+      max: 10,
+      // results in UTC whatever the server's zone; names the app in pg_stat_activity
+      options: '-c TimeZone=UTC',
+      application_name: 'xrm-platform',
+    });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', pool, close: () => db.destroy() };
+  }
+  if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
+  const db = new Kysely<any>({
+    dialect: new PGliteDialect({
+      pglite: async () => {
+        const pglite = await PGlite.create(config.dataDir);
+        await pglite.query(`SET TimeZone = 'UTC'`);
+        return pglite;
+      },
+    }),
+  });
+  return { db, kind: 'pglite', close: () => db.destroy() };
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies pending system-table migrations; kysely's lock makes concurrent starts safe. */
+export async function migrateToLatest(db: Db): Promise<void> {
+  await sql`CREATE SCHEMA IF NOT EXISTS xrm`.execute(db);
+  const migrator = new Migrator({ db, provider, migrationTableSchema: 'xrm' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String((error as Error).message ?? error)}`, { cause: error });
+  }
+}

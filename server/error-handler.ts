@@ -1,0 +1,57 @@
+/**
+ * Every error leaves as RFC 9457 problem+json. Client mistakes get their coded problem; anything
+ * else is logged in full and answered with an opaque 500 carrying an error id.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { XrmError, isXrmError, type FieldError } from '../metadata/errors.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+export function sendProblem(reply: FastifyReply, error: XrmError, instance?: string): FastifyReply {
+  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(error.toProblem(instance));
+}
+
+function fromFastifyError(error: FastifyError): XrmError | undefined {
+  if (error.validation) {
+    const context = error.validationContext ?? 'body';
+    const errors: FieldError[] = error.validation.map((v) => {
+      const prop = (v.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ??
+        (v.params as { additionalProperty?: string }).additionalProperty;
+      return { path: `/${context}${v.instancePath}${prop ? `/${prop}` : ''}`, message: v.message ?? 'is invalid' };
+    });
+    return new XrmError('XRM_ERR_REQUEST_INVALID', `Invalid ${context}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new XrmError('XRM_ERR_REQUEST_MALFORMED_JSON', error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty but JSON was declared' : 'The request body is not valid JSON');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new XrmError('XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', 'Send JSON with Content-Type: application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new XrmError('XRM_ERR_REQUEST_TOO_LARGE', 'The request body is too large');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new XrmError('XRM_ERR_REQUEST_INVALID', 'The Content-Length header does not match the body');
+  }
+  if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
+    return new XrmError('XRM_ERR_REQUEST_MALFORMED_JSON', 'The request body is not valid JSON');
+  }
+  return undefined;
+}
+
+/** Maps any thrown error to a problem: coded errors as they are, the rest as an opaque 500. */
+export function toXrmError(error: unknown, log: FastifyRequest['log']): XrmError {
+  if (isXrmError(error)) return error;
+  const mapped = fromFastifyError(error as FastifyError);
+  if (mapped) return mapped;
+  const errorId = randomUUID();
+  log.error({ err: error, errorId }, 'unexpected error');
+  return new XrmError('XRM_ERR_INTERNAL', `An unexpected error occurred; quote error id ${errorId} when reporting it`, { extensions: { errorId } });
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => sendProblem(reply, toXrmError(error, request.log), request.url));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`), request.url),
+  );
+}

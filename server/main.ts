@@ -1,0 +1,31 @@
+/**
+ * `npm start`: serves the platform on PORT/HOST, on PostgreSQL when DATABASE_URL is set and on
+ * embedded PGlite (data in XRM_DATA_DIR) otherwise. SIGTERM/SIGINT finish in-flight requests and
+ * close the database cleanly.
+ */
+import closeWithGrace from 'close-with-grace';
+import { buildPlatform } from './app.ts';
+import { loadConfig } from './config.ts';
+
+const config = loadConfig();
+const platform = await buildPlatform(config);
+const { app } = platform;
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err) app.log.error({ err }, 'shutting down after an error');
+  else app.log.info({ signal }, 'shutting down');
+  await platform.close();
+});
+
+await app.listen({ port: config.port, host: config.host });
+try {
+  await platform.start();
+  app.log.info(
+    { database: platform.services.database.kind, dataDir: config.databaseUrl ? undefined : config.dataDir },
+    `xrm-platform ready on http://${config.host}:${config.port}`,
+  );
+} catch (err) {
+  app.log.fatal({ err }, 'could not start');
+  await platform.close();
+  process.exitCode = 1;
+}

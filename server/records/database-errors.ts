@@ -1,0 +1,62 @@
+/**
+ * Database errors caused by a client's data become coded problems naming the field; anything
+ * else is rethrown untouched (a bug, reported as an opaque 500).
+ */
+import type { Catalog } from '../../metadata/catalog.ts';
+import { constraintNames } from '../../metadata/ddl.ts';
+import { XrmError } from '../../metadata/errors.ts';
+import type { EntityDef, FieldDef } from '../../metadata/types.ts';
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+}
+
+function fieldByConstraint(entity: EntityDef | undefined, constraint: string | undefined): FieldDef | undefined {
+  if (!entity || !constraint) return undefined;
+  return entity.fields.find((f) =>
+    [constraintNames.unique, constraintNames.check, constraintNames.foreignKey].some((name) => name(entity.name, f.name) === constraint),
+  );
+}
+
+export function mapDatabaseError(error: unknown, catalog: Catalog, entity: EntityDef): unknown {
+  const e = error as PgError;
+  const table = e.table ? catalog.entity(e.table) : undefined;
+  const field = fieldByConstraint(table ?? entity, e.constraint);
+  const path = field ? `/${field.name}` : e.column ? `/${e.column}` : '/';
+  switch (e.code) {
+    case '23505':
+      if (e.constraint?.endsWith('_pkey')) {
+        return new XrmError('XRM_ERR_RECORD_DUPLICATE', `A ${entity.name} record with this id already exists`, { errors: [{ path: '/id', message: 'is taken' }] });
+      }
+      return new XrmError('XRM_ERR_RECORD_DUPLICATE', `Another ${entity.name} record already has this ${field?.displayName ?? 'value'}`, {
+        errors: [{ path, message: 'must be unique' }],
+      });
+    case '23503': {
+      const own = table?.name === entity.name && field;
+      if (own || (e.table && catalog.relationships.has(e.table))) {
+        const target = field?.target ?? 'the other side';
+        return new XrmError('XRM_ERR_RECORD_REFERENCE_NOT_FOUND', `The referenced ${target} record does not exist`, {
+          errors: [{ path, message: 'references a record that does not exist' }],
+        });
+      }
+      return new XrmError('XRM_ERR_RECORD_DELETE_RESTRICTED', `This ${entity.name} record is still referenced by ${e.table ?? 'other'} records${field ? ` (field "${field.name}")` : ''}`, {
+        extensions: { referencedBy: e.table ? { entity: e.table, field: field?.name } : undefined },
+      });
+    }
+    case '23502':
+      return new XrmError('XRM_ERR_RECORD_INVALID', `"${e.column}" is required`, { errors: [{ path: `/${e.column}`, message: 'is required' }] });
+    case '23514':
+      return new XrmError('XRM_ERR_RECORD_INVALID', `The value of ${field ? `"${field.name}"` : 'a field'} breaks its rules`, { errors: [{ path, message: 'breaks the field\'s rules' }] });
+    case '22001':
+    case '22003':
+    case '22P02':
+    case '22007':
+    case '22008':
+      return new XrmError('XRM_ERR_RECORD_INVALID', `A value is out of range or malformed for its column`, { errors: [{ path, message: 'is out of range or malformed' }] });
+    default:
+      return error;
+  }
+}

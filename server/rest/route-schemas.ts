@@ -1,0 +1,41 @@
+/** Small shared pieces of route schemas (validated by Fastify, documented by @fastify/swagger). */
+
+export const bodySchema = { type: 'object' } as const;
+
+export function nameParams(...names: string[]) {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(names.map((n) => [n, { type: 'string', maxLength: 200 }])),
+    required: names,
+  } as const;
+}
+
+export function pageQuery(extra: Record<string, unknown> = {}) {
+  return {
+    type: 'object',
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'Page size (default 50)' },
+      offset: { type: 'integer', minimum: 0, description: 'Records to skip' },
+      ...extra,
+    },
+  } as const;
+}
+
+export const PROBLEM_SCHEMA = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    instance: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] },
+    },
+  },
+  required: ['type', 'title', 'status', 'detail'],
+} as const;
+

@@ -1,0 +1,127 @@
+/**
+ * The live API state of one server instance: the catalog it serves and everything derived from
+ * it (validators, GraphQL schema, OpenAPI document), swapped as one unit when the schema version
+ * changes. Changes made elsewhere arrive over LISTEN/NOTIFY, with a periodic version check as a
+ * safety net for a missed notice.
+ */
+import type { ValidateFunction } from 'ajv';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import type pg from 'pg';
+import { createAjv } from '../metadata/ajv.ts';
+import { Catalog } from '../metadata/catalog.ts';
+import { entitySchema, type SchemaVariant } from '../metadata/json-schema.ts';
+import { loadCatalog, readSchemaVersion } from '../metadata/store.ts';
+import type { Database } from './database.ts';
+
+/** Everything derived from one catalog version; built lazily, dropped whole on the next version. */
+export class ApiState {
+  readonly catalog: Catalog;
+  readonly #ajv = createAjv();
+  readonly #validators = new Map<string, ValidateFunction>();
+  readonly #derived = new Map<string, unknown>();
+
+  constructor(catalog: Catalog) {
+    this.catalog = catalog;
+  }
+
+  get version(): number {
+    return this.catalog.version;
+  }
+
+  /** The compiled validator of an entity's create or update schema, cached for this version. */
+  validator(entity: string, variant: SchemaVariant): ValidateFunction {
+    const key = `${entity}:${variant}`;
+    let validate = this.#validators.get(key);
+    if (!validate) {
+      const def = this.catalog.entity(entity);
+      if (!def) throw new Error(`unknown entity ${entity}`);
+      const { $id: _id, ...schema } = entitySchema(def, this.catalog, variant);
+      validate = this.#ajv.compile(schema);
+      this.#validators.set(key, validate);
+    }
+    return validate;
+  }
+
+  /** A value derived from this catalog version (OpenAPI document, GraphQL schema), built once. */
+  derived<T>(key: string, build: (catalog: Catalog) => T): T {
+    if (!this.#derived.has(key)) this.#derived.set(key, build(this.catalog));
+    return this.#derived.get(key) as T;
+  }
+}
+
+export type StateListener = (state: ApiState) => void | Promise<void>;
+
+export class Runtime {
+  #state: ApiState = new ApiState(Catalog.empty());
+  readonly #database: Database;
+  readonly #log: Logger;
+  readonly #listeners: StateListener[] = [];
+  #reloading: Promise<void> = Promise.resolve();
+  #listenClient?: pg.PoolClient;
+  #poll?: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(database: Database, log: Logger) {
+    this.#database = database;
+    this.#log = log;
+  }
+
+  get state(): ApiState {
+    return this.#state;
+  }
+
+  onChange(listener: StateListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Loads the catalog if the stored version moved past ours (or `force`); serialized. */
+  reload(options: { force?: boolean; atLeast?: number } = {}): Promise<void> {
+    const run = this.#reloading.then(async () => {
+      if (this.#closed) return;
+      if (!options.force && options.atLeast !== undefined && this.#state.version >= options.atLeast) return;
+      const catalog = await loadCatalog(this.#database.db);
+      if (!options.force && catalog.version === this.#state.version) return;
+      const next = new ApiState(catalog);
+      for (const listener of this.#listeners) await listener(next);
+      this.#state = next;
+      this.#log.info({ schemaVersion: catalog.version, entities: catalog.entities.size }, 'schema loaded');
+    });
+    this.#reloading = run.catch((error: unknown) => {
+      this.#log.error({ err: error }, 'schema reload failed');
+    });
+    return run;
+  }
+
+  /** Follows schema changes made by other instances (PostgreSQL: LISTEN/NOTIFY + version poll). */
+  async watch(pollMs: number): Promise<void> {
+    const pool = this.#database.pool;
+    if (!pool) return; // PGlite is embedded: one process, and it reloads after its own changes
+    const client = await pool.connect();
+    this.#listenClient = client;
+    client.on('notification', (msg) => {
+      const version = Number(msg.payload);
+      void this.reload({ atLeast: Number.isFinite(version) ? version : undefined });
+    });
+    client.on('error', (error) => this.#log.warn({ err: error }, 'schema listener connection failed; relying on version polling'));
+    await client.query('LISTEN xrm_schema');
+    if (pollMs > 0) {
+      this.#poll = setInterval(() => {
+        readSchemaVersion(this.#database.db)
+          .then((version) => (version !== this.#state.version ? this.reload() : undefined))
+          .catch((error: unknown) => this.#log.warn({ err: error }, 'schema version check failed'));
+      }, pollMs);
+      this.#poll.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#poll) clearInterval(this.#poll);
+    await this.#reloading;
+    if (this.#listenClient) {
+      this.#listenClient.removeAllListeners('notification');
+      this.#listenClient.release(true);
+      this.#listenClient = undefined;
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import type { MetadataService } from '../metadata/service.ts';
+import type { Database, Db } from './database.ts';
+import type { RecordsService } from './records/service.ts';
+import type { Runtime } from './runtime.ts';
+
+/** The domain services the HTTP layers call. */
+export interface Services {
+  readonly database: Database;
+  readonly db: Db;
+  readonly runtime: Runtime;
+  readonly metadata: MetadataService;
+  readonly records: RecordsService;
+}
