@@ -40,7 +40,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     bodyLimit: 10 * 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
-  const database = options.database ?? openDatabase(config);
+  const database = options.database ?? openDatabase(config, (err) => app.log.warn({ err }, 'idle database connection lost'));
   const runtime = new Runtime(database, app.log);
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
   const records = new RecordsService(database.db, runtime, config.maxPageSize);

@@ -20,7 +20,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
+export function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  onIdleError: (error: Error) => void = () => undefined,
+): Database {
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
@@ -29,6 +32,9 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): D
       options: '-c TimeZone=UTC',
       application_name: 'xrm-platform',
     });
+    // an idle client losing its connection (server restart, terminated backend) must not crash
+    // the process; the pool replaces it on next use
+    pool.on('error', onIdleError);
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }
