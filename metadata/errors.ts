@@ -21,7 +21,6 @@ export const ERROR_CODES = {
   XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   XRM_ERR_REQUEST_TOO_LARGE: { status: 413, title: 'Request body too large' },
   XRM_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'Route not found' },
-  XRM_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   XRM_ERR_METADATA_INVALID: { status: 400, title: 'Invalid metadata definition' },
   XRM_ERR_METADATA_NAME_TAKEN: { status: 409, title: 'Name already in use' },
   XRM_ERR_METADATA_ENTITY_NOT_FOUND: { status: 404, title: 'Entity not found' },
@@ -43,8 +42,8 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The base of every problem `type` URI; the fragment is the code, documented in docs/errors.md. */
-export const PROBLEM_TYPE_BASE = 'https://xrm-platform.dev/problems/';
+/** The base of every problem `type` URI (a URN: stable, not a web page); codes are documented in docs/errors.md. */
+export const PROBLEM_TYPE_BASE = 'urn:xrm:problem:';
 
 export interface Problem {
   type: string;

@@ -94,16 +94,8 @@ export class Runtime {
 
   /** Follows schema changes made by other instances (PostgreSQL: LISTEN/NOTIFY + version poll). */
   async watch(pollMs: number): Promise<void> {
-    const pool = this.#database.pool;
-    if (!pool) return; // PGlite is embedded: one process, and it reloads after its own changes
-    const client = await pool.connect();
-    this.#listenClient = client;
-    client.on('notification', (msg) => {
-      const version = Number(msg.payload);
-      void this.reload({ atLeast: Number.isFinite(version) ? version : undefined });
-    });
-    client.on('error', (error) => this.#log.warn({ err: error }, 'schema listener connection failed; relying on version polling'));
-    await client.query('LISTEN xrm_schema');
+    if (!this.#database.pool) return; // PGlite is embedded: one process, and it reloads after its own changes
+    await this.#listen();
     if (pollMs > 0) {
       this.#poll = setInterval(() => {
         readSchemaVersion(this.#database.db)
@@ -114,14 +106,48 @@ export class Runtime {
     }
   }
 
+  /** A dedicated connection LISTENing for schema versions; re-established when it drops. */
+  async #listen(): Promise<void> {
+    const client = await this.#database.pool!.connect();
+    this.#listenClient = client;
+    let lost = false;
+    const onLost = (error?: Error) => {
+      if (lost || this.#closed) return;
+      lost = true;
+      this.#log.warn({ err: error }, 'schema listener connection lost; reconnecting (version polling covers the gap)');
+      client.release(true);
+      if (this.#listenClient === client) this.#listenClient = undefined;
+      const retry = setTimeout(() => {
+        if (this.#closed) return;
+        this.#listen()
+          .then(() => this.reload())
+          .catch((err: unknown) => onRetryFailed(err));
+      }, 500);
+      retry.unref();
+    };
+    const onRetryFailed = (err: unknown) => {
+      this.#log.warn({ err }, 'schema listener reconnect failed; retrying');
+      const again = setTimeout(() => void this.#listen().catch(onRetryFailed), 2000);
+      again.unref();
+    };
+    client.on('notification', (msg) => {
+      const version = Number(msg.payload);
+      void this.reload({ atLeast: Number.isFinite(version) ? version : undefined });
+    });
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    await client.query('LISTEN xrm_schema');
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#poll) clearInterval(this.#poll);
     await this.#reloading;
-    if (this.#listenClient) {
-      this.#listenClient.removeAllListeners('notification');
-      this.#listenClient.release(true);
-      this.#listenClient = undefined;
+    const client = this.#listenClient;
+    this.#listenClient = undefined;
+    if (client) {
+      client.removeAllListeners('notification');
+      client.release(true);
     }
   }
 }
