@@ -1,0 +1,82 @@
+/**
+ * Aggregate parameters → a checked AggregateQuery.
+ *
+ *   aggregate=count,countDistinct(account),sum(amount),avg(amount),min(closed_on),max(amount)
+ *   groupBy=status,account.industry,year(created_at),month(closed_on)
+ */
+import type { EntityDef, FieldDef } from '../../metadata/types.ts';
+import type { AggregateFunction, AggregateItem, AggregateQuery, DatePart, FilterNode, GroupItem } from './ast.ts';
+import { isNumeric } from './compile-context.ts';
+import { parseFilter, queryError, resolveColumn, type ParseContext } from './filter-parse.ts';
+
+export interface AggregateParams {
+  aggregate?: string[];
+  groupBy?: string[];
+  filter?: unknown;
+  search?: string;
+  limit?: number;
+}
+
+const FUNCTIONS: readonly AggregateFunction[] = ['count', 'countDistinct', 'sum', 'avg', 'min', 'max'];
+const DATE_PARTS: readonly DatePart[] = ['year', 'month', 'day', 'week'];
+const ORDERABLE_EXCLUDED = new Set(['json', 'multiChoice', 'boolean']);
+
+function resolvePath(entity: EntityDef, path: string, ctx: ParseContext, at: string): { via: FieldDef[]; column: NonNullable<ReturnType<typeof resolveColumn>> } {
+  const parts = path.split('.');
+  const via: FieldDef[] = [];
+  let current = entity;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const name = ctx.key ? ctx.key(current, parts[i]!) : parts[i]!;
+    const field = current.fields.find((f) => f.name === name);
+    if (!field || field.type !== 'lookup') throw queryError(at, `"${parts[i]}" is not a lookup of "${current.name}"`);
+    via.push(field);
+    current = ctx.catalog.entity(field.target!)!;
+  }
+  const last = ctx.key ? ctx.key(current, parts[parts.length - 1]!) : parts[parts.length - 1]!;
+  const column = resolveColumn(current, last);
+  if (!column) throw queryError(at, `"${current.name}" has no field "${parts[parts.length - 1]}"`);
+  return { via, column };
+}
+
+export function buildAggregateQuery(entityName: string, params: AggregateParams, ctx: ParseContext): AggregateQuery {
+  const entity = ctx.catalog.entity(entityName)!;
+  const aliases = new Set<string>();
+  const unique = (alias: string, at: string) => {
+    if (aliases.has(alias)) throw queryError(at, `"${alias}" appears twice`);
+    aliases.add(alias);
+    return alias;
+  };
+  const groupBy: GroupItem[] = (params.groupBy ?? []).map((raw, i) => {
+    const at = `/groupBy/${i}`;
+    const m = /^(?:(year|month|day|week)\(([A-Za-z0-9_.]+)\)|([A-Za-z0-9_.]+))$/.exec(raw.trim());
+    if (!m) throw queryError(at, `"${raw}" is not a group: field, lookup.field or year|month|day|week(field)`);
+    const path = m[2] ?? m[3]!;
+    const { via, column } = resolvePath(entity, path, ctx, at);
+    const datePart = m[1] as DatePart | undefined;
+    if (datePart) {
+      const type = column.field?.type ?? column.system;
+      if (type !== 'date' && type !== 'datetime') throw queryError(at, `${datePart}() needs a date or datetime field, "${path}" is ${type}`);
+    } else if (column.field && column.field.type === 'json') {
+      throw queryError(at, 'cannot group by a json field');
+    }
+    return { via, column, datePart, alias: unique(datePart ? `${datePart}_${path.replace(/\./g, '_')}` : path.replace(/\./g, '_'), at) };
+  });
+  const aggregates: AggregateItem[] = (params.aggregate?.length ? params.aggregate : ['count']).map((raw, i) => {
+    const at = `/aggregate/${i}`;
+    const m = /^([A-Za-z]+)(?:\(([A-Za-z0-9_]+)\))?$/.exec(raw.trim());
+    const fn = m?.[1] as AggregateFunction | undefined;
+    if (!m || !fn || !FUNCTIONS.includes(fn)) throw queryError(at, `"${raw}" is not an aggregate: ${FUNCTIONS.join(', ')} — e.g. sum(amount)`);
+    if (!m[2]) {
+      if (fn !== 'count') throw queryError(at, `${fn} needs a field: ${fn}(field)`);
+      return { fn, alias: unique('count', at) };
+    }
+    const column = resolveColumn(entity, ctx.key ? ctx.key(entity, m[2]) : m[2]);
+    if (!column) throw queryError(at, `"${entity.name}" has no field "${m[2]}"`);
+    if ((fn === 'sum' || fn === 'avg') && !isNumeric(column.field, column.system)) throw queryError(at, `${fn} needs a number field, "${m[2]}" is ${column.field?.type ?? column.system}`);
+    if ((fn === 'min' || fn === 'max') && column.field && ORDERABLE_EXCLUDED.has(column.field.type)) throw queryError(at, `${fn} does not apply to ${column.field.type} fields`);
+    return { fn, column, alias: unique(`${fn}_${column.name}`, at) };
+  });
+  let filter: FilterNode | undefined = params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter');
+  if (params.search) filter = filter ? { kind: 'and', items: [filter, { kind: 'search', text: params.search }] } : { kind: 'search', text: params.search };
+  return { entity: entity.name, filter, groupBy, aggregates, limit: params.limit };
+}

@@ -1,0 +1,82 @@
+/**
+ * The one query AST shared by REST, GraphQL and the SDK. Parsers (REST query strings, GraphQL
+ * arguments, JSON filters) produce it, already checked against the catalog; the compiler turns
+ * it into one SQL statement.
+ */
+import type { Navigation } from '../../metadata/catalog.ts';
+import type { FilterOperator } from '../../metadata/field-type.ts';
+import type { FieldDef } from '../../metadata/types.ts';
+
+export type FilterNode =
+  | { readonly kind: 'and'; readonly items: readonly FilterNode[] }
+  | { readonly kind: 'or'; readonly items: readonly FilterNode[] }
+  | { readonly kind: 'not'; readonly item: FilterNode }
+  /** A comparison on a column of the current entity (system columns included). */
+  | { readonly kind: 'compare'; readonly column: ColumnRef; readonly op: FilterOperator; readonly value: unknown; readonly jsonPath?: readonly string[] }
+  /** Across a lookup: the referenced record satisfies `filter`. */
+  | { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string; readonly filter: FilterNode }
+  /** Over a to-many navigation: some / every / none of the related records satisfy `filter`. */
+  | { readonly kind: 'related'; readonly navigation: Navigation; readonly quantifier: 'some' | 'every' | 'none'; readonly filter: FilterNode }
+  /** Full-text search over the entity's searchable fields. */
+  | { readonly kind: 'search'; readonly text: string };
+
+/** A column of an entity: a field, or a system column (type given for system columns). */
+export interface ColumnRef {
+  readonly name: string;
+  readonly field?: FieldDef;
+  readonly system?: 'uuid' | 'datetime' | 'integer';
+}
+
+export interface SortItem {
+  /** Lookup fields traversed before the column (e.g. ['account'] for account.name). */
+  readonly via: readonly FieldDef[];
+  readonly column: ColumnRef;
+  readonly descending: boolean;
+  readonly nulls: 'first' | 'last';
+}
+
+export interface ReadQuery {
+  readonly entity: string;
+  /** Columns to return; undefined = every field and system column. */
+  readonly select?: readonly string[];
+  readonly expand?: readonly Expansion[];
+  readonly filter?: FilterNode;
+  readonly sort?: readonly SortItem[];
+  readonly limit?: number;
+  readonly offset?: number;
+  readonly cursor?: string;
+  /** 'exact' counts; 'estimated' reads the planner's estimate (cheap on huge tables). */
+  readonly count?: 'exact' | 'estimated';
+}
+
+/** An expanded relation: a lookup (one record) or a to-many navigation (a page per parent). */
+export interface Expansion {
+  readonly name: string;
+  readonly relation: { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string } | { readonly kind: 'many'; readonly navigation: Navigation; readonly target: string };
+  readonly query: Omit<ReadQuery, 'entity' | 'cursor' | 'count'> & { readonly entity: string };
+}
+
+export type AggregateFunction = 'count' | 'countDistinct' | 'sum' | 'avg' | 'min' | 'max';
+export type DatePart = 'year' | 'month' | 'day' | 'week';
+
+export interface AggregateItem {
+  readonly fn: AggregateFunction;
+  /** undefined only for count(*) */
+  readonly column?: ColumnRef;
+  readonly alias: string;
+}
+
+export interface GroupItem {
+  readonly via: readonly FieldDef[];
+  readonly column: ColumnRef;
+  readonly datePart?: DatePart;
+  readonly alias: string;
+}
+
+export interface AggregateQuery {
+  readonly entity: string;
+  readonly filter?: FilterNode;
+  readonly groupBy: readonly GroupItem[];
+  readonly aggregates: readonly AggregateItem[];
+  readonly limit?: number;
+}

@@ -1,0 +1,86 @@
+/**
+ * State shared while compiling one query: the catalog, fresh table aliases, and the hooks the
+ * security layer injects (row predicates and field masks applied inside the SQL).
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Catalog } from '../../metadata/catalog.ts';
+import type { FieldDef, FieldTypeName } from '../../metadata/types.ts';
+import type { ColumnRef } from './ast.ts';
+
+export interface QueryHooks {
+  /** An extra condition every row of `entity` (under `alias`) must meet, or undefined. */
+  rowPredicate?(entity: string, alias: string): RawBuilder<boolean> | undefined;
+  /** Whether `field` of `entity` may be read; masked fields are left out of results. */
+  fieldReadable?(entity: string, field: string): boolean;
+}
+
+export class CompileContext {
+  readonly catalog: Catalog;
+  readonly hooks: QueryHooks;
+  #aliases = 0;
+
+  constructor(catalog: Catalog, hooks: QueryHooks = {}) {
+    this.catalog = catalog;
+    this.hooks = hooks;
+  }
+
+  alias(): string {
+    return `t${this.#aliases++}`;
+  }
+
+  readable(entity: string, field: string): boolean {
+    return this.hooks.fieldReadable?.(entity, field) ?? true;
+  }
+
+  /** `condition AND <row predicate of entity>` (or just one of them). */
+  withPredicate(entity: string, alias: string, condition?: RawBuilder<boolean>): RawBuilder<boolean> | undefined {
+    const predicate = this.hooks.rowPredicate?.(entity, alias);
+    if (predicate && condition) return sql<boolean>`(${condition}) AND (${predicate})`;
+    return predicate ?? condition;
+  }
+}
+
+/** The SQL base type a parameter compared with a column is cast to. */
+const CAST: Record<FieldTypeName, string> = {
+  text: 'text',
+  longText: 'text',
+  email: 'text',
+  phone: 'text',
+  url: 'text',
+  integer: 'integer',
+  bigInteger: 'bigint',
+  decimal: 'numeric',
+  money: 'numeric',
+  boolean: 'boolean',
+  date: 'date',
+  datetime: 'timestamptz',
+  choice: 'text',
+  multiChoice: 'text[]',
+  lookup: 'uuid',
+  json: 'jsonb',
+  uuid: 'uuid',
+  autonumber: 'text',
+};
+
+const SYSTEM_CAST: Record<NonNullable<ColumnRef['system']>, string> = { uuid: 'uuid', datetime: 'timestamptz', integer: 'integer' };
+
+export function castOf(column: ColumnRef): string {
+  return column.field ? CAST[column.field.type] : SYSTEM_CAST[column.system!];
+}
+
+/** A parameter cast to the column's base type. */
+export function param(value: unknown, column: ColumnRef, array = false): RawBuilder<unknown> {
+  const cast = castOf(column);
+  const encoded = column.field && cast === 'jsonb' ? JSON.stringify(value) : value;
+  return sql`${encoded}::${sql.raw(array && !cast.endsWith('[]') ? `${cast}[]` : cast)}`;
+}
+
+/** Types whose values can be aggregated with sum/avg. */
+export function isNumeric(field: FieldDef | undefined, system?: ColumnRef['system']): boolean {
+  if (!field) return system === 'integer';
+  return ['integer', 'bigInteger', 'decimal', 'money'].includes(field.type);
+}
+
+export function columnSql(alias: string, name: string): RawBuilder<unknown> {
+  return sql.ref(`${alias}.${name}`);
+}

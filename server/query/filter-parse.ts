@@ -1,0 +1,233 @@
+/**
+ * JSON filters → the filter AST, checked against the catalog: unknown fields, operators a type
+ * does not support and values of the wrong type are refused with a path into the filter.
+ *
+ *   { "status": { "eq": "online" },
+ *     "asset": { "assigned_to": { "full_name": { "startsWith": "Ada" } } },
+ *     "reports": { "some": { "hired_on": { "gte": "2024-01-01" } } },
+ *     "or": [ { "rating": { "gte": 4 } }, { "not": { "name": { "icontains": "test" } } } ] }
+ */
+import type { Catalog, Navigation } from '../../metadata/catalog.ts';
+import { XrmError, type FieldError } from '../../metadata/errors.ts';
+import { COMPARISON_OPERATORS, type FilterOperator, type JsonSchema } from '../../metadata/field-type.ts';
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import type { EntityDef } from '../../metadata/types.ts';
+import type { ColumnRef, FilterNode } from './ast.ts';
+
+/** Checks one operand against its JSON Schema; returns a message or undefined. */
+export type ValueCheck = (schema: JsonSchema, value: unknown) => string | undefined;
+
+export interface ParseContext {
+  readonly catalog: Catalog;
+  readonly check: ValueCheck;
+  /** Maps a key as the client wrote it to a logical name (GraphQL passes camelCase). */
+  readonly key?: (entity: EntityDef, key: string) => string;
+}
+
+const MAX_DEPTH = 32;
+const MAX_LIST = 1000;
+
+export const SYSTEM_COLUMN_TYPES: Record<string, NonNullable<ColumnRef['system']>> = {
+  id: 'uuid',
+  created_at: 'datetime',
+  updated_at: 'datetime',
+  created_by: 'uuid',
+  owner_id: 'uuid',
+  version: 'integer',
+};
+
+const SYSTEM_SCHEMAS: Record<NonNullable<ColumnRef['system']>, JsonSchema> = {
+  uuid: { type: 'string', format: 'uuid' },
+  datetime: { type: 'string', format: 'date-time' },
+  integer: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
+};
+
+const SYSTEM_OPERATORS: Record<NonNullable<ColumnRef['system']>, readonly FilterOperator[]> = {
+  uuid: ['eq', 'ne', 'in', 'nin', 'isNull'],
+  datetime: COMPARISON_OPERATORS,
+  integer: COMPARISON_OPERATORS,
+};
+
+export function queryError(path: string, message: string): XrmError {
+  return new XrmError('XRM_ERR_QUERY_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A column of `entity` by logical name: a field or a system column. */
+export function resolveColumn(entity: EntityDef, name: string): ColumnRef | undefined {
+  const field = entity.fields.find((f) => f.name === name);
+  if (field) return { name, field };
+  const system = SYSTEM_COLUMN_TYPES[name];
+  return system ? { name, system } : undefined;
+}
+
+export function operatorsOf(column: ColumnRef): readonly FilterOperator[] {
+  return column.field ? FIELD_TYPES[column.field.type].filterOperators : SYSTEM_OPERATORS[column.system!];
+}
+
+export function valueSchemaOf(column: ColumnRef, catalog: Catalog): JsonSchema {
+  if (!column.field) return SYSTEM_SCHEMAS[column.system!];
+  const { readOnly: _r, ...schema } = FIELD_TYPES[column.field.type].valueSchema(column.field, catalog);
+  return schema;
+}
+
+export function parseFilter(entityName: string, input: unknown, ctx: ParseContext, path = '/filter'): FilterNode {
+  const entity = ctx.catalog.entity(entityName);
+  if (!entity) throw queryError(path, `unknown entity "${entityName}"`);
+  return parseObject(entity, input, ctx, path, 0);
+}
+
+function parseObject(entity: EntityDef, input: unknown, ctx: ParseContext, path: string, depth: number): FilterNode {
+  if (depth > MAX_DEPTH) throw queryError(path, `filters nest at most ${MAX_DEPTH} levels`);
+  if (!isObject(input)) throw queryError(path, 'must be an object');
+  const items: FilterNode[] = [];
+  for (const [rawKey, value] of Object.entries(input)) {
+    const p = `${path}/${rawKey}`;
+    if (rawKey === 'and' || rawKey === 'or') {
+      if (!Array.isArray(value)) throw queryError(p, 'must be an array of filters');
+      items.push({ kind: rawKey, items: value.map((v, i) => parseObject(entity, v, ctx, `${p}/${i}`, depth + 1)) });
+      continue;
+    }
+    if (rawKey === 'not') {
+      items.push({ kind: 'not', item: parseObject(entity, value, ctx, p, depth + 1) });
+      continue;
+    }
+    const key = ctx.key ? ctx.key(entity, rawKey) : rawKey;
+    const navigation = ctx.catalog.navigations(entity.name).find((n) => n.name === key);
+    if (navigation) {
+      items.push(...parseRelated(entity, navigation, value, ctx, p, depth));
+      continue;
+    }
+    const column = resolveColumn(entity, key);
+    if (!column) throw queryError(p, `"${entity.name}" has no field or relationship "${rawKey}"`);
+    if (column.field?.type === 'lookup' && isObject(value) && !Object.keys(value).some((k) => isOperator(k))) {
+      const target = ctx.catalog.entity(column.field.target!)!;
+      items.push({ kind: 'lookup', field: column.field, target: target.name, filter: parseObject(target, value, ctx, p, depth + 1) });
+      continue;
+    }
+    if (column.field?.type === 'json' && isObject(value) && !Object.keys(value).some((k) => isOperator(k))) {
+      items.push(...jsonPathConditions(column, value, [], p));
+      continue;
+    }
+    items.push(...parseConditions(entity, column, value, ctx, p));
+  }
+  if (items.length === 1) return items[0]!;
+  return { kind: 'and', items };
+}
+
+/** `{ telemetry: { temperature: { eq: 21.5 } } }`: equality at a path inside a JSON field. */
+function jsonPathConditions(column: ColumnRef, value: Record<string, unknown>, prefix: string[], path: string): FilterNode[] {
+  const items: FilterNode[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    const p = `${path}/${key}`;
+    if (isOperator(key)) {
+      if (key !== 'eq') throw queryError(p, 'inside a JSON field only eq applies');
+      if (!prefix.length) throw queryError(p, 'give a path inside the JSON field, e.g. telemetry.temperature eq 21');
+      items.push({ kind: 'compare', column, op: 'jsonPathEq', value: inner, jsonPath: prefix });
+    } else if (isObject(inner)) {
+      if (prefix.length >= MAX_DEPTH) throw queryError(p, 'JSON path is too deep');
+      items.push(...jsonPathConditions(column, inner, [...prefix, key], p));
+    } else {
+      throw queryError(p, 'must be an object: a deeper key or { "eq": value }');
+    }
+  }
+  return items;
+}
+
+const ALL_OPERATORS = new Set<string>([
+  'eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between',
+  'contains', 'startsWith', 'endsWith', 'icontains', 'istartsWith', 'iendsWith',
+  'containsAny', 'containsAll', 'jsonPathEq',
+]);
+
+function isOperator(key: string): boolean {
+  return ALL_OPERATORS.has(key);
+}
+
+function parseRelated(entity: EntityDef, navigation: Navigation, value: unknown, ctx: ParseContext, path: string, depth: number): FilterNode[] {
+  if (!isObject(value)) throw queryError(path, 'must be an object with some, every or none');
+  const target = navigation.kind === 'inverse' ? navigation.source : navigation.other;
+  const targetEntity = ctx.catalog.entity(target)!;
+  const items: FilterNode[] = [];
+  for (const [quantifier, filter] of Object.entries(value)) {
+    if (quantifier !== 'some' && quantifier !== 'every' && quantifier !== 'none') {
+      throw queryError(`${path}/${quantifier}`, `"${navigation.name}" of "${entity.name}" is a to-many relationship: use some, every or none`);
+    }
+    items.push({ kind: 'related', navigation, quantifier, filter: parseObject(targetEntity, filter, ctx, `${path}/${quantifier}`, depth + 1) });
+  }
+  if (!items.length) throw queryError(path, 'needs some, every or none');
+  return items;
+}
+
+function parseConditions(entity: EntityDef, column: ColumnRef, value: unknown, ctx: ParseContext, path: string): FilterNode[] {
+  if (!isObject(value)) throw queryError(path, 'must be an object of operators, e.g. { "eq": … }');
+  const allowed = operatorsOf(column);
+  const items: FilterNode[] = [];
+  for (const [op, operand] of Object.entries(value)) {
+    const p = `${path}/${op}`;
+    if (!isOperator(op)) throw queryError(p, `unknown operator "${op}"`);
+    if (!allowed.includes(op as FilterOperator)) {
+      const type = column.field?.type ?? column.system;
+      throw queryError(p, `operator "${op}" does not apply to ${type} field "${column.name}" (use ${allowed.join(', ')})`);
+    }
+    items.push(comparison(entity, column, op as FilterOperator, operand, ctx, p));
+  }
+  if (!items.length) throw queryError(path, 'needs at least one operator');
+  return items;
+}
+
+function comparison(_entity: EntityDef, column: ColumnRef, op: FilterOperator, operand: unknown, ctx: ParseContext, path: string): FilterNode {
+  const schema = valueSchemaOf(column, ctx.catalog);
+  const fail = (message: string): never => {
+    throw queryError(path, message);
+  };
+  const checkValue = (v: unknown, p: string) => {
+    const problem = ctx.check(schema, v);
+    if (problem) throw queryError(p, problem);
+  };
+  switch (op) {
+    case 'isNull':
+      if (typeof operand !== 'boolean') fail('must be true or false');
+      break;
+    case 'in':
+    case 'nin':
+      if (!Array.isArray(operand) || operand.length > MAX_LIST) fail(`must be an array of at most ${MAX_LIST} values`);
+      (operand as unknown[]).forEach((v, i) => checkValue(v, `${path}/${i}`));
+      break;
+    case 'between':
+      if (!Array.isArray(operand) || operand.length !== 2) fail('must be an array of two values [from, to]');
+      (operand as unknown[]).forEach((v, i) => checkValue(v, `${path}/${i}`));
+      break;
+    case 'contains':
+    case 'startsWith':
+    case 'endsWith':
+    case 'icontains':
+    case 'istartsWith':
+    case 'iendsWith':
+      if (typeof operand !== 'string') fail('must be a string');
+      break;
+    case 'containsAny':
+    case 'containsAll':
+      checkValue(operand, path);
+      break;
+    case 'jsonPathEq': {
+      const o = operand as { path?: unknown; value?: unknown };
+      if (!isObject(o) || !Array.isArray(o.path) || !o.path.length || !o.path.every((k) => typeof k === 'string') || !('value' in o)) {
+        fail('must be { "path": ["key", …], "value": any JSON }');
+      }
+      return { kind: 'compare', column, op, value: o.value, jsonPath: o.path as string[] };
+    }
+    default:
+      if (operand === null) fail(`null is not a value to compare; use { "isNull": true }`);
+      checkValue(operand, path);
+  }
+  return { kind: 'compare', column, op, value: operand };
+}
+
+/** Collects field errors of a value against a schema into one message (used by ValueCheck). */
+export function describeErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => (e.path === '/' ? e.message : `${e.path} ${e.message}`)).join('; ');
+}

@@ -1,0 +1,90 @@
+/**
+ * Reads through the query engine: parameters → checked ReadQuery → one SQL statement → the
+ * response body as JSON text built by PostgreSQL.
+ */
+import type { ValidateFunction } from 'ajv';
+import { createAjv, toFieldErrors } from '../../metadata/ajv.ts';
+import { XrmError } from '../../metadata/errors.ts';
+import type { JsonSchema } from '../../metadata/field-type.ts';
+import type { Db } from '../database.ts';
+import type { Runtime } from '../runtime.ts';
+import type { AggregateQuery } from './ast.ts';
+import { compileAggregate } from './compile-aggregate.ts';
+import { CompileContext, type QueryHooks } from './compile-context.ts';
+import { compileGet, compileList } from './compile-read.ts';
+import { describeErrors, type ParseContext } from './filter-parse.ts';
+import { buildAggregateQuery, type AggregateParams } from './aggregate-query.ts';
+import { buildReadQuery, type ReadParams } from './read-query.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class QueryService {
+  readonly #db: Db;
+  readonly #runtime: Runtime;
+  readonly #maxPageSize: number;
+  readonly #ajv = createAjv();
+  #checks = new Map<string, ValidateFunction>();
+  #checksVersion = -1;
+
+  constructor(db: Db, runtime: Runtime, maxPageSize: number) {
+    this.#db = db;
+    this.#runtime = runtime;
+    this.#maxPageSize = maxPageSize;
+  }
+
+  get maxPageSize(): number {
+    return this.#maxPageSize;
+  }
+
+  /** Parsing context for the current catalog; `key` maps client names (GraphQL camelCase). */
+  parseContext(key?: ParseContext['key']): ParseContext {
+    const catalog = this.#runtime.state.catalog;
+    if (catalog.version !== this.#checksVersion) {
+      this.#checks = new Map();
+      this.#checksVersion = catalog.version;
+    }
+    return {
+      catalog,
+      key,
+      check: (schema: JsonSchema, value: unknown) => {
+        const cacheKey = JSON.stringify(schema);
+        let validate = this.#checks.get(cacheKey);
+        if (!validate) this.#checks.set(cacheKey, (validate = this.#ajv.compile(schema)));
+        return validate(value) ? undefined : describeErrors(toFieldErrors(validate.errors));
+      },
+    };
+  }
+
+  #entity(name: string) {
+    if (!this.#runtime.state.catalog.entity(name)) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
+  }
+
+  /** A page of records as JSON text: `{"data":[…],"nextCursor"?,"totalCount"?}`. */
+  async list(entity: string, params: ReadParams, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
+    this.#entity(entity);
+    const ctx = this.parseContext();
+    const query = buildReadQuery(entity, params, ctx, this.#maxPageSize);
+    const statement = compileList(query, new CompileContext(ctx.catalog, hooks), this.#maxPageSize);
+    const { rows } = await statement.execute(db);
+    return rows[0]!.body;
+  }
+
+  /** One record as JSON text, or undefined when it does not exist. */
+  async get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'>, hooks?: QueryHooks, db: Db = this.#db): Promise<string | undefined> {
+    this.#entity(entity);
+    if (!UUID.test(id)) throw new XrmError('XRM_ERR_REQUEST_INVALID', `"${id}" is not a record id (a UUID)`, { errors: [{ path: '/id', message: 'must be a UUID' }] });
+    const ctx = this.parseContext();
+    const query = buildReadQuery(entity, params, ctx, this.#maxPageSize);
+    const { rows } = await compileGet(query, id, new CompileContext(ctx.catalog, hooks)).execute(db);
+    return rows[0]?.body ?? undefined;
+  }
+
+  /** Aggregates as JSON text: `{"data":[{…group keys…, …aggregates…}]}`. */
+  async aggregate(entity: string, params: AggregateParams, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
+    this.#entity(entity);
+    const ctx = this.parseContext();
+    const query: AggregateQuery = buildAggregateQuery(entity, params, ctx);
+    const { rows } = await compileAggregate(query, new CompileContext(ctx.catalog, hooks)).execute(db);
+    return rows[0]!.body;
+  }
+}

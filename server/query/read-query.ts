@@ -1,0 +1,128 @@
+/**
+ * Builds a checked ReadQuery from request parameters in neutral form (REST and GraphQL both
+ * produce `ReadParams`): selections, expansions, filters, search, sort and paging, each checked
+ * against the catalog with errors naming the parameter path.
+ */
+import type { EntityDef } from '../../metadata/types.ts';
+import type { Expansion, FilterNode, ReadQuery, SortItem } from './ast.ts';
+import { parseFilter, queryError, resolveColumn, type ParseContext } from './filter-parse.ts';
+
+export interface ExpandParams {
+  name: string;
+  select?: string[];
+  filter?: unknown;
+  sort?: string[];
+  limit?: number;
+  offset?: number;
+  expand?: ExpandParams[];
+}
+
+export interface ReadParams {
+  select?: string[];
+  expand?: ExpandParams[];
+  /** JSON filter form (see filter-parse.ts). */
+  filter?: unknown;
+  search?: string;
+  /** `[-]path[:nullsfirst|:nullslast]`, e.g. `-rating`, `account.name:nullsfirst`. */
+  sort?: string[];
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+  count?: 'exact' | 'estimated';
+}
+
+const MAX_EXPAND_DEPTH = 6;
+const UNSORTABLE = new Set(['json', 'multiChoice']);
+
+export function buildReadQuery(entityName: string, params: ReadParams, ctx: ParseContext, maxPageSize: number): ReadQuery {
+  const entity = requireEntity(entityName, ctx);
+  const filter = combine(
+    params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter'),
+    params.search ? { kind: 'search', text: params.search } : undefined,
+  );
+  if (params.cursor && params.offset) throw queryError('/offset', 'use either cursor or offset, not both');
+  return {
+    entity: entity.name,
+    select: params.select ? checkSelect(entity, params.select, ctx, '/select') : undefined,
+    expand: params.expand?.map((e, i) => buildExpansion(entity, e, ctx, `/expand/${i}`, 1, maxPageSize)),
+    filter,
+    sort: params.sort?.map((s, i) => parseSort(entity, s, ctx, `/sort/${i}`)),
+    limit: checkLimit(params.limit, maxPageSize, '/limit'),
+    offset: params.offset,
+    cursor: params.cursor,
+    count: params.count,
+  };
+}
+
+function requireEntity(name: string, ctx: ParseContext): EntityDef {
+  const entity = ctx.catalog.entity(name);
+  if (!entity) throw queryError('/', `unknown entity "${name}"`);
+  return entity;
+}
+
+function combine(a: FilterNode | undefined, b: FilterNode | undefined): FilterNode | undefined {
+  if (a && b) return { kind: 'and', items: [a, b] };
+  return a ?? b;
+}
+
+function checkLimit(limit: number | undefined, max: number, path: string): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw queryError(path, `must be an integer from 1 to ${max}`);
+  return limit;
+}
+
+function checkSelect(entity: EntityDef, select: readonly string[], ctx: ParseContext, path: string): string[] {
+  return select.map((raw, i) => {
+    const name = ctx.key ? ctx.key(entity, raw) : raw;
+    if (!resolveColumn(entity, name)) throw queryError(`${path}/${i}`, `"${entity.name}" has no field "${raw}"`);
+    return name;
+  });
+}
+
+export function parseSort(entity: EntityDef, raw: string, ctx: ParseContext, path: string): SortItem {
+  const m = /^(-)?([A-Za-z0-9_.]+)(?::(nullsfirst|nullslast))?$/i.exec(raw.trim());
+  if (!m) throw queryError(path, `"${raw}" is not a sort item: [-]field[.field…][:nullsfirst|:nullslast]`);
+  const descending = m[1] === '-';
+  const parts = m[2]!.split('.');
+  const via = [];
+  let current = entity;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const name = ctx.key ? ctx.key(current, parts[i]!) : parts[i]!;
+    const field = current.fields.find((f) => f.name === name);
+    if (!field || field.type !== 'lookup') throw queryError(path, `"${parts[i]}" is not a lookup of "${current.name}"`);
+    via.push(field);
+    current = ctx.catalog.entity(field.target!)!;
+  }
+  const last = ctx.key ? ctx.key(current, parts[parts.length - 1]!) : parts[parts.length - 1]!;
+  const column = resolveColumn(current, last);
+  if (!column) throw queryError(path, `"${current.name}" has no field "${parts[parts.length - 1]}"`);
+  if (column.field && UNSORTABLE.has(column.field.type)) throw queryError(path, `cannot sort by ${column.field.type} field "${column.name}"`);
+  const nulls = m[3] ? (m[3].toLowerCase() === 'nullsfirst' ? 'first' : 'last') : descending ? 'first' : 'last';
+  return { via, column, descending, nulls };
+}
+
+function buildExpansion(entity: EntityDef, params: ExpandParams, ctx: ParseContext, path: string, depth: number, maxPageSize: number): Expansion {
+  if (depth > MAX_EXPAND_DEPTH) throw queryError(path, `expansions nest at most ${MAX_EXPAND_DEPTH} levels`);
+  const name = ctx.key ? ctx.key(entity, params.name) : params.name;
+  const lookup = entity.fields.find((f) => f.name === name && f.type === 'lookup');
+  const navigation = ctx.catalog.navigations(entity.name).find((n) => n.name === name);
+  if (!lookup && !navigation) throw queryError(`${path}/name`, `"${entity.name}" has no lookup or relationship "${params.name}"`);
+  const targetName = lookup ? lookup.target! : navigation!.kind === 'inverse' ? navigation!.source : navigation!.other;
+  const target = ctx.catalog.entity(targetName)!;
+  if (lookup && (params.filter !== undefined || params.sort || params.limit !== undefined || params.offset !== undefined)) {
+    throw queryError(path, `"${params.name}" is a lookup (one record): filter, sort, limit and offset apply to to-many relationships only`);
+  }
+  return {
+    name,
+    relation: lookup ? { kind: 'lookup', field: lookup, target: targetName } : { kind: 'many', navigation: navigation!, target: targetName },
+    query: {
+      entity: targetName,
+      select: params.select ? checkSelect(target, params.select, ctx, `${path}/select`) : undefined,
+      expand: params.expand?.map((e, i) => buildExpansion(target, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize)),
+      filter: params.filter === undefined ? undefined : parseFilter(targetName, params.filter, ctx, `${path}/filter`),
+      sort: params.sort?.map((s, i) => parseSort(target, s, ctx, `${path}/sort/${i}`)),
+      limit: checkLimit(params.limit, maxPageSize, `${path}/limit`),
+      offset: params.offset,
+    },
+  };
+}
