@@ -29,6 +29,8 @@ export interface Platform {
 export interface BuildOptions {
   /** An already open database (tests share one across instances); otherwise opened from config. */
   database?: Database;
+  /** Observes every SQL statement sent (tests count statements per request). */
+  onQuery?: (sql: string) => void;
 }
 
 export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
@@ -40,7 +42,9 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     bodyLimit: 10 * 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   });
-  const database = options.database ?? openDatabase(config, (err) => app.log.warn({ err }, 'idle database connection lost'));
+  const database =
+    options.database ??
+    openDatabase(config, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection lost'), onQuery: options.onQuery });
   const runtime = new Runtime(database, app.log);
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
   const records = new RecordsService(database.db, runtime, config.maxPageSize);

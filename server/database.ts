@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../migrations/index.ts';
@@ -20,10 +20,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
-  onIdleError: (error: Error) => void = () => undefined,
-): Database {
+export interface DatabaseOptions {
+  /** An idle pooled connection failed (PostgreSQL); the pool replaces it. */
+  onIdleError?: (error: Error) => void;
+  /** Called with every statement kysely sends (tests count statements per request). */
+  onQuery?: (sql: string) => void;
+}
+
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: DatabaseOptions = {}): Database {
+  const log = options.onQuery ? (event: LogEvent) => options.onQuery!(event.query.sql) : undefined;
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
@@ -34,12 +39,13 @@ export function openDatabase(
     });
     // an idle client losing its connection (server restart, terminated backend) must not crash
     // the process; the pool replaces it on next use
-    pool.on('error', onIdleError);
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    pool.on('error', options.onIdleError ?? (() => undefined));
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log });
     return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }
   if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
   const db = new Kysely<any>({
+    log,
     dialect: new PGliteDialect({
       pglite: async () => {
         const pglite = await PGlite.create(config.dataDir);

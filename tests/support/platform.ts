@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { buildPlatform, type Platform } from '../../server/app.ts';
+import { buildPlatform, type BuildOptions, type Platform } from '../../server/app.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -75,9 +75,9 @@ export interface TestPlatform extends Platform {
   readonly database: TestDatabase;
 }
 
-export async function startTestPlatform(kind: DatabaseKind, overrides: Partial<Config> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(kind: DatabaseKind, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<TestPlatform> {
   const database = await createTestDatabase(kind);
-  const platform = await buildPlatform(testConfig(database, overrides));
+  const platform = await buildPlatform(testConfig(database, overrides), options);
   await platform.start();
   return {
     ...platform,
@@ -94,12 +94,16 @@ export async function startTestPlatform(kind: DatabaseKind, overrides: Partial<C
  * Runs `suite` once per database of the matrix, each with its own started platform.
  * `get()` returns that leg's platform inside tests and hooks.
  */
-export function describeEachDatabase(name: string, suite: (get: () => TestPlatform, kind: DatabaseKind) => void): void {
+export function describeEachDatabase(
+  name: string,
+  suite: (get: () => TestPlatform, kind: DatabaseKind) => void,
+  options: { config?: Partial<Config>; build?: BuildOptions } = {},
+): void {
   for (const kind of DATABASES) {
     describe(`${name} [${kind}]`, () => {
       let platform: TestPlatform | undefined;
       beforeAll(async () => {
-        platform = await startTestPlatform(kind);
+        platform = await startTestPlatform(kind, options.config, options.build);
       });
       afterAll(async () => {
         await platform?.close();
