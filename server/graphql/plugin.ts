@@ -1,5 +1,46 @@
+/**
+ * GraphQL at /graphql (mercurius). The schema is built per catalog version (cached on the
+ * ApiState) and swapped in by the runtime's change listener before the new state goes live, so
+ * a metadata change is served at once without a restart. mercurius' replaceSchema clears its
+ * query and validation caches itself (mercurius 16 index.js, `replaceSchema`).
+ */
 import type { FastifyInstance } from 'fastify';
+import { validateSchema, type GraphQLSchema } from 'graphql';
+import mercurius from 'mercurius';
+import type { ApiState } from '../runtime.ts';
 import type { Services } from '../services.ts';
+import { createContext } from './context.ts';
+import { formatGraphqlErrors } from './errors.ts';
+import { buildGraphqlSchema } from './schema-builder.ts';
 
-/** Placeholder replaced by the GraphQL schema builder. */
-export async function graphqlPlugin(_app: FastifyInstance, _opts: { services: Services }): Promise<void> {}
+export const GRAPHQL_PATH = '/graphql';
+
+export async function graphqlPlugin(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const { runtime, records } = services;
+
+  const schemaOf = (state: ApiState): GraphQLSchema =>
+    state.derived('graphql', (catalog) => {
+      const schema = buildGraphqlSchema(catalog, { warn: (message) => app.log.warn({ schemaVersion: catalog.version }, message) });
+      const problems = validateSchema(schema);
+      if (problems.length) throw new AggregateError(problems, `invalid GraphQL schema: ${problems.map((p) => p.message).join('; ')}`);
+      return schema;
+    });
+
+  await app.register(mercurius, {
+    schema: schemaOf(runtime.state),
+    path: GRAPHQL_PATH,
+    graphiql: false,
+    context: () => createContext(records),
+    errorFormatter: formatGraphqlErrors,
+  });
+
+  runtime.onChange((state) => {
+    // A schema that cannot be built must not block the metadata change (already committed) nor
+    // the rest of the new state: GraphQL keeps serving the previous version and the error is logged.
+    try {
+      app.graphql.replaceSchema(schemaOf(state));
+    } catch (err) {
+      app.log.error({ err, schemaVersion: state.version }, 'GraphQL schema not rebuilt; serving the previous version');
+    }
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The GraphQL types of one entity: the record type (system fields, fields in camelCase, lookups
+ * as `<name>Id` plus the referenced record, navigations as connections), its connection and edge,
+ * and the create and update inputs. Records stay flat snake_case JSON; resolvers read them.
+ */
+import {
+  GraphQLID, GraphQLInputObjectType, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType,
+  type GraphQLFieldConfig, type GraphQLInputFieldConfig, type GraphQLInputType, type GraphQLOutputType,
+} from 'graphql';
+import type { Catalog, Navigation } from '../../metadata/catalog.ts';
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import { camelCase, lookupIdField } from '../../metadata/inflection.ts';
+import type { EntityDef, FieldDef } from '../../metadata/types.ts';
+import type { RecordJson } from '../records/service.ts';
+import { connectionTypes, navigationArgs, readPage, type Connection, type PageArgs } from './connection.ts';
+import type { GraphqlContext } from './context.ts';
+import type { EntityNames } from './names.ts';
+import { RecordKeys } from './record-input.ts';
+import { GraphQLDateTime, scalarType } from './scalars.ts';
+
+export interface EntityTypes {
+  readonly entity: EntityDef;
+  readonly names: EntityNames;
+  readonly object: GraphQLObjectType<RecordJson, GraphqlContext>;
+  readonly connection: GraphQLObjectType<Connection>;
+  readonly createInput: GraphQLInputObjectType;
+  /** Absent when no field can change after creation (only read-only fields). */
+  readonly updateInput?: GraphQLInputObjectType;
+  readonly keys: RecordKeys;
+}
+
+export interface BuildContext {
+  readonly catalog: Catalog;
+  /** Types of every entity (filled before any field thunk runs). */
+  readonly types: ReadonlyMap<string, EntityTypes>;
+  readonly warn: (message: string) => void;
+}
+
+type RecordField = GraphQLFieldConfig<RecordJson, GraphqlContext>;
+
+/** A field map that keeps the first member of a name and warns about any later one. */
+function memberMap<T>(owner: string, warn: (message: string) => void) {
+  const map: Record<string, T> = {};
+  return {
+    map,
+    add(name: string, config: T): boolean {
+      if (Object.hasOwn(map, name)) {
+        warn(`GraphQL member ${owner}.${name} is defined twice; the later one is left out`);
+        return false;
+      }
+      map[name] = config;
+      return true;
+    },
+  };
+}
+
+function describe(field: FieldDef, catalog: Catalog): string {
+  const text = field.description ?? field.displayName;
+  if (field.type !== 'choice' && field.type !== 'multiChoice') return text;
+  return `${text} (one of: ${catalog.choiceOptions(field).map((o) => o.value).join(', ')})`;
+}
+
+function valueType(field: FieldDef): GraphQLOutputType & GraphQLInputType {
+  const scalar = scalarType(FIELD_TYPES[field.type].graphql);
+  return field.type === 'multiChoice' ? new GraphQLList(new GraphQLNonNull(scalar)) : scalar;
+}
+
+const nonNullIf = <T extends GraphQLOutputType & GraphQLInputType>(type: T, required: boolean) => (required ? new GraphQLNonNull(type) : type);
+
+const SYSTEM_FIELDS: readonly [string, string, GraphQLOutputType, string][] = [
+  ['createdAt', 'created_at', new GraphQLNonNull(GraphQLDateTime), 'When the record was created'],
+  ['updatedAt', 'updated_at', new GraphQLNonNull(GraphQLDateTime), 'When the record was last changed'],
+  ['createdBy', 'created_by', GraphQLID, 'Who created the record'],
+  ['ownerId', 'owner_id', GraphQLID, 'Who owns the record'],
+  ['version', 'version', new GraphQLNonNull(GraphQLInt), 'Row version, incremented by every update'],
+];
+
+function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext): Record<string, RecordField> {
+  const fields = memberMap<RecordField>(names.type, ctx.warn);
+  fields.add('id', { type: new GraphQLNonNull(GraphQLID), description: 'Record id', resolve: (r) => r.id });
+  for (const [name, key, type, description] of SYSTEM_FIELDS) fields.add(name, { type, description, resolve: (r) => r[key] ?? null });
+  for (const field of entity.fields) {
+    const description = describe(field, ctx.catalog);
+    if (field.type !== 'lookup') {
+      fields.add(camelCase(field.name), { type: nonNullIf(valueType(field), field.required), description, resolve: (r) => r[field.name] ?? null });
+      continue;
+    }
+    const target = field.target!;
+    fields.add(lookupIdField(field.name), { type: nonNullIf(GraphQLID, field.required), description: `${description} (id)`, resolve: (r) => r[field.name] ?? null });
+    fields.add(camelCase(field.name), {
+      type: ctx.types.get(target)!.object,
+      description,
+      resolve: (r, _args, { loaders }) => (typeof r[field.name] === 'string' ? loaders.load(target, r[field.name] as string) : null),
+    });
+  }
+  for (const nav of ctx.catalog.navigations(entity.name)) fields.add(camelCase(nav.name), navigationField(entity, nav, ctx));
+  return fields.map;
+}
+
+function navigationField(entity: EntityDef, nav: Navigation, ctx: BuildContext): RecordField {
+  const other = ctx.types.get(nav.kind === 'inverse' ? nav.source : nav.other)!;
+  const description = nav.kind === 'inverse'
+    ? `${other.entity.pluralDisplayName} whose ${camelCase(nav.field)} is this ${entity.displayName}`
+    : `${other.entity.pluralDisplayName} linked through ${ctx.catalog.relationships.get(nav.relationship)?.displayName ?? nav.relationship}`;
+  return {
+    type: new GraphQLNonNull(other.connection),
+    description,
+    args: navigationArgs,
+    resolve: (record, args: PageArgs, { records }, info) =>
+      readPage((options) => records.listRelated(entity.name, record.id, nav, options), args, info, records.maxPageSize),
+  };
+}
+
+function inputFields(entity: EntityDef, owner: string, variant: 'create' | 'update', ctx: BuildContext, keys: RecordKeys) {
+  const inputs = memberMap<GraphQLInputFieldConfig>(owner, ctx.warn);
+  if (variant === 'create') inputs.add('id', { type: GraphQLID, description: 'Optional client-chosen id (a UUID)' });
+  for (const field of entity.fields) {
+    if (FIELD_TYPES[field.type].readOnly) continue;
+    const name = field.type === 'lookup' ? lookupIdField(field.name) : camelCase(field.name);
+    const required = variant === 'create' && field.required && field.default === undefined;
+    const type = field.type === 'lookup' ? GraphQLID : valueType(field);
+    if (inputs.add(name, { type: nonNullIf(type, required), description: describe(field, ctx.catalog) })) keys.add(name, field.name);
+  }
+  return inputs.map;
+}
+
+export function entityTypes(entity: EntityDef, names: EntityNames, ctx: BuildContext): EntityTypes {
+  const keys = new RecordKeys();
+  keys.add('id', 'id');
+  const object: GraphQLObjectType<RecordJson, GraphqlContext> = new GraphQLObjectType<RecordJson, GraphqlContext>({
+    name: names.type,
+    description: entity.description ?? entity.displayName,
+    fields: () => recordFields(entity, names, ctx),
+  });
+  const { connection } = connectionTypes(names, () => object);
+  const createFields = inputFields(entity, names.createInput, 'create', ctx, keys);
+  const updateFields = inputFields(entity, names.updateInput, 'update', ctx, keys);
+  return {
+    entity,
+    names,
+    object,
+    connection,
+    keys,
+    createInput: new GraphQLInputObjectType({ name: names.createInput, description: `A new ${entity.displayName} record`, fields: createFields }),
+    updateInput: Object.keys(updateFields).length
+      ? new GraphQLInputObjectType({ name: names.updateInput, description: `Changes to a ${entity.displayName} record (only the members given)`, fields: updateFields })
+      : undefined,
+  };
+}
