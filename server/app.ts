@@ -10,6 +10,7 @@ import { migrateToLatest, openDatabase, type Database } from './database.ts';
 import { installErrorHandling, sendProblem } from './error-handler.ts';
 import { graphqlPlugin } from './graphql/plugin.ts';
 import { openapiRoutes } from './openapi/routes.ts';
+import { QueryService } from './query/query-service.ts';
 import { RecordsService } from './records/service.ts';
 import { dataRoutes } from './rest/data-routes.ts';
 import { metadataRoutes } from './rest/metadata-routes.ts';
@@ -48,7 +49,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const runtime = new Runtime(database, app.log);
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
   const records = new RecordsService(database.db, runtime, config.maxPageSize);
-  const services: Services = { database, db: database.db, runtime, metadata, records };
+  const query = new QueryService(database.db, runtime, config.maxPageSize);
+  const services: Services = { database, db: database.db, runtime, metadata, records, query };
   let ready = false;
 
   installErrorHandling(app);

@@ -1,5 +1,6 @@
 import type { MetadataService } from '../metadata/service.ts';
 import type { Database, Db } from './database.ts';
+import type { QueryService } from './query/query-service.ts';
 import type { RecordsService } from './records/service.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -10,4 +11,5 @@ export interface Services {
   readonly runtime: Runtime;
   readonly metadata: MetadataService;
   readonly records: RecordsService;
+  readonly query: QueryService;
 }

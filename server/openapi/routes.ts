@@ -1,7 +1,21 @@
+/**
+ * GET /openapi.json: the OpenAPI 3.1 document of the live catalog. @fastify/swagger documents
+ * the fixed routes once (it caches its result, and that object is never modified here); the
+ * complete document and its JSON text are derived per schema version, so a metadata change is
+ * reflected on the next request and nothing is rebuilt otherwise.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { buildDocument } from './document.ts';
+import type { OpenApiDocument } from './types.ts';
 
-/** Placeholder replaced by the OpenAPI document builder. */
-export async function openapiRoutes(app: FastifyInstance, _opts: { services: Services }): Promise<void> {
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+export async function openapiRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  let routesDocument: OpenApiDocument | undefined;
+  // called on the first request, when every route is registered
+  const fixedRoutes = (): OpenApiDocument => (routesDocument ??= app.swagger() as unknown as OpenApiDocument);
+
+  app.get('/openapi.json', { schema: { tags: ['system'], summary: 'OpenAPI 3.1 document of the metadata API and of every entity\'s data API' } }, async (_req, reply) => {
+    const json = services.runtime.state.derived('openapi.json', (catalog) => JSON.stringify(buildDocument(fixedRoutes(), catalog)));
+    return reply.type('application/json; charset=utf-8').send(json);
+  });
 }

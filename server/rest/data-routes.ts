@@ -5,29 +5,72 @@
 import type { FastifyInstance } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
-import { bodySchema, nameParams, pageQuery } from './route-schemas.ts';
+import { parseFilterParam, parseRestQuery, type RestQuery } from '../query/rest-params.ts';
+import { bodySchema, nameParams } from './route-schemas.ts';
 
 const tags = ['data'];
 
-interface ListQuery {
-  limit?: number;
-  offset?: number;
-  cursor?: string;
-  count?: boolean;
-}
+const listQuery = {
+  type: 'object',
+  properties: {
+    select: { type: 'string', description: 'Fields to return, comma-separated (id is always included)' },
+    expand: { type: 'string', description: "Relations to include: lookup(select=…) or toMany(select=…;filter=…;sort=…;limit=…;expand=…)" },
+    filter: { type: 'string', description: "Filter expression (status eq 'online' and asset.name startsWith 'A') or a JSON filter" },
+    search: { type: 'string', description: 'Full-text search over the searchable text fields (prefix match per word)' },
+    sort: { type: 'string', description: 'Sort keys, comma-separated: [-]field[.field][:nullsfirst|:nullslast]' },
+    limit: { type: 'integer', minimum: 1, description: 'Page size (default 50)' },
+    offset: { type: 'integer', minimum: 0, description: 'Records to skip (or use cursor)' },
+    cursor: { type: 'string', description: "Opaque keyset cursor from the previous page's nextCursor" },
+    count: { type: 'string', enum: ['true', 'false', 'exact', 'estimated'], description: 'Include totalCount (estimated: planner estimate when unfiltered)' },
+  },
+  additionalProperties: false,
+} as const;
 
-const listQuery = pageQuery({
-  cursor: { type: 'string', description: 'Opaque cursor from a previous page\'s nextCursor' },
-  count: { type: 'boolean', description: 'Include totalCount' },
-});
+const getQuery = {
+  type: 'object',
+  properties: { select: listQuery.properties.select, expand: listQuery.properties.expand },
+  additionalProperties: false,
+} as const;
+
+const aggregateQuery = {
+  type: 'object',
+  properties: {
+    aggregate: { type: 'string', description: 'count, countDistinct(f), sum(f), avg(f), min(f), max(f), comma-separated (default count)' },
+    groupBy: { type: 'string', description: 'Group keys: field, lookup.field, year|month|day|week(dateField), comma-separated' },
+    filter: listQuery.properties.filter,
+    search: listQuery.properties.search,
+    limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'Most groups returned (default 10,000)' },
+  },
+  additionalProperties: false,
+} as const;
+
+const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 export async function dataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { records, runtime } = services;
+  const { records, runtime, query } = services;
 
-  app.get<{ Params: { entity: string }; Querystring: ListQuery }>(
+  app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
     '/:entity',
-    { schema: { tags, summary: 'List records', params: nameParams('entity'), querystring: listQuery } },
-    async (req) => records.list(req.params.entity, req.query),
+    { schema: { tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery } },
+    async (req, reply) => reply.type(JSON_TYPE).send(await query.list(req.params.entity, parseRestQuery(req.query))),
+  );
+
+  app.get<{ Params: { entity: string }; Querystring: { aggregate?: string; groupBy?: string; filter?: string; search?: string; limit?: number } }>(
+    '/:entity/aggregate',
+    { schema: { tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery } },
+    async (req, reply) => {
+      const q = req.query;
+      const body = await query.aggregate(req.params.entity, {
+        aggregate: list(q.aggregate),
+        groupBy: list(q.groupBy),
+        filter: q.filter ? parseFilterParam(q.filter, '/filter') : undefined,
+        search: q.search,
+        limit: q.limit,
+      });
+      return reply.type(JSON_TYPE).send(body);
+    },
   );
 
   app.post<{ Params: { entity: string } }>(
@@ -39,10 +82,15 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     },
   );
 
-  app.get<{ Params: { entity: string; id: string } }>(
+  app.get<{ Params: { entity: string; id: string }; Querystring: { select?: string; expand?: string } }>(
     '/:entity/:id',
-    { schema: { tags, summary: 'Get a record', params: nameParams('entity', 'id') } },
-    async (req) => records.get(req.params.entity, req.params.id),
+    { schema: { tags, summary: 'Get a record (select and expand apply)', params: nameParams('entity', 'id'), querystring: getQuery } },
+    async (req, reply) => {
+      const { select, expand } = parseRestQuery(req.query);
+      const body = await query.get(req.params.entity, req.params.id, { select, expand });
+      if (body === undefined) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
+      return reply.type(JSON_TYPE).send(body);
+    },
   );
 
   app.patch<{ Params: { entity: string; id: string } }>(
@@ -67,13 +115,20 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     return nav;
   };
 
-  app.get<{ Params: { entity: string; id: string; relation: string }; Querystring: ListQuery }>(
+  app.get<{ Params: { entity: string; id: string; relation: string }; Querystring: RestQuery }>(
     '/:entity/:id/:relation',
-    { schema: { tags, summary: 'List the records related through a one-to-many or many-to-many relationship', params: nameParams('entity', 'id', 'relation'), querystring: listQuery } },
-    async (req) => {
-      const nav = navigation(req.params.entity, req.params.relation);
-      await records.get(req.params.entity, req.params.id);
-      return records.listRelated(req.params.entity, req.params.id, nav, req.query);
+    { schema: { tags, summary: 'List the records related through a one-to-many or many-to-many relationship (all list options apply)', params: nameParams('entity', 'id', 'relation'), querystring: listQuery } },
+    async (req, reply) => {
+      const { entity, id, relation } = req.params;
+      const nav = navigation(entity, relation);
+      if ((await query.get(entity, id, { select: ['id'] })) === undefined) {
+        throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
+      }
+      const params = parseRestQuery(req.query);
+      const [target, related] =
+        nav.kind === 'inverse' ? [nav.source, { [nav.field]: { eq: id } }] : [nav.other, { [nav.name]: { some: { id: { eq: id } } } }];
+      const filter = params.filter === undefined ? related : { and: [params.filter, related] };
+      return reply.type(JSON_TYPE).send(await query.list(target, { ...params, filter }));
     },
   );
 

@@ -1,0 +1,233 @@
+/**
+ * Concrete paths of the data API, per entity: the generic routes (`/api/data/{entity}...`)
+ * resolve the entity at request time, so the document spells them out for every entity of the
+ * catalog, with its own schemas, its one-to-many and many-to-many navigations, and the problems
+ * each operation can answer with. Query parameters and tags come from the generic route
+ * schemas, so the two never drift apart.
+ */
+import type { Catalog, Navigation } from '../../metadata/catalog.ts';
+import type { ErrorCode } from '../../metadata/errors.ts';
+import { pascalCase } from '../../metadata/inflection.ts';
+import type { EntityDef } from '../../metadata/types.ts';
+import { sortedEntities, type EntitySchemaNames } from './entity-schemas.ts';
+import { ALWAYS, INVALID_REQUEST, JSON_BODY, problemResponses } from './problems.ts';
+import { createdResponse, jsonResponse, noContent } from './responses.ts';
+import { schemaRef, type OperationObject, type ParameterObject, type PathItemObject, type ResponseObject } from './types.ts';
+
+export const DATA_PREFIX = '/api/data';
+
+/** The generic routes as @fastify/swagger documents them. */
+export const GENERIC_DATA_PATHS = {
+  collection: `${DATA_PREFIX}/{entity}`,
+  aggregate: `${DATA_PREFIX}/{entity}/aggregate`,
+  record: `${DATA_PREFIX}/{entity}/{id}`,
+  relation: `${DATA_PREFIX}/{entity}/{id}/{relation}`,
+  link: `${DATA_PREFIX}/{entity}/{id}/{relation}/{otherId}`,
+} as const;
+
+const GENERIC = new Set<string>(Object.values(GENERIC_DATA_PATHS));
+
+export function isGenericDataPath(path: string): boolean {
+  return GENERIC.has(path);
+}
+
+const RECORD_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_RECORD_NOT_FOUND'];
+const RECORD_WRITE: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_RECORD_INVALID', 'XRM_ERR_RECORD_DUPLICATE', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'];
+
+interface Templates {
+  list: OperationObject;
+  aggregate: OperationObject;
+  create: OperationObject;
+  get: OperationObject;
+  update: OperationObject;
+  remove: OperationObject;
+  related: OperationObject;
+  associate: OperationObject;
+  disassociate: OperationObject;
+}
+
+/** The generic operations, whose query parameters and tags the concrete ones reuse. */
+export function dataTemplates(paths: Record<string, PathItemObject>): Templates {
+  const op = (path: string, method: 'get' | 'post' | 'patch' | 'delete'): OperationObject => {
+    const operation = paths[path]?.[method];
+    if (!operation) throw new Error(`OpenAPI: the generic data route ${method.toUpperCase()} ${path} is not documented; was it renamed?`);
+    return operation;
+  };
+  const { collection, aggregate, record, relation, link } = GENERIC_DATA_PATHS;
+  return {
+    list: op(collection, 'get'),
+    aggregate: op(aggregate, 'get'),
+    create: op(collection, 'post'),
+    get: op(record, 'get'),
+    update: op(record, 'patch'),
+    remove: op(record, 'delete'),
+    related: op(relation, 'get'),
+    associate: op(relation, 'post'),
+    disassociate: op(link, 'delete'),
+  };
+}
+
+function queryParameters(template: OperationObject, except: readonly string[] = []): ParameterObject[] {
+  return (template.parameters ?? []).filter((p) => p.in === 'query' && !except.includes(p.name)).map((p) => structuredClone(p));
+}
+
+function idParameter(name: string, description: string): ParameterObject {
+  return { name, in: 'path', required: true, description, schema: { type: 'string', format: 'uuid' } };
+}
+
+function operation(
+  template: OperationObject,
+  fields: { operationId: string; summary: string; description?: string; parameters?: ParameterObject[]; body?: string },
+  success: Record<string, ResponseObject>,
+  errors: readonly ErrorCode[],
+): OperationObject {
+  return {
+    operationId: fields.operationId,
+    summary: fields.summary,
+    ...(fields.description ? { description: fields.description } : {}),
+    ...(template.tags ? { tags: [...template.tags] } : {}),
+    ...(fields.parameters?.length ? { parameters: fields.parameters } : {}),
+    ...(fields.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(fields.body) } } } } : {}),
+    responses: { ...success, ...problemResponses(errors, ALWAYS) },
+  };
+}
+
+/** "a Supplier", "an Employee". */
+function a(label: string): string {
+  return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
+}
+
+function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<string, EntitySchemaNames>, t: Templates): Record<string, PathItemObject> {
+  const names = allNames.get(entity.name)!;
+  const type = pascalCase(entity.name);
+  const label = entity.displayName;
+  const base = `${DATA_PREFIX}/${entity.name}`;
+  const id = idParameter('id', `Id of the ${label} record`);
+  const paths: Record<string, PathItemObject> = {};
+
+  paths[base] = {
+    get: operation(
+      t.list,
+      {
+        operationId: `list${pascalCase(entity.pluralName)}`,
+        summary: `List ${label} records`,
+        description:
+          "Oldest first unless `sort` says otherwise. `filter` takes an expression (`status eq 'online' and asset.name startsWith 'A'`) " +
+          'or a JSON filter; `expand` includes lookups and to-many relations with their own select, filter, sort and limit. ' +
+          'Page with `limit` and `offset`, or follow `nextCursor` (keyset paging, stable under inserts).',
+        parameters: queryParameters(t.list),
+      },
+      { '200': jsonResponse(`A page of ${label} records`, names.page) },
+      [...INVALID_REQUEST, 'XRM_ERR_QUERY_INVALID', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+    ),
+    post: operation(
+      t.create,
+      { operationId: `create${type}`, summary: `Create ${a(label)} record`, body: names.create },
+      { '201': createdResponse(`The created ${label} record`, names.read) },
+      [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+    ),
+  };
+
+  paths[`${base}/aggregate`] = {
+    get: operation(
+      t.aggregate,
+      {
+        operationId: `aggregate${pascalCase(entity.pluralName)}`,
+        summary: `Aggregate ${label} records`,
+        description: 'One row per group: the group keys (named after the field, `lookup_field` or `year_field`) and the aggregates (`count`, `sum_amount`, …).',
+        parameters: queryParameters(t.aggregate),
+      },
+      { '200': jsonResponse(`Aggregates of ${label} records`, 'AggregateResult') },
+      [...INVALID_REQUEST, 'XRM_ERR_QUERY_INVALID', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+    ),
+  };
+
+  paths[`${base}/{id}`] = {
+    get: operation(
+      t.get,
+      { operationId: `get${type}`, summary: `Get ${a(label)} record`, parameters: [id, ...queryParameters(t.get)] },
+      { '200': jsonResponse(`The ${label} record`, names.read) },
+      [...RECORD_404, 'XRM_ERR_QUERY_INVALID'],
+    ),
+    patch: operation(
+      t.update,
+      { operationId: `update${type}`, summary: `Update ${a(label)} record (partial)`, description: 'Only the fields sent change; null clears an optional field.', parameters: [id], body: names.update },
+      { '200': jsonResponse(`The updated ${label} record`, names.read) },
+      [...RECORD_404, ...RECORD_WRITE],
+    ),
+    delete: operation(
+      t.remove,
+      { operationId: `delete${type}`, summary: `Delete ${a(label)} record`, parameters: [id] },
+      { '204': noContent('Deleted') },
+      [...RECORD_404, 'XRM_ERR_RECORD_DELETE_RESTRICTED'],
+    ),
+  };
+
+  const navigations = [...catalog.navigations(entity.name)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const nav of navigations) Object.assign(paths, navigationPaths(entity, nav, catalog, allNames, t));
+  return paths;
+}
+
+function navigationPaths(entity: EntityDef, nav: Navigation, catalog: Catalog, allNames: ReadonlyMap<string, EntitySchemaNames>, t: Templates): Record<string, PathItemObject> {
+  const type = pascalCase(entity.name) + pascalCase(nav.name);
+  const label = entity.displayName;
+  const otherName = nav.kind === 'inverse' ? nav.source : nav.other;
+  const other = catalog.entity(otherName);
+  const otherNames = allNames.get(otherName);
+  if (!other || !otherNames) return {};
+  const path = `${DATA_PREFIX}/${entity.name}/{id}/${nav.name}`;
+  const id = idParameter('id', `Id of the ${label} record`);
+  const description = nav.kind === 'inverse'
+    ? `One-to-many: the ${other.displayName} records whose lookup \`${nav.field}\` is this ${label} record.`
+    : `Many-to-many (relationship \`${nav.relationship}\`): the ${other.displayName} records linked to this ${label} record.`;
+  const paths: Record<string, PathItemObject> = {
+    [path]: {
+      get: operation(
+        t.related,
+        {
+          operationId: `list${type}`,
+          summary: `List the ${other.displayName} records of ${a(label)} record through "${nav.name}"`,
+          description,
+          parameters: [id, ...queryParameters(t.related)],
+        },
+        { '200': jsonResponse(`A page of ${other.displayName} records`, otherNames.page) },
+        [...RECORD_404, 'XRM_ERR_QUERY_INVALID'],
+      ),
+    },
+  };
+  if (nav.kind === 'manyToMany') {
+    paths[path]!.post = operation(
+      t.associate,
+      {
+        operationId: `associate${type}`,
+        summary: `Link ${a(other.displayName)} record to ${a(label)} record through "${nav.name}"`,
+        description: 'Idempotent: linking an already linked pair changes nothing.',
+        parameters: [id],
+        body: 'RecordReference',
+      },
+      { '204': noContent('Linked') },
+      [...JSON_BODY, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'],
+    );
+    paths[`${path}/{otherId}`] = {
+      delete: operation(
+        t.disassociate,
+        {
+          operationId: `disassociate${type}`,
+          summary: `Unlink ${a(other.displayName)} record from ${a(label)} record through "${nav.name}"`,
+          description: 'Idempotent: unlinking a pair that is not linked changes nothing.',
+          parameters: [id, idParameter('otherId', `Id of the linked ${other.displayName} record`)],
+        },
+        { '204': noContent('Unlinked') },
+        [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND'],
+      ),
+    };
+  }
+  return paths;
+}
+
+/** Every entity's concrete paths, ordered by entity name. */
+export function dataPaths(catalog: Catalog, allNames: ReadonlyMap<string, EntitySchemaNames>, templates: Templates): Record<string, PathItemObject> {
+  const paths: Record<string, PathItemObject> = {};
+  for (const entity of sortedEntities(catalog)) Object.assign(paths, entityPaths(entity, catalog, allNames, templates));
+  return paths;
+}

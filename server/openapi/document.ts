@@ -1,0 +1,80 @@
+/**
+ * The OpenAPI 3.1 document of one catalog version: what @fastify/swagger generated for the
+ * fixed routes, completed (operation ids, request bodies, success and problem responses), with
+ * the generic data routes replaced by concrete per-entity paths and schemas.
+ */
+import type { Catalog } from '../../metadata/catalog.ts';
+import { dataPaths, dataTemplates, isGenericDataPath } from './data-paths.ts';
+import { entityComponents, entitySchemaNames } from './entity-schemas.ts';
+import { metadataComponents } from './metadata-schemas.ts';
+import { PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
+import { fallbackOperation, STATIC_OPERATIONS } from './static-operations.ts';
+import { HTTP_METHODS, schemaRef, type JsonSchema, type OpenApiDocument, type OperationObject, type PathItemObject } from './types.ts';
+
+/** Schema objects are the OpenAPI 3.1 dialect of JSON Schema 2020-12 (which allows `x-` keywords). */
+export const OAS_DIALECT = 'https://spec.openapis.org/oas/3.1/dialect/base';
+
+function completeStatic(path: string, item: PathItemObject): PathItemObject {
+  const result: PathItemObject = { ...item };
+  for (const method of HTTP_METHODS) {
+    const op = item[method];
+    if (!op) continue;
+    const spec = STATIC_OPERATIONS[`${method.toUpperCase()} ${path}`] ?? fallbackOperation(method, path, Boolean(op.parameters?.length || op.requestBody));
+    // operationId first, then what @fastify/swagger generated
+    const next: OperationObject = { operationId: spec.operationId, ...op };
+    next.operationId = spec.operationId;
+    if (spec.tags && !next.tags?.length) next.tags = [...spec.tags];
+    if (spec.body) next.requestBody = { required: true, content: { 'application/json': { schema: schemaRef(spec.body) } } };
+    // a documented success response wins over a problem of the same status (health's 503)
+    const responses = { ...problemResponses(spec.errors), ...spec.responses };
+    next.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    result[method] = next;
+  }
+  return result;
+}
+
+/** Makes operation ids unique: the first keeps its id, later ones get a numeric suffix. */
+function uniqueOperationIds(paths: Record<string, PathItemObject>): void {
+  const seen = new Set<string>();
+  for (const item of Object.values(paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (!op?.operationId) continue;
+      let id = op.operationId;
+      for (let n = 2; seen.has(id); n++) id = `${op.operationId}${n}`;
+      op.operationId = id;
+      seen.add(id);
+    }
+  }
+}
+
+/**
+ * Builds the document from the fixed routes' document (not modified) and a catalog. Static
+ * operations keep their place; the concrete data paths take the place of the generic ones.
+ */
+export function buildDocument(base: OpenApiDocument, catalog: Catalog): OpenApiDocument {
+  const doc = structuredClone(base);
+  const templates = dataTemplates(doc.paths);
+  const platform: Record<string, JsonSchema> = { [PROBLEM_SCHEMA_NAME]: problemSchema(), ...metadataComponents(), ...doc.components.schemas };
+  const names = entitySchemaNames(catalog, Object.keys(platform));
+
+  const paths: Record<string, PathItemObject> = {};
+  let dataInserted = false;
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!isGenericDataPath(path)) {
+      paths[path] = completeStatic(path, item);
+    } else if (!dataInserted) {
+      Object.assign(paths, dataPaths(catalog, names, templates));
+      dataInserted = true;
+    }
+  }
+  uniqueOperationIds(paths);
+
+  return {
+    ...doc,
+    info: { ...doc.info, 'x-xrm-schema-version': catalog.version },
+    jsonSchemaDialect: OAS_DIALECT,
+    paths,
+    components: { ...doc.components, schemas: { ...platform, ...entityComponents(catalog, names) } },
+  };
+}
