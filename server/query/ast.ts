@@ -35,25 +35,51 @@ export interface SortItem {
   readonly nulls: 'first' | 'last';
 }
 
-export interface ReadQuery {
-  readonly entity: string;
-  /** Columns to return; undefined = every field and system column. */
-  readonly select?: readonly string[];
-  readonly expand?: readonly Expansion[];
+/**
+ * What each record of a result carries, by JSON key. REST builds it from select/expand (keys are
+ * field names), GraphQL from the selection set (keys are response names, camelCase or aliases).
+ */
+export interface Projection {
+  readonly items: readonly ProjectionItem[];
+}
+
+export type ProjectionItem =
+  | { readonly kind: 'column'; readonly key: string; readonly column: string }
+  /** The keyset cursor of this row under the sort in effect (GraphQL edges). */
+  | { readonly kind: 'cursor'; readonly key: string }
+  /** The record a lookup references, or null. */
+  | { readonly kind: 'lookup'; readonly key: string; readonly field: FieldDef; readonly target: string; readonly projection: Projection }
+  /** Records of a to-many navigation, paged per parent. */
+  | {
+      readonly kind: 'many';
+      readonly key: string;
+      readonly navigation: Navigation;
+      readonly target: string;
+      readonly page: PageSpec;
+      readonly projection: Projection;
+      /** 'array': the records; 'connection': { nodes, hasNextPage, hasPreviousPage, totalCount? } */
+      readonly shape: 'array' | 'connection';
+    };
+
+/** Which records of a list, in which order. */
+export interface PageSpec {
   readonly filter?: FilterNode;
   readonly sort?: readonly SortItem[];
   readonly limit?: number;
   readonly offset?: number;
-  readonly cursor?: string;
   /** 'exact' counts; 'estimated' reads the planner's estimate (cheap on huge tables). */
   readonly count?: 'exact' | 'estimated';
 }
 
-/** An expanded relation: a lookup (one record) or a to-many navigation (a page per parent). */
-export interface Expansion {
-  readonly name: string;
-  readonly relation: { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string } | { readonly kind: 'many'; readonly navigation: Navigation; readonly target: string };
-  readonly query: Omit<ReadQuery, 'entity' | 'cursor' | 'count'> & { readonly entity: string };
+export interface ReadQuery extends PageSpec {
+  readonly entity: string;
+  readonly projection: Projection;
+  /** Keyset: continue after (or, backward, before) this cursor. */
+  readonly cursor?: string;
+  /** Page backward from `cursor` (GraphQL last/before). */
+  readonly backward?: boolean;
+  /** 'rest': { data, nextCursor?, totalCount? }; 'connection': { nodes, hasNextPage, hasPreviousPage, totalCount? } */
+  readonly shape: 'rest' | 'connection';
 }
 
 export type AggregateFunction = 'count' | 'countDistinct' | 'sum' | 'avg' | 'min' | 'max';

@@ -75,7 +75,7 @@ export class QueryService {
     if (!UUID.test(id)) throw new XrmError('XRM_ERR_REQUEST_INVALID', `"${id}" is not a record id (a UUID)`, { errors: [{ path: '/id', message: 'must be a UUID' }] });
     const ctx = this.parseContext();
     const query = buildReadQuery(entity, params, ctx, this.#maxPageSize);
-    const { rows } = await compileGet(query, id, new CompileContext(ctx.catalog, hooks)).execute(db);
+    const { rows } = await compileGet(entity, query.projection, id, new CompileContext(ctx.catalog, hooks)).execute(db);
     return rows[0]?.body ?? undefined;
   }
 

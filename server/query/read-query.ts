@@ -3,8 +3,8 @@
  * produce `ReadParams`): selections, expansions, filters, search, sort and paging, each checked
  * against the catalog with errors naming the parameter path.
  */
-import type { EntityDef } from '../../metadata/types.ts';
-import type { Expansion, FilterNode, ReadQuery, SortItem } from './ast.ts';
+import { SYSTEM_COLUMNS, type EntityDef } from '../../metadata/types.ts';
+import type { FilterNode, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
 import { parseFilter, queryError, resolveColumn, type ParseContext } from './filter-parse.ts';
 
 export interface ExpandParams {
@@ -43,15 +43,24 @@ export function buildReadQuery(entityName: string, params: ReadParams, ctx: Pars
   if (params.cursor && params.offset) throw queryError('/offset', 'use either cursor or offset, not both');
   return {
     entity: entity.name,
-    select: params.select ? checkSelect(entity, params.select, ctx, '/select') : undefined,
-    expand: params.expand?.map((e, i) => buildExpansion(entity, e, ctx, `/expand/${i}`, 1, maxPageSize)),
+    projection: restProjection(entity, params.select, params.expand, ctx, '', 0, maxPageSize),
     filter,
     sort: params.sort?.map((s, i) => parseSort(entity, s, ctx, `/sort/${i}`)),
     limit: checkLimit(params.limit, maxPageSize, '/limit'),
     offset: params.offset,
     cursor: params.cursor,
     count: params.count,
+    shape: 'rest',
   };
+}
+
+/** The projection of REST's select + expand: system columns and fields by name, then expansions. */
+function restProjection(entity: EntityDef, select: readonly string[] | undefined, expand: readonly ExpandParams[] | undefined, ctx: ParseContext, path: string, depth: number, maxPageSize: number): Projection {
+  const columns = [...SYSTEM_COLUMNS, ...entity.fields.map((f) => f.name)];
+  const wanted = select ? new Set(['id', ...checkSelect(entity, select, ctx, `${path}/select`)]) : undefined;
+  const items: ProjectionItem[] = columns.filter((c) => !wanted || wanted.has(c)).map((c) => ({ kind: 'column', key: c, column: c }));
+  expand?.forEach((e, i) => items.push(buildExpansion(entity, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize)));
+  return { items };
 }
 
 function requireEntity(name: string, ctx: ParseContext): EntityDef {
@@ -101,7 +110,7 @@ export function parseSort(entity: EntityDef, raw: string, ctx: ParseContext, pat
   return { via, column, descending, nulls };
 }
 
-function buildExpansion(entity: EntityDef, params: ExpandParams, ctx: ParseContext, path: string, depth: number, maxPageSize: number): Expansion {
+function buildExpansion(entity: EntityDef, params: ExpandParams, ctx: ParseContext, path: string, depth: number, maxPageSize: number): ProjectionItem {
   if (depth > MAX_EXPAND_DEPTH) throw queryError(path, `expansions nest at most ${MAX_EXPAND_DEPTH} levels`);
   const name = ctx.key ? ctx.key(entity, params.name) : params.name;
   const lookup = entity.fields.find((f) => f.name === name && f.type === 'lookup');
@@ -109,16 +118,21 @@ function buildExpansion(entity: EntityDef, params: ExpandParams, ctx: ParseConte
   if (!lookup && !navigation) throw queryError(`${path}/name`, `"${entity.name}" has no lookup or relationship "${params.name}"`);
   const targetName = lookup ? lookup.target! : navigation!.kind === 'inverse' ? navigation!.source : navigation!.other;
   const target = ctx.catalog.entity(targetName)!;
-  if (lookup && (params.filter !== undefined || params.sort || params.limit !== undefined || params.offset !== undefined)) {
-    throw queryError(path, `"${params.name}" is a lookup (one record): filter, sort, limit and offset apply to to-many relationships only`);
+  const projection = restProjection(target, params.select, params.expand, ctx, path, depth, maxPageSize);
+  if (lookup) {
+    if (params.filter !== undefined || params.sort || params.limit !== undefined || params.offset !== undefined) {
+      throw queryError(path, `"${params.name}" is a lookup (one record): filter, sort, limit and offset apply to to-many relationships only`);
+    }
+    return { kind: 'lookup', key: name, field: lookup, target: targetName, projection };
   }
   return {
-    name,
-    relation: lookup ? { kind: 'lookup', field: lookup, target: targetName } : { kind: 'many', navigation: navigation!, target: targetName },
-    query: {
-      entity: targetName,
-      select: params.select ? checkSelect(target, params.select, ctx, `${path}/select`) : undefined,
-      expand: params.expand?.map((e, i) => buildExpansion(target, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize)),
+    kind: 'many',
+    key: name,
+    navigation: navigation!,
+    target: targetName,
+    shape: 'array',
+    projection,
+    page: {
       filter: params.filter === undefined ? undefined : parseFilter(targetName, params.filter, ctx, `${path}/filter`),
       sort: params.sort?.map((s, i) => parseSort(target, s, ctx, `${path}/sort/${i}`)),
       limit: checkLimit(params.limit, maxPageSize, `${path}/limit`),
