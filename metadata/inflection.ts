@@ -71,11 +71,15 @@ export function graphqlNames(entity: { name: string; pluralName: string }) {
     edge: `${type}Edge`,
     createInput: `${type}CreateInput`,
     updateInput: `${type}UpdateInput`,
+    filter: `${type}Filter`,
+    orderBy: `${type}OrderBy`,
+    relationFilter: `${type}RelationFilter`,
     one: camelCase(entity.name),
     many: camelCase(entity.pluralName),
     create: `create${type}`,
     update: `update${type}`,
     delete: `delete${type}`,
+    aggregate: `${camelCase(entity.pluralName)}Aggregate`,
   };
 }
 

@@ -5,15 +5,16 @@
  */
 import {
   GraphQLID, GraphQLInputObjectType, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType,
-  type GraphQLFieldConfig, type GraphQLInputFieldConfig, type GraphQLInputType, type GraphQLOutputType,
+  type GraphQLFieldConfig, type GraphQLFieldResolver, type GraphQLInputFieldConfig, type GraphQLInputType, type GraphQLOutputType,
 } from 'graphql';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { camelCase, lookupIdField } from '../../metadata/inflection.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
-import type { RecordJson } from '../records/service.ts';
-import { connectionTypes, navigationArgs, readPage, type Connection, type PageArgs } from './connection.ts';
+import { connectionTypes, navigationArgs, type Connection, type Node } from './connection.ts';
 import type { GraphqlContext } from './context.ts';
+import { SYSTEM_MEMBERS, SortOrder, type OperatorTypes } from './filter-types.ts';
+import type { MemberExtension } from './selection.ts';
 import type { EntityNames } from './names.ts';
 import { RecordKeys } from './record-input.ts';
 import { GraphQLDateTime, scalarType } from './scalars.ts';
@@ -21,7 +22,10 @@ import { GraphQLDateTime, scalarType } from './scalars.ts';
 export interface EntityTypes {
   readonly entity: EntityDef;
   readonly names: EntityNames;
-  readonly object: GraphQLObjectType<RecordJson, GraphqlContext>;
+  readonly object: GraphQLObjectType<Node, GraphqlContext>;
+  readonly filter: GraphQLInputObjectType;
+  readonly orderBy: GraphQLInputObjectType;
+  readonly relationFilter: GraphQLInputObjectType;
   readonly connection: GraphQLObjectType<Connection>;
   readonly createInput: GraphQLInputObjectType;
   /** Absent when no field can change after creation (only read-only fields). */
@@ -34,9 +38,15 @@ export interface BuildContext {
   /** Types of every entity (filled before any field thunk runs). */
   readonly types: ReadonlyMap<string, EntityTypes>;
   readonly warn: (message: string) => void;
+  readonly operators: OperatorTypes;
 }
 
-type RecordField = GraphQLFieldConfig<RecordJson, GraphqlContext>;
+type RecordField = GraphQLFieldConfig<Node, GraphqlContext>;
+
+/** Records come from the query engine keyed by response key (alias or field name). */
+const byKey: GraphQLFieldResolver<Node, GraphqlContext> = (source, _args, _ctx, info) => source[info.path.key as string] ?? null;
+
+const xrm = (ext: MemberExtension) => ({ xrm: ext });
 
 /** A field map that keeps the first member of a name and warns about any later one. */
 function memberMap<T>(owner: string, warn: (message: string) => void) {
@@ -77,38 +87,75 @@ const SYSTEM_FIELDS: readonly [string, string, GraphQLOutputType, string][] = [
 
 function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext): Record<string, RecordField> {
   const fields = memberMap<RecordField>(names.type, ctx.warn);
-  fields.add('id', { type: new GraphQLNonNull(GraphQLID), description: 'Record id', resolve: (r) => r.id });
-  for (const [name, key, type, description] of SYSTEM_FIELDS) fields.add(name, { type, description, resolve: (r) => r[key] ?? null });
+  fields.add('id', { type: new GraphQLNonNull(GraphQLID), description: 'Record id', resolve: byKey, extensions: xrm({ kind: 'column', column: 'id' }) });
+  for (const [name, key, type, description] of SYSTEM_FIELDS) fields.add(name, { type, description, resolve: byKey, extensions: xrm({ kind: 'column', column: key }) });
   for (const field of entity.fields) {
     const description = describe(field, ctx.catalog);
+    const column = xrm({ kind: 'column', column: field.name });
     if (field.type !== 'lookup') {
-      fields.add(camelCase(field.name), { type: nonNullIf(valueType(field), field.required), description, resolve: (r) => r[field.name] ?? null });
+      fields.add(camelCase(field.name), { type: nonNullIf(valueType(field), field.required), description, resolve: byKey, extensions: column });
       continue;
     }
     const target = field.target!;
-    fields.add(lookupIdField(field.name), { type: nonNullIf(GraphQLID, field.required), description: `${description} (id)`, resolve: (r) => r[field.name] ?? null });
-    fields.add(camelCase(field.name), {
-      type: ctx.types.get(target)!.object,
-      description,
-      resolve: (r, _args, { loaders }) => (typeof r[field.name] === 'string' ? loaders.load(target, r[field.name] as string) : null),
-    });
+    fields.add(lookupIdField(field.name), { type: nonNullIf(GraphQLID, field.required), description: `${description} (id)`, resolve: byKey, extensions: column });
+    fields.add(camelCase(field.name), { type: ctx.types.get(target)!.object, description, resolve: byKey, extensions: xrm({ kind: 'lookup', field, target }) });
   }
   for (const nav of ctx.catalog.navigations(entity.name)) fields.add(camelCase(nav.name), navigationField(entity, nav, ctx));
   return fields.map;
 }
 
 function navigationField(entity: EntityDef, nav: Navigation, ctx: BuildContext): RecordField {
-  const other = ctx.types.get(nav.kind === 'inverse' ? nav.source : nav.other)!;
+  const target = nav.kind === 'inverse' ? nav.source : nav.other;
+  const other = ctx.types.get(target)!;
   const description = nav.kind === 'inverse'
     ? `${other.entity.pluralDisplayName} whose ${camelCase(nav.field)} is this ${entity.displayName}`
     : `${other.entity.pluralDisplayName} linked through ${ctx.catalog.relationships.get(nav.relationship)?.displayName ?? nav.relationship}`;
   return {
     type: new GraphQLNonNull(other.connection),
     description,
-    args: navigationArgs,
-    resolve: (record, args: PageArgs, { records }, info) =>
-      readPage((options) => records.listRelated(entity.name, record.id, nav, options), args, info, records.maxPageSize),
+    args: navigationArgs(other.filter, new GraphQLList(new GraphQLNonNull(other.orderBy))),
+    resolve: byKey,
+    extensions: xrm({ kind: 'many', navigation: nav, target }),
   };
+}
+
+const UNSORTABLE = new Set(['json', 'multiChoice']);
+
+function filterFields(entity: EntityDef, ctx: BuildContext, self: () => GraphQLInputObjectType): Record<string, GraphQLInputFieldConfig> {
+  const inputs = memberMap<GraphQLInputFieldConfig>(`${entity.name} filter`, ctx.warn);
+  inputs.add('and', { type: new GraphQLList(new GraphQLNonNull(self())), description: 'All of these' });
+  inputs.add('or', { type: new GraphQLList(new GraphQLNonNull(self())), description: 'Any of these' });
+  inputs.add('not', { type: self(), description: 'Not this' });
+  for (const [name, , kind] of SYSTEM_MEMBERS) inputs.add(name, { type: ctx.operators.get(`system:${kind}`)! });
+  for (const field of entity.fields) {
+    const operators = ctx.operators.get(field.type)!;
+    if (field.type !== 'lookup') {
+      inputs.add(camelCase(field.name), { type: operators, description: field.displayName });
+      continue;
+    }
+    inputs.add(lookupIdField(field.name), { type: operators, description: `${field.displayName} (id)` });
+    inputs.add(camelCase(field.name), { type: ctx.types.get(field.target!)!.filter, description: `${field.displayName}: conditions on the referenced record` });
+  }
+  for (const nav of ctx.catalog.navigations(entity.name)) {
+    const other = ctx.types.get(nav.kind === 'inverse' ? nav.source : nav.other)!;
+    inputs.add(camelCase(nav.name), { type: other.relationFilter, description: 'Some, every or none of the related records' });
+  }
+  return inputs.map;
+}
+
+function orderByFields(entity: EntityDef, ctx: BuildContext): Record<string, GraphQLInputFieldConfig> {
+  const inputs = memberMap<GraphQLInputFieldConfig>(`${entity.name} orderBy`, ctx.warn);
+  for (const [name] of SYSTEM_MEMBERS) inputs.add(name, { type: SortOrder });
+  for (const field of entity.fields) {
+    if (UNSORTABLE.has(field.type)) continue;
+    if (field.type === 'lookup') {
+      inputs.add(lookupIdField(field.name), { type: SortOrder });
+      inputs.add(camelCase(field.name), { type: ctx.types.get(field.target!)!.orderBy, description: `By a field of the referenced ${field.displayName}` });
+    } else {
+      inputs.add(camelCase(field.name), { type: SortOrder });
+    }
+  }
+  return inputs.map;
 }
 
 function inputFields(entity: EntityDef, owner: string, variant: 'create' | 'update', ctx: BuildContext, keys: RecordKeys) {
@@ -127,19 +174,37 @@ function inputFields(entity: EntityDef, owner: string, variant: 'create' | 'upda
 export function entityTypes(entity: EntityDef, names: EntityNames, ctx: BuildContext): EntityTypes {
   const keys = new RecordKeys();
   keys.add('id', 'id');
-  const object: GraphQLObjectType<RecordJson, GraphqlContext> = new GraphQLObjectType<RecordJson, GraphqlContext>({
+  const object: GraphQLObjectType<Node, GraphqlContext> = new GraphQLObjectType<Node, GraphqlContext>({
     name: names.type,
     description: entity.description ?? entity.displayName,
     fields: () => recordFields(entity, names, ctx),
   });
   const { connection } = connectionTypes(names, () => object);
+  const filter: GraphQLInputObjectType = new GraphQLInputObjectType({
+    name: names.filter,
+    description: `Conditions on ${entity.displayName} records (all must hold)`,
+    fields: () => filterFields(entity, ctx, () => filter),
+  });
+  const relationFilter = new GraphQLInputObjectType({
+    name: names.relationFilter,
+    description: `Conditions on related ${entity.displayName} records`,
+    fields: () => ({ some: { type: filter }, every: { type: filter }, none: { type: filter } }),
+  });
+  const orderBy: GraphQLInputObjectType = new GraphQLInputObjectType({
+    name: names.orderBy,
+    description: `One sort key of ${entity.displayName} records: exactly one member`,
+    fields: () => orderByFields(entity, ctx),
+  });
   const createFields = inputFields(entity, names.createInput, 'create', ctx, keys);
   const updateFields = inputFields(entity, names.updateInput, 'update', ctx, keys);
   return {
     entity,
     names,
     object,
-    connection,
+    connection: connection as GraphQLObjectType<Connection>,
+    filter,
+    relationFilter,
+    orderBy,
     keys,
     createInput: new GraphQLInputObjectType({ name: names.createInput, description: `A new ${entity.displayName} record`, fields: createFields }),
     updateInput: Object.keys(updateFields).length

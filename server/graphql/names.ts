@@ -9,6 +9,7 @@
 import type { Catalog } from '../../metadata/catalog.ts';
 import { graphqlNames, pluralize } from '../../metadata/inflection.ts';
 import type { EntityDef } from '../../metadata/types.ts';
+import { OPERATOR_TYPE_NAMES } from './filter-types.ts';
 import { RESERVED_TYPE_NAMES } from './scalars.ts';
 
 export type EntityNames = ReturnType<typeof graphqlNames>;
@@ -24,13 +25,13 @@ function candidate(entity: EntityDef, attempt: number): EntityNames {
 
 function claims(names: EntityNames): { types: string[]; fields: string[] } {
   return {
-    types: [names.type, names.connection, names.edge, names.createInput, names.updateInput],
-    fields: [names.one, names.many, names.create, names.update, names.delete],
+    types: [names.type, names.connection, names.edge, names.createInput, names.updateInput, names.filter, names.orderBy, names.relationFilter],
+    fields: [names.one, names.many, names.create, names.update, names.delete, names.aggregate],
   };
 }
 
 export function assignEntityNames(catalog: Catalog, warn: (message: string) => void): Map<string, EntityNames> {
-  const types = new Set(RESERVED_TYPE_NAMES);
+  const types = new Set([...RESERVED_TYPE_NAMES, ...OPERATOR_TYPE_NAMES]);
   const fields = new Set([SCHEMA_VERSION_FIELD]);
   const result = new Map<string, EntityNames>();
   for (const entity of catalog.entities.values()) {

@@ -1,41 +1,80 @@
 /**
- * Root fields of one entity: `iotDevice(id)`, `iotDevices(first, offset, after)` and the
- * create/update/delete mutations, all calling RecordsService (which validates every input).
+ * Root fields of one entity. Reads (`iotDevice(id)`, `iotDevices(…)`, `iotDevicesAggregate`)
+ * compile the whole selection to ONE SQL statement through the query engine; mutations call the
+ * records service (which validates every input) and read the result back with the selection.
  */
-import { GraphQLID, GraphQLNonNull, type GraphQLFieldConfig } from 'graphql';
-import { XrmError } from '../../metadata/errors.ts';
-import { listArgs, readPage, type PageArgs } from './connection.ts';
+import { GraphQLID, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfig, type GraphQLResolveInfo } from 'graphql';
+import type { ReadQuery } from '../query/ast.ts';
+import type { QueryService } from '../query/query-service.ts';
+import { listArgs } from './connection.ts';
 import type { GraphqlContext } from './context.ts';
 import type { EntityTypes } from './entity-types.ts';
+import { filterToJson, graphqlKey } from './filter-types.ts';
+import { GraphQLJSON } from './scalars.ts';
+import { connectionSelection, pageOf, projectionOf, type ConnectionArgs } from './selection.ts';
 
 type RootField = GraphQLFieldConfig<unknown, GraphqlContext>;
 type Input = Readonly<Record<string, unknown>>;
 
 const idArg = { id: { type: new GraphQLNonNull(GraphQLID) } };
 
+function walk(query: QueryService, info: GraphQLResolveInfo) {
+  const parse = query.parseContext();
+  return { info, parse: { ...parse, key: graphqlKey(parse.catalog) }, maxPageSize: query.maxPageSize };
+}
+
+/** Reads one record with the current selection (null when there is none). */
+async function readOne(types: EntityTypes, id: string, query: QueryService, info: GraphQLResolveInfo): Promise<unknown> {
+  const body = await types.keys.call(() => query.runGet(types.entity.name, projectionOf(types.object, info.fieldNodes, walk(query, info)), id));
+  return body === undefined ? null : JSON.parse(body);
+}
+
 export function queryFields(types: EntityTypes): Record<string, RootField> {
-  const { entity, names, keys } = types;
+  const { entity, names } = types;
   return {
     [names.one]: {
       type: types.object,
       description: `One ${entity.displayName} record by id (null when there is none)`,
       args: idArg,
-      resolve: async (_root, { id }: { id: string }, { records, loaders }) => {
-        try {
-          const record = await keys.call(() => records.get(entity.name, id));
-          loaders.prime(entity.name, record);
-          return record;
-        } catch (error) {
-          if (error instanceof XrmError && error.code === 'XRM_ERR_RECORD_NOT_FOUND') return null;
-          throw error;
-        }
-      },
+      resolve: (_root, { id }: { id: string }, { query }, info) => readOne(types, id, query, info),
     },
     [names.many]: {
       type: new GraphQLNonNull(types.connection),
-      description: `${entity.pluralDisplayName}, oldest first`,
-      args: listArgs,
-      resolve: (_root, args: PageArgs, { records }, info) => readPage((options) => records.list(entity.name, options), args, info, records.maxPageSize),
+      description: `${entity.pluralDisplayName}: filter, search, orderBy, and first/after, last/before or offset paging`,
+      args: listArgs(types.filter, new GraphQLList(new GraphQLNonNull(types.orderBy))),
+      resolve: async (_root, args: ConnectionArgs, { query }, info) => {
+        const w = walk(query, info);
+        const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
+        const backward = args.last != null || args.before != null;
+        const read: ReadQuery = {
+          entity: entity.name,
+          ...pageOf(entity.name, args, w, ''),
+          projection,
+          count: count ? 'exact' : undefined,
+          cursor: (backward ? args.before : args.after) ?? undefined,
+          backward,
+          shape: 'connection',
+        };
+        return JSON.parse(await types.keys.call(() => query.runList(read)));
+      },
+    },
+    [names.aggregate]: {
+      type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLJSON))),
+      description:
+        `Aggregates of ${entity.pluralDisplayName}, one object per group. aggregate: count, countDistinct(f), sum(f), avg(f), min(f), max(f); ` +
+        'groupBy: field, lookup.field, year|month|day|week(dateField). Names are GraphQL field names.',
+      args: {
+        aggregate: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
+        groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
+        filter: { type: types.filter },
+        search: { type: GraphQLString },
+        limit: { type: GraphQLInt },
+      },
+      resolve: async (_root, args: { aggregate?: string[]; groupBy?: string[]; filter?: unknown; search?: string; limit?: number }, { query }) => {
+        const key = graphqlKey(query.parseContext().catalog);
+        const body = await query.aggregate(entity.name, { ...args, filter: args.filter == null ? undefined : filterToJson(args.filter) }, undefined, key);
+        return (JSON.parse(body) as { data: unknown[] }).data;
+      },
     },
   };
 }
@@ -47,10 +86,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Creates a ${entity.displayName} record`,
       args: { input: { type: new GraphQLNonNull(types.createInput) } },
-      resolve: async (_root, { input }: { input: Input }, { records, loaders }) => {
+      resolve: async (_root, { input }: { input: Input }, { records, query }, info) => {
         const record = await keys.call(() => records.create(entity.name, keys.toRecord(input)));
-        loaders.prime(entity.name, record);
-        return record;
+        return readOne(types, record.id, query, info);
       },
     },
   };
@@ -59,10 +97,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Changes a ${entity.displayName} record (only the members given)`,
       args: { ...idArg, input: { type: new GraphQLNonNull(types.updateInput) } },
-      resolve: async (_root, { id, input }: { id: string; input: Input }, { records, loaders }) => {
+      resolve: async (_root, { id, input }: { id: string; input: Input }, { records, query }, info) => {
         const record = await keys.call(() => records.update(entity.name, id, keys.toRecord(input)));
-        loaders.prime(entity.name, record);
-        return record;
+        return readOne(types, record.id, query, info);
       },
     };
   }
@@ -70,9 +107,8 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
     type: new GraphQLNonNull(GraphQLID),
     description: `Deletes a ${entity.displayName} record; returns its id`,
     args: idArg,
-    resolve: async (_root, { id }: { id: string }, { records, loaders }) => {
+    resolve: async (_root, { id }: { id: string }, { records }) => {
       await keys.call(() => records.delete(entity.name, id));
-      loaders.forget(entity.name, id);
       return id;
     },
   };

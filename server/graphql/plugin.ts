@@ -16,7 +16,7 @@ import { buildGraphqlSchema } from './schema-builder.ts';
 export const GRAPHQL_PATH = '/graphql';
 
 export async function graphqlPlugin(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { runtime, records } = services;
+  const { runtime, records, query } = services;
 
   const schemaOf = (state: ApiState): GraphQLSchema =>
     state.derived('graphql', (catalog) => {
@@ -30,7 +30,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     schema: schemaOf(runtime.state),
     path: GRAPHQL_PATH,
     graphiql: false,
-    context: () => createContext(records),
+    context: () => createContext(records, query),
     errorFormatter: formatGraphqlErrors,
   });
 

@@ -7,6 +7,7 @@ import { GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, printSche
 import type { Catalog } from '../../metadata/catalog.ts';
 import type { GraphqlContext } from './context.ts';
 import { entityTypes, type BuildContext, type EntityTypes } from './entity-types.ts';
+import { operatorTypes } from './filter-types.ts';
 import { SCHEMA_VERSION_FIELD, assignEntityNames } from './names.ts';
 import { mutationFields, queryFields } from './operations.ts';
 
@@ -18,7 +19,7 @@ export interface BuildOptions {
 export function buildGraphqlSchema(catalog: Catalog, options: BuildOptions = {}): GraphQLSchema {
   const warn = options.warn ?? (() => undefined);
   const types = new Map<string, EntityTypes>();
-  const ctx: BuildContext = { catalog, types, warn };
+  const ctx: BuildContext = { catalog, types, warn, operators: operatorTypes() };
   for (const [name, names] of assignEntityNames(catalog, warn)) types.set(name, entityTypes(catalog.entity(name)!, names, ctx));
 
   const query: Record<string, GraphQLFieldConfig<unknown, GraphqlContext>> = {

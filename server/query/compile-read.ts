@@ -114,10 +114,11 @@ function manyJson(item: Extract<ProjectionItem, { kind: 'many' }>, parentAlias: 
     return sql`(SELECT COALESCE(json_agg(x.j ORDER BY x.n), '[]'::json) FROM (
         SELECT ${record} AS j, row_number() OVER (ORDER BY ${order}) AS n ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) x)`;
   }
+  // row_number() counts before OFFSET applies: rows of this page are numbered offset+1 …
   const c = ctx.alias();
   const count = item.page.count ? sql`, 'totalCount', (SELECT count(*) ${navigationFrom(item, c, parentAlias, ctx)})` : sql``;
   return sql`(SELECT json_build_object(
-        'nodes', COALESCE(json_agg(x.j ORDER BY x.n) FILTER (WHERE x.n <= ${limit}), '[]'::json),
+        'nodes', COALESCE(json_agg(x.j ORDER BY x.n) FILTER (WHERE x.n <= ${offset + limit}), '[]'::json),
         'hasNextPage', count(*) > ${limit}, 'hasPreviousPage', ${offset > 0}::boolean ${count})
       FROM (SELECT ${record} AS j, row_number() OVER (ORDER BY ${order}) AS n ${from} ORDER BY ${order} LIMIT ${limit + 1} OFFSET ${offset}) x)`;
 }

@@ -8,15 +8,14 @@ import { XrmError } from '../../metadata/errors.ts';
 import type { JsonSchema } from '../../metadata/field-type.ts';
 import type { Db } from '../database.ts';
 import type { Runtime } from '../runtime.ts';
-import type { AggregateQuery } from './ast.ts';
+import { assertUuid } from '../records/service.ts';
+import type { AggregateQuery, Projection, ReadQuery } from './ast.ts';
 import { compileAggregate } from './compile-aggregate.ts';
 import { CompileContext, type QueryHooks } from './compile-context.ts';
 import { compileGet, compileList } from './compile-read.ts';
 import { describeErrors, type ParseContext } from './filter-parse.ts';
 import { buildAggregateQuery, type AggregateParams } from './aggregate-query.ts';
 import { buildReadQuery, type ReadParams } from './read-query.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class QueryService {
   readonly #db: Db;
@@ -62,27 +61,35 @@ export class QueryService {
   /** A page of records as JSON text: `{"data":[…],"nextCursor"?,"totalCount"?}`. */
   async list(entity: string, params: ReadParams, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
     this.#entity(entity);
-    const ctx = this.parseContext();
-    const query = buildReadQuery(entity, params, ctx, this.#maxPageSize);
-    const statement = compileList(query, new CompileContext(ctx.catalog, hooks), this.#maxPageSize);
+    return this.runList(buildReadQuery(entity, params, this.parseContext(), this.#maxPageSize), hooks, db);
+  }
+
+  /** Runs a built ReadQuery (GraphQL builds its own from the selection set). */
+  async runList(query: ReadQuery, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
+    const statement = compileList(query, new CompileContext(this.#runtime.state.catalog, hooks), this.#maxPageSize);
     const { rows } = await statement.execute(db);
     return rows[0]!.body;
+  }
+
+  /** One record with a built projection, or undefined. */
+  async runGet(entity: string, projection: Projection, id: string, hooks?: QueryHooks, db: Db = this.#db): Promise<string | undefined> {
+    this.#entity(entity);
+    assertUuid(id);
+    const { rows } = await compileGet(entity, projection, id, new CompileContext(this.#runtime.state.catalog, hooks)).execute(db);
+    return rows[0]?.body ?? undefined;
   }
 
   /** One record as JSON text, or undefined when it does not exist. */
   async get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'>, hooks?: QueryHooks, db: Db = this.#db): Promise<string | undefined> {
     this.#entity(entity);
-    if (!UUID.test(id)) throw new XrmError('XRM_ERR_REQUEST_INVALID', `"${id}" is not a record id (a UUID)`, { errors: [{ path: '/id', message: 'must be a UUID' }] });
-    const ctx = this.parseContext();
-    const query = buildReadQuery(entity, params, ctx, this.#maxPageSize);
-    const { rows } = await compileGet(entity, query.projection, id, new CompileContext(ctx.catalog, hooks)).execute(db);
-    return rows[0]?.body ?? undefined;
+    const query = buildReadQuery(entity, params, this.parseContext(), this.#maxPageSize);
+    return this.runGet(entity, query.projection, id, hooks, db);
   }
 
   /** Aggregates as JSON text: `{"data":[{…group keys…, …aggregates…}]}`. */
-  async aggregate(entity: string, params: AggregateParams, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
+  async aggregate(entity: string, params: AggregateParams, hooks?: QueryHooks, key?: ParseContext['key'], db: Db = this.#db): Promise<string> {
     this.#entity(entity);
-    const ctx = this.parseContext();
+    const ctx = this.parseContext(key);
     const query: AggregateQuery = buildAggregateQuery(entity, params, ctx);
     const { rows } = await compileAggregate(query, new CompileContext(ctx.catalog, hooks)).execute(db);
     return rows[0]!.body;

@@ -1,0 +1,170 @@
+/**
+ * GraphQL filter and orderBy inputs, generated from the field types' filter operators:
+ * `EmployeeFilter { fullName: TextOperators, managerId: LookupOperators, manager: EmployeeFilter,
+ * reports: EmployeeRelationFilter, and, or, not }` and `EmployeeOrderBy { fullName: SortOrder,
+ * manager: EmployeeOrderBy }`. Values convert to the query engine's JSON filter and sort forms;
+ * the engine checks them against the catalog like any other client's.
+ */
+import {
+  GraphQLBoolean, GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLString,
+  type GraphQLInputFieldConfig, type GraphQLInputType,
+} from 'graphql';
+import type { FilterOperator } from '../../metadata/field-type.ts';
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import { camelCase, lookupIdField, pascalCase } from '../../metadata/inflection.ts';
+import { FIELD_TYPE_NAMES, type EntityDef, type FieldTypeName } from '../../metadata/types.ts';
+import { queryError } from '../query/filter-parse.ts';
+import { GraphQLDateTime, GraphQLJSON, scalarType } from './scalars.ts';
+import type { Catalog } from '../../metadata/catalog.ts';
+import { GraphQLID, GraphQLInt } from 'graphql';
+
+const SYSTEM_OPERATOR_TYPES = { Id: 'IdOperators', DateTime: 'SystemDateTimeOperators', Int: 'VersionOperators' } as const;
+
+/** Names of the shared operator input types (reserved: no entity may take them). */
+export const OPERATOR_TYPE_NAMES: readonly string[] = [
+  ...FIELD_TYPE_NAMES.map((t) => `${pascalCase(t)}Operators`),
+  ...Object.values(SYSTEM_OPERATOR_TYPES),
+  'SortOrder',
+  'JsonPathCondition',
+];
+
+export const SortOrder = new GraphQLEnumType({
+  name: 'SortOrder',
+  values: {
+    ASC: { value: 'asc' },
+    DESC: { value: 'desc' },
+    ASC_NULLS_FIRST: { value: 'asc:nullsfirst' },
+    ASC_NULLS_LAST: { value: 'asc:nullslast' },
+    DESC_NULLS_FIRST: { value: 'desc:nullsfirst' },
+    DESC_NULLS_LAST: { value: 'desc:nullslast' },
+  },
+});
+
+const JsonPathCondition = new GraphQLInputObjectType({
+  name: 'JsonPathCondition',
+  description: 'Equality at a path inside a JSON value',
+  fields: { path: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))) }, value: { type: GraphQLJSON } },
+});
+
+const list = (t: GraphQLInputType) => new GraphQLList(new GraphQLNonNull(t));
+
+function operatorFields(operators: readonly FilterOperator[], value: GraphQLInputType, multi: boolean): Record<string, GraphQLInputFieldConfig> {
+  const fields: Record<string, GraphQLInputFieldConfig> = {};
+  for (const op of operators) {
+    switch (op) {
+      case 'isNull':
+        fields[op] = { type: GraphQLBoolean };
+        break;
+      case 'in':
+      case 'nin':
+        fields[op] = { type: list(value) };
+        break;
+      case 'between':
+        fields[op] = { type: list(value), description: '[from, to], both included' };
+        break;
+      case 'contains':
+      case 'startsWith':
+      case 'endsWith':
+      case 'icontains':
+      case 'istartsWith':
+      case 'iendsWith':
+        fields[op] = { type: GraphQLString };
+        break;
+      case 'containsAny':
+      case 'containsAll':
+        fields[op] = { type: list(GraphQLString) };
+        break;
+      case 'jsonPathEq':
+        fields[op] = { type: JsonPathCondition };
+        break;
+      default:
+        fields[op] = { type: multi ? list(value) : value };
+    }
+  }
+  return fields;
+}
+
+/** One operator input type per field type, plus the system columns'. */
+export function operatorTypes(): Map<string, GraphQLInputObjectType> {
+  const types = new Map<string, GraphQLInputObjectType>();
+  for (const t of FIELD_TYPE_NAMES) {
+    const type = FIELD_TYPES[t];
+    const value = type.name === 'multiChoice' ? GraphQLString : scalarType(type.graphql);
+    types.set(t, new GraphQLInputObjectType({
+      name: `${pascalCase(t)}Operators`,
+      description: `Conditions on a ${t} field`,
+      fields: operatorFields(type.filterOperators, value, t === 'multiChoice'),
+    }));
+  }
+  const comparison: FilterOperator[] = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'];
+  types.set('system:uuid', new GraphQLInputObjectType({ name: SYSTEM_OPERATOR_TYPES.Id, fields: operatorFields(['eq', 'ne', 'in', 'nin', 'isNull'], GraphQLID, false) }));
+  types.set('system:datetime', new GraphQLInputObjectType({ name: SYSTEM_OPERATOR_TYPES.DateTime, fields: operatorFields(comparison, GraphQLDateTime, false) }));
+  types.set('system:integer', new GraphQLInputObjectType({ name: SYSTEM_OPERATOR_TYPES.Int, fields: operatorFields(comparison, GraphQLInt, false) }));
+  return types;
+}
+
+export const SYSTEM_MEMBERS: readonly [graphqlName: string, column: string, kind: 'uuid' | 'datetime' | 'integer'][] = [
+  ['id', 'id', 'uuid'],
+  ['createdAt', 'created_at', 'datetime'],
+  ['updatedAt', 'updated_at', 'datetime'],
+  ['createdBy', 'created_by', 'uuid'],
+  ['ownerId', 'owner_id', 'uuid'],
+  ['version', 'version', 'integer'],
+];
+
+const keyMaps = new WeakMap<EntityDef, Map<string, string>>();
+
+/** GraphQL member name → logical name (field, lookup, navigation or system column) of an entity. */
+export function graphqlKey(catalog: Catalog) {
+  return (entity: EntityDef, key: string): string => {
+    let map = keyMaps.get(entity);
+    if (!map) {
+      map = new Map();
+      for (const [g, c] of SYSTEM_MEMBERS) map.set(g, c);
+      for (const f of entity.fields) {
+        if (!map.has(camelCase(f.name))) map.set(camelCase(f.name), f.name);
+        if (f.type === 'lookup' && !map.has(lookupIdField(f.name))) map.set(lookupIdField(f.name), f.name);
+      }
+      for (const n of catalog.navigations(entity.name)) if (!map.has(camelCase(n.name))) map.set(camelCase(n.name), n.name);
+      keyMaps.set(entity, map);
+    }
+    return map.get(key) ?? key;
+  };
+}
+
+/**
+ * GraphQL filter values → the JSON filter form. Lookup ids (`managerId: {eq}`) become
+ * comparisons on the lookup, lookup objects (`manager: {…}`) conditions on the target; keys stay
+ * GraphQL names (the parse context maps them).
+ */
+export function filterToJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(filterToJson);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = k === 'jsonPathEq' ? v : filterToJson(v);
+  return out;
+}
+
+/** `[{ fullName: DESC }, { manager: { fullName: ASC } }]` → sort strings with GraphQL names. */
+export function orderByToSort(orderBy: readonly unknown[] | null | undefined, path: string): string[] | undefined {
+  if (!orderBy?.length) return undefined;
+  return orderBy.map((item, i) => {
+    const segments: string[] = [];
+    let current: unknown = item;
+    while (typeof current === 'object' && current !== null) {
+      const entries = Object.entries(current).filter(([, v]) => v !== undefined && v !== null);
+      if (entries.length !== 1) throw queryError(`${path}/${i}`, 'each orderBy item names exactly one field');
+      segments.push(entries[0]![0]);
+      current = entries[0]![1];
+    }
+    const [direction, nulls] = String(current).split(':');
+    return `${direction === 'desc' ? '-' : ''}${segments.join('.')}${nulls ? `:${nulls}` : ''}`;
+  });
+}
+
+export type OperatorTypes = ReturnType<typeof operatorTypes>;
+
+/** The operator input type of a field type name (or a system column kind). */
+export function operatorTypeOf(types: OperatorTypes, type: FieldTypeName | `system:${string}`): GraphQLInputObjectType {
+  return types.get(type)!;
+}

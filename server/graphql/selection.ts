@@ -1,0 +1,149 @@
+/**
+ * A GraphQL selection → the query engine's projection, so a whole query tree (lookups, to-many
+ * connections with their own filter/orderBy/first/offset, any depth) compiles to ONE SQL
+ * statement. JSON keys are response keys (aliases included); the schema's resolvers read them
+ * back by `info.path.key`. Fragments and @skip/@include are honoured.
+ */
+import {
+  GraphQLIncludeDirective, GraphQLObjectType, GraphQLSkipDirective, Kind, getArgumentValues, getDirectiveValues, getNamedType,
+  type FieldNode, type GraphQLField, type GraphQLResolveInfo, type SelectionSetNode,
+} from 'graphql';
+import type { Navigation } from '../../metadata/catalog.ts';
+import type { FieldDef } from '../../metadata/types.ts';
+import type { PageSpec, Projection, ProjectionItem } from '../query/ast.ts';
+import { parseFilter, queryError, type ParseContext } from '../query/filter-parse.ts';
+import { parseSort } from '../query/read-query.ts';
+import { filterToJson, orderByToSort } from './filter-types.ts';
+
+/** What a GraphQL field of an entity type reads, attached to the field as `extensions.xrm`. */
+export type MemberExtension =
+  | { readonly kind: 'column'; readonly column: string }
+  | { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string }
+  | { readonly kind: 'many'; readonly navigation: Navigation; readonly target: string };
+
+export interface ConnectionArgs {
+  first?: number | null;
+  offset?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  filter?: unknown;
+  orderBy?: readonly unknown[] | null;
+  search?: string | null;
+}
+
+/** The key under which rows carry their cursor (GraphQL names never start with "__"). */
+export const CURSOR_KEY = '__cursor';
+export const DEFAULT_CONNECTION_SIZE = 50;
+
+interface Walk {
+  readonly info: GraphQLResolveInfo;
+  readonly parse: ParseContext;
+  readonly maxPageSize: number;
+}
+
+function included(node: Parameters<typeof getDirectiveValues>[1], info: GraphQLResolveInfo): boolean {
+  if (getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
+}
+
+/** Field nodes by response key, merged across fragments. */
+function collect(sets: readonly (SelectionSetNode | undefined)[], info: GraphQLResolveInfo): Map<string, FieldNode[]> {
+  const fields = new Map<string, FieldNode[]>();
+  const visit = (set: SelectionSetNode | undefined) => {
+    for (const selection of set?.selections ?? []) {
+      if (!included(selection, info)) continue;
+      if (selection.kind === Kind.FIELD) {
+        const key = selection.alias?.value ?? selection.name.value;
+        const list = fields.get(key);
+        if (list) list.push(selection);
+        else fields.set(key, [selection]);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet);
+      } else {
+        visit(info.fragments[selection.name.value]?.selectionSet);
+      }
+    }
+  };
+  sets.forEach(visit);
+  return fields;
+}
+
+function extensionOf(field: GraphQLField<unknown, unknown>): MemberExtension | undefined {
+  return (field.extensions as { xrm?: MemberExtension } | undefined)?.xrm;
+}
+
+/** The projection of an entity object type for the merged selections of `nodes`. */
+export function projectionOf(type: GraphQLObjectType, nodes: readonly FieldNode[], walk: Walk, depth = 0): Projection {
+  if (depth > 12) throw queryError('/', 'the query nests too deep (at most 12 levels)');
+  const items: ProjectionItem[] = [];
+  const fields = type.getFields();
+  for (const [key, fieldNodes] of collect(nodes.map((n) => n.selectionSet), walk.info)) {
+    const field = fields[fieldNodes[0]!.name.value];
+    const ext = field && extensionOf(field);
+    if (!ext) continue; // __typename and the like
+    if (ext.kind === 'column') {
+      items.push({ kind: 'column', key, column: ext.column });
+    } else if (ext.kind === 'lookup') {
+      const targetType = getNamedType(field.type) as GraphQLObjectType;
+      items.push({ kind: 'lookup', key, field: ext.field, target: ext.target, projection: projectionOf(targetType, fieldNodes, walk, depth + 1) });
+    } else {
+      const args = getArgumentValues(field, fieldNodes[0]!, walk.info.variableValues) as ConnectionArgs;
+      const connection = connectionSelection(getNamedType(field.type) as GraphQLObjectType, fieldNodes, walk, depth);
+      items.push({
+        kind: 'many',
+        key,
+        navigation: ext.navigation,
+        target: ext.target,
+        shape: 'connection',
+        projection: connection.projection,
+        page: { ...pageOf(ext.target, args, walk, `/${key}`), count: connection.count ? 'exact' : undefined },
+      });
+    }
+  }
+  return { items };
+}
+
+/** What a connection selection needs: the node projection, cursors, and whether to count. */
+export function connectionSelection(connectionType: GraphQLObjectType, nodes: readonly FieldNode[], walk: Walk, depth = 0): { projection: Projection; count: boolean } {
+  const fields = collect(nodes.map((n) => n.selectionSet), walk.info);
+  const nodeType = getNamedType(connectionType.getFields().nodes!.type) as GraphQLObjectType;
+  const nodeSelections: FieldNode[] = [];
+  let cursor = false;
+  let count = false;
+  for (const fieldNodes of fields.values()) {
+    const name = fieldNodes[0]!.name.value;
+    if (name === 'nodes') nodeSelections.push(...fieldNodes);
+    else if (name === 'totalCount') count = true;
+    else if (name === 'pageInfo') {
+      for (const inner of collect(fieldNodes.map((n) => n.selectionSet), walk.info).values()) {
+        if (inner[0]!.name.value.endsWith('Cursor')) cursor = true;
+      }
+    } else if (name === 'edges') {
+      for (const inner of collect(fieldNodes.map((n) => n.selectionSet), walk.info).values()) {
+        if (inner[0]!.name.value === 'node') nodeSelections.push(...inner);
+        if (inner[0]!.name.value === 'cursor') cursor = true;
+      }
+    }
+  }
+  const projection = projectionOf(nodeType, nodeSelections, walk, depth + 1);
+  return { projection: cursor ? { items: [...projection.items, { kind: 'cursor', key: CURSOR_KEY }] } : projection, count };
+}
+
+/** Connection arguments → which records (filter, sort, size, offset) of `entity`. */
+export function pageOf(entityName: string, args: ConnectionArgs, walk: Walk, path: string): PageSpec {
+  const entity = walk.parse.catalog.entity(entityName)!;
+  const errors = [];
+  if (args.first != null && (args.first < 0 || args.first > walk.maxPageSize)) errors.push(queryError(`${path}/first`, `must be from 0 to ${walk.maxPageSize}`));
+  if (args.last != null && (args.last < 0 || args.last > walk.maxPageSize)) errors.push(queryError(`${path}/last`, `must be from 0 to ${walk.maxPageSize}`));
+  if (args.offset != null && args.offset < 0) errors.push(queryError(`${path}/offset`, 'must be >= 0'));
+  if (errors.length) throw errors[0];
+  let filter = args.filter == null ? undefined : parseFilter(entity.name, filterToJson(args.filter), walk.parse, `${path}/filter`);
+  if (args.search) filter = filter ? { kind: 'and', items: [filter, { kind: 'search', text: args.search }] } : { kind: 'search', text: args.search };
+  return {
+    filter,
+    sort: orderByToSort(args.orderBy, `${path}/orderBy`)?.map((s, i) => parseSort(entity, s, walk.parse, `${path}/orderBy/${i}`)),
+    limit: args.last ?? args.first ?? DEFAULT_CONNECTION_SIZE,
+    offset: args.offset ?? undefined,
+  };
+}
