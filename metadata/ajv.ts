@@ -1,12 +1,34 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, SchemaValidateFunction } from 'ajv';
 import type { FieldError } from './errors.ts';
+
+/**
+ * Decimal places of a JSON number as it travels (its shortest round-trip form, which is also what
+ * PostgreSQL receives): 1.005 has 3, 1e-7 has 7, 1.5e3 has 0.
+ */
+export function decimalPlaces(value: number): number {
+  if (!Number.isFinite(value)) return Infinity;
+  const [mantissa = '', exponent = '0'] = String(value).toLowerCase().split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
+}
+
+/** `x-xrm-scale`: a number with at most this many decimal places (a numeric column's scale). */
+function scaleKeyword(ajv: Ajv2020): void {
+  const validate: SchemaValidateFunction = (scale: number, data: number): boolean => {
+    if (decimalPlaces(data) <= scale) return true;
+    validate.errors = [{ keyword: 'x-xrm-scale', message: `must have at most ${scale} decimal place${scale === 1 ? '' : 's'}`, params: { scale } }];
+    return false;
+  };
+  ajv.addKeyword({ keyword: 'x-xrm-scale', type: 'number', schemaType: 'number', errors: true, validate });
+}
 
 /** A JSON Schema 2020-12 validator with the standard formats (email, uri, date, date-time, uuid). */
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  scaleKeyword(ajv);
   return ajv;
 }
 
@@ -34,4 +56,17 @@ export function toFieldErrors(errors: readonly ErrorObject[] | null | undefined,
     if (!out.some((o) => o.path === path && o.message === message)) out.push({ path: path || '/', message });
   }
   return out;
+}
+
+/** JSON Pointers of every string (value or object key) holding U+0000, which text and jsonb refuse. */
+export function nulPaths(value: unknown, path: string): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => nulPaths(v, `${path}/${i}`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => {
+      const p = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      return k.includes('\u0000') ? [p] : nulPaths(v, p);
+    });
+  }
+  return [];
 }

@@ -25,9 +25,12 @@ export const constraintNames = {
 
 const ON_DELETE_SQL: Record<OnDelete, string> = { restrict: 'RESTRICT', setNull: 'SET NULL', cascade: 'CASCADE' };
 
-/** The combined CHECK expression of a field, or undefined when it has none. */
-export function checkExpression(field: FieldDef, ctx: TypeContext): RawBuilder<boolean> | undefined {
-  const checks = FIELD_TYPES[field.type].checks?.(field, column(field.name), ctx) ?? [];
+/**
+ * The combined CHECK expression of a field, or undefined when it has none. `value` replaces the
+ * column (to test the rules against values being converted to the field's new type).
+ */
+export function checkExpression(field: FieldDef, ctx: TypeContext, value: RawBuilder<unknown> = column(field.name)): RawBuilder<boolean> | undefined {
+  const checks = FIELD_TYPES[field.type].checks?.(field, value, ctx) ?? [];
   if (!checks.length) return undefined;
   return sql<boolean>`${sql.join(checks.map((c) => sql`(${c})`), sql` AND `)}`;
 }

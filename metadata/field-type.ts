@@ -84,6 +84,12 @@ export const TEXT_OPERATORS: readonly FilterOperator[] = [
   'contains', 'startsWith', 'endsWith', 'icontains', 'istartsWith', 'iendsWith',
 ];
 
+/**
+ * A UUID as PostgreSQL's uuid type reads it (ajv's `uuid` format also allows a `urn:uuid:` prefix,
+ * which the column would refuse without naming the field).
+ */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
 /** A literal for DDL (DDL takes no bind parameters); kysely doubles single quotes. */
 export function literal(value: string | number | boolean): RawBuilder<unknown> {
   return sql.lit(value);
@@ -123,7 +129,8 @@ export function stringSchema(field: FieldDef, extra: JsonSchema = {}): JsonSchem
     ...extra,
     minLength: field.minLength,
     maxLength: field.maxLength ?? (extra.maxLength as number | undefined),
-    pattern: field.pattern,
+    // a type's own pattern (phone, url) stays unless the field brings one (text, longText)
+    pattern: field.pattern ?? (extra.pattern as string | undefined),
   });
 }
 

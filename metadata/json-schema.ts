@@ -3,7 +3,7 @@
  * create), `update` (a partial change) and `read` (what the API returns).
  */
 import type { Catalog } from './catalog.ts';
-import { nullable, type JsonSchema } from './field-type.ts';
+import { UUID_PATTERN, nullable, type JsonSchema } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import type { EntityDef, FieldDef } from './types.ts';
 
@@ -48,7 +48,7 @@ export function entitySchema(entity: EntityDef, catalog: Catalog, variant: Schem
     Object.assign(properties, SYSTEM_PROPERTIES);
     required.push(...Object.keys(SYSTEM_PROPERTIES));
   } else if (variant === 'create') {
-    properties.id = { type: 'string', format: 'uuid', title: 'Id', description: 'Optional client-chosen id' };
+    properties.id = { type: 'string', format: 'uuid', pattern: UUID_PATTERN, title: 'Id', description: 'Optional client-chosen id' };
   }
   for (const field of entity.fields) {
     const readOnly = FIELD_TYPES[field.type].readOnly;

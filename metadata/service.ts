@@ -14,7 +14,7 @@ import {
 import { XrmError } from './errors.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import * as store from './store.ts';
-import type { ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
+import { FIELD_TYPE_NAMES, type ChoiceSetDef, type EntityDef, type FieldDef, type RelationshipDef } from './types.ts';
 
 /** Key of the transaction-scoped advisory lock that serializes schema changes across instances. */
 export const SCHEMA_LOCK_KEY = 0x78726d; // "xrm"
@@ -179,11 +179,12 @@ export class MetadataService {
         if (v === null) delete merged[k];
         else merged[k] = v;
       }
-      // options the new type does not take are dropped when the type changes
-      if (p.type !== undefined && p.type !== before.type && FIELD_TYPES[p.type as FieldDef['type']]) {
-        const allowed = new Set<string>(['name', 'type', 'displayName', 'description', 'required', ...FIELD_TYPES[p.type as FieldDef['type']].options]);
-        for (const k of Object.keys(merged)) if (!allowed.has(k) && !(k in p)) delete merged[k];
-      }
+      // stored options the (new) type does not take are dropped: the normalized flags every field
+      // carries (unique/searchable false, autonumber's forced unique) and, on a type change, the
+      // old type's options; only what the client sent is validated against the type
+      const typeName = (FIELD_TYPE_NAMES as readonly unknown[]).includes(p.type) ? (p.type as FieldDef['type']) : before.type;
+      const allowed = new Set<string>(['name', 'type', 'displayName', 'description', 'required', ...FIELD_TYPES[typeName].options]);
+      for (const k of Object.keys(merged)) if (!allowed.has(k) && !(k in p)) delete merged[k];
       const after = normalizeField(merged, entity, catalog, '');
       const afterCatalog = withEntity(catalog, { ...entity, fields: entity.fields.map((f) => (f.name === fieldName ? after : f)) });
       await assertFieldChangeAllowed(trx, catalog, afterCatalog, entityName, before, after);
@@ -263,8 +264,16 @@ export class MetadataService {
       if (!before) throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${name}" does not exist`);
       const after = normalizeChoiceSet({ ...before, ...(input as object), name });
       const next = new Catalog({ ...catalog.toJSON(), choiceSets: [...[...catalog.choiceSets.values()].filter((c) => c.name !== name), after] });
-      const users = catalog.choiceSetUsers(name);
+      const values = new Set(after.options.map((o) => o.value));
+      const render = (f: RawBuilder<unknown> | undefined) => (f ? f.compile(trx).sql : '');
+      // only fields whose CHECK changes (option values, not labels) are re-checked: that scans their table
+      const users = catalog.choiceSetUsers(name).filter(({ field }) => render(ddl.checkExpression(field, catalog)) !== render(ddl.checkExpression(field, next)));
       for (const { entity, field } of users) {
+        const defaults = field.default === undefined ? [] : Array.isArray(field.default) ? field.default : [field.default];
+        const gone = defaults.filter((d) => !values.has(d as string));
+        if (gone.length) {
+          throw refused(`Option(s) ${gone.map((g) => JSON.stringify(g)).join(', ')} of choice set "${name}" are the default of "${entity.name}.${field.name}"; change that default first`, '/options');
+        }
         const check = ddl.checkExpression(field, next);
         if (check) await assertNoViolations(trx, entity.name, field, check, `options of choice set "${name}"`);
       }
@@ -371,6 +380,8 @@ async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog
     throw refused('A field cannot switch between inline options and a choice set', '/choiceSet');
   }
   const typeChanged = render(FIELD_TYPES[before.type].columnType(before)) !== render(FIELD_TYPES[after.type].columnType(after));
+  // the stored values as the new column will hold them, for checking the new rules against
+  let converted: RawBuilder<unknown> = col;
   if (before.type !== after.type || typeChanged) {
     const conversion = FIELD_TYPES[before.type].conversions?.[after.type];
     if (!conversion) {
@@ -384,6 +395,7 @@ async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog
         throw conflict(`${rows} existing record(s) of "${entity}" have a "${before.name}" value that would not survive the change to ${describeType(after)}`, rows, '/type');
       }
     }
+    if (typeChanged) converted = sql`(${conversion.using?.(col, before, after) ?? col})::${FIELD_TYPES[after.type].columnType(after)}`;
   }
   if (after.required && !before.required) {
     const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} WHERE ${col} IS NULL`);
@@ -394,10 +406,12 @@ async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog
       SELECT 1 FROM ${ddl.table(entity)} o WHERE o.${col} = t.${col} AND o.id <> t.id)`);
     if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" share a "${before.name}" value with another record`, rows, '/unique');
   }
+  // new rules (or the same rules over converted values) must hold for every stored value; the
+  // count is taken here, before any DDL, so the client learns how many records are in the way
   const checkAfter = ddl.checkExpression(after, next);
   const checkBefore = ddl.checkExpression(before, catalog);
-  if (checkAfter && (!checkBefore || render(checkAfter) !== render(checkBefore)) && before.type === after.type) {
-    await assertNoViolations(trx, entity, before, checkAfter, 'rules');
+  if (checkAfter && (converted !== col || !checkBefore || render(checkAfter) !== render(checkBefore))) {
+    await assertNoViolations(trx, entity, before, ddl.checkExpression(after, next, converted)!, 'rules');
   }
 }
 

@@ -117,7 +117,8 @@ export async function recordChange(
 }
 
 export async function listChanges(db: Db, options: { limit: number; offset: number; target?: string }): Promise<{ data: SchemaChange[]; totalCount: number }> {
-  const where = options.target ? sql`WHERE target = ${options.target} OR target LIKE ${options.target + '.%'}` : sql``;
+  // an entity's own entries and its fields' ("entity.field"); starts_with, as LIKE would read "_" as a wildcard
+  const where = options.target ? sql`WHERE target = ${options.target} OR starts_with(target, ${options.target + '.'})` : sql``;
   const { rows } = await sql<{ r: SchemaChange }>`SELECT jsonb_build_object(
       'id', id, 'version', version, 'actor', actor, 'operation', operation, 'target', target,
       'before', before, 'after', after, 'statements', statements, 'createdAt', created_at) AS r

@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import { MetadataService } from '../metadata/service.ts';
 import type { Config } from './config.ts';
 import { migrateToLatest, openDatabase, type Database } from './database.ts';
-import { installErrorHandling, sendProblem } from './error-handler.ts';
+import { frameworkErrors, installErrorHandling, sendProblem } from './error-handler.ts';
 import { graphqlPlugin } from './graphql/plugin.ts';
 import { openapiRoutes } from './openapi/routes.ts';
 import { QueryService } from './query/query-service.ts';
@@ -42,6 +42,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     },
     bodyLimit: 10 * 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    frameworkErrors,
   });
   const database =
     options.database ??

@@ -49,6 +49,22 @@ export function toXrmError(error: unknown, log: FastifyRequest['log']): XrmError
   return new XrmError('XRM_ERR_INTERNAL', `An unexpected error occurred; quote error id ${errorId} when reporting it`, { extensions: { errorId } });
 }
 
+/**
+ * The router's own errors (a malformed URL, a path segment longer than maxParamLength), which
+ * bypass the error handler: pass as Fastify's `frameworkErrors` option so they are problems too.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  let problem: XrmError;
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    problem = new XrmError('XRM_ERR_REQUEST_INVALID', 'A path segment is too long', { errors: [{ path: '/params', message: 'is too long' }] });
+  } else if (error.code === 'FST_ERR_BAD_URL') {
+    problem = new XrmError('XRM_ERR_REQUEST_INVALID', 'The URL is malformed (invalid percent-encoding)', { errors: [{ path: '/params', message: 'is malformed' }] });
+  } else {
+    problem = toXrmError(error, request.log);
+  }
+  sendProblem(reply, problem, request.url);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => sendProblem(reply, toXrmError(error, request.log), request.url));
   app.setNotFoundHandler((request, reply) =>

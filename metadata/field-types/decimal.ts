@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import {
-  COMPARISON_OPERATORS, defined, literal, rangeChecks, toTextConversions, type Conversion, type FieldType,
+  COMPARISON_OPERATORS, defined, literal, rangeChecks, toTextConversions, type Conversion, type FieldType, type JsonSchema,
 } from '../field-type.ts';
 import type { FieldDef, FieldTypeName } from '../types.ts';
 
@@ -38,6 +38,24 @@ export function numericConversions(integerDigits: number, sourceScale = 0): Part
   return { decimal: intoNumeric, money: intoNumeric, ...toTextConversions() };
 }
 
+/**
+ * JSON Schema of a numeric(precision, scale) value: inside the bound, and with no more decimal places
+ * than the scale (`x-xrm-scale`, see ajv.ts) — PostgreSQL would round the rest away silently, and the
+ * value would not read back as it was written.
+ */
+export function numericSchema(field: FieldDef): JsonSchema {
+  const bound = numericBound(field);
+  const { scale } = precisionOf(field);
+  return defined({
+    type: 'number',
+    exclusiveMinimum: -bound,
+    exclusiveMaximum: bound,
+    minimum: field.min,
+    maximum: field.max,
+    'x-xrm-scale': scale,
+  });
+}
+
 /** Fixed-point number, numeric(precision, scale). */
 export const decimal: FieldType = Object.freeze({
   name: 'decimal',
@@ -48,10 +66,7 @@ export const decimal: FieldType = Object.freeze({
     return sql`numeric(${sql.raw(String(precision))}, ${sql.raw(String(scale))})`;
   },
   checks: (field, column) => rangeChecks(field, column),
-  valueSchema: (field) => {
-    const bound = numericBound(field);
-    return defined({ type: 'number', exclusiveMinimum: -bound, exclusiveMaximum: bound, minimum: field.min, maximum: field.max });
-  },
+  valueSchema: (field) => numericSchema(field),
   graphql: 'Float',
   filterOperators: COMPARISON_OPERATORS,
   defaultSql: (value) => literal(value as number),

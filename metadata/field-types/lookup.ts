@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { FieldType } from '../field-type.ts';
+import { UUID_PATTERN, type FieldType } from '../field-type.ts';
 
 /**
  * A many-to-one reference to another entity's record (uuid with a real foreign key and the
@@ -10,7 +10,7 @@ export const lookup: FieldType = Object.freeze({
   description: 'Reference to a record of another (or the same) entity: uuid with a foreign key.',
   options: ['target', 'onDelete', 'inverseName'],
   columnType: () => sql`uuid`,
-  valueSchema: () => ({ type: 'string', format: 'uuid' }),
+  valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),
   graphql: 'ID',
   filterOperators: ['eq', 'ne', 'in', 'nin', 'isNull'],
 } satisfies FieldType);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { COMPARISON_OPERATORS, defined, literal, rangeChecks, type FieldType } from '../field-type.ts';
-import { numericBound, numericConversions } from './decimal.ts';
+import { COMPARISON_OPERATORS, literal, rangeChecks, type FieldType } from '../field-type.ts';
+import { numericConversions, numericSchema } from './decimal.ts';
 
 /** An amount of money, numeric(19, 4) — the precision Dataverse and SQL Server use for money. */
 export const money: FieldType = Object.freeze({
@@ -9,10 +9,7 @@ export const money: FieldType = Object.freeze({
   options: ['searchable', 'default', 'min', 'max'],
   columnType: () => sql`numeric(19, 4)`,
   checks: (field, column) => rangeChecks(field, column),
-  valueSchema: (field) => {
-    const bound = numericBound(field);
-    return defined({ type: 'number', exclusiveMinimum: -bound, exclusiveMaximum: bound, minimum: field.min, maximum: field.max });
-  },
+  valueSchema: (field) => numericSchema(field),
   graphql: 'Float',
   filterOperators: COMPARISON_OPERATORS,
   defaultSql: (value) => literal(value as number),

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { literal, type FieldType } from '../field-type.ts';
+import { UUID_PATTERN, literal, type FieldType } from '../field-type.ts';
 
 /** A UUID value that is not a reference (external ids, correlation ids). */
 export const uuid: FieldType = Object.freeze({
@@ -7,7 +7,7 @@ export const uuid: FieldType = Object.freeze({
   description: 'UUID value (uuid).',
   options: ['unique', 'searchable', 'default'],
   columnType: () => sql`uuid`,
-  valueSchema: () => ({ type: 'string', format: 'uuid' }),
+  valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),
   graphql: 'ID',
   filterOperators: ['eq', 'ne', 'in', 'nin', 'isNull'],
   defaultSql: (value) => sql`${literal(value as string)}::uuid`,

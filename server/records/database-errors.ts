@@ -21,7 +21,12 @@ function fieldByConstraint(entity: EntityDef | undefined, constraint: string | u
   );
 }
 
-export function mapDatabaseError(error: unknown, catalog: Catalog, entity: EntityDef): unknown {
+/**
+ * `operation` tells a failed reference on write (the referenced record is missing) from a delete
+ * that other records still reference; the table alone cannot, for a lookup to its own entity.
+ * Without it, the failing table decides (the entity's own table or a junction: a write).
+ */
+export function mapDatabaseError(error: unknown, catalog: Catalog, entity: EntityDef, operation?: 'write' | 'delete'): unknown {
   const e = error as PgError;
   const table = e.table ? catalog.entity(e.table) : undefined;
   const field = fieldByConstraint(table ?? entity, e.constraint);
@@ -34,9 +39,12 @@ export function mapDatabaseError(error: unknown, catalog: Catalog, entity: Entit
       return new XrmError('XRM_ERR_RECORD_DUPLICATE', `Another ${entity.name} record already has this ${field?.displayName ?? 'value'}`, {
         errors: [{ path, message: 'must be unique' }],
       });
+    case '23001': // restrict_violation: ON DELETE RESTRICT, as PostgreSQL 18 reports it
     case '23503': {
-      const own = table?.name === entity.name && field;
-      if (own || (e.table && catalog.relationships.has(e.table))) {
+      const write = operation
+        ? operation === 'write'
+        : e.code === '23503' && ((table?.name === entity.name && !!field) || (!!e.table && catalog.relationships.has(e.table)));
+      if (write) {
         const target = field?.target ?? 'the other side';
         return new XrmError('XRM_ERR_RECORD_REFERENCE_NOT_FOUND', `The referenced ${target} record does not exist`, {
           errors: [{ path, message: 'references a record that does not exist' }],
@@ -50,6 +58,9 @@ export function mapDatabaseError(error: unknown, catalog: Catalog, entity: Entit
       return new XrmError('XRM_ERR_RECORD_INVALID', `"${e.column}" is required`, { errors: [{ path: `/${e.column}`, message: 'is required' }] });
     case '23514':
       return new XrmError('XRM_ERR_RECORD_INVALID', `The value of ${field ? `"${field.name}"` : 'a field'} breaks its rules`, { errors: [{ path, message: 'breaks the field\'s rules' }] });
+    case '22021': // a NUL character (text and jsonb cannot hold it)
+    case '22P05':
+      return new XrmError('XRM_ERR_RECORD_INVALID', 'A text value contains a character PostgreSQL cannot store (NUL)', { errors: [{ path, message: 'must not contain NUL characters' }] });
     case '22001':
     case '22003':
     case '22P02':

@@ -5,7 +5,7 @@
  * databases return the same shapes (dates as ISO strings, numerics as numbers).
  */
 import { sql, type RawBuilder } from 'kysely';
-import { toFieldErrors } from '../../metadata/ajv.ts';
+import { nulPaths, toFieldErrors } from '../../metadata/ajv.ts';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { column, table } from '../../metadata/ddl.ts';
 import { XrmError } from '../../metadata/errors.ts';
@@ -49,7 +49,10 @@ function encodeCursor(record: RecordJson): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && UUID.test(value[1])) {
+    if (
+      Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) &&
+      typeof value[1] === 'string' && UUID.test(value[1])
+    ) {
       return [value[0], value[1]];
     }
   } catch {
@@ -88,6 +91,11 @@ export class RecordsService {
       const errors = toFieldErrors(validate.errors);
       throw new XrmError('XRM_ERR_RECORD_INVALID', `The ${entity.name} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
     }
+    const nul = nulPaths(input, '');
+    if (nul.length) {
+      const errors = nul.map((path) => ({ path, message: 'must not contain NUL characters (PostgreSQL cannot store them)' }));
+      throw new XrmError('XRM_ERR_RECORD_INVALID', `The ${entity.name} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
+    }
     return input as Record<string, unknown>;
   }
 
@@ -108,11 +116,11 @@ export class RecordsService {
     return { columns, values };
   }
 
-  async #run<T>(state: ApiState, query: RawBuilder<T>, entity: EntityDef, db: Db = this.#db): Promise<T[]> {
+  async #run<T>(state: ApiState, query: RawBuilder<T>, entity: EntityDef, operation: 'write' | 'delete' = 'write', db: Db = this.#db): Promise<T[]> {
     try {
       return (await query.execute(db)).rows;
     } catch (error) {
-      throw mapDatabaseError(error, state.catalog, entity);
+      throw mapDatabaseError(error, state.catalog, entity, operation);
     }
   }
 
@@ -124,7 +132,7 @@ export class RecordsService {
     const insert = columns.length
       ? sql`INSERT INTO ${table(entity.name)} (${sql.join(columns)}) VALUES (${sql.join(values.map((v) => sql`${v}`))}) RETURNING *`
       : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
-    const rows = await this.#run(state, sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(w) AS r FROM w`, entity);
+    const rows = await this.#run(state, sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`, entity);
     return rows[0]!.r;
   }
 
@@ -132,7 +140,7 @@ export class RecordsService {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     assertUuid(id);
-    const rows = await this.#run(state, sql<{ r: RecordJson }>`SELECT row_to_json(t) AS r FROM ${table(entity.name)} t WHERE t.id = ${id}`, entity);
+    const rows = await this.#run(state, sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(entity.name)} t WHERE t.id = ${id}`, entity);
     if (!rows[0]) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
     return rows[0].r;
   }
@@ -143,7 +151,7 @@ export class RecordsService {
     const entity = this.entity(entityName, state.catalog);
     const valid = ids.filter((id) => UUID.test(id));
     const rows = valid.length
-      ? await this.#run(state, sql<{ r: RecordJson }>`SELECT row_to_json(t) AS r FROM ${table(entity.name)} t WHERE t.id = ANY(${valid}::uuid[])`, entity)
+      ? await this.#run(state, sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(entity.name)} t WHERE t.id = ANY(${valid}::uuid[])`, entity)
       : [];
     const byId = new Map(rows.map((row) => [row.r.id, row.r]));
     return ids.map((id) => byId.get(id) ?? null);
@@ -165,7 +173,7 @@ export class RecordsService {
       : sql``;
     const rows = await this.#run(
       state,
-      sql<{ r: RecordJson }>`SELECT row_to_json(t) AS r FROM ${table(entity.name)} t ${filter} ${keyset}
+      sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(entity.name)} t ${filter} ${keyset}
         ORDER BY t.created_at, t.id LIMIT ${limit + 1} OFFSET ${offset}`,
       entity,
     );
@@ -190,7 +198,7 @@ export class RecordsService {
     const junction = table(navigation.relationship);
     const rows = await this.#run(
       state,
-      sql<{ r: RecordJson }>`SELECT row_to_json(t) AS r FROM ${table(other.name)} t
+      sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(other.name)} t
         JOIN ${junction} j ON j.${column(navigation.otherColumn)} = t.id
         WHERE j.${column(navigation.selfColumn)} = ${id}
         ORDER BY t.created_at, t.id LIMIT ${limit} OFFSET ${options.offset ?? 0}`,
@@ -215,7 +223,7 @@ export class RecordsService {
     const rows = await this.#run(
       state,
       sql<{ r: RecordJson }>`WITH w AS (UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} RETURNING t.*)
-        SELECT row_to_json(w) AS r FROM w`,
+        SELECT row_to_json(w.*) AS r FROM w`,
       entity,
     );
     if (!rows[0]) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
@@ -226,7 +234,7 @@ export class RecordsService {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     assertUuid(id);
-    const rows = await this.#run(state, sql<{ id: string }>`DELETE FROM ${table(entity.name)} WHERE id = ${id} RETURNING id`, entity);
+    const rows = await this.#run(state, sql<{ id: string }>`DELETE FROM ${table(entity.name)} WHERE id = ${id} RETURNING id`, entity, 'delete');
     if (!rows[0]) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
   }
 
