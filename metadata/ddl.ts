@@ -8,6 +8,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { TypeContext } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import { physicalName } from './inflection.ts';
+import { searchDocument } from './search.ts';
 import { DATA_SCHEMA, type EntityDef, type FieldDef, type OnDelete, type RelationshipDef } from './types.ts';
 
 export type Statement = RawBuilder<unknown>;
@@ -84,6 +85,11 @@ export function addField(entity: string, field: FieldDef, ctx: TypeContext): Sta
   return statements;
 }
 
+/** A plain B-tree index on searchable fields and lookups, unless the unique index already serves. */
+function needsIndex(field: FieldDef): boolean {
+  return (field.searchable || field.type === 'lookup') && !field.unique;
+}
+
 /** Constraints and indexes that belong to one field (everything but the column itself). */
 function fieldObjects(entity: string, field: FieldDef, ctx: TypeContext, only?: Set<'check' | 'unique' | 'index' | 'fk'>): Statement[] {
   const statements: Statement[] = [];
@@ -95,7 +101,7 @@ function fieldObjects(entity: string, field: FieldDef, ctx: TypeContext, only?: 
   if (field.unique && want('unique')) {
     statements.push(sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.unique(entity, field.name))} ON ${table(entity)} (${column(field.name)})`);
   }
-  if ((field.searchable || field.type === 'lookup') && want('index')) {
+  if (needsIndex(field) && want('index')) {
     statements.push(sql`CREATE INDEX ${sql.id(constraintNames.index(entity, field.name))} ON ${table(entity)} (${column(field.name)})`);
   }
   if (field.type === 'lookup' && want('fk')) statements.push(foreignKey(entity, field));
@@ -158,7 +164,7 @@ export function alterField(entity: string, before: FieldDef, after: FieldDef, ct
         : sql`DROP INDEX ${sql.id(DATA_SCHEMA, constraintNames.unique(entity, after.name))}`,
     );
   }
-  const indexed = (f: FieldDef) => f.searchable || f.type === 'lookup';
+  const indexed = needsIndex;
   if (indexed(before) !== indexed(after)) {
     statements.push(
       indexed(after)
@@ -197,4 +203,18 @@ export function createJunctionTable(rel: RelationshipDef): Statement[] {
 
 export function dropJunctionTable(rel: RelationshipDef): Statement[] {
   return [sql`DROP TABLE ${table(rel.name)}`];
+}
+
+/**
+ * The entity's full-text index: a GIN index over the same to_tsvector expression search queries
+ * use, re-created whenever the set of searchable text fields changes.
+ */
+export function searchIndex(entity: string, before: EntityDef | undefined, after: EntityDef | undefined, render: Render): Statement[] {
+  const was = before && searchDocument(before);
+  const now = after && searchDocument(after);
+  if (render(was) === render(now)) return [];
+  const statements: Statement[] = [];
+  if (was) statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, physicalName('fts', entity))}`);
+  if (now) statements.push(sql`CREATE INDEX ${sql.id(physicalName('fts', entity))} ON ${table(entity)} USING gin (${now})`);
+  return statements;
 }

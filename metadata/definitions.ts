@@ -9,10 +9,10 @@ import { invalid, XrmError, type FieldError } from './errors.ts';
 import type { FieldOptionName, JsonSchema } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import { MAX_TEXT_MAX_LENGTH } from './field-types/text.ts';
-import { humanize, pluralize } from './inflection.ts';
+import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
 import { nameProblem } from './naming.ts';
 import {
-  FIELD_TYPE_NAMES, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
+  FIELD_TYPE_NAMES, SYSTEM_COLUMNS, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
 } from './types.ts';
 
 const ajv = createAjv();
@@ -241,12 +241,23 @@ export function defaultInverseName(sourceEntity: { name: string; pluralName: str
  * the GraphQL `<lookup>Id` companions, and returns a problem message or undefined.
  */
 export function memberClash(name: string, isLookup: boolean, members: readonly { name: string; type?: FieldTypeName }[]): string | undefined {
+  if (isLookup && (SYSTEM_COLUMNS as readonly string[]).includes(`${name}_id`)) {
+    return `lookup "${name}" clashes with system column "${name}_id" (its API id member)`;
+  }
   for (const m of members) {
     if (m.name === name) return `"${name}" is already used on this entity`;
     if (m.type === 'lookup' && `${m.name}_id` === name) return `"${name}" clashes with the id of lookup "${m.name}"`;
     if (isLookup && `${name}_id` === m.name) return `lookup "${name}" clashes with field "${m.name}"`;
   }
   return undefined;
+}
+
+/** The default plural, kept within 63 bytes (a 63-byte name still gets a distinct plural). */
+function derivedPlural(name: string): string {
+  const plural = pluralize(name);
+  if (Buffer.byteLength(plural) <= 63) return plural;
+  const stem = name.slice(0, 62).replace(/_+$/, '');
+  return stem.endsWith('s') ? `${stem.slice(0, -1)}z` : `${stem}s`;
 }
 
 /** Validates an entity creation request; returns the entity and its fields. */
@@ -258,7 +269,7 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
   const nameError = nameProblem(raw.name, 'entity');
   if (nameError) fail([{ path: '/name', message: nameError }], 'entity');
   const name = raw.name as string;
-  const pluralName = (raw.pluralName as string | undefined) ?? pluralize(name);
+  const pluralName = (raw.pluralName as string | undefined) ?? derivedPlural(name);
   const pluralError = nameProblem(pluralName, 'entity');
   if (pluralError) fail([{ path: '/pluralName', message: pluralError.replace('entity name', 'plural name') }], 'entity');
   if (pluralName === name) fail([{ path: '/pluralName', message: 'must differ from the name' }], 'entity');
@@ -295,7 +306,7 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
     name,
     displayName: (raw.displayName as string | undefined) ?? humanize(name),
     pluralName,
-    pluralDisplayName: (raw.pluralDisplayName as string | undefined) ?? humanize(pluralName),
+    pluralDisplayName: (raw.pluralDisplayName as string | undefined) ?? (raw.displayName !== undefined ? pluralizeLabel(raw.displayName as string) : humanize(pluralName)),
     ...(raw.description !== undefined ? { description: raw.description as string } : {}),
     primaryField,
     fields: Object.freeze(fields),

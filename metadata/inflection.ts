@@ -45,6 +45,19 @@ function pluralWord(word: string): string {
   return `${word}s`;
 }
 
+/** "IoT device" -> "IoT devices": pluralizes the last word of a label, keeping its case. */
+export function pluralizeLabel(label: string): string {
+  const match = /^(.*?)(\p{L}+)(\P{L}*)$/u.exec(label);
+  if (!match) return label;
+  const [, head, word, tail] = match as unknown as [string, string, string, string];
+  const lower = word.toLowerCase();
+  if (!/^[a-z]+$/.test(lower)) return label;
+  const plural = pluralWord(lower);
+  if (plural.includes('_')) return label; // uncountable: "Equipment" stays "Equipment"
+  const cased = word === lower ? plural : word === word.toUpperCase() ? plural.toUpperCase() : word.charAt(0) + plural.slice(1);
+  return head + cased + tail;
+}
+
 /** "iot_device" -> "Iot device": a default label from a logical name. */
 export function humanize(name: string): string {
   const words = name.split('_').join(' ');

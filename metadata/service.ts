@@ -30,6 +30,8 @@ interface Planned<T> {
   before?: unknown;
   after?: unknown;
   statements: RawBuilder<unknown>[];
+  /** The entity before and after, when the change may alter its full-text index. */
+  search?: { entity: string; before?: EntityDef; after?: EntityDef };
   write(trx: Db): Promise<void>;
   result: T;
 }
@@ -49,6 +51,10 @@ export class MetadataService {
       await sql`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`.execute(trx);
       const catalog = await store.loadCatalog(trx);
       const planned = await plan(catalog, trx);
+      const render = (f: RawBuilder<unknown> | undefined) => (f ? f.compile(trx).sql : '');
+      if (planned.search) {
+        planned.statements.push(...ddl.searchIndex(planned.search.entity, planned.search.before, planned.search.after, render));
+      }
       const statements: string[] = [];
       for (const statement of planned.statements) {
         const compiled = statement.compile(trx);
@@ -85,6 +91,7 @@ export class MetadataService {
         target: entity.name,
         after: entity,
         statements: ddl.createEntityTable(entity, next),
+        search: { entity: entity.name, after: entity },
         write: (trx) => store.insertEntity(trx, entity),
         result: entity,
       };
@@ -98,6 +105,7 @@ export class MetadataService {
       return {
         operation: 'entity.update',
         target: name,
+        search: { entity: name, before, after },
         before: withoutFields(before),
         after: withoutFields(after),
         statements: [],
@@ -157,6 +165,7 @@ export class MetadataService {
         target: `${entityName}.${field.name}`,
         after: field,
         statements: ddl.addField(entityName, field, withEntity(catalog, after)),
+        search: { entity: entityName, before: entity, after },
         write: (t) => store.insertField(t, entityName, field),
         result: field,
       };
@@ -194,6 +203,7 @@ export class MetadataService {
         before,
         after,
         statements: ddl.alterField(entityName, before, after, { before: catalog, after: afterCatalog }, (f) => (f ? f.compile(trx).sql : '')),
+        search: { entity: entityName, before: entity, after: afterCatalog.entity(entityName) },
         write: (t) => store.updateFieldRow(t, entityName, after),
         result: after,
       };
@@ -212,6 +222,7 @@ export class MetadataService {
         target: `${entityName}.${fieldName}`,
         before: field,
         statements: ddl.dropField(entityName, field),
+        search: { entity: entityName, before: entity, after: { ...entity, fields: entity.fields.filter((f) => f.name !== fieldName) } },
         write: (t) => store.deleteFieldRow(t, entityName, fieldName),
         result: undefined,
       };

@@ -59,9 +59,8 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Applies pending system-table migrations; kysely's lock makes concurrent starts safe. */
+/** Applies pending system-table migrations; kysely creates schema xrm and locks, so concurrent starts are safe. */
 export async function migrateToLatest(db: Db): Promise<void> {
-  await sql`CREATE SCHEMA IF NOT EXISTS xrm`.execute(db);
   const migrator = new Migrator({ db, provider, migrationTableSchema: 'xrm' });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -318,13 +318,16 @@ describeEachDatabase('GraphQL API', (get) => {
     const dated = await ok('mutation { createEmployee(input: { fullName: "Dot", email: "dot@corp.io", hiredOn: "2024-02-29" }) { hiredOn } }');
     expect(dated.createEmployee.hiredOn).toBe('2024-02-29');
 
-    // a lookup `owner` would add `ownerId`, the name of a system field: the system field keeps it
+    // a lookup `owner` would add `ownerId`, the name of a system field: the metadata API refuses it
     const car = await a().post('/api/metadata/entities', { name: 'car', fields: [{ name: 'plate', type: 'text' }, { name: 'owner', type: 'lookup', target: 'employee' }] });
-    expect(car.status, JSON.stringify(car.body)).toBe(201);
+    expect(car.status, JSON.stringify(car.body)).toBe(400);
+    expect(car.body.errors).toEqual([{ path: '/fields/1/name', message: expect.stringContaining('owner_id') }]);
+    const keeper = await a().post('/api/metadata/entities', { name: 'car', fields: [{ name: 'plate', type: 'text' }, { name: 'keeper', type: 'lookup', target: 'employee' }] });
+    expect(keeper.status, JSON.stringify(keeper.body)).toBe(201);
     expect(validateSchema(buildGraphqlSchema(get().services.runtime.state.catalog))).toEqual([]);
-    const dot = await createEmployee({ fullName: 'Dot Owner', email: 'owner@corp.io' });
-    const owned = await ok('mutation($id: ID!) { createCar(input: { plate: "XRM-1", ownerId: $id }) { plate ownerId owner { fullName } } }', { id: dot });
-    expect(owned.createCar).toEqual({ plate: 'XRM-1', ownerId: null, owner: { fullName: 'Dot Owner' } });
+    const dot = await createEmployee({ fullName: 'Dot Keeper', email: 'keeper@corp.io' });
+    const kept = await ok('mutation($id: ID!) { createCar(input: { plate: "XRM-1", keeperId: $id }) { plate ownerId keeperId keeper { fullName } } }', { id: dot });
+    expect(kept.createCar).toEqual({ plate: 'XRM-1', ownerId: null, keeperId: dot, keeper: { fullName: 'Dot Keeper' } });
   });
 
   it('masks unexpected failures as "Internal error" with an error id', async () => {

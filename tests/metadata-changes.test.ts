@@ -184,7 +184,12 @@ describeEachDatabase('metadata changes', (get) => {
     const { entry } = await expectAccepted(() => http().delete('/api/metadata/entities/mc_drop/fields/extra'), 204, 'field.delete', 'mc_drop.extra');
     expect(entry.before).toMatchObject({ name: 'extra', unique: true });
     expect(entry.after).toBeNull();
-    expect(entry.statements).toEqual(['ALTER TABLE "data"."mc_drop" DROP COLUMN "extra"']);
+    // the searchable field leaves the full-text index, which is rebuilt without it
+    expect(entry.statements).toEqual([
+      'ALTER TABLE "data"."mc_drop" DROP COLUMN "extra"',
+      'DROP INDEX IF EXISTS "data"."fts_mc_drop"',
+      `CREATE INDEX "fts_mc_drop" ON "data"."mc_drop" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')))`,
+    ]);
     expect(await column(db(), 'mc_drop', 'extra')).toBeUndefined();
     expect(await indexesOn(db(), 'mc_drop', 'extra')).toEqual([]);
     expect(await checkOf(db(), 'mc_drop', 'extra')).toBeUndefined();
@@ -396,7 +401,7 @@ describeEachDatabase('metadata changes', (get) => {
     expectProblem(await http().post('/api/data/mc_conv_int_big', { v: 9007199254740991 }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/v');
   });
 
-  it('relabels an entity and changes its primary field, metadata only', async () => {
+  it('relabels an entity (metadata only) and changes its primary field (and so its full-text index)', async () => {
     await defineEntity('mc_ent', [{ name: 'name', type: 'text' }, { name: 'code', type: 'text' }]);
     const physical = await physicalSnapshot(db());
     const { reply, entry } = await expectAccepted(
@@ -408,9 +413,13 @@ describeEachDatabase('metadata changes', (get) => {
     expect(entry.before).toMatchObject({ displayName: 'Mc ent' });
     expect(entry.after).toMatchObject({ displayName: '顧客' });
     expect(entry.before.fields).toBeUndefined();
-    await expectAccepted(() => http().patch('/api/metadata/entities/mc_ent', { primaryField: 'code' }), 200, 'entity.update', 'mc_ent');
-    expect(expectStatus(await http().get('/api/metadata/entities/mc_ent'), 200)).toMatchObject({ displayName: '顧客', primaryField: 'code' });
     expect(await physicalSnapshot(db())).toEqual(physical);
+    const primary = await expectAccepted(() => http().patch('/api/metadata/entities/mc_ent', { primaryField: 'code' }), 200, 'entity.update', 'mc_ent');
+    expect(expectStatus(await http().get('/api/metadata/entities/mc_ent'), 200)).toMatchObject({ displayName: '顧客', primaryField: 'code' });
+    expect(primary.entry.statements).toEqual([
+      'DROP INDEX IF EXISTS "data"."fts_mc_ent"',
+      `CREATE INDEX "fts_mc_ent" ON "data"."mc_ent" USING gin (to_tsvector('simple'::regconfig, coalesce("code"::text, '')))`,
+    ]);
     await expectRefused(() => http().patch('/api/metadata/entities/mc_ent', { name: 'renamed' }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
     await expectRefused(() => http().patch('/api/metadata/entities/mc_ent', { pluralName: 'x' }), 400, 'XRM_ERR_METADATA_INVALID', '/pluralName');
     await expectRefused(() => http().patch('/api/metadata/entities/mc_ent', { primaryField: 'nope' }), 400, 'XRM_ERR_METADATA_INVALID', '/primaryField');

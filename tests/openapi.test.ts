@@ -236,7 +236,7 @@ describeEachDatabase('OpenAPI document', (get) => {
     expect(JSON.parse(cached)).toEqual(before);
 
     const a = http();
-    expect((await a.post('/api/metadata/entities', { name: 'gadget', fields: [{ name: 'label', type: 'text', required: true }, { name: 'owner', type: 'lookup', target: 'employee' }] })).status).toBe(201);
+    expect((await a.post('/api/metadata/entities', { name: 'gadget', fields: [{ name: 'label', type: 'text', required: true }, { name: 'keeper', type: 'lookup', target: 'employee' }] })).status).toBe(201);
     expect((await a.post('/api/metadata/entities/partner/fields', { name: 'color', type: 'choice', options: [{ value: 'red', label: 'Red' }] })).status).toBe(201);
     expect((await a.post('/api/metadata/relationships', { name: 'gadget_partners', type: 'manyToMany', from: 'gadget', to: 'partner' })).status).toBe(201);
 

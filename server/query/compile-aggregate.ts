@@ -38,7 +38,7 @@ export function compileAggregate(query: AggregateQuery, ctx: CompileContext): Ra
   const columns = [...groups, ...aggregates].map((c) => sql`${c.expr} AS ${sql.id(c.alias)}`);
   const groupBy = groups.length ? sql`GROUP BY ${sql.join(groups.map((_, i) => sql.raw(String(i + 1))))}` : sql``;
   const orderBy = groups.length ? sql`ORDER BY ${sql.join(groups.map((_, i) => sql.raw(`${i + 1} NULLS LAST`)))}` : sql``;
-  return sql<{ body: string }>`SELECT '{"data":' || COALESCE(json_agg(g), '[]'::json)::text || '}' AS body FROM (
+  return sql<{ body: string }>`SELECT '{"data":' || COALESCE(json_agg(g.*), '[]'::json)::text || '}' AS body FROM (
       SELECT ${sql.join(columns)} FROM ${table(query.entity)} ${sql.id(t)} ${where ? sql`WHERE ${where}` : sql``}
       ${groupBy} ${orderBy} LIMIT ${Math.min(query.limit ?? MAX_GROUPS, MAX_GROUPS)}
     ) g`;

@@ -65,7 +65,8 @@ export function recordJson(entity: EntityDef, alias: string, projection: Project
     const value = itemSql(entity, alias, item, ctx, cursor);
     if (value) columns.push(sql`${value} AS ${sql.id(item.key)}`);
   }
-  return sql`(SELECT row_to_json(r) FROM (SELECT ${sql.join(columns)}) r)`;
+  // r.*: a whole-row reference even when a column is named r
+  return sql`(SELECT row_to_json(r.*) FROM (SELECT ${sql.join(columns)}) r)`;
 }
 
 function itemSql(entity: EntityDef, alias: string, item: ProjectionItem, ctx: CompileContext, cursor?: () => RawBuilder<unknown>): RawBuilder<unknown> | undefined {

@@ -37,6 +37,8 @@ ALTER TABLE "data"."partner" ADD COLUMN "annual_revenue" numeric(19, 4);
 
 ALTER TABLE "data"."partner" ADD COLUMN "partner_since" date;
 
+CREATE INDEX "fts_partner" ON "data"."partner" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
+
 -- schema version 3: entity.create supplier
 CREATE TABLE "data"."supplier" (
   "id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -67,6 +69,8 @@ ALTER TABLE "data"."supplier" ADD CONSTRAINT "chk_supplier_categories" CHECK (("
 
 ALTER TABLE "data"."supplier" ADD COLUMN "notes" text;
 
+CREATE INDEX "fts_supplier" ON "data"."supplier" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
+
 -- schema version 4: entity.create employee
 CREATE TABLE "data"."employee" (
   "id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -96,6 +100,8 @@ ALTER TABLE "data"."employee" ADD COLUMN "manager" uuid;
 CREATE INDEX "ix_employee_manager" ON "data"."employee" ("manager");
 
 ALTER TABLE "data"."employee" ADD CONSTRAINT "fk_employee_manager" FOREIGN KEY ("manager") REFERENCES "data"."employee" ("id") ON DELETE SET NULL;
+
+CREATE INDEX "fts_employee" ON "data"."employee" USING gin (to_tsvector('simple'::regconfig, coalesce("full_name"::text, '')));
 
 -- schema version 5: entity.create asset
 CREATE TABLE "data"."asset" (
@@ -129,6 +135,8 @@ CREATE INDEX "ix_asset_assigned_to" ON "data"."asset" ("assigned_to");
 
 ALTER TABLE "data"."asset" ADD CONSTRAINT "fk_asset_assigned_to" FOREIGN KEY ("assigned_to") REFERENCES "data"."employee" ("id") ON DELETE SET NULL;
 
+CREATE INDEX "fts_asset" ON "data"."asset" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
+
 -- schema version 6: entity.create iot_device
 CREATE TABLE "data"."iot_device" (
   "id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -156,6 +164,8 @@ ALTER TABLE "data"."iot_device" ADD CONSTRAINT "chk_iot_device_status" CHECK (("
 ALTER TABLE "data"."iot_device" ADD COLUMN "telemetry" jsonb;
 
 ALTER TABLE "data"."iot_device" ADD COLUMN "last_seen_at" timestamptz;
+
+CREATE INDEX "fts_iot_device" ON "data"."iot_device" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
 
 -- schema version 7: relationship.create supplier_assets
 CREATE TABLE "data"."supplier_assets" (
