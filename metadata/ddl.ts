@@ -9,7 +9,7 @@ import type { TypeContext } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import { physicalName } from './inflection.ts';
 import { searchDocument } from './search.ts';
-import { DATA_SCHEMA, type EntityDef, type FieldDef, type OnDelete, type RelationshipDef } from './types.ts';
+import { DATA_SCHEMA, type AlternateKeyDef, type EntityDef, type FieldDef, type OnDelete, type RelationshipDef } from './types.ts';
 
 export type Statement = RawBuilder<unknown>;
 
@@ -22,6 +22,7 @@ export const constraintNames = {
   index: (entity: string, field: string) => physicalName('ix', entity, field),
   foreignKey: (entity: string, field: string) => physicalName('fk', entity, field),
   sequence: (entity: string, field: string) => physicalName('seq', entity, field),
+  alternateKey: (entity: string, key: string) => physicalName('ak', entity, key),
 };
 
 const ON_DELETE_SQL: Record<OnDelete, string> = { restrict: 'RESTRICT', setNull: 'SET NULL', cascade: 'CASCADE' };
@@ -217,4 +218,12 @@ export function searchIndex(entity: string, before: EntityDef | undefined, after
   if (was) statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, physicalName('fts', entity))}`);
   if (now) statements.push(sql`CREATE INDEX ${sql.id(physicalName('fts', entity))} ON ${table(entity)} USING gin (${now})`);
   return statements;
+}
+
+export function createAlternateKey(entity: string, key: AlternateKeyDef): Statement[] {
+  return [sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.alternateKey(entity, key.name))} ON ${table(entity)} (${sql.join(key.fields.map(column))})`];
+}
+
+export function dropAlternateKey(entity: string, key: AlternateKeyDef): Statement[] {
+  return [sql`DROP INDEX ${sql.id(DATA_SCHEMA, constraintNames.alternateKey(entity, key.name))}`];
 }

@@ -12,7 +12,7 @@ import { MAX_TEXT_MAX_LENGTH } from './field-types/text.ts';
 import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
 import { nameProblem } from './naming.ts';
 import {
-  FIELD_TYPE_NAMES, SYSTEM_COLUMNS, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
+  FIELD_TYPE_NAMES, SYSTEM_COLUMNS, type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
 } from './types.ts';
 
 const ajv = createAjv();
@@ -389,4 +389,35 @@ export function normalizeChoiceSet(input: unknown): ChoiceSetDef {
     ...(raw.description !== undefined ? { description: raw.description as string } : {}),
     options: Object.freeze(options.map((o) => Object.freeze({ value: o.value, label: o.label }))),
   });
+}
+
+const alternateKeyShape = ajv.compile({
+  type: 'object',
+  properties: { name: { type: 'string' }, displayName: label, fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 16, uniqueItems: true } },
+  required: ['name', 'fields'],
+  additionalProperties: false,
+});
+
+const KEY_FIELD_TYPES: readonly FieldTypeName[] = [
+  'text', 'email', 'phone', 'url', 'integer', 'bigInteger', 'decimal', 'date', 'datetime', 'choice', 'lookup', 'uuid', 'autonumber',
+];
+
+/** Validates an alternate key of `entity`: a name, and fields of types that compare by value. */
+export function normalizeAlternateKey(input: unknown, entity: EntityDef): AlternateKeyDef {
+  const errors = shapeErrors(alternateKeyShape, input, '');
+  if (errors.length) fail(errors, 'alternate key');
+  const raw = input as { name: string; displayName?: string; fields: string[] };
+  const nameError = nameProblem(raw.name, 'field');
+  if (nameError) fail([{ path: '/name', message: nameError.replace('field name', 'key name') }], 'alternate key');
+  if (entity.alternateKeys?.some((k) => k.name === raw.name)) {
+    throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `Entity "${entity.name}" already has a key "${raw.name}"`, { errors: [{ path: '/name', message: 'is taken' }] });
+  }
+  raw.fields.forEach((name, i) => {
+    const field = entity.fields.find((f) => f.name === name);
+    if (!field) fail([{ path: `/fields/${i}`, message: `"${entity.name}" has no field "${name}"` }], 'alternate key');
+    if (!KEY_FIELD_TYPES.includes(field.type)) {
+      fail([{ path: `/fields/${i}`, message: `a ${field.type} field cannot be part of a key (use ${KEY_FIELD_TYPES.join(', ')})` }], 'alternate key');
+    }
+  });
+  return Object.freeze({ name: raw.name, displayName: raw.displayName ?? humanize(raw.name), fields: Object.freeze([...raw.fields]) });
 }

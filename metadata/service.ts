@@ -9,12 +9,12 @@ import type { Db } from '../server/database.ts';
 import { Catalog } from './catalog.ts';
 import * as ddl from './ddl.ts';
 import {
-  defaultInverseName, memberClash, normalizeChoiceSet, normalizeEntity, normalizeEntityPatch, normalizeField, normalizeRelationship,
+  defaultInverseName, memberClash, normalizeAlternateKey, normalizeChoiceSet, normalizeEntity, normalizeEntityPatch, normalizeField, normalizeRelationship,
 } from './definitions.ts';
 import { XrmError } from './errors.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import * as store from './store.ts';
-import { FIELD_TYPE_NAMES, type ChoiceSetDef, type EntityDef, type FieldDef, type RelationshipDef } from './types.ts';
+import { FIELD_TYPE_NAMES, type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type RelationshipDef } from './types.ts';
 
 /** Key of the transaction-scoped advisory lock that serializes schema changes across instances. */
 export const SCHEMA_LOCK_KEY = 0x78726d; // "xrm"
@@ -217,6 +217,8 @@ export class MetadataService {
       if (entity.primaryField === fieldName) {
         throw refused(`"${fieldName}" is the primary field of "${entityName}"; choose another primary field first`, '/');
       }
+      const key = entity.alternateKeys?.find((k) => k.fields.includes(fieldName));
+      if (key) throw refused(`"${fieldName}" is part of the alternate key "${key.name}"; drop the key first`, '/');
       return {
         operation: 'field.delete',
         target: `${entityName}.${fieldName}`,
@@ -224,6 +226,45 @@ export class MetadataService {
         statements: ddl.dropField(entityName, field),
         search: { entity: entityName, before: entity, after: { ...entity, fields: entity.fields.filter((f) => f.name !== fieldName) } },
         write: (t) => store.deleteFieldRow(t, entityName, fieldName),
+        result: undefined,
+      };
+    });
+  }
+
+  /** Declares an alternate key (fields unique together); refused while existing records share values. */
+  addAlternateKey(entityName: string, input: unknown, ctx: ChangeContext = {}): Promise<AlternateKeyDef> {
+    return this.#change(ctx, async (catalog, trx) => {
+      const entity = requireEntity(catalog, entityName);
+      const key = normalizeAlternateKey(input, entity);
+      const cols = key.fields.map((f) => ddl.column(f));
+      const rows = await countRows(trx, sql`SELECT count(*) FROM (SELECT 1 FROM ${ddl.table(entityName)}
+        WHERE ${sql.join(cols.map((c) => sql`${c} IS NOT NULL`), sql` AND `)}
+        GROUP BY ${sql.join(cols)} HAVING count(*) > 1) d`);
+      if (rows > 0) throw conflict(`${rows} value combination(s) of ${key.fields.join(', ')} appear on more than one "${entityName}" record`, rows, '/fields');
+      const after = { ...entity, alternateKeys: [...(entity.alternateKeys ?? []), key] };
+      return {
+        operation: 'key.create',
+        target: `${entityName}.${key.name}`,
+        after: key,
+        statements: ddl.createAlternateKey(entityName, key),
+        write: (t) => store.updateEntityRow(t, after),
+        result: key,
+      };
+    });
+  }
+
+  dropAlternateKey(entityName: string, keyName: string, ctx: ChangeContext = {}): Promise<void> {
+    return this.#change(ctx, async (catalog) => {
+      const entity = requireEntity(catalog, entityName);
+      const key = entity.alternateKeys?.find((k) => k.name === keyName);
+      if (!key) throw new XrmError('XRM_ERR_METADATA_KEY_NOT_FOUND', `Entity "${entityName}" has no alternate key "${keyName}"`);
+      const after = { ...entity, alternateKeys: entity.alternateKeys!.filter((k) => k.name !== keyName) };
+      return {
+        operation: 'key.delete',
+        target: `${entityName}.${keyName}`,
+        before: key,
+        statements: ddl.dropAlternateKey(entityName, key),
+        write: (t) => store.updateEntityRow(t, after),
         result: undefined,
       };
     });

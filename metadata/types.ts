@@ -65,6 +65,13 @@ export interface FieldDef {
   readonly digits?: number;
 }
 
+/** A set of fields whose values identify a record (unique together): used by upserts. */
+export interface AlternateKeyDef {
+  readonly name: string;
+  readonly displayName: string;
+  readonly fields: readonly string[];
+}
+
 export interface EntityDef {
   readonly name: string;
   readonly displayName: string;
@@ -73,6 +80,7 @@ export interface EntityDef {
   readonly description?: string;
   readonly primaryField: string;
   readonly fields: readonly FieldDef[];
+  readonly alternateKeys?: readonly AlternateKeyDef[];
 }
 
 export interface RelationshipDef {

@@ -49,7 +49,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     openDatabase(config, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection lost'), onQuery: options.onQuery });
   const runtime = new Runtime(database, app.log);
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
-  const records = new RecordsService(database.db, runtime, config.maxPageSize);
+  const records = new RecordsService(database.db, runtime);
   const query = new QueryService(database.db, runtime, config.maxPageSize);
   const services: Services = { database, db: database.db, runtime, metadata, records, query };
   let ready = false;

@@ -139,7 +139,11 @@ describeEachDatabase('OpenAPI document', (get) => {
         expect.objectContaining({ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }),
         expect.objectContaining({ name: 'select', in: 'query' }),
         expect.objectContaining({ name: 'expand', in: 'query' }),
+        expect.objectContaining({ name: 'If-None-Match', in: 'header' }),
       ]);
+      expect(record.patch.parameters.map((p: Json) => `${p.in}:${p.name}`)).toEqual(['path:id', 'header:If-Match']);
+      expect(Object.keys(record.patch.responses)).toContain('412');
+      expect(doc.paths[`/api/data/${entity.name}/bulk`].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/BulkRequest');
       expect(Object.keys(record.delete.responses)).toContain('204');
 
       // the component schemas are the entity's JSON Schemas, less $schema and $id

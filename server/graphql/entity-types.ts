@@ -31,6 +31,7 @@ export interface EntityTypes {
   /** Absent when no field can change after creation (only read-only fields). */
   readonly updateInput?: GraphQLInputObjectType;
   readonly keys: RecordKeys;
+  readonly navigations: readonly Navigation[];
 }
 
 export interface BuildContext {
@@ -206,6 +207,7 @@ export function entityTypes(entity: EntityDef, names: EntityNames, ctx: BuildCon
     relationFilter,
     orderBy,
     keys,
+    navigations: ctx.catalog.navigations(entity.name),
     createInput: new GraphQLInputObjectType({ name: names.createInput, description: `A new ${entity.displayName} record`, fields: createFields }),
     updateInput: Object.keys(updateFields).length
       ? new GraphQLInputObjectType({ name: names.updateInput, description: `Changes to a ${entity.displayName} record (only the members given)`, fields: updateFields })

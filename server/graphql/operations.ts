@@ -3,7 +3,8 @@
  * compile the whole selection to ONE SQL statement through the query engine; mutations call the
  * records service (which validates every input) and read the result back with the selection.
  */
-import { GraphQLID, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfig, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfig, type GraphQLResolveInfo } from 'graphql';
+import { pascalCase } from '../../metadata/inflection.ts';
 import type { ReadQuery } from '../query/ast.ts';
 import type { QueryService } from '../query/query-service.ts';
 import { listArgs } from './connection.ts';
@@ -17,6 +18,7 @@ type RootField = GraphQLFieldConfig<unknown, GraphqlContext>;
 type Input = Readonly<Record<string, unknown>>;
 
 const idArg = { id: { type: new GraphQLNonNull(GraphQLID) } };
+const expectedVersion = { type: GraphQLInt, description: 'Only if the record is still at this version (optimistic concurrency); else XRM_ERR_RECORD_VERSION_MISMATCH' };
 
 function walk(query: QueryService, info: GraphQLResolveInfo) {
   const parse = query.parseContext();
@@ -25,8 +27,8 @@ function walk(query: QueryService, info: GraphQLResolveInfo) {
 
 /** Reads one record with the current selection (null when there is none). */
 async function readOne(types: EntityTypes, id: string, query: QueryService, info: GraphQLResolveInfo): Promise<unknown> {
-  const body = await types.keys.call(() => query.runGet(types.entity.name, projectionOf(types.object, info.fieldNodes, walk(query, info)), id));
-  return body === undefined ? null : JSON.parse(body);
+  const row = await types.keys.call(() => query.runGet(types.entity.name, projectionOf(types.object, info.fieldNodes, walk(query, info)), id));
+  return row === undefined ? null : JSON.parse(row.body);
 }
 
 export function queryFields(types: EntityTypes): Record<string, RootField> {
@@ -96,9 +98,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
     fields[names.update] = {
       type: new GraphQLNonNull(types.object),
       description: `Changes a ${entity.displayName} record (only the members given)`,
-      args: { ...idArg, input: { type: new GraphQLNonNull(types.updateInput) } },
-      resolve: async (_root, { id, input }: { id: string; input: Input }, { records, query }, info) => {
-        const record = await keys.call(() => records.update(entity.name, id, keys.toRecord(input)));
+      args: { ...idArg, input: { type: new GraphQLNonNull(types.updateInput) }, expectedVersion },
+      resolve: async (_root, { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null }, { records, query }, info) => {
+        const record = await keys.call(() => records.update(entity.name, id, keys.toRecord(input), { expectedVersion: expectedVersion ?? undefined }));
         return readOne(types, record.id, query, info);
       },
     };
@@ -106,11 +108,35 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
   fields[names.delete] = {
     type: new GraphQLNonNull(GraphQLID),
     description: `Deletes a ${entity.displayName} record; returns its id`,
-    args: idArg,
-    resolve: async (_root, { id }: { id: string }, { records }) => {
-      await keys.call(() => records.delete(entity.name, id));
+    args: { ...idArg, expectedVersion },
+    resolve: async (_root, { id, expectedVersion }: { id: string; expectedVersion?: number | null }, { records }) => {
+      await keys.call(() => records.delete(entity.name, id, { expectedVersion: expectedVersion ?? undefined }));
       return id;
     },
   };
+  for (const nav of types.navigations) {
+    if (nav.kind !== 'manyToMany') continue;
+    const suffix = `${names.type}${pascalCase(nav.name)}`;
+    const link = (from: string, to: string) => (nav.selfColumn === 'from_id' ? [from, to] : [to, from]) as [string, string];
+    const args = { id: { type: new GraphQLNonNull(GraphQLID), description: `The ${entity.displayName} record` }, otherId: { type: new GraphQLNonNull(GraphQLID), description: 'The record to link or unlink' } };
+    fields[`associate${suffix}`] ??= {
+      type: new GraphQLNonNull(GraphQLBoolean),
+      description: `Links a record to a ${entity.displayName} record through "${nav.name}" (idempotent)`,
+      args,
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records }) => {
+        await records.associate(nav.relationship, ...link(id, otherId));
+        return true;
+      },
+    };
+    fields[`disassociate${suffix}`] ??= {
+      type: new GraphQLNonNull(GraphQLBoolean),
+      description: `Unlinks a record from a ${entity.displayName} record through "${nav.name}" (idempotent)`,
+      args,
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records }) => {
+        await records.disassociate(nav.relationship, ...link(id, otherId));
+        return true;
+      },
+    };
+  }
   return fields;
 }

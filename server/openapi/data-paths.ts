@@ -20,6 +20,8 @@ export const DATA_PREFIX = '/api/data';
 export const GENERIC_DATA_PATHS = {
   collection: `${DATA_PREFIX}/{entity}`,
   aggregate: `${DATA_PREFIX}/{entity}/aggregate`,
+  upsert: `${DATA_PREFIX}/{entity}/upsert`,
+  bulk: `${DATA_PREFIX}/{entity}/bulk`,
   record: `${DATA_PREFIX}/{entity}/{id}`,
   relation: `${DATA_PREFIX}/{entity}/{id}/{relation}`,
   link: `${DATA_PREFIX}/{entity}/{id}/{relation}/{otherId}`,
@@ -37,6 +39,8 @@ const RECORD_WRITE: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_RECORD_INVALID', 'XRM_
 interface Templates {
   list: OperationObject;
   aggregate: OperationObject;
+  upsert: OperationObject;
+  bulk: OperationObject;
   create: OperationObject;
   get: OperationObject;
   update: OperationObject;
@@ -53,10 +57,12 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
     if (!operation) throw new Error(`OpenAPI: the generic data route ${method.toUpperCase()} ${path} is not documented; was it renamed?`);
     return operation;
   };
-  const { collection, aggregate, record, relation, link } = GENERIC_DATA_PATHS;
+  const { collection, aggregate, upsert, bulk, record, relation, link } = GENERIC_DATA_PATHS;
   return {
     list: op(collection, 'get'),
     aggregate: op(aggregate, 'get'),
+    upsert: op(upsert, 'post'),
+    bulk: op(bulk, 'post'),
     create: op(collection, 'post'),
     get: op(record, 'get'),
     update: op(record, 'patch'),
@@ -69,6 +75,18 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
 
 function queryParameters(template: OperationObject, except: readonly string[] = []): ParameterObject[] {
   return (template.parameters ?? []).filter((p) => p.in === 'query' && !except.includes(p.name)).map((p) => structuredClone(p));
+}
+
+const IF_MATCH: ParameterObject = {
+  name: 'If-Match', in: 'header', required: false, schema: { type: 'string' },
+  description: 'The ETag of the version read ("3"): the write happens only if the record is still at it, else 412',
+};
+const IF_NONE_MATCH: ParameterObject = {
+  name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'An ETag held: 304 when it is still current',
+};
+
+function withEtag(response: ResponseObject): ResponseObject {
+  return { ...response, headers: { ...response.headers, ETag: { description: 'The record version, for If-Match', schema: { type: 'string' } } } };
 }
 
 function idParameter(name: string, description: string): ParameterObject {
@@ -123,8 +141,39 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
     post: operation(
       t.create,
       { operationId: `create${type}`, summary: `Create ${a(label)} record`, body: names.create },
-      { '201': createdResponse(`The created ${label} record`, names.read) },
+      { '201': withEtag(createdResponse(`The created ${label} record`, names.read)) },
       [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+    ),
+  };
+
+  if (entity.alternateKeys?.length) {
+    paths[`${base}/upsert`] = {
+      post: operation(
+        t.upsert,
+        {
+          operationId: `upsert${type}`,
+          summary: `Create ${a(label)} record, or update the one with the same alternate-key values`,
+          description: `Keys: ${entity.alternateKeys.map((k) => `\`${k.name}\` (${k.fields.join(', ')})`).join('; ')}. 201 when created, 200 when updated.`,
+          parameters: queryParameters(t.upsert),
+          body: names.create,
+        },
+        { '201': withEtag(createdResponse(`The created ${label} record`, names.read)), '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)) },
+        [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+      ),
+    };
+  }
+
+  paths[`${base}/bulk`] = {
+    post: operation(
+      t.bulk,
+      {
+        operationId: `bulk${pascalCase(entity.pluralName)}`,
+        summary: `Create, update, upsert or delete up to 1,000 ${label} records in one all-or-nothing transaction`,
+        description: 'Every item is validated first; problems name items as `/records/<i>/<field>`. update/delete items carry `id` (and `version` for optimistic concurrency).',
+        body: 'BulkRequest',
+      },
+      { '200': jsonResponse('The written records (delete: their ids), in request order', 'BulkResult') },
+      [...RECORD_WRITE, 'XRM_ERR_RECORD_NOT_FOUND', 'XRM_ERR_RECORD_VERSION_MISMATCH', 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
     ),
   };
 
@@ -145,21 +194,21 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
   paths[`${base}/{id}`] = {
     get: operation(
       t.get,
-      { operationId: `get${type}`, summary: `Get ${a(label)} record`, parameters: [id, ...queryParameters(t.get)] },
-      { '200': jsonResponse(`The ${label} record`, names.read) },
+      { operationId: `get${type}`, summary: `Get ${a(label)} record`, parameters: [id, ...queryParameters(t.get), IF_NONE_MATCH] },
+      { '200': withEtag(jsonResponse(`The ${label} record`, names.read)), '304': noContent('Not modified: the If-None-Match ETag is current') },
       [...RECORD_404, 'XRM_ERR_QUERY_INVALID'],
     ),
     patch: operation(
       t.update,
-      { operationId: `update${type}`, summary: `Update ${a(label)} record (partial)`, description: 'Only the fields sent change; null clears an optional field.', parameters: [id], body: names.update },
-      { '200': jsonResponse(`The updated ${label} record`, names.read) },
-      [...RECORD_404, ...RECORD_WRITE],
+      { operationId: `update${type}`, summary: `Update ${a(label)} record (partial)`, description: 'Only the fields sent change; null clears an optional field.', parameters: [id, IF_MATCH], body: names.update },
+      { '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)) },
+      [...RECORD_404, ...RECORD_WRITE, 'XRM_ERR_RECORD_VERSION_MISMATCH'],
     ),
     delete: operation(
       t.remove,
-      { operationId: `delete${type}`, summary: `Delete ${a(label)} record`, parameters: [id] },
+      { operationId: `delete${type}`, summary: `Delete ${a(label)} record`, parameters: [id, IF_MATCH] },
       { '204': noContent('Deleted') },
-      [...RECORD_404, 'XRM_ERR_RECORD_DELETE_RESTRICTED'],
+      [...RECORD_404, 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_RECORD_VERSION_MISMATCH'],
     ),
   };
 

@@ -171,10 +171,26 @@ export function metadataComponents(): Record<string, JsonSchema> {
         ...entityInputProperties(),
         fields: { type: 'array', items: schemaRef('Field') },
         navigations: { type: 'array', items: schemaRef('Navigation') },
+        alternateKeys: { type: 'array', items: schemaRef('AlternateKey') },
       },
       required: ['name', 'displayName', 'pluralName', 'pluralDisplayName', 'primaryField', 'fields', 'navigations'],
     },
     EntityList: listOf('Entity'),
+    AlternateKeyInput: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', description: 'Logical name (lower snake_case)' },
+        displayName: { type: 'string' },
+        fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 16, uniqueItems: true, description: 'Fields whose values are unique together' },
+      },
+      required: ['name', 'fields'],
+      additionalProperties: false,
+    },
+    AlternateKey: {
+      type: 'object',
+      properties: { name: { type: 'string' }, displayName: { type: 'string' }, fields: { type: 'array', items: { type: 'string' } } },
+      required: ['name', 'displayName', 'fields'],
+    },
     RelationshipInput: {
       type: 'object',
       properties: relationshipProperties(),
@@ -225,6 +241,21 @@ export function metadataComponents(): Record<string, JsonSchema> {
       type: 'object',
       properties: { data: { type: 'array', items: schemaRef('SchemaChange') }, totalCount: { type: 'integer', minimum: 0 } },
       required: ['data', 'totalCount'],
+    },
+    BulkRequest: {
+      type: 'object',
+      properties: {
+        operation: { type: 'string', enum: ['create', 'update', 'upsert', 'delete'] },
+        key: { type: 'string', description: 'Alternate key name (upsert)' },
+        records: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'object', additionalProperties: true } },
+      },
+      required: ['operation', 'records'],
+      additionalProperties: false,
+    },
+    BulkResult: {
+      type: 'object',
+      properties: { data: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+      required: ['data'],
     },
     AggregateResult: {
       type: 'object',

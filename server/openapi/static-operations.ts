@@ -105,6 +105,17 @@ export const STATIC_OPERATIONS: Readonly<Record<string, StaticOperation>> = {
     responses: { '204': noContent('Dropped, with its column and data') },
     errors: [...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED', ...ALWAYS],
   },
+  [`POST ${M}/entities/{name}/keys`]: {
+    operationId: 'createAlternateKey',
+    body: 'AlternateKeyInput',
+    responses: { '201': createdResponse('The alternate key, created with its unique index', 'AlternateKey') },
+    errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT', ...ALWAYS],
+  },
+  [`DELETE ${M}/entities/{name}/keys/{key}`]: {
+    operationId: 'deleteAlternateKey',
+    responses: { '204': noContent('Dropped, with its unique index') },
+    errors: [...ENTITY_404, 'XRM_ERR_METADATA_KEY_NOT_FOUND', ...ALWAYS],
+  },
   [`GET ${M}/relationships`]: { operationId: 'listRelationships', responses: ok('Every many-to-many relationship', 'RelationshipList'), errors: ALWAYS },
   [`POST ${M}/relationships`]: {
     operationId: 'createRelationship',

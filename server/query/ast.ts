@@ -17,6 +17,8 @@ export type FilterNode =
   | { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string; readonly filter: FilterNode }
   /** Over a to-many navigation: some / every / none of the related records satisfy `filter`. */
   | { readonly kind: 'related'; readonly navigation: Navigation; readonly quantifier: 'some' | 'every' | 'none'; readonly filter: FilterNode }
+  /** Records on the far side of `navigation` from the record `id` (related lists). */
+  | { readonly kind: 'relatedTo'; readonly navigation: Navigation; readonly id: string }
   /** Full-text search over the entity's searchable fields. */
   | { readonly kind: 'search'; readonly text: string };
 

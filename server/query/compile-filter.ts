@@ -53,6 +53,13 @@ export function compileFilter(node: FilterNode, entity: string, alias: string, c
       const exists = sql<boolean>`EXISTS (SELECT 1 ${from} AND ${inner})`;
       return node.quantifier === 'some' ? exists : sql<boolean>`NOT ${exists}`;
     }
+    case 'relatedTo': {
+      const nav = node.navigation;
+      if (nav.kind === 'inverse') return sql<boolean>`${columnSql(alias, nav.field)} = ${node.id}::uuid`;
+      const j = `${ctx.alias()}j`;
+      return sql<boolean>`EXISTS (SELECT 1 FROM ${table(nav.relationship)} ${sql.id(j)}
+        WHERE ${columnSql(j, nav.selfColumn)} = ${node.id}::uuid AND ${columnSql(j, nav.otherColumn)} = ${columnSql(alias, 'id')})`;
+    }
     case 'compare':
       return compileComparison(node, alias);
   }

@@ -234,10 +234,11 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
     SELECT ${body} AS body`;
 }
 
-/** One record by id as JSON text (`body` is NULL when there is no such record). */
-export function compileGet(entityName: string, projection: Projection, id: string, ctx: CompileContext): RawBuilder<{ body: string | null }> {
+/** One record by id as JSON text, with its row version (no row when there is no such record). */
+export function compileGet(entityName: string, projection: Projection, id: string, ctx: CompileContext): RawBuilder<{ body: string; version: number }> {
   const entity = ctx.catalog.entity(entityName)!;
   const t = ctx.alias();
   const where = ctx.withPredicate(entity.name, t, sql<boolean>`${columnSql(t, 'id')} = ${id}::uuid`)!;
-  return sql<{ body: string | null }>`SELECT ${recordJson(entity, t, projection, ctx)}::text AS body FROM ${table(entity.name)} ${sql.id(t)} WHERE ${where}`;
+  return sql<{ body: string; version: number }>`SELECT ${recordJson(entity, t, projection, ctx)}::text AS body, ${columnSql(t, 'version')} AS version
+    FROM ${table(entity.name)} ${sql.id(t)} WHERE ${where}`;
 }

@@ -13,7 +13,7 @@ import type { AggregateQuery, Projection, ReadQuery } from './ast.ts';
 import { compileAggregate } from './compile-aggregate.ts';
 import { CompileContext, type QueryHooks } from './compile-context.ts';
 import { compileGet, compileList } from './compile-read.ts';
-import { describeErrors, type ParseContext } from './filter-parse.ts';
+import { describeErrors, queryError, type ParseContext } from './filter-parse.ts';
 import { buildAggregateQuery, type AggregateParams } from './aggregate-query.ts';
 import { buildReadQuery, type ReadParams } from './read-query.ts';
 
@@ -67,20 +67,29 @@ export class QueryService {
   /** Runs a built ReadQuery (GraphQL builds its own from the selection set). */
   async runList(query: ReadQuery, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
     const statement = compileList(query, new CompileContext(this.#runtime.state.catalog, hooks), this.#maxPageSize);
-    const { rows } = await statement.execute(db);
-    return rows[0]!.body;
+    try {
+      const { rows } = await statement.execute(db);
+      return rows[0]!.body;
+    } catch (error) {
+      // a cursor that decodes but carries values of the wrong type for the sort
+      const code = (error as { code?: string }).code;
+      if (query.cursor && code?.startsWith('22')) {
+        throw queryError(query.shape === 'rest' ? '/cursor' : query.backward ? '/before' : '/after', 'is not a cursor this API issued for this sort order');
+      }
+      throw error;
+    }
   }
 
-  /** One record with a built projection, or undefined. */
-  async runGet(entity: string, projection: Projection, id: string, hooks?: QueryHooks, db: Db = this.#db): Promise<string | undefined> {
+  /** One record with a built projection (JSON text and row version), or undefined. */
+  async runGet(entity: string, projection: Projection, id: string, hooks?: QueryHooks, db: Db = this.#db): Promise<{ body: string; version: number } | undefined> {
     this.#entity(entity);
     assertUuid(id);
     const { rows } = await compileGet(entity, projection, id, new CompileContext(this.#runtime.state.catalog, hooks)).execute(db);
-    return rows[0]?.body ?? undefined;
+    return rows[0];
   }
 
-  /** One record as JSON text, or undefined when it does not exist. */
-  async get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'>, hooks?: QueryHooks, db: Db = this.#db): Promise<string | undefined> {
+  /** One record as JSON text with its row version, or undefined when it does not exist. */
+  async get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'>, hooks?: QueryHooks, db: Db = this.#db): Promise<{ body: string; version: number } | undefined> {
     this.#entity(entity);
     const query = buildReadQuery(entity, params, this.parseContext(), this.#maxPageSize);
     return this.runGet(entity, query.projection, id, hooks, db);

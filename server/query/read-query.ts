@@ -29,6 +29,8 @@ export interface ReadParams {
   offset?: number;
   cursor?: string;
   count?: 'exact' | 'estimated';
+  /** A condition the caller imposes (e.g. "related to record X"), ANDed with the filter. */
+  scope?: FilterNode;
 }
 
 const MAX_EXPAND_DEPTH = 6;
@@ -37,7 +39,7 @@ const UNSORTABLE = new Set(['json', 'multiChoice']);
 export function buildReadQuery(entityName: string, params: ReadParams, ctx: ParseContext, maxPageSize: number): ReadQuery {
   const entity = requireEntity(entityName, ctx);
   const filter = combine(
-    params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter'),
+    combine(params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter'), params.scope),
     params.search ? { kind: 'search', text: params.search } : undefined,
   );
   if (params.cursor && params.offset) throw queryError('/offset', 'use either cursor or offset, not both');

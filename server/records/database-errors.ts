@@ -32,13 +32,20 @@ export function mapDatabaseError(error: unknown, catalog: Catalog, entity: Entit
   const field = fieldByConstraint(table ?? entity, e.constraint);
   const path = field ? `/${field.name}` : e.column ? `/${e.column}` : '/';
   switch (e.code) {
-    case '23505':
+    case '23505': {
+      const key = (table ?? entity).alternateKeys?.find((k) => constraintNames.alternateKey((table ?? entity).name, k.name) === e.constraint);
+      if (key) {
+        return new XrmError('XRM_ERR_RECORD_DUPLICATE', `Another ${entity.name} record already has these values of key "${key.name}" (${key.fields.join(', ')})`, {
+          errors: key.fields.map((f) => ({ path: `/${f}`, message: `must be unique together with ${key.fields.filter((x) => x !== f).join(', ') || 'nothing else'}` })),
+        });
+      }
       if (e.constraint?.endsWith('_pkey')) {
         return new XrmError('XRM_ERR_RECORD_DUPLICATE', `A ${entity.name} record with this id already exists`, { errors: [{ path: '/id', message: 'is taken' }] });
       }
       return new XrmError('XRM_ERR_RECORD_DUPLICATE', `Another ${entity.name} record already has this ${field?.displayName ?? 'value'}`, {
         errors: [{ path, message: 'must be unique' }],
       });
+    }
     case '23001': // restrict_violation: ON DELETE RESTRICT, as PostgreSQL 18 reports it
     case '23503': {
       const write = operation

@@ -1,75 +1,67 @@
 /**
- * The records service: one function per message (create, get, list, update, delete, and the
- * navigation reads). REST and GraphQL both call these; the plugin pipeline and permission layer
- * will wrap them here. Records are read as JSON built by PostgreSQL (`to_jsonb(row)`), so both
- * databases return the same shapes (dates as ISO strings, numerics as numbers).
+ * The records service: one function per write message — create, update, upsert, delete, bulk,
+ * associate, disassociate. REST and GraphQL both call these (reads go through the query engine),
+ * so the plugin pipeline and the permission layer wrap them here. Every input is validated with
+ * the entity's JSON Schema; database refusals become coded problems naming the field.
  */
 import { sql, type RawBuilder } from 'kysely';
 import { nulPaths, toFieldErrors } from '../../metadata/ajv.ts';
-import type { Catalog, Navigation } from '../../metadata/catalog.ts';
+import type { Catalog } from '../../metadata/catalog.ts';
 import { column, table } from '../../metadata/ddl.ts';
-import { XrmError } from '../../metadata/errors.ts';
+import { XrmError, type FieldError } from '../../metadata/errors.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
-import type { EntityDef } from '../../metadata/types.ts';
+import type { AlternateKeyDef, EntityDef } from '../../metadata/types.ts';
 import type { Db } from '../database.ts';
 import type { ApiState, Runtime } from '../runtime.ts';
 import { mapDatabaseError } from './database-errors.ts';
 
 export type RecordJson = Record<string, unknown> & { id: string; version: number };
 
-export interface ListOptions {
-  limit?: number;
-  offset?: number;
-  /** Opaque keyset cursor from a previous page's `nextCursor`. */
-  cursor?: string;
-  /** Include `totalCount` (costs a count query). */
-  count?: boolean;
-  /** Equality filter on lookup columns (navigation reads). */
-  where?: Record<string, string>;
+export interface WriteOptions {
+  /** Optimistic concurrency: the version the client last read (REST If-Match, GraphQL expectedVersion). */
+  expectedVersion?: number;
 }
 
-export interface ListResult {
-  data: RecordJson[];
-  totalCount?: number;
-  nextCursor?: string;
+export type BulkOperation = 'create' | 'update' | 'upsert' | 'delete';
+
+export interface BulkRequest {
+  operation: BulkOperation;
+  /** Alternate key name (upsert). */
+  key?: string;
+  records: unknown[];
 }
+
+export const MAX_BULK = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function assertUuid(id: string, path = '/id'): void {
-  if (!UUID.test(id)) {
-    throw new XrmError('XRM_ERR_REQUEST_INVALID', `"${id}" is not a record id (a UUID)`, { errors: [{ path, message: 'must be a UUID' }] });
+export function assertUuid(id: unknown, path = '/id'): asserts id is string {
+  if (typeof id !== 'string' || !UUID.test(id)) {
+    throw new XrmError('XRM_ERR_REQUEST_INVALID', `${JSON.stringify(id)} is not a record id (a UUID)`, { errors: [{ path, message: 'must be a UUID' }] });
   }
 }
 
-function encodeCursor(record: RecordJson): string {
-  return Buffer.from(JSON.stringify([record.created_at, record.id])).toString('base64url');
+function invalidRecord(entity: string, errors: FieldError[]): XrmError {
+  return new XrmError('XRM_ERR_RECORD_INVALID', `The ${entity} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
 }
 
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (
-      Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) &&
-      typeof value[1] === 'string' && UUID.test(value[1])
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    /* fall through */
-  }
-  throw new XrmError('XRM_ERR_QUERY_INVALID', 'The cursor is not one this API issued', { errors: [{ path: '/cursor', message: 'is invalid' }] });
+/** Prefixes the field paths of a coded error (bulk items: `/records/3`). */
+function withPrefix(error: unknown, prefix: string): unknown {
+  if (!(error instanceof XrmError)) return error;
+  const errors = (error.errors?.length ? error.errors : [{ path: '/', message: error.message }]).map((e) => ({
+    path: prefix + (e.path === '/' ? '' : e.path),
+    message: e.message,
+  }));
+  return new XrmError(error.code, `${prefix}: ${error.message}`, { errors, extensions: error.extensions, cause: error });
 }
 
 export class RecordsService {
   readonly #db: Db;
   readonly #runtime: Runtime;
-  readonly maxPageSize: number;
 
-  constructor(db: Db, runtime: Runtime, maxPageSize: number) {
+  constructor(db: Db, runtime: Runtime) {
     this.#db = db;
     this.#runtime = runtime;
-    this.maxPageSize = maxPageSize;
   }
 
   get #state(): ApiState {
@@ -84,36 +76,19 @@ export class RecordsService {
 
   #validate(state: ApiState, entity: EntityDef, variant: 'create' | 'update', input: unknown): Record<string, unknown> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-      throw new XrmError('XRM_ERR_RECORD_INVALID', 'A record must be a JSON object', { errors: [{ path: '/', message: 'must be an object' }] });
+      throw invalidRecord(entity.name, [{ path: '/', message: 'must be an object' }]);
     }
     const validate = state.validator(entity.name, variant);
-    if (!validate(input)) {
-      const errors = toFieldErrors(validate.errors);
-      throw new XrmError('XRM_ERR_RECORD_INVALID', `The ${entity.name} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
-    }
+    if (!validate(input)) throw invalidRecord(entity.name, toFieldErrors(validate.errors));
     const nul = nulPaths(input, '');
-    if (nul.length) {
-      const errors = nul.map((path) => ({ path, message: 'must not contain NUL characters (PostgreSQL cannot store them)' }));
-      throw new XrmError('XRM_ERR_RECORD_INVALID', `The ${entity.name} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
-    }
+    if (nul.length) throw invalidRecord(entity.name, nul.map((path) => ({ path, message: 'must not contain NUL characters (PostgreSQL cannot store them)' })));
     return input as Record<string, unknown>;
   }
 
-  #columnsAndValues(entity: EntityDef, input: Record<string, unknown>): { columns: RawBuilder<unknown>[]; values: unknown[] } {
-    const columns: RawBuilder<unknown>[] = [];
-    const values: unknown[] = [];
-    for (const [key, value] of Object.entries(input)) {
-      if (key === 'id') {
-        columns.push(column('id'));
-        values.push(value);
-        continue;
-      }
-      const field = entity.fields.find((f) => f.name === key)!;
-      const encode = FIELD_TYPES[field.type].encode;
-      columns.push(column(key));
-      values.push(value === null || !encode ? value : encode(value));
-    }
-    return { columns, values };
+  #encode(entity: EntityDef, key: string, value: unknown): unknown {
+    if (key === 'id' || value === null) return value;
+    const encode = FIELD_TYPES[entity.fields.find((f) => f.name === key)!.type].encode;
+    return encode ? encode(value) : value;
   }
 
   async #run<T>(state: ApiState, query: RawBuilder<T>, entity: EntityDef, operation: 'write' | 'delete' = 'write', db: Db = this.#db): Promise<T[]> {
@@ -124,138 +99,229 @@ export class RecordsService {
     }
   }
 
-  async create(entityName: string, input: unknown): Promise<RecordJson> {
+  #insert(entity: EntityDef, data: Record<string, unknown>): RawBuilder<unknown> {
+    const keys = Object.keys(data);
+    return keys.length
+      ? sql`INSERT INTO ${table(entity.name)} (${sql.join(keys.map(column))}) VALUES (${sql.join(keys.map((k) => sql`${this.#encode(entity, k, data[k])}`))}) RETURNING *`
+      : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
+  }
+
+  async create(entityName: string, input: unknown, db: Db = this.#db): Promise<RecordJson> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     const data = this.#validate(state, entity, 'create', input);
-    const { columns, values } = this.#columnsAndValues(entity, data);
-    const insert = columns.length
-      ? sql`INSERT INTO ${table(entity.name)} (${sql.join(columns)}) VALUES (${sql.join(values.map((v) => sql`${v}`))}) RETURNING *`
-      : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
-    const rows = await this.#run(state, sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`, entity);
+    const rows = await this.#run(state, sql<{ r: RecordJson }>`WITH w AS (${this.#insert(entity, data)}) SELECT row_to_json(w.*) AS r FROM w`, entity, 'write', db);
     return rows[0]!.r;
   }
 
-  async get(entityName: string, id: string): Promise<RecordJson> {
-    const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
-    assertUuid(id);
-    const rows = await this.#run(state, sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(entity.name)} t WHERE t.id = ${id}`, entity);
-    if (!rows[0]) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
-    return rows[0].r;
-  }
-
-  /** Records by id, in the order asked, null where missing (for batched navigation). */
-  async getMany(entityName: string, ids: readonly string[]): Promise<(RecordJson | null)[]> {
-    const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
-    const valid = ids.filter((id) => UUID.test(id));
-    const rows = valid.length
-      ? await this.#run(state, sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(entity.name)} t WHERE t.id = ANY(${valid}::uuid[])`, entity)
-      : [];
-    const byId = new Map(rows.map((row) => [row.r.id, row.r]));
-    return ids.map((id) => byId.get(id) ?? null);
-  }
-
-  async list(entityName: string, options: ListOptions = {}): Promise<ListResult> {
-    const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
-    const limit = Math.min(options.limit ?? 50, this.maxPageSize);
-    const offset = options.offset ?? 0;
-    const conditions: RawBuilder<unknown>[] = [];
-    for (const [field, value] of Object.entries(options.where ?? {})) conditions.push(sql`t.${column(field)} = ${value}`);
-    const filter = conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``;
-    const keyset = options.cursor
-      ? (() => {
-          const [createdAt, id] = decodeCursor(options.cursor);
-          return sql`${conditions.length ? sql`AND` : sql`WHERE`} (t.created_at, t.id) > (${createdAt}::timestamptz, ${id}::uuid)`;
-        })()
-      : sql``;
-    const rows = await this.#run(
-      state,
-      sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(entity.name)} t ${filter} ${keyset}
-        ORDER BY t.created_at, t.id LIMIT ${limit + 1} OFFSET ${offset}`,
-      entity,
-    );
-    const data = rows.slice(0, limit).map((row) => row.r);
-    const result: ListResult = { data };
-    if (options.count) {
-      const count = await this.#run(state, sql<{ n: string }>`SELECT count(*)::text AS n FROM ${table(entity.name)} t ${filter}`, entity);
-      result.totalCount = Number(count[0]!.n);
+  /** Tells "no such record" (404) from "it changed since you read it" (412) after a write hit no row. */
+  async #missing(state: ApiState, entity: EntityDef, id: string, options: WriteOptions, db: Db): Promise<never> {
+    if (options.expectedVersion !== undefined) {
+      const rows = await this.#run(state, sql<{ version: number }>`SELECT version FROM ${table(entity.name)} WHERE id = ${id}`, entity, 'write', db);
+      if (rows[0]) {
+        throw new XrmError('XRM_ERR_RECORD_VERSION_MISMATCH', `The ${entity.name} record ${id} is at version ${rows[0].version}, not ${options.expectedVersion}`, {
+          extensions: { currentVersion: rows[0].version },
+        });
+      }
     }
-    if (rows.length > limit) result.nextCursor = encodeCursor(data[data.length - 1]!);
-    return result;
+    throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
   }
 
-  /** Records on the far side of a one-to-many or many-to-many navigation of one record. */
-  async listRelated(entityName: string, id: string, navigation: Navigation, options: ListOptions = {}): Promise<ListResult> {
-    if (navigation.kind === 'inverse') {
-      return this.list(navigation.source, { ...options, where: { ...options.where, [navigation.field]: id } });
-    }
-    const state = this.#state;
-    const other = this.entity(navigation.other, state.catalog);
-    const limit = Math.min(options.limit ?? 50, this.maxPageSize);
-    const junction = table(navigation.relationship);
-    const rows = await this.#run(
-      state,
-      sql<{ r: RecordJson }>`SELECT row_to_json(t.*) AS r FROM ${table(other.name)} t
-        JOIN ${junction} j ON j.${column(navigation.otherColumn)} = t.id
-        WHERE j.${column(navigation.selfColumn)} = ${id}
-        ORDER BY t.created_at, t.id LIMIT ${limit} OFFSET ${options.offset ?? 0}`,
-      this.entity(entityName, state.catalog),
-    );
-    const result: ListResult = { data: rows.map((r) => r.r) };
-    if (options.count) {
-      const count = await this.#run(state, sql<{ n: string }>`SELECT count(*)::text AS n FROM ${junction} j WHERE j.${column(navigation.selfColumn)} = ${id}`, other);
-      result.totalCount = Number(count[0]!.n);
-    }
-    return result;
+  #versionCondition(options: WriteOptions): RawBuilder<unknown> {
+    return options.expectedVersion === undefined ? sql`` : sql`AND t."version" = ${options.expectedVersion}`;
   }
 
-  async update(entityName: string, id: string, input: unknown): Promise<RecordJson> {
+  async update(entityName: string, id: string, input: unknown, options: WriteOptions = {}, db: Db = this.#db): Promise<RecordJson> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     assertUuid(id);
     const data = this.#validate(state, entity, 'update', input);
-    const { columns, values } = this.#columnsAndValues(entity, data);
-    const sets = columns.map((c, i) => sql`${c} = ${values[i]}`);
+    const sets = Object.keys(data).map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
     sets.push(sql`"updated_at" = now()`, sql`"version" = t."version" + 1`);
     const rows = await this.#run(
       state,
-      sql<{ r: RecordJson }>`WITH w AS (UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} RETURNING t.*)
+      sql<{ r: RecordJson }>`WITH w AS (UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.*)
         SELECT row_to_json(w.*) AS r FROM w`,
       entity,
+      'write',
+      db,
     );
-    if (!rows[0]) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
+    if (!rows[0]) return this.#missing(state, entity, id, options, db);
     return rows[0].r;
   }
 
-  async delete(entityName: string, id: string): Promise<void> {
+  async delete(entityName: string, id: string, options: WriteOptions = {}, db: Db = this.#db): Promise<void> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     assertUuid(id);
-    const rows = await this.#run(state, sql<{ id: string }>`DELETE FROM ${table(entity.name)} WHERE id = ${id} RETURNING id`, entity, 'delete');
-    if (!rows[0]) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
+    const rows = await this.#run(state, sql<{ id: string }>`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.id`, entity, 'delete', db);
+    if (!rows[0]) await this.#missing(state, entity, id, options, db);
+  }
+
+  #key(entity: EntityDef, keyName: string | undefined): AlternateKeyDef {
+    const keys = entity.alternateKeys ?? [];
+    const key = keyName === undefined && keys.length === 1 ? keys[0] : keys.find((k) => k.name === keyName);
+    if (!key) {
+      const known = keys.map((k) => k.name).join(', ') || 'none declared';
+      throw new XrmError('XRM_ERR_REQUEST_INVALID', `Upserting "${entity.name}" needs one of its alternate keys (${known})`, { errors: [{ path: '/key', message: 'names no alternate key' }] });
+    }
+    return key;
+  }
+
+  /**
+   * Creates the record, or updates the one whose alternate-key fields have the same values.
+   * The record is validated as a whole (as for create); `created` tells which happened.
+   */
+  async upsert(entityName: string, keyName: string | undefined, input: unknown, db: Db = this.#db): Promise<{ record: RecordJson; created: boolean }> {
+    const state = this.#state;
+    const entity = this.entity(entityName, state.catalog);
+    const key = this.#key(entity, keyName);
+    const data = this.#validate(state, entity, 'create', input);
+    const missing = key.fields.filter((f) => data[f] === undefined || data[f] === null);
+    if (missing.length) throw invalidRecord(entity.name, missing.map((f) => ({ path: `/${f}`, message: `is required: part of the alternate key "${key.name}"` })));
+    const updates = Object.keys(data).filter((k) => !key.fields.includes(k) && k !== 'id');
+    const sets = [...updates.map((k) => sql`${column(k)} = excluded.${column(k)}`), sql`"updated_at" = now()`, sql`"version" = t."version" + 1`];
+    const insert = sql`INSERT INTO ${table(entity.name)} AS t (${sql.join(Object.keys(data).map(column))})
+      VALUES (${sql.join(Object.keys(data).map((k) => sql`${this.#encode(entity, k, data[k])}`))})
+      ON CONFLICT (${sql.join(key.fields.map(column))}) DO UPDATE SET ${sql.join(sets)} RETURNING t.*, (t.xmax = 0) AS __created`;
+    const rows = await this.#run(state, sql<{ r: RecordJson & { __created?: boolean } }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`, entity, 'write', db);
+    const { __created, ...record } = rows[0]!.r;
+    return { record: record as RecordJson, created: __created === true };
+  }
+
+  /**
+   * Up to 1,000 creates, updates, upserts or deletes in ONE all-or-nothing transaction. Every
+   * item is validated first (all problems reported, paths `/records/<i>/…`); a database refusal
+   * names the item that caused it. Creates go in one statement per shape of record.
+   */
+  async bulk(entityName: string, request: BulkRequest): Promise<{ data: unknown[] }> {
+    const state = this.#state;
+    const entity = this.entity(entityName, state.catalog);
+    const { operation, records } = request;
+    if (!Array.isArray(records) || records.length === 0 || records.length > MAX_BULK) {
+      throw new XrmError('XRM_ERR_REQUEST_INVALID', `records must be an array of 1 to ${MAX_BULK} items`, { errors: [{ path: '/records', message: `must hold 1 to ${MAX_BULK} items` }] });
+    }
+    if (operation === 'upsert') this.#key(entity, request.key);
+    // validate everything first, reporting every item's problems at once
+    const errors: FieldError[] = [];
+    records.forEach((item, i) => {
+      try {
+        if (operation === 'update' || operation === 'delete') {
+          const { id, version, ...changes } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+          assertUuid(id, '/id');
+          if (version !== undefined && !Number.isInteger(version)) throw invalidRecord(entity.name, [{ path: '/version', message: 'must be an integer' }]);
+          if (operation === 'update') this.#validate(state, entity, 'update', changes);
+        } else {
+          this.#validate(state, entity, 'create', item);
+        }
+      } catch (error) {
+        const prefixed = withPrefix(error, `/records/${i}`);
+        if (!(prefixed instanceof XrmError)) throw error;
+        errors.push(...(prefixed.errors ?? []));
+      }
+    });
+    if (errors.length) throw invalidRecord(entity.name, errors);
+
+    const item = (i: number) => records[i] as Record<string, unknown>;
+    const one = async (trx: Db, i: number): Promise<unknown> => {
+      const r = item(i);
+      const options: WriteOptions = r.version === undefined ? {} : { expectedVersion: r.version as number };
+      if (operation === 'create') return this.create(entity.name, r, trx);
+      if (operation === 'upsert') return (await this.upsert(entity.name, request.key, r, trx)).record;
+      const { id, version: _v, ...changes } = r;
+      if (operation === 'update') return this.update(entity.name, id as string, changes, options, trx);
+      await this.delete(entity.name, id as string, options, trx);
+      return { id };
+    };
+
+    if (operation === 'create') {
+      try {
+        return { data: await this.#db.transaction().execute((trx) => this.#createMany(entity, records as Record<string, unknown>[], trx)) };
+      } catch (error) {
+        if (!(mapDatabaseError(error, state.catalog, entity, 'write') instanceof XrmError)) throw error;
+      }
+      // the set-based insert was refused (and rolled back): replay the items to name the culprit
+      throw await this.#locate(records.length, one);
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      const data: unknown[] = [];
+      for (let i = 0; i < records.length; i++) {
+        try {
+          data.push(await one(trx, i));
+        } catch (error) {
+          throw withPrefix(error, `/records/${i}`);
+        }
+      }
+      return { data };
+    });
+  }
+
+  /** Inserts records with one INSERT … SELECT FROM json_populate_recordset per set of keys. */
+  async #createMany(entity: EntityDef, records: Record<string, unknown>[], trx: Db): Promise<unknown[]> {
+    const groups = new Map<string, number[]>();
+    records.forEach((r, i) => {
+      const shape = Object.keys(r).sort().join(',');
+      const list = groups.get(shape);
+      if (list) list.push(i);
+      else groups.set(shape, [i]);
+    });
+    const created: unknown[] = new Array(records.length);
+    for (const [shape, indexes] of groups) {
+      const cols = shape ? shape.split(',') : [];
+      if (!cols.length) {
+        for (const i of indexes) created[i] = (await sql<{ r: unknown }>`WITH w AS (INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *) SELECT row_to_json(w.*) AS r FROM w`.execute(trx)).rows[0]!.r;
+        continue;
+      }
+      // json_populate_recordset types every value by the table's own columns
+      const payload = JSON.stringify(indexes.map((i) => records[i]));
+      const { rows } = await sql<{ r: unknown[] }>`WITH w AS (
+          INSERT INTO ${table(entity.name)} (${sql.join(cols.map(column))})
+          SELECT ${sql.join(cols.map((c) => sql`p.${column(c)}`))} FROM json_populate_recordset(NULL::${table(entity.name)}, ${payload}::json) p
+          RETURNING *
+        ) SELECT COALESCE(json_agg(row_to_json(w.*)), '[]'::json) AS r FROM w`.execute(trx);
+      rows[0]!.r.forEach((record, k) => (created[indexes[k]!] = record));
+    }
+    return created;
+  }
+
+  /** Finds the first item a database refuses, replaying them one by one in a throwaway transaction. */
+  async #locate(count: number, one: (trx: Db, i: number) => Promise<unknown>): Promise<unknown> {
+    let found: unknown;
+    await this.#db
+      .transaction()
+      .execute(async (trx) => {
+        for (let i = 0; i < count; i++) {
+          try {
+            await one(trx, i);
+          } catch (error) {
+            found = withPrefix(error, `/records/${i}`);
+            break;
+          }
+        }
+        throw new Error('rollback');
+      })
+      .catch(() => undefined);
+    return found ?? new XrmError('XRM_ERR_RECORD_INVALID', 'The bulk request was refused by the database');
+  }
+
+  #relationship(state: ApiState, name: string) {
+    const rel = state.catalog.relationships.get(name);
+    if (!rel) throw new XrmError('XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', `Relationship "${name}" does not exist`);
+    return rel;
   }
 
   /** Links two records through a many-to-many relationship (idempotent). */
   async associate(relationshipName: string, fromId: string, toId: string): Promise<void> {
     const state = this.#state;
-    const rel = state.catalog.relationships.get(relationshipName);
-    if (!rel) throw new XrmError('XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', `Relationship "${relationshipName}" does not exist`);
+    const rel = this.#relationship(state, relationshipName);
     assertUuid(fromId, '/fromId');
     assertUuid(toId, '/toId');
-    await this.#run(
-      state,
-      sql`INSERT INTO ${table(rel.name)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`,
-      this.entity(rel.from, state.catalog),
-    );
+    await this.#run(state, sql`INSERT INTO ${table(rel.name)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`, this.entity(rel.from, state.catalog));
   }
 
   async disassociate(relationshipName: string, fromId: string, toId: string): Promise<void> {
     const state = this.#state;
-    const rel = state.catalog.relationships.get(relationshipName);
-    if (!rel) throw new XrmError('XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', `Relationship "${relationshipName}" does not exist`);
+    const rel = this.#relationship(state, relationshipName);
     assertUuid(fromId, '/fromId');
     assertUuid(toId, '/toId');
     await this.#run(state, sql`DELETE FROM ${table(rel.name)} WHERE from_id = ${fromId} AND to_id = ${toId}`, this.entity(rel.from, state.catalog));

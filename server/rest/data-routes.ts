@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
 import { parseFilterParam, parseRestQuery, type RestQuery } from '../query/rest-params.ts';
+import { MAX_BULK, type BulkRequest } from '../records/service.ts';
+import { etag, ifMatch, ifNoneMatch } from './etag.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
 
 const tags = ['data'];
@@ -78,32 +80,76 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     { schema: { tags, summary: 'Create a record', params: nameParams('entity'), body: bodySchema } },
     async (req, reply) => {
       const record = await records.create(req.params.entity, req.body);
-      return reply.code(201).header('location', `/api/data/${req.params.entity}/${record.id}`).send(record);
+      return reply.code(201).header('location', `/api/data/${req.params.entity}/${record.id}`).header('etag', etag(record.version)).send(record);
     },
+  );
+
+  app.post<{ Params: { entity: string }; Querystring: { key?: string } }>(
+    '/:entity/upsert',
+    {
+      schema: {
+        tags,
+        summary: 'Create the record, or update the one with the same alternate-key values (201 created, 200 updated)',
+        params: nameParams('entity'),
+        querystring: { type: 'object', properties: { key: { type: 'string', description: 'Alternate key name (optional when the entity has exactly one)' } }, additionalProperties: false },
+        body: bodySchema,
+      },
+    },
+    async (req, reply) => {
+      const { record, created } = await records.upsert(req.params.entity, req.query.key, req.body);
+      return reply.code(created ? 201 : 200).header('location', `/api/data/${req.params.entity}/${record.id}`).header('etag', etag(record.version)).send(record);
+    },
+  );
+
+  app.post<{ Params: { entity: string }; Body: BulkRequest }>(
+    '/:entity/bulk',
+    {
+      schema: {
+        tags,
+        summary: `Create, update, upsert or delete up to ${MAX_BULK} records in one all-or-nothing transaction`,
+        params: nameParams('entity'),
+        body: {
+          type: 'object',
+          properties: {
+            operation: { type: 'string', enum: ['create', 'update', 'upsert', 'delete'] },
+            key: { type: 'string', description: 'Alternate key name (upsert)' },
+            records: { type: 'array', minItems: 1, maxItems: MAX_BULK, items: { type: 'object' }, description: 'update/delete items carry id (and optionally version)' },
+          },
+          required: ['operation', 'records'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => records.bulk(req.params.entity, req.body),
   );
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { select?: string; expand?: string } }>(
     '/:entity/:id',
-    { schema: { tags, summary: 'Get a record (select and expand apply)', params: nameParams('entity', 'id'), querystring: getQuery } },
+    { schema: { tags, summary: 'Get a record (select and expand apply); ETag carries its version', params: nameParams('entity', 'id'), querystring: getQuery } },
     async (req, reply) => {
       const { select, expand } = parseRestQuery(req.query);
-      const body = await query.get(req.params.entity, req.params.id, { select, expand });
-      if (body === undefined) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
-      return reply.type(JSON_TYPE).send(body);
+      const found = await query.get(req.params.entity, req.params.id, { select, expand });
+      if (found === undefined) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
+      const tag = etag(found.version);
+      if (ifNoneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).send();
+      return reply.type(JSON_TYPE).header('etag', tag).send(found.body);
     },
   );
 
   app.patch<{ Params: { entity: string; id: string } }>(
     '/:entity/:id',
-    { schema: { tags, summary: 'Update a record (partial)', params: nameParams('entity', 'id'), body: bodySchema } },
-    async (req) => records.update(req.params.entity, req.params.id, req.body),
+    { schema: { tags, summary: 'Update a record (partial); If-Match makes it conditional on the version read', params: nameParams('entity', 'id'), body: bodySchema } },
+    async (req, reply) => {
+      const record = await records.update(req.params.entity, req.params.id, req.body, { expectedVersion: ifMatch(req.headers['if-match']) });
+      return reply.header('etag', etag(record.version)).send(record);
+    },
   );
 
   app.delete<{ Params: { entity: string; id: string } }>(
     '/:entity/:id',
-    { schema: { tags, summary: 'Delete a record', params: nameParams('entity', 'id') } },
+    { schema: { tags, summary: 'Delete a record; If-Match makes it conditional on the version read', params: nameParams('entity', 'id') } },
     async (req, reply) => {
-      await records.delete(req.params.entity, req.params.id);
+      await records.delete(req.params.entity, req.params.id, { expectedVersion: ifMatch(req.headers['if-match']) });
       return reply.code(204).send();
     },
   );
@@ -124,11 +170,9 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
       if ((await query.get(entity, id, { select: ['id'] })) === undefined) {
         throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
       }
-      const params = parseRestQuery(req.query);
-      const [target, related] =
-        nav.kind === 'inverse' ? [nav.source, { [nav.field]: { eq: id } }] : [nav.other, { [nav.name]: { some: { id: { eq: id } } } }];
-      const filter = params.filter === undefined ? related : { and: [params.filter, related] };
-      return reply.type(JSON_TYPE).send(await query.list(target, { ...params, filter }));
+      const target = nav.kind === 'inverse' ? nav.source : nav.other;
+      const scope = { kind: 'relatedTo', navigation: nav, id } as const;
+      return reply.type(JSON_TYPE).send(await query.list(target, { ...parseRestQuery(req.query), scope }));
     },
   );
 

@@ -106,6 +106,24 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     return reply.code(204).send();
   });
 
+  app.post<{ Params: { name: string } }>(
+    '/entities/:name/keys',
+    { schema: { tags, summary: 'Declare an alternate key: fields whose values identify a record (used by upserts)', params: nameParams('name'), body: bodySchema } },
+    async (req, reply) => {
+      const key = await metadata.addAlternateKey(req.params.name, req.body);
+      return created(reply, `/api/metadata/entities/${req.params.name}/keys/${key.name}`, key);
+    },
+  );
+
+  app.delete<{ Params: { name: string; key: string } }>(
+    '/entities/:name/keys/:key',
+    { schema: { tags, summary: 'Drop an alternate key', params: nameParams('name', 'key') } },
+    async (req, reply) => {
+      await metadata.dropAlternateKey(req.params.name, req.params.key);
+      return reply.code(204).send();
+    },
+  );
+
   app.get('/relationships', { schema: { tags, summary: 'List many-to-many relationships' } }, async () => ({ data: [...catalog().relationships.values()] }));
 
   app.post('/relationships', { schema: { tags, summary: 'Create a many-to-many relationship (junction table)', body: bodySchema } }, async (req, reply) => {
