@@ -12,6 +12,8 @@ const run = promisify(execFile);
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const tour = readme.slice(readme.indexOf('## A five-minute tour'), readme.indexOf('## The metadata API'));
 const blocks = [...tour.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const querying = readme.slice(readme.indexOf('## Querying'), readme.indexOf('## Configuration'));
+const queryBlocks = [...querying.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const expectedProblem = JSON.parse([...tour.matchAll(/```json\n([\s\S]*?)```/g)][0]![1]!) as Record<string, unknown>;
 
 describeEachDatabase('README tour', (get) => {
@@ -42,6 +44,15 @@ describeEachDatabase('README tour', (get) => {
   it('answers the bad-input step with the problem document shown', async () => {
     const out = await bash(blocks[blocks.length - 1]!, false);
     expect(JSON.parse(out)).toEqual(expectedProblem);
+  });
+
+  it('runs the Querying section examples, all answered with success', async () => {
+    expect(queryBlocks.length).toBeGreaterThanOrEqual(4);
+    for (const block of queryBlocks) {
+      const out = await bash(block, true);
+      expect(out, block).not.toMatch(/"errors"\s*:/);
+      expect(out, block).not.toContain('XRM_ERR_');
+    }
   });
 
   it('really modelled and stored what the tour says', async () => {
