@@ -50,7 +50,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const runtime = new Runtime(database, app.log);
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
   const records = new RecordsService(database.db, runtime);
-  const query = new QueryService(database.db, runtime, config.maxPageSize);
+  const query = new QueryService(database, runtime, config.maxPageSize);
   const services: Services = { database, db: database.db, runtime, metadata, records, query };
   let ready = false;
 

@@ -3,7 +3,6 @@
  * embedded PGlite with its data in a local folder. Migrations of the system tables run here.
  */
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
@@ -15,8 +14,10 @@ export type Db = Kysely<any>;
 export interface Database {
   readonly db: Db;
   readonly kind: 'postgres' | 'pglite';
-  /** The pg pool (PostgreSQL only), for LISTEN connections. */
+  /** The pg pool (PostgreSQL only), for LISTEN connections and prepared statements. */
   readonly pool?: pg.Pool;
+  /** Observer of statements sent outside kysely (prepared statements on the pool). */
+  readonly onQuery?: (sql: string) => void;
   close(): Promise<void>;
 }
 
@@ -41,13 +42,15 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
     // the process; the pool replaces it on next use
     pool.on('error', options.onIdleError ?? (() => undefined));
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log });
-    return { db, kind: 'postgres', pool, close: () => db.destroy() };
+    return { db, kind: 'postgres', pool, onQuery: options.onQuery, close: () => db.destroy() };
   }
   if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
   const db = new Kysely<any>({
     log,
     dialect: new PGliteDialect({
       pglite: async () => {
+        // loaded only when used: a PostgreSQL deployment never pays for the WASM build
+        const { PGlite } = await import('@electric-sql/pglite');
         const pglite = await PGlite.create(config.dataDir);
         await pglite.query(`SET TimeZone = 'UTC'`);
         return pglite;

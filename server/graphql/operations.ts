@@ -25,6 +25,20 @@ function walk(query: QueryService, info: GraphQLResolveInfo) {
   return { info, parse: { ...parse, key: graphqlKey(parse.catalog) }, maxPageSize: query.maxPageSize };
 }
 
+const documentIds = new WeakMap<object, number>();
+let nextDocumentId = 0;
+
+/**
+ * The key of a root list's statement: the field node (mercurius caches parsed documents, so the
+ * same query text gives the same node), its arguments and the request's variables.
+ */
+function statementKey(info: GraphQLResolveInfo, args: unknown): string {
+  const node = info.fieldNodes[0]!;
+  let id = documentIds.get(node);
+  if (id === undefined) documentIds.set(node, (id = nextDocumentId++));
+  return `gql:${id}:${JSON.stringify(args)}:${JSON.stringify(info.variableValues)}`;
+}
+
 /** Reads one record with the current selection (null when there is none). */
 async function readOne(types: EntityTypes, id: string, query: QueryService, info: GraphQLResolveInfo): Promise<unknown> {
   const row = await types.keys.call(() => query.runGet(types.entity.name, projectionOf(types.object, info.fieldNodes, walk(query, info)), id));
@@ -45,6 +59,9 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
       description: `${entity.pluralDisplayName}: filter, search, orderBy, and first/after, last/before or offset paging`,
       args: listArgs(types.filter, new GraphQLList(new GraphQLNonNull(types.orderBy))),
       resolve: async (_root, args: ConnectionArgs, { query }, info) => {
+        const cacheKey = statementKey(info, args);
+        const hit = query.cachedList(cacheKey);
+        if (hit) return JSON.parse(await types.keys.call(() => query.runCompiled(hit)));
         const w = walk(query, info);
         const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
         const backward = args.last != null || args.before != null;
@@ -57,7 +74,7 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
           backward,
           shape: 'connection',
         };
-        return JSON.parse(await types.keys.call(() => query.runList(read)));
+        return JSON.parse(await types.keys.call(() => query.runList(read, { cacheKey })));
       },
     },
     [names.aggregate]: {
@@ -74,7 +91,7 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
       },
       resolve: async (_root, args: { aggregate?: string[]; groupBy?: string[]; filter?: unknown; search?: string; limit?: number }, { query }) => {
         const key = graphqlKey(query.parseContext().catalog);
-        const body = await query.aggregate(entity.name, { ...args, filter: args.filter == null ? undefined : filterToJson(args.filter) }, undefined, key);
+        const body = await query.aggregate(entity.name, { ...args, filter: args.filter == null ? undefined : filterToJson(args.filter) }, { key });
         return (JSON.parse(body) as { data: unknown[] }).data;
       },
     },

@@ -26,21 +26,29 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
       return schema;
     });
 
+  let served = -1;
+  // Built lazily, on the first GraphQL request after a metadata change: a burst of changes (or
+  // an instance that never serves GraphQL) builds no schema it does not need.
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith(GRAPHQL_PATH)) return;
+    const state = runtime.state;
+    if (state.version === served) return;
+    try {
+      app.graphql.replaceSchema(schemaOf(state));
+      served = state.version;
+    } catch (err) {
+      // a schema that cannot be built must not take GraphQL down: the previous one keeps serving
+      app.log.error({ err, schemaVersion: state.version }, 'GraphQL schema not rebuilt; serving the previous version');
+    }
+  });
+
+  const initial = runtime.state;
+  served = initial.version;
   await app.register(mercurius, {
-    schema: schemaOf(runtime.state),
+    schema: schemaOf(initial),
     path: GRAPHQL_PATH,
     graphiql: false,
     context: () => createContext(records, query),
     errorFormatter: formatGraphqlErrors,
-  });
-
-  runtime.onChange((state) => {
-    // A schema that cannot be built must not block the metadata change (already committed) nor
-    // the rest of the new state: GraphQL keeps serving the previous version and the error is logged.
-    try {
-      app.graphql.replaceSchema(schemaOf(state));
-    } catch (err) {
-      app.log.error({ err, schemaVersion: state.version }, 'GraphQL schema not rebuilt; serving the previous version');
-    }
   });
 }

@@ -1,23 +1,38 @@
 /**
  * Reads through the query engine: parameters → checked ReadQuery → one SQL statement → the
- * response body as JSON text built by PostgreSQL.
+ * response body as JSON text built by PostgreSQL. Statements of a shape seen before are reused
+ * (and prepared on PostgreSQL), so a hot read skips parsing, checking and compiling.
  */
 import type { ValidateFunction } from 'ajv';
+import type { CompiledQuery } from 'kysely';
 import { createAjv, toFieldErrors } from '../../metadata/ajv.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import type { JsonSchema } from '../../metadata/field-type.ts';
-import type { Db } from '../database.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Database, Db } from '../database.ts';
 import { assertUuid } from '../records/service.ts';
-import type { AggregateQuery, Projection, ReadQuery } from './ast.ts';
+import type { Runtime } from '../runtime.ts';
+import { buildAggregateQuery, type AggregateParams } from './aggregate-query.ts';
+import type { Projection, ReadQuery } from './ast.ts';
 import { compileAggregate } from './compile-aggregate.ts';
 import { CompileContext, type QueryHooks } from './compile-context.ts';
 import { compileGet, compileList } from './compile-read.ts';
 import { describeErrors, queryError, type ParseContext } from './filter-parse.ts';
-import { buildAggregateQuery, type AggregateParams } from './aggregate-query.ts';
 import { buildReadQuery, type ReadParams } from './read-query.ts';
+import { StatementCache, execute, withParameter } from './statement-cache.ts';
+
+/** A stand-in id compiled into cached get statements, swapped for the real one per request. */
+const SENTINEL_ID = '00000000-0000-4000-8000-00000000c0de';
+
+export interface ReadOptions {
+  /** Row predicates and field masks (the security layer); such reads are never cached. */
+  hooks?: QueryHooks;
+  /** Identifies the request's whole shape and values: the same key reuses the compiled statement. */
+  cacheKey?: string;
+  db?: Db;
+}
 
 export class QueryService {
+  readonly #database: Database;
   readonly #db: Db;
   readonly #runtime: Runtime;
   readonly #maxPageSize: number;
@@ -25,8 +40,9 @@ export class QueryService {
   #checks = new Map<string, ValidateFunction>();
   #checksVersion = -1;
 
-  constructor(db: Db, runtime: Runtime, maxPageSize: number) {
-    this.#db = db;
+  constructor(database: Database, runtime: Runtime, maxPageSize: number) {
+    this.#database = database;
+    this.#db = database.db;
     this.#runtime = runtime;
     this.#maxPageSize = maxPageSize;
   }
@@ -54,53 +70,90 @@ export class QueryService {
     };
   }
 
-  #entity(name: string) {
+  #entity(name: string): void {
     if (!this.#runtime.state.catalog.entity(name)) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
   }
 
+  #cache(options: ReadOptions): StatementCache | undefined {
+    return options.cacheKey && !options.hooks ? StatementCache.of(this.#runtime.state) : undefined;
+  }
+
   /** A page of records as JSON text: `{"data":[…],"nextCursor"?,"totalCount"?}`. */
-  async list(entity: string, params: ReadParams, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
+  async list(entity: string, params: ReadParams | (() => ReadParams), options: ReadOptions = {}): Promise<string> {
     this.#entity(entity);
-    return this.runList(buildReadQuery(entity, params, this.parseContext(), this.#maxPageSize), hooks, db);
+    const hit = this.#cache(options)?.get(options.cacheKey!);
+    if (hit) return this.#body(hit, options.db);
+    const read = typeof params === 'function' ? params() : params;
+    return this.runList(buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize), options);
   }
 
   /** Runs a built ReadQuery (GraphQL builds its own from the selection set). */
-  async runList(query: ReadQuery, hooks?: QueryHooks, db: Db = this.#db): Promise<string> {
-    const statement = compileList(query, new CompileContext(this.#runtime.state.catalog, hooks), this.#maxPageSize);
+  async runList(query: ReadQuery, options: ReadOptions = {}): Promise<string> {
+    const compiled = compileList(query, new CompileContext(this.#runtime.state.catalog, options.hooks), this.#maxPageSize).compile(this.#db);
+    // a cursor differs on every page: only cursor-less shapes are worth keeping
+    if (!query.cursor) this.#cache(options)?.set(options.cacheKey!, compiled);
+    return this.#body(compiled, options.db, query);
+  }
+
+  /** Cached statement of a GraphQL root list (see operations.ts), or undefined. */
+  cachedList(cacheKey: string): CompiledQuery | undefined {
+    return StatementCache.of(this.#runtime.state).get(cacheKey);
+  }
+
+  runCompiled(query: CompiledQuery, db: Db = this.#db): Promise<string> {
+    return this.#body(query, db);
+  }
+
+  async #body(query: CompiledQuery, db: Db = this.#db, read?: ReadQuery): Promise<string> {
     try {
-      const { rows } = await statement.execute(db);
+      const rows = await execute<{ body: string }>(this.#database, db, query);
       return rows[0]!.body;
     } catch (error) {
       // a cursor that decodes but carries values of the wrong type for the sort
       const code = (error as { code?: string }).code;
-      if (query.cursor && code?.startsWith('22')) {
-        throw queryError(query.shape === 'rest' ? '/cursor' : query.backward ? '/before' : '/after', 'is not a cursor this API issued for this sort order');
+      if (read?.cursor && code?.startsWith('22')) {
+        throw queryError(read.shape === 'rest' ? '/cursor' : read.backward ? '/before' : '/after', 'is not a cursor this API issued for this sort order');
       }
       throw error;
     }
   }
 
-  /** One record with a built projection (JSON text and row version), or undefined. */
-  async runGet(entity: string, projection: Projection, id: string, hooks?: QueryHooks, db: Db = this.#db): Promise<{ body: string; version: number } | undefined> {
+  /** One record as JSON text with its row version, or undefined when it does not exist. */
+  async get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'> | (() => Pick<ReadParams, 'select' | 'expand'>), options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
     this.#entity(entity);
     assertUuid(id);
-    const { rows } = await compileGet(entity, projection, id, new CompileContext(this.#runtime.state.catalog, hooks)).execute(db);
+    const cache = this.#cache(options);
+    let compiled = cache?.get(options.cacheKey!);
+    if (!compiled) {
+      const read = typeof params === 'function' ? params() : params;
+      const query = buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize);
+      compiled = compileGet(entity, query.projection, SENTINEL_ID, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
+      cache?.set(options.cacheKey!, compiled);
+    }
+    const index = compiled.parameters.indexOf(SENTINEL_ID);
+    const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, withParameter(compiled, index, id));
     return rows[0];
   }
 
-  /** One record as JSON text with its row version, or undefined when it does not exist. */
-  async get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'>, hooks?: QueryHooks, db: Db = this.#db): Promise<{ body: string; version: number } | undefined> {
+  /** One record with a built projection (JSON text and row version), or undefined. */
+  async runGet(entity: string, projection: Projection, id: string, options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
     this.#entity(entity);
-    const query = buildReadQuery(entity, params, this.parseContext(), this.#maxPageSize);
-    return this.runGet(entity, query.projection, id, hooks, db);
+    assertUuid(id);
+    const compiled = compileGet(entity, projection, id, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
+    const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, compiled);
+    return rows[0];
   }
 
   /** Aggregates as JSON text: `{"data":[{…group keys…, …aggregates…}]}`. */
-  async aggregate(entity: string, params: AggregateParams, hooks?: QueryHooks, key?: ParseContext['key'], db: Db = this.#db): Promise<string> {
+  async aggregate(entity: string, params: AggregateParams | (() => AggregateParams), options: ReadOptions & { key?: ParseContext['key'] } = {}): Promise<string> {
     this.#entity(entity);
-    const ctx = this.parseContext(key);
-    const query: AggregateQuery = buildAggregateQuery(entity, params, ctx);
-    const { rows } = await compileAggregate(query, new CompileContext(ctx.catalog, hooks)).execute(db);
-    return rows[0]!.body;
+    const cache = this.#cache(options);
+    let compiled = cache?.get(options.cacheKey!);
+    if (!compiled) {
+      const query = buildAggregateQuery(entity, typeof params === 'function' ? params() : params, this.parseContext(options.key));
+      compiled = compileAggregate(query, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
+      cache?.set(options.cacheKey!, compiled);
+    }
+    return this.#body(compiled, options.db);
   }
 }

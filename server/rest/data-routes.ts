@@ -56,7 +56,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
   app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
     '/:entity',
     { schema: { tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery } },
-    async (req, reply) => reply.type(JSON_TYPE).send(await query.list(req.params.entity, parseRestQuery(req.query))),
+    async (req, reply) => reply.type(JSON_TYPE).send(await query.list(req.params.entity, () => parseRestQuery(req.query), { cacheKey: `rest:${req.url}` })),
   );
 
   app.get<{ Params: { entity: string }; Querystring: { aggregate?: string; groupBy?: string; filter?: string; search?: string; limit?: number } }>(
@@ -64,13 +64,17 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     { schema: { tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery } },
     async (req, reply) => {
       const q = req.query;
-      const body = await query.aggregate(req.params.entity, {
-        aggregate: list(q.aggregate),
-        groupBy: list(q.groupBy),
-        filter: q.filter ? parseFilterParam(q.filter, '/filter') : undefined,
-        search: q.search,
-        limit: q.limit,
-      });
+      const body = await query.aggregate(
+        req.params.entity,
+        () => ({
+          aggregate: list(q.aggregate),
+          groupBy: list(q.groupBy),
+          filter: q.filter ? parseFilterParam(q.filter, '/filter') : undefined,
+          search: q.search,
+          limit: q.limit,
+        }),
+        { cacheKey: `rest:${req.url}` },
+      );
       return reply.type(JSON_TYPE).send(body);
     },
   );
@@ -127,8 +131,15 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id',
     { schema: { tags, summary: 'Get a record (select and expand apply); ETag carries its version', params: nameParams('entity', 'id'), querystring: getQuery } },
     async (req, reply) => {
-      const { select, expand } = parseRestQuery(req.query);
-      const found = await query.get(req.params.entity, req.params.id, { select, expand });
+      const found = await query.get(
+        req.params.entity,
+        req.params.id,
+        () => {
+          const { select, expand } = parseRestQuery(req.query);
+          return { select, expand };
+        },
+        { cacheKey: `get:${req.params.entity}?${req.query.select ?? ''}&${req.query.expand ?? ''}` },
+      );
       if (found === undefined) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
       const tag = etag(found.version);
       if (ifNoneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).send();

@@ -1,0 +1,66 @@
+/**
+ * Compiled statements reused across requests of the same shape, and run as named prepared
+ * statements on PostgreSQL so the server parses and plans each shape once per connection.
+ * The cache lives on the ApiState, so a metadata change drops it whole.
+ */
+import { createHash } from 'node:crypto';
+import { CompiledQuery } from 'kysely';
+import type { Database, Db } from '../database.ts';
+import type { ApiState } from '../runtime.ts';
+
+const MAX_ENTRIES = 2000;
+
+export class StatementCache {
+  readonly #entries = new Map<string, CompiledQuery>();
+
+  get(key: string): CompiledQuery | undefined {
+    const hit = this.#entries.get(key);
+    if (hit) {
+      // least recently used goes first
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, query: CompiledQuery): void {
+    if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, query);
+  }
+
+  static of(state: ApiState): StatementCache {
+    return state.derived('statements', () => new StatementCache());
+  }
+}
+
+const names = new Map<string, string>();
+
+function statementName(sqlText: string): string {
+  let name = names.get(sqlText);
+  if (!name) {
+    name = `xrm_${createHash('sha1').update(sqlText).digest('base64url').slice(0, 20)}`;
+    if (names.size > 10_000) names.clear();
+    names.set(sqlText, name);
+  }
+  return name;
+}
+
+/**
+ * Runs a compiled statement: named and prepared when it goes straight to the PostgreSQL pool,
+ * through kysely otherwise (PGlite, or inside a transaction).
+ */
+export async function execute<R>(database: Database, db: Db, query: CompiledQuery): Promise<R[]> {
+  if (database.pool && db === database.db) {
+    database.onQuery?.(query.sql);
+    const result = await database.pool.query({ name: statementName(query.sql), text: query.sql, values: query.parameters as unknown[] });
+    return result.rows as R[];
+  }
+  return (await db.executeQuery<R>(query)).rows;
+}
+
+/** The same statement with one parameter replaced (a cached shape, this request's value). */
+export function withParameter(query: CompiledQuery, index: number, value: unknown): CompiledQuery {
+  const parameters = [...query.parameters];
+  parameters[index] = value;
+  return CompiledQuery.raw(query.sql, parameters);
+}
