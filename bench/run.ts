@@ -65,7 +65,7 @@ async function admin(sqlText: string): Promise<void> {
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['dist/server/main.js'], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
              now() - (n || ' seconds')::interval
       FROM generate_series(1, ${ACCOUNTS}) n`);
     await seed.query(`INSERT INTO data.contact (full_name, email, status, score, account, created_at)
-      SELECT 'Contact ' || n, 'c' || n || '@example.com', (ARRAY['${statuses.join("','")}'])[1 + n % 5], n % 100,
+      SELECT 'Contact ' || n, 'c' || n || '@example.com', (ARRAY['${statuses.join("','")}'])[1 + n % 5], ((hashint4(n)::bigint % 100) + 100) % 100,
              md5((1 + n % ${ACCOUNTS})::text)::uuid, now() - (n || ' seconds')::interval
       FROM generate_series(1, ${CONTACTS}) n`);
     await seed.query('VACUUM ANALYZE data.account');
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     const r2Filter = encodeURIComponent("status eq 'active' and score gte 50");
     await measure('R2 filtered sorted page of 50', '≥ 3,300 req/s, ≥ 13 %', 3300, 0.13,
       { requests: [{ method: 'GET', path: `/api/data/contact?filter=${r2Filter}&sort=-score&limit=50` }] },
-      `SELECT json_agg(${record('c', contactCols('c'))})::text FROM (SELECT * FROM data.contact c WHERE c.status = 'active' AND c.score >= 50 ORDER BY c.score DESC, c.id LIMIT 50) c;\n`);
+      `SELECT json_agg(${record('c', contactCols('c'))})::text FROM (SELECT * FROM data.contact c WHERE c.status = 'active' AND c.score >= 50 ORDER BY c.score DESC, c.id DESC LIMIT 50) c;\n`);
 
     await measure('R3 50 children + parent (REST)', '≥ 2,200 req/s, ≥ 35 %', 2200, 0.35,
       { requests: [{ method: 'GET', path: '/api/data/contact?limit=50&expand=account' }] },

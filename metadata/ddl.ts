@@ -103,7 +103,9 @@ function fieldObjects(entity: string, field: FieldDef, ctx: TypeContext, only?: 
     statements.push(sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.unique(entity, field.name))} ON ${table(entity)} (${column(field.name)})`);
   }
   if (needsIndex(field) && want('index')) {
-    statements.push(sql`CREATE INDEX ${sql.id(constraintNames.index(entity, field.name))} ON ${table(entity)} (${column(field.name)})`);
+    // (value, id): equality, ranges and keyset pages sorted by the field (id breaks ties) use it
+    const columns = field.type === 'lookup' ? column(field.name) : sql`${column(field.name)}, "id"`;
+    statements.push(sql`CREATE INDEX ${sql.id(constraintNames.index(entity, field.name))} ON ${table(entity)} (${columns})`);
   }
   if (field.type === 'lookup' && want('fk')) statements.push(foreignKey(entity, field));
   return statements;

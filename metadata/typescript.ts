@@ -9,7 +9,6 @@
  * with inline property types. Everything is compiled in one pass, from a root schema whose
  * properties reference each entity variant, so names are resolved (and formatted) once.
  */
-import { compile } from 'json-schema-to-typescript';
 import type { Catalog } from './catalog.ts';
 import type { JsonSchema } from './field-type.ts';
 import { pascalCase } from './inflection.ts';
@@ -107,6 +106,8 @@ export async function entityTypescript(catalog: Catalog): Promise<string> {
     additionalProperties: false,
     definitions,
   };
+  // loaded on first use: most servers never generate types, and it is a large module
+  const { compile } = await import('json-schema-to-typescript');
   const source = await compile(root as never, MAP_NAME, {
     bannerComment: '',
     additionalProperties: false,

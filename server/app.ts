@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import { MetadataService } from '../metadata/service.ts';
 import type { Config } from './config.ts';
 import { migrateToLatest, openDatabase, type Database } from './database.ts';
+import { adminPlugin } from './admin/plugin.ts';
 import { frameworkErrors, installErrorHandling, sendProblem } from './error-handler.ts';
 import { graphqlPlugin } from './graphql/plugin.ts';
 import { openapiRoutes } from './openapi/routes.ts';
@@ -87,6 +88,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(dataRoutes, { prefix: '/api/data', services });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
+  await app.register(adminPlugin, { prefix: '/admin' });
 
   let closing: Promise<void> | undefined;
   return {

@@ -39,7 +39,12 @@ function sortValue(item: SortItem, alias: string, ctx: CompileContext): RawBuild
   return expr;
 }
 
-function orderBy(items: readonly SortItem[], values: readonly RawBuilder<unknown>[], idExpr: RawBuilder<unknown>, idDescending = false): RawBuilder<unknown> {
+/** id breaks ties in the direction of the last sort key, so a (value, id) index serves the order as is. */
+function idDescendingOf(sort: readonly SortItem[]): boolean {
+  return sort[sort.length - 1]?.descending ?? false;
+}
+
+function orderBy(items: readonly SortItem[], values: readonly RawBuilder<unknown>[], idExpr: RawBuilder<unknown>, idDescending = idDescendingOf(items)): RawBuilder<unknown> {
   const parts = items.map((item, i) => sql`${values[i]!} ${sql.raw(item.descending ? 'DESC' : 'ASC')} NULLS ${sql.raw(item.nulls === 'first' ? 'FIRST' : 'LAST')}`);
   parts.push(sql`${idExpr} ${sql.raw(idDescending ? 'DESC' : 'ASC')}`);
   return sql.join(parts);
@@ -199,13 +204,13 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
   const pageConditions = [...conditions];
   if (query.cursor) {
     const path = query.shape === 'rest' ? '/cursor' : query.backward ? '/before' : '/after';
-    pageConditions.push(keysetCondition(sort, values, columnSql(t, 'id'), decodeCursor(query.cursor, sort, path), !!query.backward));
+    pageConditions.push(keysetCondition(sort, values, columnSql(t, 'id'), decodeCursor(query.cursor, sort, path), idDescendingOf(sort)));
   }
   const where = and(pageConditions);
   const keys = values.map((v, i) => sql`${v} AS ${sql.id(`__k${i}`)}`);
   const p = ctx.alias();
   const pageValues = sort.map((_, i) => columnSql(p, `__k${i}`));
-  const pageOrder = orderBy(sort, pageValues, columnSql(p, 'id'), !!query.backward);
+  const pageOrder = orderBy(sort, pageValues, columnSql(p, 'id'));
   const rowCursor = () => cursorSql([...pageValues, columnSql(p, 'id')]);
   const record = recordJson(entity, p, query.projection, ctx, rowCursor);
   // backward pages are read in reverse and handed out in the natural order
@@ -227,7 +232,7 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
 
   return sql<{ body: string }>`WITH base AS (
       SELECT ${sql.id(t)}.*, ${sql.join(keys)} FROM ${table(entity.name)} ${sql.id(t)} ${where ? sql`WHERE ${where}` : sql``}
-      ORDER BY ${orderBy(sort, values, columnSql(t, 'id'), !!query.backward)} LIMIT ${limit + 1} OFFSET ${offset}
+      ORDER BY ${orderBy(sort, values, columnSql(t, 'id'))} LIMIT ${limit + 1} OFFSET ${offset}
     ), page AS (
       SELECT ${sql.id(p)}.*, row_number() OVER (ORDER BY ${pageOrder}) AS __n FROM base ${sql.id(p)}
     )

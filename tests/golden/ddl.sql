@@ -15,7 +15,7 @@ CREATE INDEX "ix_partner_created_at" ON "data"."partner" ("created_at", "id");
 
 ALTER TABLE "data"."partner" ADD COLUMN "name" varchar(200) NOT NULL;
 
-CREATE INDEX "ix_partner_name" ON "data"."partner" ("name");
+CREATE INDEX "ix_partner_name" ON "data"."partner" ("name", "id");
 
 ALTER TABLE "data"."partner" ADD COLUMN "website" varchar(2048);
 

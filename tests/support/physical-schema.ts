@@ -85,7 +85,7 @@ export async function foreignKeyOf(db: Db, table: string, field: string): Promis
 
 /** Indexes whose key is exactly this one column. */
 export async function indexesOn(db: Db, table: string, field: string): Promise<IndexInfo[]> {
-  return (await indexes(db, table)).filter((i) => new RegExp(`\\("?${field}"?\\)$`).test(i.definition));
+  return (await indexes(db, table)).filter((i) => new RegExp(`\\("?${field}"?(, id)?\\)$`).test(i.definition));
 }
 
 export interface PhysicalSnapshot {
