@@ -194,7 +194,7 @@ export class RecordsService {
    * item is validated first (all problems reported, paths `/records/<i>/…`); a database refusal
    * names the item that caused it. Creates go in one statement per shape of record.
    */
-  async bulk(entityName: string, request: BulkRequest): Promise<{ data: unknown[] }> {
+  async bulk(entityName: string, request: BulkRequest): Promise<string> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     const { operation, records } = request;
@@ -236,7 +236,7 @@ export class RecordsService {
 
     if (operation === 'create') {
       try {
-        return { data: await this.#db.transaction().execute((trx) => this.#createMany(entity, records as Record<string, unknown>[], trx)) };
+        return await this.#db.transaction().execute((trx) => this.#createMany(entity, records as Record<string, unknown>[], trx));
       } catch (error) {
         if (!(mapDatabaseError(error, state.catalog, entity, 'write') instanceof XrmError)) throw error;
       }
@@ -252,12 +252,15 @@ export class RecordsService {
           throw withPrefix(error, `/records/${i}`);
         }
       }
-      return { data };
+      return JSON.stringify({ data });
     });
   }
 
-  /** Inserts records with one INSERT … SELECT FROM json_populate_recordset per set of keys. */
-  async #createMany(entity: EntityDef, records: Record<string, unknown>[], trx: Db): Promise<unknown[]> {
+  /**
+   * Inserts records with one INSERT … SELECT FROM json_populate_recordset per set of keys, and
+   * answers `{"data":[…]}` as JSON text built by PostgreSQL, in request order.
+   */
+  async #createMany(entity: EntityDef, records: Record<string, unknown>[], trx: Db): Promise<string> {
     const groups = new Map<string, number[]>();
     records.forEach((r, i) => {
       const shape = Object.keys(r).sort().join(',');
@@ -265,23 +268,23 @@ export class RecordsService {
       if (list) list.push(i);
       else groups.set(shape, [i]);
     });
-    const created: unknown[] = new Array(records.length);
+    const parts: { indexes: number[]; json: string }[] = [];
     for (const [shape, indexes] of groups) {
       const cols = shape ? shape.split(',') : [];
-      if (!cols.length) {
-        for (const i of indexes) created[i] = (await sql<{ r: unknown }>`WITH w AS (INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *) SELECT row_to_json(w.*) AS r FROM w`.execute(trx)).rows[0]!.r;
-        continue;
-      }
       // json_populate_recordset types every value by the table's own columns
-      const payload = JSON.stringify(indexes.map((i) => records[i]));
-      const { rows } = await sql<{ r: unknown[] }>`WITH w AS (
-          INSERT INTO ${table(entity.name)} (${sql.join(cols.map(column))})
-          SELECT ${sql.join(cols.map((c) => sql`p.${column(c)}`))} FROM json_populate_recordset(NULL::${table(entity.name)}, ${payload}::json) p
-          RETURNING *
-        ) SELECT COALESCE(json_agg(row_to_json(w.*)), '[]'::json) AS r FROM w`.execute(trx);
-      rows[0]!.r.forEach((record, k) => (created[indexes[k]!] = record));
+      const source = cols.length
+        ? sql`SELECT ${sql.join(cols.map((c) => sql`p.${column(c)}`))} FROM json_populate_recordset(NULL::${table(entity.name)}, ${JSON.stringify(indexes.map((i) => records[i]))}::json) p`
+        : undefined;
+      const insert = source
+        ? sql`INSERT INTO ${table(entity.name)} (${sql.join(cols.map(column))}) ${source} RETURNING *`
+        : sql`INSERT INTO ${table(entity.name)} SELECT FROM generate_series(1, ${indexes.length}) RETURNING *`;
+      const { rows } = await sql<{ r: string }>`WITH w AS (${insert}) SELECT COALESCE(json_agg(row_to_json(w.*)), '[]'::json)::text AS r FROM w`.execute(trx);
+      parts.push({ indexes, json: rows[0]!.r });
     }
-    return created;
+    if (parts.length === 1) return `{"data":${parts[0]!.json}}`;
+    const data: unknown[] = new Array(records.length);
+    for (const part of parts) (JSON.parse(part.json) as unknown[]).forEach((record, k) => (data[part.indexes[k]!] = record));
+    return JSON.stringify({ data });
   }
 
   /** Finds the first item a database refuses, replaying them one by one in a throwaway transaction. */

@@ -124,7 +124,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         },
       },
     },
-    async (req) => records.bulk(req.params.entity, req.body),
+    async (req, reply) => reply.type(JSON_TYPE).send(await records.bulk(req.params.entity, req.body)),
   );
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { select?: string; expand?: string } }>(
