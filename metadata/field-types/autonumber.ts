@@ -7,6 +7,7 @@ export const autonumber: FieldType = Object.freeze({
   description: 'Read-only number generated on insert: prefix + zero-padded sequence (text, unique).',
   options: ['prefix', 'digits', 'searchable'],
   readOnly: true,
+  baseType: 'text',
   columnType: () => sql`text`,
   valueSchema: () => ({ type: 'string', readOnly: true }),
   graphql: 'String',

@@ -10,6 +10,7 @@ export const bigInteger: FieldType = Object.freeze({
   name: 'bigInteger',
   description: 'Whole number, 64-bit (bigint); API values within ±9007199254740991.',
   options: ['unique', 'searchable', 'default', 'min', 'max'],
+  baseType: 'bigint',
   columnType: () => sql`bigint`,
   checks: (field, column) => rangeChecks(field, column),
   valueSchema: (field) =>

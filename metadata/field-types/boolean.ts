@@ -6,6 +6,7 @@ export const boolean: FieldType = Object.freeze({
   name: 'boolean',
   description: 'Yes or no (boolean).',
   options: ['default', 'searchable'],
+  baseType: 'boolean',
   columnType: () => sql`boolean`,
   valueSchema: () => ({ type: 'boolean' }),
   graphql: 'Boolean',

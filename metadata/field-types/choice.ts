@@ -6,6 +6,7 @@ export const choice: FieldType = Object.freeze({
   name: 'choice',
   description: 'One value from a list of options (text with a CHECK); options inline or from a shared choice set.',
   options: ['options', 'choiceSet', 'default', 'searchable'],
+  baseType: 'text',
   columnType: () => sql`text`,
   checks: (field, column, ctx) => {
     const values = ctx.choiceOptions(field).map((o) => literal(o.value));

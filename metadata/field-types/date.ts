@@ -6,6 +6,7 @@ export const date: FieldType = Object.freeze({
   name: 'date',
   description: 'Calendar date, YYYY-MM-DD (date).',
   options: ['unique', 'searchable', 'default'],
+  baseType: 'date',
   columnType: () => sql`date`,
   valueSchema: () => ({ type: 'string', format: 'date' }),
   graphql: 'Date',

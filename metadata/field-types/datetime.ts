@@ -6,6 +6,7 @@ export const datetime: FieldType = Object.freeze({
   name: 'datetime',
   description: 'Date and time with zone (timestamptz), RFC 3339; returned in UTC.',
   options: ['unique', 'searchable', 'default'],
+  baseType: 'timestamptz',
   columnType: () => sql`timestamptz`,
   valueSchema: () => ({ type: 'string', format: 'date-time' }),
   graphql: 'DateTime',

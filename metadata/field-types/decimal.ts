@@ -61,6 +61,7 @@ export const decimal: FieldType = Object.freeze({
   name: 'decimal',
   description: 'Fixed-point number, numeric(precision, scale); default precision 18, scale 2.',
   options: ['unique', 'searchable', 'default', 'min', 'max', 'precision', 'scale'],
+  baseType: 'numeric',
   columnType: (field) => {
     const { precision, scale } = precisionOf(field);
     return sql`numeric(${sql.raw(String(precision))}, ${sql.raw(String(scale))})`;

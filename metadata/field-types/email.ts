@@ -6,6 +6,7 @@ export const email: FieldType = Object.freeze({
   name: 'email',
   description: 'E-mail address (varchar(320), format email).',
   options: ['unique', 'searchable', 'default'],
+  baseType: 'text',
   columnType: () => sql`varchar(320)`,
   valueSchema: (field) => stringSchema(field, { format: 'email', maxLength: 320 }),
   graphql: 'String',

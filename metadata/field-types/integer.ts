@@ -10,6 +10,7 @@ export const integer: FieldType = Object.freeze({
   name: 'integer',
   description: 'Whole number, 32-bit (integer).',
   options: ['unique', 'searchable', 'default', 'min', 'max'],
+  baseType: 'integer',
   columnType: () => sql`integer`,
   checks: (field, column) => rangeChecks(field, column),
   valueSchema: (field) =>

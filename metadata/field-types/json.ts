@@ -6,6 +6,7 @@ export const json: FieldType = Object.freeze({
   name: 'json',
   description: 'Any JSON value (jsonb).',
   options: ['default'],
+  baseType: 'jsonb',
   columnType: () => sql`jsonb`,
   valueSchema: () => ({}),
   graphql: 'JSON',

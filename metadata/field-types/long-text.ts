@@ -6,6 +6,7 @@ export const longText: FieldType = Object.freeze({
   name: 'longText',
   description: 'Multi-line text of any length (text).',
   options: ['searchable', 'default', 'minLength', 'maxLength', 'pattern'],
+  baseType: 'text',
   columnType: () => sql`text`,
   checks: (field, column) => [
     ...lengthChecks(field, column),

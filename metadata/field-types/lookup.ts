@@ -9,6 +9,7 @@ export const lookup: FieldType = Object.freeze({
   name: 'lookup',
   description: 'Reference to a record of another (or the same) entity: uuid with a foreign key.',
   options: ['target', 'onDelete', 'inverseName'],
+  baseType: 'uuid',
   columnType: () => sql`uuid`,
   valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),
   graphql: 'ID',

@@ -7,6 +7,7 @@ export const money: FieldType = Object.freeze({
   name: 'money',
   description: 'Amount of money, numeric(19,4).',
   options: ['searchable', 'default', 'min', 'max'],
+  baseType: 'numeric',
   columnType: () => sql`numeric(19, 4)`,
   checks: (field, column) => rangeChecks(field, column),
   valueSchema: (field) => numericSchema(field),

@@ -6,6 +6,7 @@ export const multiChoice: FieldType = Object.freeze({
   name: 'multiChoice',
   description: 'Any number of values from a list of options (text[] with a CHECK).',
   options: ['options', 'choiceSet', 'default', 'searchable'],
+  baseType: 'text[]',
   columnType: () => sql`text[]`,
   checks: (field, column, ctx) => {
     const values = ctx.choiceOptions(field).map((o) => literal(o.value));

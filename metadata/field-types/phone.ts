@@ -9,6 +9,7 @@ export const phone: FieldType = Object.freeze({
   name: 'phone',
   description: 'Phone number (varchar(50), digits with an optional +, spaces, dashes, dots, parentheses).',
   options: ['unique', 'searchable', 'default'],
+  baseType: 'text',
   columnType: () => sql`varchar(50)`,
   valueSchema: (field) => stringSchema(field, { pattern: PHONE_PATTERN, maxLength: 50 }),
   graphql: 'String',

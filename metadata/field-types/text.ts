@@ -9,6 +9,7 @@ export const text: FieldType = Object.freeze({
   name: 'text',
   description: 'Single line of text (varchar, maxLength default 255).',
   options: ['unique', 'searchable', 'default', 'minLength', 'maxLength', 'pattern'],
+  baseType: 'text',
   columnType: (field) => sql`varchar(${sql.raw(String(field.maxLength ?? DEFAULT_TEXT_MAX_LENGTH))})`,
   checks: (field, column) => lengthChecks(field, column),
   valueSchema: (field) => stringSchema(field, { maxLength: DEFAULT_TEXT_MAX_LENGTH }),

@@ -6,6 +6,7 @@ export const url: FieldType = Object.freeze({
   name: 'url',
   description: 'Absolute http or https URL (varchar(2048)).',
   options: ['unique', 'searchable', 'default'],
+  baseType: 'text',
   columnType: () => sql`varchar(2048)`,
   valueSchema: (field) => stringSchema(field, { format: 'uri', pattern: '^[hH][tT][tT][pP][sS]?://', maxLength: 2048 }),
   graphql: 'String',

@@ -6,6 +6,7 @@ export const uuid: FieldType = Object.freeze({
   name: 'uuid',
   description: 'UUID value (uuid).',
   options: ['unique', 'searchable', 'default'],
+  baseType: 'uuid',
   columnType: () => sql`uuid`,
   valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),
   graphql: 'ID',

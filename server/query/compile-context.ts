@@ -4,7 +4,8 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
-import type { FieldDef, FieldTypeName } from '../../metadata/types.ts';
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import type { FieldDef } from '../../metadata/types.ts';
 import type { ColumnRef } from './ast.ts';
 
 export interface QueryHooks {
@@ -40,32 +41,10 @@ export class CompileContext {
   }
 }
 
-/** The SQL base type a parameter compared with a column is cast to. */
-const CAST: Record<FieldTypeName, string> = {
-  text: 'text',
-  longText: 'text',
-  email: 'text',
-  phone: 'text',
-  url: 'text',
-  integer: 'integer',
-  bigInteger: 'bigint',
-  decimal: 'numeric',
-  money: 'numeric',
-  boolean: 'boolean',
-  date: 'date',
-  datetime: 'timestamptz',
-  choice: 'text',
-  multiChoice: 'text[]',
-  lookup: 'uuid',
-  json: 'jsonb',
-  uuid: 'uuid',
-  autonumber: 'text',
-};
-
 const SYSTEM_CAST: Record<NonNullable<ColumnRef['system']>, string> = { uuid: 'uuid', datetime: 'timestamptz', integer: 'integer' };
 
 export function castOf(column: ColumnRef): string {
-  return column.field ? CAST[column.field.type] : SYSTEM_CAST[column.system!];
+  return column.field ? FIELD_TYPES[column.field.type].baseType : SYSTEM_CAST[column.system!];
 }
 
 /** A parameter cast to the column's base type. */
