@@ -5,9 +5,10 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CliError, type Command, type Io } from './cli/command.ts';
+import { codegenCommand } from './cli/codegen-command.ts';
 import { typesCommand } from './cli/types-command.ts';
 
-export const COMMANDS: readonly Command[] = [typesCommand];
+export const COMMANDS: readonly Command[] = [typesCommand, codegenCommand];
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),

@@ -196,6 +196,11 @@ describeEachDatabase('query engine', (get) => {
       expect(Object.fromEntries(all.data.map((r) => [r.full_name, r.assets.map((a: any) => a.name)]))).toEqual({
         'Ada Lovelace': [], 'Alan Turing': ['Bombe'], 'Charles Babbage': ['Analytical Engine'], "Dennis O'Ritchie": [], 'Grace Hopper': ['Mark I'],
       });
+      // a JSON filter inside an expansion may hold quotes, semicolons and parentheses
+      const tricky = await list('employee', { select: 'full_name', filter: "full_name eq 'Grace Hopper'", expand: 'reports(select=full_name;filter={"full_name":{"contains":"O\'Ritchie (;)"}})' });
+      expect(tricky.data[0].reports).toEqual([]);
+      const quoted = await list('employee', { select: 'full_name', filter: "full_name eq 'Grace Hopper'", expand: 'reports(select=full_name;filter={"full_name":{"contains":"O\'Rit"}})' });
+      expect(quoted.data[0].reports.map((r: any) => r.full_name)).toEqual(["Dennis O'Ritchie"]);
       const m2m = await list('supplier', { select: 'name', sort: 'name', expand: 'supplier_assets(select=name;sort=name)' });
       expect(m2m.data.map((s) => [s.name, s.supplier_assets.map((a: any) => a.name)])).toEqual([
         ['Bits Ltd', ['Mark I']], ['Gears Inc', ['Analytical Engine', 'Difference Engine']], ['Odd Jobs', []],

@@ -33,6 +33,12 @@ export function splitTopLevel(source: string, separator: string, path: string): 
   let start = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
+    if (!quoted && c === '"') {
+      // a JSON string (a JSON filter inside an expansion): opaque up to its closing quote
+      for (i++; i < source.length && source[i] !== '"'; i++) if (source[i] === '\\') i++;
+      if (i >= source.length) throw queryError(path, 'unterminated JSON string');
+      continue;
+    }
     if (c === "'") quoted = !quoted;
     else if (!quoted && c === '(') depth++;
     else if (!quoted && c === ')') {
