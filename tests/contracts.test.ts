@@ -8,12 +8,10 @@
  *   client schema (graphql-js `buildClientSchema` + `validateSchema`) with no breaking difference
  *   from the server's schema, and validates the documents the client sends.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import {
   buildClientSchema,
   findBreakingChanges,
@@ -33,25 +31,10 @@ import { buildGraphqlSchema } from '../server/graphql/schema-builder.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
+import { typecheck } from './support/tools.ts';
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
-const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
 
-async function typecheck(dir: string, files: string[]): Promise<{ code: number; errors: { file: string; line: number; message: string }[]; output: string }> {
-  const args = ['--noEmit', '--strict', '--target', 'ES2022', '--lib', 'ES2022,DOM', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--allowImportingTsExtensions', '--skipLibCheck', '--types', 'node', '--pretty', 'false', ...files];
-  let code = 0;
-  let output = '';
-  try {
-    output = (await run(TSC, args, { cwd: dir, timeout: 120_000 })).stdout;
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    code = typeof e.code === 'number' ? e.code : -1;
-    output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
-  }
-  const errors = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+: .*)$/gm)].map((m) => ({ file: m[1]!, line: Number(m[2]), message: m[3]! }));
-  return { code, errors, output };
-}
 
 /** A program written against the types openapi-typescript generates; the test runs it too. */
 const USAGE = `import createClient from 'openapi-fetch';
@@ -141,7 +124,7 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
     writeFileSync(join(dir, 'usage.ts'), USAGE);
     writeFileSync(join(dir, 'misuse.ts'), MISUSE);
 
-    const { code, errors, output } = await typecheck(dir, ['openapi.ts', 'usage.ts', 'misuse.ts']);
+    const { code, errors, output } = await typecheck(dir, ['openapi.ts', 'usage.ts', 'misuse.ts'], ['--lib', 'ES2022,DOM', '--types', 'node']);
     expect(code).not.toBe(0);
     expect(errors.filter((e) => e.file !== 'misuse.ts'), `the generated types and the correct usage compile:\n${output}`).toEqual([]);
     const expectedLines = MISUSE.split('\n').flatMap((line, i) => (line.endsWith('// error') ? [i + 1] : []));

@@ -5,12 +5,10 @@
  * `tsc --strict` accepts correct usage (the JSDoc examples and the README example included) and
  * rejects wrong field names, operators, operands and record values, line by line.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../sdk/cli.ts';
 import { declaredNames, generateClient, inlineRuntime, RUNTIME_MODULES, type EntityInfo } from '../sdk/cli/codegen.ts';
@@ -19,11 +17,12 @@ import { createFixtureModel, entities as fixtureEntities } from './fixtures/mode
 import type { XrmEntities } from './golden/xrm-types.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
+import { typecheck, xrm, type Outcome } from './support/tools.ts';
 
-const run = promisify(execFile);
+/** Stricter than --strict: the SDK's types must hold under the options careful projects use. */
+const SDK_FLAGS = ['--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--noImplicitOverride', '--verbatimModuleSyntax', '--isolatedModules', '--lib', 'ES2022', '--types', 'node'];
+
 const ROOT = resolve(import.meta.dirname, '..');
-const XRM = join(ROOT, 'bin', 'xrm.js');
-const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
 
 /** What `xrm codegen` adds to the fixture's XrmEntities (written out here so these tests are typed the same way). */
 interface Structure {
@@ -65,40 +64,8 @@ interface Structure {
 }
 type Fixture = { [N in keyof XrmEntities]: XrmEntities[N] & Structure[N] };
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-async function xrm(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [XRM, ...args], { cwd: ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
-/** `tsc --noEmit --strict` (and stricter) over files in `dir`; the diagnostics, by file and line. */
-async function typecheck(dir: string, files: string[]): Promise<{ code: number; errors: { file: string; line: number; message: string }[]; output: string }> {
-  const args = [
-    '--noEmit', '--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--noImplicitOverride', '--verbatimModuleSyntax', '--isolatedModules', '--target', 'ES2022', '--lib', 'ES2022',
-    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--allowImportingTsExtensions', '--skipLibCheck', '--types', 'node', '--pretty', 'false', ...files,
-  ];
-  let code = 0;
-  let output = '';
-  try {
-    output = (await run(TSC, args, { cwd: dir, timeout: 120_000 })).stdout;
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    code = typeof e.code === 'number' ? e.code : -1;
-    output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
-  }
-  const errors = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+: .*)$/gm)].map((m) => ({ file: m[1]!, line: Number(m[2]), message: m[3]! }));
-  return { code, errors, output };
-}
 
 /** Every `@example` block of the SDK's JSDoc, as code. */
 function jsdocExamples(): { module: string; code: string }[] {
@@ -595,7 +562,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     writeFileSync(join(dir, 'good-single.ts'), GOOD.replace("from './xrm/index.ts'", "from './xrm-single.ts'"));
     writeFileSync(join(dir, 'bad.ts'), BAD);
 
-    const { code, errors, output } = await typecheck(dir, ['xrm/index.ts', 'xrm/xrm-types.ts', 'xrm-single.ts', 'examples.ts', 'readme.ts', 'good.ts', 'good-single.ts', 'bad.ts']);
+    const { code, errors, output } = await typecheck(dir, ['xrm/index.ts', 'xrm/xrm-types.ts', 'xrm-single.ts', 'examples.ts', 'readme.ts', 'good.ts', 'good-single.ts', 'bad.ts'], SDK_FLAGS);
     expect(code).not.toBe(0);
     expect(errors.filter((e) => e.file !== 'bad.ts'), `the client, the examples and the correct usage compile:\n${output}`).toEqual([]);
     const expectedLines = BAD.split('\n').flatMap((line, i) => (line.endsWith('// error') ? [i + 1] : []));

@@ -3,12 +3,10 @@
  * process) fetches the fixture model's declarations, and `tsc --strict` accepts correct usage of
  * them and rejects wrong field names and value types.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../metadata/catalog.ts';
 import { entityTypescript } from '../metadata/typescript.ts';
@@ -16,43 +14,12 @@ import type { EntityDef } from '../metadata/types.ts';
 import { createFixtureModel, entities as fixtureEntities } from './fixtures/model.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
+import { typecheck, xrm } from './support/tools.ts';
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
-const XRM = join(ROOT, 'bin', 'xrm.js');
-const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-async function xrm(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [XRM, ...args], { cwd: ROOT, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
-/** `tsc --noEmit --strict` over files in `dir`; the diagnostics, by file and line. */
-async function typecheck(dir: string, files: string[]): Promise<{ code: number; errors: { file: string; line: number; message: string }[] }> {
-  const args = ['--noEmit', '--strict', '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--allowImportingTsExtensions', '--skipLibCheck', '--pretty', 'false', ...files];
-  let code = 0;
-  let output = '';
-  try {
-    output = (await run(TSC, args, { cwd: dir, timeout: 120_000 })).stdout;
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    code = typeof e.code === 'number' ? e.code : -1;
-    output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
-  }
-  const errors = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+: .*)$/gm)].map((m) => ({ file: m[1]!, line: Number(m[2]), message: m[3]! }));
-  return { code, errors };
-}
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {

@@ -6,15 +6,27 @@
  * answers a 503 problem saying how to build it. Register with `{ prefix: '/admin' }`.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
 import { sendProblem } from '../error-handler.ts';
 
-/** Where `npm run build:admin` writes the app. */
-export const ADMIN_DIST = fileURLToPath(new URL('../../admin-ui/dist/', import.meta.url));
+/**
+ * Where `npm run build:admin` writes the app: admin-ui/dist in the project folder (the nearest
+ * folder with a package.json), whether the server runs from server/ (tsx) or from the compiled
+ * dist/server/.
+ */
+export const ADMIN_DIST = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) return fileURLToPath(new URL('../../admin-ui/dist/', import.meta.url));
+    dir = parent;
+  }
+  return join(dir, 'admin-ui', 'dist');
+})();
 
 export interface AdminPluginOptions {
   /** The built app (default admin-ui/dist). */
@@ -46,6 +58,7 @@ export async function adminPlugin(app: FastifyInstance, options: AdminPluginOpti
     redirect: false,
     wildcard: true,
     schemaHide: true,
+    cacheControl: false,
     setHeaders(res, path) {
       // file names under assets/ carry a content hash: cache them for good; everything else is revalidated
       const immutable = /^[/\\]?assets[/\\]/.test(path.slice(root.length));

@@ -14,6 +14,7 @@ import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { camelCase, lookupIdField, pascalCase } from '../../metadata/inflection.ts';
 import { FIELD_TYPE_NAMES, type EntityDef, type FieldTypeName } from '../../metadata/types.ts';
 import { queryError } from '../query/filter-parse.ts';
+import { OPERAND } from '../query/operators.ts';
 import { GraphQLDateTime, GraphQLJSON, scalarType } from './scalars.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
 import { GraphQLID, GraphQLInt } from 'graphql';
@@ -51,33 +52,26 @@ const list = (t: GraphQLInputType) => new GraphQLList(new GraphQLNonNull(t));
 function operatorFields(operators: readonly FilterOperator[], value: GraphQLInputType, multi: boolean): Record<string, GraphQLInputFieldConfig> {
   const fields: Record<string, GraphQLInputFieldConfig> = {};
   for (const op of operators) {
-    switch (op) {
-      case 'isNull':
+    switch (OPERAND[op]) {
+      case 'flag':
         fields[op] = { type: GraphQLBoolean };
         break;
-      case 'in':
-      case 'nin':
+      case 'list':
         fields[op] = { type: list(value) };
         break;
-      case 'between':
+      case 'pair':
         fields[op] = { type: list(value), description: '[from, to], both included' };
         break;
-      case 'contains':
-      case 'startsWith':
-      case 'endsWith':
-      case 'icontains':
-      case 'istartsWith':
-      case 'iendsWith':
+      case 'text':
         fields[op] = { type: GraphQLString };
         break;
-      case 'containsAny':
-      case 'containsAll':
+      case 'set':
         fields[op] = { type: list(GraphQLString) };
         break;
-      case 'jsonPathEq':
+      case 'jsonPath':
         fields[op] = { type: JsonPathCondition };
         break;
-      default:
+      case 'value':
         fields[op] = { type: multi ? list(value) : value };
     }
   }

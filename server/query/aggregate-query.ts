@@ -4,10 +4,9 @@
  *   aggregate=count,countDistinct(account),sum(amount),avg(amount),min(closed_on),max(amount)
  *   groupBy=status,account.industry,year(created_at),month(closed_on)
  */
-import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import type { AggregateFunction, AggregateItem, AggregateQuery, DatePart, FilterNode, GroupItem } from './ast.ts';
 import { isNumeric } from './compile-context.ts';
-import { parseFilter, queryError, resolveColumn, type ParseContext } from './filter-parse.ts';
+import { parseFilter, queryError, resolveColumn, resolvePath, type ParseContext } from './filter-parse.ts';
 
 export interface AggregateParams {
   aggregate?: string[];
@@ -18,25 +17,7 @@ export interface AggregateParams {
 }
 
 const FUNCTIONS: readonly AggregateFunction[] = ['count', 'countDistinct', 'sum', 'avg', 'min', 'max'];
-const DATE_PARTS: readonly DatePart[] = ['year', 'month', 'day', 'week'];
 const ORDERABLE_EXCLUDED = new Set(['json', 'multiChoice', 'boolean']);
-
-function resolvePath(entity: EntityDef, path: string, ctx: ParseContext, at: string): { via: FieldDef[]; column: NonNullable<ReturnType<typeof resolveColumn>> } {
-  const parts = path.split('.');
-  const via: FieldDef[] = [];
-  let current = entity;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const name = ctx.key ? ctx.key(current, parts[i]!) : parts[i]!;
-    const field = current.fields.find((f) => f.name === name);
-    if (!field || field.type !== 'lookup') throw queryError(at, `"${parts[i]}" is not a lookup of "${current.name}"`);
-    via.push(field);
-    current = ctx.catalog.entity(field.target!)!;
-  }
-  const last = ctx.key ? ctx.key(current, parts[parts.length - 1]!) : parts[parts.length - 1]!;
-  const column = resolveColumn(current, last);
-  if (!column) throw queryError(at, `"${current.name}" has no field "${parts[parts.length - 1]}"`);
-  return { via, column };
-}
 
 export function buildAggregateQuery(entityName: string, params: AggregateParams, ctx: ParseContext): AggregateQuery {
   const entity = ctx.catalog.entity(entityName)!;

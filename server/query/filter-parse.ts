@@ -11,8 +11,9 @@ import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
 import { COMPARISON_OPERATORS, type FilterOperator, type JsonSchema } from '../../metadata/field-type.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
-import type { EntityDef } from '../../metadata/types.ts';
+import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import type { ColumnRef, FilterNode } from './ast.ts';
+import { OPERAND } from './operators.ts';
 
 /** Checks one operand against its JSON Schema; returns a message or undefined. */
 export type ValueCheck = (schema: JsonSchema, value: unknown) => string | undefined;
@@ -62,6 +63,27 @@ export function resolveColumn(entity: EntityDef, name: string): ColumnRef | unde
   if (field) return { name, field };
   const system = SYSTEM_COLUMN_TYPES[name];
   return system ? { name, system } : undefined;
+}
+
+/**
+ * `a.b.c` from `entity`: the lookups walked (a, b) and the column reached (c). Each name passes
+ * through `ctx.key` (GraphQL names); `at` is the parameter path for errors.
+ */
+export function resolvePath(entity: EntityDef, path: string, ctx: ParseContext, at: string): { via: FieldDef[]; column: ColumnRef; entity: EntityDef } {
+  const parts = path.split('.');
+  const via: FieldDef[] = [];
+  let current = entity;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const name = ctx.key ? ctx.key(current, parts[i]!) : parts[i]!;
+    const field = current.fields.find((f) => f.name === name);
+    if (!field || field.type !== 'lookup') throw queryError(at, `"${parts[i]}" is not a lookup of "${current.name}"`);
+    via.push(field);
+    current = ctx.catalog.entity(field.target!)!;
+  }
+  const last = parts[parts.length - 1]!;
+  const column = resolveColumn(current, ctx.key ? ctx.key(current, last) : last);
+  if (!column) throw queryError(at, `"${current.name}" has no field "${last}"`);
+  return { via, column, entity: current };
 }
 
 export function operatorsOf(column: ColumnRef): readonly FilterOperator[] {
@@ -188,39 +210,32 @@ function comparison(_entity: EntityDef, column: ColumnRef, op: FilterOperator, o
     const problem = ctx.check(schema, v);
     if (problem) throw queryError(p, problem);
   };
-  switch (op) {
-    case 'isNull':
+  switch (OPERAND[op]) {
+    case 'flag':
       if (typeof operand !== 'boolean') fail('must be true or false');
       break;
-    case 'in':
-    case 'nin':
+    case 'list':
       if (!Array.isArray(operand) || operand.length > MAX_LIST) fail(`must be an array of at most ${MAX_LIST} values`);
       (operand as unknown[]).forEach((v, i) => checkValue(v, `${path}/${i}`));
       break;
-    case 'between':
+    case 'pair':
       if (!Array.isArray(operand) || operand.length !== 2) fail('must be an array of two values [from, to]');
       (operand as unknown[]).forEach((v, i) => checkValue(v, `${path}/${i}`));
       break;
-    case 'contains':
-    case 'startsWith':
-    case 'endsWith':
-    case 'icontains':
-    case 'istartsWith':
-    case 'iendsWith':
+    case 'text':
       if (typeof operand !== 'string') fail('must be a string');
       break;
-    case 'containsAny':
-    case 'containsAll':
+    case 'set':
       checkValue(operand, path);
       break;
-    case 'jsonPathEq': {
+    case 'jsonPath': {
       const o = operand as { path?: unknown; value?: unknown };
       if (!isObject(o) || !Array.isArray(o.path) || !o.path.length || !o.path.every((k) => typeof k === 'string') || !('value' in o)) {
         fail('must be { "path": ["key", …], "value": any JSON }');
       }
       return { kind: 'compare', column, op, value: o.value, jsonPath: o.path as string[] };
     }
-    default:
+    case 'value':
       if (operand === null) fail(`null is not a value to compare; use { "isNull": true }`);
       checkValue(operand, path);
   }

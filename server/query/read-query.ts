@@ -5,7 +5,7 @@
  */
 import { SYSTEM_COLUMNS, type EntityDef } from '../../metadata/types.ts';
 import type { FilterNode, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
-import { parseFilter, queryError, resolveColumn, type ParseContext } from './filter-parse.ts';
+import { parseFilter, queryError, resolveColumn, resolvePath, type ParseContext } from './filter-parse.ts';
 
 export interface ExpandParams {
   name: string;
@@ -94,19 +94,7 @@ export function parseSort(entity: EntityDef, raw: string, ctx: ParseContext, pat
   const m = /^(-)?([A-Za-z0-9_.]+)(?::(nullsfirst|nullslast))?$/i.exec(raw.trim());
   if (!m) throw queryError(path, `"${raw}" is not a sort item: [-]field[.field…][:nullsfirst|:nullslast]`);
   const descending = m[1] === '-';
-  const parts = m[2]!.split('.');
-  const via = [];
-  let current = entity;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const name = ctx.key ? ctx.key(current, parts[i]!) : parts[i]!;
-    const field = current.fields.find((f) => f.name === name);
-    if (!field || field.type !== 'lookup') throw queryError(path, `"${parts[i]}" is not a lookup of "${current.name}"`);
-    via.push(field);
-    current = ctx.catalog.entity(field.target!)!;
-  }
-  const last = ctx.key ? ctx.key(current, parts[parts.length - 1]!) : parts[parts.length - 1]!;
-  const column = resolveColumn(current, last);
-  if (!column) throw queryError(path, `"${current.name}" has no field "${parts[parts.length - 1]}"`);
+  const { via, column } = resolvePath(entity, m[2]!, ctx, path);
   if (column.field && UNSORTABLE.has(column.field.type)) throw queryError(path, `cannot sort by ${column.field.type} field "${column.name}"`);
   const nulls = m[3] ? (m[3].toLowerCase() === 'nullsfirst' ? 'first' : 'last') : descending ? 'first' : 'last';
   return { via, column, descending, nulls };
