@@ -231,6 +231,27 @@ describeEachDatabase('query engine', (get) => {
     });
   });
 
+  describe('injected row predicates and field masks', () => {
+    it('applies them inside the one statement, at the root, in expansions and in relation filters', async () => {
+      const { sql } = await import('kysely');
+      const query = get().services.query;
+      // a "security layer": only employees hired since 2021 are visible, and salary is masked
+      const hooks = {
+        rowPredicate: (entity: string, alias: string) => (entity === 'employee' ? sql<boolean>`${sql.ref(`${alias}.hired_on`)} >= '2021-01-01'` : undefined),
+        fieldReadable: (entity: string, field: string) => !(entity === 'employee' && field === 'salary'),
+      };
+      const page = JSON.parse(await query.list('employee', { sort: ['full_name'], expand: [{ name: 'manager' }, { name: 'reports' }] }, { hooks }));
+      expect(page.data.map((e: any) => e.full_name)).toEqual(['Charles Babbage', "Dennis O'Ritchie", 'Grace Hopper']);
+      expect(page.data.every((e: any) => !('salary' in e))).toBe(true);
+      // Ada (hired 2020) is invisible as a manager too, and as a report
+      expect(page.data.map((e: any) => e.manager?.full_name ?? null)).toEqual([null, 'Grace Hopper', null]);
+      const filtered = JSON.parse(await query.list('employee', { filter: { reports: { some: { full_name: { startsWith: 'A' } } } } }, { hooks }));
+      expect(filtered.data).toEqual([]); // Alan (no hire date) cannot be seen, so cannot be matched
+      const unhooked = JSON.parse(await query.list('employee', { filter: { reports: { some: { full_name: { startsWith: 'A' } } } }, select: ['full_name'] }));
+      expect(unhooked.data.map((e: any) => e.full_name)).toEqual(['Charles Babbage']);
+    });
+  });
+
   describe('aggregates', () => {
     it('counts, sums, averages, finds extremes and counts distinct values, grouped by fields, lookup fields and date parts', async () => {
       const byManager = await http().get(`/api/data/employee/aggregate?${new URLSearchParams({ groupBy: 'manager.full_name', aggregate: 'count,sum(salary),avg(salary),min(hired_on),max(salary),countDistinct(manager)' })}`);
