@@ -177,7 +177,7 @@ describeEachDatabase('OpenAPI document', (get) => {
 
   it('documents problem responses on every operation, with unique operation ids', async () => {
     const doc = await document();
-    expect(doc.components.schemas.Problem).toMatchObject({ type: 'object', required: ['type', 'title', 'status', 'detail'] });
+    expect(doc.components.schemas.Problem).toMatchObject({ type: 'object', required: ['type', 'title', 'status', 'detail', 'code'] });
     expect(doc.components.schemas.Problem.properties.code.enum).toEqual(Object.keys(ERROR_CODES));
     const ids = new Set<string>();
     for (const { path, method, op } of operations(doc)) {
