@@ -191,6 +191,10 @@ describeEachDatabase('query engine', (get) => {
           },
         ],
       });
+      // an expanded lookup takes its id column's place: one key, the record
+      const keyed = await http().get(`/api/data/employee/${ids(2)}?select=full_name,manager&expand=manager(select=full_name)`);
+      expect(keyed.text.match(/"manager"/g)).toHaveLength(1);
+      expect(keyed.body.manager).toEqual({ id: ids(1), full_name: 'Ada Lovelace' });
       // limits apply per parent, not across parents
       const all = await list('employee', { select: 'full_name', sort: 'full_name', expand: 'assets(select=name;limit=1;sort=name)' });
       expect(Object.fromEntries(all.data.map((r) => [r.full_name, r.assets.map((a: any) => a.name)]))).toEqual({

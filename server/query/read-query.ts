@@ -60,9 +60,13 @@ export function buildReadQuery(entityName: string, params: ReadParams, ctx: Pars
 function restProjection(entity: EntityDef, select: readonly string[] | undefined, expand: readonly ExpandParams[] | undefined, ctx: ParseContext, path: string, depth: number, maxPageSize: number): Projection {
   const columns = [...SYSTEM_COLUMNS, ...entity.fields.map((f) => f.name)];
   const wanted = select ? new Set(['id', ...checkSelect(entity, select, ctx, `${path}/select`)]) : undefined;
-  const items: ProjectionItem[] = columns.filter((c) => !wanted || wanted.has(c)).map((c) => ({ kind: 'column', key: c, column: c }));
-  expand?.forEach((e, i) => items.push(buildExpansion(entity, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize)));
-  return { items };
+  const expansions = (expand ?? []).map((e, i) => buildExpansion(entity, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize));
+  // an expanded lookup replaces its id column under the same key
+  const expanded = new Set(expansions.map((e) => e.key));
+  const items: ProjectionItem[] = columns
+    .filter((c) => (!wanted || wanted.has(c)) && !expanded.has(c))
+    .map((c) => ({ kind: 'column', key: c, column: c }));
+  return { items: [...items, ...expansions] };
 }
 
 function requireEntity(name: string, ctx: ParseContext): EntityDef {

@@ -1,0 +1,149 @@
+/** The shell: sidebar navigation (model pages, entities' data) and the routed page. */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { CatalogProvider, useCatalogState } from './catalog.tsx';
+import { OverlayProvider } from './components/overlays.tsx';
+import { EmptyState, Loading, ProblemBanner } from './components/ui.tsx';
+import { DataBrowser } from './records/DataBrowser.tsx';
+import { RecordPage } from './records/RecordPage.tsx';
+import { ChoiceSetsPage } from './designer/ChoiceSetsPage.tsx';
+import { EntityCreate } from './designer/EntityCreate.tsx';
+import { EntityDesigner, type DesignerTab } from './designer/EntityDesigner.tsx';
+import { EntityList } from './designer/EntityList.tsx';
+import { FieldEditor } from './designer/FieldEditor.tsx';
+import { RelationshipsPage } from './designer/RelationshipsPage.tsx';
+import { Link, match, navigate, useLocation, useTitle } from './router.tsx';
+
+export function App() {
+  return (
+    <CatalogProvider>
+      <OverlayProvider>
+        <Shell />
+      </OverlayProvider>
+    </CatalogProvider>
+  );
+}
+
+function Shell() {
+  const { path } = useLocation();
+  const { catalog, problem, refresh } = useCatalogState();
+  const mainRef = useRef<HTMLElement>(null);
+  const previousPath = useRef(path);
+
+  // after moving to another page, keyboard and screen-reader users start at its content
+  useEffect(() => {
+    if (previousPath.current === path) return;
+    previousPath.current = path;
+    mainRef.current?.focus({ preventScroll: true });
+  }, [path]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Sidebar path={path} />
+      <main id="main" className="main" tabIndex={-1} ref={mainRef}>
+        {catalog ? <Page path={path} /> : problem ? <ProblemBanner problem={problem} onRetry={() => void refresh()} /> : <Loading label="Loading the model…" />}
+      </main>
+    </div>
+  );
+}
+
+function Sidebar({ path }: { path: string }) {
+  const { catalog } = useCatalogState();
+  const [filter, setFilter] = useState('');
+  const entities = useMemo(() => {
+    const q = filter.trim().toLowerCase();
+    return (catalog?.entities ?? []).filter((e) => !q || e.name.includes(q) || e.displayName.toLowerCase().includes(q) || e.pluralDisplayName.toLowerCase().includes(q));
+  }, [catalog, filter]);
+  const current = (prefix: string) => (path === prefix || path.startsWith(`${prefix}/`) ? 'page' : undefined);
+
+  return (
+    <aside className="sidebar">
+      <Link to="/entities" className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          x
+        </span>
+        xrm admin
+      </Link>
+      <nav aria-label="Model">
+        <h2 className="nav-heading">Model</h2>
+        <ul className="nav-list">
+          <li>
+            <Link to="/entities" aria-current={current('/entities')}>
+              Entities
+            </Link>
+          </li>
+          <li>
+            <Link to="/relationships" aria-current={current('/relationships')}>
+              Relationships
+            </Link>
+          </li>
+          <li>
+            <Link to="/choice-sets" aria-current={current('/choice-sets')}>
+              Choice sets
+            </Link>
+          </li>
+        </ul>
+      </nav>
+      <nav aria-label="Data" className="nav-data">
+        <h2 className="nav-heading">Data</h2>
+        <label htmlFor="nav-filter" className="visually-hidden">
+          Filter entities
+        </label>
+        <input id="nav-filter" type="search" className="nav-filter" placeholder="Filter entities…" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <ul className="nav-list">
+          {entities.map((e) => (
+            <li key={e.name}>
+              <Link to={`/data/${e.name}`} aria-current={current(`/data/${e.name}`)}>
+                {e.pluralDisplayName}
+              </Link>
+            </li>
+          ))}
+          {catalog && !entities.length ? <li className="nav-empty">{filter ? 'No match' : 'No entities yet'}</li> : null}
+        </ul>
+      </nav>
+      <footer className="sidebar-footer">
+        <a href="/openapi.json">OpenAPI</a>
+        <a href="/graphql">GraphQL</a>
+      </footer>
+    </aside>
+  );
+}
+
+const DESIGNER_TABS: DesignerTab[] = ['fields', 'keys', 'relationships', 'history', 'settings'];
+
+function Page({ path }: { path: string }) {
+  let m: Record<string, string> | undefined;
+  if (path === '/') return <Redirect to="/entities" />;
+  if (path === '/entities') return <EntityList />;
+  if (path === '/entities/new') return <EntityCreate />;
+  if ((m = match('/entities/:name', path))) return <EntityDesigner key={m.name} name={m.name!} tab="fields" />;
+  if ((m = match('/entities/:name/fields/new', path))) return <FieldEditor key={`${m.name}:new`} entityName={m.name!} />;
+  if ((m = match('/entities/:name/fields/:field/edit', path))) return <FieldEditor key={`${m.name}:${m.field}`} entityName={m.name!} fieldName={m.field} />;
+  if ((m = match('/entities/:name/:tab', path)) && DESIGNER_TABS.includes(m.tab as DesignerTab)) {
+    return <EntityDesigner key={m.name} name={m.name!} tab={m.tab as DesignerTab} />;
+  }
+  if (path === '/relationships') return <RelationshipsPage />;
+  if (path === '/choice-sets') return <ChoiceSetsPage />;
+  if ((m = match('/data/:entity', path))) return <DataBrowser key={m.entity} entityName={m.entity!} />;
+  if ((m = match('/data/:entity/new', path))) return <RecordPage key={`${m.entity}:new`} entityName={m.entity!} />;
+  if ((m = match('/data/:entity/:id', path))) return <RecordPage key={`${m.entity}:${m.id}`} entityName={m.entity!} id={m.id} />;
+  return <NotFound />;
+}
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function NotFound() {
+  useTitle('Not found');
+  return (
+    <EmptyState title="This page does not exist">
+      <p>
+        <Link to="/entities">Go to the entities</Link>
+      </p>
+    </EmptyState>
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * The platform's HTTP API. Every refusal arrives as an RFC 9457 problem and is thrown as an
+ * ApiError carrying it, so forms can show `detail` and map `errors[].path` to their controls.
+ */
+import type {
+  ChangeEntry, ChoiceSetDef, DataRecord, EntityDef, EntitySchema, FieldDef, FieldTypeInfo, ListResponse, Problem, RelationshipDef,
+} from './types.ts';
+
+export class ApiError extends Error {
+  readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.name = 'ApiError';
+    this.problem = problem;
+  }
+  get status(): number {
+    return this.problem.status;
+  }
+}
+
+/** Any thrown value as a problem document (network failures included). */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ApiError) return error.problem;
+  if (error instanceof TypeError) return { title: 'Network error', status: 0, detail: `The server could not be reached (${error.message}).` };
+  return { title: 'Unexpected error', status: 0, detail: error instanceof Error ? error.message : String(error) };
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...options.headers };
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  const response = await fetch(path, { method, headers, body, signal: options.signal });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const problem = (parsed && typeof parsed === 'object' && 'title' in parsed ? parsed : undefined) as Problem | undefined;
+    throw new ApiError(problem ?? { title: response.statusText || 'Request failed', status: response.status, detail: text.slice(0, 500) || undefined });
+  }
+  return parsed as T;
+}
+
+const enc = encodeURIComponent;
+
+export function query(params: Record<string, string | number | boolean | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const s = search.toString();
+  return s ? `?${s}` : '';
+}
+
+export interface ListParams {
+  select?: string;
+  expand?: string;
+  filter?: string;
+  search?: string;
+  sort?: string;
+  limit?: number;
+  cursor?: string;
+  count?: boolean;
+}
+
+export const api = {
+  // metadata
+  fieldTypes: () => request<{ data: FieldTypeInfo[] }>('GET', '/api/metadata/field-types').then((r) => r.data),
+  entities: () => request<{ data: EntityDef[] }>('GET', '/api/metadata/entities').then((r) => r.data),
+  entity: (name: string) => request<EntityDef>('GET', `/api/metadata/entities/${enc(name)}`),
+  createEntity: (body: unknown) => request<EntityDef>('POST', '/api/metadata/entities', { body }),
+  updateEntity: (name: string, body: unknown) => request<EntityDef>('PATCH', `/api/metadata/entities/${enc(name)}`, { body }),
+  deleteEntity: (name: string) => request<void>('DELETE', `/api/metadata/entities/${enc(name)}`),
+  schema: (name: string, variant: 'create' | 'update' | 'read') =>
+    request<EntitySchema>('GET', `/api/metadata/entities/${enc(name)}/schema?variant=${variant}`),
+  addField: (entity: string, body: unknown) => request<FieldDef>('POST', `/api/metadata/entities/${enc(entity)}/fields`, { body }),
+  updateField: (entity: string, field: string, body: unknown) =>
+    request<FieldDef>('PATCH', `/api/metadata/entities/${enc(entity)}/fields/${enc(field)}`, { body }),
+  dropField: (entity: string, field: string) => request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/fields/${enc(field)}`),
+  addKey: (entity: string, body: unknown) => request<unknown>('POST', `/api/metadata/entities/${enc(entity)}/keys`, { body }),
+  dropKey: (entity: string, key: string) => request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/keys/${enc(key)}`),
+  relationships: () => request<{ data: RelationshipDef[] }>('GET', '/api/metadata/relationships').then((r) => r.data),
+  createRelationship: (body: unknown) => request<RelationshipDef>('POST', '/api/metadata/relationships', { body }),
+  deleteRelationship: (name: string) => request<void>('DELETE', `/api/metadata/relationships/${enc(name)}`),
+  choiceSets: () => request<{ data: ChoiceSetDef[] }>('GET', '/api/metadata/choice-sets').then((r) => r.data),
+  createChoiceSet: (body: unknown) => request<ChoiceSetDef>('POST', '/api/metadata/choice-sets', { body }),
+  updateChoiceSet: (name: string, body: unknown) => request<ChoiceSetDef>('PATCH', `/api/metadata/choice-sets/${enc(name)}`, { body }),
+  deleteChoiceSet: (name: string) => request<void>('DELETE', `/api/metadata/choice-sets/${enc(name)}`),
+  changes: (params: { target?: string; limit?: number; offset?: number }) =>
+    request<ListResponse<ChangeEntry>>('GET', `/api/metadata/changes${query(params)}`),
+
+  // data
+  list: (entity: string, params: ListParams, signal?: AbortSignal) =>
+    request<ListResponse<DataRecord>>('GET', `/api/data/${enc(entity)}${query({ ...params, count: params.count ? 'true' : undefined })}`, { signal }),
+  get: (entity: string, id: string, params: { select?: string; expand?: string } = {}) =>
+    request<DataRecord>('GET', `/api/data/${enc(entity)}/${enc(id)}${query(params)}`),
+  create: (entity: string, body: unknown) => request<DataRecord>('POST', `/api/data/${enc(entity)}`, { body }),
+  update: (entity: string, id: string, body: unknown, version?: number) =>
+    request<DataRecord>('PATCH', `/api/data/${enc(entity)}/${enc(id)}`, { body, headers: version === undefined ? {} : { 'if-match': `"${version}"` } }),
+  remove: (entity: string, id: string, version?: number) =>
+    request<void>('DELETE', `/api/data/${enc(entity)}/${enc(id)}`, { headers: version === undefined ? {} : { 'if-match': `"${version}"` } }),
+  related: (entity: string, id: string, relation: string, params: ListParams) =>
+    request<ListResponse<DataRecord>>('GET', `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}${query({ ...params, count: params.count ? 'true' : undefined })}`),
+  associate: (entity: string, id: string, relation: string, otherId: string) =>
+    request<void>('POST', `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}`, { body: { id: otherId } }),
+  disassociate: (entity: string, id: string, relation: string, otherId: string) =>
+    request<void>('DELETE', `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}/${enc(otherId)}`),
+  /** How many records an entity has (for confirmations of destructive changes). */
+  count: (entity: string, filter?: string) =>
+    request<ListResponse<DataRecord>>('GET', `/api/data/${enc(entity)}${query({ select: 'id', limit: 1, count: 'true', filter })}`).then((r) => r.totalCount ?? 0),
+};

@@ -1,0 +1,75 @@
+/** The columns a grid can show: an entity's fields and the system columns, with their types. */
+import { choiceOptions, SYSTEM_COLUMNS, type Catalog } from '../catalog.tsx';
+import type { ChoiceOption, EntityDef, FieldDef, FieldTypeName, FilterOperator } from '../types.ts';
+
+export interface Column {
+  name: string;
+  label: string;
+  /** Field type, or the type of a system column. */
+  type: FieldTypeName;
+  system: boolean;
+  field?: FieldDef;
+  options?: ChoiceOption[];
+  /** For lookups: the target entity. */
+  target?: EntityDef;
+  sortable: boolean;
+  operators: FilterOperator[];
+}
+
+const SYSTEM_OPERATORS: Record<'uuid' | 'datetime' | 'integer', FilterOperator[]> = {
+  uuid: ['eq', 'ne', 'in', 'nin', 'isNull'],
+  datetime: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'],
+  integer: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'],
+};
+
+export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
+  const fields: Column[] = entity.fields.map((f) => ({
+    name: f.name,
+    label: f.displayName,
+    type: f.type,
+    system: false,
+    field: f,
+    options: f.type === 'choice' || f.type === 'multiChoice' ? choiceOptions(catalog, f) : undefined,
+    target: f.type === 'lookup' ? catalog.entities.find((e) => e.name === f.target) : undefined,
+    sortable: f.type !== 'json' && f.type !== 'multiChoice',
+    operators: catalog.fieldTypes.find((t) => t.name === f.type)?.filterOperators ?? [],
+  }));
+  const system: Column[] = SYSTEM_COLUMNS.map((s) => ({
+    name: s.name,
+    label: s.label,
+    type: s.type === 'integer' ? 'integer' : s.type,
+    system: true,
+    sortable: true,
+    operators: SYSTEM_OPERATORS[s.type],
+  }));
+  return [...fields, ...system];
+}
+
+/** The default visible columns: the primary field first, then the next fields (not JSON or long text). */
+export function defaultColumns(entity: EntityDef): string[] {
+  const rest = entity.fields.filter((f) => f.name !== entity.primaryField && f.type !== 'json' && f.type !== 'longText').map((f) => f.name);
+  return [entity.primaryField, ...rest.slice(0, 6), 'updated_at'];
+}
+
+const storageKey = (entity: string) => `xrm-admin:columns:${entity}`;
+
+export function loadColumns(entity: EntityDef, all: Column[]): string[] {
+  try {
+    const saved = JSON.parse(window.localStorage.getItem(storageKey(entity.name)) ?? 'null') as unknown;
+    if (Array.isArray(saved)) {
+      const valid = saved.filter((n): n is string => typeof n === 'string' && all.some((c) => c.name === n));
+      if (valid.length) return valid;
+    }
+  } catch {
+    // unreadable preference: fall back to the default
+  }
+  return defaultColumns(entity);
+}
+
+export function saveColumns(entity: string, columns: string[]): void {
+  try {
+    window.localStorage.setItem(storageKey(entity), JSON.stringify(columns));
+  } catch {
+    // storage unavailable (private mode): the choice lasts for this page only
+  }
+}
