@@ -198,18 +198,23 @@ async function main(): Promise<void> {
       { requests: [{ method: 'GET', path: '/api/data/contact/aggregate?groupBy=status&aggregate=count' }] },
       `SELECT json_agg(g)::text FROM (SELECT c.status, count(*) FROM data.contact c GROUP BY 1 ORDER BY 1) g;\n`);
 
-    // R7: bulk insert 10,000 records, 1,000 per request
-    {
-      process.stdout.write('R7 bulk insert… ');
-      const batch = (k: number) => ({
+    // R7: bulk insert 10,000 records, 1,000 per request: one request at a time, then 4 at once
+    let batchNo = 0;
+    const batch = () => {
+      const k = batchNo++;
+      return {
         operation: 'create',
         records: Array.from({ length: 1000 }, (_, i) => ({ full_name: `Bulk ${k}-${i}`, email: `b${k}-${i}@example.com`, status: 'new', score: i % 100, account: accountId(1 + ((k * 1000 + i) % ACCOUNTS)) })),
-      });
+      };
+    };
+    for (const concurrency of [1, 4]) {
+      process.stdout.write(`R7 bulk insert, ${concurrency} request(s) at a time… `);
       const started = performance.now();
-      for (let k = 0; k < 10; k++) await call(base, 'POST', '/api/data/contact/bulk', batch(k));
-      const seconds = (performance.now() - started) / 1000;
-      const perSecond = 10_000 / seconds;
-      figures.push({ name: 'R7 bulk insert', ours: perSecond, unit: 'records/s', target: '≥ 30,000 records/s', met: perSecond >= 30_000 });
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        for (let k = 0; k < 10 / concurrency; k++) await call(base, 'POST', '/api/data/contact/bulk', batch());
+      }));
+      const perSecond = (Math.ceil(10 / concurrency) * concurrency * 1000) / ((performance.now() - started) / 1000);
+      figures.push({ name: `R7 bulk insert (${concurrency} at a time)`, ours: perSecond, unit: 'records/s', target: '≥ 30,000 records/s', met: perSecond >= 30_000 });
       process.stdout.write(`${perSecond.toFixed(0)} records/s\n`);
     }
 
