@@ -249,6 +249,9 @@ describeEachDatabase('query engine', (get) => {
       expect(page.data.every((e: any) => !('salary' in e))).toBe(true);
       // Ada (hired 2020) is invisible as a manager too, and as a report
       expect(page.data.map((e: any) => e.manager?.full_name ?? null)).toEqual([null, 'Grace Hopper', null]);
+      // sorting by a hidden manager's name sorts as if there were no manager
+      const sorted = JSON.parse(await query.list('employee', { sort: ['manager.full_name:nullslast', 'full_name'], select: ['full_name'] }, { hooks }));
+      expect(sorted.data.map((e: any) => e.full_name)).toEqual(["Dennis O'Ritchie", 'Charles Babbage', 'Grace Hopper']);
       const filtered = JSON.parse(await query.list('employee', { filter: { reports: { some: { full_name: { startsWith: 'A' } } } } }, { hooks }));
       expect(filtered.data).toEqual([]); // Alan (no hire date) cannot be seen, so cannot be matched
       const unhooked = JSON.parse(await query.list('employee', { filter: { reports: { some: { full_name: { startsWith: 'A' } } } }, select: ['full_name'] }));

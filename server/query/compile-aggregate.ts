@@ -2,22 +2,16 @@
 import { sql, type RawBuilder } from 'kysely';
 import { table } from '../../metadata/ddl.ts';
 import type { AggregateQuery, GroupItem } from './ast.ts';
-import { columnSql, type CompileContext } from './compile-context.ts';
+import { columnSql, pathValue, type CompileContext } from './compile-context.ts';
 import { compileFilter } from './compile-filter.ts';
 
 const MAX_GROUPS = 10_000;
 
 function groupExpr(item: GroupItem, alias: string, ctx: CompileContext): RawBuilder<unknown> {
-  let expr: RawBuilder<unknown> = columnSql(alias, item.via[0]?.name ?? item.column.name);
-  for (let i = 0; i < item.via.length; i++) {
-    const a = ctx.alias();
-    const next = item.via[i + 1]?.name ?? item.column.name;
-    expr = sql`(SELECT ${columnSql(a, next)} FROM ${table(item.via[i]!.target!)} ${sql.id(a)} WHERE ${columnSql(a, 'id')} = ${expr})`;
-  }
+  const expr = pathValue(item.via, item.column, alias, ctx);
   if (!item.datePart) return expr;
-  // week: ISO week number; all date parts as integers; evaluated in UTC
-  const part = item.datePart === 'week' ? 'week' : item.datePart;
-  return sql`extract(${sql.raw(part)} from ${expr})::integer`;
+  // week is the ISO week number; every part is an integer, evaluated in UTC
+  return sql`extract(${sql.raw(item.datePart)} from ${expr})::integer`;
 }
 
 export function compileAggregate(query: AggregateQuery, ctx: CompileContext): RawBuilder<{ body: string }> {

@@ -4,6 +4,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
+import { table } from '../../metadata/ddl.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { FieldDef } from '../../metadata/types.ts';
 import type { ColumnRef } from './ast.ts';
@@ -62,4 +63,21 @@ export function isNumeric(field: FieldDef | undefined, system?: ColumnRef['syste
 
 export function columnSql(alias: string, name: string): RawBuilder<unknown> {
   return sql.ref(`${alias}.${name}`);
+}
+
+/**
+ * The value at `via… → column` for the row under `alias`: the column itself, or through lookups
+ * as nested scalar subqueries (NULL where a referenced record is missing or hidden by a row
+ * predicate). Sort keys and group keys both use it.
+ */
+export function pathValue(via: readonly FieldDef[], column: ColumnRef, alias: string, ctx: CompileContext): RawBuilder<unknown> {
+  let expr: RawBuilder<unknown> = columnSql(alias, via[0]?.name ?? column.name);
+  for (let i = 0; i < via.length; i++) {
+    const a = ctx.alias();
+    const target = via[i]!.target!;
+    const next = via[i + 1]?.name ?? column.name;
+    const where = ctx.withPredicate(target, a, sql<boolean>`${columnSql(a, 'id')} = ${expr}`)!;
+    expr = sql`(SELECT ${columnSql(a, next)} FROM ${table(target)} ${sql.id(a)} WHERE ${where})`;
+  }
+  return expr;
 }

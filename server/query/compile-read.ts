@@ -8,7 +8,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { table } from '../../metadata/ddl.ts';
 import type { EntityDef } from '../../metadata/types.ts';
 import type { ColumnRef, PageSpec, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
-import { columnSql, param, type CompileContext } from './compile-context.ts';
+import { columnSql, param, pathValue, type CompileContext } from './compile-context.ts';
 import { compileFilter } from './compile-filter.ts';
 import { queryError } from './filter-parse.ts';
 
@@ -28,15 +28,9 @@ function reversed(sort: readonly SortItem[]): SortItem[] {
   return sort.map((s) => ({ ...s, descending: !s.descending, nulls: s.nulls === 'first' ? 'last' : 'first' }));
 }
 
-/** The value a sort item orders by, for a row under `alias` (through lookups as scalar subqueries). */
+/** The value a sort item orders by, for a row under `alias`. */
 function sortValue(item: SortItem, alias: string, ctx: CompileContext): RawBuilder<unknown> {
-  let expr: RawBuilder<unknown> = columnSql(alias, item.via[0]?.name ?? item.column.name);
-  for (let i = 0; i < item.via.length; i++) {
-    const a = ctx.alias();
-    const next = item.via[i + 1]?.name ?? item.column.name;
-    expr = sql`(SELECT ${columnSql(a, next)} FROM ${table(item.via[i]!.target!)} ${sql.id(a)} WHERE ${columnSql(a, 'id')} = ${expr})`;
-  }
-  return expr;
+  return pathValue(item.via, item.column, alias, ctx);
 }
 
 /** id breaks ties in the direction of the last sort key, so a (value, id) index serves the order as is. */
