@@ -188,3 +188,31 @@ export function PageHeader({ title, subtitle, actions, breadcrumbs }: { title: R
     </header>
   );
 }
+
+export type HeadColumn = string | { label: string; numeric?: boolean };
+
+/**
+ * A table's header row: column titles (numeric ones right-aligned) and, when `actions` names the
+ * last column's purpose, a column whose title only screen readers hear.
+ */
+export function TableHead({ columns, actions }: { columns: HeadColumn[]; actions?: string }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => {
+          const { label, numeric } = typeof c === 'string' ? { label: c, numeric: false } : c;
+          return (
+            <th key={label} scope="col" className={numeric ? 'num' : undefined}>
+              {label}
+            </th>
+          );
+        })}
+        {actions ? (
+          <th scope="col">
+            <span className="visually-hidden">{actions}</span>
+          </th>
+        ) : null}
+      </tr>
+    </thead>
+  );
+}

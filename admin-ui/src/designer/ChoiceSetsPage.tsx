@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
 import { useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
-import { EmptyState, Field, PageHeader, ProblemBanner } from '../components/ui.tsx';
+import { EmptyState, Field, PageHeader, ProblemBanner, TableHead } from '../components/ui.tsx';
 import { mapErrors, snakeName } from '../forms.ts';
 import { useTitle } from '../router.tsx';
 import type { ChoiceSetDef, Problem } from '../types.ts';
@@ -52,17 +52,7 @@ export function ChoiceSetsPage() {
       {catalog.choiceSets.length ? (
         <div className="table-wrap">
           <table className="table" aria-label="Choice sets">
-            <thead>
-              <tr>
-                <th scope="col">Choice set</th>
-                <th scope="col">Name</th>
-                <th scope="col">Options</th>
-                <th scope="col">Used by</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Choice set', 'Name', 'Options', 'Used by']} actions="Actions" />
             <tbody>
               {catalog.choiceSets.map((s) => (
                 <tr key={s.name}>

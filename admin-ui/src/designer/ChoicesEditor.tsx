@@ -1,5 +1,6 @@
 /** Editable list of choice options: value (stored) and label (shown), reorderable. */
 import { useId } from 'react';
+import { TableHead } from '../components/ui.tsx';
 import { snakeName } from '../forms.ts';
 import type { ChoiceOption } from '../types.ts';
 
@@ -34,15 +35,7 @@ export function ChoicesEditor({ options, onChange, errors, legend = 'Options' }:
       <legend>{legend}</legend>
       {options.length ? (
         <table className="choices-table">
-          <thead>
-            <tr>
-              <th scope="col">Label</th>
-              <th scope="col">Value (stored)</th>
-              <th scope="col">
-                <span className="visually-hidden">Order and removal</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Label', 'Value (stored)']} actions="Order and removal" />
           <tbody>
             {options.map((o, i) => {
               const valueErrors = errors?.get(`${i}/value`) ?? errors?.get(`${i}`) ?? [];

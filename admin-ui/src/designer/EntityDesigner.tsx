@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
 import { entityOf, TYPE_LABELS, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
-import { Badge, EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, Tabs } from '../components/ui.tsx';
+import { Badge, EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, TableHead, Tabs } from '../components/ui.tsx';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
 import type { ChangeEntry, EntityDef, FieldDef, Problem } from '../types.ts';
@@ -118,18 +118,7 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
       {problem ? <ProblemBanner problem={problem} /> : null}
       <div className="table-wrap">
         <table className="table" aria-label={`Fields of ${entity.displayName}`}>
-          <thead>
-            <tr>
-              <th scope="col">Label</th>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Details</th>
-              <th scope="col">Flags</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Label', 'Name', 'Type', 'Details', 'Flags']} actions="Actions" />
           <tbody>
             {entity.fields.map((f) => (
               <tr key={f.name}>
@@ -238,16 +227,7 @@ function KeysTab({ entity }: { entity: EntityDef }) {
       {keys.length ? (
         <div className="table-wrap">
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Name</th>
-                <th scope="col">Fields</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Key', 'Name', 'Fields']} actions="Actions" />
             <tbody>
               {keys.map((k) => (
                 <tr key={k.name}>
@@ -314,14 +294,7 @@ function RelationsTab({ entity }: { entity: EntityDef }) {
       <h2 className="section-title">Relationships of {entity.displayName}</h2>
       <div className="table-wrap">
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Related entity</th>
-              <th scope="col">Through</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Kind', 'Related entity', 'Through']} />
           <tbody>
             {lookups.map((f) => (
               <tr key={`lookup:${f.name}`}>

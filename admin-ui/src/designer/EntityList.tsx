@@ -1,7 +1,7 @@
 /** All entities, searchable, with links to their designer and their data. */
 import { useMemo, useState } from 'react';
 import { useCatalog } from '../catalog.tsx';
-import { EmptyState, PageHeader } from '../components/ui.tsx';
+import { EmptyState, PageHeader, TableHead } from '../components/ui.tsx';
 import { Link, useTitle } from '../router.tsx';
 
 export function EntityList() {
@@ -48,20 +48,7 @@ export function EntityList() {
       ) : (
         <div className="table-wrap">
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Entity</th>
-                <th scope="col">Name</th>
-                <th scope="col">Primary field</th>
-                <th scope="col" className="num">
-                  Fields
-                </th>
-                <th scope="col">Relations</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Entity', 'Name', 'Primary field', { label: 'Fields', numeric: true }, 'Relations']} actions="Actions" />
             <tbody>
               {shown.map((e) => (
                 <tr key={e.name}>

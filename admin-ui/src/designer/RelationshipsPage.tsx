@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
 import { entityOf, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
-import { EmptyState, Field, PageHeader, ProblemBanner } from '../components/ui.tsx';
+import { EmptyState, Field, PageHeader, ProblemBanner, TableHead } from '../components/ui.tsx';
 import { mapErrors, snakeName } from '../forms.ts';
 import { Link, useTitle } from '../router.tsx';
 import type { Problem, RelationshipDef } from '../types.ts';
@@ -46,17 +46,7 @@ export function RelationshipsPage() {
       {catalog.relationships.length ? (
         <div className="table-wrap">
           <table className="table" aria-label="Many-to-many relationships">
-            <thead>
-              <tr>
-                <th scope="col">Relationship</th>
-                <th scope="col">Name</th>
-                <th scope="col">From</th>
-                <th scope="col">To</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Relationship', 'Name', 'From', 'To']} actions="Actions" />
             <tbody>
               {catalog.relationships.map((r) => (
                 <tr key={r.name}>
@@ -91,14 +81,7 @@ export function RelationshipsPage() {
       {lookups.length ? (
         <div className="table-wrap">
           <table className="table" aria-label="Lookups">
-            <thead>
-              <tr>
-                <th scope="col">Lookup</th>
-                <th scope="col">Target</th>
-                <th scope="col">Inverse (on the target)</th>
-                <th scope="col">On delete</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Lookup', 'Target', 'Inverse (on the target)', 'On delete']} />
             <tbody>
               {lookups.map(({ entity, field }) => (
                 <tr key={`${entity.name}.${field.name}`}>
