@@ -16,6 +16,7 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPlugin } from '../server/admin/plugin.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { listen } from './support/tools.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN = join(ROOT, 'admin-ui');
@@ -91,10 +92,7 @@ describe('admin UI in Chromium [pglite]', () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
     ensureBuild();
     platform = await startTestPlatform('pglite');
-    await platform.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = platform.app.server.address();
-    if (!address || typeof address === 'string') throw new Error('no port');
-    base = `http://127.0.0.1:${address.port}`;
+    base = await listen(platform.app);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(10_000);

@@ -31,7 +31,7 @@ import { buildGraphqlSchema } from '../server/graphql/schema-builder.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
-import { typecheck } from './support/tools.ts';
+import { listen, typecheck } from './support/tools.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -103,8 +103,7 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
     mkdirSync(dir, { recursive: true });
     const { app } = get();
     await createFixtureModel(api(app).post);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    url = await listen(app);
   });
 
   afterAll(() => {

@@ -12,7 +12,7 @@ import { describeEachDatabase } from './support/platform.ts';
 import {
   checkOf, column, columns, constraints, foreignKeyOf, indexes, indexesOn, sequences, sqlState, tableExists,
 } from './support/physical-schema.ts';
-import { expectProblem, expectStatus } from './support/problems.ts';
+import { expectProblem, expectStatus, modelling } from './support/problems.ts';
 
 const AB = [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }, { value: 'c', label: 'C' }];
 
@@ -41,13 +41,7 @@ describeEachDatabase('field types', (get) => {
   const http = () => api(get().app);
   const db = () => get().services.db;
 
-  async function defineEntity(name: string, fields: unknown[], extra: Record<string, unknown> = {}): Promise<any> {
-    return expectStatus(await http().post('/api/metadata/entities', { name, fields, ...extra }), 201);
-  }
-
-  async function createRecord(entity: string, body: Record<string, unknown>): Promise<any> {
-    return expectStatus(await http().post(`/api/data/${entity}`, body), 201);
-  }
+  const { defineEntity, createRecord } = modelling(http);
 
   async function readRecord(entity: string, id: string): Promise<any> {
     return expectStatus(await http().get(`/api/data/${entity}/${id}`), 200);

@@ -11,7 +11,7 @@ import { describeEachDatabase } from './support/platform.ts';
 import {
   checkOf, column, columns, constraints, foreignKeyOf, indexesOn, physicalSnapshot, sequences, tableExists,
 } from './support/physical-schema.ts';
-import { expectProblem, expectStatus } from './support/problems.ts';
+import { expectProblem, expectStatus, modelling } from './support/problems.ts';
 
 const ABC = [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }, { value: 'c', label: 'C' }];
 
@@ -31,13 +31,7 @@ describeEachDatabase('metadata changes', (get) => {
   const http = () => api(get().app);
   const db = () => get().services.db;
 
-  async function defineEntity(name: string, fields: unknown[], extra: Record<string, unknown> = {}): Promise<any> {
-    return expectStatus(await http().post('/api/metadata/entities', { name, fields, ...extra }), 201);
-  }
-
-  async function createRecord(entity: string, body: Record<string, unknown>): Promise<any> {
-    return expectStatus(await http().post(`/api/data/${entity}`, body), 201);
-  }
+  const { defineEntity, createRecord } = modelling(http);
 
   /** All records, in the order of `sortBy` (records created within one clock tick tie on created_at). */
   async function records(entity: string, sortBy = 'name'): Promise<any[]> {

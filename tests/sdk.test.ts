@@ -17,7 +17,7 @@ import { createFixtureModel, entities as fixtureEntities } from './fixtures/mode
 import type { XrmEntities } from './golden/xrm-types.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
-import { typecheck, xrm, type Outcome } from './support/tools.ts';
+import { listen, type Outcome, typecheck, xrm } from './support/tools.ts';
 
 /** Stricter than --strict: the SDK's types must hold under the options careful projects use. */
 const SDK_FLAGS = ['--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--noImplicitOverride', '--verbatimModuleSyntax', '--isolatedModules', '--lib', 'ES2022', '--types', 'node'];
@@ -230,8 +230,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const http = api(app);
     await createFixtureModel(http.post);
     expect((await http.post('/api/metadata/entities/partner/keys', { name: 'partner_email', fields: ['email'] })).status).toBe(201);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    url = await listen(app);
     client = createClient<Fixture>({ baseUrl: url });
     [codegenDir, codegenFile] = await Promise.all([xrm('codegen', '--url', url, '--out', join(dir, 'xrm')), xrm('codegen', '--url', url, '--out', join(dir, 'xrm-single.ts'))]);
   });

@@ -14,7 +14,7 @@ import type { EntityDef } from '../metadata/types.ts';
 import { createFixtureModel, entities as fixtureEntities } from './fixtures/model.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
-import { typecheck, xrm } from './support/tools.ts';
+import { listen, typecheck, xrm } from './support/tools.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -73,9 +73,7 @@ describeEachDatabase('xrm types', (get, kind) => {
     mkdirSync(dir, { recursive: true });
     const { app } = get();
     await createFixtureModel(api(app).post);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as { port: number };
-    url = `http://127.0.0.1:${port}`;
+    url = await listen(app);
   });
 
   afterAll(() => {

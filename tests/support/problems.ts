@@ -45,3 +45,15 @@ const LEAKS: readonly RegExp[] = [
 export function leaksIn(text: string): string[] {
   return LEAKS.filter((re) => re.test(text)).map(String);
 }
+
+/** Creating entities and records in tests, failing with the server's answer when refused. */
+export function modelling(http: () => { post: (url: string, body?: unknown) => Promise<Reply<any>> }) {
+  return {
+    async defineEntity(name: string, fields: unknown[], extra: Record<string, unknown> = {}): Promise<any> {
+      return expectStatus(await http().post('/api/metadata/entities', { name, fields, ...extra }), 201);
+    },
+    async createRecord(entity: string, body: Record<string, unknown>): Promise<any> {
+      return expectStatus(await http().post(`/api/data/${entity}`, body), 201);
+    },
+  };
+}

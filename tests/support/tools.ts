@@ -1,6 +1,7 @@
 /** Running the project's command line and the TypeScript compiler from tests. */
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -48,4 +49,12 @@ export async function typecheck(dir: string, files: string[], flags: string[] = 
   }
   const errors = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+: .*)$/gm)].map((m) => ({ file: m[1]!, line: Number(m[2]), message: m[3]! }));
   return { code, errors, output };
+}
+
+/** Serves the app on a free loopback port (a real socket) and returns its base URL. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('the server has no TCP port');
+  return `http://127.0.0.1:${address.port}`;
 }
