@@ -27,24 +27,25 @@ const choiceOption = {
 };
 
 /** JSON Schema of each option a field definition may carry. */
-const OPTION_SCHEMAS: Record<FieldOptionName, JsonSchema> = {
-  unique: { type: 'boolean' },
-  searchable: { type: 'boolean' },
-  default: {},
-  min: { type: 'number' },
-  max: { type: 'number' },
-  minLength: { type: 'integer', minimum: 0, maximum: MAX_TEXT_MAX_LENGTH },
-  maxLength: { type: 'integer', minimum: 1, maximum: MAX_TEXT_MAX_LENGTH },
-  pattern: { type: 'string', minLength: 1, maxLength: 1000 },
-  precision: { type: 'integer', minimum: 1, maximum: 38 },
-  scale: { type: 'integer', minimum: 0, maximum: 38 },
-  options: { type: 'array', items: choiceOption, minItems: 1, maxItems: 1000 },
-  choiceSet: { type: 'string' },
-  target: { type: 'string' },
-  onDelete: { enum: ['restrict', 'setNull', 'cascade'] },
-  inverseName: { type: 'string' },
-  prefix: { type: 'string', maxLength: 32, pattern: '^[^\\u0000-\\u001f]*$' },
-  digits: { type: 'integer', minimum: 1, maximum: 18 },
+/** JSON Schema of each option a field definition may carry (validation, and the OpenAPI document). */
+export const OPTION_SCHEMAS: Readonly<Record<FieldOptionName, JsonSchema>> = {
+  unique: { type: 'boolean', description: 'Values must be unique (a unique index)' },
+  searchable: { type: 'boolean', description: 'Indexed, and included in full-text search when text-like' },
+  default: { description: "Default value, of the field's own value type" },
+  min: { type: 'number', description: 'Smallest allowed value' },
+  max: { type: 'number', description: 'Largest allowed value' },
+  minLength: { type: 'integer', minimum: 0, maximum: MAX_TEXT_MAX_LENGTH, description: 'Fewest characters' },
+  maxLength: { type: 'integer', minimum: 1, maximum: MAX_TEXT_MAX_LENGTH, description: 'Most characters' },
+  pattern: { type: 'string', minLength: 1, maxLength: 1000, description: 'Regular expression (Unicode) values must match' },
+  precision: { type: 'integer', minimum: 1, maximum: 38, description: 'decimal: total digits' },
+  scale: { type: 'integer', minimum: 0, maximum: 38, description: 'decimal: digits after the point' },
+  options: { type: 'array', items: choiceOption, minItems: 1, maxItems: 1000, description: 'choice, multiChoice: inline options' },
+  choiceSet: { type: 'string', description: 'choice, multiChoice: name of a shared choice set (instead of options)' },
+  target: { type: 'string', description: 'lookup: the entity referenced' },
+  onDelete: { type: 'string', enum: ['restrict', 'setNull', 'cascade'], description: 'lookup: what deleting the referenced record does' },
+  inverseName: { type: 'string', description: 'lookup: name of the one-to-many navigation on the target' },
+  prefix: { type: 'string', maxLength: 32, pattern: '^[^\\u0000-\\u001f]*$', description: 'autonumber: text before the number' },
+  digits: { type: 'integer', minimum: 1, maximum: 18, description: 'autonumber: zero-padded width' },
 };
 
 const COMMON_FIELD_PROPS = {

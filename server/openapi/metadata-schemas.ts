@@ -3,6 +3,7 @@
  * definitions as sent and as returned, the schema-change ledger, field types and the catalog
  * summary. Documentation only: the metadata service validates requests itself.
  */
+import { OPTION_SCHEMAS } from '../../metadata/definitions.ts';
 import type { FieldOptionName } from '../../metadata/field-type.ts';
 import { FIELD_TYPE_NAMES } from '../../metadata/types.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
@@ -21,25 +22,10 @@ const listOf = (item: string): JsonSchema => ({
   required: ['data'],
 });
 
-/** Every option a field definition may carry; which ones a type takes is listed by GET /api/metadata/field-types. */
+/** Every option a field definition may carry (the validation's own schemas); which ones a type takes is listed by GET /api/metadata/field-types. */
 const FIELD_OPTIONS: Record<FieldOptionName, JsonSchema> = {
-  unique: { type: 'boolean', description: 'Values must be unique (a unique index)' },
-  searchable: { type: 'boolean', description: 'Included in text search' },
-  default: { description: 'Default value, of the field\'s own value type' },
-  min: { type: 'number', description: 'Smallest allowed value' },
-  max: { type: 'number', description: 'Largest allowed value' },
-  minLength: { type: 'integer', minimum: 0, description: 'Fewest characters' },
-  maxLength: { type: 'integer', minimum: 1, description: 'Most characters' },
-  pattern: { type: 'string', description: 'Regular expression (Unicode) values must match' },
-  precision: { type: 'integer', minimum: 1, maximum: 38, description: 'decimal: total digits' },
-  scale: { type: 'integer', minimum: 0, maximum: 38, description: 'decimal: digits after the point' },
-  options: { type: 'array', items: schemaRef('ChoiceOption'), minItems: 1, description: 'choice, multiChoice: inline options' },
-  choiceSet: { type: 'string', description: 'choice, multiChoice: name of a shared choice set (instead of options)' },
-  target: { type: 'string', description: 'lookup: the entity referenced' },
-  onDelete: { type: 'string', enum: ['restrict', 'setNull', 'cascade'], description: 'lookup: what deleting the referenced record does' },
-  inverseName: { type: 'string', description: 'lookup: name of the one-to-many navigation on the target' },
-  prefix: { type: 'string', maxLength: 32, description: 'autonumber: text before the number' },
-  digits: { type: 'integer', minimum: 1, maximum: 18, description: 'autonumber: zero-padded width' },
+  ...structuredClone(OPTION_SCHEMAS) as Record<FieldOptionName, JsonSchema>,
+  options: { ...structuredClone(OPTION_SCHEMAS.options), items: schemaRef('ChoiceOption') },
 };
 
 const fieldProperties = (): Record<string, JsonSchema> => ({
