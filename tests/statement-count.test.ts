@@ -57,6 +57,17 @@ describeEachDatabase(
       expect(nodes.every((n) => n.assets.totalCount === 2 && n.assets.nodes.every((a: any) => a.iotDevices.nodes[0].asset.name === a.name))).toBe(true);
     });
 
+    it('REST: a related list, with the 404 for a missing parent, in one statement', async () => {
+      const { result, count } = await counted(() => api(get().app).get('/api/data/employee/5e0b62f7-0000-4000-8000-000000000000/assets?expand=iot_devices'));
+      expect(result.status).toBe(404);
+      expect(count).toBe(1);
+      const { rows } = await sql<{ id: string }>`SELECT id::text FROM data.employee WHERE manager IS NULL`.execute(get().services.db);
+      const found = await counted(() => api(get().app).get(`/api/data/employee/${rows[0]!.id}/reports?expand=assets(expand=iot_devices)`));
+      expect(found.result.status).toBe(200);
+      expect(found.result.body.data).toHaveLength(1);
+      expect(found.count).toBe(1);
+    });
+
     it('GraphQL: one record by id with nested relations in one statement', async () => {
       const { result, count } = await counted(() =>
         api(get().app).graphql(`{ employee(id: "${'00000000-0000-0000-0000-000000000000'}") { id } e: employees(first: 1) { nodes { reports { nodes { fullName } } } } }`),

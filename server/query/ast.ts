@@ -82,6 +82,8 @@ export interface ReadQuery extends PageSpec {
   readonly backward?: boolean;
   /** 'rest': { data, nextCursor?, totalCount? }; 'connection': { nodes, hasNextPage, hasPreviousPage, totalCount? } */
   readonly shape: 'rest' | 'connection';
+  /** Answer no body (NULL) unless this record exists and is visible (related lists: 404 in the same statement). */
+  readonly parent?: { readonly entity: string; readonly id: string };
 }
 
 export type AggregateFunction = 'count' | 'countDistinct' | 'sum' | 'avg' | 'min' | 'max';

@@ -230,7 +230,13 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
     ), page AS (
       SELECT ${sql.id(p)}.*, row_number() OVER (ORDER BY ${pageOrder}) AS __n FROM base ${sql.id(p)}
     )
-    SELECT ${body} AS body`;
+    SELECT ${query.parent ? sql`CASE WHEN ${parentExists(query.parent, ctx)} THEN ${body} END` : body} AS body`;
+}
+
+function parentExists(parent: { entity: string; id: string }, ctx: CompileContext): RawBuilder<boolean> {
+  const a = ctx.alias();
+  const where = ctx.withPredicate(parent.entity, a, sql<boolean>`${columnSql(a, 'id')} = ${parent.id}::uuid`)!;
+  return sql<boolean>`EXISTS (SELECT 1 FROM ${table(parent.entity)} ${sql.id(a)} WHERE ${where})`;
 }
 
 /** One record by id as JSON text, with its row version (no row when there is no such record). */

@@ -78,17 +78,24 @@ export class QueryService {
     return options.cacheKey && !options.hooks ? StatementCache.of(this.#runtime.state) : undefined;
   }
 
-  /** A page of records as JSON text: `{"data":[…],"nextCursor"?,"totalCount"?}`. */
-  async list(entity: string, params: ReadParams | (() => ReadParams), options: ReadOptions = {}): Promise<string> {
+  /**
+   * A page of records as JSON text: `{"data":[…],"nextCursor"?,"totalCount"?}` — or null when
+   * `params.parent` names a record that does not exist.
+   */
+  async list(entity: string, params: ReadParams | (() => ReadParams), options: ReadOptions = {}): Promise<string | null> {
     this.#entity(entity);
     const hit = this.#cache(options)?.get(options.cacheKey!);
     if (hit) return this.#body(hit, options.db);
     const read = typeof params === 'function' ? params() : params;
-    return this.runList(buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize), options);
+    return this.#runList(buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize), options);
   }
 
   /** Runs a built ReadQuery (GraphQL builds its own from the selection set). */
-  async runList(query: ReadQuery, options: ReadOptions = {}): Promise<string> {
+  async runList(query: Omit<ReadQuery, 'parent'>, options: ReadOptions = {}): Promise<string> {
+    return (await this.#runList(query, options))!;
+  }
+
+  async #runList(query: ReadQuery, options: ReadOptions): Promise<string | null> {
     const compiled = compileList(query, new CompileContext(this.#runtime.state.catalog, options.hooks), this.#maxPageSize).compile(this.#db);
     // a cursor differs on every page: only cursor-less shapes are worth keeping
     if (!query.cursor) this.#cache(options)?.set(options.cacheKey!, compiled);
@@ -100,13 +107,14 @@ export class QueryService {
     return StatementCache.of(this.#runtime.state).get(cacheKey);
   }
 
-  runCompiled(query: CompiledQuery, db: Db = this.#db): Promise<string> {
-    return this.#body(query, db);
+  async runCompiled(query: CompiledQuery, db: Db = this.#db): Promise<string> {
+    return (await this.#body(query, db))!;
   }
 
-  async #body(query: CompiledQuery, db: Db = this.#db, read?: ReadQuery): Promise<string> {
+  async #body(query: CompiledQuery, db: Db = this.#db, read?: ReadQuery): Promise<string | null> {
     try {
-      const rows = await execute<{ body: string }>(this.#database, db, query);
+      const rows = await execute<{ body: string | null }>(this.#database, db, query);
+      // NULL only for a list whose parent record is missing (ReadQuery.parent)
       return rows[0]!.body;
     } catch (error) {
       // a cursor that decodes but carries values of the wrong type for the sort
@@ -154,6 +162,6 @@ export class QueryService {
       compiled = compileAggregate(query, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
       cache?.set(options.cacheKey!, compiled);
     }
-    return this.#body(compiled, options.db);
+    return (await this.#body(compiled, options.db))!;
   }
 }

@@ -31,6 +31,8 @@ export interface ReadParams {
   count?: 'exact' | 'estimated';
   /** A condition the caller imposes (e.g. "related to record X"), ANDed with the filter. */
   scope?: FilterNode;
+  /** A record that must exist for the list to be answered (the parent of a related list). */
+  parent?: { entity: string; id: string };
 }
 
 const MAX_EXPAND_DEPTH = 6;
@@ -53,6 +55,7 @@ export function buildReadQuery(entityName: string, params: ReadParams, ctx: Pars
     cursor: params.cursor,
     count: params.count,
     shape: 'rest',
+    parent: params.parent,
   };
 }
 

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
 import { parseFilterParam, parseRestQuery, type RestQuery } from '../query/rest-params.ts';
-import { MAX_BULK, type BulkRequest } from '../records/service.ts';
+import { MAX_BULK, assertUuid, type BulkRequest } from '../records/service.ts';
 import { etag, ifMatch, ifNoneMatch } from './etag.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
 
@@ -178,12 +178,13 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     async (req, reply) => {
       const { entity, id, relation } = req.params;
       const nav = navigation(entity, relation);
-      if ((await query.get(entity, id, { select: ['id'] })) === undefined) {
-        throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
-      }
+      assertUuid(id);
       const target = nav.kind === 'inverse' ? nav.source : nav.other;
       const scope = { kind: 'relatedTo', navigation: nav, id } as const;
-      return reply.type(JSON_TYPE).send(await query.list(target, { ...parseRestQuery(req.query), scope }));
+      // one statement: the page, or no body when the parent record does not exist
+      const body = await query.list(target, { ...parseRestQuery(req.query), scope, parent: { entity, id } });
+      if (body === null) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
+      return reply.type(JSON_TYPE).send(body);
     },
   );
 
