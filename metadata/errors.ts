@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   XRM_ERR_REQUEST_INVALID: { status: 400, title: 'Invalid request' },
   XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   XRM_ERR_REQUEST_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  XRM_ERR_REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'Request URL or headers too large' },
   XRM_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'Route not found' },
   XRM_ERR_METADATA_INVALID: { status: 400, title: 'Invalid metadata definition' },
   XRM_ERR_METADATA_NAME_TAKEN: { status: 409, title: 'Name already in use' },
@@ -38,6 +39,7 @@ export const ERROR_CODES = {
   XRM_ERR_RECORD_DELETE_RESTRICTED: { status: 409, title: 'Record is referenced' },
   XRM_ERR_RECORD_VERSION_MISMATCH: { status: 412, title: 'Record changed since it was read' },
   XRM_ERR_QUERY_INVALID: { status: 400, title: 'Invalid query' },
+  XRM_ERR_QUERY_SCHEMA_CHANGED: { status: 409, title: 'Schema changed during the request' },
   XRM_ERR_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   XRM_ERR_INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ErrorSpec>;
@@ -64,14 +66,21 @@ export class XrmError extends Error {
   readonly status: number;
   readonly errors?: FieldError[];
   readonly extensions?: Record<string, unknown>;
+  /** Seconds after which a retry may succeed (sent as Retry-After). */
+  readonly retryAfter?: number;
 
-  constructor(code: ErrorCode, detail: string, options: { errors?: FieldError[]; extensions?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { errors?: FieldError[]; extensions?: Record<string, unknown>; cause?: unknown; retryAfter?: number } = {},
+  ) {
     super(detail, { cause: options.cause });
     this.name = 'XrmError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.errors = options.errors;
     this.extensions = options.extensions;
+    this.retryAfter = options.retryAfter;
   }
 
   toProblem(instance?: string): Problem {

@@ -47,7 +47,10 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   });
   const database =
     options.database ??
-    openDatabase(config, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection lost'), onQuery: options.onQuery });
+    openDatabase(config, {
+      onConnectionError: (err) => app.log.warn({ err }, 'database connection lost; the pool replaces it'),
+      onQuery: options.onQuery,
+    });
   const runtime = new Runtime(database, app.log);
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
   const records = new RecordsService(database.db, runtime);
@@ -58,7 +61,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   installErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {
     if (!ready && !request.url.startsWith('/health')) {
-      return sendProblem(reply, new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'The platform is starting; retry shortly'), request.url);
+      return sendProblem(reply, new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'The platform is starting; retry shortly', { retryAfter: 1 }), request.url);
     }
   });
 

@@ -22,8 +22,8 @@ export interface Database {
 }
 
 export interface DatabaseOptions {
-  /** An idle pooled connection failed (PostgreSQL); the pool replaces it. */
-  onIdleError?: (error: Error) => void;
+  /** A pooled connection failed (PostgreSQL), idle or checked out; the pool replaces it. */
+  onConnectionError?: (error: Error) => void;
   /** Called with every statement kysely sends (tests count statements per request). */
   onQuery?: (sql: string) => void;
 }
@@ -37,10 +37,17 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, op
       // results in UTC whatever the server's zone; names the app in pg_stat_activity
       options: '-c TimeZone=UTC',
       application_name: 'xrm-platform',
+      // a database that cannot be reached fails the request (503) instead of queueing it forever
+      connectionTimeoutMillis: 5000,
     });
-    // an idle client losing its connection (server restart, terminated backend) must not crash
-    // the process; the pool replaces it on next use
-    pool.on('error', options.onIdleError ?? (() => undefined));
+    // A connection lost to a terminated backend, a failover or a restart emits 'error' on its
+    // client. pg-pool listens only while the client is idle; a checked-out client (a kysely
+    // transaction, a LISTEN connection) would throw it as an uncaught exception and take the
+    // process down. Every client gets a listener for its whole life; the query in flight fails
+    // on its own (answered 503) and the pool drops the broken client when it is released.
+    const onError = options.onConnectionError ?? (() => undefined);
+    pool.on('connect', (client) => client.on('error', onError));
+    pool.on('error', () => undefined); // the idle case: already reported by the client's listener
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log });
     return { db, kind: 'postgres', pool, onQuery: options.onQuery, close: () => db.destroy() };
   }

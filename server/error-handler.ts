@@ -5,10 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { XrmError, isXrmError, type FieldError } from '../metadata/errors.ts';
+import { databaseUnavailable, isDatabaseFault } from './database-faults.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 export function sendProblem(reply: FastifyReply, error: XrmError, instance?: string): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(error.toProblem(instance));
 }
 
@@ -44,6 +46,10 @@ export function toXrmError(error: unknown, log: FastifyRequest['log']): XrmError
   if (isXrmError(error)) return error;
   const mapped = fromFastifyError(error as FastifyError);
   if (mapped) return mapped;
+  if (isDatabaseFault(error)) {
+    log.warn({ err: error }, 'database fault; answered 503');
+    return databaseUnavailable(error);
+  }
   const errorId = randomUUID();
   log.error({ err: error, errorId }, 'unexpected error');
   return new XrmError('XRM_ERR_INTERNAL', `An unexpected error occurred; quote error id ${errorId} when reporting it`, { extensions: { errorId } });

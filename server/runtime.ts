@@ -6,7 +6,6 @@
  */
 import type { ValidateFunction } from 'ajv';
 import type { FastifyBaseLogger as Logger } from 'fastify';
-import type pg from 'pg';
 import { createAjv } from '../metadata/ajv.ts';
 import { Catalog } from '../metadata/catalog.ts';
 import { entitySchema, type SchemaVariant } from '../metadata/json-schema.ts';
@@ -57,7 +56,6 @@ export class Runtime {
   readonly #log: Logger;
   readonly #listeners: StateListener[] = [];
   #reloading: Promise<void> = Promise.resolve();
-  #listenClient?: pg.PoolClient;
   #poll?: NodeJS.Timeout;
   #closed = false;
 
@@ -106,48 +104,78 @@ export class Runtime {
     }
   }
 
-  /** A dedicated connection LISTENing for schema versions; re-established when it drops. */
+  /** Reloads if another instance moved the stored version on; true when the catalog changed. */
+  async refresh(): Promise<boolean> {
+    const before = this.#state.version;
+    await this.reload();
+    return this.#state.version !== before;
+  }
+
+  /**
+   * A dedicated connection LISTENing for schema versions. When it drops (a terminated backend, a
+   * failover), one reconnect loop re-establishes it, then reloads to catch what was missed.
+   */
   async #listen(): Promise<void> {
     const client = await this.#database.pool!.connect();
-    this.#listenClient = client;
     let lost = false;
-    const onLost = (error?: Error) => {
-      if (lost || this.#closed) return;
+    const drop = (): boolean => {
+      if (lost) return false;
       lost = true;
-      this.#log.warn({ err: error }, 'schema listener connection lost; reconnecting (version polling covers the gap)');
+      client.removeAllListeners('notification');
       client.release(true);
-      if (this.#listenClient === client) this.#listenClient = undefined;
-      const retry = setTimeout(() => {
-        if (this.#closed) return;
-        this.#listen()
-          .then(() => this.reload())
-          .catch((err: unknown) => onRetryFailed(err));
-      }, 500);
-      retry.unref();
+      return true;
     };
-    const onRetryFailed = (err: unknown) => {
-      this.#log.warn({ err }, 'schema listener reconnect failed; retrying');
-      const again = setTimeout(() => void this.#listen().catch(onRetryFailed), 2000);
-      again.unref();
+    const onLost = (error?: Error) => {
+      if (!drop() || this.#closed) return;
+      this.#log.warn({ err: error }, 'schema listener connection lost; reconnecting');
+      this.#reconnect(250);
     };
     client.on('notification', (msg) => {
       const version = Number(msg.payload);
-      void this.reload({ atLeast: Number.isFinite(version) ? version : undefined });
+      // failures are logged by reload(); the version poll or the next notice catches up
+      this.reload({ atLeast: Number.isFinite(version) ? version : undefined }).catch(() => undefined);
     });
     client.on('error', onLost);
     client.on('end', () => onLost());
-    await client.query('LISTEN xrm_schema');
+    try {
+      await client.query('LISTEN xrm_schema');
+    } catch (error) {
+      onLost(error as Error);
+      throw error;
+    }
+    this.#dropListener = drop;
+  }
+
+  #dropListener?: () => boolean;
+  #reconnecting = false;
+
+  /** One loop at a time: retries the LISTEN connection with backoff until it holds. */
+  #reconnect(delayMs: number): void {
+    if (this.#reconnecting || this.#closed) return;
+    this.#reconnecting = true;
+    const attempt = (delay: number) => {
+      const timer = setTimeout(() => {
+        if (this.#closed) return;
+        this.#listen()
+          .then(() => {
+            this.#reconnecting = false;
+            this.#log.info('schema listener re-established');
+            return this.reload().catch(() => undefined);
+          })
+          .catch((err: unknown) => {
+            this.#log.warn({ err }, 'schema listener reconnect failed; retrying');
+            attempt(Math.min(delay * 2, 5000));
+          });
+      }, delay);
+      timer.unref();
+    };
+    attempt(delayMs);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#poll) clearInterval(this.#poll);
     await this.#reloading;
-    const client = this.#listenClient;
-    this.#listenClient = undefined;
-    if (client) {
-      client.removeAllListeners('notification');
-      client.release(true);
-    }
+    this.#dropListener?.();
   }
 }

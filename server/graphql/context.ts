@@ -1,12 +1,49 @@
-/** The per-request GraphQL context: the services resolvers call. */
+/**
+ * The per-request GraphQL context: the services resolvers call, and the operation's transaction.
+ * A mutation operation is ONE transaction: the first write starts it, every later root field
+ * writes and reads back inside it, and it commits only when the whole operation succeeded. If any
+ * field fails, nothing the operation wrote is kept (as with a bulk request); the fields after the
+ * failing one do not run (GraphQL executes mutation fields in order and stops at a non-null error).
+ */
+import type { GraphQLSchema } from 'graphql';
+import type { ControlledTransaction } from 'kysely';
+import type { Db } from '../database.ts';
 import type { QueryService } from '../query/query-service.ts';
 import type { RecordsService } from '../records/service.ts';
 
 export interface GraphqlContext {
   readonly records: RecordsService;
   readonly query: QueryService;
+  /** The operation's transaction, started on first use. */
+  transaction(): Promise<Db>;
+  /** Commits (or rolls back) the transaction if one was started; idempotent. */
+  finish(outcome: 'commit' | 'rollback'): Promise<void>;
 }
 
-export function createContext(records: RecordsService, query: QueryService): GraphqlContext {
-  return { records, query };
+export function createContext(db: Db, records: RecordsService, query: QueryService): GraphqlContext {
+  let started: Promise<ControlledTransaction<any>> | undefined;
+  let finished: Promise<void> | undefined;
+  return {
+    records,
+    query,
+    transaction() {
+      if (finished) throw new Error('the operation has already finished');
+      started ??= db.startTransaction().execute();
+      return started;
+    },
+    finish(outcome) {
+      if (!started) return Promise.resolve();
+      finished ??= started.then(
+        (trx) => (outcome === 'commit' ? trx.commit().execute() : trx.rollback().execute()),
+        // the transaction never started (no connection): nothing to end
+        () => undefined,
+      );
+      return finished;
+    },
+  };
+}
+
+/** The catalog version a schema was built from (set by the schema builder); reads are checked against it. */
+export function schemaVersionOf(schema: GraphQLSchema): number | undefined {
+  return (schema.extensions as { xrm?: { version: number } }).xrm?.version;
 }

@@ -10,6 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import mercurius, { type MercuriusContext } from 'mercurius';
 import { XrmError, isXrmError } from '../../metadata/errors.ts';
+import { isDatabaseFault } from '../database-faults.ts';
 import { toXrmError } from '../error-handler.ts';
 
 export const INTERNAL_MESSAGE = 'Internal error';
@@ -29,6 +30,7 @@ function isClientError(error: Error, prefix: 'MER_ERR_' | 'FST_'): boolean {
 export function toClientError(error: unknown, log: FastifyBaseLogger): XrmError {
   if (isXrmError(error)) return error;
   if (error instanceof Error && isClientError(error, 'FST_')) return toXrmError(error, log);
+  if (isDatabaseFault(error)) return toXrmError(error, log);
   const errorId = randomUUID();
   log.error({ err: error, errorId }, 'unexpected error in a GraphQL request');
   return new XrmError('XRM_ERR_INTERNAL', INTERNAL_MESSAGE, { extensions: { errorId } });

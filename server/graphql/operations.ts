@@ -5,10 +5,11 @@
  */
 import { GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfig, type GraphQLResolveInfo } from 'graphql';
 import { pascalCase } from '../../metadata/inflection.ts';
+import type { Db } from '../database.ts';
 import type { ReadQuery } from '../query/ast.ts';
 import type { QueryService } from '../query/query-service.ts';
 import { listArgs } from './connection.ts';
-import type { GraphqlContext } from './context.ts';
+import { schemaVersionOf, type GraphqlContext } from './context.ts';
 import type { EntityTypes } from './entity-types.ts';
 import { filterToJson, graphqlKey } from './filter-types.ts';
 import { GraphQLJSON } from './scalars.ts';
@@ -39,9 +40,10 @@ function statementKey(info: GraphQLResolveInfo, args: unknown): string {
   return `gql:${id}:${JSON.stringify(args)}:${JSON.stringify(info.variableValues)}`;
 }
 
-/** Reads one record with the current selection (null when there is none). */
-async function readOne(types: EntityTypes, id: string, query: QueryService, info: GraphQLResolveInfo): Promise<unknown> {
-  const row = await types.keys.call(() => query.runGet(types.entity.name, projectionOf(types.object, info.fieldNodes, walk(query, info)), id));
+/** Reads one record with the current selection (null when there is none), in `db` when given. */
+async function readOne(types: EntityTypes, id: string, query: QueryService, info: GraphQLResolveInfo, db?: Db): Promise<unknown> {
+  const projection = projectionOf(types.object, info.fieldNodes, walk(query, info));
+  const row = await types.keys.call(() => query.runGet(types.entity.name, projection, id, { db, basis: schemaVersionOf(info.schema) }));
   return row === undefined ? null : JSON.parse(row.body);
 }
 
@@ -61,7 +63,8 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
       resolve: async (_root, args: ConnectionArgs, { query }, info) => {
         const cacheKey = statementKey(info, args);
         const hit = query.cachedList(cacheKey);
-        if (hit) return JSON.parse(await types.keys.call(() => query.runCompiled(hit)));
+        const basis = schemaVersionOf(info.schema);
+        if (hit) return JSON.parse(await types.keys.call(() => query.runCompiled(hit, { basis })));
         const w = walk(query, info);
         const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
         const backward = args.last != null || args.before != null;
@@ -74,7 +77,7 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
           backward,
           shape: 'connection',
         };
-        return JSON.parse(await types.keys.call(() => query.runList(read, { cacheKey })));
+        return JSON.parse(await types.keys.call(() => query.runList(read, { cacheKey, basis })));
       },
     },
     [names.aggregate]: {
@@ -105,9 +108,10 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Creates a ${entity.displayName} record`,
       args: { input: { type: new GraphQLNonNull(types.createInput) } },
-      resolve: async (_root, { input }: { input: Input }, { records, query }, info) => {
-        const record = await keys.call(() => records.create(entity.name, keys.toRecord(input)));
-        return readOne(types, record.id, query, info);
+      resolve: async (_root, { input }: { input: Input }, { records, query, transaction }, info) => {
+        const trx = await transaction();
+        const record = await keys.call(() => records.create(entity.name, keys.toRecord(input), trx));
+        return readOne(types, record.id, query, info, trx);
       },
     },
   };
@@ -116,9 +120,10 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Changes a ${entity.displayName} record (only the members given)`,
       args: { ...idArg, input: { type: new GraphQLNonNull(types.updateInput) }, expectedVersion },
-      resolve: async (_root, { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null }, { records, query }, info) => {
-        const record = await keys.call(() => records.update(entity.name, id, keys.toRecord(input), { expectedVersion: expectedVersion ?? undefined }));
-        return readOne(types, record.id, query, info);
+      resolve: async (_root, { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null }, { records, query, transaction }, info) => {
+        const trx = await transaction();
+        const record = await keys.call(() => records.update(entity.name, id, keys.toRecord(input), { expectedVersion: expectedVersion ?? undefined }, trx));
+        return readOne(types, record.id, query, info, trx);
       },
     };
   }
@@ -126,8 +131,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
     type: new GraphQLNonNull(GraphQLID),
     description: `Deletes a ${entity.displayName} record; returns its id`,
     args: { ...idArg, expectedVersion },
-    resolve: async (_root, { id, expectedVersion }: { id: string; expectedVersion?: number | null }, { records }) => {
-      await keys.call(() => records.delete(entity.name, id, { expectedVersion: expectedVersion ?? undefined }));
+    resolve: async (_root, { id, expectedVersion }: { id: string; expectedVersion?: number | null }, { records, transaction }) => {
+      const trx = await transaction();
+      await keys.call(() => records.delete(entity.name, id, { expectedVersion: expectedVersion ?? undefined }, trx));
       return id;
     },
   };
@@ -140,8 +146,8 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(GraphQLBoolean),
       description: `Links a record to a ${entity.displayName} record through "${nav.name}" (idempotent)`,
       args,
-      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records }) => {
-        await records.associate(nav.relationship, ...link(id, otherId));
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records, transaction }) => {
+        await records.associate(nav.relationship, ...link(id, otherId), await transaction());
         return true;
       },
     };
@@ -149,8 +155,8 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(GraphQLBoolean),
       description: `Unlinks a record from a ${entity.displayName} record through "${nav.name}" (idempotent)`,
       args,
-      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records }) => {
-        await records.disassociate(nav.relationship, ...link(id, otherId));
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records, transaction }) => {
+        await records.disassociate(nav.relationship, ...link(id, otherId), await transaction());
         return true;
       },
     };

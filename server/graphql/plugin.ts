@@ -9,14 +9,15 @@ import { validateSchema, type GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { ApiState } from '../runtime.ts';
 import type { Services } from '../services.ts';
-import { createContext } from './context.ts';
+import { createContext, type GraphqlContext } from './context.ts';
 import { formatGraphqlErrors } from './errors.ts';
 import { buildGraphqlSchema } from './schema-builder.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
 export async function graphqlPlugin(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { runtime, records, query } = services;
+  const { runtime, records, query, db } = services;
+  const contexts = new WeakMap<object, GraphqlContext>();
 
   const schemaOf = (state: ApiState): GraphQLSchema =>
     state.derived('graphql', (catalog) => {
@@ -50,7 +51,19 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     graphiql: false,
     // graphql-jit compiles an operation after its first run: hot queries skip graphql-js' interpreter
     jit: 1,
-    context: () => createContext(records, query),
+    context: (request) => {
+      const context = createContext(db, records, query);
+      contexts.set(request, context);
+      return context;
+    },
     errorFormatter: formatGraphqlErrors,
+  });
+  // a mutation operation commits only when every field succeeded (see context.ts)
+  app.graphql.addHook('onResolution', async (execution, context) => {
+    await (context as unknown as GraphqlContext).finish(execution.errors?.length ? 'rollback' : 'commit');
+  });
+  // whatever ended the request (a thrown error, a closed socket), no transaction stays open
+  app.addHook('onResponse', async (request) => {
+    await contexts.get(request)?.finish('rollback').catch((err: unknown) => request.log.warn({ err }, 'GraphQL rollback failed'));
   });
 }

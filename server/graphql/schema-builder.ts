@@ -37,6 +37,7 @@ export function buildGraphqlSchema(catalog: Catalog, options: BuildOptions = {})
   return new GraphQLSchema({
     query: new GraphQLObjectType({ name: 'Query', fields: query }),
     mutation: types.size ? new GraphQLObjectType({ name: 'Mutation', fields: mutation }) : undefined,
+    extensions: { xrm: { version: catalog.version } },
   });
 }
 

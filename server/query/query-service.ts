@@ -19,6 +19,7 @@ import { compileGet, compileList } from './compile-read.ts';
 import { describeErrors, queryError, type ParseContext } from './filter-parse.ts';
 import { buildReadQuery, type ReadParams } from './read-query.ts';
 import { StatementCache, execute, withParameter } from './statement-cache.ts';
+import { withFreshSchema } from '../schema-race.ts';
 
 /** A stand-in id compiled into cached get statements, swapped for the real one per request. */
 const SENTINEL_ID = '00000000-0000-4000-8000-00000000c0de';
@@ -28,7 +29,10 @@ export interface ReadOptions {
   hooks?: QueryHooks;
   /** Identifies the request's whole shape and values: the same key reuses the compiled statement. */
   cacheKey?: string;
+  /** A transaction to read in (a mutation's read-back); a failed statement aborts it, so no retry. */
   db?: Db;
+  /** The catalog version a prebuilt query was parsed against (GraphQL): see withFreshSchema. */
+  basis?: number;
 }
 
 export class QueryService {
@@ -82,17 +86,24 @@ export class QueryService {
    * A page of records as JSON text: `{"data":[…],"nextCursor"?,"totalCount"?}` — or null when
    * `params.parent` names a record that does not exist.
    */
-  async list(entity: string, params: ReadParams | (() => ReadParams), options: ReadOptions = {}): Promise<string | null> {
-    this.#entity(entity);
-    const hit = this.#cache(options)?.get(options.cacheKey!);
-    if (hit) return this.#body(hit, options.db);
-    const read = typeof params === 'function' ? params() : params;
-    return this.#runList(buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize), options);
+  list(entity: string, params: ReadParams | (() => ReadParams), options: ReadOptions = {}): Promise<string | null> {
+    return this.#fresh(options, () => {
+      this.#entity(entity);
+      const hit = this.#cache(options)?.get(options.cacheKey!);
+      if (hit) return this.#body(hit, options.db);
+      const read = typeof params === 'function' ? params() : params;
+      return this.#runList(buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize), options);
+    });
   }
 
   /** Runs a built ReadQuery (GraphQL builds its own from the selection set). */
   async runList(query: Omit<ReadQuery, 'parent'>, options: ReadOptions = {}): Promise<string> {
-    return (await this.#runList(query, options))!;
+    return (await this.#fresh(options, () => this.#runList(query, options)))!;
+  }
+
+  /** Runs a read again on a fresh catalog when a schema change raced it (see withFreshSchema). */
+  #fresh<T>(options: ReadOptions, attempt: () => Promise<T>): Promise<T> {
+    return withFreshSchema(this.#runtime, attempt, { basis: options.basis, retries: options.db ? 0 : undefined });
   }
 
   async #runList(query: ReadQuery, options: ReadOptions): Promise<string | null> {
@@ -107,8 +118,8 @@ export class QueryService {
     return StatementCache.of(this.#runtime.state).get(cacheKey);
   }
 
-  async runCompiled(query: CompiledQuery, db: Db = this.#db): Promise<string> {
-    return (await this.#body(query, db))!;
+  async runCompiled(query: CompiledQuery, options: ReadOptions = {}): Promise<string> {
+    return (await this.#fresh(options, () => this.#body(query, options.db)))!;
   }
 
   async #body(query: CompiledQuery, db: Db = this.#db, read?: ReadQuery): Promise<string | null> {
@@ -127,41 +138,47 @@ export class QueryService {
   }
 
   /** One record as JSON text with its row version, or undefined when it does not exist. */
-  async get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'> | (() => Pick<ReadParams, 'select' | 'expand'>), options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
-    this.#entity(entity);
-    assertUuid(id);
-    const cache = this.#cache(options);
-    let compiled = cache?.get(options.cacheKey!);
-    if (!compiled) {
-      const read = typeof params === 'function' ? params() : params;
-      const query = buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize);
-      compiled = compileGet(entity, query.projection, SENTINEL_ID, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
-      cache?.set(options.cacheKey!, compiled);
-    }
-    const index = compiled.parameters.indexOf(SENTINEL_ID);
-    const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, withParameter(compiled, index, id));
-    return rows[0];
+  get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'> | (() => Pick<ReadParams, 'select' | 'expand'>), options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
+    return this.#fresh(options, async () => {
+      this.#entity(entity);
+      assertUuid(id);
+      const cache = this.#cache(options);
+      let compiled = cache?.get(options.cacheKey!);
+      if (!compiled) {
+        const read = typeof params === 'function' ? params() : params;
+        const query = buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize);
+        compiled = compileGet(entity, query.projection, SENTINEL_ID, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
+        cache?.set(options.cacheKey!, compiled);
+      }
+      const index = compiled.parameters.indexOf(SENTINEL_ID);
+      const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, withParameter(compiled, index, id));
+      return rows[0];
+    });
   }
 
   /** One record with a built projection (JSON text and row version), or undefined. */
-  async runGet(entity: string, projection: Projection, id: string, options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
-    this.#entity(entity);
-    assertUuid(id);
-    const compiled = compileGet(entity, projection, id, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
-    const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, compiled);
-    return rows[0];
+  runGet(entity: string, projection: Projection, id: string, options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
+    return this.#fresh(options, async () => {
+      this.#entity(entity);
+      assertUuid(id);
+      const compiled = compileGet(entity, projection, id, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
+      const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, compiled);
+      return rows[0];
+    });
   }
 
   /** Aggregates as JSON text: `{"data":[{…group keys…, …aggregates…}]}`. */
-  async aggregate(entity: string, params: AggregateParams | (() => AggregateParams), options: ReadOptions & { key?: ParseContext['key'] } = {}): Promise<string> {
-    this.#entity(entity);
-    const cache = this.#cache(options);
-    let compiled = cache?.get(options.cacheKey!);
-    if (!compiled) {
-      const query = buildAggregateQuery(entity, typeof params === 'function' ? params() : params, this.parseContext(options.key));
-      compiled = compileAggregate(query, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
-      cache?.set(options.cacheKey!, compiled);
-    }
-    return (await this.#body(compiled, options.db))!;
+  aggregate(entity: string, params: AggregateParams | (() => AggregateParams), options: ReadOptions & { key?: ParseContext['key'] } = {}): Promise<string> {
+    return this.#fresh(options, async () => {
+      this.#entity(entity);
+      const cache = this.#cache(options);
+      let compiled = cache?.get(options.cacheKey!);
+      if (!compiled) {
+        const query = buildAggregateQuery(entity, typeof params === 'function' ? params() : params, this.parseContext(options.key));
+        compiled = compileAggregate(query, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
+        cache?.set(options.cacheKey!, compiled);
+      }
+      return (await this.#body(compiled, options.db))!;
+    });
   }
 }

@@ -13,6 +13,7 @@ import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { AlternateKeyDef, EntityDef } from '../../metadata/types.ts';
 import type { Db } from '../database.ts';
 import type { ApiState, Runtime } from '../runtime.ts';
+import { withFreshSchema } from '../schema-race.ts';
 import { mapDatabaseError } from './database-errors.ts';
 
 export type RecordJson = Record<string, unknown> & { id: string; version: number };
@@ -106,12 +107,24 @@ export class RecordsService {
       : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
   }
 
-  async create(entityName: string, input: unknown, db: Db = this.#db): Promise<RecordJson> {
+  create(entityName: string, input: unknown, db: Db = this.#db): Promise<RecordJson> {
+    return this.#fresh(db, () => this.#create(entityName, input, db));
+  }
+
+  async #create(entityName: string, input: unknown, db: Db): Promise<RecordJson> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     const data = this.#validate(state, entity, 'create', input);
     const rows = await this.#run(state, sql<{ r: RecordJson }>`WITH w AS (${this.#insert(entity, data)}) SELECT row_to_json(w.*) AS r FROM w`, entity, 'write', db);
     return rows[0]!.r;
+  }
+
+  /**
+   * Runs a write again on a fresh catalog when a schema change raced it (withFreshSchema); not
+   * inside a caller's transaction, which the failed statement has aborted.
+   */
+  #fresh<T>(db: Db, attempt: () => Promise<T>): Promise<T> {
+    return withFreshSchema(this.#runtime, attempt, { retries: db === this.#db ? undefined : 0 });
   }
 
   /** Tells "no such record" (404) from "it changed since you read it" (412) after a write hit no row. */
@@ -131,7 +144,11 @@ export class RecordsService {
     return options.expectedVersion === undefined ? sql`` : sql`AND t."version" = ${options.expectedVersion}`;
   }
 
-  async update(entityName: string, id: string, input: unknown, options: WriteOptions = {}, db: Db = this.#db): Promise<RecordJson> {
+  update(entityName: string, id: string, input: unknown, options: WriteOptions = {}, db: Db = this.#db): Promise<RecordJson> {
+    return this.#fresh(db, () => this.#update(entityName, id, input, options, db));
+  }
+
+  async #update(entityName: string, id: string, input: unknown, options: WriteOptions, db: Db): Promise<RecordJson> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     assertUuid(id);
@@ -150,7 +167,11 @@ export class RecordsService {
     return rows[0].r;
   }
 
-  async delete(entityName: string, id: string, options: WriteOptions = {}, db: Db = this.#db): Promise<void> {
+  delete(entityName: string, id: string, options: WriteOptions = {}, db: Db = this.#db): Promise<void> {
+    return this.#fresh(db, () => this.#delete(entityName, id, options, db));
+  }
+
+  async #delete(entityName: string, id: string, options: WriteOptions, db: Db): Promise<void> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     assertUuid(id);
@@ -172,7 +193,11 @@ export class RecordsService {
    * Creates the record, or updates the one whose alternate-key fields have the same values.
    * The record is validated as a whole (as for create); `created` tells which happened.
    */
-  async upsert(entityName: string, keyName: string | undefined, input: unknown, db: Db = this.#db): Promise<{ record: RecordJson; created: boolean }> {
+  upsert(entityName: string, keyName: string | undefined, input: unknown, db: Db = this.#db): Promise<{ record: RecordJson; created: boolean }> {
+    return this.#fresh(db, () => this.#upsert(entityName, keyName, input, db));
+  }
+
+  async #upsert(entityName: string, keyName: string | undefined, input: unknown, db: Db): Promise<{ record: RecordJson; created: boolean }> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     const key = this.#key(entity, keyName);
@@ -194,7 +219,11 @@ export class RecordsService {
    * item is validated first (all problems reported, paths `/records/<i>/…`); a database refusal
    * names the item that caused it. Creates go in one statement per shape of record.
    */
-  async bulk(entityName: string, request: BulkRequest): Promise<string> {
+  bulk(entityName: string, request: BulkRequest): Promise<string> {
+    return this.#fresh(this.#db, () => this.#bulk(entityName, request));
+  }
+
+  async #bulk(entityName: string, request: BulkRequest): Promise<string> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     const { operation, records } = request;
@@ -226,11 +255,12 @@ export class RecordsService {
     const one = async (trx: Db, i: number): Promise<unknown> => {
       const r = item(i);
       const options: WriteOptions = r.version === undefined ? {} : { expectedVersion: r.version as number };
-      if (operation === 'create') return this.create(entity.name, r, trx);
-      if (operation === 'upsert') return (await this.upsert(entity.name, request.key, r, trx)).record;
+      // the private steps: a schema race fails the whole transaction, which bulk() runs again
+      if (operation === 'create') return this.#create(entity.name, r, trx);
+      if (operation === 'upsert') return (await this.#upsert(entity.name, request.key, r, trx)).record;
       const { id, version: _v, ...changes } = r;
-      if (operation === 'update') return this.update(entity.name, id as string, changes, options, trx);
-      await this.delete(entity.name, id as string, options, trx);
+      if (operation === 'update') return this.#update(entity.name, id as string, changes, options, trx);
+      await this.#delete(entity.name, id as string, options, trx);
       return { id };
     };
 
@@ -314,19 +344,23 @@ export class RecordsService {
   }
 
   /** Links two records through a many-to-many relationship (idempotent). */
-  async associate(relationshipName: string, fromId: string, toId: string): Promise<void> {
-    const state = this.#state;
-    const rel = this.#relationship(state, relationshipName);
-    assertUuid(fromId, '/fromId');
-    assertUuid(toId, '/toId');
-    await this.#run(state, sql`INSERT INTO ${table(rel.name)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`, this.entity(rel.from, state.catalog));
+  associate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db): Promise<void> {
+    return this.#link(relationshipName, fromId, toId, db, (rel) =>
+      sql`INSERT INTO ${table(rel)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`,
+    );
   }
 
-  async disassociate(relationshipName: string, fromId: string, toId: string): Promise<void> {
-    const state = this.#state;
-    const rel = this.#relationship(state, relationshipName);
-    assertUuid(fromId, '/fromId');
-    assertUuid(toId, '/toId');
-    await this.#run(state, sql`DELETE FROM ${table(rel.name)} WHERE from_id = ${fromId} AND to_id = ${toId}`, this.entity(rel.from, state.catalog));
+  disassociate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db): Promise<void> {
+    return this.#link(relationshipName, fromId, toId, db, (rel) => sql`DELETE FROM ${table(rel)} WHERE from_id = ${fromId} AND to_id = ${toId}`);
+  }
+
+  #link(relationshipName: string, fromId: string, toId: string, db: Db, statement: (rel: string) => RawBuilder<unknown>): Promise<void> {
+    return this.#fresh(db, async () => {
+      const state = this.#state;
+      const rel = this.#relationship(state, relationshipName);
+      assertUuid(fromId, '/fromId');
+      assertUuid(toId, '/toId');
+      await this.#run(state, statement(rel.name), this.entity(rel.from, state.catalog), 'write', db);
+    });
   }
 }
