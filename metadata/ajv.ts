@@ -2,6 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { ErrorObject, SchemaValidateFunction } from 'ajv';
 import type { FieldError } from './errors.ts';
+import { isDate, isDateTime, textProblem } from './formats.ts';
 
 /**
  * Decimal places of a JSON number as it travels (its shortest round-trip form, which is also what
@@ -28,6 +29,9 @@ function scaleKeyword(ajv: Ajv2020): void {
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  // the database's own rules, not RFC 3339's wider ones (formats.ts)
+  ajv.addFormat('date', { type: 'string', validate: isDate });
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
   scaleKeyword(ajv);
   return ajv;
 }
@@ -58,14 +62,21 @@ export function toFieldErrors(errors: readonly ErrorObject[] | null | undefined,
   return out;
 }
 
-/** JSON Pointers of every string (value or object key) holding U+0000, which text and jsonb refuse. */
-export function nulPaths(value: unknown, path: string): string[] {
-  if (typeof value === 'string') return value.includes('\u0000') ? [path] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => nulPaths(v, `${path}/${i}`));
+/**
+ * Every string (value or object key) PostgreSQL cannot store (formats.ts textProblem), as field
+ * errors with JSON Pointers. The check every value passes on its way into SQL, with its schema.
+ */
+export function unstorable(value: unknown, path = ''): FieldError[] {
+  if (typeof value === 'string') {
+    const message = textProblem(value);
+    return message ? [{ path: path || '/', message }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => unstorable(v, `${path}/${i}`));
   if (typeof value === 'object' && value !== null) {
     return Object.entries(value).flatMap(([k, v]) => {
       const p = `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      return k.includes('\u0000') ? [p] : nulPaths(v, p);
+      const message = textProblem(k);
+      return message ? [{ path: p, message }] : unstorable(v, p);
     });
   }
   return [];

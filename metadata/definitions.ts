@@ -3,7 +3,7 @@
  * references to other entities and choice sets. Output is a complete, immutable definition;
  * every problem is reported with a path into the request body.
  */
-import { createAjv, nulPaths, toFieldErrors } from './ajv.ts';
+import { createAjv, toFieldErrors, unstorable } from './ajv.ts';
 import type { Catalog } from './catalog.ts';
 import { invalid, XrmError, type FieldError } from './errors.ts';
 import type { FieldOptionName, JsonSchema } from './field-type.ts';
@@ -115,10 +115,10 @@ function fail(errors: FieldError[], what: string): never {
   throw invalid('XRM_ERR_METADATA_INVALID', `The ${what} definition is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
 }
 
-/** Definitions are stored as jsonb and labels, options and defaults go into DDL: neither holds NUL. */
-function refuseNul(input: unknown, prefix: string, what: string): void {
-  const paths = nulPaths(input, prefix);
-  if (paths.length) fail(paths.map((path) => ({ path: path || '/', message: 'must not contain NUL characters' })), what);
+/** Definitions are stored as jsonb and labels, options and defaults go into DDL: all must be storable text. */
+function refuseUnstorable(input: unknown, prefix: string, what: string): void {
+  const errors = unstorable(input, prefix);
+  if (errors.length) fail(errors, what);
 }
 
 const PRIMARY_FIELD_TYPES: readonly FieldTypeName[] = ['text', 'email', 'phone', 'url', 'autonumber'];
@@ -131,7 +131,7 @@ export function normalizeField(
   path: string,
 ): FieldDef {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) fail([{ path: path || '/', message: 'must be an object' }], 'field');
-  refuseNul(input, path, 'field');
+  refuseUnstorable(input, path, 'field');
   const raw = input as Record<string, unknown>;
   const type = raw.type as FieldTypeName;
   if (!FIELD_TYPE_NAMES.includes(type)) {
@@ -265,7 +265,7 @@ function derivedPlural(name: string): string {
 export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
   const errors = shapeErrors(entityShape, input, '');
   if (errors.length) fail(errors, 'entity');
-  refuseNul(input, '', 'entity');
+  refuseUnstorable(input, '', 'entity');
   const raw = input as Record<string, unknown>;
   const nameError = nameProblem(raw.name, 'entity');
   if (nameError) fail([{ path: '/name', message: nameError }], 'entity');
@@ -338,7 +338,7 @@ export interface EntityPatch {
 export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityDef {
   const errors = shapeErrors(entityUpdateShape, input, '');
   if (errors.length) fail(errors, 'entity');
-  refuseNul(input, '', 'entity');
+  refuseUnstorable(input, '', 'entity');
   const patch = input as EntityPatch;
   if (patch.primaryField !== undefined) {
     const f = entity.fields.find((x) => x.name === patch.primaryField);
@@ -352,7 +352,7 @@ export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityD
 export function normalizeRelationship(input: unknown, catalog: Catalog): RelationshipDef {
   const errors = shapeErrors(relationshipShape, input, '');
   if (errors.length) fail(errors, 'relationship');
-  refuseNul(input, '', 'relationship');
+  refuseUnstorable(input, '', 'relationship');
   const raw = input as Record<string, string>;
   const nameError = nameProblem(raw.name, 'relationship');
   if (nameError) fail([{ path: '/name', message: nameError }], 'relationship');
@@ -377,7 +377,7 @@ export function normalizeRelationship(input: unknown, catalog: Catalog): Relatio
 export function normalizeChoiceSet(input: unknown): ChoiceSetDef {
   const errors = shapeErrors(choiceSetShape, input, '');
   if (errors.length) fail(errors, 'choice set');
-  refuseNul(input, '', 'choice set');
+  refuseUnstorable(input, '', 'choice set');
   const raw = input as Record<string, unknown>;
   const nameError = nameProblem(raw.name, 'choice set');
   if (nameError) fail([{ path: '/name', message: nameError }], 'choice set');

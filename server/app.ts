@@ -8,7 +8,8 @@ import { MetadataService } from '../metadata/service.ts';
 import type { Config } from './config.ts';
 import { migrateToLatest, openDatabase, type Database } from './database.ts';
 import { adminPlugin } from './admin/plugin.ts';
-import { frameworkErrors, installErrorHandling, sendProblem } from './error-handler.ts';
+import { clientErrorHandler, frameworkErrors, installBodyParsers, installErrorHandling, sendProblem } from './error-handler.ts';
+import { LIMITS } from './limits.ts';
 import { graphqlPlugin } from './graphql/plugin.ts';
 import { openapiRoutes } from './openapi/routes.ts';
 import { QueryService } from './query/query-service.ts';
@@ -41,10 +42,13 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
-    bodyLimit: 10 * 1024 * 1024,
+    bodyLimit: LIMITS.bodyBytes,
+    http: { maxHeaderSize: LIMITS.headerBytes },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
     frameworkErrors,
+    clientErrorHandler,
   });
+  installBodyParsers(app);
   const database =
     options.database ??
     openDatabase(config, {

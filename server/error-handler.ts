@@ -3,9 +3,12 @@
  * else is logged in full and answered with an opaque 500 carrying an error id.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { XrmError, isXrmError, type FieldError } from '../metadata/errors.ts';
 import { databaseUnavailable, isDatabaseFault } from './database-faults.ts';
+import { LIMITS, jsonDepth } from './limits.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -69,6 +72,46 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
     problem = toXrmError(error, request.log);
   }
   sendProblem(reply, problem, request.url);
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers past
+ * LIMITS.headerBytes, a malformed request line): answered as problems too, then the socket closes.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const problem =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new XrmError('XRM_ERR_REQUEST_HEADERS_TOO_LARGE', `The request line and headers exceed ${LIMITS.headerBytes} bytes (a URL this long: send fewer or shorter parameters)`)
+      : new XrmError('XRM_ERR_REQUEST_INVALID', 'The HTTP request is malformed');
+  if (socket.writable) {
+    const body = JSON.stringify(problem.toProblem());
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * JSON bodies through Fastify's own parser (prototype-poisoning checks included), then a bound on
+ * nesting (LIMITS.jsonDepth) so no later step recurses into a 100,000-deep value. Only JSON is
+ * taken: a text/plain body is a 415, not a string that fails validation.
+ */
+export function installBodyParsers(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error: Error | null, value?: unknown) => {
+      if (error) return done(error, undefined);
+      if (jsonDepth(value) > LIMITS.jsonDepth) {
+        const message = `nests deeper than ${LIMITS.jsonDepth} levels`;
+        return done(new XrmError('XRM_ERR_REQUEST_INVALID', `The JSON body ${message}`, { errors: [{ path: '/body', message }] }), undefined);
+      }
+      done(null, value);
+    });
+  });
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -42,6 +42,8 @@ function toGraphqlError(error: GraphQLError, log: FastifyBaseLogger): GraphQLErr
   if (!original) return error;
   // parse and validation errors, wrong method, CSRF: mercurius formats these itself
   if (isClientError(original, 'MER_ERR_')) return error;
+  // raised by graphql-js or a scalar about the request (a variable the DateTime scalar refuses)
+  if (original instanceof GraphQLError) return error;
   const xrm = toClientError(original, log);
   const internal = xrm.code === 'XRM_ERR_INTERNAL';
   return new GraphQLError(internal ? INTERNAL_MESSAGE : xrm.message, {

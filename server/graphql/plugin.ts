@@ -11,6 +11,8 @@ import type { ApiState } from '../runtime.ts';
 import type { Services } from '../services.ts';
 import { createContext, type GraphqlContext } from './context.ts';
 import { formatGraphqlErrors } from './errors.ts';
+import { operationLimits, requestProblem } from './limits.ts';
+import { XrmError } from '../../metadata/errors.ts';
 import { buildGraphqlSchema } from './schema-builder.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -43,6 +45,20 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     }
   });
 
+  // a body GraphQL cannot even parse (a number for "query", a megabyte of text) is a 400 in
+  // GraphQL's own response shape, before validation coerces it and mercurius looks at it
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    const problem = requestProblem(request.body);
+    if (!problem) return;
+    const error = new XrmError('XRM_ERR_REQUEST_INVALID', problem, { errors: [{ path: '/body/query', message: problem }] });
+    return reply.code(400).send({ errors: [{ message: problem, extensions: { code: error.code, status: 400, errors: error.errors } }] });
+  });
+  // whatever ended the request (a thrown error, a closed socket), no transaction stays open
+  app.addHook('onResponse', async (request) => {
+    await contexts.get(request)?.finish('rollback').catch((err: unknown) => request.log.warn({ err }, 'GraphQL rollback failed'));
+  });
+
   const initial = runtime.state;
   served = initial.version;
   await app.register(mercurius, {
@@ -57,13 +73,10 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
       return context;
     },
     errorFormatter: formatGraphqlErrors,
+    validationRules: [operationLimits],
   });
   // a mutation operation commits only when every field succeeded (see context.ts)
   app.graphql.addHook('onResolution', async (execution, context) => {
     await (context as unknown as GraphqlContext).finish(execution.errors?.length ? 'rollback' : 'commit');
-  });
-  // whatever ended the request (a thrown error, a closed socket), no transaction stays open
-  app.addHook('onResponse', async (request) => {
-    await contexts.get(request)?.finish('rollback').catch((err: unknown) => request.log.warn({ err }, 'GraphQL rollback failed'));
   });
 }

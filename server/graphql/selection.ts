@@ -11,8 +11,8 @@ import {
 import type { Navigation } from '../../metadata/catalog.ts';
 import type { FieldDef } from '../../metadata/types.ts';
 import type { PageSpec, Projection, ProjectionItem } from '../query/ast.ts';
-import { parseFilter, queryError, type ParseContext } from '../query/filter-parse.ts';
-import { parseSort } from '../query/read-query.ts';
+import { parseFilter, queryError, searchNode, type ParseContext } from '../query/filter-parse.ts';
+import { checkOffset, parseSort } from '../query/read-query.ts';
 import { filterToJson, orderByToSort } from './filter-types.ts';
 
 /** What a GraphQL field of an entity type reads, attached to the field as `extensions.xrm`. */
@@ -136,14 +136,16 @@ export function pageOf(entityName: string, args: ConnectionArgs, walk: Walk, pat
   const errors = [];
   if (args.first != null && (args.first < 0 || args.first > walk.maxPageSize)) errors.push(queryError(`${path}/first`, `must be from 0 to ${walk.maxPageSize}`));
   if (args.last != null && (args.last < 0 || args.last > walk.maxPageSize)) errors.push(queryError(`${path}/last`, `must be from 0 to ${walk.maxPageSize}`));
-  if (args.offset != null && args.offset < 0) errors.push(queryError(`${path}/offset`, 'must be >= 0'));
   if (errors.length) throw errors[0];
   let filter = args.filter == null ? undefined : parseFilter(entity.name, filterToJson(args.filter), walk.parse, `${path}/filter`);
-  if (args.search) filter = filter ? { kind: 'and', items: [filter, { kind: 'search', text: args.search }] } : { kind: 'search', text: args.search };
+  if (args.search) {
+    const search = searchNode(args.search, `${path}/search`);
+    filter = filter ? { kind: 'and', items: [filter, search] } : search;
+  }
   return {
     filter,
     sort: orderByToSort(args.orderBy, `${path}/orderBy`)?.map((s, i) => parseSort(entity, s, walk.parse, `${path}/orderBy/${i}`)),
     limit: args.last ?? args.first ?? DEFAULT_CONNECTION_SIZE,
-    offset: args.offset ?? undefined,
+    offset: checkOffset(args.offset ?? undefined, `${path}/offset`),
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { AggregateFunction, AggregateItem, AggregateQuery, DatePart, FilterNode, GroupItem } from './ast.ts';
 import { isNumeric } from './compile-context.ts';
-import { parseFilter, queryError, resolveColumn, resolvePath, type ParseContext } from './filter-parse.ts';
+import { parseFilter, queryError, resolveColumn, resolvePath, searchNode, type ParseContext } from './filter-parse.ts';
 
 export interface AggregateParams {
   aggregate?: string[];
@@ -58,6 +58,6 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
     return { fn, column, alias: unique(`${fn}_${column.name}`, at) };
   });
   let filter: FilterNode | undefined = params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter');
-  if (params.search) filter = filter ? { kind: 'and', items: [filter, { kind: 'search', text: params.search }] } : { kind: 'search', text: params.search };
+  if (params.search) filter = filter ? { kind: 'and', items: [filter, searchNode(params.search)] } : searchNode(params.search);
   return { entity: entity.name, filter, groupBy, aggregates, limit: params.limit };
 }

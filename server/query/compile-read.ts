@@ -11,6 +11,10 @@ import type { ColumnRef, PageSpec, Projection, ProjectionItem, ReadQuery, SortIt
 import { columnSql, param, pathValue, type CompileContext } from './compile-context.ts';
 import { compileFilter } from './compile-filter.ts';
 import { queryError } from './filter-parse.ts';
+import { textProblem } from '../../metadata/formats.ts';
+import { UUID_PATTERN } from '../../metadata/field-type.ts';
+
+const UUID = new RegExp(UUID_PATTERN);
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const DEFAULT_EXPAND_LIMIT = 50;
@@ -134,7 +138,11 @@ function decodeCursor(cursor: string, sort: readonly SortItem[], path: string): 
   } catch {
     values = undefined;
   }
-  if (!Array.isArray(values) || values.length !== sort.length + 1 || typeof values[values.length - 1] !== 'string') {
+  // sort values are scalars (JSON as PostgreSQL built it), then the row's id
+  const scalar = (v: unknown) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && !textProblem(v));
+  if (
+    !Array.isArray(values) || values.length !== sort.length + 1 || !values.every(scalar) || !UUID.test(String(values[values.length - 1]))
+  ) {
     throw queryError(path, 'is not a cursor this API issued for this sort order');
   }
   return values;

@@ -9,6 +9,7 @@
  * Strings are single-quoted ('' escapes a quote); numbers, true, false and null are literals;
  * lists are parenthesized. Keywords and operators are case-insensitive.
  */
+import { LIMITS } from '../limits.ts';
 import { queryError } from './filter-parse.ts';
 
 type Token =
@@ -24,7 +25,7 @@ const OPERATORS = [
 ];
 const OPERATOR_BY_LOWER = new Map(OPERATORS.map((o) => [o.toLowerCase(), o]));
 const QUANTIFIERS = new Set(['some', 'every', 'none']);
-const MAX_LENGTH = 8000;
+const MAX_LENGTH = LIMITS.filterExpressionLength;
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];

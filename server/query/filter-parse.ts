@@ -12,6 +12,9 @@ import { XrmError, type FieldError } from '../../metadata/errors.ts';
 import { COMPARISON_OPERATORS, type FilterOperator, type JsonSchema } from '../../metadata/field-type.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
+import { unstorable } from '../../metadata/ajv.ts';
+import { textProblem } from '../../metadata/formats.ts';
+import { LIMITS } from '../limits.ts';
 import type { ColumnRef, FilterNode } from './ast.ts';
 import { OPERAND } from './operators.ts';
 
@@ -25,8 +28,8 @@ export interface ParseContext {
   readonly key?: (entity: EntityDef, key: string) => string;
 }
 
-const MAX_DEPTH = 32;
-const MAX_LIST = 1000;
+const MAX_DEPTH = LIMITS.filterDepth;
+const MAX_LIST = LIMITS.filterList;
 
 export const SYSTEM_COLUMN_TYPES: Record<string, NonNullable<ColumnRef['system']>> = {
   id: 'uuid',
@@ -71,6 +74,7 @@ export function resolveColumn(entity: EntityDef, name: string): ColumnRef | unde
  */
 export function resolvePath(entity: EntityDef, path: string, ctx: ParseContext, at: string): { via: FieldDef[]; column: ColumnRef; entity: EntityDef } {
   const parts = path.split('.');
+  if (parts.length - 1 > LIMITS.pathHops) throw queryError(at, `a path follows at most ${LIMITS.pathHops} lookups`);
   const via: FieldDef[] = [];
   let current = entity;
   for (let i = 0; i < parts.length - 1; i++) {
@@ -224,6 +228,7 @@ function comparison(_entity: EntityDef, column: ColumnRef, op: FilterOperator, o
       break;
     case 'text':
       if (typeof operand !== 'string') fail('must be a string');
+      checkText(operand as string, path);
       break;
     case 'set':
       checkValue(operand, path);
@@ -233,6 +238,8 @@ function comparison(_entity: EntityDef, column: ColumnRef, op: FilterOperator, o
       if (!isObject(o) || !Array.isArray(o.path) || !o.path.length || !o.path.every((k) => typeof k === 'string') || !('value' in o)) {
         fail('must be { "path": ["key", …], "value": any JSON }');
       }
+      const text = unstorable(o, path);
+      if (text.length) throw queryError(text[0]!.path, text[0]!.message);
       return { kind: 'compare', column, op, value: o.value, jsonPath: o.path as string[] };
     }
     case 'value':
@@ -240,6 +247,18 @@ function comparison(_entity: EntityDef, column: ColumnRef, op: FilterOperator, o
       checkValue(operand, path);
   }
   return { kind: 'compare', column, op, value: operand };
+}
+
+/** The full-text search condition of `search=` (REST) or `search:` (GraphQL). */
+export function searchNode(text: string, path = '/search'): FilterNode {
+  checkText(text, path);
+  return { kind: 'search', text };
+}
+
+/** Text that goes into SQL as a value (a search, a contains operand) must be storable text. */
+export function checkText(text: string, path: string): void {
+  const problem = textProblem(text);
+  if (problem) throw queryError(path, problem);
 }
 
 /** Collects field errors of a value against a schema into one message (used by ValueCheck). */

@@ -5,7 +5,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import type { CompiledQuery } from 'kysely';
-import { createAjv, toFieldErrors } from '../../metadata/ajv.ts';
+import { createAjv, toFieldErrors, unstorable } from '../../metadata/ajv.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import type { JsonSchema } from '../../metadata/field-type.ts';
 import type { Database, Db } from '../database.ts';
@@ -17,7 +17,7 @@ import { compileAggregate } from './compile-aggregate.ts';
 import { CompileContext, type QueryHooks } from './compile-context.ts';
 import { compileGet, compileList } from './compile-read.ts';
 import { describeErrors, queryError, type ParseContext } from './filter-parse.ts';
-import { buildReadQuery, type ReadParams } from './read-query.ts';
+import { buildReadQuery, checkProjection, type ReadParams } from './read-query.ts';
 import { StatementCache, execute, withParameter } from './statement-cache.ts';
 import { withFreshSchema } from '../schema-race.ts';
 
@@ -69,7 +69,9 @@ export class QueryService {
         const cacheKey = JSON.stringify(schema);
         let validate = this.#checks.get(cacheKey);
         if (!validate) this.#checks.set(cacheKey, (validate = this.#ajv.compile(schema)));
-        return validate(value) ? undefined : describeErrors(toFieldErrors(validate.errors));
+        if (!validate(value)) return describeErrors(toFieldErrors(validate.errors));
+        const text = unstorable(value);
+        return text.length ? describeErrors(text) : undefined;
       },
     };
   }
@@ -98,6 +100,7 @@ export class QueryService {
 
   /** Runs a built ReadQuery (GraphQL builds its own from the selection set). */
   async runList(query: Omit<ReadQuery, 'parent'>, options: ReadOptions = {}): Promise<string> {
+    checkProjection(query.projection, '/');
     return (await this.#fresh(options, () => this.#runList(query, options)))!;
   }
 
@@ -158,6 +161,7 @@ export class QueryService {
 
   /** One record with a built projection (JSON text and row version), or undefined. */
   runGet(entity: string, projection: Projection, id: string, options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
+    checkProjection(projection, '/');
     return this.#fresh(options, async () => {
       this.#entity(entity);
       assertUuid(id);

@@ -3,9 +3,10 @@
  * produce `ReadParams`): selections, expansions, filters, search, sort and paging, each checked
  * against the catalog with errors naming the parameter path.
  */
+import { LIMITS } from '../limits.ts';
 import { SYSTEM_COLUMNS, type EntityDef } from '../../metadata/types.ts';
 import type { FilterNode, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
-import { parseFilter, queryError, resolveColumn, resolvePath, type ParseContext } from './filter-parse.ts';
+import { parseFilter, queryError, resolveColumn, resolvePath, searchNode, type ParseContext } from './filter-parse.ts';
 
 export interface ExpandParams {
   name: string;
@@ -35,23 +36,25 @@ export interface ReadParams {
   parent?: { entity: string; id: string };
 }
 
-const MAX_EXPAND_DEPTH = 6;
+const MAX_EXPAND_DEPTH = LIMITS.expandDepth;
 const UNSORTABLE = new Set(['json', 'multiChoice']);
 
 export function buildReadQuery(entityName: string, params: ReadParams, ctx: ParseContext, maxPageSize: number): ReadQuery {
   const entity = requireEntity(entityName, ctx);
   const filter = combine(
     combine(params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter'), params.scope),
-    params.search ? { kind: 'search', text: params.search } : undefined,
+    params.search ? searchNode(params.search) : undefined,
   );
   if (params.cursor && params.offset) throw queryError('/offset', 'use either cursor or offset, not both');
+  const projection = restProjection(entity, params.select, params.expand, ctx, '', 0, maxPageSize);
+  checkProjection(projection, params.expand ? '/expand' : '/select');
   return {
     entity: entity.name,
-    projection: restProjection(entity, params.select, params.expand, ctx, '', 0, maxPageSize),
+    projection,
     filter,
     sort: params.sort?.map((s, i) => parseSort(entity, s, ctx, `/sort/${i}`)),
     limit: checkLimit(params.limit, maxPageSize, '/limit'),
-    offset: params.offset,
+    offset: checkOffset(params.offset, '/offset'),
     cursor: params.cursor,
     count: params.count,
     shape: 'rest',
@@ -89,7 +92,35 @@ function checkLimit(limit: number | undefined, max: number, path: string): numbe
   return limit;
 }
 
+/** offset=: a non-negative 32-bit integer (PostgreSQL takes bigint; a client gets a clear 400 instead). */
+export function checkOffset(offset: number | undefined, path: string): number | undefined {
+  if (offset === undefined) return undefined;
+  if (!Number.isInteger(offset) || offset < 0 || offset > LIMITS.offset) throw queryError(path, `must be an integer from 0 to ${LIMITS.offset}`);
+  return offset;
+}
+
+/**
+ * The bounds of a whole projection tree, REST's or GraphQL's: output columns per record (PostgreSQL
+ * refuses a target list past 1,664 entries), expansions in all, and one item per key.
+ */
+export function checkProjection(projection: Projection, path: string): void {
+  let expansions = 0;
+  const visit = (p: Projection) => {
+    if (p.items.length > LIMITS.recordColumns) throw queryError(path, `a record has at most ${LIMITS.recordColumns} output columns`);
+    const keys = new Set<string>();
+    for (const item of p.items) {
+      if (keys.has(item.key)) throw queryError(path, `"${item.key}" is selected or expanded twice`);
+      keys.add(item.key);
+      if (item.kind !== 'lookup' && item.kind !== 'many') continue;
+      if (++expansions > LIMITS.expansions) throw queryError(path, `a query has at most ${LIMITS.expansions} expansions`);
+      visit(item.projection);
+    }
+  };
+  visit(projection);
+}
+
 function checkSelect(entity: EntityDef, select: readonly string[], ctx: ParseContext, path: string): string[] {
+  if (select.length > LIMITS.recordColumns) throw queryError(path, `names at most ${LIMITS.recordColumns} fields`);
   return select.map((raw, i) => {
     const name = ctx.key ? ctx.key(entity, raw) : raw;
     if (!resolveColumn(entity, name)) throw queryError(`${path}/${i}`, `"${entity.name}" has no field "${raw}"`);
@@ -133,7 +164,7 @@ function buildExpansion(entity: EntityDef, params: ExpandParams, ctx: ParseConte
       filter: params.filter === undefined ? undefined : parseFilter(targetName, params.filter, ctx, `${path}/filter`),
       sort: params.sort?.map((s, i) => parseSort(target, s, ctx, `${path}/sort/${i}`)),
       limit: checkLimit(params.limit, maxPageSize, `${path}/limit`),
-      offset: params.offset,
+      offset: checkOffset(params.offset, `${path}/offset`),
     },
   };
 }

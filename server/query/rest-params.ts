@@ -9,6 +9,7 @@
  *   &limit=50&cursor=…   or   &limit=50&offset=100
  *   &count=true | exact | estimated
  */
+import { LIMITS, jsonDepth } from '../limits.ts';
 import { parseFilterExpression } from './expression-parse.ts';
 import { queryError } from './filter-parse.ts';
 import type { ExpandParams, ReadParams } from './read-query.ts';
@@ -70,11 +71,14 @@ function integer(value: number | string | undefined, path: string): number | und
 export function parseFilterParam(value: string, path: string): unknown {
   const trimmed = value.trim();
   if (trimmed.startsWith('{')) {
+    let parsed: unknown;
     try {
-      return JSON.parse(trimmed);
+      parsed = JSON.parse(trimmed);
     } catch {
       throw queryError(path, 'is not valid JSON');
     }
+    if (jsonDepth(parsed) > LIMITS.jsonDepth) throw queryError(path, `nests deeper than ${LIMITS.jsonDepth} levels`);
+    return parsed;
   }
   try {
     return parseFilterExpression(trimmed);

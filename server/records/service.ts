@@ -5,10 +5,11 @@
  * the entity's JSON Schema; database refusals become coded problems naming the field.
  */
 import { sql, type RawBuilder } from 'kysely';
-import { nulPaths, toFieldErrors } from '../../metadata/ajv.ts';
+import { toFieldErrors, unstorable } from '../../metadata/ajv.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
 import { column, table } from '../../metadata/ddl.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
+import { UUID_PATTERN } from '../../metadata/field-type.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { AlternateKeyDef, EntityDef } from '../../metadata/types.ts';
 import type { Db } from '../database.ts';
@@ -34,7 +35,7 @@ export interface BulkRequest {
 
 export const MAX_BULK = 1000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = new RegExp(UUID_PATTERN);
 
 export function assertUuid(id: unknown, path = '/id'): asserts id is string {
   if (typeof id !== 'string' || !UUID.test(id)) {
@@ -81,8 +82,8 @@ export class RecordsService {
     }
     const validate = state.validator(entity.name, variant);
     if (!validate(input)) throw invalidRecord(entity.name, toFieldErrors(validate.errors));
-    const nul = nulPaths(input, '');
-    if (nul.length) throw invalidRecord(entity.name, nul.map((path) => ({ path, message: 'must not contain NUL characters (PostgreSQL cannot store them)' })));
+    const text = unstorable(input);
+    if (text.length) throw invalidRecord(entity.name, text);
     return input as Record<string, unknown>;
   }
 

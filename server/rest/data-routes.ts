@@ -7,6 +7,7 @@ import { XrmError } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
 import { parseFilterParam, parseRestQuery, type RestQuery } from '../query/rest-params.ts';
 import { MAX_BULK, assertUuid, type BulkRequest } from '../records/service.ts';
+import { LIMITS } from '../limits.ts';
 import { etag, ifMatch, ifNoneMatch } from './etag.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
 
@@ -21,8 +22,8 @@ const listQuery = {
     search: { type: 'string', description: 'Full-text search over the searchable text fields (prefix match per word)' },
     sort: { type: 'string', description: 'Sort keys, comma-separated: [-]field[.field][:nullsfirst|:nullslast]' },
     limit: { type: 'integer', minimum: 1, description: 'Page size (default 50)' },
-    offset: { type: 'integer', minimum: 0, description: 'Records to skip (or use cursor)' },
-    cursor: { type: 'string', description: "Opaque keyset cursor from the previous page's nextCursor" },
+    offset: { type: 'integer', minimum: 0, maximum: LIMITS.offset, description: 'Records to skip (or use cursor)' },
+    cursor: { type: 'string', maxLength: LIMITS.cursorLength, description: "Opaque keyset cursor from the previous page's nextCursor" },
     count: { type: 'string', enum: ['true', 'false', 'exact', 'estimated'], description: 'Include totalCount (estimated: planner estimate when unfiltered)' },
   },
   additionalProperties: false,

@@ -1,4 +1,5 @@
 /** Small shared pieces of route schemas (validated by Fastify, documented by @fastify/swagger). */
+import { LIMITS } from '../limits.ts';
 
 export const bodySchema = { type: 'object' } as const;
 
@@ -15,7 +16,7 @@ export function pageQuery(extra: Record<string, unknown> = {}) {
     type: 'object',
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'Page size (default 50)' },
-      offset: { type: 'integer', minimum: 0, description: 'Records to skip' },
+      offset: { type: 'integer', minimum: 0, maximum: LIMITS.offset, description: 'Records to skip' },
       ...extra,
     },
   } as const;
