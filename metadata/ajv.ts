@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import type { ErrorObject, SchemaValidateFunction } from 'ajv';
 import type { FieldError } from './errors.ts';
 import { isDate, isDateTime, textProblem } from './formats.ts';
+import { re2Engine } from './regex.ts';
 
 /**
  * Decimal places of a JSON number as it travels (its shortest round-trip form, which is also what
@@ -27,7 +28,8 @@ function scaleKeyword(ajv: Ajv2020): void {
 
 /** A JSON Schema 2020-12 validator with the standard formats (email, uri, date, date-time, uuid). */
 export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+  // patterns (admins' among them) run on RE2's linear-time engine: no pattern can stall a request
+  const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, code: { regExp: re2Engine } });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   // the database's own rules, not RFC 3339's wider ones (formats.ts)
   ajv.addFormat('date', { type: 'string', validate: isDate });

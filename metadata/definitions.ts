@@ -3,6 +3,7 @@
  * references to other entities and choice sets. Output is a complete, immutable definition;
  * every problem is reported with a path into the request body.
  */
+import { patternProblem } from './regex.ts';
 import { createAjv, toFieldErrors, unstorable } from './ajv.ts';
 import type { Catalog } from './catalog.ts';
 import { invalid, XrmError, type FieldError } from './errors.ts';
@@ -170,11 +171,8 @@ export function normalizeField(
     errors.push({ path: `${path}/minLength`, message: 'minLength cannot exceed maxLength' });
   }
   if (typeof field.pattern === 'string') {
-    try {
-      new RegExp(field.pattern, 'u');
-    } catch {
-      errors.push({ path: `${path}/pattern`, message: 'is not a valid regular expression' });
-    }
+    const problem = patternProblem(field.pattern);
+    if (problem) errors.push({ path: `${path}/pattern`, message: problem });
   }
   if (type === 'choice' || type === 'multiChoice') {
     if (!!field.options === !!field.choiceSet) {

@@ -9,7 +9,7 @@ export const LIMITS = {
   /** Request line plus headers in bytes (Node's maxHeaderSize): a URL longer than this gets 431. */
   headerBytes: 16 * 1024,
   /** Nesting of arrays and objects in a JSON body, a JSON filter parameter or GraphQL variables. */
-  jsonDepth: 64,
+  jsonDepth: 256,
   /** Characters of a filter expression (`filter=status eq 'online' and …`). */
   filterExpressionLength: 8000,
   /** Nesting of and/or/not and lookup conditions in a filter. */
