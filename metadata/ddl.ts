@@ -23,6 +23,7 @@ export const constraintNames = {
   foreignKey: (entity: string, field: string) => physicalName('fk', entity, field),
   sequence: (entity: string, field: string) => physicalName('seq', entity, field),
   alternateKey: (entity: string, key: string) => physicalName('ak', entity, key),
+  primaryKey: (table: string) => physicalName('pk', table),
 };
 
 const ON_DELETE_SQL: Record<OnDelete, string> = { restrict: 'RESTRICT', setNull: 'SET NULL', cascade: 'CASCADE' };
@@ -49,12 +50,13 @@ function defaultExpression(entity: string, field: FieldDef): RawBuilder<unknown>
 export function createEntityTable(entity: EntityDef, ctx: TypeContext): Statement[] {
   const statements: Statement[] = [
     sql`CREATE TABLE ${table(entity.name)} (
-  "id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "id" uuid NOT NULL DEFAULT gen_random_uuid(),
   "created_at" timestamptz NOT NULL DEFAULT now(),
   "updated_at" timestamptz NOT NULL DEFAULT now(),
   "created_by" uuid,
   "owner_id" uuid,
-  "version" integer NOT NULL DEFAULT 1
+  "version" integer NOT NULL DEFAULT 1,
+  CONSTRAINT ${sql.id(constraintNames.primaryKey(entity.name))} PRIMARY KEY ("id")
 )`,
     sql`CREATE INDEX ${sql.id(physicalName('ix', entity.name, 'created_at'))} ON ${table(entity.name)} ("created_at", "id")`,
   ];
@@ -198,7 +200,7 @@ export function createJunctionTable(rel: RelationshipDef): Statement[] {
   "from_id" uuid NOT NULL REFERENCES ${table(rel.from)} ("id") ON DELETE CASCADE,
   "to_id" uuid NOT NULL REFERENCES ${table(rel.to)} ("id") ON DELETE CASCADE,
   "created_at" timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY ("from_id", "to_id")
+  CONSTRAINT ${sql.id(constraintNames.primaryKey(rel.name))} PRIMARY KEY ("from_id", "to_id")
 )`,
     sql`CREATE INDEX ${sql.id(physicalName('ix', rel.name, 'to_id'))} ON ${table(rel.name)} ("to_id")`,
   ];

@@ -65,11 +65,13 @@ export function humanize(name: string): string {
 }
 
 /**
- * A PostgreSQL identifier for a constraint, index or sequence: readable when it fits in 63 bytes,
- * otherwise truncated with a short hash so it stays unique.
+ * A PostgreSQL identifier for a constraint, index or sequence: `ix__deal__created_at`. Parts are
+ * joined by a double underscore, which no logical name can hold (naming.ts), so a platform object
+ * never takes the name of an entity's table, and entity `a_b` + field `c` never meets entity `a` +
+ * field `b_c`. Past 63 bytes: truncated, with a short hash so it stays unique.
  */
 export function physicalName(kind: string, ...parts: string[]): string {
-  const full = [kind, ...parts].join('_');
+  const full = [kind, ...parts].join('__');
   if (Buffer.byteLength(full) <= 63) return full;
   const hash = createHash('sha1').update(full).digest('hex').slice(0, 8);
   return `${full.slice(0, 63 - 9)}_${hash}`;

@@ -475,11 +475,20 @@ function describeType(field: FieldDef): string {
 
 const DATA_CONFLICT_CODES = new Set(['23505', '23502', '23514', '23503', '22001', '22003']);
 
+/** duplicate_table, duplicate_object: a name already taken in schema data (e.g. a table made by hand). */
+const NAME_TAKEN_CODES = new Set(['42P07', '42710']);
+
 /** Maps a database error raised by DDL: existing data in the way is the client's to fix. */
 function ddlError(error: unknown): unknown {
   const code = (error as { code?: string }).code;
   if (code && DATA_CONFLICT_CODES.has(code)) {
     return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', `Existing records conflict with the change: ${(error as Error).message}`, { cause: error });
+  }
+  if (code && NAME_TAKEN_CODES.has(code)) {
+    // PostgreSQL's message names the object: relation "x" already exists
+    return new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `The database already has an object of this name, not made by the platform: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return error;
 }

@@ -39,7 +39,7 @@ export function mapDatabaseError(error: unknown, catalog: Catalog, entity: Entit
           errors: key.fields.map((f) => ({ path: `/${f}`, message: `must be unique together with ${key.fields.filter((x) => x !== f).join(', ') || 'nothing else'}` })),
         });
       }
-      if (e.constraint?.endsWith('_pkey')) {
+      if (e.constraint === constraintNames.primaryKey((table ?? entity).name)) {
         return new XrmError('XRM_ERR_RECORD_DUPLICATE', `A ${entity.name} record with this id already exists`, { errors: [{ path: '/id', message: 'is taken' }] });
       }
       return new XrmError('XRM_ERR_RECORD_DUPLICATE', `Another ${entity.name} record already has this ${field?.displayName ?? 'value'}`, {

@@ -1,0 +1,94 @@
+/**
+ * System-table migrations on a database made by an earlier version. 0002 renames the platform's
+ * own indexes, constraints and sequences from the 0.1 naming (`ix_partner_name`, `partner_pkey`)
+ * to `ix__partner__name` / `pk__partner`: a database laid out the old way must end up exactly as
+ * a new one, and keep taking schema changes that drop those objects by name.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPlatform, type Platform } from '../server/app.ts';
+import { createFixtureModel } from './fixtures/model.ts';
+import { api } from './support/http.ts';
+import { physicalSnapshot, type PhysicalSnapshot } from './support/physical-schema.ts';
+import { DATABASES, createTestDatabase, testConfig, type TestDatabase } from './support/platform.ts';
+import { expectStatus } from './support/problems.ts';
+
+/** The 0.1 name of an object named by physicalName today (the fixture's names are short: no hashes). */
+function legacyName(name: string): string {
+  const [kind, ...parts] = name.split('__');
+  return kind === 'pk' ? `${parts.join('_')}_pkey` : [kind, ...parts].join('_');
+}
+
+/** Lays the database out as 0.1 did: old object names, and migration 0002 not yet applied. */
+async function downgradeTo01(platform: Platform): Promise<number> {
+  const db = platform.services.db;
+  const objects = await sql<{ kind: string; name: string; table: string }>`
+    SELECT 'constraint' AS kind, c.conname::text AS name, t.relname::text AS table
+      FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE n.nspname = 'data' AND c.conname LIKE '%\\_\\_%'
+    UNION ALL
+    SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'index' END, c.relname::text, ''
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'data' AND c.relkind IN ('i', 'S') AND c.relname LIKE '%\\_\\_%'
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype = 'p')`.execute(db);
+  for (const o of objects.rows) {
+    const old = sql.id(legacyName(o.name));
+    if (o.kind === 'constraint') await sql`ALTER TABLE ${sql.id('data', o.table)} RENAME CONSTRAINT ${sql.id(o.name)} TO ${old}`.execute(db);
+    else if (o.kind === 'sequence') await sql`ALTER SEQUENCE ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
+    else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
+  }
+  await sql`DELETE FROM xrm.kysely_migration WHERE name = '0002-physical-names'`.execute(db);
+  return objects.rows.length;
+}
+
+for (const kind of DATABASES) {
+  describe(`migration 0002-physical-names [${kind}]`, () => {
+    let database: TestDatabase;
+    beforeAll(async () => {
+      database = await createTestDatabase(kind, { persistent: true });
+    });
+    afterAll(async () => {
+      await database?.drop();
+    });
+
+    const started = async (): Promise<Platform> => {
+      const platform = await buildPlatform(testConfig(database));
+      await platform.start();
+      return platform;
+    };
+
+    it('renames a 0.1 layout to exactly what a new database has, and schema changes keep working', async () => {
+      let expected: PhysicalSnapshot;
+      let renamed: number;
+      const first = await started();
+      try {
+        await createFixtureModel(api(first.app).post);
+        expectStatus(await api(first.app).post('/api/metadata/entities/asset/keys', { name: 'serial', fields: ['serial_number', 'name'] }), 201);
+        expected = await physicalSnapshot(first.services.db);
+        renamed = await downgradeTo01(first);
+        expect(await physicalSnapshot(first.services.db)).not.toEqual(expected);
+      } finally {
+        await first.close();
+      }
+      expect(renamed).toBeGreaterThan(10);
+
+      const second = await started();
+      try {
+        expect(await physicalSnapshot(second.services.db)).toEqual(expected);
+        // changes that drop indexes, constraints, sequences and keys by their (new) names
+        const http = api(second.app);
+        expectStatus(await http.delete('/api/metadata/entities/asset/keys/serial'), 204);
+        expectStatus(await http.delete('/api/metadata/relationships/supplier_assets'), 204);
+        expectStatus(await http.delete('/api/metadata/entities/partner/fields/email'), 204);
+        expectStatus(await http.delete('/api/metadata/entities/supplier/fields/code'), 204);
+        expectStatus(await http.delete('/api/metadata/entities/employee/fields/manager'), 204);
+        for (const name of ['iot_device', 'asset', 'supplier', 'partner', 'employee']) {
+          expectStatus(await http.delete(`/api/metadata/entities/${name}`), 204);
+        }
+        expect(await physicalSnapshot(second.services.db)).toEqual({ tables: [], columns: [], constraints: [], indexes: [], sequences: [] });
+      } finally {
+        await second.close();
+      }
+    });
+  });
+}
