@@ -63,7 +63,7 @@ export class MetadataService {
         try {
           await trx.executeQuery(compiled);
         } catch (error) {
-          throw ddlError(error);
+          throw ddlError(error, planned.target);
         }
       }
       await planned.write(trx);
@@ -479,15 +479,17 @@ const DATA_CONFLICT_CODES = new Set(['23505', '23502', '23514', '23503', '22001'
 const NAME_TAKEN_CODES = new Set(['42P07', '42710']);
 
 /** Maps a database error raised by DDL: existing data in the way is the client's to fix. */
-function ddlError(error: unknown): unknown {
+function ddlError(error: unknown, target: string): unknown {
   const code = (error as { code?: string }).code;
   if (code && DATA_CONFLICT_CODES.has(code)) {
     return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', `Existing records conflict with the change: ${(error as Error).message}`, { cause: error });
   }
   if (code && NAME_TAKEN_CODES.has(code)) {
     // PostgreSQL's message names the object: relation "x" already exists
+    const taken = /"([^"]+)"/.exec((error as Error).message)?.[1];
     return new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `The database already has an object of this name, not made by the platform: ${(error as Error).message}`, {
       cause: error,
+      errors: [{ path: taken === target ? '/name' : '/', message: `"${taken ?? target}" is taken in the database` }],
     });
   }
   return error;

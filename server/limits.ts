@@ -32,6 +32,8 @@ export const LIMITS = {
   cursorLength: 4096,
   /** GraphQL query text in bytes. */
   graphqlQueryBytes: 100_000,
+  /** Tokens of a GraphQL query (graphql-js stops parsing past it). */
+  graphqlTokens: 20_000,
   /** Root fields (aliases included) of one GraphQL operation. */
   graphqlRootFields: 50,
   /** Fields (aliases included, fragments expanded) of one GraphQL operation. */
