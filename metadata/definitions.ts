@@ -16,6 +16,9 @@ import {
   FIELD_TYPE_NAMES, SYSTEM_COLUMNS, type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
 } from './types.ts';
 
+/** Fields one entity may have (PostgreSQL allows 1,600 columns per table, dropped ones included). */
+export const MAX_ENTITY_FIELDS = 1000;
+
 const ajv = createAjv();
 
 const label = { type: 'string', minLength: 1, maxLength: 255 };
@@ -74,7 +77,7 @@ const entityShape = ajv.compile({
     pluralDisplayName: label,
     description,
     primaryField: { type: 'string' },
-    fields: { type: 'array', maxItems: 1000 },
+    fields: { type: 'array', maxItems: MAX_ENTITY_FIELDS },
   },
   required: ['name'],
   additionalProperties: false,

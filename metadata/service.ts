@@ -10,6 +10,7 @@ import { Catalog } from './catalog.ts';
 import * as ddl from './ddl.ts';
 import {
   defaultInverseName, memberClash, normalizeAlternateKey, normalizeChoiceSet, normalizeEntity, normalizeEntityPatch, normalizeField, normalizeRelationship,
+  MAX_ENTITY_FIELDS,
 } from './definitions.ts';
 import { XrmError } from './errors.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
@@ -145,6 +146,9 @@ export class MetadataService {
   addField(entityName: string, input: unknown, ctx: ChangeContext = {}): Promise<FieldDef> {
     return this.#change(ctx, async (catalog, trx) => {
       const entity = requireEntity(catalog, entityName);
+      if (entity.fields.length >= MAX_ENTITY_FIELDS) {
+        throw new XrmError('XRM_ERR_METADATA_CHANGE_REFUSED', `An entity has at most ${MAX_ENTITY_FIELDS} fields`, { errors: [{ path: '/', message: 'one field too many' }] });
+      }
       let field = normalizeField(input, entity, catalog, '');
       const clash = memberClash(field.name, field.type === 'lookup', [...entity.fields, ...catalog.navigations(entityName)]);
       if (clash) throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', clash, { errors: [{ path: '/name', message: clash }] });
@@ -483,6 +487,13 @@ function ddlError(error: unknown, target: string): unknown {
   const code = (error as { code?: string }).code;
   if (code && DATA_CONFLICT_CODES.has(code)) {
     return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', `Existing records conflict with the change: ${(error as Error).message}`, { cause: error });
+  }
+  if (code === '54011') {
+    return new XrmError(
+      'XRM_ERR_METADATA_CHANGE_REFUSED',
+      "The table has reached PostgreSQL's limit of 1,600 columns (dropped fields count until the table is rewritten, e.g. by VACUUM FULL)",
+      { cause: error },
+    );
   }
   if (code && NAME_TAKEN_CODES.has(code)) {
     // PostgreSQL's message names the object: relation "x" already exists

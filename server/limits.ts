@@ -3,6 +3,8 @@
  * lists each with its value (a test keeps the two in step). Going past one is a 400 problem that
  * names the parameter, never a 500 or a stalled server.
  */
+import { MAX_ENTITY_FIELDS } from '../metadata/definitions.ts';
+
 export const LIMITS = {
   /** Request body size in bytes (Fastify bodyLimit). */
   bodyBytes: 10 * 1024 * 1024,
@@ -25,7 +27,7 @@ export const LIMITS = {
   /** Output columns of one record: fields, system columns, expansions and GraphQL aliases. */
   recordColumns: 1100,
   /** Fields of one entity (PostgreSQL allows 1,600 columns per table). */
-  entityFields: 1000,
+  entityFields: MAX_ENTITY_FIELDS,
   /** offset= and GraphQL offset: a 32-bit integer. */
   offset: 2_147_483_647,
   /** Length of an opaque cursor. */
@@ -39,7 +41,7 @@ export const LIMITS = {
   /** Fields (aliases included, fragments expanded) of one GraphQL operation. */
   graphqlFields: 2000,
   /** Nesting of selection sets in a GraphQL operation. */
-  graphqlDepth: 12,
+  graphqlDepth: 20,
 } as const;
 
 /** How deeply `value` nests arrays and objects (a scalar is 0), or Infinity once past `max`. */

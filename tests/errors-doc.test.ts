@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, XrmError, type ErrorCode } from '../metadata/errors.ts';
+import { LIMITS } from '../server/limits.ts';
 
 describe('error codes', () => {
   const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
@@ -29,5 +30,11 @@ describe('error codes', () => {
   it('gives every code a distinct problem type', () => {
     const types = (Object.keys(ERROR_CODES) as ErrorCode[]).map((c) => new XrmError(c, '').toProblem().type);
     expect(new Set(types).size).toBe(types.length);
+  });
+
+  it('lists every limit of server/limits.ts with its value in docs/errors.md', () => {
+    for (const [name, value] of Object.entries(LIMITS)) expect(doc, name).toContain(`| \`${name}\` | ${value} |`);
+    const documented = [...doc.matchAll(/^\| `([a-zA-Z]+)` \| \d+ \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(LIMITS).sort());
   });
 });

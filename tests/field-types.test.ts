@@ -628,7 +628,7 @@ describeEachDatabase('field types', (get) => {
     expect((await indexesOn(db(), 'ft_autonumber', 'number')).map((i) => i.definition)).toEqual([expect.stringMatching(/^CREATE UNIQUE INDEX/)]);
     const fullText = (await indexes(db(), 'ft_autonumber')).filter((i) => / USING gin /.test(i.definition));
     expect(fullText.map((i) => i.definition)).toEqual([expect.stringMatching(/COALESCE\(\(label\)::text.*COALESCE\(number, ''::text\)/)]);
-    expect(await sequences(db())).toEqual(expect.arrayContaining(['seq_ft_autonumber_number', 'seq_ft_autonumber_plain']));
+    expect(await sequences(db())).toEqual(expect.arrayContaining(['seq__ft_autonumber__number', 'seq__ft_autonumber__plain']));
     const field = expectStatus(await http().get('/api/metadata/entities/ft_autonumber/fields/number'), 200);
     expect(field).toMatchObject({ required: true, unique: true, prefix: 'INV-', digits: 5 });
 
@@ -640,7 +640,7 @@ describeEachDatabase('field types', (get) => {
     }
     expect(made).toEqual(['INV-00001', '000001', 'INV-00002', '000002', 'INV-00003', '000003']);
     // never truncated when the number outgrows the padding
-    await sql`SELECT setval('data.seq_ft_autonumber_number', 99999)`.execute(db());
+    await sql`SELECT setval('data.seq__ft_autonumber__number', 99999)`.execute(db());
     expect((await createRecord('ft_autonumber', { label: 'big' })).number).toBe('INV-100000');
     // read-only: neither create nor update takes a value
     await refuse('ft_autonumber', { label: 'x', number: 'INV-99' }, 'number');
@@ -660,7 +660,7 @@ describeEachDatabase('field types', (get) => {
     expect((await createRecord('ft_autonumber_late', { label: 'c' })).ref).toBe('R03');
     // dropping the field drops its sequence
     expect((await http().delete('/api/metadata/entities/ft_autonumber_late/fields/ref')).status).toBe(204);
-    expect(await sequences(db())).not.toContain('seq_ft_autonumber_late_ref');
+    expect(await sequences(db())).not.toContain('seq__ft_autonumber__late_ref');
 
     const bad = async (f: Record<string, unknown>, path: string) =>
       expectProblem(await http().post('/api/metadata/entities/ft_autonumber/fields', { name: 'bad', type: 'autonumber', ...f }), 400, 'XRM_ERR_METADATA_INVALID', path);

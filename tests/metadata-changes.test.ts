@@ -181,8 +181,8 @@ describeEachDatabase('metadata changes', (get) => {
     // the searchable field leaves the full-text index, which is rebuilt without it
     expect(entry.statements).toEqual([
       'ALTER TABLE "data"."mc_drop" DROP COLUMN "extra"',
-      'DROP INDEX IF EXISTS "data"."fts_mc_drop"',
-      `CREATE INDEX "fts_mc_drop" ON "data"."mc_drop" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')))`,
+      'DROP INDEX IF EXISTS "data"."fts__mc_drop"',
+      `CREATE INDEX "fts__mc_drop" ON "data"."mc_drop" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')))`,
     ]);
     expect(await column(db(), 'mc_drop', 'extra')).toBeUndefined();
     expect(await indexesOn(db(), 'mc_drop', 'extra')).toEqual([]);
@@ -192,10 +192,10 @@ describeEachDatabase('metadata changes', (get) => {
     expect(await foreignKeyOf(db(), 'mc_drop', 'ref')).toBeUndefined();
     expect(expectStatus(await http().get('/api/metadata/entities/mc_drop'), 200).navigations).toEqual([]);
 
-    expect(await sequences(db())).toContain('seq_mc_drop_num');
+    expect(await sequences(db())).toContain('seq__mc_drop__num');
     const auto = await expectAccepted(() => http().delete('/api/metadata/entities/mc_drop/fields/num'), 204, 'field.delete', 'mc_drop.num');
     expect(auto.entry.statements[1]).toMatch(/^DROP SEQUENCE/);
-    expect(await sequences(db())).not.toContain('seq_mc_drop_num');
+    expect(await sequences(db())).not.toContain('seq__mc_drop__num');
 
     expect((await records('mc_drop')).map((r) => r.name)).toEqual(['keep']);
     expect(Object.keys((await records('mc_drop'))[0])).not.toContain('extra');
@@ -320,15 +320,15 @@ describeEachDatabase('metadata changes', (get) => {
     await createRecord('mc_flags', { name: 'c' });
 
     const uq = await expectAccepted(patchField('mc_flags', 'code', { unique: true }), 200, 'field.update', 'mc_flags.code');
-    expect(uq.entry.statements).toEqual([expect.stringMatching(/^CREATE UNIQUE INDEX "uq_mc_flags_code" ON "data"\."mc_flags" \("code"\)$/)]);
-    expect((await indexesOn(db(), 'mc_flags', 'code')).map((i) => i.name)).toEqual(['uq_mc_flags_code']);
+    expect(uq.entry.statements).toEqual([expect.stringMatching(/^CREATE UNIQUE INDEX "uq__mc_flags__code" ON "data"\."mc_flags" \("code"\)$/)]);
+    expect((await indexesOn(db(), 'mc_flags', 'code')).map((i) => i.name)).toEqual(['uq__mc_flags__code']);
     expectProblem(await http().post('/api/data/mc_flags', { code: 'A' }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/code');
     await expectAccepted(patchField('mc_flags', 'code', { unique: false }), 200, 'field.update', 'mc_flags.code');
     expect(await indexesOn(db(), 'mc_flags', 'code')).toEqual([]);
     await createRecord('mc_flags', { code: 'A' });
 
     await expectAccepted(patchField('mc_flags', 'name', { searchable: true }), 200, 'field.update', 'mc_flags.name');
-    expect((await indexesOn(db(), 'mc_flags', 'name')).map((i) => i.name)).toEqual(['ix_mc_flags_name']);
+    expect((await indexesOn(db(), 'mc_flags', 'name')).map((i) => i.name)).toEqual(['ix__mc_flags__name']);
     await expectAccepted(patchField('mc_flags', 'name', { searchable: false }), 200, 'field.update', 'mc_flags.name');
     expect(await indexesOn(db(), 'mc_flags', 'name')).toEqual([]);
     expect((await records('mc_flags')).length).toBe(4);
@@ -411,8 +411,8 @@ describeEachDatabase('metadata changes', (get) => {
     const primary = await expectAccepted(() => http().patch('/api/metadata/entities/mc_ent', { primaryField: 'code' }), 200, 'entity.update', 'mc_ent');
     expect(expectStatus(await http().get('/api/metadata/entities/mc_ent'), 200)).toMatchObject({ displayName: '顧客', primaryField: 'code' });
     expect(primary.entry.statements).toEqual([
-      'DROP INDEX IF EXISTS "data"."fts_mc_ent"',
-      `CREATE INDEX "fts_mc_ent" ON "data"."mc_ent" USING gin (to_tsvector('simple'::regconfig, coalesce("code"::text, '')))`,
+      'DROP INDEX IF EXISTS "data"."fts__mc_ent"',
+      `CREATE INDEX "fts__mc_ent" ON "data"."mc_ent" USING gin (to_tsvector('simple'::regconfig, coalesce("code"::text, '')))`,
     ]);
     await expectRefused(() => http().patch('/api/metadata/entities/mc_ent', { name: 'renamed' }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
     await expectRefused(() => http().patch('/api/metadata/entities/mc_ent', { pluralName: 'x' }), 400, 'XRM_ERR_METADATA_INVALID', '/pluralName');
@@ -436,9 +436,9 @@ describeEachDatabase('metadata changes', (get) => {
     expect(entry.before).toMatchObject({ name: 'mc_parent' });
     expect(entry.before.fields.map((f: { name: string }) => f.name)).toEqual(['name', 'num', 'boss']);
     expect(entry.after).toBeNull();
-    expect(entry.statements).toEqual(['DROP TABLE "data"."mc_parent"', 'DROP SEQUENCE IF EXISTS "data"."seq_mc_parent_num"']);
+    expect(entry.statements).toEqual(['DROP TABLE "data"."mc_parent"', 'DROP SEQUENCE IF EXISTS "data"."seq__mc_parent__num"']);
     expect(await tableExists(db(), 'mc_parent')).toBe(false);
-    expect(await sequences(db())).not.toContain('seq_mc_parent_num');
+    expect(await sequences(db())).not.toContain('seq__mc_parent__num');
     expectProblem(await http().get('/api/metadata/entities/mc_parent'), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
     expectProblem(await http().get(`/api/data/mc_parent/${p.id}`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
     expect(expectStatus(await http().get('/api/metadata/entities/mc_child'), 200).fields.map((f: { name: string }) => f.name)).toEqual(['name']);
