@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Launcher of the `xrm` command line: runs sdk/cli.ts through tsx in a child Node process.
-// Paths are resolved from this package, so `xrm` works from any directory.
+// Paths are resolved from this package, so `xrm` works from any directory. This is the clone's
+// launcher; the @xrm-platform/sdk package (sdk/package.json) ships the built sdk/dist/bin.js as `xrm`.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -249,7 +249,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const index = readFileSync(join(dir, 'xrm', 'index.ts'), 'utf8');
     const single = readFileSync(join(dir, 'xrm-single.ts'), 'utf8');
     // the directory imports only its own types file; the single file imports nothing
-    expect([...index.matchAll(/^(?:import|export)\b.*\bfrom\s+'([^']+)'/gm)].map((m) => m[1])).toEqual(['./xrm-types.ts', './xrm-types.ts']);
+    expect([...index.matchAll(/^(?:import|export)\b.*\bfrom\s+'([^']+)'/gm)].map((m) => m[1])).toEqual(['./xrm-types.js', './xrm-types.js']);
     expect(single).not.toMatch(/^\s*import\s/m);
     expect(single).toContain('export interface PartnerCreate {');
     for (const source of [index, single]) {
@@ -266,7 +266,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     // without --out, the single file goes to standard output
     const stdout = await xrm('codegen', '--url', url);
     expect(stdout.code).toBe(0);
-    expect(stdout.stdout).toBe(single.replace('./xrm-single.ts', './xrm.ts'));
+    expect(stdout.stdout).toBe(single.replace('./xrm-single.js', './xrm.js'));
   });
 
   it('creates, reads, updates and deletes records, with optimistic concurrency', async () => {

@@ -41,7 +41,7 @@ Writes a self-contained, typed client of the server's entities (it needs nothing
 the entity types of GET /api/metadata/typescript, the SDK runtime, and XrmSchema (field types,
 lookups, relations) from GET /api/metadata/entities. Then:
 
-  import { createClient } from './xrm/index.ts';      // or './xrm.ts' for one file
+  import { createClient } from './xrm/index.js';      // or './xrm.js' for one file
   const client = createClient({ baseUrl: '${DEFAULT_URL}' });
   const page = await client.entity('partner').list({ filter: { tier: { eq: 'gold' } }, sort: ['name'] });
 
@@ -67,12 +67,12 @@ Options:
     }
     const target = resolve(out);
     if (out.endsWith('.ts') && !(await isDirectory(target))) {
-      const [file] = generateClient({ types, entities, url, importPath: `./${basename(target)}` }, 'file');
+      const [file] = generateClient({ types, entities, url, importPath: `./${basename(target).replace(/\.ts$/, '.js')}` }, 'file');
       await writeAtomically(target, file!.content);
       io.stderr(`Wrote a typed client of ${count} to ${out}\n`);
       return 0;
     }
-    const files = generateClient({ types, entities, url, importPath: `./${basename(target)}/index.ts` }, 'directory');
+    const files = generateClient({ types, entities, url, importPath: `./${basename(target)}/index.js` }, 'directory');
     for (const file of files) await writeAtomically(join(target, file.name), file.content);
     io.stderr(`Wrote a typed client of ${count} to ${out} (${files.map((f) => f.name).join(', ')})\n`);
     return 0;

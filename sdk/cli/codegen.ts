@@ -6,7 +6,9 @@
  * GET /api/metadata/entities), registered as the default schema of `createClient`.
  *
  * As one file, everything shares one scope; as a directory, `xrm-types.ts` is the types file of
- * `xrm types` and `index.ts` the client, which re-exports those types.
+ * `xrm types` and `index.ts` the client, which re-exports those types. Relative specifiers end in
+ * `.js` (the client's only import is type-only), so the output compiles under plain
+ * `tsc --strict --module nodenext`, without `allowImportingTsExtensions`, and under bundlers.
  */
 import { readFileSync } from 'node:fs';
 import { CliError } from './command.ts';
@@ -34,7 +36,7 @@ export interface CodegenInput {
   entities: readonly EntityInfo[];
   /** The server the client was generated from (for the banner and the example). */
   url: string;
-  /** How a program imports the single file (banner example), e.g. `./xrm.ts`. */
+  /** How a program imports the client (banner example), e.g. `./xrm.js` or `./xrm/index.js`. */
   importPath?: string;
 }
 
@@ -53,8 +55,15 @@ export function inlineRuntime(read: (module: string) => string = readModule): st
   }).join('\n');
 }
 
+/**
+ * Where the SDK's TypeScript sources are: this module's parent folder when it runs from source
+ * (sdk/cli/codegen.ts), the package's root when it runs built (dist/cli/codegen.js; the package
+ * ships its sources next to dist/).
+ */
+const SOURCES = new URL(import.meta.url.endsWith('.ts') ? '../' : '../../', import.meta.url);
+
 function readModule(module: string): string {
-  return readFileSync(new URL(`../${module}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(module, SOURCES), 'utf8');
 }
 
 /** Top-level names a source declares (types and values). */
@@ -135,10 +144,10 @@ export function generateClient(input: CodegenInput, layout: 'file' | 'directory'
   const schema = schemaSource(input);
   if (layout === 'directory') {
     const index = [
-      banner(input, input.importPath ?? './xrm/index.ts'),
+      banner(input, input.importPath ?? './xrm/index.js'),
       '',
-      "import type { XrmEntities } from './xrm-types.ts';",
-      "export type * from './xrm-types.ts';",
+      "import type { XrmEntities } from './xrm-types.js';",
+      "export type * from './xrm-types.js';",
       '',
       runtime,
       '// ─── this instance ' + '─'.repeat(74),
@@ -156,5 +165,5 @@ export function generateClient(input: CodegenInput, layout: 'file' | 'directory'
   if (clashes.length) {
     throw new CliError(`the entity types ${clashes.join(', ')} clash with names of the SDK in one file; write a directory instead (--out <dir>)`);
   }
-  return [{ name: '', content: [banner(input, input.importPath ?? './xrm.ts'), '', types, '', runtime, '// ─── this instance ' + '─'.repeat(74), '', schema, ''].join('\n') }];
+  return [{ name: '', content: [banner(input, input.importPath ?? './xrm.js'), '', types, '', runtime, '// ─── this instance ' + '─'.repeat(74), '', schema, ''].join('\n') }];
 }
