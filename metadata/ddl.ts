@@ -66,7 +66,7 @@ export function createEntityTable(entity: EntityDef, ctx: TypeContext): Statemen
 
 export function dropEntityTable(entity: EntityDef): Statement[] {
   const statements: Statement[] = [sql`DROP TABLE ${table(entity.name)}`];
-  for (const f of entity.fields) if (f.type === 'autonumber') statements.push(dropSequence(entity.name, f.name));
+  for (const f of entity.fields) if (FIELD_TYPES[f.type].capabilities.sequence) statements.push(dropSequence(entity.name, f.name));
   return statements;
 }
 
@@ -77,7 +77,7 @@ function dropSequence(entity: string, field: string): Statement {
 export function addField(entity: string, field: FieldDef, ctx: TypeContext): Statement[] {
   const type = FIELD_TYPES[field.type];
   const statements: Statement[] = [];
-  if (field.type === 'autonumber') {
+  if (FIELD_TYPES[field.type].capabilities.sequence) {
     statements.push(sql`CREATE SEQUENCE ${sql.id(DATA_SCHEMA, constraintNames.sequence(entity, field.name))}`);
   }
   const def = defaultExpression(entity, field);
@@ -119,7 +119,7 @@ function foreignKey(entity: string, field: FieldDef): Statement {
 
 export function dropField(entity: string, field: FieldDef): Statement[] {
   const statements: Statement[] = [sql`ALTER TABLE ${table(entity)} DROP COLUMN ${column(field.name)}`];
-  if (field.type === 'autonumber') statements.push(dropSequence(entity, field.name));
+  if (FIELD_TYPES[field.type].capabilities.sequence) statements.push(dropSequence(entity, field.name));
   return statements;
 }
 
@@ -130,7 +130,9 @@ export type Render = (fragment: RawBuilder<unknown> | undefined) => string;
  * Statements turning `before` into `after` (same name). The caller has already decided the change
  * is allowed and that existing rows satisfy it; here each aspect that differs is altered.
  */
-export function alterField(entity: string, before: FieldDef, after: FieldDef, ctx: { before: TypeContext; after: TypeContext }, render: Render): Statement[] {
+export function alterField(
+  entity: string, before: FieldDef, after: FieldDef, ctx: { before: TypeContext; after: TypeContext }, render: Render, keys: readonly AlternateKeyDef[] = [],
+): Statement[] {
   const t = table(entity);
   const col = column(after.name);
   const statements: Statement[] = [];
@@ -163,11 +165,9 @@ export function alterField(entity: string, before: FieldDef, after: FieldDef, ct
     statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} ${after.required ? sql`SET NOT NULL` : sql`DROP NOT NULL`}`);
   }
   if (before.unique !== after.unique) {
-    statements.push(
-      after.unique
-        ? fieldObjects(entity, after, ctx.after, new Set(['unique']))[0]!
-        : sql`DROP INDEX ${sql.id(DATA_SCHEMA, constraintNames.unique(entity, after.name))}`,
-    );
+    // a single-field alternate key on the field keeps (or hands over) the one unique index
+    const keyed = (field: FieldDef): Keyed => ({ name: entity, fields: [field], alternateKeys: keys });
+    statements.push(...uniqueIndexChange(keyed(before), keyed(after), [after.name]));
   }
   const indexed = needsIndex;
   if (indexed(before) !== indexed(after)) {
@@ -224,10 +224,41 @@ export function searchIndex(entity: string, before: EntityDef | undefined, after
   return statements;
 }
 
-export function createAlternateKey(entity: string, key: AlternateKeyDef): Statement[] {
-  return [sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.alternateKey(entity, key.name))} ON ${table(entity)} (${sql.join(key.fields.map(column))})`];
+type Keyed = Pick<EntityDef, 'name' | 'fields' | 'alternateKeys'>;
+
+/**
+ * The name of THE unique index over exactly `columns` (in any order), or undefined when none is
+ * due: a unique field's own for its column, else the first alternate key's over the same fields. A
+ * single-field key on a unique field, or a second key over the same fields, shares that index.
+ */
+function uniqueIndexName(entity: Keyed, columns: readonly string[]): string | undefined {
+  if (columns.length === 1 && entity.fields.some((f) => f.name === columns[0] && f.unique)) {
+    return constraintNames.unique(entity.name, columns[0]!);
+  }
+  const key = entity.alternateKeys?.find((k) => k.fields.length === columns.length && k.fields.every((f) => columns.includes(f)));
+  return key && constraintNames.alternateKey(entity.name, key.name);
 }
 
-export function dropAlternateKey(entity: string, key: AlternateKeyDef): Statement[] {
-  return [sql`DROP INDEX ${sql.id(DATA_SCHEMA, constraintNames.alternateKey(entity, key.name))}`];
+/** Creates, drops or renames the unique index over `columns` as its owner changes: never a second one. */
+function uniqueIndexChange(before: Keyed, after: Keyed, columns: readonly string[]): Statement[] {
+  const from = uniqueIndexName(before, columns);
+  const to = uniqueIndexName(after, columns);
+  if (from === to) return [];
+  if (!from) return [sql`CREATE UNIQUE INDEX ${sql.id(to!)} ON ${table(after.name)} (${sql.join(columns.map(column))})`];
+  if (!to) return [sql`DROP INDEX ${sql.id(DATA_SCHEMA, from)}`];
+  // IF EXISTS: a duplicate index of that name made before keys shared indexes
+  return [sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, to)}`, sql`ALTER INDEX ${sql.id(DATA_SCHEMA, from)} RENAME TO ${sql.id(to)}`];
+}
+
+export function createAlternateKey(entity: EntityDef, key: AlternateKeyDef): Statement[] {
+  return uniqueIndexChange(entity, { ...entity, alternateKeys: [...(entity.alternateKeys ?? []), key] }, key.fields);
+}
+
+export function dropAlternateKey(entity: EntityDef, key: AlternateKeyDef): Statement[] {
+  const after = { ...entity, alternateKeys: entity.alternateKeys?.filter((k) => k.name !== key.name) };
+  const own = constraintNames.alternateKey(entity.name, key.name);
+  const statements = uniqueIndexChange(entity, after, key.fields);
+  // a key sharing another's index: drop the duplicate an older version may have made for it
+  if (uniqueIndexName(entity, key.fields) !== own) statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, own)}`);
+  return statements;
 }

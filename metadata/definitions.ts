@@ -8,12 +8,12 @@ import { createAjv, toFieldErrors, unstorable } from './ajv.ts';
 import type { Catalog } from './catalog.ts';
 import { invalid, XrmError, type FieldError } from './errors.ts';
 import type { FieldOptionName, JsonSchema } from './field-type.ts';
-import { FIELD_TYPES } from './field-types/index.ts';
+import { FIELD_TYPES, FIELD_TYPE_NAMES, typesWith } from './field-types/index.ts';
 import { MAX_TEXT_MAX_LENGTH } from './field-types/text.ts';
 import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
 import { nameProblem } from './naming.ts';
 import {
-  FIELD_TYPE_NAMES, SYSTEM_COLUMNS, type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
+  SYSTEM_COLUMNS, type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
 } from './types.ts';
 
 /** Fields one entity may have (PostgreSQL allows 1,600 columns per table, dropped ones included). */
@@ -125,7 +125,8 @@ function refuseUnstorable(input: unknown, prefix: string, what: string): void {
   if (errors.length) fail(errors, what);
 }
 
-const PRIMARY_FIELD_TYPES: readonly FieldTypeName[] = ['text', 'email', 'phone', 'url', 'autonumber'];
+/** Types that can be a primary field or part of an alternate key (capabilities on each type). */
+const PRIMARY_FIELD_TYPES = typesWith('primary');
 
 /** Validates a field definition for `entity` (which may be being created alongside) and fills defaults. */
 export function normalizeField(
@@ -163,10 +164,7 @@ export function normalizeField(
     searchable: raw.searchable === true,
   };
 
-  if (type === 'autonumber') {
-    field.required = true;
-    field.unique = true;
-  }
+  Object.assign(field, FIELD_TYPES[type].forced);
   if (field.min !== undefined && field.max !== undefined && (field.min as number) > (field.max as number)) {
     errors.push({ path: `${path}/min`, message: 'min cannot exceed max' });
   }
@@ -400,9 +398,7 @@ const alternateKeyShape = ajv.compile({
   additionalProperties: false,
 });
 
-const KEY_FIELD_TYPES: readonly FieldTypeName[] = [
-  'text', 'email', 'phone', 'url', 'integer', 'bigInteger', 'decimal', 'date', 'datetime', 'choice', 'lookup', 'uuid', 'autonumber',
-];
+const KEY_FIELD_TYPES = typesWith('key');
 
 /** Validates an alternate key of `entity`: a name, and fields of types that compare by value. */
 export function normalizeAlternateKey(input: unknown, entity: EntityDef): AlternateKeyDef {

@@ -4,13 +4,12 @@
  * PostgreSQL can use the index. The 'simple' configuration: no stemming, any language.
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { EntityDef, FieldDef, FieldTypeName } from './types.ts';
-
-const SEARCHABLE_TYPES: ReadonlySet<FieldTypeName> = new Set(['text', 'longText', 'email', 'phone', 'url', 'autonumber', 'choice']);
+import { FIELD_TYPES } from './field-types/index.ts';
+import type { EntityDef, FieldDef } from './types.ts';
 
 /** The fields full-text search covers: the primary field and every searchable text-like field. */
 export function searchFields(entity: EntityDef): FieldDef[] {
-  return entity.fields.filter((f) => SEARCHABLE_TYPES.has(f.type) && (f.searchable || f.name === entity.primaryField));
+  return entity.fields.filter((f) => FIELD_TYPES[f.type].capabilities.fullText && (f.searchable || f.name === entity.primaryField));
 }
 
 /** `to_tsvector('simple', coalesce(a,'') || ' ' || coalesce(b,''))` over a table alias (or none). */

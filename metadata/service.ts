@@ -13,9 +13,9 @@ import {
   MAX_ENTITY_FIELDS,
 } from './definitions.ts';
 import { XrmError } from './errors.ts';
-import { FIELD_TYPES } from './field-types/index.ts';
+import { FIELD_TYPES, FIELD_TYPE_NAMES } from './field-types/index.ts';
 import * as store from './store.ts';
-import { FIELD_TYPE_NAMES, type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type RelationshipDef } from './types.ts';
+import { type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type RelationshipDef } from './types.ts';
 
 /** Key of the transaction-scoped advisory lock that serializes schema changes across instances. */
 export const SCHEMA_LOCK_KEY = 0x78726d; // "xrm"
@@ -206,7 +206,7 @@ export class MetadataService {
         target: `${entityName}.${fieldName}`,
         before,
         after,
-        statements: ddl.alterField(entityName, before, after, { before: catalog, after: afterCatalog }, (f) => (f ? f.compile(trx).sql : '')),
+        statements: ddl.alterField(entityName, before, after, { before: catalog, after: afterCatalog }, (f) => (f ? f.compile(trx).sql : ''), entity.alternateKeys),
         search: { entity: entityName, before: entity, after: afterCatalog.entity(entityName) },
         write: (t) => store.updateFieldRow(t, entityName, after),
         result: after,
@@ -235,7 +235,10 @@ export class MetadataService {
     });
   }
 
-  /** Declares an alternate key (fields unique together); refused while existing records share values. */
+  /**
+   * Declares an alternate key (fields unique together); refused while existing records share values.
+   * A key over a unique field, or over the fields of another key, shares that unique index (ddl.ts).
+   */
   addAlternateKey(entityName: string, input: unknown, ctx: ChangeContext = {}): Promise<AlternateKeyDef> {
     return this.#change(ctx, async (catalog, trx) => {
       const entity = requireEntity(catalog, entityName);
@@ -250,7 +253,7 @@ export class MetadataService {
         operation: 'key.create',
         target: `${entityName}.${key.name}`,
         after: key,
-        statements: ddl.createAlternateKey(entityName, key),
+        statements: ddl.createAlternateKey(entity, key),
         write: (t) => store.updateEntityRow(t, after),
         result: key,
       };
@@ -267,7 +270,7 @@ export class MetadataService {
         operation: 'key.delete',
         target: `${entityName}.${keyName}`,
         before: key,
-        statements: ddl.dropAlternateKey(entityName, key),
+        statements: ddl.dropAlternateKey(entity, key),
         write: (t) => store.updateEntityRow(t, after),
         result: undefined,
       };
@@ -472,9 +475,7 @@ async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog
 }
 
 function describeType(field: FieldDef): string {
-  if (field.type === 'text') return `text(${field.maxLength ?? 255})`;
-  if (field.type === 'decimal') return `decimal(${field.precision ?? 18},${field.scale ?? 2})`;
-  return field.type;
+  return FIELD_TYPES[field.type].label?.(field) ?? field.type;
 }
 
 const DATA_CONFLICT_CODES = new Set(['23505', '23502', '23514', '23503', '22001', '22003']);

@@ -3,29 +3,10 @@
  * the in-memory catalog. Everything else (DDL, JSON Schema, GraphQL, OpenAPI, TypeScript) is
  * derived from these shapes.
  */
+import type { RegisteredTypeName } from './field-types/index.ts';
 
-export const FIELD_TYPE_NAMES = [
-  'text',
-  'longText',
-  'email',
-  'phone',
-  'url',
-  'integer',
-  'bigInteger',
-  'decimal',
-  'money',
-  'boolean',
-  'date',
-  'datetime',
-  'choice',
-  'multiChoice',
-  'lookup',
-  'json',
-  'uuid',
-  'autonumber',
-] as const;
-
-export type FieldTypeName = (typeof FIELD_TYPE_NAMES)[number];
+/** A field type's name: a key of the registry in field-types/index.ts (one line per type module). */
+export type FieldTypeName = RegisteredTypeName;
 
 export type OnDelete = 'restrict' | 'setNull' | 'cascade';
 

@@ -3,10 +3,11 @@
  * pg_catalog), the values the data API accepts and refuses (400 problem+json naming the field),
  * the round-trip through REST, and every option the type takes — plus the options it does not.
  */
+import { FIELD_TYPE_NAMES } from '../metadata/field-types/index.ts';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { FIELD_TYPE_NAMES, type FieldTypeName } from '../metadata/types.ts';
+import { type FieldTypeName } from '../metadata/types.ts';
 import { api, type Reply } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import {
@@ -381,6 +382,14 @@ describeEachDatabase('field types', (get) => {
     for (const good of [19.99, 12345678.9012, 0.0001, 100]) await roundTrip('ft_money', { price: 'money' }, { price: good });
     expect((await roundTrip('ft_money', {}, { name: 'free' })).price).toBe(0);
     for (const bad of [-0.01, 1.23456, '1.00', 1e15]) await refuse('ft_money', { price: bad }, 'price');
+    // one representation: a read answers the JSON text of the value the write answered
+    const created = await http().post('/api/data/ft_money', { price: 1250000.5 });
+    expect(created.text).toContain('"price":1250000.5');
+    const read = await http().get(`/api/data/ft_money/${created.body.id}`);
+    expect(read.text).toContain('"price":1250000.5');
+    expect(read.text).not.toContain('1250000.5000');
+    const list = await http().get(`/api/data/ft_money?filter=price eq 1250000.5`);
+    expect(list.text).toContain('"price":1250000.5}');
   });
 
   it('boolean: boolean column with a default', async () => {

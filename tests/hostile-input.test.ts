@@ -434,8 +434,8 @@ describeEachDatabase('hostile input', (get) => {
     expectProblem(await http().get(`/api/data/hi_values/${'f'.repeat(5000)}`), 400, 'XRM_ERR_REQUEST_INVALID');
     expectProblem(await http().get('/api/data/%zz'), 400, 'XRM_ERR_REQUEST_INVALID');
     expectProblem(await http().get('/api/metadata/entities/%E0%A4%A'), 400, 'XRM_ERR_REQUEST_INVALID');
-    expectProblem(await http().get('/api/data/hi_values?limit=0'), 400, 'XRM_ERR_REQUEST_INVALID');
-    expectProblem(await http().get('/api/data/hi_values?limit=abc'), 400, 'XRM_ERR_REQUEST_INVALID');
+    expectProblem(await http().get('/api/data/hi_values?limit=0'), 400, 'XRM_ERR_QUERY_INVALID', '/limit');
+    expectProblem(await http().get('/api/data/hi_values?limit=abc'), 400, 'XRM_ERR_QUERY_INVALID', '/limit');
     expectProblem(await http().get('/api/data/hi_values?cursor=%27%3B%20DROP'), 400, 'XRM_ERR_QUERY_INVALID', '/cursor');
     expectProblem(await http().get('/api/metadata/entities/hi_values/schema?variant=evil'), 400, 'XRM_ERR_REQUEST_INVALID');
     await victimIntact();

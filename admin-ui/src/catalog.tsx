@@ -4,7 +4,9 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, toProblem } from './api.ts';
-import type { ChoiceOption, ChoiceSetDef, EntityDef, FieldDef, FieldTypeInfo, FieldTypeName, Problem, RelationshipDef } from './types.ts';
+import type {
+  ChoiceOption, ChoiceSetDef, EntityDef, FieldCapability, FieldDef, FieldTypeInfo, FieldTypeName, Problem, RelationshipDef,
+} from './types.ts';
 
 export interface Catalog {
   entities: EntityDef[];
@@ -59,6 +61,16 @@ export function useCatalog(): Catalog & { refresh(): Promise<void> } {
 
 export function entityOf(catalog: Catalog, name: string): EntityDef | undefined {
   return catalog.entities.find((e) => e.name === name);
+}
+
+/** Whether fields of `type` have a capability, as GET /api/metadata/field-types publishes it. */
+export function can(catalog: Catalog, type: FieldTypeName, capability: FieldCapability): boolean {
+  return fieldTypeOf(catalog, type)?.capabilities[capability] === true;
+}
+
+/** The types with a capability, in the server's order. */
+export function typesWith(catalog: Catalog, capability: FieldCapability): FieldTypeName[] {
+  return catalog.fieldTypes.filter((t) => t.capabilities[capability]).map((t) => t.name);
 }
 
 export function fieldTypeOf(catalog: Catalog, type: FieldTypeName): FieldTypeInfo | undefined {

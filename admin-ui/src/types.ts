@@ -89,7 +89,11 @@ export interface FieldTypeInfo {
   options: FieldOptionName[];
   readOnly: boolean;
   filterOperators: FilterOperator[];
+  /** What the platform does with the type's values (declared by its module on the server). */
+  capabilities: Record<FieldCapability, boolean>;
 }
+
+export type FieldCapability = 'primary' | 'key' | 'fullText' | 'sortable' | 'ordered' | 'groupable' | 'numeric' | 'list' | 'sequence';
 
 export interface ChangeEntry {
   id: number;

@@ -6,6 +6,11 @@ export const autonumber: FieldType = Object.freeze({
   name: 'autonumber',
   description: 'Read-only number generated on insert: prefix + zero-padded sequence (text, unique).',
   options: ['prefix', 'digits', 'searchable'],
+  forced: { required: true, unique: true },
+  capabilities: {
+    primary: true, key: true, fullText: true, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: true,
+  },
   readOnly: true,
   baseType: 'text',
   columnType: () => sql`text`,

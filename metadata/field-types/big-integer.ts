@@ -10,6 +10,10 @@ export const bigInteger: FieldType = Object.freeze({
   name: 'bigInteger',
   description: 'Whole number, 64-bit (bigint); API values within ±9007199254740991.',
   options: ['unique', 'searchable', 'default', 'min', 'max'],
+  capabilities: {
+    primary: false, key: true, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: true, list: false, sequence: false,
+  },
   baseType: 'bigint',
   columnType: () => sql`bigint`,
   checks: (field, column) => rangeChecks(field, column),

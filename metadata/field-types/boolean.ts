@@ -6,6 +6,10 @@ export const boolean: FieldType = Object.freeze({
   name: 'boolean',
   description: 'Yes or no (boolean).',
   options: ['default', 'searchable'],
+  capabilities: {
+    primary: false, key: false, fullText: false, sortable: true, ordered: false,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'boolean',
   columnType: () => sql`boolean`,
   valueSchema: () => ({ type: 'boolean' }),

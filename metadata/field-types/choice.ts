@@ -6,6 +6,10 @@ export const choice: FieldType = Object.freeze({
   name: 'choice',
   description: 'One value from a list of options (text with a CHECK); options inline or from a shared choice set.',
   options: ['options', 'choiceSet', 'default', 'searchable'],
+  capabilities: {
+    primary: false, key: true, fullText: true, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'text',
   columnType: () => sql`text`,
   checks: (field, column, ctx) => {

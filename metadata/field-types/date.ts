@@ -6,6 +6,10 @@ export const date: FieldType = Object.freeze({
   name: 'date',
   description: 'Calendar date, YYYY-MM-DD (date).',
   options: ['unique', 'searchable', 'default'],
+  capabilities: {
+    primary: false, key: true, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'date',
   columnType: () => sql`date`,
   valueSchema: () => ({ type: 'string', format: 'date' }),

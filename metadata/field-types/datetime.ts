@@ -6,6 +6,10 @@ export const datetime: FieldType = Object.freeze({
   name: 'datetime',
   description: 'Date and time with zone (timestamptz), RFC 3339; returned in UTC.',
   options: ['unique', 'searchable', 'default'],
+  capabilities: {
+    primary: false, key: true, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'timestamptz',
   columnType: () => sql`timestamptz`,
   valueSchema: () => ({ type: 'string', format: 'date-time' }),

@@ -61,7 +61,14 @@ export const decimal: FieldType = Object.freeze({
   name: 'decimal',
   description: 'Fixed-point number, numeric(precision, scale); default precision 18, scale 2.',
   options: ['unique', 'searchable', 'default', 'min', 'max', 'precision', 'scale'],
+  capabilities: {
+    primary: false, key: true, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: true, list: false, sequence: false,
+  },
+  label: (field) => `decimal(${field.precision ?? 18},${field.scale ?? 2})`,
   baseType: 'numeric',
+  // 1250000.5, as a write answers it, not numeric(19,4)'s 1250000.5000
+  output: (column) => sql`trim_scale(${column})`,
   columnType: (field) => {
     const { precision, scale } = precisionOf(field);
     return sql`numeric(${sql.raw(String(precision))}, ${sql.raw(String(scale))})`;

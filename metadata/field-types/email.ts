@@ -6,6 +6,10 @@ export const email: FieldType = Object.freeze({
   name: 'email',
   description: 'E-mail address (varchar(320), format email).',
   options: ['unique', 'searchable', 'default'],
+  capabilities: {
+    primary: true, key: true, fullText: true, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'text',
   columnType: () => sql`varchar(320)`,
   valueSchema: (field) => stringSchema(field, { format: 'email', maxLength: 320 }),

@@ -1,8 +1,8 @@
 /**
- * The field-type registry. Dispatch is a `Record<FieldTypeName, FieldType>`, so a new type name in
- * `FIELD_TYPE_NAMES` fails to compile until its module is registered here.
+ * The field-type registry: one line per type module. The type names (`FieldTypeName`,
+ * `FIELD_TYPE_NAMES`) are derived from it, and so is every capability list (`typesWith`).
  */
-import type { FieldType } from '../field-type.ts';
+import type { FieldCapabilities, FieldType } from '../field-type.ts';
 import type { FieldTypeName } from '../types.ts';
 import { autonumber } from './autonumber.ts';
 import { bigInteger } from './big-integer.ts';
@@ -23,7 +23,7 @@ import { text } from './text.ts';
 import { url } from './url.ts';
 import { uuid } from './uuid.ts';
 
-export const FIELD_TYPES: Readonly<Record<FieldTypeName, FieldType>> = Object.freeze({
+const REGISTRY = {
   text,
   longText,
   email,
@@ -42,7 +42,19 @@ export const FIELD_TYPES: Readonly<Record<FieldTypeName, FieldType>> = Object.fr
   json,
   uuid,
   autonumber,
-});
+} as const;
+
+/** The registry's keys: every type name (the order is the API's and the admin UI's order). */
+export type RegisteredTypeName = keyof typeof REGISTRY;
+
+export const FIELD_TYPES: Readonly<Record<FieldTypeName, FieldType>> = Object.freeze(REGISTRY);
+
+export const FIELD_TYPE_NAMES = Object.freeze(Object.keys(REGISTRY) as FieldTypeName[]);
+
+/** The names of the types that have a capability, in registry order. */
+export function typesWith(capability: keyof FieldCapabilities): readonly FieldTypeName[] {
+  return FIELD_TYPE_NAMES.filter((name) => FIELD_TYPES[name].capabilities[capability]);
+}
 
 export function fieldType(name: FieldTypeName): FieldType {
   return FIELD_TYPES[name];

@@ -10,6 +10,10 @@ export const integer: FieldType = Object.freeze({
   name: 'integer',
   description: 'Whole number, 32-bit (integer).',
   options: ['unique', 'searchable', 'default', 'min', 'max'],
+  capabilities: {
+    primary: false, key: true, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: true, list: false, sequence: false,
+  },
   baseType: 'integer',
   columnType: () => sql`integer`,
   checks: (field, column) => rangeChecks(field, column),

@@ -6,6 +6,10 @@ export const json: FieldType = Object.freeze({
   name: 'json',
   description: 'Any JSON value (jsonb).',
   options: ['default'],
+  capabilities: {
+    primary: false, key: false, fullText: false, sortable: false, ordered: false,
+    groupable: false, numeric: false, list: false, sequence: false,
+  },
   baseType: 'jsonb',
   columnType: () => sql`jsonb`,
   valueSchema: () => ({}),

@@ -6,6 +6,10 @@ export const longText: FieldType = Object.freeze({
   name: 'longText',
   description: 'Multi-line text of any length (text).',
   options: ['searchable', 'default', 'minLength', 'maxLength', 'pattern'],
+  capabilities: {
+    primary: false, key: false, fullText: true, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'text',
   columnType: () => sql`text`,
   checks: (field, column) => [

@@ -9,6 +9,10 @@ export const lookup: FieldType = Object.freeze({
   name: 'lookup',
   description: 'Reference to a record of another (or the same) entity: uuid with a foreign key.',
   options: ['target', 'onDelete', 'inverseName'],
+  capabilities: {
+    primary: false, key: true, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'uuid',
   columnType: () => sql`uuid`,
   valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),

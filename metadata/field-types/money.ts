@@ -7,7 +7,13 @@ export const money: FieldType = Object.freeze({
   name: 'money',
   description: 'Amount of money, numeric(19,4).',
   options: ['searchable', 'default', 'min', 'max'],
+  capabilities: {
+    primary: false, key: false, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: true, list: false, sequence: false,
+  },
   baseType: 'numeric',
+  // 1250000.5, as a write answers it, not numeric(19,4)'s 1250000.5000
+  output: (column) => sql`trim_scale(${column})`,
   columnType: () => sql`numeric(19, 4)`,
   checks: (field, column) => rangeChecks(field, column),
   valueSchema: (field) => numericSchema(field),

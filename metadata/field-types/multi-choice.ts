@@ -6,6 +6,10 @@ export const multiChoice: FieldType = Object.freeze({
   name: 'multiChoice',
   description: 'Any number of values from a list of options (text[] with a CHECK).',
   options: ['options', 'choiceSet', 'default', 'searchable'],
+  capabilities: {
+    primary: false, key: false, fullText: false, sortable: false, ordered: false,
+    groupable: true, numeric: false, list: true, sequence: false,
+  },
   baseType: 'text[]',
   columnType: () => sql`text[]`,
   checks: (field, column, ctx) => {

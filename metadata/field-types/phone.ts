@@ -9,6 +9,10 @@ export const phone: FieldType = Object.freeze({
   name: 'phone',
   description: 'Phone number (varchar(50), digits with an optional +, spaces, dashes, dots, parentheses).',
   options: ['unique', 'searchable', 'default'],
+  capabilities: {
+    primary: true, key: true, fullText: true, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'text',
   columnType: () => sql`varchar(50)`,
   valueSchema: (field) => stringSchema(field, { pattern: PHONE_PATTERN, maxLength: 50 }),

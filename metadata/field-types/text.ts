@@ -9,6 +9,11 @@ export const text: FieldType = Object.freeze({
   name: 'text',
   description: 'Single line of text (varchar, maxLength default 255).',
   options: ['unique', 'searchable', 'default', 'minLength', 'maxLength', 'pattern'],
+  capabilities: {
+    primary: true, key: true, fullText: true, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
+  label: (field) => `text(${field.maxLength ?? 255})`,
   baseType: 'text',
   columnType: (field) => sql`varchar(${sql.raw(String(field.maxLength ?? DEFAULT_TEXT_MAX_LENGTH))})`,
   checks: (field, column) => lengthChecks(field, column),

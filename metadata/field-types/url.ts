@@ -6,6 +6,10 @@ export const url: FieldType = Object.freeze({
   name: 'url',
   description: 'Absolute http or https URL (varchar(2048)).',
   options: ['unique', 'searchable', 'default'],
+  capabilities: {
+    primary: true, key: true, fullText: true, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'text',
   columnType: () => sql`varchar(2048)`,
   valueSchema: (field) => stringSchema(field, { format: 'uri', pattern: '^[hH][tT][tT][pP][sS]?://', maxLength: 2048 }),

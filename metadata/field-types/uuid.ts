@@ -6,6 +6,10 @@ export const uuid: FieldType = Object.freeze({
   name: 'uuid',
   description: 'UUID value (uuid).',
   options: ['unique', 'searchable', 'default'],
+  capabilities: {
+    primary: false, key: true, fullText: false, sortable: true, ordered: true,
+    groupable: true, numeric: false, list: false, sequence: false,
+  },
   baseType: 'uuid',
   columnType: () => sql`uuid`,
   valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),

@@ -73,7 +73,7 @@ function describe(field: FieldDef, catalog: Catalog): string {
 
 function valueType(field: FieldDef): GraphQLOutputType & GraphQLInputType {
   const scalar = scalarType(FIELD_TYPES[field.type].graphql);
-  return field.type === 'multiChoice' ? new GraphQLList(new GraphQLNonNull(scalar)) : scalar;
+  return FIELD_TYPES[field.type].capabilities.list ? new GraphQLList(new GraphQLNonNull(scalar)) : scalar;
 }
 
 const nonNullIf = <T extends GraphQLOutputType & GraphQLInputType>(type: T, required: boolean) => (required ? new GraphQLNonNull(type) : type);
@@ -120,7 +120,6 @@ function navigationField(entity: EntityDef, nav: Navigation, ctx: BuildContext):
   };
 }
 
-const UNSORTABLE = new Set(['json', 'multiChoice']);
 
 function filterFields(entity: EntityDef, ctx: BuildContext, self: () => GraphQLInputObjectType): Record<string, GraphQLInputFieldConfig> {
   const inputs = memberMap<GraphQLInputFieldConfig>(`${entity.name} filter`, ctx.warn);
@@ -148,7 +147,7 @@ function orderByFields(entity: EntityDef, ctx: BuildContext): Record<string, Gra
   const inputs = memberMap<GraphQLInputFieldConfig>(`${entity.name} orderBy`, ctx.warn);
   for (const [name] of SYSTEM_MEMBERS) inputs.add(name, { type: SortOrder });
   for (const field of entity.fields) {
-    if (UNSORTABLE.has(field.type)) continue;
+    if (!FIELD_TYPES[field.type].capabilities.sortable) continue;
     if (field.type === 'lookup') {
       inputs.add(lookupIdField(field.name), { type: SortOrder });
       inputs.add(camelCase(field.name), { type: ctx.types.get(field.target!)!.orderBy, description: `By a field of the referenced ${field.displayName}` });

@@ -10,9 +10,9 @@ import {
   type GraphQLInputFieldConfig, type GraphQLInputType,
 } from 'graphql';
 import type { FilterOperator } from '../../metadata/field-type.ts';
-import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import { camelCase, lookupIdField, pascalCase } from '../../metadata/inflection.ts';
-import { FIELD_TYPE_NAMES, type EntityDef, type FieldTypeName } from '../../metadata/types.ts';
+import { type EntityDef, type FieldTypeName } from '../../metadata/types.ts';
 import { queryError } from '../query/filter-parse.ts';
 import { OPERAND } from '../query/operators.ts';
 import { GraphQLDateTime, GraphQLJSON, scalarType } from './scalars.ts';
@@ -83,11 +83,12 @@ export function operatorTypes(): Map<string, GraphQLInputObjectType> {
   const types = new Map<string, GraphQLInputObjectType>();
   for (const t of FIELD_TYPE_NAMES) {
     const type = FIELD_TYPES[t];
-    const value = type.name === 'multiChoice' ? GraphQLString : scalarType(type.graphql);
+    // a list type's operands are its items (multiChoice: option values)
+    const value = type.capabilities.list ? GraphQLString : scalarType(type.graphql);
     types.set(t, new GraphQLInputObjectType({
       name: `${pascalCase(t)}Operators`,
       description: `Conditions on a ${t} field`,
-      fields: operatorFields(type.filterOperators, value, t === 'multiChoice'),
+      fields: operatorFields(type.filterOperators, value, type.capabilities.list),
     }));
   }
   const comparison: FilterOperator[] = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'];

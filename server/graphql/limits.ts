@@ -22,7 +22,8 @@ export function operationProblem(document: DocumentNode): string | undefined {
     let roots = 0;
     let problem: string | undefined;
     // depth-first, with fragments expanded where spread; stops at the first limit passed
-    const walk = (set: SelectionSetNode, depth: number, spreading: ReadonlySet<string>): void => {
+    // `level` counts the fields of one object (a record's output columns), fragments merged in
+    const walk = (set: SelectionSetNode, depth: number, spreading: ReadonlySet<string>, level = { fields: 0 }): void => {
       if (depth > LIMITS.graphqlDepth) {
         problem = `An operation nests at most ${LIMITS.graphqlDepth} levels`;
         return;
@@ -34,16 +35,18 @@ export function operationProblem(document: DocumentNode): string | undefined {
             problem = `An operation has at most ${LIMITS.graphqlRootFields} root fields (aliases included); split it`;
           } else if (++fields > LIMITS.graphqlFields) {
             problem = `An operation selects at most ${LIMITS.graphqlFields} fields (aliases and spread fragments included)`;
+          } else if (++level.fields > LIMITS.recordColumns) {
+            problem = `A selection set has at most ${LIMITS.recordColumns} fields (aliases included)`;
           } else if (selection.selectionSet) {
             walk(selection.selectionSet, depth + 1, spreading);
           }
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          walk(selection.selectionSet, depth, spreading);
+          walk(selection.selectionSet, depth, spreading, level);
         } else {
           const name = selection.name.value;
           const fragment = fragments.get(name);
           // an unknown or cyclic fragment is reported by graphql-js' own rules
-          if (fragment && !spreading.has(name)) walk(fragment.selectionSet, depth, new Set([...spreading, name]));
+          if (fragment && !spreading.has(name)) walk(fragment.selectionSet, depth, new Set([...spreading, name]), level);
         }
       }
     };

@@ -3,9 +3,10 @@
  * definitions as sent and as returned, the schema-change ledger, field types and the catalog
  * summary. Documentation only: the metadata service validates requests itself.
  */
+import { CAPABILITIES } from '../../metadata/field-type.ts';
+import { FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import { OPTION_SCHEMAS } from '../../metadata/definitions.ts';
 import type { FieldOptionName } from '../../metadata/field-type.ts';
-import { FIELD_TYPE_NAMES } from '../../metadata/types.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
 const name = (what: string): JsonSchema => ({
@@ -114,8 +115,15 @@ export function metadataComponents(): Record<string, JsonSchema> {
         options: { type: 'array', items: { type: 'string' }, description: 'Options a field of this type takes' },
         readOnly: { type: 'boolean', description: 'Values are generated; never accepted in input' },
         filterOperators: { type: 'array', items: { type: 'string' } },
+        capabilities: {
+          type: 'object',
+          description: 'What the platform does with values of this type (the same flags its module declares)',
+          properties: Object.fromEntries(CAPABILITIES.map((c) => [c, { type: 'boolean' }])),
+          required: [...CAPABILITIES],
+          additionalProperties: false,
+        },
       },
-      required: ['name', 'description', 'options', 'readOnly', 'filterOperators'],
+      required: ['name', 'description', 'options', 'readOnly', 'filterOperators', 'capabilities'],
     },
     FieldTypeList: listOf('FieldType'),
     ChoiceOption: choiceOption,

@@ -4,6 +4,9 @@
  *   aggregate=count,countDistinct(account),sum(amount),avg(amount),min(closed_on),max(amount)
  *   groupBy=status,account.industry,year(created_at),month(closed_on)
  */
+import { MAX_GROUPS } from './compile-aggregate.ts';
+import { checkLimit } from './read-query.ts';
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { AggregateFunction, AggregateItem, AggregateQuery, DatePart, FilterNode, GroupItem } from './ast.ts';
 import { isNumeric } from './compile-context.ts';
 import { parseFilter, queryError, resolveColumn, resolvePath, searchNode, type ParseContext } from './filter-parse.ts';
@@ -17,7 +20,6 @@ export interface AggregateParams {
 }
 
 const FUNCTIONS: readonly AggregateFunction[] = ['count', 'countDistinct', 'sum', 'avg', 'min', 'max'];
-const ORDERABLE_EXCLUDED = new Set(['json', 'multiChoice', 'boolean']);
 
 export function buildAggregateQuery(entityName: string, params: AggregateParams, ctx: ParseContext): AggregateQuery {
   const entity = ctx.catalog.entity(entityName)!;
@@ -37,8 +39,8 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
     if (datePart) {
       const type = column.field?.type ?? column.system;
       if (type !== 'date' && type !== 'datetime') throw queryError(at, `${datePart}() needs a date or datetime field, "${path}" is ${type}`);
-    } else if (column.field && column.field.type === 'json') {
-      throw queryError(at, 'cannot group by a json field');
+    } else if (column.field && !FIELD_TYPES[column.field.type].capabilities.groupable) {
+      throw queryError(at, `cannot group by a ${column.field.type} field`);
     }
     return { via, column, datePart, alias: unique(datePart ? `${datePart}_${path.replace(/\./g, '_')}` : path.replace(/\./g, '_'), at) };
   });
@@ -54,10 +56,10 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
     const column = resolveColumn(entity, ctx.key ? ctx.key(entity, m[2]) : m[2]);
     if (!column) throw queryError(at, `"${entity.name}" has no field "${m[2]}"`);
     if ((fn === 'sum' || fn === 'avg') && !isNumeric(column.field, column.system)) throw queryError(at, `${fn} needs a number field, "${m[2]}" is ${column.field?.type ?? column.system}`);
-    if ((fn === 'min' || fn === 'max') && column.field && ORDERABLE_EXCLUDED.has(column.field.type)) throw queryError(at, `${fn} does not apply to ${column.field.type} fields`);
+    if ((fn === 'min' || fn === 'max') && column.field && !FIELD_TYPES[column.field.type].capabilities.ordered) throw queryError(at, `${fn} does not apply to ${column.field.type} fields`);
     return { fn, column, alias: unique(`${fn}_${column.name}`, at) };
   });
   let filter: FilterNode | undefined = params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter');
   if (params.search) filter = filter ? { kind: 'and', items: [filter, searchNode(params.search)] } : searchNode(params.search);
-  return { entity: entity.name, filter, groupBy, aggregates, limit: params.limit };
+  return { entity: entity.name, filter, groupBy, aggregates, limit: checkLimit(params.limit, MAX_GROUPS, '/limit') };
 }

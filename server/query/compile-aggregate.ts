@@ -4,8 +4,10 @@ import { table } from '../../metadata/ddl.ts';
 import type { AggregateQuery, GroupItem } from './ast.ts';
 import { columnSql, pathValue, type CompileContext } from './compile-context.ts';
 import { compileFilter } from './compile-filter.ts';
+import { jsonArray } from './compile-read.ts';
 
-const MAX_GROUPS = 10_000;
+/** The most groups one aggregate answers (limit= goes from 1 to this). */
+export const MAX_GROUPS = 10_000;
 
 function groupExpr(item: GroupItem, alias: string, ctx: CompileContext): RawBuilder<unknown> {
   const expr = pathValue(item.via, item.column, alias, ctx);
@@ -32,7 +34,7 @@ export function compileAggregate(query: AggregateQuery, ctx: CompileContext): Ra
   const columns = [...groups, ...aggregates].map((c) => sql`${c.expr} AS ${sql.id(c.alias)}`);
   const groupBy = groups.length ? sql`GROUP BY ${sql.join(groups.map((_, i) => sql.raw(String(i + 1))))}` : sql``;
   const orderBy = groups.length ? sql`ORDER BY ${sql.join(groups.map((_, i) => sql.raw(`${i + 1} NULLS LAST`)))}` : sql``;
-  return sql<{ body: string }>`SELECT '{"data":' || COALESCE(json_agg(g.*), '[]'::json)::text || '}' AS body FROM (
+  return sql<{ body: string }>`SELECT '{"data":' || COALESCE(${jsonArray(sql`g.*`)}, '[]'::json)::text || '}' AS body FROM (
       SELECT ${sql.join(columns)} FROM ${table(query.entity)} ${sql.id(t)} ${where ? sql`WHERE ${where}` : sql``}
       ${groupBy} ${orderBy} LIMIT ${Math.min(query.limit ?? MAX_GROUPS, MAX_GROUPS)}
     ) g`;

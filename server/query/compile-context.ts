@@ -58,7 +58,7 @@ export function param(value: unknown, column: ColumnRef, array = false): RawBuil
 /** Types whose values can be aggregated with sum/avg. */
 export function isNumeric(field: FieldDef | undefined, system?: ColumnRef['system']): boolean {
   if (!field) return system === 'integer';
-  return ['integer', 'bigInteger', 'decimal', 'money'].includes(field.type);
+  return FIELD_TYPES[field.type].capabilities.numeric;
 }
 
 export function columnSql(alias: string, name: string): RawBuilder<unknown> {

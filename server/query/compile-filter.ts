@@ -2,6 +2,7 @@
  * Filter AST → one SQL boolean expression over a table alias. Lookups and to-many relations
  * become EXISTS subqueries (any depth); NOT and `every` treat unknown (NULL) as not matching.
  */
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { sql, type RawBuilder } from 'kysely';
 import { table } from '../../metadata/ddl.ts';
 import { XrmError } from '../../metadata/errors.ts';
@@ -68,7 +69,7 @@ export function compileFilter(node: FilterNode, entity: string, alias: string, c
 function compileComparison(node: Extract<FilterNode, { kind: 'compare' }>, alias: string): RawBuilder<boolean> {
   const col = columnSql(alias, node.column.name);
   const v = node.value;
-  const isArrayColumn = node.column.field?.type === 'multiChoice';
+  const isArrayColumn = !!node.column.field && FIELD_TYPES[node.column.field.type].capabilities.list;
   switch (node.op) {
     case 'eq':
       return isArrayColumn

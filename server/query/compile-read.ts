@@ -1,9 +1,10 @@
 /**
  * Read queries → ONE SQL statement whose single text column is the whole response body, built
- * by PostgreSQL (row_to_json / json_agg) and passed through untouched. Lookups and to-many
+ * by PostgreSQL (row_to_json / array_to_json: compact) and passed through untouched. Lookups and to-many
  * navigations are correlated subqueries per parent row (a to-many with its own filter, sort and
  * limit). Paging is keyset on the sort keys + id with an opaque cursor, or limit/offset.
  */
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { sql, type RawBuilder } from 'kysely';
 import { table } from '../../metadata/ddl.ts';
 import type { EntityDef } from '../../metadata/types.ts';
@@ -59,6 +60,15 @@ function and(conditions: readonly RawBuilder<boolean>[]): RawBuilder<boolean> | 
 }
 
 /**
+ * A JSON array of `element`s in `order`, compact (`[{…},{…}]`): json_agg would separate elements
+ * with ", " (and ", \n " for rows); array_to_json writes json elements verbatim with "," between.
+ * Object keys keep their order (json, not jsonb). NULL over no rows, like json_agg.
+ */
+export function jsonArray(element: RawBuilder<unknown>, order?: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`array_to_json(array_agg(${element}${order ? sql` ORDER BY ${order}` : sql``}))`;
+}
+
+/**
  * `(SELECT row_to_json(r) FROM (SELECT … AS key, …) r)`: one record as JSON for the row under
  * `alias`. `cursor` gives the row's cursor expression when the projection asks for it.
  */
@@ -74,8 +84,13 @@ export function recordJson(entity: EntityDef, alias: string, projection: Project
 
 function itemSql(entity: EntityDef, alias: string, item: ProjectionItem, ctx: CompileContext, cursor?: () => RawBuilder<unknown>): RawBuilder<unknown> | undefined {
   switch (item.kind) {
-    case 'column':
-      return ctx.readable(entity.name, item.column) ? columnSql(alias, item.column) : undefined;
+    case 'column': {
+      if (!ctx.readable(entity.name, item.column)) return undefined;
+      // a type may answer its value in a canonical form (numeric without trailing zeros)
+      const field = entity.fields.find((f) => f.name === item.column);
+      const output = field && FIELD_TYPES[field.type].output;
+      return output ? output(columnSql(alias, item.column)) : columnSql(alias, item.column);
+    }
     case 'cursor':
       return cursor ? cursor() : sql`NULL::text`;
     case 'lookup': {
@@ -115,7 +130,7 @@ function manyJson(item: Extract<ProjectionItem, { kind: 'many' }>, parentAlias: 
   const offset = item.page.offset ?? 0;
   const from = navigationFrom(item, a, parentAlias, ctx);
   if (item.shape === 'array') {
-    return sql`(SELECT COALESCE(json_agg(x.j ORDER BY x.n), '[]'::json) FROM (
+    return sql`(SELECT COALESCE(${jsonArray(sql`x.j`, sql`x.n`)}, '[]'::json) FROM (
         SELECT ${record} AS j, row_number() OVER (ORDER BY ${order}) AS n ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) x)`;
   }
   // row_number() counts before OFFSET applies: rows of this page are numbered offset+1 …
@@ -217,7 +232,7 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
   const record = recordJson(entity, p, query.projection, ctx, rowCursor);
   // backward pages are read in reverse and handed out in the natural order
   const natural = sql.raw(query.backward ? 'DESC' : 'ASC');
-  const data = sql`COALESCE((SELECT json_agg(${record} ORDER BY ${sql.id(p)}.__n ${natural}) FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n <= ${limit}), '[]'::json)`;
+  const data = sql`COALESCE((SELECT ${jsonArray(record, sql`${sql.id(p)}.__n ${natural}`)} FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n <= ${limit}), '[]'::json)`;
   const more = sql<boolean>`EXISTS (SELECT 1 FROM page q WHERE q.__n > ${limit})`;
   const count = query.count ? totalCount(entity.name, query, conditions, t) : undefined;
 

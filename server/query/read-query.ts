@@ -3,6 +3,7 @@
  * produce `ReadParams`): selections, expansions, filters, search, sort and paging, each checked
  * against the catalog with errors naming the parameter path.
  */
+import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { LIMITS } from '../limits.ts';
 import { SYSTEM_COLUMNS, type EntityDef } from '../../metadata/types.ts';
 import type { FilterNode, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
@@ -37,7 +38,6 @@ export interface ReadParams {
 }
 
 const MAX_EXPAND_DEPTH = LIMITS.expandDepth;
-const UNSORTABLE = new Set(['json', 'multiChoice']);
 
 export function buildReadQuery(entityName: string, params: ReadParams, ctx: ParseContext, maxPageSize: number): ReadQuery {
   const entity = requireEntity(entityName, ctx);
@@ -86,7 +86,11 @@ function combine(a: FilterNode | undefined, b: FilterNode | undefined): FilterNo
   return a ?? b;
 }
 
-function checkLimit(limit: number | undefined, max: number, path: string): number | undefined {
+/**
+ * limit= of a list, an expansion or an aggregate: an integer from 1 to `max`. Every wrong value (0,
+ * too large, not a number: see limitParam) gets this one problem, 400 XRM_ERR_QUERY_INVALID at `path`.
+ */
+export function checkLimit(limit: number | undefined, max: number, path: string): number | undefined {
   if (limit === undefined) return undefined;
   if (!Number.isInteger(limit) || limit < 1 || limit > max) throw queryError(path, `must be an integer from 1 to ${max}`);
   return limit;
@@ -133,7 +137,7 @@ export function parseSort(entity: EntityDef, raw: string, ctx: ParseContext, pat
   if (!m) throw queryError(path, `"${raw}" is not a sort item: [-]field[.field…][:nullsfirst|:nullslast]`);
   const descending = m[1] === '-';
   const { via, column } = resolvePath(entity, m[2]!, ctx, path);
-  if (column.field && UNSORTABLE.has(column.field.type)) throw queryError(path, `cannot sort by ${column.field.type} field "${column.name}"`);
+  if (column.field && !FIELD_TYPES[column.field.type].capabilities.sortable) throw queryError(path, `cannot sort by ${column.field.type} field "${column.name}"`);
   const nulls = m[3] ? (m[3].toLowerCase() === 'nullsfirst' ? 'first' : 'last') : descending ? 'first' : 'last';
   return { via, column, descending, nulls };
 }

@@ -67,6 +67,16 @@ function integer(value: number | string | undefined, path: string): number | und
   return n;
 }
 
+/**
+ * A limit as the client wrote it, for checkLimit (read-query.ts), which refuses everything but an
+ * integer in range with one message: anything but digits becomes NaN here, not a problem of its own.
+ */
+export function limitParam(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+}
+
 /** A filter parameter: JSON when it starts with `{`, otherwise the expression language. */
 export function parseFilterParam(value: string, path: string): unknown {
   const trimmed = value.trim();
@@ -110,7 +120,7 @@ function parseExpand(source: string, path: string): ExpandParams[] {
           expansion.sort = list(value);
           break;
         case 'limit':
-          expansion.limit = integer(value, `${p}/limit`);
+          expansion.limit = limitParam(value);
           break;
         case 'offset':
           expansion.offset = integer(value, `${p}/offset`);
@@ -140,7 +150,7 @@ export function parseRestQuery(query: RestQuery): ReadParams {
     filter: query.filter ? parseFilterParam(query.filter, '/filter') : undefined,
     search: query.search || undefined,
     sort: list(query.sort),
-    limit: integer(query.limit, '/limit'),
+    limit: limitParam(query.limit),
     offset: integer(query.offset, '/offset'),
     cursor: query.cursor || undefined,
     count: parseCount(query.count),

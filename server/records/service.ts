@@ -289,7 +289,7 @@ export class RecordsService {
 
   /**
    * Inserts records with one INSERT … SELECT FROM json_populate_recordset per set of keys, and
-   * answers `{"data":[…]}` as JSON text built by PostgreSQL, in request order.
+   * answers `{"data":[…]}` as compact JSON text built by PostgreSQL, in request order.
    */
   async #createMany(entity: EntityDef, records: Record<string, unknown>[], trx: Db): Promise<string> {
     const groups = new Map<string, number[]>();
@@ -309,7 +309,7 @@ export class RecordsService {
       const insert = source
         ? sql`INSERT INTO ${table(entity.name)} (${sql.join(cols.map(column))}) ${source} RETURNING *`
         : sql`INSERT INTO ${table(entity.name)} SELECT FROM generate_series(1, ${indexes.length}) RETURNING *`;
-      const { rows } = await sql<{ r: string }>`WITH w AS (${insert}) SELECT COALESCE(json_agg(row_to_json(w.*)), '[]'::json)::text AS r FROM w`.execute(trx);
+      const { rows } = await sql<{ r: string }>`WITH w AS (${insert}) SELECT COALESCE(array_to_json(array_agg(row_to_json(w.*))), '[]'::json)::text AS r FROM w`.execute(trx);
       parts.push({ indexes, json: rows[0]!.r });
     }
     if (parts.length === 1) return `{"data":${parts[0]!.json}}`;

@@ -2,13 +2,15 @@
  * REST for every entity under /api/data/{entity}: generic routes resolved against the live
  * catalog on each request, so a metadata change is served at once without re-registering routes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
-import { parseFilterParam, parseRestQuery, type RestQuery } from '../query/rest-params.ts';
+import { limitParam, parseFilterParam, parseRestQuery, type RestQuery } from '../query/rest-params.ts';
+import { checkLimit } from '../query/read-query.ts';
+import { MAX_GROUPS } from '../query/compile-aggregate.ts';
 import { MAX_BULK, assertUuid, type BulkRequest } from '../records/service.ts';
 import { LIMITS } from '../limits.ts';
-import { etag, ifMatch, ifNoneMatch } from './etag.ts';
+import { etag, ifMatchWrite, ifNoneMatch } from './etag.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
 
 const tags = ['data'];
@@ -42,7 +44,7 @@ const aggregateQuery = {
     groupBy: { type: 'string', description: 'Group keys: field, lookup.field, year|month|day|week(dateField), comma-separated' },
     filter: listQuery.properties.filter,
     search: listQuery.properties.search,
-    limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'Most groups returned (default 10,000)' },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_GROUPS, description: 'Most groups returned (default 10,000)' },
   },
   additionalProperties: false,
 } as const;
@@ -51,18 +53,31 @@ const list = (value: string | undefined) => value?.split(',').map((s) => s.trim(
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * limit= checked before the querystring schema (which documents it): 0, too large and not a number
+ * all answer the query engine's one problem, 400 XRM_ERR_QUERY_INVALID at /limit, like an
+ * expansion's limit, instead of the schema's XRM_ERR_REQUEST_INVALID at /querystring/limit.
+ */
+const limitFirst = (max: number) => async (req: FastifyRequest) => {
+  checkLimit(limitParam((req.query as { limit?: unknown }).limit), max, '/limit');
+};
+
 export async function dataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { records, runtime, query } = services;
+  const pageLimit = limitFirst(query.maxPageSize);
 
   app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
     '/:entity',
-    { schema: { tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery } },
+    { schema: { tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery }, preValidation: pageLimit },
     async (req, reply) => reply.type(JSON_TYPE).send(await query.list(req.params.entity, () => parseRestQuery(req.query), { cacheKey: `rest:${req.url}` })),
   );
 
   app.get<{ Params: { entity: string }; Querystring: { aggregate?: string; groupBy?: string; filter?: string; search?: string; limit?: number } }>(
     '/:entity/aggregate',
-    { schema: { tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery } },
+    {
+      schema: { tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery },
+      preValidation: limitFirst(MAX_GROUPS),
+    },
     async (req, reply) => {
       const q = req.query;
       const body = await query.aggregate(
@@ -152,7 +167,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id',
     { schema: { tags, summary: 'Update a record (partial); If-Match makes it conditional on the version read', params: nameParams('entity', 'id'), body: bodySchema } },
     async (req, reply) => {
-      const record = await records.update(req.params.entity, req.params.id, req.body, { expectedVersion: ifMatch(req.headers['if-match']) });
+      const record = await ifMatchWrite(req.headers['if-match'], (expectedVersion) => records.update(req.params.entity, req.params.id, req.body, { expectedVersion }));
       return reply.header('etag', etag(record.version)).send(record);
     },
   );
@@ -161,7 +176,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id',
     { schema: { tags, summary: 'Delete a record; If-Match makes it conditional on the version read', params: nameParams('entity', 'id') } },
     async (req, reply) => {
-      await records.delete(req.params.entity, req.params.id, { expectedVersion: ifMatch(req.headers['if-match']) });
+      await ifMatchWrite(req.headers['if-match'], (expectedVersion) => records.delete(req.params.entity, req.params.id, { expectedVersion }));
       return reply.code(204).send();
     },
   );
@@ -175,7 +190,10 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   app.get<{ Params: { entity: string; id: string; relation: string }; Querystring: RestQuery }>(
     '/:entity/:id/:relation',
-    { schema: { tags, summary: 'List the records related through a one-to-many or many-to-many relationship (all list options apply)', params: nameParams('entity', 'id', 'relation'), querystring: listQuery } },
+    {
+      schema: { tags, summary: 'List the records related through a one-to-many or many-to-many relationship (all list options apply)', params: nameParams('entity', 'id', 'relation'), querystring: listQuery },
+      preValidation: pageLimit,
+    },
     async (req, reply) => {
       const { entity, id, relation } = req.params;
       const nav = navigation(entity, relation);

@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
-import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import { entitySchema, SCHEMA_VARIANTS, type SchemaVariant } from '../../metadata/json-schema.ts';
 import { listChanges } from '../../metadata/store.ts';
 import { entityTypescript } from '../../metadata/typescript.ts';
-import { FIELD_TYPE_NAMES, type EntityDef } from '../../metadata/types.ts';
+import { type EntityDef } from '../../metadata/types.ts';
 import type { Services } from '../services.ts';
 import { bodySchema, nameParams, pageQuery } from './route-schemas.ts';
 
@@ -39,6 +39,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       options: FIELD_TYPES[name].options,
       readOnly: FIELD_TYPES[name].readOnly === true,
       filterOperators: FIELD_TYPES[name].filterOperators,
+      capabilities: FIELD_TYPES[name].capabilities,
     })),
   }));
 

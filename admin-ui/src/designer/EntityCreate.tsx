@@ -1,18 +1,19 @@
 /** A new entity with its primary field; more fields are added in the designer afterwards. */
 import { useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
-import { TYPE_LABELS, useCatalog } from '../catalog.tsx';
+import { TYPE_LABELS, typesWith, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { Field, PageHeader, ProblemBanner } from '../components/ui.tsx';
 import { mapErrors, snakeName } from '../forms.ts';
 import { navigate, useTitle } from '../router.tsx';
 import type { FieldTypeName, Problem } from '../types.ts';
 
-const PRIMARY_TYPES: FieldTypeName[] = ['text', 'email', 'phone', 'url', 'autonumber'];
 
 export function EntityCreate() {
   useTitle('New entity');
-  const { refresh } = useCatalog();
+  const catalog = useCatalog();
+  const { refresh } = catalog;
+  const primaryTypes = typesWith(catalog, 'primary');
   const { toast } = useOverlays();
   const [displayName, setDisplayName] = useState('');
   const [name, setName] = useState('');
@@ -119,7 +120,7 @@ export function EntityCreate() {
           <Field label="Primary field type" error={byKey.get('primaryType')}>
             {(c) => (
               <select id={c.id} aria-describedby={c.describedBy} value={primaryType} onChange={(e) => setPrimaryType(e.target.value as FieldTypeName)}>
-                {PRIMARY_TYPES.map((t) => (
+                {primaryTypes.map((t) => (
                   <option key={t} value={t}>
                     {TYPE_LABELS[t]}
                   </option>

@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
-import { entityOf, TYPE_LABELS, useCatalog } from '../catalog.tsx';
+import { can, entityOf, TYPE_LABELS, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { Badge, EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, TableHead, Tabs } from '../components/ui.tsx';
 import { mapErrors } from '../forms.ts';
@@ -169,7 +169,6 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
   );
 }
 
-const KEY_TYPES = new Set(['text', 'email', 'phone', 'url', 'integer', 'bigInteger', 'decimal', 'date', 'datetime', 'choice', 'lookup', 'uuid', 'autonumber']);
 
 function KeysTab({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
@@ -263,7 +262,7 @@ function KeysTab({ entity }: { entity: EntityDef }) {
         <FieldGroup legend="Fields of the key" error={byKey.get('fields')} hint="Fields of types that compare by value.">
           <div className="checks">
             {entity.fields
-              .filter((f) => KEY_TYPES.has(f.type))
+              .filter((f) => can(catalog, f.type, 'key'))
               .map((f) => (
                 <label key={f.name} className="check">
                   <input
@@ -437,7 +436,6 @@ export function HistoryTab({ entity }: { entity: EntityDef }) {
   );
 }
 
-const PRIMARY_TYPES = new Set(['text', 'email', 'phone', 'url', 'autonumber']);
 
 function SettingsTab({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
@@ -525,7 +523,7 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
             {(c) => (
               <select id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={primaryField} onChange={(e) => setPrimaryField(e.target.value)}>
                 {entity.fields
-                  .filter((f) => PRIMARY_TYPES.has(f.type))
+                  .filter((f) => can(catalog, f.type, 'primary'))
                   .map((f) => (
                     <option key={f.name} value={f.name}>
                       {f.displayName} ({f.name})

@@ -1,5 +1,5 @@
 /** The columns a grid can show: an entity's fields and the system columns, with their types. */
-import { choiceOptions, SYSTEM_COLUMNS, type Catalog } from '../catalog.tsx';
+import { can, choiceOptions, SYSTEM_COLUMNS, type Catalog } from '../catalog.tsx';
 import type { ChoiceOption, EntityDef, FieldDef, FieldTypeName, FilterOperator } from '../types.ts';
 
 export interface Column {
@@ -31,7 +31,7 @@ export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
     field: f,
     options: f.type === 'choice' || f.type === 'multiChoice' ? choiceOptions(catalog, f) : undefined,
     target: f.type === 'lookup' ? catalog.entities.find((e) => e.name === f.target) : undefined,
-    sortable: f.type !== 'json' && f.type !== 'multiChoice',
+    sortable: can(catalog, f.type, 'sortable'),
     operators: catalog.fieldTypes.find((t) => t.name === f.type)?.filterOperators ?? [],
   }));
   const system: Column[] = SYSTEM_COLUMNS.map((s) => ({
