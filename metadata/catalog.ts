@@ -3,6 +3,7 @@
  * the derived navigation (lookup inverses, many-to-many sides). server/ and the generators read
  * the catalog, never the metadata tables.
  */
+import { XrmError } from './errors.ts';
 import type { TypeContext } from './field-type.ts';
 import type { ChoiceOption, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
 
@@ -81,6 +82,13 @@ export class Catalog implements TypeContext {
 
   entity(name: string): EntityDef | undefined {
     return this.entities.get(name);
+  }
+
+  /** The entity, or the 404 every API answers when there is none. */
+  require(name: string): EntityDef {
+    const entity = this.entities.get(name);
+    if (!entity) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
+    return entity;
   }
 
   field(entity: string, name: string): FieldDef | undefined {

@@ -101,7 +101,7 @@ export class MetadataService {
 
   updateEntity(name: string, patch: unknown, ctx: ChangeContext = {}): Promise<EntityDef> {
     return this.#change(ctx, async (catalog) => {
-      const before = requireEntity(catalog, name);
+      const before = catalog.require(name);
       const after = normalizeEntityPatch(patch, before);
       return {
         operation: 'entity.update',
@@ -118,7 +118,7 @@ export class MetadataService {
 
   deleteEntity(name: string, ctx: ChangeContext = {}): Promise<void> {
     return this.#change(ctx, async (catalog) => {
-      const entity = requireEntity(catalog, name);
+      const entity = catalog.require(name);
       const incoming = catalog.incomingLookups(name);
       if (incoming.length) {
         const list = incoming.map((i) => `${i.entity}.${i.field.name}`).join(', ');
@@ -145,7 +145,7 @@ export class MetadataService {
 
   addField(entityName: string, input: unknown, ctx: ChangeContext = {}): Promise<FieldDef> {
     return this.#change(ctx, async (catalog, trx) => {
-      const entity = requireEntity(catalog, entityName);
+      const entity = catalog.require(entityName);
       if (entity.fields.length >= MAX_ENTITY_FIELDS) {
         throw new XrmError('XRM_ERR_METADATA_CHANGE_REFUSED', `An entity has at most ${MAX_ENTITY_FIELDS} fields`, { errors: [{ path: '/', message: 'one field too many' }] });
       }
@@ -178,7 +178,7 @@ export class MetadataService {
 
   updateField(entityName: string, fieldName: string, patch: unknown, ctx: ChangeContext = {}): Promise<FieldDef> {
     return this.#change(ctx, async (catalog, trx) => {
-      const entity = requireEntity(catalog, entityName);
+      const entity = catalog.require(entityName);
       const before = requireField(entity, fieldName);
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
         throw new XrmError('XRM_ERR_METADATA_INVALID', 'The field change must be a JSON object', { errors: [{ path: '/', message: 'must be an object' }] });
@@ -216,7 +216,7 @@ export class MetadataService {
 
   dropField(entityName: string, fieldName: string, ctx: ChangeContext = {}): Promise<void> {
     return this.#change(ctx, async (catalog) => {
-      const entity = requireEntity(catalog, entityName);
+      const entity = catalog.require(entityName);
       const field = requireField(entity, fieldName);
       if (entity.primaryField === fieldName) {
         throw refused(`"${fieldName}" is the primary field of "${entityName}"; choose another primary field first`, '/');
@@ -241,7 +241,7 @@ export class MetadataService {
    */
   addAlternateKey(entityName: string, input: unknown, ctx: ChangeContext = {}): Promise<AlternateKeyDef> {
     return this.#change(ctx, async (catalog, trx) => {
-      const entity = requireEntity(catalog, entityName);
+      const entity = catalog.require(entityName);
       const key = normalizeAlternateKey(input, entity);
       const cols = key.fields.map((f) => ddl.column(f));
       const rows = await countRows(trx, sql`SELECT count(*) FROM (SELECT 1 FROM ${ddl.table(entityName)}
@@ -262,7 +262,7 @@ export class MetadataService {
 
   dropAlternateKey(entityName: string, keyName: string, ctx: ChangeContext = {}): Promise<void> {
     return this.#change(ctx, async (catalog) => {
-      const entity = requireEntity(catalog, entityName);
+      const entity = catalog.require(entityName);
       const key = entity.alternateKeys?.find((k) => k.name === keyName);
       if (!key) throw new XrmError('XRM_ERR_METADATA_KEY_NOT_FOUND', `Entity "${entityName}" has no alternate key "${keyName}"`);
       const after = { ...entity, alternateKeys: entity.alternateKeys!.filter((k) => k.name !== keyName) };
@@ -359,12 +359,6 @@ export class MetadataService {
       return { operation: 'choiceSet.delete', target: `choiceSet:${name}`, before: set, statements: [], write: (t) => store.deleteChoiceSetRow(t, name), result: undefined };
     });
   }
-}
-
-function requireEntity(catalog: Catalog, name: string): EntityDef {
-  const entity = catalog.entity(name);
-  if (!entity) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
-  return entity;
 }
 
 function requireField(entity: EntityDef, name: string): FieldDef {

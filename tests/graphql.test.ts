@@ -158,13 +158,16 @@ describeEachDatabase('GraphQL API', (get) => {
   });
 
   it('counts only when totalCount is selected (directly, through fragments, not when skipped)', async () => {
-    const list = vi.spyOn(get().services.query, 'runList');
+    const service = get().services.query;
+    const list = vi.spyOn(service, 'read');
     try {
       const counted = async (query: string, variables?: Record<string, unknown>): Promise<boolean | undefined> => {
         list.mockClear();
         await ok(query, variables);
         expect(list).toHaveBeenCalledTimes(1);
-        return list.mock.calls[0]![0].count === 'exact';
+        const request = list.mock.calls[0]![1];
+        if (request.kind !== 'page') throw new Error(`expected a page read, got ${request.kind}`);
+        return request.build(service.parseContext()).count === 'exact';
       };
       expect(await counted('{ partners { nodes { name } } }')).toBe(false);
       expect(await counted('{ partners { total: totalCount } }')).toBe(true);
@@ -183,7 +186,7 @@ describeEachDatabase('GraphQL API', (get) => {
     const dee = await createEmployee({ fullName: 'Dee Dev', email: 'dee@corp.io', managerId: bob });
     await ok('mutation($id: ID!) { createAsset(input: { name: "Laptop", assignedToId: $id }) { id } }', { id: dee });
 
-    const runList = vi.spyOn(get().services.query, 'runList');
+    const runList = vi.spyOn(get().services.query, 'read');
     let data: any;
     try {
       data = await ok('{ employees { nodes { fullName manager { fullName } } } }');

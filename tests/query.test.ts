@@ -244,17 +244,18 @@ describeEachDatabase('query engine', (get) => {
         rowPredicate: (entity: string, alias: string) => (entity === 'employee' ? sql<boolean>`${sql.ref(`${alias}.hired_on`)} >= '2021-01-01'` : undefined),
         fieldReadable: (entity: string, field: string) => !(entity === 'employee' && field === 'salary'),
       };
-      const page = JSON.parse((await query.list('employee', { sort: ['full_name'], expand: [{ name: 'manager' }, { name: 'reports' }] }, { hooks }))!);
+      const reportsFromA = JSON.stringify({ reports: { some: { full_name: { startsWith: 'A' } } } });
+      const page = JSON.parse((await query.read({ hooks }, { kind: 'list', entity: 'employee', query: { sort: 'full_name', expand: 'manager,reports' } })));
       expect(page.data.map((e: any) => e.full_name)).toEqual(['Charles Babbage', "Dennis O'Ritchie", 'Grace Hopper']);
       expect(page.data.every((e: any) => !('salary' in e))).toBe(true);
       // Ada (hired 2020) is invisible as a manager too, and as a report
       expect(page.data.map((e: any) => e.manager?.full_name ?? null)).toEqual([null, 'Grace Hopper', null]);
       // sorting by a hidden manager's name sorts as if there were no manager
-      const sorted = JSON.parse((await query.list('employee', { sort: ['manager.full_name:nullslast', 'full_name'], select: ['full_name'] }, { hooks }))!);
+      const sorted = JSON.parse((await query.read({ hooks }, { kind: 'list', entity: 'employee', query: { sort: 'manager.full_name:nullslast,full_name', select: 'full_name' } })));
       expect(sorted.data.map((e: any) => e.full_name)).toEqual(["Dennis O'Ritchie", 'Charles Babbage', 'Grace Hopper']);
-      const filtered = JSON.parse((await query.list('employee', { filter: { reports: { some: { full_name: { startsWith: 'A' } } } } }, { hooks }))!);
+      const filtered = JSON.parse((await query.read({ hooks }, { kind: 'list', entity: 'employee', query: { filter: reportsFromA } })));
       expect(filtered.data).toEqual([]); // Alan (no hire date) cannot be seen, so cannot be matched
-      const unhooked = JSON.parse((await query.list('employee', { filter: { reports: { some: { full_name: { startsWith: 'A' } } } }, select: ['full_name'] }))!);
+      const unhooked = JSON.parse((await query.read({}, { kind: 'list', entity: 'employee', query: { filter: reportsFromA, select: 'full_name' } })));
       expect(unhooked.data.map((e: any) => e.full_name)).toEqual(['Charles Babbage']);
     });
   });

@@ -7,6 +7,7 @@ import { GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLList, GraphQLNonNull, Gra
 import { pascalCase } from '../../metadata/inflection.ts';
 import type { Db } from '../database.ts';
 import type { ReadQuery } from '../query/ast.ts';
+import type { ParseContext } from '../query/filter-parse.ts';
 import type { QueryService } from '../query/query-service.ts';
 import { listArgs } from './connection.ts';
 import { schemaVersionOf, type GraphqlContext } from './context.ts';
@@ -21,29 +22,33 @@ type Input = Readonly<Record<string, unknown>>;
 const idArg = { id: { type: new GraphQLNonNull(GraphQLID) } };
 const expectedVersion = { type: GraphQLInt, description: 'Only if the record is still at this version (optimistic concurrency); else XRM_ERR_RECORD_VERSION_MISMATCH' };
 
-function walk(query: QueryService, info: GraphQLResolveInfo) {
-  const parse = query.parseContext();
+function walk(parse: ParseContext, query: QueryService, info: GraphQLResolveInfo) {
   return { info, parse: { ...parse, key: graphqlKey(parse.catalog) }, maxPageSize: query.maxPageSize };
 }
 
-const documentIds = new WeakMap<object, number>();
-let nextDocumentId = 0;
-
 /**
- * The key of a root list's statement: the field node (mercurius caches parsed documents, so the
- * same query text gives the same node), its arguments and the request's variables.
+ * What identifies a root field's statement: its field node (mercurius caches parsed documents, so
+ * the same query text gives the same node), its arguments and the request's variables.
  */
-function statementKey(info: GraphQLResolveInfo, args: unknown): string {
-  const node = info.fieldNodes[0]!;
-  let id = documentIds.get(node);
-  if (id === undefined) documentIds.set(node, (id = nextDocumentId++));
-  return `gql:${id}:${JSON.stringify(args)}:${JSON.stringify(info.variableValues)}`;
+function shapeOf(info: GraphQLResolveInfo, args: unknown) {
+  return { shape: info.fieldNodes[0]!, values: [args, info.variableValues] };
 }
 
 /** Reads one record with the current selection (null when there is none), in `db` when given. */
 async function readOne(types: EntityTypes, id: string, query: QueryService, info: GraphQLResolveInfo, db?: Db): Promise<unknown> {
-  const projection = projectionOf(types.object, info.fieldNodes, walk(query, info));
-  const row = await types.keys.call(() => query.runGet(types.entity.name, projection, id, { db, basis: schemaVersionOf(info.schema) }));
+  const row = await types.keys.call(() =>
+    query.read(
+      { db, basis: schemaVersionOf(info.schema) },
+      {
+        kind: 'record',
+        entity: types.entity.name,
+        id,
+        // the id is the statement's parameter 0, not part of its shape
+        ...shapeOf(info, {}),
+        build: (parse) => projectionOf(types.object, info.fieldNodes, walk(parse, query, info)),
+      },
+    ),
+  );
   return row === undefined ? null : JSON.parse(row.body);
 }
 
@@ -61,23 +66,22 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
       description: `${entity.pluralDisplayName}: filter, search, orderBy, and first/after, last/before or offset paging`,
       args: listArgs(types.filter, new GraphQLList(new GraphQLNonNull(types.orderBy))),
       resolve: async (_root, args: ConnectionArgs, { query }, info) => {
-        const cacheKey = statementKey(info, args);
-        const hit = query.cachedList(cacheKey);
-        const basis = schemaVersionOf(info.schema);
-        if (hit) return JSON.parse(await types.keys.call(() => query.runCompiled(hit, { basis })));
-        const w = walk(query, info);
-        const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
-        const backward = args.last != null || args.before != null;
-        const read: ReadQuery = {
-          entity: entity.name,
-          ...pageOf(entity.name, args, w, ''),
-          projection,
-          count: count ? 'exact' : undefined,
-          cursor: (backward ? args.before : args.after) ?? undefined,
-          backward,
-          shape: 'connection',
+        const build = (parse: ParseContext): ReadQuery => {
+          const w = walk(parse, query, info);
+          const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
+          const backward = args.last != null || args.before != null;
+          return {
+            entity: entity.name,
+            ...pageOf(entity.name, args, w, ''),
+            projection,
+            count: count ? 'exact' : undefined,
+            cursor: (backward ? args.before : args.after) ?? undefined,
+            backward,
+            shape: 'connection',
+          };
         };
-        return JSON.parse(await types.keys.call(() => query.runList(read, { cacheKey, basis })));
+        const page = query.read({ basis: schemaVersionOf(info.schema) }, { kind: 'page', ...shapeOf(info, args), build });
+        return JSON.parse(await types.keys.call(() => page));
       },
     },
     [names.aggregate]: {
@@ -93,8 +97,8 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
         limit: { type: GraphQLInt },
       },
       resolve: async (_root, args: { aggregate?: string[]; groupBy?: string[]; filter?: unknown; search?: string; limit?: number }, { query }) => {
-        const key = graphqlKey(query.parseContext().catalog);
-        const body = await query.aggregate(entity.name, { ...args, filter: args.filter == null ? undefined : filterToJson(args.filter) }, { key });
+        const params = { ...args, filter: args.filter == null ? undefined : filterToJson(args.filter) };
+        const body = await query.read({}, { kind: 'aggregates', entity: entity.name, params, key: graphqlKey });
         return (JSON.parse(body) as { data: unknown[] }).data;
       },
     },

@@ -263,10 +263,16 @@ function parentExists(parent: { entity: string; id: string }, ctx: CompileContex
 }
 
 /** One record by id as JSON text, with its row version (no row when there is no such record). */
+/**
+ * One record. The id is the statement's FIRST parameter (a CTE ahead of everything else), so a
+ * cached statement serves any id by replacing parameter 0 (PostgreSQL inlines the CTE).
+ */
 export function compileGet(entityName: string, projection: Projection, id: string, ctx: CompileContext): RawBuilder<{ body: string; version: number }> {
   const entity = ctx.catalog.entity(entityName)!;
+  const k = ctx.alias();
   const t = ctx.alias();
-  const where = ctx.withPredicate(entity.name, t, sql<boolean>`${columnSql(t, 'id')} = ${id}::uuid`)!;
-  return sql<{ body: string; version: number }>`SELECT ${recordJson(entity, t, projection, ctx)}::text AS body, ${columnSql(t, 'version')} AS version
-    FROM ${table(entity.name)} ${sql.id(t)} WHERE ${where}`;
+  const where = ctx.withPredicate(entity.name, t, sql<boolean>`${columnSql(t, 'id')} = ${columnSql(k, 'id')}`)!;
+  return sql<{ body: string; version: number }>`WITH ${sql.id(k)} AS (SELECT ${id}::uuid AS id)
+    SELECT ${recordJson(entity, t, projection, ctx)}::text AS body, ${columnSql(t, 'version')} AS version
+    FROM ${sql.id(k)}, ${table(entity.name)} ${sql.id(t)} WHERE ${where}`;
 }

@@ -1,38 +1,77 @@
 /**
- * Reads through the query engine: parameters → checked ReadQuery → one SQL statement → the
- * response body as JSON text built by PostgreSQL. Statements of a shape seen before are reused
- * (and prepared on PostgreSQL), so a hot read skips parsing, checking and compiling.
+ * The one door for reads: `read(ctx, request)`. A request is what a client sent (REST parameters
+ * as strings) or what GraphQL built from its selection set; it becomes a checked ReadQuery, then
+ * ONE SQL statement whose single column is the response body, built by PostgreSQL. Statements of
+ * a shape seen before are reused (and prepared on PostgreSQL): a hot read skips parsing,
+ * checking and compiling. The cache keys are made here, from the request; callers make none.
  */
 import type { ValidateFunction } from 'ajv';
 import type { CompiledQuery } from 'kysely';
 import { createAjv, toFieldErrors, unstorable } from '../../metadata/ajv.ts';
-import { XrmError } from '../../metadata/errors.ts';
+import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import type { JsonSchema } from '../../metadata/field-type.ts';
 import type { Database, Db } from '../database.ts';
 import { assertUuid } from '../records/service.ts';
 import type { Runtime } from '../runtime.ts';
+import { withFreshSchema } from '../schema-race.ts';
 import { buildAggregateQuery, type AggregateParams } from './aggregate-query.ts';
 import type { Projection, ReadQuery } from './ast.ts';
 import { compileAggregate } from './compile-aggregate.ts';
 import { CompileContext, type QueryHooks } from './compile-context.ts';
 import { compileGet, compileList } from './compile-read.ts';
 import { describeErrors, queryError, type ParseContext } from './filter-parse.ts';
-import { buildReadQuery, checkProjection, type ReadParams } from './read-query.ts';
+import { buildReadQuery, checkProjection } from './read-query.ts';
+import { parseRestAggregate, parseRestQuery, type RestAggregateQuery, type RestQuery } from './rest-params.ts';
 import { StatementCache, execute, withParameter } from './statement-cache.ts';
-import { withFreshSchema } from '../schema-race.ts';
 
-/** A stand-in id compiled into cached get statements, swapped for the real one per request. */
-const SENTINEL_ID = '00000000-0000-4000-8000-00000000c0de';
-
-export interface ReadOptions {
+/** Who reads, and how. */
+export interface ReadContext {
   /** Row predicates and field masks (the security layer); such reads are never cached. */
-  hooks?: QueryHooks;
-  /** Identifies the request's whole shape and values: the same key reuses the compiled statement. */
-  cacheKey?: string;
+  readonly hooks?: QueryHooks;
   /** A transaction to read in (a mutation's read-back); a failed statement aborts it, so no retry. */
-  db?: Db;
-  /** The catalog version a prebuilt query was parsed against (GraphQL): see withFreshSchema. */
-  basis?: number;
+  readonly db?: Db;
+  /** The catalog version a built request was parsed against (GraphQL): see withFreshSchema. */
+  readonly basis?: number;
+}
+
+/** A request built by the caller: `shape` is the same object for the same query text (a parsed GraphQL node), `values` its arguments. */
+interface Built<T> {
+  readonly shape: object;
+  readonly values: unknown;
+  build(parse: ParseContext): T;
+}
+
+export type ReadRequest =
+  /** A page of records of an entity, from REST parameters. */
+  | { readonly kind: 'list'; readonly entity: string; readonly query: RestQuery }
+  /** A page of the records related to one record; null when that record does not exist. */
+  | { readonly kind: 'related'; readonly entity: string; readonly id: string; readonly navigation: Navigation; readonly query: RestQuery }
+  /** One record with REST select/expand. */
+  | { readonly kind: 'get'; readonly entity: string; readonly id: string; readonly query: Pick<RestQuery, 'select' | 'expand'> }
+  /** Aggregates from REST parameters. */
+  | { readonly kind: 'aggregate'; readonly entity: string; readonly query: RestAggregateQuery }
+  /** A page built by the caller (a GraphQL connection). */
+  | ({ readonly kind: 'page' } & Built<Omit<ReadQuery, 'parent'>>)
+  /** One record with a projection built by the caller (a GraphQL object). */
+  | ({ readonly kind: 'record'; readonly entity: string; readonly id: string } & Built<Projection>)
+  /** Aggregates with parameters in the caller's names (`key` maps them: GraphQL camelCase). */
+  | { readonly kind: 'aggregates'; readonly entity: string; readonly params: AggregateParams; readonly key?: (catalog: Catalog) => ParseContext['key'] };
+
+/** One record as JSON text with its row version. */
+export interface Found {
+  readonly body: string;
+  readonly version: number;
+}
+
+export type ReadResult<R extends ReadRequest> = R['kind'] extends 'get' | 'record' ? Found | undefined : R['kind'] extends 'related' ? string | null : string;
+
+const shapeIds = new WeakMap<object, number>();
+let nextShapeId = 0;
+
+function shapeId(shape: object): number {
+  let id = shapeIds.get(shape);
+  if (id === undefined) shapeIds.set(shape, (id = nextShapeId++));
+  return id;
 }
 
 export class QueryService {
@@ -76,58 +115,108 @@ export class QueryService {
     };
   }
 
-  #entity(name: string): void {
-    if (!this.#runtime.state.catalog.entity(name)) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
-  }
-
-  #cache(options: ReadOptions): StatementCache | undefined {
-    return options.cacheKey && !options.hooks ? StatementCache.of(this.#runtime.state) : undefined;
-  }
-
   /**
-   * A page of records as JSON text: `{"data":[…],"nextCursor"?,"totalCount"?}` — or null when
-   * `params.parent` names a record that does not exist.
+   * Reads: the response body as JSON text (`{"data":[…],"nextCursor"?,"totalCount"?}` for pages,
+   * `{"data":[…]}` for aggregates), one record with its version, or nothing. Run again on a fresh
+   * catalog when a schema change raced it (withFreshSchema).
    */
-  list(entity: string, params: ReadParams | (() => ReadParams), options: ReadOptions = {}): Promise<string | null> {
-    return this.#fresh(options, () => {
-      this.#entity(entity);
-      const hit = this.#cache(options)?.get(options.cacheKey!);
-      if (hit) return this.#body(hit, options.db);
-      const read = typeof params === 'function' ? params() : params;
-      return this.#runList(buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize), options);
+  read<R extends ReadRequest>(ctx: ReadContext, request: R): Promise<ReadResult<R>> {
+    return withFreshSchema(this.#runtime, () => this.#read(ctx, request) as Promise<ReadResult<R>>, {
+      basis: ctx.basis,
+      retries: ctx.db ? 0 : undefined,
     });
   }
 
-  /** Runs a built ReadQuery (GraphQL builds its own from the selection set). */
-  async runList(query: Omit<ReadQuery, 'parent'>, options: ReadOptions = {}): Promise<string> {
-    checkProjection(query.projection, '/');
-    return (await this.#fresh(options, () => this.#runList(query, options)))!;
+  async #read(ctx: ReadContext, request: ReadRequest): Promise<string | null | Found | undefined> {
+    const catalog = this.#runtime.state.catalog;
+    switch (request.kind) {
+      case 'list': {
+        catalog.require(request.entity);
+        return this.#page(ctx, `list:${request.entity}:${JSON.stringify(request.query)}`, () =>
+          buildReadQuery(request.entity, parseRestQuery(request.query), this.parseContext(), this.#maxPageSize),
+        );
+      }
+      case 'related': {
+        catalog.require(request.entity);
+        assertUuid(request.id);
+        const { navigation: nav, id } = request;
+        const target = nav.kind === 'inverse' ? nav.source : nav.other;
+        // one statement: the page, or no body when the parent record does not exist
+        const read = { ...parseRestQuery(request.query), scope: { kind: 'relatedTo', navigation: nav, id } as const, parent: { entity: request.entity, id } };
+        return this.#page(ctx, undefined, () => buildReadQuery(target, read, this.parseContext(), this.#maxPageSize));
+      }
+      case 'page':
+        return this.#page(ctx, `page:${shapeId(request.shape)}:${JSON.stringify(request.values)}`, () => {
+          const query = request.build(this.parseContext());
+          checkProjection(query.projection, '/');
+          return query;
+        });
+      case 'get':
+        catalog.require(request.entity);
+        return this.#record(ctx, request.id, `get:${request.entity}:${JSON.stringify(request.query)}`, () => {
+          const { select, expand } = parseRestQuery(request.query);
+          return buildReadQuery(request.entity, { select, expand }, this.parseContext(), this.#maxPageSize).projection;
+        }, request.entity);
+      case 'record':
+        catalog.require(request.entity);
+        return this.#record(ctx, request.id, `record:${shapeId(request.shape)}:${JSON.stringify(request.values)}`, () => {
+          const projection = request.build(this.parseContext());
+          checkProjection(projection, '/');
+          return projection;
+        }, request.entity);
+      case 'aggregate':
+      case 'aggregates': {
+        catalog.require(request.entity);
+        const key = request.kind === 'aggregate' ? `aggregate:${request.entity}:${JSON.stringify(request.query)}` : undefined;
+        return this.#statement(ctx, key, () => {
+          const params = request.kind === 'aggregate' ? parseRestAggregate(request.query) : request.params;
+          const parse = this.parseContext(request.kind === 'aggregates' ? request.key?.(catalog) : undefined);
+          return compileAggregate(buildAggregateQuery(request.entity, params, parse), this.#compileContext(ctx)).compile(this.#db);
+        }).then(({ compiled }) => this.#body(ctx, compiled)) as Promise<string>;
+      }
+    }
   }
 
-  /** Runs a read again on a fresh catalog when a schema change raced it (see withFreshSchema). */
-  #fresh<T>(options: ReadOptions, attempt: () => Promise<T>): Promise<T> {
-    return withFreshSchema(this.#runtime, attempt, { basis: options.basis, retries: options.db ? 0 : undefined });
+  #compileContext(ctx: ReadContext): CompileContext {
+    return new CompileContext(this.#runtime.state.catalog, ctx.hooks);
   }
 
-  async #runList(query: ReadQuery, options: ReadOptions): Promise<string | null> {
-    const compiled = compileList(query, new CompileContext(this.#runtime.state.catalog, options.hooks), this.#maxPageSize).compile(this.#db);
-    // a cursor differs on every page: only cursor-less shapes are worth keeping
-    if (!query.cursor) this.#cache(options)?.set(options.cacheKey!, compiled);
-    return this.#body(compiled, options.db, query);
+  /** A compiled statement from the cache of this catalog version, or compiled now (and kept when `keep`). */
+  async #statement(ctx: ReadContext, key: string | undefined, compile: () => CompiledQuery, keep?: (q: CompiledQuery) => boolean) {
+    const cache = key && !ctx.hooks ? StatementCache.of(this.#runtime.state) : undefined;
+    const hit = cache?.get(key!);
+    if (hit) return { compiled: hit, hit: true };
+    const compiled = compile();
+    if (cache && (keep?.(compiled) ?? true)) cache.set(key!, compiled);
+    return { compiled, hit: false };
   }
 
-  /** Cached statement of a GraphQL root list (see operations.ts), or undefined. */
-  cachedList(cacheKey: string): CompiledQuery | undefined {
-    return StatementCache.of(this.#runtime.state).get(cacheKey);
+  async #page(ctx: ReadContext, key: string | undefined, build: () => ReadQuery): Promise<string | null> {
+    let read: ReadQuery | undefined;
+    const { compiled } = await this.#statement(
+      ctx,
+      key,
+      () => {
+        read = build();
+        return compileList(read, this.#compileContext(ctx), this.#maxPageSize).compile(this.#db);
+      },
+      // a cursor differs on every page: only cursor-less shapes are worth keeping
+      () => !read?.cursor,
+    );
+    return this.#body(ctx, compiled, read);
   }
 
-  async runCompiled(query: CompiledQuery, options: ReadOptions = {}): Promise<string> {
-    return (await this.#fresh(options, () => this.#body(query, options.db)))!;
+  /** One record: the statement takes the id as its first parameter, so a cached shape serves any id. */
+  async #record(ctx: ReadContext, id: string, key: string, projection: () => Projection, entity: string): Promise<Found | undefined> {
+    assertUuid(id);
+    const { compiled } = await this.#statement(ctx, key, () => compileGet(entity, projection(), id, this.#compileContext(ctx)).compile(this.#db));
+    const rows = await execute<Found>(this.#database, ctx.db ?? this.#db, withParameter(compiled, 0, id));
+    return rows[0];
   }
 
-  async #body(query: CompiledQuery, db: Db = this.#db, read?: ReadQuery): Promise<string | null> {
+  async #body(ctx: ReadContext, query: CompiledQuery, read?: ReadQuery): Promise<string | null> {
     try {
-      const rows = await execute<{ body: string | null }>(this.#database, db, query);
+      const rows = await execute<{ body: string | null }>(this.#database, ctx.db ?? this.#db, query);
       // NULL only for a list whose parent record is missing (ReadQuery.parent)
       return rows[0]!.body;
     } catch (error) {
@@ -138,51 +227,5 @@ export class QueryService {
       }
       throw error;
     }
-  }
-
-  /** One record as JSON text with its row version, or undefined when it does not exist. */
-  get(entity: string, id: string, params: Pick<ReadParams, 'select' | 'expand'> | (() => Pick<ReadParams, 'select' | 'expand'>), options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
-    return this.#fresh(options, async () => {
-      this.#entity(entity);
-      assertUuid(id);
-      const cache = this.#cache(options);
-      let compiled = cache?.get(options.cacheKey!);
-      if (!compiled) {
-        const read = typeof params === 'function' ? params() : params;
-        const query = buildReadQuery(entity, read, this.parseContext(), this.#maxPageSize);
-        compiled = compileGet(entity, query.projection, SENTINEL_ID, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
-        cache?.set(options.cacheKey!, compiled);
-      }
-      const index = compiled.parameters.indexOf(SENTINEL_ID);
-      const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, withParameter(compiled, index, id));
-      return rows[0];
-    });
-  }
-
-  /** One record with a built projection (JSON text and row version), or undefined. */
-  runGet(entity: string, projection: Projection, id: string, options: ReadOptions = {}): Promise<{ body: string; version: number } | undefined> {
-    checkProjection(projection, '/');
-    return this.#fresh(options, async () => {
-      this.#entity(entity);
-      assertUuid(id);
-      const compiled = compileGet(entity, projection, id, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
-      const rows = await execute<{ body: string; version: number }>(this.#database, options.db ?? this.#db, compiled);
-      return rows[0];
-    });
-  }
-
-  /** Aggregates as JSON text: `{"data":[{…group keys…, …aggregates…}]}`. */
-  aggregate(entity: string, params: AggregateParams | (() => AggregateParams), options: ReadOptions & { key?: ParseContext['key'] } = {}): Promise<string> {
-    return this.#fresh(options, async () => {
-      this.#entity(entity);
-      const cache = this.#cache(options);
-      let compiled = cache?.get(options.cacheKey!);
-      if (!compiled) {
-        const query = buildAggregateQuery(entity, typeof params === 'function' ? params() : params, this.parseContext(options.key));
-        compiled = compileAggregate(query, new CompileContext(this.#runtime.state.catalog, options.hooks)).compile(this.#db);
-        cache?.set(options.cacheKey!, compiled);
-      }
-      return (await this.#body(compiled, options.db))!;
-    });
   }
 }

@@ -66,6 +66,8 @@ export function buildReadQuery(entityName: string, params: ReadParams, ctx: Pars
 function restProjection(entity: EntityDef, select: readonly string[] | undefined, expand: readonly ExpandParams[] | undefined, ctx: ParseContext, path: string, depth: number, maxPageSize: number): Projection {
   const columns = [...SYSTEM_COLUMNS, ...entity.fields.map((f) => f.name)];
   const wanted = select ? new Set(['id', ...checkSelect(entity, select, ctx, `${path}/select`)]) : undefined;
+  // refused before anything is built: 2,000 expansions must cost a length check, not 2,000 projections
+  if ((expand?.length ?? 0) > LIMITS.expansions) throw queryError(`${path}/expand`, `a query has at most ${LIMITS.expansions} expansions`);
   const expansions = (expand ?? []).map((e, i) => buildExpansion(entity, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize));
   // an expanded lookup replaces its id column under the same key
   const expanded = new Set(expansions.map((e) => e.key));

@@ -12,6 +12,7 @@
 import { LIMITS, jsonDepth } from '../limits.ts';
 import { parseFilterExpression } from './expression-parse.ts';
 import { queryError } from './filter-parse.ts';
+import type { AggregateParams } from './aggregate-query.ts';
 import type { ExpandParams, ReadParams } from './read-query.ts';
 
 export interface RestQuery {
@@ -141,6 +142,25 @@ function parseCount(value: boolean | string | undefined): ReadParams['count'] {
   if (value === true || value === 'true' || value === 'exact') return 'exact';
   if (value === 'estimated') return 'estimated';
   throw queryError('/count', 'must be true, false, exact or estimated');
+}
+
+/** The aggregate route's query string. */
+export interface RestAggregateQuery {
+  aggregate?: string;
+  groupBy?: string;
+  filter?: string;
+  search?: string;
+  limit?: number | string;
+}
+
+export function parseRestAggregate(query: RestAggregateQuery): AggregateParams {
+  return {
+    aggregate: list(query.aggregate),
+    groupBy: list(query.groupBy),
+    filter: query.filter ? parseFilterParam(query.filter, '/filter') : undefined,
+    search: query.search || undefined,
+    limit: limitParam(query.limit),
+  };
 }
 
 export function parseRestQuery(query: RestQuery): ReadParams {

@@ -5,10 +5,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
-import { limitParam, parseFilterParam, parseRestQuery, type RestQuery } from '../query/rest-params.ts';
+import { limitParam, type RestAggregateQuery, type RestQuery } from '../query/rest-params.ts';
 import { checkLimit } from '../query/read-query.ts';
 import { MAX_GROUPS } from '../query/compile-aggregate.ts';
-import { MAX_BULK, assertUuid, type BulkRequest } from '../records/service.ts';
+import { MAX_BULK, type BulkRequest } from '../records/service.ts';
 import { LIMITS } from '../limits.ts';
 import { etag, ifMatchWrite, ifNoneMatch } from './etag.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
@@ -49,8 +49,6 @@ const aggregateQuery = {
   additionalProperties: false,
 } as const;
 
-const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
-
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
@@ -69,30 +67,16 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
   app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
     '/:entity',
     { schema: { tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery }, preValidation: pageLimit },
-    async (req, reply) => reply.type(JSON_TYPE).send(await query.list(req.params.entity, () => parseRestQuery(req.query), { cacheKey: `rest:${req.url}` })),
+    async (req, reply) => reply.type(JSON_TYPE).send(await query.read({}, { kind: 'list', entity: req.params.entity, query: req.query })),
   );
 
-  app.get<{ Params: { entity: string }; Querystring: { aggregate?: string; groupBy?: string; filter?: string; search?: string; limit?: number } }>(
+  app.get<{ Params: { entity: string }; Querystring: RestAggregateQuery }>(
     '/:entity/aggregate',
     {
       schema: { tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery },
       preValidation: limitFirst(MAX_GROUPS),
     },
-    async (req, reply) => {
-      const q = req.query;
-      const body = await query.aggregate(
-        req.params.entity,
-        () => ({
-          aggregate: list(q.aggregate),
-          groupBy: list(q.groupBy),
-          filter: q.filter ? parseFilterParam(q.filter, '/filter') : undefined,
-          search: q.search,
-          limit: q.limit,
-        }),
-        { cacheKey: `rest:${req.url}` },
-      );
-      return reply.type(JSON_TYPE).send(body);
-    },
+    async (req, reply) => reply.type(JSON_TYPE).send(await query.read({}, { kind: 'aggregate', entity: req.params.entity, query: req.query })),
   );
 
   app.post<{ Params: { entity: string } }>(
@@ -147,15 +131,8 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id',
     { schema: { tags, summary: 'Get a record (select and expand apply); ETag carries its version', params: nameParams('entity', 'id'), querystring: getQuery } },
     async (req, reply) => {
-      const found = await query.get(
-        req.params.entity,
-        req.params.id,
-        () => {
-          const { select, expand } = parseRestQuery(req.query);
-          return { select, expand };
-        },
-        { cacheKey: `get:${req.params.entity}?${req.query.select ?? ''}&${req.query.expand ?? ''}` },
-      );
+      const { select, expand } = req.query;
+      const found = await query.read({}, { kind: 'get', entity: req.params.entity, id: req.params.id, query: { select, expand } });
       if (found === undefined) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
       const tag = etag(found.version);
       if (ifNoneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).send();
@@ -196,12 +173,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req, reply) => {
       const { entity, id, relation } = req.params;
-      const nav = navigation(entity, relation);
-      assertUuid(id);
-      const target = nav.kind === 'inverse' ? nav.source : nav.other;
-      const scope = { kind: 'relatedTo', navigation: nav, id } as const;
-      // one statement: the page, or no body when the parent record does not exist
-      const body = await query.list(target, { ...parseRestQuery(req.query), scope, parent: { entity, id } });
+      const body = await query.read({}, { kind: 'related', entity, id, navigation: navigation(entity, relation), query: req.query });
       if (body === null) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
       return reply.type(JSON_TYPE).send(body);
     },
