@@ -29,15 +29,21 @@ export const OPERATOR_TYPE_NAMES: readonly string[] = [
   'JsonPathCondition',
 ];
 
+/** A direction as the query engine takes it (the enum's internal values). */
+interface Direction {
+  readonly descending: boolean;
+  readonly nulls?: 'first' | 'last';
+}
+
 export const SortOrder = new GraphQLEnumType({
   name: 'SortOrder',
   values: {
-    ASC: { value: 'asc' },
-    DESC: { value: 'desc' },
-    ASC_NULLS_FIRST: { value: 'asc:nullsfirst' },
-    ASC_NULLS_LAST: { value: 'asc:nullslast' },
-    DESC_NULLS_FIRST: { value: 'desc:nullsfirst' },
-    DESC_NULLS_LAST: { value: 'desc:nullslast' },
+    ASC: { value: { descending: false } satisfies Direction },
+    DESC: { value: { descending: true } satisfies Direction },
+    ASC_NULLS_FIRST: { value: { descending: false, nulls: 'first' } satisfies Direction },
+    ASC_NULLS_LAST: { value: { descending: false, nulls: 'last' } satisfies Direction },
+    DESC_NULLS_FIRST: { value: { descending: true, nulls: 'first' } satisfies Direction },
+    DESC_NULLS_LAST: { value: { descending: true, nulls: 'last' } satisfies Direction },
   },
 });
 
@@ -141,19 +147,19 @@ export function filterToJson(value: unknown): unknown {
 }
 
 /** `[{ fullName: DESC }, { manager: { fullName: ASC } }]` → sort strings with GraphQL names. */
-export function orderByToSort(orderBy: readonly unknown[] | null | undefined, path: string): string[] | undefined {
+/** GraphQL orderBy items (`{ manager: { fullName: DESC_NULLS_LAST } }`) as sort keys: a path and a direction. */
+export function orderByKeys(orderBy: readonly unknown[] | null | undefined, path: string): ({ path: string[] } & Direction)[] | undefined {
   if (!orderBy?.length) return undefined;
   return orderBy.map((item, i) => {
     const segments: string[] = [];
     let current: unknown = item;
-    while (typeof current === 'object' && current !== null) {
+    while (typeof current === 'object' && current !== null && !('descending' in current)) {
       const entries = Object.entries(current).filter(([, v]) => v !== undefined && v !== null);
       if (entries.length !== 1) throw queryError(`${path}/${i}`, 'each orderBy item names exactly one field');
       segments.push(entries[0]![0]);
       current = entries[0]![1];
     }
-    const [direction, nulls] = String(current).split(':');
-    return `${direction === 'desc' ? '-' : ''}${segments.join('.')}${nulls ? `:${nulls}` : ''}`;
+    return { path: segments, ...(current as Direction) };
   });
 }
 

@@ -12,8 +12,8 @@ import type { Navigation } from '../../metadata/catalog.ts';
 import type { FieldDef } from '../../metadata/types.ts';
 import type { PageSpec, Projection, ProjectionItem } from '../query/ast.ts';
 import { parseFilter, queryError, searchNode, type ParseContext } from '../query/filter-parse.ts';
-import { checkOffset, parseSort } from '../query/read-query.ts';
-import { filterToJson, orderByToSort } from './filter-types.ts';
+import { checkOffset, sortItem } from '../query/read-query.ts';
+import { filterToJson, orderByKeys } from './filter-types.ts';
 
 /** What a GraphQL field of an entity type reads, attached to the field as `extensions.xrm`. */
 export type MemberExtension =
@@ -144,7 +144,7 @@ export function pageOf(entityName: string, args: ConnectionArgs, walk: Walk, pat
   }
   return {
     filter,
-    sort: orderByToSort(args.orderBy, `${path}/orderBy`)?.map((s, i) => parseSort(entity, s, walk.parse, `${path}/orderBy/${i}`)),
+    sort: orderByKeys(args.orderBy, `${path}/orderBy`)?.map((key, i) => sortItem(entity, key, walk.parse, `${path}/orderBy/${i}`)),
     limit: args.last ?? args.first ?? DEFAULT_CONNECTION_SIZE,
     offset: checkOffset(args.offset ?? undefined, `${path}/offset`),
   };

@@ -134,14 +134,24 @@ function checkSelect(entity: EntityDef, select: readonly string[], ctx: ParseCon
   });
 }
 
+/** A REST sort item, `[-]path[:nullsfirst|:nullslast]`. */
 export function parseSort(entity: EntityDef, raw: string, ctx: ParseContext, path: string): SortItem {
   const m = /^(-)?([A-Za-z0-9_.]+)(?::(nullsfirst|nullslast))?$/i.exec(raw.trim());
   if (!m) throw queryError(path, `"${raw}" is not a sort item: [-]field[.field…][:nullsfirst|:nullslast]`);
-  const descending = m[1] === '-';
-  const { via, column } = resolvePath(entity, m[2]!, ctx, path);
-  if (column.field && !FIELD_TYPES[column.field.type].capabilities.sortable) throw queryError(path, `cannot sort by ${column.field.type} field "${column.name}"`);
-  const nulls = m[3] ? (m[3].toLowerCase() === 'nullsfirst' ? 'first' : 'last') : descending ? 'first' : 'last';
-  return { via, column, descending, nulls };
+  const nulls = m[3] ? (m[3].toLowerCase() === 'nullsfirst' ? 'first' : 'last') : undefined;
+  return sortItem(entity, { path: m[2]!.split('.'), descending: m[1] === '-', nulls }, ctx, path);
+}
+
+/** A sort key given as parts (GraphQL orderBy), checked: a sortable field along lookups. Nulls come first when descending unless told. */
+export function sortItem(
+  entity: EntityDef,
+  key: { path: readonly string[]; descending: boolean; nulls?: 'first' | 'last' },
+  ctx: ParseContext,
+  at: string,
+): SortItem {
+  const { via, column } = resolvePath(entity, key.path.join('.'), ctx, at);
+  if (column.field && !FIELD_TYPES[column.field.type].capabilities.sortable) throw queryError(at, `cannot sort by ${column.field.type} field "${column.name}"`);
+  return { via, column, descending: key.descending, nulls: key.nulls ?? (key.descending ? 'first' : 'last') };
 }
 
 function buildExpansion(entity: EntityDef, params: ExpandParams, ctx: ParseContext, path: string, depth: number, maxPageSize: number): ProjectionItem {
