@@ -7,24 +7,11 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { TypeContext } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
-import { physicalName } from './inflection.ts';
+import { column, constraintNames, physicalName, table } from './physical-names.ts';
 import { searchDocument } from './search.ts';
 import { DATA_SCHEMA, type AlternateKeyDef, type EntityDef, type FieldDef, type OnDelete, type RelationshipDef } from './types.ts';
 
 export type Statement = RawBuilder<unknown>;
-
-export const table = (name: string): RawBuilder<unknown> => sql.id(DATA_SCHEMA, name);
-export const column = (name: string): RawBuilder<unknown> => sql.id(name);
-
-export const constraintNames = {
-  check: (entity: string, field: string) => physicalName('chk', entity, field),
-  unique: (entity: string, field: string) => physicalName('uq', entity, field),
-  index: (entity: string, field: string) => physicalName('ix', entity, field),
-  foreignKey: (entity: string, field: string) => physicalName('fk', entity, field),
-  sequence: (entity: string, field: string) => physicalName('seq', entity, field),
-  alternateKey: (entity: string, key: string) => physicalName('ak', entity, key),
-  primaryKey: (table: string) => physicalName('pk', table),
-};
 
 const ON_DELETE_SQL: Record<OnDelete, string> = { restrict: 'RESTRICT', setNull: 'SET NULL', cascade: 'CASCADE' };
 

@@ -142,7 +142,10 @@ export function rangeChecks(field: FieldDef, column: RawBuilder<unknown>): RawBu
   return checks;
 }
 
-/** minLength/maxLength/pattern as CHECK expressions (length in characters). */
+/**
+ * minLength as a CHECK expression (length in characters). maxLength is the varchar length itself;
+ * a pattern is checked by the JSON Schema (RE2, see regex.ts), not by the database.
+ */
 export function lengthChecks(field: FieldDef, column: RawBuilder<unknown>): RawBuilder<boolean>[] {
   const checks: RawBuilder<boolean>[] = [];
   if (field.minLength !== undefined) checks.push(sql<boolean>`char_length(${column}) >= ${literal(field.minLength)}`);

@@ -2,7 +2,6 @@
  * All naming derived from logical (lower snake_case) names goes through here: GraphQL types and
  * fields, SDK type names, REST paths and physical constraint names.
  */
-import { createHash } from 'node:crypto';
 
 export function camelCase(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -62,19 +61,6 @@ export function pluralizeLabel(label: string): string {
 export function humanize(name: string): string {
   const words = name.split('_').join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-/**
- * A PostgreSQL identifier for a constraint, index or sequence: `ix__deal__created_at`. Parts are
- * joined by a double underscore, which no logical name can hold (naming.ts), so a platform object
- * never takes the name of an entity's table, and entity `a_b` + field `c` never meets entity `a` +
- * field `b_c`. Past 63 bytes: truncated, with a short hash so it stays unique.
- */
-export function physicalName(kind: string, ...parts: string[]): string {
-  const full = [kind, ...parts].join('__');
-  if (Buffer.byteLength(full) <= 63) return full;
-  const hash = createHash('sha1').update(full).digest('hex').slice(0, 8);
-  return `${full.slice(0, 63 - 9)}_${hash}`;
 }
 
 /** GraphQL names for one entity. */

@@ -5,9 +5,10 @@
  * exactly as they were.
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { Db } from '../server/database.ts';
+import type { Db } from './database.ts';
 import { Catalog } from './catalog.ts';
 import * as ddl from './ddl.ts';
+import { column, table } from './physical-names.ts';
 import {
   defaultInverseName, memberClash, normalizeAlternateKey, normalizeChoiceSet, normalizeEntity, normalizeEntityPatch, normalizeField, normalizeRelationship,
   MAX_ENTITY_FIELDS,
@@ -154,13 +155,13 @@ export class MetadataService {
       if (clash) throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', clash, { errors: [{ path: '/name', message: clash }] });
       field = withInverseNames(entity, [field], catalog)[0]!;
       if (field.required && field.default === undefined && !FIELD_TYPES[field.type].generatedDefault) {
-        const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entityName)}`);
+        const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entityName)}`);
         if (rows > 0) {
           throw conflict(`A required field needs a default while the entity has records: ${rows} existing record(s) would have no value`, rows, '/required');
         }
       }
       if (field.unique && field.default !== undefined) {
-        const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entityName)}`);
+        const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entityName)}`);
         if (rows > 1) throw conflict(`A unique field with a default would give ${rows} existing records the same value`, rows, '/unique');
       }
       const after = { ...entity, fields: [...entity.fields, field] };
@@ -243,8 +244,8 @@ export class MetadataService {
     return this.#change(ctx, async (catalog, trx) => {
       const entity = catalog.require(entityName);
       const key = normalizeAlternateKey(input, entity);
-      const cols = key.fields.map((f) => ddl.column(f));
-      const rows = await countRows(trx, sql`SELECT count(*) FROM (SELECT 1 FROM ${ddl.table(entityName)}
+      const cols = key.fields.map((f) => column(f));
+      const rows = await countRows(trx, sql`SELECT count(*) FROM (SELECT 1 FROM ${table(entityName)}
         WHERE ${sql.join(cols.map((c) => sql`${c} IS NOT NULL`), sql` AND `)}
         GROUP BY ${sql.join(cols)} HAVING count(*) > 1) d`);
       if (rows > 0) throw conflict(`${rows} value combination(s) of ${key.fields.join(', ')} appear on more than one "${entityName}" record`, rows, '/fields');
@@ -418,13 +419,13 @@ function refused(detail: string, path: string): XrmError {
 }
 
 async function assertNoViolations(trx: Db, entity: string, field: FieldDef, condition: RawBuilder<boolean>, what: string): Promise<void> {
-  const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} WHERE ${ddl.column(field.name)} IS NOT NULL AND NOT (${condition})`);
+  const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} WHERE ${column(field.name)} IS NOT NULL AND NOT (${condition})`);
   if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" have a "${field.name}" value outside the new ${what}`, rows, `/${field.name}`);
 }
 
 /** Refuses a field change that is not lossless, or that existing rows would violate (with their count). */
 async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog, entity: string, before: FieldDef, after: FieldDef): Promise<void> {
-  const col = ddl.column(before.name);
+  const col = column(before.name);
   const render = (f: RawBuilder<unknown>) => f.compile(trx).sql;
   if (before.type === 'lookup' && after.type === 'lookup' && before.target !== after.target) {
     throw refused('A lookup\'s target cannot change; add a new lookup instead', '/target');
@@ -443,7 +444,7 @@ async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog
     const why = conversion.refuse?.(before, after);
     if (why) throw refused(`Cannot change "${before.name}" from ${describeType(before)} to ${describeType(after)}: ${why}`, '/type');
     if (conversion.lossyRows) {
-      const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} WHERE ${col} IS NOT NULL AND (${conversion.lossyRows(col, before, after)})`);
+      const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} WHERE ${col} IS NOT NULL AND (${conversion.lossyRows(col, before, after)})`);
       if (rows > 0) {
         throw conflict(`${rows} existing record(s) of "${entity}" have a "${before.name}" value that would not survive the change to ${describeType(after)}`, rows, '/type');
       }
@@ -451,12 +452,12 @@ async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog
     if (typeChanged) converted = sql`(${conversion.using?.(col, before, after) ?? col})::${FIELD_TYPES[after.type].columnType(after)}`;
   }
   if (after.required && !before.required) {
-    const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} WHERE ${col} IS NULL`);
+    const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} WHERE ${col} IS NULL`);
     if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" have no "${before.name}" value; fill them before making it required`, rows, '/required');
   }
   if (after.unique && !before.unique) {
-    const rows = await countRows(trx, sql`SELECT count(*) FROM ${ddl.table(entity)} t WHERE ${col} IS NOT NULL AND EXISTS (
-      SELECT 1 FROM ${ddl.table(entity)} o WHERE o.${col} = t.${col} AND o.id <> t.id)`);
+    const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} t WHERE ${col} IS NOT NULL AND EXISTS (
+      SELECT 1 FROM ${table(entity)} o WHERE o.${col} = t.${col} AND o.id <> t.id)`);
     if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" share a "${before.name}" value with another record`, rows, '/unique');
   }
   // new rules (or the same rules over converted values) must hold for every stored value; the

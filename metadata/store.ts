@@ -3,7 +3,7 @@
  * service writes; the runtime reads here to build its catalog.
  */
 import { sql } from 'kysely';
-import type { Db } from '../server/database.ts';
+import type { Db } from './database.ts';
 import { Catalog } from './catalog.ts';
 import type { ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
 

@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 /**
  * Renames the platform's own objects in schema `data` from the 0.1 naming (`ix_deal_stage`: parts
  * joined by one underscore, so entity `ix_deal_stage` or entity `deal_stage` + field `x` could
- * collide with them) to the naming of metadata/inflection.ts `physicalName` (`ix__deal__stage`),
+ * collide with them) to the naming of metadata/physical-names.ts `physicalName` (`ix__deal__stage`),
  * and gives primary keys explicit names (`pk__deal`; PostgreSQL's default `deal_pkey` could be an
  * entity's name). Both namings are frozen here, as a migration must be.
  */

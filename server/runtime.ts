@@ -10,7 +10,7 @@ import { createAjv } from '../metadata/ajv.ts';
 import { Catalog } from '../metadata/catalog.ts';
 import { entitySchema, type SchemaVariant } from '../metadata/json-schema.ts';
 import { loadCatalog, readSchemaVersion } from '../metadata/store.ts';
-import type { Database } from './database.ts';
+import type { Database } from '../metadata/database.ts';
 
 /** Everything derived from one catalog version; built lazily, dropped whole on the next version. */
 export class ApiState {

@@ -1,5 +1,5 @@
 import type { MetadataService } from '../metadata/service.ts';
-import type { Database, Db } from './database.ts';
+import type { Database, Db } from '../metadata/database.ts';
 import type { QueryService } from './query/query-service.ts';
 import type { RecordsService } from './records/service.ts';
 import type { Runtime } from './runtime.ts';

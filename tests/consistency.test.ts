@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, type Reply } from './support/http.ts';
-import { constraintNames } from '../metadata/ddl.ts';
+import { constraintNames } from '../metadata/physical-names.ts';
 import { indexes } from './support/physical-schema.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectProblem, expectStatus, modelling } from './support/problems.ts';

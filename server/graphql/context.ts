@@ -7,7 +7,7 @@
  */
 import type { GraphQLSchema } from 'graphql';
 import type { ControlledTransaction } from 'kysely';
-import type { Db } from '../database.ts';
+import type { Db } from '../../metadata/database.ts';
 import type { QueryService } from '../query/query-service.ts';
 import type { RecordsService } from '../records/service.ts';
 

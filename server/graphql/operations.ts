@@ -5,7 +5,7 @@
  */
 import { GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfig, type GraphQLResolveInfo } from 'graphql';
 import { pascalCase } from '../../metadata/inflection.ts';
-import type { Db } from '../database.ts';
+import type { Db } from '../../metadata/database.ts';
 import type { ReadQuery } from '../query/ast.ts';
 import type { ParseContext } from '../query/filter-parse.ts';
 import type { QueryService } from '../query/query-service.ts';

@@ -1,8 +1,8 @@
 /**
  * GraphQL at /graphql (mercurius). The schema is built per catalog version (cached on the
- * ApiState) and swapped in by the runtime's change listener before the new state goes live, so
- * a metadata change is served at once without a restart. mercurius' replaceSchema clears its
- * query and validation caches itself (mercurius 16 index.js, `replaceSchema`).
+ * ApiState) and swapped in by an onRequest hook on the first GraphQL request after the version
+ * moved, so a metadata change is served at once without a restart. mercurius' replaceSchema
+ * clears its query and validation caches itself (mercurius 16 index.js, `replaceSchema`).
  */
 import type { FastifyInstance } from 'fastify';
 import { validateSchema, type GraphQLSchema } from 'graphql';
@@ -15,6 +15,7 @@ import { operationProblem, requestProblem } from './limits.ts';
 import { LIMITS } from '../limits.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { buildGraphqlSchema } from './schema-builder.ts';
+import { graphqlOperation } from '../openapi/graphql-operations.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -58,6 +59,11 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
   // whatever ended the request (a thrown error, a closed socket), no transaction stays open
   app.addHook('onResponse', async (request) => {
     await contexts.get(request)?.finish('rollback').catch((err: unknown) => request.log.warn({ err }, 'GraphQL rollback failed'));
+  });
+
+  // mercurius' routes get their OpenAPI operations as it registers them
+  app.addHook('onRoute', (route) => {
+    if (route.url === GRAPHQL_PATH) route.schema = { ...route.schema, ...graphqlOperation(route.method) };
   });
 
   const initial = runtime.state;

@@ -1,6 +1,6 @@
 /** Aggregate queries → one SQL statement returning `{"data":[…]}` as text. */
 import { sql, type RawBuilder } from 'kysely';
-import { table } from '../../metadata/ddl.ts';
+import { table } from '../../metadata/physical-names.ts';
 import type { AggregateQuery, GroupItem } from './ast.ts';
 import { columnSql, pathValue, type CompileContext } from './compile-context.ts';
 import { compileFilter } from './compile-filter.ts';

@@ -4,7 +4,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
-import { table } from '../../metadata/ddl.ts';
+import { table } from '../../metadata/physical-names.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { FieldDef } from '../../metadata/types.ts';
 import type { ColumnRef } from './ast.ts';

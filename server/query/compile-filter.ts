@@ -4,7 +4,7 @@
  */
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { sql, type RawBuilder } from 'kysely';
-import { table } from '../../metadata/ddl.ts';
+import { table } from '../../metadata/physical-names.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { searchDocument, searchQueryText } from '../../metadata/search.ts';
 import type { FilterNode } from './ast.ts';

@@ -6,7 +6,7 @@
  */
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { sql, type RawBuilder } from 'kysely';
-import { table } from '../../metadata/ddl.ts';
+import { table } from '../../metadata/physical-names.ts';
 import type { EntityDef } from '../../metadata/types.ts';
 import type { ColumnRef, PageSpec, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
 import { columnSql, param, pathValue, type CompileContext } from './compile-context.ts';

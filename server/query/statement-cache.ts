@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
-import type { Database, Db } from '../database.ts';
+import type { Database, Db } from '../../metadata/database.ts';
 import type { ApiState } from '../runtime.ts';
 
 const MAX_ENTRIES = 2000;

@@ -3,7 +3,7 @@
  * else is rethrown untouched (a bug, reported as an opaque 500).
  */
 import type { Catalog } from '../../metadata/catalog.ts';
-import { constraintNames } from '../../metadata/ddl.ts';
+import { constraintNames } from '../../metadata/physical-names.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 

@@ -7,13 +7,13 @@
 import { sql, type RawBuilder } from 'kysely';
 import { toFieldErrors, unstorable } from '../../metadata/ajv.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
-import { column, table } from '../../metadata/ddl.ts';
+import { column, table } from '../../metadata/physical-names.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
-import { UUID_PATTERN } from '../../metadata/field-type.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { AlternateKeyDef, EntityDef } from '../../metadata/types.ts';
-import type { Db } from '../database.ts';
+import type { Db } from '../../metadata/database.ts';
 import type { ApiState, Runtime } from '../runtime.ts';
+import { assertUuid } from '../record-id.ts';
 import { withFreshSchema } from '../schema-race.ts';
 import { mapDatabaseError } from './database-errors.ts';
 
@@ -35,13 +35,6 @@ export interface BulkRequest {
 
 export const MAX_BULK = 1000;
 
-const UUID = new RegExp(UUID_PATTERN);
-
-export function assertUuid(id: unknown, path = '/id'): asserts id is string {
-  if (typeof id !== 'string' || !UUID.test(id)) {
-    throw new XrmError('XRM_ERR_REQUEST_INVALID', `${JSON.stringify(id)} is not a record id (a UUID)`, { errors: [{ path, message: 'must be a UUID' }] });
-  }
-}
 
 function invalidRecord(entity: string, errors: FieldError[]): XrmError {
   return new XrmError('XRM_ERR_RECORD_INVALID', `The ${entity} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });

@@ -4,8 +4,8 @@
  * everything exactly as it was. Works the same on PostgreSQL and PGlite.
  */
 import { sql } from 'kysely';
-import { constraintNames } from '../../metadata/ddl.ts';
-import type { Db } from '../../server/database.ts';
+import { constraintNames } from '../../metadata/physical-names.ts';
+import type { Db } from '../../metadata/database.ts';
 
 export interface ColumnInfo {
   name: string;

@@ -7,7 +7,6 @@ import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../migrations/index.ts';
-import type { Config } from './config.ts';
 
 export type Db = Kysely<any>;
 
@@ -28,7 +27,13 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: DatabaseOptions = {}): Database {
+/** Where the data lives: PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir` (`memory://` for tests). */
+export interface DatabaseLocation {
+  readonly databaseUrl?: string;
+  readonly dataDir: string;
+}
+
+export function openDatabase(config: DatabaseLocation, options: DatabaseOptions = {}): Database {
   const log = options.onQuery ? (event: LogEvent) => options.onQuery!(event.query.sql) : undefined;
   if (config.databaseUrl) {
     const pool = new pg.Pool({
