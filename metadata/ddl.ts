@@ -8,6 +8,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { TypeContext } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import { column, constraintNames, physicalName, table } from './physical-names.ts';
+import { SYSTEM_FIELDS, type SystemFieldDef } from './system-fields.ts';
 import { searchDocument } from './search.ts';
 import { DATA_SCHEMA, type AlternateKeyDef, type EntityDef, type FieldDef, type OnDelete, type RelationshipDef } from './types.ts';
 
@@ -37,18 +38,20 @@ function defaultExpression(entity: string, field: FieldDef): RawBuilder<unknown>
 export function createEntityTable(entity: EntityDef, ctx: TypeContext): Statement[] {
   const statements: Statement[] = [
     sql`CREATE TABLE ${table(entity.name)} (
-  "id" uuid NOT NULL DEFAULT gen_random_uuid(),
-  "created_at" timestamptz NOT NULL DEFAULT now(),
-  "updated_at" timestamptz NOT NULL DEFAULT now(),
-  "created_by" uuid,
-  "owner_id" uuid,
-  "version" integer NOT NULL DEFAULT 1,
+${sql.join(SYSTEM_FIELDS.map(systemColumn), sql`,\n`)},
   CONSTRAINT ${sql.id(constraintNames.primaryKey(entity.name))} PRIMARY KEY ("id")
 )`,
     sql`CREATE INDEX ${sql.id(physicalName('ix', entity.name, 'created_at'))} ON ${table(entity.name)} ("created_at", "id")`,
   ];
   for (const field of entity.fields) statements.push(...addField(entity.name, field, ctx));
   return statements;
+}
+
+/** A system field's column in CREATE TABLE: `  "version" integer NOT NULL DEFAULT 1`. */
+function systemColumn(field: SystemFieldDef): Statement {
+  const notNull = field.required ? sql` NOT NULL` : sql``;
+  const byDefault = field.columnDefault ? sql` DEFAULT ${field.columnDefault}` : sql``;
+  return sql`  ${column(field.name)} ${FIELD_TYPES[field.type].columnType(field)}${notNull}${byDefault}`;
 }
 
 export function dropEntityTable(entity: EntityDef): Statement[] {

@@ -7,112 +7,50 @@ import { patternProblem } from './regex.ts';
 import { createAjv, toFieldErrors, unstorable } from './ajv.ts';
 import type { Catalog } from './catalog.ts';
 import { invalid, XrmError, type FieldError } from './errors.ts';
-import type { FieldOptionName, JsonSchema } from './field-type.ts';
+import type { ValidateFunction } from 'ajv';
+import {
+  DEFINITION_DOCUMENT, DEFINITION_DOCUMENT_ID, ENTITY_INPUT, fieldInputName, MAX_ENTITY_FIELDS,
+} from './definition-schemas.ts';
+import type { JsonSchema } from './field-type.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES, typesWith } from './field-types/index.ts';
-import { MAX_TEXT_MAX_LENGTH } from './field-types/text.ts';
 import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
+import { SYSTEM_COLUMNS } from './system-fields.ts';
 import { nameProblem } from './naming.ts';
 import {
-  SYSTEM_COLUMNS, type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
+  type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
 } from './types.ts';
 
-/** Fields one entity may have (PostgreSQL allows 1,600 columns per table, dropped ones included). */
-export const MAX_ENTITY_FIELDS = 1000;
+export { MAX_ENTITY_FIELDS } from './definition-schemas.ts';
 
 const ajv = createAjv();
+ajv.addSchema(DEFINITION_DOCUMENT);
 
-const label = { type: 'string', minLength: 1, maxLength: 255 };
-const description = { type: 'string', maxLength: 4000 };
-const choiceOption = {
-  type: 'object',
-  properties: { value: { type: 'string', minLength: 1, maxLength: 100 }, label },
-  required: ['value', 'label'],
-  additionalProperties: false,
-};
+/** The validator of one of the definition schemas (definition-schemas.ts), by component name. */
+function definitionValidator(name: string): ValidateFunction {
+  const validate = ajv.getSchema(`${DEFINITION_DOCUMENT_ID}#/components/schemas/${name}`);
+  if (!validate) throw new Error(`no definition schema ${name}`);
+  return validate;
+}
 
-/** JSON Schema of each option a field definition may carry. */
-/** JSON Schema of each option a field definition may carry (validation, and the OpenAPI document). */
-export const OPTION_SCHEMAS: Readonly<Record<FieldOptionName, JsonSchema>> = {
-  unique: { type: 'boolean', description: 'Values must be unique (a unique index)' },
-  searchable: { type: 'boolean', description: 'Indexed, and included in full-text search when text-like' },
-  default: { description: "Default value, of the field's own value type" },
-  min: { type: 'number', description: 'Smallest allowed value' },
-  max: { type: 'number', description: 'Largest allowed value' },
-  minLength: { type: 'integer', minimum: 0, maximum: MAX_TEXT_MAX_LENGTH, description: 'Fewest characters' },
-  maxLength: { type: 'integer', minimum: 1, maximum: MAX_TEXT_MAX_LENGTH, description: 'Most characters' },
-  pattern: { type: 'string', minLength: 1, maxLength: 1000, description: 'Regular expression (Unicode) values must match' },
-  precision: { type: 'integer', minimum: 1, maximum: 38, description: 'decimal: total digits' },
-  scale: { type: 'integer', minimum: 0, maximum: 38, description: 'decimal: digits after the point' },
-  options: { type: 'array', items: choiceOption, minItems: 1, maxItems: 1000, description: 'choice, multiChoice: inline options' },
-  choiceSet: { type: 'string', description: 'choice, multiChoice: name of a shared choice set (instead of options)' },
-  target: { type: 'string', description: 'lookup: the entity referenced' },
-  onDelete: { type: 'string', enum: ['restrict', 'setNull', 'cascade'], description: 'lookup: what deleting the referenced record does' },
-  inverseName: { type: 'string', description: 'lookup: name of the one-to-many navigation on the target' },
-  prefix: { type: 'string', maxLength: 32, pattern: '^[^\\u0000-\\u001f]*$', description: 'autonumber: text before the number' },
-  digits: { type: 'integer', minimum: 1, maximum: 18, description: 'autonumber: zero-padded width' },
-};
+const fieldValidators = Object.fromEntries(FIELD_TYPE_NAMES.map((t) => [t, definitionValidator(fieldInputName(t))])) as Record<FieldTypeName, ValidateFunction>;
 
-const COMMON_FIELD_PROPS = {
-  name: { type: 'string' },
-  type: { enum: FIELD_TYPE_NAMES },
-  displayName: label,
-  description,
-  required: { type: 'boolean' },
-};
-
-const fieldValidators = Object.fromEntries(
-  FIELD_TYPE_NAMES.map((t) => {
-    const props: Record<string, JsonSchema> = { ...COMMON_FIELD_PROPS };
-    for (const opt of FIELD_TYPES[t].options) props[opt] = OPTION_SCHEMAS[opt];
-    return [t, ajv.compile({ type: 'object', properties: props, required: ['name', 'type'], additionalProperties: false })];
-  }),
-) as Record<FieldTypeName, ReturnType<typeof ajv.compile>>;
-
+// an entity's fields are validated one by one (normalizeField): each against its type's schema, with its own paths
 const entityShape = ajv.compile({
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    displayName: label,
-    pluralName: { type: 'string' },
-    pluralDisplayName: label,
-    description,
-    primaryField: { type: 'string' },
-    fields: { type: 'array', maxItems: MAX_ENTITY_FIELDS },
-  },
-  required: ['name'],
-  additionalProperties: false,
+  ...ENTITY_INPUT,
+  properties: { ...(ENTITY_INPUT.properties as Record<string, JsonSchema>), fields: { type: 'array', maxItems: MAX_ENTITY_FIELDS } },
 });
+const entityUpdateShape = definitionValidator('EntityChange');
+const relationshipShape = definitionValidator('RelationshipInput');
+const choiceSetShape = definitionValidator('ChoiceSetInput');
+const alternateKeyShape = definitionValidator('AlternateKeyInput');
 
-const entityUpdateShape = ajv.compile({
-  type: 'object',
-  properties: { displayName: label, pluralDisplayName: label, description, primaryField: { type: 'string' } },
-  additionalProperties: false,
-});
+/** A name's pattern and length are in the schemas for clients; nameProblem checks them with a clearer message. */
+const NAME_RULES = new Set(['pattern', 'maxLength']);
 
-const relationshipShape = ajv.compile({
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    type: { const: 'manyToMany' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    displayName: label,
-    description,
-  },
-  required: ['name', 'type', 'from', 'to'],
-  additionalProperties: false,
-});
-
-const choiceSetShape = ajv.compile({
-  type: 'object',
-  properties: { name: { type: 'string' }, displayName: label, description, options: OPTION_SCHEMAS.options },
-  required: ['name', 'options'],
-  additionalProperties: false,
-});
-
-function shapeErrors(validate: ReturnType<typeof ajv.compile>, input: unknown, prefix: string): FieldError[] {
+/** Ajv's errors as field errors, less the name rules at `names` (instance paths), which nameProblem reports. */
+function shapeErrors(validate: ValidateFunction, input: unknown, prefix: string, names: readonly string[] = ['/name']): FieldError[] {
   if (validate(input)) return [];
-  return toFieldErrors(validate.errors, prefix);
+  return toFieldErrors(validate.errors?.filter((e) => !(NAME_RULES.has(e.keyword) && names.includes(e.instancePath))), prefix);
 }
 
 function fail(errors: FieldError[], what: string): never {
@@ -144,12 +82,9 @@ export function normalizeField(
   }
   const typeModule = FIELD_TYPES[type];
   const errors: FieldError[] = [];
-  const validate = fieldValidators[type];
-  if (!validate(raw)) {
-    for (const e of toFieldErrors(validate.errors, path)) {
-      const m = /unknown property "(.+)"/.exec(e.message);
-      errors.push(m ? { path: e.path, message: `option "${m[1]}" does not apply to a ${type} field` } : e);
-    }
+  for (const e of shapeErrors(fieldValidators[type], raw, path)) {
+    const m = /unknown property "(.+)"/.exec(e.message);
+    errors.push(m ? { path: e.path, message: `option "${m[1]}" does not apply to a ${type} field` } : e);
   }
   const nameError = nameProblem(raw.name, 'field');
   if (nameError) errors.push({ path: `${path}/name`, message: nameError });
@@ -241,7 +176,7 @@ export function defaultInverseName(sourceEntity: { name: string; pluralName: str
  * the GraphQL `<lookup>Id` companions, and returns a problem message or undefined.
  */
 export function memberClash(name: string, isLookup: boolean, members: readonly { name: string; type?: FieldTypeName }[]): string | undefined {
-  if (isLookup && (SYSTEM_COLUMNS as readonly string[]).includes(`${name}_id`)) {
+  if (isLookup && SYSTEM_COLUMNS.includes(`${name}_id`)) {
     return `lookup "${name}" clashes with system column "${name}_id" (its API id member)`;
   }
   for (const m of members) {
@@ -262,7 +197,7 @@ function derivedPlural(name: string): string {
 
 /** Validates an entity creation request; returns the entity and its fields. */
 export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
-  const errors = shapeErrors(entityShape, input, '');
+  const errors = shapeErrors(entityShape, input, '', ['/name', '/pluralName']);
   if (errors.length) fail(errors, 'entity');
   refuseUnstorable(input, '', 'entity');
   const raw = input as Record<string, unknown>;
@@ -390,13 +325,6 @@ export function normalizeChoiceSet(input: unknown): ChoiceSetDef {
     options: Object.freeze(options.map((o) => Object.freeze({ value: o.value, label: o.label }))),
   });
 }
-
-const alternateKeyShape = ajv.compile({
-  type: 'object',
-  properties: { name: { type: 'string' }, displayName: label, fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 16, uniqueItems: true } },
-  required: ['name', 'fields'],
-  additionalProperties: false,
-});
 
 const KEY_FIELD_TYPES = typesWith('key');
 

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   XRM_ERR_REQUEST_TOO_LARGE: { status: 413, title: 'Request body too large' },
   XRM_ERR_REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'Request URL or headers too large' },
   XRM_ERR_ROUTE_NOT_FOUND: { status: 404, title: 'Route not found' },
+  XRM_ERR_ROUTE_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   XRM_ERR_METADATA_INVALID: { status: 400, title: 'Invalid metadata definition' },
   XRM_ERR_METADATA_NAME_TAKEN: { status: 409, title: 'Name already in use' },
   XRM_ERR_METADATA_ENTITY_NOT_FOUND: { status: 404, title: 'Entity not found' },

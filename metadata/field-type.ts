@@ -65,6 +65,7 @@ export const CAPABILITIES = [
   'numeric', // a number: sum() and avg() apply
   'list', // the value is a list (an array column, a GraphQL list)
   'sequence', // has a companion sequence, created and dropped with the field
+  'temporal', // a date or an instant: year(), month(), day(), week() group keys apply
 ] as const;
 
 export type FieldCapabilities = Readonly<Record<(typeof CAPABILITIES)[number], boolean>>;

@@ -3,8 +3,9 @@
  * create), `update` (a partial change) and `read` (what the API returns).
  */
 import type { Catalog } from './catalog.ts';
-import { UUID_PATTERN, nullable, type JsonSchema } from './field-type.ts';
+import { nullable, type JsonSchema } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
+import { SYSTEM_COLUMNS, SYSTEM_FIELDS, systemField } from './system-fields.ts';
 import type { EntityDef, FieldDef } from './types.ts';
 
 export type SchemaVariant = 'create' | 'update' | 'read';
@@ -27,14 +28,6 @@ function fieldSchema(field: FieldDef, catalog: Catalog, variant: SchemaVariant):
   return field.required ? annotated : nullable(annotated);
 }
 
-const SYSTEM_PROPERTIES: Record<string, JsonSchema> = {
-  id: { type: 'string', format: 'uuid', readOnly: true, title: 'Id' },
-  created_at: { type: 'string', format: 'date-time', readOnly: true, title: 'Created at' },
-  updated_at: { type: 'string', format: 'date-time', readOnly: true, title: 'Updated at' },
-  created_by: { type: ['string', 'null'], format: 'uuid', readOnly: true, title: 'Created by' },
-  owner_id: { type: ['string', 'null'], format: 'uuid', readOnly: true, title: 'Owner' },
-  version: { type: 'integer', readOnly: true, title: 'Row version' },
-};
 
 /** The schema `$id` of an entity variant (unique per catalog version so caches never mix). */
 export function schemaId(entity: string, variant: SchemaVariant): string {
@@ -45,10 +38,12 @@ export function entitySchema(entity: EntityDef, catalog: Catalog, variant: Schem
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   if (variant === 'read') {
-    Object.assign(properties, SYSTEM_PROPERTIES);
-    required.push(...Object.keys(SYSTEM_PROPERTIES));
+    // the system fields, as the platform sets them
+    for (const field of SYSTEM_FIELDS) properties[field.name] = { ...fieldSchema(field, catalog, variant), readOnly: true };
+    required.push(...SYSTEM_COLUMNS);
   } else if (variant === 'create') {
-    properties.id = { type: 'string', format: 'uuid', pattern: UUID_PATTERN, title: 'Id', description: 'Optional client-chosen id' };
+    const id = systemField('id')!;
+    properties.id = { ...fieldSchema({ ...id, required: true }, catalog, variant), description: 'Optional client-chosen id' };
   }
   for (const field of entity.fields) {
     const readOnly = FIELD_TYPES[field.type].readOnly;

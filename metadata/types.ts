@@ -80,9 +80,6 @@ export interface ChoiceSetDef {
   readonly options: readonly ChoiceOption[];
 }
 
-/** System columns every entity table has, in order. */
-export const SYSTEM_COLUMNS = ['id', 'created_at', 'updated_at', 'created_by', 'owner_id', 'version'] as const;
-export type SystemColumn = (typeof SYSTEM_COLUMNS)[number];
 
 /** Schemas (PostgreSQL namespaces) used by the platform. */
 export const SYSTEM_SCHEMA = 'xrm';

@@ -8,33 +8,11 @@
  *     manager: { full_name: { startsWith: 'Ada' } }, reports: { some: { hired_on: { gte: '2024-01-01' } } },
  *     or: [{ rating: { gte: 4 } }, { not: { name: { icontains: 'test' } } }] }
  */
+import type { OperatorsByFieldType } from './field-types.ts';
 import type { FieldOf, FieldTypeOf, ReadOf, RelationsOf, TargetOf, XrmFieldType } from './schema.ts';
 
-type Comparison = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between';
-type TextSearch = Comparison | 'contains' | 'startsWith' | 'endsWith' | 'icontains' | 'istartsWith' | 'iendsWith';
-type Identity = 'eq' | 'ne' | 'in' | 'nin' | 'isNull';
-
-/** The operators each field type supports. */
-export interface OperatorsByFieldType {
-  text: TextSearch;
-  longText: TextSearch;
-  email: TextSearch;
-  phone: TextSearch;
-  url: TextSearch;
-  autonumber: TextSearch;
-  integer: Comparison;
-  bigInteger: Comparison;
-  decimal: Comparison;
-  money: Comparison;
-  date: Comparison;
-  datetime: Comparison;
-  boolean: 'eq' | 'ne' | 'isNull';
-  choice: Identity;
-  lookup: Identity;
-  uuid: Identity;
-  multiChoice: 'containsAny' | 'containsAll' | 'eq' | 'isNull';
-  json: 'isNull' | 'jsonPathEq';
-}
+// the operators each field type supports, generated from the server's field-type modules
+export type { OperatorsByFieldType } from './field-types.ts';
 
 /** What each operator takes, for a field whose (non-null) value type is `V`. */
 export interface Operands<V> {
@@ -72,7 +50,10 @@ export interface JsonPathFilter {
   [key: string]: JsonPathFilter | { eq: unknown };
 }
 
-/** Operators from the value type alone, when the map does not give field types. */
+/**
+ * Operators from the value type alone, when the map does not give field types: those of the
+ * field type such values most likely have (a string literal union is a choice).
+ */
 type InferredOperators<V> = unknown extends V
   ? OperatorsByFieldType['json']
   : [NonNullable<V>] extends [readonly unknown[]]
@@ -80,11 +61,11 @@ type InferredOperators<V> = unknown extends V
     : [NonNullable<V>] extends [boolean]
       ? OperatorsByFieldType['boolean']
       : [NonNullable<V>] extends [number]
-        ? Comparison
+        ? OperatorsByFieldType['decimal']
         : [NonNullable<V>] extends [string]
           ? string extends NonNullable<V>
-            ? TextSearch
-            : Identity
+            ? OperatorsByFieldType['text']
+            : OperatorsByFieldType['choice']
           : never;
 
 /** The operators a field of entity `N` supports. */

@@ -4,11 +4,10 @@
  * `xrm codegen` writes, which adds every field's type, the lookups' targets, the to-many
  * relations and the alternate keys, so filters, sorts and expansions are typed through them.
  */
+import type { XrmFieldType } from './field-types.ts';
 
-/** The platform's field types (metadata/field-types/). */
-export type XrmFieldType =
-  | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
-  | 'boolean' | 'date' | 'datetime' | 'choice' | 'multiChoice' | 'lookup' | 'json' | 'uuid' | 'autonumber';
+// the platform's field types, generated from its field-type registry
+export type { XrmFieldType } from './field-types.ts';
 
 /** One entity: its record types and, from `xrm codegen`, its structure. */
 export interface EntityTypes {

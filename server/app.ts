@@ -4,13 +4,16 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import type { DestinationStream } from 'pino';
 import { MetadataService } from '../metadata/service.ts';
-import type { Config } from './config.ts';
-import { migrateToLatest, openDatabase, type Database } from './database.ts';
+import { loggingOptions, type Config } from './config.ts';
+import { migrateToLatest, openDatabase, type Database } from '../metadata/database.ts';
 import { adminPlugin } from './admin/plugin.ts';
+import { explorerPlugin } from './explorer/plugin.ts';
 import { clientErrorHandler, frameworkErrors, installBodyParsers, installErrorHandling, sendProblem } from './error-handler.ts';
 import { LIMITS } from './limits.ts';
 import { graphqlPlugin } from './graphql/plugin.ts';
+import { jsonResponse } from './openapi/responses.ts';
 import { openapiRoutes } from './openapi/routes.ts';
 import { QueryService } from './query/query-service.ts';
 import { RecordsService } from './records/service.ts';
@@ -34,14 +37,13 @@ export interface BuildOptions {
   database?: Database;
   /** Observes every SQL statement sent (tests count statements per request). */
   onQuery?: (sql: string) => void;
+  /** Where the JSON log lines go instead of stdout (tests read them). */
+  logStream?: DestinationStream;
 }
 
 export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
   const app = Fastify({
-    logger: {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-    },
+    ...loggingOptions(config, options.logStream),
     bodyLimit: LIMITS.bodyBytes,
     http: { maxHeaderSize: LIMITS.headerBytes },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
@@ -81,7 +83,20 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     },
   });
 
-  app.get('/health', { schema: { tags: ['system'], summary: 'Ready when the database is reachable and migrations are applied' } }, async (_req, reply) => {
+  app.get('/health', {
+    schema: {
+      tags: ['system'],
+      summary: 'Ready when the database is reachable and migrations are applied',
+      operationId: 'getHealth',
+      'x-xrm-operation': {
+        responses: {
+          '200': jsonResponse('Ready: the database answers and migrations are applied', 'Health'),
+          '503': jsonResponse('Starting, or the database is unreachable', 'Health'),
+        },
+        errors: [],
+      },
+    },
+  }, async (_req, reply) => {
     if (!ready) return reply.code(503).send({ status: 'starting' });
     try {
       await database.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
@@ -96,6 +111,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });
+  await app.register(explorerPlugin);
 
   let closing: Promise<void> | undefined;
   return {

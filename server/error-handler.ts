@@ -114,9 +114,25 @@ export function installBodyParsers(app: FastifyInstance): void {
   });
 }
 
+/** The methods an Allow header may list, in the order it lists them. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => sendProblem(reply, toXrmError(error, request.log), request.url));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`), request.url),
-  );
+  // No route for this method: a 405 naming the methods the path has (the router matches a concrete
+  // URL per method in findRoute), or a 404 when it has none.
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // a segment past the router's limit matches no route of any method (the router would answer
+    // each with its max-param-length error, which findRoute reports as a match)
+    const limit = app.initialConfig.maxParamLength ?? 100;
+    const routable = path.split('/').every((segment) => segment.length <= limit);
+    const allow = routable ? METHODS.filter((method) => app.findRoute({ method, url: path }) !== null) : [];
+    if (allow.length && !allow.includes(request.method as (typeof METHODS)[number])) {
+      reply.header('allow', allow.join(', '));
+      const detail = `${path} does not answer ${request.method}; it answers ${allow.join(', ')}`;
+      return sendProblem(reply, new XrmError('XRM_ERR_ROUTE_METHOD_NOT_ALLOWED', detail), request.url);
+    }
+    return sendProblem(reply, new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${path}`), request.url);
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * `npm start`: serves the platform on PORT/HOST, on PostgreSQL when DATABASE_URL is set and on
  * embedded PGlite (data in XRM_DATA_DIR) otherwise. SIGTERM/SIGINT finish in-flight requests and
- * close the database cleanly.
+ * close the database cleanly; the last log line is "closed".
  */
 import closeWithGrace from 'close-with-grace';
 import { buildPlatform } from './app.ts';
@@ -11,10 +11,16 @@ const config = loadConfig();
 const platform = await buildPlatform(config);
 const { app } = platform;
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+async function close(): Promise<void> {
+  await platform.close();
+  app.log.info('closed');
+}
+
+// close-with-grace's own messages (a timeout, a second signal) go through pino too
+const grace = closeWithGrace({ delay: 10_000, logger: app.log }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'shutting down after an error');
   else app.log.info({ signal }, 'shutting down');
-  await platform.close();
+  await close();
 });
 
 await app.listen({ port: config.port, host: config.host });
@@ -26,6 +32,7 @@ try {
   );
 } catch (err) {
   app.log.fatal({ err }, 'could not start');
-  await platform.close();
+  grace.uninstall(); // else its beforeExit handler would close again and exit with 0
+  await close();
   process.exitCode = 1;
 }

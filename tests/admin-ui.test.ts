@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fieldErrorMessage, humanizeRecordProblem } from '../admin-ui/src/field-errors.ts';
 import { adminPlugin } from '../server/admin/plugin.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { listen } from './support/tools.ts';
@@ -80,6 +81,32 @@ describe('admin UI serving', () => {
   });
 });
 
+describe('admin UI field errors in words', () => {
+  const url = { type: 'url', pattern: undefined } as const;
+  it('says what a value of the field type must be, quoting only patterns an admin set', () => {
+    expect(fieldErrorMessage(url, 'must match pattern "^[hH][tT][tT][pP][sS]?://"')).toBe('must be an http(s) URL');
+    expect(fieldErrorMessage({ type: 'email' }, 'must match format "email"')).toBe('must be an email address');
+    expect(fieldErrorMessage({ type: 'phone' }, 'must match pattern "^\\+?[0-9]"')).toBe('must be a phone number');
+    expect(fieldErrorMessage({ type: 'text', pattern: '^[A-Z]{2}$' }, 'must match pattern "^[A-Z]{2}$"')).toBe('must match the pattern ^[A-Z]{2}$');
+    expect(fieldErrorMessage({ type: 'text' }, 'must NOT have more than 255 characters')).toBe('must be at most 255 characters');
+    expect(fieldErrorMessage({ type: 'integer' }, 'must be integer or null')).toBe('must be a whole number');
+    expect(fieldErrorMessage(undefined, 'is already used by another record')).toBe('is already used by another record');
+  });
+
+  it('rewrites a refused record: each field said once, by its label, in the detail too', () => {
+    const errors = [
+      { path: '/website', message: 'must match pattern "^[hH][tT][tT][pP][sS]?://"' },
+      { path: '/website', message: 'must match format "uri"' },
+      { path: '/other', message: 'must be string' },
+    ];
+    const problem = { title: 'Invalid record', status: 400, detail: `The employee record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors };
+    const field = { name: 'website', type: 'url' as const, displayName: 'Website', required: false, unique: false, searchable: false };
+    const result = humanizeRecordProblem(problem, (path) => (path === '/website' ? field : undefined));
+    expect(result.errors).toEqual([{ path: '/website', message: 'must be an http(s) URL' }, { path: '/other', message: 'must be string' }]);
+    expect(result.detail).toBe('The employee record is invalid: Website must be an http(s) URL; /other must be string');
+  });
+});
+
 describe('admin UI in Chromium [pglite]', () => {
   let platform: TestPlatform;
   let browser: Browser;
@@ -127,6 +154,111 @@ describe('admin UI in Chromium [pglite]', () => {
       // what the page showed when it failed
       await page.screenshot({ path: join(ARTIFACTS, 'admin-failure.png') }).catch(() => undefined);
       throw error;
+    }
+  });
+
+  it('fits the grid, formats dates one way, says field errors in words, titles inverse lists, folds the sidebar', async () => {
+    // a model through the API: six grid columns with long values, a date, a self-lookup whose inverse is `reports`
+    const post = async (path: string, body: unknown): Promise<{ id: string }> => {
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, `${path}: ${await res.clone().text()}`).toBe(201);
+      return (await res.json()) as { id: string };
+    };
+    await post('/api/metadata/entities', {
+      name: 'employee',
+      fields: [
+        { name: 'full_name', displayName: 'Full name', type: 'text', required: true },
+        { name: 'email', displayName: 'Email', type: 'email' },
+        { name: 'hired_on', displayName: 'Hired on', type: 'date' },
+        { name: 'website', displayName: 'Website', type: 'url' },
+        { name: 'manager', displayName: 'Manager', type: 'lookup', target: 'employee', inverseName: 'reports', onDelete: 'setNull' },
+      ],
+    });
+    const long = 'and-a-rather-long-path-segment'.repeat(3);
+    const boss = await post('/api/data/employee', {
+      full_name: 'Grace Brewster Murray Hopper, Rear Admiral', email: `grace.hopper@${long}.example.com`, hired_on: '2019-04-01', website: `https://example.com/${long}`,
+    });
+    await post('/api/data/employee', {
+      full_name: 'Alan Mathison Turing of the Government Code and Cypher School', email: `alan.turing@${long}.example.com`, hired_on: '2020-02-10', website: `https://example.org/${long}`, manager: boss.id,
+    });
+    const pageErrors: string[] = [];
+    const open = async (width: number) => {
+      const p = await browser.newPage({ viewport: { width, height: 800 }, locale: 'en-US' });
+      p.setDefaultTimeout(10_000);
+      p.on('pageerror', (error) => pageErrors.push(error.message));
+      return p;
+    };
+    /** How far the page itself scrolls sideways (0 when everything fits). */
+    const pageOverflow = (p: Page) => p.evaluate<number>('document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth');
+    const wide = await open(1280);
+    const narrow = await open(420);
+    try {
+      // 1. six columns fit at 1280 px: no page-level scroll, and none inside the grid either
+      const main = wide.locator('main');
+      await wide.goto(`${base}/admin/data/employee`);
+      const alan = main.getByRole('row', { name: /^Alan Mathison Turing/ });
+      await alan.waitFor();
+      expect(await main.locator('table.grid thead th').count()).toBe(6);
+      expect(await pageOverflow(wide)).toBeLessThanOrEqual(0);
+      expect(await main.locator('.table-wrap').evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+      await wide.screenshot({ path: join(ARTIFACTS, 'admin-grid-1280.png') });
+
+      // 2. dates: the locale's date, datetimes with the time, the ISO value as tooltip, the same on the record page
+      const hired = alan.locator('time').first();
+      expect(await hired.innerText()).toBe('Feb 10, 2020');
+      expect(await hired.getAttribute('title')).toBe('2020-02-10');
+      const bossRow = main.getByRole('row', { name: /^Grace Brewster/ });
+      const gridUpdated = bossRow.locator('time').last();
+      const updatedText = await gridUpdated.innerText();
+      expect(updatedText).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M$/);
+      const updatedIso = await gridUpdated.getAttribute('title');
+      await bossRow.getByRole('link', { name: /Grace Brewster/ }).click();
+      await main.getByRole('heading', { level: 1, name: 'Grace Brewster Murray Hopper, Rear Admiral' }).waitFor();
+      const pageUpdated = main.locator('.details div').filter({ hasText: 'Updated' }).locator('time');
+      expect(await pageUpdated.innerText()).toBe(updatedText);
+      expect(await pageUpdated.getAttribute('title')).toBe(updatedIso);
+
+      // 4. the inverse list is titled by its navigation ("reports"), not by the entity's plural
+      const reports = main.getByRole('region', { name: 'Reports (reports)' });
+      await reports.getByRole('link', { name: /Alan Mathison Turing/ }).waitFor();
+      expect(await reports.getByRole('heading', { level: 3 }).innerText()).toMatch(/^Reports\s*1$/);
+      const relatedHired = reports.getByRole('row', { name: /Alan Mathison Turing/ }).locator('time');
+      expect(await relatedHired.innerText()).toBe('Feb 10, 2020');
+      expect(await relatedHired.getAttribute('title')).toBe('2020-02-10');
+
+      // 3. a URL the server refuses is said in words, next to the field and in the banner
+      await main.getByLabel('Website', { exact: true }).fill('ftp://example.com/file');
+      await main.getByRole('button', { name: 'Save changes', exact: true }).click();
+      const websiteError = main.locator('.field').filter({ has: wide.getByLabel('Website', { exact: true }) }).locator('.field-error');
+      await websiteError.waitFor();
+      expect(await websiteError.innerText()).toBe('must be an http(s) URL');
+      const banner = await main.getByRole('alert').innerText();
+      expect(banner).toContain('Website must be an http(s) URL');
+      expect(banner).not.toContain('[hH]');
+
+      // 5. at 420 px the sidebar folds behind the menu button and the page takes the width
+      await narrow.goto(`${base}/admin/data/employee`);
+      await narrow.locator('main').getByRole('row', { name: /^Alan Mathison Turing/ }).waitFor();
+      const dataNav = narrow.getByRole('navigation', { name: 'Data' });
+      const menu = narrow.getByRole('button', { name: 'Menu' });
+      expect(await dataNav.isVisible()).toBe(false);
+      expect((await narrow.locator('main').boundingBox())!.width).toBeGreaterThanOrEqual(380);
+      expect(await pageOverflow(narrow)).toBeLessThanOrEqual(0);
+      await menu.click();
+      await dataNav.waitFor();
+      expect(await menu.getAttribute('aria-expanded')).toBe('true');
+      await narrow.screenshot({ path: join(ARTIFACTS, 'admin-menu-420.png') });
+      await narrow.getByRole('navigation', { name: 'Model' }).getByRole('link', { name: 'Entities' }).click();
+      await narrow.locator('main').getByRole('heading', { level: 1, name: 'Entities' }).waitFor();
+      await dataNav.waitFor({ state: 'hidden' });
+      expect(pageErrors).toEqual([]);
+    } catch (error) {
+      await wide.screenshot({ path: join(ARTIFACTS, 'admin-layout-failure-1280.png') }).catch(() => undefined);
+      await narrow.screenshot({ path: join(ARTIFACTS, 'admin-layout-failure-420.png') }).catch(() => undefined);
+      throw error;
+    } finally {
+      await wide.close();
+      await narrow.close();
     }
   });
 
@@ -291,7 +423,7 @@ describe('admin UI in Chromium [pglite]', () => {
     await button('Save changes').click();
     const emailError = fieldError('Email');
     await emailError.waitFor();
-    expect(await emailError.innerText()).toContain('must match format "email"');
+    expect(await emailError.innerText()).toBe('must be an email address');
     expect(await label('Email').getAttribute('aria-invalid')).toBe('true');
     expect(await main.getByRole('alert').innerText()).toContain('Invalid record');
     await screenshot('admin-record-form.png');

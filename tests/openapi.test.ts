@@ -6,10 +6,14 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, expect, it } from 'vitest';
 import { createAjv } from '../metadata/ajv.ts';
+import { DEFINITION_SCHEMAS, fieldInputName, MAX_CHOICE_OPTIONS, MAX_ENTITY_FIELDS } from '../metadata/definition-schemas.ts';
 import { ERROR_CODES } from '../metadata/errors.ts';
+import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../metadata/field-types/index.ts';
+import { isGenericDataPath } from '../server/openapi/data-paths.ts';
 import { createFixtureModel, entities as fixtureEntities } from './fixtures/model.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
+import { expectProblem } from './support/problems.ts';
 
 type Json = Record<string, any>;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
@@ -95,11 +99,18 @@ describeEachDatabase('OpenAPI document', (get) => {
     expect(create.responses['409'].description).toContain('XRM_ERR_METADATA_NAME_TAKEN');
     expect(ops.get('PATCH /api/metadata/entities/{name}/fields/{field}')!.responses['422'].description).toContain('XRM_ERR_METADATA_CHANGE_REFUSED');
     expect(Object.keys(ops.get('GET /api/metadata/typescript')!.responses['200'].content)).toEqual(['text/plain']);
-    // every route is documented (server/openapi/static-operations.ts): no placeholder responses
+    // every route is documented: no placeholder responses, and what documented it is not left in the operation
     for (const { path, method, op } of operations(doc)) {
       for (const response of Object.values(op.responses as Json)) {
-        expect(['Default Response', 'Success'], `${method.toUpperCase()} ${path}: document it in server/openapi/static-operations.ts`).not.toContain(response.description);
+        expect(['Default Response', 'Success'], `${method.toUpperCase()} ${path}: document it on the route (server/openapi/operation-doc.ts)`).not.toContain(response.description);
       }
+      expect(op['x-xrm-operation'], `${method.toUpperCase()} ${path}`).toBeUndefined();
+    }
+    // ... by the route itself: its schema declares the operation id and the documentation
+    const routes = get().app.swagger() as Json;
+    for (const { path, method, op } of operations(routes)) {
+      expect(op.operationId ?? isGenericDataPath(path), `${method.toUpperCase()} ${path} declares schema.operationId`).toBeTruthy();
+      expect(op['x-xrm-operation']?.errors, `${method.toUpperCase()} ${path} declares schema['x-xrm-operation']`).toBeInstanceOf(Array);
     }
     // the metadata API's real answers match their documented schemas
     const schema = componentValidator(doc);
@@ -116,6 +127,49 @@ describeEachDatabase('OpenAPI document', (get) => {
     expect(graphql.status).toBe(200);
     expect(schema('GraphqlResponse')(graphql.body)).toBe(true);
     expect(ops.get('POST /graphql')!.operationId).toBe('graphqlPost');
+  });
+
+  it('publishes the metadata API\'s request bodies as the very schemas the metadata service validates with', async () => {
+    const doc = await document();
+    // by construction: the components are metadata/definition-schemas.ts, unchanged
+    for (const [name, schema] of Object.entries(DEFINITION_SCHEMAS)) expect(doc.components.schemas[name], name).toEqual(schema);
+    expect(doc.components.schemas.ChoiceSetInput.properties.options).toMatchObject({ minItems: 1, maxItems: MAX_CHOICE_OPTIONS });
+    expect(doc.components.schemas.EntityInput.properties.fields).toMatchObject({ maxItems: MAX_ENTITY_FIELDS, items: { $ref: '#/components/schemas/FieldInput' } });
+    // a field definition: one schema per registered type, with exactly that type's options
+    expect(doc.components.schemas.FieldInput.oneOf).toEqual(FIELD_TYPE_NAMES.map((t) => ({ $ref: `#/components/schemas/${fieldInputName(t)}` })));
+    for (const type of FIELD_TYPE_NAMES) {
+      const schema = doc.components.schemas[fieldInputName(type)];
+      expect(Object.keys(schema.properties).sort(), type).toEqual(['name', 'type', 'displayName', 'description', 'required', ...FIELD_TYPES[type].options].sort());
+      expect(schema.properties.type).toEqual({ const: type });
+    }
+    // each metadata body route names its schema
+    const ops = new Map(operations(doc).map((o) => [`${o.method.toUpperCase()} ${o.path}`, o.op]));
+    for (const [key, name] of [
+      ['POST /api/metadata/entities', 'EntityInput'], ['PATCH /api/metadata/entities/{name}', 'EntityChange'],
+      ['POST /api/metadata/entities/{name}/fields', 'FieldInput'], ['PATCH /api/metadata/entities/{name}/fields/{field}', 'FieldChange'],
+      ['POST /api/metadata/entities/{name}/keys', 'AlternateKeyInput'], ['POST /api/metadata/relationships', 'RelationshipInput'],
+      ['POST /api/metadata/choice-sets', 'ChoiceSetInput'], ['PATCH /api/metadata/choice-sets/{name}', 'ChoiceSetChange'],
+    ] as const) {
+      expect(ops.get(key)!.requestBody.content['application/json'].schema, key).toEqual({ $ref: `#/components/schemas/${name}` });
+    }
+
+    // what the document refuses, the service refuses, at the same path
+    const schema = componentValidator(doc);
+    const options = (n: number) => Array.from({ length: n }, (_, i) => ({ value: `v${i}`, label: `V${i}` }));
+    const refused: [string, string, Json, string][] = [
+      ['/api/metadata/choice-sets', 'ChoiceSetInput', { name: 'too_many', options: options(MAX_CHOICE_OPTIONS + 1) }, '/options'],
+      ['/api/metadata/choice-sets', 'ChoiceSetInput', { name: 'no_options', options: [] }, '/options'],
+      ['/api/metadata/entities/employee/fields', 'FieldInput', { name: 'flag', type: 'boolean', maxLength: 5 }, '/maxLength'],
+      ['/api/metadata/entities/employee/fields', 'DecimalFieldInput', { name: 'amount', type: 'decimal', precision: 39 }, '/precision'],
+      ['/api/metadata/entities/employee/keys', 'AlternateKeyInput', { name: 'by_email', fields: [] }, '/fields'],
+      ['/api/metadata/relationships', 'RelationshipInput', { name: 'links', type: 'oneToMany', from: 'employee', to: 'asset' }, '/type'],
+      ['/api/metadata/entities', 'EntityInput', { name: 'gizmo', colour: 'red' }, '/colour'],
+    ];
+    for (const [url, name, body, path] of refused) {
+      expect(schema(name)(body), `${name} ${JSON.stringify(body).slice(0, 80)}`).toBe(false);
+      expectProblem(await http().post(url, body), 400, 'XRM_ERR_METADATA_INVALID', path);
+    }
+    expect(schema('ChoiceSetInput')({ name: 'just_enough', options: options(MAX_CHOICE_OPTIONS) })).toBe(true);
   });
 
   it('replaces the generic data routes by concrete paths and schemas for every entity', async () => {

@@ -1,4 +1,7 @@
-/** The shell: sidebar navigation (model pages, entities' data) and the routed page. */
+/**
+ * The shell: sidebar navigation (model pages, entities' data) and the routed page. Below 700 px
+ * the sidebar folds away behind a menu button and the page takes the whole width.
+ */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { CatalogProvider, useCatalogState } from './catalog.tsx';
 import { OverlayProvider } from './components/overlays.tsx';
@@ -27,21 +30,53 @@ function Shell() {
   const { path } = useLocation();
   const { catalog, problem, refresh } = useCatalogState();
   const mainRef = useRef<HTMLElement>(null);
+  const menuRef = useRef<HTMLButtonElement>(null);
   const previousPath = useRef(path);
+  // narrow screens only (CSS shows the sidebar regardless on wide ones)
+  const [menuOpen, setMenuOpen] = useState(false);
 
   // after moving to another page, keyboard and screen-reader users start at its content
   useEffect(() => {
     if (previousPath.current === path) return;
     previousPath.current = path;
+    setMenuOpen(false);
     mainRef.current?.focus({ preventScroll: true });
   }, [path]);
 
+  // an opened menu takes the focus (its first link), so keyboard users land in it
+  useEffect(() => {
+    if (menuOpen) document.querySelector<HTMLElement>('#sidebar a')?.focus();
+  }, [menuOpen]);
+
+  const closeMenu = () => {
+    setMenuOpen(false);
+    menuRef.current?.focus();
+  };
+
   return (
-    <div className="app">
+    <div
+      className={`app${menuOpen ? ' menu-open' : ''}`}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && menuOpen) closeMenu();
+      }}
+    >
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <Sidebar path={path} />
+      <header className="topbar">
+        <button type="button" className="menu-button" ref={menuRef} aria-expanded={menuOpen} aria-controls="sidebar" onClick={() => setMenuOpen((o) => !o)}>
+          <span className="menu-icon" aria-hidden="true" />
+          Menu
+        </button>
+        <Link to="/entities" className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            x
+          </span>
+          xrm admin
+        </Link>
+      </header>
+      <Sidebar path={path} onNavigate={() => setMenuOpen(false)} />
+      {menuOpen ? <div className="menu-backdrop" aria-hidden="true" onClick={closeMenu} /> : null}
       <main id="main" className="main" tabIndex={-1} ref={mainRef}>
         {catalog ? <Page path={path} /> : problem ? <ProblemBanner problem={problem} onRetry={() => void refresh()} /> : <Loading label="Loading the model…" />}
       </main>
@@ -49,7 +84,7 @@ function Shell() {
   );
 }
 
-function Sidebar({ path }: { path: string }) {
+function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
   const { catalog } = useCatalogState();
   const [filter, setFilter] = useState('');
   const entities = useMemo(() => {
@@ -59,7 +94,14 @@ function Sidebar({ path }: { path: string }) {
   const current = (prefix: string) => (path === prefix || path.startsWith(`${prefix}/`) ? 'page' : undefined);
 
   return (
-    <aside className="sidebar">
+    <aside
+      className="sidebar"
+      id="sidebar"
+      onClick={(e) => {
+        // following a link closes the folded menu, even to the page already shown
+        if ((e.target as Element).closest('a')) onNavigate();
+      }}
+    >
       <Link to="/entities" className="brand">
         <span className="brand-mark" aria-hidden="true">
           x
@@ -103,9 +145,10 @@ function Sidebar({ path }: { path: string }) {
           {catalog && !entities.length ? <li className="nav-empty">{filter ? 'No match' : 'No entities yet'}</li> : null}
         </ul>
       </nav>
-      <footer className="sidebar-footer">
+      <footer className="sidebar-footer" style={{ flexWrap: 'wrap' }}>
+        <a href="/docs">API reference</a>
         <a href="/openapi.json">OpenAPI</a>
-        <a href="/graphql">GraphQL</a>
+        <a href="/graphiql">GraphQL</a>
       </footer>
     </aside>
   );

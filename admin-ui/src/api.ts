@@ -3,7 +3,8 @@
  * ApiError carrying it, so forms can show `detail` and map `errors[].path` to their controls.
  */
 import type {
-  ChangeEntry, ChoiceSetDef, DataRecord, EntityDef, EntitySchema, FieldDef, FieldTypeInfo, ListResponse, Problem, RelationshipDef,
+  AlternateKeyDef, AlternateKeyInput, ChangeEntry, ChoiceSetChange, ChoiceSetDef, ChoiceSetInput, DataRecord, EntityDef, EntitySchema, FieldDef,
+  FieldTypeInfo, ListResponse, Problem, RelationshipDef, RelationshipInput,
 } from './types.ts';
 
 export class ApiError extends Error {
@@ -76,6 +77,8 @@ export interface ListParams {
   count?: boolean;
 }
 
+// metadata bodies the forms assemble key by key (what was filled in) travel as `unknown`; the
+// server validates every body against its schema (EntityInput, FieldInput, FieldChange, ...)
 export const api = {
   // metadata
   fieldTypes: () => request<{ data: FieldTypeInfo[] }>('GET', '/api/metadata/field-types').then((r) => r.data),
@@ -90,14 +93,14 @@ export const api = {
   updateField: (entity: string, field: string, body: unknown) =>
     request<FieldDef>('PATCH', `/api/metadata/entities/${enc(entity)}/fields/${enc(field)}`, { body }),
   dropField: (entity: string, field: string) => request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/fields/${enc(field)}`),
-  addKey: (entity: string, body: unknown) => request<unknown>('POST', `/api/metadata/entities/${enc(entity)}/keys`, { body }),
+  addKey: (entity: string, body: AlternateKeyInput) => request<AlternateKeyDef>('POST', `/api/metadata/entities/${enc(entity)}/keys`, { body }),
   dropKey: (entity: string, key: string) => request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/keys/${enc(key)}`),
   relationships: () => request<{ data: RelationshipDef[] }>('GET', '/api/metadata/relationships').then((r) => r.data),
-  createRelationship: (body: unknown) => request<RelationshipDef>('POST', '/api/metadata/relationships', { body }),
+  createRelationship: (body: RelationshipInput) => request<RelationshipDef>('POST', '/api/metadata/relationships', { body }),
   deleteRelationship: (name: string) => request<void>('DELETE', `/api/metadata/relationships/${enc(name)}`),
   choiceSets: () => request<{ data: ChoiceSetDef[] }>('GET', '/api/metadata/choice-sets').then((r) => r.data),
-  createChoiceSet: (body: unknown) => request<ChoiceSetDef>('POST', '/api/metadata/choice-sets', { body }),
-  updateChoiceSet: (name: string, body: unknown) => request<ChoiceSetDef>('PATCH', `/api/metadata/choice-sets/${enc(name)}`, { body }),
+  createChoiceSet: (body: ChoiceSetInput) => request<ChoiceSetDef>('POST', '/api/metadata/choice-sets', { body }),
+  updateChoiceSet: (name: string, body: ChoiceSetChange) => request<ChoiceSetDef>('PATCH', `/api/metadata/choice-sets/${enc(name)}`, { body }),
   deleteChoiceSet: (name: string) => request<void>('DELETE', `/api/metadata/choice-sets/${enc(name)}`),
   changes: (params: { target?: string; limit?: number; offset?: number }) =>
     request<ListResponse<ChangeEntry>>('GET', `/api/metadata/changes${query(params)}`),

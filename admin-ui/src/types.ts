@@ -1,111 +1,35 @@
-/** Shapes of the platform's metadata and data API, as the admin UI reads them. */
+/**
+ * Shapes of the platform's API, as the admin UI reads them. Those of the metadata API are the
+ * OpenAPI document's own (api-schema.ts, generated from it: `npx vitest run
+ * tests/generated.test.ts -u`); the ones below them are the UI's: records of any entity, their
+ * JSON Schemas as forms read them, and problems as the UI shows them (network failures included).
+ */
+import type { components } from './api-schema.ts';
 
-export type FieldTypeName =
-  | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money' | 'boolean'
-  | 'date' | 'datetime' | 'choice' | 'multiChoice' | 'lookup' | 'json' | 'uuid' | 'autonumber';
+type Schemas = components['schemas'];
 
-export type OnDelete = 'restrict' | 'setNull' | 'cascade';
+export type FieldTypeInfo = Schemas['FieldType'];
+export type FieldTypeName = FieldTypeInfo['name'];
+export type FieldOptionName = FieldTypeInfo['options'][number];
+export type FilterOperator = FieldTypeInfo['filterOperators'][number];
+/** What the platform does with a type's values (declared by its module on the server). */
+export type FieldCapability = keyof FieldTypeInfo['capabilities'];
 
-export interface ChoiceOption {
-  value: string;
-  label: string;
-}
+export type ChoiceOption = Schemas['ChoiceOption'];
+export type FieldDef = Schemas['Field'];
+export type OnDelete = NonNullable<FieldDef['onDelete']>;
+export type AlternateKeyDef = Schemas['AlternateKey'];
+export type Navigation = Schemas['Navigation'];
+export type EntityDef = Schemas['Entity'];
+export type RelationshipDef = Schemas['Relationship'];
+export type ChoiceSetDef = Schemas['ChoiceSet'];
+export type ChangeEntry = Schemas['SchemaChange'];
 
-export interface FieldDef {
-  name: string;
-  type: FieldTypeName;
-  displayName: string;
-  description?: string;
-  required: boolean;
-  unique?: boolean;
-  searchable?: boolean;
-  default?: unknown;
-  min?: number;
-  max?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  precision?: number;
-  scale?: number;
-  options?: ChoiceOption[];
-  choiceSet?: string;
-  target?: string;
-  onDelete?: OnDelete;
-  inverseName?: string;
-  prefix?: string;
-  digits?: number;
-}
-
-export interface AlternateKeyDef {
-  name: string;
-  displayName: string;
-  fields: string[];
-}
-
-export type Navigation =
-  | { kind: 'inverse'; name: string; source: string; field: string }
-  | { kind: 'manyToMany'; name: string; relationship: string; other: string; selfColumn: string; otherColumn: string };
-
-export interface EntityDef {
-  name: string;
-  displayName: string;
-  pluralName: string;
-  pluralDisplayName: string;
-  description?: string;
-  primaryField: string;
-  fields: FieldDef[];
-  alternateKeys?: AlternateKeyDef[];
-  navigations: Navigation[];
-}
-
-export interface RelationshipDef {
-  name: string;
-  type: 'manyToMany';
-  from: string;
-  to: string;
-  displayName: string;
-  description?: string;
-}
-
-export interface ChoiceSetDef {
-  name: string;
-  displayName: string;
-  description?: string;
-  options: ChoiceOption[];
-}
-
-export type FieldOptionName =
-  | 'unique' | 'searchable' | 'default' | 'min' | 'max' | 'minLength' | 'maxLength' | 'pattern' | 'precision' | 'scale'
-  | 'options' | 'choiceSet' | 'target' | 'onDelete' | 'inverseName' | 'prefix' | 'digits';
-
-export type FilterOperator =
-  | 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between'
-  | 'contains' | 'startsWith' | 'endsWith' | 'icontains' | 'istartsWith' | 'iendsWith'
-  | 'containsAny' | 'containsAll' | 'jsonPathEq';
-
-export interface FieldTypeInfo {
-  name: FieldTypeName;
-  description: string;
-  options: FieldOptionName[];
-  readOnly: boolean;
-  filterOperators: FilterOperator[];
-  /** What the platform does with the type's values (declared by its module on the server). */
-  capabilities: Record<FieldCapability, boolean>;
-}
-
-export type FieldCapability = 'primary' | 'key' | 'fullText' | 'sortable' | 'ordered' | 'groupable' | 'numeric' | 'list' | 'sequence';
-
-export interface ChangeEntry {
-  id: number;
-  version: number;
-  operation: string;
-  target: string;
-  actor: string;
-  createdAt: string;
-  before: unknown;
-  after: unknown;
-  statements: string[];
-}
+/** Request bodies of the metadata API that the UI sends whole. */
+export type AlternateKeyInput = Schemas['AlternateKeyInput'];
+export type RelationshipInput = Schemas['RelationshipInput'];
+export type ChoiceSetInput = Schemas['ChoiceSetInput'];
+export type ChoiceSetChange = Schemas['ChoiceSetChange'];
 
 export interface ListResponse<T> {
   data: T[];

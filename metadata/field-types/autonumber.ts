@@ -9,7 +9,7 @@ export const autonumber: FieldType = Object.freeze({
   forced: { required: true, unique: true },
   capabilities: {
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: true,
+    groupable: true, numeric: false, list: false, sequence: true, temporal: false,
   },
   readOnly: true,
   baseType: 'text',

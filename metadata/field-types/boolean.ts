@@ -8,7 +8,7 @@ export const boolean: FieldType = Object.freeze({
   options: ['default', 'searchable'],
   capabilities: {
     primary: false, key: false, fullText: false, sortable: true, ordered: false,
-    groupable: true, numeric: false, list: false, sequence: false,
+    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
   baseType: 'boolean',
   columnType: () => sql`boolean`,

@@ -8,7 +8,7 @@ export const choice: FieldType = Object.freeze({
   options: ['options', 'choiceSet', 'default', 'searchable'],
   capabilities: {
     primary: false, key: true, fullText: true, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false,
+    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
   baseType: 'text',
   columnType: () => sql`text`,

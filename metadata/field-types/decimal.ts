@@ -63,7 +63,7 @@ export const decimal: FieldType = Object.freeze({
   options: ['unique', 'searchable', 'default', 'min', 'max', 'precision', 'scale'],
   capabilities: {
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
-    groupable: true, numeric: true, list: false, sequence: false,
+    groupable: true, numeric: true, list: false, sequence: false, temporal: false,
   },
   label: (field) => `decimal(${field.precision ?? 18},${field.scale ?? 2})`,
   baseType: 'numeric',

@@ -8,7 +8,7 @@ export const email: FieldType = Object.freeze({
   options: ['unique', 'searchable', 'default'],
   capabilities: {
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false,
+    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
   baseType: 'text',
   columnType: () => sql`varchar(320)`,

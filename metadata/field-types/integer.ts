@@ -12,7 +12,7 @@ export const integer: FieldType = Object.freeze({
   options: ['unique', 'searchable', 'default', 'min', 'max'],
   capabilities: {
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
-    groupable: true, numeric: true, list: false, sequence: false,
+    groupable: true, numeric: true, list: false, sequence: false, temporal: false,
   },
   baseType: 'integer',
   columnType: () => sql`integer`,

@@ -8,7 +8,7 @@ export const json: FieldType = Object.freeze({
   options: ['default'],
   capabilities: {
     primary: false, key: false, fullText: false, sortable: false, ordered: false,
-    groupable: false, numeric: false, list: false, sequence: false,
+    groupable: false, numeric: false, list: false, sequence: false, temporal: false,
   },
   baseType: 'jsonb',
   columnType: () => sql`jsonb`,

@@ -8,7 +8,7 @@ export const longText: FieldType = Object.freeze({
   options: ['searchable', 'default', 'minLength', 'maxLength', 'pattern'],
   capabilities: {
     primary: false, key: false, fullText: true, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false,
+    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
   baseType: 'text',
   columnType: () => sql`text`,

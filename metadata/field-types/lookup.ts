@@ -11,7 +11,7 @@ export const lookup: FieldType = Object.freeze({
   options: ['target', 'onDelete', 'inverseName'],
   capabilities: {
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false,
+    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
   baseType: 'uuid',
   columnType: () => sql`uuid`,

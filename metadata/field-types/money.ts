@@ -9,7 +9,7 @@ export const money: FieldType = Object.freeze({
   options: ['searchable', 'default', 'min', 'max'],
   capabilities: {
     primary: false, key: false, fullText: false, sortable: true, ordered: true,
-    groupable: true, numeric: true, list: false, sequence: false,
+    groupable: true, numeric: true, list: false, sequence: false, temporal: false,
   },
   baseType: 'numeric',
   // 1250000.5, as a write answers it, not numeric(19,4)'s 1250000.5000

@@ -8,7 +8,7 @@ export const multiChoice: FieldType = Object.freeze({
   options: ['options', 'choiceSet', 'default', 'searchable'],
   capabilities: {
     primary: false, key: false, fullText: false, sortable: false, ordered: false,
-    groupable: true, numeric: false, list: true, sequence: false,
+    groupable: true, numeric: false, list: true, sequence: false, temporal: false,
   },
   baseType: 'text[]',
   columnType: () => sql`text[]`,

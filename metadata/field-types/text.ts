@@ -11,7 +11,7 @@ export const text: FieldType = Object.freeze({
   options: ['unique', 'searchable', 'default', 'minLength', 'maxLength', 'pattern'],
   capabilities: {
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false,
+    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
   label: (field) => `text(${field.maxLength ?? 255})`,
   baseType: 'text',

@@ -8,7 +8,7 @@ export const uuid: FieldType = Object.freeze({
   options: ['unique', 'searchable', 'default'],
   capabilities: {
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false,
+    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
   baseType: 'uuid',
   columnType: () => sql`uuid`,

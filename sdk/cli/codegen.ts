@@ -11,15 +11,16 @@
  * `tsc --strict --module nodenext`, without `allowImportingTsExtensions`, and under bundlers.
  */
 import { readFileSync } from 'node:fs';
+import { XRM_FIELD_TYPES } from '../field-types.ts';
 import { CliError } from './command.ts';
 
 /** The SDK modules the generated client inlines, dependencies first. */
-export const RUNTIME_MODULES = ['schema.ts', 'filter.ts', 'rows.ts', 'query.ts', 'aggregate.ts', 'errors.ts', 'http.ts', 'graphql.ts', 'entity.ts', 'client.ts'] as const;
+export const RUNTIME_MODULES = [
+  'field-types.ts', 'schema.ts', 'filter.ts', 'rows.ts', 'query.ts', 'aggregate.ts', 'errors.ts', 'http.ts', 'graphql.ts', 'entity.ts', 'client.ts',
+] as const;
 
-const FIELD_TYPES = new Set([
-  'text', 'longText', 'email', 'phone', 'url', 'integer', 'bigInteger', 'decimal', 'money',
-  'boolean', 'date', 'datetime', 'choice', 'multiChoice', 'lookup', 'json', 'uuid', 'autonumber',
-]);
+/** Field types the SDK knows (a field of a newer server's type is left out of `fields`). */
+const FIELD_TYPES: ReadonlySet<string> = new Set(XRM_FIELD_TYPES);
 
 /** An entity as GET /api/metadata/entities describes it (the parts codegen reads). */
 export interface EntityInfo {
@@ -46,10 +47,13 @@ export interface GeneratedFile {
   content: string;
 }
 
-/** The SDK runtime as one block of declarations: each module without its imports of siblings. */
+/**
+ * The SDK runtime as one block of declarations: each module without its imports and re-exports
+ * of siblings (in one scope, a sibling's declarations are already there).
+ */
 export function inlineRuntime(read: (module: string) => string = readModule): string {
   return RUNTIME_MODULES.map((module) => {
-    const source = read(module).replace(/^import\s[^;]*?\sfrom\s+'\.\/[\w.-]+\.ts';[ \t]*\n/gm, '');
+    const source = read(module).replace(/^(?:import|export)\s[^;]*?\sfrom\s+'\.\/[\w.-]+\.ts';[ \t]*\n/gm, '');
     if (/^\s*(import|export)\s[^;]*?\sfrom\s+'/m.test(source)) throw new Error(`sdk/${module} imports something the generated client cannot inline`);
     return `// ─── sdk/${module} ${'─'.repeat(Math.max(3, 80 - module.length))}\n\n${source.trim()}\n`;
   }).join('\n');

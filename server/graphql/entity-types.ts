@@ -4,7 +4,7 @@
  * and the create and update inputs. Records stay flat snake_case JSON; resolvers read them.
  */
 import {
-  GraphQLID, GraphQLInputObjectType, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType,
+  GraphQLID, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
   type GraphQLFieldConfig, type GraphQLFieldResolver, type GraphQLInputFieldConfig, type GraphQLInputType, type GraphQLOutputType,
 } from 'graphql';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
@@ -13,11 +13,12 @@ import { camelCase, lookupIdField } from '../../metadata/inflection.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import { connectionTypes, navigationArgs, type Connection, type Node } from './connection.ts';
 import type { GraphqlContext } from './context.ts';
-import { SYSTEM_MEMBERS, SortOrder, type OperatorTypes } from './filter-types.ts';
+import { SortOrder, type OperatorTypes } from './filter-types.ts';
+import { SYSTEM_FIELDS } from '../../metadata/system-fields.ts';
 import type { MemberExtension } from './selection.ts';
 import type { EntityNames } from './names.ts';
 import { RecordKeys } from './record-input.ts';
-import { GraphQLDateTime, scalarType } from './scalars.ts';
+import { scalarType } from './scalars.ts';
 
 export interface EntityTypes {
   readonly entity: EntityDef;
@@ -78,19 +79,10 @@ function valueType(field: FieldDef): GraphQLOutputType & GraphQLInputType {
 
 const nonNullIf = <T extends GraphQLOutputType & GraphQLInputType>(type: T, required: boolean) => (required ? new GraphQLNonNull(type) : type);
 
-const SYSTEM_FIELDS: readonly [string, string, GraphQLOutputType, string][] = [
-  ['createdAt', 'created_at', new GraphQLNonNull(GraphQLDateTime), 'When the record was created'],
-  ['updatedAt', 'updated_at', new GraphQLNonNull(GraphQLDateTime), 'When the record was last changed'],
-  ['createdBy', 'created_by', GraphQLID, 'Who created the record'],
-  ['ownerId', 'owner_id', GraphQLID, 'Who owns the record'],
-  ['version', 'version', new GraphQLNonNull(GraphQLInt), 'Row version, incremented by every update'],
-];
-
 function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext): Record<string, RecordField> {
   const fields = memberMap<RecordField>(names.type, ctx.warn);
-  fields.add('id', { type: new GraphQLNonNull(GraphQLID), description: 'Record id', resolve: byKey, extensions: xrm({ kind: 'column', column: 'id' }) });
-  for (const [name, key, type, description] of SYSTEM_FIELDS) fields.add(name, { type, description, resolve: byKey, extensions: xrm({ kind: 'column', column: key }) });
-  for (const field of entity.fields) {
+  // system fields are ordinary fields (metadata/system-fields.ts), first
+  for (const field of [...SYSTEM_FIELDS, ...entity.fields]) {
     const description = describe(field, ctx.catalog);
     const column = xrm({ kind: 'column', column: field.name });
     if (field.type !== 'lookup') {
@@ -126,8 +118,7 @@ function filterFields(entity: EntityDef, ctx: BuildContext, self: () => GraphQLI
   inputs.add('and', { type: new GraphQLList(new GraphQLNonNull(self())), description: 'All of these' });
   inputs.add('or', { type: new GraphQLList(new GraphQLNonNull(self())), description: 'Any of these' });
   inputs.add('not', { type: self(), description: 'Not this' });
-  for (const [name, , kind] of SYSTEM_MEMBERS) inputs.add(name, { type: ctx.operators.get(`system:${kind}`)! });
-  for (const field of entity.fields) {
+  for (const field of [...SYSTEM_FIELDS, ...entity.fields]) {
     const operators = ctx.operators.get(field.type)!;
     if (field.type !== 'lookup') {
       inputs.add(camelCase(field.name), { type: operators, description: field.displayName });
@@ -145,8 +136,7 @@ function filterFields(entity: EntityDef, ctx: BuildContext, self: () => GraphQLI
 
 function orderByFields(entity: EntityDef, ctx: BuildContext): Record<string, GraphQLInputFieldConfig> {
   const inputs = memberMap<GraphQLInputFieldConfig>(`${entity.name} orderBy`, ctx.warn);
-  for (const [name] of SYSTEM_MEMBERS) inputs.add(name, { type: SortOrder });
-  for (const field of entity.fields) {
+  for (const field of [...SYSTEM_FIELDS, ...entity.fields]) {
     if (!FIELD_TYPES[field.type].capabilities.sortable) continue;
     if (field.type === 'lookup') {
       inputs.add(lookupIdField(field.name), { type: SortOrder });

@@ -5,6 +5,7 @@
  * manager: EmployeeOrderBy }`. Values convert to the query engine's JSON filter and sort forms;
  * the engine checks them against the catalog like any other client's.
  */
+import { SYSTEM_FIELDS } from '../../metadata/system-fields.ts';
 import {
   GraphQLBoolean, GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLString,
   type GraphQLInputFieldConfig, type GraphQLInputType,
@@ -15,16 +16,12 @@ import { camelCase, lookupIdField, pascalCase } from '../../metadata/inflection.
 import { type EntityDef, type FieldTypeName } from '../../metadata/types.ts';
 import { queryError } from '../query/filter-parse.ts';
 import { OPERAND } from '../query/operators.ts';
-import { GraphQLDateTime, GraphQLJSON, scalarType } from './scalars.ts';
+import { GraphQLJSON, scalarType } from './scalars.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
-import { GraphQLID, GraphQLInt } from 'graphql';
-
-const SYSTEM_OPERATOR_TYPES = { Id: 'IdOperators', DateTime: 'SystemDateTimeOperators', Int: 'VersionOperators' } as const;
 
 /** Names of the shared operator input types (reserved: no entity may take them). */
 export const OPERATOR_TYPE_NAMES: readonly string[] = [
   ...FIELD_TYPE_NAMES.map((t) => `${pascalCase(t)}Operators`),
-  ...Object.values(SYSTEM_OPERATOR_TYPES),
   'SortOrder',
   'JsonPathCondition',
 ];
@@ -97,21 +94,8 @@ export function operatorTypes(): Map<string, GraphQLInputObjectType> {
       fields: operatorFields(type.filterOperators, value, type.capabilities.list),
     }));
   }
-  const comparison: FilterOperator[] = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'];
-  types.set('system:uuid', new GraphQLInputObjectType({ name: SYSTEM_OPERATOR_TYPES.Id, fields: operatorFields(['eq', 'ne', 'in', 'nin', 'isNull'], GraphQLID, false) }));
-  types.set('system:datetime', new GraphQLInputObjectType({ name: SYSTEM_OPERATOR_TYPES.DateTime, fields: operatorFields(comparison, GraphQLDateTime, false) }));
-  types.set('system:integer', new GraphQLInputObjectType({ name: SYSTEM_OPERATOR_TYPES.Int, fields: operatorFields(comparison, GraphQLInt, false) }));
   return types;
 }
-
-export const SYSTEM_MEMBERS: readonly [graphqlName: string, column: string, kind: 'uuid' | 'datetime' | 'integer'][] = [
-  ['id', 'id', 'uuid'],
-  ['createdAt', 'created_at', 'datetime'],
-  ['updatedAt', 'updated_at', 'datetime'],
-  ['createdBy', 'created_by', 'uuid'],
-  ['ownerId', 'owner_id', 'uuid'],
-  ['version', 'version', 'integer'],
-];
 
 const keyMaps = new WeakMap<EntityDef, Map<string, string>>();
 
@@ -121,7 +105,7 @@ export function graphqlKey(catalog: Catalog) {
     let map = keyMaps.get(entity);
     if (!map) {
       map = new Map();
-      for (const [g, c] of SYSTEM_MEMBERS) map.set(g, c);
+      for (const f of SYSTEM_FIELDS) map.set(camelCase(f.name), f.name);
       for (const f of entity.fields) {
         if (!map.has(camelCase(f.name))) map.set(camelCase(f.name), f.name);
         if (f.type === 'lookup' && !map.has(lookupIdField(f.name))) map.set(lookupIdField(f.name), f.name);

@@ -2,15 +2,15 @@
  * Concrete paths of the data API, per entity: the generic routes (`/api/data/{entity}...`)
  * resolve the entity at request time, so the document spells them out for every entity of the
  * catalog, with its own schemas, its one-to-many and many-to-many navigations, and the problems
- * each operation can answer with. Query parameters and tags come from the generic route
- * schemas, so the two never drift apart.
+ * each operation can answer with. Query parameters, tags and problems come from the generic
+ * routes (server/rest/data-routes.ts), so the two never drift apart.
  */
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
-import type { ErrorCode } from '../../metadata/errors.ts';
 import { pascalCase } from '../../metadata/inflection.ts';
 import type { EntityDef } from '../../metadata/types.ts';
 import { sortedEntities, type EntitySchemaNames } from './entity-schemas.ts';
-import { ALWAYS, INVALID_REQUEST, JSON_BODY, problemResponses } from './problems.ts';
+import { operationDoc } from './operation-doc.ts';
+import { ALWAYS, problemResponses } from './problems.ts';
 import { createdResponse, jsonResponse, noContent } from './responses.ts';
 import { schemaRef, type OperationObject, type ParameterObject, type PathItemObject, type ResponseObject } from './types.ts';
 
@@ -33,9 +33,6 @@ export function isGenericDataPath(path: string): boolean {
   return GENERIC.has(path);
 }
 
-const RECORD_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_RECORD_NOT_FOUND'];
-const RECORD_WRITE: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_RECORD_INVALID', 'XRM_ERR_RECORD_DUPLICATE', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'];
-
 interface Templates {
   list: OperationObject;
   aggregate: OperationObject;
@@ -50,11 +47,12 @@ interface Templates {
   disassociate: OperationObject;
 }
 
-/** The generic operations, whose query parameters and tags the concrete ones reuse. */
+/** The generic operations, whose query parameters, tags and problems the concrete ones reuse. */
 export function dataTemplates(paths: Record<string, PathItemObject>): Templates {
   const op = (path: string, method: 'get' | 'post' | 'patch' | 'delete'): OperationObject => {
     const operation = paths[path]?.[method];
     if (!operation) throw new Error(`OpenAPI: the generic data route ${method.toUpperCase()} ${path} is not documented; was it renamed?`);
+    if (!operationDoc(operation)) throw new Error(`OpenAPI: the generic data route ${method.toUpperCase()} ${path} declares no x-xrm-operation (its problems)`);
     return operation;
   };
   const { collection, aggregate, upsert, bulk, record, relation, link } = GENERIC_DATA_PATHS;
@@ -97,7 +95,6 @@ function operation(
   template: OperationObject,
   fields: { operationId: string; summary: string; description?: string; parameters?: ParameterObject[]; body?: string },
   success: Record<string, ResponseObject>,
-  errors: readonly ErrorCode[],
 ): OperationObject {
   return {
     operationId: fields.operationId,
@@ -106,7 +103,7 @@ function operation(
     ...(template.tags ? { tags: [...template.tags] } : {}),
     ...(fields.parameters?.length ? { parameters: fields.parameters } : {}),
     ...(fields.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(fields.body) } } } } : {}),
-    responses: { ...success, ...problemResponses(errors, ALWAYS) },
+    responses: { ...success, ...problemResponses(operationDoc(template)!.errors, ALWAYS) },
   };
 }
 
@@ -136,13 +133,11 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
         parameters: queryParameters(t.list),
       },
       { '200': jsonResponse(`A page of ${label} records`, names.page) },
-      [...INVALID_REQUEST, 'XRM_ERR_QUERY_INVALID', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
     ),
     post: operation(
       t.create,
       { operationId: `create${type}`, summary: `Create ${a(label)} record`, body: names.create },
       { '201': withEtag(createdResponse(`The created ${label} record`, names.read)) },
-      [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
     ),
   };
 
@@ -158,7 +153,6 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
           body: names.create,
         },
         { '201': withEtag(createdResponse(`The created ${label} record`, names.read)), '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)) },
-        [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
       ),
     };
   }
@@ -173,7 +167,6 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
         body: 'BulkRequest',
       },
       { '200': jsonResponse('The written records (delete: their ids), in request order', 'BulkResult') },
-      [...RECORD_WRITE, 'XRM_ERR_RECORD_NOT_FOUND', 'XRM_ERR_RECORD_VERSION_MISMATCH', 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
     ),
   };
 
@@ -187,7 +180,6 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
         parameters: queryParameters(t.aggregate),
       },
       { '200': jsonResponse(`Aggregates of ${label} records`, 'AggregateResult') },
-      [...INVALID_REQUEST, 'XRM_ERR_QUERY_INVALID', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
     ),
   };
 
@@ -196,19 +188,16 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
       t.get,
       { operationId: `get${type}`, summary: `Get ${a(label)} record`, parameters: [id, ...queryParameters(t.get), IF_NONE_MATCH] },
       { '200': withEtag(jsonResponse(`The ${label} record`, names.read)), '304': noContent('Not modified: the If-None-Match ETag is current') },
-      [...RECORD_404, 'XRM_ERR_QUERY_INVALID'],
     ),
     patch: operation(
       t.update,
       { operationId: `update${type}`, summary: `Update ${a(label)} record (partial)`, description: 'Only the fields sent change; null clears an optional field.', parameters: [id, IF_MATCH], body: names.update },
       { '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)) },
-      [...RECORD_404, ...RECORD_WRITE, 'XRM_ERR_RECORD_VERSION_MISMATCH'],
     ),
     delete: operation(
       t.remove,
       { operationId: `delete${type}`, summary: `Delete ${a(label)} record`, parameters: [id, IF_MATCH] },
       { '204': noContent('Deleted') },
-      [...RECORD_404, 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_RECORD_VERSION_MISMATCH'],
     ),
   };
 
@@ -240,7 +229,6 @@ function navigationPaths(entity: EntityDef, nav: Navigation, catalog: Catalog, a
           parameters: [id, ...queryParameters(t.related)],
         },
         { '200': jsonResponse(`A page of ${other.displayName} records`, otherNames.page) },
-        [...RECORD_404, 'XRM_ERR_QUERY_INVALID'],
       ),
     },
   };
@@ -255,7 +243,6 @@ function navigationPaths(entity: EntityDef, nav: Navigation, catalog: Catalog, a
         body: 'RecordReference',
       },
       { '204': noContent('Linked') },
-      [...JSON_BODY, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'],
     );
     paths[`${path}/{otherId}`] = {
       delete: operation(
@@ -267,7 +254,6 @@ function navigationPaths(entity: EntityDef, nav: Navigation, catalog: Catalog, a
           parameters: [id, idParameter('otherId', `Id of the linked ${other.displayName} record`)],
         },
         { '204': noContent('Unlinked') },
-        [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND'],
       ),
     };
   }

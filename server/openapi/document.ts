@@ -1,32 +1,37 @@
 /**
  * The OpenAPI 3.1 document of one catalog version: what @fastify/swagger generated for the
- * fixed routes, completed (operation ids, request bodies, success and problem responses), with
- * the generic data routes replaced by concrete per-entity paths and schemas.
+ * fixed routes, completed from what each route documents (operation-doc.ts: request body,
+ * success and problem responses), with the generic data routes replaced by concrete per-entity
+ * paths and schemas.
  */
 import type { Catalog } from '../../metadata/catalog.ts';
 import { dataPaths, dataTemplates, isGenericDataPath } from './data-paths.ts';
 import { entityComponents, entitySchemaNames } from './entity-schemas.ts';
 import { metadataComponents } from './metadata-schemas.ts';
-import { PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
-import { fallbackOperation, STATIC_OPERATIONS } from './static-operations.ts';
+import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
+import { ALWAYS, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
 import { HTTP_METHODS, schemaRef, type JsonSchema, type OpenApiDocument, type OperationObject, type PathItemObject } from './types.ts';
 
 /** Schema objects are the OpenAPI 3.1 dialect of JSON Schema 2020-12 (which allows `x-` keywords). */
 export const OAS_DIALECT = 'https://spec.openapis.org/oas/3.1/dialect/base';
+
+/** What a route that documents nothing still gets: an id, a placeholder success and the problems any input may cause. */
+function undocumented(op: OperationObject): OperationDoc {
+  return { responses: { '200': { description: 'Success' } }, errors: op.parameters?.length || op.requestBody ? INVALID_REQUEST : [] };
+}
 
 function completeStatic(path: string, item: PathItemObject): PathItemObject {
   const result: PathItemObject = { ...item };
   for (const method of HTTP_METHODS) {
     const op = item[method];
     if (!op) continue;
-    const spec = STATIC_OPERATIONS[`${method.toUpperCase()} ${path}`] ?? fallbackOperation(method, path, Boolean(op.parameters?.length || op.requestBody));
-    // operationId first, then what @fastify/swagger generated
-    const next: OperationObject = { operationId: spec.operationId, ...op };
-    next.operationId = spec.operationId;
-    if (spec.tags && !next.tags?.length) next.tags = [...spec.tags];
-    if (spec.body) next.requestBody = { required: true, content: { 'application/json': { schema: schemaRef(spec.body) } } };
-    // a documented success response wins over a problem of the same status (health's 503)
-    const responses = { ...problemResponses(spec.errors), ...spec.responses };
+    const doc = operationDoc(op) ?? undocumented(op);
+    // operationId first, then what @fastify/swagger generated, less the documentation it carried
+    const { [OPERATION_DOC]: _doc, ...generated } = op;
+    const next: OperationObject = { operationId: op.operationId ?? fallbackOperationId(method, path), ...generated };
+    if (doc.body) next.requestBody = { required: true, content: { 'application/json': { schema: schemaRef(doc.body) } } };
+    // a documented response wins over a problem of the same status (health's 503, GraphQL's 400)
+    const responses = { ...problemResponses(doc.errors, ALWAYS), ...doc.responses };
     next.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     result[method] = next;
   }

@@ -1,42 +1,21 @@
 /**
- * Component schemas of the metadata API's bodies: entity, field, relationship and choice-set
- * definitions as sent and as returned, the schema-change ledger, field types and the catalog
- * summary. Documentation only: the metadata service validates requests itself.
+ * Component schemas of the metadata API: definitions as sent (the very schemas the metadata
+ * service validates with, metadata/definition-schemas.ts) and as returned, the schema-change
+ * ledger, field types and the catalog summary; and the few shared bodies of the other routes.
  */
 import { CAPABILITIES } from '../../metadata/field-type.ts';
-import { FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
-import { OPTION_SCHEMAS } from '../../metadata/definitions.ts';
-import type { FieldOptionName } from '../../metadata/field-type.ts';
+import { FIELD_TYPE_NAMES, FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import { DEFINITION_PROPERTIES, DEFINITION_SCHEMAS, FIELD_OPTION_NAMES, FIELD_PROPERTIES } from '../../metadata/definition-schemas.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
-const name = (what: string): JsonSchema => ({
-  type: 'string',
-  pattern: '^[a-z][a-z0-9]*(_[a-z0-9]+)*$',
-  maxLength: 63,
-  description: `Logical ${what} name (lower snake_case); the stable API and table/column name`,
-});
-const label: JsonSchema = { type: 'string', minLength: 1, maxLength: 255 };
-const description: JsonSchema = { type: 'string', maxLength: 4000 };
 const listOf = (item: string): JsonSchema => ({
   type: 'object',
   properties: { data: { type: 'array', items: schemaRef(item) } },
   required: ['data'],
 });
 
-/** Every option a field definition may carry (the validation's own schemas); which ones a type takes is listed by GET /api/metadata/field-types. */
-const FIELD_OPTIONS: Record<FieldOptionName, JsonSchema> = {
-  ...structuredClone(OPTION_SCHEMAS) as Record<FieldOptionName, JsonSchema>,
-  options: { ...structuredClone(OPTION_SCHEMAS.options), items: schemaRef('ChoiceOption') },
-};
-
-const fieldProperties = (): Record<string, JsonSchema> => ({
-  name: name('field'),
-  type: { type: 'string', enum: [...FIELD_TYPE_NAMES] },
-  displayName: label,
-  description,
-  required: { type: 'boolean' },
-  ...FIELD_OPTIONS,
-});
+/** Every operator some field type supports, in registry order. */
+const FILTER_OPERATORS = [...new Set(FIELD_TYPE_NAMES.flatMap((t) => FIELD_TYPES[t].filterOperators))];
 
 const navigation: JsonSchema = {
   oneOf: [
@@ -62,40 +41,14 @@ const navigation: JsonSchema = {
   ],
 };
 
-const entityInputProperties = (): Record<string, JsonSchema> => ({
-  name: name('entity'),
-  displayName: label,
-  pluralName: { ...name('entity'), description: 'Plural logical name (default: the English plural of name)' },
-  pluralDisplayName: label,
-  description,
-  primaryField: { type: 'string', description: 'The field naming a record (text-like); created as text when absent' },
-});
-
-const choiceOption: JsonSchema = {
-  type: 'object',
-  properties: { value: { type: 'string', minLength: 1, maxLength: 100 }, label },
-  required: ['value', 'label'],
-  additionalProperties: false,
-};
-
-const relationshipProperties = (): Record<string, JsonSchema> => ({
-  name: name('relationship'),
-  type: { const: 'manyToMany' },
-  from: { type: 'string', description: 'Entity on the "from" side' },
-  to: { type: 'string', description: 'Entity on the "to" side' },
-  displayName: label,
-  description,
-});
-
-const choiceSetProperties = (): Record<string, JsonSchema> => ({
-  name: name('choice set'),
-  displayName: label,
-  description,
-  options: { type: 'array', items: schemaRef('ChoiceOption'), minItems: 1 },
-});
-
-/** The platform's own component schemas, by name. */
+/**
+ * The platform's own component schemas, by name. The definition schemas are copies of the
+ * validator's own; a component refers to them in the document's order.
+ */
 export function metadataComponents(): Record<string, JsonSchema> {
+  const definitions = structuredClone(DEFINITION_SCHEMAS) as Record<string, JsonSchema>;
+  const { ChoiceOption, FieldInput, FieldChange, EntityInput, EntityChange, AlternateKeyInput, RelationshipInput, ChoiceSetInput, ChoiceSetChange, ...fieldInputs } = definitions;
+  const properties = structuredClone(DEFINITION_PROPERTIES);
   return {
     CatalogSummary: {
       type: 'object',
@@ -112,9 +65,9 @@ export function metadataComponents(): Record<string, JsonSchema> {
       properties: {
         name: { type: 'string', enum: [...FIELD_TYPE_NAMES] },
         description: { type: 'string' },
-        options: { type: 'array', items: { type: 'string' }, description: 'Options a field of this type takes' },
+        options: { type: 'array', items: { type: 'string', enum: [...FIELD_OPTION_NAMES] }, description: 'Options a field of this type takes' },
         readOnly: { type: 'boolean', description: 'Values are generated; never accepted in input' },
-        filterOperators: { type: 'array', items: { type: 'string' } },
+        filterOperators: { type: 'array', items: { type: 'string', enum: FILTER_OPERATORS } },
         capabilities: {
           type: 'object',
           description: 'What the platform does with values of this type (the same flags its module declares)',
@@ -126,43 +79,24 @@ export function metadataComponents(): Record<string, JsonSchema> {
       required: ['name', 'description', 'options', 'readOnly', 'filterOperators', 'capabilities'],
     },
     FieldTypeList: listOf('FieldType'),
-    ChoiceOption: choiceOption,
-    FieldInput: {
-      type: 'object',
-      description: 'A field definition. Each type takes only its own options (GET /api/metadata/field-types)',
-      properties: fieldProperties(),
-      required: ['name', 'type'],
-      additionalProperties: false,
-    },
-    FieldChange: {
-      type: 'object',
-      description: 'A partial field change: labels, safe options, lossless type changes; null removes an option. The name cannot change',
-      properties: Object.fromEntries(Object.entries(fieldProperties()).map(([k, v]) => [k, k === 'name' ? v : { anyOf: [v, { type: 'null' }] }])),
-      additionalProperties: false,
-    },
+    ChoiceOption,
+    FieldInput,
+    ...fieldInputs,
+    FieldChange,
     Field: {
       type: 'object',
       description: 'A field as defined, with defaults filled in',
-      properties: fieldProperties(),
+      properties: structuredClone(FIELD_PROPERTIES),
       required: ['name', 'type', 'displayName', 'required', 'unique', 'searchable'],
     },
     FieldList: listOf('Field'),
     Navigation: navigation,
-    EntityInput: {
-      type: 'object',
-      properties: { ...entityInputProperties(), fields: { type: 'array', items: schemaRef('FieldInput'), maxItems: 1000 } },
-      required: ['name'],
-      additionalProperties: false,
-    },
-    EntityChange: {
-      type: 'object',
-      properties: { displayName: label, pluralDisplayName: label, description, primaryField: { type: 'string' } },
-      additionalProperties: false,
-    },
+    EntityInput,
+    EntityChange,
     Entity: {
       type: 'object',
       properties: {
-        ...entityInputProperties(),
+        ...properties.entity,
         fields: { type: 'array', items: schemaRef('Field') },
         navigations: { type: 'array', items: schemaRef('Navigation') },
         alternateKeys: { type: 'array', items: schemaRef('AlternateKey') },
@@ -170,48 +104,24 @@ export function metadataComponents(): Record<string, JsonSchema> {
       required: ['name', 'displayName', 'pluralName', 'pluralDisplayName', 'primaryField', 'fields', 'navigations'],
     },
     EntityList: listOf('Entity'),
-    AlternateKeyInput: {
-      type: 'object',
-      properties: {
-        name: { type: 'string', description: 'Logical name (lower snake_case)' },
-        displayName: { type: 'string' },
-        fields: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 16, uniqueItems: true, description: 'Fields whose values are unique together' },
-      },
-      required: ['name', 'fields'],
-      additionalProperties: false,
-    },
+    AlternateKeyInput,
     AlternateKey: {
       type: 'object',
       properties: { name: { type: 'string' }, displayName: { type: 'string' }, fields: { type: 'array', items: { type: 'string' } } },
       required: ['name', 'displayName', 'fields'],
     },
-    RelationshipInput: {
-      type: 'object',
-      properties: relationshipProperties(),
-      required: ['name', 'type', 'from', 'to'],
-      additionalProperties: false,
-    },
+    RelationshipInput,
     Relationship: {
       type: 'object',
-      properties: relationshipProperties(),
+      properties: properties.relationship,
       required: ['name', 'type', 'from', 'to', 'displayName'],
     },
     RelationshipList: listOf('Relationship'),
-    ChoiceSetInput: {
-      type: 'object',
-      properties: choiceSetProperties(),
-      required: ['name', 'options'],
-      additionalProperties: false,
-    },
-    ChoiceSetChange: {
-      type: 'object',
-      description: 'Relabel, add or (when unused) remove options; fields using the set follow',
-      properties: { displayName: label, description, options: choiceSetProperties().options },
-      additionalProperties: false,
-    },
+    ChoiceSetInput,
+    ChoiceSetChange,
     ChoiceSet: {
       type: 'object',
-      properties: choiceSetProperties(),
+      properties: properties.choiceSet,
       required: ['name', 'displayName', 'options'],
     },
     ChoiceSetList: listOf('ChoiceSet'),

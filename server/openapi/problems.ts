@@ -23,7 +23,7 @@ export function problemSchema(): JsonSchema {
   };
 }
 
-/** Problems any operation may answer with. */
+/** Problems any operation may answer with (the document adds them to every operation). */
 export const ALWAYS: readonly ErrorCode[] = ['XRM_ERR_INTERNAL', 'XRM_ERR_SERVICE_UNAVAILABLE'];
 
 /** Problems of an operation whose path or query parameters are validated. */

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import { buildDocument } from './document.ts';
+import { jsonResponse } from './responses.ts';
 import type { OpenApiDocument } from './types.ts';
 
 export async function openapiRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
@@ -14,7 +15,14 @@ export async function openapiRoutes(app: FastifyInstance, { services }: { servic
   // called on the first request, when every route is registered
   const fixedRoutes = (): OpenApiDocument => (routesDocument ??= app.swagger() as unknown as OpenApiDocument);
 
-  app.get('/openapi.json', { schema: { tags: ['system'], summary: 'OpenAPI 3.1 document of the metadata API and of every entity\'s data API' } }, async (_req, reply) => {
+  app.get('/openapi.json', {
+    schema: {
+      tags: ['system'],
+      summary: 'OpenAPI 3.1 document of the metadata API and of every entity\'s data API',
+      operationId: 'getOpenApiDocument',
+      'x-xrm-operation': { responses: { '200': jsonResponse('This OpenAPI 3.1 document, for the current schema version', { type: 'object' }) }, errors: [] },
+    },
+  }, async (_req, reply) => {
     const json = services.runtime.state.derived('openapi.json', (catalog) => JSON.stringify(buildDocument(fixedRoutes(), catalog)));
     return reply.type('application/json; charset=utf-8').send(json);
   });

@@ -37,9 +37,9 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
     const { via, column } = resolvePath(entity, path, ctx, at);
     const datePart = m[1] as DatePart | undefined;
     if (datePart) {
-      const type = column.field?.type ?? column.system;
-      if (type !== 'date' && type !== 'datetime') throw queryError(at, `${datePart}() needs a date or datetime field, "${path}" is ${type}`);
-    } else if (column.field && !FIELD_TYPES[column.field.type].capabilities.groupable) {
+      const type = column.field.type;
+      if (!FIELD_TYPES[type].capabilities.temporal) throw queryError(at, `${datePart}() needs a date or datetime field, "${path}" is ${type}`);
+    } else if (!FIELD_TYPES[column.field.type].capabilities.groupable) {
       throw queryError(at, `cannot group by a ${column.field.type} field`);
     }
     return { via, column, datePart, alias: unique(datePart ? `${datePart}_${path.replace(/\./g, '_')}` : path.replace(/\./g, '_'), at) };
@@ -55,8 +55,8 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
     }
     const column = resolveColumn(entity, ctx.key ? ctx.key(entity, m[2]) : m[2]);
     if (!column) throw queryError(at, `"${entity.name}" has no field "${m[2]}"`);
-    if ((fn === 'sum' || fn === 'avg') && !isNumeric(column.field, column.system)) throw queryError(at, `${fn} needs a number field, "${m[2]}" is ${column.field?.type ?? column.system}`);
-    if ((fn === 'min' || fn === 'max') && column.field && !FIELD_TYPES[column.field.type].capabilities.ordered) throw queryError(at, `${fn} does not apply to ${column.field.type} fields`);
+    if ((fn === 'sum' || fn === 'avg') && !isNumeric(column.field)) throw queryError(at, `${fn} needs a number field, "${m[2]}" is ${column.field.type}`);
+    if ((fn === 'min' || fn === 'max') && !FIELD_TYPES[column.field.type].capabilities.ordered) throw queryError(at, `${fn} does not apply to ${column.field.type} fields`);
     return { fn, column, alias: unique(`${fn}_${column.name}`, at) };
   });
   let filter: FilterNode | undefined = params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter');

@@ -22,11 +22,11 @@ export type FilterNode =
   /** Full-text search over the entity's searchable fields. */
   | { readonly kind: 'search'; readonly text: string };
 
-/** A column of an entity: a field, or a system column (type given for system columns). */
+/** A column of an entity, by name, with its field definition. */
 export interface ColumnRef {
   readonly name: string;
-  readonly field?: FieldDef;
-  readonly system?: 'uuid' | 'datetime' | 'integer';
+  /** The field: one of the entity's, or a system field (metadata/system-fields.ts). */
+  readonly field: FieldDef;
 }
 
 export interface SortItem {

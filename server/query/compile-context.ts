@@ -42,22 +42,19 @@ export class CompileContext {
   }
 }
 
-const SYSTEM_CAST: Record<NonNullable<ColumnRef['system']>, string> = { uuid: 'uuid', datetime: 'timestamptz', integer: 'integer' };
-
 export function castOf(column: ColumnRef): string {
-  return column.field ? FIELD_TYPES[column.field.type].baseType : SYSTEM_CAST[column.system!];
+  return FIELD_TYPES[column.field.type].baseType;
 }
 
 /** A parameter cast to the column's base type. */
 export function param(value: unknown, column: ColumnRef, array = false): RawBuilder<unknown> {
   const cast = castOf(column);
-  const encoded = column.field && cast === 'jsonb' ? JSON.stringify(value) : value;
+  const encoded = cast === 'jsonb' ? JSON.stringify(value) : value;
   return sql`${encoded}::${sql.raw(array && !cast.endsWith('[]') ? `${cast}[]` : cast)}`;
 }
 
 /** Types whose values can be aggregated with sum/avg. */
-export function isNumeric(field: FieldDef | undefined, system?: ColumnRef['system']): boolean {
-  if (!field) return system === 'integer';
+export function isNumeric(field: FieldDef): boolean {
   return FIELD_TYPES[field.type].capabilities.numeric;
 }
 

@@ -4,6 +4,7 @@
  * navigations are correlated subqueries per parent row (a to-many with its own filter, sort and
  * limit). Paging is keyset on the sort keys + id with an opaque cursor, or limit/offset.
  */
+import { requireSystemField } from '../../metadata/system-fields.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { sql, type RawBuilder } from 'kysely';
 import { table } from '../../metadata/physical-names.ts';
@@ -20,8 +21,8 @@ const UUID = new RegExp(UUID_PATTERN);
 export const DEFAULT_PAGE_SIZE = 50;
 export const DEFAULT_EXPAND_LIMIT = 50;
 
-const CREATED_AT: ColumnRef = { name: 'created_at', system: 'datetime' };
-const ID: ColumnRef = { name: 'id', system: 'uuid' };
+const CREATED_AT: ColumnRef = { name: 'created_at', field: requireSystemField('created_at') };
+const ID: ColumnRef = { name: 'id', field: requireSystemField('id') };
 
 /** The default order: oldest first (then id). */
 export function defaultSort(): SortItem[] {

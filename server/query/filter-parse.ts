@@ -7,9 +7,10 @@
  *     "reports": { "some": { "hired_on": { "gte": "2024-01-01" } } },
  *     "or": [ { "rating": { "gte": 4 } }, { "not": { "name": { "icontains": "test" } } } ] }
  */
+import { systemField } from '../../metadata/system-fields.ts';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
-import { COMPARISON_OPERATORS, type FilterOperator, type JsonSchema } from '../../metadata/field-type.ts';
+import { type FilterOperator, type JsonSchema } from '../../metadata/field-type.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import { unstorable } from '../../metadata/ajv.ts';
@@ -31,27 +32,6 @@ export interface ParseContext {
 const MAX_DEPTH = LIMITS.filterDepth;
 const MAX_LIST = LIMITS.filterList;
 
-export const SYSTEM_COLUMN_TYPES: Record<string, NonNullable<ColumnRef['system']>> = {
-  id: 'uuid',
-  created_at: 'datetime',
-  updated_at: 'datetime',
-  created_by: 'uuid',
-  owner_id: 'uuid',
-  version: 'integer',
-};
-
-const SYSTEM_SCHEMAS: Record<NonNullable<ColumnRef['system']>, JsonSchema> = {
-  uuid: { type: 'string', format: 'uuid' },
-  datetime: { type: 'string', format: 'date-time' },
-  integer: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
-};
-
-const SYSTEM_OPERATORS: Record<NonNullable<ColumnRef['system']>, readonly FilterOperator[]> = {
-  uuid: ['eq', 'ne', 'in', 'nin', 'isNull'],
-  datetime: COMPARISON_OPERATORS,
-  integer: COMPARISON_OPERATORS,
-};
-
 export function queryError(path: string, message: string): XrmError {
   return new XrmError('XRM_ERR_QUERY_INVALID', `${path}: ${message}`, { errors: [{ path, message }] });
 }
@@ -60,12 +40,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A column of `entity` by logical name: a field or a system column. */
+/** A column of `entity` by logical name: one of its fields or a system field. */
 export function resolveColumn(entity: EntityDef, name: string): ColumnRef | undefined {
-  const field = entity.fields.find((f) => f.name === name);
-  if (field) return { name, field };
-  const system = SYSTEM_COLUMN_TYPES[name];
-  return system ? { name, system } : undefined;
+  const field = entity.fields.find((f) => f.name === name) ?? systemField(name);
+  return field ? { name, field } : undefined;
 }
 
 /**
@@ -91,11 +69,10 @@ export function resolvePath(entity: EntityDef, path: string, ctx: ParseContext, 
 }
 
 export function operatorsOf(column: ColumnRef): readonly FilterOperator[] {
-  return column.field ? FIELD_TYPES[column.field.type].filterOperators : SYSTEM_OPERATORS[column.system!];
+  return FIELD_TYPES[column.field.type].filterOperators;
 }
 
 export function valueSchemaOf(column: ColumnRef, catalog: Catalog): JsonSchema {
-  if (!column.field) return SYSTEM_SCHEMAS[column.system!];
   const { readOnly: _r, ...schema } = FIELD_TYPES[column.field.type].valueSchema(column.field, catalog);
   return schema;
 }
@@ -196,7 +173,7 @@ function parseConditions(entity: EntityDef, column: ColumnRef, value: unknown, c
     const p = `${path}/${op}`;
     if (!isOperator(op)) throw queryError(p, `unknown operator "${op}"`);
     if (!allowed.includes(op as FilterOperator)) {
-      const type = column.field?.type ?? column.system;
+      const type = column.field.type;
       throw queryError(p, `operator "${op}" does not apply to ${type} field "${column.name}" (use ${allowed.join(', ')})`);
     }
     items.push(comparison(entity, column, op as FilterOperator, operand, ctx, p));

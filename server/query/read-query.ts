@@ -5,7 +5,8 @@
  */
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { LIMITS } from '../limits.ts';
-import { SYSTEM_COLUMNS, type EntityDef } from '../../metadata/types.ts';
+import { SYSTEM_COLUMNS } from '../../metadata/system-fields.ts';
+import type { EntityDef } from '../../metadata/types.ts';
 import type { FilterNode, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
 import { parseFilter, queryError, resolveColumn, resolvePath, searchNode, type ParseContext } from './filter-parse.ts';
 

@@ -3,7 +3,7 @@
  * catalog on each request, so a metadata change is served at once without re-registering routes.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { XrmError } from '../../metadata/errors.ts';
+import { XrmError, type ErrorCode } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
 import { limitParam, type RestAggregateQuery, type RestQuery } from '../query/rest-params.ts';
 import { checkLimit } from '../query/read-query.ts';
@@ -12,8 +12,14 @@ import { MAX_BULK, type BulkRequest } from '../records/service.ts';
 import { LIMITS } from '../limits.ts';
 import { etag, ifMatchWrite, ifNoneMatch } from './etag.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
+import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 
 const tags = ['data'];
+
+// the problems each route answers with; the OpenAPI document spells the routes out per entity (server/openapi/data-paths.ts)
+const LIST_ERRORS: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_QUERY_INVALID', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'];
+const RECORD_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_RECORD_NOT_FOUND'];
+const RECORD_WRITE: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_RECORD_INVALID', 'XRM_ERR_RECORD_DUPLICATE', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'];
 
 const listQuery = {
   type: 'object',
@@ -66,14 +72,23 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
     '/:entity',
-    { schema: { tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery }, preValidation: pageLimit },
+    {
+      schema: {
+        tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery,
+        'x-xrm-operation': { errors: LIST_ERRORS },
+      },
+      preValidation: pageLimit,
+    },
     async (req, reply) => reply.type(JSON_TYPE).send(await query.read({}, { kind: 'list', entity: req.params.entity, query: req.query })),
   );
 
   app.get<{ Params: { entity: string }; Querystring: RestAggregateQuery }>(
     '/:entity/aggregate',
     {
-      schema: { tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery },
+      schema: {
+        tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery,
+        'x-xrm-operation': { errors: LIST_ERRORS },
+      },
       preValidation: limitFirst(MAX_GROUPS),
     },
     async (req, reply) => reply.type(JSON_TYPE).send(await query.read({}, { kind: 'aggregate', entity: req.params.entity, query: req.query })),
@@ -81,7 +96,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   app.post<{ Params: { entity: string } }>(
     '/:entity',
-    { schema: { tags, summary: 'Create a record', params: nameParams('entity'), body: bodySchema } },
+    {
+      schema: {
+        tags, summary: 'Create a record', params: nameParams('entity'), body: bodySchema,
+        'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'] },
+      },
+    },
     async (req, reply) => {
       const record = await records.create(req.params.entity, req.body);
       return reply.code(201).header('location', `/api/data/${req.params.entity}/${record.id}`).header('etag', etag(record.version)).send(record);
@@ -97,6 +117,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         params: nameParams('entity'),
         querystring: { type: 'object', properties: { key: { type: 'string', description: 'Alternate key name (optional when the entity has exactly one)' } }, additionalProperties: false },
         body: bodySchema,
+        'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'] },
       },
     },
     async (req, reply) => {
@@ -122,6 +143,9 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
           required: ['operation', 'records'],
           additionalProperties: false,
         },
+        'x-xrm-operation': {
+          errors: [...RECORD_WRITE, 'XRM_ERR_RECORD_NOT_FOUND', 'XRM_ERR_RECORD_VERSION_MISMATCH', 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+        },
       },
     },
     async (req, reply) => reply.type(JSON_TYPE).send(await records.bulk(req.params.entity, req.body)),
@@ -129,7 +153,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { select?: string; expand?: string } }>(
     '/:entity/:id',
-    { schema: { tags, summary: 'Get a record (select and expand apply); ETag carries its version', params: nameParams('entity', 'id'), querystring: getQuery } },
+    {
+      schema: {
+        tags, summary: 'Get a record (select and expand apply); ETag carries its version', params: nameParams('entity', 'id'), querystring: getQuery,
+        'x-xrm-operation': { errors: [...RECORD_404, 'XRM_ERR_QUERY_INVALID'] },
+      },
+    },
     async (req, reply) => {
       const { select, expand } = req.query;
       const found = await query.read({}, { kind: 'get', entity: req.params.entity, id: req.params.id, query: { select, expand } });
@@ -142,7 +171,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   app.patch<{ Params: { entity: string; id: string } }>(
     '/:entity/:id',
-    { schema: { tags, summary: 'Update a record (partial); If-Match makes it conditional on the version read', params: nameParams('entity', 'id'), body: bodySchema } },
+    {
+      schema: {
+        tags, summary: 'Update a record (partial); If-Match makes it conditional on the version read', params: nameParams('entity', 'id'), body: bodySchema,
+        'x-xrm-operation': { errors: [...RECORD_404, ...RECORD_WRITE, 'XRM_ERR_RECORD_VERSION_MISMATCH'] },
+      },
+    },
     async (req, reply) => {
       const record = await ifMatchWrite(req.headers['if-match'], (expectedVersion) => records.update(req.params.entity, req.params.id, req.body, { expectedVersion }));
       return reply.header('etag', etag(record.version)).send(record);
@@ -151,7 +185,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   app.delete<{ Params: { entity: string; id: string } }>(
     '/:entity/:id',
-    { schema: { tags, summary: 'Delete a record; If-Match makes it conditional on the version read', params: nameParams('entity', 'id') } },
+    {
+      schema: {
+        tags, summary: 'Delete a record; If-Match makes it conditional on the version read', params: nameParams('entity', 'id'),
+        'x-xrm-operation': { errors: [...RECORD_404, 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_RECORD_VERSION_MISMATCH'] },
+      },
+    },
     async (req, reply) => {
       await ifMatchWrite(req.headers['if-match'], (expectedVersion) => records.delete(req.params.entity, req.params.id, { expectedVersion }));
       return reply.code(204).send();
@@ -168,7 +207,10 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
   app.get<{ Params: { entity: string; id: string; relation: string }; Querystring: RestQuery }>(
     '/:entity/:id/:relation',
     {
-      schema: { tags, summary: 'List the records related through a one-to-many or many-to-many relationship (all list options apply)', params: nameParams('entity', 'id', 'relation'), querystring: listQuery },
+      schema: {
+        tags, summary: 'List the records related through a one-to-many or many-to-many relationship (all list options apply)', params: nameParams('entity', 'id', 'relation'), querystring: listQuery,
+        'x-xrm-operation': { errors: [...RECORD_404, 'XRM_ERR_QUERY_INVALID'] },
+      },
       preValidation: pageLimit,
     },
     async (req, reply) => {
@@ -193,6 +235,9 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         summary: 'Associate a record through a many-to-many relationship',
         params: nameParams('entity', 'id', 'relation'),
         body: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'], additionalProperties: false },
+        'x-xrm-operation': {
+          errors: [...JSON_BODY, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'],
+        },
       },
     },
     async (req, reply) => {
@@ -204,7 +249,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   app.delete<{ Params: { entity: string; id: string; relation: string; otherId: string } }>(
     '/:entity/:id/:relation/:otherId',
-    { schema: { tags, summary: 'Disassociate two records of a many-to-many relationship', params: nameParams('entity', 'id', 'relation', 'otherId') } },
+    {
+      schema: {
+        tags, summary: 'Disassociate two records of a many-to-many relationship', params: nameParams('entity', 'id', 'relation', 'otherId'),
+        'x-xrm-operation': { errors: [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND'] },
+      },
+    },
     async (req, reply) => {
       const [from, to] = sides(req.params.entity, req.params.relation, req.params.id, req.params.otherId);
       await records.disassociate(req.params.relation, from, to);

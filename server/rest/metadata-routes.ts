@@ -4,16 +4,27 @@
  * metadata service and read the live catalog.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { XrmError } from '../../metadata/errors.ts';
+import { XrmError, type ErrorCode } from '../../metadata/errors.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import { entitySchema, SCHEMA_VARIANTS, type SchemaVariant } from '../../metadata/json-schema.ts';
 import { listChanges } from '../../metadata/store.ts';
 import { entityTypescript } from '../../metadata/typescript.ts';
 import { type EntityDef } from '../../metadata/types.ts';
+import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
+import { createdResponse, jsonResponse, noContent } from '../openapi/responses.ts';
 import type { Services } from '../services.ts';
 import { bodySchema, nameParams, pageQuery } from './route-schemas.ts';
 
 const tags = ['metadata'];
+
+// what the routes answer besides their success (the OpenAPI operation of each route: server/openapi/operation-doc.ts)
+const ENTITY_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'];
+const FIELD_404: ErrorCode[] = [...ENTITY_404, 'XRM_ERR_METADATA_FIELD_NOT_FOUND'];
+const RELATIONSHIP_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND'];
+const CHOICE_SET_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND'];
+/** A definition in the body, validated by the metadata service against metadata/definition-schemas.ts. */
+const DEFINITION: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_METADATA_INVALID'];
+const ok = (description: string, schema: string) => ({ '200': jsonResponse(description, schema) });
 
 export async function metadataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { metadata, runtime } = services;
@@ -27,12 +38,22 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
   };
   const created = (reply: FastifyReply, location: string, body: unknown) => reply.code(201).header('location', location).send(body);
 
-  app.get('/', { schema: { tags, summary: 'Catalog summary: schema version and counts' } }, async () => {
+  app.get('/', {
+    schema: {
+      tags, summary: 'Catalog summary: schema version and counts', operationId: 'getCatalogSummary',
+      'x-xrm-operation': { responses: ok('Schema version and counts', 'CatalogSummary'), errors: [] },
+    },
+  }, async () => {
     const c = catalog();
     return { version: c.version, entities: c.entities.size, relationships: c.relationships.size, choiceSets: c.choiceSets.size };
   });
 
-  app.get('/field-types', { schema: { tags, summary: 'Field types and the options each takes' } }, async () => ({
+  app.get('/field-types', {
+    schema: {
+      tags, summary: 'Field types and the options each takes', operationId: 'listFieldTypes',
+      'x-xrm-operation': { responses: ok('Every field type', 'FieldTypeList'), errors: [] },
+    },
+  }, async () => ({
     data: FIELD_TYPE_NAMES.map((name) => ({
       name,
       description: FIELD_TYPES[name].description,
@@ -43,24 +64,53 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     })),
   }));
 
-  app.get('/entities', { schema: { tags, summary: 'List entities' } }, async () => ({
+  app.get('/entities', {
+    schema: {
+      tags, summary: 'List entities', operationId: 'listEntities',
+      'x-xrm-operation': { responses: ok('Every entity with its fields and navigations', 'EntityList'), errors: [] },
+    },
+  }, async () => ({
     data: [...catalog().entities.values()].map(entityView),
   }));
 
-  app.post('/entities', { schema: { tags, summary: 'Create an entity with its fields', body: bodySchema } }, async (req, reply) => {
+  app.post('/entities', {
+    schema: {
+      tags, summary: 'Create an entity with its fields', operationId: 'createEntity', body: bodySchema,
+      'x-xrm-operation': {
+        body: 'EntityInput',
+        responses: { '201': createdResponse('The entity, created with its table', 'Entity') },
+        errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+      },
+    },
+  }, async (req, reply) => {
     const entity = await metadata.createEntity(req.body);
     return created(reply, `/api/metadata/entities/${entity.name}`, entityView(entity));
   });
 
-  app.get<{ Params: { name: string } }>('/entities/:name', { schema: { tags, summary: 'Get an entity', params: nameParams('name') } }, async (req) =>
+  app.get<{ Params: { name: string } }>('/entities/:name', {
+    schema: {
+      tags, summary: 'Get an entity', operationId: 'getEntity', params: nameParams('name'),
+      'x-xrm-operation': { responses: ok('The entity', 'Entity'), errors: ENTITY_404 },
+    },
+  }, async (req) =>
     entityView(requireEntity(req.params.name)),
   );
 
-  app.patch<{ Params: { name: string } }>('/entities/:name', { schema: { tags, summary: 'Update labels, description or primary field', params: nameParams('name'), body: bodySchema } }, async (req) =>
+  app.patch<{ Params: { name: string } }>('/entities/:name', {
+    schema: {
+      tags, summary: 'Update labels, description or primary field', operationId: 'updateEntity', params: nameParams('name'), body: bodySchema,
+      'x-xrm-operation': { body: 'EntityChange', responses: ok('The changed entity', 'Entity'), errors: [...DEFINITION, ...ENTITY_404] },
+    },
+  }, async (req) =>
     entityView(await metadata.updateEntity(req.params.name, req.body)),
   );
 
-  app.delete<{ Params: { name: string } }>('/entities/:name', { schema: { tags, summary: 'Delete an entity and its table (refused while referenced)', params: nameParams('name') } }, async (req, reply) => {
+  app.delete<{ Params: { name: string } }>('/entities/:name', {
+    schema: {
+      tags, summary: 'Delete an entity and its table (refused while referenced)', operationId: 'deleteEntity', params: nameParams('name'),
+      'x-xrm-operation': { responses: { '204': noContent('Deleted, with its table and records') }, errors: [...ENTITY_404, 'XRM_ERR_METADATA_IN_USE'] },
+    },
+  }, async (req, reply) => {
     await metadata.deleteEntity(req.params.name);
     return reply.code(204).send();
   });
@@ -71,8 +121,15 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       schema: {
         tags,
         summary: 'JSON Schema (draft 2020-12) of the entity\'s records',
+        operationId: 'getEntitySchema',
         params: nameParams('name'),
         querystring: { type: 'object', properties: { variant: { type: 'string', enum: [...SCHEMA_VARIANTS], default: 'read' } } },
+        'x-xrm-operation': {
+          responses: {
+            '200': jsonResponse('JSON Schema (draft 2020-12) of the variant asked', { type: 'object', description: 'A JSON Schema document' }, 'application/schema+json'),
+          },
+          errors: ENTITY_404,
+        },
       },
     },
     async (req, reply) => {
@@ -81,16 +138,35 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     },
   );
 
-  app.get<{ Params: { name: string } }>('/entities/:name/fields', { schema: { tags, summary: 'List fields', params: nameParams('name') } }, async (req) => ({
+  app.get<{ Params: { name: string } }>('/entities/:name/fields', {
+    schema: {
+      tags, summary: 'List fields', operationId: 'listFields', params: nameParams('name'),
+      'x-xrm-operation': { responses: ok('The entity\'s fields', 'FieldList'), errors: ENTITY_404 },
+    },
+  }, async (req) => ({
     data: requireEntity(req.params.name).fields,
   }));
 
-  app.post<{ Params: { name: string } }>('/entities/:name/fields', { schema: { tags, summary: 'Add a field', params: nameParams('name'), body: bodySchema } }, async (req, reply) => {
+  app.post<{ Params: { name: string } }>('/entities/:name/fields', {
+    schema: {
+      tags, summary: 'Add a field', operationId: 'addField', params: nameParams('name'), body: bodySchema,
+      'x-xrm-operation': {
+        body: 'FieldInput',
+        responses: { '201': createdResponse('The field, added with its column', 'Field') },
+        errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+      },
+    },
+  }, async (req, reply) => {
     const field = await metadata.addField(req.params.name, req.body);
     return created(reply, `/api/metadata/entities/${req.params.name}/fields/${field.name}`, field);
   });
 
-  app.get<{ Params: { name: string; field: string } }>('/entities/:name/fields/:field', { schema: { tags, summary: 'Get a field', params: nameParams('name', 'field') } }, async (req) => {
+  app.get<{ Params: { name: string; field: string } }>('/entities/:name/fields/:field', {
+    schema: {
+      tags, summary: 'Get a field', operationId: 'getField', params: nameParams('name', 'field'),
+      'x-xrm-operation': { responses: ok('The field', 'Field'), errors: FIELD_404 },
+    },
+  }, async (req) => {
     const field = requireEntity(req.params.name).fields.find((f) => f.name === req.params.field);
     if (!field) throw new XrmError('XRM_ERR_METADATA_FIELD_NOT_FOUND', `Entity "${req.params.name}" has no field "${req.params.field}"`);
     return field;
@@ -98,18 +174,49 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
 
   app.patch<{ Params: { name: string; field: string } }>(
     '/entities/:name/fields/:field',
-    { schema: { tags, summary: 'Change a field (labels, safe options, lossless type changes); null removes an option', params: nameParams('name', 'field'), body: bodySchema } },
+    {
+      schema: {
+        tags,
+        summary: 'Change a field (labels, safe options, lossless type changes); null removes an option',
+        operationId: 'updateField',
+        params: nameParams('name', 'field'),
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'FieldChange',
+          responses: ok('The changed field', 'Field'),
+          errors: [...DEFINITION, ...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+        },
+      },
+    },
     async (req) => metadata.updateField(req.params.name, req.params.field, req.body),
   );
 
-  app.delete<{ Params: { name: string; field: string } }>('/entities/:name/fields/:field', { schema: { tags, summary: 'Drop a field and its data', params: nameParams('name', 'field') } }, async (req, reply) => {
+  app.delete<{ Params: { name: string; field: string } }>('/entities/:name/fields/:field', {
+    schema: {
+      tags, summary: 'Drop a field and its data', operationId: 'deleteField', params: nameParams('name', 'field'),
+      'x-xrm-operation': { responses: { '204': noContent('Dropped, with its column and data') }, errors: [...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED'] },
+    },
+  }, async (req, reply) => {
     await metadata.dropField(req.params.name, req.params.field);
     return reply.code(204).send();
   });
 
   app.post<{ Params: { name: string } }>(
     '/entities/:name/keys',
-    { schema: { tags, summary: 'Declare an alternate key: fields whose values identify a record (used by upserts)', params: nameParams('name'), body: bodySchema } },
+    {
+      schema: {
+        tags,
+        summary: 'Declare an alternate key: fields whose values identify a record (used by upserts)',
+        operationId: 'createAlternateKey',
+        params: nameParams('name'),
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'AlternateKeyInput',
+          responses: { '201': createdResponse('The alternate key, created with its unique index', 'AlternateKey') },
+          errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+        },
+      },
+    },
     async (req, reply) => {
       const key = await metadata.addAlternateKey(req.params.name, req.body);
       return created(reply, `/api/metadata/entities/${req.params.name}/keys/${key.name}`, key);
@@ -118,60 +225,132 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
 
   app.delete<{ Params: { name: string; key: string } }>(
     '/entities/:name/keys/:key',
-    { schema: { tags, summary: 'Drop an alternate key', params: nameParams('name', 'key') } },
+    {
+      schema: {
+        tags, summary: 'Drop an alternate key', operationId: 'deleteAlternateKey', params: nameParams('name', 'key'),
+        'x-xrm-operation': { responses: { '204': noContent('Dropped, with its unique index') }, errors: [...ENTITY_404, 'XRM_ERR_METADATA_KEY_NOT_FOUND'] },
+      },
+    },
     async (req, reply) => {
       await metadata.dropAlternateKey(req.params.name, req.params.key);
       return reply.code(204).send();
     },
   );
 
-  app.get('/relationships', { schema: { tags, summary: 'List many-to-many relationships' } }, async () => ({ data: [...catalog().relationships.values()] }));
+  app.get('/relationships', {
+    schema: {
+      tags, summary: 'List many-to-many relationships', operationId: 'listRelationships',
+      'x-xrm-operation': { responses: ok('Every many-to-many relationship', 'RelationshipList'), errors: [] },
+    },
+  }, async () => ({ data: [...catalog().relationships.values()] }));
 
-  app.post('/relationships', { schema: { tags, summary: 'Create a many-to-many relationship (junction table)', body: bodySchema } }, async (req, reply) => {
+  app.post('/relationships', {
+    schema: {
+      tags, summary: 'Create a many-to-many relationship (junction table)', operationId: 'createRelationship', body: bodySchema,
+      'x-xrm-operation': {
+        body: 'RelationshipInput',
+        responses: { '201': createdResponse('The relationship, created with its junction table', 'Relationship') },
+        errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+      },
+    },
+  }, async (req, reply) => {
     const rel = await metadata.createRelationship(req.body);
     return created(reply, `/api/metadata/relationships/${rel.name}`, rel);
   });
 
-  app.get<{ Params: { name: string } }>('/relationships/:name', { schema: { tags, summary: 'Get a relationship', params: nameParams('name') } }, async (req) => {
+  app.get<{ Params: { name: string } }>('/relationships/:name', {
+    schema: {
+      tags, summary: 'Get a relationship', operationId: 'getRelationship', params: nameParams('name'),
+      'x-xrm-operation': { responses: ok('The relationship', 'Relationship'), errors: RELATIONSHIP_404 },
+    },
+  }, async (req) => {
     const rel = catalog().relationships.get(req.params.name);
     if (!rel) throw new XrmError('XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', `Relationship "${req.params.name}" does not exist`);
     return rel;
   });
 
-  app.delete<{ Params: { name: string } }>('/relationships/:name', { schema: { tags, summary: 'Delete a relationship and its links', params: nameParams('name') } }, async (req, reply) => {
+  app.delete<{ Params: { name: string } }>('/relationships/:name', {
+    schema: {
+      tags, summary: 'Delete a relationship and its links', operationId: 'deleteRelationship', params: nameParams('name'),
+      'x-xrm-operation': { responses: { '204': noContent('Deleted, with its links') }, errors: RELATIONSHIP_404 },
+    },
+  }, async (req, reply) => {
     await metadata.deleteRelationship(req.params.name);
     return reply.code(204).send();
   });
 
-  app.get('/choice-sets', { schema: { tags, summary: 'List shared choice sets' } }, async () => ({ data: [...catalog().choiceSets.values()] }));
+  app.get('/choice-sets', {
+    schema: {
+      tags, summary: 'List shared choice sets', operationId: 'listChoiceSets',
+      'x-xrm-operation': { responses: ok('Every shared choice set', 'ChoiceSetList'), errors: [] },
+    },
+  }, async () => ({ data: [...catalog().choiceSets.values()] }));
 
-  app.post('/choice-sets', { schema: { tags, summary: 'Create a shared choice set', body: bodySchema } }, async (req, reply) => {
+  app.post('/choice-sets', {
+    schema: {
+      tags, summary: 'Create a shared choice set', operationId: 'createChoiceSet', body: bodySchema,
+      'x-xrm-operation': {
+        body: 'ChoiceSetInput',
+        responses: { '201': createdResponse('The choice set', 'ChoiceSet') },
+        errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+      },
+    },
+  }, async (req, reply) => {
     const set = await metadata.createChoiceSet(req.body);
     return created(reply, `/api/metadata/choice-sets/${set.name}`, set);
   });
 
-  app.get<{ Params: { name: string } }>('/choice-sets/:name', { schema: { tags, summary: 'Get a choice set', params: nameParams('name') } }, async (req) => {
+  app.get<{ Params: { name: string } }>('/choice-sets/:name', {
+    schema: {
+      tags, summary: 'Get a choice set', operationId: 'getChoiceSet', params: nameParams('name'),
+      'x-xrm-operation': { responses: ok('The choice set', 'ChoiceSet'), errors: CHOICE_SET_404 },
+    },
+  }, async (req) => {
     const set = catalog().choiceSets.get(req.params.name);
     if (!set) throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${req.params.name}" does not exist`);
     return set;
   });
 
-  app.patch<{ Params: { name: string } }>('/choice-sets/:name', { schema: { tags, summary: 'Relabel, add or remove options', params: nameParams('name'), body: bodySchema } }, async (req) =>
+  app.patch<{ Params: { name: string } }>('/choice-sets/:name', {
+    schema: {
+      tags, summary: 'Relabel, add or remove options', operationId: 'updateChoiceSet', params: nameParams('name'), body: bodySchema,
+      'x-xrm-operation': {
+        body: 'ChoiceSetChange',
+        responses: ok('The changed choice set', 'ChoiceSet'),
+        errors: [...DEFINITION, ...CHOICE_SET_404, 'XRM_ERR_METADATA_DATA_CONFLICT'],
+      },
+    },
+  }, async (req) =>
     metadata.updateChoiceSet(req.params.name, req.body),
   );
 
-  app.delete<{ Params: { name: string } }>('/choice-sets/:name', { schema: { tags, summary: 'Delete an unused choice set', params: nameParams('name') } }, async (req, reply) => {
+  app.delete<{ Params: { name: string } }>('/choice-sets/:name', {
+    schema: {
+      tags, summary: 'Delete an unused choice set', operationId: 'deleteChoiceSet', params: nameParams('name'),
+      'x-xrm-operation': { responses: { '204': noContent('Deleted') }, errors: [...CHOICE_SET_404, 'XRM_ERR_METADATA_IN_USE'] },
+    },
+  }, async (req, reply) => {
     await metadata.deleteChoiceSet(req.params.name);
     return reply.code(204).send();
   });
 
   app.get<{ Querystring: { limit?: number; offset?: number; target?: string } }>(
     '/changes',
-    { schema: { tags, summary: 'The schema-change ledger, newest first', querystring: pageQuery({ target: { type: 'string' } }) } },
+    {
+      schema: {
+        tags, summary: 'The schema-change ledger, newest first', operationId: 'listSchemaChanges', querystring: pageQuery({ target: { type: 'string' } }),
+        'x-xrm-operation': { responses: ok('Ledger entries, newest first', 'SchemaChangePage'), errors: INVALID_REQUEST },
+      },
+    },
     async (req) => listChanges(services.db, { limit: req.query.limit ?? 50, offset: req.query.offset ?? 0, target: req.query.target }),
   );
 
-  app.get('/typescript', { schema: { tags, summary: 'TypeScript types of every entity (json-schema-to-typescript)' } }, async (_req, reply) => {
+  app.get('/typescript', {
+    schema: {
+      tags, summary: 'TypeScript types of every entity (json-schema-to-typescript)', operationId: 'getTypescript',
+      'x-xrm-operation': { responses: { '200': jsonResponse('TypeScript declarations of every entity', { type: 'string' }, 'text/plain') }, errors: [] },
+    },
+  }, async (_req, reply) => {
     const state = runtime.state;
     const source = await state.derived('typescript', (c) => entityTypescript(c));
     return reply.type('text/plain; charset=utf-8').send(source);

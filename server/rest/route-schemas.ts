@@ -1,6 +1,12 @@
 /** Small shared pieces of route schemas (validated by Fastify, documented by @fastify/swagger). */
 import { LIMITS } from '../limits.ts';
 
+/**
+ * A JSON object body that the service validates itself, against the body's own schema
+ * (metadata/definition-schemas.ts, an entity's JSON Schema): its problems then carry the
+ * service's codes and paths into the body. The route's `x-xrm-operation` names that schema for
+ * the OpenAPI document.
+ */
 export const bodySchema = { type: 'object' } as const;
 
 export function nameParams(...names: string[]) {

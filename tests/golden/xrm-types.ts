@@ -37,26 +37,38 @@ export interface XrmEntities {
 export interface Asset {
   /**
    * Id
+   *
+   * Record id
    */
   id: string;
   /**
    * Created at
+   *
+   * When the record was created
    */
   created_at: string;
   /**
    * Updated at
+   *
+   * When the record was last changed
    */
   updated_at: string;
   /**
    * Created by
+   *
+   * Who created the record
    */
   created_by: string | null;
   /**
    * Owner
+   *
+   * Who owns the record
    */
   owner_id: string | null;
   /**
    * Row version
+   *
+   * Row version, incremented by every update
    */
   version: number;
   /**
@@ -172,26 +184,38 @@ export interface AssetUpdate {
 export interface Employee {
   /**
    * Id
+   *
+   * Record id
    */
   id: string;
   /**
    * Created at
+   *
+   * When the record was created
    */
   created_at: string;
   /**
    * Updated at
+   *
+   * When the record was last changed
    */
   updated_at: string;
   /**
    * Created by
+   *
+   * Who created the record
    */
   created_by: string | null;
   /**
    * Owner
+   *
+   * Who owns the record
    */
   owner_id: string | null;
   /**
    * Row version
+   *
+   * Row version, incremented by every update
    */
   version: number;
   /**
@@ -295,26 +319,38 @@ export interface EmployeeUpdate {
 export interface IotDevice {
   /**
    * Id
+   *
+   * Record id
    */
   id: string;
   /**
    * Created at
+   *
+   * When the record was created
    */
   created_at: string;
   /**
    * Updated at
+   *
+   * When the record was last changed
    */
   updated_at: string;
   /**
    * Created by
+   *
+   * Who created the record
    */
   created_by: string | null;
   /**
    * Owner
+   *
+   * Who owns the record
    */
   owner_id: string | null;
   /**
    * Row version
+   *
+   * Row version, incremented by every update
    */
   version: number;
   /**
@@ -414,26 +450,38 @@ export interface IotDeviceUpdate {
 export interface Partner {
   /**
    * Id
+   *
+   * Record id
    */
   id: string;
   /**
    * Created at
+   *
+   * When the record was created
    */
   created_at: string;
   /**
    * Updated at
+   *
+   * When the record was last changed
    */
   updated_at: string;
   /**
    * Created by
+   *
+   * Who created the record
    */
   created_by: string | null;
   /**
    * Owner
+   *
+   * Who owns the record
    */
   owner_id: string | null;
   /**
    * Row version
+   *
+   * Row version, incremented by every update
    */
   version: number;
   /**
@@ -571,26 +619,38 @@ export interface PartnerUpdate {
 export interface Supplier {
   /**
    * Id
+   *
+   * Record id
    */
   id: string;
   /**
    * Created at
+   *
+   * When the record was created
    */
   created_at: string;
   /**
    * Updated at
+   *
+   * When the record was last changed
    */
   updated_at: string;
   /**
    * Created by
+   *
+   * Who created the record
    */
   created_by: string | null;
   /**
    * Owner
+   *
+   * Who owns the record
    */
   owner_id: string | null;
   /**
    * Row version
+   *
+   * Row version, incremented by every update
    */
   version: number;
   /**

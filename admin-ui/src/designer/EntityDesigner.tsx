@@ -7,6 +7,7 @@ import { api, toProblem } from '../api.ts';
 import { can, entityOf, TYPE_LABELS, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { Badge, EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, TableHead, Tabs } from '../components/ui.tsx';
+import { Temporal } from '../dates.tsx';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
 import type { ChangeEntry, EntityDef, FieldDef, Problem } from '../types.ts';
@@ -391,7 +392,7 @@ export function HistoryTab({ entity }: { entity: EntityDef }) {
                 <Badge tone={c.operation.endsWith('.delete') ? 'warn' : 'info'}>{c.operation}</Badge>
                 <code>{c.target}</code>
                 <span className="muted small">
-                  {new Date(c.createdAt).toLocaleString()} · {c.actor}
+                  <Temporal kind="datetime" value={c.createdAt} /> · {c.actor}
                 </span>
               </summary>
               <div className="history-body">

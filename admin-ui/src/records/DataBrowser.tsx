@@ -10,9 +10,11 @@ import { EmptyState, Loading, PageHeader, ProblemBanner } from '../components/ui
 import { Link, setQuery, useLocation, useTitle } from '../router.tsx';
 import type { DataRecord, EntityDef, ListResponse, Problem } from '../types.ts';
 import { ColumnPicker } from './ColumnPicker.tsx';
+import { gridLayout, OPEN_COLUMN_WIDTH } from './column-layout.ts';
 import { columnsOf, defaultColumns, loadColumns, saveColumns, type Column } from './columns.ts';
 import { EMPTY_FILTER, FilterBuilder, filterOf, stateOf, type FilterState } from './FilterBuilder.tsx';
 import { formatValue } from './values.ts';
+import { ValueText } from './ValueText.tsx';
 
 interface SortKey {
   field: string;
@@ -77,6 +79,7 @@ function Browser({ entity }: { entity: EntityDef }) {
 
   const shown = visible.map((n) => columns.find((c) => c.name === n)).filter((c): c is Column => Boolean(c));
   const primaryShown = shown.some((c) => c.name === entity.primaryField);
+  const layout = gridLayout(shown, entity.primaryField, !primaryShown);
   const select = shown.filter((c) => c.type !== 'lookup').map((c) => c.name);
   const expand = shown
     .filter((c) => c.type === 'lookup' && c.target)
@@ -226,7 +229,13 @@ function Browser({ entity }: { entity: EntityDef }) {
       {page && page.data.length > 0 ? (
         <>
           <div className={`table-wrap${loading ? ' is-loading' : ''}`} aria-busy={loading}>
-            <table className="table grid" aria-label={entity.pluralDisplayName} aria-rowcount={rowCount !== undefined ? rowCount + 1 : undefined}>
+            <table className="table grid" style={{ minWidth: layout.minWidth }} aria-label={entity.pluralDisplayName} aria-rowcount={rowCount !== undefined ? rowCount + 1 : undefined}>
+              <colgroup>
+                {!primaryShown ? <col style={{ width: OPEN_COLUMN_WIDTH }} /> : null}
+                {shown.map((c, i) => (
+                  <col key={c.name} style={layout.widths[i] ? { width: layout.widths[i] } : undefined} />
+                ))}
+              </colgroup>
               <thead>
                 <tr>
                   {!primaryShown ? (
@@ -239,7 +248,7 @@ function Browser({ entity }: { entity: EntityDef }) {
                     const s = sort.find((x) => x.field === key);
                     const position = sort.length > 1 && s ? ` ${sort.indexOf(s) + 1}` : '';
                     return (
-                      <th key={c.name} scope="col" aria-sort={s ? (s.desc ? 'descending' : 'ascending') : 'none'} className={c.type === 'integer' || c.type === 'decimal' || c.type === 'money' || c.type === 'bigInteger' ? 'num' : undefined}>
+                      <th key={c.name} scope="col" aria-sort={s ? (s.desc ? 'descending' : 'ascending') : 'none'} className={c.numeric ? 'num' : undefined}>
                         {c.sortable ? (
                           <button type="button" className="sort-button" onClick={(e) => onSort(c, e)} title="Click to sort; Shift-click to add a secondary sort">
                             {c.label}
@@ -303,10 +312,11 @@ function Browser({ entity }: { entity: EntityDef }) {
 function Cell({ column, record, entity }: { column: Column; record: DataRecord; entity: EntityDef }) {
   const value = record[column.name];
   const text = formatValue(column.type, value, column.options, column.target?.primaryField);
-  const numeric = column.type === 'integer' || column.type === 'decimal' || column.type === 'money' || column.type === 'bigInteger';
+  // cells cut long values with an ellipsis: the tooltip has all of it (dates: their ISO value)
+  const title = text && column.type !== 'date' && column.type !== 'datetime' ? text : undefined;
   if (column.name === entity.primaryField) {
     return (
-      <td>
+      <td title={title}>
         <Link to={`/data/${entity.name}/${record.id}`} className="strong">
           {text || <span className="muted">(no {column.label.toLowerCase()})</span>}
         </Link>
@@ -316,19 +326,24 @@ function Cell({ column, record, entity }: { column: Column; record: DataRecord; 
   if (column.type === 'lookup' && value && typeof value === 'object' && column.target) {
     const id = (value as { id: string }).id;
     return (
-      <td>
+      <td title={title}>
         <Link to={`/data/${column.target.name}/${id}`}>{text}</Link>
       </td>
     );
   }
   if (column.type === 'url' && typeof value === 'string') {
     return (
-      <td>
+      <td title={title}>
         <a href={value} target="_blank" rel="noreferrer noopener">
           {text}
         </a>
       </td>
     );
   }
-  return <td className={`${numeric ? 'num' : ''}${column.name === 'id' ? ' mono' : ''}`}>{text === '' ? <span className="muted" aria-label="empty">—</span> : text}</td>;
+  const className = [column.numeric ? 'num' : '', column.name === 'id' ? 'mono' : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <td className={className} title={title}>
+      <ValueText type={column.type} value={value} options={column.options} primary={column.target?.primaryField} />
+    </td>
+  );
 }

@@ -8,12 +8,15 @@ import { api, toProblem } from '../api.ts';
 import { entityOf, useCatalog, type Catalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner } from '../components/ui.tsx';
+import { humanizeRecordProblem } from '../field-errors.ts';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useLocation, useTitle } from '../router.tsx';
 import type { DataRecord, EntityDef, EntitySchema, FieldTypeName, Problem, PropertySchema } from '../types.ts';
 import { LookupPicker } from './LookupPicker.tsx';
+import { navigationLabel } from './navigations.ts';
 import { RelatedList } from './RelatedList.tsx';
-import { formatValue, formValueEquals, fromFormValue, toFormValue, type FormValue } from './values.ts';
+import { formValueEquals, fromFormValue, toFormValue, type FormValue } from './values.ts';
+import { ValueText } from './ValueText.tsx';
 import { MultiChoiceControl, ValueControl } from './widgets.tsx';
 
 export function RecordPage({ entityName, id }: { entityName: string; id?: string }) {
@@ -196,7 +199,8 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
         navigate(`/data/${entity.name}/${created.id}`, { replace: true });
       }
     } catch (error) {
-      setProblem(toProblem(error));
+      // field errors in words, by the field's type in the catalog
+      setProblem(humanizeRecordProblem(toProblem(error), (path) => entity.fields.find((f) => f.name === path.split('/')[1])));
       setSaving(false);
     }
   };
@@ -347,7 +351,9 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
               {readOnlyFields.map((f) => (
                 <div key={f.name}>
                   <dt>{f.displayName}</dt>
-                  <dd>{formatValue(f.type, record[f.name]) || '—'}</dd>
+                  <dd>
+                    <ValueText type={f.type} value={record[f.name]} />
+                  </dd>
                 </div>
               ))}
               <div>
@@ -356,11 +362,15 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
               </div>
               <div>
                 <dt>Created</dt>
-                <dd>{formatValue('datetime', record.created_at)}</dd>
+                <dd>
+                  <ValueText type="datetime" value={record.created_at} />
+                </dd>
               </div>
               <div>
                 <dt>Updated</dt>
-                <dd>{formatValue('datetime', record.updated_at)}</dd>
+                <dd>
+                  <ValueText type="datetime" value={record.updated_at} />
+                </dd>
               </div>
               <div>
                 <dt>Version</dt>
@@ -397,12 +407,12 @@ async function deleteEffects(catalog: Catalog, entity: EntityDef, id: string): P
       }
       if (!count) return;
       if (nav.kind === 'manyToMany') {
-        effects.push(`Its ${count} link${count === 1 ? '' : 's'} in “${nav.name}” are removed (the linked records stay).`);
+        effects.push(`Its ${count} link${count === 1 ? '' : 's'} in “${navigationLabel(catalog, nav)}” are removed (the linked records stay).`);
         return;
       }
       const source = entityOf(catalog, nav.source);
       const field = source?.fields.find((f) => f.name === nav.field);
-      const what = `${count} ${count === 1 ? source?.displayName.toLowerCase() : source?.pluralDisplayName.toLowerCase()} (${nav.name})`;
+      const what = `${count} ${count === 1 ? source?.displayName.toLowerCase() : source?.pluralDisplayName.toLowerCase()} (${navigationLabel(catalog, nav)})`;
       const onDelete = field?.onDelete ?? (field?.required ? 'restrict' : 'setNull');
       if (onDelete === 'cascade') effects.push(`${what} referencing it through “${field?.displayName}” are deleted too.`);
       else if (onDelete === 'setNull') effects.push(`${what} referencing it keep existing; their “${field?.displayName}” is cleared.`);

@@ -11,7 +11,9 @@ import { Link } from '../router.tsx';
 import type { DataRecord, EntityDef, Navigation, Problem } from '../types.ts';
 import { columnsOf } from './columns.ts';
 import { LookupPicker } from './LookupPicker.tsx';
+import { navigationLabel } from './navigations.ts';
 import { formatValue } from './values.ts';
+import { ValueText } from './ValueText.tsx';
 
 const PAGE = 10;
 
@@ -51,8 +53,7 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
   }, [load]);
 
   if (!other) return null;
-  const relationship = navigation.kind === 'manyToMany' ? catalog.relationships.find((r) => r.name === navigation.relationship) : undefined;
-  const title = navigation.kind === 'inverse' ? other.pluralDisplayName : (relationship?.displayName ?? navigation.name);
+  const title = navigationLabel(catalog, navigation);
   const kind =
     navigation.kind === 'inverse'
       ? `One-to-many: ${other.pluralDisplayName.toLowerCase()} whose ${other.fields.find((f) => f.name === navigation.field)?.displayName ?? navigation.field} is this ${entity.displayName.toLowerCase()}`
@@ -106,44 +107,46 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
       {!records && !problem ? <Loading /> : null}
       {records && records.length === 0 ? <p className="muted small">None yet.</p> : null}
       {records && records.length > 0 ? (
-        <table className="table table-compact">
-          <thead>
-            <tr>
-              {shown.map((c) => (
-                <th key={c.name} scope="col">
-                  {c.label}
-                </th>
-              ))}
-              {navigation.kind === 'manyToMany' ? (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {records.map((r) => (
-              <tr key={r.id}>
+        <div className="table-scroll">
+          <table className="table table-compact">
+            <thead>
+              <tr>
                 {shown.map((c) => (
-                  <td key={c.name}>
-                    {c.name === other.primaryField ? (
-                      <Link to={`/data/${other.name}/${r.id}`}>{formatValue(c.type, r[c.name], c.options) || r.id}</Link>
-                    ) : (
-                      formatValue(c.type, r[c.name], c.options) || <span className="muted">—</span>
-                    )}
-                  </td>
+                  <th key={c.name} scope="col">
+                    {c.label}
+                  </th>
                 ))}
                 {navigation.kind === 'manyToMany' ? (
-                  <td className="row-actions">
-                    <button type="button" className="btn btn-small btn-danger-ghost" disabled={busy} aria-label={`Unlink ${String(r[other.primaryField] ?? r.id)}`} onClick={() => void unlink(r)}>
-                      Unlink
-                    </button>
-                  </td>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 ) : null}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {records.map((r) => (
+                <tr key={r.id}>
+                  {shown.map((c) => (
+                    <td key={c.name}>
+                      {c.name === other.primaryField ? (
+                        <Link to={`/data/${other.name}/${r.id}`}>{formatValue(c.type, r[c.name], c.options) || r.id}</Link>
+                      ) : (
+                        <ValueText type={c.type} value={r[c.name]} options={c.options} />
+                      )}
+                    </td>
+                  ))}
+                  {navigation.kind === 'manyToMany' ? (
+                    <td className="row-actions">
+                      <button type="button" className="btn btn-small btn-danger-ghost" disabled={busy} aria-label={`Unlink ${String(r[other.primaryField] ?? r.id)}`} onClick={() => void unlink(r)}>
+                        Unlink
+                      </button>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : null}
       {next ? (
         <button type="button" className="btn btn-small" onClick={() => void load(next)}>

@@ -13,6 +13,8 @@ export interface Column {
   /** For lookups: the target entity. */
   target?: EntityDef;
   sortable: boolean;
+  /** Numbers: right-aligned (the type's `numeric` capability). */
+  numeric: boolean;
   operators: FilterOperator[];
 }
 
@@ -32,6 +34,7 @@ export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
     options: f.type === 'choice' || f.type === 'multiChoice' ? choiceOptions(catalog, f) : undefined,
     target: f.type === 'lookup' ? catalog.entities.find((e) => e.name === f.target) : undefined,
     sortable: can(catalog, f.type, 'sortable'),
+    numeric: can(catalog, f.type, 'numeric'),
     operators: catalog.fieldTypes.find((t) => t.name === f.type)?.filterOperators ?? [],
   }));
   const system: Column[] = SYSTEM_COLUMNS.map((s) => ({
@@ -40,6 +43,7 @@ export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
     type: s.type === 'integer' ? 'integer' : s.type,
     system: true,
     sortable: true,
+    numeric: can(catalog, s.type, 'numeric'),
     operators: SYSTEM_OPERATORS[s.type],
   }));
   return [...fields, ...system];

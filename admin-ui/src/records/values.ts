@@ -2,6 +2,7 @@
  * Field values between the API's JSON and form controls: every control holds a string (a
  * string[] for multiple choice), converted back to JSON of the field's type on save.
  */
+import { formatTemporal } from '../dates.tsx';
 import type { ChoiceOption, FieldTypeName } from '../types.ts';
 
 export type FormValue = string | string[];
@@ -81,12 +82,11 @@ export function optionLabel(options: readonly ChoiceOption[] | undefined, value:
   return found ? found.label : String(value);
 }
 
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 10 });
 const moneyFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
 
-/** A value as text for grids and read-only displays. */
-export function formatValue(type: FieldTypeName | 'system', value: unknown, options?: readonly ChoiceOption[], primary?: string): string {
+/** A value as text for grids and read-only displays (ValueText adds the ISO tooltip to dates). */
+export function formatValue(type: FieldTypeName, value: unknown, options?: readonly ChoiceOption[], primary?: string): string {
   if (value === null || value === undefined) return '';
   switch (type) {
     case 'boolean':
@@ -95,10 +95,9 @@ export function formatValue(type: FieldTypeName | 'system', value: unknown, opti
       return optionLabel(options, value);
     case 'multiChoice':
       return Array.isArray(value) ? value.map((v) => optionLabel(options, v)).join(', ') : String(value);
-    case 'datetime': {
-      const d = new Date(String(value));
-      return Number.isNaN(d.getTime()) ? String(value) : dateTimeFormat.format(d);
-    }
+    case 'date':
+    case 'datetime':
+      return formatTemporal(type, value)?.text ?? '';
     case 'integer':
     case 'bigInteger':
     case 'decimal':

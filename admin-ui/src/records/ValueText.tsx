@@ -1,0 +1,26 @@
+/** A field's value for display: the text of formatValue, with dates and datetimes as <time> (ISO tooltip). */
+import { Temporal } from '../dates.tsx';
+import type { ChoiceOption, FieldTypeName } from '../types.ts';
+import { formatValue } from './values.ts';
+
+export interface ValueTextProps {
+  type: FieldTypeName;
+  value: unknown;
+  options?: readonly ChoiceOption[];
+  /** For expanded lookups: the target's primary field. */
+  primary?: string;
+  /** Shown when the value is empty. */
+  empty?: string;
+}
+
+export function ValueText({ type, value, options, primary, empty = '—' }: ValueTextProps) {
+  const text = formatValue(type, value, options, primary);
+  if (text === '')
+    return (
+      <span className="muted" aria-label="empty">
+        {empty}
+      </span>
+    );
+  if (type === 'date' || type === 'datetime') return <Temporal kind={type} value={value} />;
+  return <>{text}</>;
+}
