@@ -4,12 +4,13 @@
  * (`count`, `sum_annual_revenue`, …) and per group (`region`, `manager_full_name`,
  * `year_hired_on`).
  */
+import type { FieldTypesWith } from './field-types.ts';
 import type { Filter } from './filter.ts';
 import type { QueryParams } from './query.ts';
 import type { Described, FieldOf, FieldTypeOf, LookupsOf, ReadOf, Simplify, TargetOf, XrmFieldType } from './schema.ts';
 
-type NumberType = 'integer' | 'bigInteger' | 'decimal' | 'money';
-type DateType = 'date' | 'datetime';
+type NumberType = FieldTypesWith['numeric'];
+type DateType = FieldTypesWith['temporal'];
 type ValueOf<E, N extends keyof E, K extends string> = ReadOf<E, N>[K & keyof ReadOf<E, N>];
 
 /** Fields whose type is `T` (from the map), or whose value type is `V` when the map does not say. */
@@ -27,8 +28,8 @@ type FieldsOfType<E, N extends keyof E, T extends XrmFieldType, V> = {
 
 type NumberField<E, N extends keyof E> = FieldsOfType<E, N, NumberType, number>;
 type DateField<E, N extends keyof E> = FieldsOfType<E, N, DateType, string>;
-type OrderedField<E, N extends keyof E> = FieldsOfType<E, N, Exclude<XrmFieldType, 'json' | 'multiChoice' | 'boolean'>, string | number>;
-type GroupField<E, N extends keyof E> = FieldsOfType<E, N, Exclude<XrmFieldType, 'json'>, string | number | boolean | readonly unknown[]>;
+type OrderedField<E, N extends keyof E> = FieldsOfType<E, N, FieldTypesWith['ordered'], string | number>;
+type GroupField<E, N extends keyof E> = FieldsOfType<E, N, FieldTypesWith['groupable'], string | number | boolean | readonly unknown[]>;
 
 type DatePart = 'year' | 'month' | 'day' | 'week';
 

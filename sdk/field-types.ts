@@ -63,3 +63,35 @@ export interface OperatorsByFieldType {
     | 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between' | 'contains'
     | 'startsWith' | 'endsWith' | 'icontains' | 'istartsWith' | 'iendsWith';
 }
+
+/** The field types that have each capability (their modules' `capabilities`). */
+export interface FieldTypesWith {
+  primary: 'text' | 'email' | 'phone' | 'url' | 'autonumber';
+  key:
+    | 'text' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'date' | 'datetime'
+    | 'choice' | 'lookup' | 'uuid' | 'autonumber';
+  fullText: 'text' | 'longText' | 'email' | 'phone' | 'url' | 'choice' | 'autonumber';
+  sortable:
+    | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
+    | 'boolean' | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';
+  ordered:
+    | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
+    | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';
+  groupable:
+    | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
+    | 'boolean' | 'date' | 'datetime' | 'choice' | 'multiChoice' | 'lookup' | 'uuid' | 'autonumber';
+  numeric: 'integer' | 'bigInteger' | 'decimal' | 'money';
+  list: 'multiChoice';
+  sequence: 'autonumber';
+  temporal: 'date' | 'datetime';
+}
+
+/** The system fields every record has, and their field types (metadata/system-fields.ts). */
+export interface SystemFieldTypes {
+  id: 'uuid';
+  created_at: 'datetime';
+  updated_at: 'datetime';
+  created_by: 'uuid';
+  owner_id: 'uuid';
+  version: 'integer';
+}

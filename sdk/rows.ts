@@ -5,13 +5,14 @@
  * with an optional `-` for descending and `:nullsfirst` / `:nullslast`.
  */
 import type { Filter } from './filter.ts';
+import type { FieldTypesWith, XrmFieldType } from './field-types.ts';
 import type { Described, FieldOf, FieldTypeOf, LookupsOf, ReadOf, RelationsOf, Simplify, TargetOf } from './schema.ts';
 
 /** Field names to return (`id` always comes back). */
 export type Selection<E, N extends keyof E> = readonly FieldOf<E, N>[];
 
 type IsSortable<E, N extends keyof E, K extends string> =
-  FieldTypeOf<E, N, K> extends 'json' | 'multiChoice'
+  FieldTypeOf<E, N, K> extends Exclude<XrmFieldType, FieldTypesWith['sortable']>
     ? false
     : unknown extends ReadOf<E, N>[K & keyof ReadOf<E, N>]
       ? false

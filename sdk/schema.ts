@@ -4,10 +4,10 @@
  * `xrm codegen` writes, which adds every field's type, the lookups' targets, the to-many
  * relations and the alternate keys, so filters, sorts and expansions are typed through them.
  */
-import type { XrmFieldType } from './field-types.ts';
+import type { SystemFieldTypes, XrmFieldType } from './field-types.ts';
 
 // the platform's field types, generated from its field-type registry
-export type { XrmFieldType } from './field-types.ts';
+export type { SystemFieldTypes, XrmFieldType } from './field-types.ts';
 
 /** One entity: its record types and, from `xrm codegen`, its structure. */
 export interface EntityTypes {
@@ -80,15 +80,6 @@ export type ManyToManyOf<E, N extends keyof E> = Described<E, N> extends true ? 
 /** Names of the alternate keys (any string when the map does not say). */
 export type KeyOf<E, N extends keyof E> = E[N] extends { keys: infer K extends string } ? K : string;
 
-/** The system fields and their field types. */
-export interface SystemFieldTypes {
-  id: 'uuid';
-  created_at: 'datetime';
-  updated_at: 'datetime';
-  created_by: 'uuid';
-  owner_id: 'uuid';
-  version: 'integer';
-}
 
 /** A field's type from the map, or `undefined` when the map does not say. */
 export type FieldTypeOf<E, N extends keyof E, K extends string> = K extends keyof SystemFieldTypes

@@ -10,7 +10,9 @@
  */
 import openapiTS, { astToString } from 'openapi-typescript';
 import { describe, expect, it } from 'vitest';
-import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../metadata/field-types/index.ts';
+import { CAPABILITIES } from '../metadata/field-type.ts';
+import { FIELD_TYPES, FIELD_TYPE_NAMES, typesWith } from '../metadata/field-types/index.ts';
+import { SYSTEM_FIELDS } from '../metadata/system-fields.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 
@@ -21,6 +23,7 @@ const DO_NOT_EDIT = [
 
 /** `'a' | 'b' | …`, wrapped into lines of at most `width` characters after `indent`. */
 function union(values: readonly string[], indent: string, width = 100): string {
+  if (!values.length) return ' never';
   const lines: string[] = [];
   let line = '';
   for (const value of values.map((v) => `'${v}'`)) {
@@ -54,6 +57,16 @@ export function sdkFieldTypesSource(): string {
     "/** The filter operators each field type supports (its module's `filterOperators`). */",
     'export interface OperatorsByFieldType {',
     ...FIELD_TYPE_NAMES.map((name) => `  ${name}:${union(FIELD_TYPES[name].filterOperators, '    ')};`),
+    '}',
+    '',
+    "/** The field types that have each capability (their modules' `capabilities`). */",
+    'export interface FieldTypesWith {',
+    ...CAPABILITIES.map((c) => `  ${c}:${union(typesWith(c), '    ')};`),
+    '}',
+    '',
+    '/** The system fields every record has, and their field types (metadata/system-fields.ts). */',
+    'export interface SystemFieldTypes {',
+    ...SYSTEM_FIELDS.map((f) => `  ${f.name}: '${f.type}';`),
     '}',
     '',
   ].join('\n');
