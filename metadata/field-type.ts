@@ -70,12 +70,25 @@ export const CAPABILITIES = [
 
 export type FieldCapabilities = Readonly<Record<(typeof CAPABILITIES)[number], boolean>>;
 
+export interface FieldPresentation {
+  /** The type's name for people: "Long text". */
+  readonly label: string;
+  /** What a value that fails the type's own format is told: "must be an http(s) URL". */
+  readonly shape?: string;
+  /** A grid column's width in CSS pixels: fixed for values of known length, a minimum for free text. */
+  readonly width: { readonly fixed: number } | { readonly min: number };
+  /** Shown after a value: "%". */
+  readonly suffix?: string;
+}
+
 export interface FieldType {
   readonly name: FieldTypeName;
   readonly description: string;
   /** The options this type takes; anything else in a definition is refused. */
   readonly options: readonly FieldOptionName[];
   readonly capabilities: FieldCapabilities;
+  /** How people see the type (published to UIs by GET /api/metadata/field-types). */
+  readonly presentation: FieldPresentation;
   /** Common options every field of this type has, whatever its definition says (autonumber: required, unique). */
   readonly forced?: Readonly<{ required?: boolean; unique?: boolean }>;
   /** A short description of a field of this type for messages, e.g. `text(255)` (default: the type name). */

@@ -6,6 +6,8 @@
  * docs/screenshots/admin-ui.png (written when missing, refreshed with XRM_UPDATE_SCREENSHOTS=1).
  * Without Chromium this suite fails: it is never skipped.
  */
+import { FIELD_TYPES } from '../metadata/field-types/index.ts';
+import type { FieldTypeName } from '../metadata/types.ts';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,14 +84,16 @@ describe('admin UI serving', () => {
 });
 
 describe('admin UI field errors in words', () => {
-  const url = { type: 'url', pattern: undefined } as const;
+  // what each type's values must look like, as the server publishes it (the type module's presentation)
+  const shape = (type: FieldTypeName) => FIELD_TYPES[type].presentation.shape;
+  const of = (type: FieldTypeName, pattern?: string) => ({ pattern, shape: shape(type) });
   it('says what a value of the field type must be, quoting only patterns an admin set', () => {
-    expect(fieldErrorMessage(url, 'must match pattern "^[hH][tT][tT][pP][sS]?://"')).toBe('must be an http(s) URL');
-    expect(fieldErrorMessage({ type: 'email' }, 'must match format "email"')).toBe('must be an email address');
-    expect(fieldErrorMessage({ type: 'phone' }, 'must match pattern "^\\+?[0-9]"')).toBe('must be a phone number');
-    expect(fieldErrorMessage({ type: 'text', pattern: '^[A-Z]{2}$' }, 'must match pattern "^[A-Z]{2}$"')).toBe('must match the pattern ^[A-Z]{2}$');
-    expect(fieldErrorMessage({ type: 'text' }, 'must NOT have more than 255 characters')).toBe('must be at most 255 characters');
-    expect(fieldErrorMessage({ type: 'integer' }, 'must be integer or null')).toBe('must be a whole number');
+    expect(fieldErrorMessage(of('url'), 'must match pattern "^[hH][tT][tT][pP][sS]?://"')).toBe('must be an http(s) URL');
+    expect(fieldErrorMessage(of('email'), 'must match format "email"')).toBe('must be an email address');
+    expect(fieldErrorMessage(of('phone'), 'must match pattern "^\\+?[0-9]"')).toBe('must be a phone number');
+    expect(fieldErrorMessage(of('text', '^[A-Z]{2}$'), 'must match pattern "^[A-Z]{2}$"')).toBe('must match the pattern ^[A-Z]{2}$');
+    expect(fieldErrorMessage(of('text'), 'must NOT have more than 255 characters')).toBe('must be at most 255 characters');
+    expect(fieldErrorMessage(of('integer'), 'must be integer or null')).toBe('must be a whole number');
     expect(fieldErrorMessage(undefined, 'is already used by another record')).toBe('is already used by another record');
   });
 
@@ -101,7 +105,7 @@ describe('admin UI field errors in words', () => {
     ];
     const problem = { title: 'Invalid record', status: 400, detail: `The employee record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors };
     const field = { name: 'website', type: 'url' as const, displayName: 'Website', required: false, unique: false, searchable: false };
-    const result = humanizeRecordProblem(problem, (path) => (path === '/website' ? field : undefined));
+    const result = humanizeRecordProblem(problem, (path) => (path === '/website' ? field : undefined), shape);
     expect(result.errors).toEqual([{ path: '/website', message: 'must be an http(s) URL' }, { path: '/other', message: 'must be string' }]);
     expect(result.detail).toBe('The employee record is invalid: Website must be an http(s) URL; /other must be string');
   });

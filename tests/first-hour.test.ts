@@ -266,8 +266,8 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
     ensureBuild();
     // the server's warnings and errors, shown when a page gets an unexpected answer
-    const logStream = { write: (line: string) => void serverLogs.push(JSON.parse(line) as LogLine) };
-    platform = await startTestPlatform('pglite', { logLevel: 'warn' }, { logStream });
+    const warnings = { write: (line: string) => void serverLogs.push(JSON.parse(line) as LogLine) };
+    platform = await startTestPlatform('pglite', { logLevel: 'warn' }, { logStream: warnings });
     const http = api(platform.app);
     expect((await http.post('/api/metadata/entities', { name: 'partner', fields: [{ name: 'name', type: 'text', required: true }] })).status).toBe(201);
     expect((await http.post('/api/data/partner', { name: 'Acme Corp' })).status).toBe(201);

@@ -377,6 +377,17 @@ export interface components {
                 sequence: boolean;
                 temporal: boolean;
             };
+            /** @description How people see the type: its label, what a badly shaped value is told, grid column width, a suffix */
+            presentation: {
+                label: string;
+                shape?: string;
+                width: {
+                    fixed: number;
+                } | {
+                    min: number;
+                };
+                suffix?: string;
+            };
         };
         FieldTypeList: {
             data: components["schemas"]["FieldType"][];

@@ -84,26 +84,10 @@ export function choiceOptions(catalog: Catalog, field: FieldDef): ChoiceOption[]
   return [];
 }
 
-export const TYPE_LABELS: Record<FieldTypeName, string> = {
-  text: 'Text',
-  longText: 'Long text',
-  email: 'Email',
-  phone: 'Phone',
-  url: 'URL',
-  integer: 'Integer',
-  bigInteger: 'Big integer',
-  decimal: 'Decimal',
-  money: 'Money',
-  boolean: 'Yes/No',
-  date: 'Date',
-  datetime: 'Date and time',
-  choice: 'Choice',
-  multiChoice: 'Multiple choice',
-  lookup: 'Lookup',
-  json: 'JSON',
-  uuid: 'UUID',
-  autonumber: 'Autonumber',
-};
+/** A field type's name for people ("Long text"), as the server publishes it. */
+export function typeLabel(catalog: Catalog, type: FieldTypeName): string {
+  return fieldTypeOf(catalog, type)?.presentation.label ?? type;
+}
 
 /** System columns every record has, with their filter/sort types. */
 export const SYSTEM_COLUMNS: { name: string; label: string; type: 'uuid' | 'datetime' | 'integer' }[] = [

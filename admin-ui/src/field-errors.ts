@@ -1,34 +1,13 @@
 /**
  * The server's validation messages for record fields, in words: the one place that turns
  * `must match pattern "^[hH][tT]…"` into "must be an http(s) URL". A field's type (from the
- * catalog) decides what its own format or pattern means; a pattern an admin set on the field is
+ * catalog's field types, as the server publishes them) decides what its own format or pattern means; a pattern an admin set on the field is
  * quoted, since the admin wrote it. Messages it does not know pass through unchanged.
  */
-import type { FieldDef, FieldTypeName, Problem } from './types.ts';
+import type { FieldDef, Problem } from './types.ts';
 
-/** What a value of each type must look like, said when the type's own format or pattern fails. */
-const SHAPES: Record<FieldTypeName, string | undefined> = {
-  text: undefined,
-  longText: undefined,
-  email: 'must be an email address',
-  phone: 'must be a phone number',
-  url: 'must be an http(s) URL',
-  integer: 'must be a whole number',
-  bigInteger: 'must be a whole number',
-  decimal: 'must be a number',
-  money: 'must be an amount',
-  boolean: 'must be yes or no',
-  date: 'must be a date',
-  datetime: 'must be a date and time',
-  choice: 'must be one of the choices',
-  multiChoice: 'must be among the choices',
-  lookup: 'must be a record id (a UUID)',
-  json: 'must be JSON',
-  uuid: 'must be a UUID',
-  autonumber: undefined,
-};
-
-type FieldShape = Pick<FieldDef, 'type' | 'pattern'>;
+/** The field an error is about: its own pattern, and what its type's values must look like (presentation.shape). */
+type FieldShape = Pick<FieldDef, 'pattern'> & { readonly shape?: string };
 
 const unquote = (text: string) => {
   try {
@@ -40,7 +19,7 @@ const unquote = (text: string) => {
 
 /** One server message about a field's value, in words (`field` undefined: no type to go by). */
 export function fieldErrorMessage(field: FieldShape | undefined, message: string): string {
-  const shape = field ? SHAPES[field.type] : undefined;
+  const shape = field?.shape;
   let m: RegExpMatchArray | null;
   if ((m = message.match(/^must match pattern ("(?:[^"\\]|\\.)*")$/))) {
     const pattern = unquote(m[1]!);
@@ -75,15 +54,19 @@ export function fieldErrorMessage(field: FieldShape | undefined, message: string
  * A refused record write with its field errors in words: `errors[].message` rewritten, and the
  * detail's "/path message" list rewritten to "Label message" (unknown paths keep their path), each
  * said once (an invalid URL fails both its format and its pattern). `fieldOf` finds the field an
- * error's path names.
+ * error's path names, `shapeOf` what its type's values must look like (GET /api/metadata/field-types).
  */
-export function humanizeRecordProblem(problem: Problem, fieldOf: (path: string) => FieldDef | undefined): Problem {
+export function humanizeRecordProblem(
+  problem: Problem,
+  fieldOf: (path: string) => FieldDef | undefined,
+  shapeOf: (type: FieldDef['type']) => string | undefined,
+): Problem {
   if (!problem.errors?.length) return problem;
   const said: string[] = [];
   const errors: NonNullable<Problem['errors']> = [];
   for (const e of problem.errors) {
     const field = fieldOf(e.path);
-    const message = fieldErrorMessage(field, e.message);
+    const message = fieldErrorMessage(field && { pattern: field.pattern, shape: shapeOf(field.type) }, e.message);
     const sentence = `${field ? field.displayName : e.path} ${message}`;
     if (said.includes(sentence)) continue;
     said.push(sentence);

@@ -11,6 +11,7 @@ export const autonumber: FieldType = Object.freeze({
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: true, temporal: false,
   },
+  presentation: { label: 'Autonumber', width: { fixed: 130 } },
   readOnly: true,
   baseType: 'text',
   columnType: () => sql`text`,

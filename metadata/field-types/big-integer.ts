@@ -14,6 +14,7 @@ export const bigInteger: FieldType = Object.freeze({
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: true, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Big integer', shape: 'must be a whole number', width: { fixed: 140 } },
   baseType: 'bigint',
   columnType: () => sql`bigint`,
   checks: (field, column) => rangeChecks(field, column),

@@ -10,6 +10,7 @@ export const boolean: FieldType = Object.freeze({
     primary: false, key: false, fullText: false, sortable: true, ordered: false,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Yes/No', shape: 'must be yes or no', width: { fixed: 90 } },
   baseType: 'boolean',
   columnType: () => sql`boolean`,
   valueSchema: () => ({ type: 'boolean' }),

@@ -10,6 +10,7 @@ export const choice: FieldType = Object.freeze({
     primary: false, key: true, fullText: true, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Choice', shape: 'must be one of the choices', width: { min: 120 } },
   baseType: 'text',
   columnType: () => sql`text`,
   checks: (field, column, ctx) => {

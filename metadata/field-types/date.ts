@@ -10,6 +10,7 @@ export const date: FieldType = Object.freeze({
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: true,
   },
+  presentation: { label: 'Date', shape: 'must be a date', width: { fixed: 140 } },
   baseType: 'date',
   columnType: () => sql`date`,
   valueSchema: () => ({ type: 'string', format: 'date' }),

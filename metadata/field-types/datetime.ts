@@ -10,6 +10,7 @@ export const datetime: FieldType = Object.freeze({
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: true,
   },
+  presentation: { label: 'Date and time', shape: 'must be a date and time', width: { fixed: 190 } },
   baseType: 'timestamptz',
   columnType: () => sql`timestamptz`,
   valueSchema: () => ({ type: 'string', format: 'date-time' }),

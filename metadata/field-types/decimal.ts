@@ -65,6 +65,7 @@ export const decimal: FieldType = Object.freeze({
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: true, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Decimal', shape: 'must be a number', width: { fixed: 130 } },
   label: (field) => `decimal(${field.precision ?? 18},${field.scale ?? 2})`,
   baseType: 'numeric',
   // 1250000.5, as a write answers it, not numeric(19,4)'s 1250000.5000

@@ -10,6 +10,7 @@ export const email: FieldType = Object.freeze({
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Email', shape: 'must be an email address', width: { min: 160 } },
   baseType: 'text',
   columnType: () => sql`varchar(320)`,
   valueSchema: (field) => stringSchema(field, { format: 'email', maxLength: 320 }),

@@ -14,6 +14,7 @@ export const integer: FieldType = Object.freeze({
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: true, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Integer', shape: 'must be a whole number', width: { fixed: 110 } },
   baseType: 'integer',
   columnType: () => sql`integer`,
   checks: (field, column) => rangeChecks(field, column),

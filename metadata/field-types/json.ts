@@ -10,6 +10,7 @@ export const json: FieldType = Object.freeze({
     primary: false, key: false, fullText: false, sortable: false, ordered: false,
     groupable: false, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'JSON', shape: 'must be JSON', width: { min: 200 } },
   baseType: 'jsonb',
   columnType: () => sql`jsonb`,
   valueSchema: () => ({}),

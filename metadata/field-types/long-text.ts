@@ -10,6 +10,7 @@ export const longText: FieldType = Object.freeze({
     primary: false, key: false, fullText: true, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Long text', width: { min: 200 } },
   baseType: 'text',
   columnType: () => sql`text`,
   checks: (field, column) => [

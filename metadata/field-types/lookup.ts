@@ -13,6 +13,7 @@ export const lookup: FieldType = Object.freeze({
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Lookup', shape: 'must be a record id (a UUID)', width: { min: 150 } },
   baseType: 'uuid',
   columnType: () => sql`uuid`,
   valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),

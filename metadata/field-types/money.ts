@@ -11,6 +11,7 @@ export const money: FieldType = Object.freeze({
     primary: false, key: false, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: true, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Money', shape: 'must be an amount', width: { fixed: 130 } },
   baseType: 'numeric',
   // 1250000.5, as a write answers it, not numeric(19,4)'s 1250000.5000
   output: (column) => sql`trim_scale(${column})`,

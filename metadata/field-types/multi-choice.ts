@@ -10,6 +10,7 @@ export const multiChoice: FieldType = Object.freeze({
     primary: false, key: false, fullText: false, sortable: false, ordered: false,
     groupable: true, numeric: false, list: true, sequence: false, temporal: false,
   },
+  presentation: { label: 'Multiple choice', shape: 'must be among the choices', width: { min: 160 } },
   baseType: 'text[]',
   columnType: () => sql`text[]`,
   checks: (field, column, ctx) => {

@@ -13,6 +13,7 @@ export const phone: FieldType = Object.freeze({
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Phone', shape: 'must be a phone number', width: { fixed: 150 } },
   baseType: 'text',
   columnType: () => sql`varchar(50)`,
   valueSchema: (field) => stringSchema(field, { pattern: PHONE_PATTERN, maxLength: 50 }),

@@ -13,6 +13,7 @@ export const text: FieldType = Object.freeze({
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'Text', width: { min: 140 } },
   label: (field) => `text(${field.maxLength ?? 255})`,
   baseType: 'text',
   columnType: (field) => sql`varchar(${sql.raw(String(field.maxLength ?? DEFAULT_TEXT_MAX_LENGTH))})`,

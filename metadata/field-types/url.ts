@@ -10,6 +10,7 @@ export const url: FieldType = Object.freeze({
     primary: true, key: true, fullText: true, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'URL', shape: 'must be an http(s) URL', width: { min: 160 } },
   baseType: 'text',
   columnType: () => sql`varchar(2048)`,
   valueSchema: (field) => stringSchema(field, { format: 'uri', pattern: '^[hH][tT][tT][pP][sS]?://', maxLength: 2048 }),

@@ -10,6 +10,7 @@ export const uuid: FieldType = Object.freeze({
     primary: false, key: true, fullText: false, sortable: true, ordered: true,
     groupable: true, numeric: false, list: false, sequence: false, temporal: false,
   },
+  presentation: { label: 'UUID', shape: 'must be a UUID', width: { fixed: 310 } },
   baseType: 'uuid',
   columnType: () => sql`uuid`,
   valueSchema: () => ({ type: 'string', format: 'uuid', pattern: UUID_PATTERN }),

@@ -75,8 +75,25 @@ export function metadataComponents(): Record<string, JsonSchema> {
           required: [...CAPABILITIES],
           additionalProperties: false,
         },
+        presentation: {
+          type: 'object',
+          description: 'How people see the type: its label, what a badly shaped value is told, grid column width, a suffix',
+          properties: {
+            label: { type: 'string' },
+            shape: { type: 'string' },
+            width: {
+              oneOf: [
+                { type: 'object', properties: { fixed: { type: 'integer' } }, required: ['fixed'], additionalProperties: false },
+                { type: 'object', properties: { min: { type: 'integer' } }, required: ['min'], additionalProperties: false },
+              ],
+            },
+            suffix: { type: 'string' },
+          },
+          required: ['label', 'width'],
+          additionalProperties: false,
+        },
       },
-      required: ['name', 'description', 'options', 'readOnly', 'filterOperators', 'capabilities'],
+      required: ['name', 'description', 'options', 'readOnly', 'filterOperators', 'capabilities', 'presentation'],
     },
     FieldTypeList: listOf('FieldType'),
     ChoiceOption,

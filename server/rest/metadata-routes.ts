@@ -61,6 +61,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       readOnly: FIELD_TYPES[name].readOnly === true,
       filterOperators: FIELD_TYPES[name].filterOperators,
       capabilities: FIELD_TYPES[name].capabilities,
+      presentation: FIELD_TYPES[name].presentation,
     })),
   }));
 

@@ -1,7 +1,7 @@
 /** A new entity with its primary field; more fields are added in the designer afterwards. */
 import { useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
-import { TYPE_LABELS, typesWith, useCatalog } from '../catalog.tsx';
+import { typeLabel, typesWith, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { Field, PageHeader, ProblemBanner } from '../components/ui.tsx';
 import { mapErrors, snakeName } from '../forms.ts';
@@ -122,7 +122,7 @@ export function EntityCreate() {
               <select id={c.id} aria-describedby={c.describedBy} value={primaryType} onChange={(e) => setPrimaryType(e.target.value as FieldTypeName)}>
                 {primaryTypes.map((t) => (
                   <option key={t} value={t}>
-                    {TYPE_LABELS[t]}
+                    {typeLabel(catalog, t)}
                   </option>
                 ))}
               </select>

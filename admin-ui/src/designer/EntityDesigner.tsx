@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
-import { can, entityOf, TYPE_LABELS, useCatalog } from '../catalog.tsx';
+import { can, entityOf, typeLabel, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { Badge, EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, TableHead, Tabs } from '../components/ui.tsx';
 import { Temporal } from '../dates.tsx';
@@ -133,7 +133,7 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                   <code>{f.name}</code>
                 </td>
                 <td>
-                  <Badge tone="info">{TYPE_LABELS[f.type]}</Badge>
+                  <Badge tone="info">{typeLabel(catalog, f.type)}</Badge>
                 </td>
                 <td className="small">{describeField(catalog, f)}</td>
                 <td className="flags">

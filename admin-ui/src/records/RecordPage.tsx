@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
-import { entityOf, useCatalog, type Catalog } from '../catalog.tsx';
+import { entityOf, fieldTypeOf, useCatalog, type Catalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner } from '../components/ui.tsx';
 import { humanizeRecordProblem } from '../field-errors.ts';
@@ -200,7 +200,13 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
       }
     } catch (error) {
       // field errors in words, by the field's type in the catalog
-      setProblem(humanizeRecordProblem(toProblem(error), (path) => entity.fields.find((f) => f.name === path.split('/')[1])));
+      setProblem(
+        humanizeRecordProblem(
+          toProblem(error),
+          (path) => entity.fields.find((f) => f.name === path.split('/')[1]),
+          (type) => fieldTypeOf(catalog, type)?.presentation.shape,
+        ),
+      );
       setSaving(false);
     }
   };

@@ -1,4 +1,5 @@
 /** A field's value for display: the text of formatValue, with dates and datetimes as <time> (ISO tooltip). */
+import { fieldTypeOf, useCatalog } from '../catalog.tsx';
 import { Temporal } from '../dates.tsx';
 import type { ChoiceOption, FieldTypeName } from '../types.ts';
 import { formatValue } from './values.ts';
@@ -14,6 +15,7 @@ export interface ValueTextProps {
 }
 
 export function ValueText({ type, value, options, primary, empty = '—' }: ValueTextProps) {
+  const catalog = useCatalog();
   const text = formatValue(type, value, options, primary);
   if (text === '')
     return (
@@ -22,5 +24,7 @@ export function ValueText({ type, value, options, primary, empty = '—' }: Valu
       </span>
     );
   if (type === 'date' || type === 'datetime') return <Temporal kind={type} value={value} />;
-  return <>{text}</>;
+  // a unit the type's presentation names ("%"), after the value
+  const suffix = fieldTypeOf(catalog, type)?.presentation.suffix;
+  return <>{suffix ? `${text}${suffix}` : text}</>;
 }

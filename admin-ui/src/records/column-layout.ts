@@ -1,34 +1,13 @@
 /**
- * How wide a grid column is, by field type: short values of known shape (dates, numbers, flags,
- * ids) get a fixed width; free text shares what is left, down to a minimum. The grid's table is
+ * How wide a grid column is, by field type (each type's `presentation.width`, from the server):
+ * short values of known shape (dates, numbers, flags, ids) get a fixed width; free text shares
+ * what is left, down to a minimum. The grid's table is
  * never narrower than the sum, so many columns scroll inside the grid instead of squeezing.
  */
-import type { FieldTypeName } from '../types.ts';
 import type { Column } from './columns.ts';
 
-export type ColumnWidth = { fixed: number } | { min: number };
-
 /** Widths in CSS pixels, padding included (cells have 12 px each side). */
-export const COLUMN_WIDTHS: Record<FieldTypeName, ColumnWidth> = {
-  text: { min: 140 },
-  longText: { min: 200 },
-  email: { min: 160 },
-  phone: { fixed: 150 },
-  url: { min: 160 },
-  integer: { fixed: 110 },
-  bigInteger: { fixed: 140 },
-  decimal: { fixed: 130 },
-  money: { fixed: 130 },
-  boolean: { fixed: 90 },
-  date: { fixed: 140 },
-  datetime: { fixed: 190 },
-  choice: { min: 120 },
-  multiChoice: { min: 160 },
-  lookup: { min: 150 },
-  json: { min: 200 },
-  uuid: { fixed: 310 },
-  autonumber: { fixed: 130 },
-};
+export type ColumnWidth = { readonly fixed: number } | { readonly min: number };
 
 /** The primary field leads the row: it gets at least this much. */
 const PRIMARY_MIN = 160;
@@ -50,7 +29,7 @@ export function gridLayout(columns: readonly Column[], primaryField: string, ope
   let shared = 0;
   let sharedMin = 0;
   const widths = columns.map((c) => {
-    const width = COLUMN_WIDTHS[c.type];
+    const width = c.width;
     if ('fixed' in width) {
       fixed += width.fixed;
       return width.fixed;

@@ -1,5 +1,6 @@
 /** The columns a grid can show: an entity's fields and the system columns, with their types. */
-import { can, choiceOptions, SYSTEM_COLUMNS, type Catalog } from '../catalog.tsx';
+import { can, choiceOptions, fieldTypeOf, SYSTEM_COLUMNS, type Catalog } from '../catalog.tsx';
+import type { ColumnWidth } from './column-layout.ts';
 import type { ChoiceOption, EntityDef, FieldDef, FieldTypeName, FilterOperator } from '../types.ts';
 
 export interface Column {
@@ -12,17 +13,18 @@ export interface Column {
   options?: ChoiceOption[];
   /** For lookups: the target entity. */
   target?: EntityDef;
+  /** Its grid width (the field type's presentation). */
+  width: ColumnWidth;
   sortable: boolean;
   /** Numbers: right-aligned (the type's `numeric` capability). */
   numeric: boolean;
   operators: FilterOperator[];
 }
 
-const SYSTEM_OPERATORS: Record<'uuid' | 'datetime' | 'integer', FilterOperator[]> = {
-  uuid: ['eq', 'ne', 'in', 'nin', 'isNull'],
-  datetime: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'],
-  integer: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'],
-};
+/** A grid column's width, as the field type's presentation says (a shared minimum when unknown). */
+function widthOf(catalog: Catalog, type: FieldTypeName): ColumnWidth {
+  return fieldTypeOf(catalog, type)?.presentation.width ?? { min: 140 };
+}
 
 export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
   const fields: Column[] = entity.fields.map((f) => ({
@@ -35,7 +37,8 @@ export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
     target: f.type === 'lookup' ? catalog.entities.find((e) => e.name === f.target) : undefined,
     sortable: can(catalog, f.type, 'sortable'),
     numeric: can(catalog, f.type, 'numeric'),
-    operators: catalog.fieldTypes.find((t) => t.name === f.type)?.filterOperators ?? [],
+    operators: fieldTypeOf(catalog, f.type)?.filterOperators ?? [],
+    width: widthOf(catalog, f.type),
   }));
   const system: Column[] = SYSTEM_COLUMNS.map((s) => ({
     name: s.name,
@@ -44,7 +47,8 @@ export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
     system: true,
     sortable: true,
     numeric: can(catalog, s.type, 'numeric'),
-    operators: SYSTEM_OPERATORS[s.type],
+    operators: fieldTypeOf(catalog, s.type)?.filterOperators ?? [],
+    width: widthOf(catalog, s.type),
   }));
   return [...fields, ...system];
 }
