@@ -16,6 +16,7 @@ export const XRM_FIELD_TYPES = [
   'bigInteger',
   'decimal',
   'money',
+  'percent',
   'boolean',
   'date',
   'datetime',
@@ -51,6 +52,7 @@ export interface OperatorsByFieldType {
   bigInteger: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between';
   decimal: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between';
   money: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between';
+  percent: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between';
   boolean: 'eq' | 'ne' | 'isNull';
   date: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between';
   datetime: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between';
@@ -73,14 +75,15 @@ export interface FieldTypesWith {
   fullText: 'text' | 'longText' | 'email' | 'phone' | 'url' | 'choice' | 'autonumber';
   sortable:
     | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
-    | 'boolean' | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';
+    | 'percent' | 'boolean' | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';
   ordered:
     | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
-    | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';
+    | 'percent' | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';
   groupable:
     | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
-    | 'boolean' | 'date' | 'datetime' | 'choice' | 'multiChoice' | 'lookup' | 'uuid' | 'autonumber';
-  numeric: 'integer' | 'bigInteger' | 'decimal' | 'money';
+    | 'percent' | 'boolean' | 'date' | 'datetime' | 'choice' | 'multiChoice' | 'lookup' | 'uuid'
+    | 'autonumber';
+  numeric: 'integer' | 'bigInteger' | 'decimal' | 'money' | 'percent';
   list: 'multiChoice';
   sequence: 'autonumber';
   temporal: 'date' | 'datetime';

@@ -95,6 +95,7 @@ describeEachDatabase('field types', (get) => {
       bigInteger: [9007199254740991, -42],
       decimal: [12.34, -0.5],
       money: [99.9999, 0.01],
+      percent: [12.5, 100],
       boolean: [true, false],
       date: ['2024-02-29', '1999-12-31'],
       datetime: ['2024-03-01T10:00:00.123Z', '1999-12-31T23:59:59+05:30'],
@@ -390,6 +391,34 @@ describeEachDatabase('field types', (get) => {
     expect(read.text).not.toContain('1250000.5000');
     const list = await http().get(`/api/data/ft_money?filter=price eq 1250000.5`);
     expect(list.text).toContain('"price":1250000.5}');
+  });
+
+  it('percent: numeric(5,2) from 0 to 100, narrower with min/max, shown with a % suffix', async () => {
+    await defineEntity('ft_percent', [
+      { name: 'name', type: 'text' },
+      { name: 'share', type: 'percent', required: true, default: 0 },
+      { name: 'discount', type: 'percent', max: 50 },
+    ]);
+    const cols = await columns(db(), 'ft_percent');
+    expect(cols.share).toMatchObject({ dataType: 'numeric', precision: 5, scale: 2, nullable: false, default: '0' });
+    expect(await checkOf(db(), 'ft_percent', 'share')).toMatch(/share >= \(?0\)?.*share <= \(?100\)?/);
+    for (const good of [0, 0.01, 33.33, 99.99, 100]) await roundTrip('ft_percent', { share: 'percent' }, { share: good });
+    await roundTrip('ft_percent', { share: 'percent', discount: 'percent' }, { share: 1, discount: 50 });
+    for (const bad of [-0.01, 100.01, 1.234, '50']) await refuse('ft_percent', { share: bad }, 'share');
+    await refuse('ft_percent', { share: 1, discount: 50.5 }, 'discount');
+    // the database refuses what the API would, whoever writes
+    expect(await sqlState(db(), sql`INSERT INTO data.ft_percent (share) VALUES (101)`)).toBe('23514');
+    // a bound outside 0..100 is refused when the field is defined
+    const bad = await http().post('/api/metadata/entities/ft_percent/fields', { name: 'bad', type: 'percent', max: 150 });
+    expectProblem(bad, 400, 'XRM_ERR_METADATA_INVALID');
+    // published with its capabilities and its presentation: a % suffix
+    const types = (await http().get('/api/metadata/field-types')).body.data as { name: string; capabilities: Record<string, boolean>; presentation: { suffix?: string } }[];
+    const published = types.find((t) => t.name === 'percent')!;
+    expect(published.capabilities).toMatchObject({ numeric: true, sortable: true, key: false });
+    expect(published.presentation.suffix).toBe('%');
+    // aggregates treat it as a number
+    const sum = await http().get('/api/data/ft_percent/aggregate?aggregate=sum(share)');
+    expect(sum.status).toBe(200);
   });
 
   it('boolean: boolean column with a default', async () => {
@@ -694,7 +723,7 @@ describeEachDatabase('field types', (get) => {
     const cols = await columns(db(), 'ft_all');
     const expectedTypes: Record<FieldTypeName, string> = {
       text: 'character varying', longText: 'text', email: 'character varying', phone: 'character varying', url: 'character varying',
-      integer: 'integer', bigInteger: 'bigint', decimal: 'numeric', money: 'numeric', boolean: 'boolean', date: 'date',
+      integer: 'integer', bigInteger: 'bigint', decimal: 'numeric', money: 'numeric', percent: 'numeric', boolean: 'boolean', date: 'date',
       datetime: 'timestamp with time zone', choice: 'text', multiChoice: 'ARRAY', lookup: 'uuid', json: 'jsonb', uuid: 'uuid', autonumber: 'text',
     };
     for (const type of FIELD_TYPE_NAMES) expect(cols[`f_${snake(type)}`]!.dataType, type).toBe(expectedTypes[type]);
@@ -703,7 +732,7 @@ describeEachDatabase('field types', (get) => {
 
     const values: Record<string, unknown> = {
       name: 'all', f_text: 'text', f_long_text: 'long\ntext', f_email: 'all@example.com', f_phone: '+1 555 0199', f_url: 'https://example.com/all',
-      f_integer: -12, f_big_integer: 1234567890123, f_decimal: 3.14, f_money: 1.5, f_boolean: true, f_date: '2000-01-01',
+      f_integer: -12, f_big_integer: 1234567890123, f_decimal: 3.14, f_money: 1.5, f_percent: 37.5, f_boolean: true, f_date: '2000-01-01',
       f_datetime: '2000-01-01T12:30:00Z', f_choice: 'b', f_multi_choice: ['c', 'a'], f_lookup: target, f_json: { nested: { ok: [true] } },
       f_uuid: randomUUID(),
     };

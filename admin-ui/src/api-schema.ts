@@ -357,7 +357,7 @@ export interface components {
         };
         FieldType: {
             /** @enum {string} */
-            name: "text" | "longText" | "email" | "phone" | "url" | "integer" | "bigInteger" | "decimal" | "money" | "boolean" | "date" | "datetime" | "choice" | "multiChoice" | "lookup" | "json" | "uuid" | "autonumber";
+            name: "text" | "longText" | "email" | "phone" | "url" | "integer" | "bigInteger" | "decimal" | "money" | "percent" | "boolean" | "date" | "datetime" | "choice" | "multiChoice" | "lookup" | "json" | "uuid" | "autonumber";
             description: string;
             /** @description Options a field of this type takes */
             options: ("unique" | "searchable" | "default" | "min" | "max" | "minLength" | "maxLength" | "pattern" | "precision" | "scale" | "options" | "choiceSet" | "target" | "onDelete" | "inverseName" | "prefix" | "digits")[];
@@ -397,7 +397,7 @@ export interface components {
             label: string;
         };
         /** @description A field definition: the schema of its type, which takes only its own options (GET /api/metadata/field-types) */
-        FieldInput: components["schemas"]["TextFieldInput"] | components["schemas"]["LongTextFieldInput"] | components["schemas"]["EmailFieldInput"] | components["schemas"]["PhoneFieldInput"] | components["schemas"]["UrlFieldInput"] | components["schemas"]["IntegerFieldInput"] | components["schemas"]["BigIntegerFieldInput"] | components["schemas"]["DecimalFieldInput"] | components["schemas"]["MoneyFieldInput"] | components["schemas"]["BooleanFieldInput"] | components["schemas"]["DateFieldInput"] | components["schemas"]["DatetimeFieldInput"] | components["schemas"]["ChoiceFieldInput"] | components["schemas"]["MultiChoiceFieldInput"] | components["schemas"]["LookupFieldInput"] | components["schemas"]["JsonFieldInput"] | components["schemas"]["UuidFieldInput"] | components["schemas"]["AutonumberFieldInput"];
+        FieldInput: components["schemas"]["TextFieldInput"] | components["schemas"]["LongTextFieldInput"] | components["schemas"]["EmailFieldInput"] | components["schemas"]["PhoneFieldInput"] | components["schemas"]["UrlFieldInput"] | components["schemas"]["IntegerFieldInput"] | components["schemas"]["BigIntegerFieldInput"] | components["schemas"]["DecimalFieldInput"] | components["schemas"]["MoneyFieldInput"] | components["schemas"]["PercentFieldInput"] | components["schemas"]["BooleanFieldInput"] | components["schemas"]["DateFieldInput"] | components["schemas"]["DatetimeFieldInput"] | components["schemas"]["ChoiceFieldInput"] | components["schemas"]["MultiChoiceFieldInput"] | components["schemas"]["LookupFieldInput"] | components["schemas"]["JsonFieldInput"] | components["schemas"]["UuidFieldInput"] | components["schemas"]["AutonumberFieldInput"];
         /** @description A text field: Single line of text (varchar, maxLength default 255). */
         TextFieldInput: {
             /** @description Logical field name (lower snake_case); the stable API and table/column name */
@@ -597,6 +597,27 @@ export interface components {
             /** @description Largest allowed value */
             max?: number;
         };
+        /** @description A percent field: Percentage from 0 to 100 with up to two decimals, numeric(5,2); shown with a % sign. */
+        PercentFieldInput: {
+            /** @description Logical field name (lower snake_case); the stable API and table/column name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "percent";
+            displayName?: string;
+            description?: string;
+            required?: boolean;
+            /** @description Indexed, and included in full-text search when text-like */
+            searchable?: boolean;
+            /** @description Default value, of the field's own value type */
+            default?: unknown;
+            /** @description Smallest allowed value */
+            min?: number;
+            /** @description Largest allowed value */
+            max?: number;
+        };
         /** @description A boolean field: Yes or no (boolean). */
         BooleanFieldInput: {
             /** @description Logical field name (lower snake_case); the stable API and table/column name */
@@ -773,7 +794,7 @@ export interface components {
         FieldChange: {
             /** @description Logical field name (lower snake_case); the stable API and table/column name */
             name?: string;
-            type?: ("text" | "longText" | "email" | "phone" | "url" | "integer" | "bigInteger" | "decimal" | "money" | "boolean" | "date" | "datetime" | "choice" | "multiChoice" | "lookup" | "json" | "uuid" | "autonumber") | null;
+            type?: ("text" | "longText" | "email" | "phone" | "url" | "integer" | "bigInteger" | "decimal" | "money" | "percent" | "boolean" | "date" | "datetime" | "choice" | "multiChoice" | "lookup" | "json" | "uuid" | "autonumber") | null;
             displayName?: string | null;
             description?: string | null;
             required?: boolean | null;
@@ -800,7 +821,7 @@ export interface components {
             /** @description Logical field name (lower snake_case); the stable API and table/column name */
             name: string;
             /** @enum {string} */
-            type: "text" | "longText" | "email" | "phone" | "url" | "integer" | "bigInteger" | "decimal" | "money" | "boolean" | "date" | "datetime" | "choice" | "multiChoice" | "lookup" | "json" | "uuid" | "autonumber";
+            type: "text" | "longText" | "email" | "phone" | "url" | "integer" | "bigInteger" | "decimal" | "money" | "percent" | "boolean" | "date" | "datetime" | "choice" | "multiChoice" | "lookup" | "json" | "uuid" | "autonumber";
             displayName: string;
             description?: string;
             required: boolean;

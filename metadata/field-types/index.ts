@@ -18,6 +18,7 @@ import { longText } from './long-text.ts';
 import { lookup } from './lookup.ts';
 import { money } from './money.ts';
 import { multiChoice } from './multi-choice.ts';
+import { percent } from './percent.ts';
 import { phone } from './phone.ts';
 import { text } from './text.ts';
 import { url } from './url.ts';
@@ -33,6 +34,7 @@ const REGISTRY = {
   bigInteger,
   decimal,
   money,
+  percent,
   boolean,
   date,
   datetime,
