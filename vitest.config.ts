@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts', 'server/**/*.test.ts', 'metadata/**/*.test.ts', 'sdk/**/*.test.ts', 'plugins/**/*.test.ts'],
     exclude: ['node_modules', 'tests/.tmp/**'],
+    // the admin UI is built once here, not by each browser suite (they would clobber each other)
+    globalSetup: ['tests/support/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -8,47 +8,20 @@
  */
 import { FIELD_TYPES } from '../metadata/field-types/index.ts';
 import type { FieldTypeName } from '../metadata/types.ts';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldErrorMessage, humanizeRecordProblem } from '../admin-ui/src/field-errors.ts';
 import { adminPlugin } from '../server/admin/plugin.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
-import { listen } from './support/tools.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
+import { listen, ROOT } from './support/tools.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN = join(ROOT, 'admin-ui');
-const DIST_INDEX = join(ADMIN, 'dist', 'index.html');
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-/** Newest modification time of the admin UI's sources (everything under admin-ui/ but dist/). */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the UI when the build is missing or older than its sources, so the test never runs a stale app. */
-function ensureBuild(): void {
-  if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= newestSource(ADMIN)) return;
-  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build
-  execFileSync('npm', ['run', '--silent', 'build:admin'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
-}
 
 /** Retries an assertion until it passes (the UI updates asynchronously). */
 async function eventually(assertion: () => Promise<void> | void, timeout = 10_000): Promise<void> {
@@ -121,7 +94,6 @@ describe('admin UI in Chromium [pglite]', () => {
   beforeAll(async () => {
     // fail, never skip, without the browser
     expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
-    ensureBuild();
     platform = await startTestPlatform('pglite');
     base = await listen(platform.app);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -5,43 +5,19 @@
  * XRM_LOG_FORMAT=pretty), /health polls below info, a final "closed" line. GraphiQL and the API
  * reference are also driven in Debian's Chromium (/usr/bin/chromium, never skipped).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
 import { api, call } from './support/http.ts';
 import { describeEachDatabase, startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
 import { listen, ROOT } from './support/tools.ts';
 
-const ADMIN = join(ROOT, 'admin-ui');
-const DIST_INDEX = join(ADMIN, 'dist', 'index.html');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const ID = '11111111-1111-4111-8111-111111111111';
-
-/** Newest modification time under admin-ui/ (dist and node_modules aside). */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the admin UI (and its GraphiQL entry) when missing or older than its sources, as tests/admin-ui.test.ts does. */
-function ensureBuild(): void {
-  if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= newestSource(ADMIN)) return;
-  execFileSync('npm', ['run', '--silent', 'build:admin'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
-}
 
 /** The script, stylesheet and preload URLs of an HTML page. */
 function assetUrls(html: string): string[] {
@@ -69,7 +45,6 @@ describeEachDatabase(
     const http = () => api(get().app);
     const raw = (method: string, url: string) => call(get().app, method, url);
 
-    beforeAll(() => ensureBuild());
 
     it('redirects / to the admin UI', async () => {
       const res = await http().get('/');
@@ -264,7 +239,6 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
   beforeAll(async () => {
     // fail, never skip, without the browser
     expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
-    ensureBuild();
     // the server's warnings and errors, shown when a page gets an unexpected answer
     const warnings = { write: (line: string) => void serverLogs.push(JSON.parse(line) as LogLine) };
     platform = await startTestPlatform('pglite', { logLevel: 'warn' }, { logStream: warnings });

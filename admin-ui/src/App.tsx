@@ -145,7 +145,7 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
           {catalog && !entities.length ? <li className="nav-empty">{filter ? 'No match' : 'No entities yet'}</li> : null}
         </ul>
       </nav>
-      <footer className="sidebar-footer" style={{ flexWrap: 'wrap' }}>
+      <footer className="sidebar-footer">
         <a href="/docs">API reference</a>
         <a href="/openapi.json">OpenAPI</a>
         <a href="/graphiql">GraphQL</a>

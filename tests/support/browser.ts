@@ -1,0 +1,35 @@
+/**
+ * What browser tests share: the admin UI build (made once per test run by the global setup, so two
+ * suites never rebuild admin-ui/dist under each other) and Debian Chromium's launch options.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './tools.ts';
+
+const ADMIN = join(ROOT, 'admin-ui');
+const DIST_INDEX = join(ADMIN, 'dist', 'index.html');
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** Newest modification time under admin-ui/ (dist and node_modules aside). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the admin UI (and its GraphiQL entry) when the build is missing or older than its sources. */
+export function ensureAdminBuild(): void {
+  if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= newestSource(ADMIN)) return;
+  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build
+  execFileSync('npm', ['run', '--silent', 'build:admin'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
+}
