@@ -7,7 +7,13 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['tests/**/*.test.ts', 'server/**/*.test.ts', 'metadata/**/*.test.ts', 'sdk/**/*.test.ts', 'plugins/**/*.test.ts'],
+    include: [
+      'tests/**/*.test.ts',
+      'server/**/*.test.ts',
+      'metadata/**/*.test.ts',
+      'sdk/**/*.test.ts',
+      'plugins/**/*.test.ts',
+    ],
     exclude: ['node_modules', 'tests/.tmp/**'],
     // the admin UI is built once here, not by each browser suite (they would clobber each other)
     globalSetup: ['tests/support/global-setup.ts'],

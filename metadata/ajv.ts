@@ -20,7 +20,13 @@ export function decimalPlaces(value: number): number {
 function scaleKeyword(ajv: Ajv2020): void {
   const validate: SchemaValidateFunction = (scale: number, data: number): boolean => {
     if (decimalPlaces(data) <= scale) return true;
-    validate.errors = [{ keyword: 'x-xrm-scale', message: `must have at most ${scale} decimal place${scale === 1 ? '' : 's'}`, params: { scale } }];
+    validate.errors = [
+      {
+        keyword: 'x-xrm-scale',
+        message: `must have at most ${scale} decimal place${scale === 1 ? '' : 's'}`,
+        params: { scale },
+      },
+    ];
     return false;
   };
   ajv.addKeyword({ keyword: 'x-xrm-scale', type: 'number', schemaType: 'number', errors: true, validate });
@@ -29,7 +35,13 @@ function scaleKeyword(ajv: Ajv2020): void {
 /** A JSON Schema 2020-12 validator with the standard formats (email, uri, date, date-time, uuid). */
 export function createAjv(): Ajv2020 {
   // patterns (admins' among them) run on RE2's linear-time engine: no pattern can stall a request
-  const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, code: { regExp: re2Engine } });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: false,
+    coerceTypes: false,
+    useDefaults: false,
+    code: { regExp: re2Engine },
+  });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   // the database's own rules, not RFC 3339's wider ones (formats.ts)
   ajv.addFormat('date', { type: 'string', validate: isDate });

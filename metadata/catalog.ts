@@ -50,13 +50,32 @@ export class Catalog implements TypeContext {
     for (const entity of data.entities) {
       for (const field of entity.fields) {
         if (field.type !== 'lookup' || !field.target || !field.inverseName) continue;
-        this.#nav(field.target).push({ kind: 'inverse', name: field.inverseName, source: entity.name, field: field.name });
+        this.#nav(field.target).push({
+          kind: 'inverse',
+          name: field.inverseName,
+          source: entity.name,
+          field: field.name,
+        });
       }
     }
     for (const rel of data.relationships) {
-      this.#nav(rel.from).push({ kind: 'manyToMany', name: rel.name, relationship: rel.name, other: rel.to, selfColumn: 'from_id', otherColumn: 'to_id' });
+      this.#nav(rel.from).push({
+        kind: 'manyToMany',
+        name: rel.name,
+        relationship: rel.name,
+        other: rel.to,
+        selfColumn: 'from_id',
+        otherColumn: 'to_id',
+      });
       if (rel.to !== rel.from) {
-        this.#nav(rel.to).push({ kind: 'manyToMany', name: rel.name, relationship: rel.name, other: rel.from, selfColumn: 'to_id', otherColumn: 'from_id' });
+        this.#nav(rel.to).push({
+          kind: 'manyToMany',
+          name: rel.name,
+          relationship: rel.name,
+          other: rel.from,
+          selfColumn: 'to_id',
+          otherColumn: 'from_id',
+        });
       }
     }
   }
@@ -105,7 +124,8 @@ export class Catalog implements TypeContext {
     const result: { entity: string; field: FieldDef }[] = [];
     for (const e of this.entities.values()) {
       if (e.name === entity) continue;
-      for (const f of e.fields) if (f.type === 'lookup' && f.target === entity) result.push({ entity: e.name, field: f });
+      for (const f of e.fields)
+        if (f.type === 'lookup' && f.target === entity) result.push({ entity: e.name, field: f });
     }
     return result;
   }
@@ -113,7 +133,8 @@ export class Catalog implements TypeContext {
   /** Fields (any entity) using a shared choice set. */
   choiceSetUsers(setName: string): { entity: EntityDef; field: FieldDef }[] {
     const result: { entity: EntityDef; field: FieldDef }[] = [];
-    for (const e of this.entities.values()) for (const f of e.fields) if (f.choiceSet === setName) result.push({ entity: e, field: f });
+    for (const e of this.entities.values())
+      for (const f of e.fields) if (f.choiceSet === setName) result.push({ entity: e, field: f });
     return result;
   }
 

@@ -10,7 +10,14 @@ import { FIELD_TYPES } from './field-types/index.ts';
 import { column, constraintNames, physicalName, table } from './physical-names.ts';
 import { SYSTEM_FIELDS, type SystemFieldDef } from './system-fields.ts';
 import { searchDocument } from './search.ts';
-import { DATA_SCHEMA, type AlternateKeyDef, type EntityDef, type FieldDef, type OnDelete, type RelationshipDef } from './types.ts';
+import {
+  DATA_SCHEMA,
+  type AlternateKeyDef,
+  type EntityDef,
+  type FieldDef,
+  type OnDelete,
+  type RelationshipDef,
+} from './types.ts';
 
 export type Statement = RawBuilder<unknown>;
 
@@ -20,10 +27,17 @@ const ON_DELETE_SQL: Record<OnDelete, string> = { restrict: 'RESTRICT', setNull:
  * The combined CHECK expression of a field, or undefined when it has none. `value` replaces the
  * column (to test the rules against values being converted to the field's new type).
  */
-export function checkExpression(field: FieldDef, ctx: TypeContext, value: RawBuilder<unknown> = column(field.name)): RawBuilder<boolean> | undefined {
+export function checkExpression(
+  field: FieldDef,
+  ctx: TypeContext,
+  value: RawBuilder<unknown> = column(field.name),
+): RawBuilder<boolean> | undefined {
   const checks = FIELD_TYPES[field.type].checks?.(field, value, ctx) ?? [];
   if (!checks.length) return undefined;
-  return sql<boolean>`${sql.join(checks.map((c) => sql`(${c})`), sql` AND `)}`;
+  return sql<boolean>`${sql.join(
+    checks.map((c) => sql`(${c})`),
+    sql` AND `,
+  )}`;
 }
 
 function defaultExpression(entity: string, field: FieldDef): RawBuilder<unknown> | undefined {
@@ -56,7 +70,8 @@ function systemColumn(field: SystemFieldDef): Statement {
 
 export function dropEntityTable(entity: EntityDef): Statement[] {
   const statements: Statement[] = [sql`DROP TABLE ${table(entity.name)}`];
-  for (const f of entity.fields) if (FIELD_TYPES[f.type].capabilities.sequence) statements.push(dropSequence(entity.name, f.name));
+  for (const f of entity.fields)
+    if (FIELD_TYPES[f.type].capabilities.sequence) statements.push(dropSequence(entity.name, f.name));
   return statements;
 }
 
@@ -84,20 +99,31 @@ function needsIndex(field: FieldDef): boolean {
 }
 
 /** Constraints and indexes that belong to one field (everything but the column itself). */
-function fieldObjects(entity: string, field: FieldDef, ctx: TypeContext, only?: Set<'check' | 'unique' | 'index' | 'fk'>): Statement[] {
+function fieldObjects(
+  entity: string,
+  field: FieldDef,
+  ctx: TypeContext,
+  only?: Set<'check' | 'unique' | 'index' | 'fk'>,
+): Statement[] {
   const statements: Statement[] = [];
   const want = (k: 'check' | 'unique' | 'index' | 'fk') => !only || only.has(k);
   const check = checkExpression(field, ctx);
   if (check && want('check')) {
-    statements.push(sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${sql.id(constraintNames.check(entity, field.name))} CHECK (${check})`);
+    statements.push(
+      sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${sql.id(constraintNames.check(entity, field.name))} CHECK (${check})`,
+    );
   }
   if (field.unique && want('unique')) {
-    statements.push(sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.unique(entity, field.name))} ON ${table(entity)} (${column(field.name)})`);
+    statements.push(
+      sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.unique(entity, field.name))} ON ${table(entity)} (${column(field.name)})`,
+    );
   }
   if (needsIndex(field) && want('index')) {
     // (value, id): equality, ranges and keyset pages sorted by the field (id breaks ties) use it
     const columns = field.type === 'lookup' ? column(field.name) : sql`${column(field.name)}, "id"`;
-    statements.push(sql`CREATE INDEX ${sql.id(constraintNames.index(entity, field.name))} ON ${table(entity)} (${columns})`);
+    statements.push(
+      sql`CREATE INDEX ${sql.id(constraintNames.index(entity, field.name))} ON ${table(entity)} (${columns})`,
+    );
   }
   if (field.type === 'lookup' && want('fk')) statements.push(foreignKey(entity, field));
   return statements;
@@ -121,7 +147,12 @@ export type Render = (fragment: RawBuilder<unknown> | undefined) => string;
  * is allowed and that existing rows satisfy it; here each aspect that differs is altered.
  */
 export function alterField(
-  entity: string, before: FieldDef, after: FieldDef, ctx: { before: TypeContext; after: TypeContext }, render: Render, keys: readonly AlternateKeyDef[] = [],
+  entity: string,
+  before: FieldDef,
+  after: FieldDef,
+  ctx: { before: TypeContext; after: TypeContext },
+  render: Render,
+  keys: readonly AlternateKeyDef[] = [],
 ): Statement[] {
   const t = table(entity);
   const col = column(after.name);
@@ -143,7 +174,9 @@ export function alterField(
   if (typeChanged) {
     const conversion = FIELD_TYPES[before.type].conversions?.[after.type];
     const using = conversion?.using?.(col, before, after) ?? col;
-    statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} TYPE ${FIELD_TYPES[after.type].columnType(after)} USING ${using}`);
+    statements.push(
+      sql`ALTER TABLE ${t} ALTER COLUMN ${col} TYPE ${FIELD_TYPES[after.type].columnType(after)} USING ${using}`,
+    );
   }
   if (defaultAfter && (defaultBefore !== defaultAfter || typeChanged)) {
     statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} SET DEFAULT ${defaultExpression(entity, after)!}`);
@@ -152,7 +185,9 @@ export function alterField(
     statements.push(...fieldObjects(entity, after, ctx.after, new Set(['check'])));
   }
   if (before.required !== after.required) {
-    statements.push(sql`ALTER TABLE ${t} ALTER COLUMN ${col} ${after.required ? sql`SET NOT NULL` : sql`DROP NOT NULL`}`);
+    statements.push(
+      sql`ALTER TABLE ${t} ALTER COLUMN ${col} ${after.required ? sql`SET NOT NULL` : sql`DROP NOT NULL`}`,
+    );
   }
   if (before.unique !== after.unique) {
     // a single-field alternate key on the field keeps (or hands over) the one unique index
@@ -178,7 +213,9 @@ export function alterField(
 export function recheckFields(users: readonly { entity: EntityDef; field: FieldDef }[], ctx: TypeContext): Statement[] {
   const statements: Statement[] = [];
   for (const { entity, field } of users) {
-    statements.push(sql`ALTER TABLE ${table(entity.name)} DROP CONSTRAINT ${sql.id(constraintNames.check(entity.name, field.name))}`);
+    statements.push(
+      sql`ALTER TABLE ${table(entity.name)} DROP CONSTRAINT ${sql.id(constraintNames.check(entity.name, field.name))}`,
+    );
     statements.push(...fieldObjects(entity.name, field, ctx, new Set(['check'])));
   }
   return statements;
@@ -204,13 +241,19 @@ export function dropJunctionTable(rel: RelationshipDef): Statement[] {
  * The entity's full-text index: a GIN index over the same to_tsvector expression search queries
  * use, re-created whenever the set of searchable text fields changes.
  */
-export function searchIndex(entity: string, before: EntityDef | undefined, after: EntityDef | undefined, render: Render): Statement[] {
+export function searchIndex(
+  entity: string,
+  before: EntityDef | undefined,
+  after: EntityDef | undefined,
+  render: Render,
+): Statement[] {
   const was = before && searchDocument(before);
   const now = after && searchDocument(after);
   if (render(was) === render(now)) return [];
   const statements: Statement[] = [];
   if (was) statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, physicalName('fts', entity))}`);
-  if (now) statements.push(sql`CREATE INDEX ${sql.id(physicalName('fts', entity))} ON ${table(entity)} USING gin (${now})`);
+  if (now)
+    statements.push(sql`CREATE INDEX ${sql.id(physicalName('fts', entity))} ON ${table(entity)} USING gin (${now})`);
   return statements;
 }
 
@@ -225,7 +268,9 @@ function uniqueIndexName(entity: Keyed, columns: readonly string[]): string | un
   if (columns.length === 1 && entity.fields.some((f) => f.name === columns[0] && f.unique)) {
     return constraintNames.unique(entity.name, columns[0]!);
   }
-  const key = entity.alternateKeys?.find((k) => k.fields.length === columns.length && k.fields.every((f) => columns.includes(f)));
+  const key = entity.alternateKeys?.find(
+    (k) => k.fields.length === columns.length && k.fields.every((f) => columns.includes(f)),
+  );
   return key && constraintNames.alternateKey(entity.name, key.name);
 }
 
@@ -234,10 +279,14 @@ function uniqueIndexChange(before: Keyed, after: Keyed, columns: readonly string
   const from = uniqueIndexName(before, columns);
   const to = uniqueIndexName(after, columns);
   if (from === to) return [];
-  if (!from) return [sql`CREATE UNIQUE INDEX ${sql.id(to!)} ON ${table(after.name)} (${sql.join(columns.map(column))})`];
+  if (!from)
+    return [sql`CREATE UNIQUE INDEX ${sql.id(to!)} ON ${table(after.name)} (${sql.join(columns.map(column))})`];
   if (!to) return [sql`DROP INDEX ${sql.id(DATA_SCHEMA, from)}`];
   // IF EXISTS: a duplicate index of that name made before keys shared indexes
-  return [sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, to)}`, sql`ALTER INDEX ${sql.id(DATA_SCHEMA, from)} RENAME TO ${sql.id(to)}`];
+  return [
+    sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, to)}`,
+    sql`ALTER INDEX ${sql.id(DATA_SCHEMA, from)} RENAME TO ${sql.id(to)}`,
+  ];
 }
 
 export function createAlternateKey(entity: EntityDef, key: AlternateKeyDef): Statement[] {
@@ -249,6 +298,7 @@ export function dropAlternateKey(entity: EntityDef, key: AlternateKeyDef): State
   const own = constraintNames.alternateKey(entity.name, key.name);
   const statements = uniqueIndexChange(entity, after, key.fields);
   // a key sharing another's index: drop the duplicate an older version may have made for it
-  if (uniqueIndexName(entity, key.fields) !== own) statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, own)}`);
+  if (uniqueIndexName(entity, key.fields) !== own)
+    statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, own)}`);
   return statements;
 }

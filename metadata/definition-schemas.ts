@@ -40,7 +40,12 @@ const CHOICE_OPTION: JsonSchema = {
   additionalProperties: false,
 };
 
-const choiceOptions: JsonSchema = { type: 'array', items: component('ChoiceOption'), minItems: 1, maxItems: MAX_CHOICE_OPTIONS };
+const choiceOptions: JsonSchema = {
+  type: 'array',
+  items: component('ChoiceOption'),
+  minItems: 1,
+  maxItems: MAX_CHOICE_OPTIONS,
+};
 
 /** JSON Schema of each option a field definition may carry; which ones a type takes is its module's `options`. */
 export const OPTION_SCHEMAS: Readonly<Record<FieldOptionName, JsonSchema>> = {
@@ -51,15 +56,29 @@ export const OPTION_SCHEMAS: Readonly<Record<FieldOptionName, JsonSchema>> = {
   max: { type: 'number', description: 'Largest allowed value' },
   minLength: { type: 'integer', minimum: 0, maximum: MAX_TEXT_MAX_LENGTH, description: 'Fewest characters' },
   maxLength: { type: 'integer', minimum: 1, maximum: MAX_TEXT_MAX_LENGTH, description: 'Most characters' },
-  pattern: { type: 'string', minLength: 1, maxLength: 1000, description: 'Regular expression (Unicode) values must match' },
+  pattern: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 1000,
+    description: 'Regular expression (Unicode) values must match',
+  },
   precision: { type: 'integer', minimum: 1, maximum: 38, description: 'decimal: total digits' },
   scale: { type: 'integer', minimum: 0, maximum: 38, description: 'decimal: digits after the point' },
   options: { ...choiceOptions, description: 'choice, multiChoice: inline options' },
   choiceSet: { type: 'string', description: 'choice, multiChoice: name of a shared choice set (instead of options)' },
   target: { type: 'string', description: 'lookup: the entity referenced' },
-  onDelete: { type: 'string', enum: ['restrict', 'setNull', 'cascade'], description: 'lookup: what deleting the referenced record does' },
+  onDelete: {
+    type: 'string',
+    enum: ['restrict', 'setNull', 'cascade'],
+    description: 'lookup: what deleting the referenced record does',
+  },
   inverseName: { type: 'string', description: 'lookup: name of the one-to-many navigation on the target' },
-  prefix: { type: 'string', maxLength: 32, pattern: '^[^\\u0000-\\u001f]*$', description: 'autonumber: text before the number' },
+  prefix: {
+    type: 'string',
+    maxLength: 32,
+    pattern: '^[^\\u0000-\\u001f]*$',
+    description: 'autonumber: text before the number',
+  },
   digits: { type: 'integer', minimum: 1, maximum: 18, description: 'autonumber: zero-padded width' },
 };
 
@@ -104,7 +123,10 @@ const entityProperties: Readonly<Record<string, JsonSchema>> = {
 
 export const ENTITY_INPUT: JsonSchema = {
   type: 'object',
-  properties: { ...entityProperties, fields: { type: 'array', items: component('FieldInput'), maxItems: MAX_ENTITY_FIELDS } },
+  properties: {
+    ...entityProperties,
+    fields: { type: 'array', items: component('FieldInput'), maxItems: MAX_ENTITY_FIELDS },
+  },
   required: ['name'],
   additionalProperties: false,
 };
@@ -142,7 +164,12 @@ export const ALTERNATE_KEY_INPUT: JsonSchema = {
     name: { ...logicalName('key'), description: 'Logical key name (lower snake_case)' },
     displayName: label,
     fields: {
-      type: 'array', items: { type: 'string' }, minItems: 1, maxItems: 16, uniqueItems: true, description: 'Fields whose values are unique together',
+      type: 'array',
+      items: { type: 'string' },
+      minItems: 1,
+      maxItems: 16,
+      uniqueItems: true,
+      description: 'Fields whose values are unique together',
     },
   },
   required: ['name', 'fields'],
@@ -156,7 +183,8 @@ export const ALTERNATE_KEY_INPUT: JsonSchema = {
  */
 export const FIELD_CHANGE: JsonSchema = {
   type: 'object',
-  description: 'A partial field change: labels, safe options, lossless type changes; null removes an option. The name cannot change',
+  description:
+    'A partial field change: labels, safe options, lossless type changes; null removes an option. The name cannot change',
   properties: Object.fromEntries(
     Object.entries(FIELD_PROPERTIES).map(([k, v]) => [k, k === 'name' ? v : { anyOf: [v, { type: 'null' }] }]),
   ),
@@ -174,7 +202,8 @@ export const CHOICE_SET_CHANGE: JsonSchema = {
 export const DEFINITION_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ChoiceOption: CHOICE_OPTION,
   FieldInput: {
-    description: 'A field definition: the schema of its type, which takes only its own options (GET /api/metadata/field-types)',
+    description:
+      'A field definition: the schema of its type, which takes only its own options (GET /api/metadata/field-types)',
     oneOf: FIELD_TYPE_NAMES.map((t) => component(fieldInputName(t))),
     discriminator: {
       propertyName: 'type',
@@ -193,7 +222,10 @@ export const DEFINITION_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 
 /** The schemas as one document whose `#/components/schemas/...` references resolve (Ajv's `addSchema`). */
 export const DEFINITION_DOCUMENT_ID = 'https://xrm-platform.local/schemas/metadata-definitions.json';
-export const DEFINITION_DOCUMENT: JsonSchema = { $id: DEFINITION_DOCUMENT_ID, components: { schemas: DEFINITION_SCHEMAS } };
+export const DEFINITION_DOCUMENT: JsonSchema = {
+  $id: DEFINITION_DOCUMENT_ID,
+  components: { schemas: DEFINITION_SCHEMAS },
+};
 
 /** Properties shared by definitions as sent and as returned (server/openapi/metadata-schemas.ts). */
 export const DEFINITION_PROPERTIES = {

@@ -9,16 +9,18 @@ import type { Catalog } from './catalog.ts';
 import { invalid, XrmError, type FieldError } from './errors.ts';
 import type { ValidateFunction } from 'ajv';
 import {
-  DEFINITION_DOCUMENT, DEFINITION_DOCUMENT_ID, ENTITY_INPUT, fieldInputName, MAX_ENTITY_FIELDS,
+  DEFINITION_DOCUMENT,
+  DEFINITION_DOCUMENT_ID,
+  ENTITY_INPUT,
+  fieldInputName,
+  MAX_ENTITY_FIELDS,
 } from './definition-schemas.ts';
 import type { JsonSchema } from './field-type.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES, typesWith } from './field-types/index.ts';
 import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
 import { SYSTEM_COLUMNS } from './system-fields.ts';
 import { nameProblem } from './naming.ts';
-import {
-  type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type FieldTypeName, type RelationshipDef,
-} from './types.ts';
+import type { AlternateKeyDef, ChoiceSetDef, EntityDef, FieldDef, FieldTypeName, RelationshipDef } from './types.ts';
 
 export { MAX_ENTITY_FIELDS } from './definition-schemas.ts';
 
@@ -32,12 +34,17 @@ function definitionValidator(name: string): ValidateFunction {
   return validate;
 }
 
-const fieldValidators = Object.fromEntries(FIELD_TYPE_NAMES.map((t) => [t, definitionValidator(fieldInputName(t))])) as Record<FieldTypeName, ValidateFunction>;
+const fieldValidators = Object.fromEntries(
+  FIELD_TYPE_NAMES.map((t) => [t, definitionValidator(fieldInputName(t))]),
+) as Record<FieldTypeName, ValidateFunction>;
 
 // an entity's fields are validated one by one (normalizeField): each against its type's schema, with its own paths
 const entityShape = ajv.compile({
   ...ENTITY_INPUT,
-  properties: { ...(ENTITY_INPUT.properties as Record<string, JsonSchema>), fields: { type: 'array', maxItems: MAX_ENTITY_FIELDS } },
+  properties: {
+    ...(ENTITY_INPUT.properties as Record<string, JsonSchema>),
+    fields: { type: 'array', maxItems: MAX_ENTITY_FIELDS },
+  },
 });
 const entityUpdateShape = definitionValidator('EntityChange');
 const relationshipShape = definitionValidator('RelationshipInput');
@@ -48,13 +55,25 @@ const alternateKeyShape = definitionValidator('AlternateKeyInput');
 const NAME_RULES = new Set(['pattern', 'maxLength']);
 
 /** Ajv's errors as field errors, less the name rules at `names` (instance paths), which nameProblem reports. */
-function shapeErrors(validate: ValidateFunction, input: unknown, prefix: string, names: readonly string[] = ['/name']): FieldError[] {
+function shapeErrors(
+  validate: ValidateFunction,
+  input: unknown,
+  prefix: string,
+  names: readonly string[] = ['/name'],
+): FieldError[] {
   if (validate(input)) return [];
-  return toFieldErrors(validate.errors?.filter((e) => !(NAME_RULES.has(e.keyword) && names.includes(e.instancePath))), prefix);
+  return toFieldErrors(
+    validate.errors?.filter((e) => !(NAME_RULES.has(e.keyword) && names.includes(e.instancePath))),
+    prefix,
+  );
 }
 
 function fail(errors: FieldError[], what: string): never {
-  throw invalid('XRM_ERR_METADATA_INVALID', `The ${what} definition is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
+  throw invalid(
+    'XRM_ERR_METADATA_INVALID',
+    `The ${what} definition is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+    errors,
+  );
 }
 
 /** Definitions are stored as jsonb and labels, options and defaults go into DDL: all must be storable text. */
@@ -73,7 +92,8 @@ export function normalizeField(
   catalog: Catalog,
   path: string,
 ): FieldDef {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail([{ path: path || '/', message: 'must be an object' }], 'field');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    fail([{ path: path || '/', message: 'must be an object' }], 'field');
   refuseUnstorable(input, path, 'field');
   const raw = input as Record<string, unknown>;
   const type = raw.type as FieldTypeName;
@@ -103,7 +123,11 @@ export function normalizeField(
   if (field.min !== undefined && field.max !== undefined && (field.min as number) > (field.max as number)) {
     errors.push({ path: `${path}/min`, message: 'min cannot exceed max' });
   }
-  if (field.minLength !== undefined && field.maxLength !== undefined && (field.minLength as number) > (field.maxLength as number)) {
+  if (
+    field.minLength !== undefined &&
+    field.maxLength !== undefined &&
+    (field.minLength as number) > (field.maxLength as number)
+  ) {
     errors.push({ path: `${path}/minLength`, message: 'minLength cannot exceed maxLength' });
   }
   if (typeof field.pattern === 'string') {
@@ -164,7 +188,11 @@ function duplicateOptionErrors(options: readonly { value: string }[], path: stri
 }
 
 /** A lookup's inverse navigation name on its target: the source's plural, unless taken. */
-export function defaultInverseName(sourceEntity: { name: string; pluralName: string }, field: FieldDef, taken: Set<string>): string {
+export function defaultInverseName(
+  sourceEntity: { name: string; pluralName: string },
+  field: FieldDef,
+  taken: Set<string>,
+): string {
   const plural = sourceEntity.pluralName;
   if (!taken.has(plural)) return plural;
   const candidate = `${plural}_by_${field.name}`;
@@ -175,7 +203,11 @@ export function defaultInverseName(sourceEntity: { name: string; pluralName: str
  * Checks a member (field or navigation) name against the names already on an entity, including
  * the GraphQL `<lookup>Id` companions, and returns a problem message or undefined.
  */
-export function memberClash(name: string, isLookup: boolean, members: readonly { name: string; type?: FieldTypeName }[]): string | undefined {
+export function memberClash(
+  name: string,
+  isLookup: boolean,
+  members: readonly { name: string; type?: FieldTypeName }[],
+): string | undefined {
   if (isLookup && SYSTEM_COLUMNS.includes(`${name}_id`)) {
     return `lookup "${name}" clashes with system column "${name}_id" (its API id member)`;
   }
@@ -206,7 +238,8 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
   const name = raw.name as string;
   const pluralName = (raw.pluralName as string | undefined) ?? derivedPlural(name);
   const pluralError = nameProblem(pluralName, 'entity');
-  if (pluralError) fail([{ path: '/pluralName', message: pluralError.replace('entity name', 'plural name') }], 'entity');
+  if (pluralError)
+    fail([{ path: '/pluralName', message: pluralError.replace('entity name', 'plural name') }], 'entity');
   if (pluralName === name) fail([{ path: '/pluralName', message: 'must differ from the name' }], 'entity');
   assertEntityNameFree(catalog, name, pluralName);
 
@@ -224,13 +257,31 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
   if (primaryField === undefined) {
     primaryField = fields.find((f) => PRIMARY_FIELD_TYPES.includes(f.type))?.name;
     if (!primaryField) {
-      fields.unshift(Object.freeze({ name: 'name', type: 'text', displayName: 'Name', required: true, unique: false, searchable: true }));
+      fields.unshift(
+        Object.freeze({
+          name: 'name',
+          type: 'text',
+          displayName: 'Name',
+          required: true,
+          unique: false,
+          searchable: true,
+        }),
+      );
       primaryField = 'name';
     }
   } else if (!fields.some((f) => f.name === primaryField)) {
     const problem = nameProblem(primaryField, 'field');
     if (problem) fail([{ path: '/primaryField', message: problem }], 'entity');
-    fields.unshift(Object.freeze({ name: primaryField, type: 'text', displayName: humanize(primaryField), required: true, unique: false, searchable: true }));
+    fields.unshift(
+      Object.freeze({
+        name: primaryField,
+        type: 'text',
+        displayName: humanize(primaryField),
+        required: true,
+        unique: false,
+        searchable: true,
+      }),
+    );
   }
   const primary = fields.find((f) => f.name === primaryField)!;
   if (!PRIMARY_FIELD_TYPES.includes(primary.type)) {
@@ -241,7 +292,9 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
     name,
     displayName: (raw.displayName as string | undefined) ?? humanize(name),
     pluralName,
-    pluralDisplayName: (raw.pluralDisplayName as string | undefined) ?? (raw.displayName !== undefined ? pluralizeLabel(raw.displayName as string) : humanize(pluralName)),
+    pluralDisplayName:
+      (raw.pluralDisplayName as string | undefined) ??
+      (raw.displayName !== undefined ? pluralizeLabel(raw.displayName as string) : humanize(pluralName)),
     ...(raw.description !== undefined ? { description: raw.description as string } : {}),
     primaryField,
     fields: Object.freeze(fields),
@@ -253,11 +306,15 @@ export function assertEntityNameFree(catalog: Catalog, ...names: string[]): void
   for (const n of names) {
     for (const e of catalog.entities.values()) {
       if (e.name === n || e.pluralName === n) {
-        throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `"${n}" is already used by entity "${e.name}"`, { errors: [{ path: '/name', message: 'is taken' }] });
+        throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `"${n}" is already used by entity "${e.name}"`, {
+          errors: [{ path: '/name', message: 'is taken' }],
+        });
       }
     }
     if (catalog.relationships.has(n)) {
-      throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `"${n}" is already used by relationship "${n}"`, { errors: [{ path: '/name', message: 'is taken' }] });
+      throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `"${n}" is already used by relationship "${n}"`, {
+        errors: [{ path: '/name', message: 'is taken' }],
+      });
     }
   }
 }
@@ -277,7 +334,10 @@ export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityD
   if (patch.primaryField !== undefined) {
     const f = entity.fields.find((x) => x.name === patch.primaryField);
     if (!f || !PRIMARY_FIELD_TYPES.includes(f.type)) {
-      fail([{ path: '/primaryField', message: `must name a field of type ${PRIMARY_FIELD_TYPES.join(', ')}` }], 'entity');
+      fail(
+        [{ path: '/primaryField', message: `must name a field of type ${PRIMARY_FIELD_TYPES.join(', ')}` }],
+        'entity',
+      );
     }
   }
   return Object.freeze({ ...entity, ...patch });
@@ -291,7 +351,8 @@ export function normalizeRelationship(input: unknown, catalog: Catalog): Relatio
   const nameError = nameProblem(raw.name, 'relationship');
   if (nameError) fail([{ path: '/name', message: nameError }], 'relationship');
   for (const side of ['from', 'to'] as const) {
-    if (!catalog.entities.has(raw[side]!)) fail([{ path: `/${side}`, message: `entity "${raw[side]}" does not exist` }], 'relationship');
+    if (!catalog.entities.has(raw[side]!))
+      fail([{ path: `/${side}`, message: `entity "${raw[side]}" does not exist` }], 'relationship');
   }
   assertEntityNameFree(catalog, raw.name!);
   for (const side of new Set([raw.from!, raw.to!])) {
@@ -336,14 +397,28 @@ export function normalizeAlternateKey(input: unknown, entity: EntityDef): Altern
   const nameError = nameProblem(raw.name, 'field');
   if (nameError) fail([{ path: '/name', message: nameError.replace('field name', 'key name') }], 'alternate key');
   if (entity.alternateKeys?.some((k) => k.name === raw.name)) {
-    throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `Entity "${entity.name}" already has a key "${raw.name}"`, { errors: [{ path: '/name', message: 'is taken' }] });
+    throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `Entity "${entity.name}" already has a key "${raw.name}"`, {
+      errors: [{ path: '/name', message: 'is taken' }],
+    });
   }
   raw.fields.forEach((name, i) => {
     const field = entity.fields.find((f) => f.name === name);
     if (!field) fail([{ path: `/fields/${i}`, message: `"${entity.name}" has no field "${name}"` }], 'alternate key');
     if (!KEY_FIELD_TYPES.includes(field.type)) {
-      fail([{ path: `/fields/${i}`, message: `a ${field.type} field cannot be part of a key (use ${KEY_FIELD_TYPES.join(', ')})` }], 'alternate key');
+      fail(
+        [
+          {
+            path: `/fields/${i}`,
+            message: `a ${field.type} field cannot be part of a key (use ${KEY_FIELD_TYPES.join(', ')})`,
+          },
+        ],
+        'alternate key',
+      );
     }
   });
-  return Object.freeze({ name: raw.name, displayName: raw.displayName ?? humanize(raw.name), fields: Object.freeze([...raw.fields]) });
+  return Object.freeze({
+    name: raw.name,
+    displayName: raw.displayName ?? humanize(raw.name),
+    fields: Object.freeze([...raw.fields]),
+  });
 }

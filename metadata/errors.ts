@@ -86,7 +86,12 @@ export class XrmError extends Error {
 
   toProblem(instance?: string): Problem {
     const problem: Problem = {
-      type: PROBLEM_TYPE_BASE + this.code.toLowerCase().replace(/^xrm_err_/, '').replace(/_/g, '-'),
+      type:
+        PROBLEM_TYPE_BASE +
+        this.code
+          .toLowerCase()
+          .replace(/^xrm_err_/, '')
+          .replace(/_/g, '-'),
       title: ERROR_CODES[this.code].title,
       status: this.status,
       detail: this.message,

@@ -31,9 +31,25 @@ export type FieldOptionName =
 export type GraphqlScalar = 'String' | 'Int' | 'Float' | 'Boolean' | 'ID' | 'Date' | 'DateTime' | 'JSON' | 'BigInt';
 
 export type FilterOperator =
-  | 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'isNull' | 'between'
-  | 'contains' | 'startsWith' | 'endsWith' | 'icontains' | 'istartsWith' | 'iendsWith'
-  | 'containsAny' | 'containsAll' | 'jsonPathEq';
+  | 'eq'
+  | 'ne'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'in'
+  | 'nin'
+  | 'isNull'
+  | 'between'
+  | 'contains'
+  | 'startsWith'
+  | 'endsWith'
+  | 'icontains'
+  | 'istartsWith'
+  | 'iendsWith'
+  | 'containsAny'
+  | 'containsAll'
+  | 'jsonPathEq';
 
 /** What a type module may ask of the rest of the catalog while deriving its artefacts. */
 export interface TypeContext {
@@ -119,10 +135,26 @@ export interface FieldType {
   readonly conversions?: Partial<Record<FieldTypeName, Conversion>>;
 }
 
-export const COMPARISON_OPERATORS: readonly FilterOperator[] = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'];
+export const COMPARISON_OPERATORS: readonly FilterOperator[] = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'nin',
+  'isNull',
+  'between',
+];
 export const TEXT_OPERATORS: readonly FilterOperator[] = [
   ...COMPARISON_OPERATORS,
-  'contains', 'startsWith', 'endsWith', 'icontains', 'istartsWith', 'iendsWith',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'icontains',
+  'istartsWith',
+  'iendsWith',
 ];
 
 /**

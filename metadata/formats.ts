@@ -36,6 +36,7 @@ export function isDateTime(value: string): boolean {
  */
 export function textProblem(value: string): string | undefined {
   if (value.includes('\u0000')) return 'must not contain NUL characters (PostgreSQL cannot store them)';
-  if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) return 'must not contain a lone UTF-16 surrogate (not valid Unicode)';
+  if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed())
+    return 'must not contain a lone UTF-16 surrogate (not valid Unicode)';
   return undefined;
 }

@@ -53,7 +53,8 @@ export function pluralizeLabel(label: string): string {
   if (!/^[a-z]+$/.test(lower)) return label;
   const plural = pluralWord(lower);
   if (plural.includes('_')) return label; // uncountable: "Equipment" stays "Equipment"
-  const cased = word === lower ? plural : word === word.toUpperCase() ? plural.toUpperCase() : word.charAt(0) + plural.slice(1);
+  const cased =
+    word === lower ? plural : word === word.toUpperCase() ? plural.toUpperCase() : word.charAt(0) + plural.slice(1);
   return head + cased + tail;
 }
 

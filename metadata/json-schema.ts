@@ -28,7 +28,6 @@ function fieldSchema(field: FieldDef, catalog: Catalog, variant: SchemaVariant):
   return field.required ? annotated : nullable(annotated);
 }
 
-
 /** The schema `$id` of an entity variant (unique per catalog version so caches never mix). */
 export function schemaId(entity: string, variant: SchemaVariant): string {
   return `${SCHEMA_BASE_URI}${entity}/${variant}`;
@@ -39,11 +38,15 @@ export function entitySchema(entity: EntityDef, catalog: Catalog, variant: Schem
   const required: string[] = [];
   if (variant === 'read') {
     // the system fields, as the platform sets them
-    for (const field of SYSTEM_FIELDS) properties[field.name] = { ...fieldSchema(field, catalog, variant), readOnly: true };
+    for (const field of SYSTEM_FIELDS)
+      properties[field.name] = { ...fieldSchema(field, catalog, variant), readOnly: true };
     required.push(...SYSTEM_COLUMNS);
   } else if (variant === 'create') {
     const id = systemField('id')!;
-    properties.id = { ...fieldSchema({ ...id, required: true }, catalog, variant), description: 'Optional client-chosen id' };
+    properties.id = {
+      ...fieldSchema({ ...id, required: true }, catalog, variant),
+      description: 'Optional client-chosen id',
+    };
   }
   for (const field of entity.fields) {
     const readOnly = FIELD_TYPES[field.type].readOnly;

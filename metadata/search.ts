@@ -9,7 +9,9 @@ import type { EntityDef, FieldDef } from './types.ts';
 
 /** The fields full-text search covers: the primary field and every searchable text-like field. */
 export function searchFields(entity: EntityDef): FieldDef[] {
-  return entity.fields.filter((f) => FIELD_TYPES[f.type].capabilities.fullText && (f.searchable || f.name === entity.primaryField));
+  return entity.fields.filter(
+    (f) => FIELD_TYPES[f.type].capabilities.fullText && (f.searchable || f.name === entity.primaryField),
+  );
 }
 
 /** `to_tsvector('simple', coalesce(a,'') || ' ' || coalesce(b,''))` over a table alias (or none). */
@@ -22,6 +24,9 @@ export function searchDocument(entity: EntityDef, alias?: string): RawBuilder<un
 
 /** The words of a search, each matched as a prefix: "ada love" -> 'ada:* & love:*'. */
 export function searchQueryText(text: string): string | undefined {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, 16);
+  const words = text
+    .toLowerCase()
+    .match(/[\p{L}\p{N}]+/gu)
+    ?.slice(0, 16);
   return words?.length ? words.map((w) => `${w}:*`).join(' & ') : undefined;
 }

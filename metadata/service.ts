@@ -10,13 +10,20 @@ import { Catalog } from './catalog.ts';
 import * as ddl from './ddl.ts';
 import { column, table } from './physical-names.ts';
 import {
-  defaultInverseName, memberClash, normalizeAlternateKey, normalizeChoiceSet, normalizeEntity, normalizeEntityPatch, normalizeField, normalizeRelationship,
+  defaultInverseName,
+  memberClash,
+  normalizeAlternateKey,
+  normalizeChoiceSet,
+  normalizeEntity,
+  normalizeEntityPatch,
+  normalizeField,
+  normalizeRelationship,
   MAX_ENTITY_FIELDS,
 } from './definitions.ts';
 import { XrmError } from './errors.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from './field-types/index.ts';
 import * as store from './store.ts';
-import { type AlternateKeyDef, type ChoiceSetDef, type EntityDef, type FieldDef, type RelationshipDef } from './types.ts';
+import type { AlternateKeyDef, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
 
 /** Key of the transaction-scoped advisory lock that serializes schema changes across instances. */
 export const SCHEMA_LOCK_KEY = 0x78726d; // "xrm"
@@ -55,7 +62,9 @@ export class MetadataService {
       const planned = await plan(catalog, trx);
       const render = (f: RawBuilder<unknown> | undefined) => (f ? f.compile(trx).sql : '');
       if (planned.search) {
-        planned.statements.push(...ddl.searchIndex(planned.search.entity, planned.search.before, planned.search.after, render));
+        planned.statements.push(
+          ...ddl.searchIndex(planned.search.entity, planned.search.before, planned.search.after, render),
+        );
       }
       const statements: string[] = [];
       for (const statement of planned.statements) {
@@ -123,15 +132,23 @@ export class MetadataService {
       const incoming = catalog.incomingLookups(name);
       if (incoming.length) {
         const list = incoming.map((i) => `${i.entity}.${i.field.name}`).join(', ');
-        throw new XrmError('XRM_ERR_METADATA_IN_USE', `Entity "${name}" cannot be deleted while lookups point at it: ${list}`, {
-          extensions: { references: incoming.map((i) => ({ entity: i.entity, field: i.field.name })) },
-        });
+        throw new XrmError(
+          'XRM_ERR_METADATA_IN_USE',
+          `Entity "${name}" cannot be deleted while lookups point at it: ${list}`,
+          {
+            extensions: { references: incoming.map((i) => ({ entity: i.entity, field: i.field.name })) },
+          },
+        );
       }
       const rels = [...catalog.relationships.values()].filter((r) => r.from === name || r.to === name);
       if (rels.length) {
-        throw new XrmError('XRM_ERR_METADATA_IN_USE', `Entity "${name}" cannot be deleted while many-to-many relationships use it: ${rels.map((r) => r.name).join(', ')}`, {
-          extensions: { references: rels.map((r) => ({ relationship: r.name })) },
-        });
+        throw new XrmError(
+          'XRM_ERR_METADATA_IN_USE',
+          `Entity "${name}" cannot be deleted while many-to-many relationships use it: ${rels.map((r) => r.name).join(', ')}`,
+          {
+            extensions: { references: rels.map((r) => ({ relationship: r.name })) },
+          },
+        );
       }
       return {
         operation: 'entity.delete',
@@ -148,21 +165,36 @@ export class MetadataService {
     return this.#change(ctx, async (catalog, trx) => {
       const entity = catalog.require(entityName);
       if (entity.fields.length >= MAX_ENTITY_FIELDS) {
-        throw new XrmError('XRM_ERR_METADATA_CHANGE_REFUSED', `An entity has at most ${MAX_ENTITY_FIELDS} fields`, { errors: [{ path: '/', message: 'one field too many' }] });
+        throw new XrmError('XRM_ERR_METADATA_CHANGE_REFUSED', `An entity has at most ${MAX_ENTITY_FIELDS} fields`, {
+          errors: [{ path: '/', message: 'one field too many' }],
+        });
       }
       let field = normalizeField(input, entity, catalog, '');
-      const clash = memberClash(field.name, field.type === 'lookup', [...entity.fields, ...catalog.navigations(entityName)]);
-      if (clash) throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', clash, { errors: [{ path: '/name', message: clash }] });
+      const clash = memberClash(field.name, field.type === 'lookup', [
+        ...entity.fields,
+        ...catalog.navigations(entityName),
+      ]);
+      if (clash)
+        throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', clash, { errors: [{ path: '/name', message: clash }] });
       field = withInverseNames(entity, [field], catalog)[0]!;
       if (field.required && field.default === undefined && !FIELD_TYPES[field.type].generatedDefault) {
         const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entityName)}`);
         if (rows > 0) {
-          throw conflict(`A required field needs a default while the entity has records: ${rows} existing record(s) would have no value`, rows, '/required');
+          throw conflict(
+            `A required field needs a default while the entity has records: ${rows} existing record(s) would have no value`,
+            rows,
+            '/required',
+          );
         }
       }
       if (field.unique && field.default !== undefined) {
         const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entityName)}`);
-        if (rows > 1) throw conflict(`A unique field with a default would give ${rows} existing records the same value`, rows, '/unique');
+        if (rows > 1)
+          throw conflict(
+            `A unique field with a default would give ${rows} existing records the same value`,
+            rows,
+            '/unique',
+          );
       }
       const after = { ...entity, fields: [...entity.fields, field] };
       return {
@@ -182,11 +214,16 @@ export class MetadataService {
       const entity = catalog.require(entityName);
       const before = requireField(entity, fieldName);
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-        throw new XrmError('XRM_ERR_METADATA_INVALID', 'The field change must be a JSON object', { errors: [{ path: '/', message: 'must be an object' }] });
+        throw new XrmError('XRM_ERR_METADATA_INVALID', 'The field change must be a JSON object', {
+          errors: [{ path: '/', message: 'must be an object' }],
+        });
       }
       const p = patch as Record<string, unknown>;
       if (p.name !== undefined && p.name !== fieldName) {
-        throw refused('Fields cannot be renamed; the name is the stable API and column name (change displayName instead)', '/name');
+        throw refused(
+          'Fields cannot be renamed; the name is the stable API and column name (change displayName instead)',
+          '/name',
+        );
       }
       const merged: Record<string, unknown> = { ...before };
       for (const [k, v] of Object.entries(p)) {
@@ -196,18 +233,37 @@ export class MetadataService {
       // stored options the (new) type does not take are dropped: the normalized flags every field
       // carries (unique/searchable false, autonumber's forced unique) and, on a type change, the
       // old type's options; only what the client sent is validated against the type
-      const typeName = (FIELD_TYPE_NAMES as readonly unknown[]).includes(p.type) ? (p.type as FieldDef['type']) : before.type;
-      const allowed = new Set<string>(['name', 'type', 'displayName', 'description', 'required', ...FIELD_TYPES[typeName].options]);
+      const typeName = (FIELD_TYPE_NAMES as readonly unknown[]).includes(p.type)
+        ? (p.type as FieldDef['type'])
+        : before.type;
+      const allowed = new Set<string>([
+        'name',
+        'type',
+        'displayName',
+        'description',
+        'required',
+        ...FIELD_TYPES[typeName].options,
+      ]);
       for (const k of Object.keys(merged)) if (!allowed.has(k) && !(k in p)) delete merged[k];
       const after = normalizeField(merged, entity, catalog, '');
-      const afterCatalog = withEntity(catalog, { ...entity, fields: entity.fields.map((f) => (f.name === fieldName ? after : f)) });
+      const afterCatalog = withEntity(catalog, {
+        ...entity,
+        fields: entity.fields.map((f) => (f.name === fieldName ? after : f)),
+      });
       await assertFieldChangeAllowed(trx, catalog, afterCatalog, entityName, before, after);
       return {
         operation: 'field.update',
         target: `${entityName}.${fieldName}`,
         before,
         after,
-        statements: ddl.alterField(entityName, before, after, { before: catalog, after: afterCatalog }, (f) => (f ? f.compile(trx).sql : ''), entity.alternateKeys),
+        statements: ddl.alterField(
+          entityName,
+          before,
+          after,
+          { before: catalog, after: afterCatalog },
+          (f) => (f ? f.compile(trx).sql : ''),
+          entity.alternateKeys,
+        ),
         search: { entity: entityName, before: entity, after: afterCatalog.entity(entityName) },
         write: (t) => store.updateFieldRow(t, entityName, after),
         result: after,
@@ -220,7 +276,10 @@ export class MetadataService {
       const entity = catalog.require(entityName);
       const field = requireField(entity, fieldName);
       if (entity.primaryField === fieldName) {
-        throw refused(`"${fieldName}" is the primary field of "${entityName}"; choose another primary field first`, '/');
+        throw refused(
+          `"${fieldName}" is the primary field of "${entityName}"; choose another primary field first`,
+          '/',
+        );
       }
       const key = entity.alternateKeys?.find((k) => k.fields.includes(fieldName));
       if (key) throw refused(`"${fieldName}" is part of the alternate key "${key.name}"; drop the key first`, '/');
@@ -229,7 +288,11 @@ export class MetadataService {
         target: `${entityName}.${fieldName}`,
         before: field,
         statements: ddl.dropField(entityName, field),
-        search: { entity: entityName, before: entity, after: { ...entity, fields: entity.fields.filter((f) => f.name !== fieldName) } },
+        search: {
+          entity: entityName,
+          before: entity,
+          after: { ...entity, fields: entity.fields.filter((f) => f.name !== fieldName) },
+        },
         write: (t) => store.deleteFieldRow(t, entityName, fieldName),
         result: undefined,
       };
@@ -245,10 +308,21 @@ export class MetadataService {
       const entity = catalog.require(entityName);
       const key = normalizeAlternateKey(input, entity);
       const cols = key.fields.map((f) => column(f));
-      const rows = await countRows(trx, sql`SELECT count(*) FROM (SELECT 1 FROM ${table(entityName)}
-        WHERE ${sql.join(cols.map((c) => sql`${c} IS NOT NULL`), sql` AND `)}
-        GROUP BY ${sql.join(cols)} HAVING count(*) > 1) d`);
-      if (rows > 0) throw conflict(`${rows} value combination(s) of ${key.fields.join(', ')} appear on more than one "${entityName}" record`, rows, '/fields');
+      const rows = await countRows(
+        trx,
+        sql`SELECT count(*) FROM (SELECT 1 FROM ${table(entityName)}
+        WHERE ${sql.join(
+          cols.map((c) => sql`${c} IS NOT NULL`),
+          sql` AND `,
+        )}
+        GROUP BY ${sql.join(cols)} HAVING count(*) > 1) d`,
+      );
+      if (rows > 0)
+        throw conflict(
+          `${rows} value combination(s) of ${key.fields.join(', ')} appear on more than one "${entityName}" record`,
+          rows,
+          '/fields',
+        );
       const after = { ...entity, alternateKeys: [...(entity.alternateKeys ?? []), key] };
       return {
         operation: 'key.create',
@@ -265,7 +339,11 @@ export class MetadataService {
     return this.#change(ctx, async (catalog) => {
       const entity = catalog.require(entityName);
       const key = entity.alternateKeys?.find((k) => k.name === keyName);
-      if (!key) throw new XrmError('XRM_ERR_METADATA_KEY_NOT_FOUND', `Entity "${entityName}" has no alternate key "${keyName}"`);
+      if (!key)
+        throw new XrmError(
+          'XRM_ERR_METADATA_KEY_NOT_FOUND',
+          `Entity "${entityName}" has no alternate key "${keyName}"`,
+        );
       const after = { ...entity, alternateKeys: entity.alternateKeys!.filter((k) => k.name !== keyName) };
       return {
         operation: 'key.delete',
@@ -311,9 +389,18 @@ export class MetadataService {
     return this.#change(ctx, async (catalog) => {
       const set = normalizeChoiceSet(input);
       if (catalog.choiceSets.has(set.name)) {
-        throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `Choice set "${set.name}" already exists`, { errors: [{ path: '/name', message: 'is taken' }] });
+        throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `Choice set "${set.name}" already exists`, {
+          errors: [{ path: '/name', message: 'is taken' }],
+        });
       }
-      return { operation: 'choiceSet.create', target: `choiceSet:${set.name}`, after: set, statements: [], write: (t) => store.upsertChoiceSet(t, set), result: set };
+      return {
+        operation: 'choiceSet.create',
+        target: `choiceSet:${set.name}`,
+        after: set,
+        statements: [],
+        write: (t) => store.upsertChoiceSet(t, set),
+        result: set,
+      };
     });
   }
 
@@ -323,16 +410,27 @@ export class MetadataService {
       const before = catalog.choiceSets.get(name);
       if (!before) throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${name}" does not exist`);
       const after = normalizeChoiceSet({ ...before, ...(input as object), name });
-      const next = new Catalog({ ...catalog.toJSON(), choiceSets: [...[...catalog.choiceSets.values()].filter((c) => c.name !== name), after] });
+      const next = new Catalog({
+        ...catalog.toJSON(),
+        choiceSets: [...[...catalog.choiceSets.values()].filter((c) => c.name !== name), after],
+      });
       const values = new Set(after.options.map((o) => o.value));
       const render = (f: RawBuilder<unknown> | undefined) => (f ? f.compile(trx).sql : '');
       // only fields whose CHECK changes (option values, not labels) are re-checked: that scans their table
-      const users = catalog.choiceSetUsers(name).filter(({ field }) => render(ddl.checkExpression(field, catalog)) !== render(ddl.checkExpression(field, next)));
+      const users = catalog
+        .choiceSetUsers(name)
+        .filter(
+          ({ field }) => render(ddl.checkExpression(field, catalog)) !== render(ddl.checkExpression(field, next)),
+        );
       for (const { entity, field } of users) {
-        const defaults = field.default === undefined ? [] : Array.isArray(field.default) ? field.default : [field.default];
+        const defaults =
+          field.default === undefined ? [] : Array.isArray(field.default) ? field.default : [field.default];
         const gone = defaults.filter((d) => !values.has(d as string));
         if (gone.length) {
-          throw refused(`Option(s) ${gone.map((g) => JSON.stringify(g)).join(', ')} of choice set "${name}" are the default of "${entity.name}.${field.name}"; change that default first`, '/options');
+          throw refused(
+            `Option(s) ${gone.map((g) => JSON.stringify(g)).join(', ')} of choice set "${name}" are the default of "${entity.name}.${field.name}"; change that default first`,
+            '/options',
+          );
         }
         const check = ddl.checkExpression(field, next);
         if (check) await assertNoViolations(trx, entity.name, field, check, `options of choice set "${name}"`);
@@ -355,9 +453,19 @@ export class MetadataService {
       if (!set) throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${name}" does not exist`);
       const users = catalog.choiceSetUsers(name);
       if (users.length) {
-        throw new XrmError('XRM_ERR_METADATA_IN_USE', `Choice set "${name}" is used by ${users.map((u) => `${u.entity.name}.${u.field.name}`).join(', ')}`);
+        throw new XrmError(
+          'XRM_ERR_METADATA_IN_USE',
+          `Choice set "${name}" is used by ${users.map((u) => `${u.entity.name}.${u.field.name}`).join(', ')}`,
+        );
       }
-      return { operation: 'choiceSet.delete', target: `choiceSet:${name}`, before: set, statements: [], write: (t) => store.deleteChoiceSetRow(t, name), result: undefined };
+      return {
+        operation: 'choiceSet.delete',
+        target: `choiceSet:${name}`,
+        before: set,
+        statements: [],
+        write: (t) => store.deleteChoiceSetRow(t, name),
+        result: undefined,
+      };
     });
   }
 }
@@ -380,7 +488,11 @@ function withEntity(catalog: Catalog, entity: EntityDef): Catalog {
 }
 
 /** Gives each lookup its inverse navigation name on the target, refusing clashes. */
-function withInverseNames(entity: { name: string; pluralName: string }, fields: readonly FieldDef[], catalog: Catalog): FieldDef[] {
+function withInverseNames(
+  entity: { name: string; pluralName: string },
+  fields: readonly FieldDef[],
+  catalog: Catalog,
+): FieldDef[] {
   const takenOn = new Map<string, Set<string>>();
   const taken = (target: string) => {
     let set = takenOn.get(target);
@@ -395,9 +507,13 @@ function withInverseNames(entity: { name: string; pluralName: string }, fields: 
     if (field.type !== 'lookup') return field;
     const names = taken(field.target!);
     if (field.inverseName !== undefined && names.has(field.inverseName)) {
-      throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `inverse name "${field.inverseName}" is already used on entity "${field.target}"`, {
-        errors: [{ path: fields.length > 1 ? `/fields/${i}/inverseName` : '/inverseName', message: 'is taken' }],
-      });
+      throw new XrmError(
+        'XRM_ERR_METADATA_NAME_TAKEN',
+        `inverse name "${field.inverseName}" is already used on entity "${field.target}"`,
+        {
+          errors: [{ path: fields.length > 1 ? `/fields/${i}/inverseName` : '/inverseName', message: 'is taken' }],
+        },
+      );
     }
     const inverseName = field.inverseName ?? defaultInverseName(entity, field, names);
     names.add(inverseName);
@@ -411,54 +527,107 @@ async function countRows(trx: Db, query: RawBuilder<unknown>): Promise<number> {
 }
 
 function conflict(detail: string, rows: number, path: string): XrmError {
-  return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', detail, { errors: [{ path, message: detail }], extensions: { offendingRows: rows } });
+  return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', detail, {
+    errors: [{ path, message: detail }],
+    extensions: { offendingRows: rows },
+  });
 }
 
 function refused(detail: string, path: string): XrmError {
   return new XrmError('XRM_ERR_METADATA_CHANGE_REFUSED', detail, { errors: [{ path, message: detail }] });
 }
 
-async function assertNoViolations(trx: Db, entity: string, field: FieldDef, condition: RawBuilder<boolean>, what: string): Promise<void> {
-  const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} WHERE ${column(field.name)} IS NOT NULL AND NOT (${condition})`);
-  if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" have a "${field.name}" value outside the new ${what}`, rows, `/${field.name}`);
+async function assertNoViolations(
+  trx: Db,
+  entity: string,
+  field: FieldDef,
+  condition: RawBuilder<boolean>,
+  what: string,
+): Promise<void> {
+  const rows = await countRows(
+    trx,
+    sql`SELECT count(*) FROM ${table(entity)} WHERE ${column(field.name)} IS NOT NULL AND NOT (${condition})`,
+  );
+  if (rows > 0)
+    throw conflict(
+      `${rows} existing record(s) of "${entity}" have a "${field.name}" value outside the new ${what}`,
+      rows,
+      `/${field.name}`,
+    );
 }
 
 /** Refuses a field change that is not lossless, or that existing rows would violate (with their count). */
-async function assertFieldChangeAllowed(trx: Db, catalog: Catalog, next: Catalog, entity: string, before: FieldDef, after: FieldDef): Promise<void> {
+async function assertFieldChangeAllowed(
+  trx: Db,
+  catalog: Catalog,
+  next: Catalog,
+  entity: string,
+  before: FieldDef,
+  after: FieldDef,
+): Promise<void> {
   const col = column(before.name);
   const render = (f: RawBuilder<unknown>) => f.compile(trx).sql;
   if (before.type === 'lookup' && after.type === 'lookup' && before.target !== after.target) {
-    throw refused('A lookup\'s target cannot change; add a new lookup instead', '/target');
+    throw refused("A lookup's target cannot change; add a new lookup instead", '/target');
   }
   if ((before.choiceSet ?? null) !== (after.choiceSet ?? null) && after.type === before.type) {
     throw refused('A field cannot switch between inline options and a choice set', '/choiceSet');
   }
-  const typeChanged = render(FIELD_TYPES[before.type].columnType(before)) !== render(FIELD_TYPES[after.type].columnType(after));
+  const typeChanged =
+    render(FIELD_TYPES[before.type].columnType(before)) !== render(FIELD_TYPES[after.type].columnType(after));
   // the stored values as the new column will hold them, for checking the new rules against
   let converted: RawBuilder<unknown> = col;
   if (before.type !== after.type || typeChanged) {
     const conversion = FIELD_TYPES[before.type].conversions?.[after.type];
     if (!conversion) {
-      throw refused(`Cannot change "${before.name}" from ${before.type} to ${after.type}: not every stored value converts losslessly`, '/type');
+      throw refused(
+        `Cannot change "${before.name}" from ${before.type} to ${after.type}: not every stored value converts losslessly`,
+        '/type',
+      );
     }
     const why = conversion.refuse?.(before, after);
-    if (why) throw refused(`Cannot change "${before.name}" from ${describeType(before)} to ${describeType(after)}: ${why}`, '/type');
+    if (why)
+      throw refused(
+        `Cannot change "${before.name}" from ${describeType(before)} to ${describeType(after)}: ${why}`,
+        '/type',
+      );
     if (conversion.lossyRows) {
-      const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} WHERE ${col} IS NOT NULL AND (${conversion.lossyRows(col, before, after)})`);
+      const rows = await countRows(
+        trx,
+        sql`SELECT count(*) FROM ${table(entity)} WHERE ${col} IS NOT NULL AND (${conversion.lossyRows(col, before, after)})`,
+      );
       if (rows > 0) {
-        throw conflict(`${rows} existing record(s) of "${entity}" have a "${before.name}" value that would not survive the change to ${describeType(after)}`, rows, '/type');
+        throw conflict(
+          `${rows} existing record(s) of "${entity}" have a "${before.name}" value that would not survive the change to ${describeType(after)}`,
+          rows,
+          '/type',
+        );
       }
     }
-    if (typeChanged) converted = sql`(${conversion.using?.(col, before, after) ?? col})::${FIELD_TYPES[after.type].columnType(after)}`;
+    if (typeChanged)
+      converted = sql`(${conversion.using?.(col, before, after) ?? col})::${FIELD_TYPES[after.type].columnType(after)}`;
   }
   if (after.required && !before.required) {
     const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} WHERE ${col} IS NULL`);
-    if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" have no "${before.name}" value; fill them before making it required`, rows, '/required');
+    if (rows > 0)
+      throw conflict(
+        `${rows} existing record(s) of "${entity}" have no "${before.name}" value; fill them before making it required`,
+        rows,
+        '/required',
+      );
   }
   if (after.unique && !before.unique) {
-    const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entity)} t WHERE ${col} IS NOT NULL AND EXISTS (
-      SELECT 1 FROM ${table(entity)} o WHERE o.${col} = t.${col} AND o.id <> t.id)`);
-    if (rows > 0) throw conflict(`${rows} existing record(s) of "${entity}" share a "${before.name}" value with another record`, rows, '/unique');
+    const rows = await countRows(
+      trx,
+      sql`SELECT count(*) FROM ${table(entity)} t WHERE ${col} IS NOT NULL AND EXISTS (
+      SELECT 1 FROM ${table(entity)} o WHERE o.${col} = t.${col} AND o.id <> t.id)`,
+    );
+    if (rows > 0)
+      throw conflict(
+        `${rows} existing record(s) of "${entity}" share a "${before.name}" value with another record`,
+        rows,
+        '/unique',
+      );
   }
   // new rules (or the same rules over converted values) must hold for every stored value; the
   // count is taken here, before any DDL, so the client learns how many records are in the way
@@ -482,7 +651,11 @@ const NAME_TAKEN_CODES = new Set(['42P07', '42710']);
 function ddlError(error: unknown, target: string): unknown {
   const code = (error as { code?: string }).code;
   if (code && DATA_CONFLICT_CODES.has(code)) {
-    return new XrmError('XRM_ERR_METADATA_DATA_CONFLICT', `Existing records conflict with the change: ${(error as Error).message}`, { cause: error });
+    return new XrmError(
+      'XRM_ERR_METADATA_DATA_CONFLICT',
+      `Existing records conflict with the change: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (code === '54011') {
     return new XrmError(
@@ -494,10 +667,14 @@ function ddlError(error: unknown, target: string): unknown {
   if (code && NAME_TAKEN_CODES.has(code)) {
     // PostgreSQL's message names the object: relation "x" already exists
     const taken = /"([^"]+)"/.exec((error as Error).message)?.[1];
-    return new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `The database already has an object of this name, not made by the platform: ${(error as Error).message}`, {
-      cause: error,
-      errors: [{ path: taken === target ? '/name' : '/', message: `"${taken ?? target}" is taken in the database` }],
-    });
+    return new XrmError(
+      'XRM_ERR_METADATA_NAME_TAKEN',
+      `The database already has an object of this name, not made by the platform: ${(error as Error).message}`,
+      {
+        cause: error,
+        errors: [{ path: taken === target ? '/name' : '/', message: `"${taken ?? target}" is taken in the database` }],
+      },
+    );
   }
   return error;
 }

@@ -8,16 +8,26 @@ import { Catalog } from './catalog.ts';
 import type { ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
 
 export async function readSchemaVersion(db: Db): Promise<number> {
-  const { rows } = await sql<{ version: string | number }>`SELECT version FROM xrm.schema_state WHERE id = 1`.execute(db);
+  const { rows } = await sql<{ version: string | number }>`SELECT version FROM xrm.schema_state WHERE id = 1`.execute(
+    db,
+  );
   return Number(rows[0]?.version ?? 0);
 }
 
 export async function loadCatalog(db: Db): Promise<Catalog> {
   const [version, entities, fields, relationships, choiceSets] = await Promise.all([
     readSchemaVersion(db),
-    sql<{ name: string; definition: Omit<EntityDef, 'fields'> }>`SELECT name, definition FROM xrm.entities ORDER BY created_at, name`.execute(db),
-    sql<{ entity: string; definition: FieldDef }>`SELECT entity, definition FROM xrm.fields ORDER BY entity, position`.execute(db),
-    sql<{ definition: RelationshipDef }>`SELECT definition FROM xrm.relationships ORDER BY created_at, name`.execute(db),
+    sql<{
+      name: string;
+      definition: Omit<EntityDef, 'fields'>;
+    }>`SELECT name, definition FROM xrm.entities ORDER BY created_at, name`.execute(db),
+    sql<{
+      entity: string;
+      definition: FieldDef;
+    }>`SELECT entity, definition FROM xrm.fields ORDER BY entity, position`.execute(db),
+    sql<{ definition: RelationshipDef }>`SELECT definition FROM xrm.relationships ORDER BY created_at, name`.execute(
+      db,
+    ),
     sql<{ definition: ChoiceSetDef }>`SELECT definition FROM xrm.choice_sets ORDER BY name`.execute(db),
   ]);
   const byEntity = new Map<string, FieldDef[]>();
@@ -28,7 +38,9 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
   }
   return new Catalog({
     version,
-    entities: entities.rows.map((e) => Object.freeze({ ...e.definition, fields: Object.freeze(byEntity.get(e.name) ?? []) })),
+    entities: entities.rows.map((e) =>
+      Object.freeze({ ...e.definition, fields: Object.freeze(byEntity.get(e.name) ?? []) }),
+    ),
     relationships: relationships.rows.map((r) => Object.freeze(r.definition)),
     choiceSets: choiceSets.rows.map((c) => Object.freeze(c.definition)),
   });
@@ -42,13 +54,17 @@ function entityRow(entity: EntityDef): string {
 }
 
 export async function insertEntity(db: Db, entity: EntityDef): Promise<void> {
-  await sql`INSERT INTO xrm.entities (name, definition) VALUES (${entity.name}, ${entityRow(entity)}::jsonb)`.execute(db);
+  await sql`INSERT INTO xrm.entities (name, definition) VALUES (${entity.name}, ${entityRow(entity)}::jsonb)`.execute(
+    db,
+  );
   let position = 0;
   for (const field of entity.fields) await insertField(db, entity.name, field, position++);
 }
 
 export async function updateEntityRow(db: Db, entity: EntityDef): Promise<void> {
-  await sql`UPDATE xrm.entities SET definition = ${entityRow(entity)}::jsonb, updated_at = now() WHERE name = ${entity.name}`.execute(db);
+  await sql`UPDATE xrm.entities SET definition = ${entityRow(entity)}::jsonb, updated_at = now() WHERE name = ${entity.name}`.execute(
+    db,
+  );
 }
 
 export async function deleteEntityRow(db: Db, name: string): Promise<void> {
@@ -105,7 +121,9 @@ export async function recordChange(
   db: Db,
   change: { actor: string; operation: string; target: string; before: unknown; after: unknown; statements: string[] },
 ): Promise<number> {
-  const { rows } = await sql<{ version: string }>`UPDATE xrm.schema_state SET version = version + 1 WHERE id = 1 RETURNING version::text`.execute(db);
+  const { rows } = await sql<{
+    version: string;
+  }>`UPDATE xrm.schema_state SET version = version + 1 WHERE id = 1 RETURNING version::text`.execute(db);
   const version = Number(rows[0]!.version);
   await sql`INSERT INTO xrm.schema_changes (version, actor, operation, target, before, after, statements)
     VALUES (${version}, ${change.actor}, ${change.operation}, ${change.target},
@@ -116,9 +134,14 @@ export async function recordChange(
   return version;
 }
 
-export async function listChanges(db: Db, options: { limit: number; offset: number; target?: string }): Promise<{ data: SchemaChange[]; totalCount: number }> {
+export async function listChanges(
+  db: Db,
+  options: { limit: number; offset: number; target?: string },
+): Promise<{ data: SchemaChange[]; totalCount: number }> {
   // an entity's own entries and its fields' ("entity.field"); starts_with, as LIKE would read "_" as a wildcard
-  const where = options.target ? sql`WHERE target = ${options.target} OR starts_with(target, ${options.target + '.'})` : sql``;
+  const where = options.target
+    ? sql`WHERE target = ${options.target} OR starts_with(target, ${options.target + '.'})`
+    : sql``;
   const { rows } = await sql<{ r: SchemaChange }>`SELECT jsonb_build_object(
       'id', id, 'version', version, 'actor', actor, 'operation', operation, 'target', target,
       'before', before, 'after', after, 'statements', statements, 'createdAt', created_at) AS r

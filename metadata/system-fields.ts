@@ -18,20 +18,45 @@ const system = (field: Omit<SystemFieldDef, 'system' | 'unique' | 'searchable'>)
   Object.freeze({ ...field, system: true, unique: field.name === 'id', searchable: false });
 
 export const SYSTEM_FIELDS: readonly SystemFieldDef[] = Object.freeze([
-  system({ name: 'id', type: 'uuid', displayName: 'Id', description: 'Record id', required: true, columnDefault: sql`gen_random_uuid()` }),
   system({
-    name: 'created_at', type: 'datetime', displayName: 'Created at', description: 'When the record was created',
-    required: true, columnDefault: sql`now()`,
+    name: 'id',
+    type: 'uuid',
+    displayName: 'Id',
+    description: 'Record id',
+    required: true,
+    columnDefault: sql`gen_random_uuid()`,
   }),
   system({
-    name: 'updated_at', type: 'datetime', displayName: 'Updated at', description: 'When the record was last changed',
-    required: true, columnDefault: sql`now()`,
+    name: 'created_at',
+    type: 'datetime',
+    displayName: 'Created at',
+    description: 'When the record was created',
+    required: true,
+    columnDefault: sql`now()`,
   }),
-  system({ name: 'created_by', type: 'uuid', displayName: 'Created by', description: 'Who created the record', required: false }),
+  system({
+    name: 'updated_at',
+    type: 'datetime',
+    displayName: 'Updated at',
+    description: 'When the record was last changed',
+    required: true,
+    columnDefault: sql`now()`,
+  }),
+  system({
+    name: 'created_by',
+    type: 'uuid',
+    displayName: 'Created by',
+    description: 'Who created the record',
+    required: false,
+  }),
   system({ name: 'owner_id', type: 'uuid', displayName: 'Owner', description: 'Who owns the record', required: false }),
   system({
-    name: 'version', type: 'integer', displayName: 'Row version', description: 'Row version, incremented by every update',
-    required: true, columnDefault: sql`1`,
+    name: 'version',
+    type: 'integer',
+    displayName: 'Row version',
+    description: 'Row version, incremented by every update',
+    required: true,
+    columnDefault: sql`1`,
   }),
 ]);
 

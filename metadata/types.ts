@@ -80,7 +80,6 @@ export interface ChoiceSetDef {
   readonly options: readonly ChoiceOption[];
 }
 
-
 /** Schemas (PostgreSQL namespaces) used by the platform. */
 export const SYSTEM_SCHEMA = 'xrm';
 export const DATA_SCHEMA = 'data';

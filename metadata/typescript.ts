@@ -26,7 +26,19 @@ const MAP_NAME = 'XrmEntities';
 const RESERVED = new Set([MAP_NAME, 'XrmEntityName']);
 
 /** Keywords that make a schema describe some value; a schema with none of them accepts any JSON. */
-const TYPING_KEYWORDS = ['type', 'enum', 'const', '$ref', 'anyOf', 'oneOf', 'allOf', 'not', 'items', 'properties', 'tsType'];
+const TYPING_KEYWORDS = [
+  'type',
+  'enum',
+  'const',
+  '$ref',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'not',
+  'items',
+  'properties',
+  'tsType',
+];
 
 type TypeNames = Record<SchemaVariant, string>;
 
@@ -46,7 +58,8 @@ export function entityTypeNames(catalog: Catalog): ReadonlyMap<string, TypeNames
     const base = pascalCase(entity.name);
     const namesFor = (type: string) => Object.fromEntries(VARIANTS.map((v) => [v, type + SUFFIX[v]])) as TypeNames;
     let names = namesFor(base);
-    for (let n = 1; Object.values(names).some((name) => taken.has(name)); n++) names = namesFor(`${base}Record${n > 1 ? n : ''}`);
+    for (let n = 1; Object.values(names).some((name) => taken.has(name)); n++)
+      names = namesFor(`${base}Record${n > 1 ? n : ''}`);
     for (const name of Object.values(names)) taken.add(name);
     result.set(entity.name, names);
   }
@@ -62,7 +75,9 @@ function paragraphs(...parts: unknown[]): string | undefined {
 function propertySchema(schema: JsonSchema): JsonSchema {
   const { title, description, ...rest } = schema;
   const options = schema['x-xrm-options'] as readonly ChoiceOption[] | undefined;
-  const optionList = options?.length ? `Options: ${options.map((o) => `${JSON.stringify(o.value)} (${o.label})`).join(', ')}` : undefined;
+  const optionList = options?.length
+    ? `Options: ${options.map((o) => `${JSON.stringify(o.value)} (${o.label})`).join(', ')}`
+    : undefined;
   const target = schema['x-xrm-target'] as string | undefined;
   const lookup = target ? `Lookup to \`${target}\`: the id of the record referenced` : undefined;
   const result: JsonSchema = { ...rest };
@@ -73,7 +88,14 @@ function propertySchema(schema: JsonSchema): JsonSchema {
 }
 
 function definition(entity: EntityDef, catalog: Catalog, variant: SchemaVariant, name: string): JsonSchema {
-  const { $id: _id, $schema: _s, title: _t, description, properties, ...schema } = entitySchema(entity, catalog, variant);
+  const {
+    $id: _id,
+    $schema: _s,
+    title: _t,
+    description,
+    properties,
+    ...schema
+  } = entitySchema(entity, catalog, variant);
   const props = properties as Record<string, JsonSchema>;
   return {
     ...schema,

@@ -26,20 +26,26 @@ interface Row {
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   const entities = (await sql<Row>`SELECT name, definition FROM xrm.entities`.execute(db)).rows;
-  const fields = (await sql<Row & { entity: string }>`SELECT entity, name, definition FROM xrm.fields`.execute(db)).rows;
+  const fields = (await sql<Row & { entity: string }>`SELECT entity, name, definition FROM xrm.fields`.execute(db))
+    .rows;
   const relationships = (await sql<Row>`SELECT name, definition FROM xrm.relationships`.execute(db)).rows;
 
-  const renameIndex = (from: string, to: string) => sql`ALTER INDEX IF EXISTS ${sql.id('data', from)} RENAME TO ${sql.id(to)}`.execute(db);
-  const renameSequence = (from: string, to: string) => sql`ALTER SEQUENCE IF EXISTS ${sql.id('data', from)} RENAME TO ${sql.id(to)}`.execute(db);
+  const renameIndex = (from: string, to: string) =>
+    sql`ALTER INDEX IF EXISTS ${sql.id('data', from)} RENAME TO ${sql.id(to)}`.execute(db);
+  const renameSequence = (from: string, to: string) =>
+    sql`ALTER SEQUENCE IF EXISTS ${sql.id('data', from)} RENAME TO ${sql.id(to)}`.execute(db);
   const renameConstraint = async (table: string, from: string | undefined, to: string) => {
     const found = await sql<{ conname: string }>`
       SELECT conname FROM pg_constraint
       WHERE conrelid = to_regclass(${`data.${JSON.stringify(table)}`}) AND conname = ${from ?? ''}`.execute(db);
-    if (found.rows.length) await sql`ALTER TABLE ${sql.id('data', table)} RENAME CONSTRAINT ${sql.id(from!)} TO ${sql.id(to)}`.execute(db);
+    if (found.rows.length)
+      await sql`ALTER TABLE ${sql.id('data', table)} RENAME CONSTRAINT ${sql.id(from!)} TO ${sql.id(to)}`.execute(db);
   };
   const renamePrimaryKey = async (table: string) => {
     const found = await sql<{ conname: string }>`
-      SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(${`data.${JSON.stringify(table)}`}) AND contype = 'p'`.execute(db);
+      SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(${`data.${JSON.stringify(table)}`}) AND contype = 'p'`.execute(
+      db,
+    );
     const name = found.rows[0]?.conname;
     if (name && name !== current('pk', table)) await renameConstraint(table, name, current('pk', table));
   };
@@ -48,7 +54,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await renamePrimaryKey(name);
     await renameIndex(legacy('ix', name, 'created_at'), current('ix', name, 'created_at'));
     await renameIndex(legacy('fts', name), current('fts', name));
-    for (const key of definition.alternateKeys ?? []) await renameIndex(legacy('ak', name, key.name), current('ak', name, key.name));
+    for (const key of definition.alternateKeys ?? [])
+      await renameIndex(legacy('ak', name, key.name), current('ak', name, key.name));
   }
   for (const { entity, name } of fields) {
     await renameIndex(legacy('uq', entity, name), current('uq', entity, name));

@@ -29,7 +29,12 @@ type FieldsOfType<E, N extends keyof E, T extends XrmFieldType, V> = {
 type NumberField<E, N extends keyof E> = FieldsOfType<E, N, NumberType, number>;
 type DateField<E, N extends keyof E> = FieldsOfType<E, N, DateType, string>;
 type OrderedField<E, N extends keyof E> = FieldsOfType<E, N, FieldTypesWith['ordered'], string | number>;
-type GroupField<E, N extends keyof E> = FieldsOfType<E, N, FieldTypesWith['groupable'], string | number | boolean | readonly unknown[]>;
+type GroupField<E, N extends keyof E> = FieldsOfType<
+  E,
+  N,
+  FieldTypesWith['groupable'],
+  string | number | boolean | readonly unknown[]
+>;
 
 type DatePart = 'year' | 'month' | 'day' | 'week';
 
@@ -42,7 +47,8 @@ export type AggregateSpec<E, N extends keyof E> =
 
 type LookupGroups<E, N extends keyof E> =
   Described<E, N> extends true
-    ? { [K in keyof LookupsOf<E, N> & string]: `${K}.${GroupField<E, TargetOf<E, N, K>>}` }[keyof LookupsOf<E, N> & string]
+    ? { [K in keyof LookupsOf<E, N> & string]: `${K}.${GroupField<E, TargetOf<E, N, K>>}` }[keyof LookupsOf<E, N> &
+        string]
     : `${FieldOf<E, N>}.${string}`;
 
 /** A group: `field`, `lookup.field`, or `year|month|day|week(dateField)`. */
@@ -70,7 +76,11 @@ type AggregateValue<E, N extends keyof E, A> = A extends 'count' | `countDistinc
       ? ValueOf<E, N, X> | null
       : unknown;
 
-type GroupAlias<G> = G extends `${infer P}(${infer X})` ? `${P}_${Underscored<X>}` : G extends string ? Underscored<G> : never;
+type GroupAlias<G> = G extends `${infer P}(${infer X})`
+  ? `${P}_${Underscored<X>}`
+  : G extends string
+    ? Underscored<G>
+    : never;
 type GroupValue<E, N extends keyof E, G> = G extends `${string}(${string})`
   ? number | null
   : G extends `${infer L}.${infer F}`
@@ -85,11 +95,19 @@ type Items<T> = T extends readonly (infer I)[] ? I : never;
 
 /** One result row: a member per aggregate and per group. */
 export type AggregateRow<E, N extends keyof E, A, G> = Simplify<
-  { [K in Items<A> as AggregateAlias<K>]: AggregateValue<E, N, K> } & { [K in Items<G> as GroupAlias<K>]: GroupValue<E, N, K> }
+  { [K in Items<A> as AggregateAlias<K>]: AggregateValue<E, N, K> } & {
+    [K in Items<G> as GroupAlias<K>]: GroupValue<E, N, K>;
+  }
 >;
 
 /** The query parameters of an aggregate request. */
-export function aggregateParams(options: { aggregate?: readonly string[]; groupBy?: readonly string[]; filter?: object; search?: string; limit?: number }): QueryParams {
+export function aggregateParams(options: {
+  aggregate?: readonly string[];
+  groupBy?: readonly string[];
+  filter?: object;
+  search?: string;
+  limit?: number;
+}): QueryParams {
   const params: QueryParams = [];
   if (options.aggregate?.length) params.push(['aggregate', options.aggregate.join(',')]);
   if (options.groupBy?.length) params.push(['groupBy', options.groupBy.join(',')]);

@@ -23,7 +23,7 @@ function overview(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `xrm <command> --help` for a command\'s options.',
+    "Run `xrm <command> --help` for a command's options.",
     '',
   ].join('\n');
 }

@@ -47,7 +47,8 @@ export function createClient<E extends EntityMap<E> = RegisteredEntities>(option
   const transport = createTransport(options);
   return {
     entity: <N extends EntityName<E>>(name: N) => entityClient<E, N>(transport, name),
-    graphql: <T>(query: string, variables?: { [name: string]: unknown }) => graphqlRequest<T>(transport, query, variables),
+    graphql: <T>(query: string, variables?: { [name: string]: unknown }) =>
+      graphqlRequest<T>(transport, query, variables),
     request: <T>(request: HttpRequest) => transport.request<T>(request),
   };
 }

@@ -3,7 +3,13 @@
  * /api/data/{entity}…; types come from the entity map, so fields, filters, sorts, expansions and
  * record bodies are checked by the compiler.
  */
-import { aggregateParams, type AggregateOptions, type AggregateRow, type AggregateSpec, type GroupKey } from './aggregate.ts';
+import {
+  aggregateParams,
+  type AggregateOptions,
+  type AggregateRow,
+  type AggregateSpec,
+  type GroupKey,
+} from './aggregate.ts';
 import type { Transport } from './http.ts';
 import { listParams, type GetOptions, type ListOptions, type ListResult, type LooseListOptions } from './query.ts';
 import type { Expansion, Row, Selection } from './rows.ts';
@@ -24,7 +30,9 @@ export type BulkItem<E, N extends keyof E, Op extends BulkOperation> = Op extend
     : { id: string; version?: number };
 
 /** What a bulk request returns per item: the record written, or the id deleted. */
-export type BulkResult<E, N extends keyof E, Op extends BulkOperation> = Op extends 'delete' ? { id: string } : ReadOf<E, N>;
+export type BulkResult<E, N extends keyof E, Op extends BulkOperation> = Op extends 'delete'
+  ? { id: string }
+  : ReadOf<E, N>;
 
 /** An upsert's outcome: the record, and whether it was created (else updated). */
 export interface UpsertResult<T> {
@@ -33,7 +41,8 @@ export interface UpsertResult<T> {
 }
 
 /** Names of the to-many relations of `N` (any string when the map does not describe them). */
-export type RelationName<E, N extends keyof E> = Described<E, N> extends true ? keyof RelationsOf<E, N> & string : string;
+export type RelationName<E, N extends keyof E> =
+  Described<E, N> extends true ? keyof RelationsOf<E, N> & string : string;
 /** The map the related records are typed by. */
 export type RelatedMap<E, N extends keyof E> = Described<E, N> extends true ? E : AnyEntities;
 /** The entity on the far side of relation `R`. */
@@ -133,7 +142,11 @@ export interface EntityClient<E, N extends keyof E> {
    * const created = await client.entity('supplier').bulk('create', [{ name: 'A', rating: 3 }, { name: 'B' }]);
    * await client.entity('supplier').bulk('delete', created.map((s) => ({ id: s.id })));
    */
-  bulk<Op extends BulkOperation>(operation: Op, records: readonly BulkItem<E, N, Op>[], options?: { key?: KeyOf<E, N> }): Promise<BulkResult<E, N, Op>[]>;
+  bulk<Op extends BulkOperation>(
+    operation: Op,
+    records: readonly BulkItem<E, N, Op>[],
+    options?: { key?: KeyOf<E, N> },
+  ): Promise<BulkResult<E, N, Op>[]>;
 
   /**
    * Counts, sums, averages, minimums and maximums, grouped by fields, lookup fields or date parts.
@@ -147,9 +160,10 @@ export interface EntityClient<E, N extends keyof E> {
    * const total: number | null = rows[0]!.sum_annual_revenue;
    * const year: number | null = rows[0]!.year_partner_since;
    */
-  aggregate<const A extends readonly AggregateSpec<E, N>[] = readonly ['count'], const G extends readonly GroupKey<E, N>[] = readonly []>(
-    options?: AggregateOptions<E, N, A, G>,
-  ): Promise<AggregateRow<E, N, A, G>[]>;
+  aggregate<
+    const A extends readonly AggregateSpec<E, N>[] = readonly ['count'],
+    const G extends readonly GroupKey<E, N>[] = readonly [],
+  >(options?: AggregateOptions<E, N, A, G>): Promise<AggregateRow<E, N, A, G>[]>;
 
   /**
    * Records on the far side of a to-many relation of one record (every list option applies).
@@ -207,13 +221,19 @@ export function entityClient<E, N extends keyof E & string>(transport: Transport
       return (await transport.request({ method: 'POST', path: base, body: record })).body;
     },
     async update(id: string, changes: object, options?: WriteOptions) {
-      return (await transport.request({ method: 'PATCH', path: one(id), body: changes, headers: ifMatch(options) })).body;
+      return (await transport.request({ method: 'PATCH', path: one(id), body: changes, headers: ifMatch(options) }))
+        .body;
     },
     async delete(id: string, options?: WriteOptions) {
       await transport.request({ method: 'DELETE', path: one(id), headers: ifMatch(options) });
     },
     async upsert(key: string, record: object) {
-      const response = await transport.request({ method: 'POST', path: `${base}/upsert`, query: [['key', key]], body: record });
+      const response = await transport.request({
+        method: 'POST',
+        path: `${base}/upsert`,
+        query: [['key', key]],
+        body: record,
+      });
       return { record: response.body, created: response.status === 201 };
     },
     async bulk(operation: BulkOperation, records: readonly object[], options: { key?: string } = {}) {
@@ -221,9 +241,16 @@ export function entityClient<E, N extends keyof E & string>(transport: Transport
       return (await transport.request<{ data: unknown[] }>({ method: 'POST', path: `${base}/bulk`, body })).body.data;
     },
     async aggregate(options: Parameters<typeof aggregateParams>[0] = {}) {
-      return (await transport.request<{ data: unknown[] }>({ method: 'GET', path: `${base}/aggregate`, query: aggregateParams(options) })).body.data;
+      return (
+        await transport.request<{ data: unknown[] }>({
+          method: 'GET',
+          path: `${base}/aggregate`,
+          query: aggregateParams(options),
+        })
+      ).body.data;
     },
-    related: (id: string, relation: string, options?: LooseListOptions) => list(`${one(id)}/${segment(relation)}`, options),
+    related: (id: string, relation: string, options?: LooseListOptions) =>
+      list(`${one(id)}/${segment(relation)}`, options),
     async associate(id: string, relation: string, otherId: string) {
       await transport.request({ method: 'POST', path: `${one(id)}/${segment(relation)}`, body: { id: otherId } });
     },

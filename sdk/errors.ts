@@ -79,7 +79,13 @@ export function problemOf(status: number, statusText: string, body: string, inst
   if (isObject(parsed) && typeof parsed.code === 'string' && typeof parsed.title === 'string') {
     return { ...parsed, status: typeof parsed.status === 'number' ? parsed.status : status } as XrmProblem;
   }
-  const problem: XrmProblem = { type: 'about:blank', title: statusText || `HTTP ${status}`, status, code: 'XRM_ERR_UNEXPECTED_RESPONSE', instance };
+  const problem: XrmProblem = {
+    type: 'about:blank',
+    title: statusText || `HTTP ${status}`,
+    status,
+    code: 'XRM_ERR_UNEXPECTED_RESPONSE',
+    instance,
+  };
   if (body) problem.detail = body.slice(0, 500);
   return problem;
 }

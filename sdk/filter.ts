@@ -70,9 +70,12 @@ type InferredOperators<V> = unknown extends V
 
 /** The operators a field of entity `N` supports. */
 export type OperatorsOf<E, N extends keyof E, K extends string> =
-  FieldTypeOf<E, N, K> extends infer T extends XrmFieldType ? OperatorsByFieldType[T] : InferredOperators<ReadOf<E, N>[K & keyof ReadOf<E, N>]>;
+  FieldTypeOf<E, N, K> extends infer T extends XrmFieldType
+    ? OperatorsByFieldType[T]
+    : InferredOperators<ReadOf<E, N>[K & keyof ReadOf<E, N>]>;
 
-type IsJson<E, N extends keyof E, K extends string> = FieldTypeOf<E, N, K> extends 'json' ? true : unknown extends ReadOf<E, N>[K & keyof ReadOf<E, N>] ? true : false;
+type IsJson<E, N extends keyof E, K extends string> =
+  FieldTypeOf<E, N, K> extends 'json' ? true : unknown extends ReadOf<E, N>[K & keyof ReadOf<E, N>] ? true : false;
 
 /** What a field's key takes: conditions; for a lookup, a filter on its target; for JSON, paths. */
 export type FieldFilter<E, N extends keyof E, K extends string> =
@@ -108,4 +111,3 @@ type TypedFilter<E, N extends keyof E> = { [K in FieldOf<E, N>]?: FieldFilter<E,
   /** Not this. */
   not?: Filter<E, N>;
 };
-

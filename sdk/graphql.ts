@@ -11,8 +11,16 @@ interface GraphqlResponse<T> {
   errors?: XrmGraphqlError[];
 }
 
-export async function graphqlRequest<T>(transport: Transport, query: string, variables?: { [name: string]: unknown }): Promise<T> {
-  const response = await transport.send({ method: 'POST', path: '/graphql', body: variables ? { query, variables } : { query } });
+export async function graphqlRequest<T>(
+  transport: Transport,
+  query: string,
+  variables?: { [name: string]: unknown },
+): Promise<T> {
+  const response = await transport.send({
+    method: 'POST',
+    path: '/graphql',
+    body: variables ? { query, variables } : { query },
+  });
   let body: GraphqlResponse<T> | undefined;
   try {
     body = JSON.parse(response.text) as GraphqlResponse<T>;
@@ -34,7 +42,7 @@ function graphqlError(errors: readonly XrmGraphqlError[], status: number): XrmAp
     {
       type: 'urn:xrm:problem:graphql',
       title: 'GraphQL error',
-      status: first.extensions?.status ?? (status >= 400 ? status : 400),
+      status: first.extensions?.status ?? Math.max(status, 400),
       detail: errors.map((e) => e.message).join('; '),
       code: first.extensions?.code ?? 'XRM_ERR_GRAPHQL',
       errors: fieldErrors,

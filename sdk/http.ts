@@ -16,10 +16,15 @@ export interface FetchResponse {
 }
 
 /** What the SDK needs of `fetch`; the global `fetch` and undici's fit. */
-export type FetchLike = (url: string, init: { method: string; headers: { [name: string]: string }; body?: string }) => Promise<FetchResponse>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: { [name: string]: string }; body?: string },
+) => Promise<FetchResponse>;
 
 /** Headers to send with every request; a function is called per request (e.g. for a fresh token). */
-export type HeadersOption = { [name: string]: string } | (() => { [name: string]: string } | Promise<{ [name: string]: string }>);
+export type HeadersOption =
+  | { [name: string]: string }
+  | (() => { [name: string]: string } | Promise<{ [name: string]: string }>);
 
 export interface ClientOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:3000`. */
@@ -84,7 +89,13 @@ export function createTransport(options: ClientOptions): Transport {
     }
     const target = withQuery(request.path, request.query);
     const response = await fetchImpl(base + target, init);
-    return { status: response.status, statusText: response.statusText, text: await response.text(), headers: response.headers, target };
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      text: await response.text(),
+      headers: response.headers,
+      target,
+    };
   };
   return {
     send,

@@ -6,9 +6,29 @@
 export { createClient, type XrmClient } from './client.ts';
 export type { BulkItem, BulkOperation, BulkResult, EntityClient, UpsertResult, WriteOptions } from './entity.ts';
 export { XrmApiError, type XrmFieldError, type XrmGraphqlError, type XrmProblem } from './errors.ts';
-export type { Condition, FieldFilter, Filter, FilterOperator, JsonPathFilter, Operands, OperatorsByFieldType, RelationFilter } from './filter.ts';
+export type {
+  Condition,
+  FieldFilter,
+  Filter,
+  FilterOperator,
+  JsonPathFilter,
+  Operands,
+  OperatorsByFieldType,
+  RelationFilter,
+} from './filter.ts';
 export type { ClientOptions, FetchLike, FetchResponse, HeadersOption, HttpRequest, HttpResponse } from './http.ts';
 export type { GetOptions, ListOptions, ListResult } from './query.ts';
 export type { AggregateOptions, AggregateRow, AggregateSpec, GroupKey } from './aggregate.ts';
 export type { Expansion, LookupExpansion, ManyExpansion, Row, Selection, Sort, SortKey } from './rows.ts';
-export type { AnyEntities, CreateOf, EntityMap, EntityTypes, FieldOf, ReadOf, UpdateOf, XrmFieldType, XrmRecord, XrmRegister } from './schema.ts';
+export type {
+  AnyEntities,
+  CreateOf,
+  EntityMap,
+  EntityTypes,
+  FieldOf,
+  ReadOf,
+  UpdateOf,
+  XrmFieldType,
+  XrmRecord,
+  XrmRegister,
+} from './schema.ts';

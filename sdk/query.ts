@@ -96,7 +96,7 @@ export function listParams(options: LooseListOptions): QueryParams {
   }
   if (options.filter !== undefined) params.push(['filter', JSON.stringify(options.filter)]);
   if (options.search) params.push(['search', options.search]);
-  if (options.sort && options.sort.length) params.push(['sort', list(options.sort)]);
+  if (options.sort?.length) params.push(['sort', list(options.sort)]);
   if (options.limit !== undefined) params.push(['limit', String(options.limit)]);
   if (options.offset !== undefined) params.push(['offset', String(options.offset)]);
   if (options.cursor) params.push(['cursor', options.cursor]);

@@ -21,15 +21,21 @@ type IsSortable<E, N extends keyof E, K extends string> =
         : true;
 
 /** Fields of `N` a list can be sorted by (json and multiChoice fields cannot). */
-export type SortableField<E, N extends keyof E> = { [K in FieldOf<E, N>]: IsSortable<E, N, K> extends true ? K : never }[FieldOf<E, N>];
+export type SortableField<E, N extends keyof E> = {
+  [K in FieldOf<E, N>]: IsSortable<E, N, K> extends true ? K : never;
+}[FieldOf<E, N>];
 
 type LookupPaths<E, N extends keyof E> =
   Described<E, N> extends true
-    ? { [K in keyof LookupsOf<E, N> & string]: `${K}.${SortableField<E, TargetOf<E, N, K>>}` }[keyof LookupsOf<E, N> & string]
+    ? { [K in keyof LookupsOf<E, N> & string]: `${K}.${SortableField<E, TargetOf<E, N, K>>}` }[keyof LookupsOf<E, N> &
+        string]
     : `${FieldOf<E, N>}.${string}`;
 
 /** One sort key: `name`, `-annual_revenue`, `manager.full_name:nullsfirst`. */
-export type SortKey<E, N extends keyof E> = `${'' | '-'}${SortableField<E, N> | LookupPaths<E, N>}${'' | ':nullsfirst' | ':nullslast'}`;
+export type SortKey<
+  E,
+  N extends keyof E,
+> = `${'' | '-'}${SortableField<E, N> | LookupPaths<E, N>}${'' | ':nullsfirst' | ':nullslast'}`;
 
 /** Sort keys, first one first. */
 export type Sort<E, N extends keyof E> = SortKey<E, N> | readonly SortKey<E, N>[];
@@ -71,12 +77,11 @@ type ExpandOf<Spec> = Spec extends { expand: infer X } ? X : {};
 type Picked<R, S> = S extends readonly (infer F)[] ? Pick<R, Extract<F | 'id', keyof R>> : R;
 type NullIn<T> = null extends T ? null : never;
 
-type Expanded<E, N extends keyof E, K, Spec> =
-  K extends keyof LookupsOf<E, N>
-    ? Row<E, TargetOf<E, N, K>, SelectOf<Spec>, ExpandOf<Spec>> | NullIn<ReadOf<E, N>[K & keyof ReadOf<E, N>]>
-    : K extends keyof RelationsOf<E, N>
-      ? Row<E, Extract<RelationsOf<E, N>[K], keyof E>, SelectOf<Spec>, ExpandOf<Spec>>[]
-      : unknown;
+type Expanded<E, N extends keyof E, K, Spec> = K extends keyof LookupsOf<E, N>
+  ? Row<E, TargetOf<E, N, K>, SelectOf<Spec>, ExpandOf<Spec>> | NullIn<ReadOf<E, N>[K & keyof ReadOf<E, N>]>
+  : K extends keyof RelationsOf<E, N>
+    ? Row<E, Extract<RelationsOf<E, N>[K], keyof E>, SelectOf<Spec>, ExpandOf<Spec>>[]
+    : unknown;
 
 /** A record of `N` as read with selection `S` (undefined: every field) and expansions `X`. */
 export type Row<E, N extends keyof E, S = undefined, X = {}> = [keyof X] extends [never]

@@ -52,7 +52,7 @@ export interface AnyEntities {
  * Registration of an instance's schema: the file `xrm codegen` writes adds
  * `schema: XrmSchema` here, which makes it the default of `createClient`.
  */
-export interface XrmRegister {}
+export type XrmRegister = {};
 
 /** The registered schema, or `AnyEntities`. */
 export type RegisteredEntities = XrmRegister extends { schema: infer S } ? S : AnyEntities;
@@ -76,10 +76,10 @@ export type RelationsOf<E, N extends keyof E> = E[N] extends { relations: infer 
 /** Whether the map describes the entity's structure (written by `xrm codegen`). */
 export type Described<E, N extends keyof E> = E[N] extends { relations: object; lookups: object } ? true : false;
 /** Names of the many-to-many relations (any string when the map does not say). */
-export type ManyToManyOf<E, N extends keyof E> = Described<E, N> extends true ? (E[N] extends { manyToMany: infer M extends string } ? M : never) : string;
+export type ManyToManyOf<E, N extends keyof E> =
+  Described<E, N> extends true ? (E[N] extends { manyToMany: infer M extends string } ? M : never) : string;
 /** Names of the alternate keys (any string when the map does not say). */
 export type KeyOf<E, N extends keyof E> = E[N] extends { keys: infer K extends string } ? K : string;
-
 
 /** A field's type from the map, or `undefined` when the map does not say. */
 export type FieldTypeOf<E, N extends keyof E, K extends string> = K extends keyof SystemFieldTypes
@@ -91,7 +91,9 @@ export type FieldTypeOf<E, N extends keyof E, K extends string> = K extends keyo
     : undefined;
 
 /** Target entity of a lookup field (never when `K` is not a lookup the map knows). */
-export type TargetOf<E, N extends keyof E, K> = K extends keyof LookupsOf<E, N> ? Extract<LookupsOf<E, N>[K], keyof E> : never;
+export type TargetOf<E, N extends keyof E, K> = K extends keyof LookupsOf<E, N>
+  ? Extract<LookupsOf<E, N>[K], keyof E>
+  : never;
 
 /** Flattens an intersection for readable hovers. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};

@@ -11,7 +11,13 @@ import { loggingOptions } from './logging.ts';
 import { migrateToLatest, openDatabase, type Database } from '../metadata/database.ts';
 import { adminPlugin } from './admin/plugin.ts';
 import { explorerPlugin } from './explorer/plugin.ts';
-import { clientErrorHandler, frameworkErrors, installBodyParsers, installErrorHandling, sendProblem } from './error-handler.ts';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  installBodyParsers,
+  installErrorHandling,
+  sendProblem,
+} from './error-handler.ts';
 import { LIMITS } from './limits.ts';
 import { graphqlPlugin } from './graphql/plugin.ts';
 import { jsonResponse } from './openapi/responses.ts';
@@ -68,14 +74,22 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   installErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {
     if (!ready && !request.url.startsWith('/health')) {
-      return sendProblem(reply, new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'The platform is starting; retry shortly', { retryAfter: 1 }), request.url);
+      return sendProblem(
+        reply,
+        new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'The platform is starting; retry shortly', { retryAfter: 1 }),
+        request.url,
+      );
     }
   });
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'xrm-platform', version: '0.1.0', description: 'Metadata API and auto-generated data API of xrm-platform.' },
+      info: {
+        title: 'xrm-platform',
+        version: '0.1.0',
+        description: 'Metadata API and auto-generated data API of xrm-platform.',
+      },
       tags: [
         { name: 'metadata', description: 'Entities, fields, relationships, choice sets, schema-change ledger' },
         { name: 'data', description: 'Records of every entity' },
@@ -84,28 +98,32 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     },
   });
 
-  app.get('/health', {
-    schema: {
-      tags: ['system'],
-      summary: 'Ready when the database is reachable and migrations are applied',
-      operationId: 'getHealth',
-      'x-xrm-operation': {
-        responses: {
-          '200': jsonResponse('Ready: the database answers and migrations are applied', 'Health'),
-          '503': jsonResponse('Starting, or the database is unreachable', 'Health'),
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Ready when the database is reachable and migrations are applied',
+        operationId: 'getHealth',
+        'x-xrm-operation': {
+          responses: {
+            '200': jsonResponse('Ready: the database answers and migrations are applied', 'Health'),
+            '503': jsonResponse('Starting, or the database is unreachable', 'Health'),
+          },
+          errors: [],
         },
-        errors: [],
       },
     },
-  }, async (_req, reply) => {
-    if (!ready) return reply.code(503).send({ status: 'starting' });
-    try {
-      await database.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
-    } catch {
-      return reply.code(503).send({ status: 'database unreachable' });
-    }
-    return { status: 'ok', database: database.kind, schemaVersion: runtime.state.version };
-  });
+    async (_req, reply) => {
+      if (!ready) return reply.code(503).send({ status: 'starting' });
+      try {
+        await database.db.selectNoFrom((eb) => eb.lit(1).as('ok')).execute();
+      } catch {
+        return reply.code(503).send({ status: 'database unreachable' });
+      }
+      return { status: 'ok', database: database.kind, schemaVersion: runtime.state.version };
+    },
+  );
 
   await app.register(metadataRoutes, { prefix: '/api/metadata', services });
   await app.register(dataRoutes, { prefix: '/api/data', services });

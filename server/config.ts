@@ -38,9 +38,11 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = process.stdout.isTTY === true): Config {
   const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
-  if (!LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  if (!LEVELS.includes(logLevel))
+    throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   const logFormat = (env.XRM_LOG_FORMAT || (stdoutIsTTY ? 'pretty' : 'json')) as LogFormat;
-  if (!FORMATS.includes(logFormat)) throw new Error(`XRM_LOG_FORMAT must be one of ${FORMATS.join(', ')}, got "${env.XRM_LOG_FORMAT}"`);
+  if (!FORMATS.includes(logFormat))
+    throw new Error(`XRM_LOG_FORMAT must be one of ${FORMATS.join(', ')}, got "${env.XRM_LOG_FORMAT}"`);
   const dataDir = env.XRM_DATA_DIR || './data';
   return {
     port: intFrom(env, 'PORT', 3000),

@@ -18,10 +18,19 @@ const TRANSIENT_SQLSTATES = new Set([
   '40P01', // deadlock_detected
 ]);
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
 
 /** What node-postgres and pg-pool say when a connection is gone or cannot be had. */
-const LOST_CONNECTION = /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
+const LOST_CONNECTION =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
 
 function isFault(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -43,8 +52,12 @@ export function isDatabaseFault(error: unknown): boolean {
 
 /** The problem a database fault is answered with: 503, retry after a second. */
 export function databaseUnavailable(cause: unknown): XrmError {
-  return new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'The database is unavailable for a moment (connection lost or contention); retry shortly', {
-    cause,
-    retryAfter: RETRY_AFTER_SECONDS,
-  });
+  return new XrmError(
+    'XRM_ERR_SERVICE_UNAVAILABLE',
+    'The database is unavailable for a moment (connection lost or contention); retry shortly',
+    {
+      cause,
+      retryAfter: RETRY_AFTER_SECONDS,
+    },
+  );
 }

@@ -21,16 +21,26 @@ function fromFastifyError(error: FastifyError): XrmError | undefined {
   if (error.validation) {
     const context = error.validationContext ?? 'body';
     const errors: FieldError[] = error.validation.map((v) => {
-      const prop = (v.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ??
+      const prop =
+        (v.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ??
         (v.params as { additionalProperty?: string }).additionalProperty;
       return { path: `/${context}${v.instancePath}${prop ? `/${prop}` : ''}`, message: v.message ?? 'is invalid' };
     });
-    return new XrmError('XRM_ERR_REQUEST_INVALID', `Invalid ${context}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
+    return new XrmError(
+      'XRM_ERR_REQUEST_INVALID',
+      `Invalid ${context}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      { errors },
+    );
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new XrmError('XRM_ERR_REQUEST_MALFORMED_JSON', error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty but JSON was declared' : 'The request body is not valid JSON');
+      return new XrmError(
+        'XRM_ERR_REQUEST_MALFORMED_JSON',
+        error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'The request body is empty but JSON was declared'
+          : 'The request body is not valid JSON',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new XrmError('XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', 'Send JSON with Content-Type: application/json');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -55,7 +65,9 @@ export function toXrmError(error: unknown, log: FastifyRequest['log']): XrmError
   }
   const errorId = randomUUID();
   log.error({ err: error, errorId }, 'unexpected error');
-  return new XrmError('XRM_ERR_INTERNAL', `An unexpected error occurred; quote error id ${errorId} when reporting it`, { extensions: { errorId } });
+  return new XrmError('XRM_ERR_INTERNAL', `An unexpected error occurred; quote error id ${errorId} when reporting it`, {
+    extensions: { errorId },
+  });
 }
 
 /**
@@ -65,9 +77,13 @@ export function toXrmError(error: unknown, log: FastifyRequest['log']): XrmError
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   let problem: XrmError;
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    problem = new XrmError('XRM_ERR_REQUEST_INVALID', 'A path segment is too long', { errors: [{ path: '/params', message: 'is too long' }] });
+    problem = new XrmError('XRM_ERR_REQUEST_INVALID', 'A path segment is too long', {
+      errors: [{ path: '/params', message: 'is too long' }],
+    });
   } else if (error.code === 'FST_ERR_BAD_URL') {
-    problem = new XrmError('XRM_ERR_REQUEST_INVALID', 'The URL is malformed (invalid percent-encoding)', { errors: [{ path: '/params', message: 'is malformed' }] });
+    problem = new XrmError('XRM_ERR_REQUEST_INVALID', 'The URL is malformed (invalid percent-encoding)', {
+      errors: [{ path: '/params', message: 'is malformed' }],
+    });
   } else {
     problem = toXrmError(error, request.log);
   }
@@ -82,7 +98,10 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const problem =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? new XrmError('XRM_ERR_REQUEST_HEADERS_TOO_LARGE', `The request line and headers exceed ${LIMITS.headerBytes} bytes (a URL this long: send fewer or shorter parameters)`)
+      ? new XrmError(
+          'XRM_ERR_REQUEST_HEADERS_TOO_LARGE',
+          `The request line and headers exceed ${LIMITS.headerBytes} bytes (a URL this long: send fewer or shorter parameters)`,
+        )
       : new XrmError('XRM_ERR_REQUEST_INVALID', 'The HTTP request is malformed');
   if (socket.writable) {
     const body = JSON.stringify(problem.toProblem());
@@ -107,7 +126,10 @@ export function installBodyParsers(app: FastifyInstance): void {
       if (error) return done(error, undefined);
       if (jsonDepth(value) > LIMITS.jsonDepth) {
         const message = `nests deeper than ${LIMITS.jsonDepth} levels`;
-        return done(new XrmError('XRM_ERR_REQUEST_INVALID', `The JSON body ${message}`, { errors: [{ path: '/body', message }] }), undefined);
+        return done(
+          new XrmError('XRM_ERR_REQUEST_INVALID', `The JSON body ${message}`, { errors: [{ path: '/body', message }] }),
+          undefined,
+        );
       }
       done(null, value);
     });
@@ -133,6 +155,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       const detail = `${path} does not answer ${request.method}; it answers ${allow.join(', ')}`;
       return sendProblem(reply, new XrmError('XRM_ERR_ROUTE_METHOD_NOT_ALLOWED', detail), request.url);
     }
-    return sendProblem(reply, new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${path}`), request.url);
+    return sendProblem(
+      reply,
+      new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${path}`),
+      request.url,
+    );
   });
 }

@@ -16,8 +16,14 @@ class PlatformLogController extends LogController {
     else super.incomingRequest(request, reply, metadata);
   }
 
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
-    if (!error && isHealthCheck(request)) reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
+    if (!error && isHealthCheck(request))
+      reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
     else super.requestCompleted(error, request, reply, metadata);
   }
 }
@@ -37,11 +43,19 @@ function prettyMessage(log: Record<string, unknown>, messageKey: string): string
  * Fastify's logging options for `config`: pino at `logLevel`, as JSON lines or through pino-pretty
  * (synchronously, so the last lines before an exit are written), or into `destination` (tests).
  */
-export function loggingOptions(config: Config, destination?: DestinationStream): Pick<FastifyServerOptions, 'logger' | 'logController'> {
+export function loggingOptions(
+  config: Config,
+  destination?: DestinationStream,
+): Pick<FastifyServerOptions, 'logger' | 'logController'> {
   const stream =
     destination ??
     (config.logFormat === 'pretty' && config.logLevel !== 'silent'
-      ? pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId,req,res,responseTime', messageFormat: prettyMessage })
+      ? pretty({
+          sync: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,reqId,req,res,responseTime',
+          messageFormat: prettyMessage,
+        })
       : undefined);
   return {
     logger: {

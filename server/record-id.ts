@@ -6,6 +6,8 @@ const UUID = new RegExp(UUID_PATTERN);
 
 export function assertUuid(id: unknown, path = '/id'): asserts id is string {
   if (typeof id !== 'string' || !UUID.test(id)) {
-    throw new XrmError('XRM_ERR_REQUEST_INVALID', `${JSON.stringify(id)} is not a record id (a UUID)`, { errors: [{ path, message: 'must be a UUID' }] });
+    throw new XrmError('XRM_ERR_REQUEST_INVALID', `${JSON.stringify(id)} is not a record id (a UUID)`, {
+      errors: [{ path, message: 'must be a UUID' }],
+    });
   }
 }

@@ -36,7 +36,11 @@ export interface FreshSchemaOptions {
  * catalog and runs it again; when it cannot, the client gets 409 XRM_ERR_QUERY_SCHEMA_CHANGED.
  * The same error with the catalog up to date is a bug and propagates untouched.
  */
-export async function withFreshSchema<T>(runtime: Runtime, attempt: () => Promise<T>, options: FreshSchemaOptions = {}): Promise<T> {
+export async function withFreshSchema<T>(
+  runtime: Runtime,
+  attempt: () => Promise<T>,
+  options: FreshSchemaOptions = {},
+): Promise<T> {
   const retries = options.basis === undefined ? (options.retries ?? 2) : 0;
   for (let tries = 0; ; tries++) {
     const version = options.basis ?? runtime.state.version;

@@ -47,7 +47,11 @@ describe('admin UI serving', () => {
         const res = await app.inject({ url });
         expect(res.statusCode, url).toBe(503);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-        expect(res.json()).toMatchObject({ status: 503, code: 'XRM_ERR_SERVICE_UNAVAILABLE', detail: expect.stringContaining('npm run build:admin') });
+        expect(res.json()).toMatchObject({
+          status: 503,
+          code: 'XRM_ERR_SERVICE_UNAVAILABLE',
+          detail: expect.stringContaining('npm run build:admin'),
+        });
       }
     } finally {
       await app.close();
@@ -61,11 +65,17 @@ describe('admin UI field errors in words', () => {
   const shape = (type: FieldTypeName) => FIELD_TYPES[type].presentation.shape;
   const of = (type: FieldTypeName, pattern?: string) => ({ pattern, shape: shape(type) });
   it('says what a value of the field type must be, quoting only patterns an admin set', () => {
-    expect(fieldErrorMessage(of('url'), 'must match pattern "^[hH][tT][tT][pP][sS]?://"')).toBe('must be an http(s) URL');
+    expect(fieldErrorMessage(of('url'), 'must match pattern "^[hH][tT][tT][pP][sS]?://"')).toBe(
+      'must be an http(s) URL',
+    );
     expect(fieldErrorMessage(of('email'), 'must match format "email"')).toBe('must be an email address');
     expect(fieldErrorMessage(of('phone'), 'must match pattern "^\\+?[0-9]"')).toBe('must be a phone number');
-    expect(fieldErrorMessage(of('text', '^[A-Z]{2}$'), 'must match pattern "^[A-Z]{2}$"')).toBe('must match the pattern ^[A-Z]{2}$');
-    expect(fieldErrorMessage(of('text'), 'must NOT have more than 255 characters')).toBe('must be at most 255 characters');
+    expect(fieldErrorMessage(of('text', '^[A-Z]{2}$'), 'must match pattern "^[A-Z]{2}$"')).toBe(
+      'must match the pattern ^[A-Z]{2}$',
+    );
+    expect(fieldErrorMessage(of('text'), 'must NOT have more than 255 characters')).toBe(
+      'must be at most 255 characters',
+    );
     expect(fieldErrorMessage(of('integer'), 'must be integer or null')).toBe('must be a whole number');
     expect(fieldErrorMessage(undefined, 'is already used by another record')).toBe('is already used by another record');
   });
@@ -76,10 +86,25 @@ describe('admin UI field errors in words', () => {
       { path: '/website', message: 'must match format "uri"' },
       { path: '/other', message: 'must be string' },
     ];
-    const problem = { title: 'Invalid record', status: 400, detail: `The employee record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors };
-    const field = { name: 'website', type: 'url' as const, displayName: 'Website', required: false, unique: false, searchable: false };
+    const problem = {
+      title: 'Invalid record',
+      status: 400,
+      detail: `The employee record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      errors,
+    };
+    const field = {
+      name: 'website',
+      type: 'url' as const,
+      displayName: 'Website',
+      required: false,
+      unique: false,
+      searchable: false,
+    };
     const result = humanizeRecordProblem(problem, (path) => (path === '/website' ? field : undefined), shape);
-    expect(result.errors).toEqual([{ path: '/website', message: 'must be an http(s) URL' }, { path: '/other', message: 'must be string' }]);
+    expect(result.errors).toEqual([
+      { path: '/website', message: 'must be an http(s) URL' },
+      { path: '/other', message: 'must be string' },
+    ]);
     expect(result.detail).toBe('The employee record is invalid: Website must be an http(s) URL; /other must be string');
   });
 });
@@ -136,7 +161,11 @@ describe('admin UI in Chromium [pglite]', () => {
   it('fits the grid, formats dates one way, says field errors in words, titles inverse lists, folds the sidebar', async () => {
     // a model through the API: six grid columns with long values, a date, a self-lookup whose inverse is `reports`
     const post = async (path: string, body: unknown): Promise<{ id: string }> => {
-      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status, `${path}: ${await res.clone().text()}`).toBe(201);
       return (await res.json()) as { id: string };
     };
@@ -147,15 +176,29 @@ describe('admin UI in Chromium [pglite]', () => {
         { name: 'email', displayName: 'Email', type: 'email' },
         { name: 'hired_on', displayName: 'Hired on', type: 'date' },
         { name: 'website', displayName: 'Website', type: 'url' },
-        { name: 'manager', displayName: 'Manager', type: 'lookup', target: 'employee', inverseName: 'reports', onDelete: 'setNull' },
+        {
+          name: 'manager',
+          displayName: 'Manager',
+          type: 'lookup',
+          target: 'employee',
+          inverseName: 'reports',
+          onDelete: 'setNull',
+        },
       ],
     });
     const long = 'and-a-rather-long-path-segment'.repeat(3);
     const boss = await post('/api/data/employee', {
-      full_name: 'Grace Brewster Murray Hopper, Rear Admiral', email: `grace.hopper@${long}.example.com`, hired_on: '2019-04-01', website: `https://example.com/${long}`,
+      full_name: 'Grace Brewster Murray Hopper, Rear Admiral',
+      email: `grace.hopper@${long}.example.com`,
+      hired_on: '2019-04-01',
+      website: `https://example.com/${long}`,
     });
     await post('/api/data/employee', {
-      full_name: 'Alan Mathison Turing of the Government Code and Cypher School', email: `alan.turing@${long}.example.com`, hired_on: '2020-02-10', website: `https://example.org/${long}`, manager: boss.id,
+      full_name: 'Alan Mathison Turing of the Government Code and Cypher School',
+      email: `alan.turing@${long}.example.com`,
+      hired_on: '2020-02-10',
+      website: `https://example.org/${long}`,
+      manager: boss.id,
     });
     const pageErrors: string[] = [];
     const open = async (width: number) => {
@@ -165,7 +208,8 @@ describe('admin UI in Chromium [pglite]', () => {
       return p;
     };
     /** How far the page itself scrolls sideways (0 when everything fits). */
-    const pageOverflow = (p: Page) => p.evaluate<number>('document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth');
+    const pageOverflow = (p: Page) =>
+      p.evaluate<number>('document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth');
     const wide = await open(1280);
     const narrow = await open(420);
     try {
@@ -176,7 +220,9 @@ describe('admin UI in Chromium [pglite]', () => {
       await alan.waitFor();
       expect(await main.locator('table.grid thead th').count()).toBe(6);
       expect(await pageOverflow(wide)).toBeLessThanOrEqual(0);
-      expect(await main.locator('.table-wrap').evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+      expect(await main.locator('.table-wrap').evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(
+        0,
+      );
       await wide.screenshot({ path: join(ARTIFACTS, 'admin-grid-1280.png') });
 
       // 2. dates: the locale's date, datetimes with the time, the ISO value as tooltip, the same on the record page
@@ -205,7 +251,10 @@ describe('admin UI in Chromium [pglite]', () => {
       // 3. a URL the server refuses is said in words, next to the field and in the banner
       await main.getByLabel('Website', { exact: true }).fill('ftp://example.com/file');
       await main.getByRole('button', { name: 'Save changes', exact: true }).click();
-      const websiteError = main.locator('.field').filter({ has: wide.getByLabel('Website', { exact: true }) }).locator('.field-error');
+      const websiteError = main
+        .locator('.field')
+        .filter({ has: wide.getByLabel('Website', { exact: true }) })
+        .locator('.field-error');
       await websiteError.waitFor();
       expect(await websiteError.innerText()).toBe('must be an http(s) URL');
       const banner = await main.getByRole('alert').innerText();
@@ -214,7 +263,10 @@ describe('admin UI in Chromium [pglite]', () => {
 
       // 5. at 420 px the sidebar folds behind the menu button and the page takes the width
       await narrow.goto(`${base}/admin/data/employee`);
-      await narrow.locator('main').getByRole('row', { name: /^Alan Mathison Turing/ }).waitFor();
+      await narrow
+        .locator('main')
+        .getByRole('row', { name: /^Alan Mathison Turing/ })
+        .waitFor();
       const dataNav = narrow.getByRole('navigation', { name: 'Data' });
       const menu = narrow.getByRole('button', { name: 'Menu' });
       expect(await dataNav.isVisible()).toBe(false);
@@ -245,12 +297,20 @@ describe('admin UI in Chromium [pglite]', () => {
     const label = (name: string) => main.getByLabel(name, { exact: true });
     const dataNav = page.getByRole('navigation', { name: 'Data' });
     /** The inline error shown under the control labelled `name`. */
-    const fieldError = (name: string) => main.locator('.field').filter({ has: page.getByLabel(name, { exact: true }) }).locator('.field-error');
+    const fieldError = (name: string) =>
+      main
+        .locator('.field')
+        .filter({ has: page.getByLabel(name, { exact: true }) })
+        .locator('.field-error');
     /** Screenshot without the transient toasts (dismissed by their buttons). */
     const screenshot = async (name: string) => {
       const dismiss = page.getByRole('button', { name: 'Dismiss' });
       // a toast may expire between the count and the click
-      while ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 1000 }).catch(() => undefined);
+      while ((await dismiss.count()) > 0)
+        await dismiss
+          .first()
+          .click({ timeout: 1000 })
+          .catch(() => undefined);
       await page.screenshot({ path: join(ARTIFACTS, name) });
     };
     const gridNames = () => main.locator('table.grid tbody tr td:first-child').allInnerTexts();
@@ -387,7 +447,9 @@ describe('admin UI in Chromium [pglite]', () => {
     await main.getByRole('button', { name: 'Remove field Notes' }).click();
     const dropDialog = page.getByRole('dialog');
     await dropDialog.waitFor();
-    expect(await dropDialog.innerText()).toContain('drops the column contact.notes and permanently deletes its data in 3 records');
+    expect(await dropDialog.innerText()).toContain(
+      'drops the column contact.notes and permanently deletes its data in 3 records',
+    );
     await dropDialog.getByRole('button', { name: 'Remove field and its data' }).click();
     await main.getByRole('link', { name: 'Notes', exact: true }).waitFor({ state: 'detached' });
     expect(await main.getByRole('button', { name: 'Remove field Full name' }).isDisabled()).toBe(true);
@@ -410,7 +472,9 @@ describe('admin UI in Chromium [pglite]', () => {
 
     // -- filter (stage equals Customer) and sort (full name, descending) in the grid
     await dataNav.getByRole('link', { name: 'Contacts' }).click();
-    await eventually(async () => expect((await gridNames()).sort()).toEqual(['Ada Lovelace', 'Bob Smith', 'Carol Jones']));
+    await eventually(async () =>
+      expect((await gridNames()).sort()).toEqual(['Ada Lovelace', 'Bob Smith', 'Carol Jones']),
+    );
     await button('Filter').click();
     const builder = main.getByRole('form', { name: 'Filter builder' });
     await builder.getByLabel('Field', { exact: true }).selectOption('stage');
@@ -444,7 +508,11 @@ describe('admin UI in Chromium [pglite]', () => {
     await main.getByRole('link', { name: 'Open Company Acme Corp' }).click();
     await heading('Acme Corp').waitFor();
     const related = main.getByRole('region', { name: 'Contacts (contacts)' });
-    await eventually(async () => expect(await related.getByRole('link').allInnerTexts()).toEqual(expect.arrayContaining(['Ada Lovelace', 'Carol Jones'])));
+    await eventually(async () =>
+      expect(await related.getByRole('link').allInnerTexts()).toEqual(
+        expect.arrayContaining(['Ada Lovelace', 'Carol Jones']),
+      ),
+    );
     expect(await related.getByRole('link', { name: 'Bob Smith' }).count()).toBe(0);
     const advisors = main.getByRole('region', { name: 'Advisors (company_advisors)' });
     await advisors.getByText('None yet.').waitFor();
@@ -471,7 +539,9 @@ describe('admin UI in Chromium [pglite]', () => {
     await eventually(async () => expect((await gridNames()).sort()).toEqual(['Ada Lovelace', 'Bob Smith']));
 
     // -- reload: the model, the records and the grid's state are all there
-    await page.goto(`${base}/admin/data/contact?sort=-full_name&filter=${encodeURIComponent('{"stage":{"eq":"customer"}}')}`);
+    await page.goto(
+      `${base}/admin/data/contact?sort=-full_name&filter=${encodeURIComponent('{"stage":{"eq":"customer"}}')}`,
+    );
     await page.reload();
     await eventually(async () => expect(await gridNames()).toEqual(['Ada Lovelace']));
     expect(await main.locator('.record-count').innerText()).toContain('1 record matches');
@@ -484,8 +554,11 @@ describe('admin UI in Chromium [pglite]', () => {
     expect(await label('Customer since').inputValue()).toBe('2024-03-01');
     await eventually(async () => expect(await label('Company').inputValue()).toBe('Acme Corp'));
     await page.goto(`${base}/admin/entities/contact`);
-    const fieldNames = () => main.getByRole('table', { name: 'Fields of Contact' }).locator('tbody tr td:nth-child(2)').allInnerTexts();
-    await eventually(async () => expect(await fieldNames()).toEqual(['full_name', 'stage', 'company', 'customer_since', 'email']));
+    const fieldNames = () =>
+      main.getByRole('table', { name: 'Fields of Contact' }).locator('tbody tr td:nth-child(2)').allInnerTexts();
+    await eventually(async () =>
+      expect(await fieldNames()).toEqual(['full_name', 'stage', 'company', 'customer_since', 'email']),
+    );
     await main.getByRole('tab', { name: 'History' }).click();
     await eventually(async () => expect(await main.locator('.history-item').count()).toBe(8));
     expect(await main.locator('.history').innerText()).toContain('field.delete');
@@ -493,12 +566,22 @@ describe('admin UI in Chromium [pglite]', () => {
     expect(await main.locator('.history').innerText()).toContain('field.create');
     await page.goto(`${base}/admin/data/company`);
     await main.getByRole('link', { name: 'Acme Corp' }).click();
-    await main.getByRole('region', { name: 'Advisors (company_advisors)' }).getByRole('link', { name: 'Bob Smith' }).waitFor();
+    await main
+      .getByRole('region', { name: 'Advisors (company_advisors)' })
+      .getByRole('link', { name: 'Bob Smith' })
+      .waitFor();
 
     // -- the server never saw a stale record, and the browser logged only the deliberate 400s
-    const stored = (await (await fetch(`${base}/api/data/contact?sort=full_name`)).json()) as { data: { full_name: string; email: string | null }[] };
+    const stored = (await (await fetch(`${base}/api/data/contact?sort=full_name`)).json()) as {
+      data: { full_name: string; email: string | null }[];
+    };
     expect(stored.data.map((c) => c.full_name)).toEqual(['Ada Lovelace', 'Bob Smith']);
-    const unexpected = consoleErrors.filter((e) => !/status of 400 \(Bad Request\) @ http:\/\/127\.0\.0\.1:\d+\/api\/(metadata\/entities\/contact\/fields|data\/contact\/[0-9a-f-]+)$/.test(e));
+    const unexpected = consoleErrors.filter(
+      (e) =>
+        !/status of 400 \(Bad Request\) @ http:\/\/127\.0\.0\.1:\d+\/api\/(metadata\/entities\/contact\/fields|data\/contact\/[0-9a-f-]+)$/.test(
+          e,
+        ),
+    );
     expect(unexpected).toEqual([]);
     expect(consoleErrors).toHaveLength(2);
 

@@ -29,12 +29,16 @@ const cursorOf = (value: unknown): string => Buffer.from(JSON.stringify(value)).
  * Percent-encodes a query-string value, leaving the punctuation of filters, expansions and JSON
  * readable (and short: the deep inputs below stay far smaller than when fully encoded).
  */
-const enc = (value: string): string => value.replace(/[^A-Za-z0-9\-._~()[\]{},:"'!*@$;/]/gu, (c) => encodeURIComponent(c));
+const enc = (value: string): string =>
+  value.replace(/[^A-Za-z0-9\-._~()[\]{},:"'!*@$;/]/gu, (c) => encodeURIComponent(c));
 const query = (params: Record<string, string | undefined>): string =>
-  Object.entries(params).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${enc(v)}`])).join('&');
+  Object.entries(params)
+    .flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${enc(v)}`]))
+    .join('&');
 
 /** `depth` nested levels: `open` repeated, then `bottom`, then `close` repeated. */
-const nest = (depth: number, open: string, bottom: string, close: string): string => `${open.repeat(depth)}${bottom}${close.repeat(depth)}`;
+const nest = (depth: number, open: string, bottom: string, close: string): string =>
+  `${open.repeat(depth)}${bottom}${close.repeat(depth)}`;
 
 /** Timestamps and dates PostgreSQL refuses although they look like RFC 3339: offsets beyond ±15:59, year 0. */
 const BAD_OFFSETS = ['2024-01-01T10:00:00+16:00', '2024-01-01T10:00:00-17:30'];
@@ -71,7 +75,10 @@ const NUL = 'a\u0000b';
  * Polls `url` every 50 ms from a worker thread, so a poll is sent (and waits) even while the
  * server's thread is blocked: its latency then shows the stall. Each answer lands in `polls`.
  */
-function startHealthPoller(url: string, polls: { at: number; ms: number; status: number }[]): { ready: Promise<void>; stop: () => Promise<void> } {
+function startHealthPoller(
+  url: string,
+  polls: { at: number; ms: number; status: number }[],
+): { ready: Promise<void>; stop: () => Promise<void> } {
   const worker = new Worker(
     `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -105,7 +112,9 @@ function startHealthPoller(url: string, polls: { at: number; ms: number; status:
   const done = new Promise<void>((resolve) => (stopped = resolve));
   let started: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (started = resolve));
-  worker.on('message', (message) => (message === 'stopped' ? stopped() : message === 'ready' ? started() : polls.push(message)));
+  worker.on('message', (message) =>
+    message === 'stopped' ? stopped() : message === 'ready' ? started() : polls.push(message),
+  );
   let stopping: Promise<void> | undefined;
   return {
     ready,
@@ -127,13 +136,23 @@ describeEachDatabase('attacker', (get) => {
    */
   const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
   const yielding = <T extends Record<string, (...args: any[]) => Promise<Reply>>>(client: T): T =>
-    Object.fromEntries(Object.entries(client).map(([k, f]) => [k, async (...args: unknown[]) => {
-      const reply = await f(...args);
-      await turn();
-      return reply;
-    }])) as T;
+    Object.fromEntries(
+      Object.entries(client).map(([k, f]) => [
+        k,
+        async (...args: unknown[]) => {
+          const reply = await f(...args);
+          await turn();
+          return reply;
+        },
+      ]),
+    ) as T;
   const http = () => yielding(api(get().app));
-  const raw = async (method: string, url: string, text: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => {
+  const raw = async (
+    method: string,
+    url: string,
+    text: string,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ) => {
     const reply = await call(get().app, method, url, text, headers);
     await turn();
     return reply;
@@ -143,7 +162,11 @@ describeEachDatabase('attacker', (get) => {
   // /health over a real socket, polled every 50 ms for the whole suite
   // -----------------------------------------------------------------------------------------------
 
-  interface Poll { at: number; ms: number; status: number }
+  interface Poll {
+    at: number;
+    ms: number;
+    status: number;
+  }
   const polls: Poll[] = [];
   /** When each test started, to say which one a slow poll overlapped. */
   const timeline: { at: number; name: string }[] = [];
@@ -177,7 +200,15 @@ describeEachDatabase('attacker', (get) => {
     [want, `/querystring${want}`].some((w) => path === w || path.startsWith(`${w}/`));
 
   /** A refused request: a 4xx coded problem naming `path`, with nothing leaked. */
-  function expectRefused(reply: Reply, { status = 400, code = CLIENT_MISTAKE, path, label }: { status?: number; code?: RegExp; path?: string; label?: string } = {}): Reply {
+  function expectRefused(
+    reply: Reply,
+    {
+      status = 400,
+      code = CLIENT_MISTAKE,
+      path,
+      label,
+    }: { status?: number; code?: RegExp; path?: string; label?: string } = {},
+  ): Reply {
     const context = `${label ? `${label}: ` : ''}${reply.status} ${reply.text.slice(0, 1500)}`;
     expect(reply.status, context).toBe(status);
     expect(String(reply.headers['content-type']), context).toMatch(/^application\/problem\+json/);
@@ -185,7 +216,10 @@ describeEachDatabase('attacker', (get) => {
     expect(reply.body.status, context).toBe(status);
     if (path) {
       const paths = ((reply.body.errors ?? []) as { path: string }[]).map((e) => e.path);
-      expect(paths.some((p) => names(p, path)), `errors[].path should name ${path}: ${context}`).toBe(true);
+      expect(
+        paths.some((p) => names(p, path)),
+        `errors[].path should name ${path}: ${context}`,
+      ).toBe(true);
     }
     expect(leaksIn(reply.text), context).toEqual([]);
     return reply;
@@ -197,7 +231,10 @@ describeEachDatabase('attacker', (get) => {
     expect(reply.status, context).toBeLessThan(500);
     const errors = (reply.body?.errors ?? []) as any[];
     expect(errors.length, context).toBeGreaterThan(0);
-    expect(errors.filter((e) => e?.extensions?.code === 'XRM_ERR_INTERNAL'), context).toEqual([]);
+    expect(
+      errors.filter((e) => e?.extensions?.code === 'XRM_ERR_INTERNAL'),
+      context,
+    ).toEqual([]);
     expect(leaksIn(reply.text), context).toEqual([]);
     return errors;
   }
@@ -251,23 +288,43 @@ describeEachDatabase('attacker', (get) => {
   let parent: any;
 
   it('sets up the target entity and a few records', async () => {
-    expectStatus(await http().post('/api/metadata/entities', {
-      name: 'atk',
-      fields: [
-        { name: 'title', type: 'text', searchable: true },
-        { name: 'at', type: 'datetime' },
-        { name: 'day', type: 'date' },
-        { name: 'n', type: 'bigInteger' },
-        { name: 'a', type: 'lookup', target: 'atk', inverseName: 'kids', onDelete: 'setNull' },
-      ],
-    }), 201);
-    parent = expectStatus(await http().post('/api/data/atk', { title: 'parent', at: '2024-01-01T10:00:00Z', day: '2024-01-01', n: 1 }), 201);
-    expectStatus(await http().post('/api/data/atk', { title: 'child', at: '2024-02-01T10:00:00+15:59', day: '2024-02-01', n: 2, a: parent.id }), 201);
+    expectStatus(
+      await http().post('/api/metadata/entities', {
+        name: 'atk',
+        fields: [
+          { name: 'title', type: 'text', searchable: true },
+          { name: 'at', type: 'datetime' },
+          { name: 'day', type: 'date' },
+          { name: 'n', type: 'bigInteger' },
+          { name: 'a', type: 'lookup', target: 'atk', inverseName: 'kids', onDelete: 'setNull' },
+        ],
+      }),
+      201,
+    );
+    parent = expectStatus(
+      await http().post('/api/data/atk', { title: 'parent', at: '2024-01-01T10:00:00Z', day: '2024-01-01', n: 1 }),
+      201,
+    );
+    expectStatus(
+      await http().post('/api/data/atk', {
+        title: 'child',
+        at: '2024-02-01T10:00:00+15:59',
+        day: '2024-02-01',
+        n: 2,
+        a: parent.id,
+      }),
+      201,
+    );
     expectStatus(await http().post('/api/data/atk', { title: 'other child', a: parent.id }), 201);
     expect(await countOf('atk')).toBe(3);
     // the limits the attacks go beyond are served as they are
-    expect(expectStatus(await http().get(`/api/data/atk?${query({ filter: "at lt '2024-06-01T00:00:00-15:59'" })}`), 200).data).toHaveLength(2);
-    expect(expectStatus(await http().get(`/api/data/atk?${query({ filter: "day gte '0001-01-01'" })}`), 200).data).toHaveLength(2);
+    expect(
+      expectStatus(await http().get(`/api/data/atk?${query({ filter: "at lt '2024-06-01T00:00:00-15:59'" })}`), 200)
+        .data,
+    ).toHaveLength(2);
+    expect(
+      expectStatus(await http().get(`/api/data/atk?${query({ filter: "day gte '0001-01-01'" })}`), 200).data,
+    ).toHaveLength(2);
   });
 
   it('answers a GraphQL read with a filter variable within 1 s every time it runs (no stall compiling it)', async () => {
@@ -284,28 +341,57 @@ describeEachDatabase('attacker', (get) => {
   // 1. Values that pass validation but fail in PostgreSQL
   // -----------------------------------------------------------------------------------------------
 
-  it.each(BAD_TEMPORAL_VALUES)('refuses %s = %s in REST creates, updates and bulk creates with 400 and the field path, writing nothing', async (field, value, code) => {
-    await writesNothing('atk', async () => {
-      expectRefused(await http().post('/api/data/atk', { title: 'bad', [field]: value }), { code, path: `/${field}` });
-      expectRefused(await http().patch(`/api/data/atk/${parent.id}`, { title: 'changed', [field]: value }), { code, path: `/${field}` });
-      expectRefused(
-        await http().post('/api/data/atk/bulk', { operation: 'create', records: [{ title: 'fine' }, { title: 'bad', [field]: value }] }),
-        { code, path: `/records/1/${field}` },
-      );
-      expectRefused(
-        await http().post('/api/data/atk/bulk', { operation: 'update', records: [{ id: parent.id, [field]: value }] }),
-        { code, path: `/records/0/${field}` },
-      );
-    });
-  });
+  it.each(BAD_TEMPORAL_VALUES)(
+    'refuses %s = %s in REST creates, updates and bulk creates with 400 and the field path, writing nothing',
+    async (field, value, code) => {
+      await writesNothing('atk', async () => {
+        expectRefused(await http().post('/api/data/atk', { title: 'bad', [field]: value }), {
+          code,
+          path: `/${field}`,
+        });
+        expectRefused(await http().patch(`/api/data/atk/${parent.id}`, { title: 'changed', [field]: value }), {
+          code,
+          path: `/${field}`,
+        });
+        expectRefused(
+          await http().post('/api/data/atk/bulk', {
+            operation: 'create',
+            records: [{ title: 'fine' }, { title: 'bad', [field]: value }],
+          }),
+          { code, path: `/records/1/${field}` },
+        );
+        expectRefused(
+          await http().post('/api/data/atk/bulk', {
+            operation: 'update',
+            records: [{ id: parent.id, [field]: value }],
+          }),
+          { code, path: `/records/0/${field}` },
+        );
+      });
+    },
+  );
 
-  it.each(BAD_TEMPORAL_VALUES)('refuses %s = %s in GraphQL creates and updates, as literals and as variables, writing nothing', async (field, value) => {
-    await writesNothing('atk', async () => {
-      expectGraphqlRefused(await gql(`mutation { createAtk(input: { title: "bad", ${field}: ${JSON.stringify(value)} }) { id } }`));
-      expectGraphqlRefused(await gql('mutation($input: AtkCreateInput!) { createAtk(input: $input) { id } }', { input: { title: 'bad', [field]: value } }));
-      expectGraphqlRefused(await gql('mutation($id: ID!, $input: AtkUpdateInput!) { updateAtk(id: $id, input: $input) { id } }', { id: parent.id, input: { [field]: value } }));
-    });
-  });
+  it.each(BAD_TEMPORAL_VALUES)(
+    'refuses %s = %s in GraphQL creates and updates, as literals and as variables, writing nothing',
+    async (field, value) => {
+      await writesNothing('atk', async () => {
+        expectGraphqlRefused(
+          await gql(`mutation { createAtk(input: { title: "bad", ${field}: ${JSON.stringify(value)} }) { id } }`),
+        );
+        expectGraphqlRefused(
+          await gql('mutation($input: AtkCreateInput!) { createAtk(input: $input) { id } }', {
+            input: { title: 'bad', [field]: value },
+          }),
+        );
+        expectGraphqlRefused(
+          await gql('mutation($id: ID!, $input: AtkUpdateInput!) { updateAtk(id: $id, input: $input) { id } }', {
+            id: parent.id,
+            input: { [field]: value },
+          }),
+        );
+      });
+    },
+  );
 
   /** The same filter shapes with a valid operand of `field`, and a valid list companion. */
   const validOperand = (field: string) => (field === 'at' ? '2024-06-01T00:00:00-15:59' : '0001-01-01');
@@ -330,33 +416,55 @@ describeEachDatabase('attacker', (get) => {
     [`{ atks(filter: { ${field}: { in: [${JSON.stringify(value)}] } }) { totalCount } }`],
     [`{ atksAggregate(filter: { ${field}: { lt: ${JSON.stringify(value)} } }, aggregate: ["count"]) }`],
     ['query($f: AtkFilter) { atks(filter: $f) { nodes { id } } }', { f: { [field]: { gt: value } } }],
-    ['query($f: AtkFilter) { atks(filter: $f) { totalCount } }', { f: { or: [{ title: { eq: 'x' } }, { [field]: { eq: value } }] } }],
-    ['query($id: ID!, $f: AtkFilter) { atk(id: $id) { kids(filter: $f) { nodes { id } } } }', { id: parent.id, f: { [field]: { lte: value } } }],
+    [
+      'query($f: AtkFilter) { atks(filter: $f) { totalCount } }',
+      { f: { or: [{ title: { eq: 'x' } }, { [field]: { eq: value } }] } },
+    ],
+    [
+      'query($id: ID!, $f: AtkFilter) { atk(id: $id) { kids(filter: $f) { nodes { id } } } }',
+      { id: parent.id, f: { [field]: { lte: value } } },
+    ],
   ];
 
-  it.each(BAD_TEMPORAL_OPERANDS)('refuses the operand %s %s in REST filters (expression and JSON, lists, aggregates) with 400 naming /filter', async (field, value, code) => {
-    // the same shapes with a valid operand are served
-    for (const filter of temporalRestFilters(field, validOperand(field))) {
-      expectStatus(await http().get(`/api/data/atk?${query({ filter })}`), 200);
-      expectStatus(await http().get(`/api/data/atk/aggregate?${query({ filter, aggregate: 'count' })}`), 200);
-    }
-    for (const filter of temporalRestFilters(field, value)) {
-      expectRefused(await http().get(`/api/data/atk?${query({ filter })}`), { code, path: '/filter', label: filter });
-      expectRefused(await http().get(`/api/data/atk/aggregate?${query({ filter, aggregate: 'count' })}`), { code, path: '/filter', label: `aggregate ${filter}` });
-    }
-    expectRefused(await http().get(`/api/data/atk/${parent.id}/kids?${query({ filter: `${field} gt '${value}'` })}`), { code, path: '/filter' });
-    expectRefused(await http().get(`/api/data/atk?${query({ expand: `kids(filter=${field} gt '${value}')` })}`), { code, path: '/expand/0/filter' });
-  });
+  it.each(BAD_TEMPORAL_OPERANDS)(
+    'refuses the operand %s %s in REST filters (expression and JSON, lists, aggregates) with 400 naming /filter',
+    async (field, value, code) => {
+      // the same shapes with a valid operand are served
+      for (const filter of temporalRestFilters(field, validOperand(field))) {
+        expectStatus(await http().get(`/api/data/atk?${query({ filter })}`), 200);
+        expectStatus(await http().get(`/api/data/atk/aggregate?${query({ filter, aggregate: 'count' })}`), 200);
+      }
+      for (const filter of temporalRestFilters(field, value)) {
+        expectRefused(await http().get(`/api/data/atk?${query({ filter })}`), { code, path: '/filter', label: filter });
+        expectRefused(await http().get(`/api/data/atk/aggregate?${query({ filter, aggregate: 'count' })}`), {
+          code,
+          path: '/filter',
+          label: `aggregate ${filter}`,
+        });
+      }
+      expectRefused(
+        await http().get(`/api/data/atk/${parent.id}/kids?${query({ filter: `${field} gt '${value}'` })}`),
+        { code, path: '/filter' },
+      );
+      expectRefused(await http().get(`/api/data/atk?${query({ expand: `kids(filter=${field} gt '${value}')` })}`), {
+        code,
+        path: '/expand/0/filter',
+      });
+    },
+  );
 
-  it.each(BAD_TEMPORAL_OPERANDS)('refuses the operand %s %s in GraphQL filter arguments and filter variables', async (field, value) => {
-    for (const [text, variables] of temporalGraphqlReads(field, validOperand(field))) {
-      const served = await gql(text, variables);
-      expect(served.body.errors, `${text}: ${served.text.slice(0, 1000)}`).toBeUndefined();
-    }
-    for (const [text, variables] of temporalGraphqlReads(field, value)) {
-      expectGraphqlRefused(await gql(text, variables), { label: `${text} ${JSON.stringify(variables ?? {})}` });
-    }
-  });
+  it.each(BAD_TEMPORAL_OPERANDS)(
+    'refuses the operand %s %s in GraphQL filter arguments and filter variables',
+    async (field, value) => {
+      for (const [text, variables] of temporalGraphqlReads(field, validOperand(field))) {
+        const served = await gql(text, variables);
+        expect(served.body.errors, `${text}: ${served.text.slice(0, 1000)}`).toBeUndefined();
+      }
+      for (const [text, variables] of temporalGraphqlReads(field, value)) {
+        expectGraphqlRefused(await gql(text, variables), { label: `${text} ${JSON.stringify(variables ?? {})}` });
+      }
+    },
+  );
 
   /** Text filters with `v` as the operand, in every form; [label, query parameters]. */
   const TEXT_FILTERS: readonly [string, (v: string) => Record<string, string>][] = [
@@ -385,16 +493,28 @@ describeEachDatabase('attacker', (get) => {
 
   it('refuses a NUL character in a to-many expansion filter and in GraphQL filters and search', async () => {
     expectStatus(await http().get(`/api/data/atk?${query({ expand: "kids(filter=title eq 'ab')" })}`), 200);
-    expectRefused(await http().get(`/api/data/atk?${query({ expand: `kids(filter=title eq '${NUL}')` })}`), { path: '/expand/0/filter' });
+    expectRefused(await http().get(`/api/data/atk?${query({ expand: `kids(filter=title eq '${NUL}')` })}`), {
+      path: '/expand/0/filter',
+    });
     expectGraphqlRefused(await gql('{ atks(filter: { title: { eq: "a\\u0000b" } }) { nodes { id } } }'));
-    expectGraphqlRefused(await gql('query($f: AtkFilter) { atks(filter: $f) { nodes { id } } }', { f: { title: { contains: NUL } } }));
-    expectGraphqlRefused(await gql('query($f: AtkFilter) { atks(filter: $f) { nodes { id } } }', { f: { title: { in: ['fine', NUL] } } }));
+    expectGraphqlRefused(
+      await gql('query($f: AtkFilter) { atks(filter: $f) { nodes { id } } }', { f: { title: { contains: NUL } } }),
+    );
+    expectGraphqlRefused(
+      await gql('query($f: AtkFilter) { atks(filter: $f) { nodes { id } } }', { f: { title: { in: ['fine', NUL] } } }),
+    );
     expectGraphqlRefused(await gql('query($s: String) { atks(search: $s) { nodes { id } } }', { s: NUL }));
   });
 
   it('refuses numbers beyond bigint in filters with 400', async () => {
     expectStatus(await http().get(`/api/data/atk?${query({ filter: 'n lt 9007199254740991' })}`), 200);
-    for (const filter of ['n eq 99999999999999999999', 'n gt 1e19', 'n in (1, 9223372036854775808)', JSON.stringify({ n: { lt: 1e19 } }), '{"n":{"eq":99999999999999999999}}']) {
+    for (const filter of [
+      'n eq 99999999999999999999',
+      'n gt 1e19',
+      'n in (1, 9223372036854775808)',
+      JSON.stringify({ n: { lt: 1e19 } }),
+      '{"n":{"eq":99999999999999999999}}',
+    ]) {
       expectRefused(await http().get(`/api/data/atk?${query({ filter })}`), { path: '/filter', label: filter });
     }
   });
@@ -411,32 +531,55 @@ describeEachDatabase('attacker', (get) => {
     [`/api/metadata/changes?limit=5&offset=${offset}&target=atk`, '/offset'],
   ];
 
-  it.each(HUGE_OFFSETS)('refuses offset=%s (beyond bigint) on lists, related lists, expansions and the ledger with 400', async (offset) => {
-    for (const [url] of offsetTargets('1')) expectStatus(await http().get(url), 200);
-    for (const [url, path] of offsetTargets(offset)) expectRefused(await http().get(url), { path, label: url });
-  });
+  it.each(HUGE_OFFSETS)(
+    'refuses offset=%s (beyond bigint) on lists, related lists, expansions and the ledger with 400',
+    async (offset) => {
+      for (const [url] of offsetTargets('1')) expectStatus(await http().get(url), 200);
+      for (const [url, path] of offsetTargets(offset)) expectRefused(await http().get(url), { path, label: url });
+    },
+  );
 
   const CURSOR_SORTS = [undefined, 'title', '-n', 'day:nullsfirst', 'a.title', '-at,title'];
 
-  it.each(NON_SCALAR_CURSORS)('refuses a cursor with %s with 400 and path /cursor, whatever the sort', async (_label, value) => {
-    const cursor = cursorOf(value);
-    for (const sort of CURSOR_SORTS) {
-      const sorted = { sort };
-      // a cursor the API issued for this sort is served
-      const issued = expectStatus(await http().get(`/api/data/atk?${query({ limit: '1', ...sorted })}`), 200).nextCursor;
-      expectStatus(await http().get(`/api/data/atk?${query({ cursor: issued, ...sorted })}`), 200);
-      expectRefused(await http().get(`/api/data/atk?${query({ cursor, ...sorted })}`), { path: '/cursor', label: `sort=${sort}` });
-      expectRefused(await http().get(`/api/data/atk/${parent.id}/kids?${query({ cursor, ...sorted })}`), { path: '/cursor', label: `kids, sort=${sort}` });
-    }
-  });
+  it.each(NON_SCALAR_CURSORS)(
+    'refuses a cursor with %s with 400 and path /cursor, whatever the sort',
+    async (_label, value) => {
+      const cursor = cursorOf(value);
+      for (const sort of CURSOR_SORTS) {
+        const sorted = { sort };
+        // a cursor the API issued for this sort is served
+        const issued = expectStatus(
+          await http().get(`/api/data/atk?${query({ limit: '1', ...sorted })}`),
+          200,
+        ).nextCursor;
+        expectStatus(await http().get(`/api/data/atk?${query({ cursor: issued, ...sorted })}`), 200);
+        expectRefused(await http().get(`/api/data/atk?${query({ cursor, ...sorted })}`), {
+          path: '/cursor',
+          label: `sort=${sort}`,
+        });
+        expectRefused(await http().get(`/api/data/atk/${parent.id}/kids?${query({ cursor, ...sorted })}`), {
+          path: '/cursor',
+          label: `kids, sort=${sort}`,
+        });
+      }
+    },
+  );
 
-  it.each(NON_SCALAR_CURSORS)('refuses a GraphQL after/before cursor with %s as a client error, not an internal one', async (_label, value) => {
-    const cursor = JSON.stringify(cursorOf(value));
-    expectGraphqlRefused(await gql(`{ atks(first: 2, after: ${cursor}) { nodes { id } } }`));
-    expectGraphqlRefused(await gql(`{ atks(last: 2, before: ${cursor}) { nodes { id } } }`));
-    expectGraphqlRefused(await gql(`{ atks(first: 2, after: ${cursor}, orderBy: [{ n: DESC }]) { nodes { id } } }`));
-    expectGraphqlRefused(await gql('query($c: String) { atks(first: 1, after: $c, orderBy: [{ a: { title: ASC } }]) { nodes { id } } }', { c: cursorOf(value) }));
-  });
+  it.each(NON_SCALAR_CURSORS)(
+    'refuses a GraphQL after/before cursor with %s as a client error, not an internal one',
+    async (_label, value) => {
+      const cursor = JSON.stringify(cursorOf(value));
+      expectGraphqlRefused(await gql(`{ atks(first: 2, after: ${cursor}) { nodes { id } } }`));
+      expectGraphqlRefused(await gql(`{ atks(last: 2, before: ${cursor}) { nodes { id } } }`));
+      expectGraphqlRefused(await gql(`{ atks(first: 2, after: ${cursor}, orderBy: [{ n: DESC }]) { nodes { id } } }`));
+      expectGraphqlRefused(
+        await gql(
+          'query($c: String) { atks(first: 1, after: $c, orderBy: [{ a: { title: ASC } }]) { nodes { id } } }',
+          { c: cursorOf(value) },
+        ),
+      );
+    },
+  );
 
   // -----------------------------------------------------------------------------------------------
   // 2. Inputs without bounds
@@ -487,7 +630,12 @@ describeEachDatabase('attacker', (get) => {
       `${'not '.repeat(DEEP)}title eq 'x'`,
     ];
     // the same shapes a few levels deep are served
-    for (const filter of [nest(3, '{"not":', '{"title":{"eq":"x"}}', '}'), nest(3, '{"and":[', '{"title":{"eq":"x"}}', ']}'), nest(3, '(', "title eq 'x'", ')'), "not not title eq 'x'"]) {
+    for (const filter of [
+      nest(3, '{"not":', '{"title":{"eq":"x"}}', '}'),
+      nest(3, '{"and":[', '{"title":{"eq":"x"}}', ']}'),
+      nest(3, '(', "title eq 'x'", ')'),
+      "not not title eq 'x'",
+    ]) {
       expectStatus(await http().get(`/api/data/atk?${query({ filter })}`), 200);
     }
     for (const filter of filters) {
@@ -510,9 +658,23 @@ describeEachDatabase('attacker', (get) => {
       ['a deep not chain', body(filterQuery, `{"f":${deepNot}}`)],
       ['a deep and chain', body(filterQuery, `{"f":${deepAnd}}`)],
       ['a deep list in an in operand', body(filterQuery, `{"f":{"title":{"in":${deepList}}}}`)],
-      ['a deep list as a create input value', body('mutation($input: AtkCreateInput!) { createAtk(input: $input) { id } }', `{"input":{"title":${deepList}}}`)],
-      ['a deep object as a String variable', body('query($s: String) { atks(search: $s) { totalCount } }', `{"s":${deepNot}}`)],
-      ['a deep filter literal', JSON.stringify({ query: `{ atks(filter: ${nest(DEEP, '{ not: ', '{ title: { eq: "x" } }', ' }')}) { totalCount } }` })],
+      [
+        'a deep list as a create input value',
+        body(
+          'mutation($input: AtkCreateInput!) { createAtk(input: $input) { id } }',
+          `{"input":{"title":${deepList}}}`,
+        ),
+      ],
+      [
+        'a deep object as a String variable',
+        body('query($s: String) { atks(search: $s) { totalCount } }', `{"s":${deepNot}}`),
+      ],
+      [
+        'a deep filter literal',
+        JSON.stringify({
+          query: `{ atks(filter: ${nest(DEEP, '{ not: ', '{ title: { eq: "x" } }', ' }')}) { totalCount } }`,
+        }),
+      ],
     ];
     await writesNothing('atk', async () => {
       for (const [label, text] of attempts) {
@@ -561,7 +723,11 @@ describeEachDatabase('attacker', (get) => {
       [{ expand: nest(300, 'a(expand=', 'a', ')') }, '/expand'],
     ];
     // a few of each are served
-    for (const params of [{ expand: 'a,kids(select=title)' }, { select: 'title,n,title' }, { expand: nest(3, 'a(expand=', 'a', ')') }]) {
+    for (const params of [
+      { expand: 'a,kids(select=title)' },
+      { select: 'title,n,title' },
+      { expand: nest(3, 'a(expand=', 'a', ')') },
+    ]) {
       expectStatus(await http().get(`/api/data/atk?${query(params)}`), 200);
     }
     for (const [params, path] of attempts) {
@@ -575,7 +741,8 @@ describeEachDatabase('attacker', (get) => {
   it('refuses sort keys, group keys and filter paths 300 lookups deep with 400', async () => {
     const deepPath = `${'a.'.repeat(300)}title`;
     // two lookups deep is served
-    for (const params of [{ sort: 'a.a.title' }, { filter: "a.a.title eq 'x'" }]) expectStatus(await http().get(`/api/data/atk?${query(params)}`), 200);
+    for (const params of [{ sort: 'a.a.title' }, { filter: "a.a.title eq 'x'" }])
+      expectStatus(await http().get(`/api/data/atk?${query(params)}`), 200);
     expectStatus(await http().get(`/api/data/atk/aggregate?${query({ groupBy: 'a.a.title' })}`), 200);
     const attempts: [string, string][] = [
       [`/api/data/atk?${query({ sort: deepPath })}`, '/sort'],
@@ -596,7 +763,11 @@ describeEachDatabase('attacker', (get) => {
     expectGraphqlRefused(await gql(`{ atks(orderBy: [${orderBy}]) { nodes { id } } }`));
     const filter = nest(300, '{ a: ', '{ title: { eq: "x" } }', ' }');
     expectGraphqlRefused(await gql(`{ atks(filter: ${filter}) { nodes { id } } }`));
-    expectGraphqlRefused(await gql('query($g: [String!]) { atksAggregate(groupBy: $g, aggregate: ["count"]) }', { g: [`${'a.'.repeat(300)}title`] }));
+    expectGraphqlRefused(
+      await gql('query($g: [String!]) { atksAggregate(groupBy: $g, aggregate: ["count"]) }', {
+        g: [`${'a.'.repeat(300)}title`],
+      }),
+    );
   });
 
   // -----------------------------------------------------------------------------------------------
@@ -605,7 +776,10 @@ describeEachDatabase('attacker', (get) => {
 
   it('does not stall on a catastrophically backtracking pattern: refused at save, or evaluated in linear time', async () => {
     const before = await metadataState();
-    const saved = await http().post('/api/metadata/entities', { name: 'atk_re', fields: [{ name: 'code', type: 'text', pattern: '^(a+)+$' }] });
+    const saved = await http().post('/api/metadata/entities', {
+      name: 'atk_re',
+      fields: [{ name: 'code', type: 'text', pattern: '^(a+)+$' }],
+    });
     if (saved.status !== 201) {
       expectRefused(saved, { code: /^XRM_ERR_METADATA_INVALID$/, path: '/fields/0/pattern' });
       expect(await metadataState()).toEqual(before);
@@ -618,36 +792,74 @@ describeEachDatabase('attacker', (get) => {
       const attempts: [string, () => Promise<Reply>][] = [
         ['create', () => http().post('/api/data/atk_re', { code: evil })],
         ['update', () => http().patch(`/api/data/atk_re/${good.id}`, { code: evil })],
-        ['bulk create', () => http().post('/api/data/atk_re/bulk', { operation: 'create', records: [{ code: 'aa' }, { code: evil }] })],
+        [
+          'bulk create',
+          () =>
+            http().post('/api/data/atk_re/bulk', { operation: 'create', records: [{ code: 'aa' }, { code: evil }] }),
+        ],
       ];
       for (const [label, attempt] of attempts) {
         const [reply, ms] = await timed(attempt());
-        expectRefused(reply, { code: /^XRM_ERR_RECORD_INVALID$/, path: label === 'bulk create' ? '/records/1/code' : '/code' });
+        expectRefused(reply, {
+          code: /^XRM_ERR_RECORD_INVALID$/,
+          path: label === 'bulk create' ? '/records/1/code' : '/code',
+        });
         expect(ms, `${label} took ${ms} ms`).toBeLessThan(200);
       }
-      const [reply, ms] = await timed(gql('mutation($c: String) { createAtkRe(input: { code: $c }) { id } }', { c: evil }));
+      const [reply, ms] = await timed(
+        gql('mutation($c: String) { createAtkRe(input: { code: $c }) { id } }', { c: evil }),
+      );
       expectGraphqlRefused(reply);
       expect(ms).toBeLessThan(200);
     });
   });
 
-  const NON_RE2_PATTERNS = [['a backreference', '^(a)\\1$', 1], ['a lookahead', '^(?=a).*', 2], ['a negative lookahead', '^(?!a).*$', 3], ['a lookbehind', '(?<=a)b', 4]] as const;
+  const NON_RE2_PATTERNS = [
+    ['a backreference', '^(a)\\1$', 1],
+    ['a lookahead', '^(?=a).*', 2],
+    ['a negative lookahead', '^(?!a).*$', 3],
+    ['a lookbehind', '(?<=a)b', 4],
+  ] as const;
 
-  it.each(NON_RE2_PATTERNS)('refuses a pattern with %s (%s) with 400 XRM_ERR_METADATA_INVALID naming the pattern, changing nothing', async (_label, pattern, n) => {
-    await ensurePatternEntity();
-    await changesNoMetadata(async () => {
-      const code = /^XRM_ERR_METADATA_INVALID$/;
-      expectRefused(await http().post('/api/metadata/entities', { name: `atk_pat_new${n}`, fields: [{ name: 'title', type: 'text' }, { name: 'code', type: 'text', pattern }] }), { code, path: '/fields/1/pattern' });
-      expectRefused(await http().post('/api/metadata/entities/atk_pat/fields', { name: `other${n}`, type: 'longText', pattern }), { code, path: '/pattern' });
-      expectRefused(await http().patch('/api/metadata/entities/atk_pat/fields/code', { pattern }), { code, path: '/pattern' });
-    });
-    expect(expectStatus(await http().get('/api/metadata/entities/atk_pat/fields/code'), 200).pattern).toBe('ok');
-  });
+  it.each(NON_RE2_PATTERNS)(
+    'refuses a pattern with %s (%s) with 400 XRM_ERR_METADATA_INVALID naming the pattern, changing nothing',
+    async (_label, pattern, n) => {
+      await ensurePatternEntity();
+      await changesNoMetadata(async () => {
+        const code = /^XRM_ERR_METADATA_INVALID$/;
+        expectRefused(
+          await http().post('/api/metadata/entities', {
+            name: `atk_pat_new${n}`,
+            fields: [
+              { name: 'title', type: 'text' },
+              { name: 'code', type: 'text', pattern },
+            ],
+          }),
+          { code, path: '/fields/1/pattern' },
+        );
+        expectRefused(
+          await http().post('/api/metadata/entities/atk_pat/fields', { name: `other${n}`, type: 'longText', pattern }),
+          { code, path: '/pattern' },
+        );
+        expectRefused(await http().patch('/api/metadata/entities/atk_pat/fields/code', { pattern }), {
+          code,
+          path: '/pattern',
+        });
+      });
+      expect(expectStatus(await http().get('/api/metadata/entities/atk_pat/fields/code'), 200).pattern).toBe('ok');
+    },
+  );
 
   /** `atk_pat`, whose field `code` has the pattern "ok": the target of the pattern changes above. */
   async function ensurePatternEntity(): Promise<void> {
     if ((await http().get('/api/metadata/entities/atk_pat')).status === 200) return;
-    expectStatus(await http().post('/api/metadata/entities', { name: 'atk_pat', fields: [{ name: 'code', type: 'text', pattern: 'ok' }] }), 201);
+    expectStatus(
+      await http().post('/api/metadata/entities', {
+        name: 'atk_pat',
+        fields: [{ name: 'code', type: 'text', pattern: 'ok' }],
+      }),
+      201,
+    );
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -656,19 +868,30 @@ describeEachDatabase('attacker', (get) => {
 
   /** `other` with a searchable primary field, an autonumber, a unique field and an alternate key. */
   async function defineOther(other: string): Promise<void> {
-    expectStatus(await http().post('/api/metadata/entities', {
-      name: other,
-      primaryField: 'name',
-      fields: [
-        { name: 'name', type: 'text', searchable: true },
-        { name: 'num', type: 'autonumber', prefix: 'N-' },
-        { name: 'code', type: 'text', unique: true },
-        { name: 'ref', type: 'text', searchable: true },
-        { name: 'k1', type: 'text' },
-      ],
-    }), 201);
+    expectStatus(
+      await http().post('/api/metadata/entities', {
+        name: other,
+        primaryField: 'name',
+        fields: [
+          { name: 'name', type: 'text', searchable: true },
+          { name: 'num', type: 'autonumber', prefix: 'N-' },
+          { name: 'code', type: 'text', unique: true },
+          { name: 'ref', type: 'text', searchable: true },
+          { name: 'k1', type: 'text' },
+        ],
+      }),
+      201,
+    );
     expectStatus(await http().post(`/api/metadata/entities/${other}/keys`, { name: 'k', fields: ['k1'] }), 201);
-    expectStatus(await http().post('/api/metadata/relationships', { name: `${other}_links`, type: 'manyToMany', from: other, to: other }), 201);
+    expectStatus(
+      await http().post('/api/metadata/relationships', {
+        name: `${other}_links`,
+        type: 'manyToMany',
+        from: other,
+        to: other,
+      }),
+      201,
+    );
   }
 
   /**
@@ -676,8 +899,15 @@ describeEachDatabase('attacker', (get) => {
    * `other`'s indexes, sequence, unique index, full-text index, key, primary key and junction table.
    */
   const squatters = (other: string): string[] => [
-    `ix_${other}_created_at`, `seq_${other}_num`, `uq_${other}_code`, `fts_${other}`, `ak_${other}_k`, `ix_${other}_ref`,
-    `${other}_pkey`, `${other}_links_pkey`, `ix_${other}_links_to_id`,
+    `ix_${other}_created_at`,
+    `seq_${other}_num`,
+    `uq_${other}_code`,
+    `fts_${other}`,
+    `ak_${other}_k`,
+    `ix_${other}_ref`,
+    `${other}_pkey`,
+    `${other}_links_pkey`,
+    `ix_${other}_links_to_id`,
   ];
 
   async function defineSquatter(name: string): Promise<void> {
@@ -687,14 +917,30 @@ describeEachDatabase('attacker', (get) => {
 
   /** Both sides work afterwards: records, autonumbers, unique checks and search. */
   async function bothServe(other: string, names: string[]): Promise<void> {
-    const one = expectStatus(await http().post(`/api/data/${other}`, { name: 'alpha beta', code: 'c1', ref: 'r', k1: 'k' }), 201);
+    const one = expectStatus(
+      await http().post(`/api/data/${other}`, { name: 'alpha beta', code: 'c1', ref: 'r', k1: 'k' }),
+      201,
+    );
     expect(one.num).toBe('N-000001');
-    expectRefused(await http().post(`/api/data/${other}`, { name: 'again', code: 'c1' }), { status: 409, code: /^XRM_ERR_RECORD_DUPLICATE$/, path: '/code' });
-    expectRefused(await http().post(`/api/data/${other}`, { name: 'again', k1: 'k' }), { status: 409, code: /^XRM_ERR_RECORD_DUPLICATE$/ });
-    expect(expectStatus(await http().get(`/api/data/${other}?search=alph`), 200).data.map((r: { id: string }) => r.id)).toEqual([one.id]);
+    expectRefused(await http().post(`/api/data/${other}`, { name: 'again', code: 'c1' }), {
+      status: 409,
+      code: /^XRM_ERR_RECORD_DUPLICATE$/,
+      path: '/code',
+    });
+    expectRefused(await http().post(`/api/data/${other}`, { name: 'again', k1: 'k' }), {
+      status: 409,
+      code: /^XRM_ERR_RECORD_DUPLICATE$/,
+    });
+    expect(
+      expectStatus(await http().get(`/api/data/${other}?search=alph`), 200).data.map((r: { id: string }) => r.id),
+    ).toEqual([one.id]);
     const two = expectStatus(await http().post(`/api/data/${other}`, { name: 'two', code: 'c2' }), 201);
     expect((await http().post(`/api/data/${other}/${one.id}/${other}_links`, { id: two.id })).status).toBe(204);
-    expect(expectStatus(await http().get(`/api/data/${other}/${one.id}/${other}_links`), 200).data.map((r: { id: string }) => r.id)).toEqual([two.id]);
+    expect(
+      expectStatus(await http().get(`/api/data/${other}/${one.id}/${other}_links`), 200).data.map(
+        (r: { id: string }) => r.id,
+      ),
+    ).toEqual([two.id]);
     for (const name of names) expectStatus(await http().post(`/api/data/${name}`, { label: 'here' }), 201);
   }
 
@@ -713,34 +959,67 @@ describeEachDatabase('attacker', (get) => {
   });
 
   it('creates entity a_b with fields c, d and entity a with fields b_c, b_d (unique and searchable) whatever the order', async () => {
-    expectStatus(await http().post('/api/metadata/entities', {
-      name: 'a_b', fields: [{ name: 'c', type: 'text', unique: true, searchable: true }, { name: 'd', type: 'text', searchable: true }],
-    }), 201);
+    expectStatus(
+      await http().post('/api/metadata/entities', {
+        name: 'a_b',
+        fields: [
+          { name: 'c', type: 'text', unique: true, searchable: true },
+          { name: 'd', type: 'text', searchable: true },
+        ],
+      }),
+      201,
+    );
     const second = await http().post('/api/metadata/entities', {
-      name: 'a', pluralName: 'a_items', fields: [{ name: 'b_c', type: 'text', unique: true, searchable: true }, { name: 'b_d', type: 'text', searchable: true }],
+      name: 'a',
+      pluralName: 'a_items',
+      fields: [
+        { name: 'b_c', type: 'text', unique: true, searchable: true },
+        { name: 'b_d', type: 'text', searchable: true },
+      ],
     });
     expect(second.status, second.text.slice(0, 1000)).toBe(201);
     // each entity keeps its own unique index
     expectStatus(await http().post('/api/data/a_b', { c: 'same', d: 'same' }), 201);
     expectStatus(await http().post('/api/data/a', { b_c: 'same', b_d: 'same' }), 201);
-    expectRefused(await http().post('/api/data/a_b', { c: 'same' }), { status: 409, code: /^XRM_ERR_RECORD_DUPLICATE$/, path: '/c' });
-    expectRefused(await http().post('/api/data/a', { b_c: 'same' }), { status: 409, code: /^XRM_ERR_RECORD_DUPLICATE$/, path: '/b_c' });
+    expectRefused(await http().post('/api/data/a_b', { c: 'same' }), {
+      status: 409,
+      code: /^XRM_ERR_RECORD_DUPLICATE$/,
+      path: '/c',
+    });
+    expectRefused(await http().post('/api/data/a', { b_c: 'same' }), {
+      status: 409,
+      code: /^XRM_ERR_RECORD_DUPLICATE$/,
+      path: '/b_c',
+    });
     // and a field added later the other way round
-    expectStatus(await http().post('/api/metadata/entities/a/fields', { name: 'b_e', type: 'text', unique: true }), 201);
-    expectStatus(await http().post('/api/metadata/entities/a_b/fields', { name: 'e', type: 'text', unique: true }), 201);
+    expectStatus(
+      await http().post('/api/metadata/entities/a/fields', { name: 'b_e', type: 'text', unique: true }),
+      201,
+    );
+    expectStatus(
+      await http().post('/api/metadata/entities/a_b/fields', { name: 'e', type: 'text', unique: true }),
+      201,
+    );
   });
 
   it('answers 409 XRM_ERR_METADATA_NAME_TAKEN for an entity whose table was squatted by hand, changing nothing', async () => {
     await sql`CREATE TABLE data.squatter (x int)`.execute(get().services.db);
     await changesNoMetadata(async () => {
-      expectRefused(await http().post('/api/metadata/entities', { name: 'squatter', fields: [{ name: 'label', type: 'text' }] }), {
-        status: 409,
-        code: /^XRM_ERR_METADATA_NAME_TAKEN$/,
-        path: '/name',
-      });
+      expectRefused(
+        await http().post('/api/metadata/entities', { name: 'squatter', fields: [{ name: 'label', type: 'text' }] }),
+        {
+          status: 409,
+          code: /^XRM_ERR_METADATA_NAME_TAKEN$/,
+          path: '/name',
+        },
+      );
     });
     expectRefused(await http().get('/api/data/squatter'), { status: 404, code: /^XRM_ERR_METADATA_ENTITY_NOT_FOUND$/ });
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'data' AND table_name = 'squatter'`.execute(get().services.db);
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'data' AND table_name = 'squatter'`.execute(
+      get().services.db,
+    );
     expect(rows[0]!.n).toBe(1);
   });
 
@@ -759,35 +1038,52 @@ describeEachDatabase('attacker', (get) => {
     await writesNothing('atk', async () => {
       const reply = await gql(operation);
       const errors = expectGraphqlRefused(reply);
-      expect(errors.some((e) => e.extensions?.code === 'XRM_ERR_RECORD_INVALID'), reply.text.slice(0, 1500)).toBe(true);
+      expect(
+        errors.some((e) => e.extensions?.code === 'XRM_ERR_RECORD_INVALID'),
+        reply.text.slice(0, 1500),
+      ).toBe(true);
       // no id is reported for a record that was rolled back
       for (const alias of ['m0', 'm1', 'm3']) {
         const id = reply.body.data?.[alias]?.id;
-        if (id) expectRefused(await http().get(`/api/data/atk/${id}`), { status: 404, code: /^XRM_ERR_RECORD_NOT_FOUND$/ });
+        if (id)
+          expectRefused(await http().get(`/api/data/atk/${id}`), { status: 404, code: /^XRM_ERR_RECORD_NOT_FOUND$/ });
       }
     });
-    const titles = expectStatus(await http().get(`/api/data/atk?${query({ filter: "title startsWith 'tx ok'" })}`), 200).data;
+    const titles = expectStatus(
+      await http().get(`/api/data/atk?${query({ filter: "title startsWith 'tx ok'" })}`),
+      200,
+    ).data;
     expect(titles).toEqual([]);
     // also when the refused mutation is an update or a delete of a missing record
     await writesNothing('atk', async () => {
-      expectGraphqlRefused(await gql(`mutation($id: ID!) {
+      expectGraphqlRefused(
+        await gql(
+          `mutation($id: ID!) {
         m0: createAtk(input: { title: "tx ok 4" }) { id }
         m1: updateAtk(id: $id, input: { title: "${tooLong}" }) { id }
-      }`, { id: parent.id }));
-      expectGraphqlRefused(await gql(`mutation {
+      }`,
+          { id: parent.id },
+        ),
+      );
+      expectGraphqlRefused(
+        await gql(`mutation {
         m0: createAtk(input: { title: "tx ok 5" }) { id }
         m1: deleteAtk(id: "${MISSING}")
-      }`));
+      }`),
+      );
     });
   });
 
   it('commits all the mutations of a valid operation and returns data for each', async () => {
     const before = await countOf('atk');
-    const reply = await gql(`mutation($p: ID) {
+    const reply = await gql(
+      `mutation($p: ID) {
       m0: createAtk(input: { title: "all 0", aId: $p }) { id title }
       m1: createAtk(input: { title: "all 1", n: 11 }) { id title n }
       m2: createAtk(input: { title: "all 2", day: "2024-03-03" }) { id title day }
-    }`, { p: parent.id });
+    }`,
+      { p: parent.id },
+    );
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body.errors, reply.text).toBeUndefined();
     const { m0, m1, m2 } = reply.body.data;
@@ -795,7 +1091,8 @@ describeEachDatabase('attacker', (get) => {
     expect(m1.n).toBe(11);
     expect(m2.day).toBe('2024-03-03');
     expect(await countOf('atk')).toBe(before + 3);
-    for (const m of [m0, m1, m2]) expect(expectStatus(await http().get(`/api/data/atk/${m.id}`), 200).title).toBe(m.title);
+    for (const m of [m0, m1, m2])
+      expect(expectStatus(await http().get(`/api/data/atk/${m.id}`), 200).title).toBe(m.title);
   });
 
   // -----------------------------------------------------------------------------------------------
@@ -808,17 +1105,37 @@ describeEachDatabase('attacker', (get) => {
       expectRefused(await raw('POST', '/api/data/atk', '{"title":"\\ud800"}'), { code, path: '/title' });
       expectRefused(await raw('POST', '/api/data/atk', '{"title":"ok \\udfff tail"}'), { code, path: '/title' });
       expectRefused(await raw('PATCH', `/api/data/atk/${parent.id}`, '{"title":"\\ud800"}'), { code, path: '/title' });
-      expectRefused(await raw('POST', '/api/data/atk/bulk', '{"operation":"create","records":[{"title":"\\ud800"}]}'), { code, path: '/records/0/title' });
-      expectRefused(await raw('POST', '/api/data/atk/bulk', '{"operation":"create","records":[{"title":"fine"},{"title":"x\\udc00"}]}'), { code, path: '/records/1/title' });
+      expectRefused(await raw('POST', '/api/data/atk/bulk', '{"operation":"create","records":[{"title":"\\ud800"}]}'), {
+        code,
+        path: '/records/0/title',
+      });
+      expectRefused(
+        await raw(
+          'POST',
+          '/api/data/atk/bulk',
+          '{"operation":"create","records":[{"title":"fine"},{"title":"x\\udc00"}]}',
+        ),
+        { code, path: '/records/1/title' },
+      );
     });
   });
 
   it('refuses a lone surrogate in a filter value with 400 and in GraphQL input without an internal error', async () => {
     expectRefused(await http().get(`/api/data/atk?filter=${enc('{"title":{"eq":"\\ud800"}}')}`), { path: '/filter' });
-    expectRefused(await http().get(`/api/data/atk?filter=${enc('{"title":{"in":["fine","\\udc00"]}}')}`), { path: '/filter' });
+    expectRefused(await http().get(`/api/data/atk?filter=${enc('{"title":{"in":["fine","\\udc00"]}}')}`), {
+      path: '/filter',
+    });
     await writesNothing('atk', async () => {
-      expectGraphqlRefused(await rawGraphql('{"query":"mutation($i: AtkCreateInput!) { createAtk(input: $i) { id } }","variables":{"i":{"title":"\\ud800"}}}'));
-      expectGraphqlRefused(await rawGraphql('{"query":"query($f: AtkFilter) { atks(filter: $f) { totalCount } }","variables":{"f":{"title":{"eq":"\\ud800"}}}}'));
+      expectGraphqlRefused(
+        await rawGraphql(
+          '{"query":"mutation($i: AtkCreateInput!) { createAtk(input: $i) { id } }","variables":{"i":{"title":"\\ud800"}}}',
+        ),
+      );
+      expectGraphqlRefused(
+        await rawGraphql(
+          '{"query":"query($f: AtkFilter) { atks(filter: $f) { totalCount } }","variables":{"f":{"title":{"eq":"\\ud800"}}}}',
+        ),
+      );
     });
   });
 
@@ -828,7 +1145,10 @@ describeEachDatabase('attacker', (get) => {
     await writesNothing('atk', async () => {
       expectRefused(await raw('POST', '/api/data/atk', '{"title":"plain"}', text), { status: 415, code });
       expectRefused(await raw('POST', '/api/data/atk', 'title=plain', text), { status: 415, code });
-      expectRefused(await raw('POST', '/api/data/atk/bulk', '{"operation":"create","records":[{"title":"plain"}]}', text), { status: 415, code });
+      expectRefused(
+        await raw('POST', '/api/data/atk/bulk', '{"operation":"create","records":[{"title":"plain"}]}', text),
+        { status: 415, code },
+      );
       expectRefused(await raw('PATCH', `/api/data/atk/${parent.id}`, '{"title":"plain"}', text), { status: 415, code });
     });
   });
@@ -891,7 +1211,10 @@ describeEachDatabase('attacker', (get) => {
     const slowest = [...polls].sort((x, y) => y.ms - x.ms).slice(0, 8);
     const report = slowest.map((p) => `${Math.round(p.ms)} ms (${p.status}) during "${during(p.at)}"`).join('\n');
     expect(polls.length, report).toBeGreaterThan(20);
-    expect(polls.filter((p) => p.status !== 200), report).toEqual([]);
+    expect(
+      polls.filter((p) => p.status !== 200),
+      report,
+    ).toEqual([]);
     expect(Math.max(...polls.map((p) => p.ms)), `${polls.length} polls; slowest:\n${report}`).toBeLessThan(100);
   });
 });

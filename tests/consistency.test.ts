@@ -24,7 +24,9 @@ describeEachDatabase('consistency', (get, kind) => {
   const { defineEntity, createRecord } = modelling(http);
   /** Unique indexes of a table but its primary key's. */
   const uniqueIndexes = async (table: string) =>
-    (await indexes(get().services.db, table)).filter((i) => /CREATE UNIQUE INDEX/.test(i.definition) && i.name !== constraintNames.primaryKey(table));
+    (await indexes(get().services.db, table)).filter(
+      (i) => /CREATE UNIQUE INDEX/.test(i.definition) && i.name !== constraintNames.primaryKey(table),
+    );
   let boss: { id: string; version: number };
 
   beforeAll(async () => {
@@ -47,10 +49,15 @@ describeEachDatabase('consistency', (get, kind) => {
     });
 
     it('nested to-many expansions and lookups, in lists and single records', async () => {
-      const url = '/api/data/member?sort=rank&expand=mentees(select=name,rank;sort=rank;expand=mentor(select=name)),mentor(select=name)';
+      const url =
+        '/api/data/member?sort=rank&expand=mentees(select=name,rank;sort=rank;expand=mentor(select=name)),mentor(select=name)';
       const list = await http().get(url);
       expectCompact(list);
-      expect(list.body.data[0].mentees.map((m: { name: string }) => m.name)).toEqual(['Mentee 0', 'Mentee 1', 'Mentee 2']);
+      expect(list.body.data[0].mentees.map((m: { name: string }) => m.name)).toEqual([
+        'Mentee 0',
+        'Mentee 1',
+        'Mentee 2',
+      ]);
       expect(Object.keys(list.body.data[0].mentees[0])).toEqual(['id', 'name', 'rank', 'mentor']);
       expect(list.body.data[0].mentees[0].mentor).toEqual({ id: boss.id, name: 'Boss' });
       const one = await http().get(`/api/data/member/${boss.id}?expand=mentees(select=name;sort=-rank)`);
@@ -62,31 +69,61 @@ describeEachDatabase('consistency', (get, kind) => {
     it('aggregates and bulk answers', async () => {
       const grouped = await http().get('/api/data/member/aggregate?groupBy=mentor&aggregate=count,max(rank)');
       expectCompact(grouped);
-      expect(grouped.body.data).toEqual([{ mentor: boss.id, count: 3, max_rank: 4 }, { mentor: null, count: 1, max_rank: 1 }]);
-      const bulk = await http().post('/api/data/member/bulk', { operation: 'create', records: [{ name: 'Bulk 1' }, { name: 'Bulk 2', rank: 9 }, { name: 'Bulk 3' }] });
+      expect(grouped.body.data).toEqual([
+        { mentor: boss.id, count: 3, max_rank: 4 },
+        { mentor: null, count: 1, max_rank: 1 },
+      ]);
+      const bulk = await http().post('/api/data/member/bulk', {
+        operation: 'create',
+        records: [{ name: 'Bulk 1' }, { name: 'Bulk 2', rank: 9 }, { name: 'Bulk 3' }],
+      });
       expectCompact(bulk);
       expect(bulk.body.data.map((r: { name: string }) => r.name)).toEqual(['Bulk 1', 'Bulk 2', 'Bulk 3']);
       expect(Object.keys(bulk.body.data[0])).toEqual([...SYSTEM_KEYS, 'name', 'rank', 'mentor']);
-      const removed = await http().post('/api/data/member/bulk', { operation: 'delete', records: bulk.body.data.map((r: { id: string }) => ({ id: r.id })) });
+      const removed = await http().post('/api/data/member/bulk', {
+        operation: 'delete',
+        records: bulk.body.data.map((r: { id: string }) => ({ id: r.id })),
+      });
       expectCompact(removed);
     });
   });
 
   describe('2. bulk answers 200 for every operation; one create answers 201', () => {
     it('create, update, upsert and delete', async () => {
-      await defineEntity('tag', [{ name: 'code', type: 'text', required: true, unique: true }, { name: 'label', type: 'text' }]);
+      await defineEntity('tag', [
+        { name: 'code', type: 'text', required: true, unique: true },
+        { name: 'label', type: 'text' },
+      ]);
       expectStatus(await http().post('/api/metadata/entities/tag/keys', { name: 'tag_code', fields: ['code'] }), 201);
       const single = await http().post('/api/data/tag', { code: 'one' });
       expect(single.status).toBe(201);
       expect(single.headers.location).toBe(`/api/data/tag/${single.body.id}`);
-      const created = expectStatus(await http().post('/api/data/tag/bulk', { operation: 'create', records: [{ code: 'a' }, { code: 'b' }] }), 200);
+      const created = expectStatus(
+        await http().post('/api/data/tag/bulk', { operation: 'create', records: [{ code: 'a' }, { code: 'b' }] }),
+        200,
+      );
       expect(created.data.map((r: { version: number }) => r.version)).toEqual([1, 1]);
-      const updated = expectStatus(await http().post('/api/data/tag/bulk', { operation: 'update', records: [{ id: created.data[0].id, label: 'A' }] }), 200);
+      const updated = expectStatus(
+        await http().post('/api/data/tag/bulk', {
+          operation: 'update',
+          records: [{ id: created.data[0].id, label: 'A' }],
+        }),
+        200,
+      );
       expect(updated.data[0]).toMatchObject({ label: 'A', version: 2 });
       // an upsert that creates everything it names answers 200 too: the status is the batch's
-      const upserted = expectStatus(await http().post('/api/data/tag/bulk', { operation: 'upsert', records: [{ code: 'c' }, { code: 'a', label: 'A2' }] }), 200);
+      const upserted = expectStatus(
+        await http().post('/api/data/tag/bulk', {
+          operation: 'upsert',
+          records: [{ code: 'c' }, { code: 'a', label: 'A2' }],
+        }),
+        200,
+      );
       expect(upserted.data.map((r: { version: number }) => r.version)).toEqual([1, 3]);
-      expectStatus(await http().post('/api/data/tag/bulk', { operation: 'delete', records: [{ id: created.data[1].id }] }), 200);
+      expectStatus(
+        await http().post('/api/data/tag/bulk', { operation: 'delete', records: [{ id: created.data[1].id }] }),
+        200,
+      );
     });
   });
 
@@ -96,7 +133,12 @@ describeEachDatabase('consistency', (get, kind) => {
     it('lists and related lists', async () => {
       for (const value of bad) {
         expectProblem(await http().get(`/api/data/member?limit=${value}`), 400, 'XRM_ERR_QUERY_INVALID', '/limit');
-        expectProblem(await http().get(`/api/data/member/${boss.id}/mentees?limit=${value}`), 400, 'XRM_ERR_QUERY_INVALID', '/limit');
+        expectProblem(
+          await http().get(`/api/data/member/${boss.id}/mentees?limit=${value}`),
+          400,
+          'XRM_ERR_QUERY_INVALID',
+          '/limit',
+        );
       }
       const max = get().services.query.maxPageSize;
       expectStatus(await http().get(`/api/data/member?limit=${max}`), 200);
@@ -106,26 +148,46 @@ describeEachDatabase('consistency', (get, kind) => {
 
     it('expansions, at their own path', async () => {
       for (const value of bad.slice(0, 6)) {
-        expectProblem(await http().get(`/api/data/member?expand=mentees(limit=${value})`), 400, 'XRM_ERR_QUERY_INVALID', '/expand/0/limit');
+        expectProblem(
+          await http().get(`/api/data/member?expand=mentees(limit=${value})`),
+          400,
+          'XRM_ERR_QUERY_INVALID',
+          '/expand/0/limit',
+        );
       }
-      expect(expectStatus(await http().get(`/api/data/member/${boss.id}?expand=mentees(limit=2)`), 200).mentees).toHaveLength(2);
+      expect(
+        expectStatus(await http().get(`/api/data/member/${boss.id}?expand=mentees(limit=2)`), 200).mentees,
+      ).toHaveLength(2);
     });
 
     it('aggregates (1 to 10,000 groups)', async () => {
       for (const value of [...bad, '10001']) {
-        expectProblem(await http().get(`/api/data/member/aggregate?groupBy=name&limit=${value}`), 400, 'XRM_ERR_QUERY_INVALID', '/limit');
+        expectProblem(
+          await http().get(`/api/data/member/aggregate?groupBy=name&limit=${value}`),
+          400,
+          'XRM_ERR_QUERY_INVALID',
+          '/limit',
+        );
       }
-      expect(expectStatus(await http().get('/api/data/member/aggregate?groupBy=name&limit=2'), 200).data).toHaveLength(2);
+      expect(expectStatus(await http().get('/api/data/member/aggregate?groupBy=name&limit=2'), 200).data).toHaveLength(
+        2,
+      );
       expectStatus(await http().get('/api/data/member/aggregate?groupBy=name&limit=10000'), 200);
     });
   });
 
   describe('4. an alternate key never adds a second unique index', () => {
     it('a key on a unique field shares its index, whichever is dropped or turned off later', async () => {
-      await defineEntity('badge', [{ name: 'email', type: 'email', unique: true }, { name: 'label', type: 'text' }]);
+      await defineEntity('badge', [
+        { name: 'email', type: 'email', unique: true },
+        { name: 'label', type: 'text' },
+      ]);
       const one = async () => {
         const found = await uniqueIndexes('badge');
-        expect(found.map((i) => i.definition).filter((d) => /\(email\)$/.test(d)), JSON.stringify(found)).toHaveLength(1);
+        expect(
+          found.map((i) => i.definition).filter((d) => /\(email\)$/.test(d)),
+          JSON.stringify(found),
+        ).toHaveLength(1);
         return found.length;
       };
       const duplicateRefused = async () => {
@@ -134,7 +196,10 @@ describeEachDatabase('consistency', (get, kind) => {
         expectProblem(await http().post('/api/data/badge', { email }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/email');
       };
       expect(await one()).toBe(1);
-      expectStatus(await http().post('/api/metadata/entities/badge/keys', { name: 'badge_email', fields: ['email'] }), 201);
+      expectStatus(
+        await http().post('/api/metadata/entities/badge/keys', { name: 'badge_email', fields: ['email'] }),
+        201,
+      );
       expect(await one()).toBe(1);
       expect((await http().post('/api/data/badge/upsert', { email: 'u@x.example', label: 'new' })).status).toBe(201);
       expect((await http().post('/api/data/badge/upsert', { email: 'u@x.example', label: 'again' })).status).toBe(200);
@@ -143,7 +208,9 @@ describeEachDatabase('consistency', (get, kind) => {
       expectStatus(await http().patch('/api/metadata/entities/badge/fields/email', { unique: false }), 200);
       expect(await one()).toBe(1);
       await duplicateRefused();
-      expect((await http().post('/api/data/badge/upsert', { email: 'u@x.example', label: 'third' })).body.version).toBe(3);
+      expect((await http().post('/api/data/badge/upsert', { email: 'u@x.example', label: 'third' })).body.version).toBe(
+        3,
+      );
 
       // unique back on, then the key dropped: the field's index, still one
       expectStatus(await http().patch('/api/metadata/entities/badge/fields/email', { unique: true }), 200);
@@ -153,7 +220,10 @@ describeEachDatabase('consistency', (get, kind) => {
       await duplicateRefused();
 
       // the key again, unique off, then the key dropped: no unique index at all
-      expectStatus(await http().post('/api/metadata/entities/badge/keys', { name: 'badge_email', fields: ['email'] }), 201);
+      expectStatus(
+        await http().post('/api/metadata/entities/badge/keys', { name: 'badge_email', fields: ['email'] }),
+        201,
+      );
       expectStatus(await http().patch('/api/metadata/entities/badge/fields/email', { unique: false }), 200);
       expect(await one()).toBe(1);
       expectStatus(await http().delete('/api/metadata/entities/badge/keys/badge_email'), 204);
@@ -164,18 +234,37 @@ describeEachDatabase('consistency', (get, kind) => {
     });
 
     it('two keys over the same fields share one index; a key on a plain field has its own', async () => {
-      await defineEntity('seat', [{ name: 'aisle', type: 'text' }, { name: 'num', type: 'integer' }, { name: 'code', type: 'text' }]);
-      const pairs = async () => (await uniqueIndexes('seat')).filter((i) => /\((aisle, num|num, aisle)\)$/.test(i.definition));
-      expectStatus(await http().post('/api/metadata/entities/seat/keys', { name: 'aisle_num', fields: ['aisle', 'num'] }), 201);
-      expectStatus(await http().post('/api/metadata/entities/seat/keys', { name: 'num_aisle', fields: ['num', 'aisle'] }), 201);
+      await defineEntity('seat', [
+        { name: 'aisle', type: 'text' },
+        { name: 'num', type: 'integer' },
+        { name: 'code', type: 'text' },
+      ]);
+      const pairs = async () =>
+        (await uniqueIndexes('seat')).filter((i) => /\((aisle, num|num, aisle)\)$/.test(i.definition));
+      expectStatus(
+        await http().post('/api/metadata/entities/seat/keys', { name: 'aisle_num', fields: ['aisle', 'num'] }),
+        201,
+      );
+      expectStatus(
+        await http().post('/api/metadata/entities/seat/keys', { name: 'num_aisle', fields: ['num', 'aisle'] }),
+        201,
+      );
       expect(await pairs()).toHaveLength(1);
       expectStatus(await http().post('/api/metadata/entities/seat/keys', { name: 'seat_code', fields: ['code'] }), 201);
       expect(await uniqueIndexes('seat')).toHaveLength(2);
       await createRecord('seat', { aisle: 'A', num: 1 });
-      expectProblem(await http().post('/api/data/seat', { aisle: 'A', num: 1 }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/aisle', '/num');
+      expectProblem(
+        await http().post('/api/data/seat', { aisle: 'A', num: 1 }),
+        409,
+        'XRM_ERR_RECORD_DUPLICATE',
+        '/aisle',
+        '/num',
+      );
       expectStatus(await http().delete('/api/metadata/entities/seat/keys/aisle_num'), 204);
       expect(await pairs()).toHaveLength(1);
-      expect((await http().post('/api/data/seat/upsert?key=num_aisle', { aisle: 'A', num: 1, code: 'A1' })).status).toBe(200);
+      expect(
+        (await http().post('/api/data/seat/upsert?key=num_aisle', { aisle: 'A', num: 1, code: 'A1' })).status,
+      ).toBe(200);
       expectStatus(await http().delete('/api/metadata/entities/seat/keys/num_aisle'), 204);
       expect(await pairs()).toEqual([]);
       expect(await uniqueIndexes('seat')).toHaveLength(1);
@@ -187,14 +276,19 @@ describeEachDatabase('consistency', (get, kind) => {
     beforeAll(async () => {
       id = (await createRecord('member', { name: 'Versioned' })).id;
     });
-    const patch = (ifMatch: string, name: string) => http().patch(`/api/data/member/${id}`, { name }, { 'if-match': ifMatch });
+    const patch = (ifMatch: string, name: string) =>
+      http().patch(`/api/data/member/${id}`, { name }, { 'if-match': ifMatch });
 
     it('a well-formed tag this API never issued is a 412, like a stale version', async () => {
       const stale = expectProblem(await patch('"definitely-stale"', 'lost'), 412, 'XRM_ERR_RECORD_VERSION_MISMATCH');
       expect(stale.body.currentVersion).toBe(1);
       expectProblem(await patch('"0"', 'lost'), 412, 'XRM_ERR_RECORD_VERSION_MISMATCH');
       expectProblem(await patch('"a,b", W/"x"', 'lost'), 412, 'XRM_ERR_RECORD_VERSION_MISMATCH');
-      expectProblem(await http().delete(`/api/data/member/${id}`, { 'if-match': '"definitely-stale"' }), 412, 'XRM_ERR_RECORD_VERSION_MISMATCH');
+      expectProblem(
+        await http().delete(`/api/data/member/${id}`, { 'if-match': '"definitely-stale"' }),
+        412,
+        'XRM_ERR_RECORD_VERSION_MISMATCH',
+      );
       const read = await http().get(`/api/data/member/${id}`);
       expect(read.body).toMatchObject({ name: 'Versioned', version: 1 });
       expect(read.headers.etag).toBe('"1"');
@@ -206,8 +300,16 @@ describeEachDatabase('consistency', (get, kind) => {
       expect(expectStatus(await patch('"3", "zzz"', 'listed again'), 200).version).toBe(4);
       expectProblem(await patch('"1", "2"', 'stale list'), 412, 'XRM_ERR_RECORD_VERSION_MISMATCH');
       const gone = '00000000-0000-4000-8000-000000000001';
-      expectProblem(await http().patch(`/api/data/member/${gone}`, { name: 'x' }, { 'if-match': '*' }), 404, 'XRM_ERR_RECORD_NOT_FOUND');
-      expectProblem(await http().patch(`/api/data/member/${gone}`, { name: 'x' }, { 'if-match': '"stale"' }), 404, 'XRM_ERR_RECORD_NOT_FOUND');
+      expectProblem(
+        await http().patch(`/api/data/member/${gone}`, { name: 'x' }, { 'if-match': '*' }),
+        404,
+        'XRM_ERR_RECORD_NOT_FOUND',
+      );
+      expectProblem(
+        await http().patch(`/api/data/member/${gone}`, { name: 'x' }, { 'if-match': '"stale"' }),
+        404,
+        'XRM_ERR_RECORD_NOT_FOUND',
+      );
     });
 
     it('a header that is not an entity-tag list is a 400', async () => {
@@ -234,7 +336,10 @@ describeEachDatabase('consistency', (get, kind) => {
 
   describe('6. timestamp precision', () => {
     it(`system timestamps come from the database clock (${kind === 'pglite' ? 'milliseconds' : 'microseconds'}); written datetimes keep microseconds`, async () => {
-      await defineEntity('tick', [{ name: 'label', type: 'text' }, { name: 'at', type: 'datetime' }]);
+      await defineEntity('tick', [
+        { name: 'label', type: 'text' },
+        { name: 'at', type: 'datetime' },
+      ]);
       const tick = await createRecord('tick', { at: '2024-05-01T10:00:00.123456Z' });
       const read = expectStatus(await http().get(`/api/data/tick/${tick.id}`), 200);
       expect(read.at).toMatch(/^2024-05-01T10:00:00\.123456(Z|\+00:00)$/);

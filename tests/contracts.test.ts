@@ -35,7 +35,6 @@ import { listen, typecheck } from './support/tools.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-
 /** A program written against the types openapi-typescript generates; the test runs it too. */
 const USAGE = `import createClient from 'openapi-fetch';
 import type { components, paths } from './openapi.ts';
@@ -123,22 +122,46 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
     writeFileSync(join(dir, 'usage.ts'), USAGE);
     writeFileSync(join(dir, 'misuse.ts'), MISUSE);
 
-    const { code, errors, output } = await typecheck(dir, ['openapi.ts', 'usage.ts', 'misuse.ts'], ['--lib', 'ES2022,DOM', '--types', 'node']);
+    const { code, errors, output } = await typecheck(
+      dir,
+      ['openapi.ts', 'usage.ts', 'misuse.ts'],
+      ['--lib', 'ES2022,DOM', '--types', 'node'],
+    );
     expect(code).not.toBe(0);
-    expect(errors.filter((e) => e.file !== 'misuse.ts'), `the generated types and the correct usage compile:\n${output}`).toEqual([]);
+    expect(
+      errors.filter((e) => e.file !== 'misuse.ts'),
+      `the generated types and the correct usage compile:\n${output}`,
+    ).toEqual([]);
     const expectedLines = MISUSE.split('\n').flatMap((line, i) => (line.endsWith('// error') ? [i + 1] : []));
     expect(expectedLines.length).toBe(8);
-    expect([...new Set(errors.map((e) => e.line))].sort((a, b) => a - b), output).toEqual(expectedLines);
+    expect(
+      [...new Set(errors.map((e) => e.line))].sort((a, b) => a - b),
+      output,
+    ).toEqual(expectedLines);
 
     // the same program against the server: the documented shapes are the real ones
-    const program = (await import(pathToFileURL(join(dir, 'usage.ts')).href)) as { run(baseUrl: string): Promise<Record<string, any>> };
+    const program = (await import(pathToFileURL(join(dir, 'usage.ts')).href)) as {
+      run(baseUrl: string): Promise<Record<string, any>>;
+    };
     const result = await program.run(url);
-    expect(result.partner).toMatchObject({ name: 'OpenAPI Co', region: 'emea', annual_revenue: 10.5, version: 1, tier: 'silver' });
-    expect(result.page).toEqual({ data: [{ id: result.partner.id, name: 'OpenAPI Co', region: 'emea' }], totalCount: 1 });
+    expect(result.partner).toMatchObject({
+      name: 'OpenAPI Co',
+      region: 'emea',
+      annual_revenue: 10.5,
+      version: 1,
+      tier: 'silver',
+    });
+    expect(result.page).toEqual({
+      data: [{ id: result.partner.id, name: 'OpenAPI Co', region: 'emea' }],
+      totalCount: 1,
+    });
     expect(result.one).toEqual(result.partner);
     expect(result.tier).toBe('gold');
     expect(result.invalid.status).toBe(400);
-    expect(result.invalid.problem).toMatchObject({ code: 'XRM_ERR_RECORD_INVALID', errors: [{ path: '/email', message: 'must match format "email"' }] });
+    expect(result.invalid.problem).toMatchObject({
+      code: 'XRM_ERR_RECORD_INVALID',
+      errors: [{ path: '/email', message: 'must match format "email"' }],
+    });
     expect(result.aggregate).toEqual({ data: [{ region: 'emea', count: 1, sum_annual_revenue: 10.5 }] });
     expect(result.entity).toBe('partner');
     expect(result.removed).toBe(204);
@@ -155,27 +178,50 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
       input: { fullName: 'Alan Turing', email: 'alan@contract.example', managerId: created.createEmployee.id },
     });
 
-    const document = parse('query Staff($filter: EmployeeFilter, $first: Int) { employees(filter: $filter, first: $first, orderBy: [{ fullName: ASC }]) { totalCount nodes { fullName manager { fullName } } pageInfo { hasNextPage } } }');
-    const data = await client.request<{ employees: { totalCount: number; nodes: { fullName: string; manager: { fullName: string } | null }[]; pageInfo: { hasNextPage: boolean } } }>(document, {
+    const document = parse(
+      'query Staff($filter: EmployeeFilter, $first: Int) { employees(filter: $filter, first: $first, orderBy: [{ fullName: ASC }]) { totalCount nodes { fullName manager { fullName } } pageInfo { hasNextPage } } }',
+    );
+    const data = await client.request<{
+      employees: {
+        totalCount: number;
+        nodes: { fullName: string; manager: { fullName: string } | null }[];
+        pageInfo: { hasNextPage: boolean };
+      };
+    }>(document, {
       filter: { email: { endsWith: '@contract.example' } },
       first: 1,
     });
-    expect(data.employees).toEqual({ totalCount: 2, nodes: [{ fullName: 'Alan Turing', manager: { fullName: 'Grace Hopper' } }], pageInfo: { hasNextPage: true } });
+    expect(data.employees).toEqual({
+      totalCount: 2,
+      nodes: [{ fullName: 'Alan Turing', manager: { fullName: 'Grace Hopper' } }],
+      pageInfo: { hasNextPage: true },
+    });
 
-    const raw = await client.rawRequest<{ employee: { reports: { nodes: { fullName: string }[] } } }>('query ($id: ID!) { employee(id: $id) { reports { nodes { fullName } } } }', { id: created.createEmployee.id });
+    const raw = await client.rawRequest<{ employee: { reports: { nodes: { fullName: string }[] } } }>(
+      'query ($id: ID!) { employee(id: $id) { reports { nodes { fullName } } } }',
+      { id: created.createEmployee.id },
+    );
     expect(raw.status).toBe(200);
     expect(raw.data.employee.reports.nodes).toEqual([{ fullName: 'Alan Turing' }]);
 
-    const failure = await client.request('mutation { createEmployee(input: { fullName: "Dup", email: "grace@contract.example" }) { id } }').catch((e: unknown) => e);
+    const failure = await client
+      .request('mutation { createEmployee(input: { fullName: "Dup", email: "grace@contract.example" }) { id } }')
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ClientError);
     const [error] = (failure as ClientError).response.errors!;
-    expect(error!.extensions).toMatchObject({ code: 'XRM_ERR_RECORD_DUPLICATE', status: 409, errors: [{ path: '/email', message: 'must be unique' }] });
+    expect(error!.extensions).toMatchObject({
+      code: 'XRM_ERR_RECORD_DUPLICATE',
+      status: 409,
+      errors: [{ path: '/email', message: 'must be unique' }],
+    });
     expect(error!.path).toEqual(['createEmployee']);
   });
 
-  it('introspection builds a valid client schema, the same as the server\'s, that validates client documents', async () => {
+  it("introspection builds a valid client schema, the same as the server's, that validates client documents", async () => {
     const client = new GraphQLClient(`${url}/graphql`);
-    const introspection = await client.request<IntrospectionQuery>(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }));
+    const introspection = await client.request<IntrospectionQuery>(
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }),
+    );
     const schema: GraphQLSchema = buildClientSchema(introspection);
     expect(validateSchema(schema)).toEqual([]);
     const server = buildGraphqlSchema(get().services.runtime.state.catalog);
@@ -183,10 +229,13 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
     expect(findBreakingChanges(schema, server)).toEqual([]);
     expect(findDangerousChanges(server, schema)).toEqual([]);
     expect(printSchema(schema)).toBe(printSchema(server));
-    for (const name of ['Employee', 'EmployeeFilter', 'EmployeeOrderBy', 'EmployeeCreateInput', 'PartnerConnection']) expect(schema.getType(name), name).toBeDefined();
+    for (const name of ['Employee', 'EmployeeFilter', 'EmployeeOrderBy', 'EmployeeCreateInput', 'PartnerConnection'])
+      expect(schema.getType(name), name).toBeDefined();
 
     // documents are checked on the client with the introspected schema, as the server checks them
-    expect(validate(schema, parse('{ partners(first: 5, filter: { tier: { eq: "gold" } }) { nodes { name tier } } }'))).toEqual([]);
+    expect(
+      validate(schema, parse('{ partners(first: 5, filter: { tier: { eq: "gold" } }) { nodes { name tier } } }')),
+    ).toEqual([]);
     const wrong = validate(schema, parse('{ partners { nodes { shoeSize } } }')).map((e) => e.message);
     expect(wrong).toEqual(['Cannot query field "shoeSize" on type "Partner".']);
     const served = await client.request('{ partners { nodes { shoeSize } } }').catch((e: unknown) => e);

@@ -15,7 +15,9 @@ describe('error codes', () => {
   });
 
   it('renders problem+json with type, title, status, detail, code and field errors', () => {
-    const problem = new XrmError('XRM_ERR_RECORD_INVALID', 'bad', { errors: [{ path: '/x', message: 'is required' }] }).toProblem('/api/data/x');
+    const problem = new XrmError('XRM_ERR_RECORD_INVALID', 'bad', {
+      errors: [{ path: '/x', message: 'is required' }],
+    }).toProblem('/api/data/x');
     expect(problem).toEqual({
       type: 'urn:xrm:problem:record-invalid',
       title: 'Invalid record',

@@ -68,7 +68,11 @@ async function send(base: string, op: Op, method: string, path: string, body?: u
       json = undefined;
     }
     return {
-      op, method, path, start, end: performance.now(),
+      op,
+      method,
+      path,
+      start,
+      end: performance.now(),
       status: res.status,
       contentType: res.headers.get('content-type') ?? '',
       retryAfter: res.headers.get('retry-after'),
@@ -78,12 +82,30 @@ async function send(base: string, op: Op, method: string, path: string, body?: u
     };
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause;
-    return { op, method, path, start, end: performance.now(), status: 0, contentType: '', retryAfter: null, text: '', error: String(cause ?? err) };
+    return {
+      op,
+      method,
+      path,
+      start,
+      end: performance.now(),
+      status: 0,
+      contentType: '',
+      retryAfter: null,
+      text: '',
+      error: String(cause ?? err),
+    };
   }
 }
 
 /** One client: cycles through create, list, read and update until `until`, recording every answer. */
-async function clientLoop(base: string, worker: number, until: number, known: string[], acknowledged: string[], outcomes: Outcome[]): Promise<void> {
+async function clientLoop(
+  base: string,
+  worker: number,
+  until: number,
+  known: string[],
+  acknowledged: string[],
+  outcomes: Outcome[],
+): Promise<void> {
   for (let i = 0; performance.now() < until; i++) {
     const op = OPS[(i + worker) % OPS.length];
     const id = known[(i * 7 + worker) % known.length];
@@ -142,23 +164,37 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
   const ms = (t: number) => `${Math.round(t - t0)} ms`;
   const describeOutcome = (o: Outcome) =>
     `${o.method} ${o.path} sent at ${ms(o.start)} took ${Math.round(o.end - o.start)} ms → ` +
-    (o.status ? `${o.status} ${o.contentType} retry-after=${o.retryAfter} ${o.text.slice(0, 300)}` : `no answer: ${o.error}`);
+    (o.status
+      ? `${o.status} ${o.contentType} retry-after=${o.retryAfter} ${o.text.slice(0, 300)}`
+      : `no answer: ${o.error}`);
   const report = (title: string, bad: Outcome[], total = outcomes.length) =>
     `${title}: ${bad.length} of ${total} responses\n${bad.slice(0, 10).map(describeOutcome).join('\n')}\n` +
     `terminations at ${terminations.map((t) => `${ms(t.at)} (killed ${t.killed})`).join(', ')}\n${server.tail()}`;
   /** How long after a termination the first request sent after it completed with success (Infinity: never). */
   const recoveryAfter = (t: Termination) =>
-    outcomes.filter((o) => o.start >= t.at && o.status >= 200 && o.status < 300).reduce((first, o) => Math.min(first, o.end - t.at), Infinity);
+    outcomes
+      .filter((o) => o.start >= t.at && o.status >= 200 && o.status < 300)
+      .reduce((first, o) => Math.min(first, o.end - t.at), Infinity);
   const expectRunning = () => {
     const exit = server.exit();
-    expect(exit, exit && `server exited at ${ms(exit.at)} (code ${exit.code}, signal ${exit.signal})\n${server.tail()}`).toBeUndefined();
+    expect(
+      exit,
+      exit && `server exited at ${ms(exit.at)} (code ${exit.code}, signal ${exit.signal})\n${server.tail()}`,
+    ).toBeUndefined();
   };
 
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
-    server = await startServerProcess({ DATABASE_URL: database.config.databaseUrl!, LOG_LEVEL: 'warn', XRM_SCHEMA_POLL_MS: '0' });
+    server = await startServerProcess({
+      DATABASE_URL: database.config.databaseUrl!,
+      LOG_LEVEL: 'warn',
+      XRM_SCHEMA_POLL_MS: '0',
+    });
     const post = (path: string, body: unknown) => send(server.base, 'create', 'POST', path, body);
-    const entity = await post('/api/metadata/entities', { name: 'note', fields: [{ name: 'title', type: 'text', required: true }] });
+    const entity = await post('/api/metadata/entities', {
+      name: 'note',
+      fields: [{ name: 'title', type: 'text', required: true }],
+    });
     if (entity.status !== 201) throw new Error(`defining note: ${describeOutcome(entity)}`);
     const known: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -172,7 +208,9 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
     const until = t0 + LOAD_MS;
     const [killed] = await Promise.all([
       terminateRepeatedly(database.config.databaseUrl!, t0, TERMINATIONS),
-      ...Array.from({ length: CLIENTS }, (_, worker) => clientLoop(server.base, worker, until, known, acknowledged, outcomes)),
+      ...Array.from({ length: CLIENTS }, (_, worker) =>
+        clientLoop(server.base, worker, until, known, acknowledged, outcomes),
+      ),
     ]);
     terminations = killed;
     const counts: Record<string, number> = {};
@@ -185,15 +223,25 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
 
   afterAll(async () => {
     const exit = await server?.stop(10_000);
-    if (exit && !(exit.requested && exit.code === 0)) console.warn(`server did not stop cleanly on SIGTERM: code ${exit.code}, signal ${exit.signal}${exit.requested ? '' : ' (it had already exited)'}\n${server.tail(10)}`);
+    if (exit && !(exit.requested && exit.code === 0))
+      console.warn(
+        `server did not stop cleanly on SIGTERM: code ${exit.code}, signal ${exit.signal}${exit.requested ? '' : ' (it had already exited)'}\n${server.tail(10)}`,
+      );
     await database?.drop();
   }, 120_000);
 
   it('injects the fault for real: every termination ran under load and backends were killed', () => {
     expect(terminations).toHaveLength(TERMINATIONS);
-    expect(terminations.some((t) => t.killed > 0), `killed per termination: ${terminations.map((t) => t.killed)}`).toBe(true);
+    expect(
+      terminations.some((t) => t.killed > 0),
+      `killed per termination: ${terminations.map((t) => t.killed)}`,
+    ).toBe(true);
     const beforeFault = outcomes.filter((o) => o.end < terminations[0].at && o.status >= 200 && o.status < 300);
-    for (const op of OPS) expect(beforeFault.some((o) => o.op === op), `no successful ${op} before the first termination`).toBe(true);
+    for (const op of OPS)
+      expect(
+        beforeFault.some((o) => o.op === op),
+        `no successful ${op} before the first termination`,
+      ).toBe(true);
   });
 
   it('keeps the process running through the terminations', () => {
@@ -214,7 +262,11 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
     const bad = outcomes.filter(
       (o) =>
         o.status === 503 &&
-        !(o.contentType.startsWith('application/problem+json') && o.code === 'XRM_ERR_SERVICE_UNAVAILABLE' && /^[1-9]\d*$/.test(o.retryAfter ?? '')),
+        !(
+          o.contentType.startsWith('application/problem+json') &&
+          o.code === 'XRM_ERR_SERVICE_UNAVAILABLE' &&
+          /^[1-9]\d*$/.test(o.retryAfter ?? '')
+        ),
     );
     expect(bad.length, report('malformed 503s', bad)).toBe(0);
   });
@@ -227,7 +279,11 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
   it('succeeds again within one second of every termination', () => {
     const late = terminations.flatMap((t) => {
       const after = recoveryAfter(t);
-      return after <= RECOVERY_MS ? [] : [`termination at ${ms(t.at)}: first success ${Number.isFinite(after) ? `${Math.round(after)} ms` : 'never'} later`];
+      return after <= RECOVERY_MS
+        ? []
+        : [
+            `termination at ${ms(t.at)}: first success ${Number.isFinite(after) ? `${Math.round(after)} ms` : 'never'} later`,
+          ];
     });
     const failed = outcomes.filter((o) => !(o.status >= 200 && o.status < 300));
     expect(late.length, report(`${late.join('\n')}\nnon-2xx answers`, failed)).toBe(0);
@@ -236,17 +292,24 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
   it('keeps every write it acknowledged', async () => {
     const missing: Outcome[] = [];
     for (let i = 0; i < acknowledged.length; i += 16) {
-      const batch = await Promise.all(acknowledged.slice(i, i + 16).map((id) => send(server.base, 'read', 'GET', `/api/data/note/${id}`)));
+      const batch = await Promise.all(
+        acknowledged.slice(i, i + 16).map((id) => send(server.base, 'read', 'GET', `/api/data/note/${id}`)),
+      );
       missing.push(...batch.filter((o) => o.status !== 200));
     }
-    expect(missing.length, report('acknowledged creates not readable afterwards', missing, acknowledged.length)).toBe(0);
+    expect(missing.length, report('acknowledged creates not readable afterwards', missing, acknowledged.length)).toBe(
+      0,
+    );
   });
 
   it('re-establishes LISTEN: a new entity defined through another instance is served within three seconds', async () => {
     const other = await buildPlatform(testConfig(database, { schemaPollMs: 0 }));
     try {
       await other.start();
-      const created = await api(other.app).post('/api/metadata/entities', { name: 'memo', fields: [{ name: 'body', type: 'text' }] });
+      const created = await api(other.app).post('/api/metadata/entities', {
+        name: 'memo',
+        fields: [{ name: 'body', type: 'text' }],
+      });
       expect(created.status, created.text).toBe(201);
       let last: Outcome | undefined;
       const elapsed = await waitFor(async () => {

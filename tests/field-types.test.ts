@@ -7,15 +7,28 @@ import { FIELD_TYPE_NAMES } from '../metadata/field-types/index.ts';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { type FieldTypeName } from '../metadata/types.ts';
+import type { FieldTypeName } from '../metadata/types.ts';
 import { api, type Reply } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import {
-  checkOf, column, columns, constraints, foreignKeyOf, indexes, indexesOn, sequences, sqlState, tableExists,
+  checkOf,
+  column,
+  columns,
+  constraints,
+  foreignKeyOf,
+  indexes,
+  indexesOn,
+  sequences,
+  sqlState,
+  tableExists,
 } from './support/physical-schema.ts';
 import { expectProblem, expectStatus, modelling } from './support/problems.ts';
 
-const AB = [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }, { value: 'c', label: 'C' }];
+const AB = [
+  { value: 'a', label: 'A' },
+  { value: 'b', label: 'B' },
+  { value: 'c', label: 'C' },
+];
 
 /** lower snake_case of a type name, for entity names. */
 const snake = (type: string) => type.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -35,7 +48,10 @@ function expectSameValue(type: FieldTypeName, actual: unknown, expected: unknown
 function expectInvalidAt(reply: Reply, field: string): void {
   expectProblem(reply, 400, 'XRM_ERR_RECORD_INVALID');
   const paths = (reply.body.errors as { path: string }[]).map((e) => e.path);
-  expect(paths.some((p) => p === `/${field}` || p.startsWith(`/${field}/`)), `${field}: ${reply.text}`).toBe(true);
+  expect(
+    paths.some((p) => p === `/${field}` || p.startsWith(`/${field}/`)),
+    `${field}: ${reply.text}`,
+  ).toBe(true);
 }
 
 describeEachDatabase('field types', (get) => {
@@ -49,7 +65,11 @@ describeEachDatabase('field types', (get) => {
   }
 
   /** Creates a record, reads it back, and checks every sent field comes back the same (typed comparison). */
-  async function roundTrip(entity: string, types: Record<string, FieldTypeName>, body: Record<string, unknown>): Promise<any> {
+  async function roundTrip(
+    entity: string,
+    types: Record<string, FieldTypeName>,
+    body: Record<string, unknown>,
+  ): Promise<any> {
     const created = await createRecord(entity, body);
     const read = await readRecord(entity, created.id);
     for (const [key, value] of Object.entries(body)) {
@@ -76,7 +96,10 @@ describeEachDatabase('field types', (get) => {
   // ---------------------------------------------------------------------------------------------
 
   it('applies required, unique, default and searchable to every type that takes them', async () => {
-    const types = expectStatus(await http().get('/api/metadata/field-types'), 200).data as { name: FieldTypeName; options: string[] }[];
+    const types = expectStatus(await http().get('/api/metadata/field-types'), 200).data as {
+      name: FieldTypeName;
+      options: string[];
+    }[];
     await defineEntity('ft_target', [{ name: 'name', type: 'text' }]);
     const t1 = (await createRecord('ft_target', { name: 't1' })).id as string;
     const t2 = (await createRecord('ft_target', { name: 't2' })).id as string;
@@ -110,7 +133,10 @@ describeEachDatabase('field types', (get) => {
     for (const { name: type, options } of types) {
       const entity = `ft_opt_${snake(type)}`;
       const b = base[type] ?? {};
-      const fields: Record<string, unknown>[] = [{ name: 'label', type: 'text' }, { name: 'plain', type, ...b }];
+      const fields: Record<string, unknown>[] = [
+        { name: 'label', type: 'text' },
+        { name: 'plain', type, ...b },
+      ];
       if (type !== 'autonumber') fields.push({ name: 'req', type, ...b, required: true });
       if (options.includes('unique')) fields.push({ name: 'uniq', type, ...b, unique: true });
       if (options.includes('searchable')) fields.push({ name: 'srch', type, ...b, searchable: true });
@@ -141,8 +167,13 @@ describeEachDatabase('field types', (get) => {
         if (type !== 'autonumber') expect(idx.filter((d) => !/UNIQUE/.test(d)).length, ctx).toBe(1);
       }
       const plainIndexes = await indexesOn(db(), entity, 'plain');
-      if (type === 'autonumber') expect(plainIndexes.map((i) => i.definition), ctx).toEqual([expect.stringMatching(/^CREATE UNIQUE INDEX/)]);
-      else if (type === 'lookup') expect(plainIndexes.length, ctx).toBe(1); // lookups are always indexed
+      if (type === 'autonumber')
+        expect(
+          plainIndexes.map((i) => i.definition),
+          ctx,
+        ).toEqual([expect.stringMatching(/^CREATE UNIQUE INDEX/)]);
+      else if (type === 'lookup')
+        expect(plainIndexes.length, ctx).toBe(1); // lookups are always indexed
       else expect(plainIndexes.length, ctx).toBe(0);
       // default: a column default the database applies
       if (options.includes('default')) expect(cols.dflt!.default, ctx).not.toBeNull();
@@ -163,7 +194,12 @@ describeEachDatabase('field types', (get) => {
       expect(nulls.plain, ctx).toBeNull();
       // unique: a second record with the same value is a 409 naming the field; null does not count
       if (options.includes('unique')) {
-        expectProblem(await http().post(`/api/data/${entity}`, { label: 'dup', req: one, uniq: one }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/uniq');
+        expectProblem(
+          await http().post(`/api/data/${entity}`, { label: 'dup', req: one, uniq: one }),
+          409,
+          'XRM_ERR_RECORD_DUPLICATE',
+          '/uniq',
+        );
         await createRecord(entity, { label: 'other', req: one, uniq: two });
       }
     }
@@ -180,7 +216,13 @@ describeEachDatabase('field types', (get) => {
       { name: 'note', type: 'text', default: 'it\'s "quoted"' },
     ]);
     const cols = await columns(db(), 'ft_text');
-    expect(cols.title).toMatchObject({ dataType: 'character varying', udtName: 'varchar', maxLength: 255, nullable: false, default: null });
+    expect(cols.title).toMatchObject({
+      dataType: 'character varying',
+      udtName: 'varchar',
+      maxLength: 255,
+      nullable: false,
+      default: null,
+    });
     expect(cols.code).toMatchObject({ dataType: 'character varying', maxLength: 20, nullable: true, default: null });
     expect(cols.note!.default).toContain(`'it''s "quoted"'`);
     expect(await checkOf(db(), 'ft_text', 'code')).toMatch(/char_length\(.*code.*\) >= 3/);
@@ -207,10 +249,17 @@ describeEachDatabase('field types', (get) => {
     expect((await readRecord('ft_text', id)).code).toBe('ZZ-9');
     // the database itself enforces minLength and maxLength
     expect(await sqlState(db(), sql`INSERT INTO data.ft_text (title, code) VALUES ('t', 'A1')`)).toBe('23514');
-    expect(await sqlState(db(), sql`INSERT INTO data.ft_text (title, code) VALUES ('t', ${'A'.repeat(21)})`)).toBe('22001');
+    expect(await sqlState(db(), sql`INSERT INTO data.ft_text (title, code) VALUES ('t', ${'A'.repeat(21)})`)).toBe(
+      '22001',
+    );
     // definition problems
     const bad = async (field: Record<string, unknown>, path: string) =>
-      expectProblem(await http().post('/api/metadata/entities/ft_text/fields', { name: 'bad', type: 'text', ...field }), 400, 'XRM_ERR_METADATA_INVALID', path);
+      expectProblem(
+        await http().post('/api/metadata/entities/ft_text/fields', { name: 'bad', type: 'text', ...field }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        path,
+      );
     await bad({ maxLength: 0 }, '/maxLength');
     await bad({ maxLength: 10_485_761 }, '/maxLength');
     await bad({ minLength: 5, maxLength: 4 }, '/minLength');
@@ -236,7 +285,10 @@ describeEachDatabase('field types', (get) => {
     expect(await checkOf(db(), 'ft_long_text', 'notes')).toBeUndefined();
 
     const types = { body: 'longText', notes: 'longText' } as const;
-    await roundTrip('ft_long_text', types, { body: `line 1\nline 2\r\n\ttabbed ${'x'.repeat(4900)}`, notes: 'y'.repeat(200_000) });
+    await roundTrip('ft_long_text', types, {
+      body: `line 1\nline 2\r\n\ttabbed ${'x'.repeat(4900)}`,
+      notes: 'y'.repeat(200_000),
+    });
     const read = await roundTrip('ft_long_text', types, { body: 'b' });
     expect(read.notes).toBe('none');
     await refuse('ft_long_text', { body: '' }, 'body');
@@ -255,32 +307,76 @@ describeEachDatabase('field types', (get) => {
     expect(cols.backup!.default).toContain(`'ops@example.com'`);
     const read = await roundTrip('ft_email', { email: 'email' }, { email: 'First.Last+tag@sub.example.co.uk' });
     expect(read.backup).toBe('ops@example.com');
-    for (const bad of ['not-an-email', 'a@', '@example.com', 'a b@example.com', 'a@@example.com', `${'a'.repeat(310)}@example.com`]) {
+    for (const bad of [
+      'not-an-email',
+      'a@',
+      '@example.com',
+      'a b@example.com',
+      'a@@example.com',
+      `${'a'.repeat(310)}@example.com`,
+    ]) {
       await refuse('ft_email', { email: bad }, 'email');
     }
-    expectProblem(await http().post('/api/data/ft_email', { email: 'First.Last+tag@sub.example.co.uk' }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/email');
-    expectProblem(await http().post('/api/metadata/entities/ft_email/fields', { name: 'bad', type: 'email', default: 'nope' }), 400, 'XRM_ERR_METADATA_INVALID', '/default');
+    expectProblem(
+      await http().post('/api/data/ft_email', { email: 'First.Last+tag@sub.example.co.uk' }),
+      409,
+      'XRM_ERR_RECORD_DUPLICATE',
+      '/email',
+    );
+    expectProblem(
+      await http().post('/api/metadata/entities/ft_email/fields', { name: 'bad', type: 'email', default: 'nope' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/default',
+    );
   });
 
   it('phone: varchar(50) with the phone pattern', async () => {
-    await defineEntity('ft_phone', [{ name: 'name', type: 'text' }, { name: 'phone', type: 'phone', searchable: true }]);
+    await defineEntity('ft_phone', [
+      { name: 'name', type: 'text' },
+      { name: 'phone', type: 'phone', searchable: true },
+    ]);
     expect(await column(db(), 'ft_phone', 'phone')).toMatchObject({ dataType: 'character varying', maxLength: 50 });
     for (const good of ['+1 (555) 010-9999 x12', '020 7946 0958', '+44.20.7946.0958', '5550100 ext. 7']) {
       await roundTrip('ft_phone', { phone: 'phone' }, { phone: good });
     }
-    for (const bad of ['call me maybe', '555-CALL-NOW', '+', '1', '+1 555 0100 x', `+${'1'.repeat(50)}`, '"; DROP TABLE x; --']) {
+    for (const bad of [
+      'call me maybe',
+      '555-CALL-NOW',
+      '+',
+      '1',
+      '+1 555 0100 x',
+      `+${'1'.repeat(50)}`,
+      '"; DROP TABLE x; --',
+    ]) {
       await refuse('ft_phone', { phone: bad }, 'phone');
     }
-    expectProblem(await http().post('/api/metadata/entities/ft_phone/fields', { name: 'bad', type: 'phone', default: 'nope' }), 400, 'XRM_ERR_METADATA_INVALID', '/default');
+    expectProblem(
+      await http().post('/api/metadata/entities/ft_phone/fields', { name: 'bad', type: 'phone', default: 'nope' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/default',
+    );
   });
 
   it('url: varchar(2048), absolute http(s) only', async () => {
-    await defineEntity('ft_url', [{ name: 'name', type: 'text' }, { name: 'site', type: 'url', unique: true }]);
+    await defineEntity('ft_url', [
+      { name: 'name', type: 'text' },
+      { name: 'site', type: 'url', unique: true },
+    ]);
     expect(await column(db(), 'ft_url', 'site')).toMatchObject({ dataType: 'character varying', maxLength: 2048 });
     for (const good of ['https://example.com/a/b?c=d&e=f#g', 'http://localhost:8080/', 'HTTPS://EXAMPLE.COM']) {
       await roundTrip('ft_url', { site: 'url' }, { site: good });
     }
-    for (const bad of ['ftp://example.com/file', 'example.com', 'javascript:alert(1)', 'mailto:a@example.com', '/relative/path', 'https://exa mple.com', `https://example.com/${'a'.repeat(2030)}`]) {
+    for (const bad of [
+      'ftp://example.com/file',
+      'example.com',
+      'javascript:alert(1)',
+      'mailto:a@example.com',
+      '/relative/path',
+      'https://exa mple.com',
+      `https://example.com/${'a'.repeat(2030)}`,
+    ]) {
       await refuse('ft_url', { site: bad }, 'site');
     }
   });
@@ -306,7 +402,12 @@ describeEachDatabase('field types', (get) => {
     for (const bad of [2147483648, -2147483649]) await refuse('ft_integer', { rank: bad }, 'rank');
     expect(await sqlState(db(), sql`INSERT INTO data.ft_integer (qty) VALUES (101)`)).toBe('23514');
     const bad = async (field: Record<string, unknown>, path: string) =>
-      expectProblem(await http().post('/api/metadata/entities/ft_integer/fields', { name: 'bad', type: 'integer', ...field }), 400, 'XRM_ERR_METADATA_INVALID', path);
+      expectProblem(
+        await http().post('/api/metadata/entities/ft_integer/fields', { name: 'bad', type: 'integer', ...field }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        path,
+      );
     await bad({ min: 5, max: 1 }, '/min');
     await bad({ min: 'zero' }, '/min');
     await bad({ default: 1.5 }, '/default');
@@ -328,7 +429,8 @@ describeEachDatabase('field types', (get) => {
     const read = await roundTrip('ft_big_integer', types, { big: -9007199254740991 });
     expect(read.small).toBe(0);
     expect(typeof read.big).toBe('number');
-    for (const bad of [9007199254740992, -9007199254740992, 1.5, '1']) await refuse('ft_big_integer', { big: bad }, 'big');
+    for (const bad of [9007199254740992, -9007199254740992, 1.5, '1'])
+      await refuse('ft_big_integer', { big: bad }, 'big');
     await refuse('ft_big_integer', { small: 11 }, 'small');
     expect(await sqlState(db(), sql`INSERT INTO data.ft_big_integer (small) VALUES (11)`)).toBe('23514');
   });
@@ -353,21 +455,45 @@ describeEachDatabase('field types', (get) => {
     const read = await roundTrip('ft_decimal', types, { amount: 999999.999 });
     expect(read.rate).toBe(9.99);
     expect(typeof read.amount).toBe('number');
-    for (const bad of [1.0005, 1000000.001, -5.001, '12.5', 'NaN']) await refuse('ft_decimal', { amount: bad }, 'amount');
+    for (const bad of [1.0005, 1000000.001, -5.001, '12.5', 'NaN'])
+      await refuse('ft_decimal', { amount: bad }, 'amount');
     for (const bad of [1e16, 0.001, -1e17]) await refuse('ft_decimal', { rate: bad }, 'rate');
     expect(await sqlState(db(), sql`INSERT INTO data.ft_decimal (amount) VALUES (1000001)`)).toBe('23514');
     const bad = async (field: Record<string, unknown>, path: string) =>
-      expectProblem(await http().post('/api/metadata/entities/ft_decimal/fields', { name: 'bad', type: 'decimal', ...field }), 400, 'XRM_ERR_METADATA_INVALID', path);
+      expectProblem(
+        await http().post('/api/metadata/entities/ft_decimal/fields', { name: 'bad', type: 'decimal', ...field }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        path,
+      );
     await bad({ precision: 39 }, '/precision');
     await bad({ precision: 0 }, '/precision');
     await bad({ scale: -1 }, '/scale');
     await bad({ precision: 4, scale: 2, default: 123.45 }, '/default');
     await bad({ scale: 1, default: 1.25 }, '/default');
-    const scale = expectProblem(await http().post('/api/metadata/entities/ft_decimal/fields', { name: 'bad', type: 'decimal', precision: 4, scale: 5 }), 400, 'XRM_ERR_METADATA_INVALID', '/');
+    const scale = expectProblem(
+      await http().post('/api/metadata/entities/ft_decimal/fields', {
+        name: 'bad',
+        type: 'decimal',
+        precision: 4,
+        scale: 5,
+      }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/',
+    );
     expect(scale.body.detail).toContain('scale (5) cannot exceed precision (4)');
     expectProblem(
-      await http().post('/api/metadata/entities', { name: 'ft_decimal_bad', fields: [{ name: 'name', type: 'text' }, { name: 'd', type: 'decimal', precision: 4, scale: 5 }] }),
-      400, 'XRM_ERR_METADATA_INVALID', '/fields/1',
+      await http().post('/api/metadata/entities', {
+        name: 'ft_decimal_bad',
+        fields: [
+          { name: 'name', type: 'text' },
+          { name: 'd', type: 'decimal', precision: 4, scale: 5 },
+        ],
+      }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/fields/1',
     );
   });
 
@@ -380,7 +506,8 @@ describeEachDatabase('field types', (get) => {
     expect(col).toMatchObject({ dataType: 'numeric', precision: 19, scale: 4, nullable: false });
     expect(col!.default).toBe('0');
     expect(await checkOf(db(), 'ft_money', 'price')).toMatch(/price >= \(?0\)?/);
-    for (const good of [19.99, 12345678.9012, 0.0001, 100]) await roundTrip('ft_money', { price: 'money' }, { price: good });
+    for (const good of [19.99, 12345678.9012, 0.0001, 100])
+      await roundTrip('ft_money', { price: 'money' }, { price: good });
     expect((await roundTrip('ft_money', {}, { name: 'free' })).price).toBe(0);
     for (const bad of [-0.01, 1.23456, '1.00', 1e15]) await refuse('ft_money', { price: bad }, 'price');
     // one representation: a read answers the JSON text of the value the write answered
@@ -402,17 +529,26 @@ describeEachDatabase('field types', (get) => {
     const cols = await columns(db(), 'ft_percent');
     expect(cols.share).toMatchObject({ dataType: 'numeric', precision: 5, scale: 2, nullable: false, default: '0' });
     expect(await checkOf(db(), 'ft_percent', 'share')).toMatch(/share >= \(?0\)?.*share <= \(?100\)?/);
-    for (const good of [0, 0.01, 33.33, 99.99, 100]) await roundTrip('ft_percent', { share: 'percent' }, { share: good });
+    for (const good of [0, 0.01, 33.33, 99.99, 100])
+      await roundTrip('ft_percent', { share: 'percent' }, { share: good });
     await roundTrip('ft_percent', { share: 'percent', discount: 'percent' }, { share: 1, discount: 50 });
     for (const bad of [-0.01, 100.01, 1.234, '50']) await refuse('ft_percent', { share: bad }, 'share');
     await refuse('ft_percent', { share: 1, discount: 50.5 }, 'discount');
     // the database refuses what the API would, whoever writes
     expect(await sqlState(db(), sql`INSERT INTO data.ft_percent (share) VALUES (101)`)).toBe('23514');
     // a bound outside 0..100 is refused when the field is defined
-    const bad = await http().post('/api/metadata/entities/ft_percent/fields', { name: 'bad', type: 'percent', max: 150 });
+    const bad = await http().post('/api/metadata/entities/ft_percent/fields', {
+      name: 'bad',
+      type: 'percent',
+      max: 150,
+    });
     expectProblem(bad, 400, 'XRM_ERR_METADATA_INVALID');
     // published with its capabilities and its presentation: a % suffix
-    const types = (await http().get('/api/metadata/field-types')).body.data as { name: string; capabilities: Record<string, boolean>; presentation: { suffix?: string } }[];
+    const types = (await http().get('/api/metadata/field-types')).body.data as {
+      name: string;
+      capabilities: Record<string, boolean>;
+      presentation: { suffix?: string };
+    }[];
     const published = types.find((t) => t.name === 'percent')!;
     expect(published.capabilities).toMatchObject({ numeric: true, sortable: true, key: false });
     expect(published.presentation.suffix).toBe('%');
@@ -435,7 +571,12 @@ describeEachDatabase('field types', (get) => {
     expect((await roundTrip('ft_boolean', types, { agreed: true })).active).toBe(true);
     for (const bad of ['true', 1, 0, 'yes']) await refuse('ft_boolean', { agreed: bad }, 'agreed');
     await refuse('ft_boolean', { agreed: null }, 'agreed');
-    expectProblem(await http().post('/api/metadata/entities/ft_boolean/fields', { name: 'bad', type: 'boolean', default: 'yes' }), 400, 'XRM_ERR_METADATA_INVALID', '/default');
+    expectProblem(
+      await http().post('/api/metadata/entities/ft_boolean/fields', { name: 'bad', type: 'boolean', default: 'yes' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/default',
+    );
   });
 
   it('date: date column, YYYY-MM-DD', async () => {
@@ -454,7 +595,12 @@ describeEachDatabase('field types', (get) => {
     for (const bad of ['2023-02-29', '2024-13-01', '2024-01-01T00:00:00Z', '01/02/2024', '2024-1-1', 20240101]) {
       await refuse('ft_date', { day: bad }, 'day');
     }
-    expectProblem(await http().post('/api/data/ft_date', { day: '2024-02-29' }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/day');
+    expectProblem(
+      await http().post('/api/data/ft_date', { day: '2024-02-29' }),
+      409,
+      'XRM_ERR_RECORD_DUPLICATE',
+      '/day',
+    );
   });
 
   it('datetime: timestamptz, any offset in, UTC out', async () => {
@@ -472,21 +618,42 @@ describeEachDatabase('field types', (get) => {
     expect(new Date(offset.seen).toISOString()).toBe('2024-01-01T00:00:00.000Z');
     const micro = await roundTrip('ft_datetime', { at: 'datetime' }, { at: '2024-03-01T10:00:00.123456Z' });
     expect(micro.at).toMatch(/^2024-03-01T10:00:00\.123456(Z|\+00:00)$/);
-    for (const bad of ['2024-03-01 10:00', '2024-03-01T10:00:00', 'yesterday', '2024-02-30T00:00:00Z', '2024-03-01', 1709287200000]) {
+    for (const bad of [
+      '2024-03-01 10:00',
+      '2024-03-01T10:00:00',
+      'yesterday',
+      '2024-02-30T00:00:00Z',
+      '2024-03-01',
+      1709287200000,
+    ]) {
       await refuse('ft_datetime', { at: bad }, 'at');
     }
   });
 
   it('choice: text with CHECK IN (options), inline or from a shared choice set', async () => {
-    expectStatus(await http().post('/api/metadata/choice-sets', {
-      name: 'ft_region',
-      options: [{ value: 'emea', label: 'EMEA' }, { value: 'amer', label: 'Americas' }, { value: 'apac', label: 'APAC' }],
-    }), 201);
+    expectStatus(
+      await http().post('/api/metadata/choice-sets', {
+        name: 'ft_region',
+        options: [
+          { value: 'emea', label: 'EMEA' },
+          { value: 'amer', label: 'Americas' },
+          { value: 'apac', label: 'APAC' },
+        ],
+      }),
+      201,
+    );
     await defineEntity('ft_choice', [
       { name: 'name', type: 'text' },
       {
-        name: 'status', type: 'choice', required: true, default: 'new',
-        options: [{ value: 'new', label: 'New' }, { value: 'won\'t fix', label: 'Won\'t fix' }, { value: 'done', label: 'Done' }],
+        name: 'status',
+        type: 'choice',
+        required: true,
+        default: 'new',
+        options: [
+          { value: 'new', label: 'New' },
+          { value: "won't fix", label: "Won't fix" },
+          { value: 'done', label: 'Done' },
+        ],
       },
       { name: 'region', type: 'choice', choiceSet: 'ft_region' },
     ]);
@@ -499,23 +666,36 @@ describeEachDatabase('field types', (get) => {
     for (const v of [`'emea'`, `'amer'`, `'apac'`]) expect(regionCheck).toContain(v);
 
     const types = { status: 'choice', region: 'choice' } as const;
-    await roundTrip('ft_choice', types, { status: 'won\'t fix', region: 'apac' });
+    await roundTrip('ft_choice', types, { status: "won't fix", region: 'apac' });
     expect((await roundTrip('ft_choice', types, { region: null })).status).toBe('new');
     for (const bad of ['bogus', '', 'NEW', 1, ['new']]) await refuse('ft_choice', { status: bad }, 'status');
     await refuse('ft_choice', { region: 'mars' }, 'region');
     expect(await sqlState(db(), sql`INSERT INTO data.ft_choice (status) VALUES ('bogus')`)).toBe('23514');
     // the JSON Schema and the field carry the options
     const schema = expectStatus(await http().get('/api/metadata/entities/ft_choice/schema?variant=create'), 200);
-    expect(schema.properties.status.enum).toEqual(['new', 'won\'t fix', 'done']);
+    expect(schema.properties.status.enum).toEqual(['new', "won't fix", 'done']);
     expect(schema.properties.region.enum).toEqual(['emea', 'amer', 'apac', null]);
 
     const bad = async (field: Record<string, unknown>, path: string) =>
-      expectProblem(await http().post('/api/metadata/entities/ft_choice/fields', { name: 'bad', type: 'choice', ...field }), 400, 'XRM_ERR_METADATA_INVALID', path);
+      expectProblem(
+        await http().post('/api/metadata/entities/ft_choice/fields', { name: 'bad', type: 'choice', ...field }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        path,
+      );
     await bad({}, '/options');
     await bad({ options: AB, choiceSet: 'ft_region' }, '/options');
     await bad({ choiceSet: 'nope' }, '/choiceSet');
     await bad({ options: [] }, '/options');
-    await bad({ options: [{ value: 'a', label: 'A' }, { value: 'a', label: 'again' }] }, '/options/1/value');
+    await bad(
+      {
+        options: [
+          { value: 'a', label: 'A' },
+          { value: 'a', label: 'again' },
+        ],
+      },
+      '/options/1/value',
+    );
     await bad({ options: [{ value: 'a' }] }, '/options/0/label');
     await bad({ options: AB, default: 'z' }, '/default');
     expect(await column(db(), 'ft_choice', 'bad')).toBeUndefined();
@@ -524,13 +704,27 @@ describeEachDatabase('field types', (get) => {
   it('multiChoice: text[] with CHECK <@ options, arrays in and out', async () => {
     const fields = [
       { name: 'name', type: 'text' },
-      { name: 'tags', type: 'multiChoice', default: ['a'], options: [...AB, { value: 'it\'s', label: 'Quote' }] },
+      { name: 'tags', type: 'multiChoice', default: ['a'], options: [...AB, { value: "it's", label: 'Quote' }] },
       { name: 'regions', type: 'multiChoice', choiceSet: 'ft_mc_region' },
     ];
     // a choice set must exist before a field uses it
-    expectProblem(await http().post('/api/metadata/entities', { name: 'ft_multi_choice', fields }), 400, 'XRM_ERR_METADATA_INVALID', '/fields/2/choiceSet');
+    expectProblem(
+      await http().post('/api/metadata/entities', { name: 'ft_multi_choice', fields }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/fields/2/choiceSet',
+    );
     expect(await tableExists(db(), 'ft_multi_choice')).toBe(false);
-    expectStatus(await http().post('/api/metadata/choice-sets', { name: 'ft_mc_region', options: [{ value: 'emea', label: 'EMEA' }, { value: 'apac', label: 'APAC' }] }), 201);
+    expectStatus(
+      await http().post('/api/metadata/choice-sets', {
+        name: 'ft_mc_region',
+        options: [
+          { value: 'emea', label: 'EMEA' },
+          { value: 'apac', label: 'APAC' },
+        ],
+      }),
+      201,
+    );
     await defineEntity('ft_multi_choice', fields);
     const cols = await columns(db(), 'ft_multi_choice');
     expect(cols.tags).toMatchObject({ dataType: 'ARRAY', udtName: '_text', nullable: true });
@@ -539,13 +733,23 @@ describeEachDatabase('field types', (get) => {
     expect(check).toContain('<@');
     expect(check).toContain(`'it''s'`);
     const types = { tags: 'multiChoice', regions: 'multiChoice' } as const;
-    await roundTrip('ft_multi_choice', types, { tags: ['c', 'it\'s', 'a'], regions: ['apac', 'emea'] });
+    await roundTrip('ft_multi_choice', types, { tags: ['c', "it's", 'a'], regions: ['apac', 'emea'] });
     await roundTrip('ft_multi_choice', types, { tags: [], regions: null });
     expect((await roundTrip('ft_multi_choice', types, { name: 'd' })).tags).toEqual(['a']);
     for (const bad of [['zzz'], 'a', ['a', 'a'], [1], [null]]) await refuse('ft_multi_choice', { tags: bad }, 'tags');
     await refuse('ft_multi_choice', { regions: ['emea', 'amer'] }, 'regions');
     expect(await sqlState(db(), sql`INSERT INTO data.ft_multi_choice (tags) VALUES (ARRAY['zzz'])`)).toBe('23514');
-    expectProblem(await http().post('/api/metadata/entities/ft_multi_choice/fields', { name: 'bad', type: 'multiChoice', options: AB, default: 'a' }), 400, 'XRM_ERR_METADATA_INVALID', '/default');
+    expectProblem(
+      await http().post('/api/metadata/entities/ft_multi_choice/fields', {
+        name: 'bad',
+        type: 'multiChoice',
+        options: AB,
+        default: 'a',
+      }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/default',
+    );
   });
 
   it('lookup: uuid with a foreign key and index; restrict, setNull, cascade; self-references', async () => {
@@ -562,9 +766,15 @@ describeEachDatabase('field types', (get) => {
       expect(cols[f]).toMatchObject({ dataType: 'uuid', nullable: true });
       expect((await indexesOn(db(), 'ft_pet', f)).length, f).toBe(1);
     }
-    expect(await foreignKeyOf(db(), 'ft_pet', 'keeper')).toMatch(/^FOREIGN KEY \(keeper\) REFERENCES data\.ft_owner\(id\) ON DELETE RESTRICT$/);
-    expect(await foreignKeyOf(db(), 'ft_pet', 'sitter')).toMatch(/^FOREIGN KEY \(sitter\) REFERENCES data\.ft_owner\(id\) ON DELETE SET NULL$/);
-    expect(await foreignKeyOf(db(), 'ft_pet', 'home')).toMatch(/^FOREIGN KEY \(home\) REFERENCES data\.ft_owner\(id\) ON DELETE CASCADE$/);
+    expect(await foreignKeyOf(db(), 'ft_pet', 'keeper')).toMatch(
+      /^FOREIGN KEY \(keeper\) REFERENCES data\.ft_owner\(id\) ON DELETE RESTRICT$/,
+    );
+    expect(await foreignKeyOf(db(), 'ft_pet', 'sitter')).toMatch(
+      /^FOREIGN KEY \(sitter\) REFERENCES data\.ft_owner\(id\) ON DELETE SET NULL$/,
+    );
+    expect(await foreignKeyOf(db(), 'ft_pet', 'home')).toMatch(
+      /^FOREIGN KEY \(home\) REFERENCES data\.ft_owner\(id\) ON DELETE CASCADE$/,
+    );
     // an optional lookup without onDelete sets null
     expect(await foreignKeyOf(db(), 'ft_pet', 'mother')).toMatch(/REFERENCES data\.ft_pet\(id\) ON DELETE SET NULL$/);
 
@@ -574,12 +784,23 @@ describeEachDatabase('field types', (get) => {
     const types = { keeper: 'lookup', sitter: 'lookup', home: 'lookup' } as const;
     const pet = await roundTrip('ft_pet', types, { name: 'rex', keeper: o1, sitter: o2, home: o3 });
     // the inverse navigation lists the pet
-    const nav = expectStatus(await http().get('/api/metadata/entities/ft_owner'), 200).navigations as { name: string; field: string }[];
+    const nav = expectStatus(await http().get('/api/metadata/entities/ft_owner'), 200).navigations as {
+      name: string;
+      field: string;
+    }[];
     const keeperNav = nav.find((n) => n.field === 'keeper')!;
-    expect(expectStatus(await http().get(`/api/data/ft_owner/${o1}/${keeperNav.name}`), 200).data.map((r: { id: string }) => r.id)).toEqual([pet.id]);
+    expect(
+      expectStatus(await http().get(`/api/data/ft_owner/${o1}/${keeperNav.name}`), 200).data.map(
+        (r: { id: string }) => r.id,
+      ),
+    ).toEqual([pet.id]);
 
     // restrict: the owner stays while referenced
-    const restricted = expectProblem(await http().delete(`/api/data/ft_owner/${o1}`), 409, 'XRM_ERR_RECORD_DELETE_RESTRICTED');
+    const restricted = expectProblem(
+      await http().delete(`/api/data/ft_owner/${o1}`),
+      409,
+      'XRM_ERR_RECORD_DELETE_RESTRICTED',
+    );
     expect(restricted.body.detail).toContain('keeper');
     await readRecord('ft_owner', o1);
     // setNull: the pet stays, its sitter is cleared
@@ -598,11 +819,22 @@ describeEachDatabase('field types', (get) => {
     expect((await http().delete(`/api/data/ft_owner/${o1}`)).status).toBe(204);
 
     // values: a UUID of an existing record only
-    for (const bad of ['nope', `urn:uuid:${randomUUID()}`, `{${randomUUID()}}`, 42]) await refuse('ft_pet', { keeper: bad }, 'keeper');
-    expectProblem(await http().post('/api/data/ft_pet', { keeper: randomUUID() }), 422, 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND', '/keeper');
+    for (const bad of ['nope', `urn:uuid:${randomUUID()}`, `{${randomUUID()}}`, 42])
+      await refuse('ft_pet', { keeper: bad }, 'keeper');
+    expectProblem(
+      await http().post('/api/data/ft_pet', { keeper: randomUUID() }),
+      422,
+      'XRM_ERR_RECORD_REFERENCE_NOT_FOUND',
+      '/keeper',
+    );
 
     const bad = async (field: Record<string, unknown>, path: string) =>
-      expectProblem(await http().post('/api/metadata/entities/ft_pet/fields', { name: 'bad', type: 'lookup', ...field }), 400, 'XRM_ERR_METADATA_INVALID', path);
+      expectProblem(
+        await http().post('/api/metadata/entities/ft_pet/fields', { name: 'bad', type: 'lookup', ...field }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        path,
+      );
     await bad({}, '/target');
     await bad({ target: 'nope' }, '/target');
     await bad({ target: 'ft_owner', required: true, onDelete: 'setNull' }, '/onDelete');
@@ -615,7 +847,7 @@ describeEachDatabase('field types', (get) => {
     await defineEntity('ft_json', [
       { name: 'name', type: 'text' },
       { name: 'data', type: 'json' },
-      { name: 'settings', type: 'json', required: true, default: { theme: 'O\'Reilly', n: [1, 2] } },
+      { name: 'settings', type: 'json', required: true, default: { theme: "O'Reilly", n: [1, 2] } },
     ]);
     const cols = await columns(db(), 'ft_json');
     expect(cols.data).toMatchObject({ dataType: 'jsonb', nullable: true });
@@ -625,7 +857,7 @@ describeEachDatabase('field types', (get) => {
     const read = await roundTrip('ft_json', types, {
       data: { a: { b: [1, 2.5, { c: null }] }, s: 'x"y\'z\\', t: true, f: false, u: '日本語 😀', empty: {}, list: [] },
     });
-    expect(read.settings).toEqual({ theme: 'O\'Reilly', n: [1, 2] });
+    expect(read.settings).toEqual({ theme: "O'Reilly", n: [1, 2] });
     for (const value of [[1, 'two', { three: 3 }], 'just a string', 42, false, { '': 'empty key' }]) {
       await roundTrip('ft_json', types, { data: value, settings: value });
     }
@@ -663,10 +895,16 @@ describeEachDatabase('field types', (get) => {
     expect(cols.number!.default).toContain('xrm.autonumber');
     expect(cols.number!.default).toContain(`'INV-'`);
     // unique, so its unique index also serves lookups; searchable puts it in the full-text index
-    expect((await indexesOn(db(), 'ft_autonumber', 'number')).map((i) => i.definition)).toEqual([expect.stringMatching(/^CREATE UNIQUE INDEX/)]);
+    expect((await indexesOn(db(), 'ft_autonumber', 'number')).map((i) => i.definition)).toEqual([
+      expect.stringMatching(/^CREATE UNIQUE INDEX/),
+    ]);
     const fullText = (await indexes(db(), 'ft_autonumber')).filter((i) => / USING gin /.test(i.definition));
-    expect(fullText.map((i) => i.definition)).toEqual([expect.stringMatching(/COALESCE\(\(label\)::text.*COALESCE\(number, ''::text\)/)]);
-    expect(await sequences(db())).toEqual(expect.arrayContaining(['seq__ft_autonumber__number', 'seq__ft_autonumber__plain']));
+    expect(fullText.map((i) => i.definition)).toEqual([
+      expect.stringMatching(/COALESCE\(\(label\)::text.*COALESCE\(number, ''::text\)/),
+    ]);
+    expect(await sequences(db())).toEqual(
+      expect.arrayContaining(['seq__ft_autonumber__number', 'seq__ft_autonumber__plain']),
+    );
     const field = expectStatus(await http().get('/api/metadata/entities/ft_autonumber/fields/number'), 200);
     expect(field).toMatchObject({ required: true, unique: true, prefix: 'INV-', digits: 5 });
 
@@ -692,8 +930,18 @@ describeEachDatabase('field types', (get) => {
     // added to an entity with records, every existing record gets a number
     await defineEntity('ft_autonumber_late', [{ name: 'label', type: 'text' }]);
     for (const label of ['a', 'b']) await createRecord('ft_autonumber_late', { label });
-    expectStatus(await http().post('/api/metadata/entities/ft_autonumber_late/fields', { name: 'ref', type: 'autonumber', prefix: 'R', digits: 2 }), 201);
-    const list = expectStatus(await http().get('/api/data/ft_autonumber_late'), 200).data.map((r: { ref: string }) => r.ref).sort();
+    expectStatus(
+      await http().post('/api/metadata/entities/ft_autonumber_late/fields', {
+        name: 'ref',
+        type: 'autonumber',
+        prefix: 'R',
+        digits: 2,
+      }),
+      201,
+    );
+    const list = expectStatus(await http().get('/api/data/ft_autonumber_late'), 200)
+      .data.map((r: { ref: string }) => r.ref)
+      .sort();
     expect(list).toEqual(['R01', 'R02']);
     expect((await createRecord('ft_autonumber_late', { label: 'c' })).ref).toBe('R03');
     // dropping the field drops its sequence
@@ -701,7 +949,12 @@ describeEachDatabase('field types', (get) => {
     expect(await sequences(db())).not.toContain('seq__ft_autonumber__late_ref');
 
     const bad = async (f: Record<string, unknown>, path: string) =>
-      expectProblem(await http().post('/api/metadata/entities/ft_autonumber/fields', { name: 'bad', type: 'autonumber', ...f }), 400, 'XRM_ERR_METADATA_INVALID', path);
+      expectProblem(
+        await http().post('/api/metadata/entities/ft_autonumber/fields', { name: 'bad', type: 'autonumber', ...f }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        path,
+      );
     await bad({ default: 'X' }, '/default');
     await bad({ digits: 0 }, '/digits');
     await bad({ digits: 19 }, '/digits');
@@ -722,27 +975,72 @@ describeEachDatabase('field types', (get) => {
     await defineEntity('ft_all', [{ name: 'name', type: 'text' }, ...fields]);
     const cols = await columns(db(), 'ft_all');
     const expectedTypes: Record<FieldTypeName, string> = {
-      text: 'character varying', longText: 'text', email: 'character varying', phone: 'character varying', url: 'character varying',
-      integer: 'integer', bigInteger: 'bigint', decimal: 'numeric', money: 'numeric', percent: 'numeric', boolean: 'boolean', date: 'date',
-      datetime: 'timestamp with time zone', choice: 'text', multiChoice: 'ARRAY', lookup: 'uuid', json: 'jsonb', uuid: 'uuid', autonumber: 'text',
+      text: 'character varying',
+      longText: 'text',
+      email: 'character varying',
+      phone: 'character varying',
+      url: 'character varying',
+      integer: 'integer',
+      bigInteger: 'bigint',
+      decimal: 'numeric',
+      money: 'numeric',
+      percent: 'numeric',
+      boolean: 'boolean',
+      date: 'date',
+      datetime: 'timestamp with time zone',
+      choice: 'text',
+      multiChoice: 'ARRAY',
+      lookup: 'uuid',
+      json: 'jsonb',
+      uuid: 'uuid',
+      autonumber: 'text',
     };
     for (const type of FIELD_TYPE_NAMES) expect(cols[`f_${snake(type)}`]!.dataType, type).toBe(expectedTypes[type]);
     // system columns come first
-    expect(Object.keys(cols).slice(0, 6)).toEqual(['id', 'created_at', 'updated_at', 'created_by', 'owner_id', 'version']);
+    expect(Object.keys(cols).slice(0, 6)).toEqual([
+      'id',
+      'created_at',
+      'updated_at',
+      'created_by',
+      'owner_id',
+      'version',
+    ]);
 
     const values: Record<string, unknown> = {
-      name: 'all', f_text: 'text', f_long_text: 'long\ntext', f_email: 'all@example.com', f_phone: '+1 555 0199', f_url: 'https://example.com/all',
-      f_integer: -12, f_big_integer: 1234567890123, f_decimal: 3.14, f_money: 1.5, f_percent: 37.5, f_boolean: true, f_date: '2000-01-01',
-      f_datetime: '2000-01-01T12:30:00Z', f_choice: 'b', f_multi_choice: ['c', 'a'], f_lookup: target, f_json: { nested: { ok: [true] } },
+      name: 'all',
+      f_text: 'text',
+      f_long_text: 'long\ntext',
+      f_email: 'all@example.com',
+      f_phone: '+1 555 0199',
+      f_url: 'https://example.com/all',
+      f_integer: -12,
+      f_big_integer: 1234567890123,
+      f_decimal: 3.14,
+      f_money: 1.5,
+      f_percent: 37.5,
+      f_boolean: true,
+      f_date: '2000-01-01',
+      f_datetime: '2000-01-01T12:30:00Z',
+      f_choice: 'b',
+      f_multi_choice: ['c', 'a'],
+      f_lookup: target,
+      f_json: { nested: { ok: [true] } },
       f_uuid: randomUUID(),
     };
-    const typeOf = Object.fromEntries(FIELD_TYPE_NAMES.map((t) => [`f_${snake(t)}`, t])) as Record<string, FieldTypeName>;
+    const typeOf = Object.fromEntries(FIELD_TYPE_NAMES.map((t) => [`f_${snake(t)}`, t])) as Record<
+      string,
+      FieldTypeName
+    >;
     const read = await roundTrip('ft_all', typeOf, values);
     expect(read.f_autonumber).toBe('000001');
     const listed = expectStatus(await http().get('/api/data/ft_all'), 200).data[0];
     for (const [k, v] of Object.entries(values)) expectSameValue(typeOf[k] ?? 'text', listed[k], v, k);
     // update every field to null (none is required) and back
-    const nulls = Object.fromEntries(Object.keys(values).filter((k) => k !== 'name').map((k) => [k, null]));
+    const nulls = Object.fromEntries(
+      Object.keys(values)
+        .filter((k) => k !== 'name')
+        .map((k) => [k, null]),
+    );
     const cleared = expectStatus(await http().patch(`/api/data/ft_all/${read.id}`, nulls), 200);
     for (const k of Object.keys(nulls)) expect(cleared[k], k).toBeNull();
     const restored = expectStatus(await http().patch(`/api/data/ft_all/${read.id}`, values), 200);
@@ -793,19 +1091,44 @@ describeEachDatabase('field types', (get) => {
     for (const [type, options, option] of cases) {
       const r = expectProblem(
         await http().post('/api/metadata/entities/ft_opts/fields', { name: 'f', type, ...options }),
-        400, 'XRM_ERR_METADATA_INVALID', `/${option}`,
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        `/${option}`,
       );
       expect(r.body.detail, `${type}.${option}`).toContain(option);
     }
     // the same inside an entity definition, with the path into its fields
     expectProblem(
-      await http().post('/api/metadata/entities', { name: 'ft_opts_bad', fields: [{ name: 'name', type: 'text' }, { name: 'flag', type: 'boolean', maxLength: 5 }] }),
-      400, 'XRM_ERR_METADATA_INVALID', '/fields/1/maxLength',
+      await http().post('/api/metadata/entities', {
+        name: 'ft_opts_bad',
+        fields: [
+          { name: 'name', type: 'text' },
+          { name: 'flag', type: 'boolean', maxLength: 5 },
+        ],
+      }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/fields/1/maxLength',
     );
-    expectProblem(await http().post('/api/metadata/entities/ft_opts/fields', { name: 'f', type: 'varchar' }), 400, 'XRM_ERR_METADATA_INVALID', '/type');
-    expectProblem(await http().post('/api/metadata/entities/ft_opts/fields', { name: 'f' }), 400, 'XRM_ERR_METADATA_INVALID', '/type');
+    expectProblem(
+      await http().post('/api/metadata/entities/ft_opts/fields', { name: 'f', type: 'varchar' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/type',
+    );
+    expectProblem(
+      await http().post('/api/metadata/entities/ft_opts/fields', { name: 'f' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/type',
+    );
     // and an option on an update that the type does not take
-    expectProblem(await http().patch('/api/metadata/entities/ft_opts/fields/name', { precision: 3 }), 400, 'XRM_ERR_METADATA_INVALID', '/precision');
+    expectProblem(
+      await http().patch('/api/metadata/entities/ft_opts/fields/name', { precision: 3 }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/precision',
+    );
     // nothing was created
     expect(Object.keys(await columns(db(), 'ft_opts'))).not.toContain('f');
     expect(await tableExists(db(), 'ft_opts_bad')).toBe(false);

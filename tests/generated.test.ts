@@ -38,7 +38,7 @@ function union(values: readonly string[], indent: string, width = 100): string {
 }
 
 /** sdk/field-types.ts: what the SDK types (filters, schema maps, codegen) know of the field types. */
-export function sdkFieldTypesSource(): string {
+function sdkFieldTypesSource(): string {
   return [
     '/**',
     " * The platform's field types and the filter operators each supports, generated from the",
@@ -73,7 +73,7 @@ export function sdkFieldTypesSource(): string {
 }
 
 /** admin-ui/src/api-schema.ts from a served document. */
-export async function adminApiSchemaSource(document: Record<string, unknown>): Promise<string> {
+async function adminApiSchemaSource(document: Record<string, unknown>): Promise<string> {
   const banner = [
     '/* eslint-disable */',
     '/**',

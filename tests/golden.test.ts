@@ -26,7 +26,9 @@ interface Change {
 function ddlScript(changes: Change[]): string {
   const blocks = changes.map((c) => {
     const header = `-- schema version ${c.version}: ${c.operation} ${c.target}`;
-    return c.statements.length ? `${header}\n${c.statements.map((s) => `${s};`).join('\n\n')}` : `${header}\n-- (no DDL)`;
+    return c.statements.length
+      ? `${header}\n${c.statements.map((s) => `${s};`).join('\n\n')}`
+      : `${header}\n-- (no DDL)`;
   });
   return `${blocks.join('\n\n')}\n`;
 }

@@ -8,16 +8,73 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { api, call, type Reply } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
-import { column, columns, indexes, physicalSnapshot, sequences, sqlState, tableExists } from './support/physical-schema.ts';
+import {
+  column,
+  columns,
+  indexes,
+  physicalSnapshot,
+  sequences,
+  sqlState,
+  tableExists,
+} from './support/physical-schema.ts';
 import { expectProblem, expectStatus, leaksIn } from './support/problems.ts';
 
 /** Names that are not valid lower snake_case identifiers of at most 63 bytes, or are reserved. */
 const HOSTILE_NAMES: readonly unknown[] = [
-  'a"b', 'a\'b', 'a;b', 'x; DROP TABLE data.hi_victim; --', '"; DROP TABLE data.hi_victim; --', 'a b', ' lead', 'trail ', 'tab\tname', 'new\nline',
-  '名前', 'café', 'ñandú', 'emoji_😀', 'Upper', 'UPPER', 'camelCase', 'a'.repeat(64), `é${'a'.repeat(61)}`,
-  'select', 'user', 'table', 'from', 'where', 'order', 'group', 'null', 'true', 'default', 'check',
-  '1abc', '9', '_abc', 'abc_', 'a__b', 'a-b', 'a.b', 'a/b', 'a\\b', 'a%b', 'a$b', '$1', '%s', '{{x}}', '..', '',
-  'pg_catalog', 'xrm_entities', 'a\u0000b', 123, null, true, ['a'], { name: 'a' },
+  'a"b',
+  "a'b",
+  'a;b',
+  'x; DROP TABLE data.hi_victim; --',
+  '"; DROP TABLE data.hi_victim; --',
+  'a b',
+  ' lead',
+  'trail ',
+  'tab\tname',
+  'new\nline',
+  '名前',
+  'café',
+  'ñandú',
+  'emoji_😀',
+  'Upper',
+  'UPPER',
+  'camelCase',
+  'a'.repeat(64),
+  `é${'a'.repeat(61)}`,
+  'select',
+  'user',
+  'table',
+  'from',
+  'where',
+  'order',
+  'group',
+  'null',
+  'true',
+  'default',
+  'check',
+  '1abc',
+  '9',
+  '_abc',
+  'abc_',
+  'a__b',
+  'a-b',
+  'a.b',
+  'a/b',
+  'a\\b',
+  'a%b',
+  'a$b',
+  '$1',
+  '%s',
+  '{{x}}',
+  '..',
+  '',
+  'pg_catalog',
+  'xrm_entities',
+  'a\u0000b',
+  123,
+  null,
+  true,
+  ['a'],
+  { name: 'a' },
 ];
 
 /** System columns every entity table has: no field may take these names. */
@@ -25,23 +82,58 @@ const SYSTEM_COLUMNS = ['id', 'created_at', 'updated_at', 'created_by', 'owner_i
 
 /** Values that look like SQL, escapes or tricky Unicode: all plain data. */
 const HOSTILE_VALUES: readonly string[] = [
-  '\'); DROP TABLE data.hi_victim; --',
-  'Robert\'); DROP TABLE students;--',
-  '\' OR \'1\'=\'1',
+  "'); DROP TABLE data.hi_victim; --",
+  "Robert'); DROP TABLE students;--",
+  "' OR '1'='1",
   '"; DROP TABLE data.hi_victim; --',
-  '\\', '\\\\\'', '\\\'; SELECT pg_sleep(10); --', 'E\'\\x41\'',
-  '$$; DROP TABLE data.hi_victim; $$', '$tag$ x $tag$',
+  '\\',
+  "\\\\'",
+  "\\'; SELECT pg_sleep(10); --",
+  "E'\\x41'",
+  '$$; DROP TABLE data.hi_victim; $$',
+  '$tag$ x $tag$',
   '$1 $2 ? :name @p0',
   '%_[]^*',
-  '😀👩‍👩‍👧‍👦🏳️‍🌈', '日本語のテキスト', 'مرحبا بالعالم', '\u202eRTL override', 'Z̷̢͎a̶l̸g̵o', '\uFEFFbom', '\uD83D\uDE00 surrogate pair',
-  'line1\nline2\r\n\ttab', '\u0001\u0002 control \u001f',
-  '<script>alert(1)</script>', '{"json": "inside text"}', '{a,b}', '{"NULL"}', 'NULL', 'null', '', ' spaced ',
-  '/* comment */ -- comment', ';', '\'', '"', '`', '\'\'\'',
+  '😀👩‍👩‍👧‍👦🏳️‍🌈',
+  '日本語のテキスト',
+  'مرحبا بالعالم',
+  '\u202eRTL override',
+  'Z̷̢͎a̶l̸g̵o',
+  '\uFEFFbom',
+  '\uD83D\uDE00 surrogate pair',
+  'line1\nline2\r\n\ttab',
+  '\u0001\u0002 control \u001f',
+  '<script>alert(1)</script>',
+  '{"json": "inside text"}',
+  '{a,b}',
+  '{"NULL"}',
+  'NULL',
+  'null',
+  '',
+  ' spaced ',
+  '/* comment */ -- comment',
+  ';',
+  "'",
+  '"',
+  '`',
+  "'''",
 ];
 
 /** Choice option values with quotes, array-literal syntax and SQL: they become CHECK literals. */
 const HOSTILE_OPTIONS: readonly string[] = [
-  'it\'s', 'a"b', 'x\'); DROP TABLE data.hi_victim; --', 'back\\slash', '{curly}', 'a,b', 'NULL', '日本', '😀', '$$', 'semi;colon', ' spaced ', '\'\'',
+  "it's",
+  'a"b',
+  "x'); DROP TABLE data.hi_victim; --",
+  'back\\slash',
+  '{curly}',
+  'a,b',
+  'NULL',
+  '日本',
+  '😀',
+  '$$',
+  'semi;colon',
+  ' spaced ',
+  "''",
 ];
 
 describeEachDatabase('hostile input', (get) => {
@@ -60,7 +152,8 @@ describeEachDatabase('hostile input', (get) => {
       post: (url: string, body?: unknown) => track(a.post(url, body)),
       patch: (url: string, body?: unknown) => track(a.patch(url, body)),
       delete: (url: string) => track(a.delete(url)),
-      raw: (method: string, url: string, payload?: unknown, headers?: Record<string, string>) => track(call(get().app, method, url, payload, headers)),
+      raw: (method: string, url: string, payload?: unknown, headers?: Record<string, string>) =>
+        track(call(get().app, method, url, payload, headers)),
     };
   };
 
@@ -95,30 +188,87 @@ describeEachDatabase('hostile input', (get) => {
     for (const name of HOSTILE_NAMES) {
       expectProblem(await http().post('/api/metadata/entities', { name }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
       expectProblem(
-        await http().post('/api/metadata/entities', { name: 'hi_ok', fields: [{ name: 'title', type: 'text' }, { name, type: 'text' }] }),
-        400, 'XRM_ERR_METADATA_INVALID', '/fields/1/name',
+        await http().post('/api/metadata/entities', {
+          name: 'hi_ok',
+          fields: [
+            { name: 'title', type: 'text' },
+            { name, type: 'text' },
+          ],
+        }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/fields/1/name',
       );
-      expectProblem(await http().post('/api/metadata/entities/hi_victim/fields', { name, type: 'text' }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
-      expectProblem(await http().post('/api/metadata/relationships', { name, type: 'manyToMany', from: 'hi_victim', to: 'hi_victim' }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
-      expectProblem(await http().post('/api/metadata/choice-sets', { name, options: [{ value: 'a', label: 'A' }] }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
+      expectProblem(
+        await http().post('/api/metadata/entities/hi_victim/fields', { name, type: 'text' }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/name',
+      );
+      expectProblem(
+        await http().post('/api/metadata/relationships', {
+          name,
+          type: 'manyToMany',
+          from: 'hi_victim',
+          to: 'hi_victim',
+        }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/name',
+      );
+      expectProblem(
+        await http().post('/api/metadata/choice-sets', { name, options: [{ value: 'a', label: 'A' }] }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/name',
+      );
       if (typeof name === 'string' && name !== '') {
-        expectProblem(await http().post('/api/metadata/entities', { name: 'hi_ok', pluralName: name }), 400, 'XRM_ERR_METADATA_INVALID', '/pluralName');
-        expectProblem(await http().post('/api/metadata/entities', { name: 'hi_ok', primaryField: name }), 400, 'XRM_ERR_METADATA_INVALID', '/primaryField');
         expectProblem(
-          await http().post('/api/metadata/entities/hi_victim/fields', { name: 'ref', type: 'lookup', target: 'hi_victim', inverseName: name }),
-          400, 'XRM_ERR_METADATA_INVALID', '/inverseName',
+          await http().post('/api/metadata/entities', { name: 'hi_ok', pluralName: name }),
+          400,
+          'XRM_ERR_METADATA_INVALID',
+          '/pluralName',
+        );
+        expectProblem(
+          await http().post('/api/metadata/entities', { name: 'hi_ok', primaryField: name }),
+          400,
+          'XRM_ERR_METADATA_INVALID',
+          '/primaryField',
+        );
+        expectProblem(
+          await http().post('/api/metadata/entities/hi_victim/fields', {
+            name: 'ref',
+            type: 'lookup',
+            target: 'hi_victim',
+            inverseName: name,
+          }),
+          400,
+          'XRM_ERR_METADATA_INVALID',
+          '/inverseName',
         );
       }
     }
     for (const name of SYSTEM_COLUMNS) {
-      expectProblem(await http().post('/api/metadata/entities', { name: 'hi_ok', fields: [{ name, type: 'text' }] }), 400, 'XRM_ERR_METADATA_INVALID', '/fields/0/name');
-      const r = expectProblem(await http().post('/api/metadata/entities/hi_victim/fields', { name, type: 'integer' }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
+      expectProblem(
+        await http().post('/api/metadata/entities', { name: 'hi_ok', fields: [{ name, type: 'text' }] }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/fields/0/name',
+      );
+      const r = expectProblem(
+        await http().post('/api/metadata/entities/hi_victim/fields', { name, type: 'integer' }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/name',
+      );
       expect(r.body.detail).toContain('system column');
     }
     // nothing reached the database
     expect(await physicalSnapshot(db())).toEqual(before);
     expect(expectStatus(await http().get('/api/metadata'), 200).version).toBe(versionBefore);
-    expect(expectStatus(await http().get('/api/metadata/entities'), 200).data.map((e: { name: string }) => e.name)).toEqual(['hi_victim']);
+    expect(
+      expectStatus(await http().get('/api/metadata/entities'), 200).data.map((e: { name: string }) => e.name),
+    ).toEqual(['hi_victim']);
     await victimIntact();
   });
 
@@ -130,13 +280,17 @@ describeEachDatabase('hostile input', (get) => {
     const lookup = `l${'c'.repeat(62)}`;
     const auto = `n${'d'.repeat(62)}`;
     expect([entity, plural, f1, f2, lookup, auto].map((n) => Buffer.byteLength(n))).toEqual([63, 63, 63, 63, 63, 63]);
-    await defineEntity(entity, [
-      { name: 'name', type: 'text' },
-      { name: f1, type: 'text', unique: true, searchable: true, minLength: 1 },
-      { name: f2, type: 'text', unique: true, searchable: true, minLength: 1 },
-      { name: lookup, type: 'lookup', target: entity, inverseName: 'children', onDelete: 'restrict' },
-      { name: auto, type: 'autonumber', prefix: 'L-' },
-    ], { pluralName: plural });
+    await defineEntity(
+      entity,
+      [
+        { name: 'name', type: 'text' },
+        { name: f1, type: 'text', unique: true, searchable: true, minLength: 1 },
+        { name: f2, type: 'text', unique: true, searchable: true, minLength: 1 },
+        { name: lookup, type: 'lookup', target: entity, inverseName: 'children', onDelete: 'restrict' },
+        { name: auto, type: 'autonumber', prefix: 'L-' },
+      ],
+      { pluralName: plural },
+    );
     const cols = await columns(db(), entity);
     expect(Object.keys(cols)).toEqual(expect.arrayContaining([f1, f2, lookup, auto]));
     const names = (await indexes(db(), entity)).map((i) => i.name);
@@ -148,17 +302,40 @@ describeEachDatabase('hostile input', (get) => {
     const a = await createRecord(entity, { name: 'a', [f1]: 'one', [f2]: 'one' });
     expect(a[auto]).toBe('L-000001');
     const b = await createRecord(entity, { name: 'b', [f1]: 'two', [f2]: 'two', [lookup]: a.id });
-    expect(expectStatus(await http().get(`/api/data/${entity}/${b.id}`), 200)).toMatchObject({ [f1]: 'two', [lookup]: a.id, [auto]: 'L-000002' });
+    expect(expectStatus(await http().get(`/api/data/${entity}/${b.id}`), 200)).toMatchObject({
+      [f1]: 'two',
+      [lookup]: a.id,
+      [auto]: 'L-000002',
+    });
     expectProblem(await http().post(`/api/data/${entity}`, { [f1]: 'one' }), 409, 'XRM_ERR_RECORD_DUPLICATE', `/${f1}`);
     expectProblem(await http().post(`/api/data/${entity}`, { [f2]: 'one' }), 409, 'XRM_ERR_RECORD_DUPLICATE', `/${f2}`);
     expectProblem(await http().post(`/api/data/${entity}`, { [f2]: '' }), 400, 'XRM_ERR_RECORD_INVALID', `/${f2}`);
     expectProblem(await http().delete(`/api/data/${entity}/${a.id}`), 409, 'XRM_ERR_RECORD_DELETE_RESTRICTED');
-    expect(expectStatus(await http().get(`/api/data/${entity}/${a.id}/children`), 200).data.map((r: { id: string }) => r.id)).toEqual([b.id]);
+    expect(
+      expectStatus(await http().get(`/api/data/${entity}/${a.id}/children`), 200).data.map((r: { id: string }) => r.id),
+    ).toEqual([b.id]);
 
-    expectProblem(await http().post('/api/metadata/entities', { name: `${entity}x`, pluralName: plural }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
-    expectProblem(await http().post(`/api/metadata/entities/${entity}/fields`, { name: `${f1}x`, type: 'text' }), 400, 'XRM_ERR_METADATA_INVALID', '/name');
+    expectProblem(
+      await http().post('/api/metadata/entities', { name: `${entity}x`, pluralName: plural }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/name',
+    );
+    expectProblem(
+      await http().post(`/api/metadata/entities/${entity}/fields`, { name: `${f1}x`, type: 'text' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/name',
+    );
     // the whole definition changes cleanly too
-    expectStatus(await http().patch(`/api/metadata/entities/${entity}/fields/${f1}`, { unique: false, searchable: false, minLength: null }), 200);
+    expectStatus(
+      await http().patch(`/api/metadata/entities/${entity}/fields/${f1}`, {
+        unique: false,
+        searchable: false,
+        minLength: null,
+      }),
+      200,
+    );
     expectStatus(await http().delete(`/api/metadata/entities/${entity}/fields/${auto}`), 204);
     expectStatus(await http().delete(`/api/metadata/entities/${entity}/fields/${lookup}`), 204);
     expectStatus(await http().delete(`/api/metadata/entities/${entity}`), 204);
@@ -185,15 +362,36 @@ describeEachDatabase('hostile input', (get) => {
     expect(page.totalCount).toBe(2);
     const next = expectStatus(await http().get(`/api/data/hi_alias?limit=1&cursor=${page.nextCursor}`), 200);
     expect([page.data[0].id, next.data[0].id].sort()).toEqual([one.id, two.id].sort());
-    expect(expectStatus(await http().patch(`/api/data/hi_alias/${one.id}`, { w: 'W!', t: null }), 200)).toMatchObject({ w: 'W!', t: null, version: 2 });
-    expect(expectStatus(await http().get(`/api/data/hi_alias/${one.id}/n`), 200).data.map((x: { id: string }) => x.id)).toEqual([two.id]);
+    expect(expectStatus(await http().patch(`/api/data/hi_alias/${one.id}`, { w: 'W!', t: null }), 200)).toMatchObject({
+      w: 'W!',
+      t: null,
+      version: 2,
+    });
+    expect(
+      expectStatus(await http().get(`/api/data/hi_alias/${one.id}/n`), 200).data.map((x: { id: string }) => x.id),
+    ).toEqual([two.id]);
     expectProblem(await http().post('/api/data/hi_alias', { o: 'O1' }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/o');
     // metadata checks over existing rows with those names too
-    expectProblem(await http().patch('/api/metadata/entities/hi_alias/fields/t', { required: true }), 409, 'XRM_ERR_METADATA_DATA_CONFLICT');
+    expectProblem(
+      await http().patch('/api/metadata/entities/hi_alias/fields/t', { required: true }),
+      409,
+      'XRM_ERR_METADATA_DATA_CONFLICT',
+    );
     expectStatus(await http().patch('/api/metadata/entities/hi_alias/fields/w', { unique: true }), 200);
-    expectStatus(await http().post('/api/metadata/relationships', { name: 'hi_alias_links', type: 'manyToMany', from: 'hi_alias', to: 'hi_alias' }), 201);
+    expectStatus(
+      await http().post('/api/metadata/relationships', {
+        name: 'hi_alias_links',
+        type: 'manyToMany',
+        from: 'hi_alias',
+        to: 'hi_alias',
+      }),
+      201,
+    );
     expect((await http().post(`/api/data/hi_alias/${one.id}/hi_alias_links`, { id: two.id })).status).toBe(204);
-    const links = await sql<{ from_id: string; to_id: string }>`SELECT from_id::text, to_id::text FROM data.hi_alias_links`.execute(db());
+    const links = await sql<{
+      from_id: string;
+      to_id: string;
+    }>`SELECT from_id::text, to_id::text FROM data.hi_alias_links`.execute(db());
     expect(links.rows).toEqual([{ from_id: one.id, to_id: two.id }]);
     expect((await http().delete(`/api/data/hi_alias/${two.id}`)).status).toBe(204);
   });
@@ -217,7 +415,10 @@ describeEachDatabase('hostile input', (get) => {
       expect(read.name, JSON.stringify(value)).toBe(value);
       expect(read.body, JSON.stringify(value)).toBe(value);
       expect(read.data, JSON.stringify(value)).toEqual(body.data);
-      const patched = expectStatus(await http().patch(`/api/data/hi_values/${created.id}`, { name: `${value}|${value}` }), 200);
+      const patched = expectStatus(
+        await http().patch(`/api/data/hi_values/${created.id}`, { name: `${value}|${value}` }),
+        200,
+      );
       expect(patched.name).toBe(`${value}|${value}`);
       ids.push(created.id);
     }
@@ -229,7 +430,10 @@ describeEachDatabase('hostile input', (get) => {
     expect(readBig.body).toBe(long);
     expect(readBig.data).toEqual(deep);
     // the list returns them all intact as well
-    const list = expectStatus(await http().get('/api/data/hi_values?limit=1000'), 200).data as { id: string; body: string }[];
+    const list = expectStatus(await http().get('/api/data/hi_values?limit=1000'), 200).data as {
+      id: string;
+      body: string;
+    }[];
     expect(list.length).toBe(HOSTILE_VALUES.length + 1);
     for (const [i, value] of HOSTILE_VALUES.entries()) expect(list.find((r) => r.id === ids[i])!.body).toBe(value);
     await victimIntact();
@@ -239,35 +443,80 @@ describeEachDatabase('hostile input', (get) => {
   });
 
   it('refuses NUL characters (PostgreSQL cannot store them) with a path, in records and definitions', async () => {
-    expectProblem(await http().post('/api/data/hi_values', { name: 'a\u0000b' }), 400, 'XRM_ERR_RECORD_INVALID', '/name');
-    expectProblem(await http().post('/api/data/hi_values', { data: { ok: ['x', 'a\u0000b'] } }), 400, 'XRM_ERR_RECORD_INVALID', '/data/ok/1');
+    expectProblem(
+      await http().post('/api/data/hi_values', { name: 'a\u0000b' }),
+      400,
+      'XRM_ERR_RECORD_INVALID',
+      '/name',
+    );
+    expectProblem(
+      await http().post('/api/data/hi_values', { data: { ok: ['x', 'a\u0000b'] } }),
+      400,
+      'XRM_ERR_RECORD_INVALID',
+      '/data/ok/1',
+    );
     expectProblem(await http().post('/api/data/hi_values', { data: { 'k\u0000': 1 } }), 400, 'XRM_ERR_RECORD_INVALID');
     const [rec] = expectStatus(await http().get('/api/data/hi_values?limit=1'), 200).data;
-    expectProblem(await http().patch(`/api/data/hi_values/${rec.id}`, { body: '\u0000' }), 400, 'XRM_ERR_RECORD_INVALID', '/body');
-    expectProblem(await http().post('/api/metadata/entities', { name: 'hi_nul', displayName: 'a\u0000b' }), 400, 'XRM_ERR_METADATA_INVALID', '/displayName');
     expectProblem(
-      await http().post('/api/metadata/entities', { name: 'hi_nul', fields: [{ name: 'c', type: 'choice', options: [{ value: 'a', label: 'x\u0000' }] }] }),
-      400, 'XRM_ERR_METADATA_INVALID', '/fields/0/options/0/label',
+      await http().patch(`/api/data/hi_values/${rec.id}`, { body: '\u0000' }),
+      400,
+      'XRM_ERR_RECORD_INVALID',
+      '/body',
     );
-    expectProblem(await http().post('/api/metadata/entities/hi_values/fields', { name: 'd', type: 'text', default: '\u0000' }), 400, 'XRM_ERR_METADATA_INVALID', '/default');
-    expectProblem(await http().post('/api/metadata/choice-sets', { name: 'hi_nul', options: [{ value: '\u0000', label: 'x' }] }), 400, 'XRM_ERR_METADATA_INVALID', '/options/0/value');
-    expectProblem(await http().patch('/api/metadata/entities/hi_values', { description: '\u0000' }), 400, 'XRM_ERR_METADATA_INVALID', '/description');
-    expectProblem(await http().patch('/api/metadata/entities/hi_values/fields/body', { description: 'x\u0000' }), 400, 'XRM_ERR_METADATA_INVALID', '/description');
+    expectProblem(
+      await http().post('/api/metadata/entities', { name: 'hi_nul', displayName: 'a\u0000b' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/displayName',
+    );
+    expectProblem(
+      await http().post('/api/metadata/entities', {
+        name: 'hi_nul',
+        fields: [{ name: 'c', type: 'choice', options: [{ value: 'a', label: 'x\u0000' }] }],
+      }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/fields/0/options/0/label',
+    );
+    expectProblem(
+      await http().post('/api/metadata/entities/hi_values/fields', { name: 'd', type: 'text', default: '\u0000' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/default',
+    );
+    expectProblem(
+      await http().post('/api/metadata/choice-sets', { name: 'hi_nul', options: [{ value: '\u0000', label: 'x' }] }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/options/0/value',
+    );
+    expectProblem(
+      await http().patch('/api/metadata/entities/hi_values', { description: '\u0000' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/description',
+    );
+    expectProblem(
+      await http().patch('/api/metadata/entities/hi_values/fields/body', { description: 'x\u0000' }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/description',
+    );
     expect(await tableExists(db(), 'hi_nul')).toBe(false);
   });
 
   it('puts hostile choice options, defaults and autonumber prefixes into DDL as literals, never as code', async () => {
     const options = HOSTILE_OPTIONS.map((value, i) => ({ value, label: `Label "${i}" l'étiquette 日本` }));
-    const textDefault = '\'); DROP TABLE data.hi_victim; --';
-    const jsonDefault = { '\'); DROP TABLE data.hi_victim; --': ['$$', '\\', '\''] };
+    const textDefault = "'); DROP TABLE data.hi_victim; --";
+    const jsonDefault = { "'); DROP TABLE data.hi_victim; --": ['$$', '\\', "'"] };
     await defineEntity('hi_ddl', [
       { name: 'name', type: 'text', default: textDefault },
       { name: 'pick', type: 'choice', options, default: HOSTILE_OPTIONS[2] },
       { name: 'picks', type: 'multiChoice', options, default: [HOSTILE_OPTIONS[2], 'a,b', '{curly}', 'NULL'] },
       { name: 'data', type: 'json', default: jsonDefault },
-      { name: 'quote_num', type: 'autonumber', prefix: 'O\'Brien-', digits: 3 },
-      { name: 'sql_num', type: 'autonumber', prefix: '\');DROP TABLE hi_victim;--', digits: 2 },
-      { name: 'strict', type: 'text', pattern: '^[^\']*$' },
+      { name: 'quote_num', type: 'autonumber', prefix: "O'Brien-", digits: 3 },
+      { name: 'sql_num', type: 'autonumber', prefix: "');DROP TABLE hi_victim;--", digits: 2 },
+      { name: 'strict', type: 'text', pattern: "^[^']*$" },
     ]);
     await victimIntact();
     // the defaults apply, verbatim
@@ -277,25 +526,33 @@ describeEachDatabase('hostile input', (get) => {
       pick: HOSTILE_OPTIONS[2],
       picks: [HOSTILE_OPTIONS[2], 'a,b', '{curly}', 'NULL'],
       data: jsonDefault,
-      quote_num: 'O\'Brien-001',
-      sql_num: '\');DROP TABLE hi_victim;--01',
+      quote_num: "O'Brien-001",
+      sql_num: "');DROP TABLE hi_victim;--01",
     });
-    expect((await column(db(), 'hi_ddl', 'name'))!.default).toContain('\'\'); DROP TABLE data.hi_victim; --\'');
+    expect((await column(db(), 'hi_ddl', 'name'))!.default).toContain("''); DROP TABLE data.hi_victim; --'");
     // every option works as a value, alone and all together
     for (const value of HOSTILE_OPTIONS) {
       const r = await createRecord('hi_ddl', { pick: value, picks: [value] });
-      expect(expectStatus(await http().get(`/api/data/hi_ddl/${r.id}`), 200)).toMatchObject({ pick: value, picks: [value] });
+      expect(expectStatus(await http().get(`/api/data/hi_ddl/${r.id}`), 200)).toMatchObject({
+        pick: value,
+        picks: [value],
+      });
     }
     const all = await createRecord('hi_ddl', { picks: [...HOSTILE_OPTIONS] });
     expect(expectStatus(await http().get(`/api/data/hi_ddl/${all.id}`), 200).picks).toEqual([...HOSTILE_OPTIONS]);
     // and only the options: the CHECK is real, in the API and in the database
-    expectProblem(await http().post('/api/data/hi_ddl', { pick: 'it\'s not' }), 400, 'XRM_ERR_RECORD_INVALID', '/pick');
+    expectProblem(await http().post('/api/data/hi_ddl', { pick: "it's not" }), 400, 'XRM_ERR_RECORD_INVALID', '/pick');
     expectProblem(await http().post('/api/data/hi_ddl', { picks: ['a'] }), 400, 'XRM_ERR_RECORD_INVALID');
     expect(await sqlState(db(), sql`INSERT INTO data.hi_ddl (pick) VALUES ('x')`)).toBe('23514');
     expect(await sqlState(db(), sql`INSERT INTO data.hi_ddl (picks) VALUES (ARRAY['a'])`)).toBe('23514');
-    expect(await sqlState(db(), sql`INSERT INTO data.hi_ddl (pick, picks) VALUES (${HOSTILE_OPTIONS[2]}, ${[...HOSTILE_OPTIONS]}::text[])`)).toBeUndefined();
+    expect(
+      await sqlState(
+        db(),
+        sql`INSERT INTO data.hi_ddl (pick, picks) VALUES (${HOSTILE_OPTIONS[2]}, ${[...HOSTILE_OPTIONS]}::text[])`,
+      ),
+    ).toBeUndefined();
     // the pattern keeps quotes out of "strict"
-    expectProblem(await http().post('/api/data/hi_ddl', { strict: 'it\'s' }), 400, 'XRM_ERR_RECORD_INVALID', '/strict');
+    expectProblem(await http().post('/api/data/hi_ddl', { strict: "it's" }), 400, 'XRM_ERR_RECORD_INVALID', '/strict');
     expect((await createRecord('hi_ddl', { strict: 'fine' })).strict).toBe('fine');
     // the options and labels come back intact in the metadata and the JSON Schema
     const field = expectStatus(await http().get('/api/metadata/entities/hi_ddl/fields/pick'), 200);
@@ -304,39 +561,73 @@ describeEachDatabase('hostile input', (get) => {
     expect(schema.properties.pick.enum).toEqual([...HOSTILE_OPTIONS, null]);
     expect(schema.properties.name.default).toBe(textDefault);
     // hostile options added later (inline and through a choice set) go the same way
-    const more = [...options, { value: '\'; DROP TABLE data.hi_ddl; --', label: '\'' }];
+    const more = [...options, { value: "'; DROP TABLE data.hi_ddl; --", label: "'" }];
     expectStatus(await http().patch('/api/metadata/entities/hi_ddl/fields/pick', { options: more }), 200);
-    expect((await createRecord('hi_ddl', { pick: '\'; DROP TABLE data.hi_ddl; --' })).pick).toBe('\'; DROP TABLE data.hi_ddl; --');
+    expect((await createRecord('hi_ddl', { pick: "'; DROP TABLE data.hi_ddl; --" })).pick).toBe(
+      "'; DROP TABLE data.hi_ddl; --",
+    );
     expectStatus(await http().post('/api/metadata/choice-sets', { name: 'hi_set', options }), 201);
-    expectStatus(await http().post('/api/metadata/entities/hi_ddl/fields', { name: 'from_set', type: 'multiChoice', choiceSet: 'hi_set' }), 201);
+    expectStatus(
+      await http().post('/api/metadata/entities/hi_ddl/fields', {
+        name: 'from_set',
+        type: 'multiChoice',
+        choiceSet: 'hi_set',
+      }),
+      201,
+    );
     expectStatus(await http().patch('/api/metadata/choice-sets/hi_set', { options: more }), 200);
-    expect((await createRecord('hi_ddl', { from_set: ['\'; DROP TABLE data.hi_ddl; --', 'a,b'] })).from_set).toEqual(['\'; DROP TABLE data.hi_ddl; --', 'a,b']);
+    expect((await createRecord('hi_ddl', { from_set: ["'; DROP TABLE data.hi_ddl; --", 'a,b'] })).from_set).toEqual([
+      "'; DROP TABLE data.hi_ddl; --",
+      'a,b',
+    ]);
     // a hostile default set later, too
-    expectStatus(await http().patch('/api/metadata/entities/hi_ddl/fields/strict', { default: 'no quote; DROP TABLE data.hi_ddl --' }), 200);
+    expectStatus(
+      await http().patch('/api/metadata/entities/hi_ddl/fields/strict', {
+        default: 'no quote; DROP TABLE data.hi_ddl --',
+      }),
+      200,
+    );
     expect((await createRecord('hi_ddl', {})).strict).toBe('no quote; DROP TABLE data.hi_ddl --');
     expect(await tableExists(db(), 'hi_ddl')).toBe(true);
     await victimIntact();
     // the ledger recorded the statements with the literals quoted
-    const changes = expectStatus(await http().get('/api/metadata/changes?target=hi_ddl&limit=100'), 200).data as { statements: string[] }[];
+    const changes = expectStatus(await http().get('/api/metadata/changes?target=hi_ddl&limit=100'), 200).data as {
+      statements: string[];
+    }[];
     const ddl = changes.flatMap((c) => c.statements).join('\n');
-    expect(ddl).toContain('\'\'\'); DROP TABLE data.hi_victim; --\'');
-    expect(ddl).toContain('\'O\'\'Brien-\'');
+    expect(ddl).toContain("'''); DROP TABLE data.hi_victim; --'");
+    expect(ddl).toContain("'O''Brien-'");
   });
 
   it('round-trips Unicode and quoted labels and descriptions in the metadata', async () => {
     const labels = {
       displayName: '顧客 "VIP" 🏆',
-      pluralDisplayName: 'お客様たち \'all\'',
-      description: 'Line 1\nLine 2 — «guillemets» \\ backslash \'); DROP TABLE data.hi_victim; --',
+      pluralDisplayName: "お客様たち 'all'",
+      description: "Line 1\nLine 2 — «guillemets» \\ backslash '); DROP TABLE data.hi_victim; --",
     };
-    await defineEntity('hi_labels', [
-      { name: 'name', type: 'text', displayName: 'Nom de l\'entreprise', description: 'Ünïcödé\t"quoted"' },
-      { name: 'state', type: 'choice', displayName: '状態', options: [{ value: 'ok', label: 'よし' }, { value: 'ko', label: 'Не хорошо 😢' }] },
-    ], labels);
+    await defineEntity(
+      'hi_labels',
+      [
+        { name: 'name', type: 'text', displayName: "Nom de l'entreprise", description: 'Ünïcödé\t"quoted"' },
+        {
+          name: 'state',
+          type: 'choice',
+          displayName: '状態',
+          options: [
+            { value: 'ok', label: 'よし' },
+            { value: 'ko', label: 'Не хорошо 😢' },
+          ],
+        },
+      ],
+      labels,
+    );
     const entity = expectStatus(await http().get('/api/metadata/entities/hi_labels'), 200);
     expect(entity).toMatchObject(labels);
-    expect(entity.fields[0]).toMatchObject({ displayName: 'Nom de l\'entreprise', description: 'Ünïcödé\t"quoted"' });
-    expect(entity.fields[1].options).toEqual([{ value: 'ok', label: 'よし' }, { value: 'ko', label: 'Не хорошо 😢' }]);
+    expect(entity.fields[0]).toMatchObject({ displayName: "Nom de l'entreprise", description: 'Ünïcödé\t"quoted"' });
+    expect(entity.fields[1].options).toEqual([
+      { value: 'ok', label: 'よし' },
+      { value: 'ko', label: 'Не хорошо 😢' },
+    ]);
     const schema = expectStatus(await http().get('/api/metadata/entities/hi_labels/schema'), 200);
     expect(schema.title).toBe(labels.displayName);
     expect(schema.description).toBe(labels.description);
@@ -347,12 +638,19 @@ describeEachDatabase('hostile input', (get) => {
     expect(after.displayName).toBe('Клиент ✓');
     expect(after.fields[1].displayName).toBe('상태 "q"');
     // the stored definitions and the ledger carry the same text
-    const { rows } = await sql<{ d: { displayName: string } }>`SELECT definition AS d FROM xrm.entities WHERE name = 'hi_labels'`.execute(db());
+    const { rows } = await sql<{
+      d: { displayName: string };
+    }>`SELECT definition AS d FROM xrm.entities WHERE name = 'hi_labels'`.execute(db());
     expect(rows[0]!.d.displayName).toBe('Клиент ✓');
     const last = expectStatus(await http().get('/api/metadata/changes?limit=1'), 200).data[0];
     expect(last.after.displayName).toBe('상태 "q"');
     // labels are bounded
-    expectProblem(await http().patch('/api/metadata/entities/hi_labels', { displayName: '字'.repeat(256) }), 400, 'XRM_ERR_METADATA_INVALID', '/displayName');
+    expectProblem(
+      await http().patch('/api/metadata/entities/hi_labels', { displayName: '字'.repeat(256) }),
+      400,
+      'XRM_ERR_METADATA_INVALID',
+      '/displayName',
+    );
     expectStatus(await http().patch('/api/metadata/entities/hi_labels', { displayName: '字'.repeat(255) }), 200);
   });
 
@@ -374,17 +672,33 @@ describeEachDatabase('hostile input', (get) => {
       ['PATCH', `/api/data/hi_values/${rec.id}`],
     ];
     for (const [method, url] of targets) {
-      for (const body of ['{"name": "x",', '{bad json}', '[1, 2', '{"name": \'single\'}', 'nul', '{"a": 1}}', '\u0000']) {
+      for (const body of [
+        '{"name": "x",',
+        '{bad json}',
+        '[1, 2',
+        '{"name": \'single\'}',
+        'nul',
+        '{"a": 1}}',
+        '\u0000',
+      ]) {
         expectProblem(await http().raw(method, url, body, json), 400, 'XRM_ERR_REQUEST_MALFORMED_JSON');
       }
       expectProblem(await http().raw(method, url, '', json), 400, 'XRM_ERR_REQUEST_MALFORMED_JSON');
       // valid JSON that is not an object
-      for (const body of ['[]', '"text"', '42', 'true']) expectProblem(await http().raw(method, url, body, json), 400, 'XRM_ERR_REQUEST_INVALID');
+      for (const body of ['[]', '"text"', '42', 'true'])
+        expectProblem(await http().raw(method, url, body, json), 400, 'XRM_ERR_REQUEST_INVALID');
       // not JSON at all
-      expectProblem(await http().raw(method, url, 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE');
+      expectProblem(
+        await http().raw(method, url, 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+        'XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+      );
     }
     // prototype poisoning is refused outright
-    for (const body of ['{"__proto__": {"polluted": true}, "name": "hi_proto"}', '{"constructor": {"prototype": {"polluted": true}}, "name": "hi_proto"}']) {
+    for (const body of [
+      '{"__proto__": {"polluted": true}, "name": "hi_proto"}',
+      '{"constructor": {"prototype": {"polluted": true}}, "name": "hi_proto"}',
+    ]) {
       const r = await http().raw('POST', '/api/metadata/entities', body, json);
       expect(r.status).toBe(400);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -397,35 +711,84 @@ describeEachDatabase('hostile input', (get) => {
   it('answers unknown entities, fields, records and routes with 404, bad ids with 400', async () => {
     const missing = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
     const [rec] = expectStatus(await http().get('/api/data/hi_values?limit=1'), 200).data;
-    for (const entity of ['nope', 'hi_victims', 'HI_VICTIM', encodeURIComponent('x\'; DROP TABLE data.hi_victim; --'), encodeURIComponent('名前'), 'pg_class', '..%2F..%2Fetc']) {
+    for (const entity of [
+      'nope',
+      'hi_victims',
+      'HI_VICTIM',
+      encodeURIComponent("x'; DROP TABLE data.hi_victim; --"),
+      encodeURIComponent('名前'),
+      'pg_class',
+      '..%2F..%2Fetc',
+    ]) {
       expectProblem(await http().get(`/api/data/${entity}`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
       expectProblem(await http().post(`/api/data/${entity}`, { name: 'x' }), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
       expectProblem(await http().get(`/api/data/${entity}/${missing}`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
-      expectProblem(await http().patch(`/api/data/${entity}/${missing}`, { name: 'x' }), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
+      expectProblem(
+        await http().patch(`/api/data/${entity}/${missing}`, { name: 'x' }),
+        404,
+        'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+      );
       expectProblem(await http().delete(`/api/data/${entity}/${missing}`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
       expectProblem(await http().get(`/api/metadata/entities/${entity}`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
-      expectProblem(await http().get(`/api/metadata/entities/${entity}/schema`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
-      expectProblem(await http().get(`/api/metadata/entities/${entity}/fields`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
-      expectProblem(await http().patch(`/api/metadata/entities/${entity}`, { displayName: 'x' }), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
+      expectProblem(
+        await http().get(`/api/metadata/entities/${entity}/schema`),
+        404,
+        'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+      );
+      expectProblem(
+        await http().get(`/api/metadata/entities/${entity}/fields`),
+        404,
+        'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+      );
+      expectProblem(
+        await http().patch(`/api/metadata/entities/${entity}`, { displayName: 'x' }),
+        404,
+        'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+      );
       expectProblem(await http().delete(`/api/metadata/entities/${entity}`), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
-      expectProblem(await http().post(`/api/metadata/entities/${entity}/fields`, { name: 'x', type: 'text' }), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
+      expectProblem(
+        await http().post(`/api/metadata/entities/${entity}/fields`, { name: 'x', type: 'text' }),
+        404,
+        'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+      );
     }
     expectProblem(await http().get(`/api/data/hi_values/${missing}`), 404, 'XRM_ERR_RECORD_NOT_FOUND');
     expectProblem(await http().patch(`/api/data/hi_values/${missing}`, { name: 'x' }), 404, 'XRM_ERR_RECORD_NOT_FOUND');
     expectProblem(await http().delete(`/api/data/hi_values/${missing}`), 404, 'XRM_ERR_RECORD_NOT_FOUND');
-    for (const id of ['not-a-uuid', encodeURIComponent('\' OR 1=1 --'), `${missing}x`, `urn:uuid:${missing}`, '1']) {
+    for (const id of ['not-a-uuid', encodeURIComponent("' OR 1=1 --"), `${missing}x`, `urn:uuid:${missing}`, '1']) {
       expectProblem(await http().get(`/api/data/hi_values/${id}`), 400, 'XRM_ERR_REQUEST_INVALID', '/id');
-      expectProblem(await http().patch(`/api/data/hi_values/${id}`, { name: 'x' }), 400, 'XRM_ERR_REQUEST_INVALID', '/id');
+      expectProblem(
+        await http().patch(`/api/data/hi_values/${id}`, { name: 'x' }),
+        400,
+        'XRM_ERR_REQUEST_INVALID',
+        '/id',
+      );
       expectProblem(await http().delete(`/api/data/hi_values/${id}`), 400, 'XRM_ERR_REQUEST_INVALID', '/id');
     }
     expectProblem(await http().post('/api/data/hi_values', { id: 'not-a-uuid' }), 400, 'XRM_ERR_RECORD_INVALID', '/id');
     expectProblem(await http().post('/api/data/hi_values', { id: rec.id }), 409, 'XRM_ERR_RECORD_DUPLICATE', '/id');
     expectProblem(await http().post('/api/data/hi_values', { nope: 1 }), 400, 'XRM_ERR_RECORD_INVALID', '/nope');
-    expectProblem(await http().post('/api/data/hi_values', { 'name"; DROP TABLE data.hi_victim; --': 1 }), 400, 'XRM_ERR_RECORD_INVALID');
+    expectProblem(
+      await http().post('/api/data/hi_values', { 'name"; DROP TABLE data.hi_victim; --': 1 }),
+      400,
+      'XRM_ERR_RECORD_INVALID',
+    );
     expectProblem(await http().get(`/api/data/hi_values/${rec.id}/nope`), 404, 'XRM_ERR_ROUTE_NOT_FOUND');
-    expectProblem(await http().get('/api/metadata/entities/hi_values/fields/nope'), 404, 'XRM_ERR_METADATA_FIELD_NOT_FOUND');
-    expectProblem(await http().patch('/api/metadata/entities/hi_values/fields/nope', { displayName: 'x' }), 404, 'XRM_ERR_METADATA_FIELD_NOT_FOUND');
-    expectProblem(await http().delete('/api/metadata/entities/hi_values/fields/nope'), 404, 'XRM_ERR_METADATA_FIELD_NOT_FOUND');
+    expectProblem(
+      await http().get('/api/metadata/entities/hi_values/fields/nope'),
+      404,
+      'XRM_ERR_METADATA_FIELD_NOT_FOUND',
+    );
+    expectProblem(
+      await http().patch('/api/metadata/entities/hi_values/fields/nope', { displayName: 'x' }),
+      404,
+      'XRM_ERR_METADATA_FIELD_NOT_FOUND',
+    );
+    expectProblem(
+      await http().delete('/api/metadata/entities/hi_values/fields/nope'),
+      404,
+      'XRM_ERR_METADATA_FIELD_NOT_FOUND',
+    );
     expectProblem(await http().get('/api/metadata/relationships/nope'), 404, 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND');
     expectProblem(await http().get('/api/metadata/choice-sets/nope'), 404, 'XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND');
     expectProblem(await http().delete('/api/metadata/choice-sets/nope'), 404, 'XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND');
@@ -436,8 +799,17 @@ describeEachDatabase('hostile input', (get) => {
     expectProblem(await http().get('/api/metadata/entities/%E0%A4%A'), 400, 'XRM_ERR_REQUEST_INVALID');
     expectProblem(await http().get('/api/data/hi_values?limit=0'), 400, 'XRM_ERR_QUERY_INVALID', '/limit');
     expectProblem(await http().get('/api/data/hi_values?limit=abc'), 400, 'XRM_ERR_QUERY_INVALID', '/limit');
-    expectProblem(await http().get('/api/data/hi_values?cursor=%27%3B%20DROP'), 400, 'XRM_ERR_QUERY_INVALID', '/cursor');
-    expectProblem(await http().get('/api/metadata/entities/hi_values/schema?variant=evil'), 400, 'XRM_ERR_REQUEST_INVALID');
+    expectProblem(
+      await http().get('/api/data/hi_values?cursor=%27%3B%20DROP'),
+      400,
+      'XRM_ERR_QUERY_INVALID',
+      '/cursor',
+    );
+    expectProblem(
+      await http().get('/api/metadata/entities/hi_values/schema?variant=evil'),
+      400,
+      'XRM_ERR_REQUEST_INVALID',
+    );
     await victimIntact();
   });
 
@@ -448,7 +820,10 @@ describeEachDatabase('hostile input', (get) => {
       expect(String(r.headers['content-type']), r.text).toMatch(/^application\/problem\+json/);
       expect(r.status, r.text).toBeLessThan(500);
       expect(leaksIn(r.text), r.text).toEqual([]);
-      expect(Object.keys(r.body).filter((k) => /stack|sql|query|statement|cause/i.test(k)), r.text).toEqual([]);
+      expect(
+        Object.keys(r.body).filter((k) => /stack|sql|query|statement|cause/i.test(k)),
+        r.text,
+      ).toEqual([]);
     }
   });
 });

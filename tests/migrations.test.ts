@@ -33,7 +33,8 @@ async function downgradeTo01(platform: Platform): Promise<number> {
         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype = 'p')`.execute(db);
   for (const o of objects.rows) {
     const old = sql.id(legacyName(o.name));
-    if (o.kind === 'constraint') await sql`ALTER TABLE ${sql.id('data', o.table)} RENAME CONSTRAINT ${sql.id(o.name)} TO ${old}`.execute(db);
+    if (o.kind === 'constraint')
+      await sql`ALTER TABLE ${sql.id('data', o.table)} RENAME CONSTRAINT ${sql.id(o.name)} TO ${old}`.execute(db);
     else if (o.kind === 'sequence') await sql`ALTER SEQUENCE ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
     else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
   }
@@ -63,7 +64,13 @@ for (const kind of DATABASES) {
       const first = await started();
       try {
         await createFixtureModel(api(first.app).post);
-        expectStatus(await api(first.app).post('/api/metadata/entities/asset/keys', { name: 'serial', fields: ['serial_number', 'name'] }), 201);
+        expectStatus(
+          await api(first.app).post('/api/metadata/entities/asset/keys', {
+            name: 'serial',
+            fields: ['serial_number', 'name'],
+          }),
+          201,
+        );
         expected = await physicalSnapshot(first.services.db);
         renamed = await downgradeTo01(first);
         expect(await physicalSnapshot(first.services.db)).not.toEqual(expected);
@@ -85,7 +92,13 @@ for (const kind of DATABASES) {
         for (const name of ['iot_device', 'asset', 'supplier', 'partner', 'employee']) {
           expectStatus(await http.delete(`/api/metadata/entities/${name}`), 204);
         }
-        expect(await physicalSnapshot(second.services.db)).toEqual({ tables: [], columns: [], constraints: [], indexes: [], sequences: [] });
+        expect(await physicalSnapshot(second.services.db)).toEqual({
+          tables: [],
+          columns: [],
+          constraints: [],
+          indexes: [],
+          sequences: [],
+        });
       } finally {
         await second.close();
       }

@@ -45,7 +45,10 @@ describe('two instances over one PostgreSQL database', () => {
   });
 
   it('serves an entity created through the other instance within one second, in REST and GraphQL', async () => {
-    const created = await api(a.app).post('/api/metadata/entities', { name: 'gadget', fields: [{ name: 'name', type: 'text', required: true }] });
+    const created = await api(a.app).post('/api/metadata/entities', {
+      name: 'gadget',
+      fields: [{ name: 'name', type: 'text', required: true }],
+    });
     expect(created.status).toBe(201);
     const elapsed = await waitFor(async () => (await api(b.app).get('/api/data/gadget')).status === 200, 1000);
     expect(elapsed).toBeLessThan(1000);
@@ -58,8 +61,13 @@ describe('two instances over one PostgreSQL database', () => {
   });
 
   it('serves a field added through the other instance within one second', async () => {
-    expect((await api(b.app).post('/api/metadata/entities/gadget/fields', { name: 'weight', type: 'decimal' })).status).toBe(201);
-    await waitFor(async () => (await api(a.app).post('/api/data/gadget', { name: 'heavy', weight: 12.5 })).status === 201, 1000);
+    expect(
+      (await api(b.app).post('/api/metadata/entities/gadget/fields', { name: 'weight', type: 'decimal' })).status,
+    ).toBe(201);
+    await waitFor(
+      async () => (await api(a.app).post('/api/data/gadget', { name: 'heavy', weight: 12.5 })).status === 201,
+      1000,
+    );
     expect(a.services.runtime.state.version).toBe(b.services.runtime.state.version);
   });
 

@@ -22,8 +22,20 @@ describe('configuration', () => {
   });
 
   it('reads PORT, HOST, DATABASE_URL, XRM_DATA_DIR and LOG_LEVEL', () => {
-    const config = loadConfig({ PORT: '8080', HOST: '0.0.0.0', DATABASE_URL: 'postgres://x@y/z', XRM_DATA_DIR: '/tmp/xrm', LOG_LEVEL: 'debug' });
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', databaseUrl: 'postgres://x@y/z', dataDir: '/tmp/xrm', logLevel: 'debug' });
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://x@y/z',
+      XRM_DATA_DIR: '/tmp/xrm',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://x@y/z',
+      dataDir: '/tmp/xrm',
+      logLevel: 'debug',
+    });
   });
 
   it('refuses invalid values with a clear message', () => {
@@ -72,7 +84,10 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited early with ${child.exitCode}`);
-    const ok = await fetch(`${base}/health`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return { child, base };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -88,14 +103,29 @@ describe('npm start entry point', () => {
       const logs: string[] = [];
       first.child.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
       const post = (path: string, body: unknown) =>
-        fetch(first.base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      expect((await post('/api/metadata/entities', { name: 'note', fields: [{ name: 'title', type: 'text', required: true }] })).status).toBe(201);
-      const created = await (await post('/api/data/note', { title: 'survives restarts' })).json() as { id: string };
+        fetch(first.base + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect(
+        (
+          await post('/api/metadata/entities', {
+            name: 'note',
+            fields: [{ name: 'title', type: 'text', required: true }],
+          })
+        ).status,
+      ).toBe(201);
+      const created = (await (await post('/api/data/note', { title: 'survives restarts' })).json()) as { id: string };
       first.child.kill('SIGTERM');
       const [code] = await once(first.child, 'exit');
       expect(code).toBe(0);
       // pino wrote structured JSON request logs
-      const lines = logs.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = logs
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.some((l) => l.msg === 'request completed' && typeof l.responseTime === 'number')).toBe(true);
       expect(lines.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
 

@@ -37,7 +37,13 @@ describe('PGlite restart persistence', () => {
     try {
       expect(second.services.runtime.state.version).toBe(version);
       const entities = await api(second.app).get('/api/metadata/entities');
-      expect(entities.body.data.map((e: { name: string }) => e.name)).toEqual(['partner', 'supplier', 'employee', 'asset', 'iot_device']);
+      expect(entities.body.data.map((e: { name: string }) => e.name)).toEqual([
+        'partner',
+        'supplier',
+        'employee',
+        'asset',
+        'iot_device',
+      ]);
       expect((await api(second.app).get(`/api/data/supplier/${supplier.body.id}`)).body.name).toBe('Before restart');
       const next = await api(second.app).post('/api/data/supplier', { name: 'After restart' });
       expect(next.body.code).toBe('SUP-00002');

@@ -24,8 +24,15 @@ describeEachDatabase('README tour', (get) => {
   });
 
   async function bash(script: string, failOnHttpError: boolean): Promise<string> {
-    const wrapper = failOnHttpError ? 'curl() { command curl --fail-with-body "$@"; echo; }' : 'curl() { command curl "$@"; echo; }';
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', `${wrapper}\n${script.replaceAll('http://localhost:3000', base)}`]);
+    const wrapper = failOnHttpError
+      ? 'curl() { command curl --fail-with-body "$@"; echo; }'
+      : 'curl() { command curl "$@"; echo; }';
+    const { stdout } = await run('bash', [
+      '-euo',
+      'pipefail',
+      '-c',
+      `${wrapper}\n${script.replaceAll('http://localhost:3000', base)}`,
+    ]);
     return stdout;
   }
 

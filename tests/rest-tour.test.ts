@@ -8,7 +8,12 @@ describeEachDatabase('REST over the tour model', (get) => {
     await createFixtureModel(a.post);
     const boss = await a.post('/api/data/employee', { full_name: 'Ada', email: 'ada@x.io' });
     expect(boss.status).toBe(201);
-    const emp = await a.post('/api/data/employee', { full_name: 'Bob', email: 'bob@x.io', manager: boss.body.id, salary: 1234.5 });
+    const emp = await a.post('/api/data/employee', {
+      full_name: 'Bob',
+      email: 'bob@x.io',
+      manager: boss.body.id,
+      salary: 1234.5,
+    });
     expect(emp.status).toBe(201);
     const r = await a.get(`/api/data/employee/${boss.body.id}/reports`);
     expect(r.body.data.length).toBe(1);
@@ -18,7 +23,11 @@ describeEachDatabase('REST over the tour model', (get) => {
     expect(as.status, JSON.stringify(as.body)).toBe(201);
     expect((await a.post(`/api/data/supplier/${s.body.id}/supplier_assets`, { id: as.body.id })).status).toBe(204);
     expect((await a.get(`/api/data/asset/${as.body.id}/supplier_assets`)).body.data[0].id).toBe(s.body.id);
-    const d = await a.post('/api/data/iot_device', { name: 'D1', asset: as.body.id, telemetry: { t: [1, 2], ok: true } });
+    const d = await a.post('/api/data/iot_device', {
+      name: 'D1',
+      asset: as.body.id,
+      telemetry: { t: [1, 2], ok: true },
+    });
     expect(d.body.status).toBe('offline');
     expect((await a.delete(`/api/data/employee/${boss.body.id}`)).status).toBe(204);
     expect((await a.get(`/api/data/employee/${emp.body.id}`)).body.manager).toBe(null);

@@ -24,7 +24,16 @@ const CHURN_TYPES = [
   { def: { type: 'text' }, value: 'churned' },
   { def: { type: 'integer' }, value: 7 },
   { def: { type: 'datetime' }, value: '2024-05-01T10:00:00.000Z' },
-  { def: { type: 'choice', options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }] }, value: 'a' },
+  {
+    def: {
+      type: 'choice',
+      options: [
+        { value: 'a', label: 'A' },
+        { value: 'b', label: 'B' },
+      ],
+    },
+    value: 'a',
+  },
 ] as const;
 
 interface Instance {
@@ -62,23 +71,62 @@ const query = (params: Record<string, string>) => new URLSearchParams(params).to
 
 const OPS: readonly Op[] = [
   { name: 'list', plain: true, expect: 200, request: () => ({ method: 'GET', url: '/api/data/item' }) },
-  { name: 'list sorted', plain: true, expect: 200, request: () => ({ method: 'GET', url: `/api/data/item?${query({ sort: '-qty', limit: '20' })}` }) },
-  { name: 'list filtered', plain: true, expect: 200, request: () => ({ method: 'GET', url: `/api/data/item?${query({ filter: 'qty gte 100 and qty lt 900' })}` }) },
+  {
+    name: 'list sorted',
+    plain: true,
+    expect: 200,
+    request: () => ({ method: 'GET', url: `/api/data/item?${query({ sort: '-qty', limit: '20' })}` }),
+  },
+  {
+    name: 'list filtered',
+    plain: true,
+    expect: 200,
+    request: () => ({ method: 'GET', url: `/api/data/item?${query({ filter: 'qty gte 100 and qty lt 900' })}` }),
+  },
   { name: 'get', plain: true, expect: 200, request: (w) => ({ method: 'GET', url: `/api/data/item/${pick(w.ids)}` }) },
-  { name: 'count', plain: true, expect: 200, request: () => ({ method: 'GET', url: '/api/data/item/aggregate?aggregate=count' }) },
-  { name: 'create', plain: true, expect: 201, request: (w) => ({ method: 'POST', url: '/api/data/item', body: { title: `created ${++w.seq}`, qty: qty() } }) },
-  { name: 'patch', plain: true, expect: 200, request: (w) => ({ method: 'PATCH', url: `/api/data/item/${pick(w.ids)}`, body: { qty: qty() } }) },
-  { name: 'graphql', plain: true, expect: 200, request: () => ({ method: 'POST', url: '/graphql', body: { query: '{ items(first: 20) { nodes { id title qty } } }' } }) },
+  {
+    name: 'count',
+    plain: true,
+    expect: 200,
+    request: () => ({ method: 'GET', url: '/api/data/item/aggregate?aggregate=count' }),
+  },
+  {
+    name: 'create',
+    plain: true,
+    expect: 201,
+    request: (w) => ({ method: 'POST', url: '/api/data/item', body: { title: `created ${++w.seq}`, qty: qty() } }),
+  },
+  {
+    name: 'patch',
+    plain: true,
+    expect: 200,
+    request: (w) => ({ method: 'PATCH', url: `/api/data/item/${pick(w.ids)}`, body: { qty: qty() } }),
+  },
+  {
+    name: 'graphql',
+    plain: true,
+    expect: 200,
+    request: () => ({
+      method: 'POST',
+      url: '/graphql',
+      body: { query: '{ items(first: 20) { nodes { id title qty } } }' },
+    }),
+  },
   {
     name: 'select churned',
     plain: false,
     request: ({ field }) => ({
       method: 'GET',
       url: `/api/data/item?${query({ select: `title,${field.name}` })}`,
-      verify: (reply) => (reply.body.data.every((r: object) => field.name in r) ? undefined : `a row lacks ${field.name}`),
+      verify: (reply) =>
+        reply.body.data.every((r: object) => field.name in r) ? undefined : `a row lacks ${field.name}`,
     }),
   },
-  { name: 'sort churned', plain: false, request: (w) => ({ method: 'GET', url: `/api/data/item?${query({ sort: w.field.name, limit: '10' })}` }) },
+  {
+    name: 'sort churned',
+    plain: false,
+    request: (w) => ({ method: 'GET', url: `/api/data/item?${query({ sort: w.field.name, limit: '10' })}` }),
+  },
   {
     name: 'create churned',
     plain: false,
@@ -88,7 +136,10 @@ const OPS: readonly Op[] = [
         method: 'POST',
         url: '/api/data/item',
         body: { title: `churned ${++w.seq}`, qty: qty(), [field.name]: field.value },
-        verify: (reply) => (reply.body[field.name] !== null && reply.body[field.name] !== undefined ? undefined : `the stored record lacks ${field.name}`),
+        verify: (reply) =>
+          reply.body[field.name] !== null && reply.body[field.name] !== undefined
+            ? undefined
+            : `the stored record lacks ${field.name}`,
       };
     },
   },
@@ -101,7 +152,10 @@ const OPS: readonly Op[] = [
         method: 'POST',
         url: '/graphql',
         body: { query: `{ items(first: 5) { nodes { id title ${name} } } }` },
-        verify: (reply) => (reply.body.errors || reply.body.data.items.nodes.every((n: object) => name in n) ? undefined : `a node lacks ${name}`),
+        verify: (reply) =>
+          reply.body.errors || reply.body.data.items.nodes.every((n: object) => name in n)
+            ? undefined
+            : `a node lacks ${name}`,
       };
     },
   },
@@ -133,12 +187,14 @@ class Tally {
       // GraphQL answers in its own shape: a refusal is a non-empty `errors` list (a query naming a
       // field the schema lacks keeps mercurius' 400 without an XRM code), a failure an error >= 500
       const errors: any[] = Array.isArray(reply.body?.errors) ? reply.body.errors : [];
-      if (errors.some((e) => e?.extensions?.code === 'XRM_ERR_INTERNAL' || Number(e?.extensions?.status) >= 500)) this.serverErrors.push(line);
+      if (errors.some((e) => e?.extensions?.code === 'XRM_ERR_INTERNAL' || Number(e?.extensions?.status) >= 500))
+        this.serverErrors.push(line);
       if (reply.status >= 400 && reply.status < 500 && !errors.length) this.badProblems.push(line);
       if (op.plain && errors.length) this.plainFailures.push(line);
     } else if (reply.status >= 400 && reply.status < 500) {
       const type = String(reply.headers['content-type'] ?? '');
-      if (!type.startsWith('application/problem+json') || !/^XRM_ERR_/.test(String(reply.body?.code))) this.badProblems.push(line);
+      if (!type.startsWith('application/problem+json') || !/^XRM_ERR_/.test(String(reply.body?.code)))
+        this.badProblems.push(line);
     }
     if (op.plain && reply.status !== op.expect) this.plainFailures.push(line);
     if (reply.status < 300 && req.verify) {
@@ -148,12 +204,18 @@ class Tally {
   }
 
   summary(rounds: number, perLoop: number[]): string {
-    const statuses = [...this.statuses].sort().map(([s, n]) => `${s}×${n}`).join(' ');
+    const statuses = [...this.statuses]
+      .sort()
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ');
     return `${rounds} churn rounds, ${this.requests} requests (per loop ${perLoop.join('/')}), statuses ${statuses}`;
   }
 
   breakdown(): string {
-    return [...this.perOp].sort().map(([k, n]) => `${k}×${n}`).join(', ');
+    return [...this.perOp]
+      .sort()
+      .map(([k, n]) => `${k}×${n}`)
+      .join(', ');
   }
 }
 
@@ -168,7 +230,10 @@ for (const kind of DATABASES) {
     /** A call that must succeed (setup and the churner's own metadata changes). */
     async function must(instance: Instance, method: string, url: string, body: unknown, status: number): Promise<any> {
       const reply = await call(instance.platform.app, method, url, body);
-      if (reply.status !== status) throw new Error(`[${instance.name}] ${method} ${url} -> ${reply.status} (expected ${status}) ${reply.text.slice(0, 600)}`);
+      if (reply.status !== status)
+        throw new Error(
+          `[${instance.name}] ${method} ${url} -> ${reply.status} (expected ${status}) ${reply.text.slice(0, 600)}`,
+        );
       return reply.body;
     }
 
@@ -180,16 +245,28 @@ for (const kind of DATABASES) {
       await Promise.all(instances.map((i) => i.platform.start()));
 
       const a = instances[0]!;
-      await must(a, 'POST', '/api/metadata/entities', {
-        name: 'item',
-        primaryField: 'title',
-        fields: [{ name: 'title', type: 'text', required: true }, { name: 'qty', type: 'integer' }],
-      }, 201);
-      for (let i = 0; i < SEED_RECORDS; i++) world.ids.push((await must(a, 'POST', '/api/data/item', { title: `seed ${i}`, qty: i * 50 }, 201)).id);
+      await must(
+        a,
+        'POST',
+        '/api/metadata/entities',
+        {
+          name: 'item',
+          primaryField: 'title',
+          fields: [
+            { name: 'title', type: 'text', required: true },
+            { name: 'qty', type: 'integer' },
+          ],
+        },
+        201,
+      );
+      for (let i = 0; i < SEED_RECORDS; i++)
+        world.ids.push((await must(a, 'POST', '/api/data/item', { title: `seed ${i}`, qty: i * 50 }, 201)).id);
       // every instance serves the seeded entity before the churn starts
       for (const instance of instances) {
         const started = Date.now();
-        while ((await call(instance.platform.app, 'GET', '/api/data/item?count=true')).body?.totalCount !== SEED_RECORDS) {
+        while (
+          (await call(instance.platform.app, 'GET', '/api/data/item?count=true')).body?.totalCount !== SEED_RECORDS
+        ) {
           if (Date.now() - started > 5000) throw new Error(`[${instance.name}] does not serve the seeded items`);
           await sleep(20);
         }
@@ -221,7 +298,13 @@ for (const kind of DATABASES) {
             await must(a, 'DELETE', `/api/metadata/entities/item/fields/${name}`, undefined, 204);
             if (n % 5 === 0) {
               const side = `side_${n}`;
-              await must(a, 'POST', '/api/metadata/entities', { name: side, fields: [{ name: 'label', type: 'text', required: true }] }, 201);
+              await must(
+                a,
+                'POST',
+                '/api/metadata/entities',
+                { name: side, fields: [{ name: 'label', type: 'text', required: true }] },
+                201,
+              );
               await must(a, 'POST', `/api/data/${side}`, { label: 'x' }, 201);
               await must(a, 'DELETE', `/api/metadata/entities/${side}`, undefined, 204);
             }
@@ -244,7 +327,9 @@ for (const kind of DATABASES) {
           try {
             tally.record(op, instance.name, req, await call(instance.platform.app, req.method, req.url, req.body));
           } catch (error) {
-            tally.thrown.push(`[${instance.name}] ${req.method} ${req.url} threw ${String((error as Error).stack ?? error).slice(0, 600)}`);
+            tally.thrown.push(
+              `[${instance.name}] ${req.method} ${req.url} threw ${String((error as Error).stack ?? error).slice(0, 600)}`,
+            );
           }
           done++;
         }
@@ -257,11 +342,15 @@ for (const kind of DATABASES) {
       await annotate(summary);
       await annotate(`per operation: ${tally.breakdown()}`);
       await annotate(`first answer of each refused (operation, status):\n${[...tally.refusals.values()].join('\n')}`);
-      const first = (lines: string[]) => `${summary}\n${lines.length} total, first ones:\n${lines.slice(0, 5).join('\n')}`;
+      const first = (lines: string[]) =>
+        `${summary}\n${lines.length} total, first ones:\n${lines.slice(0, 5).join('\n')}`;
 
       expect(tally.serverErrors.length, `5xx answers: ${first(tally.serverErrors)}`).toBe(0);
       expect(tally.thrown.length, `requests that threw: ${first(tally.thrown)}`).toBe(0);
-      expect(tally.badProblems.length, `4xx not in problem+json / GraphQL errors shape: ${first(tally.badProblems)}`).toBe(0);
+      expect(
+        tally.badProblems.length,
+        `4xx not in problem+json / GraphQL errors shape: ${first(tally.badProblems)}`,
+      ).toBe(0);
       expect(tally.plainFailures.length, `plain reads and writes that failed: ${first(tally.plainFailures)}`).toBe(0);
       expect(tally.wrongAnswers.length, `successes without the field they named: ${first(tally.wrongAnswers)}`).toBe(0);
       expect(churnFailures.length, `metadata changes refused: ${first(churnFailures)}`).toBe(0);

@@ -50,11 +50,20 @@ interface Outcome {
 /** Runs a program and reports its exit code and output, never throwing. */
 async function exec(file: string, args: string[], cwd: string): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(file, args, { cwd, env: childEnv(), timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run(file, args, {
+      cwd,
+      env: childEnv(),
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string; message?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}${e.message ?? ''}` };
+    return {
+      code: typeof e.code === 'number' ? e.code : -1,
+      stdout: e.stdout ?? '',
+      stderr: `${e.stderr ?? ''}${e.message ?? ''}`,
+    };
   }
 }
 
@@ -81,7 +90,10 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
         const pack = await ok('npm', ['pack', './sdk', '--pack-destination', scratch, '--json', '--silent'], ROOT);
         [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as (typeof packed)[];
         mkdirSync(project);
-        writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'scratch', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
+        writeFileSync(
+          join(project, 'package.json'),
+          `${JSON.stringify({ name: 'scratch', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+        );
         await ok('npm', ['install', join(scratch, packed.filename), '--offline', '--no-audit', '--no-fund'], project);
       })(),
     ]);
@@ -97,13 +109,30 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
 
   it('packs the built JavaScript, its declarations and the sources codegen inlines, and nothing else', () => {
     expect(relative(ROOT, scratch).startsWith('..')).toBe(true);
-    expect(packed).toMatchObject({ name: '@xrm-platform/sdk', filename: expect.stringMatching(/^xrm-platform-sdk-.+\.tgz$/) });
+    expect(packed).toMatchObject({
+      name: '@xrm-platform/sdk',
+      filename: expect.stringMatching(/^xrm-platform-sdk-.+\.tgz$/),
+    });
     const files = packed.files.map((f) => f.path);
-    for (const file of ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/bin.js', 'dist/cli/codegen.js', 'schema.ts', 'client.ts', 'cli/codegen.ts']) expect(files).toContain(file);
-    expect(files.filter((f) => !/^(package\.json|README\.md|[\w-]+\.ts|cli\/[\w-]+\.ts|dist\/.+)$/.test(f))).toEqual([]);
+    for (const file of [
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/bin.js',
+      'dist/cli/codegen.js',
+      'schema.ts',
+      'client.ts',
+      'cli/codegen.ts',
+    ])
+      expect(files).toContain(file);
+    expect(files.filter((f) => !/^(package\.json|README\.md|[\w-]+\.ts|cli\/[\w-]+\.ts|dist\/.+)$/.test(f))).toEqual(
+      [],
+    );
     expect(files.filter((f) => /\.test\.ts$|tsconfig/.test(f))).toEqual([]);
 
-    const installed = JSON.parse(readFileSync(join(project, 'node_modules', '@xrm-platform', 'sdk', 'package.json'), 'utf8')) as Record<string, unknown>;
+    const installed = JSON.parse(
+      readFileSync(join(project, 'node_modules', '@xrm-platform', 'sdk', 'package.json'), 'utf8'),
+    ) as Record<string, unknown>;
     expect(installed).toMatchObject({ type: 'module', bin: { xrm: './dist/bin.js' }, engines: { node: '>=20.19.0' } });
     expect(installed.dependencies ?? {}).toEqual({});
     expect(existsSync(join(project, 'node_modules', '.bin', 'xrm'))).toBe(true);
@@ -124,7 +153,10 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     expect(codegen.stderr).toMatch(/to src\/xrm \(xrm-types\.ts, index\.ts\)\n$/);
     await ok('npx', ['--no', 'xrm', 'codegen', '--url', url, '--out', 'src/xrm.ts'], project);
     const index = readFileSync(join(project, 'src', 'xrm', 'index.ts'), 'utf8');
-    expect([...index.matchAll(/^(?:import|export)\b.*\bfrom\s+'([^']+)'/gm)].map((m) => m[1])).toEqual(['./xrm-types.js', './xrm-types.js']);
+    expect([...index.matchAll(/^(?:import|export)\b.*\bfrom\s+'([^']+)'/gm)].map((m) => m[1])).toEqual([
+      './xrm-types.js',
+      './xrm-types.js',
+    ]);
     expect(index).toContain("import { createClient, XrmApiError } from './xrm/index.js';");
     expect(readFileSync(join(project, 'src', 'xrm.ts'), 'utf8')).toContain("from './xrm.js';");
 
@@ -139,20 +171,55 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     const [withCodegen, withPackage] = examples as [string, string];
     expect(withCodegen).toContain("from './xrm/index.js'");
     expect(withPackage).toContain("from '@xrm-platform/sdk'");
-    writeFileSync(join(project, 'src', 'readme-codegen.ts'), withCodegen.replaceAll("'http://localhost:3000'", JSON.stringify(url)));
-    writeFileSync(join(project, 'src', 'readme-package.ts'), withPackage.replaceAll("'http://localhost:3000'", JSON.stringify(url)));
+    writeFileSync(
+      join(project, 'src', 'readme-codegen.ts'),
+      withCodegen.replaceAll("'http://localhost:3000'", JSON.stringify(url)),
+    );
+    writeFileSync(
+      join(project, 'src', 'readme-package.ts'),
+      withPackage.replaceAll("'http://localhost:3000'", JSON.stringify(url)),
+    );
     // the single-file client too
-    writeFileSync(join(project, 'src', 'single.ts'), "import { createClient } from './xrm.js';\n\nexport const names = async (baseUrl: string): Promise<string[]> => (await createClient({ baseUrl }).entity('partner').list({ select: ['name'] })).data.map((p) => p.name);\n");
+    writeFileSync(
+      join(project, 'src', 'single.ts'),
+      "import { createClient } from './xrm.js';\n\nexport const names = async (baseUrl: string): Promise<string[]> => (await createClient({ baseUrl }).entity('partner').list({ select: ['name'] })).data.map((p) => p.name);\n",
+    );
 
-    const compiled = await exec(TSC, ['--strict', '--module', 'nodenext', '--pretty', 'false', '--outDir', 'dist', '--rootDir', 'src', 'src/readme-codegen.ts', 'src/readme-package.ts', 'src/single.ts'], project);
+    const compiled = await exec(
+      TSC,
+      [
+        '--strict',
+        '--module',
+        'nodenext',
+        '--pretty',
+        'false',
+        '--outDir',
+        'dist',
+        '--rootDir',
+        'src',
+        'src/readme-codegen.ts',
+        'src/readme-package.ts',
+        'src/single.ts',
+      ],
+      project,
+    );
     expect(compiled.stdout + compiled.stderr).toBe('');
     expect(compiled.code).toBe(0);
 
     await ok(process.execPath, ['dist/readme-codegen.js'], project);
-    const acme = (await api(platform!.app).get('/api/data/partner?filter=' + encodeURIComponent(JSON.stringify({ email: { eq: 'hello@acme.example' } })))).body as { data: Record<string, unknown>[] };
-    expect(acme.data).toEqual([expect.objectContaining({ name: 'Acme Corp', region: 'emea', annual_revenue: 1300000, version: 2 })]);
+    const acme = (
+      await api(platform!.app).get(
+        '/api/data/partner?filter=' + encodeURIComponent(JSON.stringify({ email: { eq: 'hello@acme.example' } })),
+      )
+    ).body as { data: Record<string, unknown>[] };
+    expect(acme.data).toEqual([
+      expect.objectContaining({ name: 'Acme Corp', region: 'emea', annual_revenue: 1300000, version: 2 }),
+    ]);
 
-    writeFileSync(join(project, 'dist', 'check-package.js'), "import './readme-package.js';\nimport { names } from './single.js';\nconsole.log(JSON.stringify(await names(process.argv[2])));\n");
+    writeFileSync(
+      join(project, 'dist', 'check-package.js'),
+      "import './readme-package.js';\nimport { names } from './single.js';\nconsole.log(JSON.stringify(await names(process.argv[2])));\n",
+    );
     const ran = await ok(process.execPath, ['dist/check-package.js', url], project);
     expect(JSON.parse(ran.stdout)).toContain('Acme Corp');
   });

@@ -20,21 +20,46 @@ import { describeEachDatabase } from './support/platform.ts';
 import { listen, type Outcome, typecheck, xrm } from './support/tools.ts';
 
 /** Stricter than --strict: the SDK's types must hold under the options careful projects use. */
-const SDK_FLAGS = ['--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--noImplicitOverride', '--verbatimModuleSyntax', '--isolatedModules', '--lib', 'ES2022', '--types', 'node'];
+const SDK_FLAGS = [
+  '--noUncheckedIndexedAccess',
+  '--exactOptionalPropertyTypes',
+  '--noImplicitOverride',
+  '--verbatimModuleSyntax',
+  '--isolatedModules',
+  '--lib',
+  'ES2022',
+  '--types',
+  'node',
+];
 
 const ROOT = resolve(import.meta.dirname, '..');
 
 /** What `xrm codegen` adds to the fixture's XrmEntities (written out here so these tests are typed the same way). */
 interface Structure {
   asset: {
-    fields: { name: 'text'; serial_number: 'text'; purchased_at: 'datetime'; value: 'decimal'; units: 'bigInteger'; in_service: 'boolean'; assigned_to: 'lookup' };
+    fields: {
+      name: 'text';
+      serial_number: 'text';
+      purchased_at: 'datetime';
+      value: 'decimal';
+      units: 'bigInteger';
+      in_service: 'boolean';
+      assigned_to: 'lookup';
+    };
     lookups: { assigned_to: 'employee' };
     relations: { iot_devices: 'iot_device'; supplier_assets: 'supplier' };
     manyToMany: 'supplier_assets';
     keys: never;
   };
   employee: {
-    fields: { full_name: 'text'; email: 'email'; hired_on: 'date'; salary: 'decimal'; badge_id: 'uuid'; manager: 'lookup' };
+    fields: {
+      full_name: 'text';
+      email: 'email';
+      hired_on: 'date';
+      salary: 'decimal';
+      badge_id: 'uuid';
+      manager: 'lookup';
+    };
     lookups: { manager: 'employee' };
     relations: { reports: 'employee'; assets: 'asset' };
     manyToMany: never;
@@ -48,7 +73,16 @@ interface Structure {
     keys: never;
   };
   partner: {
-    fields: { name: 'text'; website: 'url'; email: 'email'; phone: 'phone'; region: 'choice'; tier: 'choice'; annual_revenue: 'money'; partner_since: 'date' };
+    fields: {
+      name: 'text';
+      website: 'url';
+      email: 'email';
+      phone: 'phone';
+      region: 'choice';
+      tier: 'choice';
+      annual_revenue: 'money';
+      partner_since: 'date';
+    };
     lookups: {};
     relations: {};
     manyToMany: never;
@@ -64,9 +98,6 @@ interface Structure {
 }
 type Fixture = { [N in keyof XrmEntities]: XrmEntities[N] & Structure[N] };
 
-
-
-
 /** Every `@example` block of the SDK's JSDoc, as code. */
 function jsdocExamples(): { module: string; code: string }[] {
   return readdirSync(join(ROOT, 'sdk'))
@@ -75,7 +106,11 @@ function jsdocExamples(): { module: string; code: string }[] {
       const source = readFileSync(join(ROOT, 'sdk', module), 'utf8');
       return [...source.matchAll(/@example\n((?:\s*\*(?! @|\/).*\n)+)/g)].map((m) => ({
         module,
-        code: m[1]!.split('\n').map((line) => line.replace(/^\s*\* ?/, '')).join('\n').trim(),
+        code: m[1]!
+          .split('\n')
+          .map((line) => line.replace(/^\s*\* ?/, ''))
+          .join('\n')
+          .trim(),
       }));
     });
 }
@@ -229,10 +264,15 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const { app } = get();
     const http = api(app);
     await createFixtureModel(http.post);
-    expect((await http.post('/api/metadata/entities/partner/keys', { name: 'partner_email', fields: ['email'] })).status).toBe(201);
+    expect(
+      (await http.post('/api/metadata/entities/partner/keys', { name: 'partner_email', fields: ['email'] })).status,
+    ).toBe(201);
     url = await listen(app);
     client = createClient<Fixture>({ baseUrl: url });
-    [codegenDir, codegenFile] = await Promise.all([xrm('codegen', '--url', url, '--out', join(dir, 'xrm')), xrm('codegen', '--url', url, '--out', join(dir, 'xrm-single.ts'))]);
+    [codegenDir, codegenFile] = await Promise.all([
+      xrm('codegen', '--url', url, '--out', join(dir, 'xrm')),
+      xrm('codegen', '--url', url, '--out', join(dir, 'xrm-single.ts')),
+    ]);
   });
 
   afterAll(() => {
@@ -240,7 +280,9 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
   });
 
   it('xrm codegen writes a self-contained client: the types verbatim, the runtime, and the schema', async () => {
-    expect(codegenDir.stderr).toBe(`Wrote a typed client of ${fixtureEntities.length} entities to ${join(dir, 'xrm')} (xrm-types.ts, index.ts)\n`);
+    expect(codegenDir.stderr).toBe(
+      `Wrote a typed client of ${fixtureEntities.length} entities to ${join(dir, 'xrm')} (xrm-types.ts, index.ts)\n`,
+    );
     expect(codegenDir.code).toBe(0);
     expect(codegenFile.code).toBe(0);
     expect(codegenFile.stderr).toContain(`Wrote a typed client of ${fixtureEntities.length} entities to`);
@@ -249,7 +291,10 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const index = readFileSync(join(dir, 'xrm', 'index.ts'), 'utf8');
     const single = readFileSync(join(dir, 'xrm-single.ts'), 'utf8');
     // the directory imports only its own types file; the single file imports nothing
-    expect([...index.matchAll(/^(?:import|export)\b.*\bfrom\s+'([^']+)'/gm)].map((m) => m[1])).toEqual(['./xrm-types.js', './xrm-types.js']);
+    expect([...index.matchAll(/^(?:import|export)\b.*\bfrom\s+'([^']+)'/gm)].map((m) => m[1])).toEqual([
+      './xrm-types.js',
+      './xrm-types.js',
+    ]);
     expect(single).not.toMatch(/^\s*import\s/m);
     expect(single).toContain('export interface PartnerCreate {');
     for (const source of [index, single]) {
@@ -259,7 +304,9 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       expect(source).toContain("    relations: { iot_devices: 'iot_device'; supplier_assets: 'supplier' };");
       expect(source).toContain("    manyToMany: 'supplier_assets';");
       expect(source).toContain("    keys: 'partner_email';");
-      expect(source).toContain("    fields: { full_name: 'text'; email: 'email'; hired_on: 'date'; salary: 'decimal'; badge_id: 'uuid'; manager: 'lookup' };");
+      expect(source).toContain(
+        "    fields: { full_name: 'text'; email: 'email'; hired_on: 'date'; salary: 'decimal'; badge_id: 'uuid'; manager: 'lookup' };",
+      );
       expect(source).toContain('export interface XrmRegister {\n  schema: XrmSchema;\n}');
       for (const module of RUNTIME_MODULES) expect(source).toContain(`// ─── sdk/${module} `);
     }
@@ -271,15 +318,28 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
 
   it('creates, reads, updates and deletes records, with optimistic concurrency', async () => {
     const partners = client.entity('partner');
-    const created = await partners.create({ name: 'Contoso', email: 'info@contoso.example', tier: 'gold', region: 'emea', annual_revenue: 1200.5, partner_since: '2020-01-01' });
+    const created = await partners.create({
+      name: 'Contoso',
+      email: 'info@contoso.example',
+      tier: 'gold',
+      region: 'emea',
+      annual_revenue: 1200.5,
+      partner_since: '2020-01-01',
+    });
     expect(created).toMatchObject({ name: 'Contoso', tier: 'gold', version: 1, website: null });
     expect(await partners.get(created.id)).toEqual(created);
     const picked = await partners.get(created.id, { select: ['name', 'annual_revenue'] });
     expect(picked).toEqual({ id: created.id, name: 'Contoso', annual_revenue: 1200.5 });
 
-    const updated = await partners.update(created.id, { website: 'https://contoso.example', tier: null }, { ifMatch: created.version });
+    const updated = await partners.update(
+      created.id,
+      { website: 'https://contoso.example', tier: null },
+      { ifMatch: created.version },
+    );
     expect(updated).toMatchObject({ website: 'https://contoso.example', tier: null, version: 2 });
-    const stale = await partners.update(created.id, { name: 'Contoso Ltd' }, { ifMatch: created.version }).catch((e: unknown) => e);
+    const stale = await partners
+      .update(created.id, { name: 'Contoso Ltd' }, { ifMatch: created.version })
+      .catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(XrmApiError);
     expect(stale).toMatchObject({ status: 412, code: 'XRM_ERR_RECORD_VERSION_MISMATCH' });
     const refused = await partners.delete(created.id, { ifMatch: '"1"' }).catch((e: unknown) => e);
@@ -304,7 +364,10 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
 
     const first = await suppliers.list({
       select: ['name', 'rating'],
-      filter: { or: [{ rating: { gte: 4 } }, { categories: { containsAny: ['services'] } }], not: { name: { istartsWith: 'echo' } } },
+      filter: {
+        or: [{ rating: { gte: 4 } }, { categories: { containsAny: ['services'] } }],
+        not: { name: { istartsWith: 'echo' } },
+      },
       sort: ['-rating', 'name'],
       limit: 2,
       count: true,
@@ -315,38 +378,86 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       { id: made[1]!.id, name: 'Bits & Bytes', rating: 4 },
     ]);
     expect(first.nextCursor).toEqual(expect.any(String));
-    const second = await suppliers.list({ select: ['name'], filter: { or: [{ rating: { gte: 4 } }, { categories: { containsAny: ['services'] } }], not: { name: { istartsWith: 'echo' } } }, sort: ['-rating', 'name'], limit: 2, cursor: first.nextCursor! });
+    const second = await suppliers.list({
+      select: ['name'],
+      filter: {
+        or: [{ rating: { gte: 4 } }, { categories: { containsAny: ['services'] } }],
+        not: { name: { istartsWith: 'echo' } },
+      },
+      sort: ['-rating', 'name'],
+      limit: 2,
+      cursor: first.nextCursor!,
+    });
     expect(second.data.map((s) => s.name)).toEqual(['Dynamo', 'Cogs Ltd']);
     expect(second.nextCursor).toBeUndefined();
 
     const byOffset = await suppliers.list({ sort: 'name', offset: 3, limit: 10 });
     expect(byOffset.data.map((s) => s.name)).toEqual(['Dynamo', 'Echo Services']);
-    expect((await suppliers.list({ filter: { categories: { containsAll: ['hardware', 'services'] }, rating: { between: [1, 3] } } })).data.map((s) => s.name)).toEqual(['Cogs Ltd']);
-    expect((await suppliers.list({ filter: { rating: { isNull: true } } })).data.map((s) => s.name)).toEqual(['Echo Services']);
-    expect((await suppliers.list({ filter: { code: { in: ['SUP-00002', 'SUP-00004'] } }, sort: ['code'] })).data.map((s) => s.name)).toEqual(['Bits & Bytes', 'Dynamo']);
+    expect(
+      (
+        await suppliers.list({
+          filter: { categories: { containsAll: ['hardware', 'services'] }, rating: { between: [1, 3] } },
+        })
+      ).data.map((s) => s.name),
+    ).toEqual(['Cogs Ltd']);
+    expect((await suppliers.list({ filter: { rating: { isNull: true } } })).data.map((s) => s.name)).toEqual([
+      'Echo Services',
+    ]);
+    expect(
+      (await suppliers.list({ filter: { code: { in: ['SUP-00002', 'SUP-00004'] } }, sort: ['code'] })).data.map(
+        (s) => s.name,
+      ),
+    ).toEqual(['Bits & Bytes', 'Dynamo']);
 
     const partners = client.entity('partner');
     await partners.create({ name: 'Fabrikam Trading', email: 'hi@fabrikam.example', region: 'amer' });
-    expect((await partners.list({ search: 'fabri trad', select: ['name'] })).data.map((p) => p.name)).toEqual(['Fabrikam Trading']);
+    expect((await partners.list({ search: 'fabri trad', select: ['name'] })).data.map((p) => p.name)).toEqual([
+      'Fabrikam Trading',
+    ]);
 
     const names: string[] = [];
-    for await (const supplier of suppliers.iterate({ select: ['name'], sort: ['name'], limit: 2 })) names.push(supplier.name);
+    for await (const supplier of suppliers.iterate({ select: ['name'], sort: ['name'], limit: 2 }))
+      names.push(supplier.name);
     expect(names).toEqual(['Anvil Works', 'Bits & Bytes', 'Cogs Ltd', 'Dynamo', 'Echo Services']);
   });
 
   it('expands lookups and to-many relations, nested, filtered and sorted (quotes and parentheses in filter strings too)', async () => {
     const employees = client.entity('employee');
     const ada = await employees.create({ full_name: 'Ada Lovelace', email: 'ada@sdk.example', hired_on: '2020-01-01' });
-    const charles = await employees.create({ full_name: 'Charles Babbage', email: 'charles@sdk.example', hired_on: '2024-03-01', manager: ada.id, salary: 5000 });
-    const pat = await employees.create({ full_name: "Pat O'Brien (jr); x, y", email: 'pat@sdk.example', hired_on: '2025-02-01', manager: ada.id });
-    const asset = await client.entity('asset').create({ name: 'Analytical Engine', serial_number: 'AE-1', assigned_to: charles.id, units: 2 });
-    await client.entity('iot_device').create({ name: 'Engine sensor', asset: asset.id, status: 'online', telemetry: { temperature: 21.5, rpm: [120, 118] } });
+    const charles = await employees.create({
+      full_name: 'Charles Babbage',
+      email: 'charles@sdk.example',
+      hired_on: '2024-03-01',
+      manager: ada.id,
+      salary: 5000,
+    });
+    const pat = await employees.create({
+      full_name: "Pat O'Brien (jr); x, y",
+      email: 'pat@sdk.example',
+      hired_on: '2025-02-01',
+      manager: ada.id,
+    });
+    const asset = await client
+      .entity('asset')
+      .create({ name: 'Analytical Engine', serial_number: 'AE-1', assigned_to: charles.id, units: 2 });
+    await client.entity('iot_device').create({
+      name: 'Engine sensor',
+      asset: asset.id,
+      status: 'online',
+      telemetry: { temperature: 21.5, rpm: [120, 118] },
+    });
 
     const boss = await employees.get(ada.id, {
       select: ['full_name'],
       expand: {
         manager: true,
-        reports: { select: ['full_name', 'hired_on'], filter: { hired_on: { gte: '2024-01-01' } }, sort: ['-hired_on'], limit: 5, expand: { manager: { select: ['email'] }, assets: { select: ['name'] } } },
+        reports: {
+          select: ['full_name', 'hired_on'],
+          filter: { hired_on: { gte: '2024-01-01' } },
+          sort: ['-hired_on'],
+          limit: 5,
+          expand: { manager: { select: ['email'] }, assets: { select: ['name'] } },
+        },
       },
     });
     expect(boss).toEqual({
@@ -354,29 +465,62 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       full_name: 'Ada Lovelace',
       manager: null,
       reports: [
-        { id: pat.id, full_name: "Pat O'Brien (jr); x, y", hired_on: '2025-02-01', manager: { id: ada.id, email: 'ada@sdk.example' }, assets: [] },
-        { id: charles.id, full_name: 'Charles Babbage', hired_on: '2024-03-01', manager: { id: ada.id, email: 'ada@sdk.example' }, assets: [{ id: asset.id, name: 'Analytical Engine' }] },
+        {
+          id: pat.id,
+          full_name: "Pat O'Brien (jr); x, y",
+          hired_on: '2025-02-01',
+          manager: { id: ada.id, email: 'ada@sdk.example' },
+          assets: [],
+        },
+        {
+          id: charles.id,
+          full_name: 'Charles Babbage',
+          hired_on: '2024-03-01',
+          manager: { id: ada.id, email: 'ada@sdk.example' },
+          assets: [{ id: asset.id, name: 'Analytical Engine' }],
+        },
       ],
     });
     const reportName: string | undefined = boss.reports[0]?.manager?.email;
     expect(reportName).toBe('ada@sdk.example');
 
     // a JSON filter inside an expansion, with every character the expansion syntax splits on
-    const tricky = await employees.get(ada.id, { select: ['full_name'], expand: { reports: { select: ['full_name'], filter: { full_name: { contains: "O'Brien (jr); x, y" } } } } });
+    const tricky = await employees.get(ada.id, {
+      select: ['full_name'],
+      expand: { reports: { select: ['full_name'], filter: { full_name: { contains: "O'Brien (jr); x, y" } } } },
+    });
     expect(tricky.reports.map((r) => r.full_name)).toEqual(["Pat O'Brien (jr); x, y"]);
 
     const devices = await client.entity('iot_device').list({
       select: ['name'],
-      filter: { telemetry: { temperature: { eq: 21.5 } }, asset: { assigned_to: { full_name: { startsWith: 'Charles' } } }, status: { ne: 'offline' } },
+      filter: {
+        telemetry: { temperature: { eq: 21.5 } },
+        asset: { assigned_to: { full_name: { startsWith: 'Charles' } } },
+        status: { ne: 'offline' },
+      },
       expand: { asset: { select: ['serial_number'], expand: { assigned_to: { select: ['full_name'] } } } },
     });
-    expect(devices.data).toEqual([{ id: expect.any(String), name: 'Engine sensor', asset: { id: asset.id, serial_number: 'AE-1', assigned_to: { id: charles.id, full_name: 'Charles Babbage' } } }]);
+    expect(devices.data).toEqual([
+      {
+        id: expect.any(String),
+        name: 'Engine sensor',
+        asset: { id: asset.id, serial_number: 'AE-1', assigned_to: { id: charles.id, full_name: 'Charles Babbage' } },
+      },
+    ]);
     const holder: string | undefined = devices.data[0]?.asset?.assigned_to?.full_name;
     expect(holder).toBe('Charles Babbage');
 
-    const withReports = await employees.list({ select: ['full_name'], filter: { reports: { some: { salary: { gte: 5000 } } } }, sort: ['manager.full_name', 'full_name'] });
+    const withReports = await employees.list({
+      select: ['full_name'],
+      filter: { reports: { some: { salary: { gte: 5000 } } } },
+      sort: ['manager.full_name', 'full_name'],
+    });
     expect(withReports.data.map((e) => e.full_name)).toEqual(['Ada Lovelace']);
-    const managed = await employees.list({ select: ['full_name'], filter: { manager: { email: { eq: 'ada@sdk.example' } } }, sort: ['-hired_on'] });
+    const managed = await employees.list({
+      select: ['full_name'],
+      filter: { manager: { email: { eq: 'ada@sdk.example' } } },
+      sort: ['-hired_on'],
+    });
     expect(managed.data.map((e) => e.full_name)).toEqual(["Pat O'Brien (jr); x, y", 'Charles Babbage']);
   });
 
@@ -394,12 +538,28 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     });
     const sorted = [...rows].sort((a, b) => (a.year_partner_since ?? 0) - (b.year_partner_since ?? 0));
     expect(sorted).toEqual([
-      { year_partner_since: 2021, count: 2, sum_annual_revenue: 400, max_annual_revenue: 300, min_partner_since: '2021-05-01' },
-      { year_partner_since: 2023, count: 1, sum_annual_revenue: 50, max_annual_revenue: 50, min_partner_since: '2023-01-01' },
+      {
+        year_partner_since: 2021,
+        count: 2,
+        sum_annual_revenue: 400,
+        max_annual_revenue: 300,
+        min_partner_since: '2021-05-01',
+      },
+      {
+        year_partner_since: 2023,
+        count: 1,
+        sum_annual_revenue: 50,
+        max_annual_revenue: 50,
+        min_partner_since: '2023-01-01',
+      },
     ]);
     const total = await partners.aggregate({ filter: { region: { eq: 'apac' } } });
     expect(total).toEqual([{ count: 3 }]);
-    const byManager = await client.entity('employee').aggregate({ aggregate: ['count'], groupBy: ['manager.full_name'], filter: { email: { endsWith: '@sdk.example' } } });
+    const byManager = await client.entity('employee').aggregate({
+      aggregate: ['count'],
+      groupBy: ['manager.full_name'],
+      filter: { email: { endsWith: '@sdk.example' } },
+    });
     expect([...byManager].sort((a, b) => a.count - b.count)).toEqual([
       { manager_full_name: null, count: 1 },
       { manager_full_name: 'Ada Lovelace', count: 2 },
@@ -410,7 +570,9 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const supplier = await client.entity('supplier').create({ name: 'Linker' });
     const asset = await client.entity('asset').create({ name: 'Lathe', serial_number: 'L-1' });
     await client.entity('supplier').associate(supplier.id, 'supplier_assets', asset.id);
-    const linked = await client.entity('supplier').related(supplier.id, 'supplier_assets', { select: ['name', 'serial_number'] });
+    const linked = await client
+      .entity('supplier')
+      .related(supplier.id, 'supplier_assets', { select: ['name', 'serial_number'] });
     expect(linked.data).toEqual([{ id: asset.id, name: 'Lathe', serial_number: 'L-1' }]);
     const back = await client.entity('asset').related(asset.id, 'supplier_assets', { select: ['name'], count: true });
     expect(back).toEqual({ data: [{ id: supplier.id, name: 'Linker' }], totalCount: 1 });
@@ -418,7 +580,11 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     expect((await client.entity('supplier').related(supplier.id, 'supplier_assets')).data).toEqual([]);
 
     const [ada] = (await client.entity('employee').list({ filter: { email: { eq: 'ada@sdk.example' } } })).data;
-    const reports = await client.entity('employee').related(ada!.id, 'reports', { select: ['full_name'], sort: ['full_name'], filter: { hired_on: { gte: '2024-01-01' } } });
+    const reports = await client.entity('employee').related(ada!.id, 'reports', {
+      select: ['full_name'],
+      sort: ['full_name'],
+      filter: { hired_on: { gte: '2024-01-01' } },
+    });
     expect(reports.data.map((r) => r.full_name)).toEqual(['Charles Babbage', "Pat O'Brien (jr); x, y"]);
   });
 
@@ -427,29 +593,63 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const first = await partners.upsert('partner_email', { name: 'Upsert Co', email: 'upsert@sdk.example' });
     expect(first.created).toBe(true);
     expect(first.record).toMatchObject({ name: 'Upsert Co', version: 1 });
-    const second = await partners.upsert('partner_email', { name: 'Upsert Corporation', email: 'upsert@sdk.example', tier: 'gold' });
-    expect(second).toMatchObject({ created: false, record: { id: first.record.id, name: 'Upsert Corporation', tier: 'gold', version: 2 } });
+    const second = await partners.upsert('partner_email', {
+      name: 'Upsert Corporation',
+      email: 'upsert@sdk.example',
+      tier: 'gold',
+    });
+    expect(second).toMatchObject({
+      created: false,
+      record: { id: first.record.id, name: 'Upsert Corporation', tier: 'gold', version: 2 },
+    });
 
     const suppliers = client.entity('supplier');
     const before = (await suppliers.list({ count: true, limit: 1 })).totalCount;
-    const refused = await suppliers.bulk('create', [{ name: 'Fine', rating: 3 }, { name: 'Broken', rating: 9 }]).catch((e: unknown) => e);
+    const refused = await suppliers
+      .bulk('create', [
+        { name: 'Fine', rating: 3 },
+        { name: 'Broken', rating: 9 },
+      ])
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(XrmApiError);
-    expect(refused).toMatchObject({ status: 400, code: 'XRM_ERR_RECORD_INVALID', errors: [{ path: '/records/1/rating', message: expect.any(String) }] });
+    expect(refused).toMatchObject({
+      status: 400,
+      code: 'XRM_ERR_RECORD_INVALID',
+      errors: [{ path: '/records/1/rating', message: expect.any(String) }],
+    });
     expect((await suppliers.list({ count: true, limit: 1 })).totalCount).toBe(before);
 
     const made = await suppliers.bulk('create', [{ name: 'Bulk A', rating: 1 }, { name: 'Bulk B' }]);
-    const changed = await suppliers.bulk('update', made.map((s) => ({ id: s.id, version: s.version, notes: `noted ${s.name}` })));
-    expect(changed.map((s) => [s.notes, s.version])).toEqual([['noted Bulk A', 2], ['noted Bulk B', 2]]);
-    const upserted = await partners.bulk('upsert', [{ name: 'Upsert Again', email: 'upsert@sdk.example' }, { name: 'Upsert New', email: 'new@sdk.example' }], { key: 'partner_email' });
+    const changed = await suppliers.bulk(
+      'update',
+      made.map((s) => ({ id: s.id, version: s.version, notes: `noted ${s.name}` })),
+    );
+    expect(changed.map((s) => [s.notes, s.version])).toEqual([
+      ['noted Bulk A', 2],
+      ['noted Bulk B', 2],
+    ]);
+    const upserted = await partners.bulk(
+      'upsert',
+      [
+        { name: 'Upsert Again', email: 'upsert@sdk.example' },
+        { name: 'Upsert New', email: 'new@sdk.example' },
+      ],
+      { key: 'partner_email' },
+    );
     expect(upserted.map((p) => p.name)).toEqual(['Upsert Again', 'Upsert New']);
-    const deleted = await suppliers.bulk('delete', changed.map((s) => ({ id: s.id, version: s.version })));
+    const deleted = await suppliers.bulk(
+      'delete',
+      changed.map((s) => ({ id: s.id, version: s.version })),
+    );
     expect(deleted).toEqual(changed.map((s) => ({ id: s.id })));
     const stale = await suppliers.bulk('delete', [{ id: made[0]!.id }]).catch((e: unknown) => e);
     expect(stale).toMatchObject({ code: 'XRM_ERR_RECORD_NOT_FOUND', errors: [{ path: '/records/0' }] });
   });
 
   it('runs GraphQL queries and mutations, and throws GraphQL errors as XrmApiError', async () => {
-    const data = await client.graphql<{ employees: { totalCount: number; nodes: { fullName: string; manager: { fullName: string } | null }[] } }>(
+    const data = await client.graphql<{
+      employees: { totalCount: number; nodes: { fullName: string; manager: { fullName: string } | null }[] };
+    }>(
       'query ($filter: EmployeeFilter, $first: Int) { employees(filter: $filter, first: $first, orderBy: [{ fullName: ASC }]) { totalCount nodes { fullName manager { fullName } } } }',
       { filter: { manager: { fullName: { eq: 'Ada Lovelace' } } }, first: 10 },
     );
@@ -460,15 +660,24 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
         { fullName: "Pat O'Brien (jr); x, y", manager: { fullName: 'Ada Lovelace' } },
       ],
     });
-    const created = await client.graphql<{ createPartner: { id: string; name: string; tier: string } }>('mutation ($input: PartnerCreateInput!) { createPartner(input: $input) { id name tier } }', {
-      input: { name: 'GraphQL Partner' },
-    });
+    const created = await client.graphql<{ createPartner: { id: string; name: string; tier: string } }>(
+      'mutation ($input: PartnerCreateInput!) { createPartner(input: $input) { id name tier } }',
+      {
+        input: { name: 'GraphQL Partner' },
+      },
+    );
     expect(created.createPartner).toMatchObject({ name: 'GraphQL Partner', tier: 'silver' });
 
-    const invalid = await client.graphql('mutation { createPartner(input: { name: "Nope", email: "not-an-email" }) { id } }').catch((e: unknown) => e);
+    const invalid = await client
+      .graphql('mutation { createPartner(input: { name: "Nope", email: "not-an-email" }) { id } }')
+      .catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(XrmApiError);
     const error = invalid as XrmApiError;
-    expect(error).toMatchObject({ status: 400, code: 'XRM_ERR_RECORD_INVALID', errors: [{ path: '/email', message: 'must match format "email"' }] });
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'XRM_ERR_RECORD_INVALID',
+      errors: [{ path: '/email', message: 'must match format "email"' }],
+    });
     expect(error.graphqlErrors).toHaveLength(1);
     expect(error.graphqlErrors![0]!.path).toEqual(['createPartner']);
 
@@ -479,39 +688,82 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
 
   it("throws XrmApiError carrying the problem document's status, code and field paths", async () => {
     const partners = client.entity('partner');
-    const invalid = await partners.create({ name: 'Nope', email: 'not-an-email', colour: 'red' } as never).catch((e: unknown) => e);
+    const invalid = await partners
+      .create({ name: 'Nope', email: 'not-an-email', colour: 'red' } as never)
+      .catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(XrmApiError);
     const error = invalid as XrmApiError;
     expect(error.name).toBe('XrmApiError');
     expect(error.message).toMatch(/^Invalid record: The partner record is invalid/);
     expect(error).toMatchObject({ status: 400, code: 'XRM_ERR_RECORD_INVALID' });
     expect(error.errors.map((e) => e.path).sort()).toEqual(['/colour', '/email']);
-    expect(error.problem).toMatchObject({ type: 'urn:xrm:problem:record-invalid', title: 'Invalid record', instance: '/api/data/partner' });
+    expect(error.problem).toMatchObject({
+      type: 'urn:xrm:problem:record-invalid',
+      title: 'Invalid record',
+      instance: '/api/data/partner',
+    });
 
     await partners.create({ name: 'Unique', email: 'unique@sdk.example' });
-    const duplicate = await partners.create({ name: 'Unique again', email: 'unique@sdk.example' }).catch((e: unknown) => e);
+    const duplicate = await partners
+      .create({ name: 'Unique again', email: 'unique@sdk.example' })
+      .catch((e: unknown) => e);
     expect(duplicate).toMatchObject({ status: 409, code: 'XRM_ERR_RECORD_DUPLICATE', errors: [{ path: '/email' }] });
 
-    const badQuery = await client.entity('supplier').list({ filter: { rating: { eq: 'high' } } as never }).catch((e: unknown) => e);
-    expect(badQuery).toMatchObject({ status: 400, code: 'XRM_ERR_QUERY_INVALID', errors: [{ path: '/filter/rating/eq', message: expect.any(String) }] });
-    const badSort = await client.entity('supplier').list({ sort: ['-shoe_size'] as never }).catch((e: unknown) => e);
+    const badQuery = await client
+      .entity('supplier')
+      .list({ filter: { rating: { eq: 'high' } } as never })
+      .catch((e: unknown) => e);
+    expect(badQuery).toMatchObject({
+      status: 400,
+      code: 'XRM_ERR_QUERY_INVALID',
+      errors: [{ path: '/filter/rating/eq', message: expect.any(String) }],
+    });
+    const badSort = await client
+      .entity('supplier')
+      .list({ sort: ['-shoe_size'] as never })
+      .catch((e: unknown) => e);
     expect(badSort).toMatchObject({ status: 400, code: 'XRM_ERR_QUERY_INVALID', errors: [{ path: '/sort/0' }] });
 
     const loose = createClient({ baseUrl: `${url}/` });
-    const unknownEntity = await loose.entity('gadget').list().catch((e: unknown) => e);
+    const unknownEntity = await loose
+      .entity('gadget')
+      .list()
+      .catch((e: unknown) => e);
     expect(unknownEntity).toMatchObject({ status: 404, code: 'XRM_ERR_METADATA_ENTITY_NOT_FOUND' });
-    expect((await loose.entity('partner').list({ filter: { name: { eq: 'Unique' } } })).data.map((p) => p.name)).toEqual(['Unique']);
+    expect(
+      (await loose.entity('partner').list({ filter: { name: { eq: 'Unique' } } })).data.map((p) => p.name),
+    ).toEqual(['Unique']);
     const route = await loose.request({ method: 'GET', path: '/api/nowhere' }).catch((e: unknown) => e);
     expect(route).toMatchObject({ status: 404, code: 'XRM_ERR_ROUTE_NOT_FOUND' });
-    expect((await loose.request<{ data: { name: string }[] }>({ method: 'GET', path: '/api/metadata/entities' })).body.data).toHaveLength(fixtureEntities.length);
-    const text = await loose.request<string>({ method: 'GET', path: '/api/metadata/typescript', headers: { accept: 'text/plain' } });
+    expect(
+      (await loose.request<{ data: { name: string }[] }>({ method: 'GET', path: '/api/metadata/entities' })).body.data,
+    ).toHaveLength(fixtureEntities.length);
+    const text = await loose.request<string>({
+      method: 'GET',
+      path: '/api/metadata/typescript',
+      headers: { accept: 'text/plain' },
+    });
     expect(text.body).toContain('export interface XrmEntities {');
 
     // an answer that is not a problem document (a proxy's error page)
-    const proxy: FetchLike = async () => ({ ok: false, status: 502, statusText: 'Bad Gateway', headers: { get: () => 'text/html' }, text: async () => '<h1>Bad Gateway</h1>' });
-    const behindProxy = await createClient<Fixture>({ baseUrl: url, fetch: proxy }).entity('partner').list().catch((e: unknown) => e);
+    const proxy: FetchLike = async () => ({
+      ok: false,
+      status: 502,
+      statusText: 'Bad Gateway',
+      headers: { get: () => 'text/html' },
+      text: async () => '<h1>Bad Gateway</h1>',
+    });
+    const behindProxy = await createClient<Fixture>({ baseUrl: url, fetch: proxy })
+      .entity('partner')
+      .list()
+      .catch((e: unknown) => e);
     expect(behindProxy).toBeInstanceOf(XrmApiError);
-    expect(behindProxy).toMatchObject({ status: 502, code: 'XRM_ERR_UNEXPECTED_RESPONSE', message: 'Bad Gateway: <h1>Bad Gateway</h1>', errors: [] });
+    expect(behindProxy).toMatchObject({
+      status: 502,
+      code: 'XRM_ERR_UNEXPECTED_RESPONSE',
+      message: 'Bad Gateway: <h1>Bad Gateway</h1>',
+      errors: [],
+    });
   });
 
   it('sends the configured headers through a custom fetch, with If-Match and the query string encoded', async () => {
@@ -521,15 +773,24 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       return fetch(target, init);
     };
     let calls = 0;
-    const traced = createClient<Fixture>({ baseUrl: url, fetch: recording, headers: async () => ({ 'x-trace': `t${++calls}` }) });
+    const traced = createClient<Fixture>({
+      baseUrl: url,
+      fetch: recording,
+      headers: async () => ({ 'x-trace': `t${++calls}` }),
+    });
     const partner = await traced.entity('partner').create({ name: 'Traced & Co', region: 'emea' });
     await traced.entity('partner').update(partner.id, { phone: '+44 20 7946 0000' }, { ifMatch: partner.version });
-    await traced.entity('partner').list({ select: ['name'], filter: { name: { eq: 'Traced & Co' } }, sort: ['-name'], expand: {}, count: true });
+    await traced
+      .entity('partner')
+      .list({ select: ['name'], filter: { name: { eq: 'Traced & Co' } }, sort: ['-name'], expand: {}, count: true });
     await traced.entity('partner').upsert('partner_email', { name: 'Traced', email: 'traced@sdk.example' });
     expect(seen.map((s) => [s.method, s.url.slice(url.length)])).toEqual([
       ['POST', '/api/data/partner'],
       ['PATCH', `/api/data/partner/${partner.id}`],
-      ['GET', `/api/data/partner?select=name&filter=${encodeURIComponent('{"name":{"eq":"Traced & Co"}}')}&sort=-name&count=true`],
+      [
+        'GET',
+        `/api/data/partner?select=name&filter=${encodeURIComponent('{"name":{"eq":"Traced & Co"}}')}&sort=-name&count=true`,
+      ],
       ['POST', '/api/data/partner/upsert?key=partner_email'],
     ]);
     expect(seen.map((s) => s.headers['x-trace'])).toEqual(['t1', 't2', 't3', 't4']);
@@ -543,9 +804,22 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     for (const entry of [join(dir, 'xrm', 'index.ts'), join(dir, 'xrm-single.ts')]) {
       const generated = (await import(pathToFileURL(entry).href)) as typeof import('../sdk/index.ts');
       const generatedClient = generated.createClient<Fixture>({ baseUrl: url });
-      const page = await generatedClient.entity('employee').list({ select: ['full_name'], filter: { email: { eq: 'charles@sdk.example' } }, expand: { manager: { select: ['full_name'] } } });
-      expect(page.data).toEqual([{ id: expect.any(String), full_name: 'Charles Babbage', manager: { id: expect.any(String), full_name: 'Ada Lovelace' } }]);
-      const missing = await generatedClient.entity('employee').get('7c9e6679-7425-40de-944b-e07fc1f90ae7').catch((e: unknown) => e);
+      const page = await generatedClient.entity('employee').list({
+        select: ['full_name'],
+        filter: { email: { eq: 'charles@sdk.example' } },
+        expand: { manager: { select: ['full_name'] } },
+      });
+      expect(page.data).toEqual([
+        {
+          id: expect.any(String),
+          full_name: 'Charles Babbage',
+          manager: { id: expect.any(String), full_name: 'Ada Lovelace' },
+        },
+      ]);
+      const missing = await generatedClient
+        .entity('employee')
+        .get('7c9e6679-7425-40de-944b-e07fc1f90ae7')
+        .catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(generated.XrmApiError);
       expect(missing).toMatchObject({ code: 'XRM_ERR_RECORD_NOT_FOUND', status: 404 });
     }
@@ -554,19 +828,45 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
   it('type-checks correct usage, the JSDoc examples and the README example, and rejects every wrong line', async () => {
     const examples = jsdocExamples();
     expect(examples.length).toBeGreaterThanOrEqual(10);
-    const prelude = "import { createClient, XrmApiError } from './xrm/index.ts';\n\nconst client = createClient({ baseUrl: 'http://127.0.0.1:3000' });\n";
-    writeFileSync(join(dir, 'examples.ts'), prelude + examples.map((e, i) => `\n// sdk/${e.module}\nexport async function example${i}(): Promise<void> {\n${e.code}\n}\n`).join(''));
+    const prelude =
+      "import { createClient, XrmApiError } from './xrm/index.ts';\n\nconst client = createClient({ baseUrl: 'http://127.0.0.1:3000' });\n";
+    writeFileSync(
+      join(dir, 'examples.ts'),
+      prelude +
+        examples
+          .map((e, i) => `\n// sdk/${e.module}\nexport async function example${i}(): Promise<void> {\n${e.code}\n}\n`)
+          .join(''),
+    );
     writeFileSync(join(dir, 'readme.ts'), readmeExample());
     writeFileSync(join(dir, 'good.ts'), GOOD);
     writeFileSync(join(dir, 'good-single.ts'), GOOD.replace("from './xrm/index.ts'", "from './xrm-single.ts'"));
     writeFileSync(join(dir, 'bad.ts'), BAD);
 
-    const { code, errors, output } = await typecheck(dir, ['xrm/index.ts', 'xrm/xrm-types.ts', 'xrm-single.ts', 'examples.ts', 'readme.ts', 'good.ts', 'good-single.ts', 'bad.ts'], SDK_FLAGS);
+    const { code, errors, output } = await typecheck(
+      dir,
+      [
+        'xrm/index.ts',
+        'xrm/xrm-types.ts',
+        'xrm-single.ts',
+        'examples.ts',
+        'readme.ts',
+        'good.ts',
+        'good-single.ts',
+        'bad.ts',
+      ],
+      SDK_FLAGS,
+    );
     expect(code).not.toBe(0);
-    expect(errors.filter((e) => e.file !== 'bad.ts'), `the client, the examples and the correct usage compile:\n${output}`).toEqual([]);
+    expect(
+      errors.filter((e) => e.file !== 'bad.ts'),
+      `the client, the examples and the correct usage compile:\n${output}`,
+    ).toEqual([]);
     const expectedLines = BAD.split('\n').flatMap((line, i) => (line.endsWith('// error') ? [i + 1] : []));
     expect(expectedLines.length).toBe(34);
-    expect([...new Set(errors.map((e) => e.line))].sort((a, b) => a - b), output).toEqual(expectedLines);
+    expect(
+      [...new Set(errors.map((e) => e.line))].sort((a, b) => a - b),
+      output,
+    ).toEqual(expectedLines);
     const messages = errors.map((e) => e.message).join('\n');
     expect(messages).toMatch(/'nmae' does not exist in type/);
     expect(messages).toMatch(/Type '"websit"' is not assignable to type 'FieldOf<XrmSchema, "partner">'/);
@@ -591,13 +891,22 @@ describe('xrm codegen without a server', () => {
     const runtime = inlineRuntime();
     expect(runtime).not.toMatch(/^\s*import\s/m);
     expect(runtime).not.toMatch(/\bfrom\s+'/);
-    for (const name of ['createClient', 'XrmApiError', 'XrmRegister', 'Filter', 'EntityClient']) expect(declaredNames(runtime).has(name), name).toBe(true);
-    expect(() => inlineRuntime((module) => (module === 'http.ts' ? "import { x } from 'somewhere';\n" : ''))).toThrow(/http\.ts imports something/);
+    for (const name of ['createClient', 'XrmApiError', 'XrmRegister', 'Filter', 'EntityClient'])
+      expect(declaredNames(runtime).has(name), name).toBe(true);
+    expect(() => inlineRuntime((module) => (module === 'http.ts' ? "import { x } from 'somewhere';\n" : ''))).toThrow(
+      /http\.ts imports something/,
+    );
   });
 
   it('refuses a single file whose entity types clash with SDK names, and writes a directory instead', () => {
-    const input = { types: types('filter', 'gadget'), entities: [entity('filter'), entity('gadget')], url: 'http://127.0.0.1:3000' };
-    expect(() => generateClient(input, 'file')).toThrow(/the entity types Filter clash with names of the SDK in one file; write a directory instead/);
+    const input = {
+      types: types('filter', 'gadget'),
+      entities: [entity('filter'), entity('gadget')],
+      url: 'http://127.0.0.1:3000',
+    };
+    expect(() => generateClient(input, 'file')).toThrow(
+      /the entity types Filter clash with names of the SDK in one file; write a directory instead/,
+    );
     const files = generateClient(input, 'directory');
     expect(files.map((f) => f.name)).toEqual(['xrm-types.ts', 'index.ts']);
     expect(files[1]!.content).toContain("  filter: {\n    read: XrmEntities['filter']['read'];");

@@ -18,13 +18,19 @@ describeEachDatabase(
       const db = get().services.db;
       // 100 employees (each managed by the previous), 2 assets each, 1 device per asset
       await sql`INSERT INTO data.employee (id, full_name, email)
-        SELECT md5('e' || n)::uuid, 'Employee ' || n, 'e' || n || '@corp.example' FROM generate_series(1, 100) n`.execute(db);
+        SELECT md5('e' || n)::uuid, 'Employee ' || n, 'e' || n || '@corp.example' FROM generate_series(1, 100) n`.execute(
+        db,
+      );
       await sql`UPDATE data.employee e SET manager = md5('e' || (n - 1))::uuid
         FROM generate_series(2, 100) n WHERE e.id = md5('e' || n)::uuid`.execute(db);
       await sql`INSERT INTO data.asset (id, name, assigned_to)
-        SELECT md5('a' || n)::uuid, 'Asset ' || n, md5('e' || (1 + n % 100))::uuid FROM generate_series(1, 200) n`.execute(db);
+        SELECT md5('a' || n)::uuid, 'Asset ' || n, md5('e' || (1 + n % 100))::uuid FROM generate_series(1, 200) n`.execute(
+        db,
+      );
       await sql`INSERT INTO data.iot_device (name, asset, telemetry)
-        SELECT 'Device ' || n, md5('a' || n)::uuid, jsonb_build_object('n', n) FROM generate_series(1, 200) n`.execute(db);
+        SELECT 'Device ' || n, md5('a' || n)::uuid, jsonb_build_object('n', n) FROM generate_series(1, 200) n`.execute(
+        db,
+      );
     });
 
     async function counted<T>(run: () => Promise<T>): Promise<{ result: T; count: number }> {
@@ -35,14 +41,18 @@ describeEachDatabase(
 
     it('REST: 100 employees with manager, assets and their devices', async () => {
       const { result, count } = await counted(() =>
-        api(get().app).get('/api/data/employee?limit=100&select=full_name&expand=manager(select=full_name),assets(select=name;expand=iot_devices(select=name,telemetry))'),
+        api(get().app).get(
+          '/api/data/employee?limit=100&select=full_name&expand=manager(select=full_name),assets(select=name;expand=iot_devices(select=name,telemetry))',
+        ),
       );
       expect(result.status).toBe(200);
       expect(count).toBe(1);
       const rows = result.body.data as any[];
       expect(rows).toHaveLength(100);
       expect(rows.filter((r) => r.manager)).toHaveLength(99);
-      expect(rows.every((r) => r.assets.length === 2 && r.assets.every((a: any) => a.iot_devices.length === 1))).toBe(true);
+      expect(rows.every((r) => r.assets.length === 2 && r.assets.every((a: any) => a.iot_devices.length === 1))).toBe(
+        true,
+      );
     });
 
     it('GraphQL: the same tree, plus totals, in one statement', async () => {
@@ -54,15 +64,26 @@ describeEachDatabase(
       const nodes = result.body.data.employees.nodes as any[];
       expect(result.body.data.employees.totalCount).toBe(100);
       expect(nodes).toHaveLength(100);
-      expect(nodes.every((n) => n.assets.totalCount === 2 && n.assets.nodes.every((a: any) => a.iotDevices.nodes[0].asset.name === a.name))).toBe(true);
+      expect(
+        nodes.every(
+          (n) =>
+            n.assets.totalCount === 2 && n.assets.nodes.every((a: any) => a.iotDevices.nodes[0].asset.name === a.name),
+        ),
+      ).toBe(true);
     });
 
     it('REST: a related list, with the 404 for a missing parent, in one statement', async () => {
-      const { result, count } = await counted(() => api(get().app).get('/api/data/employee/5e0b62f7-0000-4000-8000-000000000000/assets?expand=iot_devices'));
+      const { result, count } = await counted(() =>
+        api(get().app).get('/api/data/employee/5e0b62f7-0000-4000-8000-000000000000/assets?expand=iot_devices'),
+      );
       expect(result.status).toBe(404);
       expect(count).toBe(1);
-      const { rows } = await sql<{ id: string }>`SELECT id::text FROM data.employee WHERE manager IS NULL`.execute(get().services.db);
-      const found = await counted(() => api(get().app).get(`/api/data/employee/${rows[0]!.id}/reports?expand=assets(expand=iot_devices)`));
+      const { rows } = await sql<{ id: string }>`SELECT id::text FROM data.employee WHERE manager IS NULL`.execute(
+        get().services.db,
+      );
+      const found = await counted(() =>
+        api(get().app).get(`/api/data/employee/${rows[0]!.id}/reports?expand=assets(expand=iot_devices)`),
+      );
       expect(found.result.status).toBe(200);
       expect(found.result.body.data).toHaveLength(1);
       expect(found.count).toBe(1);
@@ -70,7 +91,9 @@ describeEachDatabase(
 
     it('GraphQL: one record by id with nested relations in one statement', async () => {
       const { result, count } = await counted(() =>
-        api(get().app).graphql(`{ employee(id: "${'00000000-0000-0000-0000-000000000000'}") { id } e: employees(first: 1) { nodes { reports { nodes { fullName } } } } }`),
+        api(get().app).graphql(
+          `{ employee(id: "${'00000000-0000-0000-0000-000000000000'}") { id } e: employees(first: 1) { nodes { reports { nodes { fullName } } } } }`,
+        ),
       );
       expect(result.body.errors).toBeUndefined();
       // two root fields, one statement each

@@ -18,9 +18,6 @@ import { listen, typecheck, xrm } from './support/tools.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-
-
-
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -107,7 +104,10 @@ describeEachDatabase('xrm types', (get, kind) => {
 
     const { code, errors } = await typecheck(dir, ['xrm-types.ts', 'good.ts', 'bad.ts']);
     expect(code).not.toBe(0);
-    expect(errors.filter((e) => e.file !== 'bad.ts'), 'the declarations and the correct usage compile').toEqual([]);
+    expect(
+      errors.filter((e) => e.file !== 'bad.ts'),
+      'the declarations and the correct usage compile',
+    ).toEqual([]);
     const expectedLines = BAD.split('\n').flatMap((line, i) => (line.endsWith('// error') ? [i + 1] : []));
     expect(expectedLines.length).toBe(9);
     expect([...new Set(errors.map((e) => e.line))].sort((a, b) => a - b)).toEqual(expectedLines);
@@ -119,7 +119,11 @@ describeEachDatabase('xrm types', (get, kind) => {
     const out = await xrm('types', '--url', `http://127.0.0.1:${port}`, '--out', join(dir, 'never.ts'));
     expect(out.code).toBe(1);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toMatch(new RegExp(`^xrm types: cannot reach the xrm-platform server at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+    expect(out.stderr).toMatch(
+      new RegExp(
+        `^xrm types: cannot reach the xrm-platform server at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`,
+      ),
+    );
     expect(out.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
@@ -144,13 +148,23 @@ describe('TypeScript declarations: names', () => {
     pluralName: `${name}s`,
     pluralDisplayName: `${name}s`,
     primaryField: 'name',
-    fields: [{ name: 'name', type: 'text', displayName: 'Name', required: true, unique: false, searchable: false }, ...fields],
+    fields: [
+      { name: 'name', type: 'text', displayName: 'Name', required: true, unique: false, searchable: false },
+      ...fields,
+    ],
   });
 
   it('gives every entity variant its own interface, even when names would collide', async () => {
     const catalog = new Catalog({
       version: 3,
-      entities: [entity('partner'), entity('partner_create'), entity('xrm'), entity('data_item', [{ name: 'payload', type: 'json', displayName: 'Payload', required: true, unique: false, searchable: false }])],
+      entities: [
+        entity('partner'),
+        entity('partner_create'),
+        entity('xrm'),
+        entity('data_item', [
+          { name: 'payload', type: 'json', displayName: 'Payload', required: true, unique: false, searchable: false },
+        ]),
+      ],
       relationships: [],
       choiceSets: [],
     });
@@ -158,8 +172,12 @@ describe('TypeScript declarations: names', () => {
     const interfaces = [...source.matchAll(/^export interface (\w+)/gm)].map((m) => m[1]);
     expect(new Set(interfaces).size).toBe(interfaces.length);
     expect(interfaces).toHaveLength(4 * 3 + 1);
-    expect(source).toContain('partner: {\n    read: Partner;\n    create: PartnerCreate;\n    update: PartnerUpdate;\n  };');
-    expect(source).toContain('partner_create: {\n    read: PartnerCreateRecord;\n    create: PartnerCreateRecordCreate;\n    update: PartnerCreateRecordUpdate;\n  };');
+    expect(source).toContain(
+      'partner: {\n    read: Partner;\n    create: PartnerCreate;\n    update: PartnerUpdate;\n  };',
+    );
+    expect(source).toContain(
+      'partner_create: {\n    read: PartnerCreateRecord;\n    create: PartnerCreateRecordCreate;\n    update: PartnerCreateRecordUpdate;\n  };',
+    );
     // a JSON field takes any JSON value; no property becomes a named alias
     expect(source).toMatch(/^ {2}payload: unknown;$/m);
     expect(source).not.toMatch(/^export type (?!XrmEntityName\b)/m);

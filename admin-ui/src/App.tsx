@@ -64,7 +64,14 @@ function Shell() {
         Skip to content
       </a>
       <header className="topbar">
-        <button type="button" className="menu-button" ref={menuRef} aria-expanded={menuOpen} aria-controls="sidebar" onClick={() => setMenuOpen((o) => !o)}>
+        <button
+          type="button"
+          className="menu-button"
+          ref={menuRef}
+          aria-expanded={menuOpen}
+          aria-controls="sidebar"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
           <span className="menu-icon" aria-hidden="true" />
           Menu
         </button>
@@ -78,7 +85,13 @@ function Shell() {
       <Sidebar path={path} onNavigate={() => setMenuOpen(false)} />
       {menuOpen ? <div className="menu-backdrop" aria-hidden="true" onClick={closeMenu} /> : null}
       <main id="main" className="main" tabIndex={-1} ref={mainRef}>
-        {catalog ? <Page path={path} /> : problem ? <ProblemBanner problem={problem} onRetry={() => void refresh()} /> : <Loading label="Loading the model…" />}
+        {catalog ? (
+          <Page path={path} />
+        ) : problem ? (
+          <ProblemBanner problem={problem} onRetry={() => void refresh()} />
+        ) : (
+          <Loading label="Loading the model…" />
+        )}
       </main>
     </div>
   );
@@ -89,7 +102,13 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
   const [filter, setFilter] = useState('');
   const entities = useMemo(() => {
     const q = filter.trim().toLowerCase();
-    return (catalog?.entities ?? []).filter((e) => !q || e.name.includes(q) || e.displayName.toLowerCase().includes(q) || e.pluralDisplayName.toLowerCase().includes(q));
+    return (catalog?.entities ?? []).filter(
+      (e) =>
+        !q ||
+        e.name.includes(q) ||
+        e.displayName.toLowerCase().includes(q) ||
+        e.pluralDisplayName.toLowerCase().includes(q),
+    );
   }, [catalog, filter]);
   const current = (prefix: string) => (path === prefix || path.startsWith(`${prefix}/`) ? 'page' : undefined);
 
@@ -133,7 +152,14 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
         <label htmlFor="nav-filter" className="visually-hidden">
           Filter entities
         </label>
-        <input id="nav-filter" type="search" className="nav-filter" placeholder="Filter entities…" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <input
+          id="nav-filter"
+          type="search"
+          className="nav-filter"
+          placeholder="Filter entities…"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
         <ul className="nav-list">
           {entities.map((e) => (
             <li key={e.name}>
@@ -142,7 +168,9 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
               </Link>
             </li>
           ))}
-          {catalog && !entities.length ? <li className="nav-empty">{filter ? 'No match' : 'No entities yet'}</li> : null}
+          {catalog && !entities.length ? (
+            <li className="nav-empty">{filter ? 'No match' : 'No entities yet'}</li>
+          ) : null}
         </ul>
       </nav>
       <footer className="sidebar-footer">
@@ -162,8 +190,10 @@ function Page({ path }: { path: string }) {
   if (path === '/entities') return <EntityList />;
   if (path === '/entities/new') return <EntityCreate />;
   if ((m = match('/entities/:name', path))) return <EntityDesigner key={m.name} name={m.name!} tab="fields" />;
-  if ((m = match('/entities/:name/fields/new', path))) return <FieldEditor key={`${m.name}:new`} entityName={m.name!} />;
-  if ((m = match('/entities/:name/fields/:field/edit', path))) return <FieldEditor key={`${m.name}:${m.field}`} entityName={m.name!} fieldName={m.field} />;
+  if ((m = match('/entities/:name/fields/new', path)))
+    return <FieldEditor key={`${m.name}:new`} entityName={m.name!} />;
+  if ((m = match('/entities/:name/fields/:field/edit', path)))
+    return <FieldEditor key={`${m.name}:${m.field}`} entityName={m.name!} fieldName={m.field} />;
   if ((m = match('/entities/:name/:tab', path)) && DESIGNER_TABS.includes(m.tab as DesignerTab)) {
     return <EntityDesigner key={m.name} name={m.name!} tab={m.tab as DesignerTab} />;
   }
@@ -171,7 +201,8 @@ function Page({ path }: { path: string }) {
   if (path === '/choice-sets') return <ChoiceSetsPage />;
   if ((m = match('/data/:entity', path))) return <DataBrowser key={m.entity} entityName={m.entity!} />;
   if ((m = match('/data/:entity/new', path))) return <RecordPage key={`${m.entity}:new`} entityName={m.entity!} />;
-  if ((m = match('/data/:entity/:id', path))) return <RecordPage key={`${m.entity}:${m.id}`} entityName={m.entity!} id={m.id} />;
+  if ((m = match('/data/:entity/:id', path)))
+    return <RecordPage key={`${m.entity}:${m.id}`} entityName={m.entity!} id={m.id} />;
   return <NotFound />;
 }
 

@@ -3,8 +3,21 @@
  * ApiError carrying it, so forms can show `detail` and map `errors[].path` to their controls.
  */
 import type {
-  AlternateKeyDef, AlternateKeyInput, ChangeEntry, ChoiceSetChange, ChoiceSetDef, ChoiceSetInput, DataRecord, EntityDef, EntitySchema, FieldDef,
-  FieldTypeInfo, ListResponse, Problem, RelationshipDef, RelationshipInput,
+  AlternateKeyDef,
+  AlternateKeyInput,
+  ChangeEntry,
+  ChoiceSetChange,
+  ChoiceSetDef,
+  ChoiceSetInput,
+  DataRecord,
+  EntityDef,
+  EntitySchema,
+  FieldDef,
+  FieldTypeInfo,
+  ListResponse,
+  Problem,
+  RelationshipDef,
+  RelationshipInput,
 } from './types.ts';
 
 export class ApiError extends Error {
@@ -22,7 +35,8 @@ export class ApiError extends Error {
 /** Any thrown value as a problem document (network failures included). */
 export function toProblem(error: unknown): Problem {
   if (error instanceof ApiError) return error.problem;
-  if (error instanceof TypeError) return { title: 'Network error', status: 0, detail: `The server could not be reached (${error.message}).` };
+  if (error instanceof TypeError)
+    return { title: 'Network error', status: 0, detail: `The server could not be reached (${error.message}).` };
   return { title: 'Unexpected error', status: 0, detail: error instanceof Error ? error.message : String(error) };
 }
 
@@ -49,8 +63,16 @@ export async function request<T>(method: string, path: string, options: RequestO
     parsed = undefined;
   }
   if (!response.ok) {
-    const problem = (parsed && typeof parsed === 'object' && 'title' in parsed ? parsed : undefined) as Problem | undefined;
-    throw new ApiError(problem ?? { title: response.statusText || 'Request failed', status: response.status, detail: text.slice(0, 500) || undefined });
+    const problem = (parsed && typeof parsed === 'object' && 'title' in parsed ? parsed : undefined) as
+      | Problem
+      | undefined;
+    throw new ApiError(
+      problem ?? {
+        title: response.statusText || 'Request failed',
+        status: response.status,
+        detail: text.slice(0, 500) || undefined,
+      },
+    );
   }
   return parsed as T;
 }
@@ -85,43 +107,65 @@ export const api = {
   entities: () => request<{ data: EntityDef[] }>('GET', '/api/metadata/entities').then((r) => r.data),
   entity: (name: string) => request<EntityDef>('GET', `/api/metadata/entities/${enc(name)}`),
   createEntity: (body: unknown) => request<EntityDef>('POST', '/api/metadata/entities', { body }),
-  updateEntity: (name: string, body: unknown) => request<EntityDef>('PATCH', `/api/metadata/entities/${enc(name)}`, { body }),
+  updateEntity: (name: string, body: unknown) =>
+    request<EntityDef>('PATCH', `/api/metadata/entities/${enc(name)}`, { body }),
   deleteEntity: (name: string) => request<void>('DELETE', `/api/metadata/entities/${enc(name)}`),
   schema: (name: string, variant: 'create' | 'update' | 'read') =>
     request<EntitySchema>('GET', `/api/metadata/entities/${enc(name)}/schema?variant=${variant}`),
-  addField: (entity: string, body: unknown) => request<FieldDef>('POST', `/api/metadata/entities/${enc(entity)}/fields`, { body }),
+  addField: (entity: string, body: unknown) =>
+    request<FieldDef>('POST', `/api/metadata/entities/${enc(entity)}/fields`, { body }),
   updateField: (entity: string, field: string, body: unknown) =>
     request<FieldDef>('PATCH', `/api/metadata/entities/${enc(entity)}/fields/${enc(field)}`, { body }),
-  dropField: (entity: string, field: string) => request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/fields/${enc(field)}`),
-  addKey: (entity: string, body: AlternateKeyInput) => request<AlternateKeyDef>('POST', `/api/metadata/entities/${enc(entity)}/keys`, { body }),
-  dropKey: (entity: string, key: string) => request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/keys/${enc(key)}`),
+  dropField: (entity: string, field: string) =>
+    request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/fields/${enc(field)}`),
+  addKey: (entity: string, body: AlternateKeyInput) =>
+    request<AlternateKeyDef>('POST', `/api/metadata/entities/${enc(entity)}/keys`, { body }),
+  dropKey: (entity: string, key: string) =>
+    request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/keys/${enc(key)}`),
   relationships: () => request<{ data: RelationshipDef[] }>('GET', '/api/metadata/relationships').then((r) => r.data),
-  createRelationship: (body: RelationshipInput) => request<RelationshipDef>('POST', '/api/metadata/relationships', { body }),
+  createRelationship: (body: RelationshipInput) =>
+    request<RelationshipDef>('POST', '/api/metadata/relationships', { body }),
   deleteRelationship: (name: string) => request<void>('DELETE', `/api/metadata/relationships/${enc(name)}`),
   choiceSets: () => request<{ data: ChoiceSetDef[] }>('GET', '/api/metadata/choice-sets').then((r) => r.data),
   createChoiceSet: (body: ChoiceSetInput) => request<ChoiceSetDef>('POST', '/api/metadata/choice-sets', { body }),
-  updateChoiceSet: (name: string, body: ChoiceSetChange) => request<ChoiceSetDef>('PATCH', `/api/metadata/choice-sets/${enc(name)}`, { body }),
+  updateChoiceSet: (name: string, body: ChoiceSetChange) =>
+    request<ChoiceSetDef>('PATCH', `/api/metadata/choice-sets/${enc(name)}`, { body }),
   deleteChoiceSet: (name: string) => request<void>('DELETE', `/api/metadata/choice-sets/${enc(name)}`),
   changes: (params: { target?: string; limit?: number; offset?: number }) =>
     request<ListResponse<ChangeEntry>>('GET', `/api/metadata/changes${query(params)}`),
 
   // data
   list: (entity: string, params: ListParams, signal?: AbortSignal) =>
-    request<ListResponse<DataRecord>>('GET', `/api/data/${enc(entity)}${query({ ...params, count: params.count ? 'true' : undefined })}`, { signal }),
+    request<ListResponse<DataRecord>>(
+      'GET',
+      `/api/data/${enc(entity)}${query({ ...params, count: params.count ? 'true' : undefined })}`,
+      { signal },
+    ),
   get: (entity: string, id: string, params: { select?: string; expand?: string } = {}) =>
     request<DataRecord>('GET', `/api/data/${enc(entity)}/${enc(id)}${query(params)}`),
   create: (entity: string, body: unknown) => request<DataRecord>('POST', `/api/data/${enc(entity)}`, { body }),
   update: (entity: string, id: string, body: unknown, version?: number) =>
-    request<DataRecord>('PATCH', `/api/data/${enc(entity)}/${enc(id)}`, { body, headers: version === undefined ? {} : { 'if-match': `"${version}"` } }),
+    request<DataRecord>('PATCH', `/api/data/${enc(entity)}/${enc(id)}`, {
+      body,
+      headers: version === undefined ? {} : { 'if-match': `"${version}"` },
+    }),
   remove: (entity: string, id: string, version?: number) =>
-    request<void>('DELETE', `/api/data/${enc(entity)}/${enc(id)}`, { headers: version === undefined ? {} : { 'if-match': `"${version}"` } }),
+    request<void>('DELETE', `/api/data/${enc(entity)}/${enc(id)}`, {
+      headers: version === undefined ? {} : { 'if-match': `"${version}"` },
+    }),
   related: (entity: string, id: string, relation: string, params: ListParams) =>
-    request<ListResponse<DataRecord>>('GET', `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}${query({ ...params, count: params.count ? 'true' : undefined })}`),
+    request<ListResponse<DataRecord>>(
+      'GET',
+      `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}${query({ ...params, count: params.count ? 'true' : undefined })}`,
+    ),
   associate: (entity: string, id: string, relation: string, otherId: string) =>
     request<void>('POST', `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}`, { body: { id: otherId } }),
   disassociate: (entity: string, id: string, relation: string, otherId: string) =>
     request<void>('DELETE', `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}/${enc(otherId)}`),
   /** How many records an entity has (for confirmations of destructive changes). */
   count: (entity: string, filter?: string) =>
-    request<ListResponse<DataRecord>>('GET', `/api/data/${enc(entity)}${query({ select: 'id', limit: 1, count: 'true', filter })}`).then((r) => r.totalCount ?? 0),
+    request<ListResponse<DataRecord>>(
+      'GET',
+      `/api/data/${enc(entity)}${query({ select: 'id', limit: 1, count: 'true', filter })}`,
+    ).then((r) => r.totalCount ?? 0),
 };

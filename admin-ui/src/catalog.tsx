@@ -5,7 +5,15 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, toProblem } from './api.ts';
 import type {
-  ChoiceOption, ChoiceSetDef, EntityDef, FieldCapability, FieldDef, FieldTypeInfo, FieldTypeName, Problem, RelationshipDef,
+  ChoiceOption,
+  ChoiceSetDef,
+  EntityDef,
+  FieldCapability,
+  FieldDef,
+  FieldTypeInfo,
+  FieldTypeName,
+  Problem,
+  RelationshipDef,
 } from './types.ts';
 
 export interface Catalog {
@@ -29,7 +37,12 @@ export function CatalogProvider({ children }: { children: ReactNode }) {
 
   const refresh = useCallback(async () => {
     try {
-      const [entities, fieldTypes, relationships, choiceSets] = await Promise.all([api.entities(), api.fieldTypes(), api.relationships(), api.choiceSets()]);
+      const [entities, fieldTypes, relationships, choiceSets] = await Promise.all([
+        api.entities(),
+        api.fieldTypes(),
+        api.relationships(),
+        api.choiceSets(),
+      ]);
       entities.sort((a, b) => a.displayName.localeCompare(b.displayName));
       setCatalog({ entities, fieldTypes, relationships, choiceSets });
       setProblem(undefined);

@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import {
-  COMPARISON_OPERATORS, defined, literal, rangeChecks, toTextConversions, type Conversion, type FieldType, type JsonSchema,
+  COMPARISON_OPERATORS,
+  defined,
+  literal,
+  rangeChecks,
+  toTextConversions,
+  type Conversion,
+  type FieldType,
+  type JsonSchema,
 } from '../field-type.ts';
 import type { FieldDef, FieldTypeName } from '../types.ts';
 
@@ -27,10 +34,13 @@ export function numericConversions(integerDigits: number, sourceScale = 0): Part
     refuse: (from, to) => {
       const target = precisionOf(to);
       const fromScale = from.type === 'decimal' || from.type === 'money' ? precisionOf(from).scale : sourceScale;
-      const fromDigits = from.type === 'decimal' || from.type === 'money' ? precisionOf(from).precision - fromScale : integerDigits;
+      const fromDigits =
+        from.type === 'decimal' || from.type === 'money' ? precisionOf(from).precision - fromScale : integerDigits;
       if (target.precision - target.scale < fromDigits || target.scale < fromScale) {
-        return `numeric(${target.precision},${target.scale}) cannot hold every ${from.type} value; ` +
-          `it needs at least ${fromDigits} digits before and ${fromScale} after the point`;
+        return (
+          `numeric(${target.precision},${target.scale}) cannot hold every ${from.type} value; ` +
+          `it needs at least ${fromDigits} digits before and ${fromScale} after the point`
+        );
       }
       return undefined;
     },
@@ -62,8 +72,16 @@ export const decimal: FieldType = Object.freeze({
   description: 'Fixed-point number, numeric(precision, scale); default precision 18, scale 2.',
   options: ['unique', 'searchable', 'default', 'min', 'max', 'precision', 'scale'],
   capabilities: {
-    primary: false, key: true, fullText: false, sortable: true, ordered: true,
-    groupable: true, numeric: true, list: false, sequence: false, temporal: false,
+    primary: false,
+    key: true,
+    fullText: false,
+    sortable: true,
+    ordered: true,
+    groupable: true,
+    numeric: true,
+    list: false,
+    sequence: false,
+    temporal: false,
   },
   presentation: { label: 'Decimal', shape: 'must be a number', width: { fixed: 130 } },
   label: (field) => `decimal(${field.precision ?? 18},${field.scale ?? 2})`,

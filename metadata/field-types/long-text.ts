@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import { TEXT_OPERATORS, lengthChecks, literal, stringSchema, toTextConversions, type FieldType } from '../field-type.ts';
+import {
+  TEXT_OPERATORS,
+  lengthChecks,
+  literal,
+  stringSchema,
+  toTextConversions,
+  type FieldType,
+} from '../field-type.ts';
 
 /** Multi-line text of any length (`text`); maxLength, when set, is enforced by a CHECK. */
 export const longText: FieldType = Object.freeze({
@@ -7,8 +14,16 @@ export const longText: FieldType = Object.freeze({
   description: 'Multi-line text of any length (text).',
   options: ['searchable', 'default', 'minLength', 'maxLength', 'pattern'],
   capabilities: {
-    primary: false, key: false, fullText: true, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
+    primary: false,
+    key: false,
+    fullText: true,
+    sortable: true,
+    ordered: true,
+    groupable: true,
+    numeric: false,
+    list: false,
+    sequence: false,
+    temporal: false,
   },
   presentation: { label: 'Long text', width: { min: 200 } },
   baseType: 'text',

@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import { TEXT_OPERATORS, lengthChecks, literal, stringSchema, toTextConversions, type FieldType } from '../field-type.ts';
+import {
+  TEXT_OPERATORS,
+  lengthChecks,
+  literal,
+  stringSchema,
+  toTextConversions,
+  type FieldType,
+} from '../field-type.ts';
 
 export const DEFAULT_TEXT_MAX_LENGTH = 255;
 export const MAX_TEXT_MAX_LENGTH = 10_485_760;
@@ -10,8 +17,16 @@ export const text: FieldType = Object.freeze({
   description: 'Single line of text (varchar, maxLength default 255).',
   options: ['unique', 'searchable', 'default', 'minLength', 'maxLength', 'pattern'],
   capabilities: {
-    primary: true, key: true, fullText: true, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
+    primary: true,
+    key: true,
+    fullText: true,
+    sortable: true,
+    ordered: true,
+    groupable: true,
+    numeric: false,
+    list: false,
+    sequence: false,
+    temporal: false,
   },
   presentation: { label: 'Text', width: { min: 140 } },
   label: (field) => `text(${field.maxLength ?? 255})`,

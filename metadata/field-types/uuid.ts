@@ -7,8 +7,16 @@ export const uuid: FieldType = Object.freeze({
   description: 'UUID value (uuid).',
   options: ['unique', 'searchable', 'default'],
   capabilities: {
-    primary: false, key: true, fullText: false, sortable: true, ordered: true,
-    groupable: true, numeric: false, list: false, sequence: false, temporal: false,
+    primary: false,
+    key: true,
+    fullText: false,
+    sortable: true,
+    ordered: true,
+    groupable: true,
+    numeric: false,
+    list: false,
+    sequence: false,
+    temporal: false,
   },
   presentation: { label: 'UUID', shape: 'must be a UUID', width: { fixed: 310 } },
   baseType: 'uuid',
@@ -18,7 +26,10 @@ export const uuid: FieldType = Object.freeze({
   filterOperators: ['eq', 'ne', 'in', 'nin', 'isNull'],
   defaultSql: (value) => sql`${literal(value as string)}::uuid`,
   conversions: {
-    text: { using: (column) => sql`${column}::text`, refuse: (_f, to) => ((to.maxLength ?? 255) < 36 ? 'text needs maxLength >= 36' : undefined) },
+    text: {
+      using: (column) => sql`${column}::text`,
+      refuse: (_f, to) => ((to.maxLength ?? 255) < 36 ? 'text needs maxLength >= 36' : undefined),
+    },
     longText: { using: (column) => sql`${column}::text` },
   },
 } satisfies FieldType);

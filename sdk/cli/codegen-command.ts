@@ -27,8 +27,16 @@ async function fetchSchema(base: URL): Promise<{ types: string; entities: Entity
     const types = await getText(base, '/api/metadata/typescript');
     const entities = (JSON.parse(await getText(base, '/api/metadata/entities')) as { data: EntityInfo[] }).data;
     const mapped = mappedEntities(types).sort().join(',');
-    if (mapped === entities.map((e) => e.name).sort().join(',')) return { types, entities };
-    if (attempt === 2) throw new CliError('the schema kept changing while the client was generated; run xrm codegen again');
+    if (
+      mapped ===
+      entities
+        .map((e) => e.name)
+        .sort()
+        .join(',')
+    )
+      return { types, entities };
+    if (attempt === 2)
+      throw new CliError('the schema kept changing while the client was generated; run xrm codegen again');
   }
 }
 
@@ -67,7 +75,10 @@ Options:
     }
     const target = resolve(out);
     if (out.endsWith('.ts') && !(await isDirectory(target))) {
-      const [file] = generateClient({ types, entities, url, importPath: `./${basename(target).replace(/\.ts$/, '.js')}` }, 'file');
+      const [file] = generateClient(
+        { types, entities, url, importPath: `./${basename(target).replace(/\.ts$/, '.js')}` },
+        'file',
+      );
       await writeAtomically(target, file!.content);
       io.stderr(`Wrote a typed client of ${count} to ${out}\n`);
       return 0;

@@ -27,12 +27,19 @@ export async function getText(base: URL, path: string): Promise<string> {
   const url = new URL(path.replace(/^\//, ''), base.href.endsWith('/') ? base : new URL(`${base.href}/`));
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), headers: { accept: 'text/plain, application/json' } });
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      headers: { accept: 'text/plain, application/json' },
+    });
   } catch (error) {
     if ((error as Error).name === 'TimeoutError') {
-      throw new CliError(`the server at ${base.origin} did not answer within ${TIMEOUT_MS / 1000}s (GET ${url.pathname})`);
+      throw new CliError(
+        `the server at ${base.origin} did not answer within ${TIMEOUT_MS / 1000}s (GET ${url.pathname})`,
+      );
     }
-    throw new CliError(`cannot reach the xrm-platform server at ${base.origin} (${causeOf(error)}). Is it running? Point to it with --url or XRM_URL.`);
+    throw new CliError(
+      `cannot reach the xrm-platform server at ${base.origin} (${causeOf(error)}). Is it running? Point to it with --url or XRM_URL.`,
+    );
   }
   const text = await response.text();
   if (!response.ok) {

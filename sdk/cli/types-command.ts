@@ -33,7 +33,8 @@ Options:
     const temp = `${file}.${process.pid}.tmp`;
     await writeFile(temp, source, 'utf8');
     await rename(temp, file);
-    const entities = (/export interface XrmEntities \{([\s\S]*?)\n\}/.exec(source)?.[1]?.match(/^ {2}\S+: \{$/gm) ?? []).length;
+    const entities = (/export interface XrmEntities \{([\s\S]*?)\n\}/.exec(source)?.[1]?.match(/^ {2}\S+: \{$/gm) ?? [])
+      .length;
     io.stderr(`Wrote the types of ${entities} entit${entities === 1 ? 'y' : 'ies'} to ${out}\n`);
     return 0;
   },

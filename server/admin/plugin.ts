@@ -43,7 +43,10 @@ export async function adminPlugin(app: FastifyInstance, options: AdminPluginOpti
     const notBuilt = async (request: FastifyRequest, reply: FastifyReply) =>
       sendProblem(
         reply,
-        new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'The admin UI is not built: run `npm run build:admin` (npm install also builds it), then restart the server'),
+        new XrmError(
+          'XRM_ERR_SERVICE_UNAVAILABLE',
+          'The admin UI is not built: run `npm run build:admin` (npm install also builds it), then restart the server',
+        ),
         request.url,
       );
     app.get('/', hidden, notBuilt);
@@ -74,6 +77,10 @@ export async function adminPlugin(app: FastifyInstance, options: AdminPluginOpti
     const path = request.url.split('?')[0] ?? '';
     const last = path.slice(path.lastIndexOf('/') + 1);
     if ((request.method === 'GET' || request.method === 'HEAD') && !last.includes('.')) return sendIndex(reply);
-    return sendProblem(reply, new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${path}`), request.url);
+    return sendProblem(
+      reply,
+      new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `No route ${request.method} ${path}`),
+      request.url,
+    );
   });
 }

@@ -18,7 +18,8 @@ export async function apiReference(app: FastifyInstance): Promise<void> {
     uiHooks: {
       onRequest: async (request, reply) => {
         const route = request.routeOptions.url;
-        if (route === `${API_REFERENCE_PATH}/json` || route === `${API_REFERENCE_PATH}/yaml`) return reply.redirect(DOCUMENT_PATH);
+        if (route === `${API_REFERENCE_PATH}/json` || route === `${API_REFERENCE_PATH}/yaml`)
+          return reply.redirect(DOCUMENT_PATH);
       },
     },
   });

@@ -31,7 +31,10 @@ export async function explorerPlugin(app: FastifyInstance, options: ExplorerPlug
   app.get(GRAPHIQL_PATH, hidden, async (request, reply) => {
     const html = await readFile(page, 'utf8').catch(() => undefined);
     if (html === undefined) {
-      const problem = new XrmError('XRM_ERR_SERVICE_UNAVAILABLE', 'GraphiQL is not built: run `npm run build:admin` (npm install also builds it)');
+      const problem = new XrmError(
+        'XRM_ERR_SERVICE_UNAVAILABLE',
+        'GraphiQL is not built: run `npm run build:admin` (npm install also builds it)',
+      );
       return sendProblem(reply, problem, request.url);
     }
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);

@@ -4,7 +4,13 @@
  * node's cursor under CURSOR_KEY; these resolvers derive the rest.
  */
 import {
-  GraphQLBoolean, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigArgumentMap,
+  GraphQLBoolean,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLString,
+  type GraphQLFieldConfigArgumentMap,
 } from 'graphql';
 import type { EntityNames } from './names.ts';
 import { CURSOR_KEY, DEFAULT_CONNECTION_SIZE } from './selection.ts';
@@ -33,9 +39,15 @@ export const PageInfoType = new GraphQLObjectType<Connection>({
 });
 
 /** Arguments of a to-many navigation connection (nested: no cursors). */
-export function navigationArgs(filter: GraphQLFieldConfigArgumentMap['x']['type'], orderBy: GraphQLFieldConfigArgumentMap['x']['type']): GraphQLFieldConfigArgumentMap {
+export function navigationArgs(
+  filter: GraphQLFieldConfigArgumentMap['x']['type'],
+  orderBy: GraphQLFieldConfigArgumentMap['x']['type'],
+): GraphQLFieldConfigArgumentMap {
   return {
-    first: { type: GraphQLInt, description: `Page size (default ${DEFAULT_CONNECTION_SIZE}, at most the server's maximum page size)` },
+    first: {
+      type: GraphQLInt,
+      description: `Page size (default ${DEFAULT_CONNECTION_SIZE}, at most the server's maximum page size)`,
+    },
     offset: { type: GraphQLInt, description: 'Records to skip' },
     filter: { type: filter, description: 'Only records matching this filter' },
     orderBy: { type: orderBy, description: 'Sort keys, first one first (default: oldest first)' },
@@ -44,7 +56,10 @@ export function navigationArgs(filter: GraphQLFieldConfigArgumentMap['x']['type'
 }
 
 /** Arguments of a root connection: navigation arguments plus keyset cursors both ways. */
-export function listArgs(filter: GraphQLFieldConfigArgumentMap['x']['type'], orderBy: GraphQLFieldConfigArgumentMap['x']['type']): GraphQLFieldConfigArgumentMap {
+export function listArgs(
+  filter: GraphQLFieldConfigArgumentMap['x']['type'],
+  orderBy: GraphQLFieldConfigArgumentMap['x']['type'],
+): GraphQLFieldConfigArgumentMap {
   return {
     ...navigationArgs(filter, orderBy),
     after: { type: GraphQLString, description: 'Continue after this cursor (an edge cursor or pageInfo.endCursor)' },
@@ -53,7 +68,10 @@ export function listArgs(filter: GraphQLFieldConfigArgumentMap['x']['type'], ord
   };
 }
 
-export function connectionTypes(names: EntityNames, node: () => GraphQLObjectType): { connection: GraphQLObjectType<Connection>; edge: GraphQLObjectType<Node> } {
+export function connectionTypes(
+  names: EntityNames,
+  node: () => GraphQLObjectType,
+): { connection: GraphQLObjectType<Connection>; edge: GraphQLObjectType<Node> } {
   const edge = new GraphQLObjectType<Node>({
     name: names.edge,
     fields: () => ({
@@ -68,7 +86,11 @@ export function connectionTypes(names: EntityNames, node: () => GraphQLObjectTyp
       nodes: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(node()))), resolve: (c) => c.nodes },
       edges: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(edge))), resolve: (c) => c.nodes },
       pageInfo: { type: new GraphQLNonNull(PageInfoType), resolve: (c) => c },
-      totalCount: { type: GraphQLInt, description: 'Number of records in the whole list (counted only when selected)', resolve: (c) => c.totalCount ?? null },
+      totalCount: {
+        type: GraphQLInt,
+        description: 'Number of records in the whole list (counted only when selected)',
+        resolve: (c) => c.totalCount ?? null,
+      },
     }),
   });
   return { connection, edge };

@@ -4,8 +4,16 @@
  * and the create and update inputs. Records stay flat snake_case JSON; resolvers read them.
  */
 import {
-  GraphQLID, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
-  type GraphQLFieldConfig, type GraphQLFieldResolver, type GraphQLInputFieldConfig, type GraphQLInputType, type GraphQLOutputType,
+  GraphQLID,
+  GraphQLInputObjectType,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  type GraphQLFieldConfig,
+  type GraphQLFieldResolver,
+  type GraphQLInputFieldConfig,
+  type GraphQLInputType,
+  type GraphQLOutputType,
 } from 'graphql';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
@@ -46,7 +54,8 @@ export interface BuildContext {
 type RecordField = GraphQLFieldConfig<Node, GraphqlContext>;
 
 /** Records come from the query engine keyed by response key (alias or field name). */
-const byKey: GraphQLFieldResolver<Node, GraphqlContext> = (source, _args, _ctx, info) => source[info.path.key as string] ?? null;
+const byKey: GraphQLFieldResolver<Node, GraphqlContext> = (source, _args, _ctx, info) =>
+  source[info.path.key as string] ?? null;
 
 const xrm = (ext: MemberExtension) => ({ xrm: ext });
 
@@ -69,7 +78,10 @@ function memberMap<T>(owner: string, warn: (message: string) => void) {
 function describe(field: FieldDef, catalog: Catalog): string {
   const text = field.description ?? field.displayName;
   if (field.type !== 'choice' && field.type !== 'multiChoice') return text;
-  return `${text} (one of: ${catalog.choiceOptions(field).map((o) => o.value).join(', ')})`;
+  return `${text} (one of: ${catalog
+    .choiceOptions(field)
+    .map((o) => o.value)
+    .join(', ')})`;
 }
 
 function valueType(field: FieldDef): GraphQLOutputType & GraphQLInputType {
@@ -77,7 +89,8 @@ function valueType(field: FieldDef): GraphQLOutputType & GraphQLInputType {
   return FIELD_TYPES[field.type].capabilities.list ? new GraphQLList(new GraphQLNonNull(scalar)) : scalar;
 }
 
-const nonNullIf = <T extends GraphQLOutputType & GraphQLInputType>(type: T, required: boolean) => (required ? new GraphQLNonNull(type) : type);
+const nonNullIf = <T extends GraphQLOutputType & GraphQLInputType>(type: T, required: boolean) =>
+  required ? new GraphQLNonNull(type) : type;
 
 function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext): Record<string, RecordField> {
   const fields = memberMap<RecordField>(names.type, ctx.warn);
@@ -86,23 +99,40 @@ function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext):
     const description = describe(field, ctx.catalog);
     const column = xrm({ kind: 'column', column: field.name });
     if (field.type !== 'lookup') {
-      fields.add(camelCase(field.name), { type: nonNullIf(valueType(field), field.required), description, resolve: byKey, extensions: column });
+      fields.add(camelCase(field.name), {
+        type: nonNullIf(valueType(field), field.required),
+        description,
+        resolve: byKey,
+        extensions: column,
+      });
       continue;
     }
     const target = field.target!;
-    fields.add(lookupIdField(field.name), { type: nonNullIf(GraphQLID, field.required), description: `${description} (id)`, resolve: byKey, extensions: column });
-    fields.add(camelCase(field.name), { type: ctx.types.get(target)!.object, description, resolve: byKey, extensions: xrm({ kind: 'lookup', field, target }) });
+    fields.add(lookupIdField(field.name), {
+      type: nonNullIf(GraphQLID, field.required),
+      description: `${description} (id)`,
+      resolve: byKey,
+      extensions: column,
+    });
+    fields.add(camelCase(field.name), {
+      type: ctx.types.get(target)!.object,
+      description,
+      resolve: byKey,
+      extensions: xrm({ kind: 'lookup', field, target }),
+    });
   }
-  for (const nav of ctx.catalog.navigations(entity.name)) fields.add(camelCase(nav.name), navigationField(entity, nav, ctx));
+  for (const nav of ctx.catalog.navigations(entity.name))
+    fields.add(camelCase(nav.name), navigationField(entity, nav, ctx));
   return fields.map;
 }
 
 function navigationField(entity: EntityDef, nav: Navigation, ctx: BuildContext): RecordField {
   const target = nav.kind === 'inverse' ? nav.source : nav.other;
   const other = ctx.types.get(target)!;
-  const description = nav.kind === 'inverse'
-    ? `${other.entity.pluralDisplayName} whose ${camelCase(nav.field)} is this ${entity.displayName}`
-    : `${other.entity.pluralDisplayName} linked through ${ctx.catalog.relationships.get(nav.relationship)?.displayName ?? nav.relationship}`;
+  const description =
+    nav.kind === 'inverse'
+      ? `${other.entity.pluralDisplayName} whose ${camelCase(nav.field)} is this ${entity.displayName}`
+      : `${other.entity.pluralDisplayName} linked through ${ctx.catalog.relationships.get(nav.relationship)?.displayName ?? nav.relationship}`;
   return {
     type: new GraphQLNonNull(other.connection),
     description,
@@ -112,8 +142,11 @@ function navigationField(entity: EntityDef, nav: Navigation, ctx: BuildContext):
   };
 }
 
-
-function filterFields(entity: EntityDef, ctx: BuildContext, self: () => GraphQLInputObjectType): Record<string, GraphQLInputFieldConfig> {
+function filterFields(
+  entity: EntityDef,
+  ctx: BuildContext,
+  self: () => GraphQLInputObjectType,
+): Record<string, GraphQLInputFieldConfig> {
   const inputs = memberMap<GraphQLInputFieldConfig>(`${entity.name} filter`, ctx.warn);
   inputs.add('and', { type: new GraphQLList(new GraphQLNonNull(self())), description: 'All of these' });
   inputs.add('or', { type: new GraphQLList(new GraphQLNonNull(self())), description: 'Any of these' });
@@ -125,11 +158,17 @@ function filterFields(entity: EntityDef, ctx: BuildContext, self: () => GraphQLI
       continue;
     }
     inputs.add(lookupIdField(field.name), { type: operators, description: `${field.displayName} (id)` });
-    inputs.add(camelCase(field.name), { type: ctx.types.get(field.target!)!.filter, description: `${field.displayName}: conditions on the referenced record` });
+    inputs.add(camelCase(field.name), {
+      type: ctx.types.get(field.target!)!.filter,
+      description: `${field.displayName}: conditions on the referenced record`,
+    });
   }
   for (const nav of ctx.catalog.navigations(entity.name)) {
     const other = ctx.types.get(nav.kind === 'inverse' ? nav.source : nav.other)!;
-    inputs.add(camelCase(nav.name), { type: other.relationFilter, description: 'Some, every or none of the related records' });
+    inputs.add(camelCase(nav.name), {
+      type: other.relationFilter,
+      description: 'Some, every or none of the related records',
+    });
   }
   return inputs.map;
 }
@@ -140,7 +179,10 @@ function orderByFields(entity: EntityDef, ctx: BuildContext): Record<string, Gra
     if (!FIELD_TYPES[field.type].capabilities.sortable) continue;
     if (field.type === 'lookup') {
       inputs.add(lookupIdField(field.name), { type: SortOrder });
-      inputs.add(camelCase(field.name), { type: ctx.types.get(field.target!)!.orderBy, description: `By a field of the referenced ${field.displayName}` });
+      inputs.add(camelCase(field.name), {
+        type: ctx.types.get(field.target!)!.orderBy,
+        description: `By a field of the referenced ${field.displayName}`,
+      });
     } else {
       inputs.add(camelCase(field.name), { type: SortOrder });
     }
@@ -148,7 +190,13 @@ function orderByFields(entity: EntityDef, ctx: BuildContext): Record<string, Gra
   return inputs.map;
 }
 
-function inputFields(entity: EntityDef, owner: string, variant: 'create' | 'update', ctx: BuildContext, keys: RecordKeys) {
+function inputFields(
+  entity: EntityDef,
+  owner: string,
+  variant: 'create' | 'update',
+  ctx: BuildContext,
+  keys: RecordKeys,
+) {
   const inputs = memberMap<GraphQLInputFieldConfig>(owner, ctx.warn);
   if (variant === 'create') inputs.add('id', { type: GraphQLID, description: 'Optional client-chosen id (a UUID)' });
   for (const field of entity.fields) {
@@ -156,7 +204,8 @@ function inputFields(entity: EntityDef, owner: string, variant: 'create' | 'upda
     const name = field.type === 'lookup' ? lookupIdField(field.name) : camelCase(field.name);
     const required = variant === 'create' && field.required && field.default === undefined;
     const type = field.type === 'lookup' ? GraphQLID : valueType(field);
-    if (inputs.add(name, { type: nonNullIf(type, required), description: describe(field, ctx.catalog) })) keys.add(name, field.name);
+    if (inputs.add(name, { type: nonNullIf(type, required), description: describe(field, ctx.catalog) }))
+      keys.add(name, field.name);
   }
   return inputs.map;
 }
@@ -197,9 +246,17 @@ export function entityTypes(entity: EntityDef, names: EntityNames, ctx: BuildCon
     orderBy,
     keys,
     navigations: ctx.catalog.navigations(entity.name),
-    createInput: new GraphQLInputObjectType({ name: names.createInput, description: `A new ${entity.displayName} record`, fields: createFields }),
+    createInput: new GraphQLInputObjectType({
+      name: names.createInput,
+      description: `A new ${entity.displayName} record`,
+      fields: createFields,
+    }),
     updateInput: Object.keys(updateFields).length
-      ? new GraphQLInputObjectType({ name: names.updateInput, description: `Changes to a ${entity.displayName} record (only the members given)`, fields: updateFields })
+      ? new GraphQLInputObjectType({
+          name: names.updateInput,
+          description: `Changes to a ${entity.displayName} record (only the members given)`,
+          fields: updateFields,
+        })
       : undefined,
   };
 }

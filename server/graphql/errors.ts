@@ -65,5 +65,8 @@ export function formatGraphqlErrors<TContext extends MercuriusContext>(
   // an error before execution (no `data` at all, e.g. a malformed body) answers with its own status
   const only = errors.length === 1 ? errors[0]!.extensions : undefined;
   const statusCode = execution.data === undefined && typeof only?.status === 'number' ? only.status : undefined;
-  return mercurius.defaultErrorFormatter({ ...execution, errors, ...(statusCode ? { statusCode } : {}) } as typeof execution, context);
+  return mercurius.defaultErrorFormatter(
+    { ...execution, errors, ...(statusCode ? { statusCode } : {}) } as typeof execution,
+    context,
+  );
 }

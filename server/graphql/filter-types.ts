@@ -7,13 +7,19 @@
  */
 import { SYSTEM_FIELDS } from '../../metadata/system-fields.ts';
 import {
-  GraphQLBoolean, GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLString,
-  type GraphQLInputFieldConfig, type GraphQLInputType,
+  GraphQLBoolean,
+  GraphQLEnumType,
+  GraphQLInputObjectType,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLString,
+  type GraphQLInputFieldConfig,
+  type GraphQLInputType,
 } from 'graphql';
 import type { FilterOperator } from '../../metadata/field-type.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import { camelCase, lookupIdField, pascalCase } from '../../metadata/inflection.ts';
-import { type EntityDef, type FieldTypeName } from '../../metadata/types.ts';
+import type { EntityDef, FieldTypeName } from '../../metadata/types.ts';
 import { queryError } from '../query/filter-parse.ts';
 import { OPERAND } from '../query/operators.ts';
 import { GraphQLJSON, scalarType } from './scalars.ts';
@@ -47,12 +53,19 @@ export const SortOrder = new GraphQLEnumType({
 const JsonPathCondition = new GraphQLInputObjectType({
   name: 'JsonPathCondition',
   description: 'Equality at a path inside a JSON value',
-  fields: { path: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))) }, value: { type: GraphQLJSON } },
+  fields: {
+    path: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))) },
+    value: { type: GraphQLJSON },
+  },
 });
 
 const list = (t: GraphQLInputType) => new GraphQLList(new GraphQLNonNull(t));
 
-function operatorFields(operators: readonly FilterOperator[], value: GraphQLInputType, multi: boolean): Record<string, GraphQLInputFieldConfig> {
+function operatorFields(
+  operators: readonly FilterOperator[],
+  value: GraphQLInputType,
+  multi: boolean,
+): Record<string, GraphQLInputFieldConfig> {
   const fields: Record<string, GraphQLInputFieldConfig> = {};
   for (const op of operators) {
     switch (OPERAND[op]) {
@@ -88,11 +101,14 @@ export function operatorTypes(): Map<string, GraphQLInputObjectType> {
     const type = FIELD_TYPES[t];
     // a list type's operands are its items (multiChoice: option values)
     const value = type.capabilities.list ? GraphQLString : scalarType(type.graphql);
-    types.set(t, new GraphQLInputObjectType({
-      name: `${pascalCase(t)}Operators`,
-      description: `Conditions on a ${t} field`,
-      fields: operatorFields(type.filterOperators, value, type.capabilities.list),
-    }));
+    types.set(
+      t,
+      new GraphQLInputObjectType({
+        name: `${pascalCase(t)}Operators`,
+        description: `Conditions on a ${t} field`,
+        fields: operatorFields(type.filterOperators, value, type.capabilities.list),
+      }),
+    );
   }
   return types;
 }
@@ -110,7 +126,8 @@ export function graphqlKey(catalog: Catalog) {
         if (!map.has(camelCase(f.name))) map.set(camelCase(f.name), f.name);
         if (f.type === 'lookup' && !map.has(lookupIdField(f.name))) map.set(lookupIdField(f.name), f.name);
       }
-      for (const n of catalog.navigations(entity.name)) if (!map.has(camelCase(n.name))) map.set(camelCase(n.name), n.name);
+      for (const n of catalog.navigations(entity.name))
+        if (!map.has(camelCase(n.name))) map.set(camelCase(n.name), n.name);
       keyMaps.set(entity, map);
     }
     return map.get(key) ?? key;
@@ -132,7 +149,10 @@ export function filterToJson(value: unknown): unknown {
 
 /** `[{ fullName: DESC }, { manager: { fullName: ASC } }]` → sort strings with GraphQL names. */
 /** GraphQL orderBy items (`{ manager: { fullName: DESC_NULLS_LAST } }`) as sort keys: a path and a direction. */
-export function orderByKeys(orderBy: readonly unknown[] | null | undefined, path: string): ({ path: string[] } & Direction)[] | undefined {
+export function orderByKeys(
+  orderBy: readonly unknown[] | null | undefined,
+  path: string,
+): ({ path: string[] } & Direction)[] | undefined {
   if (!orderBy?.length) return undefined;
   return orderBy.map((item, i) => {
     const segments: string[] = [];

@@ -23,7 +23,12 @@ export function operationProblem(document: DocumentNode): string | undefined {
     let problem: string | undefined;
     // depth-first, with fragments expanded where spread; stops at the first limit passed
     // `level` counts the fields of one object (a record's output columns), fragments merged in
-    const walk = (set: SelectionSetNode, depth: number, spreading: ReadonlySet<string>, level = { fields: 0 }): void => {
+    const walk = (
+      set: SelectionSetNode,
+      depth: number,
+      spreading: ReadonlySet<string>,
+      level = { fields: 0 },
+    ): void => {
       if (depth > LIMITS.graphqlDepth) {
         problem = `An operation nests at most ${LIMITS.graphqlDepth} levels`;
         return;
@@ -46,7 +51,8 @@ export function operationProblem(document: DocumentNode): string | undefined {
           const name = selection.name.value;
           const fragment = fragments.get(name);
           // an unknown or cyclic fragment is reported by graphql-js' own rules
-          if (fragment && !spreading.has(name)) walk(fragment.selectionSet, depth, new Set([...spreading, name]), level);
+          if (fragment && !spreading.has(name))
+            walk(fragment.selectionSet, depth, new Set([...spreading, name]), level);
         }
       }
     };
@@ -58,10 +64,12 @@ export function operationProblem(document: DocumentNode): string | undefined {
 
 /** Why a GraphQL request body cannot be run at all (not a string query, or one too large), or undefined. */
 export function requestProblem(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The body must be a JSON object { "query": "…" }';
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return 'The body must be a JSON object { "query": "…" }';
   const { query } = body as { query?: unknown };
   if (query === undefined) return undefined; // a persisted query, or mercurius' own "Unknown query" answer
   if (typeof query !== 'string') return '"query" must be a string';
-  if (Buffer.byteLength(query) > LIMITS.graphqlQueryBytes) return `"query" is longer than ${LIMITS.graphqlQueryBytes} bytes`;
+  if (Buffer.byteLength(query) > LIMITS.graphqlQueryBytes)
+    return `"query" is longer than ${LIMITS.graphqlQueryBytes} bytes`;
   return undefined;
 }

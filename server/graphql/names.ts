@@ -25,7 +25,16 @@ function candidate(entity: EntityDef, attempt: number): EntityNames {
 
 function claims(names: EntityNames): { types: string[]; fields: string[] } {
   return {
-    types: [names.type, names.connection, names.edge, names.createInput, names.updateInput, names.filter, names.orderBy, names.relationFilter],
+    types: [
+      names.type,
+      names.connection,
+      names.edge,
+      names.createInput,
+      names.updateInput,
+      names.filter,
+      names.orderBy,
+      names.relationFilter,
+    ],
     fields: [names.one, names.many, names.create, names.update, names.delete, names.aggregate],
   };
 }
@@ -38,12 +47,16 @@ export function assignEntityNames(catalog: Catalog, warn: (message: string) => v
     for (let attempt = 0; ; attempt++) {
       const names = candidate(entity, attempt);
       const claim = claims(names);
-      const free = (list: string[], taken: Set<string>) => new Set(list).size === list.length && list.every((n) => !taken.has(n));
+      const free = (list: string[], taken: Set<string>) =>
+        new Set(list).size === list.length && list.every((n) => !taken.has(n));
       if (free(claim.types, types) && free(claim.fields, fields)) {
         claim.types.forEach((n) => types.add(n));
         claim.fields.forEach((n) => fields.add(n));
         result.set(entity.name, names);
-        if (attempt > 0) warn(`GraphQL names of entity "${entity.name}" clash with existing names; it is served as type ${names.type}`);
+        if (attempt > 0)
+          warn(
+            `GraphQL names of entity "${entity.name}" clash with existing names; it is served as type ${names.type}`,
+          );
         break;
       }
       if (attempt > 100) throw new Error(`no free GraphQL names for entity "${entity.name}"`);

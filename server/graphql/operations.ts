@@ -3,7 +3,16 @@
  * compile the whole selection to ONE SQL statement through the query engine; mutations call the
  * records service (which validates every input) and read the result back with the selection.
  */
-import { GraphQLBoolean, GraphQLID, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfig, type GraphQLResolveInfo } from 'graphql';
+import {
+  GraphQLBoolean,
+  GraphQLID,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLString,
+  type GraphQLFieldConfig,
+  type GraphQLResolveInfo,
+} from 'graphql';
 import { pascalCase } from '../../metadata/inflection.ts';
 import type { Db } from '../../metadata/database.ts';
 import type { ReadQuery } from '../query/ast.ts';
@@ -20,7 +29,11 @@ type RootField = GraphQLFieldConfig<unknown, GraphqlContext>;
 type Input = Readonly<Record<string, unknown>>;
 
 const idArg = { id: { type: new GraphQLNonNull(GraphQLID) } };
-const expectedVersion = { type: GraphQLInt, description: 'Only if the record is still at this version (optimistic concurrency); else XRM_ERR_RECORD_VERSION_MISMATCH' };
+const expectedVersion = {
+  type: GraphQLInt,
+  description:
+    'Only if the record is still at this version (optimistic concurrency); else XRM_ERR_RECORD_VERSION_MISMATCH',
+};
 
 function walk(parse: ParseContext, query: QueryService, info: GraphQLResolveInfo) {
   return { info, parse: { ...parse, key: graphqlKey(parse.catalog) }, maxPageSize: query.maxPageSize };
@@ -35,7 +48,13 @@ function shapeOf(info: GraphQLResolveInfo, args: unknown) {
 }
 
 /** Reads one record with the current selection (null when there is none), in `db` when given. */
-async function readOne(types: EntityTypes, id: string, query: QueryService, info: GraphQLResolveInfo, db?: Db): Promise<unknown> {
+async function readOne(
+  types: EntityTypes,
+  id: string,
+  query: QueryService,
+  info: GraphQLResolveInfo,
+  db?: Db,
+): Promise<unknown> {
   const row = await types.keys.call(() =>
     query.read(
       { db, basis: schemaVersionOf(info.schema) },
@@ -80,7 +99,10 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
             shape: 'connection',
           };
         };
-        const page = query.read({ basis: schemaVersionOf(info.schema) }, { kind: 'page', ...shapeOf(info, args), build });
+        const page = query.read(
+          { basis: schemaVersionOf(info.schema) },
+          { kind: 'page', ...shapeOf(info, args), build },
+        );
         return JSON.parse(await types.keys.call(() => page));
       },
     },
@@ -96,7 +118,11 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
         search: { type: GraphQLString },
         limit: { type: GraphQLInt },
       },
-      resolve: async (_root, args: { aggregate?: string[]; groupBy?: string[]; filter?: unknown; search?: string; limit?: number }, { query }) => {
+      resolve: async (
+        _root,
+        args: { aggregate?: string[]; groupBy?: string[]; filter?: unknown; search?: string; limit?: number },
+        { query },
+      ) => {
         const params = { ...args, filter: args.filter == null ? undefined : filterToJson(args.filter) };
         const body = await query.read({}, { kind: 'aggregates', entity: entity.name, params, key: graphqlKey });
         return (JSON.parse(body) as { data: unknown[] }).data;
@@ -124,9 +150,16 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Changes a ${entity.displayName} record (only the members given)`,
       args: { ...idArg, input: { type: new GraphQLNonNull(types.updateInput) }, expectedVersion },
-      resolve: async (_root, { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null }, { records, query, transaction }, info) => {
+      resolve: async (
+        _root,
+        { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null },
+        { records, query, transaction },
+        info,
+      ) => {
         const trx = await transaction();
-        const record = await keys.call(() => records.update(entity.name, id, keys.toRecord(input), { expectedVersion: expectedVersion ?? undefined }, trx));
+        const record = await keys.call(() =>
+          records.update(entity.name, id, keys.toRecord(input), { expectedVersion: expectedVersion ?? undefined }, trx),
+        );
         return readOne(types, record.id, query, info, trx);
       },
     };
@@ -135,7 +168,11 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
     type: new GraphQLNonNull(GraphQLID),
     description: `Deletes a ${entity.displayName} record; returns its id`,
     args: { ...idArg, expectedVersion },
-    resolve: async (_root, { id, expectedVersion }: { id: string; expectedVersion?: number | null }, { records, transaction }) => {
+    resolve: async (
+      _root,
+      { id, expectedVersion }: { id: string; expectedVersion?: number | null },
+      { records, transaction },
+    ) => {
       const trx = await transaction();
       await keys.call(() => records.delete(entity.name, id, { expectedVersion: expectedVersion ?? undefined }, trx));
       return id;
@@ -144,8 +181,12 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
   for (const nav of types.navigations) {
     if (nav.kind !== 'manyToMany') continue;
     const suffix = `${names.type}${pascalCase(nav.name)}`;
-    const link = (from: string, to: string) => (nav.selfColumn === 'from_id' ? [from, to] : [to, from]) as [string, string];
-    const args = { id: { type: new GraphQLNonNull(GraphQLID), description: `The ${entity.displayName} record` }, otherId: { type: new GraphQLNonNull(GraphQLID), description: 'The record to link or unlink' } };
+    const link = (from: string, to: string) =>
+      (nav.selfColumn === 'from_id' ? [from, to] : [to, from]) as [string, string];
+    const args = {
+      id: { type: new GraphQLNonNull(GraphQLID), description: `The ${entity.displayName} record` },
+      otherId: { type: new GraphQLNonNull(GraphQLID), description: 'The record to link or unlink' },
+    };
     fields[`associate${suffix}`] ??= {
       type: new GraphQLNonNull(GraphQLBoolean),
       description: `Links a record to a ${entity.displayName} record through "${nav.name}" (idempotent)`,

@@ -25,9 +25,12 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
 
   const schemaOf = (state: ApiState): GraphQLSchema =>
     state.derived('graphql', (catalog) => {
-      const schema = buildGraphqlSchema(catalog, { warn: (message) => app.log.warn({ schemaVersion: catalog.version }, message) });
+      const schema = buildGraphqlSchema(catalog, {
+        warn: (message) => app.log.warn({ schemaVersion: catalog.version }, message),
+      });
       const problems = validateSchema(schema);
-      if (problems.length) throw new AggregateError(problems, `invalid GraphQL schema: ${problems.map((p) => p.message).join('; ')}`);
+      if (problems.length)
+        throw new AggregateError(problems, `invalid GraphQL schema: ${problems.map((p) => p.message).join('; ')}`);
       return schema;
     });
 
@@ -53,12 +56,19 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     if (request.method !== 'POST') return;
     const problem = requestProblem(request.body);
     if (!problem) return;
-    const error = new XrmError('XRM_ERR_REQUEST_INVALID', problem, { errors: [{ path: '/body/query', message: problem }] });
-    return reply.code(400).send({ errors: [{ message: problem, extensions: { code: error.code, status: 400, errors: error.errors } }] });
+    const error = new XrmError('XRM_ERR_REQUEST_INVALID', problem, {
+      errors: [{ path: '/body/query', message: problem }],
+    });
+    return reply
+      .code(400)
+      .send({ errors: [{ message: problem, extensions: { code: error.code, status: 400, errors: error.errors } }] });
   });
   // whatever ended the request (a thrown error, a closed socket), no transaction stays open
   app.addHook('onResponse', async (request) => {
-    await contexts.get(request)?.finish('rollback').catch((err: unknown) => request.log.warn({ err }, 'GraphQL rollback failed'));
+    await contexts
+      .get(request)
+      ?.finish('rollback')
+      .catch((err: unknown) => request.log.warn({ err }, 'GraphQL rollback failed'));
   });
 
   // mercurius' routes get their OpenAPI operations as it registers them
@@ -85,7 +95,8 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
   });
   app.graphql.addHook('preValidation', async (_schema, document) => {
     const problem = operationProblem(document);
-    if (problem) throw new XrmError('XRM_ERR_QUERY_INVALID', problem, { errors: [{ path: '/body/query', message: problem }] });
+    if (problem)
+      throw new XrmError('XRM_ERR_QUERY_INVALID', problem, { errors: [{ path: '/body/query', message: problem }] });
   });
   // a mutation operation commits only when every field succeeded (see context.ts)
   app.graphql.addHook('onResolution', async (execution, context) => {

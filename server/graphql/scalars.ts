@@ -4,7 +4,15 @@
  * value; the record's JSON Schema (Ajv, in RecordsService) checks the rest and names the field.
  */
 import {
-  GraphQLBoolean, GraphQLError, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLScalarType, GraphQLString, Kind, valueFromASTUntyped,
+  GraphQLBoolean,
+  GraphQLError,
+  GraphQLFloat,
+  GraphQLID,
+  GraphQLInt,
+  GraphQLScalarType,
+  GraphQLString,
+  Kind,
+  valueFromASTUntyped,
   type ValueNode,
 } from 'graphql';
 import type { GraphqlScalar } from '../../metadata/field-type.ts';
@@ -15,7 +23,8 @@ const INTEGER = /^-?\d+$/;
 
 function isoString(name: string, pattern: RegExp, format: string, fromDate: (d: Date) => string) {
   const parse = (value: unknown): string => {
-    if (typeof value !== 'string' || !pattern.test(value)) throw new GraphQLError(`${name} must be a string in the format ${format}`);
+    if (typeof value !== 'string' || !pattern.test(value))
+      throw new GraphQLError(`${name} must be a string in the format ${format}`);
     return value;
   };
   return {
@@ -26,7 +35,8 @@ function isoString(name: string, pattern: RegExp, format: string, fromDate: (d: 
     },
     parseValue: parse,
     parseLiteral: (ast: ValueNode): string => {
-      if (ast.kind !== Kind.STRING) throw new GraphQLError(`${name} must be a string in the format ${format}`, { nodes: ast });
+      if (ast.kind !== Kind.STRING)
+        throw new GraphQLError(`${name} must be a string in the format ${format}`, { nodes: ast });
       return parse(ast.value);
     },
   };
@@ -56,18 +66,21 @@ export const GraphQLJSON = new GraphQLScalarType({
 function safeInteger(value: unknown): number {
   const n = typeof value === 'string' && INTEGER.test(value) ? Number(value) : value;
   if (typeof n === 'number' && Number.isSafeInteger(n)) return n;
-  if (typeof n === 'bigint' && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n);
+  if (typeof n === 'bigint' && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER))
+    return Number(n);
   throw new GraphQLError('BigInt must be a whole number within ±9007199254740991');
 }
 
 export const GraphQLBigInt = new GraphQLScalarType({
   name: 'BigInt',
-  description: 'A 64-bit whole number, exchanged as a JSON number within ±9007199254740991 (an integer string is accepted too).',
+  description:
+    'A 64-bit whole number, exchanged as a JSON number within ±9007199254740991 (an integer string is accepted too).',
   // served as stored: a JSON number (whole, and exact within the range the API accepts)
   serialize: (value) => (typeof value === 'number' && Number.isInteger(value) ? value : safeInteger(value)),
   parseValue: safeInteger,
   parseLiteral: (ast) => {
-    if (ast.kind !== Kind.INT && ast.kind !== Kind.STRING) throw new GraphQLError('BigInt must be a whole number', { nodes: ast });
+    if (ast.kind !== Kind.INT && ast.kind !== Kind.STRING)
+      throw new GraphQLError('BigInt must be a whole number', { nodes: ast });
     return safeInteger(ast.value);
   },
 });
@@ -89,4 +102,10 @@ export function scalarType(name: GraphqlScalar): GraphQLScalarType {
 }
 
 /** Type names no entity may take: the scalars above and the shared types of the schema. */
-export const RESERVED_TYPE_NAMES: ReadonlySet<string> = new Set([...Object.keys(SCALARS), 'PageInfo', 'Query', 'Mutation', 'Subscription']);
+export const RESERVED_TYPE_NAMES: ReadonlySet<string> = new Set([
+  ...Object.keys(SCALARS),
+  'PageInfo',
+  'Query',
+  'Mutation',
+  'Subscription',
+]);

@@ -3,7 +3,14 @@
  * call RecordsService through the per-request context (server/graphql/context.ts). Pure: the
  * same catalog always gives the same schema, so it is cached per version (ApiState.derived).
  */
-import { GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, printSchema, type GraphQLFieldConfig } from 'graphql';
+import {
+  GraphQLInt,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  printSchema,
+  type GraphQLFieldConfig,
+} from 'graphql';
 import type { Catalog } from '../../metadata/catalog.ts';
 import type { GraphqlContext } from './context.ts';
 import { entityTypes, type BuildContext, type EntityTypes } from './entity-types.ts';
@@ -20,7 +27,8 @@ export function buildGraphqlSchema(catalog: Catalog, options: BuildOptions = {})
   const warn = options.warn ?? (() => undefined);
   const types = new Map<string, EntityTypes>();
   const ctx: BuildContext = { catalog, types, warn, operators: operatorTypes() };
-  for (const [name, names] of assignEntityNames(catalog, warn)) types.set(name, entityTypes(catalog.entity(name)!, names, ctx));
+  for (const [name, names] of assignEntityNames(catalog, warn))
+    types.set(name, entityTypes(catalog.entity(name)!, names, ctx));
 
   const query: Record<string, GraphQLFieldConfig<unknown, GraphqlContext>> = {
     [SCHEMA_VERSION_FIELD]: {

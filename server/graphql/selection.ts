@@ -5,8 +5,17 @@
  * back by `info.path.key`. Fragments and @skip/@include are honoured.
  */
 import {
-  GraphQLIncludeDirective, GraphQLObjectType, GraphQLSkipDirective, Kind, getArgumentValues, getDirectiveValues, getNamedType,
-  type FieldNode, type GraphQLField, type GraphQLResolveInfo, type SelectionSetNode,
+  GraphQLIncludeDirective,
+  type GraphQLObjectType,
+  GraphQLSkipDirective,
+  Kind,
+  getArgumentValues,
+  getDirectiveValues,
+  getNamedType,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
 } from 'graphql';
 import type { Navigation } from '../../metadata/catalog.ts';
 import type { FieldDef } from '../../metadata/types.ts';
@@ -78,7 +87,10 @@ export function projectionOf(type: GraphQLObjectType, nodes: readonly FieldNode[
   if (depth > 12) throw queryError('/', 'the query nests too deep (at most 12 levels)');
   const items: ProjectionItem[] = [];
   const fields = type.getFields();
-  for (const [key, fieldNodes] of collect(nodes.map((n) => n.selectionSet), walk.info)) {
+  for (const [key, fieldNodes] of collect(
+    nodes.map((n) => n.selectionSet),
+    walk.info,
+  )) {
     const field = fields[fieldNodes[0]!.name.value];
     const ext = field && extensionOf(field);
     if (!ext) continue; // __typename and the like
@@ -86,7 +98,13 @@ export function projectionOf(type: GraphQLObjectType, nodes: readonly FieldNode[
       items.push({ kind: 'column', key, column: ext.column });
     } else if (ext.kind === 'lookup') {
       const targetType = getNamedType(field.type) as GraphQLObjectType;
-      items.push({ kind: 'lookup', key, field: ext.field, target: ext.target, projection: projectionOf(targetType, fieldNodes, walk, depth + 1) });
+      items.push({
+        kind: 'lookup',
+        key,
+        field: ext.field,
+        target: ext.target,
+        projection: projectionOf(targetType, fieldNodes, walk, depth + 1),
+      });
     } else {
       const args = getArgumentValues(field, fieldNodes[0]!, walk.info.variableValues) as ConnectionArgs;
       const connection = connectionSelection(getNamedType(field.type) as GraphQLObjectType, fieldNodes, walk, depth);
@@ -105,8 +123,16 @@ export function projectionOf(type: GraphQLObjectType, nodes: readonly FieldNode[
 }
 
 /** What a connection selection needs: the node projection, cursors, and whether to count. */
-export function connectionSelection(connectionType: GraphQLObjectType, nodes: readonly FieldNode[], walk: Walk, depth = 0): { projection: Projection; count: boolean } {
-  const fields = collect(nodes.map((n) => n.selectionSet), walk.info);
+export function connectionSelection(
+  connectionType: GraphQLObjectType,
+  nodes: readonly FieldNode[],
+  walk: Walk,
+  depth = 0,
+): { projection: Projection; count: boolean } {
+  const fields = collect(
+    nodes.map((n) => n.selectionSet),
+    walk.info,
+  );
   const nodeType = getNamedType(connectionType.getFields().nodes!.type) as GraphQLObjectType;
   const nodeSelections: FieldNode[] = [];
   let cursor = false;
@@ -116,35 +142,49 @@ export function connectionSelection(connectionType: GraphQLObjectType, nodes: re
     if (name === 'nodes') nodeSelections.push(...fieldNodes);
     else if (name === 'totalCount') count = true;
     else if (name === 'pageInfo') {
-      for (const inner of collect(fieldNodes.map((n) => n.selectionSet), walk.info).values()) {
+      for (const inner of collect(
+        fieldNodes.map((n) => n.selectionSet),
+        walk.info,
+      ).values()) {
         if (inner[0]!.name.value.endsWith('Cursor')) cursor = true;
       }
     } else if (name === 'edges') {
-      for (const inner of collect(fieldNodes.map((n) => n.selectionSet), walk.info).values()) {
+      for (const inner of collect(
+        fieldNodes.map((n) => n.selectionSet),
+        walk.info,
+      ).values()) {
         if (inner[0]!.name.value === 'node') nodeSelections.push(...inner);
         if (inner[0]!.name.value === 'cursor') cursor = true;
       }
     }
   }
   const projection = projectionOf(nodeType, nodeSelections, walk, depth + 1);
-  return { projection: cursor ? { items: [...projection.items, { kind: 'cursor', key: CURSOR_KEY }] } : projection, count };
+  return {
+    projection: cursor ? { items: [...projection.items, { kind: 'cursor', key: CURSOR_KEY }] } : projection,
+    count,
+  };
 }
 
 /** Connection arguments → which records (filter, sort, size, offset) of `entity`. */
 export function pageOf(entityName: string, args: ConnectionArgs, walk: Walk, path: string): PageSpec {
   const entity = walk.parse.catalog.entity(entityName)!;
   const errors = [];
-  if (args.first != null && (args.first < 0 || args.first > walk.maxPageSize)) errors.push(queryError(`${path}/first`, `must be from 0 to ${walk.maxPageSize}`));
-  if (args.last != null && (args.last < 0 || args.last > walk.maxPageSize)) errors.push(queryError(`${path}/last`, `must be from 0 to ${walk.maxPageSize}`));
+  if (args.first != null && (args.first < 0 || args.first > walk.maxPageSize))
+    errors.push(queryError(`${path}/first`, `must be from 0 to ${walk.maxPageSize}`));
+  if (args.last != null && (args.last < 0 || args.last > walk.maxPageSize))
+    errors.push(queryError(`${path}/last`, `must be from 0 to ${walk.maxPageSize}`));
   if (errors.length) throw errors[0];
-  let filter = args.filter == null ? undefined : parseFilter(entity.name, filterToJson(args.filter), walk.parse, `${path}/filter`);
+  let filter =
+    args.filter == null ? undefined : parseFilter(entity.name, filterToJson(args.filter), walk.parse, `${path}/filter`);
   if (args.search) {
     const search = searchNode(args.search, `${path}/search`);
     filter = filter ? { kind: 'and', items: [filter, search] } : search;
   }
   return {
     filter,
-    sort: orderByKeys(args.orderBy, `${path}/orderBy`)?.map((key, i) => sortItem(entity, key, walk.parse, `${path}/orderBy/${i}`)),
+    sort: orderByKeys(args.orderBy, `${path}/orderBy`)?.map((key, i) =>
+      sortItem(entity, key, walk.parse, `${path}/orderBy/${i}`),
+    ),
     limit: args.last ?? args.first ?? DEFAULT_CONNECTION_SIZE,
     offset: checkOffset(args.offset ?? undefined, `${path}/offset`),
   };

@@ -12,7 +12,13 @@ import { sortedEntities, type EntitySchemaNames } from './entity-schemas.ts';
 import { operationDoc } from './operation-doc.ts';
 import { ALWAYS, problemResponses } from './problems.ts';
 import { createdResponse, jsonResponse, noContent } from './responses.ts';
-import { schemaRef, type OperationObject, type ParameterObject, type PathItemObject, type ResponseObject } from './types.ts';
+import {
+  schemaRef,
+  type OperationObject,
+  type ParameterObject,
+  type PathItemObject,
+  type ResponseObject,
+} from './types.ts';
 
 export const DATA_PREFIX = '/api/data';
 
@@ -51,8 +57,14 @@ interface Templates {
 export function dataTemplates(paths: Record<string, PathItemObject>): Templates {
   const op = (path: string, method: 'get' | 'post' | 'patch' | 'delete'): OperationObject => {
     const operation = paths[path]?.[method];
-    if (!operation) throw new Error(`OpenAPI: the generic data route ${method.toUpperCase()} ${path} is not documented; was it renamed?`);
-    if (!operationDoc(operation)) throw new Error(`OpenAPI: the generic data route ${method.toUpperCase()} ${path} declares no x-xrm-operation (its problems)`);
+    if (!operation)
+      throw new Error(
+        `OpenAPI: the generic data route ${method.toUpperCase()} ${path} is not documented; was it renamed?`,
+      );
+    if (!operationDoc(operation))
+      throw new Error(
+        `OpenAPI: the generic data route ${method.toUpperCase()} ${path} declares no x-xrm-operation (its problems)`,
+      );
     return operation;
   };
   const { collection, aggregate, upsert, bulk, record, relation, link } = GENERIC_DATA_PATHS;
@@ -72,19 +84,34 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
 }
 
 function queryParameters(template: OperationObject, except: readonly string[] = []): ParameterObject[] {
-  return (template.parameters ?? []).filter((p) => p.in === 'query' && !except.includes(p.name)).map((p) => structuredClone(p));
+  return (template.parameters ?? [])
+    .filter((p) => p.in === 'query' && !except.includes(p.name))
+    .map((p) => structuredClone(p));
 }
 
 const IF_MATCH: ParameterObject = {
-  name: 'If-Match', in: 'header', required: false, schema: { type: 'string' },
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
   description: 'The ETag of the version read ("3"): the write happens only if the record is still at it, else 412',
 };
 const IF_NONE_MATCH: ParameterObject = {
-  name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'An ETag held: 304 when it is still current',
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
+  description: 'An ETag held: 304 when it is still current',
 };
 
 function withEtag(response: ResponseObject): ResponseObject {
-  return { ...response, headers: { ...response.headers, ETag: { description: 'The record version, for If-Match', schema: { type: 'string' } } } };
+  return {
+    ...response,
+    headers: {
+      ...response.headers,
+      ETag: { description: 'The record version, for If-Match', schema: { type: 'string' } },
+    },
+  };
 }
 
 function idParameter(name: string, description: string): ParameterObject {
@@ -102,7 +129,9 @@ function operation(
     ...(fields.description ? { description: fields.description } : {}),
     ...(template.tags ? { tags: [...template.tags] } : {}),
     ...(fields.parameters?.length ? { parameters: fields.parameters } : {}),
-    ...(fields.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(fields.body) } } } } : {}),
+    ...(fields.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(fields.body) } } } }
+      : {}),
     responses: { ...success, ...problemResponses(operationDoc(template)!.errors, ALWAYS) },
   };
 }
@@ -112,7 +141,12 @@ function a(label: string): string {
   return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
 }
 
-function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<string, EntitySchemaNames>, t: Templates): Record<string, PathItemObject> {
+function entityPaths(
+  entity: EntityDef,
+  catalog: Catalog,
+  allNames: ReadonlyMap<string, EntitySchemaNames>,
+  t: Templates,
+): Record<string, PathItemObject> {
   const names = allNames.get(entity.name)!;
   const type = pascalCase(entity.name);
   const label = entity.displayName;
@@ -152,7 +186,10 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
           parameters: queryParameters(t.upsert),
           body: names.create,
         },
-        { '201': withEtag(createdResponse(`The created ${label} record`, names.read)), '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)) },
+        {
+          '201': withEtag(createdResponse(`The created ${label} record`, names.read)),
+          '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)),
+        },
       ),
     };
   }
@@ -163,7 +200,8 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
       {
         operationId: `bulk${pascalCase(entity.pluralName)}`,
         summary: `Create, update, upsert or delete up to 1,000 ${label} records in one all-or-nothing transaction`,
-        description: 'Every item is validated first; problems name items as `/records/<i>/<field>`. update/delete items carry `id` (and `version` for optimistic concurrency).',
+        description:
+          'Every item is validated first; problems name items as `/records/<i>/<field>`. update/delete items carry `id` (and `version` for optimistic concurrency).',
         body: 'BulkRequest',
       },
       { '200': jsonResponse('The written records (delete: their ids), in request order', 'BulkResult') },
@@ -176,7 +214,8 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
       {
         operationId: `aggregate${pascalCase(entity.pluralName)}`,
         summary: `Aggregate ${label} records`,
-        description: 'One row per group: the group keys (named after the field, `lookup_field` or `year_field`) and the aggregates (`count`, `sum_amount`, …).',
+        description:
+          'One row per group: the group keys (named after the field, `lookup_field` or `year_field`) and the aggregates (`count`, `sum_amount`, …).',
         parameters: queryParameters(t.aggregate),
       },
       { '200': jsonResponse(`Aggregates of ${label} records`, 'AggregateResult') },
@@ -186,12 +225,25 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
   paths[`${base}/{id}`] = {
     get: operation(
       t.get,
-      { operationId: `get${type}`, summary: `Get ${a(label)} record`, parameters: [id, ...queryParameters(t.get), IF_NONE_MATCH] },
-      { '200': withEtag(jsonResponse(`The ${label} record`, names.read)), '304': noContent('Not modified: the If-None-Match ETag is current') },
+      {
+        operationId: `get${type}`,
+        summary: `Get ${a(label)} record`,
+        parameters: [id, ...queryParameters(t.get), IF_NONE_MATCH],
+      },
+      {
+        '200': withEtag(jsonResponse(`The ${label} record`, names.read)),
+        '304': noContent('Not modified: the If-None-Match ETag is current'),
+      },
     ),
     patch: operation(
       t.update,
-      { operationId: `update${type}`, summary: `Update ${a(label)} record (partial)`, description: 'Only the fields sent change; null clears an optional field.', parameters: [id, IF_MATCH], body: names.update },
+      {
+        operationId: `update${type}`,
+        summary: `Update ${a(label)} record (partial)`,
+        description: 'Only the fields sent change; null clears an optional field.',
+        parameters: [id, IF_MATCH],
+        body: names.update,
+      },
       { '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)) },
     ),
     delete: operation(
@@ -201,12 +253,20 @@ function entityPaths(entity: EntityDef, catalog: Catalog, allNames: ReadonlyMap<
     ),
   };
 
-  const navigations = [...catalog.navigations(entity.name)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const navigations = [...catalog.navigations(entity.name)].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   for (const nav of navigations) Object.assign(paths, navigationPaths(entity, nav, catalog, allNames, t));
   return paths;
 }
 
-function navigationPaths(entity: EntityDef, nav: Navigation, catalog: Catalog, allNames: ReadonlyMap<string, EntitySchemaNames>, t: Templates): Record<string, PathItemObject> {
+function navigationPaths(
+  entity: EntityDef,
+  nav: Navigation,
+  catalog: Catalog,
+  allNames: ReadonlyMap<string, EntitySchemaNames>,
+  t: Templates,
+): Record<string, PathItemObject> {
   const type = pascalCase(entity.name) + pascalCase(nav.name);
   const label = entity.displayName;
   const otherName = nav.kind === 'inverse' ? nav.source : nav.other;
@@ -215,9 +275,10 @@ function navigationPaths(entity: EntityDef, nav: Navigation, catalog: Catalog, a
   if (!other || !otherNames) return {};
   const path = `${DATA_PREFIX}/${entity.name}/{id}/${nav.name}`;
   const id = idParameter('id', `Id of the ${label} record`);
-  const description = nav.kind === 'inverse'
-    ? `One-to-many: the ${other.displayName} records whose lookup \`${nav.field}\` is this ${label} record.`
-    : `Many-to-many (relationship \`${nav.relationship}\`): the ${other.displayName} records linked to this ${label} record.`;
+  const description =
+    nav.kind === 'inverse'
+      ? `One-to-many: the ${other.displayName} records whose lookup \`${nav.field}\` is this ${label} record.`
+      : `Many-to-many (relationship \`${nav.relationship}\`): the ${other.displayName} records linked to this ${label} record.`;
   const paths: Record<string, PathItemObject> = {
     [path]: {
       get: operation(
@@ -261,7 +322,11 @@ function navigationPaths(entity: EntityDef, nav: Navigation, catalog: Catalog, a
 }
 
 /** Every entity's concrete paths, ordered by entity name. */
-export function dataPaths(catalog: Catalog, allNames: ReadonlyMap<string, EntitySchemaNames>, templates: Templates): Record<string, PathItemObject> {
+export function dataPaths(
+  catalog: Catalog,
+  allNames: ReadonlyMap<string, EntitySchemaNames>,
+  templates: Templates,
+): Record<string, PathItemObject> {
   const paths: Record<string, PathItemObject> = {};
   for (const entity of sortedEntities(catalog)) Object.assign(paths, entityPaths(entity, catalog, allNames, templates));
   return paths;

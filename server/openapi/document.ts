@@ -10,14 +10,24 @@ import { entityComponents, entitySchemaNames } from './entity-schemas.ts';
 import { metadataComponents } from './metadata-schemas.ts';
 import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
 import { ALWAYS, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
-import { HTTP_METHODS, schemaRef, type JsonSchema, type OpenApiDocument, type OperationObject, type PathItemObject } from './types.ts';
+import {
+  HTTP_METHODS,
+  schemaRef,
+  type JsonSchema,
+  type OpenApiDocument,
+  type OperationObject,
+  type PathItemObject,
+} from './types.ts';
 
 /** Schema objects are the OpenAPI 3.1 dialect of JSON Schema 2020-12 (which allows `x-` keywords). */
 export const OAS_DIALECT = 'https://spec.openapis.org/oas/3.1/dialect/base';
 
 /** What a route that documents nothing still gets: an id, a placeholder success and the problems any input may cause. */
 function undocumented(op: OperationObject): OperationDoc {
-  return { responses: { '200': { description: 'Success' } }, errors: op.parameters?.length || op.requestBody ? INVALID_REQUEST : [] };
+  return {
+    responses: { '200': { description: 'Success' } },
+    errors: op.parameters?.length || op.requestBody ? INVALID_REQUEST : [],
+  };
 }
 
 function completeStatic(path: string, item: PathItemObject): PathItemObject {
@@ -29,7 +39,8 @@ function completeStatic(path: string, item: PathItemObject): PathItemObject {
     // operationId first, then what @fastify/swagger generated, less the documentation it carried
     const { [OPERATION_DOC]: _doc, ...generated } = op;
     const next: OperationObject = { operationId: op.operationId ?? fallbackOperationId(method, path), ...generated };
-    if (doc.body) next.requestBody = { required: true, content: { 'application/json': { schema: schemaRef(doc.body) } } };
+    if (doc.body)
+      next.requestBody = { required: true, content: { 'application/json': { schema: schemaRef(doc.body) } } };
     // a documented response wins over a problem of the same status (health's 503, GraphQL's 400)
     const responses = { ...problemResponses(doc.errors, ALWAYS), ...doc.responses };
     next.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -60,7 +71,11 @@ function uniqueOperationIds(paths: Record<string, PathItemObject>): void {
 export function buildDocument(base: OpenApiDocument, catalog: Catalog): OpenApiDocument {
   const doc = structuredClone(base);
   const templates = dataTemplates(doc.paths);
-  const platform: Record<string, JsonSchema> = { [PROBLEM_SCHEMA_NAME]: problemSchema(), ...metadataComponents(), ...doc.components.schemas };
+  const platform: Record<string, JsonSchema> = {
+    [PROBLEM_SCHEMA_NAME]: problemSchema(),
+    ...metadataComponents(),
+    ...doc.components.schemas,
+  };
   const names = entitySchemaNames(catalog, Object.keys(platform));
 
   const paths: Record<string, PathItemObject> = {};

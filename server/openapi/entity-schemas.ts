@@ -27,7 +27,10 @@ function namesFrom(type: string): EntitySchemaNames {
  * platform schema such as `Problem`, or by another entity: `partner_page` vs `partner`'s page)
  * moves the later entity, in name order, to `<Type>Record`, `<Type>Record2`, ...
  */
-export function entitySchemaNames(catalog: Catalog, reserved: Iterable<string>): ReadonlyMap<string, EntitySchemaNames> {
+export function entitySchemaNames(
+  catalog: Catalog,
+  reserved: Iterable<string>,
+): ReadonlyMap<string, EntitySchemaNames> {
   const taken = new Set(reserved);
   const result = new Map<string, EntitySchemaNames>();
   for (const entity of sortedEntities(catalog)) {
@@ -55,7 +58,11 @@ export function pageSchema(entity: EntityDef, itemSchema: string): JsonSchema {
     title: `${entity.pluralDisplayName} (page)`,
     properties: {
       data: { type: 'array', items: schemaRef(itemSchema) },
-      totalCount: { type: 'integer', minimum: 0, description: 'Number of matching records; present when `count=true` was asked' },
+      totalCount: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Number of matching records; present when `count=true` was asked',
+      },
       nextCursor: { type: 'string', description: 'Opaque cursor of the next page; absent on the last page' },
     },
     required: ['data'],
@@ -64,7 +71,10 @@ export function pageSchema(entity: EntityDef, itemSchema: string): JsonSchema {
 }
 
 /** The component schemas of every entity, ordered by entity name. */
-export function entityComponents(catalog: Catalog, allNames: ReadonlyMap<string, EntitySchemaNames>): Record<string, JsonSchema> {
+export function entityComponents(
+  catalog: Catalog,
+  allNames: ReadonlyMap<string, EntitySchemaNames>,
+): Record<string, JsonSchema> {
   const schemas: Record<string, JsonSchema> = {};
   for (const entity of sortedEntities(catalog)) {
     const names = allNames.get(entity.name)!;

@@ -23,7 +23,10 @@ const OPERATIONS: Readonly<Record<'GET' | 'POST', FastifySchema>> = {
     operationId: 'graphqlPost',
     'x-xrm-operation': {
       responses: {
-        '200': jsonResponse('The GraphQL result; errors of resolvers carry `extensions.code` (an XRM_ERR_ code)', 'GraphqlResponse'),
+        '200': jsonResponse(
+          'The GraphQL result; errors of resolvers carry `extensions.code` (an XRM_ERR_ code)',
+          'GraphqlResponse',
+        ),
         '400': jsonResponse('The query does not parse or validate, or the body is malformed', 'GraphqlResponse'),
       },
       errors: [],

@@ -5,7 +5,12 @@
  */
 import { CAPABILITIES } from '../../metadata/field-type.ts';
 import { FIELD_TYPE_NAMES, FIELD_TYPES } from '../../metadata/field-types/index.ts';
-import { DEFINITION_PROPERTIES, DEFINITION_SCHEMAS, FIELD_OPTION_NAMES, FIELD_PROPERTIES } from '../../metadata/definition-schemas.ts';
+import {
+  DEFINITION_PROPERTIES,
+  DEFINITION_SCHEMAS,
+  FIELD_OPTION_NAMES,
+  FIELD_PROPERTIES,
+} from '../../metadata/definition-schemas.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
 const listOf = (item: string): JsonSchema => ({
@@ -22,7 +27,12 @@ const navigation: JsonSchema = {
     {
       type: 'object',
       description: 'One-to-many: records of `source` whose lookup `field` points here',
-      properties: { kind: { const: 'inverse' }, name: { type: 'string' }, source: { type: 'string' }, field: { type: 'string' } },
+      properties: {
+        kind: { const: 'inverse' },
+        name: { type: 'string' },
+        source: { type: 'string' },
+        field: { type: 'string' },
+      },
       required: ['kind', 'name', 'source', 'field'],
     },
     {
@@ -47,7 +57,18 @@ const navigation: JsonSchema = {
  */
 export function metadataComponents(): Record<string, JsonSchema> {
   const definitions = structuredClone(DEFINITION_SCHEMAS) as Record<string, JsonSchema>;
-  const { ChoiceOption, FieldInput, FieldChange, EntityInput, EntityChange, AlternateKeyInput, RelationshipInput, ChoiceSetInput, ChoiceSetChange, ...fieldInputs } = definitions;
+  const {
+    ChoiceOption,
+    FieldInput,
+    FieldChange,
+    EntityInput,
+    EntityChange,
+    AlternateKeyInput,
+    RelationshipInput,
+    ChoiceSetInput,
+    ChoiceSetChange,
+    ...fieldInputs
+  } = definitions;
   const properties = structuredClone(DEFINITION_PROPERTIES);
   return {
     CatalogSummary: {
@@ -65,7 +86,11 @@ export function metadataComponents(): Record<string, JsonSchema> {
       properties: {
         name: { type: 'string', enum: [...FIELD_TYPE_NAMES] },
         description: { type: 'string' },
-        options: { type: 'array', items: { type: 'string', enum: [...FIELD_OPTION_NAMES] }, description: 'Options a field of this type takes' },
+        options: {
+          type: 'array',
+          items: { type: 'string', enum: [...FIELD_OPTION_NAMES] },
+          description: 'Options a field of this type takes',
+        },
         readOnly: { type: 'boolean', description: 'Values are generated; never accepted in input' },
         filterOperators: { type: 'array', items: { type: 'string', enum: FILTER_OPERATORS } },
         capabilities: {
@@ -77,14 +102,25 @@ export function metadataComponents(): Record<string, JsonSchema> {
         },
         presentation: {
           type: 'object',
-          description: 'How people see the type: its label, what a badly shaped value is told, grid column width, a suffix',
+          description:
+            'How people see the type: its label, what a badly shaped value is told, grid column width, a suffix',
           properties: {
             label: { type: 'string' },
             shape: { type: 'string' },
             width: {
               oneOf: [
-                { type: 'object', properties: { fixed: { type: 'integer' } }, required: ['fixed'], additionalProperties: false },
-                { type: 'object', properties: { min: { type: 'integer' } }, required: ['min'], additionalProperties: false },
+                {
+                  type: 'object',
+                  properties: { fixed: { type: 'integer' } },
+                  required: ['fixed'],
+                  additionalProperties: false,
+                },
+                {
+                  type: 'object',
+                  properties: { min: { type: 'integer' } },
+                  required: ['min'],
+                  additionalProperties: false,
+                },
               ],
             },
             suffix: { type: 'string' },
@@ -124,7 +160,11 @@ export function metadataComponents(): Record<string, JsonSchema> {
     AlternateKeyInput,
     AlternateKey: {
       type: 'object',
-      properties: { name: { type: 'string' }, displayName: { type: 'string' }, fields: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        name: { type: 'string' },
+        displayName: { type: 'string' },
+        fields: { type: 'array', items: { type: 'string' } },
+      },
       required: ['name', 'displayName', 'fields'],
     },
     RelationshipInput,
@@ -160,7 +200,10 @@ export function metadataComponents(): Record<string, JsonSchema> {
     },
     SchemaChangePage: {
       type: 'object',
-      properties: { data: { type: 'array', items: schemaRef('SchemaChange') }, totalCount: { type: 'integer', minimum: 0 } },
+      properties: {
+        data: { type: 'array', items: schemaRef('SchemaChange') },
+        totalCount: { type: 'integer', minimum: 0 },
+      },
       required: ['data', 'totalCount'],
     },
     BulkRequest: {
@@ -202,9 +245,15 @@ export function metadataComponents(): Record<string, JsonSchema> {
             type: 'object',
             properties: {
               message: { type: 'string' },
-              locations: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, column: { type: 'integer' } } } },
+              locations: {
+                type: 'array',
+                items: { type: 'object', properties: { line: { type: 'integer' }, column: { type: 'integer' } } },
+              },
               path: { type: 'array', items: { type: ['string', 'integer'] } },
-              extensions: { type: 'object', description: 'For errors of the platform: code (XRM_ERR_...), status and field errors' },
+              extensions: {
+                type: 'object',
+                description: 'For errors of the platform: code (XRM_ERR_...), status and field errors',
+              },
             },
             required: ['message'],
           },

@@ -41,6 +41,9 @@ export function operationDoc(operation: Record<string, unknown>): OperationDoc |
 
 /** An id for a route that declares none: `getApiMetadataThings`. */
 export function fallbackOperationId(method: string, path: string): string {
-  const words = `${method} ${path}`.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = `${method} ${path}`
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   return words.map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
 }

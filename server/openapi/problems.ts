@@ -17,7 +17,10 @@ export function problemSchema(): JsonSchema {
     properties: {
       ...structuredClone(PROBLEM_SCHEMA.properties),
       code: { type: 'string', enum: Object.keys(ERROR_CODES), description: 'Stable error code' },
-      errors: { ...structuredClone(PROBLEM_SCHEMA.properties.errors), description: 'Field errors, each with a path into the request' },
+      errors: {
+        ...structuredClone(PROBLEM_SCHEMA.properties.errors),
+        description: 'Field errors, each with a path into the request',
+      },
     },
     additionalProperties: true,
   };

@@ -1,7 +1,11 @@
 /** Success responses, shared by the static and the per-entity operations. */
 import { schemaRef, type JsonSchema, type ResponseObject } from './types.ts';
 
-export function jsonResponse(description: string, schema: JsonSchema | string, mediaType = 'application/json'): ResponseObject {
+export function jsonResponse(
+  description: string,
+  schema: JsonSchema | string,
+  mediaType = 'application/json',
+): ResponseObject {
   return { description, content: { [mediaType]: { schema: typeof schema === 'string' ? schemaRef(schema) : schema } } };
 }
 

@@ -15,15 +15,26 @@ export async function openapiRoutes(app: FastifyInstance, { services }: { servic
   // called on the first request, when every route is registered
   const fixedRoutes = (): OpenApiDocument => (routesDocument ??= app.swagger() as unknown as OpenApiDocument);
 
-  app.get('/openapi.json', {
-    schema: {
-      tags: ['system'],
-      summary: 'OpenAPI 3.1 document of the metadata API and of every entity\'s data API',
-      operationId: 'getOpenApiDocument',
-      'x-xrm-operation': { responses: { '200': jsonResponse('This OpenAPI 3.1 document, for the current schema version', { type: 'object' }) }, errors: [] },
+  app.get(
+    '/openapi.json',
+    {
+      schema: {
+        tags: ['system'],
+        summary: "OpenAPI 3.1 document of the metadata API and of every entity's data API",
+        operationId: 'getOpenApiDocument',
+        'x-xrm-operation': {
+          responses: {
+            '200': jsonResponse('This OpenAPI 3.1 document, for the current schema version', { type: 'object' }),
+          },
+          errors: [],
+        },
+      },
     },
-  }, async (_req, reply) => {
-    const json = services.runtime.state.derived('openapi.json', (catalog) => JSON.stringify(buildDocument(fixedRoutes(), catalog)));
-    return reply.type('application/json; charset=utf-8').send(json);
-  });
+    async (_req, reply) => {
+      const json = services.runtime.state.derived('openapi.json', (catalog) =>
+        JSON.stringify(buildDocument(fixedRoutes(), catalog)),
+      );
+      return reply.type('application/json; charset=utf-8').send(json);
+    },
+  );
 }

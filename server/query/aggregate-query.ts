@@ -38,28 +38,39 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
     const datePart = m[1] as DatePart | undefined;
     if (datePart) {
       const type = column.field.type;
-      if (!FIELD_TYPES[type].capabilities.temporal) throw queryError(at, `${datePart}() needs a date or datetime field, "${path}" is ${type}`);
+      if (!FIELD_TYPES[type].capabilities.temporal)
+        throw queryError(at, `${datePart}() needs a date or datetime field, "${path}" is ${type}`);
     } else if (!FIELD_TYPES[column.field.type].capabilities.groupable) {
       throw queryError(at, `cannot group by a ${column.field.type} field`);
     }
-    return { via, column, datePart, alias: unique(datePart ? `${datePart}_${path.replace(/\./g, '_')}` : path.replace(/\./g, '_'), at) };
+    return {
+      via,
+      column,
+      datePart,
+      alias: unique(datePart ? `${datePart}_${path.replace(/\./g, '_')}` : path.replace(/\./g, '_'), at),
+    };
   });
   const aggregates: AggregateItem[] = (params.aggregate?.length ? params.aggregate : ['count']).map((raw, i) => {
     const at = `/aggregate/${i}`;
     const m = /^([A-Za-z]+)(?:\(([A-Za-z0-9_]+)\))?$/.exec(raw.trim());
     const fn = m?.[1] as AggregateFunction | undefined;
-    if (!m || !fn || !FUNCTIONS.includes(fn)) throw queryError(at, `"${raw}" is not an aggregate: ${FUNCTIONS.join(', ')} — e.g. sum(amount)`);
+    if (!m || !fn || !FUNCTIONS.includes(fn))
+      throw queryError(at, `"${raw}" is not an aggregate: ${FUNCTIONS.join(', ')} — e.g. sum(amount)`);
     if (!m[2]) {
       if (fn !== 'count') throw queryError(at, `${fn} needs a field: ${fn}(field)`);
       return { fn, alias: unique('count', at) };
     }
     const column = resolveColumn(entity, ctx.key ? ctx.key(entity, m[2]) : m[2]);
     if (!column) throw queryError(at, `"${entity.name}" has no field "${m[2]}"`);
-    if ((fn === 'sum' || fn === 'avg') && !isNumeric(column.field)) throw queryError(at, `${fn} needs a number field, "${m[2]}" is ${column.field.type}`);
-    if ((fn === 'min' || fn === 'max') && !FIELD_TYPES[column.field.type].capabilities.ordered) throw queryError(at, `${fn} does not apply to ${column.field.type} fields`);
+    if ((fn === 'sum' || fn === 'avg') && !isNumeric(column.field))
+      throw queryError(at, `${fn} needs a number field, "${m[2]}" is ${column.field.type}`);
+    if ((fn === 'min' || fn === 'max') && !FIELD_TYPES[column.field.type].capabilities.ordered)
+      throw queryError(at, `${fn} does not apply to ${column.field.type} fields`);
     return { fn, column, alias: unique(`${fn}_${column.name}`, at) };
   });
-  let filter: FilterNode | undefined = params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter');
-  if (params.search) filter = filter ? { kind: 'and', items: [filter, searchNode(params.search)] } : searchNode(params.search);
+  let filter: FilterNode | undefined =
+    params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter');
+  if (params.search)
+    filter = filter ? { kind: 'and', items: [filter, searchNode(params.search)] } : searchNode(params.search);
   return { entity: entity.name, filter, groupBy, aggregates, limit: checkLimit(params.limit, MAX_GROUPS, '/limit') };
 }

@@ -12,11 +12,22 @@ export type FilterNode =
   | { readonly kind: 'or'; readonly items: readonly FilterNode[] }
   | { readonly kind: 'not'; readonly item: FilterNode }
   /** A comparison on a column of the current entity (system columns included). */
-  | { readonly kind: 'compare'; readonly column: ColumnRef; readonly op: FilterOperator; readonly value: unknown; readonly jsonPath?: readonly string[] }
+  | {
+      readonly kind: 'compare';
+      readonly column: ColumnRef;
+      readonly op: FilterOperator;
+      readonly value: unknown;
+      readonly jsonPath?: readonly string[];
+    }
   /** Across a lookup: the referenced record satisfies `filter`. */
   | { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string; readonly filter: FilterNode }
   /** Over a to-many navigation: some / every / none of the related records satisfy `filter`. */
-  | { readonly kind: 'related'; readonly navigation: Navigation; readonly quantifier: 'some' | 'every' | 'none'; readonly filter: FilterNode }
+  | {
+      readonly kind: 'related';
+      readonly navigation: Navigation;
+      readonly quantifier: 'some' | 'every' | 'none';
+      readonly filter: FilterNode;
+    }
   /** Records on the far side of `navigation` from the record `id` (related lists). */
   | { readonly kind: 'relatedTo'; readonly navigation: Navigation; readonly id: string }
   /** Full-text search over the entity's searchable fields. */
@@ -50,7 +61,13 @@ export type ProjectionItem =
   /** The keyset cursor of this row under the sort in effect (GraphQL edges). */
   | { readonly kind: 'cursor'; readonly key: string }
   /** The record a lookup references, or null. */
-  | { readonly kind: 'lookup'; readonly key: string; readonly field: FieldDef; readonly target: string; readonly projection: Projection }
+  | {
+      readonly kind: 'lookup';
+      readonly key: string;
+      readonly field: FieldDef;
+      readonly target: string;
+      readonly projection: Projection;
+    }
   /** Records of a to-many navigation, paged per parent. */
   | {
       readonly kind: 'many';

@@ -30,11 +30,19 @@ export function compileAggregate(query: AggregateQuery, ctx: CompileContext): Ra
         return { alias: a.alias, expr: sql`${sql.raw(a.fn)}(${col!})` };
     }
   });
-  const where = ctx.withPredicate(query.entity, t, query.filter ? compileFilter(query.filter, query.entity, t, ctx) : undefined);
+  const where = ctx.withPredicate(
+    query.entity,
+    t,
+    query.filter ? compileFilter(query.filter, query.entity, t, ctx) : undefined,
+  );
   const columns = [...groups, ...aggregates].map((c) => sql`${c.expr} AS ${sql.id(c.alias)}`);
   const groupBy = groups.length ? sql`GROUP BY ${sql.join(groups.map((_, i) => sql.raw(String(i + 1))))}` : sql``;
-  const orderBy = groups.length ? sql`ORDER BY ${sql.join(groups.map((_, i) => sql.raw(`${i + 1} NULLS LAST`)))}` : sql``;
-  return sql<{ body: string }>`SELECT '{"data":' || COALESCE(${jsonArray(sql`g.*`)}, '[]'::json)::text || '}' AS body FROM (
+  const orderBy = groups.length
+    ? sql`ORDER BY ${sql.join(groups.map((_, i) => sql.raw(`${i + 1} NULLS LAST`)))}`
+    : sql``;
+  return sql<{
+    body: string;
+  }>`SELECT '{"data":' || COALESCE(${jsonArray(sql`g.*`)}, '[]'::json)::text || '}' AS body FROM (
       SELECT ${sql.join(columns)} FROM ${table(query.entity)} ${sql.id(t)} ${where ? sql`WHERE ${where}` : sql``}
       ${groupBy} ${orderBy} LIMIT ${Math.min(query.limit ?? MAX_GROUPS, MAX_GROUPS)}
     ) g`;

@@ -67,7 +67,12 @@ export function columnSql(alias: string, name: string): RawBuilder<unknown> {
  * as nested scalar subqueries (NULL where a referenced record is missing or hidden by a row
  * predicate). Sort keys and group keys both use it.
  */
-export function pathValue(via: readonly FieldDef[], column: ColumnRef, alias: string, ctx: CompileContext): RawBuilder<unknown> {
+export function pathValue(
+  via: readonly FieldDef[],
+  column: ColumnRef,
+  alias: string,
+  ctx: CompileContext,
+): RawBuilder<unknown> {
   let expr: RawBuilder<unknown> = columnSql(alias, via[0]?.name ?? column.name);
   for (let i = 0; i < via.length; i++) {
     const a = ctx.alias();

@@ -17,7 +17,12 @@ function likePattern(value: string, op: string): string {
   return `%${escaped}`;
 }
 
-export function compileFilter(node: FilterNode, entity: string, alias: string, ctx: CompileContext): RawBuilder<boolean> {
+export function compileFilter(
+  node: FilterNode,
+  entity: string,
+  alias: string,
+  ctx: CompileContext,
+): RawBuilder<boolean> {
   switch (node.kind) {
     case 'and':
     case 'or': {
@@ -31,7 +36,10 @@ export function compileFilter(node: FilterNode, entity: string, alias: string, c
       const def = ctx.catalog.entity(entity)!;
       const doc = searchDocument(def, alias);
       const query = searchQueryText(node.text);
-      if (!doc) throw new XrmError('XRM_ERR_QUERY_INVALID', `"${entity}" has no searchable text fields`, { errors: [{ path: '/search', message: 'no searchable fields' }] });
+      if (!doc)
+        throw new XrmError('XRM_ERR_QUERY_INVALID', `"${entity}" has no searchable text fields`, {
+          errors: [{ path: '/search', message: 'no searchable fields' }],
+        });
       return query ? sql<boolean>`${doc} @@ to_tsquery('simple'::regconfig, ${query})` : sql<boolean>`true`;
     }
     case 'lookup': {
@@ -111,4 +119,3 @@ function compileComparison(node: Extract<FilterNode, { kind: 'compare' }>, alias
       return sql<boolean>`${col} #> ${node.jsonPath!}::text[] = ${JSON.stringify(v)}::jsonb`;
   }
 }
-

@@ -44,8 +44,16 @@ function idDescendingOf(sort: readonly SortItem[]): boolean {
   return sort[sort.length - 1]?.descending ?? false;
 }
 
-function orderBy(items: readonly SortItem[], values: readonly RawBuilder<unknown>[], idExpr: RawBuilder<unknown>, idDescending = idDescendingOf(items)): RawBuilder<unknown> {
-  const parts = items.map((item, i) => sql`${values[i]!} ${sql.raw(item.descending ? 'DESC' : 'ASC')} NULLS ${sql.raw(item.nulls === 'first' ? 'FIRST' : 'LAST')}`);
+function orderBy(
+  items: readonly SortItem[],
+  values: readonly RawBuilder<unknown>[],
+  idExpr: RawBuilder<unknown>,
+  idDescending = idDescendingOf(items),
+): RawBuilder<unknown> {
+  const parts = items.map(
+    (item, i) =>
+      sql`${values[i]!} ${sql.raw(item.descending ? 'DESC' : 'ASC')} NULLS ${sql.raw(item.nulls === 'first' ? 'FIRST' : 'LAST')}`,
+  );
   parts.push(sql`${idExpr} ${sql.raw(idDescending ? 'DESC' : 'ASC')}`);
   return sql.join(parts);
 }
@@ -57,7 +65,10 @@ function cursorSql(values: readonly RawBuilder<unknown>[]): RawBuilder<unknown> 
 
 function and(conditions: readonly RawBuilder<boolean>[]): RawBuilder<boolean> | undefined {
   if (!conditions.length) return undefined;
-  return sql<boolean>`${sql.join(conditions.map((c) => sql`(${c})`), sql` AND `)}`;
+  return sql<boolean>`${sql.join(
+    conditions.map((c) => sql`(${c})`),
+    sql` AND `,
+  )}`;
 }
 
 /**
@@ -73,7 +84,13 @@ export function jsonArray(element: RawBuilder<unknown>, order?: RawBuilder<unkno
  * `(SELECT row_to_json(r) FROM (SELECT … AS key, …) r)`: one record as JSON for the row under
  * `alias`. `cursor` gives the row's cursor expression when the projection asks for it.
  */
-export function recordJson(entity: EntityDef, alias: string, projection: Projection, ctx: CompileContext, cursor?: () => RawBuilder<unknown>): RawBuilder<unknown> {
+export function recordJson(
+  entity: EntityDef,
+  alias: string,
+  projection: Projection,
+  ctx: CompileContext,
+  cursor?: () => RawBuilder<unknown>,
+): RawBuilder<unknown> {
   const columns: RawBuilder<unknown>[] = [];
   for (const item of projection.items) {
     const value = itemSql(entity, alias, item, ctx, cursor);
@@ -83,7 +100,13 @@ export function recordJson(entity: EntityDef, alias: string, projection: Project
   return sql`(SELECT row_to_json(r.*) FROM (SELECT ${sql.join(columns)}) r)`;
 }
 
-function itemSql(entity: EntityDef, alias: string, item: ProjectionItem, ctx: CompileContext, cursor?: () => RawBuilder<unknown>): RawBuilder<unknown> | undefined {
+function itemSql(
+  entity: EntityDef,
+  alias: string,
+  item: ProjectionItem,
+  ctx: CompileContext,
+  cursor?: () => RawBuilder<unknown>,
+): RawBuilder<unknown> | undefined {
   switch (item.kind) {
     case 'column': {
       if (!ctx.readable(entity.name, item.column)) return undefined;
@@ -98,7 +121,11 @@ function itemSql(entity: EntityDef, alias: string, item: ProjectionItem, ctx: Co
       if (!ctx.readable(entity.name, item.field.name)) return undefined;
       const target = ctx.catalog.entity(item.target)!;
       const a = ctx.alias();
-      const where = ctx.withPredicate(target.name, a, sql<boolean>`${columnSql(a, 'id')} = ${columnSql(alias, item.field.name)}`)!;
+      const where = ctx.withPredicate(
+        target.name,
+        a,
+        sql<boolean>`${columnSql(a, 'id')} = ${columnSql(alias, item.field.name)}`,
+      )!;
       return sql`(SELECT ${recordJson(target, a, item.projection, ctx)} FROM ${table(target.name)} ${sql.id(a)} WHERE ${where})`;
     }
     case 'many':
@@ -107,7 +134,12 @@ function itemSql(entity: EntityDef, alias: string, item: ProjectionItem, ctx: Co
 }
 
 /** FROM … WHERE … of the records of a to-many navigation of the row under `parentAlias`. */
-function navigationFrom(item: Extract<ProjectionItem, { kind: 'many' }>, a: string, parentAlias: string, ctx: CompileContext): RawBuilder<unknown> {
+function navigationFrom(
+  item: Extract<ProjectionItem, { kind: 'many' }>,
+  a: string,
+  parentAlias: string,
+  ctx: CompileContext,
+): RawBuilder<unknown> {
   const nav = item.navigation;
   const conditions: RawBuilder<boolean>[] = [];
   if (item.page.filter) conditions.push(compileFilter(item.page.filter, item.target, a, ctx));
@@ -120,7 +152,11 @@ function navigationFrom(item: Extract<ProjectionItem, { kind: 'many' }>, a: stri
           WHERE ${columnSql(`${a}j`, nav.selfColumn)} = ${columnSql(parentAlias, 'id')} ${extra}`;
 }
 
-function manyJson(item: Extract<ProjectionItem, { kind: 'many' }>, parentAlias: string, ctx: CompileContext): RawBuilder<unknown> {
+function manyJson(
+  item: Extract<ProjectionItem, { kind: 'many' }>,
+  parentAlias: string,
+  ctx: CompileContext,
+): RawBuilder<unknown> {
   const target = ctx.catalog.entity(item.target)!;
   const a = ctx.alias();
   const sort = item.page.sort?.length ? item.page.sort : defaultSort();
@@ -136,7 +172,9 @@ function manyJson(item: Extract<ProjectionItem, { kind: 'many' }>, parentAlias: 
   }
   // row_number() counts before OFFSET applies: rows of this page are numbered offset+1 …
   const c = ctx.alias();
-  const count = item.page.count ? sql`, 'totalCount', (SELECT count(*) ${navigationFrom(item, c, parentAlias, ctx)})` : sql``;
+  const count = item.page.count
+    ? sql`, 'totalCount', (SELECT count(*) ${navigationFrom(item, c, parentAlias, ctx)})`
+    : sql``;
   return sql`(SELECT json_build_object(
         'nodes', COALESCE(json_agg(x.j ORDER BY x.n) FILTER (WHERE x.n <= ${offset + limit}), '[]'::json),
         'hasNextPage', count(*) > ${limit}, 'hasPreviousPage', ${offset > 0}::boolean ${count})
@@ -155,9 +193,13 @@ function decodeCursor(cursor: string, sort: readonly SortItem[], path: string): 
     values = undefined;
   }
   // sort values are scalars (JSON as PostgreSQL built it), then the row's id
-  const scalar = (v: unknown) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && !textProblem(v));
+  const scalar = (v: unknown) =>
+    v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && !textProblem(v));
   if (
-    !Array.isArray(values) || values.length !== sort.length + 1 || !values.every(scalar) || !UUID.test(String(values[values.length - 1]))
+    !Array.isArray(values) ||
+    values.length !== sort.length + 1 ||
+    !values.every(scalar) ||
+    !UUID.test(String(values[values.length - 1]))
   ) {
     throw queryError(path, 'is not a cursor this API issued for this sort order');
   }
@@ -165,13 +207,20 @@ function decodeCursor(cursor: string, sort: readonly SortItem[], path: string): 
 }
 
 /** Rows strictly after the cursor row in the order `sort`, then id (ascending, or descending). */
-function keysetCondition(sort: readonly SortItem[], values: readonly RawBuilder<unknown>[], idExpr: RawBuilder<unknown>, cursor: unknown[], idDescending: boolean): RawBuilder<boolean> {
+function keysetCondition(
+  sort: readonly SortItem[],
+  values: readonly RawBuilder<unknown>[],
+  idExpr: RawBuilder<unknown>,
+  cursor: unknown[],
+  idDescending: boolean,
+): RawBuilder<boolean> {
   const alternatives: RawBuilder<boolean>[] = [];
   const columns: ColumnRef[] = [...sort.map((s) => s.column), ID];
   const exprs = [...values, idExpr];
   for (let i = 0; i < columns.length; i++) {
     const parts: RawBuilder<boolean>[] = [];
-    for (let j = 0; j < i; j++) parts.push(sql<boolean>`${exprs[j]!} IS NOT DISTINCT FROM ${param(cursor[j], columns[j]!)}`);
+    for (let j = 0; j < i; j++)
+      parts.push(sql<boolean>`${exprs[j]!} IS NOT DISTINCT FROM ${param(cursor[j], columns[j]!)}`);
     const v = cursor[i];
     if (i === sort.length) {
       parts.push(sql<boolean>`${idExpr} ${sql.raw(idDescending ? '<' : '>')} ${param(v, ID)}`);
@@ -195,7 +244,12 @@ function keysetCondition(sort: readonly SortItem[], values: readonly RawBuilder<
 // ---------------------------------------------------------------------------------------------
 // statements
 
-function totalCount(entity: string, page: PageSpec, conditions: readonly RawBuilder<boolean>[], alias: string): RawBuilder<unknown> {
+function totalCount(
+  entity: string,
+  page: PageSpec,
+  conditions: readonly RawBuilder<boolean>[],
+  alias: string,
+): RawBuilder<unknown> {
   const where = and(conditions);
   const exact = sql`(SELECT count(*) FROM ${table(entity)} ${sql.id(alias)} ${where ? sql`WHERE ${where}` : sql``})`;
   if (page.count !== 'estimated' || conditions.length) return exact;
@@ -222,7 +276,9 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
   const pageConditions = [...conditions];
   if (query.cursor) {
     const path = query.shape === 'rest' ? '/cursor' : query.backward ? '/before' : '/after';
-    pageConditions.push(keysetCondition(sort, values, columnSql(t, 'id'), decodeCursor(query.cursor, sort, path), idDescendingOf(sort)));
+    pageConditions.push(
+      keysetCondition(sort, values, columnSql(t, 'id'), decodeCursor(query.cursor, sort, path), idDescendingOf(sort)),
+    );
   }
   const where = and(pageConditions);
   const keys = values.map((v, i) => sql`${v} AS ${sql.id(`__k${i}`)}`);
@@ -268,7 +324,12 @@ function parentExists(parent: { entity: string; id: string }, ctx: CompileContex
  * One record. The id is the statement's FIRST parameter (a CTE ahead of everything else), so a
  * cached statement serves any id by replacing parameter 0 (PostgreSQL inlines the CTE).
  */
-export function compileGet(entityName: string, projection: Projection, id: string, ctx: CompileContext): RawBuilder<{ body: string; version: number }> {
+export function compileGet(
+  entityName: string,
+  projection: Projection,
+  id: string,
+  ctx: CompileContext,
+): RawBuilder<{ body: string; version: number }> {
   const entity = ctx.catalog.entity(entityName)!;
   const k = ctx.alias();
   const t = ctx.alias();

@@ -20,8 +20,24 @@ type Token =
   | { t: 'end'; at: number };
 
 const OPERATORS = [
-  'eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between',
-  'contains', 'startsWith', 'endsWith', 'icontains', 'istartsWith', 'iendsWith', 'containsAny', 'containsAll',
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'nin',
+  'isNull',
+  'between',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'icontains',
+  'istartsWith',
+  'iendsWith',
+  'containsAny',
+  'containsAll',
 ];
 const OPERATOR_BY_LOWER = new Map(OPERATORS.map((o) => [o.toLowerCase(), o]));
 const QUANTIFIERS = new Set(['some', 'every', 'none']);
@@ -156,7 +172,8 @@ export function parseFilterExpression(source: string): JsonFilter {
       path.push(part.v);
     }
     const opTok = next();
-    if (opTok.t !== 'ident') throw queryError('/filter', `expected an operator after "${path.join('.')}" ${where(opTok)}`);
+    if (opTok.t !== 'ident')
+      throw queryError('/filter', `expected an operator after "${path.join('.')}" ${where(opTok)}`);
     const word = opTok.v.toLowerCase();
     let leaf: unknown;
     if (QUANTIFIERS.has(word)) {
@@ -166,7 +183,11 @@ export function parseFilterExpression(source: string): JsonFilter {
       leaf = { [word]: inner };
     } else {
       const op = OPERATOR_BY_LOWER.get(word);
-      if (!op) throw queryError('/filter', `unknown operator "${opTok.v}" ${where(opTok)}; operators: ${OPERATORS.join(', ')}`);
+      if (!op)
+        throw queryError(
+          '/filter',
+          `unknown operator "${opTok.v}" ${where(opTok)}; operators: ${OPERATORS.join(', ')}`,
+        );
       const listOp = op === 'in' || op === 'nin' || op === 'between' || op === 'containsAny' || op === 'containsAll';
       leaf = { [op]: listOp ? parseList() : parseLiteral() };
     }
@@ -177,6 +198,7 @@ export function parseFilterExpression(source: string): JsonFilter {
 
   const result = parseOr();
   const rest = peek();
-  if (rest.t !== 'end') throw queryError('/filter', `unexpected ${rest.t === 'ident' ? `"${rest.v}"` : 'token'} ${where(rest)}`);
+  if (rest.t !== 'end')
+    throw queryError('/filter', `unexpected ${rest.t === 'ident' ? `"${rest.v}"` : 'token'} ${where(rest)}`);
   return result;
 }

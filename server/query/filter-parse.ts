@@ -10,7 +10,7 @@
 import { systemField } from '../../metadata/system-fields.ts';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
-import { type FilterOperator, type JsonSchema } from '../../metadata/field-type.ts';
+import type { FilterOperator, JsonSchema } from '../../metadata/field-type.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import { unstorable } from '../../metadata/ajv.ts';
@@ -50,7 +50,12 @@ export function resolveColumn(entity: EntityDef, name: string): ColumnRef | unde
  * `a.b.c` from `entity`: the lookups walked (a, b) and the column reached (c). Each name passes
  * through `ctx.key` (GraphQL names); `at` is the parameter path for errors.
  */
-export function resolvePath(entity: EntityDef, path: string, ctx: ParseContext, at: string): { via: FieldDef[]; column: ColumnRef; entity: EntityDef } {
+export function resolvePath(
+  entity: EntityDef,
+  path: string,
+  ctx: ParseContext,
+  at: string,
+): { via: FieldDef[]; column: ColumnRef; entity: EntityDef } {
   const parts = path.split('.');
   if (parts.length - 1 > LIMITS.pathHops) throw queryError(at, `a path follows at most ${LIMITS.pathHops} lookups`);
   const via: FieldDef[] = [];
@@ -58,7 +63,7 @@ export function resolvePath(entity: EntityDef, path: string, ctx: ParseContext, 
   for (let i = 0; i < parts.length - 1; i++) {
     const name = ctx.key ? ctx.key(current, parts[i]!) : parts[i]!;
     const field = current.fields.find((f) => f.name === name);
-    if (!field || field.type !== 'lookup') throw queryError(at, `"${parts[i]}" is not a lookup of "${current.name}"`);
+    if (field?.type !== 'lookup') throw queryError(at, `"${parts[i]}" is not a lookup of "${current.name}"`);
     via.push(field);
     current = ctx.catalog.entity(field.target!)!;
   }
@@ -108,7 +113,12 @@ function parseObject(entity: EntityDef, input: unknown, ctx: ParseContext, path:
     if (!column) throw queryError(p, `"${entity.name}" has no field or relationship "${rawKey}"`);
     if (column.field?.type === 'lookup' && isObject(value) && !Object.keys(value).some((k) => isOperator(k))) {
       const target = ctx.catalog.entity(column.field.target!)!;
-      items.push({ kind: 'lookup', field: column.field, target: target.name, filter: parseObject(target, value, ctx, p, depth + 1) });
+      items.push({
+        kind: 'lookup',
+        field: column.field,
+        target: target.name,
+        filter: parseObject(target, value, ctx, p, depth + 1),
+      });
       continue;
     }
     if (column.field?.type === 'json' && isObject(value) && !Object.keys(value).some((k) => isOperator(k))) {
@@ -122,7 +132,12 @@ function parseObject(entity: EntityDef, input: unknown, ctx: ParseContext, path:
 }
 
 /** `{ telemetry: { temperature: { eq: 21.5 } } }`: equality at a path inside a JSON field. */
-function jsonPathConditions(column: ColumnRef, value: Record<string, unknown>, prefix: string[], path: string): FilterNode[] {
+function jsonPathConditions(
+  column: ColumnRef,
+  value: Record<string, unknown>,
+  prefix: string[],
+  path: string,
+): FilterNode[] {
   const items: FilterNode[] = [];
   for (const [key, inner] of Object.entries(value)) {
     const p = `${path}/${key}`;
@@ -141,31 +156,68 @@ function jsonPathConditions(column: ColumnRef, value: Record<string, unknown>, p
 }
 
 const ALL_OPERATORS = new Set<string>([
-  'eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between',
-  'contains', 'startsWith', 'endsWith', 'icontains', 'istartsWith', 'iendsWith',
-  'containsAny', 'containsAll', 'jsonPathEq',
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'nin',
+  'isNull',
+  'between',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'icontains',
+  'istartsWith',
+  'iendsWith',
+  'containsAny',
+  'containsAll',
+  'jsonPathEq',
 ]);
 
 function isOperator(key: string): boolean {
   return ALL_OPERATORS.has(key);
 }
 
-function parseRelated(entity: EntityDef, navigation: Navigation, value: unknown, ctx: ParseContext, path: string, depth: number): FilterNode[] {
+function parseRelated(
+  entity: EntityDef,
+  navigation: Navigation,
+  value: unknown,
+  ctx: ParseContext,
+  path: string,
+  depth: number,
+): FilterNode[] {
   if (!isObject(value)) throw queryError(path, 'must be an object with some, every or none');
   const target = navigation.kind === 'inverse' ? navigation.source : navigation.other;
   const targetEntity = ctx.catalog.entity(target)!;
   const items: FilterNode[] = [];
   for (const [quantifier, filter] of Object.entries(value)) {
     if (quantifier !== 'some' && quantifier !== 'every' && quantifier !== 'none') {
-      throw queryError(`${path}/${quantifier}`, `"${navigation.name}" of "${entity.name}" is a to-many relationship: use some, every or none`);
+      throw queryError(
+        `${path}/${quantifier}`,
+        `"${navigation.name}" of "${entity.name}" is a to-many relationship: use some, every or none`,
+      );
     }
-    items.push({ kind: 'related', navigation, quantifier, filter: parseObject(targetEntity, filter, ctx, `${path}/${quantifier}`, depth + 1) });
+    items.push({
+      kind: 'related',
+      navigation,
+      quantifier,
+      filter: parseObject(targetEntity, filter, ctx, `${path}/${quantifier}`, depth + 1),
+    });
   }
   if (!items.length) throw queryError(path, 'needs some, every or none');
   return items;
 }
 
-function parseConditions(entity: EntityDef, column: ColumnRef, value: unknown, ctx: ParseContext, path: string): FilterNode[] {
+function parseConditions(
+  entity: EntityDef,
+  column: ColumnRef,
+  value: unknown,
+  ctx: ParseContext,
+  path: string,
+): FilterNode[] {
   if (!isObject(value)) throw queryError(path, 'must be an object of operators, e.g. { "eq": … }');
   const allowed = operatorsOf(column);
   const items: FilterNode[] = [];
@@ -174,7 +226,10 @@ function parseConditions(entity: EntityDef, column: ColumnRef, value: unknown, c
     if (!isOperator(op)) throw queryError(p, `unknown operator "${op}"`);
     if (!allowed.includes(op as FilterOperator)) {
       const type = column.field.type;
-      throw queryError(p, `operator "${op}" does not apply to ${type} field "${column.name}" (use ${allowed.join(', ')})`);
+      throw queryError(
+        p,
+        `operator "${op}" does not apply to ${type} field "${column.name}" (use ${allowed.join(', ')})`,
+      );
     }
     items.push(comparison(entity, column, op as FilterOperator, operand, ctx, p));
   }
@@ -182,7 +237,14 @@ function parseConditions(entity: EntityDef, column: ColumnRef, value: unknown, c
   return items;
 }
 
-function comparison(_entity: EntityDef, column: ColumnRef, op: FilterOperator, operand: unknown, ctx: ParseContext, path: string): FilterNode {
+function comparison(
+  _entity: EntityDef,
+  column: ColumnRef,
+  op: FilterOperator,
+  operand: unknown,
+  ctx: ParseContext,
+  path: string,
+): FilterNode {
   const schema = valueSchemaOf(column, ctx.catalog);
   const fail = (message: string): never => {
     throw queryError(path, message);
@@ -212,7 +274,13 @@ function comparison(_entity: EntityDef, column: ColumnRef, op: FilterOperator, o
       break;
     case 'jsonPath': {
       const o = operand as { path?: unknown; value?: unknown };
-      if (!isObject(o) || !Array.isArray(o.path) || !o.path.length || !o.path.every((k) => typeof k === 'string') || !('value' in o)) {
+      if (
+        !isObject(o) ||
+        !Array.isArray(o.path) ||
+        !o.path.length ||
+        !o.path.every((k) => typeof k === 'string') ||
+        !('value' in o)
+      ) {
         fail('must be { "path": ["key", …], "value": any JSON }');
       }
       const text = unstorable(o, path);

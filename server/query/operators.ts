@@ -18,8 +18,23 @@ export type OperandKind =
   | 'value';
 
 export const OPERAND: Readonly<Record<FilterOperator, OperandKind>> = {
-  eq: 'value', ne: 'value', gt: 'value', gte: 'value', lt: 'value', lte: 'value',
-  in: 'list', nin: 'list', between: 'pair', isNull: 'flag',
-  contains: 'text', startsWith: 'text', endsWith: 'text', icontains: 'text', istartsWith: 'text', iendsWith: 'text',
-  containsAny: 'set', containsAll: 'set', jsonPathEq: 'jsonPath',
+  eq: 'value',
+  ne: 'value',
+  gt: 'value',
+  gte: 'value',
+  lt: 'value',
+  lte: 'value',
+  in: 'list',
+  nin: 'list',
+  between: 'pair',
+  isNull: 'flag',
+  contains: 'text',
+  startsWith: 'text',
+  endsWith: 'text',
+  icontains: 'text',
+  istartsWith: 'text',
+  iendsWith: 'text',
+  containsAny: 'set',
+  containsAll: 'set',
+  jsonPathEq: 'jsonPath',
 };

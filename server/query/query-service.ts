@@ -45,9 +45,20 @@ export type ReadRequest =
   /** A page of records of an entity, from REST parameters. */
   | { readonly kind: 'list'; readonly entity: string; readonly query: RestQuery }
   /** A page of the records related to one record; null when that record does not exist. */
-  | { readonly kind: 'related'; readonly entity: string; readonly id: string; readonly navigation: Navigation; readonly query: RestQuery }
+  | {
+      readonly kind: 'related';
+      readonly entity: string;
+      readonly id: string;
+      readonly navigation: Navigation;
+      readonly query: RestQuery;
+    }
   /** One record with REST select/expand. */
-  | { readonly kind: 'get'; readonly entity: string; readonly id: string; readonly query: Pick<RestQuery, 'select' | 'expand'> }
+  | {
+      readonly kind: 'get';
+      readonly entity: string;
+      readonly id: string;
+      readonly query: Pick<RestQuery, 'select' | 'expand'>;
+    }
   /** Aggregates from REST parameters. */
   | { readonly kind: 'aggregate'; readonly entity: string; readonly query: RestAggregateQuery }
   /** A page built by the caller (a GraphQL connection). */
@@ -55,7 +66,12 @@ export type ReadRequest =
   /** One record with a projection built by the caller (a GraphQL object). */
   | ({ readonly kind: 'record'; readonly entity: string; readonly id: string } & Built<Projection>)
   /** Aggregates with parameters in the caller's names (`key` maps them: GraphQL camelCase). */
-  | { readonly kind: 'aggregates'; readonly entity: string; readonly params: AggregateParams; readonly key?: (catalog: Catalog) => ParseContext['key'] };
+  | {
+      readonly kind: 'aggregates';
+      readonly entity: string;
+      readonly params: AggregateParams;
+      readonly key?: (catalog: Catalog) => ParseContext['key'];
+    };
 
 /** One record as JSON text with its row version. */
 export interface Found {
@@ -63,7 +79,11 @@ export interface Found {
   readonly version: number;
 }
 
-export type ReadResult<R extends ReadRequest> = R['kind'] extends 'get' | 'record' ? Found | undefined : R['kind'] extends 'related' ? string | null : string;
+export type ReadResult<R extends ReadRequest> = R['kind'] extends 'get' | 'record'
+  ? Found | undefined
+  : R['kind'] extends 'related'
+    ? string | null
+    : string;
 
 const shapeIds = new WeakMap<object, number>();
 let nextShapeId = 0;
@@ -142,7 +162,11 @@ export class QueryService {
         const { navigation: nav, id } = request;
         const target = nav.kind === 'inverse' ? nav.source : nav.other;
         // one statement: the page, or no body when the parent record does not exist
-        const read = { ...parseRestQuery(request.query), scope: { kind: 'relatedTo', navigation: nav, id } as const, parent: { entity: request.entity, id } };
+        const read = {
+          ...parseRestQuery(request.query),
+          scope: { kind: 'relatedTo', navigation: nav, id } as const,
+          parent: { entity: request.entity, id },
+        };
         return this.#page(ctx, undefined, () => buildReadQuery(target, read, this.parseContext(), this.#maxPageSize));
       }
       case 'page':
@@ -153,25 +177,42 @@ export class QueryService {
         });
       case 'get':
         catalog.require(request.entity);
-        return this.#record(ctx, request.id, `get:${request.entity}:${JSON.stringify(request.query)}`, () => {
-          const { select, expand } = parseRestQuery(request.query);
-          return buildReadQuery(request.entity, { select, expand }, this.parseContext(), this.#maxPageSize).projection;
-        }, request.entity);
+        return this.#record(
+          ctx,
+          request.id,
+          `get:${request.entity}:${JSON.stringify(request.query)}`,
+          () => {
+            const { select, expand } = parseRestQuery(request.query);
+            return buildReadQuery(request.entity, { select, expand }, this.parseContext(), this.#maxPageSize)
+              .projection;
+          },
+          request.entity,
+        );
       case 'record':
         catalog.require(request.entity);
-        return this.#record(ctx, request.id, `record:${shapeId(request.shape)}:${JSON.stringify(request.values)}`, () => {
-          const projection = request.build(this.parseContext());
-          checkProjection(projection, '/');
-          return projection;
-        }, request.entity);
+        return this.#record(
+          ctx,
+          request.id,
+          `record:${shapeId(request.shape)}:${JSON.stringify(request.values)}`,
+          () => {
+            const projection = request.build(this.parseContext());
+            checkProjection(projection, '/');
+            return projection;
+          },
+          request.entity,
+        );
       case 'aggregate':
       case 'aggregates': {
         catalog.require(request.entity);
-        const key = request.kind === 'aggregate' ? `aggregate:${request.entity}:${JSON.stringify(request.query)}` : undefined;
+        const key =
+          request.kind === 'aggregate' ? `aggregate:${request.entity}:${JSON.stringify(request.query)}` : undefined;
         return this.#statement(ctx, key, () => {
           const params = request.kind === 'aggregate' ? parseRestAggregate(request.query) : request.params;
           const parse = this.parseContext(request.kind === 'aggregates' ? request.key?.(catalog) : undefined);
-          return compileAggregate(buildAggregateQuery(request.entity, params, parse), this.#compileContext(ctx)).compile(this.#db);
+          return compileAggregate(
+            buildAggregateQuery(request.entity, params, parse),
+            this.#compileContext(ctx),
+          ).compile(this.#db);
         }).then(({ compiled }) => this.#body(ctx, compiled)) as Promise<string>;
       }
     }
@@ -182,7 +223,12 @@ export class QueryService {
   }
 
   /** A compiled statement from the cache of this catalog version, or compiled now (and kept when `keep`). */
-  async #statement(ctx: ReadContext, key: string | undefined, compile: () => CompiledQuery, keep?: (q: CompiledQuery) => boolean) {
+  async #statement(
+    ctx: ReadContext,
+    key: string | undefined,
+    compile: () => CompiledQuery,
+    keep?: (q: CompiledQuery) => boolean,
+  ) {
     const cache = key && !ctx.hooks ? StatementCache.of(this.#runtime.state) : undefined;
     const hit = cache?.get(key!);
     if (hit) return { compiled: hit, hit: true };
@@ -207,9 +253,17 @@ export class QueryService {
   }
 
   /** One record: the statement takes the id as its first parameter, so a cached shape serves any id. */
-  async #record(ctx: ReadContext, id: string, key: string, projection: () => Projection, entity: string): Promise<Found | undefined> {
+  async #record(
+    ctx: ReadContext,
+    id: string,
+    key: string,
+    projection: () => Projection,
+    entity: string,
+  ): Promise<Found | undefined> {
     assertUuid(id);
-    const { compiled } = await this.#statement(ctx, key, () => compileGet(entity, projection(), id, this.#compileContext(ctx)).compile(this.#db));
+    const { compiled } = await this.#statement(ctx, key, () =>
+      compileGet(entity, projection(), id, this.#compileContext(ctx)).compile(this.#db),
+    );
     const rows = await execute<Found>(this.#database, ctx.db ?? this.#db, withParameter(compiled, 0, id));
     return rows[0];
   }
@@ -223,7 +277,10 @@ export class QueryService {
       // a cursor that decodes but carries values of the wrong type for the sort
       const code = (error as { code?: string }).code;
       if (read?.cursor && code?.startsWith('22')) {
-        throw queryError(read.shape === 'rest' ? '/cursor' : read.backward ? '/before' : '/after', 'is not a cursor this API issued for this sort order');
+        throw queryError(
+          read.shape === 'rest' ? '/cursor' : read.backward ? '/before' : '/after',
+          'is not a cursor this API issued for this sort order',
+        );
       }
       throw error;
     }

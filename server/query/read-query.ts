@@ -40,10 +40,18 @@ export interface ReadParams {
 
 const MAX_EXPAND_DEPTH = LIMITS.expandDepth;
 
-export function buildReadQuery(entityName: string, params: ReadParams, ctx: ParseContext, maxPageSize: number): ReadQuery {
+export function buildReadQuery(
+  entityName: string,
+  params: ReadParams,
+  ctx: ParseContext,
+  maxPageSize: number,
+): ReadQuery {
   const entity = requireEntity(entityName, ctx);
   const filter = combine(
-    combine(params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter'), params.scope),
+    combine(
+      params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter'),
+      params.scope,
+    ),
     params.search ? searchNode(params.search) : undefined,
   );
   if (params.cursor && params.offset) throw queryError('/offset', 'use either cursor or offset, not both');
@@ -64,12 +72,23 @@ export function buildReadQuery(entityName: string, params: ReadParams, ctx: Pars
 }
 
 /** The projection of REST's select + expand: system columns and fields by name, then expansions. */
-function restProjection(entity: EntityDef, select: readonly string[] | undefined, expand: readonly ExpandParams[] | undefined, ctx: ParseContext, path: string, depth: number, maxPageSize: number): Projection {
+function restProjection(
+  entity: EntityDef,
+  select: readonly string[] | undefined,
+  expand: readonly ExpandParams[] | undefined,
+  ctx: ParseContext,
+  path: string,
+  depth: number,
+  maxPageSize: number,
+): Projection {
   const columns = [...SYSTEM_COLUMNS, ...entity.fields.map((f) => f.name)];
   const wanted = select ? new Set(['id', ...checkSelect(entity, select, ctx, `${path}/select`)]) : undefined;
   // refused before anything is built: 2,000 expansions must cost a length check, not 2,000 projections
-  if ((expand?.length ?? 0) > LIMITS.expansions) throw queryError(`${path}/expand`, `a query has at most ${LIMITS.expansions} expansions`);
-  const expansions = (expand ?? []).map((e, i) => buildExpansion(entity, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize));
+  if ((expand?.length ?? 0) > LIMITS.expansions)
+    throw queryError(`${path}/expand`, `a query has at most ${LIMITS.expansions} expansions`);
+  const expansions = (expand ?? []).map((e, i) =>
+    buildExpansion(entity, e, ctx, `${path}/expand/${i}`, depth + 1, maxPageSize),
+  );
   // an expanded lookup replaces its id column under the same key
   const expanded = new Set(expansions.map((e) => e.key));
   const items: ProjectionItem[] = columns
@@ -95,14 +114,16 @@ function combine(a: FilterNode | undefined, b: FilterNode | undefined): FilterNo
  */
 export function checkLimit(limit: number | undefined, max: number, path: string): number | undefined {
   if (limit === undefined) return undefined;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw queryError(path, `must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max)
+    throw queryError(path, `must be an integer from 1 to ${max}`);
   return limit;
 }
 
 /** offset=: a non-negative 32-bit integer (PostgreSQL takes bigint; a client gets a clear 400 instead). */
 export function checkOffset(offset: number | undefined, path: string): number | undefined {
   if (offset === undefined) return undefined;
-  if (!Number.isInteger(offset) || offset < 0 || offset > LIMITS.offset) throw queryError(path, `must be an integer from 0 to ${LIMITS.offset}`);
+  if (!Number.isInteger(offset) || offset < 0 || offset > LIMITS.offset)
+    throw queryError(path, `must be an integer from 0 to ${LIMITS.offset}`);
   return offset;
 }
 
@@ -113,13 +134,15 @@ export function checkOffset(offset: number | undefined, path: string): number | 
 export function checkProjection(projection: Projection, path: string): void {
   let expansions = 0;
   const visit = (p: Projection) => {
-    if (p.items.length > LIMITS.recordColumns) throw queryError(path, `a record has at most ${LIMITS.recordColumns} output columns`);
+    if (p.items.length > LIMITS.recordColumns)
+      throw queryError(path, `a record has at most ${LIMITS.recordColumns} output columns`);
     const keys = new Set<string>();
     for (const item of p.items) {
       if (keys.has(item.key)) throw queryError(path, `"${item.key}" is selected or expanded twice`);
       keys.add(item.key);
       if (item.kind !== 'lookup' && item.kind !== 'many') continue;
-      if (++expansions > LIMITS.expansions) throw queryError(path, `a query has at most ${LIMITS.expansions} expansions`);
+      if (++expansions > LIMITS.expansions)
+        throw queryError(path, `a query has at most ${LIMITS.expansions} expansions`);
       visit(item.projection);
     }
   };
@@ -151,22 +174,34 @@ export function sortItem(
   at: string,
 ): SortItem {
   const { via, column } = resolvePath(entity, key.path.join('.'), ctx, at);
-  if (column.field && !FIELD_TYPES[column.field.type].capabilities.sortable) throw queryError(at, `cannot sort by ${column.field.type} field "${column.name}"`);
+  if (column.field && !FIELD_TYPES[column.field.type].capabilities.sortable)
+    throw queryError(at, `cannot sort by ${column.field.type} field "${column.name}"`);
   return { via, column, descending: key.descending, nulls: key.nulls ?? (key.descending ? 'first' : 'last') };
 }
 
-function buildExpansion(entity: EntityDef, params: ExpandParams, ctx: ParseContext, path: string, depth: number, maxPageSize: number): ProjectionItem {
+function buildExpansion(
+  entity: EntityDef,
+  params: ExpandParams,
+  ctx: ParseContext,
+  path: string,
+  depth: number,
+  maxPageSize: number,
+): ProjectionItem {
   if (depth > MAX_EXPAND_DEPTH) throw queryError(path, `expansions nest at most ${MAX_EXPAND_DEPTH} levels`);
   const name = ctx.key ? ctx.key(entity, params.name) : params.name;
   const lookup = entity.fields.find((f) => f.name === name && f.type === 'lookup');
   const navigation = ctx.catalog.navigations(entity.name).find((n) => n.name === name);
-  if (!lookup && !navigation) throw queryError(`${path}/name`, `"${entity.name}" has no lookup or relationship "${params.name}"`);
+  if (!lookup && !navigation)
+    throw queryError(`${path}/name`, `"${entity.name}" has no lookup or relationship "${params.name}"`);
   const targetName = lookup ? lookup.target! : navigation!.kind === 'inverse' ? navigation!.source : navigation!.other;
   const target = ctx.catalog.entity(targetName)!;
   const projection = restProjection(target, params.select, params.expand, ctx, path, depth, maxPageSize);
   if (lookup) {
     if (params.filter !== undefined || params.sort || params.limit !== undefined || params.offset !== undefined) {
-      throw queryError(path, `"${params.name}" is a lookup (one record): filter, sort, limit and offset apply to to-many relationships only`);
+      throw queryError(
+        path,
+        `"${params.name}" is a lookup (one record): filter, sort, limit and offset apply to to-many relationships only`,
+      );
     }
     return { kind: 'lookup', key: name, field: lookup, target: targetName, projection };
   }

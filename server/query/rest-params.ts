@@ -58,7 +58,10 @@ export function splitTopLevel(source: string, separator: string, path: string): 
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function integer(value: number | string | undefined, path: string): number | undefined {

@@ -52,7 +52,11 @@ function statementName(sqlText: string): string {
 export async function execute<R>(database: Database, db: Db, query: CompiledQuery): Promise<R[]> {
   if (database.pool && db === database.db) {
     database.onQuery?.(query.sql);
-    const result = await database.pool.query({ name: statementName(query.sql), text: query.sql, values: query.parameters as unknown[] });
+    const result = await database.pool.query({
+      name: statementName(query.sql),
+      text: query.sql,
+      values: query.parameters as unknown[],
+    });
     return result.rows as R[];
   }
   return (await db.executeQuery<R>(query)).rows;

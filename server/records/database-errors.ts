@@ -17,7 +17,9 @@ interface PgError {
 function fieldByConstraint(entity: EntityDef | undefined, constraint: string | undefined): FieldDef | undefined {
   if (!entity || !constraint) return undefined;
   return entity.fields.find((f) =>
-    [constraintNames.unique, constraintNames.check, constraintNames.foreignKey].some((name) => name(entity.name, f.name) === constraint),
+    [constraintNames.unique, constraintNames.check, constraintNames.foreignKey].some(
+      (name) => name(entity.name, f.name) === constraint,
+    ),
   );
 }
 
@@ -26,54 +28,89 @@ function fieldByConstraint(entity: EntityDef | undefined, constraint: string | u
  * that other records still reference; the table alone cannot, for a lookup to its own entity.
  * Without it, the failing table decides (the entity's own table or a junction: a write).
  */
-export function mapDatabaseError(error: unknown, catalog: Catalog, entity: EntityDef, operation?: 'write' | 'delete'): unknown {
+export function mapDatabaseError(
+  error: unknown,
+  catalog: Catalog,
+  entity: EntityDef,
+  operation?: 'write' | 'delete',
+): unknown {
   const e = error as PgError;
   const table = e.table ? catalog.entity(e.table) : undefined;
   const field = fieldByConstraint(table ?? entity, e.constraint);
   const path = field ? `/${field.name}` : e.column ? `/${e.column}` : '/';
   switch (e.code) {
     case '23505': {
-      const key = (table ?? entity).alternateKeys?.find((k) => constraintNames.alternateKey((table ?? entity).name, k.name) === e.constraint);
+      const key = (table ?? entity).alternateKeys?.find(
+        (k) => constraintNames.alternateKey((table ?? entity).name, k.name) === e.constraint,
+      );
       if (key) {
-        return new XrmError('XRM_ERR_RECORD_DUPLICATE', `Another ${entity.name} record already has these values of key "${key.name}" (${key.fields.join(', ')})`, {
-          errors: key.fields.map((f) => ({ path: `/${f}`, message: `must be unique together with ${key.fields.filter((x) => x !== f).join(', ') || 'nothing else'}` })),
-        });
+        return new XrmError(
+          'XRM_ERR_RECORD_DUPLICATE',
+          `Another ${entity.name} record already has these values of key "${key.name}" (${key.fields.join(', ')})`,
+          {
+            errors: key.fields.map((f) => ({
+              path: `/${f}`,
+              message: `must be unique together with ${key.fields.filter((x) => x !== f).join(', ') || 'nothing else'}`,
+            })),
+          },
+        );
       }
       if (e.constraint === constraintNames.primaryKey((table ?? entity).name)) {
-        return new XrmError('XRM_ERR_RECORD_DUPLICATE', `A ${entity.name} record with this id already exists`, { errors: [{ path: '/id', message: 'is taken' }] });
+        return new XrmError('XRM_ERR_RECORD_DUPLICATE', `A ${entity.name} record with this id already exists`, {
+          errors: [{ path: '/id', message: 'is taken' }],
+        });
       }
-      return new XrmError('XRM_ERR_RECORD_DUPLICATE', `Another ${entity.name} record already has this ${field?.displayName ?? 'value'}`, {
-        errors: [{ path, message: 'must be unique' }],
-      });
+      return new XrmError(
+        'XRM_ERR_RECORD_DUPLICATE',
+        `Another ${entity.name} record already has this ${field?.displayName ?? 'value'}`,
+        {
+          errors: [{ path, message: 'must be unique' }],
+        },
+      );
     }
     case '23001': // restrict_violation: ON DELETE RESTRICT, as PostgreSQL 18 reports it
     case '23503': {
       const write = operation
         ? operation === 'write'
-        : e.code === '23503' && ((table?.name === entity.name && !!field) || (!!e.table && catalog.relationships.has(e.table)));
+        : e.code === '23503' &&
+          ((table?.name === entity.name && !!field) || (!!e.table && catalog.relationships.has(e.table)));
       if (write) {
         const target = field?.target ?? 'the other side';
         return new XrmError('XRM_ERR_RECORD_REFERENCE_NOT_FOUND', `The referenced ${target} record does not exist`, {
           errors: [{ path, message: 'references a record that does not exist' }],
         });
       }
-      return new XrmError('XRM_ERR_RECORD_DELETE_RESTRICTED', `This ${entity.name} record is still referenced by ${e.table ?? 'other'} records${field ? ` (field "${field.name}")` : ''}`, {
-        extensions: { referencedBy: e.table ? { entity: e.table, field: field?.name } : undefined },
-      });
+      return new XrmError(
+        'XRM_ERR_RECORD_DELETE_RESTRICTED',
+        `This ${entity.name} record is still referenced by ${e.table ?? 'other'} records${field ? ` (field "${field.name}")` : ''}`,
+        {
+          extensions: { referencedBy: e.table ? { entity: e.table, field: field?.name } : undefined },
+        },
+      );
     }
     case '23502':
-      return new XrmError('XRM_ERR_RECORD_INVALID', `"${e.column}" is required`, { errors: [{ path: `/${e.column}`, message: 'is required' }] });
+      return new XrmError('XRM_ERR_RECORD_INVALID', `"${e.column}" is required`, {
+        errors: [{ path: `/${e.column}`, message: 'is required' }],
+      });
     case '23514':
-      return new XrmError('XRM_ERR_RECORD_INVALID', `The value of ${field ? `"${field.name}"` : 'a field'} breaks its rules`, { errors: [{ path, message: 'breaks the field\'s rules' }] });
+      return new XrmError(
+        'XRM_ERR_RECORD_INVALID',
+        `The value of ${field ? `"${field.name}"` : 'a field'} breaks its rules`,
+        { errors: [{ path, message: "breaks the field's rules" }] },
+      );
     case '22021': // a NUL character (text and jsonb cannot hold it)
     case '22P05':
-      return new XrmError('XRM_ERR_RECORD_INVALID', 'A text value contains a character PostgreSQL cannot store (NUL)', { errors: [{ path, message: 'must not contain NUL characters' }] });
+      return new XrmError('XRM_ERR_RECORD_INVALID', 'A text value contains a character PostgreSQL cannot store (NUL)', {
+        errors: [{ path, message: 'must not contain NUL characters' }],
+      });
     case '22001':
     case '22003':
     case '22P02':
     case '22007':
     case '22008':
-      return new XrmError('XRM_ERR_RECORD_INVALID', `A value is out of range or malformed for its column`, { errors: [{ path, message: 'is out of range or malformed' }] });
+      return new XrmError('XRM_ERR_RECORD_INVALID', `A value is out of range or malformed for its column`, {
+        errors: [{ path, message: 'is out of range or malformed' }],
+      });
     default:
       return error;
   }

@@ -35,9 +35,12 @@ export interface BulkRequest {
 
 export const MAX_BULK = 1000;
 
-
 function invalidRecord(entity: string, errors: FieldError[]): XrmError {
-  return new XrmError('XRM_ERR_RECORD_INVALID', `The ${entity} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, { errors });
+  return new XrmError(
+    'XRM_ERR_RECORD_INVALID',
+    `The ${entity} record is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+    { errors },
+  );
 }
 
 /** Prefixes the field paths of a coded error (bulk items: `/records/3`). */
@@ -47,7 +50,11 @@ function withPrefix(error: unknown, prefix: string): unknown {
     path: prefix + (e.path === '/' ? '' : e.path),
     message: e.message,
   }));
-  return new XrmError(error.code, `${prefix}: ${error.message}`, { errors, extensions: error.extensions, cause: error });
+  return new XrmError(error.code, `${prefix}: ${error.message}`, {
+    errors,
+    extensions: error.extensions,
+    cause: error,
+  });
 }
 
 export class RecordsService {
@@ -86,7 +93,13 @@ export class RecordsService {
     return encode ? encode(value) : value;
   }
 
-  async #run<T>(state: ApiState, query: RawBuilder<T>, entity: EntityDef, operation: 'write' | 'delete' = 'write', db: Db = this.#db): Promise<T[]> {
+  async #run<T>(
+    state: ApiState,
+    query: RawBuilder<T>,
+    entity: EntityDef,
+    operation: 'write' | 'delete' = 'write',
+    db: Db = this.#db,
+  ): Promise<T[]> {
     try {
       return (await query.execute(db)).rows;
     } catch (error) {
@@ -109,7 +122,13 @@ export class RecordsService {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     const data = this.#validate(state, entity, 'create', input);
-    const rows = await this.#run(state, sql<{ r: RecordJson }>`WITH w AS (${this.#insert(entity, data)}) SELECT row_to_json(w.*) AS r FROM w`, entity, 'write', db);
+    const rows = await this.#run(
+      state,
+      sql<{ r: RecordJson }>`WITH w AS (${this.#insert(entity, data)}) SELECT row_to_json(w.*) AS r FROM w`,
+      entity,
+      'write',
+      db,
+    );
     return rows[0]!.r;
   }
 
@@ -124,11 +143,21 @@ export class RecordsService {
   /** Tells "no such record" (404) from "it changed since you read it" (412) after a write hit no row. */
   async #missing(state: ApiState, entity: EntityDef, id: string, options: WriteOptions, db: Db): Promise<never> {
     if (options.expectedVersion !== undefined) {
-      const rows = await this.#run(state, sql<{ version: number }>`SELECT version FROM ${table(entity.name)} WHERE id = ${id}`, entity, 'write', db);
+      const rows = await this.#run(
+        state,
+        sql<{ version: number }>`SELECT version FROM ${table(entity.name)} WHERE id = ${id}`,
+        entity,
+        'write',
+        db,
+      );
       if (rows[0]) {
-        throw new XrmError('XRM_ERR_RECORD_VERSION_MISMATCH', `The ${entity.name} record ${id} is at version ${rows[0].version}, not ${options.expectedVersion}`, {
-          extensions: { currentVersion: rows[0].version },
-        });
+        throw new XrmError(
+          'XRM_ERR_RECORD_VERSION_MISMATCH',
+          `The ${entity.name} record ${id} is at version ${rows[0].version}, not ${options.expectedVersion}`,
+          {
+            extensions: { currentVersion: rows[0].version },
+          },
+        );
       }
     }
     throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
@@ -138,7 +167,13 @@ export class RecordsService {
     return options.expectedVersion === undefined ? sql`` : sql`AND t."version" = ${options.expectedVersion}`;
   }
 
-  update(entityName: string, id: string, input: unknown, options: WriteOptions = {}, db: Db = this.#db): Promise<RecordJson> {
+  update(
+    entityName: string,
+    id: string,
+    input: unknown,
+    options: WriteOptions = {},
+    db: Db = this.#db,
+  ): Promise<RecordJson> {
     return this.#fresh(db, () => this.#update(entityName, id, input, options, db));
   }
 
@@ -151,7 +186,9 @@ export class RecordsService {
     sets.push(sql`"updated_at" = now()`, sql`"version" = t."version" + 1`);
     const rows = await this.#run(
       state,
-      sql<{ r: RecordJson }>`WITH w AS (UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.*)
+      sql<{
+        r: RecordJson;
+      }>`WITH w AS (UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.*)
         SELECT row_to_json(w.*) AS r FROM w`,
       entity,
       'write',
@@ -169,7 +206,15 @@ export class RecordsService {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     assertUuid(id);
-    const rows = await this.#run(state, sql<{ id: string }>`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.id`, entity, 'delete', db);
+    const rows = await this.#run(
+      state,
+      sql<{
+        id: string;
+      }>`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.id`,
+      entity,
+      'delete',
+      db,
+    );
     if (!rows[0]) await this.#missing(state, entity, id, options, db);
   }
 
@@ -178,7 +223,11 @@ export class RecordsService {
     const key = keyName === undefined && keys.length === 1 ? keys[0] : keys.find((k) => k.name === keyName);
     if (!key) {
       const known = keys.map((k) => k.name).join(', ') || 'none declared';
-      throw new XrmError('XRM_ERR_REQUEST_INVALID', `Upserting "${entity.name}" needs one of its alternate keys (${known})`, { errors: [{ path: '/key', message: 'names no alternate key' }] });
+      throw new XrmError(
+        'XRM_ERR_REQUEST_INVALID',
+        `Upserting "${entity.name}" needs one of its alternate keys (${known})`,
+        { errors: [{ path: '/key', message: 'names no alternate key' }] },
+      );
     }
     return key;
   }
@@ -187,23 +236,47 @@ export class RecordsService {
    * Creates the record, or updates the one whose alternate-key fields have the same values.
    * The record is validated as a whole (as for create); `created` tells which happened.
    */
-  upsert(entityName: string, keyName: string | undefined, input: unknown, db: Db = this.#db): Promise<{ record: RecordJson; created: boolean }> {
+  upsert(
+    entityName: string,
+    keyName: string | undefined,
+    input: unknown,
+    db: Db = this.#db,
+  ): Promise<{ record: RecordJson; created: boolean }> {
     return this.#fresh(db, () => this.#upsert(entityName, keyName, input, db));
   }
 
-  async #upsert(entityName: string, keyName: string | undefined, input: unknown, db: Db): Promise<{ record: RecordJson; created: boolean }> {
+  async #upsert(
+    entityName: string,
+    keyName: string | undefined,
+    input: unknown,
+    db: Db,
+  ): Promise<{ record: RecordJson; created: boolean }> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
     const key = this.#key(entity, keyName);
     const data = this.#validate(state, entity, 'create', input);
     const missing = key.fields.filter((f) => data[f] === undefined || data[f] === null);
-    if (missing.length) throw invalidRecord(entity.name, missing.map((f) => ({ path: `/${f}`, message: `is required: part of the alternate key "${key.name}"` })));
+    if (missing.length)
+      throw invalidRecord(
+        entity.name,
+        missing.map((f) => ({ path: `/${f}`, message: `is required: part of the alternate key "${key.name}"` })),
+      );
     const updates = Object.keys(data).filter((k) => !key.fields.includes(k) && k !== 'id');
-    const sets = [...updates.map((k) => sql`${column(k)} = excluded.${column(k)}`), sql`"updated_at" = now()`, sql`"version" = t."version" + 1`];
+    const sets = [
+      ...updates.map((k) => sql`${column(k)} = excluded.${column(k)}`),
+      sql`"updated_at" = now()`,
+      sql`"version" = t."version" + 1`,
+    ];
     const insert = sql`INSERT INTO ${table(entity.name)} AS t (${sql.join(Object.keys(data).map(column))})
       VALUES (${sql.join(Object.keys(data).map((k) => sql`${this.#encode(entity, k, data[k])}`))})
       ON CONFLICT (${sql.join(key.fields.map(column))}) DO UPDATE SET ${sql.join(sets)} RETURNING t.*, (t.xmax = 0) AS __created`;
-    const rows = await this.#run(state, sql<{ r: RecordJson & { __created?: boolean } }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`, entity, 'write', db);
+    const rows = await this.#run(
+      state,
+      sql<{ r: RecordJson & { __created?: boolean } }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`,
+      entity,
+      'write',
+      db,
+    );
     const { __created, ...record } = rows[0]!.r;
     return { record: record as RecordJson, created: __created === true };
   }
@@ -222,7 +295,9 @@ export class RecordsService {
     const entity = this.entity(entityName, state.catalog);
     const { operation, records } = request;
     if (!Array.isArray(records) || records.length === 0 || records.length > MAX_BULK) {
-      throw new XrmError('XRM_ERR_REQUEST_INVALID', `records must be an array of 1 to ${MAX_BULK} items`, { errors: [{ path: '/records', message: `must hold 1 to ${MAX_BULK} items` }] });
+      throw new XrmError('XRM_ERR_REQUEST_INVALID', `records must be an array of 1 to ${MAX_BULK} items`, {
+        errors: [{ path: '/records', message: `must hold 1 to ${MAX_BULK} items` }],
+      });
     }
     if (operation === 'upsert') this.#key(entity, request.key);
     // validate everything first, reporting every item's problems at once
@@ -230,9 +305,13 @@ export class RecordsService {
     records.forEach((item, i) => {
       try {
         if (operation === 'update' || operation === 'delete') {
-          const { id, version, ...changes } = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+          const { id, version, ...changes } = (typeof item === 'object' && item !== null ? item : {}) as Record<
+            string,
+            unknown
+          >;
           assertUuid(id, '/id');
-          if (version !== undefined && !Number.isInteger(version)) throw invalidRecord(entity.name, [{ path: '/version', message: 'must be an integer' }]);
+          if (version !== undefined && !Number.isInteger(version))
+            throw invalidRecord(entity.name, [{ path: '/version', message: 'must be an integer' }]);
           if (operation === 'update') this.#validate(state, entity, 'update', changes);
         } else {
           this.#validate(state, entity, 'create', item);
@@ -260,7 +339,9 @@ export class RecordsService {
 
     if (operation === 'create') {
       try {
-        return await this.#db.transaction().execute((trx) => this.#createMany(entity, records as Record<string, unknown>[], trx));
+        return await this.#db
+          .transaction()
+          .execute((trx) => this.#createMany(entity, records as Record<string, unknown>[], trx));
       } catch (error) {
         if (!(mapDatabaseError(error, state.catalog, entity, 'write') instanceof XrmError)) throw error;
       }
@@ -302,12 +383,17 @@ export class RecordsService {
       const insert = source
         ? sql`INSERT INTO ${table(entity.name)} (${sql.join(cols.map(column))}) ${source} RETURNING *`
         : sql`INSERT INTO ${table(entity.name)} SELECT FROM generate_series(1, ${indexes.length}) RETURNING *`;
-      const { rows } = await sql<{ r: string }>`WITH w AS (${insert}) SELECT COALESCE(array_to_json(array_agg(row_to_json(w.*))), '[]'::json)::text AS r FROM w`.execute(trx);
+      const { rows } = await sql<{
+        r: string;
+      }>`WITH w AS (${insert}) SELECT COALESCE(array_to_json(array_agg(row_to_json(w.*))), '[]'::json)::text AS r FROM w`.execute(
+        trx,
+      );
       parts.push({ indexes, json: rows[0]!.r });
     }
     if (parts.length === 1) return `{"data":${parts[0]!.json}}`;
     const data: unknown[] = new Array(records.length);
-    for (const part of parts) (JSON.parse(part.json) as unknown[]).forEach((record, k) => (data[part.indexes[k]!] = record));
+    for (const part of parts)
+      (JSON.parse(part.json) as unknown[]).forEach((record, k) => (data[part.indexes[k]!] = record));
     return JSON.stringify({ data });
   }
 
@@ -339,16 +425,32 @@ export class RecordsService {
 
   /** Links two records through a many-to-many relationship (idempotent). */
   associate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db): Promise<void> {
-    return this.#link(relationshipName, fromId, toId, db, (rel) =>
-      sql`INSERT INTO ${table(rel)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`,
+    return this.#link(
+      relationshipName,
+      fromId,
+      toId,
+      db,
+      (rel) => sql`INSERT INTO ${table(rel)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`,
     );
   }
 
   disassociate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db): Promise<void> {
-    return this.#link(relationshipName, fromId, toId, db, (rel) => sql`DELETE FROM ${table(rel)} WHERE from_id = ${fromId} AND to_id = ${toId}`);
+    return this.#link(
+      relationshipName,
+      fromId,
+      toId,
+      db,
+      (rel) => sql`DELETE FROM ${table(rel)} WHERE from_id = ${fromId} AND to_id = ${toId}`,
+    );
   }
 
-  #link(relationshipName: string, fromId: string, toId: string, db: Db, statement: (rel: string) => RawBuilder<unknown>): Promise<void> {
+  #link(
+    relationshipName: string,
+    fromId: string,
+    toId: string,
+    db: Db,
+    statement: (rel: string) => RawBuilder<unknown>,
+  ): Promise<void> {
     return this.#fresh(db, async () => {
       const state = this.#state;
       const rel = this.#relationship(state, relationshipName);

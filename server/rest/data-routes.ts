@@ -19,20 +19,39 @@ const tags = ['data'];
 // the problems each route answers with; the OpenAPI document spells the routes out per entity (server/openapi/data-paths.ts)
 const LIST_ERRORS: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_QUERY_INVALID', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'];
 const RECORD_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_RECORD_NOT_FOUND'];
-const RECORD_WRITE: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_RECORD_INVALID', 'XRM_ERR_RECORD_DUPLICATE', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'];
+const RECORD_WRITE: ErrorCode[] = [
+  ...JSON_BODY,
+  'XRM_ERR_RECORD_INVALID',
+  'XRM_ERR_RECORD_DUPLICATE',
+  'XRM_ERR_RECORD_REFERENCE_NOT_FOUND',
+];
 
 const listQuery = {
   type: 'object',
   properties: {
     select: { type: 'string', description: 'Fields to return, comma-separated (id is always included)' },
-    expand: { type: 'string', description: "Relations to include: lookup(select=…) or toMany(select=…;filter=…;sort=…;limit=…;expand=…)" },
-    filter: { type: 'string', description: "Filter expression (status eq 'online' and asset.name startsWith 'A') or a JSON filter" },
+    expand: {
+      type: 'string',
+      description: 'Relations to include: lookup(select=…) or toMany(select=…;filter=…;sort=…;limit=…;expand=…)',
+    },
+    filter: {
+      type: 'string',
+      description: "Filter expression (status eq 'online' and asset.name startsWith 'A') or a JSON filter",
+    },
     search: { type: 'string', description: 'Full-text search over the searchable text fields (prefix match per word)' },
     sort: { type: 'string', description: 'Sort keys, comma-separated: [-]field[.field][:nullsfirst|:nullslast]' },
     limit: { type: 'integer', minimum: 1, description: 'Page size (default 50)' },
     offset: { type: 'integer', minimum: 0, maximum: LIMITS.offset, description: 'Records to skip (or use cursor)' },
-    cursor: { type: 'string', maxLength: LIMITS.cursorLength, description: "Opaque keyset cursor from the previous page's nextCursor" },
-    count: { type: 'string', enum: ['true', 'false', 'exact', 'estimated'], description: 'Include totalCount (estimated: planner estimate when unfiltered)' },
+    cursor: {
+      type: 'string',
+      maxLength: LIMITS.cursorLength,
+      description: "Opaque keyset cursor from the previous page's nextCursor",
+    },
+    count: {
+      type: 'string',
+      enum: ['true', 'false', 'exact', 'estimated'],
+      description: 'Include totalCount (estimated: planner estimate when unfiltered)',
+    },
   },
   additionalProperties: false,
 } as const;
@@ -46,8 +65,14 @@ const getQuery = {
 const aggregateQuery = {
   type: 'object',
   properties: {
-    aggregate: { type: 'string', description: 'count, countDistinct(f), sum(f), avg(f), min(f), max(f), comma-separated (default count)' },
-    groupBy: { type: 'string', description: 'Group keys: field, lookup.field, year|month|day|week(dateField), comma-separated' },
+    aggregate: {
+      type: 'string',
+      description: 'count, countDistinct(f), sum(f), avg(f), min(f), max(f), comma-separated (default count)',
+    },
+    groupBy: {
+      type: 'string',
+      description: 'Group keys: field, lookup.field, year|month|day|week(dateField), comma-separated',
+    },
     filter: listQuery.properties.filter,
     search: listQuery.properties.search,
     limit: { type: 'integer', minimum: 1, maximum: MAX_GROUPS, description: 'Most groups returned (default 10,000)' },
@@ -74,37 +99,55 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity',
     {
       schema: {
-        tags, summary: 'List records: filter, search, sort, select, expand, keyset or offset paging', params: nameParams('entity'), querystring: listQuery,
+        tags,
+        summary: 'List records: filter, search, sort, select, expand, keyset or offset paging',
+        params: nameParams('entity'),
+        querystring: listQuery,
         'x-xrm-operation': { errors: LIST_ERRORS },
       },
       preValidation: pageLimit,
     },
-    async (req, reply) => reply.type(JSON_TYPE).send(await query.read({}, { kind: 'list', entity: req.params.entity, query: req.query })),
+    async (req, reply) =>
+      reply.type(JSON_TYPE).send(await query.read({}, { kind: 'list', entity: req.params.entity, query: req.query })),
   );
 
   app.get<{ Params: { entity: string }; Querystring: RestAggregateQuery }>(
     '/:entity/aggregate',
     {
       schema: {
-        tags, summary: 'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts', params: nameParams('entity'), querystring: aggregateQuery,
+        tags,
+        summary:
+          'Aggregate records: count, countDistinct, sum, avg, min, max, grouped by fields, lookup fields or date parts',
+        params: nameParams('entity'),
+        querystring: aggregateQuery,
         'x-xrm-operation': { errors: LIST_ERRORS },
       },
       preValidation: limitFirst(MAX_GROUPS),
     },
-    async (req, reply) => reply.type(JSON_TYPE).send(await query.read({}, { kind: 'aggregate', entity: req.params.entity, query: req.query })),
+    async (req, reply) =>
+      reply
+        .type(JSON_TYPE)
+        .send(await query.read({}, { kind: 'aggregate', entity: req.params.entity, query: req.query })),
   );
 
   app.post<{ Params: { entity: string } }>(
     '/:entity',
     {
       schema: {
-        tags, summary: 'Create a record', params: nameParams('entity'), body: bodySchema,
+        tags,
+        summary: 'Create a record',
+        params: nameParams('entity'),
+        body: bodySchema,
         'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'] },
       },
     },
     async (req, reply) => {
       const record = await records.create(req.params.entity, req.body);
-      return reply.code(201).header('location', `/api/data/${req.params.entity}/${record.id}`).header('etag', etag(record.version)).send(record);
+      return reply
+        .code(201)
+        .header('location', `/api/data/${req.params.entity}/${record.id}`)
+        .header('etag', etag(record.version))
+        .send(record);
     },
   );
 
@@ -115,14 +158,24 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         tags,
         summary: 'Create the record, or update the one with the same alternate-key values (201 created, 200 updated)',
         params: nameParams('entity'),
-        querystring: { type: 'object', properties: { key: { type: 'string', description: 'Alternate key name (optional when the entity has exactly one)' } }, additionalProperties: false },
+        querystring: {
+          type: 'object',
+          properties: {
+            key: { type: 'string', description: 'Alternate key name (optional when the entity has exactly one)' },
+          },
+          additionalProperties: false,
+        },
         body: bodySchema,
         'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'] },
       },
     },
     async (req, reply) => {
       const { record, created } = await records.upsert(req.params.entity, req.query.key, req.body);
-      return reply.code(created ? 201 : 200).header('location', `/api/data/${req.params.entity}/${record.id}`).header('etag', etag(record.version)).send(record);
+      return reply
+        .code(created ? 201 : 200)
+        .header('location', `/api/data/${req.params.entity}/${record.id}`)
+        .header('etag', etag(record.version))
+        .send(record);
     },
   );
 
@@ -138,13 +191,25 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
           properties: {
             operation: { type: 'string', enum: ['create', 'update', 'upsert', 'delete'] },
             key: { type: 'string', description: 'Alternate key name (upsert)' },
-            records: { type: 'array', minItems: 1, maxItems: MAX_BULK, items: { type: 'object' }, description: 'update/delete items carry id (and optionally version)' },
+            records: {
+              type: 'array',
+              minItems: 1,
+              maxItems: MAX_BULK,
+              items: { type: 'object' },
+              description: 'update/delete items carry id (and optionally version)',
+            },
           },
           required: ['operation', 'records'],
           additionalProperties: false,
         },
         'x-xrm-operation': {
-          errors: [...RECORD_WRITE, 'XRM_ERR_RECORD_NOT_FOUND', 'XRM_ERR_RECORD_VERSION_MISMATCH', 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+          errors: [
+            ...RECORD_WRITE,
+            'XRM_ERR_RECORD_NOT_FOUND',
+            'XRM_ERR_RECORD_VERSION_MISMATCH',
+            'XRM_ERR_RECORD_DELETE_RESTRICTED',
+            'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+          ],
         },
       },
     },
@@ -155,14 +220,21 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id',
     {
       schema: {
-        tags, summary: 'Get a record (select and expand apply); ETag carries its version', params: nameParams('entity', 'id'), querystring: getQuery,
+        tags,
+        summary: 'Get a record (select and expand apply); ETag carries its version',
+        params: nameParams('entity', 'id'),
+        querystring: getQuery,
         'x-xrm-operation': { errors: [...RECORD_404, 'XRM_ERR_QUERY_INVALID'] },
       },
     },
     async (req, reply) => {
       const { select, expand } = req.query;
-      const found = await query.read({}, { kind: 'get', entity: req.params.entity, id: req.params.id, query: { select, expand } });
-      if (found === undefined) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
+      const found = await query.read(
+        {},
+        { kind: 'get', entity: req.params.entity, id: req.params.id, query: { select, expand } },
+      );
+      if (found === undefined)
+        throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
       const tag = etag(found.version);
       if (ifNoneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).send();
       return reply.type(JSON_TYPE).header('etag', tag).send(found.body);
@@ -173,12 +245,17 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id',
     {
       schema: {
-        tags, summary: 'Update a record (partial); If-Match makes it conditional on the version read', params: nameParams('entity', 'id'), body: bodySchema,
+        tags,
+        summary: 'Update a record (partial); If-Match makes it conditional on the version read',
+        params: nameParams('entity', 'id'),
+        body: bodySchema,
         'x-xrm-operation': { errors: [...RECORD_404, ...RECORD_WRITE, 'XRM_ERR_RECORD_VERSION_MISMATCH'] },
       },
     },
     async (req, reply) => {
-      const record = await ifMatchWrite(req.headers['if-match'], (expectedVersion) => records.update(req.params.entity, req.params.id, req.body, { expectedVersion }));
+      const record = await ifMatchWrite(req.headers['if-match'], (expectedVersion) =>
+        records.update(req.params.entity, req.params.id, req.body, { expectedVersion }),
+      );
       return reply.header('etag', etag(record.version)).send(record);
     },
   );
@@ -187,12 +264,18 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id',
     {
       schema: {
-        tags, summary: 'Delete a record; If-Match makes it conditional on the version read', params: nameParams('entity', 'id'),
-        'x-xrm-operation': { errors: [...RECORD_404, 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_RECORD_VERSION_MISMATCH'] },
+        tags,
+        summary: 'Delete a record; If-Match makes it conditional on the version read',
+        params: nameParams('entity', 'id'),
+        'x-xrm-operation': {
+          errors: [...RECORD_404, 'XRM_ERR_RECORD_DELETE_RESTRICTED', 'XRM_ERR_RECORD_VERSION_MISMATCH'],
+        },
       },
     },
     async (req, reply) => {
-      await ifMatchWrite(req.headers['if-match'], (expectedVersion) => records.delete(req.params.entity, req.params.id, { expectedVersion }));
+      await ifMatchWrite(req.headers['if-match'], (expectedVersion) =>
+        records.delete(req.params.entity, req.params.id, { expectedVersion }),
+      );
       return reply.code(204).send();
     },
   );
@@ -208,14 +291,20 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id/:relation',
     {
       schema: {
-        tags, summary: 'List the records related through a one-to-many or many-to-many relationship (all list options apply)', params: nameParams('entity', 'id', 'relation'), querystring: listQuery,
+        tags,
+        summary: 'List the records related through a one-to-many or many-to-many relationship (all list options apply)',
+        params: nameParams('entity', 'id', 'relation'),
+        querystring: listQuery,
         'x-xrm-operation': { errors: [...RECORD_404, 'XRM_ERR_QUERY_INVALID'] },
       },
       preValidation: pageLimit,
     },
     async (req, reply) => {
       const { entity, id, relation } = req.params;
-      const body = await query.read({}, { kind: 'related', entity, id, navigation: navigation(entity, relation), query: req.query });
+      const body = await query.read(
+        {},
+        { kind: 'related', entity, id, navigation: navigation(entity, relation), query: req.query },
+      );
       if (body === null) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
       return reply.type(JSON_TYPE).send(body);
     },
@@ -223,7 +312,8 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
 
   const sides = (entity: string, relation: string, id: string, otherId: string): [string, string] => {
     const nav = navigation(entity, relation);
-    if (nav.kind !== 'manyToMany') throw new XrmError('XRM_ERR_REQUEST_INVALID', `"${relation}" is not a many-to-many relationship`);
+    if (nav.kind !== 'manyToMany')
+      throw new XrmError('XRM_ERR_REQUEST_INVALID', `"${relation}" is not a many-to-many relationship`);
     return nav.selfColumn === 'from_id' ? [id, otherId] : [otherId, id];
   };
 
@@ -236,7 +326,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         params: nameParams('entity', 'id', 'relation'),
         body: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'], additionalProperties: false },
         'x-xrm-operation': {
-          errors: [...JSON_BODY, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND'],
+          errors: [
+            ...JSON_BODY,
+            'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+            'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND',
+            'XRM_ERR_RECORD_REFERENCE_NOT_FOUND',
+          ],
         },
       },
     },
@@ -251,8 +346,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     '/:entity/:id/:relation/:otherId',
     {
       schema: {
-        tags, summary: 'Disassociate two records of a many-to-many relationship', params: nameParams('entity', 'id', 'relation', 'otherId'),
-        'x-xrm-operation': { errors: [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND'] },
+        tags,
+        summary: 'Disassociate two records of a many-to-many relationship',
+        params: nameParams('entity', 'id', 'relation', 'otherId'),
+        'x-xrm-operation': {
+          errors: [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND'],
+        },
       },
     },
     async (req, reply) => {

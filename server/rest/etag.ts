@@ -41,9 +41,13 @@ function ifMatch(header: string | undefined): number[] | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const tags = entityTags(header);
   if (!tags) {
-    throw new XrmError('XRM_ERR_REQUEST_INVALID', 'If-Match must be * or entity-tags as this API issues them, e.g. "3"', {
-      errors: [{ path: '/headers/if-match', message: 'is neither * nor a list of entity-tags' }],
-    });
+    throw new XrmError(
+      'XRM_ERR_REQUEST_INVALID',
+      'If-Match must be * or entity-tags as this API issues them, e.g. "3"',
+      {
+        errors: [{ path: '/headers/if-match', message: 'is neither * nor a list of entity-tags' }],
+      },
+    );
   }
   return [...new Set(tags.map(versionOf).filter((v) => v !== undefined))];
 }
@@ -56,21 +60,31 @@ const NO_VERSION = 0;
  * write: 412 XRM_ERR_RECORD_VERSION_MISMATCH when the record is at another version, 404 when it does
  * not exist (whatever the condition: RFC 9110 §13.2.1 evaluates preconditions on existing records).
  */
-export async function ifMatchWrite<T>(header: string | undefined, write: (expectedVersion: number | undefined) => Promise<T>): Promise<T> {
+export async function ifMatchWrite<T>(
+  header: string | undefined,
+  write: (expectedVersion: number | undefined) => Promise<T>,
+): Promise<T> {
   const versions = ifMatch(header);
   if (versions === undefined) return write(undefined);
   try {
     return await write(versions.length ? Math.max(...versions) : NO_VERSION);
   } catch (error) {
-    const current = error instanceof XrmError && error.code === 'XRM_ERR_RECORD_VERSION_MISMATCH' ? error.extensions?.currentVersion : undefined;
+    const current =
+      error instanceof XrmError && error.code === 'XRM_ERR_RECORD_VERSION_MISMATCH'
+        ? error.extensions?.currentVersion
+        : undefined;
     if (typeof current !== 'number') throw error;
     // the record is at another version the list names: once more with that one
     if (versions.includes(current)) return write(current);
     if (versions.length) throw error;
-    throw new XrmError('XRM_ERR_RECORD_VERSION_MISMATCH', `If-Match names no ETag this API issued; the record's is "${current}": read it again and retry`, {
-      extensions: { currentVersion: current },
-      cause: error,
-    });
+    throw new XrmError(
+      'XRM_ERR_RECORD_VERSION_MISMATCH',
+      `If-Match names no ETag this API issued; the record's is "${current}": read it again and retry`,
+      {
+        extensions: { currentVersion: current },
+        cause: error,
+      },
+    );
   }
 }
 

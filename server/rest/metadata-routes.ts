@@ -9,7 +9,7 @@ import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../../metadata/field-types/index.
 import { entitySchema, SCHEMA_VARIANTS, type SchemaVariant } from '../../metadata/json-schema.ts';
 import { listChanges } from '../../metadata/store.ts';
 import { entityTypescript } from '../../metadata/typescript.ts';
-import { type EntityDef } from '../../metadata/types.ts';
+import type { EntityDef } from '../../metadata/types.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 import { createdResponse, jsonResponse, noContent } from '../openapi/responses.ts';
 import type { Services } from '../services.ts';
@@ -36,98 +36,161 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     if (!entity) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
     return entity;
   };
-  const created = (reply: FastifyReply, location: string, body: unknown) => reply.code(201).header('location', location).send(body);
+  const created = (reply: FastifyReply, location: string, body: unknown) =>
+    reply.code(201).header('location', location).send(body);
 
-  app.get('/', {
-    schema: {
-      tags, summary: 'Catalog summary: schema version and counts', operationId: 'getCatalogSummary',
-      'x-xrm-operation': { responses: ok('Schema version and counts', 'CatalogSummary'), errors: [] },
-    },
-  }, async () => {
-    const c = catalog();
-    return { version: c.version, entities: c.entities.size, relationships: c.relationships.size, choiceSets: c.choiceSets.size };
-  });
-
-  app.get('/field-types', {
-    schema: {
-      tags, summary: 'Field types and the options each takes', operationId: 'listFieldTypes',
-      'x-xrm-operation': { responses: ok('Every field type', 'FieldTypeList'), errors: [] },
-    },
-  }, async () => ({
-    data: FIELD_TYPE_NAMES.map((name) => ({
-      name,
-      description: FIELD_TYPES[name].description,
-      options: FIELD_TYPES[name].options,
-      readOnly: FIELD_TYPES[name].readOnly === true,
-      filterOperators: FIELD_TYPES[name].filterOperators,
-      capabilities: FIELD_TYPES[name].capabilities,
-      presentation: FIELD_TYPES[name].presentation,
-    })),
-  }));
-
-  app.get('/entities', {
-    schema: {
-      tags, summary: 'List entities', operationId: 'listEntities',
-      'x-xrm-operation': { responses: ok('Every entity with its fields and navigations', 'EntityList'), errors: [] },
-    },
-  }, async () => ({
-    data: [...catalog().entities.values()].map(entityView),
-  }));
-
-  app.post('/entities', {
-    schema: {
-      tags, summary: 'Create an entity with its fields', operationId: 'createEntity', body: bodySchema,
-      'x-xrm-operation': {
-        body: 'EntityInput',
-        responses: { '201': createdResponse('The entity, created with its table', 'Entity') },
-        errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'Catalog summary: schema version and counts',
+        operationId: 'getCatalogSummary',
+        'x-xrm-operation': { responses: ok('Schema version and counts', 'CatalogSummary'), errors: [] },
       },
     },
-  }, async (req, reply) => {
-    const entity = await metadata.createEntity(req.body);
-    return created(reply, `/api/metadata/entities/${entity.name}`, entityView(entity));
-  });
-
-  app.get<{ Params: { name: string } }>('/entities/:name', {
-    schema: {
-      tags, summary: 'Get an entity', operationId: 'getEntity', params: nameParams('name'),
-      'x-xrm-operation': { responses: ok('The entity', 'Entity'), errors: ENTITY_404 },
+    async () => {
+      const c = catalog();
+      return {
+        version: c.version,
+        entities: c.entities.size,
+        relationships: c.relationships.size,
+        choiceSets: c.choiceSets.size,
+      };
     },
-  }, async (req) =>
-    entityView(requireEntity(req.params.name)),
   );
 
-  app.patch<{ Params: { name: string } }>('/entities/:name', {
-    schema: {
-      tags, summary: 'Update labels, description or primary field', operationId: 'updateEntity', params: nameParams('name'), body: bodySchema,
-      'x-xrm-operation': { body: 'EntityChange', responses: ok('The changed entity', 'Entity'), errors: [...DEFINITION, ...ENTITY_404] },
+  app.get(
+    '/field-types',
+    {
+      schema: {
+        tags,
+        summary: 'Field types and the options each takes',
+        operationId: 'listFieldTypes',
+        'x-xrm-operation': { responses: ok('Every field type', 'FieldTypeList'), errors: [] },
+      },
     },
-  }, async (req) =>
-    entityView(await metadata.updateEntity(req.params.name, req.body)),
+    async () => ({
+      data: FIELD_TYPE_NAMES.map((name) => ({
+        name,
+        description: FIELD_TYPES[name].description,
+        options: FIELD_TYPES[name].options,
+        readOnly: FIELD_TYPES[name].readOnly === true,
+        filterOperators: FIELD_TYPES[name].filterOperators,
+        capabilities: FIELD_TYPES[name].capabilities,
+        presentation: FIELD_TYPES[name].presentation,
+      })),
+    }),
   );
 
-  app.delete<{ Params: { name: string } }>('/entities/:name', {
-    schema: {
-      tags, summary: 'Delete an entity and its table (refused while referenced)', operationId: 'deleteEntity', params: nameParams('name'),
-      'x-xrm-operation': { responses: { '204': noContent('Deleted, with its table and records') }, errors: [...ENTITY_404, 'XRM_ERR_METADATA_IN_USE'] },
+  app.get(
+    '/entities',
+    {
+      schema: {
+        tags,
+        summary: 'List entities',
+        operationId: 'listEntities',
+        'x-xrm-operation': { responses: ok('Every entity with its fields and navigations', 'EntityList'), errors: [] },
+      },
     },
-  }, async (req, reply) => {
-    await metadata.deleteEntity(req.params.name);
-    return reply.code(204).send();
-  });
+    async () => ({
+      data: [...catalog().entities.values()].map(entityView),
+    }),
+  );
+
+  app.post(
+    '/entities',
+    {
+      schema: {
+        tags,
+        summary: 'Create an entity with its fields',
+        operationId: 'createEntity',
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'EntityInput',
+          responses: { '201': createdResponse('The entity, created with its table', 'Entity') },
+          errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const entity = await metadata.createEntity(req.body);
+      return created(reply, `/api/metadata/entities/${entity.name}`, entityView(entity));
+    },
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/entities/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Get an entity',
+        operationId: 'getEntity',
+        params: nameParams('name'),
+        'x-xrm-operation': { responses: ok('The entity', 'Entity'), errors: ENTITY_404 },
+      },
+    },
+    async (req) => entityView(requireEntity(req.params.name)),
+  );
+
+  app.patch<{ Params: { name: string } }>(
+    '/entities/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Update labels, description or primary field',
+        operationId: 'updateEntity',
+        params: nameParams('name'),
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'EntityChange',
+          responses: ok('The changed entity', 'Entity'),
+          errors: [...DEFINITION, ...ENTITY_404],
+        },
+      },
+    },
+    async (req) => entityView(await metadata.updateEntity(req.params.name, req.body)),
+  );
+
+  app.delete<{ Params: { name: string } }>(
+    '/entities/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Delete an entity and its table (refused while referenced)',
+        operationId: 'deleteEntity',
+        params: nameParams('name'),
+        'x-xrm-operation': {
+          responses: { '204': noContent('Deleted, with its table and records') },
+          errors: [...ENTITY_404, 'XRM_ERR_METADATA_IN_USE'],
+        },
+      },
+    },
+    async (req, reply) => {
+      await metadata.deleteEntity(req.params.name);
+      return reply.code(204).send();
+    },
+  );
 
   app.get<{ Params: { name: string }; Querystring: { variant?: SchemaVariant } }>(
     '/entities/:name/schema',
     {
       schema: {
         tags,
-        summary: 'JSON Schema (draft 2020-12) of the entity\'s records',
+        summary: "JSON Schema (draft 2020-12) of the entity's records",
         operationId: 'getEntitySchema',
         params: nameParams('name'),
-        querystring: { type: 'object', properties: { variant: { type: 'string', enum: [...SCHEMA_VARIANTS], default: 'read' } } },
+        querystring: {
+          type: 'object',
+          properties: { variant: { type: 'string', enum: [...SCHEMA_VARIANTS], default: 'read' } },
+        },
         'x-xrm-operation': {
           responses: {
-            '200': jsonResponse('JSON Schema (draft 2020-12) of the variant asked', { type: 'object', description: 'A JSON Schema document' }, 'application/schema+json'),
+            '200': jsonResponse(
+              'JSON Schema (draft 2020-12) of the variant asked',
+              { type: 'object', description: 'A JSON Schema document' },
+              'application/schema+json',
+            ),
           },
           errors: ENTITY_404,
         },
@@ -139,39 +202,65 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     },
   );
 
-  app.get<{ Params: { name: string } }>('/entities/:name/fields', {
-    schema: {
-      tags, summary: 'List fields', operationId: 'listFields', params: nameParams('name'),
-      'x-xrm-operation': { responses: ok('The entity\'s fields', 'FieldList'), errors: ENTITY_404 },
-    },
-  }, async (req) => ({
-    data: requireEntity(req.params.name).fields,
-  }));
-
-  app.post<{ Params: { name: string } }>('/entities/:name/fields', {
-    schema: {
-      tags, summary: 'Add a field', operationId: 'addField', params: nameParams('name'), body: bodySchema,
-      'x-xrm-operation': {
-        body: 'FieldInput',
-        responses: { '201': createdResponse('The field, added with its column', 'Field') },
-        errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+  app.get<{ Params: { name: string } }>(
+    '/entities/:name/fields',
+    {
+      schema: {
+        tags,
+        summary: 'List fields',
+        operationId: 'listFields',
+        params: nameParams('name'),
+        'x-xrm-operation': { responses: ok("The entity's fields", 'FieldList'), errors: ENTITY_404 },
       },
     },
-  }, async (req, reply) => {
-    const field = await metadata.addField(req.params.name, req.body);
-    return created(reply, `/api/metadata/entities/${req.params.name}/fields/${field.name}`, field);
-  });
+    async (req) => ({
+      data: requireEntity(req.params.name).fields,
+    }),
+  );
 
-  app.get<{ Params: { name: string; field: string } }>('/entities/:name/fields/:field', {
-    schema: {
-      tags, summary: 'Get a field', operationId: 'getField', params: nameParams('name', 'field'),
-      'x-xrm-operation': { responses: ok('The field', 'Field'), errors: FIELD_404 },
+  app.post<{ Params: { name: string } }>(
+    '/entities/:name/fields',
+    {
+      schema: {
+        tags,
+        summary: 'Add a field',
+        operationId: 'addField',
+        params: nameParams('name'),
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'FieldInput',
+          responses: { '201': createdResponse('The field, added with its column', 'Field') },
+          errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+        },
+      },
     },
-  }, async (req) => {
-    const field = requireEntity(req.params.name).fields.find((f) => f.name === req.params.field);
-    if (!field) throw new XrmError('XRM_ERR_METADATA_FIELD_NOT_FOUND', `Entity "${req.params.name}" has no field "${req.params.field}"`);
-    return field;
-  });
+    async (req, reply) => {
+      const field = await metadata.addField(req.params.name, req.body);
+      return created(reply, `/api/metadata/entities/${req.params.name}/fields/${field.name}`, field);
+    },
+  );
+
+  app.get<{ Params: { name: string; field: string } }>(
+    '/entities/:name/fields/:field',
+    {
+      schema: {
+        tags,
+        summary: 'Get a field',
+        operationId: 'getField',
+        params: nameParams('name', 'field'),
+        'x-xrm-operation': { responses: ok('The field', 'Field'), errors: FIELD_404 },
+      },
+    },
+    async (req) => {
+      const field = requireEntity(req.params.name).fields.find((f) => f.name === req.params.field);
+      if (!field)
+        throw new XrmError(
+          'XRM_ERR_METADATA_FIELD_NOT_FOUND',
+          `Entity "${req.params.name}" has no field "${req.params.field}"`,
+        );
+      return field;
+    },
+  );
 
   app.patch<{ Params: { name: string; field: string } }>(
     '/entities/:name/fields/:field',
@@ -192,15 +281,25 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     async (req) => metadata.updateField(req.params.name, req.params.field, req.body),
   );
 
-  app.delete<{ Params: { name: string; field: string } }>('/entities/:name/fields/:field', {
-    schema: {
-      tags, summary: 'Drop a field and its data', operationId: 'deleteField', params: nameParams('name', 'field'),
-      'x-xrm-operation': { responses: { '204': noContent('Dropped, with its column and data') }, errors: [...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED'] },
+  app.delete<{ Params: { name: string; field: string } }>(
+    '/entities/:name/fields/:field',
+    {
+      schema: {
+        tags,
+        summary: 'Drop a field and its data',
+        operationId: 'deleteField',
+        params: nameParams('name', 'field'),
+        'x-xrm-operation': {
+          responses: { '204': noContent('Dropped, with its column and data') },
+          errors: [...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED'],
+        },
+      },
     },
-  }, async (req, reply) => {
-    await metadata.dropField(req.params.name, req.params.field);
-    return reply.code(204).send();
-  });
+    async (req, reply) => {
+      await metadata.dropField(req.params.name, req.params.field);
+      return reply.code(204).send();
+    },
+  );
 
   app.post<{ Params: { name: string } }>(
     '/entities/:name/keys',
@@ -228,8 +327,14 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     '/entities/:name/keys/:key',
     {
       schema: {
-        tags, summary: 'Drop an alternate key', operationId: 'deleteAlternateKey', params: nameParams('name', 'key'),
-        'x-xrm-operation': { responses: { '204': noContent('Dropped, with its unique index') }, errors: [...ENTITY_404, 'XRM_ERR_METADATA_KEY_NOT_FOUND'] },
+        tags,
+        summary: 'Drop an alternate key',
+        operationId: 'deleteAlternateKey',
+        params: nameParams('name', 'key'),
+        'x-xrm-operation': {
+          responses: { '204': noContent('Dropped, with its unique index') },
+          errors: [...ENTITY_404, 'XRM_ERR_METADATA_KEY_NOT_FOUND'],
+        },
       },
     },
     async (req, reply) => {
@@ -238,122 +343,212 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     },
   );
 
-  app.get('/relationships', {
-    schema: {
-      tags, summary: 'List many-to-many relationships', operationId: 'listRelationships',
-      'x-xrm-operation': { responses: ok('Every many-to-many relationship', 'RelationshipList'), errors: [] },
-    },
-  }, async () => ({ data: [...catalog().relationships.values()] }));
-
-  app.post('/relationships', {
-    schema: {
-      tags, summary: 'Create a many-to-many relationship (junction table)', operationId: 'createRelationship', body: bodySchema,
-      'x-xrm-operation': {
-        body: 'RelationshipInput',
-        responses: { '201': createdResponse('The relationship, created with its junction table', 'Relationship') },
-        errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+  app.get(
+    '/relationships',
+    {
+      schema: {
+        tags,
+        summary: 'List many-to-many relationships',
+        operationId: 'listRelationships',
+        'x-xrm-operation': { responses: ok('Every many-to-many relationship', 'RelationshipList'), errors: [] },
       },
     },
-  }, async (req, reply) => {
-    const rel = await metadata.createRelationship(req.body);
-    return created(reply, `/api/metadata/relationships/${rel.name}`, rel);
-  });
-
-  app.get<{ Params: { name: string } }>('/relationships/:name', {
-    schema: {
-      tags, summary: 'Get a relationship', operationId: 'getRelationship', params: nameParams('name'),
-      'x-xrm-operation': { responses: ok('The relationship', 'Relationship'), errors: RELATIONSHIP_404 },
-    },
-  }, async (req) => {
-    const rel = catalog().relationships.get(req.params.name);
-    if (!rel) throw new XrmError('XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND', `Relationship "${req.params.name}" does not exist`);
-    return rel;
-  });
-
-  app.delete<{ Params: { name: string } }>('/relationships/:name', {
-    schema: {
-      tags, summary: 'Delete a relationship and its links', operationId: 'deleteRelationship', params: nameParams('name'),
-      'x-xrm-operation': { responses: { '204': noContent('Deleted, with its links') }, errors: RELATIONSHIP_404 },
-    },
-  }, async (req, reply) => {
-    await metadata.deleteRelationship(req.params.name);
-    return reply.code(204).send();
-  });
-
-  app.get('/choice-sets', {
-    schema: {
-      tags, summary: 'List shared choice sets', operationId: 'listChoiceSets',
-      'x-xrm-operation': { responses: ok('Every shared choice set', 'ChoiceSetList'), errors: [] },
-    },
-  }, async () => ({ data: [...catalog().choiceSets.values()] }));
-
-  app.post('/choice-sets', {
-    schema: {
-      tags, summary: 'Create a shared choice set', operationId: 'createChoiceSet', body: bodySchema,
-      'x-xrm-operation': {
-        body: 'ChoiceSetInput',
-        responses: { '201': createdResponse('The choice set', 'ChoiceSet') },
-        errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
-      },
-    },
-  }, async (req, reply) => {
-    const set = await metadata.createChoiceSet(req.body);
-    return created(reply, `/api/metadata/choice-sets/${set.name}`, set);
-  });
-
-  app.get<{ Params: { name: string } }>('/choice-sets/:name', {
-    schema: {
-      tags, summary: 'Get a choice set', operationId: 'getChoiceSet', params: nameParams('name'),
-      'x-xrm-operation': { responses: ok('The choice set', 'ChoiceSet'), errors: CHOICE_SET_404 },
-    },
-  }, async (req) => {
-    const set = catalog().choiceSets.get(req.params.name);
-    if (!set) throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${req.params.name}" does not exist`);
-    return set;
-  });
-
-  app.patch<{ Params: { name: string } }>('/choice-sets/:name', {
-    schema: {
-      tags, summary: 'Relabel, add or remove options', operationId: 'updateChoiceSet', params: nameParams('name'), body: bodySchema,
-      'x-xrm-operation': {
-        body: 'ChoiceSetChange',
-        responses: ok('The changed choice set', 'ChoiceSet'),
-        errors: [...DEFINITION, ...CHOICE_SET_404, 'XRM_ERR_METADATA_DATA_CONFLICT'],
-      },
-    },
-  }, async (req) =>
-    metadata.updateChoiceSet(req.params.name, req.body),
+    async () => ({ data: [...catalog().relationships.values()] }),
   );
 
-  app.delete<{ Params: { name: string } }>('/choice-sets/:name', {
-    schema: {
-      tags, summary: 'Delete an unused choice set', operationId: 'deleteChoiceSet', params: nameParams('name'),
-      'x-xrm-operation': { responses: { '204': noContent('Deleted') }, errors: [...CHOICE_SET_404, 'XRM_ERR_METADATA_IN_USE'] },
+  app.post(
+    '/relationships',
+    {
+      schema: {
+        tags,
+        summary: 'Create a many-to-many relationship (junction table)',
+        operationId: 'createRelationship',
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'RelationshipInput',
+          responses: { '201': createdResponse('The relationship, created with its junction table', 'Relationship') },
+          errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+        },
+      },
     },
-  }, async (req, reply) => {
-    await metadata.deleteChoiceSet(req.params.name);
-    return reply.code(204).send();
-  });
+    async (req, reply) => {
+      const rel = await metadata.createRelationship(req.body);
+      return created(reply, `/api/metadata/relationships/${rel.name}`, rel);
+    },
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/relationships/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Get a relationship',
+        operationId: 'getRelationship',
+        params: nameParams('name'),
+        'x-xrm-operation': { responses: ok('The relationship', 'Relationship'), errors: RELATIONSHIP_404 },
+      },
+    },
+    async (req) => {
+      const rel = catalog().relationships.get(req.params.name);
+      if (!rel)
+        throw new XrmError(
+          'XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND',
+          `Relationship "${req.params.name}" does not exist`,
+        );
+      return rel;
+    },
+  );
+
+  app.delete<{ Params: { name: string } }>(
+    '/relationships/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a relationship and its links',
+        operationId: 'deleteRelationship',
+        params: nameParams('name'),
+        'x-xrm-operation': { responses: { '204': noContent('Deleted, with its links') }, errors: RELATIONSHIP_404 },
+      },
+    },
+    async (req, reply) => {
+      await metadata.deleteRelationship(req.params.name);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/choice-sets',
+    {
+      schema: {
+        tags,
+        summary: 'List shared choice sets',
+        operationId: 'listChoiceSets',
+        'x-xrm-operation': { responses: ok('Every shared choice set', 'ChoiceSetList'), errors: [] },
+      },
+    },
+    async () => ({ data: [...catalog().choiceSets.values()] }),
+  );
+
+  app.post(
+    '/choice-sets',
+    {
+      schema: {
+        tags,
+        summary: 'Create a shared choice set',
+        operationId: 'createChoiceSet',
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'ChoiceSetInput',
+          responses: { '201': createdResponse('The choice set', 'ChoiceSet') },
+          errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const set = await metadata.createChoiceSet(req.body);
+      return created(reply, `/api/metadata/choice-sets/${set.name}`, set);
+    },
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/choice-sets/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Get a choice set',
+        operationId: 'getChoiceSet',
+        params: nameParams('name'),
+        'x-xrm-operation': { responses: ok('The choice set', 'ChoiceSet'), errors: CHOICE_SET_404 },
+      },
+    },
+    async (req) => {
+      const set = catalog().choiceSets.get(req.params.name);
+      if (!set)
+        throw new XrmError('XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND', `Choice set "${req.params.name}" does not exist`);
+      return set;
+    },
+  );
+
+  app.patch<{ Params: { name: string } }>(
+    '/choice-sets/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Relabel, add or remove options',
+        operationId: 'updateChoiceSet',
+        params: nameParams('name'),
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'ChoiceSetChange',
+          responses: ok('The changed choice set', 'ChoiceSet'),
+          errors: [...DEFINITION, ...CHOICE_SET_404, 'XRM_ERR_METADATA_DATA_CONFLICT'],
+        },
+      },
+    },
+    async (req) => metadata.updateChoiceSet(req.params.name, req.body),
+  );
+
+  app.delete<{ Params: { name: string } }>(
+    '/choice-sets/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Delete an unused choice set',
+        operationId: 'deleteChoiceSet',
+        params: nameParams('name'),
+        'x-xrm-operation': {
+          responses: { '204': noContent('Deleted') },
+          errors: [...CHOICE_SET_404, 'XRM_ERR_METADATA_IN_USE'],
+        },
+      },
+    },
+    async (req, reply) => {
+      await metadata.deleteChoiceSet(req.params.name);
+      return reply.code(204).send();
+    },
+  );
 
   app.get<{ Querystring: { limit?: number; offset?: number; target?: string } }>(
     '/changes',
     {
       schema: {
-        tags, summary: 'The schema-change ledger, newest first', operationId: 'listSchemaChanges', querystring: pageQuery({ target: { type: 'string' } }),
-        'x-xrm-operation': { responses: ok('Ledger entries, newest first', 'SchemaChangePage'), errors: INVALID_REQUEST },
+        tags,
+        summary: 'The schema-change ledger, newest first',
+        operationId: 'listSchemaChanges',
+        querystring: pageQuery({ target: { type: 'string' } }),
+        'x-xrm-operation': {
+          responses: ok('Ledger entries, newest first', 'SchemaChangePage'),
+          errors: INVALID_REQUEST,
+        },
       },
     },
-    async (req) => listChanges(services.db, { limit: req.query.limit ?? 50, offset: req.query.offset ?? 0, target: req.query.target }),
+    async (req) =>
+      listChanges(services.db, {
+        limit: req.query.limit ?? 50,
+        offset: req.query.offset ?? 0,
+        target: req.query.target,
+      }),
   );
 
-  app.get('/typescript', {
-    schema: {
-      tags, summary: 'TypeScript types of every entity (json-schema-to-typescript)', operationId: 'getTypescript',
-      'x-xrm-operation': { responses: { '200': jsonResponse('TypeScript declarations of every entity', { type: 'string' }, 'text/plain') }, errors: [] },
+  app.get(
+    '/typescript',
+    {
+      schema: {
+        tags,
+        summary: 'TypeScript types of every entity (json-schema-to-typescript)',
+        operationId: 'getTypescript',
+        'x-xrm-operation': {
+          responses: {
+            '200': jsonResponse('TypeScript declarations of every entity', { type: 'string' }, 'text/plain'),
+          },
+          errors: [],
+        },
+      },
     },
-  }, async (_req, reply) => {
-    const state = runtime.state;
-    const source = await state.derived('typescript', (c) => entityTypescript(c));
-    return reply.type('text/plain; charset=utf-8').send(source);
-  });
+    async (_req, reply) => {
+      const state = runtime.state;
+      const source = await state.derived('typescript', (c) => entityTypescript(c));
+      return reply.type('text/plain; charset=utf-8').send(source);
+    },
+  );
 }

@@ -12,8 +12,14 @@ const DIST_INDEX = join(ADMIN, 'dist', 'index.html');
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** Newest modification time under admin-ui/ (dist and node_modules aside). */
@@ -31,5 +37,9 @@ function newestSource(dir: string): number {
 export function ensureAdminBuild(): void {
   if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= newestSource(ADMIN)) return;
   // vitest sets NODE_ENV=test, which would make Vite bundle React's development build
-  execFileSync('npm', ['run', '--silent', 'build:admin'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
+  execFileSync('npm', ['run', '--silent', 'build:admin'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
 }

@@ -8,11 +8,22 @@ export interface Reply<T = any> {
   text: string;
 }
 
-export async function call<T = any>(app: FastifyInstance, method: string, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+export async function call<T = any>(
+  app: FastifyInstance,
+  method: string,
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
   const res = await app.inject({
     method: method as 'GET',
     url,
-    ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers } }),
+    ...(payload === undefined
+      ? {}
+      : {
+          payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+          headers: { 'content-type': 'application/json', ...headers },
+        }),
     ...(payload === undefined ? { headers } : {}),
   });
   let body: any = res.body;
@@ -25,10 +36,14 @@ export async function call<T = any>(app: FastifyInstance, method: string, url: s
 export function api(app: FastifyInstance) {
   return {
     get: <T = any>(url: string, headers?: Record<string, string>) => call<T>(app, 'GET', url, undefined, headers),
-    post: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>(app, 'POST', url, body ?? {}, headers),
-    patch: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>(app, 'PATCH', url, body ?? {}, headers),
-    put: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>(app, 'PUT', url, body ?? {}, headers),
+    post: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>(app, 'POST', url, body ?? {}, headers),
+    patch: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>(app, 'PATCH', url, body ?? {}, headers),
+    put: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>(app, 'PUT', url, body ?? {}, headers),
     delete: <T = any>(url: string, headers?: Record<string, string>) => call<T>(app, 'DELETE', url, undefined, headers),
-    graphql: <T = any>(query: string, variables?: Record<string, unknown>) => call<T>(app, 'POST', '/graphql', { query, variables }),
+    graphql: <T = any>(query: string, variables?: Record<string, unknown>) =>
+      call<T>(app, 'POST', '/graphql', { query, variables }),
   };
 }

@@ -41,7 +41,10 @@ async function adminQuery(text: string): Promise<void> {
 }
 
 /** A fresh, empty database of the given kind. `persistent` PGlite keeps its data in a temp folder. */
-export async function createTestDatabase(kind: DatabaseKind, options: { persistent?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  kind: DatabaseKind,
+  options: { persistent?: boolean } = {},
+): Promise<TestDatabase> {
   if (kind === 'postgres') {
     const name = `xrm_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
     await adminQuery(`CREATE DATABASE "${name}"`);
@@ -75,7 +78,11 @@ export interface TestPlatform extends Platform {
   readonly database: TestDatabase;
 }
 
-export async function startTestPlatform(kind: DatabaseKind, overrides: Partial<Config> = {}, options: BuildOptions = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  kind: DatabaseKind,
+  overrides: Partial<Config> = {},
+  options: BuildOptions = {},
+): Promise<TestPlatform> {
   const database = await createTestDatabase(kind);
   const platform = await buildPlatform(testConfig(database, overrides), options);
   await platform.start();

@@ -46,7 +46,12 @@ const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 4
 function compact(line: string): string {
   if (!line.startsWith('{')) return line;
   try {
-    const entry = JSON.parse(line) as { level?: number; msg?: string; reqId?: string; err?: { type?: string; message?: string; code?: string; stack?: string } };
+    const entry = JSON.parse(line) as {
+      level?: number;
+      msg?: string;
+      reqId?: string;
+      err?: { type?: string; message?: string; code?: string; stack?: string };
+    };
     const err = entry.err;
     const frames = err?.stack?.split('\n').filter((l) => /^\s+at /.test(l)) ?? [];
     const frame = (frames.find((l) => !l.includes('node_modules') && !l.includes('node:')) ?? frames[0])?.trim();
@@ -54,7 +59,9 @@ function compact(line: string): string {
       `[${LEVELS[entry.level ?? 0] ?? entry.level}] ${entry.msg ?? ''}`,
       entry.reqId ? `(${entry.reqId})` : '',
       err ? `— ${err.type}: ${err.message}${err.code ? ` [${err.code}]` : ''}${frame ? ` ${frame}` : ''}` : '',
-    ].filter(Boolean).join(' ');
+    ]
+      .filter(Boolean)
+      .join(' ');
   } catch {
     return line;
   }
@@ -72,7 +79,10 @@ function lastLines(text: string, lines: number): string {
 }
 
 /** Starts the server with `env` on top of this process's environment and waits for /health 200. */
-export async function startServerProcess(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
@@ -113,8 +123,12 @@ export async function startServerProcess(env: Record<string, string>, options: {
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
-    if (exit) throw new Error(`server exited before it was ready (code ${exit.code}, signal ${exit.signal})\n${server.tail()}`);
-    const ok = await fetch(`${server.base}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status === 200, () => false);
+    if (exit)
+      throw new Error(`server exited before it was ready (code ${exit.code}, signal ${exit.signal})\n${server.tail()}`);
+    const ok = await fetch(`${server.base}/health`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return server;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -33,10 +33,26 @@ export interface Diagnostic {
 }
 
 /** `tsc --noEmit --strict` (plus `flags`) over `files` in `dir`: the exit code and diagnostics by file and line. */
-export async function typecheck(dir: string, files: string[], flags: string[] = []): Promise<{ code: number; errors: Diagnostic[]; output: string }> {
+export async function typecheck(
+  dir: string,
+  files: string[],
+  flags: string[] = [],
+): Promise<{ code: number; errors: Diagnostic[]; output: string }> {
   const args = [
-    '--noEmit', '--strict', '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-    '--allowImportingTsExtensions', '--skipLibCheck', '--pretty', 'false', ...flags, ...files,
+    '--noEmit',
+    '--strict',
+    '--target',
+    'ES2022',
+    '--module',
+    'NodeNext',
+    '--moduleResolution',
+    'NodeNext',
+    '--allowImportingTsExtensions',
+    '--skipLibCheck',
+    '--pretty',
+    'false',
+    ...flags,
+    ...files,
   ];
   let code = 0;
   let output = '';
@@ -47,7 +63,11 @@ export async function typecheck(dir: string, files: string[], flags: string[] = 
     code = typeof e.code === 'number' ? e.code : -1;
     output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
   }
-  const errors = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+: .*)$/gm)].map((m) => ({ file: m[1]!, line: Number(m[2]), message: m[3]! }));
+  const errors = [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+: .*)$/gm)].map((m) => ({
+    file: m[1]!,
+    line: Number(m[2]),
+    message: m[3]!,
+  }));
   return { code, errors, output };
 }
 

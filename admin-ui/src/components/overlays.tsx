@@ -2,7 +2,17 @@
  * Confirmation dialogs (native <dialog>: focus stays inside, Escape cancels) and status toasts
  * (announced by screen readers), available to every page through hooks.
  */
-import { createContext, useCallback, useContext, useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 
 export interface ConfirmOptions {
   title: string;
@@ -69,7 +79,12 @@ export function OverlayProvider({ children }: { children: ReactNode }) {
         {toasts.map((t) => (
           <div key={t.id} className={`toast toast-${t.tone}`}>
             {t.message}
-            <button type="button" className="toast-close" aria-label="Dismiss" onClick={() => setToasts((list) => list.filter((x) => x.id !== t.id))}>
+            <button
+              type="button"
+              className="toast-close"
+              aria-label="Dismiss"
+              onClick={() => setToasts((list) => list.filter((x) => x.id !== t.id))}
+            >
               ×
             </button>
           </div>
@@ -127,7 +142,13 @@ function ConfirmDialog({ options, onClose }: { options: ConfirmOptions; onClose(
             <label htmlFor={`${id}-type`}>
               Type <code>{options.typeToConfirm}</code> to confirm
             </label>
-            <input id={`${id}-type`} autoFocus autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
+            <input
+              id={`${id}-type`}
+              autoFocus
+              autoComplete="off"
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+            />
           </div>
         ) : null}
         <div className="dialog-actions">

@@ -25,7 +25,15 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
  * A problem from the server: its title and detail, and the field errors not shown next to their
  * controls (pass `errors` to override which are listed).
  */
-export function ProblemBanner({ problem, errors, onRetry }: { problem: Problem; errors?: Problem['errors']; onRetry?: () => void }) {
+export function ProblemBanner({
+  problem,
+  errors,
+  onRetry,
+}: {
+  problem: Problem;
+  errors?: Problem['errors'];
+  onRetry?: () => void;
+}) {
   // the platform's detail already spells out its errors ("…: /email must match format"): list only the others
   const list = (errors ?? problem.errors ?? []).filter((e) => !problem.detail?.includes(`${e.path} ${e.message}`));
   return (
@@ -77,7 +85,8 @@ export interface FieldProps {
 export function Field({ label, required, hint, error, className, children }: FieldProps) {
   const id = useId();
   const errors = error === undefined ? [] : Array.isArray(error) ? error : [error];
-  const describedBy = [hint ? `${id}-hint` : '', errors.length ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  const describedBy =
+    [hint ? `${id}-hint` : '', errors.length ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div className={`field${errors.length ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}>
       <label htmlFor={id} className={required ? 'label-required' : undefined}>
@@ -99,11 +108,26 @@ export function Field({ label, required, hint, error, className, children }: Fie
 }
 
 /** A group of controls (checkboxes, radios) under one legend, with its inline error. */
-export function FieldGroup({ legend, error, hint, children, className }: { legend: ReactNode; error?: string | string[]; hint?: ReactNode; children: ReactNode; className?: string }) {
+export function FieldGroup({
+  legend,
+  error,
+  hint,
+  children,
+  className,
+}: {
+  legend: ReactNode;
+  error?: string | string[];
+  hint?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   const id = useId();
   const errors = error === undefined ? [] : Array.isArray(error) ? error : [error];
   return (
-    <fieldset className={`field fieldset${errors.length ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`} aria-describedby={errors.length ? `${id}-error` : undefined}>
+    <fieldset
+      className={`field fieldset${errors.length ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}
+      aria-describedby={errors.length ? `${id}-error` : undefined}
+    >
       <legend>{legend}</legend>
       {children}
       {hint ? <p className="hint">{hint}</p> : null}
@@ -160,11 +184,27 @@ export function Tabs({ tabs, current, label }: { tabs: TabDef[]; current: string
   );
 }
 
-export function Badge({ children, tone = 'neutral' }: { children: ReactNode; tone?: 'neutral' | 'info' | 'warn' | 'ok' }) {
+export function Badge({
+  children,
+  tone = 'neutral',
+}: {
+  children: ReactNode;
+  tone?: 'neutral' | 'info' | 'warn' | 'ok';
+}) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
 
-export function PageHeader({ title, subtitle, actions, breadcrumbs }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; breadcrumbs?: { label: string; to: string }[] }) {
+export function PageHeader({
+  title,
+  subtitle,
+  actions,
+  breadcrumbs,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  actions?: ReactNode;
+  breadcrumbs?: { label: string; to: string }[];
+}) {
   return (
     <header className="page-header">
       {breadcrumbs?.length ? (

@@ -16,7 +16,8 @@ export function ChoiceSetsPage() {
   const [editing, setEditing] = useState<ChoiceSetDef | 'new'>();
   const [problem, setProblem] = useState<Problem>();
 
-  const users = (set: string) => catalog.entities.flatMap((e) => e.fields.filter((f) => f.choiceSet === set).map((f) => `${e.name}.${f.name}`));
+  const users = (set: string) =>
+    catalog.entities.flatMap((e) => e.fields.filter((f) => f.choiceSet === set).map((f) => `${e.name}.${f.name}`));
 
   const remove = async (set: ChoiceSetDef) => {
     setProblem(undefined);
@@ -48,7 +49,13 @@ export function ChoiceSetsPage() {
         }
       />
       {problem ? <ProblemBanner problem={problem} /> : null}
-      {editing ? <ChoiceSetForm key={editing === 'new' ? 'new' : editing.name} set={editing === 'new' ? undefined : editing} onDone={() => setEditing(undefined)} /> : null}
+      {editing ? (
+        <ChoiceSetForm
+          key={editing === 'new' ? 'new' : editing.name}
+          set={editing === 'new' ? undefined : editing}
+          onDone={() => setEditing(undefined)}
+        />
+      ) : null}
       {catalog.choiceSets.length ? (
         <div className="table-wrap">
           <table className="table" aria-label="Choice sets">
@@ -63,10 +70,20 @@ export function ChoiceSetsPage() {
                   <td className="small">{s.options.map((o) => o.label).join(', ')}</td>
                   <td className="small">{users(s.name).join(', ') || <span className="muted">—</span>}</td>
                   <td className="row-actions">
-                    <button type="button" className="btn btn-small" aria-label={`Edit choice set ${s.name}`} onClick={() => setEditing(s)}>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-label={`Edit choice set ${s.name}`}
+                      onClick={() => setEditing(s)}
+                    >
                       Edit
                     </button>
-                    <button type="button" className="btn btn-small btn-danger-ghost" aria-label={`Delete choice set ${s.name}`} onClick={() => void remove(s)}>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger-ghost"
+                      aria-label={`Delete choice set ${s.name}`}
+                      onClick={() => void remove(s)}
+                    >
                       Delete
                     </button>
                   </td>
@@ -88,7 +105,9 @@ function ChoiceSetForm({ set, onDone }: { set?: ChoiceSetDef; onDone(): void }) 
   const [displayName, setDisplayName] = useState(set?.displayName ?? '');
   const [name, setName] = useState(set?.name ?? '');
   const [description, setDescription] = useState(set?.description ?? '');
-  const [options, setOptions] = useState<EditableOption[]>(set ? set.options.map((o) => ({ ...o })) : [{ value: '', label: '', auto: true }]);
+  const [options, setOptions] = useState<EditableOption[]>(
+    set ? set.options.map((o) => ({ ...o })) : [{ value: '', label: '', auto: true }],
+  );
   const [problem, setProblem] = useState<Problem>();
   const [saving, setSaving] = useState(false);
   const { byKey, unmapped } = mapErrors(problem, (path) => {
@@ -102,7 +121,11 @@ function ChoiceSetForm({ set, onDone }: { set?: ChoiceSetDef; onDone(): void }) 
     event.preventDefault();
     setSaving(true);
     setProblem(undefined);
-    const body = { displayName: displayName.trim() || undefined, description: description.trim() || undefined, options: plainOptions(options) };
+    const body = {
+      displayName: displayName.trim() || undefined,
+      description: description.trim() || undefined,
+      options: plainOptions(options),
+    };
     try {
       if (set) await api.updateChoiceSet(set.name, body);
       else await api.createChoiceSet({ ...body, name: name.trim() });
@@ -116,7 +139,12 @@ function ChoiceSetForm({ set, onDone }: { set?: ChoiceSetDef; onDone(): void }) 
   };
 
   return (
-    <form className="form card" onSubmit={submit} noValidate aria-label={set ? `Edit choice set ${set.name}` : 'New choice set'}>
+    <form
+      className="form card"
+      onSubmit={submit}
+      noValidate
+      aria-label={set ? `Edit choice set ${set.name}` : 'New choice set'}
+    >
       <h2 className="card-title">{set ? `Edit “${set.displayName}”` : 'New choice set'}</h2>
       {problem ? <ProblemBanner problem={problem} errors={unmapped} /> : null}
       <div className="form-grid">
@@ -135,10 +163,29 @@ function ChoiceSetForm({ set, onDone }: { set?: ChoiceSetDef; onDone(): void }) 
           )}
         </Field>
         <Field label="Name" required error={byKey.get('name')}>
-          {(c) => <input id={c.id} aria-required className="mono" aria-describedby={c.describedBy} aria-invalid={c.invalid} value={name} disabled={Boolean(set)} onChange={(e) => setName(e.target.value)} />}
+          {(c) => (
+            <input
+              id={c.id}
+              aria-required
+              className="mono"
+              aria-describedby={c.describedBy}
+              aria-invalid={c.invalid}
+              value={name}
+              disabled={Boolean(set)}
+              onChange={(e) => setName(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="Description" error={byKey.get('description')} className="span-2">
-          {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={description} onChange={(e) => setDescription(e.target.value)} />}
+          {(c) => (
+            <input
+              id={c.id}
+              aria-describedby={c.describedBy}
+              aria-invalid={c.invalid}
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+            />
+          )}
         </Field>
       </div>
       <ChoicesEditor options={options} onChange={setOptions} errors={optionErrors} />

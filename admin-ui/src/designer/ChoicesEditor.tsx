@@ -8,7 +8,8 @@ import type { ChoiceOption } from '../types.ts';
 export type EditableOption = ChoiceOption & { auto?: boolean };
 
 /** The options as the API takes them. */
-export const plainOptions = (options: EditableOption[]): ChoiceOption[] => options.map(({ value, label }) => ({ value, label }));
+export const plainOptions = (options: EditableOption[]): ChoiceOption[] =>
+  options.map(({ value, label }) => ({ value, label }));
 
 export interface ChoicesEditorProps {
   options: EditableOption[];
@@ -21,7 +22,8 @@ export interface ChoicesEditorProps {
 
 export function ChoicesEditor({ options, onChange, errors, legend = 'Options' }: ChoicesEditorProps) {
   const id = useId();
-  const update = (index: number, patch: Partial<EditableOption>) => onChange(options.map((o, i) => (i === index ? { ...o, ...patch } : o)));
+  const update = (index: number, patch: Partial<EditableOption>) =>
+    onChange(options.map((o, i) => (i === index ? { ...o, ...patch } : o)));
   const move = (index: number, delta: number) => {
     const next = [...options];
     const [item] = next.splice(index, 1);
@@ -50,7 +52,14 @@ export function ChoicesEditor({ options, onChange, errors, legend = 'Options' }:
                       id={`${id}-label-${i}`}
                       value={o.label}
                       aria-invalid={labelErrors.length > 0 || undefined}
-                      onChange={(e) => update(i, o.auto ? { label: e.target.value, value: snakeName(e.target.value) } : { label: e.target.value })}
+                      onChange={(e) =>
+                        update(
+                          i,
+                          o.auto
+                            ? { label: e.target.value, value: snakeName(e.target.value) }
+                            : { label: e.target.value },
+                        )
+                      }
                     />
                     {labelErrors.length ? <p className="field-error">{labelErrors.join('; ')}</p> : null}
                   </td>
@@ -69,13 +78,30 @@ export function ChoicesEditor({ options, onChange, errors, legend = 'Options' }:
                     {valueErrors.length ? <p className="field-error">{valueErrors.join('; ')}</p> : null}
                   </td>
                   <td className="row-actions">
-                    <button type="button" className="btn btn-icon" aria-label={`Move option ${i + 1} up`} disabled={i === 0} onClick={() => move(i, -1)}>
+                    <button
+                      type="button"
+                      className="btn btn-icon"
+                      aria-label={`Move option ${i + 1} up`}
+                      disabled={i === 0}
+                      onClick={() => move(i, -1)}
+                    >
                       ↑
                     </button>
-                    <button type="button" className="btn btn-icon" aria-label={`Move option ${i + 1} down`} disabled={i === options.length - 1} onClick={() => move(i, 1)}>
+                    <button
+                      type="button"
+                      className="btn btn-icon"
+                      aria-label={`Move option ${i + 1} down`}
+                      disabled={i === options.length - 1}
+                      onClick={() => move(i, 1)}
+                    >
                       ↓
                     </button>
-                    <button type="button" className="btn btn-icon btn-danger-ghost" aria-label={`Remove option ${i + 1}`} onClick={() => onChange(options.filter((_, j) => j !== i))}>
+                    <button
+                      type="button"
+                      className="btn btn-icon btn-danger-ghost"
+                      aria-label={`Remove option ${i + 1}`}
+                      onClick={() => onChange(options.filter((_, j) => j !== i))}
+                    >
                       ×
                     </button>
                   </td>
@@ -87,10 +113,17 @@ export function ChoicesEditor({ options, onChange, errors, legend = 'Options' }:
       ) : (
         <p className="muted small">No options yet.</p>
       )}
-      <button type="button" className="btn btn-small" onClick={() => onChange([...options, { value: '', label: '', auto: true }])}>
+      <button
+        type="button"
+        className="btn btn-small"
+        onClick={() => onChange([...options, { value: '', label: '', auto: true }])}
+      >
         Add option
       </button>
-      <p className="hint">The value is stored in records and used in filters; the label is what people see. A new option's value follows its label until you edit it.</p>
+      <p className="hint">
+        The value is stored in records and used in filters; the label is what people see. A new option's value follows
+        its label until you edit it.
+      </p>
       {listErrors.length ? <p className="field-error">{listErrors.join('; ')}</p> : null}
     </fieldset>
   );

@@ -8,7 +8,6 @@ import { mapErrors, snakeName } from '../forms.ts';
 import { navigate, useTitle } from '../router.tsx';
 import type { FieldTypeName, Problem } from '../types.ts';
 
-
 export function EntityCreate() {
   useTitle('New entity');
   const catalog = useCatalog();
@@ -40,7 +39,11 @@ export function EntityCreate() {
     event.preventDefault();
     setSaving(true);
     setProblem(undefined);
-    const primary: Record<string, unknown> = { name: primaryName.trim(), type: primaryType, displayName: primaryLabel.trim() || undefined };
+    const primary: Record<string, unknown> = {
+      name: primaryName.trim(),
+      type: primaryType,
+      displayName: primaryLabel.trim() || undefined,
+    };
     if (primaryType !== 'autonumber') primary.required = true;
     if (primaryType === 'text' && maxLength.trim()) primary.maxLength = Number(maxLength);
     const body: Record<string, unknown> = {
@@ -64,7 +67,11 @@ export function EntityCreate() {
 
   return (
     <>
-      <PageHeader title="New entity" breadcrumbs={[{ label: 'Entities', to: '/entities' }]} subtitle="Creates a table, its REST endpoint and GraphQL types in one transaction." />
+      <PageHeader
+        title="New entity"
+        breadcrumbs={[{ label: 'Entities', to: '/entities' }]}
+        subtitle="Creates a table, its REST endpoint and GraphQL types in one transaction."
+      />
       <form className="form card" onSubmit={submit} noValidate aria-busy={saving}>
         {problem ? <ProblemBanner problem={problem} errors={unmapped} /> : null}
         <div className="form-grid">
@@ -82,10 +89,16 @@ export function EntityCreate() {
               />
             )}
           </Field>
-          <Field label="Name" required hint="lower_snake_case; the table and API name. Cannot change later." error={byKey.get('name')}>
+          <Field
+            label="Name"
+            required
+            hint="lower_snake_case; the table and API name. Cannot change later."
+            error={byKey.get('name')}
+          >
             {(c) => (
               <input
-                id={c.id} aria-required
+                id={c.id}
+                aria-required
                 aria-describedby={c.describedBy}
                 aria-invalid={c.invalid}
                 className="mono"
@@ -99,27 +112,70 @@ export function EntityCreate() {
               />
             )}
           </Field>
-          <Field label="Plural display name" hint="Optional; derived from the display name." error={byKey.get('pluralDisplayName')}>
-            {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={pluralDisplayName} onChange={(e) => setPluralDisplayName(e.target.value)} />}
+          <Field
+            label="Plural display name"
+            hint="Optional; derived from the display name."
+            error={byKey.get('pluralDisplayName')}
+          >
+            {(c) => (
+              <input
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={pluralDisplayName}
+                onChange={(e) => setPluralDisplayName(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Description" error={byKey.get('description')} className="span-2">
-            {(c) => <textarea id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />}
+            {(c) => (
+              <textarea
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                rows={2}
+                value={description}
+                onChange={(e) => setDescription(e.target.value)}
+              />
+            )}
           </Field>
         </div>
         <h2 className="section-title">Primary field</h2>
         <p className="muted small">The field that names a record: shown in lookups and searched by type-ahead.</p>
         <div className="form-grid">
           <Field label="Primary field label" error={byKey.get('primaryLabel')}>
-            {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={primaryLabel} onChange={(e) => setPrimaryLabel(e.target.value)} />}
+            {(c) => (
+              <input
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={primaryLabel}
+                onChange={(e) => setPrimaryLabel(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Primary field name" required error={byKey.get('primaryName')}>
             {(c) => (
-              <input id={c.id} aria-required aria-describedby={c.describedBy} aria-invalid={c.invalid} className="mono" value={primaryName} spellCheck={false} onChange={(e) => setPrimaryName(e.target.value)} />
+              <input
+                id={c.id}
+                aria-required
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                className="mono"
+                value={primaryName}
+                spellCheck={false}
+                onChange={(e) => setPrimaryName(e.target.value)}
+              />
             )}
           </Field>
           <Field label="Primary field type" error={byKey.get('primaryType')}>
             {(c) => (
-              <select id={c.id} aria-describedby={c.describedBy} value={primaryType} onChange={(e) => setPrimaryType(e.target.value as FieldTypeName)}>
+              <select
+                id={c.id}
+                aria-describedby={c.describedBy}
+                value={primaryType}
+                onChange={(e) => setPrimaryType(e.target.value as FieldTypeName)}
+              >
                 {primaryTypes.map((t) => (
                   <option key={t} value={t}>
                     {typeLabel(catalog, t)}
@@ -130,7 +186,17 @@ export function EntityCreate() {
           </Field>
           {primaryType === 'text' ? (
             <Field label="Maximum length" hint="Default 255." error={byKey.get('maxLength')}>
-              {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} type="number" min={1} value={maxLength} onChange={(e) => setMaxLength(e.target.value)} />}
+              {(c) => (
+                <input
+                  id={c.id}
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  type="number"
+                  min={1}
+                  value={maxLength}
+                  onChange={(e) => setMaxLength(e.target.value)}
+                />
+              )}
             </Field>
           ) : null}
         </div>

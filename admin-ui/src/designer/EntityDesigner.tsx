@@ -6,7 +6,17 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
 import { can, entityOf, typeLabel, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
-import { Badge, EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, TableHead, Tabs } from '../components/ui.tsx';
+import {
+  Badge,
+  EmptyState,
+  Field,
+  FieldGroup,
+  Loading,
+  PageHeader,
+  ProblemBanner,
+  TableHead,
+  Tabs,
+} from '../components/ui.tsx';
 import { Temporal } from '../dates.tsx';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
@@ -43,7 +53,8 @@ export function EntityDesigner({ name, tab }: { name: string; tab: DesignerTab }
         title={entity.displayName}
         subtitle={
           <>
-            <code>{entity.name}</code> · table <code>data.{entity.name}</code> · REST <code>/api/data/{entity.name}</code>
+            <code>{entity.name}</code> · table <code>data.{entity.name}</code> · REST{' '}
+            <code>/api/data/{entity.name}</code>
             {entity.description ? ` · ${entity.description}` : ''}
           </>
         }
@@ -84,12 +95,18 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
       body: (
         <>
           <p>
-            This drops the column <code>{entity.name}.{field.name}</code> and <strong>permanently deletes its data</strong>
-            {count === undefined ? ' in every record' : ` in ${count} record${count === 1 ? '' : 's'}`}. It cannot be undone.
+            This drops the column{' '}
+            <code>
+              {entity.name}.{field.name}
+            </code>{' '}
+            and <strong>permanently deletes its data</strong>
+            {count === undefined ? ' in every record' : ` in ${count} record${count === 1 ? '' : 's'}`}. It cannot be
+            undone.
           </p>
           {inverse ? (
             <p>
-              The related list <code>{field.inverseName ?? '(inverse)'}</code> on {inverse.displayName} disappears with it.
+              The related list <code>{field.inverseName ?? '(inverse)'}</code> on {inverse.displayName} disappears with
+              it.
             </p>
           ) : null}
           <p>REST, GraphQL and the OpenAPI document stop serving the field at once.</p>
@@ -143,7 +160,11 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                   {f.searchable ? <Badge>searchable</Badge> : null}
                 </td>
                 <td className="row-actions">
-                  <Link to={`/entities/${entity.name}/fields/${f.name}/edit`} className="btn btn-small" aria-label={`Edit field ${f.displayName}`}>
+                  <Link
+                    to={`/entities/${entity.name}/fields/${f.name}/edit`}
+                    className="btn btn-small"
+                    aria-label={`Edit field ${f.displayName}`}
+                  >
                     Edit
                   </Link>
                   <button
@@ -151,7 +172,11 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                     className="btn btn-small btn-danger-ghost"
                     aria-label={`Remove field ${f.displayName}`}
                     disabled={entity.primaryField === f.name}
-                    title={entity.primaryField === f.name ? 'The primary field cannot be removed; choose another primary field in Settings first' : undefined}
+                    title={
+                      entity.primaryField === f.name
+                        ? 'The primary field cannot be removed; choose another primary field in Settings first'
+                        : undefined
+                    }
                     onClick={() => void remove(f)}
                   >
                     Remove
@@ -163,13 +188,12 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
         </table>
       </div>
       <p className="muted small">
-        System fields on every record: <code>id</code>, <code>created_at</code>, <code>updated_at</code>, <code>created_by</code>, <code>owner_id</code>,{' '}
-        <code>version</code>.
+        System fields on every record: <code>id</code>, <code>created_at</code>, <code>updated_at</code>,{' '}
+        <code>created_by</code>, <code>owner_id</code>, <code>version</code>.
       </p>
     </>
   );
 }
-
 
 function KeysTab({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
@@ -180,7 +204,15 @@ function KeysTab({ entity }: { entity: EntityDef }) {
   const [problem, setProblem] = useState<Problem>();
   const [saving, setSaving] = useState(false);
   const keys = entity.alternateKeys ?? [];
-  const { byKey, unmapped } = mapErrors(problem, (path) => (path === '/name' ? 'name' : path === '/displayName' ? 'displayName' : path.startsWith('/fields') ? 'fields' : undefined));
+  const { byKey, unmapped } = mapErrors(problem, (path) =>
+    path === '/name'
+      ? 'name'
+      : path === '/displayName'
+        ? 'displayName'
+        : path.startsWith('/fields')
+          ? 'fields'
+          : undefined,
+  );
 
   const add = async (event: FormEvent) => {
     event.preventDefault();
@@ -204,7 +236,12 @@ function KeysTab({ entity }: { entity: EntityDef }) {
     setProblem(undefined);
     const ok = await confirm({
       title: `Drop the alternate key “${key}”?`,
-      body: <p>This drops its unique index. Records keep their values, but upserts by this key stop working and duplicates become possible.</p>,
+      body: (
+        <p>
+          This drops its unique index. Records keep their values, but upserts by this key stop working and duplicates
+          become possible.
+        </p>
+      ),
       confirmLabel: 'Drop key',
       danger: true,
     });
@@ -222,7 +259,8 @@ function KeysTab({ entity }: { entity: EntityDef }) {
     <>
       <h2 className="section-title">Alternate keys</h2>
       <p className="muted small">
-        Fields whose values together identify a record (a unique index); <code>POST /api/data/{entity.name}/upsert?key=…</code> creates or updates by them.
+        Fields whose values together identify a record (a unique index);{' '}
+        <code>POST /api/data/{entity.name}/upsert?key=…</code> creates or updates by them.
       </p>
       {keys.length ? (
         <div className="table-wrap">
@@ -237,7 +275,12 @@ function KeysTab({ entity }: { entity: EntityDef }) {
                   </td>
                   <td>{k.fields.join(', ')}</td>
                   <td className="row-actions">
-                    <button type="button" className="btn btn-small btn-danger-ghost" aria-label={`Drop key ${k.name}`} onClick={() => void drop(k.name)}>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger-ghost"
+                      aria-label={`Drop key ${k.name}`}
+                      onClick={() => void drop(k.name)}
+                    >
                       Drop
                     </button>
                   </td>
@@ -254,13 +297,35 @@ function KeysTab({ entity }: { entity: EntityDef }) {
         {problem ? <ProblemBanner problem={problem} errors={unmapped} /> : null}
         <div className="form-grid">
           <Field label="Key name" required error={byKey.get('name')}>
-            {(c) => <input id={c.id} aria-required className="mono" aria-describedby={c.describedBy} aria-invalid={c.invalid} value={name} onChange={(e) => setName(e.target.value)} />}
+            {(c) => (
+              <input
+                id={c.id}
+                aria-required
+                className="mono"
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Key label" error={byKey.get('displayName')}>
-            {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />}
+            {(c) => (
+              <input
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={displayName}
+                onChange={(e) => setDisplayName(e.target.value)}
+              />
+            )}
           </Field>
         </div>
-        <FieldGroup legend="Fields of the key" error={byKey.get('fields')} hint="Fields of types that compare by value.">
+        <FieldGroup
+          legend="Fields of the key"
+          error={byKey.get('fields')}
+          hint="Fields of types that compare by value."
+        >
           <div className="checks">
             {entity.fields
               .filter((f) => can(catalog, f.type, 'key'))
@@ -269,7 +334,9 @@ function KeysTab({ entity }: { entity: EntityDef }) {
                   <input
                     type="checkbox"
                     checked={fields.includes(f.name)}
-                    onChange={(e) => setFields((list) => (e.target.checked ? [...list, f.name] : list.filter((x) => x !== f.name)))}
+                    onChange={(e) =>
+                      setFields((list) => (e.target.checked ? [...list, f.name] : list.filter((x) => x !== f.name)))
+                    }
                   />
                   {f.displayName} <code className="muted">{f.name}</code>
                 </label>
@@ -319,7 +386,10 @@ function RelationsTab({ entity }: { entity: EntityDef }) {
                     <Link to={`/entities/${n.source}`}>{entityOf(catalog, n.source)?.displayName ?? n.source}</Link>
                   </td>
                   <td className="small">
-                    lookup <code>{n.source}.{n.field}</code>
+                    lookup{' '}
+                    <code>
+                      {n.source}.{n.field}
+                    </code>
                   </td>
                 </tr>
               ) : (
@@ -381,7 +451,9 @@ export function HistoryTab({ entity }: { entity: EntityDef }) {
   return (
     <>
       <h2 className="section-title">Schema-change history</h2>
-      <p className="muted small">Every change to {entity.displayName}, newest first, with the DDL it ran ({total} in all).</p>
+      <p className="muted small">
+        Every change to {entity.displayName}, newest first, with the DDL it ran ({total} in all).
+      </p>
       {changes.length === 0 ? <EmptyState title="No changes recorded" /> : null}
       <ol className="history">
         {changes.map((c) => (
@@ -407,11 +479,15 @@ export function HistoryTab({ entity }: { entity: EntityDef }) {
                 <div className="history-diff">
                   <div>
                     <h4>Before</h4>
-                    <pre className="code">{c.before === null || c.before === undefined ? '—' : JSON.stringify(c.before, null, 2)}</pre>
+                    <pre className="code">
+                      {c.before === null || c.before === undefined ? '—' : JSON.stringify(c.before, null, 2)}
+                    </pre>
                   </div>
                   <div>
                     <h4>After</h4>
-                    <pre className="code">{c.after === null || c.after === undefined ? '—' : JSON.stringify(c.after, null, 2)}</pre>
+                    <pre className="code">
+                      {c.after === null || c.after === undefined ? '—' : JSON.stringify(c.after, null, 2)}
+                    </pre>
                   </div>
                 </div>
               </div>
@@ -436,7 +512,6 @@ export function HistoryTab({ entity }: { entity: EntityDef }) {
     </>
   );
 }
-
 
 function SettingsTab({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
@@ -487,8 +562,12 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
       body: (
         <>
           <p>
-            This drops the table <code>data.{entity.name}</code> and <strong>permanently deletes {count === undefined ? 'all its records' : `its ${count} record${count === 1 ? '' : 's'}`}</strong>,
-            its fields and keys. Its REST endpoint and GraphQL types disappear at once.
+            This drops the table <code>data.{entity.name}</code> and{' '}
+            <strong>
+              permanently deletes{' '}
+              {count === undefined ? 'all its records' : `its ${count} record${count === 1 ? '' : 's'}`}
+            </strong>
+            , its fields and keys. Its REST endpoint and GraphQL types disappear at once.
           </p>
           <p>It is refused while other entities’ lookups or many-to-many relationships point at it.</p>
         </>
@@ -515,14 +594,40 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
         {problem ? <ProblemBanner problem={problem} errors={unmapped} /> : null}
         <div className="form-grid">
           <Field label="Display name" error={byKey.get('displayName')}>
-            {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />}
+            {(c) => (
+              <input
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={displayName}
+                onChange={(e) => setDisplayName(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Plural display name" error={byKey.get('pluralDisplayName')}>
-            {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={pluralDisplayName} onChange={(e) => setPluralDisplayName(e.target.value)} />}
-          </Field>
-          <Field label="Primary field" hint="Names a record in lookups and type-ahead." error={byKey.get('primaryField')}>
             {(c) => (
-              <select id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={primaryField} onChange={(e) => setPrimaryField(e.target.value)}>
+              <input
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={pluralDisplayName}
+                onChange={(e) => setPluralDisplayName(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field
+            label="Primary field"
+            hint="Names a record in lookups and type-ahead."
+            error={byKey.get('primaryField')}
+          >
+            {(c) => (
+              <select
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={primaryField}
+                onChange={(e) => setPrimaryField(e.target.value)}
+              >
                 {entity.fields
                   .filter((f) => can(catalog, f.type, 'primary'))
                   .map((f) => (
@@ -534,7 +639,16 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
             )}
           </Field>
           <Field label="Description" error={byKey.get('description')} className="span-2">
-            {(c) => <textarea id={c.id} rows={3} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={description} onChange={(e) => setDescription(e.target.value)} />}
+            {(c) => (
+              <textarea
+                id={c.id}
+                rows={3}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={description}
+                onChange={(e) => setDescription(e.target.value)}
+              />
+            )}
           </Field>
         </div>
         <div className="form-actions">

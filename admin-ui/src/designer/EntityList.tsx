@@ -12,7 +12,11 @@ export function EntityList() {
     const q = search.trim().toLowerCase();
     if (!q) return entities;
     return entities.filter(
-      (e) => e.name.includes(q) || e.displayName.toLowerCase().includes(q) || (e.description ?? '').toLowerCase().includes(q) || e.fields.some((f) => f.name.includes(q)),
+      (e) =>
+        e.name.includes(q) ||
+        e.displayName.toLowerCase().includes(q) ||
+        (e.description ?? '').toLowerCase().includes(q) ||
+        e.fields.some((f) => f.name.includes(q)),
     );
   }, [entities, search]);
 
@@ -30,7 +34,13 @@ export function EntityList() {
       <div className="toolbar">
         <div className="field field-inline">
           <label htmlFor="entity-search">Search entities</label>
-          <input id="entity-search" type="search" placeholder="Name, label or field…" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <input
+            id="entity-search"
+            type="search"
+            placeholder="Name, label or field…"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
         </div>
         <span className="muted">
           {shown.length} of {entities.length}
@@ -48,7 +58,10 @@ export function EntityList() {
       ) : (
         <div className="table-wrap">
           <table className="table">
-            <TableHead columns={['Entity', 'Name', 'Primary field', { label: 'Fields', numeric: true }, 'Relations']} actions="Actions" />
+            <TableHead
+              columns={['Entity', 'Name', 'Primary field', { label: 'Fields', numeric: true }, 'Relations']}
+              actions="Actions"
+            />
             <tbody>
               {shown.map((e) => (
                 <tr key={e.name}>
@@ -65,7 +78,13 @@ export function EntityList() {
                     <code>{e.primaryField}</code>
                   </td>
                   <td className="num">{e.fields.length}</td>
-                  <td className="small">{e.navigations.length ? e.navigations.map((n) => n.name).join(', ') : <span className="muted">—</span>}</td>
+                  <td className="small">
+                    {e.navigations.length ? (
+                      e.navigations.map((n) => n.name).join(', ')
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
                   <td className="row-actions">
                     <Link to={`/entities/${e.name}`} className="btn btn-small" aria-label={`Design ${e.displayName}`}>
                       Design

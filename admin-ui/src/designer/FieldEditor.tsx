@@ -76,7 +76,10 @@ function formOf(field: FieldDef | undefined): FieldForm {
 }
 
 /** The definition a form describes, with only the options its type takes. */
-function definitionOf(form: FieldForm, options: readonly FieldOptionName[]): { definition: Record<string, unknown>; errors: Map<string, string[]> } {
+function definitionOf(
+  form: FieldForm,
+  options: readonly FieldOptionName[],
+): { definition: Record<string, unknown>; errors: Map<string, string[]> } {
   const errors = new Map<string, string[]>();
   const def: Record<string, unknown> = { name: form.name.trim(), type: form.type, required: form.required };
   if (form.displayName.trim()) def.displayName = form.displayName.trim();
@@ -118,8 +121,23 @@ function patchOf(before: Record<string, unknown>, after: Record<string, unknown>
 }
 
 const OPTION_ORDER: FieldOptionName[] = [
-  'target', 'onDelete', 'inverseName', 'options', 'choiceSet', 'precision', 'scale', 'prefix', 'digits',
-  'minLength', 'maxLength', 'min', 'max', 'pattern', 'default', 'unique', 'searchable',
+  'target',
+  'onDelete',
+  'inverseName',
+  'options',
+  'choiceSet',
+  'precision',
+  'scale',
+  'prefix',
+  'digits',
+  'minLength',
+  'maxLength',
+  'min',
+  'max',
+  'pattern',
+  'default',
+  'unique',
+  'searchable',
 ];
 
 export function FieldEditor({ entityName, fieldName }: { entityName: string; fieldName?: string }) {
@@ -161,13 +179,20 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
   });
   const errorOf = (key: string) => [...(byKey.get(key) ?? []), ...(clientErrors.get(key) ?? [])];
   const optionErrors = new Map<string, string[]>();
-  for (const [key, messages] of byKey) if (key.startsWith('options:')) optionErrors.set(key.slice('options:'.length), messages);
+  for (const [key, messages] of byKey)
+    if (key.startsWith('options:')) optionErrors.set(key.slice('options:'.length), messages);
 
   const choiceValues: ChoiceOption[] =
-    form.choiceSource === 'set' ? (catalog.choiceSets.find((s) => s.name === form.choiceSet)?.options ?? []) : form.options.filter((o) => o.value);
+    form.choiceSource === 'set'
+      ? (catalog.choiceSets.find((s) => s.name === form.choiceSet)?.options ?? [])
+      : form.options.filter((o) => o.value);
 
   const changeType = (type: FieldTypeName) =>
-    setForm((f) => ({ ...f, type, default: type === 'multiChoice' ? [] : Array.isArray(f.default) ? '' : f.type === type ? f.default : '' }));
+    setForm((f) => ({
+      ...f,
+      type,
+      default: type === 'multiChoice' ? [] : Array.isArray(f.default) ? '' : f.type === type ? f.default : '',
+    }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -210,7 +235,18 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
           { label: entity.displayName, to: `/entities/${entity.name}` },
         ]}
         title={title}
-        subtitle={editing ? <>Column <code>{entity.name}.{original.name}</code></> : 'Adds a column to the table; existing records get the default or null.'}
+        subtitle={
+          editing ? (
+            <>
+              Column{' '}
+              <code>
+                {entity.name}.{original.name}
+              </code>
+            </>
+          ) : (
+            'Adds a column to the table; existing records get the default or null.'
+          )
+        }
       />
       <form className="form card" onSubmit={submit} noValidate aria-busy={saving} aria-label={title}>
         {problem ? <ProblemBanner problem={problem} errors={unmapped} /> : null}
@@ -229,10 +265,16 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
               />
             )}
           </Field>
-          <Field label="Name" required hint={editing ? 'A field cannot be renamed.' : 'lower_snake_case; the column and API name.'} error={errorOf('name')}>
+          <Field
+            label="Name"
+            required
+            hint={editing ? 'A field cannot be renamed.' : 'lower_snake_case; the column and API name.'}
+            error={errorOf('name')}
+          >
             {(c) => (
               <input
-                id={c.id} aria-required
+                id={c.id}
+                aria-required
                 className="mono"
                 aria-describedby={c.describedBy}
                 aria-invalid={c.invalid}
@@ -250,11 +292,21 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
           <Field
             label="Type"
             required
-            hint={editing ? 'Type changes are made only when every stored value converts losslessly.' : typeInfo?.description}
+            hint={
+              editing
+                ? 'Type changes are made only when every stored value converts losslessly.'
+                : typeInfo?.description
+            }
             error={errorOf('type')}
           >
             {(c) => (
-              <select id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.type} onChange={(e) => changeType(e.target.value as FieldTypeName)}>
+              <select
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={form.type}
+                onChange={(e) => changeType(e.target.value as FieldTypeName)}
+              >
                 {catalog.fieldTypes.map((t) => (
                   <option key={t.name} value={t.name}>
                     {typeLabel(catalog, t.name)}
@@ -264,17 +316,40 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
             )}
           </Field>
           <Field label="Description" error={errorOf('description')}>
-            {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.description} onChange={(e) => set('description', e.target.value)} />}
+            {(c) => (
+              <input
+                id={c.id}
+                aria-describedby={c.describedBy}
+                aria-invalid={c.invalid}
+                value={form.description}
+                onChange={(e) => set('description', e.target.value)}
+              />
+            )}
           </Field>
         </div>
 
         <h2 className="section-title">{typeLabel(catalog, form.type)} options</h2>
-        {typeInfo?.readOnly ? <p className="muted small">Values are generated by the database; records cannot set them.</p> : null}
+        {typeInfo?.readOnly ? (
+          <p className="muted small">Values are generated by the database; records cannot set them.</p>
+        ) : null}
         <div className="form-grid">
           {has('target') ? (
-            <Field label="Target entity" required hint={editing ? 'A lookup cannot be retargeted.' : 'The entity this lookup points at.'} error={errorOf('target')}>
+            <Field
+              label="Target entity"
+              required
+              hint={editing ? 'A lookup cannot be retargeted.' : 'The entity this lookup points at.'}
+              error={errorOf('target')}
+            >
               {(c) => (
-                <select id={c.id} aria-required aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.target} disabled={editing} onChange={(e) => set('target', e.target.value)}>
+                <select
+                  id={c.id}
+                  aria-required
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={form.target}
+                  disabled={editing}
+                  onChange={(e) => set('target', e.target.value)}
+                >
                   <option value="">Choose an entity…</option>
                   {catalog.entities.map((e) => (
                     <option key={e.name} value={e.name}>
@@ -286,9 +361,20 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
             </Field>
           ) : null}
           {has('onDelete') ? (
-            <Field label="When the target record is deleted" hint="Default: restrict when required, else set null." error={errorOf('onDelete')}>
+            <Field
+              label="When the target record is deleted"
+              hint="Default: restrict when required, else set null."
+              error={errorOf('onDelete')}
+            >
               {(c) => (
-                <select id={c.id} aria-required aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.onDelete} onChange={(e) => set('onDelete', e.target.value as FieldForm['onDelete'])}>
+                <select
+                  id={c.id}
+                  aria-required
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={form.onDelete}
+                  onChange={(e) => set('onDelete', e.target.value as FieldForm['onDelete'])}
+                >
                   <option value="">Default</option>
                   {(Object.keys(ON_DELETE_LABELS) as OnDelete[]).map((k) => (
                     <option key={k} value={k}>
@@ -300,28 +386,63 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
             </Field>
           ) : null}
           {has('inverseName') ? (
-            <Field label="Inverse relation name" hint="The one-to-many list on the target (default derived from this entity's plural name)." error={errorOf('inverseName')}>
-              {(c) => <input id={c.id} className="mono" aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.inverseName} onChange={(e) => set('inverseName', e.target.value)} />}
+            <Field
+              label="Inverse relation name"
+              hint="The one-to-many list on the target (default derived from this entity's plural name)."
+              error={errorOf('inverseName')}
+            >
+              {(c) => (
+                <input
+                  id={c.id}
+                  className="mono"
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={form.inverseName}
+                  onChange={(e) => set('inverseName', e.target.value)}
+                />
+              )}
             </Field>
           ) : null}
           {has('options') && has('choiceSet') ? (
             <FieldGroup legend="Options come from" className="span-2">
               <div className="checks">
                 <label className="check">
-                  <input type="radio" name="choice-source" checked={form.choiceSource === 'inline'} onChange={() => set('choiceSource', 'inline')} />
+                  <input
+                    type="radio"
+                    name="choice-source"
+                    checked={form.choiceSource === 'inline'}
+                    onChange={() => set('choiceSource', 'inline')}
+                  />
                   This field (inline options)
                 </label>
                 <label className="check">
-                  <input type="radio" name="choice-source" checked={form.choiceSource === 'set'} onChange={() => set('choiceSource', 'set')} />
+                  <input
+                    type="radio"
+                    name="choice-source"
+                    checked={form.choiceSource === 'set'}
+                    onChange={() => set('choiceSource', 'set')}
+                  />
                   A shared choice set
                 </label>
               </div>
             </FieldGroup>
           ) : null}
           {has('choiceSet') && form.choiceSource === 'set' ? (
-            <Field label="Choice set" required hint={<Link to="/choice-sets">Manage choice sets</Link>} error={errorOf('choiceSet')}>
+            <Field
+              label="Choice set"
+              required
+              hint={<Link to="/choice-sets">Manage choice sets</Link>}
+              error={errorOf('choiceSet')}
+            >
               {(c) => (
-                <select id={c.id} aria-required aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.choiceSet} onChange={(e) => set('choiceSet', e.target.value)}>
+                <select
+                  id={c.id}
+                  aria-required
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={form.choiceSet}
+                  onChange={(e) => set('choiceSet', e.target.value)}
+                >
                   <option value="">Choose a choice set…</option>
                   {catalog.choiceSets.map((s) => (
                     <option key={s.name} value={s.name}>
@@ -332,26 +453,90 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
               )}
             </Field>
           ) : null}
-          {has('precision') ? <NumberOption label="Precision" hint="Total digits (1–38, default 18)." k="precision" form={form} set={set} error={errorOf('precision')} /> : null}
-          {has('scale') ? <NumberOption label="Scale" hint="Digits after the point (default 2)." k="scale" form={form} set={set} error={errorOf('scale')} /> : null}
+          {has('precision') ? (
+            <NumberOption
+              label="Precision"
+              hint="Total digits (1–38, default 18)."
+              k="precision"
+              form={form}
+              set={set}
+              error={errorOf('precision')}
+            />
+          ) : null}
+          {has('scale') ? (
+            <NumberOption
+              label="Scale"
+              hint="Digits after the point (default 2)."
+              k="scale"
+              form={form}
+              set={set}
+              error={errorOf('scale')}
+            />
+          ) : null}
           {has('prefix') ? (
             <Field label="Prefix" hint="Text before the number, e.g. INV-." error={errorOf('prefix')}>
-              {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.prefix} onChange={(e) => set('prefix', e.target.value)} />}
+              {(c) => (
+                <input
+                  id={c.id}
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={form.prefix}
+                  onChange={(e) => set('prefix', e.target.value)}
+                />
+              )}
             </Field>
           ) : null}
-          {has('digits') ? <NumberOption label="Digits" hint="Zero-padded width of the number." k="digits" form={form} set={set} error={errorOf('digits')} /> : null}
-          {has('minLength') ? <NumberOption label="Minimum length" k="minLength" form={form} set={set} error={errorOf('minLength')} /> : null}
-          {has('maxLength') ? <NumberOption label="Maximum length" hint={form.type === 'text' ? 'Default 255.' : undefined} k="maxLength" form={form} set={set} error={errorOf('maxLength')} /> : null}
-          {has('min') ? <NumberOption label="Minimum value" k="min" form={form} set={set} error={errorOf('min')} /> : null}
-          {has('max') ? <NumberOption label="Maximum value" k="max" form={form} set={set} error={errorOf('max')} /> : null}
+          {has('digits') ? (
+            <NumberOption
+              label="Digits"
+              hint="Zero-padded width of the number."
+              k="digits"
+              form={form}
+              set={set}
+              error={errorOf('digits')}
+            />
+          ) : null}
+          {has('minLength') ? (
+            <NumberOption label="Minimum length" k="minLength" form={form} set={set} error={errorOf('minLength')} />
+          ) : null}
+          {has('maxLength') ? (
+            <NumberOption
+              label="Maximum length"
+              hint={form.type === 'text' ? 'Default 255.' : undefined}
+              k="maxLength"
+              form={form}
+              set={set}
+              error={errorOf('maxLength')}
+            />
+          ) : null}
+          {has('min') ? (
+            <NumberOption label="Minimum value" k="min" form={form} set={set} error={errorOf('min')} />
+          ) : null}
+          {has('max') ? (
+            <NumberOption label="Maximum value" k="max" form={form} set={set} error={errorOf('max')} />
+          ) : null}
           {has('pattern') ? (
             <Field label="Pattern" hint="A regular expression every value must match." error={errorOf('pattern')}>
-              {(c) => <input id={c.id} className="mono" aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form.pattern} onChange={(e) => set('pattern', e.target.value)} />}
+              {(c) => (
+                <input
+                  id={c.id}
+                  className="mono"
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={form.pattern}
+                  onChange={(e) => set('pattern', e.target.value)}
+                />
+              )}
             </Field>
           ) : null}
           {has('default') && form.type === 'multiChoice' ? (
             <FieldGroup legend="Default" error={errorOf('default')} hint="Set on new records that do not give a value.">
-              <MultiChoiceControl name="default" options={choiceValues} value={form.default} onChange={(v) => set('default', v)} />
+              <MultiChoiceControl
+                name="default"
+                options={choiceValues}
+                value={form.default}
+                onChange={(v) => set('default', v)}
+              />
             </FieldGroup>
           ) : has('default') ? (
             <Field label="Default value" hint="Set on new records that do not give a value." error={errorOf('default')}>
@@ -360,7 +545,11 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
                   id={c.id}
                   describedBy={c.describedBy}
                   invalid={c.invalid}
-                  spec={{ type: form.type, required: false, options: form.type === 'choice' ? choiceValues : undefined }}
+                  spec={{
+                    type: form.type,
+                    required: false,
+                    options: form.type === 'choice' ? choiceValues : undefined,
+                  }}
                   value={form.default}
                   onChange={(v) => set('default', v)}
                 />
@@ -385,13 +574,19 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
             ) : null}
             {has('searchable') ? (
               <label className="check">
-                <input type="checkbox" checked={form.searchable} onChange={(e) => set('searchable', e.target.checked)} />
+                <input
+                  type="checkbox"
+                  checked={form.searchable}
+                  onChange={(e) => set('searchable', e.target.checked)}
+                />
                 Searchable <span className="muted small">— indexed; text joins full-text search</span>
               </label>
             ) : null}
           </div>
           {[...errorOf('required'), ...errorOf('unique'), ...errorOf('searchable')].length ? (
-            <p className="field-error">{[...errorOf('required'), ...errorOf('unique'), ...errorOf('searchable')].join('; ')}</p>
+            <p className="field-error">
+              {[...errorOf('required'), ...errorOf('unique'), ...errorOf('searchable')].join('; ')}
+            </p>
           ) : null}
         </FieldGroup>
         <div className="form-actions">
@@ -409,11 +604,33 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
 
 type NumberKey = (typeof NUMBER_OPTIONS)[number];
 
-function NumberOption({ label, hint, k, form, set, error }: { label: string; hint?: string; k: NumberKey; form: FieldForm; set<K extends keyof FieldForm>(key: K, v: FieldForm[K]): void; error: string[] }) {
+function NumberOption({
+  label,
+  hint,
+  k,
+  form,
+  set,
+  error,
+}: {
+  label: string;
+  hint?: string;
+  k: NumberKey;
+  form: FieldForm;
+  set<K extends keyof FieldForm>(key: K, v: FieldForm[K]): void;
+  error: string[];
+}) {
   return (
     <Field label={label} hint={hint} error={error.length ? error : undefined}>
-      {(c) => <input id={c.id} type="number" aria-describedby={c.describedBy} aria-invalid={c.invalid} value={form[k]} onChange={(e) => set(k, e.target.value)} />}
+      {(c) => (
+        <input
+          id={c.id}
+          type="number"
+          aria-describedby={c.describedBy}
+          aria-invalid={c.invalid}
+          value={form[k]}
+          onChange={(e) => set(k, e.target.value)}
+        />
+      )}
     </Field>
   );
 }
-

@@ -13,7 +13,9 @@ export function RelationshipsPage() {
   const catalog = useCatalog();
   const { confirm, toast } = useOverlays();
   const [problem, setProblem] = useState<Problem>();
-  const lookups = catalog.entities.flatMap((e) => e.fields.filter((f) => f.type === 'lookup').map((f) => ({ entity: e, field: f })));
+  const lookups = catalog.entities.flatMap((e) =>
+    e.fields.filter((f) => f.type === 'lookup').map((f) => ({ entity: e, field: f })),
+  );
   const label = (name: string) => entityOf(catalog, name)?.displayName ?? name;
 
   const remove = async (rel: RelationshipDef) => {
@@ -22,7 +24,8 @@ export function RelationshipsPage() {
       title: `Delete the relationship “${rel.displayName}”?`,
       body: (
         <p>
-          This drops the junction table <code>data.{rel.name}</code> and <strong>every link</strong> between {label(rel.from)} and {label(rel.to)} records. The records themselves stay.
+          This drops the junction table <code>data.{rel.name}</code> and <strong>every link</strong> between{' '}
+          {label(rel.from)} and {label(rel.to)} records. The records themselves stay.
         </p>
       ),
       confirmLabel: 'Delete relationship and its links',
@@ -40,7 +43,10 @@ export function RelationshipsPage() {
 
   return (
     <>
-      <PageHeader title="Relationships" subtitle="Lookups are many-to-one references; many-to-many relationships link records through a junction table." />
+      <PageHeader
+        title="Relationships"
+        subtitle="Lookups are many-to-one references; many-to-many relationships link records through a junction table."
+      />
       {problem ? <ProblemBanner problem={problem} /> : null}
       <h2 className="section-title">Many-to-many</h2>
       {catalog.relationships.length ? (
@@ -64,7 +70,12 @@ export function RelationshipsPage() {
                     <Link to={`/entities/${r.to}`}>{label(r.to)}</Link>
                   </td>
                   <td className="row-actions">
-                    <button type="button" className="btn btn-small btn-danger-ghost" aria-label={`Delete relationship ${r.name}`} onClick={() => void remove(r)}>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger-ghost"
+                      aria-label={`Delete relationship ${r.name}`}
+                      onClick={() => void remove(r)}
+                    >
                       Delete
                     </button>
                   </td>
@@ -97,7 +108,11 @@ export function RelationshipsPage() {
                     <Link to={`/entities/${field.target}`}>{label(field.target ?? '')}</Link>
                   </td>
                   <td>
-                    <code>{entityOf(catalog, field.target ?? '')?.navigations.find((n) => n.kind === 'inverse' && n.source === entity.name && n.field === field.name)?.name ?? '—'}</code>
+                    <code>
+                      {entityOf(catalog, field.target ?? '')?.navigations.find(
+                        (n) => n.kind === 'inverse' && n.source === entity.name && n.field === field.name,
+                      )?.name ?? '—'}
+                    </code>
                   </td>
                   <td>{field.onDelete ?? 'restrict'}</td>
                 </tr>
@@ -126,7 +141,9 @@ export function RelationshipForm({ from: fixedFrom }: { from?: string }) {
   const [description, setDescription] = useState('');
   const [problem, setProblem] = useState<Problem>();
   const [saving, setSaving] = useState(false);
-  const { byKey, unmapped } = mapErrors(problem, (path) => (['/name', '/from', '/to', '/displayName', '/description'].includes(path) ? path.slice(1) : undefined));
+  const { byKey, unmapped } = mapErrors(problem, (path) =>
+    ['/name', '/from', '/to', '/displayName', '/description'].includes(path) ? path.slice(1) : undefined,
+  );
 
   const suggest = (f: string, t: string) => (f && t ? snakeName(`${f}_${entityOf(catalog, t)?.pluralName ?? t}`) : '');
 
@@ -166,7 +183,8 @@ export function RelationshipForm({ from: fixedFrom }: { from?: string }) {
         <Field label="From entity" required error={byKey.get('from')}>
           {(c) => (
             <select
-              id={c.id} aria-required
+              id={c.id}
+              aria-required
               aria-describedby={c.describedBy}
               aria-invalid={c.invalid}
               value={from}
@@ -188,7 +206,8 @@ export function RelationshipForm({ from: fixedFrom }: { from?: string }) {
         <Field label="To entity" required error={byKey.get('to')}>
           {(c) => (
             <select
-              id={c.id} aria-required
+              id={c.id}
+              aria-required
               aria-describedby={c.describedBy}
               aria-invalid={c.invalid}
               value={to}
@@ -206,10 +225,16 @@ export function RelationshipForm({ from: fixedFrom }: { from?: string }) {
             </select>
           )}
         </Field>
-        <Field label="Relationship name" required hint="The junction table and the relation name on both sides." error={byKey.get('name')}>
+        <Field
+          label="Relationship name"
+          required
+          hint="The junction table and the relation name on both sides."
+          error={byKey.get('name')}
+        >
           {(c) => (
             <input
-              id={c.id} aria-required
+              id={c.id}
+              aria-required
               className="mono"
               aria-describedby={c.describedBy}
               aria-invalid={c.invalid}
@@ -223,10 +248,26 @@ export function RelationshipForm({ from: fixedFrom }: { from?: string }) {
           )}
         </Field>
         <Field label="Relationship label" error={byKey.get('displayName')}>
-          {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />}
+          {(c) => (
+            <input
+              id={c.id}
+              aria-describedby={c.describedBy}
+              aria-invalid={c.invalid}
+              value={displayName}
+              onChange={(e) => setDisplayName(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="Relationship description" error={byKey.get('description')} className="span-2">
-          {(c) => <input id={c.id} aria-describedby={c.describedBy} aria-invalid={c.invalid} value={description} onChange={(e) => setDescription(e.target.value)} />}
+          {(c) => (
+            <input
+              id={c.id}
+              aria-describedby={c.describedBy}
+              aria-invalid={c.invalid}
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+            />
+          )}
         </Field>
       </div>
       <div className="form-actions">

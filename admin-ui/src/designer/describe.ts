@@ -20,7 +20,11 @@ export function describeField(catalog: Catalog, field: FieldDef): string {
     case 'choice':
     case 'multiChoice': {
       const options = choiceOptions(catalog, field);
-      parts.push(field.choiceSet ? `set ${field.choiceSet} (${options.length})` : `${options.length} option${options.length === 1 ? '' : 's'}`);
+      parts.push(
+        field.choiceSet
+          ? `set ${field.choiceSet} (${options.length})`
+          : `${options.length} option${options.length === 1 ? '' : 's'}`,
+      );
       break;
     }
     case 'decimal':

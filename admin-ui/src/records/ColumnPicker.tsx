@@ -2,7 +2,17 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Column } from './columns.ts';
 
-export function ColumnPicker({ columns, visible, onChange, onReset }: { columns: Column[]; visible: string[]; onChange(next: string[]): void; onReset(): void }) {
+export function ColumnPicker({
+  columns,
+  visible,
+  onChange,
+  onReset,
+}: {
+  columns: Column[];
+  visible: string[];
+  onChange(next: string[]): void;
+  onReset(): void;
+}) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
 
@@ -37,7 +47,13 @@ export function ColumnPicker({ columns, visible, onChange, onReset }: { columns:
         }
       }}
     >
-      <button type="button" className="btn" aria-expanded={open} aria-controls="column-picker" onClick={() => setOpen((o) => !o)}>
+      <button
+        type="button"
+        className="btn"
+        aria-expanded={open}
+        aria-controls="column-picker"
+        onClick={() => setOpen((o) => !o)}
+      >
         Columns ({visible.length})
       </button>
       {open ? (
@@ -45,7 +61,12 @@ export function ColumnPicker({ columns, visible, onChange, onReset }: { columns:
           <div className="popover-body checks checks-column">
             {columns.map((c) => (
               <label key={c.name} className="check">
-                <input type="checkbox" checked={visible.includes(c.name)} disabled={visible.length === 1 && visible.includes(c.name)} onChange={(e) => toggle(c.name, e.target.checked)} />
+                <input
+                  type="checkbox"
+                  checked={visible.includes(c.name)}
+                  disabled={visible.length === 1 && visible.includes(c.name)}
+                  onChange={(e) => toggle(c.name, e.target.checked)}
+                />
                 {c.label}
                 {c.system ? <span className="muted small"> (system)</span> : null}
               </label>

@@ -58,9 +58,13 @@ function Browser({ entity }: { entity: EntityDef }) {
   const [filterOpen, setFilterOpen] = useState(false);
   // keyset paging: the cursors of the pages read so far, for this query only
   const queryKey = JSON.stringify([entity.name, sortText, filterText, searchText, limit]);
-  const [paging, setPaging] = useState<{ key: string; cursors: (string | undefined)[] }>({ key: queryKey, cursors: [undefined] });
+  const [paging, setPaging] = useState<{ key: string; cursors: (string | undefined)[] }>({
+    key: queryKey,
+    cursors: [undefined],
+  });
   const cursors = paging.key === queryKey ? paging.cursors : [undefined];
-  const setCursors = (update: (c: (string | undefined)[]) => (string | undefined)[]) => setPaging({ key: queryKey, cursors: update(cursors) });
+  const setCursors = (update: (c: (string | undefined)[]) => (string | undefined)[]) =>
+    setPaging({ key: queryKey, cursors: update(cursors) });
   const [page, setPage] = useState<ListResponse<DataRecord>>();
   const [problem, setProblem] = useState<Problem>();
   const [loading, setLoading] = useState(true);
@@ -75,7 +79,8 @@ function Browser({ entity }: { entity: EntityDef }) {
       return undefined;
     }
   }, [filterText]);
-  const filterState: FilterState | undefined = parsedFilter === undefined ? EMPTY_FILTER : stateOf(parsedFilter, columns);
+  const filterState: FilterState | undefined =
+    parsedFilter === undefined ? EMPTY_FILTER : stateOf(parsedFilter, columns);
 
   const shown = visible.map((n) => columns.find((c) => c.name === n)).filter((c): c is Column => Boolean(c));
   const primaryShown = shown.some((c) => c.name === entity.primaryField);
@@ -91,7 +96,20 @@ function Browser({ entity }: { entity: EntityDef }) {
     const controller = new AbortController();
     setLoading(true);
     api
-      .list(entity.name, { select: selectText, expand: expand || undefined, sort: sortText || undefined, filter: filterText || undefined, search: searchText || undefined, limit, cursor, count: true }, controller.signal)
+      .list(
+        entity.name,
+        {
+          select: selectText,
+          expand: expand || undefined,
+          sort: sortText || undefined,
+          filter: filterText || undefined,
+          search: searchText || undefined,
+          limit,
+          cursor,
+          count: true,
+        },
+        controller.signal,
+      )
       .then((result) => {
         setPage(result);
         setProblem(undefined);
@@ -115,11 +133,14 @@ function Browser({ entity }: { entity: EntityDef }) {
   };
 
   const onSort = (column: Column, event: MouseEvent) => {
-    const key = column.type === 'lookup' && column.target ? `${column.name}.${column.target.primaryField}` : column.name;
+    const key =
+      column.type === 'lookup' && column.target ? `${column.name}.${column.target.primaryField}` : column.name;
     const current = sort.find((s) => s.field === key);
     let next: SortKey[];
     if (event.shiftKey) {
-      next = current ? sort.map((s) => (s.field === key ? { ...s, desc: !s.desc } : s)) : [...sort, { field: key, desc: false }];
+      next = current
+        ? sort.map((s) => (s.field === key ? { ...s, desc: !s.desc } : s))
+        : [...sort, { field: key, desc: false }];
     } else if (!current || sort.length > 1) next = [{ field: key, desc: current ? !current.desc : false }];
     else if (!current.desc) next = [{ field: key, desc: true }];
     else next = [];
@@ -172,9 +193,21 @@ function Browser({ entity }: { entity: EntityDef }) {
       <div className="toolbar" role="toolbar" aria-label="Grid tools">
         <div className="field field-inline">
           <label htmlFor="grid-search">Search</label>
-          <input id="grid-search" type="search" placeholder={`Search ${entity.pluralDisplayName.toLowerCase()}…`} value={searchInput} onChange={(e) => onSearch(e.target.value)} />
+          <input
+            id="grid-search"
+            type="search"
+            placeholder={`Search ${entity.pluralDisplayName.toLowerCase()}…`}
+            value={searchInput}
+            onChange={(e) => onSearch(e.target.value)}
+          />
         </div>
-        <button type="button" className={`btn${conditions ? ' btn-active' : ''}`} aria-expanded={filterOpen} aria-controls="filter-panel" onClick={() => setFilterOpen((o) => !o)}>
+        <button
+          type="button"
+          className={`btn${conditions ? ' btn-active' : ''}`}
+          aria-expanded={filterOpen}
+          aria-controls="filter-panel"
+          onClick={() => setFilterOpen((o) => !o)}
+        >
           Filter{conditions ? ` (${conditions})` : ''}
         </button>
         {filterText ? (
@@ -182,7 +215,12 @@ function Browser({ entity }: { entity: EntityDef }) {
             Clear filter
           </button>
         ) : null}
-        <ColumnPicker columns={columns} visible={visible} onChange={changeColumns} onReset={() => changeColumns(defaultColumns(entity))} />
+        <ColumnPicker
+          columns={columns}
+          visible={visible}
+          onChange={changeColumns}
+          onReset={() => changeColumns(defaultColumns(entity))}
+        />
         <span className="spacer" />
         <button type="button" className="btn" onClick={() => setReloadToken((t) => t + 1)}>
           Refresh
@@ -191,7 +229,13 @@ function Browser({ entity }: { entity: EntityDef }) {
       {filterOpen ? (
         <div id="filter-panel">
           {filterState ? (
-            <FilterBuilder key={filterText} columns={columns} initial={filterState} onApply={applyFilter} onCancel={() => setFilterOpen(false)} />
+            <FilterBuilder
+              key={filterText}
+              columns={columns}
+              initial={filterState}
+              onApply={applyFilter}
+              onCancel={() => setFilterOpen(false)}
+            />
           ) : (
             <div className="card">
               <p className="small">
@@ -207,7 +251,13 @@ function Browser({ entity }: { entity: EntityDef }) {
       {problem ? <ProblemBanner problem={problem} onRetry={() => setReloadToken((t) => t + 1)} /> : null}
       {!page && loading ? <Loading label={`Loading ${entity.pluralDisplayName.toLowerCase()}…`} /> : null}
       {page && page.data.length === 0 ? (
-        <EmptyState title={filterText || searchText ? `No ${entity.pluralDisplayName.toLowerCase()} match` : `No ${entity.pluralDisplayName.toLowerCase()} yet`}>
+        <EmptyState
+          title={
+            filterText || searchText
+              ? `No ${entity.pluralDisplayName.toLowerCase()} match`
+              : `No ${entity.pluralDisplayName.toLowerCase()} yet`
+          }
+        >
           {filterText || searchText ? (
             <button
               type="button"
@@ -229,7 +279,12 @@ function Browser({ entity }: { entity: EntityDef }) {
       {page && page.data.length > 0 ? (
         <>
           <div className={`table-wrap${loading ? ' is-loading' : ''}`} aria-busy={loading}>
-            <table className="table grid" style={{ minWidth: layout.minWidth }} aria-label={entity.pluralDisplayName} aria-rowcount={rowCount !== undefined ? rowCount + 1 : undefined}>
+            <table
+              className="table grid"
+              style={{ minWidth: layout.minWidth }}
+              aria-label={entity.pluralDisplayName}
+              aria-rowcount={rowCount !== undefined ? rowCount + 1 : undefined}
+            >
               <colgroup>
                 {!primaryShown ? <col style={{ width: OPEN_COLUMN_WIDTH }} /> : null}
                 {shown.map((c, i) => (
@@ -248,9 +303,19 @@ function Browser({ entity }: { entity: EntityDef }) {
                     const s = sort.find((x) => x.field === key);
                     const position = sort.length > 1 && s ? ` ${sort.indexOf(s) + 1}` : '';
                     return (
-                      <th key={c.name} scope="col" aria-sort={s ? (s.desc ? 'descending' : 'ascending') : 'none'} className={c.numeric ? 'num' : undefined}>
+                      <th
+                        key={c.name}
+                        scope="col"
+                        aria-sort={s ? (s.desc ? 'descending' : 'ascending') : 'none'}
+                        className={c.numeric ? 'num' : undefined}
+                      >
                         {c.sortable ? (
-                          <button type="button" className="sort-button" onClick={(e) => onSort(c, e)} title="Click to sort; Shift-click to add a secondary sort">
+                          <button
+                            type="button"
+                            className="sort-button"
+                            onClick={(e) => onSort(c, e)}
+                            title="Click to sort; Shift-click to add a secondary sort"
+                          >
                             {c.label}
                             <span className="sort-indicator" aria-hidden="true">
                               {s ? (s.desc ? '▼' : '▲') : '↕'}
@@ -283,12 +348,18 @@ function Browser({ entity }: { entity: EntityDef }) {
           </div>
           <nav className="pager" aria-label="Pages">
             <span className="muted">
-              {rowCount !== undefined ? `Showing ${firstRow}–${firstRow + page.data.length - 1} of ${rowCount}` : `Page ${pageIndex + 1}`}
+              {rowCount !== undefined
+                ? `Showing ${firstRow}–${firstRow + page.data.length - 1} of ${rowCount}`
+                : `Page ${pageIndex + 1}`}
             </span>
             <span className="spacer" />
             <div className="field field-inline">
               <label htmlFor="page-size">Rows per page</label>
-              <select id="page-size" value={limit} onChange={(e) => setQuery({ limit: e.target.value === '25' ? undefined : e.target.value })}>
+              <select
+                id="page-size"
+                value={limit}
+                onChange={(e) => setQuery({ limit: e.target.value === '25' ? undefined : e.target.value })}
+              >
                 {PAGE_SIZES.map((n) => (
                   <option key={n} value={n}>
                     {n}
@@ -296,10 +367,20 @@ function Browser({ entity }: { entity: EntityDef }) {
                 ))}
               </select>
             </div>
-            <button type="button" className="btn" disabled={pageIndex === 0 || loading} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            <button
+              type="button"
+              className="btn"
+              disabled={pageIndex === 0 || loading}
+              onClick={() => setCursors((c) => c.slice(0, -1))}
+            >
               Previous
             </button>
-            <button type="button" className="btn" disabled={!page.nextCursor || loading} onClick={() => setCursors((c) => [...c, page.nextCursor])}>
+            <button
+              type="button"
+              className="btn"
+              disabled={!page.nextCursor || loading}
+              onClick={() => setCursors((c) => [...c, page.nextCursor])}
+            >
               Next
             </button>
           </nav>
@@ -340,7 +421,8 @@ function Cell({ column, record, entity }: { column: Column; record: DataRecord; 
       </td>
     );
   }
-  const className = [column.numeric ? 'num' : '', column.name === 'id' ? 'mono' : ''].filter(Boolean).join(' ') || undefined;
+  const className =
+    [column.numeric ? 'num' : '', column.name === 'id' ? 'mono' : ''].filter(Boolean).join(' ') || undefined;
   return (
     <td className={className} title={title}>
       <ValueText type={column.type} value={value} options={column.options} primary={column.target?.primaryField} />

@@ -76,8 +76,25 @@ export function operatorLabel(op: FilterOperator, type: FieldTypeName): string {
 /** The operators the builder offers for a column, most useful first. */
 function operatorsFor(column: Column): FilterOperator[] {
   const preferred: FilterOperator[] = [
-    'icontains', 'containsAny', 'containsAll', 'jsonPathEq', 'eq', 'ne', 'istartsWith', 'iendsWith', 'gt', 'gte', 'lt', 'lte', 'between', 'in', 'nin',
-    'contains', 'startsWith', 'endsWith', 'isNull',
+    'icontains',
+    'containsAny',
+    'containsAll',
+    'jsonPathEq',
+    'eq',
+    'ne',
+    'istartsWith',
+    'iendsWith',
+    'gt',
+    'gte',
+    'lt',
+    'lte',
+    'between',
+    'in',
+    'nin',
+    'contains',
+    'startsWith',
+    'endsWith',
+    'isNull',
   ];
   return preferred.filter((op) => column.operators.includes(op));
 }
@@ -87,13 +104,17 @@ function emptyRow(column: Column): FilterRow {
 }
 
 const scalar = (column: Column, text: string): unknown => {
-  if (column.type === 'multiChoice' || column.type === 'choice' || column.type === 'lookup' || column.type === 'uuid') return text;
+  if (column.type === 'multiChoice' || column.type === 'choice' || column.type === 'lookup' || column.type === 'uuid')
+    return text;
   const converted = fromFormValue(column.type, text);
   return converted.ok ? converted.value : text;
 };
 
 /** One row as a JSON filter object, or an error message. */
-function conditionOf(row: FilterRow, column: Column): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+function conditionOf(
+  row: FilterRow,
+  column: Column,
+): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
   const wrap = (operand: unknown) => ({ ok: true as const, value: { [row.field]: { [row.op]: operand } } });
   switch (row.op) {
     case 'isNull':
@@ -105,12 +126,21 @@ function conditionOf(row: FilterRow, column: Column): { ok: true; value: Record<
     case 'nin':
     case 'containsAny':
     case 'containsAll': {
-      const list = column.options ? row.values : row.value.split(',').map((s) => s.trim()).filter(Boolean);
-      if (!list.length) return { ok: false, error: column.options ? 'Choose at least one option' : 'Enter values separated by commas' };
+      const list = column.options
+        ? row.values
+        : row.value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+      if (!list.length)
+        return { ok: false, error: column.options ? 'Choose at least one option' : 'Enter values separated by commas' };
       return wrap(list.map((v) => scalar(column, v)));
     }
     case 'jsonPathEq': {
-      const path = row.path.split('.').map((s) => s.trim()).filter(Boolean);
+      const path = row.path
+        .split('.')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (!path.length) return { ok: false, error: 'Enter a path inside the JSON value, e.g. address.city' };
       let operand: unknown = row.value;
       try {
@@ -133,7 +163,10 @@ function conditionOf(row: FilterRow, column: Column): { ok: true; value: Record<
 }
 
 /** The JSON filter of a builder state (undefined when it has no rows), or the rows' errors. */
-export function filterOf(state: FilterState, columns: Column[]): { filter?: Record<string, unknown>; errors: Map<number, string> } {
+export function filterOf(
+  state: FilterState,
+  columns: Column[],
+): { filter?: Record<string, unknown>; errors: Map<number, string> } {
   const errors = new Map<number, string>();
   const conditions: Record<string, unknown>[] = [];
   state.rows.forEach((row, i) => {
@@ -184,7 +217,8 @@ export function stateOf(filter: unknown, columns: Column[]): FilterState | undef
     const [op, operand] = opEntries[0]!;
     if (!column.operators.includes(op as FilterOperator)) return undefined;
     const row: FilterRow = { ...emptyRow(column), op: op as FilterOperator };
-    const text = (v: unknown) => (column.type === 'datetime' ? String(toFormValue('datetime', v)) : typeof v === 'string' ? v : JSON.stringify(v));
+    const text = (v: unknown) =>
+      column.type === 'datetime' ? String(toFormValue('datetime', v)) : typeof v === 'string' ? v : JSON.stringify(v);
     if (op === 'isNull') row.value = operand ? 'true' : 'false';
     else if (op === 'between' && Array.isArray(operand)) {
       row.value = text(operand[0]);
@@ -198,13 +232,26 @@ export function stateOf(filter: unknown, columns: Column[]): FilterState | undef
   return { combinator, rows };
 }
 
-export function FilterBuilder({ columns, initial, onApply, onCancel }: { columns: Column[]; initial: FilterState; onApply(state: FilterState): void; onCancel(): void }) {
-  const [state, setState] = useState<FilterState>(initial.rows.length ? initial : { ...initial, rows: [emptyRow(columns[0]!)] });
+export function FilterBuilder({
+  columns,
+  initial,
+  onApply,
+  onCancel,
+}: {
+  columns: Column[];
+  initial: FilterState;
+  onApply(state: FilterState): void;
+  onCancel(): void;
+}) {
+  const [state, setState] = useState<FilterState>(
+    initial.rows.length ? initial : { ...initial, rows: [emptyRow(columns[0]!)] },
+  );
   const [errors, setErrors] = useState<Map<number, string>>(new Map());
   const id = useId();
   const filterable = columns.filter((c) => c.operators.length);
 
-  const update = (index: number, patch: Partial<FilterRow>) => setState((s) => ({ ...s, rows: s.rows.map((r, i) => (i === index ? { ...r, ...patch } : r)) }));
+  const update = (index: number, patch: Partial<FilterRow>) =>
+    setState((s) => ({ ...s, rows: s.rows.map((r, i) => (i === index ? { ...r, ...patch } : r)) }));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -222,7 +269,11 @@ export function FilterBuilder({ columns, initial, onApply, onCancel }: { columns
         {state.rows.length > 1 ? (
           <div className="field field-inline">
             <label htmlFor={`${id}-combinator`}>Match</label>
-            <select id={`${id}-combinator`} value={state.combinator} onChange={(e) => setState((s) => ({ ...s, combinator: e.target.value as 'and' | 'or' }))}>
+            <select
+              id={`${id}-combinator`}
+              value={state.combinator}
+              onChange={(e) => setState((s) => ({ ...s, combinator: e.target.value as 'and' | 'or' }))}
+            >
               <option value="and">all conditions (and)</option>
               <option value="or">any condition (or)</option>
             </select>
@@ -256,7 +307,13 @@ export function FilterBuilder({ columns, initial, onApply, onCancel }: { columns
               </div>
               <div className="field">
                 <label htmlFor={`${rowId}-op`}>Operator</label>
-                <select id={`${rowId}-op`} value={row.op} onChange={(e) => update(i, { op: e.target.value as FilterOperator, value: '', value2: '', values: [] })}>
+                <select
+                  id={`${rowId}-op`}
+                  value={row.op}
+                  onChange={(e) =>
+                    update(i, { op: e.target.value as FilterOperator, value: '', value2: '', values: [] })
+                  }
+                >
                   {operatorsFor(column).map((op) => (
                     <option key={op} value={op}>
                       {operatorLabel(op, column.type)}
@@ -267,7 +324,12 @@ export function FilterBuilder({ columns, initial, onApply, onCancel }: { columns
               <div className="filter-operands">
                 <OperandInputs rowId={rowId} row={row} column={column} onChange={(patch) => update(i, patch)} />
               </div>
-              <button type="button" className="btn btn-icon btn-danger-ghost filter-remove" aria-label={`Remove condition ${i + 1}`} onClick={() => setState((s) => ({ ...s, rows: s.rows.filter((_, j) => j !== i) }))}>
+              <button
+                type="button"
+                className="btn btn-icon btn-danger-ghost filter-remove"
+                aria-label={`Remove condition ${i + 1}`}
+                onClick={() => setState((s) => ({ ...s, rows: s.rows.filter((_, j) => j !== i) }))}
+              >
                 ×
               </button>
               {error ? <p className="field-error filter-error">{error}</p> : null}
@@ -276,7 +338,11 @@ export function FilterBuilder({ columns, initial, onApply, onCancel }: { columns
         })}
       </ol>
       <div className="form-actions">
-        <button type="button" className="btn btn-small" onClick={() => setState((s) => ({ ...s, rows: [...s.rows, emptyRow(filterable[0]!)] }))}>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => setState((s) => ({ ...s, rows: [...s.rows, emptyRow(filterable[0]!)] }))}
+        >
           Add condition
         </button>
         <span className="spacer" />
@@ -300,7 +366,17 @@ export function FilterBuilder({ columns, initial, onApply, onCancel }: { columns
   );
 }
 
-function OperandInputs({ rowId, row, column, onChange }: { rowId: string; row: FilterRow; column: Column; onChange(patch: Partial<FilterRow>): void }) {
+function OperandInputs({
+  rowId,
+  row,
+  column,
+  onChange,
+}: {
+  rowId: string;
+  row: FilterRow;
+  column: Column;
+  onChange(patch: Partial<FilterRow>): void;
+}) {
   const spec = { type: column.type, required: true, options: column.options };
   if (row.op === 'isNull') {
     return (
@@ -318,16 +394,33 @@ function OperandInputs({ rowId, row, column, onChange }: { rowId: string; row: F
       <>
         <div className="field">
           <label htmlFor={`${rowId}-path`}>Path</label>
-          <input id={`${rowId}-path`} className="mono" placeholder="address.city" value={row.path} onChange={(e) => onChange({ path: e.target.value })} />
+          <input
+            id={`${rowId}-path`}
+            className="mono"
+            placeholder="address.city"
+            value={row.path}
+            onChange={(e) => onChange({ path: e.target.value })}
+          />
         </div>
         <div className="field">
           <label htmlFor={`${rowId}-value`}>Value (JSON)</label>
-          <input id={`${rowId}-value`} className="mono" placeholder={'"Paris" or 42'} value={row.value} onChange={(e) => onChange({ value: e.target.value })} />
+          <input
+            id={`${rowId}-value`}
+            className="mono"
+            placeholder={'"Paris" or 42'}
+            value={row.value}
+            onChange={(e) => onChange({ value: e.target.value })}
+          />
         </div>
       </>
     );
   }
-  const many = row.op === 'in' || row.op === 'nin' || row.op === 'containsAny' || row.op === 'containsAll' || (column.type === 'multiChoice' && row.op === 'eq');
+  const many =
+    row.op === 'in' ||
+    row.op === 'nin' ||
+    row.op === 'containsAny' ||
+    row.op === 'containsAll' ||
+    (column.type === 'multiChoice' && row.op === 'eq');
   if (many && column.options) {
     return (
       <div className="field">
@@ -360,7 +453,13 @@ function OperandInputs({ rowId, row, column, onChange }: { rowId: string; row: F
     return (
       <div className="field">
         <label htmlFor={`${rowId}-value`}>Value</label>
-        <LookupPicker id={`${rowId}-value`} target={column.target} value={row.value} onChange={(v) => onChange({ value: v })} showOpenLink={false} />
+        <LookupPicker
+          id={`${rowId}-value`}
+          target={column.target}
+          value={row.value}
+          onChange={(v) => onChange({ value: v })}
+          showOpenLink={false}
+        />
       </div>
     );
   }
@@ -371,11 +470,21 @@ function OperandInputs({ rowId, row, column, onChange }: { rowId: string; row: F
       <>
         <div className="field">
           <label htmlFor={`${rowId}-value`}>From</label>
-          <ValueControl id={`${rowId}-value`} spec={valueSpec} value={row.value} onChange={(v) => onChange({ value: String(v) })} />
+          <ValueControl
+            id={`${rowId}-value`}
+            spec={valueSpec}
+            value={row.value}
+            onChange={(v) => onChange({ value: String(v) })}
+          />
         </div>
         <div className="field">
           <label htmlFor={`${rowId}-value2`}>To</label>
-          <ValueControl id={`${rowId}-value2`} spec={valueSpec} value={row.value2} onChange={(v) => onChange({ value2: String(v) })} />
+          <ValueControl
+            id={`${rowId}-value2`}
+            spec={valueSpec}
+            value={row.value2}
+            onChange={(v) => onChange({ value2: String(v) })}
+          />
         </div>
       </>
     );
@@ -383,7 +492,12 @@ function OperandInputs({ rowId, row, column, onChange }: { rowId: string; row: F
   return (
     <div className="field">
       <label htmlFor={`${rowId}-value`}>Value</label>
-      <ValueControl id={`${rowId}-value`} spec={valueSpec.type === 'longText' || valueSpec.type === 'json' ? { ...valueSpec, type: 'text' } : valueSpec} value={row.value} onChange={(v) => onChange({ value: String(v) })} />
+      <ValueControl
+        id={`${rowId}-value`}
+        spec={valueSpec.type === 'longText' || valueSpec.type === 'json' ? { ...valueSpec, type: 'text' } : valueSpec}
+        value={row.value}
+        onChange={(v) => onChange({ value: String(v) })}
+      />
     </div>
   );
 }

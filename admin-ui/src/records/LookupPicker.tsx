@@ -28,7 +28,18 @@ export interface LookupPickerProps {
   placeholder?: string;
 }
 
-export function LookupPicker({ id, target, value, onChange, describedBy, invalid, initialLabel, exclude, showOpenLink = true, placeholder }: LookupPickerProps) {
+export function LookupPicker({
+  id,
+  target,
+  value,
+  onChange,
+  describedBy,
+  invalid,
+  initialLabel,
+  exclude,
+  showOpenLink = true,
+  placeholder,
+}: LookupPickerProps) {
   const listId = useId();
   const [label, setLabel] = useState(initialLabel ?? '');
   const [text, setText] = useState(initialLabel ?? '');
@@ -78,10 +89,17 @@ export function LookupPicker({ id, target, value, onChange, describedBy, invalid
     setLoading(true);
     const timer = window.setTimeout(() => {
       api
-        .list(target.name, { select: primary, sort: primary, limit: 10, filter: q ? JSON.stringify({ [primary]: { icontains: q } }) : undefined })
+        .list(target.name, {
+          select: primary,
+          sort: primary,
+          limit: 10,
+          filter: q ? JSON.stringify({ [primary]: { icontains: q } }) : undefined,
+        })
         .then((page) => {
           if (n !== request.current) return;
-          const list = page.data.filter((r) => !exclude?.includes(r.id)).map((r) => ({ id: r.id, label: String(r[primary] ?? r.id) }));
+          const list = page.data
+            .filter((r) => !exclude?.includes(r.id))
+            .map((r) => ({ id: r.id, label: String(r[primary] ?? r.id) }));
           setOptions(list);
           setActive(list.length ? 0 : -1);
           setError(undefined);
@@ -180,7 +198,11 @@ export function LookupPicker({ id, target, value, onChange, describedBy, invalid
           </button>
         ) : null}
         {value && showOpenLink ? (
-          <Link to={`/data/${target.name}/${value}`} className="btn btn-small" aria-label={`Open ${target.displayName} ${label}`}>
+          <Link
+            to={`/data/${target.name}/${value}`}
+            className="btn btn-small"
+            aria-label={`Open ${target.displayName} ${label}`}
+          >
             Open
           </Link>
         ) : null}
@@ -189,7 +211,9 @@ export function LookupPicker({ id, target, value, onChange, describedBy, invalid
         <ul id={listId} role="listbox" className="lookup-list" aria-label={`${target.pluralDisplayName} matching`}>
           {loading && !options.length ? <li className="lookup-note">Searching…</li> : null}
           {error ? <li className="lookup-note lookup-error">{error}</li> : null}
-          {!loading && !error && !options.length ? <li className="lookup-note">No {target.pluralDisplayName.toLowerCase()} match</li> : null}
+          {!loading && !error && !options.length ? (
+            <li className="lookup-note">No {target.pluralDisplayName.toLowerCase()} match</li>
+          ) : null}
           {options.map((o, i) => (
             <li
               key={o.id}

@@ -84,18 +84,35 @@ function RecordLoader({ entity, id }: { entity: EntityDef; id?: string }) {
     void load();
   }, [load, token]);
 
-  useTitle(loaded?.record ? `${String(loaded.record[entity.primaryField] ?? 'Record')} · ${entity.displayName}` : id ? entity.displayName : `New ${entity.displayName.toLowerCase()}`);
+  useTitle(
+    loaded?.record
+      ? `${String(loaded.record[entity.primaryField] ?? 'Record')} · ${entity.displayName}`
+      : id
+        ? entity.displayName
+        : `New ${entity.displayName.toLowerCase()}`,
+  );
 
   if (problem) {
     return (
       <>
-        <PageHeader title={entity.displayName} breadcrumbs={[{ label: entity.pluralDisplayName, to: `/data/${entity.name}` }]} />
+        <PageHeader
+          title={entity.displayName}
+          breadcrumbs={[{ label: entity.pluralDisplayName, to: `/data/${entity.name}` }]}
+        />
         <ProblemBanner problem={problem} onRetry={() => setToken((t) => t + 1)} />
       </>
     );
   }
   if (!loaded) return <Loading label={id ? 'Loading the record…' : 'Loading the form…'} />;
-  return <RecordForm key={`${loaded.record?.id ?? 'new'}:${loaded.record?.version ?? 0}:${schemaVersion}`} entity={entity} loaded={loaded} catalog={catalog} onReload={() => setToken((t) => t + 1)} />;
+  return (
+    <RecordForm
+      key={`${loaded.record?.id ?? 'new'}:${loaded.record?.version ?? 0}:${schemaVersion}`}
+      entity={entity}
+      loaded={loaded}
+      catalog={catalog}
+      onReload={() => setToken((t) => t + 1)}
+    />
+  );
 }
 
 interface FormField {
@@ -106,7 +123,17 @@ interface FormField {
   property: PropertySchema;
 }
 
-function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; loaded: Loaded; catalog: Catalog; onReload(): void }) {
+function RecordForm({
+  entity,
+  loaded,
+  catalog,
+  onReload,
+}: {
+  entity: EntityDef;
+  loaded: Loaded;
+  catalog: Catalog;
+  onReload(): void;
+}) {
   const { confirm, toast } = useOverlays();
   const { search } = useLocation();
   const { schema, record, labels } = loaded;
@@ -121,7 +148,9 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
           name,
           label: p.title ?? name,
           type: p['x-xrm-type']!,
-          required: editing ? (entity.fields.find((f) => f.name === name)?.required ?? false) : (schema.required ?? []).includes(name),
+          required: editing
+            ? (entity.fields.find((f) => f.name === name)?.required ?? false)
+            : (schema.required ?? []).includes(name),
           property: p,
         })),
     [schema, editing, entity.fields],
@@ -242,7 +271,9 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
     }
   };
 
-  const title = record ? String(record[entity.primaryField] ?? '') || `(no ${entity.primaryField})` : `New ${entity.displayName.toLowerCase()}`;
+  const title = record
+    ? String(record[entity.primaryField] ?? '') || `(no ${entity.primaryField})`
+    : `New ${entity.displayName.toLowerCase()}`;
   const readOnlyFields = entity.fields.filter((f) => !fieldNames.has(f.name));
 
   return (
@@ -260,7 +291,13 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
         }
       />
       <div className="record-layout">
-        <form className="form card record-form" onSubmit={submit} noValidate aria-busy={saving} aria-label={`${entity.displayName} form`}>
+        <form
+          className="form card record-form"
+          onSubmit={submit}
+          noValidate
+          aria-busy={saving}
+          aria-label={`${entity.displayName} form`}
+        >
           {problem ? (
             <>
               <ProblemBanner problem={problem} errors={unmapped} />
@@ -278,8 +315,29 @@ function RecordForm({ entity, loaded, catalog, onReload }: { entity: EntityDef; 
               const hint = f.property.description;
               if (f.type === 'multiChoice') {
                 return (
-                  <FieldGroup key={f.name} legend={<>{f.label}{f.required ? <span className="required" aria-hidden="true"> *</span> : null}</>} error={errorOf(f.name)} hint={hint} className="span-2">
-                    <MultiChoiceControl name={f.name} options={f.property['x-xrm-options'] ?? []} value={value} onChange={onChange} />
+                  <FieldGroup
+                    key={f.name}
+                    legend={
+                      <>
+                        {f.label}
+                        {f.required ? (
+                          <span className="required" aria-hidden="true">
+                            {' '}
+                            *
+                          </span>
+                        ) : null}
+                      </>
+                    }
+                    error={errorOf(f.name)}
+                    hint={hint}
+                    className="span-2"
+                  >
+                    <MultiChoiceControl
+                      name={f.name}
+                      options={f.property['x-xrm-options'] ?? []}
+                      value={value}
+                      onChange={onChange}
+                    />
                   </FieldGroup>
                 );
               }
@@ -413,15 +471,19 @@ async function deleteEffects(catalog: Catalog, entity: EntityDef, id: string): P
       }
       if (!count) return;
       if (nav.kind === 'manyToMany') {
-        effects.push(`Its ${count} link${count === 1 ? '' : 's'} in “${navigationLabel(catalog, nav)}” are removed (the linked records stay).`);
+        effects.push(
+          `Its ${count} link${count === 1 ? '' : 's'} in “${navigationLabel(catalog, nav)}” are removed (the linked records stay).`,
+        );
         return;
       }
       const source = entityOf(catalog, nav.source);
       const field = source?.fields.find((f) => f.name === nav.field);
       const what = `${count} ${count === 1 ? source?.displayName.toLowerCase() : source?.pluralDisplayName.toLowerCase()} (${navigationLabel(catalog, nav)})`;
       const onDelete = field?.onDelete ?? (field?.required ? 'restrict' : 'setNull');
-      if (onDelete === 'cascade') effects.push(`${what} referencing it through “${field?.displayName}” are deleted too.`);
-      else if (onDelete === 'setNull') effects.push(`${what} referencing it keep existing; their “${field?.displayName}” is cleared.`);
+      if (onDelete === 'cascade')
+        effects.push(`${what} referencing it through “${field?.displayName}” are deleted too.`);
+      else if (onDelete === 'setNull')
+        effects.push(`${what} referencing it keep existing; their “${field?.displayName}” is cleared.`);
       else effects.push(`${what} reference it: the deletion is refused until they no longer do.`);
     }),
   );

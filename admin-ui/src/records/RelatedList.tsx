@@ -29,14 +29,33 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
   const [picked, setPicked] = useState('');
   const [busy, setBusy] = useState(false);
 
-  const columns = other ? columnsOf(catalog, other).filter((c) => !c.system && c.type !== 'json' && c.type !== 'longText' && c.type !== 'lookup' && !(navigation.kind === 'inverse' && c.name === navigation.field)) : [];
-  const shown = other ? [columns.find((c) => c.name === other.primaryField)!, ...columns.filter((c) => c.name !== other.primaryField).slice(0, 3)].filter(Boolean) : [];
+  const columns = other
+    ? columnsOf(catalog, other).filter(
+        (c) =>
+          !c.system &&
+          c.type !== 'json' &&
+          c.type !== 'longText' &&
+          c.type !== 'lookup' &&
+          !(navigation.kind === 'inverse' && c.name === navigation.field),
+      )
+    : [];
+  const shown = other
+    ? [
+        columns.find((c) => c.name === other.primaryField)!,
+        ...columns.filter((c) => c.name !== other.primaryField).slice(0, 3),
+      ].filter(Boolean)
+    : [];
   const select = shown.map((c) => c.name).join(',');
 
   const load = useCallback(
     async (cursor?: string) => {
       try {
-        const page = await api.related(entity.name, id, navigation.name, { select: select || 'id', limit: PAGE, cursor, count: true });
+        const page = await api.related(entity.name, id, navigation.name, {
+          select: select || 'id',
+          limit: PAGE,
+          cursor,
+          count: true,
+        });
         setRecords((list) => (cursor ? [...(list ?? []), ...page.data] : page.data));
         setTotal(page.totalCount);
         setNext(page.nextCursor);
@@ -95,7 +114,10 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
           {total !== undefined ? <span className="count-badge">{total}</span> : null}
         </h3>
         {navigation.kind === 'inverse' ? (
-          <Link to={`/data/${other.name}/new?${encodeURIComponent(navigation.field)}=${encodeURIComponent(id)}`} className="btn btn-small">
+          <Link
+            to={`/data/${other.name}/new?${encodeURIComponent(navigation.field)}=${encodeURIComponent(id)}`}
+            className="btn btn-small"
+          >
             New {other.displayName.toLowerCase()}
           </Link>
         ) : null}
@@ -129,7 +151,9 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
                   {shown.map((c) => (
                     <td key={c.name}>
                       {c.name === other.primaryField ? (
-                        <Link to={`/data/${other.name}/${r.id}`}>{formatValue(c.type, r[c.name], c.options) || r.id}</Link>
+                        <Link to={`/data/${other.name}/${r.id}`}>
+                          {formatValue(c.type, r[c.name], c.options) || r.id}
+                        </Link>
                       ) : (
                         <ValueText type={c.type} value={r[c.name]} options={c.options} />
                       )}
@@ -137,7 +161,13 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
                   ))}
                   {navigation.kind === 'manyToMany' ? (
                     <td className="row-actions">
-                      <button type="button" className="btn btn-small btn-danger-ghost" disabled={busy} aria-label={`Unlink ${String(r[other.primaryField] ?? r.id)}`} onClick={() => void unlink(r)}>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-ghost"
+                        disabled={busy}
+                        aria-label={`Unlink ${String(r[other.primaryField] ?? r.id)}`}
+                        onClick={() => void unlink(r)}
+                      >
                         Unlink
                       </button>
                     </td>
@@ -157,7 +187,14 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
         <div className="related-link">
           <div className="field">
             <label htmlFor={`link-${navigation.name}`}>Link a {other.displayName.toLowerCase()}</label>
-            <LookupPicker id={`link-${navigation.name}`} target={other} value={picked} onChange={(v) => setPicked(v)} exclude={records?.map((r) => r.id)} showOpenLink={false} />
+            <LookupPicker
+              id={`link-${navigation.name}`}
+              target={other}
+              value={picked}
+              onChange={(v) => setPicked(v)}
+              exclude={records?.map((r) => r.id)}
+              showOpenLink={false}
+            />
           </div>
           <button type="button" className="btn" disabled={!picked || busy} onClick={() => void link()}>
             Link

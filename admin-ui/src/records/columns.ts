@@ -55,7 +55,9 @@ export function columnsOf(catalog: Catalog, entity: EntityDef): Column[] {
 
 /** The default visible columns: the primary field first, then the next fields (not JSON or long text). */
 export function defaultColumns(entity: EntityDef): string[] {
-  const rest = entity.fields.filter((f) => f.name !== entity.primaryField && f.type !== 'json' && f.type !== 'longText').map((f) => f.name);
+  const rest = entity.fields
+    .filter((f) => f.name !== entity.primaryField && f.type !== 'json' && f.type !== 'longText')
+    .map((f) => f.name);
   return [entity.primaryField, ...rest.slice(0, 6), 'updated_at'];
 }
 

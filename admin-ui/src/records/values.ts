@@ -27,7 +27,9 @@ export function toFormValue(type: FieldTypeName, value: unknown): FormValue {
     case 'json':
       return JSON.stringify(value, null, 2);
     case 'lookup':
-      return typeof value === 'object' && value && 'id' in value ? String((value as { id: unknown }).id) : String(value);
+      return typeof value === 'object' && value && 'id' in value
+        ? String((value as { id: unknown }).id)
+        : String(value);
     default:
       return String(value);
   }
@@ -86,7 +88,12 @@ const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1
 const moneyFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
 
 /** A value as text for grids and read-only displays (ValueText adds the ISO tooltip to dates). */
-export function formatValue(type: FieldTypeName, value: unknown, options?: readonly ChoiceOption[], primary?: string): string {
+export function formatValue(
+  type: FieldTypeName,
+  value: unknown,
+  options?: readonly ChoiceOption[],
+  primary?: string,
+): string {
   if (value === null || value === undefined) return '';
   switch (type) {
     case 'boolean':

@@ -34,15 +34,48 @@ export function ValueControl({ id, spec, value, onChange, describedBy, invalid, 
   const set = (v: string) => onChange(v);
   switch (spec.type) {
     case 'longText':
-      return <textarea {...common} rows={4} value={text} maxLength={spec.maxLength} onChange={(e) => set(e.target.value)} />;
+      return (
+        <textarea {...common} rows={4} value={text} maxLength={spec.maxLength} onChange={(e) => set(e.target.value)} />
+      );
     case 'json':
-      return <textarea {...common} rows={6} className="mono" spellCheck={false} value={text} onChange={(e) => set(e.target.value)} />;
+      return (
+        <textarea
+          {...common}
+          rows={6}
+          className="mono"
+          spellCheck={false}
+          value={text}
+          onChange={(e) => set(e.target.value)}
+        />
+      );
     case 'integer':
     case 'bigInteger':
-      return <input {...common} type="number" step={1} inputMode="numeric" min={spec.minimum} max={spec.maximum} value={text} onChange={(e) => set(e.target.value)} />;
+      return (
+        <input
+          {...common}
+          type="number"
+          step={1}
+          inputMode="numeric"
+          min={spec.minimum}
+          max={spec.maximum}
+          value={text}
+          onChange={(e) => set(e.target.value)}
+        />
+      );
     case 'decimal':
     case 'money':
-      return <input {...common} type="number" step="any" inputMode="decimal" min={spec.minimum} max={spec.maximum} value={text} onChange={(e) => set(e.target.value)} />;
+      return (
+        <input
+          {...common}
+          type="number"
+          step="any"
+          inputMode="decimal"
+          min={spec.minimum}
+          max={spec.maximum}
+          value={text}
+          onChange={(e) => set(e.target.value)}
+        />
+      );
     case 'boolean':
       return (
         <select {...common} value={text} onChange={(e) => set(e.target.value)}>
@@ -72,16 +105,49 @@ export function ValueControl({ id, spec, value, onChange, describedBy, invalid, 
     case 'phone':
       return <input {...common} type="tel" autoComplete="off" value={text} onChange={(e) => set(e.target.value)} />;
     case 'url':
-      return <input {...common} type="url" autoComplete="off" placeholder="https://" value={text} onChange={(e) => set(e.target.value)} />;
+      return (
+        <input
+          {...common}
+          type="url"
+          autoComplete="off"
+          placeholder="https://"
+          value={text}
+          onChange={(e) => set(e.target.value)}
+        />
+      );
     case 'uuid':
-      return <input {...common} type="text" className="mono" spellCheck={false} placeholder="00000000-0000-4000-8000-000000000000" value={text} onChange={(e) => set(e.target.value)} />;
+      return (
+        <input
+          {...common}
+          type="text"
+          className="mono"
+          spellCheck={false}
+          placeholder="00000000-0000-4000-8000-000000000000"
+          value={text}
+          onChange={(e) => set(e.target.value)}
+        />
+      );
     default:
-      return <input {...common} type="text" maxLength={spec.maxLength} value={text} onChange={(e) => set(e.target.value)} />;
+      return (
+        <input {...common} type="text" maxLength={spec.maxLength} value={text} onChange={(e) => set(e.target.value)} />
+      );
   }
 }
 
 /** Multiple choice: one checkbox per option (render inside a FieldGroup, whose legend labels it). */
-export function MultiChoiceControl({ options, value, onChange, disabled, name }: { options: readonly ChoiceOption[]; value: FormValue; onChange(v: string[]): void; disabled?: boolean; name: string }) {
+export function MultiChoiceControl({
+  options,
+  value,
+  onChange,
+  disabled,
+  name,
+}: {
+  options: readonly ChoiceOption[];
+  value: FormValue;
+  onChange(v: string[]): void;
+  disabled?: boolean;
+  name: string;
+}) {
   const selected = Array.isArray(value) ? value : [];
   if (!options.length) return <p className="muted small">No options defined.</p>;
   return (
@@ -94,7 +160,9 @@ export function MultiChoiceControl({ options, value, onChange, disabled, name }:
             value={o.value}
             disabled={disabled}
             checked={selected.includes(o.value)}
-            onChange={(e) => onChange(e.target.checked ? [...selected, o.value] : selected.filter((v) => v !== o.value))}
+            onChange={(e) =>
+              onChange(e.target.checked ? [...selected, o.value] : selected.filter((v) => v !== o.value))
+            }
           />
           {o.label}
         </label>
