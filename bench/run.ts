@@ -182,12 +182,15 @@ async function main(): Promise<void> {
     process.stdout.write(`seeding ${ACCOUNTS} accounts and ${CONTACTS} contacts… `);
     const seed = new pg.Client({ connectionString: databaseUrl });
     await seed.connect();
+    const industryOf = `(ARRAY['${industries.join("','")}'])[1 + n % 10]`;
     await seed.query(`INSERT INTO data.account (id, name, industry, revenue, employees, created_at)
-      SELECT md5(n::text)::uuid, 'Account ' || n, (ARRAY['${industries.join("','")}'])[1 + n % 10], (n % 1000) * 1000.5, n % 5000,
+      SELECT md5(n::text)::uuid, 'Account ' || n, ${industryOf}, (n % 1000) * 1000.5, n % 5000,
              now() - (n || ' seconds')::interval
       FROM generate_series(1, ${ACCOUNTS}) n`);
+    const statusOf = `(ARRAY['${statuses.join("','")}'])[1 + n % 5]`;
+    const scoreOf = '((hashint4(n)::bigint % 100) + 100) % 100';
     await seed.query(`INSERT INTO data.contact (full_name, email, status, score, account, created_at)
-      SELECT 'Contact ' || n, 'c' || n || '@example.com', (ARRAY['${statuses.join("','")}'])[1 + n % 5], ((hashint4(n)::bigint % 100) + 100) % 100,
+      SELECT 'Contact ' || n, 'c' || n || '@example.com', ${statusOf}, ${scoreOf},
              md5((1 + n % ${ACCOUNTS})::text)::uuid, now() - (n || ' seconds')::interval
       FROM generate_series(1, ${CONTACTS}) n`);
     await seed.query('VACUUM ANALYZE data.account');
@@ -198,9 +201,11 @@ async function main(): Promise<void> {
     const rand = () => 1 + Math.floor(Math.random() * ACCOUNTS);
     const record = (_t: string, cols: string) => `(SELECT row_to_json(r) FROM (SELECT ${cols}) r)`;
     const accountCols =
-      't.id, t.created_at, t.updated_at, t.created_by, t.owner_id, t.version, t.name, t.industry, t.revenue, t.employees';
+      't.id, t.created_at, t.updated_at, t.created_by, t.owner_id, t.version, ' +
+      't.name, t.industry, t.revenue, t.employees';
     const contactCols = (a: string) =>
-      `${a}.id, ${a}.created_at, ${a}.updated_at, ${a}.created_by, ${a}.owner_id, ${a}.version, ${a}.full_name, ${a}.email, ${a}.status, ${a}.score, ${a}.account`;
+      `${a}.id, ${a}.created_at, ${a}.updated_at, ${a}.created_by, ${a}.owner_id, ${a}.version, ` +
+      `${a}.full_name, ${a}.email, ${a}.status, ${a}.score, ${a}.account`;
 
     const measure = async (
       name: string,
@@ -237,7 +242,8 @@ async function main(): Promise<void> {
           { method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/data/account/${accountId(rand())}` }) },
         ],
       },
-      `\\set n random(1, ${ACCOUNTS})\nSELECT ${record('t', accountCols)}::text FROM data.account t WHERE t.id = md5(:n::text)::uuid;\n`,
+      `\\set n random(1, ${ACCOUNTS})\n` +
+        `SELECT ${record('t', accountCols)}::text FROM data.account t WHERE t.id = md5(:n::text)::uuid;\n`,
     );
     figures[figures.length - 1]!.met &&= (figures[figures.length - 1]!.p99 ?? 99) <= 5;
 
@@ -248,22 +254,28 @@ async function main(): Promise<void> {
       3300,
       0.13,
       { requests: [{ method: 'GET', path: `/api/data/contact?filter=${r2Filter}&sort=-score&limit=50` }] },
-      `SELECT json_agg(${record('c', contactCols('c'))})::text FROM (SELECT * FROM data.contact c WHERE c.status = 'active' AND c.score >= 50 ORDER BY c.score DESC, c.id DESC LIMIT 50) c;\n`,
+      `SELECT json_agg(${record('c', contactCols('c'))})::text FROM (SELECT * FROM data.contact c ` +
+        "WHERE c.status = 'active' AND c.score >= 50 ORDER BY c.score DESC, c.id DESC LIMIT 50) c;\n",
     );
 
+    const contactsWithAccount =
+      `SELECT json_agg((SELECT row_to_json(r) FROM (SELECT ${contactCols('c')}, ` +
+      `(SELECT ${record('t', accountCols)} FROM data.account t WHERE t.id = c.account) AS account) r))::text\n` +
+      '       FROM (SELECT * FROM data.contact c ORDER BY c.created_at, c.id LIMIT 50) c;\n';
     await measure(
       'R3 50 children + parent (REST)',
       '≥ 2,200 req/s, ≥ 35 %',
       2200,
       0.35,
       { requests: [{ method: 'GET', path: '/api/data/contact?limit=50&expand=account' }] },
-      `SELECT json_agg((SELECT row_to_json(r) FROM (SELECT ${contactCols('c')}, (SELECT ${record('t', accountCols)} FROM data.account t WHERE t.id = c.account) AS account) r))::text
-       FROM (SELECT * FROM data.contact c ORDER BY c.created_at, c.id LIMIT 50) c;\n`,
+      contactsWithAccount,
     );
 
     const gql = JSON.stringify({
       query:
-        '{ contacts(first: 50) { nodes { id createdAt updatedAt createdBy ownerId version fullName email status score accountId account { id createdAt updatedAt createdBy ownerId version name industry revenue employees } } } }',
+        '{ contacts(first: 50) { nodes { id createdAt updatedAt createdBy ownerId version ' +
+        'fullName email status score accountId account { ' +
+        'id createdAt updatedAt createdBy ownerId version name industry revenue employees } } } }',
     });
     await measure(
       'R6 same as R3 (GraphQL)',
@@ -271,8 +283,7 @@ async function main(): Promise<void> {
       2000,
       0.32,
       { requests: [{ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: gql }] },
-      `SELECT json_agg((SELECT row_to_json(r) FROM (SELECT ${contactCols('c')}, (SELECT ${record('t', accountCols)} FROM data.account t WHERE t.id = c.account) AS account) r))::text
-       FROM (SELECT * FROM data.contact c ORDER BY c.created_at, c.id LIMIT 50) c;\n`,
+      contactsWithAccount,
     );
 
     await measure(
@@ -290,7 +301,8 @@ async function main(): Promise<void> {
           },
         ],
       },
-      `WITH w AS (INSERT INTO data.account (name, industry, revenue, employees) VALUES ('New account', 'retail', 1234.5, 12) RETURNING *) SELECT row_to_json(w)::text FROM w;\n`,
+      'WITH w AS (INSERT INTO data.account (name, industry, revenue, employees) ' +
+        "VALUES ('New account', 'retail', 1234.5, 12) RETURNING *) SELECT row_to_json(w)::text FROM w;\n",
     );
 
     await measure(
@@ -391,16 +403,21 @@ async function main(): Promise<void> {
 
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(
-    `\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${SECONDS} s per figure, ${CONNECTIONS} HTTP connections, pgbench -M prepared -c 8\n`,
+    `\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+      `Node ${process.version}; ${SECONDS} s per figure, ${CONNECTIONS} HTTP connections, pgbench -M prepared -c 8\n`,
   );
   console.log(
-    `${pad('request', 34)}${pad('ours', 16)}${pad('p50 / p99 ms', 14)}${pad('raw SQL', 12)}${pad('ratio', 9)}${pad('target', 36)}met`,
+    `${pad('request', 34)}${pad('ours', 16)}${pad('p50 / p99 ms', 14)}` +
+      `${pad('raw SQL', 12)}${pad('ratio', 9)}${pad('target', 36)}met`,
   );
   for (const f of figures) {
     const ratio = f.ceiling ? `${((f.ours / f.ceiling) * 100).toFixed(1)} %` : '';
     const lat = f.p50 !== undefined ? `${f.p50} / ${f.p99}` : '';
+    const ceiling = f.ceiling ? f.ceiling.toFixed(0) : '';
+    const met = f.met === undefined ? '' : f.met ? 'yes' : 'NO';
     console.log(
-      `${pad(f.name, 34)}${pad(`${f.ours.toFixed(0)} ${f.unit}`, 16)}${pad(lat, 14)}${pad(f.ceiling ? f.ceiling.toFixed(0) : '', 12)}${pad(ratio, 9)}${pad(f.target, 36)}${f.met === undefined ? '' : f.met ? 'yes' : 'NO'}`,
+      `${pad(f.name, 34)}${pad(`${f.ours.toFixed(0)} ${f.unit}`, 16)}${pad(lat, 14)}${pad(ceiling, 12)}` +
+        `${pad(ratio, 9)}${pad(f.target, 36)}${met}`,
     );
   }
 }

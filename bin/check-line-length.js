@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 
 const MAX = 120;
 const GENERATED = [/^tests\/golden\//, /^admin-ui\/src\/api-schema\.ts$/, /^sdk\/field-types\.ts$/];
-const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx', '*.js', '*.mjs'], {
-  encoding: 'utf8',
-})
+const LS_FILES = ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx', '*.js', '*.mjs'];
+const files = execFileSync('git', LS_FILES, { encoding: 'utf8' })
   .split('\n')
   .filter((f) => f && !GENERATED.some((re) => re.test(f)));
 const long = [];

@@ -50,12 +50,13 @@ function defaultExpression(entity: string, field: FieldDef): RawBuilder<unknown>
 }
 
 export function createEntityTable(entity: EntityDef, ctx: TypeContext): Statement[] {
+  const createdAtIndex = sql.id(physicalName('ix', entity.name, 'created_at'));
   const statements: Statement[] = [
     sql`CREATE TABLE ${table(entity.name)} (
 ${sql.join(SYSTEM_FIELDS.map(systemColumn), sql`,\n`)},
   CONSTRAINT ${sql.id(constraintNames.primaryKey(entity.name))} PRIMARY KEY ("id")
 )`,
-    sql`CREATE INDEX ${sql.id(physicalName('ix', entity.name, 'created_at'))} ON ${table(entity.name)} ("created_at", "id")`,
+    sql`CREATE INDEX ${createdAtIndex} ON ${table(entity.name)} ("created_at", "id")`,
   ];
   for (const field of entity.fields) statements.push(...addField(entity.name, field, ctx));
   return statements;
@@ -86,8 +87,10 @@ export function addField(entity: string, field: FieldDef, ctx: TypeContext): Sta
     statements.push(sql`CREATE SEQUENCE ${sql.id(DATA_SCHEMA, constraintNames.sequence(entity, field.name))}`);
   }
   const def = defaultExpression(entity, field);
+  const byDefault = def ? sql` DEFAULT ${def}` : sql``;
+  const notNull = field.required ? sql` NOT NULL` : sql``;
   statements.push(
-    sql`ALTER TABLE ${table(entity)} ADD COLUMN ${column(field.name)} ${type.columnType(field)}${def ? sql` DEFAULT ${def}` : sql``}${field.required ? sql` NOT NULL` : sql``}`,
+    sql`ALTER TABLE ${table(entity)} ADD COLUMN ${column(field.name)} ${type.columnType(field)}${byDefault}${notNull}`,
   );
   statements.push(...fieldObjects(entity, field, ctx));
   return statements;
@@ -109,14 +112,12 @@ function fieldObjects(
   const want = (k: 'check' | 'unique' | 'index' | 'fk') => !only || only.has(k);
   const check = checkExpression(field, ctx);
   if (check && want('check')) {
-    statements.push(
-      sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${sql.id(constraintNames.check(entity, field.name))} CHECK (${check})`,
-    );
+    const name = sql.id(constraintNames.check(entity, field.name));
+    statements.push(sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${name} CHECK (${check})`);
   }
   if (field.unique && want('unique')) {
-    statements.push(
-      sql`CREATE UNIQUE INDEX ${sql.id(constraintNames.unique(entity, field.name))} ON ${table(entity)} (${column(field.name)})`,
-    );
+    const name = sql.id(constraintNames.unique(entity, field.name));
+    statements.push(sql`CREATE UNIQUE INDEX ${name} ON ${table(entity)} (${column(field.name)})`);
   }
   if (needsIndex(field) && want('index')) {
     // (value, id): equality, ranges and keyset pages sorted by the field (id breaks ties) use it
@@ -130,7 +131,10 @@ function fieldObjects(
 }
 
 function foreignKey(entity: string, field: FieldDef): Statement {
-  return sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${sql.id(constraintNames.foreignKey(entity, field.name))} FOREIGN KEY (${column(field.name)}) REFERENCES ${table(field.target!)} ("id") ON DELETE ${sql.raw(ON_DELETE_SQL[field.onDelete ?? 'restrict'])}`;
+  const name = sql.id(constraintNames.foreignKey(entity, field.name));
+  const onDelete = sql.raw(ON_DELETE_SQL[field.onDelete ?? 'restrict']);
+  const references = sql`REFERENCES ${table(field.target!)} ("id") ON DELETE ${onDelete}`;
+  return sql`ALTER TABLE ${table(entity)} ADD CONSTRAINT ${name} FOREIGN KEY (${column(field.name)}) ${references}`;
 }
 
 export function dropField(entity: string, field: FieldDef): Statement[] {

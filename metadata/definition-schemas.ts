@@ -184,7 +184,8 @@ export const ALTERNATE_KEY_INPUT: JsonSchema = {
 export const FIELD_CHANGE: JsonSchema = {
   type: 'object',
   description:
-    'A partial field change: labels, safe options, lossless type changes; null removes an option. The name cannot change',
+    'A partial field change: labels, safe options, lossless type changes; null removes an option. ' +
+    'The name cannot change',
   properties: Object.fromEntries(
     Object.entries(FIELD_PROPERTIES).map(([k, v]) => [k, k === 'name' ? v : { anyOf: [v, { type: 'null' }] }]),
   ),

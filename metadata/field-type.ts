@@ -30,26 +30,30 @@ export type FieldOptionName =
 
 export type GraphqlScalar = 'String' | 'Int' | 'Float' | 'Boolean' | 'ID' | 'Date' | 'DateTime' | 'JSON' | 'BigInt';
 
-export type FilterOperator =
-  | 'eq'
-  | 'ne'
-  | 'gt'
-  | 'gte'
-  | 'lt'
-  | 'lte'
-  | 'in'
-  | 'nin'
-  | 'isNull'
-  | 'between'
-  | 'contains'
-  | 'startsWith'
-  | 'endsWith'
-  | 'icontains'
-  | 'istartsWith'
-  | 'iendsWith'
-  | 'containsAny'
-  | 'containsAll'
-  | 'jsonPathEq';
+/** Every filter operator, declared once (types list the ones they take: `filterOperators`). */
+export const FILTER_OPERATORS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'nin',
+  'isNull',
+  'between',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'icontains',
+  'istartsWith',
+  'iendsWith',
+  'containsAny',
+  'containsAll',
+  'jsonPathEq',
+] as const;
+
+export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 
 /** What a type module may ask of the rest of the catalog while deriving its artefacts. */
 export interface TypeContext {
@@ -135,18 +139,7 @@ export interface FieldType {
   readonly conversions?: Partial<Record<FieldTypeName, Conversion>>;
 }
 
-export const COMPARISON_OPERATORS: readonly FilterOperator[] = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'isNull',
-  'between',
-];
+export const COMPARISON_OPERATORS: readonly FilterOperator[] = FILTER_OPERATORS.slice(0, 10);
 export const TEXT_OPERATORS: readonly FilterOperator[] = [
   ...COMPARISON_OPERATORS,
   'contains',

@@ -144,7 +144,8 @@ export class MetadataService {
       if (rels.length) {
         throw new XrmError(
           'XRM_ERR_METADATA_IN_USE',
-          `Entity "${name}" cannot be deleted while many-to-many relationships use it: ${rels.map((r) => r.name).join(', ')}`,
+          `Entity "${name}" cannot be deleted while many-to-many relationships use it: ` +
+            rels.map((r) => r.name).join(', '),
           {
             extensions: { references: rels.map((r) => ({ relationship: r.name })) },
           },
@@ -181,7 +182,8 @@ export class MetadataService {
         const rows = await countRows(trx, sql`SELECT count(*) FROM ${table(entityName)}`);
         if (rows > 0) {
           throw conflict(
-            `A required field needs a default while the entity has records: ${rows} existing record(s) would have no value`,
+            'A required field needs a default while the entity has records: ' +
+              `${rows} existing record(s) would have no value`,
             rows,
             '/required',
           );
@@ -428,7 +430,8 @@ export class MetadataService {
         const gone = defaults.filter((d) => !values.has(d as string));
         if (gone.length) {
           throw refused(
-            `Option(s) ${gone.map((g) => JSON.stringify(g)).join(', ')} of choice set "${name}" are the default of "${entity.name}.${field.name}"; change that default first`,
+            `Option(s) ${gone.map((g) => JSON.stringify(g)).join(', ')} of choice set "${name}" ` +
+              `are the default of "${entity.name}.${field.name}"; change that default first`,
             '/options',
           );
         }
@@ -581,7 +584,8 @@ async function assertFieldChangeAllowed(
     const conversion = FIELD_TYPES[before.type].conversions?.[after.type];
     if (!conversion) {
       throw refused(
-        `Cannot change "${before.name}" from ${before.type} to ${after.type}: not every stored value converts losslessly`,
+        `Cannot change "${before.name}" from ${before.type} to ${after.type}: ` +
+          'not every stored value converts losslessly',
         '/type',
       );
     }
@@ -592,13 +596,15 @@ async function assertFieldChangeAllowed(
         '/type',
       );
     if (conversion.lossyRows) {
+      const lossy = conversion.lossyRows(col, before, after);
       const rows = await countRows(
         trx,
-        sql`SELECT count(*) FROM ${table(entity)} WHERE ${col} IS NOT NULL AND (${conversion.lossyRows(col, before, after)})`,
+        sql`SELECT count(*) FROM ${table(entity)} WHERE ${col} IS NOT NULL AND (${lossy})`,
       );
       if (rows > 0) {
         throw conflict(
-          `${rows} existing record(s) of "${entity}" have a "${before.name}" value that would not survive the change to ${describeType(after)}`,
+          `${rows} existing record(s) of "${entity}" have a "${before.name}" value ` +
+            `that would not survive the change to ${describeType(after)}`,
           rows,
           '/type',
         );
@@ -660,7 +666,8 @@ function ddlError(error: unknown, target: string): unknown {
   if (code === '54011') {
     return new XrmError(
       'XRM_ERR_METADATA_CHANGE_REFUSED',
-      "The table has reached PostgreSQL's limit of 1,600 columns (dropped fields count until the table is rewritten, e.g. by VACUUM FULL)",
+      "The table has reached PostgreSQL's limit of 1,600 columns " +
+        '(dropped fields count until the table is rewritten, e.g. by VACUUM FULL)',
       { cause: error },
     );
   }

@@ -62,9 +62,8 @@ export async function insertEntity(db: Db, entity: EntityDef): Promise<void> {
 }
 
 export async function updateEntityRow(db: Db, entity: EntityDef): Promise<void> {
-  await sql`UPDATE xrm.entities SET definition = ${entityRow(entity)}::jsonb, updated_at = now() WHERE name = ${entity.name}`.execute(
-    db,
-  );
+  const changes = sql`definition = ${entityRow(entity)}::jsonb, updated_at = now()`;
+  await sql`UPDATE xrm.entities SET ${changes} WHERE name = ${entity.name}`.execute(db);
 }
 
 export async function deleteEntityRow(db: Db, name: string): Promise<void> {
@@ -72,9 +71,10 @@ export async function deleteEntityRow(db: Db, name: string): Promise<void> {
 }
 
 export async function insertField(db: Db, entity: string, field: FieldDef, position?: number): Promise<void> {
+  const nextPosition = sql`(SELECT COALESCE(max(position) + 1, 0) FROM xrm.fields WHERE entity = ${entity})`;
   await sql`INSERT INTO xrm.fields (entity, name, position, definition)
     VALUES (${entity}, ${field.name},
-      COALESCE(${position ?? null}::integer, (SELECT COALESCE(max(position) + 1, 0) FROM xrm.fields WHERE entity = ${entity})),
+      COALESCE(${position ?? null}::integer, ${nextPosition}),
       ${json(field)}::jsonb)`.execute(db);
 }
 

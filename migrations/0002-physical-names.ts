@@ -42,10 +42,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       await sql`ALTER TABLE ${sql.id('data', table)} RENAME CONSTRAINT ${sql.id(from!)} TO ${sql.id(to)}`.execute(db);
   };
   const renamePrimaryKey = async (table: string) => {
+    const regclass = `data.${JSON.stringify(table)}`;
     const found = await sql<{ conname: string }>`
-      SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(${`data.${JSON.stringify(table)}`}) AND contype = 'p'`.execute(
-      db,
-    );
+      SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(${regclass}) AND contype = 'p'`.execute(db);
     const name = found.rows[0]?.conname;
     if (name && name !== current('pk', table)) await renameConstraint(table, name, current('pk', table));
   };

@@ -129,7 +129,10 @@ export interface EntityClient<E, N extends keyof E> {
    * (declared with POST /api/metadata/entities/{name}/keys); `created` tells which happened.
    *
    * @example
-   * const { record, created } = await client.entity('partner').upsert('partner_email', { name: 'Acme Corporation', email: 'hello@acme.example' });
+   * const { record, created } = await client.entity('partner').upsert('partner_email', {
+   *   name: 'Acme Corporation',
+   *   email: 'hello@acme.example',
+   * });
    * const id: string = record.id;
    */
   upsert(key: KeyOf<E, N>, record: CreateOf<E, N>): Promise<UpsertResult<ReadOf<E, N>>>;
@@ -169,7 +172,9 @@ export interface EntityClient<E, N extends keyof E> {
    * Records on the far side of a to-many relation of one record (every list option applies).
    *
    * @example
-   * const reports = await client.entity('employee').related('11111111-1111-4111-8111-111111111111', 'reports', { sort: ['full_name'] });
+   * const reports = await client
+   *   .entity('employee')
+   *   .related('11111111-1111-4111-8111-111111111111', 'reports', { sort: ['full_name'] });
    * const names: string[] = reports.data.map((e) => e.full_name);
    */
   related<

@@ -72,7 +72,8 @@ export interface Transport {
 /** `path` with its query string. */
 export function withQuery(path: string, query: QueryParams = []): string {
   if (!query.length) return path;
-  return `${path}?${query.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&')}`;
+  const pairs = query.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  return `${path}?${pairs.join('&')}`;
 }
 
 export function createTransport(options: ClientOptions): Transport {

@@ -52,7 +52,9 @@ export interface AnyEntities {
  * Registration of an instance's schema: the file `xrm codegen` writes adds
  * `schema: XrmSchema` here, which makes it the default of `createClient`.
  */
-export type XrmRegister = {};
+// an interface, not a type alias: `xrm codegen` adds `schema` to it by declaration merging
+// biome-ignore lint/suspicious/noEmptyInterface: merged into by generated clients
+export interface XrmRegister {}
 
 /** The registered schema, or `AnyEntities`. */
 export type RegisteredEntities = XrmRegister extends { schema: infer S } ? S : AnyEntities;

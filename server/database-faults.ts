@@ -29,8 +29,13 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** What node-postgres and pg-pool say when a connection is gone or cannot be had. */
-const LOST_CONNECTION =
-  /^(Connection terminated|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect)/;
+const LOST_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error',
+  'Client was closed',
+  'timeout exceeded when trying to connect',
+];
+const LOST_CONNECTION = new RegExp(`^(${LOST_CONNECTION_MESSAGES.join('|')})`);
 
 function isFault(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

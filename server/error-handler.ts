@@ -100,7 +100,8 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
     error.code === 'HPE_HEADER_OVERFLOW'
       ? new XrmError(
           'XRM_ERR_REQUEST_HEADERS_TOO_LARGE',
-          `The request line and headers exceed ${LIMITS.headerBytes} bytes (a URL this long: send fewer or shorter parameters)`,
+          `The request line and headers exceed ${LIMITS.headerBytes} bytes ` +
+            '(a URL this long: send fewer or shorter parameters)',
         )
       : new XrmError('XRM_ERR_REQUEST_INVALID', 'The HTTP request is malformed');
   if (socket.writable) {

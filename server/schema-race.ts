@@ -53,7 +53,8 @@ export async function withFreshSchema<T>(
       if (tries >= retries) {
         throw new XrmError(
           'XRM_ERR_QUERY_SCHEMA_CHANGED',
-          'The schema changed while this request ran and it names something that no longer exists; read the schema again and retry',
+          'The schema changed while this request ran and it names something that no longer exists; ' +
+            'read the schema again and retry',
           { cause: error, extensions: { schemaVersion: runtime.state.version } },
         );
       }

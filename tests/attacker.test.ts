@@ -327,15 +327,18 @@ describeEachDatabase('attacker', (get) => {
     ).toHaveLength(2);
   });
 
-  it('answers a GraphQL read with a filter variable within 1 s every time it runs (no stall compiling it)', async () => {
-    const text = 'query Repeated($f: AtkFilter) { atks(filter: $f, first: 5) { totalCount nodes { id } } }';
-    for (let run = 1; run <= 3; run++) {
-      const [reply, ms] = await timed(gql(text, { f: { title: { startsWith: 'p' } } }));
-      expect(reply.body.errors, reply.text.slice(0, 1000)).toBeUndefined();
-      expect(reply.body.data.atks.totalCount).toBe(1);
-      expect(ms, `run ${run} took ${Math.round(ms)} ms`).toBeLessThan(1000);
-    }
-  });
+  it(
+    'answers a GraphQL read with a filter variable within 1 s every time it runs ' + '(no stall compiling it)',
+    async () => {
+      const text = 'query Repeated($f: AtkFilter) { atks(filter: $f, first: 5) { totalCount nodes { id } } }';
+      for (let run = 1; run <= 3; run++) {
+        const [reply, ms] = await timed(gql(text, { f: { title: { startsWith: 'p' } } }));
+        expect(reply.body.errors, reply.text.slice(0, 1000)).toBeUndefined();
+        expect(reply.body.data.atks.totalCount).toBe(1);
+        expect(ms, `run ${run} took ${Math.round(ms)} ms`).toBeLessThan(1000);
+      }
+    },
+  );
 
   // -----------------------------------------------------------------------------------------------
   // 1. Values that pass validation but fail in PostgreSQL
@@ -685,34 +688,39 @@ describeEachDatabase('attacker', (get) => {
     });
   });
 
-  it('refuses GraphQL operations without bounds (1,700 aliases, 2,000 root lists, a non-string or huge query) with a 4xx, each within 1 s', async () => {
-    const aliases = `{ atks { nodes { ${Array.from({ length: 1700 }, (_, i) => `t${i}: title`).join(' ')} } } }`;
-    const roots = `{ ${Array.from({ length: 2000 }, (_, i) => `r${i}: atks(first: 1) { nodes { id title } }`).join(' ')} }`;
-    const huge = `# ${'x'.repeat(100 * 1024)}\n{ atks { nodes { id } } }`;
-    const hugeLiteral = `{ atks(filter: { title: { eq: "${'x'.repeat(100 * 1024)}" } }) { nodes { id } } }`;
-    const attempts: [string, () => Promise<Reply>][] = [
-      ['1,700 aliases of one column', () => gql(aliases)],
-      ['2,000 aliased root lists', () => gql(roots)],
-      ['{"query": 42}', () => rawGraphql('{"query": 42}')],
-      ['{"query": null}', () => rawGraphql('{"query": null}')],
-      ['{"query": {"a": 1}}', () => rawGraphql('{"query": {"a": 1}}')],
-      ['{"query": ["{ atks { totalCount } }"]}', () => rawGraphql('{"query": ["{ atks { totalCount } }"]}')],
-      ['a query text over 100 KB (a comment)', () => gql(huge)],
-      ['a query text over 100 KB (a string literal)', () => gql(hugeLiteral)],
-    ];
-    // every attempt is checked; the failures are reported together
-    const failures: string[] = [];
-    for (const [label, attempt] of attempts) {
-      const [reply, ms] = await timed(attempt());
-      try {
-        expectGraphqlClientError(reply, label);
-        expect(ms, `${label} took ${Math.round(ms)} ms`).toBeLessThan(1000);
-      } catch (error) {
-        failures.push((error as Error).message.split('\n')[0]!);
+  it(
+    'refuses GraphQL operations without bounds (1,700 aliases, 2,000 root lists, ' +
+      'a non-string or huge query) with a 4xx, each within 1 s',
+    async () => {
+      const aliases = `{ atks { nodes { ${Array.from({ length: 1700 }, (_, i) => `t${i}: title`).join(' ')} } } }`;
+      const rootLists = Array.from({ length: 2000 }, (_, i) => `r${i}: atks(first: 1) { nodes { id title } }`);
+      const roots = `{ ${rootLists.join(' ')} }`;
+      const huge = `# ${'x'.repeat(100 * 1024)}\n{ atks { nodes { id } } }`;
+      const hugeLiteral = `{ atks(filter: { title: { eq: "${'x'.repeat(100 * 1024)}" } }) { nodes { id } } }`;
+      const attempts: [string, () => Promise<Reply>][] = [
+        ['1,700 aliases of one column', () => gql(aliases)],
+        ['2,000 aliased root lists', () => gql(roots)],
+        ['{"query": 42}', () => rawGraphql('{"query": 42}')],
+        ['{"query": null}', () => rawGraphql('{"query": null}')],
+        ['{"query": {"a": 1}}', () => rawGraphql('{"query": {"a": 1}}')],
+        ['{"query": ["{ atks { totalCount } }"]}', () => rawGraphql('{"query": ["{ atks { totalCount } }"]}')],
+        ['a query text over 100 KB (a comment)', () => gql(huge)],
+        ['a query text over 100 KB (a string literal)', () => gql(hugeLiteral)],
+      ];
+      // every attempt is checked; the failures are reported together
+      const failures: string[] = [];
+      for (const [label, attempt] of attempts) {
+        const [reply, ms] = await timed(attempt());
+        try {
+          expectGraphqlClientError(reply, label);
+          expect(ms, `${label} took ${Math.round(ms)} ms`).toBeLessThan(1000);
+        } catch (error) {
+          failures.push((error as Error).message.split('\n')[0]!);
+        }
       }
-    }
-    expect(failures).toEqual([]);
-  });
+      expect(failures).toEqual([]);
+    },
+  );
 
   it('refuses REST selections and expansions without bounds with 400', async () => {
     const attempts: [Record<string, string>, string][] = [
@@ -774,45 +782,48 @@ describeEachDatabase('attacker', (get) => {
   // 3. Regular expressions
   // -----------------------------------------------------------------------------------------------
 
-  it('does not stall on a catastrophically backtracking pattern: refused at save, or evaluated in linear time', async () => {
-    const before = await metadataState();
-    const saved = await http().post('/api/metadata/entities', {
-      name: 'atk_re',
-      fields: [{ name: 'code', type: 'text', pattern: '^(a+)+$' }],
-    });
-    if (saved.status !== 201) {
-      expectRefused(saved, { code: /^XRM_ERR_METADATA_INVALID$/, path: '/fields/0/pattern' });
-      expect(await metadataState()).toEqual(before);
-      return;
-    }
-    const evil = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa!';
-    expect(evil).toHaveLength(30);
-    const good = expectStatus(await http().post('/api/data/atk_re', { code: 'aaaa' }), 201);
-    await writesNothing('atk_re', async () => {
-      const attempts: [string, () => Promise<Reply>][] = [
-        ['create', () => http().post('/api/data/atk_re', { code: evil })],
-        ['update', () => http().patch(`/api/data/atk_re/${good.id}`, { code: evil })],
-        [
-          'bulk create',
-          () =>
-            http().post('/api/data/atk_re/bulk', { operation: 'create', records: [{ code: 'aa' }, { code: evil }] }),
-        ],
-      ];
-      for (const [label, attempt] of attempts) {
-        const [reply, ms] = await timed(attempt());
-        expectRefused(reply, {
-          code: /^XRM_ERR_RECORD_INVALID$/,
-          path: label === 'bulk create' ? '/records/1/code' : '/code',
-        });
-        expect(ms, `${label} took ${ms} ms`).toBeLessThan(200);
+  it(
+    'does not stall on a catastrophically backtracking pattern: refused at save, ' + 'or evaluated in linear time',
+    async () => {
+      const before = await metadataState();
+      const saved = await http().post('/api/metadata/entities', {
+        name: 'atk_re',
+        fields: [{ name: 'code', type: 'text', pattern: '^(a+)+$' }],
+      });
+      if (saved.status !== 201) {
+        expectRefused(saved, { code: /^XRM_ERR_METADATA_INVALID$/, path: '/fields/0/pattern' });
+        expect(await metadataState()).toEqual(before);
+        return;
       }
-      const [reply, ms] = await timed(
-        gql('mutation($c: String) { createAtkRe(input: { code: $c }) { id } }', { c: evil }),
-      );
-      expectGraphqlRefused(reply);
-      expect(ms).toBeLessThan(200);
-    });
-  });
+      const evil = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaa!';
+      expect(evil).toHaveLength(30);
+      const good = expectStatus(await http().post('/api/data/atk_re', { code: 'aaaa' }), 201);
+      await writesNothing('atk_re', async () => {
+        const attempts: [string, () => Promise<Reply>][] = [
+          ['create', () => http().post('/api/data/atk_re', { code: evil })],
+          ['update', () => http().patch(`/api/data/atk_re/${good.id}`, { code: evil })],
+          [
+            'bulk create',
+            () =>
+              http().post('/api/data/atk_re/bulk', { operation: 'create', records: [{ code: 'aa' }, { code: evil }] }),
+          ],
+        ];
+        for (const [label, attempt] of attempts) {
+          const [reply, ms] = await timed(attempt());
+          expectRefused(reply, {
+            code: /^XRM_ERR_RECORD_INVALID$/,
+            path: label === 'bulk create' ? '/records/1/code' : '/code',
+          });
+          expect(ms, `${label} took ${ms} ms`).toBeLessThan(200);
+        }
+        const [reply, ms] = await timed(
+          gql('mutation($c: String) { createAtkRe(input: { code: $c }) { id } }', { c: evil }),
+        );
+        expectGraphqlRefused(reply);
+        expect(ms).toBeLessThan(200);
+      });
+    },
+  );
 
   const NON_RE2_PATTERNS = [
     ['a backreference', '^(a)\\1$', 1],
@@ -958,70 +969,79 @@ describeEachDatabase('attacker', (get) => {
     await bothServe('atk_ca', names);
   });
 
-  it('creates entity a_b with fields c, d and entity a with fields b_c, b_d (unique and searchable) whatever the order', async () => {
-    expectStatus(
-      await http().post('/api/metadata/entities', {
-        name: 'a_b',
-        fields: [
-          { name: 'c', type: 'text', unique: true, searchable: true },
-          { name: 'd', type: 'text', searchable: true },
-        ],
-      }),
-      201,
-    );
-    const second = await http().post('/api/metadata/entities', {
-      name: 'a',
-      pluralName: 'a_items',
-      fields: [
-        { name: 'b_c', type: 'text', unique: true, searchable: true },
-        { name: 'b_d', type: 'text', searchable: true },
-      ],
-    });
-    expect(second.status, second.text.slice(0, 1000)).toBe(201);
-    // each entity keeps its own unique index
-    expectStatus(await http().post('/api/data/a_b', { c: 'same', d: 'same' }), 201);
-    expectStatus(await http().post('/api/data/a', { b_c: 'same', b_d: 'same' }), 201);
-    expectRefused(await http().post('/api/data/a_b', { c: 'same' }), {
-      status: 409,
-      code: /^XRM_ERR_RECORD_DUPLICATE$/,
-      path: '/c',
-    });
-    expectRefused(await http().post('/api/data/a', { b_c: 'same' }), {
-      status: 409,
-      code: /^XRM_ERR_RECORD_DUPLICATE$/,
-      path: '/b_c',
-    });
-    // and a field added later the other way round
-    expectStatus(
-      await http().post('/api/metadata/entities/a/fields', { name: 'b_e', type: 'text', unique: true }),
-      201,
-    );
-    expectStatus(
-      await http().post('/api/metadata/entities/a_b/fields', { name: 'e', type: 'text', unique: true }),
-      201,
-    );
-  });
-
-  it('answers 409 XRM_ERR_METADATA_NAME_TAKEN for an entity whose table was squatted by hand, changing nothing', async () => {
-    await sql`CREATE TABLE data.squatter (x int)`.execute(get().services.db);
-    await changesNoMetadata(async () => {
-      expectRefused(
-        await http().post('/api/metadata/entities', { name: 'squatter', fields: [{ name: 'label', type: 'text' }] }),
-        {
-          status: 409,
-          code: /^XRM_ERR_METADATA_NAME_TAKEN$/,
-          path: '/name',
-        },
+  it(
+    'creates entity a_b with fields c, d and entity a with fields b_c, b_d (unique and searchable) ' +
+      'whatever the order',
+    async () => {
+      expectStatus(
+        await http().post('/api/metadata/entities', {
+          name: 'a_b',
+          fields: [
+            { name: 'c', type: 'text', unique: true, searchable: true },
+            { name: 'd', type: 'text', searchable: true },
+          ],
+        }),
+        201,
       );
-    });
-    expectRefused(await http().get('/api/data/squatter'), { status: 404, code: /^XRM_ERR_METADATA_ENTITY_NOT_FOUND$/ });
-    const { rows } = await sql<{
-      n: number;
-    }>`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'data' AND table_name = 'squatter'`.execute(
-      get().services.db,
-    );
-    expect(rows[0]!.n).toBe(1);
-  });
+      const second = await http().post('/api/metadata/entities', {
+        name: 'a',
+        pluralName: 'a_items',
+        fields: [
+          { name: 'b_c', type: 'text', unique: true, searchable: true },
+          { name: 'b_d', type: 'text', searchable: true },
+        ],
+      });
+      expect(second.status, second.text.slice(0, 1000)).toBe(201);
+      // each entity keeps its own unique index
+      expectStatus(await http().post('/api/data/a_b', { c: 'same', d: 'same' }), 201);
+      expectStatus(await http().post('/api/data/a', { b_c: 'same', b_d: 'same' }), 201);
+      expectRefused(await http().post('/api/data/a_b', { c: 'same' }), {
+        status: 409,
+        code: /^XRM_ERR_RECORD_DUPLICATE$/,
+        path: '/c',
+      });
+      expectRefused(await http().post('/api/data/a', { b_c: 'same' }), {
+        status: 409,
+        code: /^XRM_ERR_RECORD_DUPLICATE$/,
+        path: '/b_c',
+      });
+      // and a field added later the other way round
+      expectStatus(
+        await http().post('/api/metadata/entities/a/fields', { name: 'b_e', type: 'text', unique: true }),
+        201,
+      );
+      expectStatus(
+        await http().post('/api/metadata/entities/a_b/fields', { name: 'e', type: 'text', unique: true }),
+        201,
+      );
+    },
+  );
+
+  it(
+    'answers 409 XRM_ERR_METADATA_NAME_TAKEN for an entity whose table was squatted by hand, ' + 'changing nothing',
+    async () => {
+      await sql`CREATE TABLE data.squatter (x int)`.execute(get().services.db);
+      await changesNoMetadata(async () => {
+        expectRefused(
+          await http().post('/api/metadata/entities', { name: 'squatter', fields: [{ name: 'label', type: 'text' }] }),
+          {
+            status: 409,
+            code: /^XRM_ERR_METADATA_NAME_TAKEN$/,
+            path: '/name',
+          },
+        );
+      });
+      expectRefused(await http().get('/api/data/squatter'), {
+        status: 404,
+        code: /^XRM_ERR_METADATA_ENTITY_NOT_FOUND$/,
+      });
+      const squatter = sql`table_schema = 'data' AND table_name = 'squatter'`;
+      const { rows } = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM information_schema.columns WHERE ${squatter}`.execute(get().services.db);
+      expect(rows[0]!.n).toBe(1);
+    },
+  );
 
   // -----------------------------------------------------------------------------------------------
   // 5. GraphQL mutations: one transaction per operation
@@ -1099,26 +1119,36 @@ describeEachDatabase('attacker', (get) => {
   // 6. Smaller things
   // -----------------------------------------------------------------------------------------------
 
-  it('refuses a lone surrogate in a record with 400 XRM_ERR_RECORD_INVALID and the field path, single and bulk alike', async () => {
-    const code = /^XRM_ERR_RECORD_INVALID$/;
-    await writesNothing('atk', async () => {
-      expectRefused(await raw('POST', '/api/data/atk', '{"title":"\\ud800"}'), { code, path: '/title' });
-      expectRefused(await raw('POST', '/api/data/atk', '{"title":"ok \\udfff tail"}'), { code, path: '/title' });
-      expectRefused(await raw('PATCH', `/api/data/atk/${parent.id}`, '{"title":"\\ud800"}'), { code, path: '/title' });
-      expectRefused(await raw('POST', '/api/data/atk/bulk', '{"operation":"create","records":[{"title":"\\ud800"}]}'), {
-        code,
-        path: '/records/0/title',
+  it(
+    'refuses a lone surrogate in a record with 400 XRM_ERR_RECORD_INVALID and the field path, ' +
+      'single and bulk alike',
+    async () => {
+      const code = /^XRM_ERR_RECORD_INVALID$/;
+      await writesNothing('atk', async () => {
+        expectRefused(await raw('POST', '/api/data/atk', '{"title":"\\ud800"}'), { code, path: '/title' });
+        expectRefused(await raw('POST', '/api/data/atk', '{"title":"ok \\udfff tail"}'), { code, path: '/title' });
+        expectRefused(await raw('PATCH', `/api/data/atk/${parent.id}`, '{"title":"\\ud800"}'), {
+          code,
+          path: '/title',
+        });
+        expectRefused(
+          await raw('POST', '/api/data/atk/bulk', '{"operation":"create","records":[{"title":"\\ud800"}]}'),
+          {
+            code,
+            path: '/records/0/title',
+          },
+        );
+        expectRefused(
+          await raw(
+            'POST',
+            '/api/data/atk/bulk',
+            '{"operation":"create","records":[{"title":"fine"},{"title":"x\\udc00"}]}',
+          ),
+          { code, path: '/records/1/title' },
+        );
       });
-      expectRefused(
-        await raw(
-          'POST',
-          '/api/data/atk/bulk',
-          '{"operation":"create","records":[{"title":"fine"},{"title":"x\\udc00"}]}',
-        ),
-        { code, path: '/records/1/title' },
-      );
-    });
-  });
+    },
+  );
 
   it('refuses a lone surrogate in a filter value with 400 and in GraphQL input without an internal error', async () => {
     expectRefused(await http().get(`/api/data/atk?filter=${enc('{"title":{"eq":"\\ud800"}}')}`), { path: '/filter' });
@@ -1128,12 +1158,14 @@ describeEachDatabase('attacker', (get) => {
     await writesNothing('atk', async () => {
       expectGraphqlRefused(
         await rawGraphql(
-          '{"query":"mutation($i: AtkCreateInput!) { createAtk(input: $i) { id } }","variables":{"i":{"title":"\\ud800"}}}',
+          '{"query":"mutation($i: AtkCreateInput!) { createAtk(input: $i) ' +
+            '{ id } }","variables":{"i":{"title":"\\ud800"}}}',
         ),
       );
       expectGraphqlRefused(
         await rawGraphql(
-          '{"query":"query($f: AtkFilter) { atks(filter: $f) { totalCount } }","variables":{"f":{"title":{"eq":"\\ud800"}}}}',
+          '{"query":"query($f: AtkFilter) { atks(filter: $f) ' +
+            '{ totalCount } }","variables":{"f":{"title":{"eq":"\\ud800"}}}}',
         ),
       );
     });
@@ -1178,7 +1210,8 @@ describeEachDatabase('attacker', (get) => {
 
   it('refuses the attacks above arriving back to back for 1.5 s, none with a 5xx, writing nothing', async () => {
     const deepFilter = query({ filter: nest(DEEP, '{"not":', '{"title":{"eq":"x"}}', '}') });
-    const roots = `{ ${Array.from({ length: 2000 }, (_, i) => `r${i}: atks(first: 1) { nodes { id title } }`).join(' ')} }`;
+    const rootLists = Array.from({ length: 2000 }, (_, i) => `r${i}: atks(first: 1) { nodes { id title } }`);
+    const roots = `{ ${rootLists.join(' ')} }`;
     const hugeQuery = `# ${'x'.repeat(100 * 1024)}\n{ atks { nodes { id } } }`;
     const deepBody = `{"title":"x","a":${nest(DEEP, '{"a":', 'null', '}')}}`;
     const attacks: (() => Promise<Reply>)[] = [

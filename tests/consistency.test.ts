@@ -50,7 +50,8 @@ describeEachDatabase('consistency', (get, kind) => {
 
     it('nested to-many expansions and lookups, in lists and single records', async () => {
       const url =
-        '/api/data/member?sort=rank&expand=mentees(select=name,rank;sort=rank;expand=mentor(select=name)),mentor(select=name)';
+        '/api/data/member?sort=rank' +
+        '&expand=mentees(select=name,rank;sort=rank;expand=mentor(select=name)),mentor(select=name)';
       const list = await http().get(url);
       expectCompact(list);
       expect(list.body.data[0].mentees.map((m: { name: string }) => m.name)).toEqual([
@@ -335,18 +336,23 @@ describeEachDatabase('consistency', (get, kind) => {
   });
 
   describe('6. timestamp precision', () => {
-    it(`system timestamps come from the database clock (${kind === 'pglite' ? 'milliseconds' : 'microseconds'}); written datetimes keep microseconds`, async () => {
-      await defineEntity('tick', [
-        { name: 'label', type: 'text' },
-        { name: 'at', type: 'datetime' },
-      ]);
-      const tick = await createRecord('tick', { at: '2024-05-01T10:00:00.123456Z' });
-      const read = expectStatus(await http().get(`/api/data/tick/${tick.id}`), 200);
-      expect(read.at).toMatch(/^2024-05-01T10:00:00\.123456(Z|\+00:00)$/);
-      const fraction = /\.(\d+)\+00:00$/.exec(read.created_at)?.[1] ?? '';
-      expect(Number.isNaN(Date.parse(read.created_at))).toBe(false);
-      // PGlite's now() is JavaScript's Date: never more than 3 digits (PostgreSQL: up to 6)
-      expect(fraction.length).toBeLessThanOrEqual(kind === 'pglite' ? 3 : 6);
-    });
+    it(
+      `system timestamps come from the database clock ` +
+        `(${kind === 'pglite' ? 'milliseconds' : 'microseconds'}); ` +
+        `written datetimes keep microseconds`,
+      async () => {
+        await defineEntity('tick', [
+          { name: 'label', type: 'text' },
+          { name: 'at', type: 'datetime' },
+        ]);
+        const tick = await createRecord('tick', { at: '2024-05-01T10:00:00.123456Z' });
+        const read = expectStatus(await http().get(`/api/data/tick/${tick.id}`), 200);
+        expect(read.at).toMatch(/^2024-05-01T10:00:00\.123456(Z|\+00:00)$/);
+        const fraction = /\.(\d+)\+00:00$/.exec(read.created_at)?.[1] ?? '';
+        expect(Number.isNaN(Date.parse(read.created_at))).toBe(false);
+        // PGlite's now() is JavaScript's Date: never more than 3 digits (PostgreSQL: up to 6)
+        expect(fraction.length).toBeLessThanOrEqual(kind === 'pglite' ? 3 : 6);
+      },
+    );
   });
 });

@@ -44,21 +44,35 @@ type Problem = components['schemas']['Problem'];
 
 export async function run(baseUrl: string) {
   const client = createClient<paths>({ baseUrl });
-  const created = await client.POST('/api/data/partner', { body: { name: 'OpenAPI Co', email: 'openapi@contract.example', region: 'emea', annual_revenue: 10.5 } });
+  const created = await client.POST('/api/data/partner', {
+    body: { name: 'OpenAPI Co', email: 'openapi@contract.example', region: 'emea', annual_revenue: 10.5 },
+  });
   if (!created.data) throw new Error(\`create failed: \${JSON.stringify(created.error)}\`);
   const partner: Partner = created.data;
   const region: 'emea' | 'amer' | 'apac' | null = partner.region;
 
   const page = await client.GET('/api/data/partner', {
-    params: { query: { filter: JSON.stringify({ email: { eq: 'openapi@contract.example' } }), select: 'name,region', count: 'true', limit: 10 } },
+    params: {
+      query: {
+        filter: JSON.stringify({ email: { eq: 'openapi@contract.example' } }),
+        select: 'name,region',
+        count: 'true',
+        limit: 10,
+      },
+    },
   });
   const total: number | undefined = page.data?.totalCount;
   const one = await client.GET('/api/data/partner/{id}', { params: { path: { id: partner.id } } });
-  const patched = await client.PATCH('/api/data/partner/{id}', { params: { path: { id: partner.id } }, body: { tier: 'gold', website: null } });
+  const patched = await client.PATCH('/api/data/partner/{id}', {
+    params: { path: { id: partner.id } },
+    body: { tier: 'gold', website: null },
+  });
   const tier: 'gold' | 'silver' | null | undefined = patched.data?.tier;
   const invalid = await client.POST('/api/data/partner', { body: { name: 'Bad', email: 'not-an-email' } });
   const problem: Problem | undefined = invalid.error;
-  const aggregate = await client.GET('/api/data/partner/aggregate', { params: { query: { aggregate: 'count,sum(annual_revenue)', groupBy: 'region' } } });
+  const aggregate = await client.GET('/api/data/partner/aggregate', {
+    params: { query: { aggregate: 'count,sum(annual_revenue)', groupBy: 'region' } },
+  });
   const types = await client.GET('/api/metadata/entities/{name}', { params: { path: { name: 'partner' } } });
   const removed = await client.DELETE('/api/data/partner/{id}', { params: { path: { id: partner.id } } });
   return {
@@ -89,8 +103,12 @@ export async function misuse(): Promise<void> {
   await client.POST('/api/data/supplier', { body: { name: 'S', rating: 'five' } }); // error
   await client.GET('/api/data/partner', { params: { query: { count: 'yes' } } }); // error
   await client.GET('/api/data/partner/{id}', { params: { path: {} } }); // error
-  await client.PATCH('/api/data/iot_device/{id}', { params: { path: { id: 'x' } }, body: { status: 'broken' } }); // error
-  const name: number | undefined = (await client.GET('/api/data/partner/{id}', { params: { path: { id: 'x' } } })).data?.name; // error
+  await client.PATCH('/api/data/iot_device/{id}', {
+    params: { path: { id: 'x' } },
+    body: { status: 'broken' }, // error
+  });
+  const found = await client.GET('/api/data/partner/{id}', { params: { path: { id: 'x' } } });
+  const name: number | undefined = found.data?.name; // error
 }
 `;
 
@@ -109,63 +127,67 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('openapi-typescript types the served document; tsc accepts correct openapi-fetch usage and rejects wrong paths, bodies and parameters', async () => {
-    const response = await fetch(`${url}/openapi.json`);
-    expect(response.status).toBe(200);
-    const document = (await response.json()) as Record<string, unknown>;
-    // a property with a default is optional when sent (the server fills it in): openapi-typescript's
-    // defaultNonNullable would make it required in request bodies too
-    const source = astToString(await openapiTS(document as never, { defaultNonNullable: false }));
-    expect(source).toContain('"/api/data/partner/{id}": {');
-    expect(source).toMatch(/^\s+PartnerCreate: \{$/m);
-    writeFileSync(join(dir, 'openapi.ts'), source);
-    writeFileSync(join(dir, 'usage.ts'), USAGE);
-    writeFileSync(join(dir, 'misuse.ts'), MISUSE);
+  it(
+    'openapi-typescript types the served document; ' +
+      'tsc accepts correct openapi-fetch usage and rejects wrong paths, bodies and parameters',
+    async () => {
+      const response = await fetch(`${url}/openapi.json`);
+      expect(response.status).toBe(200);
+      const document = (await response.json()) as Record<string, unknown>;
+      // a property with a default is optional when sent (the server fills it in): openapi-typescript's
+      // defaultNonNullable would make it required in request bodies too
+      const source = astToString(await openapiTS(document as never, { defaultNonNullable: false }));
+      expect(source).toContain('"/api/data/partner/{id}": {');
+      expect(source).toMatch(/^\s+PartnerCreate: \{$/m);
+      writeFileSync(join(dir, 'openapi.ts'), source);
+      writeFileSync(join(dir, 'usage.ts'), USAGE);
+      writeFileSync(join(dir, 'misuse.ts'), MISUSE);
 
-    const { code, errors, output } = await typecheck(
-      dir,
-      ['openapi.ts', 'usage.ts', 'misuse.ts'],
-      ['--lib', 'ES2022,DOM', '--types', 'node'],
-    );
-    expect(code).not.toBe(0);
-    expect(
-      errors.filter((e) => e.file !== 'misuse.ts'),
-      `the generated types and the correct usage compile:\n${output}`,
-    ).toEqual([]);
-    const expectedLines = MISUSE.split('\n').flatMap((line, i) => (line.endsWith('// error') ? [i + 1] : []));
-    expect(expectedLines.length).toBe(8);
-    expect(
-      [...new Set(errors.map((e) => e.line))].sort((a, b) => a - b),
-      output,
-    ).toEqual(expectedLines);
+      const { code, errors, output } = await typecheck(
+        dir,
+        ['openapi.ts', 'usage.ts', 'misuse.ts'],
+        ['--lib', 'ES2022,DOM', '--types', 'node'],
+      );
+      expect(code).not.toBe(0);
+      expect(
+        errors.filter((e) => e.file !== 'misuse.ts'),
+        `the generated types and the correct usage compile:\n${output}`,
+      ).toEqual([]);
+      const expectedLines = MISUSE.split('\n').flatMap((line, i) => (line.endsWith('// error') ? [i + 1] : []));
+      expect(expectedLines.length).toBe(8);
+      expect(
+        [...new Set(errors.map((e) => e.line))].sort((a, b) => a - b),
+        output,
+      ).toEqual(expectedLines);
 
-    // the same program against the server: the documented shapes are the real ones
-    const program = (await import(pathToFileURL(join(dir, 'usage.ts')).href)) as {
-      run(baseUrl: string): Promise<Record<string, any>>;
-    };
-    const result = await program.run(url);
-    expect(result.partner).toMatchObject({
-      name: 'OpenAPI Co',
-      region: 'emea',
-      annual_revenue: 10.5,
-      version: 1,
-      tier: 'silver',
-    });
-    expect(result.page).toEqual({
-      data: [{ id: result.partner.id, name: 'OpenAPI Co', region: 'emea' }],
-      totalCount: 1,
-    });
-    expect(result.one).toEqual(result.partner);
-    expect(result.tier).toBe('gold');
-    expect(result.invalid.status).toBe(400);
-    expect(result.invalid.problem).toMatchObject({
-      code: 'XRM_ERR_RECORD_INVALID',
-      errors: [{ path: '/email', message: 'must match format "email"' }],
-    });
-    expect(result.aggregate).toEqual({ data: [{ region: 'emea', count: 1, sum_annual_revenue: 10.5 }] });
-    expect(result.entity).toBe('partner');
-    expect(result.removed).toBe(204);
-  });
+      // the same program against the server: the documented shapes are the real ones
+      const program = (await import(pathToFileURL(join(dir, 'usage.ts')).href)) as {
+        run(baseUrl: string): Promise<Record<string, any>>;
+      };
+      const result = await program.run(url);
+      expect(result.partner).toMatchObject({
+        name: 'OpenAPI Co',
+        region: 'emea',
+        annual_revenue: 10.5,
+        version: 1,
+        tier: 'silver',
+      });
+      expect(result.page).toEqual({
+        data: [{ id: result.partner.id, name: 'OpenAPI Co', region: 'emea' }],
+        totalCount: 1,
+      });
+      expect(result.one).toEqual(result.partner);
+      expect(result.tier).toBe('gold');
+      expect(result.invalid.status).toBe(400);
+      expect(result.invalid.problem).toMatchObject({
+        code: 'XRM_ERR_RECORD_INVALID',
+        errors: [{ path: '/email', message: 'must match format "email"' }],
+      });
+      expect(result.aggregate).toEqual({ data: [{ region: 'emea', count: 1, sum_annual_revenue: 10.5 }] });
+      expect(result.entity).toBe('partner');
+      expect(result.removed).toBe(204);
+    },
+  );
 
   it('graphql-request queries and mutates, and gets coded errors', async () => {
     const client = new GraphQLClient(`${url}/graphql`);
@@ -179,7 +201,9 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
     });
 
     const document = parse(
-      'query Staff($filter: EmployeeFilter, $first: Int) { employees(filter: $filter, first: $first, orderBy: [{ fullName: ASC }]) { totalCount nodes { fullName manager { fullName } } pageInfo { hasNextPage } } }',
+      'query Staff($filter: EmployeeFilter, $first: Int) { ' +
+        'employees(filter: $filter, first: $first, orderBy: [{ fullName: ASC }]) { ' +
+        'totalCount nodes { fullName manager { fullName } } pageInfo { hasNextPage } } }',
     );
     const data = await client.request<{
       employees: {
@@ -217,28 +241,31 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
     expect(error!.path).toEqual(['createEmployee']);
   });
 
-  it("introspection builds a valid client schema, the same as the server's, that validates client documents", async () => {
-    const client = new GraphQLClient(`${url}/graphql`);
-    const introspection = await client.request<IntrospectionQuery>(
-      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }),
-    );
-    const schema: GraphQLSchema = buildClientSchema(introspection);
-    expect(validateSchema(schema)).toEqual([]);
-    const server = buildGraphqlSchema(get().services.runtime.state.catalog);
-    expect(findBreakingChanges(server, schema)).toEqual([]);
-    expect(findBreakingChanges(schema, server)).toEqual([]);
-    expect(findDangerousChanges(server, schema)).toEqual([]);
-    expect(printSchema(schema)).toBe(printSchema(server));
-    for (const name of ['Employee', 'EmployeeFilter', 'EmployeeOrderBy', 'EmployeeCreateInput', 'PartnerConnection'])
-      expect(schema.getType(name), name).toBeDefined();
+  it(
+    "introspection builds a valid client schema, the same as the server's, " + 'that validates client documents',
+    async () => {
+      const client = new GraphQLClient(`${url}/graphql`);
+      const introspection = await client.request<IntrospectionQuery>(
+        getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }),
+      );
+      const schema: GraphQLSchema = buildClientSchema(introspection);
+      expect(validateSchema(schema)).toEqual([]);
+      const server = buildGraphqlSchema(get().services.runtime.state.catalog);
+      expect(findBreakingChanges(server, schema)).toEqual([]);
+      expect(findBreakingChanges(schema, server)).toEqual([]);
+      expect(findDangerousChanges(server, schema)).toEqual([]);
+      expect(printSchema(schema)).toBe(printSchema(server));
+      for (const name of ['Employee', 'EmployeeFilter', 'EmployeeOrderBy', 'EmployeeCreateInput', 'PartnerConnection'])
+        expect(schema.getType(name), name).toBeDefined();
 
-    // documents are checked on the client with the introspected schema, as the server checks them
-    expect(
-      validate(schema, parse('{ partners(first: 5, filter: { tier: { eq: "gold" } }) { nodes { name tier } } }')),
-    ).toEqual([]);
-    const wrong = validate(schema, parse('{ partners { nodes { shoeSize } } }')).map((e) => e.message);
-    expect(wrong).toEqual(['Cannot query field "shoeSize" on type "Partner".']);
-    const served = await client.request('{ partners { nodes { shoeSize } } }').catch((e: unknown) => e);
-    expect((served as ClientError).response.errors!.map((e) => e.message)).toEqual(wrong);
-  });
+      // documents are checked on the client with the introspected schema, as the server checks them
+      expect(
+        validate(schema, parse('{ partners(first: 5, filter: { tier: { eq: "gold" } }) { nodes { name tier } } }')),
+      ).toEqual([]);
+      const wrong = validate(schema, parse('{ partners { nodes { shoeSize } } }')).map((e) => e.message);
+      expect(wrong).toEqual(['Cannot query field "shoeSize" on type "Partner".']);
+      const served = await client.request('{ partners { nodes { shoeSize } } }').catch((e: unknown) => e);
+      expect((served as ClientError).response.errors!.map((e) => e.message)).toEqual(wrong);
+    },
+  );
 });

@@ -134,7 +134,8 @@ async function terminateRepeatedly(databaseUrl: string, t0: number, count: numbe
     for (let i = 0; i < count; i++) {
       await sleep(Math.max(0, t0 + FIRST_TERMINATION_MS + i * TERMINATION_INTERVAL_MS - performance.now()));
       const { rows } = await client.query<{ pg_terminate_backend: boolean }>(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() ` +
+          `AND pid <> pg_backend_pid()`,
       );
       terminations.push({ at: performance.now(), killed: rows.filter((r) => r.pg_terminate_backend).length });
     }
@@ -216,7 +217,8 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
     const counts: Record<string, number> = {};
     for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
     console.info(
-      `faults: ${outcomes.length} requests by status ${JSON.stringify(counts)}; terminations killed ${terminations.map((t) => t.killed).join(',')} backends, ` +
+      `faults: ${outcomes.length} requests by status ${JSON.stringify(counts)}; ` +
+        `terminations killed ${terminations.map((t) => t.killed).join(',')} backends, ` +
         `first success after each in ${terminations.map((t) => Math.round(recoveryAfter(t))).join(',')} ms`,
     );
   }, 120_000);
@@ -225,7 +227,8 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
     const exit = await server?.stop(10_000);
     if (exit && !(exit.requested && exit.code === 0))
       console.warn(
-        `server did not stop cleanly on SIGTERM: code ${exit.code}, signal ${exit.signal}${exit.requested ? '' : ' (it had already exited)'}\n${server.tail(10)}`,
+        `server did not stop cleanly on SIGTERM: code ${exit.code}, signal ${exit.signal}` +
+          `${exit.requested ? '' : ' (it had already exited)'}\n${server.tail(10)}`,
       );
     await database?.drop();
   }, 120_000);
@@ -282,7 +285,8 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
       return after <= RECOVERY_MS
         ? []
         : [
-            `termination at ${ms(t.at)}: first success ${Number.isFinite(after) ? `${Math.round(after)} ms` : 'never'} later`,
+            `termination at ${ms(t.at)}: first success ` +
+              `${Number.isFinite(after) ? `${Math.round(after)} ms` : 'never'} later`,
           ];
     });
     const failed = outcomes.filter((o) => !(o.status >= 200 && o.status < 300));
@@ -302,26 +306,29 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
     );
   });
 
-  it('re-establishes LISTEN: a new entity defined through another instance is served within three seconds', async () => {
-    const other = await buildPlatform(testConfig(database, { schemaPollMs: 0 }));
-    try {
-      await other.start();
-      const created = await api(other.app).post('/api/metadata/entities', {
-        name: 'memo',
-        fields: [{ name: 'body', type: 'text' }],
-      });
-      expect(created.status, created.text).toBe(201);
-      let last: Outcome | undefined;
-      const elapsed = await waitFor(async () => {
-        last = await send(server.base, 'list', 'GET', '/api/data/memo');
-        return last.status === 200;
-      }, LISTEN_RECOVERY_MS).catch((err: Error) => {
-        throw new Error(`${err.message}; last answer: ${last && describeOutcome(last)}\n${server.tail()}`);
-      });
-      expect(elapsed).toBeLessThan(LISTEN_RECOVERY_MS);
-    } finally {
-      await other.close();
-    }
-    expectRunning();
-  });
+  it(
+    're-establishes LISTEN: ' + 'a new entity defined through another instance is served within three seconds',
+    async () => {
+      const other = await buildPlatform(testConfig(database, { schemaPollMs: 0 }));
+      try {
+        await other.start();
+        const created = await api(other.app).post('/api/metadata/entities', {
+          name: 'memo',
+          fields: [{ name: 'body', type: 'text' }],
+        });
+        expect(created.status, created.text).toBe(201);
+        let last: Outcome | undefined;
+        const elapsed = await waitFor(async () => {
+          last = await send(server.base, 'list', 'GET', '/api/data/memo');
+          return last.status === 200;
+        }, LISTEN_RECOVERY_MS).catch((err: Error) => {
+          throw new Error(`${err.message}; last answer: ${last && describeOutcome(last)}\n${server.tail()}`);
+        });
+        expect(elapsed).toBeLessThan(LISTEN_RECOVERY_MS);
+      } finally {
+        await other.close();
+      }
+      expectRunning();
+    },
+  );
 });

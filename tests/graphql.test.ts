@@ -98,7 +98,8 @@ describeEachDatabase('GraphQL API', (get) => {
 
   it('creates, reads, updates and deletes records through mutations', async () => {
     const asset = await ok(
-      `mutation($input: AssetCreateInput!) { createAsset(input: $input) { id name units purchasedAt inService value } }`,
+      `mutation($input: AssetCreateInput!) { createAsset(input: $input) ` +
+        `{ id name units purchasedAt inService value } }`,
       { input: { name: 'Gateway', units: 9007199254740991, purchasedAt: '2024-05-01T10:00:00Z', value: 199.99 } },
     );
     expect(asset.createAsset).toMatchObject({
@@ -112,7 +113,9 @@ describeEachDatabase('GraphQL API', (get) => {
 
     const created = await ok(
       `mutation($input: IotDeviceCreateInput!) {
-        createIotDevice(input: $input) { id name status telemetry assetId asset { name } version createdAt updatedAt createdBy ownerId }
+        createIotDevice(input: $input) {
+          id name status telemetry assetId asset { name } version createdAt updatedAt createdBy ownerId
+        }
       }`,
       { input: { name: 'Sensor 1', assetId, telemetry: { temperature: [21.5, 22], ok: true, meta: null } } },
     );
@@ -134,7 +137,8 @@ describeEachDatabase('GraphQL API', (get) => {
     expect(read.iotDevice).toEqual({ id: device.id, name: 'Sensor 1', telemetry: device.telemetry });
 
     const updated = await ok(
-      'mutation($id: ID!, $input: IotDeviceUpdateInput!) { updateIotDevice(id: $id, input: $input) { status assetId asset { id } lastSeenAt version name } }',
+      'mutation($id: ID!, $input: IotDeviceUpdateInput!) { updateIotDevice(id: $id, input: $input) ' +
+        '{ status assetId asset { id } lastSeenAt version name } }',
       { id: device.id, input: { status: 'online', assetId: null, lastSeenAt: '2024-06-01T12:30:00+02:00' } },
     );
     expect(updated.updateIotDevice).toMatchObject({
@@ -279,7 +283,8 @@ describeEachDatabase('GraphQL API', (get) => {
     });
 
     const chain = await ok(
-      'query($id: ID!) { employee(id: $id) { fullName managerId manager { fullName manager { fullName manager { id } } } } }',
+      'query($id: ID!) { employee(id: $id) { ' +
+        'fullName managerId manager { fullName manager { fullName manager { id } } } } }',
       { id: dee },
     );
     expect(chain.employee).toEqual({
@@ -338,7 +343,8 @@ describeEachDatabase('GraphQL API', (get) => {
       { name: 'Switch' },
     ]);
     const fromAsset = await ok(
-      'query($id: ID!) { asset(id: $id) { supplierAssets { totalCount nodes { name supplierAssets { nodes { name } } } } } }',
+      'query($id: ID!) { asset(id: $id) { ' +
+        'supplierAssets { totalCount nodes { name supplierAssets { nodes { name } } } } } }',
       { id: a1 },
     );
     const suppliers = fromAsset.asset.supplierAssets.nodes;
@@ -348,7 +354,8 @@ describeEachDatabase('GraphQL API', (get) => {
       ['South', [{ name: 'Router' }]],
     ]);
     const paged = await ok(
-      'query($id: ID!) { asset(id: $id) { supplierAssets(first: 1, offset: 1) { nodes { name } pageInfo { hasNextPage hasPreviousPage } } } }',
+      'query($id: ID!) { asset(id: $id) { supplierAssets(first: 1, offset: 1) ' +
+        '{ nodes { name } pageInfo { hasNextPage hasPreviousPage } } } }',
       { id: a1 },
     );
     expect(paged.asset.supplierAssets).toEqual({
@@ -455,7 +462,8 @@ describeEachDatabase('GraphQL API', (get) => {
     expect(entity.status, JSON.stringify(entity.body)).toBe(201);
     const boss = await createEmployee({ fullName: 'Site Boss', email: 'site@corp.io' });
     const site = await ok(
-      'mutation($id: ID!) { createWorkSite(input: { city: "Lyon", siteManagerId: $id }) { city siteManager { fullName } } }',
+      'mutation($id: ID!) { createWorkSite(input: { city: "Lyon", siteManagerId: $id }) ' +
+        '{ city siteManager { fullName } } }',
       { id: boss },
     );
     expect(site.createWorkSite).toEqual({ city: 'Lyon', siteManager: { fullName: 'Site Boss' } });
@@ -473,11 +481,13 @@ describeEachDatabase('GraphQL API', (get) => {
     const data = await ok('mutation { createDateRecord(input: { label: "launch" }) { label } }');
     expect(data.createDateRecord).toEqual({ label: 'launch' });
     const types = await ok(
-      '{ scalar: __type(name: "Date") { kind } entity: __type(name: "DateRecord") { kind } dateRecords { totalCount } }',
+      '{ scalar: __type(name: "Date") { kind } entity: __type(name: "DateRecord") ' +
+        '{ kind } dateRecords { totalCount } }',
     );
     expect(types).toEqual({ scalar: { kind: 'SCALAR' }, entity: { kind: 'OBJECT' }, dateRecords: { totalCount: 1 } });
     const dated = await ok(
-      'mutation { createEmployee(input: { fullName: "Dot", email: "dot@corp.io", hiredOn: "2024-02-29" }) { hiredOn } }',
+      'mutation { createEmployee(input: { fullName: "Dot", email: "dot@corp.io", hiredOn: "2024-02-29" }) ' +
+        '{ hiredOn } }',
     );
     expect(dated.createEmployee.hiredOn).toBe('2024-02-29');
 
@@ -502,7 +512,8 @@ describeEachDatabase('GraphQL API', (get) => {
     expect(validateSchema(buildGraphqlSchema(get().services.runtime.state.catalog))).toEqual([]);
     const dot = await createEmployee({ fullName: 'Dot Keeper', email: 'keeper@corp.io' });
     const kept = await ok(
-      'mutation($id: ID!) { createCar(input: { plate: "XRM-1", keeperId: $id }) { plate ownerId keeperId keeper { fullName } } }',
+      'mutation($id: ID!) { createCar(input: { plate: "XRM-1", keeperId: $id }) ' +
+        '{ plate ownerId keeperId keeper { fullName } } }',
       { id: dot },
     );
     expect(kept.createCar).toEqual({
@@ -520,7 +531,8 @@ describeEachDatabase('GraphQL API', (get) => {
         .status,
     ).toBe(201);
     await ok('{ scratchPads { nodes { id } } }');
-    await sql`DROP TABLE data.scratch_pad`.execute(platform.services.db); // behind the platform's back: a bug, not a client mistake
+    // behind the platform's back: a bug, not a client mistake
+    await sql`DROP TABLE data.scratch_pad`.execute(platform.services.db);
     const res = await a().graphql('{ scratchPads { nodes { id } } }');
     expect(res.status).toBe(200);
     expect(res.body.data).toBeNull();

@@ -184,85 +184,89 @@ describeEachDatabase('metadata changes', (get) => {
     );
   });
 
-  it('adds fields: optional, required with a default, lookups; refuses a required field without default while records exist', async () => {
-    await defineEntity('mc_add', [{ name: 'name', type: 'text' }]);
-    const r1 = await createRecord('mc_add', { name: 'one' });
-    await createRecord('mc_add', { name: 'two' });
+  it(
+    'adds fields: optional, required with a default, lookups; ' +
+      'refuses a required field without default while records exist',
+    async () => {
+      await defineEntity('mc_add', [{ name: 'name', type: 'text' }]);
+      const r1 = await createRecord('mc_add', { name: 'one' });
+      await createRecord('mc_add', { name: 'two' });
 
-    const { reply, entry } = await expectAccepted(
-      addField('mc_add', { name: 'nickname', type: 'text', maxLength: 40 }),
-      201,
-      'field.create',
-      'mc_add.nickname',
-    );
-    expect(reply.headers.location).toBe('/api/metadata/entities/mc_add/fields/nickname');
-    expect(entry.before).toBeNull();
-    expect(entry.after).toMatchObject({ name: 'nickname', type: 'text', maxLength: 40 });
-    expect(entry.statements).toEqual(['ALTER TABLE "data"."mc_add" ADD COLUMN "nickname" varchar(40)']);
-    expect(await column(db(), 'mc_add', 'nickname')).toMatchObject({ maxLength: 40, nullable: true });
-    expect((await records('mc_add')).map((r) => r.nickname)).toEqual([null, null]);
+      const { reply, entry } = await expectAccepted(
+        addField('mc_add', { name: 'nickname', type: 'text', maxLength: 40 }),
+        201,
+        'field.create',
+        'mc_add.nickname',
+      );
+      expect(reply.headers.location).toBe('/api/metadata/entities/mc_add/fields/nickname');
+      expect(entry.before).toBeNull();
+      expect(entry.after).toMatchObject({ name: 'nickname', type: 'text', maxLength: 40 });
+      expect(entry.statements).toEqual(['ALTER TABLE "data"."mc_add" ADD COLUMN "nickname" varchar(40)']);
+      expect(await column(db(), 'mc_add', 'nickname')).toMatchObject({ maxLength: 40, nullable: true });
+      expect((await records('mc_add')).map((r) => r.nickname)).toEqual([null, null]);
 
-    await expectAccepted(
-      addField('mc_add', { name: 'score', type: 'integer', required: true, default: 5, min: 0 }),
-      201,
-      'field.create',
-      'mc_add.score',
-    );
-    expect(await column(db(), 'mc_add', 'score')).toMatchObject({ nullable: false, default: '5' });
-    expect(await checkOf(db(), 'mc_add', 'score')).toMatch(/score >= 0/);
-    expect((await records('mc_add')).map((r) => r.score)).toEqual([5, 5]);
+      await expectAccepted(
+        addField('mc_add', { name: 'score', type: 'integer', required: true, default: 5, min: 0 }),
+        201,
+        'field.create',
+        'mc_add.score',
+      );
+      expect(await column(db(), 'mc_add', 'score')).toMatchObject({ nullable: false, default: '5' });
+      expect(await checkOf(db(), 'mc_add', 'score')).toMatch(/score >= 0/);
+      expect((await records('mc_add')).map((r) => r.score)).toEqual([5, 5]);
 
-    const lookup = await expectAccepted(
-      addField('mc_add', { name: 'parent', type: 'lookup', target: 'mc_add', inverseName: 'children' }),
-      201,
-      'field.create',
-      'mc_add.parent',
-    );
-    expect(lookup.entry.after).toMatchObject({ onDelete: 'setNull', inverseName: 'children' });
-    expect(await foreignKeyOf(db(), 'mc_add', 'parent')).toMatch(/REFERENCES data\.mc_add\(id\) ON DELETE SET NULL/);
-    const entity = expectStatus(await http().get('/api/metadata/entities/mc_add'), 200);
-    expect(entity.navigations).toEqual([{ kind: 'inverse', name: 'children', source: 'mc_add', field: 'parent' }]);
+      const lookup = await expectAccepted(
+        addField('mc_add', { name: 'parent', type: 'lookup', target: 'mc_add', inverseName: 'children' }),
+        201,
+        'field.create',
+        'mc_add.parent',
+      );
+      expect(lookup.entry.after).toMatchObject({ onDelete: 'setNull', inverseName: 'children' });
+      expect(await foreignKeyOf(db(), 'mc_add', 'parent')).toMatch(/REFERENCES data\.mc_add\(id\) ON DELETE SET NULL/);
+      const entity = expectStatus(await http().get('/api/metadata/entities/mc_add'), 200);
+      expect(entity.navigations).toEqual([{ kind: 'inverse', name: 'children', source: 'mc_add', field: 'parent' }]);
 
-    // refusals
-    await expectDataConflict(addField('mc_add', { name: 'must', type: 'text', required: true }), 2, '/required');
-    await expectDataConflict(
-      addField('mc_add', { name: 'code', type: 'text', unique: true, default: 'same' }),
-      2,
-      '/unique',
-    );
-    await expectRefused(
-      addField('mc_add', { name: 'nickname', type: 'text' }),
-      409,
-      'XRM_ERR_METADATA_NAME_TAKEN',
-      '/name',
-    );
-    await expectRefused(
-      addField('mc_add', { name: 'children', type: 'text' }),
-      409,
-      'XRM_ERR_METADATA_NAME_TAKEN',
-      '/name',
-    );
-    await expectRefused(
-      addField('mc_add', { name: 'parent_id', type: 'text' }),
-      409,
-      'XRM_ERR_METADATA_NAME_TAKEN',
-      '/name',
-    );
-    await expectRefused(
-      addField('mc_add', { name: 'bad name', type: 'text' }),
-      400,
-      'XRM_ERR_METADATA_INVALID',
-      '/name',
-    );
-    await expectRefused(addField('mc_nope', { name: 'x', type: 'text' }), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
-    // the record data survived all of it
-    expect((await http().get(`/api/data/mc_add/${r1.id}`)).body).toMatchObject({
-      name: 'one',
-      nickname: null,
-      score: 5,
-      parent: null,
-    });
-  });
+      // refusals
+      await expectDataConflict(addField('mc_add', { name: 'must', type: 'text', required: true }), 2, '/required');
+      await expectDataConflict(
+        addField('mc_add', { name: 'code', type: 'text', unique: true, default: 'same' }),
+        2,
+        '/unique',
+      );
+      await expectRefused(
+        addField('mc_add', { name: 'nickname', type: 'text' }),
+        409,
+        'XRM_ERR_METADATA_NAME_TAKEN',
+        '/name',
+      );
+      await expectRefused(
+        addField('mc_add', { name: 'children', type: 'text' }),
+        409,
+        'XRM_ERR_METADATA_NAME_TAKEN',
+        '/name',
+      );
+      await expectRefused(
+        addField('mc_add', { name: 'parent_id', type: 'text' }),
+        409,
+        'XRM_ERR_METADATA_NAME_TAKEN',
+        '/name',
+      );
+      await expectRefused(
+        addField('mc_add', { name: 'bad name', type: 'text' }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/name',
+      );
+      await expectRefused(addField('mc_nope', { name: 'x', type: 'text' }), 404, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND');
+      // the record data survived all of it
+      expect((await http().get(`/api/data/mc_add/${r1.id}`)).body).toMatchObject({
+        name: 'one',
+        nickname: null,
+        score: 5,
+        parent: null,
+      });
+    },
+  );
 
   it('drops fields with their column, constraints, indexes and sequence; refuses the primary field', async () => {
     await defineEntity('mc_drop', [
@@ -284,7 +288,8 @@ describeEachDatabase('metadata changes', (get) => {
     expect(entry.statements).toEqual([
       'ALTER TABLE "data"."mc_drop" DROP COLUMN "extra"',
       'DROP INDEX IF EXISTS "data"."fts__mc_drop"',
-      `CREATE INDEX "fts__mc_drop" ON "data"."mc_drop" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')))`,
+      `CREATE INDEX "fts__mc_drop" ON "data"."mc_drop" USING gin (to_tsvector('simple'::regconfig, ` +
+        `coalesce("name"::text, '')))`,
     ]);
     expect(await column(db(), 'mc_drop', 'extra')).toBeUndefined();
     expect(await indexesOn(db(), 'mc_drop', 'extra')).toEqual([]);
@@ -809,7 +814,8 @@ describeEachDatabase('metadata changes', (get) => {
     });
     expect(primary.entry.statements).toEqual([
       'DROP INDEX IF EXISTS "data"."fts__mc_ent"',
-      `CREATE INDEX "fts__mc_ent" ON "data"."mc_ent" USING gin (to_tsvector('simple'::regconfig, coalesce("code"::text, '')))`,
+      `CREATE INDEX "fts__mc_ent" ON "data"."mc_ent" USING gin (to_tsvector('simple'::regconfig, ` +
+        `coalesce("code"::text, '')))`,
     ]);
     await expectRefused(
       () => http().patch('/api/metadata/entities/mc_ent', { name: 'renamed' }),

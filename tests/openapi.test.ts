@@ -160,85 +160,88 @@ describeEachDatabase('OpenAPI document', (get) => {
     expect(ops.get('POST /graphql')!.operationId).toBe('graphqlPost');
   });
 
-  it("publishes the metadata API's request bodies as the very schemas the metadata service validates with", async () => {
-    const doc = await document();
-    // by construction: the components are metadata/definition-schemas.ts, unchanged
-    for (const [name, schema] of Object.entries(DEFINITION_SCHEMAS))
-      expect(doc.components.schemas[name], name).toEqual(schema);
-    expect(doc.components.schemas.ChoiceSetInput.properties.options).toMatchObject({
-      minItems: 1,
-      maxItems: MAX_CHOICE_OPTIONS,
-    });
-    expect(doc.components.schemas.EntityInput.properties.fields).toMatchObject({
-      maxItems: MAX_ENTITY_FIELDS,
-      items: { $ref: '#/components/schemas/FieldInput' },
-    });
-    // a field definition: one schema per registered type, with exactly that type's options
-    expect(doc.components.schemas.FieldInput.oneOf).toEqual(
-      FIELD_TYPE_NAMES.map((t) => ({ $ref: `#/components/schemas/${fieldInputName(t)}` })),
-    );
-    for (const type of FIELD_TYPE_NAMES) {
-      const schema = doc.components.schemas[fieldInputName(type)];
-      expect(Object.keys(schema.properties).sort(), type).toEqual(
-        ['name', 'type', 'displayName', 'description', 'required', ...FIELD_TYPES[type].options].sort(),
-      );
-      expect(schema.properties.type).toEqual({ const: type });
-    }
-    // each metadata body route names its schema
-    const ops = new Map(operations(doc).map((o) => [`${o.method.toUpperCase()} ${o.path}`, o.op]));
-    for (const [key, name] of [
-      ['POST /api/metadata/entities', 'EntityInput'],
-      ['PATCH /api/metadata/entities/{name}', 'EntityChange'],
-      ['POST /api/metadata/entities/{name}/fields', 'FieldInput'],
-      ['PATCH /api/metadata/entities/{name}/fields/{field}', 'FieldChange'],
-      ['POST /api/metadata/entities/{name}/keys', 'AlternateKeyInput'],
-      ['POST /api/metadata/relationships', 'RelationshipInput'],
-      ['POST /api/metadata/choice-sets', 'ChoiceSetInput'],
-      ['PATCH /api/metadata/choice-sets/{name}', 'ChoiceSetChange'],
-    ] as const) {
-      expect(ops.get(key)!.requestBody.content['application/json'].schema, key).toEqual({
-        $ref: `#/components/schemas/${name}`,
+  it(
+    "publishes the metadata API's request bodies " + 'as the very schemas the metadata service validates with',
+    async () => {
+      const doc = await document();
+      // by construction: the components are metadata/definition-schemas.ts, unchanged
+      for (const [name, schema] of Object.entries(DEFINITION_SCHEMAS))
+        expect(doc.components.schemas[name], name).toEqual(schema);
+      expect(doc.components.schemas.ChoiceSetInput.properties.options).toMatchObject({
+        minItems: 1,
+        maxItems: MAX_CHOICE_OPTIONS,
       });
-    }
+      expect(doc.components.schemas.EntityInput.properties.fields).toMatchObject({
+        maxItems: MAX_ENTITY_FIELDS,
+        items: { $ref: '#/components/schemas/FieldInput' },
+      });
+      // a field definition: one schema per registered type, with exactly that type's options
+      expect(doc.components.schemas.FieldInput.oneOf).toEqual(
+        FIELD_TYPE_NAMES.map((t) => ({ $ref: `#/components/schemas/${fieldInputName(t)}` })),
+      );
+      for (const type of FIELD_TYPE_NAMES) {
+        const schema = doc.components.schemas[fieldInputName(type)];
+        expect(Object.keys(schema.properties).sort(), type).toEqual(
+          ['name', 'type', 'displayName', 'description', 'required', ...FIELD_TYPES[type].options].sort(),
+        );
+        expect(schema.properties.type).toEqual({ const: type });
+      }
+      // each metadata body route names its schema
+      const ops = new Map(operations(doc).map((o) => [`${o.method.toUpperCase()} ${o.path}`, o.op]));
+      for (const [key, name] of [
+        ['POST /api/metadata/entities', 'EntityInput'],
+        ['PATCH /api/metadata/entities/{name}', 'EntityChange'],
+        ['POST /api/metadata/entities/{name}/fields', 'FieldInput'],
+        ['PATCH /api/metadata/entities/{name}/fields/{field}', 'FieldChange'],
+        ['POST /api/metadata/entities/{name}/keys', 'AlternateKeyInput'],
+        ['POST /api/metadata/relationships', 'RelationshipInput'],
+        ['POST /api/metadata/choice-sets', 'ChoiceSetInput'],
+        ['PATCH /api/metadata/choice-sets/{name}', 'ChoiceSetChange'],
+      ] as const) {
+        expect(ops.get(key)!.requestBody.content['application/json'].schema, key).toEqual({
+          $ref: `#/components/schemas/${name}`,
+        });
+      }
 
-    // what the document refuses, the service refuses, at the same path
-    const schema = componentValidator(doc);
-    const options = (n: number) => Array.from({ length: n }, (_, i) => ({ value: `v${i}`, label: `V${i}` }));
-    const refused: [string, string, Json, string][] = [
-      [
-        '/api/metadata/choice-sets',
-        'ChoiceSetInput',
-        { name: 'too_many', options: options(MAX_CHOICE_OPTIONS + 1) },
-        '/options',
-      ],
-      ['/api/metadata/choice-sets', 'ChoiceSetInput', { name: 'no_options', options: [] }, '/options'],
-      [
-        '/api/metadata/entities/employee/fields',
-        'FieldInput',
-        { name: 'flag', type: 'boolean', maxLength: 5 },
-        '/maxLength',
-      ],
-      [
-        '/api/metadata/entities/employee/fields',
-        'DecimalFieldInput',
-        { name: 'amount', type: 'decimal', precision: 39 },
-        '/precision',
-      ],
-      ['/api/metadata/entities/employee/keys', 'AlternateKeyInput', { name: 'by_email', fields: [] }, '/fields'],
-      [
-        '/api/metadata/relationships',
-        'RelationshipInput',
-        { name: 'links', type: 'oneToMany', from: 'employee', to: 'asset' },
-        '/type',
-      ],
-      ['/api/metadata/entities', 'EntityInput', { name: 'gizmo', colour: 'red' }, '/colour'],
-    ];
-    for (const [url, name, body, path] of refused) {
-      expect(schema(name)(body), `${name} ${JSON.stringify(body).slice(0, 80)}`).toBe(false);
-      expectProblem(await http().post(url, body), 400, 'XRM_ERR_METADATA_INVALID', path);
-    }
-    expect(schema('ChoiceSetInput')({ name: 'just_enough', options: options(MAX_CHOICE_OPTIONS) })).toBe(true);
-  });
+      // what the document refuses, the service refuses, at the same path
+      const schema = componentValidator(doc);
+      const options = (n: number) => Array.from({ length: n }, (_, i) => ({ value: `v${i}`, label: `V${i}` }));
+      const refused: [string, string, Json, string][] = [
+        [
+          '/api/metadata/choice-sets',
+          'ChoiceSetInput',
+          { name: 'too_many', options: options(MAX_CHOICE_OPTIONS + 1) },
+          '/options',
+        ],
+        ['/api/metadata/choice-sets', 'ChoiceSetInput', { name: 'no_options', options: [] }, '/options'],
+        [
+          '/api/metadata/entities/employee/fields',
+          'FieldInput',
+          { name: 'flag', type: 'boolean', maxLength: 5 },
+          '/maxLength',
+        ],
+        [
+          '/api/metadata/entities/employee/fields',
+          'DecimalFieldInput',
+          { name: 'amount', type: 'decimal', precision: 39 },
+          '/precision',
+        ],
+        ['/api/metadata/entities/employee/keys', 'AlternateKeyInput', { name: 'by_email', fields: [] }, '/fields'],
+        [
+          '/api/metadata/relationships',
+          'RelationshipInput',
+          { name: 'links', type: 'oneToMany', from: 'employee', to: 'asset' },
+          '/type',
+        ],
+        ['/api/metadata/entities', 'EntityInput', { name: 'gizmo', colour: 'red' }, '/colour'],
+      ];
+      for (const [url, name, body, path] of refused) {
+        expect(schema(name)(body), `${name} ${JSON.stringify(body).slice(0, 80)}`).toBe(false);
+        expectProblem(await http().post(url, body), 400, 'XRM_ERR_METADATA_INVALID', path);
+      }
+      expect(schema('ChoiceSetInput')({ name: 'just_enough', options: options(MAX_CHOICE_OPTIONS) })).toBe(true);
+    },
+  );
 
   it('replaces the generic data routes by concrete paths and schemas for every entity', async () => {
     const doc = await document();

@@ -163,20 +163,32 @@ describeEachDatabase('query engine', (get) => {
       expect(await names('employee', { filter: "full_name eq 'Dennis O''Ritchie'" })).toEqual(["Dennis O'Ritchie"]);
     });
 
-    it('matches text with contains, startsWith, endsWith and their case-insensitive forms, escaping wildcards', async () => {
-      expect(await names('employee', { filter: "full_name contains 'ace'" })).toEqual(['Ada Lovelace', 'Grace Hopper']);
-      expect(await names('employee', { filter: "full_name contains 'ACE'" })).toEqual([]);
-      expect(await names('employee', { filter: "full_name icontains 'ACE'" })).toEqual([
-        'Ada Lovelace',
-        'Grace Hopper',
-      ]);
-      expect(await names('employee', { filter: "full_name startsWith 'A'" })).toEqual(['Ada Lovelace', 'Alan Turing']);
-      expect(await names('employee', { filter: "full_name istartsWith 'a'" })).toEqual(['Ada Lovelace', 'Alan Turing']);
-      expect(await names('employee', { filter: "full_name endsWith 'ing'" })).toEqual(['Alan Turing']);
-      expect(await names('employee', { filter: "full_name iendsWith 'ING'" })).toEqual(['Alan Turing']);
-      expect(await names('employee', { filter: "full_name contains '%'" })).toEqual([]);
-      expect(await names('employee', { filter: "full_name contains '_'" })).toEqual([]);
-    });
+    it(
+      'matches text with contains, startsWith, endsWith and their case-insensitive forms, ' + 'escaping wildcards',
+      async () => {
+        expect(await names('employee', { filter: "full_name contains 'ace'" })).toEqual([
+          'Ada Lovelace',
+          'Grace Hopper',
+        ]);
+        expect(await names('employee', { filter: "full_name contains 'ACE'" })).toEqual([]);
+        expect(await names('employee', { filter: "full_name icontains 'ACE'" })).toEqual([
+          'Ada Lovelace',
+          'Grace Hopper',
+        ]);
+        expect(await names('employee', { filter: "full_name startsWith 'A'" })).toEqual([
+          'Ada Lovelace',
+          'Alan Turing',
+        ]);
+        expect(await names('employee', { filter: "full_name istartsWith 'a'" })).toEqual([
+          'Ada Lovelace',
+          'Alan Turing',
+        ]);
+        expect(await names('employee', { filter: "full_name endsWith 'ing'" })).toEqual(['Alan Turing']);
+        expect(await names('employee', { filter: "full_name iendsWith 'ING'" })).toEqual(['Alan Turing']);
+        expect(await names('employee', { filter: "full_name contains '%'" })).toEqual([]);
+        expect(await names('employee', { filter: "full_name contains '_'" })).toEqual([]);
+      },
+    );
 
     it('tests multiChoice with containsAny and containsAll, and JSON paths with eq', async () => {
       expect(await names('supplier', { filter: "categories containsAny ('software', 'hardware')" }, 'name')).toEqual([
@@ -202,7 +214,8 @@ describeEachDatabase('query engine', (get) => {
 
     it('nests and, or, not to any depth, in the expression language and as JSON', async () => {
       const expr =
-        "(salary gte 8000 or (hired_on isNull true and not (full_name startsWith 'B'))) and not email endsWith 'grace@corp.example'";
+        "(salary gte 8000 or (hired_on isNull true and not (full_name startsWith 'B'))) " +
+        "and not email endsWith 'grace@corp.example'";
       expect(await names('employee', { filter: expr })).toEqual(['Ada Lovelace', 'Alan Turing']);
       const json = {
         and: [
@@ -363,83 +376,95 @@ describeEachDatabase('query engine', (get) => {
   });
 
   describe('selection and expansion', () => {
-    it('selects fields and expands lookups and to-many relations with their own options, three levels deep', async () => {
-      const res = await http().get(
-        `/api/data/employee/${ids(1)}?select=full_name&expand=${encodeURIComponent(
-          'reports(select=full_name;sort=-salary;limit=1;expand=assets(select=name;filter=value gt 100;sort=-value;expand=iot_devices(select=name,status))),manager(select=full_name)',
-        )}`,
-      );
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({
-        id: ids(1),
-        full_name: 'Ada Lovelace',
-        manager: null,
-        reports: [
-          {
-            id: ids(3),
-            full_name: 'Grace Hopper',
-            assets: [
-              {
-                id: ids(13),
-                name: 'Mark I',
-                iot_devices: [{ id: expect.any(String), name: 'Mark sensor', status: 'maintenance' }],
-              },
-            ],
-          },
-        ],
-      });
-      // an expanded lookup takes its id column's place: one key, the record
-      const keyed = await http().get(
-        `/api/data/employee/${ids(2)}?select=full_name,manager&expand=manager(select=full_name)`,
-      );
-      expect(keyed.text.match(/"manager"/g)).toHaveLength(1);
-      expect(keyed.body.manager).toEqual({ id: ids(1), full_name: 'Ada Lovelace' });
-      // limits apply per parent, not across parents
-      const all = await list('employee', {
-        select: 'full_name',
-        sort: 'full_name',
-        expand: 'assets(select=name;limit=1;sort=name)',
-      });
-      expect(Object.fromEntries(all.data.map((r) => [r.full_name, r.assets.map((a: any) => a.name)]))).toEqual({
-        'Ada Lovelace': [],
-        'Alan Turing': ['Bombe'],
-        'Charles Babbage': ['Analytical Engine'],
-        "Dennis O'Ritchie": [],
-        'Grace Hopper': ['Mark I'],
-      });
-      // a JSON filter inside an expansion may hold quotes, semicolons and parentheses
-      const tricky = await list('employee', {
-        select: 'full_name',
-        filter: "full_name eq 'Grace Hopper'",
-        expand: 'reports(select=full_name;filter={"full_name":{"contains":"O\'Ritchie (;)"}})',
-      });
-      expect(tricky.data[0].reports).toEqual([]);
-      const quoted = await list('employee', {
-        select: 'full_name',
-        filter: "full_name eq 'Grace Hopper'",
-        expand: 'reports(select=full_name;filter={"full_name":{"contains":"O\'Rit"}})',
-      });
-      expect(quoted.data[0].reports.map((r: any) => r.full_name)).toEqual(["Dennis O'Ritchie"]);
-      const m2m = await list('supplier', {
-        select: 'name',
-        sort: 'name',
-        expand: 'supplier_assets(select=name;sort=name)',
-      });
-      expect(m2m.data.map((s) => [s.name, s.supplier_assets.map((a: any) => a.name)])).toEqual([
-        ['Bits Ltd', ['Mark I']],
-        ['Gears Inc', ['Analytical Engine', 'Difference Engine']],
-        ['Odd Jobs', []],
-      ]);
-    });
+    it(
+      'selects fields and expands lookups and to-many relations with their own options, ' + 'three levels deep',
+      async () => {
+        const expand =
+          'reports(select=full_name;sort=-salary;limit=1;' +
+          'expand=assets(select=name;filter=value gt 100;sort=-value;expand=iot_devices(select=name,status))),' +
+          'manager(select=full_name)';
+        const res = await http().get(
+          `/api/data/employee/${ids(1)}?select=full_name&expand=${encodeURIComponent(expand)}`,
+        );
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({
+          id: ids(1),
+          full_name: 'Ada Lovelace',
+          manager: null,
+          reports: [
+            {
+              id: ids(3),
+              full_name: 'Grace Hopper',
+              assets: [
+                {
+                  id: ids(13),
+                  name: 'Mark I',
+                  iot_devices: [{ id: expect.any(String), name: 'Mark sensor', status: 'maintenance' }],
+                },
+              ],
+            },
+          ],
+        });
+        // an expanded lookup takes its id column's place: one key, the record
+        const keyed = await http().get(
+          `/api/data/employee/${ids(2)}?select=full_name,manager&expand=manager(select=full_name)`,
+        );
+        expect(keyed.text.match(/"manager"/g)).toHaveLength(1);
+        expect(keyed.body.manager).toEqual({ id: ids(1), full_name: 'Ada Lovelace' });
+        // limits apply per parent, not across parents
+        const all = await list('employee', {
+          select: 'full_name',
+          sort: 'full_name',
+          expand: 'assets(select=name;limit=1;sort=name)',
+        });
+        expect(Object.fromEntries(all.data.map((r) => [r.full_name, r.assets.map((a: any) => a.name)]))).toEqual({
+          'Ada Lovelace': [],
+          'Alan Turing': ['Bombe'],
+          'Charles Babbage': ['Analytical Engine'],
+          "Dennis O'Ritchie": [],
+          'Grace Hopper': ['Mark I'],
+        });
+        // a JSON filter inside an expansion may hold quotes, semicolons and parentheses
+        const tricky = await list('employee', {
+          select: 'full_name',
+          filter: "full_name eq 'Grace Hopper'",
+          expand: 'reports(select=full_name;filter={"full_name":{"contains":"O\'Ritchie (;)"}})',
+        });
+        expect(tricky.data[0].reports).toEqual([]);
+        const quoted = await list('employee', {
+          select: 'full_name',
+          filter: "full_name eq 'Grace Hopper'",
+          expand: 'reports(select=full_name;filter={"full_name":{"contains":"O\'Rit"}})',
+        });
+        expect(quoted.data[0].reports.map((r: any) => r.full_name)).toEqual(["Dennis O'Ritchie"]);
+        const m2m = await list('supplier', {
+          select: 'name',
+          sort: 'name',
+          expand: 'supplier_assets(select=name;sort=name)',
+        });
+        expect(m2m.data.map((s) => [s.name, s.supplier_assets.map((a: any) => a.name)])).toEqual([
+          ['Bits Ltd', ['Mark I']],
+          ['Gears Inc', ['Analytical Engine', 'Difference Engine']],
+          ['Odd Jobs', []],
+        ]);
+      },
+    );
 
     it('does the same through GraphQL with typed filter and orderBy inputs', async () => {
       const res = await http().graphql(`{
         employees(filter: { manager: { fullName: { eq: "Ada Lovelace" } } }, orderBy: [{ salary: DESC }], first: 5) {
           totalCount
-          nodes { fullName reports(orderBy: [{ fullName: ASC }]) { nodes { fullName assets(filter: { value: { gt: 100 } }) { nodes { name } } } } }
+          nodes {
+            fullName
+            reports(orderBy: [{ fullName: ASC }]) {
+              nodes { fullName assets(filter: { value: { gt: 100 } }) { nodes { name } } }
+            }
+          }
         }
         suppliers(filter: { categories: { containsAny: ["services"] }, rating: { isNull: false } }) { nodes { name } }
-        last: employees(last: 2, orderBy: [{ fullName: ASC }]) { nodes { fullName } pageInfo { hasPreviousPage hasNextPage } }
+        last: employees(last: 2, orderBy: [{ fullName: ASC }]) {
+          nodes { fullName } pageInfo { hasPreviousPage hasNextPage }
+        }
       }`);
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data.employees).toEqual({
@@ -510,73 +535,84 @@ describeEachDatabase('query engine', (get) => {
   });
 
   describe('aggregates', () => {
-    it('counts, sums, averages, finds extremes and counts distinct values, grouped by fields, lookup fields and date parts', async () => {
-      const byManager = await http().get(
-        `/api/data/employee/aggregate?${new URLSearchParams({ groupBy: 'manager.full_name', aggregate: 'count,sum(salary),avg(salary),min(hired_on),max(salary),countDistinct(manager)' })}`,
-      );
-      expect(byManager.status).toBe(200);
-      expect(byManager.body.data).toEqual([
-        {
-          manager_full_name: 'Ada Lovelace',
-          count: 2,
-          sum_salary: 15000,
-          avg_salary: 7500,
-          min_hired_on: '2021-07-01',
-          max_salary: 8000,
-          countDistinct_manager: 1,
-        },
-        {
-          manager_full_name: 'Charles Babbage',
-          count: 1,
-          sum_salary: 7500,
-          avg_salary: 7500,
-          min_hired_on: null,
-          max_salary: 7500,
-          countDistinct_manager: 1,
-        },
-        {
-          manager_full_name: 'Grace Hopper',
-          count: 1,
-          sum_salary: null,
-          avg_salary: null,
-          min_hired_on: '2023-01-09',
-          max_salary: null,
-          countDistinct_manager: 1,
-        },
-        {
-          manager_full_name: null,
-          count: 1,
-          sum_salary: 9000,
-          avg_salary: 9000,
-          min_hired_on: '2020-03-15',
-          max_salary: 9000,
-          countDistinct_manager: 0,
-        },
-      ]);
-      const byDate = await http().get(
-        `/api/data/employee/aggregate?${new URLSearchParams({ groupBy: 'year(hired_on),month(hired_on)', filter: 'hired_on isNull false' })}`,
-      );
-      expect(byDate.body.data).toEqual([
-        { year_hired_on: 2020, month_hired_on: 3, count: 1 },
-        { year_hired_on: 2021, month_hired_on: 7, count: 1 },
-        { year_hired_on: 2021, month_hired_on: 11, count: 1 },
-        { year_hired_on: 2023, month_hired_on: 1, count: 1 },
-      ]);
-      const byWeek = await http().get(
-        `/api/data/asset/aggregate?${new URLSearchParams({ groupBy: 'week(purchased_at),day(purchased_at)', filter: 'purchased_at isNull false' })}`,
-      );
-      expect(byWeek.body.data).toEqual([{ week_purchased_at: 26, day_purchased_at: 2, count: 1 }]);
-      const status = await http().graphql(
-        '{ iotDevicesAggregate(groupBy: ["status"], aggregate: ["count"], filter: { name: { endsWith: "sensor" } }) }',
-      );
-      expect(status.body.data.iotDevicesAggregate).toEqual([
-        { status: 'maintenance', count: 1 },
-        { status: 'offline', count: 1 },
-        { status: 'online', count: 1 },
-      ]);
-      const bad = await http().get('/api/data/employee/aggregate?aggregate=sum(full_name)');
-      expect(bad.status).toBe(400);
-      expect(bad.body.errors[0].path).toBe('/aggregate/0');
-    });
+    it(
+      'counts, sums, averages, finds extremes and counts distinct values, ' +
+        'grouped by fields, lookup fields and date parts',
+      async () => {
+        const byManagerParams = new URLSearchParams({
+          groupBy: 'manager.full_name',
+          aggregate: 'count,sum(salary),avg(salary),min(hired_on),max(salary),countDistinct(manager)',
+        });
+        const byManager = await http().get(`/api/data/employee/aggregate?${byManagerParams}`);
+        expect(byManager.status).toBe(200);
+        expect(byManager.body.data).toEqual([
+          {
+            manager_full_name: 'Ada Lovelace',
+            count: 2,
+            sum_salary: 15000,
+            avg_salary: 7500,
+            min_hired_on: '2021-07-01',
+            max_salary: 8000,
+            countDistinct_manager: 1,
+          },
+          {
+            manager_full_name: 'Charles Babbage',
+            count: 1,
+            sum_salary: 7500,
+            avg_salary: 7500,
+            min_hired_on: null,
+            max_salary: 7500,
+            countDistinct_manager: 1,
+          },
+          {
+            manager_full_name: 'Grace Hopper',
+            count: 1,
+            sum_salary: null,
+            avg_salary: null,
+            min_hired_on: '2023-01-09',
+            max_salary: null,
+            countDistinct_manager: 1,
+          },
+          {
+            manager_full_name: null,
+            count: 1,
+            sum_salary: 9000,
+            avg_salary: 9000,
+            min_hired_on: '2020-03-15',
+            max_salary: 9000,
+            countDistinct_manager: 0,
+          },
+        ]);
+        const byDateParams = new URLSearchParams({
+          groupBy: 'year(hired_on),month(hired_on)',
+          filter: 'hired_on isNull false',
+        });
+        const byDate = await http().get(`/api/data/employee/aggregate?${byDateParams}`);
+        expect(byDate.body.data).toEqual([
+          { year_hired_on: 2020, month_hired_on: 3, count: 1 },
+          { year_hired_on: 2021, month_hired_on: 7, count: 1 },
+          { year_hired_on: 2021, month_hired_on: 11, count: 1 },
+          { year_hired_on: 2023, month_hired_on: 1, count: 1 },
+        ]);
+        const byWeekParams = new URLSearchParams({
+          groupBy: 'week(purchased_at),day(purchased_at)',
+          filter: 'purchased_at isNull false',
+        });
+        const byWeek = await http().get(`/api/data/asset/aggregate?${byWeekParams}`);
+        expect(byWeek.body.data).toEqual([{ week_purchased_at: 26, day_purchased_at: 2, count: 1 }]);
+        const status = await http().graphql(
+          '{ iotDevicesAggregate(groupBy: ["status"], aggregate: ["count"], ' +
+            'filter: { name: { endsWith: "sensor" } }) }',
+        );
+        expect(status.body.data.iotDevicesAggregate).toEqual([
+          { status: 'maintenance', count: 1 },
+          { status: 'offline', count: 1 },
+          { status: 'online', count: 1 },
+        ]);
+        const bad = await http().get('/api/data/employee/aggregate?aggregate=sum(full_name)');
+        expect(bad.status).toBe(400);
+        expect(bad.body.errors[0].path).toBe('/aggregate/0');
+      },
+    );
   });
 });

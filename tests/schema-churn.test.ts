@@ -179,7 +179,8 @@ class Tally {
     const key = `${op.name} ${reply.status}`;
     this.perOp.set(key, (this.perOp.get(key) ?? 0) + 1);
     this.statuses.set(String(reply.status), (this.statuses.get(String(reply.status)) ?? 0) + 1);
-    const line = `[${instance}] ${req.method} ${req.url}${req.body === undefined ? '' : ` ${JSON.stringify(req.body)}`} -> ${reply.status} ${reply.text.slice(0, 600)}`;
+    const body = req.body === undefined ? '' : ` ${JSON.stringify(req.body)}`;
+    const line = `[${instance}] ${req.method} ${req.url}${body} -> ${reply.status} ${reply.text.slice(0, 600)}`;
 
     if (reply.status >= 400 && !this.refusals.has(key)) this.refusals.set(key, line.slice(0, 400));
     if (reply.status >= 500) this.serverErrors.push(line);
@@ -328,7 +329,8 @@ for (const kind of DATABASES) {
             tally.record(op, instance.name, req, await call(instance.platform.app, req.method, req.url, req.body));
           } catch (error) {
             tally.thrown.push(
-              `[${instance.name}] ${req.method} ${req.url} threw ${String((error as Error).stack ?? error).slice(0, 600)}`,
+              `[${instance.name}] ${req.method} ${req.url} threw ` +
+                String((error as Error).stack ?? error).slice(0, 600),
             );
           }
           done++;

@@ -182,7 +182,9 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     // the single-file client too
     writeFileSync(
       join(project, 'src', 'single.ts'),
-      "import { createClient } from './xrm.js';\n\nexport const names = async (baseUrl: string): Promise<string[]> => (await createClient({ baseUrl }).entity('partner').list({ select: ['name'] })).data.map((p) => p.name);\n",
+      "import { createClient } from './xrm.js';\n\n" +
+        'export const names = async (baseUrl: string): Promise<string[]> => ' +
+        "(await createClient({ baseUrl }).entity('partner').list({ select: ['name'] })).data.map((p) => p.name);\n",
     );
 
     const compiled = await exec(
@@ -218,7 +220,8 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
 
     writeFileSync(
       join(project, 'dist', 'check-package.js'),
-      "import './readme-package.js';\nimport { names } from './single.js';\nconsole.log(JSON.stringify(await names(process.argv[2])));\n",
+      "import './readme-package.js';\nimport { names } from './single.js';\n" +
+        'console.log(JSON.stringify(await names(process.argv[2])));\n',
     );
     const ran = await ok(process.execPath, ['dist/check-package.js', url], project);
     expect(JSON.parse(ran.stdout)).toContain('Acme Corp');

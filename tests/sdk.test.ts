@@ -133,7 +133,13 @@ export async function usage(): Promise<void> {
   const partners = client.entity('partner');
   const page = await partners.list({
     select: ['name', 'tier'],
-    filter: { tier: { in: ['gold', 'silver'] }, annual_revenue: { gte: 1000, lt: 5e6 }, name: { icontains: 'co' }, partner_since: { between: ['2020-01-01', '2024-12-31'] }, region: { isNull: false } },
+    filter: {
+      tier: { in: ['gold', 'silver'] },
+      annual_revenue: { gte: 1000, lt: 5e6 },
+      name: { icontains: 'co' },
+      partner_since: { between: ['2020-01-01', '2024-12-31'] },
+      region: { isNull: false },
+    },
     sort: ['-annual_revenue', 'name:nullslast'],
     limit: 10,
     count: 'estimated',
@@ -145,12 +151,23 @@ export async function usage(): Promise<void> {
 
   const employee = await client.entity('employee').get('id', {
     select: ['full_name'],
-    expand: { manager: { select: ['email'] }, reports: { select: ['full_name', 'hired_on'], filter: { hired_on: { gte: '2024-01-01' } }, sort: '-hired_on', limit: 5, expand: { manager: true } } },
+    expand: {
+      manager: { select: ['email'] },
+      reports: {
+        select: ['full_name', 'hired_on'],
+        filter: { hired_on: { gte: '2024-01-01' } },
+        sort: '-hired_on',
+        limit: 5,
+        expand: { manager: true },
+      },
+    },
   });
   expectType<Equal<typeof employee.manager, { id: string; email: string } | null>>();
   expectType<Equal<(typeof employee.reports)[number]['hired_on'], string | null>>();
   const reportManager: string | undefined = employee.reports[0]?.manager?.full_name;
-  const device = await client.entity('iot_device').get('id', { expand: { asset: { expand: { assigned_to: { select: ['full_name'] } } } } });
+  const device = await client.entity('iot_device').get('id', {
+    expand: { asset: { expand: { assigned_to: { select: ['full_name'] } } } },
+  });
   expectType<Equal<typeof device.status, 'online' | 'offline' | 'maintenance'>>();
   const holder: string | undefined = device.asset?.assigned_to?.full_name;
 
@@ -163,37 +180,99 @@ export async function usage(): Promise<void> {
     },
     sort: ['manager.full_name', '-created_at'],
   });
-  await client.entity('iot_device').list({ filter: { telemetry: { temperature: { eq: 21.5 } }, status: { nin: ['offline'] }, asset: { serial_number: { startsWith: 'AE' } } } });
-  await client.entity('iot_device').list({ filter: { telemetry: { jsonPathEq: { path: ['rpm'], value: [1] } }, last_seen_at: { isNull: true } } });
-  await client.entity('supplier').list({ filter: { categories: { containsAll: ['hardware', 'services'] }, rating: { in: [4, 5] }, supplier_assets: { some: { name: { eq: 'x' } } } } });
-  const filter: Filter<XrmSchema, 'asset'> = { units: { gte: 1 }, in_service: { ne: false }, purchased_at: { gte: '2024-01-01T00:00:00Z' }, id: { in: ['a'] }, version: { gt: 1 } };
+  await client.entity('iot_device').list({
+    filter: {
+      telemetry: { temperature: { eq: 21.5 } },
+      status: { nin: ['offline'] },
+      asset: { serial_number: { startsWith: 'AE' } },
+    },
+  });
+  await client.entity('iot_device').list({
+    filter: { telemetry: { jsonPathEq: { path: ['rpm'], value: [1] } }, last_seen_at: { isNull: true } },
+  });
+  await client.entity('supplier').list({
+    filter: {
+      categories: { containsAll: ['hardware', 'services'] },
+      rating: { in: [4, 5] },
+      supplier_assets: { some: { name: { eq: 'x' } } },
+    },
+  });
+  const filter: Filter<XrmSchema, 'asset'> = {
+    units: { gte: 1 },
+    in_service: { ne: false },
+    purchased_at: { gte: '2024-01-01T00:00:00Z' },
+    id: { in: ['a'] },
+    version: { gt: 1 },
+  };
   await client.entity('asset').list({ filter });
 
-  const created = await partners.create({ name: 'Contoso', tier: 'gold', region: 'emea', annual_revenue: 1200.5, partner_since: '2020-01-01' });
+  const created = await partners.create({
+    name: 'Contoso',
+    tier: 'gold',
+    region: 'emea',
+    annual_revenue: 1200.5,
+    partner_since: '2020-01-01',
+  });
   expectType<Equal<typeof created, XrmSchema['partner']['read']>>();
-  const updated = await partners.update(created.id, { website: 'https://contoso.example', tier: null }, { ifMatch: created.version });
+  const updated = await partners.update(
+    created.id,
+    { website: 'https://contoso.example', tier: null },
+    { ifMatch: created.version },
+  );
   await partners.delete(updated.id, { ifMatch: \`"\${updated.version}"\` });
-  const { record, created: isNew } = await partners.upsert('partner_email', { name: 'Acme', email: 'hello@acme.example' });
+  const { record, created: isNew } = await partners.upsert('partner_email', {
+    name: 'Acme',
+    email: 'hello@acme.example',
+  });
   const written = await client.entity('supplier').bulk('update', [{ id: record.id, rating: 3, version: 1 }]);
   const deleted = await client.entity('supplier').bulk('delete', written.map((s) => ({ id: s.id })));
   expectType<Equal<typeof deleted, { id: string }[]>>();
   await partners.bulk('upsert', [{ name: 'A', email: 'a@example.com' }], { key: 'partner_email' });
 
-  const rows = await partners.aggregate({ aggregate: ['count', 'sum(annual_revenue)', 'min(partner_since)'], groupBy: ['region', 'year(partner_since)'], filter: { tier: { eq: 'gold' } } });
-  expectType<Equal<(typeof rows)[number], { count: number; sum_annual_revenue: number | null; min_partner_since: string | null; region: 'emea' | 'amer' | 'apac' | null; year_partner_since: number | null }>>();
-  const byManager = await client.entity('employee').aggregate({ groupBy: ['manager.full_name'], aggregate: ['countDistinct(badge_id)', 'avg(salary)'] });
-  expectType<Equal<(typeof byManager)[number], { countDistinct_badge_id: number; avg_salary: number | null; manager_full_name: string | null }>>();
+  const rows = await partners.aggregate({
+    aggregate: ['count', 'sum(annual_revenue)', 'min(partner_since)'],
+    groupBy: ['region', 'year(partner_since)'],
+    filter: { tier: { eq: 'gold' } },
+  });
+  expectType<
+    Equal<
+      (typeof rows)[number],
+      {
+        count: number;
+        sum_annual_revenue: number | null;
+        min_partner_since: string | null;
+        region: 'emea' | 'amer' | 'apac' | null;
+        year_partner_since: number | null;
+      }
+    >
+  >();
+  const byManager = await client.entity('employee').aggregate({
+    groupBy: ['manager.full_name'],
+    aggregate: ['countDistinct(badge_id)', 'avg(salary)'],
+  });
+  expectType<
+    Equal<
+      (typeof byManager)[number],
+      { countDistinct_badge_id: number; avg_salary: number | null; manager_full_name: string | null }
+    >
+  >();
   const counted = await client.entity('supplier').aggregate();
   expectType<Equal<(typeof counted)[number], { count: number }>>();
 
-  const reports = await client.entity('employee').related(created.id, 'reports', { select: ['email'], sort: ['-hired_on'] });
+  const reports = await client.entity('employee').related(created.id, 'reports', {
+    select: ['email'],
+    sort: ['-hired_on'],
+  });
   expectType<Equal<(typeof reports.data)[number], { id: string; email: string }>>();
-  const assets = await client.entity('supplier').related(created.id, 'supplier_assets', { filter: { in_service: { eq: true } } });
+  const assets = await client.entity('supplier').related(created.id, 'supplier_assets', {
+    filter: { in_service: { eq: true } },
+  });
   const serial: string | null | undefined = assets.data[0]?.serial_number;
   await client.entity('supplier').associate('s', 'supplier_assets', 'a');
   await client.entity('asset').disassociate('a', 'supplier_assets', 's');
 
-  for await (const supplier of client.entity('supplier').iterate({ select: ['code'], filter: { rating: { gte: 4 } } })) {
+  const suppliers = client.entity('supplier').iterate({ select: ['code'], filter: { rating: { gte: 4 } } });
+  for await (const supplier of suppliers) {
     expectType<Equal<typeof supplier, { id: string; code: string }>>();
   }
   const data = await client.graphql<{ partners: { totalCount: number } }>('{ partners { totalCount } }');
@@ -305,7 +384,8 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       expect(source).toContain("    manyToMany: 'supplier_assets';");
       expect(source).toContain("    keys: 'partner_email';");
       expect(source).toContain(
-        "    fields: { full_name: 'text'; email: 'email'; hired_on: 'date'; salary: 'decimal'; badge_id: 'uuid'; manager: 'lookup' };",
+        "    fields: { full_name: 'text'; email: 'email'; hired_on: 'date'; salary: 'decimal'; " +
+          "badge_id: 'uuid'; manager: 'lookup' };",
       );
       expect(source).toContain('export interface XrmRegister {\n  schema: XrmSchema;\n}');
       for (const module of RUNTIME_MODULES) expect(source).toContain(`// ─── sdk/${module} `);
@@ -421,108 +501,116 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     expect(names).toEqual(['Anvil Works', 'Bits & Bytes', 'Cogs Ltd', 'Dynamo', 'Echo Services']);
   });
 
-  it('expands lookups and to-many relations, nested, filtered and sorted (quotes and parentheses in filter strings too)', async () => {
-    const employees = client.entity('employee');
-    const ada = await employees.create({ full_name: 'Ada Lovelace', email: 'ada@sdk.example', hired_on: '2020-01-01' });
-    const charles = await employees.create({
-      full_name: 'Charles Babbage',
-      email: 'charles@sdk.example',
-      hired_on: '2024-03-01',
-      manager: ada.id,
-      salary: 5000,
-    });
-    const pat = await employees.create({
-      full_name: "Pat O'Brien (jr); x, y",
-      email: 'pat@sdk.example',
-      hired_on: '2025-02-01',
-      manager: ada.id,
-    });
-    const asset = await client
-      .entity('asset')
-      .create({ name: 'Analytical Engine', serial_number: 'AE-1', assigned_to: charles.id, units: 2 });
-    await client.entity('iot_device').create({
-      name: 'Engine sensor',
-      asset: asset.id,
-      status: 'online',
-      telemetry: { temperature: 21.5, rpm: [120, 118] },
-    });
-
-    const boss = await employees.get(ada.id, {
-      select: ['full_name'],
-      expand: {
-        manager: true,
-        reports: {
-          select: ['full_name', 'hired_on'],
-          filter: { hired_on: { gte: '2024-01-01' } },
-          sort: ['-hired_on'],
-          limit: 5,
-          expand: { manager: { select: ['email'] }, assets: { select: ['name'] } },
-        },
-      },
-    });
-    expect(boss).toEqual({
-      id: ada.id,
-      full_name: 'Ada Lovelace',
-      manager: null,
-      reports: [
-        {
-          id: pat.id,
-          full_name: "Pat O'Brien (jr); x, y",
-          hired_on: '2025-02-01',
-          manager: { id: ada.id, email: 'ada@sdk.example' },
-          assets: [],
-        },
-        {
-          id: charles.id,
-          full_name: 'Charles Babbage',
-          hired_on: '2024-03-01',
-          manager: { id: ada.id, email: 'ada@sdk.example' },
-          assets: [{ id: asset.id, name: 'Analytical Engine' }],
-        },
-      ],
-    });
-    const reportName: string | undefined = boss.reports[0]?.manager?.email;
-    expect(reportName).toBe('ada@sdk.example');
-
-    // a JSON filter inside an expansion, with every character the expansion syntax splits on
-    const tricky = await employees.get(ada.id, {
-      select: ['full_name'],
-      expand: { reports: { select: ['full_name'], filter: { full_name: { contains: "O'Brien (jr); x, y" } } } },
-    });
-    expect(tricky.reports.map((r) => r.full_name)).toEqual(["Pat O'Brien (jr); x, y"]);
-
-    const devices = await client.entity('iot_device').list({
-      select: ['name'],
-      filter: {
-        telemetry: { temperature: { eq: 21.5 } },
-        asset: { assigned_to: { full_name: { startsWith: 'Charles' } } },
-        status: { ne: 'offline' },
-      },
-      expand: { asset: { select: ['serial_number'], expand: { assigned_to: { select: ['full_name'] } } } },
-    });
-    expect(devices.data).toEqual([
-      {
-        id: expect.any(String),
+  it(
+    'expands lookups and to-many relations, nested, filtered and sorted ' +
+      '(quotes and parentheses in filter strings too)',
+    async () => {
+      const employees = client.entity('employee');
+      const ada = await employees.create({
+        full_name: 'Ada Lovelace',
+        email: 'ada@sdk.example',
+        hired_on: '2020-01-01',
+      });
+      const charles = await employees.create({
+        full_name: 'Charles Babbage',
+        email: 'charles@sdk.example',
+        hired_on: '2024-03-01',
+        manager: ada.id,
+        salary: 5000,
+      });
+      const pat = await employees.create({
+        full_name: "Pat O'Brien (jr); x, y",
+        email: 'pat@sdk.example',
+        hired_on: '2025-02-01',
+        manager: ada.id,
+      });
+      const asset = await client
+        .entity('asset')
+        .create({ name: 'Analytical Engine', serial_number: 'AE-1', assigned_to: charles.id, units: 2 });
+      await client.entity('iot_device').create({
         name: 'Engine sensor',
-        asset: { id: asset.id, serial_number: 'AE-1', assigned_to: { id: charles.id, full_name: 'Charles Babbage' } },
-      },
-    ]);
-    const holder: string | undefined = devices.data[0]?.asset?.assigned_to?.full_name;
-    expect(holder).toBe('Charles Babbage');
+        asset: asset.id,
+        status: 'online',
+        telemetry: { temperature: 21.5, rpm: [120, 118] },
+      });
 
-    const withReports = await employees.list({
-      select: ['full_name'],
-      filter: { reports: { some: { salary: { gte: 5000 } } } },
-      sort: ['manager.full_name', 'full_name'],
-    });
-    expect(withReports.data.map((e) => e.full_name)).toEqual(['Ada Lovelace']);
-    const managed = await employees.list({
-      select: ['full_name'],
-      filter: { manager: { email: { eq: 'ada@sdk.example' } } },
-      sort: ['-hired_on'],
-    });
-    expect(managed.data.map((e) => e.full_name)).toEqual(["Pat O'Brien (jr); x, y", 'Charles Babbage']);
-  });
+      const boss = await employees.get(ada.id, {
+        select: ['full_name'],
+        expand: {
+          manager: true,
+          reports: {
+            select: ['full_name', 'hired_on'],
+            filter: { hired_on: { gte: '2024-01-01' } },
+            sort: ['-hired_on'],
+            limit: 5,
+            expand: { manager: { select: ['email'] }, assets: { select: ['name'] } },
+          },
+        },
+      });
+      expect(boss).toEqual({
+        id: ada.id,
+        full_name: 'Ada Lovelace',
+        manager: null,
+        reports: [
+          {
+            id: pat.id,
+            full_name: "Pat O'Brien (jr); x, y",
+            hired_on: '2025-02-01',
+            manager: { id: ada.id, email: 'ada@sdk.example' },
+            assets: [],
+          },
+          {
+            id: charles.id,
+            full_name: 'Charles Babbage',
+            hired_on: '2024-03-01',
+            manager: { id: ada.id, email: 'ada@sdk.example' },
+            assets: [{ id: asset.id, name: 'Analytical Engine' }],
+          },
+        ],
+      });
+      const reportName: string | undefined = boss.reports[0]?.manager?.email;
+      expect(reportName).toBe('ada@sdk.example');
+
+      // a JSON filter inside an expansion, with every character the expansion syntax splits on
+      const tricky = await employees.get(ada.id, {
+        select: ['full_name'],
+        expand: { reports: { select: ['full_name'], filter: { full_name: { contains: "O'Brien (jr); x, y" } } } },
+      });
+      expect(tricky.reports.map((r) => r.full_name)).toEqual(["Pat O'Brien (jr); x, y"]);
+
+      const devices = await client.entity('iot_device').list({
+        select: ['name'],
+        filter: {
+          telemetry: { temperature: { eq: 21.5 } },
+          asset: { assigned_to: { full_name: { startsWith: 'Charles' } } },
+          status: { ne: 'offline' },
+        },
+        expand: { asset: { select: ['serial_number'], expand: { assigned_to: { select: ['full_name'] } } } },
+      });
+      expect(devices.data).toEqual([
+        {
+          id: expect.any(String),
+          name: 'Engine sensor',
+          asset: { id: asset.id, serial_number: 'AE-1', assigned_to: { id: charles.id, full_name: 'Charles Babbage' } },
+        },
+      ]);
+      const holder: string | undefined = devices.data[0]?.asset?.assigned_to?.full_name;
+      expect(holder).toBe('Charles Babbage');
+
+      const withReports = await employees.list({
+        select: ['full_name'],
+        filter: { reports: { some: { salary: { gte: 5000 } } } },
+        sort: ['manager.full_name', 'full_name'],
+      });
+      expect(withReports.data.map((e) => e.full_name)).toEqual(['Ada Lovelace']);
+      const managed = await employees.list({
+        select: ['full_name'],
+        filter: { manager: { email: { eq: 'ada@sdk.example' } } },
+        sort: ['-hired_on'],
+      });
+      expect(managed.data.map((e) => e.full_name)).toEqual(["Pat O'Brien (jr); x, y", 'Charles Babbage']);
+    },
+  );
 
   it('aggregates with groups by field, lookup field and date part', async () => {
     const partners = client.entity('partner');
@@ -650,7 +738,8 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const data = await client.graphql<{
       employees: { totalCount: number; nodes: { fullName: string; manager: { fullName: string } | null }[] };
     }>(
-      'query ($filter: EmployeeFilter, $first: Int) { employees(filter: $filter, first: $first, orderBy: [{ fullName: ASC }]) { totalCount nodes { fullName manager { fullName } } } }',
+      'query ($filter: EmployeeFilter, $first: Int) { employees(filter: $filter, first: $first, ' +
+        'orderBy: [{ fullName: ASC }]) { totalCount nodes { fullName manager { fullName } } } }',
       { filter: { manager: { fullName: { eq: 'Ada Lovelace' } } }, first: 10 },
     );
     expect(data.employees).toEqual({
@@ -789,7 +878,8 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       ['PATCH', `/api/data/partner/${partner.id}`],
       [
         'GET',
-        `/api/data/partner?select=name&filter=${encodeURIComponent('{"name":{"eq":"Traced & Co"}}')}&sort=-name&count=true`,
+        `/api/data/partner?select=name&filter=${encodeURIComponent('{"name":{"eq":"Traced & Co"}}')}` +
+          '&sort=-name&count=true',
       ],
       ['POST', '/api/data/partner/upsert?key=partner_email'],
     ]);
@@ -829,7 +919,8 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const examples = jsdocExamples();
     expect(examples.length).toBeGreaterThanOrEqual(10);
     const prelude =
-      "import { createClient, XrmApiError } from './xrm/index.ts';\n\nconst client = createClient({ baseUrl: 'http://127.0.0.1:3000' });\n";
+      "import { createClient, XrmApiError } from './xrm/index.ts';\n\n" +
+      "const client = createClient({ baseUrl: 'http://127.0.0.1:3000' });\n";
     writeFileSync(
       join(dir, 'examples.ts'),
       prelude +
@@ -885,7 +976,11 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
 describe('xrm codegen without a server', () => {
   const entity = (name: string): EntityInfo => ({ name, fields: [{ name: 'name', type: 'text' }], navigations: [] });
   const types = (...names: string[]) =>
-    `/* eslint-disable */\n/** Generated by xrm-platform from schema version 3. Do not edit: regenerate with \`xrm types\`. */\n\nexport interface XrmEntities {\n${names.map((n) => `  ${n}: {\n    read: ${n[0]!.toUpperCase()}${n.slice(1)};\n  };`).join('\n')}\n}\n${names.map((n) => `export interface ${n[0]!.toUpperCase()}${n.slice(1)} {\n  id: string;\n}`).join('\n')}\n`;
+    '/* eslint-disable */\n' +
+    '/** Generated by xrm-platform from schema version 3. Do not edit: regenerate with `xrm types`. */\n\n' +
+    'export interface XrmEntities {\n' +
+    `${names.map((n) => `  ${n}: {\n    read: ${n[0]!.toUpperCase()}${n.slice(1)};\n  };`).join('\n')}\n}\n` +
+    `${names.map((n) => `export interface ${n[0]!.toUpperCase()}${n.slice(1)} {\n  id: string;\n}`).join('\n')}\n`;
 
   it('inlines the SDK runtime without imports', () => {
     const runtime = inlineRuntime();

@@ -17,16 +17,14 @@ describeEachDatabase(
       await createFixtureModel(api(get().app).post);
       const db = get().services.db;
       // 100 employees (each managed by the previous), 2 assets each, 1 device per asset
-      await sql`INSERT INTO data.employee (id, full_name, email)
-        SELECT md5('e' || n)::uuid, 'Employee ' || n, 'e' || n || '@corp.example' FROM generate_series(1, 100) n`.execute(
-        db,
-      );
+      const employees = sql`INSERT INTO data.employee (id, full_name, email)
+        SELECT md5('e' || n)::uuid, 'Employee ' || n, 'e' || n || '@corp.example' FROM generate_series(1, 100) n`;
+      await employees.execute(db);
       await sql`UPDATE data.employee e SET manager = md5('e' || (n - 1))::uuid
         FROM generate_series(2, 100) n WHERE e.id = md5('e' || n)::uuid`.execute(db);
-      await sql`INSERT INTO data.asset (id, name, assigned_to)
-        SELECT md5('a' || n)::uuid, 'Asset ' || n, md5('e' || (1 + n % 100))::uuid FROM generate_series(1, 200) n`.execute(
-        db,
-      );
+      const assets = sql`INSERT INTO data.asset (id, name, assigned_to)
+        SELECT md5('a' || n)::uuid, 'Asset ' || n, md5('e' || (1 + n % 100))::uuid FROM generate_series(1, 200) n`;
+      await assets.execute(db);
       await sql`INSERT INTO data.iot_device (name, asset, telemetry)
         SELECT 'Device ' || n, md5('a' || n)::uuid, jsonb_build_object('n', n) FROM generate_series(1, 200) n`.execute(
         db,
@@ -42,7 +40,8 @@ describeEachDatabase(
     it('REST: 100 employees with manager, assets and their devices', async () => {
       const { result, count } = await counted(() =>
         api(get().app).get(
-          '/api/data/employee?limit=100&select=full_name&expand=manager(select=full_name),assets(select=name;expand=iot_devices(select=name,telemetry))',
+          '/api/data/employee?limit=100&select=full_name' +
+            '&expand=manager(select=full_name),assets(select=name;expand=iot_devices(select=name,telemetry))',
         ),
       );
       expect(result.status).toBe(200);
@@ -92,7 +91,8 @@ describeEachDatabase(
     it('GraphQL: one record by id with nested relations in one statement', async () => {
       const { result, count } = await counted(() =>
         api(get().app).graphql(
-          `{ employee(id: "${'00000000-0000-0000-0000-000000000000'}") { id } e: employees(first: 1) { nodes { reports { nodes { fullName } } } } }`,
+          `{ employee(id: "${'00000000-0000-0000-0000-000000000000'}") { id } e: employees(first: 1) ` +
+            `{ nodes { reports { nodes { fullName } } } } }`,
         ),
       );
       expect(result.body.errors).toBeUndefined();

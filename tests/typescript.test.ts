@@ -27,9 +27,26 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const GOOD = `import type { Employee, IotDevice, IotDeviceCreate, Partner, PartnerCreate, PartnerUpdate, SupplierCreate, XrmEntities, XrmEntityName } from './xrm-types.ts';
+const GOOD = `import type {
+  Employee,
+  IotDevice,
+  IotDeviceCreate,
+  Partner,
+  PartnerCreate,
+  PartnerUpdate,
+  SupplierCreate,
+  XrmEntities,
+  XrmEntityName,
+} from './xrm-types.ts';
 
-export const create: PartnerCreate = { name: 'Contoso', tier: 'gold', region: 'emea', annual_revenue: 1200.5, partner_since: '2020-01-01', email: null };
+export const create: PartnerCreate = {
+  name: 'Contoso',
+  tier: 'gold',
+  region: 'emea',
+  annual_revenue: 1200.5,
+  partner_since: '2020-01-01',
+  email: null,
+};
 export const minimal: PartnerCreate = { name: 'Fabrikam' };
 export const update: PartnerUpdate = { website: 'https://contoso.example', tier: null };
 export function describe(p: Partner): string {
@@ -49,7 +66,14 @@ createOf('asset', { name: 'Laptop', in_service: true, units: 3 });
 `;
 
 /** Each line marked `// error` must fail to type-check; no other line may. */
-const BAD = `import type { IotDeviceCreate, Partner, PartnerCreate, PartnerUpdate, XrmEntities, XrmEntityName } from './xrm-types.ts';
+const BAD = `import type {
+  IotDeviceCreate,
+  Partner,
+  PartnerCreate,
+  PartnerUpdate,
+  XrmEntities,
+  XrmEntityName,
+} from './xrm-types.ts';
 
 export const typo: PartnerCreate = { name: 'Contoso', webiste: 'https://x.example' }; // error
 export const wrongType: PartnerCreate = { name: 42 }; // error
@@ -176,7 +200,8 @@ describe('TypeScript declarations: names', () => {
       'partner: {\n    read: Partner;\n    create: PartnerCreate;\n    update: PartnerUpdate;\n  };',
     );
     expect(source).toContain(
-      'partner_create: {\n    read: PartnerCreateRecord;\n    create: PartnerCreateRecordCreate;\n    update: PartnerCreateRecordUpdate;\n  };',
+      'partner_create: {\n    read: PartnerCreateRecord;\n' +
+        '    create: PartnerCreateRecordCreate;\n    update: PartnerCreateRecordUpdate;\n  };',
     );
     // a JSON field takes any JSON value; no property becomes a named alias
     expect(source).toMatch(/^ {2}payload: unknown;$/m);

@@ -99,7 +99,8 @@ describeEachDatabase('writes', (get) => {
     it('takes expectedVersion in GraphQL mutations', async () => {
       const id = (await http().post('/api/data/product', { sku: 'C-2', title: 'Desk' })).body.id;
       const update =
-        'mutation($id: ID!, $v: Int) { updateProduct(id: $id, input: { title: "Desk v2" }, expectedVersion: $v) { title version } }';
+        'mutation($id: ID!, $v: Int) { ' +
+        'updateProduct(id: $id, input: { title: "Desk v2" }, expectedVersion: $v) { title version } }';
       expect((await http().graphql(update, { id, v: 1 })).body.data.updateProduct).toEqual({
         title: 'Desk v2',
         version: 2,

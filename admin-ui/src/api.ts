@@ -156,7 +156,8 @@ export const api = {
   related: (entity: string, id: string, relation: string, params: ListParams) =>
     request<ListResponse<DataRecord>>(
       'GET',
-      `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}${query({ ...params, count: params.count ? 'true' : undefined })}`,
+      `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}` +
+        query({ ...params, count: params.count ? 'true' : undefined }),
     ),
   associate: (entity: string, id: string, relation: string, otherId: string) =>
     request<void>('POST', `/api/data/${enc(entity)}/${enc(id)}/${enc(relation)}`, { body: { id: otherId } }),

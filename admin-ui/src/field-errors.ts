@@ -1,8 +1,9 @@
 /**
  * The server's validation messages for record fields, in words: the one place that turns
  * `must match pattern "^[hH][tT]…"` into "must be an http(s) URL". A field's type (from the
- * catalog's field types, as the server publishes them) decides what its own format or pattern means; a pattern an admin set on the field is
- * quoted, since the admin wrote it. Messages it does not know pass through unchanged.
+ * catalog's field types, as the server publishes them) decides what its own format or pattern
+ * means; a pattern an admin set on the field is quoted, since the admin wrote it. Messages it
+ * does not know pass through unchanged.
  */
 import type { FieldDef, Problem } from './types.ts';
 
@@ -16,6 +17,10 @@ const unquote = (text: string) => {
     return text.slice(1, -1);
   }
 };
+
+/** Ajv's type errors: "must be string", "must be integer or null". */
+const JSON_TYPE_MESSAGE =
+  /^must be (string|number|integer|boolean|object|array|null)( or (string|number|integer|boolean|object|array|null))*$/;
 
 /** One server message about a field's value, in words (`field` undefined: no type to go by). */
 export function fieldErrorMessage(field: FieldShape | undefined, message: string): string {
@@ -40,13 +45,7 @@ export function fieldErrorMessage(field: FieldShape | undefined, message: string
   if (/^must have required property /.test(message)) return 'is required';
   if (message === 'must be equal to one of the allowed values') return shape ?? 'must be one of the allowed values';
   // JSON types ("must be string", "must be integer or null"): say what the field holds instead
-  if (
-    /^must be (string|number|integer|boolean|object|array|null)( or (string|number|integer|boolean|object|array|null))*$/.test(
-      message,
-    )
-  ) {
-    return shape ?? message;
-  }
+  if (JSON_TYPE_MESSAGE.test(message)) return shape ?? message;
   return message;
 }
 

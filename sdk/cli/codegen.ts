@@ -84,15 +84,14 @@ function readModule(module: string): string {
   return readFileSync(new URL(module, SOURCES), 'utf8');
 }
 
+const DECLARATION_MODIFIERS = /(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?/.source;
+const DECLARATION_KEYWORD = /(?:interface|type|class|enum|function\*?|const|let|var|async\s+function)/.source;
+/** A top-level declaration, its name captured: `export declare const foo`, `interface Bar`. */
+const DECLARATION = new RegExp(`^${DECLARATION_MODIFIERS}${DECLARATION_KEYWORD}\\s+(\\w+)`, 'gm');
+
 /** Top-level names a source declares (types and values). */
 export function declaredNames(source: string): Set<string> {
-  return new Set(
-    [
-      ...source.matchAll(
-        /^(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(?:interface|type|class|enum|function\*?|const|let|var|async\s+function)\s+(\w+)/gm,
-      ),
-    ].map((m) => m[1]!),
-  );
+  return new Set([...source.matchAll(DECLARATION)].map((m) => m[1]!));
 }
 
 /** Entity names of the XrmEntities map in a types source. */
@@ -121,13 +120,19 @@ export function schemaSource(input: CodegenInput): string {
     const navigations = (entity.navigations ?? []).map(
       (n) => [n.name, n.kind === 'inverse' ? n.source : n.other] as [string, string],
     );
+    const fields = entity.fields
+      .filter((f) => FIELD_TYPES.has(f.type))
+      .map((f) => [f.name, f.type] as [string, string]);
+    const lookups = entity.fields
+      .filter((f) => f.type === 'lookup' && f.target && known.has(f.target))
+      .map((f) => [f.name, f.target!] as [string, string]);
     lines.push(
       `  ${key(entity.name)}: {`,
       `    read: ${ref}['read'];`,
       `    create: ${ref}['create'];`,
       `    update: ${ref}['update'];`,
-      `    fields: ${members(entity.fields.filter((f) => FIELD_TYPES.has(f.type)).map((f) => [f.name, f.type]))};`,
-      `    lookups: ${members(entity.fields.filter((f) => f.type === 'lookup' && f.target && known.has(f.target)).map((f) => [f.name, f.target!]))};`,
+      `    fields: ${members(fields)};`,
+      `    lookups: ${members(lookups)};`,
       `    relations: ${members(navigations.filter(([, target]) => known.has(target)))};`,
       `    manyToMany: ${union((entity.navigations ?? []).filter((n) => n.kind === 'manyToMany').map((n) => n.name))};`,
       `    keys: ${union((entity.alternateKeys ?? []).map((k) => k.name))};`,
@@ -150,6 +155,7 @@ export function schemaSource(input: CodegenInput): string {
 
 function banner(input: CodegenInput, importFrom: string): string {
   const version = /schema version (\d+)/.exec(input.types)?.[1] ?? '?';
+  const example = literal(mappedEntities(input.types)[0] ?? '<entity>');
   return [
     '/* eslint-disable */',
     `/**`,
@@ -158,7 +164,7 @@ function banner(input: CodegenInput, importFrom: string): string {
     ' *',
     ` *   import { createClient, XrmApiError } from '${importFrom}';`,
     ` *   const client = createClient({ baseUrl: ${literal(input.url)} });`,
-    ` *   const page = await client.entity(${literal(mappedEntities(input.types)[0] ?? '<entity>')}).list({ sort: ['-created_at'], limit: 20 });`,
+    ` *   const page = await client.entity(${example}).list({ sort: ['-created_at'], limit: 20 });`,
     ' */',
   ].join('\n');
 }
@@ -205,7 +211,8 @@ export function generateClient(
   );
   if (clashes.length) {
     throw new CliError(
-      `the entity types ${clashes.join(', ')} clash with names of the SDK in one file; write a directory instead (--out <dir>)`,
+      `the entity types ${clashes.join(', ')} clash with names of the SDK in one file; ` +
+        'write a directory instead (--out <dir>)',
     );
   }
   return [

@@ -38,7 +38,8 @@ export async function getText(base: URL, path: string): Promise<string> {
       );
     }
     throw new CliError(
-      `cannot reach the xrm-platform server at ${base.origin} (${causeOf(error)}). Is it running? Point to it with --url or XRM_URL.`,
+      `cannot reach the xrm-platform server at ${base.origin} (${causeOf(error)}). ` +
+        'Is it running? Point to it with --url or XRM_URL.',
     );
   }
   const text = await response.text();

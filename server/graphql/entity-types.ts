@@ -132,7 +132,8 @@ function navigationField(entity: EntityDef, nav: Navigation, ctx: BuildContext):
   const description =
     nav.kind === 'inverse'
       ? `${other.entity.pluralDisplayName} whose ${camelCase(nav.field)} is this ${entity.displayName}`
-      : `${other.entity.pluralDisplayName} linked through ${ctx.catalog.relationships.get(nav.relationship)?.displayName ?? nav.relationship}`;
+      : `${other.entity.pluralDisplayName} linked through ` +
+        (ctx.catalog.relationships.get(nav.relationship)?.displayName ?? nav.relationship);
   return {
     type: new GraphQLNonNull(other.connection),
     description,

@@ -39,7 +39,9 @@ export function operationProblem(document: DocumentNode): string | undefined {
           if (depth === 1 && ++roots > LIMITS.graphqlRootFields) {
             problem = `An operation has at most ${LIMITS.graphqlRootFields} root fields (aliases included); split it`;
           } else if (++fields > LIMITS.graphqlFields) {
-            problem = `An operation selects at most ${LIMITS.graphqlFields} fields (aliases and spread fragments included)`;
+            problem =
+              `An operation selects at most ${LIMITS.graphqlFields} fields ` +
+              '(aliases and spread fragments included)';
           } else if (++level.fields > LIMITS.recordColumns) {
             problem = `A selection set has at most ${LIMITS.recordColumns} fields (aliases included)`;
           } else if (selection.selectionSet) {

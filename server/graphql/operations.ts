@@ -82,7 +82,8 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
     },
     [names.many]: {
       type: new GraphQLNonNull(types.connection),
-      description: `${entity.pluralDisplayName}: filter, search, orderBy, and first/after, last/before or offset paging`,
+      description:
+        `${entity.pluralDisplayName}: filter, search, orderBy, ` + 'and first/after, last/before or offset paging',
       args: listArgs(types.filter, new GraphQLList(new GraphQLNonNull(types.orderBy))),
       resolve: async (_root, args: ConnectionArgs, { query }, info) => {
         const build = (parse: ParseContext): ReadQuery => {
@@ -109,7 +110,8 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
     [names.aggregate]: {
       type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLJSON))),
       description:
-        `Aggregates of ${entity.pluralDisplayName}, one object per group. aggregate: count, countDistinct(f), sum(f), avg(f), min(f), max(f); ` +
+        `Aggregates of ${entity.pluralDisplayName}, one object per group. ` +
+        'aggregate: count, countDistinct(f), sum(f), avg(f), min(f), max(f); ' +
         'groupBy: field, lookup.field, year|month|day|week(dateField). Names are GraphQL field names.',
       args: {
         aggregate: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },

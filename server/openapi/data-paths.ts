@@ -161,8 +161,9 @@ function entityPaths(
         operationId: `list${pascalCase(entity.pluralName)}`,
         summary: `List ${label} records`,
         description:
-          "Oldest first unless `sort` says otherwise. `filter` takes an expression (`status eq 'online' and asset.name startsWith 'A'`) " +
-          'or a JSON filter; `expand` includes lookups and to-many relations with their own select, filter, sort and limit. ' +
+          'Oldest first unless `sort` says otherwise. ' +
+          "`filter` takes an expression (`status eq 'online' and asset.name startsWith 'A'`) or a JSON filter; " +
+          '`expand` includes lookups and to-many relations with their own select, filter, sort and limit. ' +
           'Page with `limit` and `offset`, or follow `nextCursor` (keyset paging, stable under inserts).',
         parameters: queryParameters(t.list),
       },
@@ -182,7 +183,9 @@ function entityPaths(
         {
           operationId: `upsert${type}`,
           summary: `Create ${a(label)} record, or update the one with the same alternate-key values`,
-          description: `Keys: ${entity.alternateKeys.map((k) => `\`${k.name}\` (${k.fields.join(', ')})`).join('; ')}. 201 when created, 200 when updated.`,
+          description:
+            `Keys: ${entity.alternateKeys.map((k) => `\`${k.name}\` (${k.fields.join(', ')})`).join('; ')}. ` +
+            '201 when created, 200 when updated.',
           parameters: queryParameters(t.upsert),
           body: names.create,
         },
@@ -201,7 +204,8 @@ function entityPaths(
         operationId: `bulk${pascalCase(entity.pluralName)}`,
         summary: `Create, update, upsert or delete up to 1,000 ${label} records in one all-or-nothing transaction`,
         description:
-          'Every item is validated first; problems name items as `/records/<i>/<field>`. update/delete items carry `id` (and `version` for optimistic concurrency).',
+          'Every item is validated first; problems name items as `/records/<i>/<field>`. ' +
+          'update/delete items carry `id` (and `version` for optimistic concurrency).',
         body: 'BulkRequest',
       },
       { '200': jsonResponse('The written records (delete: their ids), in request order', 'BulkResult') },
@@ -215,7 +219,8 @@ function entityPaths(
         operationId: `aggregate${pascalCase(entity.pluralName)}`,
         summary: `Aggregate ${label} records`,
         description:
-          'One row per group: the group keys (named after the field, `lookup_field` or `year_field`) and the aggregates (`count`, `sum_amount`, …).',
+          'One row per group: the group keys (named after the field, `lookup_field` or `year_field`) ' +
+          'and the aggregates (`count`, `sum_amount`, …).',
         parameters: queryParameters(t.aggregate),
       },
       { '200': jsonResponse(`Aggregates of ${label} records`, 'AggregateResult') },
@@ -278,7 +283,8 @@ function navigationPaths(
   const description =
     nav.kind === 'inverse'
       ? `One-to-many: the ${other.displayName} records whose lookup \`${nav.field}\` is this ${label} record.`
-      : `Many-to-many (relationship \`${nav.relationship}\`): the ${other.displayName} records linked to this ${label} record.`;
+      : `Many-to-many (relationship \`${nav.relationship}\`): ` +
+        `the ${other.displayName} records linked to this ${label} record.`;
   const paths: Record<string, PathItemObject> = {
     [path]: {
       get: operation(

@@ -22,7 +22,10 @@ import {
 /** Schema objects are the OpenAPI 3.1 dialect of JSON Schema 2020-12 (which allows `x-` keywords). */
 export const OAS_DIALECT = 'https://spec.openapis.org/oas/3.1/dialect/base';
 
-/** What a route that documents nothing still gets: an id, a placeholder success and the problems any input may cause. */
+/**
+ * What a route that documents nothing still gets: an id, a placeholder success and the problems
+ * any input may cause.
+ */
 function undocumented(op: OperationObject): OperationDoc {
   return {
     responses: { '200': { description: 'Success' } },

@@ -3,8 +3,8 @@
  * service validates with, metadata/definition-schemas.ts) and as returned, the schema-change
  * ledger, field types and the catalog summary; and the few shared bodies of the other routes.
  */
-import { CAPABILITIES } from '../../metadata/field-type.ts';
-import { FIELD_TYPE_NAMES, FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import { CAPABILITIES, FILTER_OPERATORS } from '../../metadata/field-type.ts';
+import { FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import {
   DEFINITION_PROPERTIES,
   DEFINITION_SCHEMAS,
@@ -20,7 +20,6 @@ const listOf = (item: string): JsonSchema => ({
 });
 
 /** Every operator some field type supports, in registry order. */
-const FILTER_OPERATORS = [...new Set(FIELD_TYPE_NAMES.flatMap((t) => FIELD_TYPES[t].filterOperators))];
 
 const navigation: JsonSchema = {
   oneOf: [

@@ -5,7 +5,9 @@
  *
  *   schema: {
  *     summary: 'Create an entity with its fields', operationId: 'createEntity', body: bodySchema,
- *     'x-xrm-operation': { body: 'EntityInput', responses: { '201': createdResponse('The entity', 'Entity') }, errors: [...] },
+ *     'x-xrm-operation': {
+ *       body: 'EntityInput', responses: { '201': createdResponse('The entity', 'Entity') }, errors: [...],
+ *     },
  *   }
  *
  * @fastify/swagger copies `x-` keys into the operation; the document builder (document.ts) turns

@@ -45,7 +45,8 @@ export function compileFilter(
     case 'lookup': {
       const a = ctx.alias();
       const inner = ctx.withPredicate(node.target, a, compileFilter(node.filter, node.target, a, ctx))!;
-      return sql<boolean>`EXISTS (SELECT 1 FROM ${table(node.target)} ${sql.id(a)} WHERE ${columnSql(a, 'id')} = ${columnSql(alias, node.field.name)} AND ${inner})`;
+      const joined = sql`${columnSql(a, 'id')} = ${columnSql(alias, node.field.name)}`;
+      return sql<boolean>`EXISTS (SELECT 1 FROM ${table(node.target)} ${sql.id(a)} WHERE ${joined} AND ${inner})`;
     }
     case 'related': {
       const nav = node.navigation;
@@ -54,11 +55,15 @@ export function compileFilter(
       let condition = compileFilter(node.filter, target, a, ctx);
       if (node.quantifier === 'every') condition = sql<boolean>`NOT COALESCE((${condition}), false)`;
       const inner = ctx.withPredicate(target, a, condition)!;
+      const rows = sql`${table(target)} ${sql.id(a)}`;
+      const id = columnSql(a, 'id');
+      const parentId = columnSql(alias, 'id');
+      const j = `${a}j`;
       const from =
         nav.kind === 'inverse'
-          ? sql`FROM ${table(nav.source)} ${sql.id(a)} WHERE ${columnSql(a, nav.field)} = ${columnSql(alias, 'id')}`
-          : sql`FROM ${table(nav.relationship)} ${sql.id(`${a}j`)} JOIN ${table(nav.other)} ${sql.id(a)} ON ${columnSql(a, 'id')} = ${columnSql(`${a}j`, nav.otherColumn)}
-              WHERE ${columnSql(`${a}j`, nav.selfColumn)} = ${columnSql(alias, 'id')}`;
+          ? sql`FROM ${rows} WHERE ${columnSql(a, nav.field)} = ${parentId}`
+          : sql`FROM ${table(nav.relationship)} ${sql.id(j)} JOIN ${rows} ON ${id} = ${columnSql(j, nav.otherColumn)}
+              WHERE ${columnSql(j, nav.selfColumn)} = ${parentId}`;
       const exists = sql<boolean>`EXISTS (SELECT 1 ${from} AND ${inner})`;
       return node.quantifier === 'some' ? exists : sql<boolean>`NOT ${exists}`;
     }
@@ -66,8 +71,9 @@ export function compileFilter(
       const nav = node.navigation;
       if (nav.kind === 'inverse') return sql<boolean>`${columnSql(alias, nav.field)} = ${node.id}::uuid`;
       const j = `${ctx.alias()}j`;
+      const linked = sql`${columnSql(j, nav.otherColumn)} = ${columnSql(alias, 'id')}`;
       return sql<boolean>`EXISTS (SELECT 1 FROM ${table(nav.relationship)} ${sql.id(j)}
-        WHERE ${columnSql(j, nav.selfColumn)} = ${node.id}::uuid AND ${columnSql(j, nav.otherColumn)} = ${columnSql(alias, 'id')})`;
+        WHERE ${columnSql(j, nav.selfColumn)} = ${node.id}::uuid AND ${linked})`;
     }
     case 'compare':
       return compileComparison(node, alias);

@@ -50,17 +50,19 @@ function orderBy(
   idExpr: RawBuilder<unknown>,
   idDescending = idDescendingOf(items),
 ): RawBuilder<unknown> {
-  const parts = items.map(
-    (item, i) =>
-      sql`${values[i]!} ${sql.raw(item.descending ? 'DESC' : 'ASC')} NULLS ${sql.raw(item.nulls === 'first' ? 'FIRST' : 'LAST')}`,
-  );
+  const parts = items.map((item, i) => {
+    const direction = sql.raw(item.descending ? 'DESC' : 'ASC');
+    const nulls = sql.raw(item.nulls === 'first' ? 'FIRST' : 'LAST');
+    return sql`${values[i]!} ${direction} NULLS ${nulls}`;
+  });
   parts.push(sql`${idExpr} ${sql.raw(idDescending ? 'DESC' : 'ASC')}`);
   return sql.join(parts);
 }
 
 /** base64url of the JSON array of a row's sort values and id: the opaque cursor. */
 function cursorSql(values: readonly RawBuilder<unknown>[]): RawBuilder<unknown> {
-  return sql`translate(encode(convert_to(json_build_array(${sql.join(values)})::text, 'UTF8'), 'base64'), E'+/=\\n', '-_')`;
+  const json = sql`json_build_array(${sql.join(values)})::text`;
+  return sql`translate(encode(convert_to(${json}, 'UTF8'), 'base64'), E'+/=\\n', '-_')`;
 }
 
 function and(conditions: readonly RawBuilder<boolean>[]): RawBuilder<boolean> | undefined {
@@ -126,7 +128,8 @@ function itemSql(
         a,
         sql<boolean>`${columnSql(a, 'id')} = ${columnSql(alias, item.field.name)}`,
       )!;
-      return sql`(SELECT ${recordJson(target, a, item.projection, ctx)} FROM ${table(target.name)} ${sql.id(a)} WHERE ${where})`;
+      const json = recordJson(target, a, item.projection, ctx);
+      return sql`(SELECT ${json} FROM ${table(target.name)} ${sql.id(a)} WHERE ${where})`;
     }
     case 'many':
       return manyJson(item, alias, ctx);
@@ -146,10 +149,14 @@ function navigationFrom(
   const predicate = ctx.withPredicate(item.target, a);
   if (predicate) conditions.push(predicate);
   const extra = conditions.length ? sql`AND ${and(conditions)!}` : sql``;
+  const rows = sql`${table(item.target)} ${sql.id(a)}`;
+  const id = columnSql(a, 'id');
+  const parentId = columnSql(parentAlias, 'id');
+  const j = `${a}j`;
   return nav.kind === 'inverse'
-    ? sql`FROM ${table(item.target)} ${sql.id(a)} WHERE ${columnSql(a, nav.field)} = ${columnSql(parentAlias, 'id')} ${extra}`
-    : sql`FROM ${table(nav.relationship)} ${sql.id(`${a}j`)} JOIN ${table(item.target)} ${sql.id(a)} ON ${columnSql(a, 'id')} = ${columnSql(`${a}j`, nav.otherColumn)}
-          WHERE ${columnSql(`${a}j`, nav.selfColumn)} = ${columnSql(parentAlias, 'id')} ${extra}`;
+    ? sql`FROM ${rows} WHERE ${columnSql(a, nav.field)} = ${parentId} ${extra}`
+    : sql`FROM ${table(nav.relationship)} ${sql.id(j)} JOIN ${rows} ON ${id} = ${columnSql(j, nav.otherColumn)}
+          WHERE ${columnSql(j, nav.selfColumn)} = ${parentId} ${extra}`;
 }
 
 function manyJson(
@@ -166,9 +173,10 @@ function manyJson(
   const limit = item.page.limit ?? DEFAULT_EXPAND_LIMIT;
   const offset = item.page.offset ?? 0;
   const from = navigationFrom(item, a, parentAlias, ctx);
+  const rowNumber = sql`row_number() OVER (ORDER BY ${order}) AS n`;
   if (item.shape === 'array') {
     return sql`(SELECT COALESCE(${jsonArray(sql`x.j`, sql`x.n`)}, '[]'::json) FROM (
-        SELECT ${record} AS j, row_number() OVER (ORDER BY ${order}) AS n ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) x)`;
+        SELECT ${record} AS j, ${rowNumber} ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) x)`;
   }
   // row_number() counts before OFFSET applies: rows of this page are numbered offset+1 …
   const c = ctx.alias();
@@ -178,7 +186,7 @@ function manyJson(
   return sql`(SELECT json_build_object(
         'nodes', COALESCE(json_agg(x.j ORDER BY x.n) FILTER (WHERE x.n <= ${offset + limit}), '[]'::json),
         'hasNextPage', count(*) > ${limit}, 'hasPreviousPage', ${offset > 0}::boolean ${count})
-      FROM (SELECT ${record} AS j, row_number() OVER (ORDER BY ${order}) AS n ${from} ORDER BY ${order} LIMIT ${limit + 1} OFFSET ${offset}) x)`;
+      FROM (SELECT ${record} AS j, ${rowNumber} ${from} ORDER BY ${order} LIMIT ${limit + 1} OFFSET ${offset}) x)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,7 +261,8 @@ function totalCount(
   const where = and(conditions);
   const exact = sql`(SELECT count(*) FROM ${table(entity)} ${sql.id(alias)} ${where ? sql`WHERE ${where}` : sql``})`;
   if (page.count !== 'estimated' || conditions.length) return exact;
-  return sql`(SELECT CASE WHEN c.reltuples < 0 THEN ${exact} ELSE c.reltuples::bigint END FROM pg_class c WHERE c.oid = ${`data.${entity}`}::regclass)`;
+  const estimate = sql`CASE WHEN c.reltuples < 0 THEN ${exact} ELSE c.reltuples::bigint END`;
+  return sql`(SELECT ${estimate} FROM pg_class c WHERE c.oid = ${`data.${entity}`}::regclass)`;
 }
 
 /**
@@ -289,14 +298,16 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
   const record = recordJson(entity, p, query.projection, ctx, rowCursor);
   // backward pages are read in reverse and handed out in the natural order
   const natural = sql.raw(query.backward ? 'DESC' : 'ASC');
-  const data = sql`COALESCE((SELECT ${jsonArray(record, sql`${sql.id(p)}.__n ${natural}`)} FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n <= ${limit}), '[]'::json)`;
+  const items = jsonArray(record, sql`${sql.id(p)}.__n ${natural}`);
+  const data = sql`COALESCE((SELECT ${items} FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n <= ${limit}), '[]'::json)`;
   const more = sql<boolean>`EXISTS (SELECT 1 FROM page q WHERE q.__n > ${limit})`;
   const count = query.count ? totalCount(entity.name, query, conditions, t) : undefined;
+  const lastRow = sql`FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n = ${limit} AND ${more}`;
 
   const body =
     query.shape === 'rest'
       ? sql`'{"data":' || ${data}::text
-          || COALESCE((SELECT ',"nextCursor":"' || ${rowCursor()} || '"' FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n = ${limit} AND ${more}), '')
+          || COALESCE((SELECT ',"nextCursor":"' || ${rowCursor()} || '"' ${lastRow}), '')
           || ${count ? sql`',"totalCount":' || ${count}::text` : sql`''`}
           || '}'`
       : sql`json_build_object('nodes', ${data},
@@ -304,8 +315,9 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
           'hasPreviousPage', ${query.backward ? more : sql`${offset > 0 || !!query.cursor}::boolean`}
           ${count ? sql`, 'totalCount', ${count}` : sql``})::text`;
 
+  const whereClause = where ? sql`WHERE ${where}` : sql``;
   return sql<{ body: string }>`WITH base AS (
-      SELECT ${sql.id(t)}.*, ${sql.join(keys)} FROM ${table(entity.name)} ${sql.id(t)} ${where ? sql`WHERE ${where}` : sql``}
+      SELECT ${sql.id(t)}.*, ${sql.join(keys)} FROM ${table(entity.name)} ${sql.id(t)} ${whereClause}
       ORDER BY ${orderBy(sort, values, columnSql(t, 'id'))} LIMIT ${limit + 1} OFFSET ${offset}
     ), page AS (
       SELECT ${sql.id(p)}.*, row_number() OVER (ORDER BY ${pageOrder}) AS __n FROM base ${sql.id(p)}

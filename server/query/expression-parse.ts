@@ -9,6 +9,7 @@
  * Strings are single-quoted ('' escapes a quote); numbers, true, false and null are literals;
  * lists are parenthesized. Keywords and operators are case-insensitive.
  */
+import { FILTER_OPERATORS } from '../../metadata/field-type.ts';
 import { LIMITS } from '../limits.ts';
 import { queryError } from './filter-parse.ts';
 
@@ -19,26 +20,8 @@ type Token =
   | { t: 'punct'; v: '(' | ')' | ',' | '.'; at: number }
   | { t: 'end'; at: number };
 
-const OPERATORS = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'isNull',
-  'between',
-  'contains',
-  'startsWith',
-  'endsWith',
-  'icontains',
-  'istartsWith',
-  'iendsWith',
-  'containsAny',
-  'containsAll',
-];
+// the expression language spells every operator but jsonPathEq (a path goes in the field: `telemetry.rpm eq 1`)
+const OPERATORS = FILTER_OPERATORS.filter((o) => o !== 'jsonPathEq');
 const OPERATOR_BY_LOWER = new Map(OPERATORS.map((o) => [o.toLowerCase(), o]));
 const QUANTIFIERS = new Set(['some', 'every', 'none']);
 const MAX_LENGTH = LIMITS.filterExpressionLength;

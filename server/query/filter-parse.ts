@@ -10,7 +10,7 @@
 import { systemField } from '../../metadata/system-fields.ts';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
-import type { FilterOperator, JsonSchema } from '../../metadata/field-type.ts';
+import { FILTER_OPERATORS, type FilterOperator, type JsonSchema } from '../../metadata/field-type.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import { unstorable } from '../../metadata/ajv.ts';
@@ -155,27 +155,7 @@ function jsonPathConditions(
   return items;
 }
 
-const ALL_OPERATORS = new Set<string>([
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'isNull',
-  'between',
-  'contains',
-  'startsWith',
-  'endsWith',
-  'icontains',
-  'istartsWith',
-  'iendsWith',
-  'containsAny',
-  'containsAll',
-  'jsonPathEq',
-]);
+const ALL_OPERATORS = new Set<string>(FILTER_OPERATORS);
 
 function isOperator(key: string): boolean {
   return ALL_OPERATORS.has(key);

@@ -34,7 +34,10 @@ export interface ReadContext {
   readonly basis?: number;
 }
 
-/** A request built by the caller: `shape` is the same object for the same query text (a parsed GraphQL node), `values` its arguments. */
+/**
+ * A request built by the caller: `shape` is the same object for the same query text (a parsed
+ * GraphQL node), `values` its arguments.
+ */
 interface Built<T> {
   readonly shape: object;
   readonly values: unknown;

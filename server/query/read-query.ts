@@ -166,7 +166,10 @@ export function parseSort(entity: EntityDef, raw: string, ctx: ParseContext, pat
   return sortItem(entity, { path: m[2]!.split('.'), descending: m[1] === '-', nulls }, ctx, path);
 }
 
-/** A sort key given as parts (GraphQL orderBy), checked: a sortable field along lookups. Nulls come first when descending unless told. */
+/**
+ * A sort key given as parts (GraphQL orderBy), checked: a sortable field along lookups. Nulls
+ * come first when descending unless told.
+ */
 export function sortItem(
   entity: EntityDef,
   key: { path: readonly string[]; descending: boolean; nulls?: 'first' | 'last' },

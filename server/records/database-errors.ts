@@ -82,7 +82,8 @@ export function mapDatabaseError(
       }
       return new XrmError(
         'XRM_ERR_RECORD_DELETE_RESTRICTED',
-        `This ${entity.name} record is still referenced by ${e.table ?? 'other'} records${field ? ` (field "${field.name}")` : ''}`,
+        `This ${entity.name} record is still referenced by ${e.table ?? 'other'} records` +
+          (field ? ` (field "${field.name}")` : ''),
         {
           extensions: { referencedBy: e.table ? { entity: e.table, field: field?.name } : undefined },
         },

@@ -109,8 +109,9 @@ export class RecordsService {
 
   #insert(entity: EntityDef, data: Record<string, unknown>): RawBuilder<unknown> {
     const keys = Object.keys(data);
+    const values = keys.map((k) => sql`${this.#encode(entity, k, data[k])}`);
     return keys.length
-      ? sql`INSERT INTO ${table(entity.name)} (${sql.join(keys.map(column))}) VALUES (${sql.join(keys.map((k) => sql`${this.#encode(entity, k, data[k])}`))}) RETURNING *`
+      ? sql`INSERT INTO ${table(entity.name)} (${sql.join(keys.map(column))}) VALUES (${sql.join(values)}) RETURNING *`
       : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
   }
 
@@ -184,11 +185,13 @@ export class RecordsService {
     const data = this.#validate(state, entity, 'update', input);
     const sets = Object.keys(data).map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
     sets.push(sql`"updated_at" = now()`, sql`"version" = t."version" + 1`);
+    const version = this.#versionCondition(options);
+    const update = sql`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} ${version}`;
     const rows = await this.#run(
       state,
       sql<{
         r: RecordJson;
-      }>`WITH w AS (UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.*)
+      }>`WITH w AS (${update} RETURNING t.*)
         SELECT row_to_json(w.*) AS r FROM w`,
       entity,
       'write',
@@ -267,9 +270,10 @@ export class RecordsService {
       sql`"updated_at" = now()`,
       sql`"version" = t."version" + 1`,
     ];
+    const keyColumns = sql.join(key.fields.map(column));
     const insert = sql`INSERT INTO ${table(entity.name)} AS t (${sql.join(Object.keys(data).map(column))})
       VALUES (${sql.join(Object.keys(data).map((k) => sql`${this.#encode(entity, k, data[k])}`))})
-      ON CONFLICT (${sql.join(key.fields.map(column))}) DO UPDATE SET ${sql.join(sets)} RETURNING t.*, (t.xmax = 0) AS __created`;
+      ON CONFLICT (${keyColumns}) DO UPDATE SET ${sql.join(sets)} RETURNING t.*, (t.xmax = 0) AS __created`;
     const rows = await this.#run(
       state,
       sql<{ r: RecordJson & { __created?: boolean } }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`,
@@ -377,17 +381,16 @@ export class RecordsService {
     for (const [shape, indexes] of groups) {
       const cols = shape ? shape.split(',') : [];
       // json_populate_recordset types every value by the table's own columns
+      const recordsJson = JSON.stringify(indexes.map((i) => records[i]));
+      const recordset = sql`json_populate_recordset(NULL::${table(entity.name)}, ${recordsJson}::json)`;
       const source = cols.length
-        ? sql`SELECT ${sql.join(cols.map((c) => sql`p.${column(c)}`))} FROM json_populate_recordset(NULL::${table(entity.name)}, ${JSON.stringify(indexes.map((i) => records[i]))}::json) p`
+        ? sql`SELECT ${sql.join(cols.map((c) => sql`p.${column(c)}`))} FROM ${recordset} p`
         : undefined;
       const insert = source
         ? sql`INSERT INTO ${table(entity.name)} (${sql.join(cols.map(column))}) ${source} RETURNING *`
         : sql`INSERT INTO ${table(entity.name)} SELECT FROM generate_series(1, ${indexes.length}) RETURNING *`;
-      const { rows } = await sql<{
-        r: string;
-      }>`WITH w AS (${insert}) SELECT COALESCE(array_to_json(array_agg(row_to_json(w.*))), '[]'::json)::text AS r FROM w`.execute(
-        trx,
-      );
+      const written = sql`COALESCE(array_to_json(array_agg(row_to_json(w.*))), '[]'::json)::text`;
+      const { rows } = await sql<{ r: string }>`WITH w AS (${insert}) SELECT ${written} AS r FROM w`.execute(trx);
       parts.push({ indexes, json: rows[0]!.r });
     }
     if (parts.length === 1) return `{"data":${parts[0]!.json}}`;

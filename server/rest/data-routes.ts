@@ -16,7 +16,8 @@ import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 
 const tags = ['data'];
 
-// the problems each route answers with; the OpenAPI document spells the routes out per entity (server/openapi/data-paths.ts)
+// the problems each route answers with; the OpenAPI document spells the routes out per entity
+// (server/openapi/data-paths.ts)
 const LIST_ERRORS: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_QUERY_INVALID', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'];
 const RECORD_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_RECORD_NOT_FOUND'];
 const RECORD_WRITE: ErrorCode[] = [

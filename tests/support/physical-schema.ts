@@ -34,13 +34,12 @@ export interface IndexInfo {
 }
 
 export async function columns(db: Db, table: string): Promise<Record<string, ColumnInfo>> {
-  const { rows } = await sql<ColumnInfo>`SELECT column_name::text AS name, ordinal_position::int AS position,
+  const query = sql<ColumnInfo>`SELECT column_name::text AS name, ordinal_position::int AS position,
       data_type::text AS "dataType", udt_name::text AS "udtName",
       character_maximum_length::int AS "maxLength", numeric_precision::int AS precision, numeric_scale::int AS scale,
       (is_nullable::text = 'YES') AS nullable, column_default::text AS default
-    FROM information_schema.columns WHERE table_schema = 'data' AND table_name = ${table} ORDER BY ordinal_position`.execute(
-    db,
-  );
+    FROM information_schema.columns WHERE table_schema = 'data' AND table_name = ${table} ORDER BY ordinal_position`;
+  const { rows } = await query.execute(db);
   return Object.fromEntries(rows.map((r) => [r.name, r]));
 }
 
@@ -49,12 +48,11 @@ export async function column(db: Db, table: string, name: string): Promise<Colum
 }
 
 export async function constraints(db: Db, table: string): Promise<ConstraintInfo[]> {
-  const { rows } =
-    await sql<ConstraintInfo>`SELECT c.conname::text AS name, c.contype::text AS type, pg_get_constraintdef(c.oid) AS definition
+  const query = sql<ConstraintInfo>`SELECT c.conname::text AS name, c.contype::text AS type,
+      pg_get_constraintdef(c.oid) AS definition
     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-    WHERE n.nspname = 'data' AND t.relname = ${table} AND c.contype IN ('c', 'u', 'f', 'p') ORDER BY c.conname`.execute(
-      db,
-    );
+    WHERE n.nspname = 'data' AND t.relname = ${table} AND c.contype IN ('c', 'u', 'f', 'p') ORDER BY c.conname`;
+  const { rows } = await query.execute(db);
   return rows;
 }
 
@@ -101,17 +99,21 @@ export interface PhysicalSnapshot {
   sequences: string[];
 }
 
-/** Every table, column, constraint (including NOT NULL rows where the server keeps them), index and sequence of schema `data`. */
+/**
+ * Every table, column, constraint (including NOT NULL rows where the server keeps them), index and
+ * sequence of schema `data`.
+ */
 export async function physicalSnapshot(db: Db): Promise<PhysicalSnapshot> {
   const tables = await sql<{ name: string }>`SELECT table_name::text AS name FROM information_schema.tables
     WHERE table_schema = 'data' ORDER BY table_name`.execute(db);
   const cols =
     await sql`SELECT table_name::text AS t, column_name::text AS c, ordinal_position::int AS p, data_type::text AS dt,
-      udt_name::text AS udt, character_maximum_length::int AS len, numeric_precision::int AS prec, numeric_scale::int AS scale,
+      udt_name::text AS udt, character_maximum_length::int AS len,
+      numeric_precision::int AS prec, numeric_scale::int AS scale,
       is_nullable::text AS nullable, column_default::text AS def
     FROM information_schema.columns WHERE table_schema = 'data' ORDER BY table_name, ordinal_position`.execute(db);
-  const cons =
-    await sql`SELECT t.relname::text AS t, c.conname::text AS name, c.contype::text AS type, pg_get_constraintdef(c.oid) AS def
+  const cons = await sql`SELECT t.relname::text AS t, c.conname::text AS name, c.contype::text AS type,
+      pg_get_constraintdef(c.oid) AS def
     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE n.nspname = 'data' ORDER BY t.relname, c.conname, c.contype`.execute(db);
   const idx = await sql`SELECT tablename::text AS t, indexname::text AS name, indexdef AS def FROM pg_indexes

@@ -220,7 +220,10 @@ export function LookupPicker({
               id={`${listId}-${i}`}
               role="option"
               aria-selected={i === active}
-              className={`lookup-option${i === active ? ' lookup-option-active' : ''}${o.id === value ? ' lookup-option-selected' : ''}`}
+              className={
+                `lookup-option${i === active ? ' lookup-option-active' : ''}` +
+                (o.id === value ? ' lookup-option-selected' : '')
+              }
               onMouseDown={(e) => e.preventDefault()}
               onMouseEnter={() => setActive(i)}
               onClick={() => choose(o)}

@@ -472,13 +472,15 @@ async function deleteEffects(catalog: Catalog, entity: EntityDef, id: string): P
       if (!count) return;
       if (nav.kind === 'manyToMany') {
         effects.push(
-          `Its ${count} link${count === 1 ? '' : 's'} in “${navigationLabel(catalog, nav)}” are removed (the linked records stay).`,
+          `Its ${count} link${count === 1 ? '' : 's'} in “${navigationLabel(catalog, nav)}” ` +
+            'are removed (the linked records stay).',
         );
         return;
       }
       const source = entityOf(catalog, nav.source);
       const field = source?.fields.find((f) => f.name === nav.field);
-      const what = `${count} ${count === 1 ? source?.displayName.toLowerCase() : source?.pluralDisplayName.toLowerCase()} (${navigationLabel(catalog, nav)})`;
+      const noun = count === 1 ? source?.displayName.toLowerCase() : source?.pluralDisplayName.toLowerCase();
+      const what = `${count} ${noun} (${navigationLabel(catalog, nav)})`;
       const onDelete = field?.onDelete ?? (field?.required ? 'restrict' : 'setNull');
       if (onDelete === 'cascade')
         effects.push(`${what} referencing it through “${field?.displayName}” are deleted too.`);

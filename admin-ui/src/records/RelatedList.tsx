@@ -75,7 +75,9 @@ export function RelatedList({ entity, id, navigation }: { entity: EntityDef; id:
   const title = navigationLabel(catalog, navigation);
   const kind =
     navigation.kind === 'inverse'
-      ? `One-to-many: ${other.pluralDisplayName.toLowerCase()} whose ${other.fields.find((f) => f.name === navigation.field)?.displayName ?? navigation.field} is this ${entity.displayName.toLowerCase()}`
+      ? `One-to-many: ${other.pluralDisplayName.toLowerCase()} whose ` +
+        `${other.fields.find((f) => f.name === navigation.field)?.displayName ?? navigation.field} ` +
+        `is this ${entity.displayName.toLowerCase()}`
       : `Many-to-many with ${other.pluralDisplayName.toLowerCase()}`;
 
   const link = async () => {
