@@ -30,28 +30,11 @@ export type FieldOptionName =
 
 export type GraphqlScalar = 'String' | 'Int' | 'Float' | 'Boolean' | 'ID' | 'Date' | 'DateTime' | 'JSON' | 'BigInt';
 
+const COMPARISON = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull', 'between'] as const;
+const TEXT_MATCH = ['contains', 'startsWith', 'endsWith', 'icontains', 'istartsWith', 'iendsWith'] as const;
+
 /** Every filter operator, declared once (types list the ones they take: `filterOperators`). */
-export const FILTER_OPERATORS = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'isNull',
-  'between',
-  'contains',
-  'startsWith',
-  'endsWith',
-  'icontains',
-  'istartsWith',
-  'iendsWith',
-  'containsAny',
-  'containsAll',
-  'jsonPathEq',
-] as const;
+export const FILTER_OPERATORS = [...COMPARISON, ...TEXT_MATCH, 'containsAny', 'containsAll', 'jsonPathEq'] as const;
 
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 
@@ -139,16 +122,8 @@ export interface FieldType {
   readonly conversions?: Partial<Record<FieldTypeName, Conversion>>;
 }
 
-export const COMPARISON_OPERATORS: readonly FilterOperator[] = FILTER_OPERATORS.slice(0, 10);
-export const TEXT_OPERATORS: readonly FilterOperator[] = [
-  ...COMPARISON_OPERATORS,
-  'contains',
-  'startsWith',
-  'endsWith',
-  'icontains',
-  'istartsWith',
-  'iendsWith',
-];
+export const COMPARISON_OPERATORS: readonly FilterOperator[] = COMPARISON;
+export const TEXT_OPERATORS: readonly FilterOperator[] = [...COMPARISON, ...TEXT_MATCH];
 
 /**
  * A UUID as PostgreSQL's uuid type reads it (ajv's `uuid` format also allows a `urn:uuid:` prefix,
