@@ -16,7 +16,7 @@ import {
   MAX_ENTITY_FIELDS,
 } from './definition-schemas.ts';
 import type { JsonSchema } from './field-type.ts';
-import { FIELD_TYPES, FIELD_TYPE_NAMES, typesWith } from './field-types/index.ts';
+import { FIELD_TYPES, FIELD_TYPE_NAMES, takesChoices, typesWith } from './field-types/index.ts';
 import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
 import { SYSTEM_COLUMNS } from './system-fields.ts';
 import { nameProblem } from './naming.ts';
@@ -134,7 +134,7 @@ export function normalizeField(
     const problem = patternProblem(field.pattern);
     if (problem) errors.push({ path: `${path}/pattern`, message: problem });
   }
-  if (type === 'choice' || type === 'multiChoice') {
+  if (takesChoices(type)) {
     if (!!field.options === !!field.choiceSet) {
       errors.push({ path: `${path}/options`, message: 'give either options or choiceSet (exactly one)' });
     } else if (field.choiceSet !== undefined && !catalog.choiceSets.has(field.choiceSet as string)) {

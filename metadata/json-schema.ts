@@ -4,7 +4,7 @@
  */
 import type { Catalog } from './catalog.ts';
 import { nullable, type JsonSchema } from './field-type.ts';
-import { FIELD_TYPES } from './field-types/index.ts';
+import { FIELD_TYPES, takesChoices } from './field-types/index.ts';
 import { SYSTEM_COLUMNS, SYSTEM_FIELDS, systemField } from './system-fields.ts';
 import type { EntityDef, FieldDef } from './types.ts';
 
@@ -19,7 +19,7 @@ function fieldSchema(field: FieldDef, catalog: Catalog, variant: SchemaVariant):
   const annotated: JsonSchema = { ...value, title: field.displayName };
   if (field.description) annotated.description = field.description;
   if (field.type === 'lookup') annotated['x-xrm-target'] = field.target;
-  if (field.type === 'choice' || field.type === 'multiChoice') {
+  if (takesChoices(field.type)) {
     annotated['x-xrm-options'] = catalog.choiceOptions(field);
   }
   annotated['x-xrm-type'] = field.type;

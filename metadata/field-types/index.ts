@@ -58,6 +58,11 @@ export function typesWith(capability: keyof FieldCapabilities): readonly FieldTy
   return FIELD_TYPE_NAMES.filter((name) => FIELD_TYPES[name].capabilities[capability]);
 }
 
+/** Whether fields of this type pick from choices (take `options` or a shared `choiceSet`). */
+export function takesChoices(name: FieldTypeName): boolean {
+  return FIELD_TYPES[name].options.includes('choiceSet');
+}
+
 export function fieldType(name: FieldTypeName): FieldType {
   return FIELD_TYPES[name];
 }

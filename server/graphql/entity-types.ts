@@ -16,7 +16,7 @@ import {
   type GraphQLOutputType,
 } from 'graphql';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
-import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
+import { FIELD_TYPES, takesChoices } from '../../metadata/field-types/index.ts';
 import { camelCase, lookupIdField } from '../../metadata/inflection.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import { connectionTypes, navigationArgs, type Connection, type Node } from './connection.ts';
@@ -77,7 +77,7 @@ function memberMap<T>(owner: string, warn: (message: string) => void) {
 
 function describe(field: FieldDef, catalog: Catalog): string {
   const text = field.description ?? field.displayName;
-  if (field.type !== 'choice' && field.type !== 'multiChoice') return text;
+  if (!takesChoices(field.type)) return text;
   return `${text} (one of: ${catalog
     .choiceOptions(field)
     .map((o) => o.value)
