@@ -1010,6 +1010,7 @@ export interface components {
             operation: "create" | "update" | "upsert" | "delete";
             /** @description Alternate key name (upsert) */
             key?: string;
+            /** @description update/delete items carry id (and optionally version) */
             records: {
                 [key: string]: unknown;
             }[];
@@ -1027,7 +1028,7 @@ export interface components {
         };
         /** @description The id of the record to link */
         RecordReference: {
-            /** Format: uuid */
+            /** @description A record id (UUID) */
             id: string;
         };
         /** @description A GraphQL response (GraphQL over HTTP) */

@@ -3,6 +3,7 @@
  * service validates with, metadata/definition-schemas.ts) and as returned, the schema-change
  * ledger, field types and the catalog summary; and the few shared bodies of the other routes.
  */
+import { BULK_REQUEST, RECORD_REFERENCE } from '../rest/route-schemas.ts';
 import { CAPABILITIES, FILTER_OPERATORS } from '../../metadata/field-type.ts';
 import { FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import {
@@ -205,16 +206,7 @@ export function metadataComponents(): Record<string, JsonSchema> {
       },
       required: ['data', 'totalCount'],
     },
-    BulkRequest: {
-      type: 'object',
-      properties: {
-        operation: { type: 'string', enum: ['create', 'update', 'upsert', 'delete'] },
-        key: { type: 'string', description: 'Alternate key name (upsert)' },
-        records: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'object', additionalProperties: true } },
-      },
-      required: ['operation', 'records'],
-      additionalProperties: false,
-    },
+    BulkRequest: BULK_REQUEST,
     BulkResult: {
       type: 'object',
       properties: { data: { type: 'array', items: { type: 'object', additionalProperties: true } } },
@@ -226,13 +218,7 @@ export function metadataComponents(): Record<string, JsonSchema> {
       properties: { data: { type: 'array', items: { type: 'object', additionalProperties: true } } },
       required: ['data'],
     },
-    RecordReference: {
-      type: 'object',
-      description: 'The id of the record to link',
-      properties: { id: { type: 'string', format: 'uuid' } },
-      required: ['id'],
-      additionalProperties: false,
-    },
+    RecordReference: RECORD_REFERENCE,
     GraphqlResponse: {
       type: 'object',
       description: 'A GraphQL response (GraphQL over HTTP)',

@@ -11,7 +11,7 @@ import { MAX_GROUPS } from '../query/compile-aggregate.ts';
 import { MAX_BULK, type BulkRequest } from '../records/service.ts';
 import { LIMITS } from '../limits.ts';
 import { etag, ifMatchWrite, ifNoneMatch } from './etag.ts';
-import { bodySchema, nameParams } from './route-schemas.ts';
+import { BULK_REQUEST, RECORD_REFERENCE, bodySchema, nameParams } from './route-schemas.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 
 const tags = ['data'];
@@ -187,22 +187,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         tags,
         summary: `Create, update, upsert or delete up to ${MAX_BULK} records in one all-or-nothing transaction`,
         params: nameParams('entity'),
-        body: {
-          type: 'object',
-          properties: {
-            operation: { type: 'string', enum: ['create', 'update', 'upsert', 'delete'] },
-            key: { type: 'string', description: 'Alternate key name (upsert)' },
-            records: {
-              type: 'array',
-              minItems: 1,
-              maxItems: MAX_BULK,
-              items: { type: 'object' },
-              description: 'update/delete items carry id (and optionally version)',
-            },
-          },
-          required: ['operation', 'records'],
-          additionalProperties: false,
-        },
+        body: BULK_REQUEST,
         'x-xrm-operation': {
           errors: [
             ...RECORD_WRITE,
@@ -325,7 +310,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         tags,
         summary: 'Associate a record through a many-to-many relationship',
         params: nameParams('entity', 'id', 'relation'),
-        body: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'], additionalProperties: false },
+        body: RECORD_REFERENCE,
         'x-xrm-operation': {
           errors: [
             ...JSON_BODY,

@@ -1,5 +1,6 @@
 /** Small shared pieces of route schemas (validated by Fastify, documented by @fastify/swagger). */
 import { LIMITS } from '../limits.ts';
+import { MAX_BULK } from '../records/service.ts';
 
 /**
  * A JSON object body that the service validates itself, against the body's own schema
@@ -8,6 +9,33 @@ import { LIMITS } from '../limits.ts';
  * the OpenAPI document.
  */
 export const bodySchema = { type: 'object' } as const;
+
+/** POST /api/data/{entity}/bulk: validated by the route, published as the `BulkRequest` component. */
+export const BULK_REQUEST = {
+  type: 'object',
+  properties: {
+    operation: { type: 'string', enum: ['create', 'update', 'upsert', 'delete'] },
+    key: { type: 'string', description: 'Alternate key name (upsert)' },
+    records: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_BULK,
+      items: { type: 'object', additionalProperties: true },
+      description: 'update/delete items carry id (and optionally version)',
+    },
+  },
+  required: ['operation', 'records'],
+  additionalProperties: false,
+} as const;
+
+/** POST /api/data/{entity}/{id}/{relationship}: the record to link (its id is checked as a UUID by the service). */
+export const RECORD_REFERENCE = {
+  type: 'object',
+  description: 'The id of the record to link',
+  properties: { id: { type: 'string', description: 'A record id (UUID)' } },
+  required: ['id'],
+  additionalProperties: false,
+} as const;
 
 export function nameParams(...names: string[]) {
   return {
