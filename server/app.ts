@@ -28,6 +28,9 @@ import { dataRoutes } from './rest/data-routes.ts';
 import { metadataRoutes } from './rest/metadata-routes.ts';
 import { Runtime } from './runtime.ts';
 import type { Services } from './services.ts';
+import type { Plugin } from '../plugins/api.ts';
+import { PluginHost } from '../plugins/host.ts';
+import { WritePipeline } from './records/pipeline.ts';
 import { XrmError } from '../metadata/errors.ts';
 
 export interface Platform {
@@ -46,6 +49,8 @@ export interface BuildOptions {
   onQuery?: (sql: string) => void;
   /** Where the JSON log lines go instead of stdout (tests read them). */
   logStream?: DestinationStream;
+  /** Plugins to register at start (plugin modules from a folder or packages come with plugin loading). */
+  plugins?: readonly Plugin[];
 }
 
 export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
@@ -68,7 +73,9 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
   const records = new RecordsService(database.db, runtime);
   const query = new QueryService(database, runtime, config.maxPageSize);
-  const services: Services = { database, db: database.db, runtime, metadata, records, query };
+  const plugins = new PluginHost();
+  const pipeline = new WritePipeline(database.db, records, plugins, runtime, config.pluginTimeoutMs);
+  const services: Services = { database, db: database.db, runtime, metadata, records, query, pipeline, plugins };
   let ready = false;
 
   installErrorHandling(app);
@@ -140,6 +147,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       await migrateToLatest(database.db);
       await runtime.reload({ force: true });
       await runtime.watch(config.schemaPollMs);
+      for (const plugin of options.plugins ?? []) await plugins.register(plugin, app.log);
       ready = true;
     },
     close() {

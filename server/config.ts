@@ -19,6 +19,8 @@ export interface Config {
   readonly maxPageSize: number;
   /** Safety-net interval for the schema version check across instances (PostgreSQL only). */
   readonly schemaPollMs: number;
+  /** Budget of one plugin step; a step that takes longer aborts its operation. */
+  readonly pluginTimeoutMs: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -53,5 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     logFormat,
     maxPageSize: intFrom(env, 'XRM_MAX_PAGE_SIZE', 1000),
     schemaPollMs: intFrom(env, 'XRM_SCHEMA_POLL_MS', 1000),
+    pluginTimeoutMs: intFrom(env, 'XRM_PLUGIN_TIMEOUT_MS', 10_000),
   };
 }

@@ -1,7 +1,9 @@
 import type { MetadataService } from '../metadata/service.ts';
 import type { Database, Db } from '../metadata/database.ts';
 import type { QueryService } from './query/query-service.ts';
+import type { WritePipeline } from './records/pipeline.ts';
 import type { RecordsService } from './records/service.ts';
+import type { PluginHost } from '../plugins/host.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The domain services the HTTP layers call. */
@@ -10,6 +12,10 @@ export interface Services {
   readonly db: Db;
   readonly runtime: Runtime;
   readonly metadata: MetadataService;
+  /** The SQL of each write message; called by the pipeline only. */
   readonly records: RecordsService;
+  /** The one door for writes: `execute(ctx, messages)`. */
+  readonly pipeline: WritePipeline;
+  readonly plugins: PluginHost;
   readonly query: QueryService;
 }

@@ -19,6 +19,7 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.dataDir.endsWith('/data')).toBe(true);
     expect(config.logLevel).toBe('info');
+    expect(config.pluginTimeoutMs).toBe(10_000);
   });
 
   it('reads PORT, HOST, DATABASE_URL, XRM_DATA_DIR and LOG_LEVEL', () => {

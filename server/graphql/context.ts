@@ -9,28 +9,37 @@ import type { GraphQLSchema } from 'graphql';
 import type { ControlledTransaction } from 'kysely';
 import type { Db } from '../../metadata/database.ts';
 import type { QueryService } from '../query/query-service.ts';
-import type { RecordsService } from '../records/service.ts';
+import type { WriteContext, WriteMessage, WriteOutcome, WritePipeline } from '../records/pipeline.ts';
 
 export interface GraphqlContext {
-  readonly records: RecordsService;
   readonly query: QueryService;
+  /** Runs write messages through the pipeline, inside the operation's transaction. */
+  write(messages: readonly WriteMessage[]): Promise<WriteOutcome[]>;
   /** The operation's transaction, started on first use. */
   transaction(): Promise<Db>;
   /** Commits (or rolls back) the transaction if one was started; idempotent. */
   finish(outcome: 'commit' | 'rollback'): Promise<void>;
 }
 
-export function createContext(db: Db, records: RecordsService, query: QueryService): GraphqlContext {
+export function createContext(
+  db: Db,
+  pipeline: WritePipeline,
+  query: QueryService,
+  writer: WriteContext,
+): GraphqlContext {
   let started: Promise<ControlledTransaction<any>> | undefined;
   let finished: Promise<void> | undefined;
+  const transaction = (): Promise<Db> => {
+    if (finished) throw new Error('the operation has already finished');
+    started ??= db.startTransaction().execute();
+    return started;
+  };
   return {
-    records,
     query,
-    transaction() {
-      if (finished) throw new Error('the operation has already finished');
-      started ??= db.startTransaction().execute();
-      return started;
+    async write(messages) {
+      return pipeline.execute({ ...writer, db: await transaction() }, messages);
     },
+    transaction,
     finish(outcome) {
       if (!started) return Promise.resolve();
       finished ??= started.then(

@@ -140,10 +140,11 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Creates a ${entity.displayName} record`,
       args: { input: { type: new GraphQLNonNull(types.createInput) } },
-      resolve: async (_root, { input }: { input: Input }, { records, query, transaction }, info) => {
-        const trx = await transaction();
-        const record = await keys.call(() => records.create(entity.name, keys.toRecord(input), trx));
-        return readOne(types, record.id, query, info, trx);
+      resolve: async (_root, { input }: { input: Input }, { write, query, transaction }, info) => {
+        const [done] = await keys.call(() =>
+          write([{ message: 'create', entity: entity.name, input: keys.toRecord(input) }]),
+        );
+        return readOne(types, done!.record!.id, query, info, await transaction());
       },
     },
   };
@@ -155,14 +156,12 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       resolve: async (
         _root,
         { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null },
-        { records, query, transaction },
+        { write, query, transaction },
         info,
       ) => {
-        const trx = await transaction();
-        const record = await keys.call(() =>
-          records.update(entity.name, id, keys.toRecord(input), { expectedVersion: expectedVersion ?? undefined }, trx),
-        );
-        return readOne(types, record.id, query, info, trx);
+        const update = { message: 'update', entity: entity.name, id, input: keys.toRecord(input) } as const;
+        const [done] = await keys.call(() => write([{ ...update, expectedVersion: expectedVersion ?? undefined }]));
+        return readOne(types, done!.record!.id, query, info, await transaction());
       },
     };
   }
@@ -170,13 +169,10 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
     type: new GraphQLNonNull(GraphQLID),
     description: `Deletes a ${entity.displayName} record; returns its id`,
     args: { ...idArg, expectedVersion },
-    resolve: async (
-      _root,
-      { id, expectedVersion }: { id: string; expectedVersion?: number | null },
-      { records, transaction },
-    ) => {
-      const trx = await transaction();
-      await keys.call(() => records.delete(entity.name, id, { expectedVersion: expectedVersion ?? undefined }, trx));
+    resolve: async (_root, { id, expectedVersion }: { id: string; expectedVersion?: number | null }, { write }) => {
+      await keys.call(() =>
+        write([{ message: 'delete', entity: entity.name, id, expectedVersion: expectedVersion ?? undefined }]),
+      );
       return id;
     },
   };
@@ -193,8 +189,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(GraphQLBoolean),
       description: `Links a record to a ${entity.displayName} record through "${nav.name}" (idempotent)`,
       args,
-      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records, transaction }) => {
-        await records.associate(nav.relationship, ...link(id, otherId), await transaction());
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { write }) => {
+        const [fromId, toId] = link(id, otherId);
+        await write([{ message: 'associate', relationship: nav.relationship, fromId, toId }]);
         return true;
       },
     };
@@ -202,8 +199,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(GraphQLBoolean),
       description: `Unlinks a record from a ${entity.displayName} record through "${nav.name}" (idempotent)`,
       args,
-      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { records, transaction }) => {
-        await records.disassociate(nav.relationship, ...link(id, otherId), await transaction());
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { write }) => {
+        const [fromId, toId] = link(id, otherId);
+        await write([{ message: 'disassociate', relationship: nav.relationship, fromId, toId }]);
         return true;
       },
     };

@@ -4,6 +4,7 @@
  * moved, so a metadata change is served at once without a restart. mercurius' replaceSchema
  * clears its query and validation caches itself (mercurius 16 index.js, `replaceSchema`).
  */
+import { SYSTEM_PRINCIPAL } from '../../plugins/api.ts';
 import type { FastifyInstance } from 'fastify';
 import { validateSchema, type GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
@@ -20,7 +21,7 @@ import { graphqlOperation } from '../openapi/graphql-operations.ts';
 export const GRAPHQL_PATH = '/graphql';
 
 export async function graphqlPlugin(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { runtime, records, query, db } = services;
+  const { runtime, pipeline, query, db } = services;
   const contexts = new WeakMap<object, GraphqlContext>();
 
   const schemaOf = (state: ApiState): GraphQLSchema =>
@@ -86,7 +87,11 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     // took seconds of blocked event loop (every other request, /health included, waited). Reads
     // are one SQL statement either way; graphql-js' interpreter costs little next to it.
     context: (request) => {
-      const context = createContext(db, records, query);
+      const context = createContext(db, pipeline, query, {
+        principal: SYSTEM_PRINCIPAL,
+        correlationId: request.id,
+        log: request.log,
+      });
       contexts.set(request, context);
       return context;
     },

@@ -2,6 +2,8 @@
  * REST for every entity under /api/data/{entity}: generic routes resolved against the live
  * catalog on each request, so a metadata change is served at once without re-registering routes.
  */
+import { SYSTEM_PRINCIPAL } from '../../plugins/api.ts';
+import type { WriteContext, WriteMessage } from '../records/pipeline.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { XrmError, type ErrorCode } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
@@ -93,7 +95,16 @@ const limitFirst = (max: number) => async (req: FastifyRequest) => {
 };
 
 export async function dataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { records, runtime, query } = services;
+  const { records, runtime, query, pipeline } = services;
+  /** The write context of a request: who (the system until identity lands), its correlation id and log. */
+  const writer = (req: FastifyRequest): WriteContext => ({
+    principal: SYSTEM_PRINCIPAL,
+    correlationId: req.id,
+    log: req.log,
+  });
+  /** One message through the pipeline. */
+  const write = async (req: FastifyRequest, message: WriteMessage) =>
+    (await pipeline.execute(writer(req), [message]))[0]!;
   const pageLimit = limitFirst(query.maxPageSize);
 
   app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
@@ -143,7 +154,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
       },
     },
     async (req, reply) => {
-      const record = await records.create(req.params.entity, req.body);
+      const record = (await write(req, { message: 'create', entity: req.params.entity, input: req.body })).record!;
       return reply
         .code(201)
         .header('location', `/api/data/${req.params.entity}/${record.id}`)
@@ -171,7 +182,14 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
       },
     },
     async (req, reply) => {
-      const { record, created } = await records.upsert(req.params.entity, req.query.key, req.body);
+      const outcome = await write(req, {
+        message: 'upsert',
+        entity: req.params.entity,
+        key: req.query.key,
+        input: req.body,
+      });
+      const record = outcome.record!;
+      const created = outcome.created === true;
       return reply
         .code(created ? 201 : 200)
         .header('location', `/api/data/${req.params.entity}/${record.id}`)
@@ -199,7 +217,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         },
       },
     },
-    async (req, reply) => reply.type(JSON_TYPE).send(await records.bulk(req.params.entity, req.body)),
+    async (req, reply) => reply.type(JSON_TYPE).send(await pipeline.bulk(writer(req), req.params.entity, req.body)),
   );
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { select?: string; expand?: string } }>(
@@ -240,7 +258,13 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req, reply) => {
       const record = await ifMatchWrite(req.headers['if-match'], (expectedVersion) =>
-        records.update(req.params.entity, req.params.id, req.body, { expectedVersion }),
+        write(req, {
+          message: 'update',
+          entity: req.params.entity,
+          id: req.params.id,
+          input: req.body,
+          expectedVersion,
+        }).then((o) => o.record!),
       );
       return reply.header('etag', etag(record.version)).send(record);
     },
@@ -260,7 +284,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req, reply) => {
       await ifMatchWrite(req.headers['if-match'], (expectedVersion) =>
-        records.delete(req.params.entity, req.params.id, { expectedVersion }),
+        write(req, { message: 'delete', entity: req.params.entity, id: req.params.id, expectedVersion }),
       );
       return reply.code(204).send();
     },
@@ -323,7 +347,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req, reply) => {
       const [from, to] = sides(req.params.entity, req.params.relation, req.params.id, req.body.id);
-      await records.associate(req.params.relation, from, to);
+      await write(req, { message: 'associate', relationship: req.params.relation, fromId: from, toId: to });
       return reply.code(204).send();
     },
   );
@@ -342,7 +366,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     },
     async (req, reply) => {
       const [from, to] = sides(req.params.entity, req.params.relation, req.params.id, req.params.otherId);
-      await records.disassociate(req.params.relation, from, to);
+      await write(req, { message: 'disassociate', relationship: req.params.relation, fromId: from, toId: to });
       return reply.code(204).send();
     },
   );
