@@ -14,35 +14,42 @@ export async function readSchemaVersion(db: Db): Promise<number> {
   return Number(rows[0]?.version ?? 0);
 }
 
+/**
+ * The whole catalog in ONE statement, so it is one snapshot: separate queries on separate pooled
+ * connections could straddle a schema change's commit and pair the new version with the old
+ * entities (a catalog that claims a version it does not hold, seen under schema churn).
+ */
 export async function loadCatalog(db: Db): Promise<Catalog> {
-  const [version, entities, fields, relationships, choiceSets] = await Promise.all([
-    readSchemaVersion(db),
-    sql<{
-      name: string;
-      definition: Omit<EntityDef, 'fields'>;
-    }>`SELECT name, definition FROM xrm.entities ORDER BY created_at, name`.execute(db),
-    sql<{
-      entity: string;
-      definition: FieldDef;
-    }>`SELECT entity, definition FROM xrm.fields ORDER BY entity, position`.execute(db),
-    sql<{ definition: RelationshipDef }>`SELECT definition FROM xrm.relationships ORDER BY created_at, name`.execute(
-      db,
-    ),
-    sql<{ definition: ChoiceSetDef }>`SELECT definition FROM xrm.choice_sets ORDER BY name`.execute(db),
-  ]);
+  const { rows } = await sql<{
+    version: string | number | null;
+    entities: { name: string; definition: Omit<EntityDef, 'fields'> }[];
+    fields: { entity: string; definition: FieldDef }[];
+    relationships: { definition: RelationshipDef }[];
+    choiceSets: { definition: ChoiceSetDef }[];
+  }>`SELECT
+    (SELECT version FROM xrm.schema_state WHERE id = 1) AS version,
+    (SELECT COALESCE(json_agg(json_build_object('name', name, 'definition', definition)
+      ORDER BY created_at, name), '[]') FROM xrm.entities) AS entities,
+    (SELECT COALESCE(json_agg(json_build_object('entity', entity, 'definition', definition)
+      ORDER BY entity, position), '[]') FROM xrm.fields) AS fields,
+    (SELECT COALESCE(json_agg(json_build_object('definition', definition) ORDER BY created_at, name), '[]')
+      FROM xrm.relationships) AS relationships,
+    (SELECT COALESCE(json_agg(json_build_object('definition', definition) ORDER BY name), '[]')
+      FROM xrm.choice_sets) AS "choiceSets"`.execute(db);
+  const { version, entities, fields, relationships, choiceSets } = rows[0]!;
   const byEntity = new Map<string, FieldDef[]>();
-  for (const f of fields.rows) {
+  for (const f of fields) {
     let list = byEntity.get(f.entity);
     if (!list) byEntity.set(f.entity, (list = []));
     list.push(Object.freeze(f.definition));
   }
   return new Catalog({
-    version,
-    entities: entities.rows.map((e) =>
+    version: Number(version ?? 0),
+    entities: entities.map((e) =>
       Object.freeze({ ...e.definition, fields: Object.freeze(byEntity.get(e.name) ?? []) }),
     ),
-    relationships: relationships.rows.map((r) => Object.freeze(r.definition)),
-    choiceSets: choiceSets.rows.map((c) => Object.freeze(c.definition)),
+    relationships: relationships.map((r) => Object.freeze(r.definition)),
+    choiceSets: choiceSets.map((c) => Object.freeze(c.definition)),
   });
 }
 
