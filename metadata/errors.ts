@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   XRM_ERR_RECORD_VERSION_MISMATCH: { status: 412, title: 'Record changed since it was read' },
   XRM_ERR_QUERY_INVALID: { status: 400, title: 'Invalid query' },
   XRM_ERR_QUERY_SCHEMA_CHANGED: { status: 409, title: 'Schema changed during the request' },
+  XRM_ERR_PLUGIN_NOT_FOUND: { status: 404, title: 'Plugin not found' },
   XRM_ERR_PLUGIN_REJECTED: { status: 422, title: 'Refused by a plugin' },
   XRM_ERR_PLUGIN_DEPTH_EXCEEDED: { status: 422, title: 'Plugin writes nest too deep' },
   XRM_ERR_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },

@@ -24,6 +24,7 @@ export interface Step {
 export interface RegisteredPlugin {
   readonly name: string;
   readonly version?: string;
+  readonly enabled: boolean;
   readonly steps: readonly StepFilter[];
 }
 
@@ -34,6 +35,7 @@ function invalidStep(plugin: string, message: string): Error {
 export class PluginHost {
   readonly #steps: Step[] = [];
   readonly #plugins: RegisteredPlugin[] = [];
+  readonly #disabled = new Set<string>();
   #order = 0;
 
   /** Sets a plugin up; one that throws (or registers a bad step) is reported and skipped, nothing of it kept. */
@@ -60,19 +62,36 @@ export class PluginHost {
     }
     this.#steps.push(...steps);
     this.#steps.sort((a, b) => (a.filter.rank ?? 0) - (b.filter.rank ?? 0) || a.order - b.order);
-    this.#plugins.push({ name: plugin.name, version: plugin.version, steps: steps.map((s) => s.filter) });
+    this.#plugins.push({
+      name: plugin.name,
+      version: plugin.version,
+      enabled: true,
+      steps: steps.map((s) => s.filter),
+    });
     log.info({ plugin: plugin.name, steps: steps.length }, 'plugin registered');
     return true;
   }
 
   get plugins(): readonly RegisteredPlugin[] {
-    return this.#plugins;
+    return this.#plugins.map((p) => ({ ...p, enabled: !this.#disabled.has(p.name) }));
+  }
+
+  /** Turns a plugin's steps off or on (at once, for every write after); false when there is no such plugin. */
+  setEnabled(name: string, enabled: boolean): boolean {
+    if (!this.#plugins.some((p) => p.name === name)) return false;
+    if (enabled) this.#disabled.delete(name);
+    else this.#disabled.add(name);
+    return true;
+  }
+
+  #active(step: Step): boolean {
+    return !this.#disabled.has(step.plugin);
   }
 
   /** Whether any step, of any stage, listens to this message on this entity. */
   listens(message: MessageName, entity: string): boolean {
     return this.#steps.some(
-      (s) => s.filter.message === message && (s.filter.entity === '*' || s.filter.entity === entity),
+      (s) => this.#active(s) && s.filter.message === message && (s.filter.entity === '*' || s.filter.entity === entity),
     );
   }
 
@@ -80,6 +99,7 @@ export class PluginHost {
   steps(message: MessageName, entity: string, stage: Stage, input: Readonly<Record<string, unknown>>): Step[] {
     return this.#steps.filter(
       (s) =>
+        this.#active(s) &&
         s.filter.message === message &&
         s.filter.stage === stage &&
         (s.filter.entity === '*' || s.filter.entity === entity) &&

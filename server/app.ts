@@ -31,6 +31,8 @@ import type { Services } from './services.ts';
 import type { Plugin } from '../plugins/api.ts';
 import { PluginHost } from '../plugins/host.ts';
 import { WritePipeline } from './records/pipeline.ts';
+import { loadPlugins } from './plugin-loader.ts';
+import { pluginRoutes } from './rest/plugin-routes.ts';
 import { XrmError } from '../metadata/errors.ts';
 
 export interface Platform {
@@ -101,6 +103,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
         { name: 'metadata', description: 'Entities, fields, relationships, choice sets, schema-change ledger' },
         { name: 'data', description: 'Records of every entity' },
         { name: 'system', description: 'Health and API documents' },
+        { name: 'plugins', description: 'Plugins and the steps they run on the write pipeline' },
       ],
     },
   });
@@ -134,6 +137,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
 
   await app.register(metadataRoutes, { prefix: '/api/metadata', services });
   await app.register(dataRoutes, { prefix: '/api/data', services });
+  await app.register(pluginRoutes, { prefix: '/api/plugins', services });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });
@@ -148,6 +152,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       await runtime.reload({ force: true });
       await runtime.watch(config.schemaPollMs);
       for (const plugin of options.plugins ?? []) await plugins.register(plugin, app.log);
+      for (const plugin of await loadPlugins(config, app.log)) await plugins.register(plugin, app.log);
       ready = true;
     },
     close() {

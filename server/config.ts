@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -21,6 +21,10 @@ export interface Config {
   readonly schemaPollMs: number;
   /** Budget of one plugin step; a step that takes longer aborts its operation. */
   readonly pluginTimeoutMs: number;
+  /** A folder whose modules (.js, .mjs) are plugins, loaded at start; missing is fine. */
+  readonly pluginsDir: string;
+  /** npm packages that are plugins, loaded at start. */
+  readonly pluginPackages: readonly string[];
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -56,5 +60,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     maxPageSize: intFrom(env, 'XRM_MAX_PAGE_SIZE', 1000),
     schemaPollMs: intFrom(env, 'XRM_SCHEMA_POLL_MS', 1000),
     pluginTimeoutMs: intFrom(env, 'XRM_PLUGIN_TIMEOUT_MS', 10_000),
+    // beside the data folder by default: ./plugins.d next to ./data
+    pluginsDir: resolve(env.XRM_PLUGINS_DIR || join(dirname(resolve(env.XRM_DATA_DIR || './data')), 'plugins.d')),
+    pluginPackages: (env.XRM_PLUGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

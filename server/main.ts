@@ -14,6 +14,10 @@ const { app } = platform;
 async function close(): Promise<void> {
   await platform.close();
   app.log.info('closed');
+  // wait for the log's asynchronous writes: at exit, pino writes what is still buffered synchronously,
+  // which could land before a write still in flight (a "closed" line above "shutting down")
+  const log = app.log as typeof app.log & { flush?: (done: (err?: Error) => void) => void };
+  await new Promise<void>((resolve) => (log.flush ? log.flush(() => resolve()) : resolve()));
 }
 
 // close-with-grace's own messages (a timeout, a second signal) go through pino too

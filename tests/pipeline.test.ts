@@ -4,10 +4,13 @@
  * with pre- and post-images; a step can change the input, refuse the write, or write more in the
  * same transaction; anything that throws, times out or loops rolls everything back.
  */
-import { beforeAll, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin, type StepContext } from '../plugins/api.ts';
 import { api } from './support/http.ts';
-import { describeEachDatabase } from './support/platform.ts';
+import { describeEachDatabase, startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { expectProblem, expectStatus } from './support/problems.ts';
 
 interface Seen {
@@ -147,6 +150,25 @@ describeEachDatabase(
       expect(get().services.plugins.plugins.map((p) => p.name)).toEqual(['recorder', 'deal-rules', 'loop']);
     });
 
+    it("lists the plugins and their steps; a disabled plugin's steps stop running at once", async () => {
+      const list = expectStatus(await http().get('/api/plugins'), 200).data as {
+        name: string;
+        enabled: boolean;
+        steps: { message: string; stage: string; entity: string; fields?: string[] }[];
+      }[];
+      expect(list.map((p) => p.name)).toEqual(['recorder', 'deal-rules', 'loop']);
+      const rulesSteps = list.find((p) => p.name === 'deal-rules')!.steps;
+      expect(rulesSteps).toContainEqual(
+        expect.objectContaining({ message: 'update', stage: 'validate', fields: ['amount'] }),
+      );
+      expect(expectStatus(await http().post('/api/plugins/deal-rules/disable'), 200)).toMatchObject({ enabled: false });
+      const plain = expectStatus(await http().post('/api/data/deal', { name: 'lower' }), 201);
+      expect(plain.name).toBe('lower');
+      expect(expectStatus(await http().post('/api/plugins/deal-rules/enable'), 200)).toMatchObject({ enabled: true });
+      expect(expectStatus(await http().post('/api/data/deal', { name: 'lower' }), 201).name).toBe('LOWER');
+      expectProblem(await http().post('/api/plugins/nobody/disable'), 404, 'XRM_ERR_PLUGIN_NOT_FOUND');
+    });
+
     it('runs validate, before (rank order, input changed), the write and after with the post-image', async () => {
       seen.length = 0;
       const created = expectStatus(await http().post('/api/data/deal', { name: '  acme ', amount: 5000 }), 201);
@@ -249,3 +271,41 @@ describeEachDatabase(
   },
   { config: { pluginTimeoutMs: 500 }, build: { plugins: [recorder, rules, loop, broken] } },
 );
+
+describe('plugins loaded from XRM_PLUGINS_DIR', () => {
+  let dir: string;
+  let platform: TestPlatform | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'xrm-plugins-'));
+    writeFileSync(
+      join(dir, 'good.mjs'),
+      `export default {
+        name: 'from-folder',
+        setup(api) {
+          api.on({ message: 'create', entity: '*', stage: 'before' }, (ctx) => {
+            ctx.input.label = 'set by a plugin';
+          });
+        },
+      };\n`,
+    );
+    writeFileSync(join(dir, 'broken.mjs'), "throw new Error('cannot load');\n");
+    writeFileSync(join(dir, 'not-a-plugin.mjs'), 'export default 42;\n');
+    writeFileSync(join(dir, 'notes.txt'), 'not a module\n');
+    platform = await startTestPlatform('pglite', { pluginsDir: dir });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("loads the folder's plugin modules, skips the ones that fail, and runs their steps", async () => {
+    const http = api(platform!.app);
+    const names = expectStatus(await http.get('/api/plugins'), 200).data.map((p: { name: string }) => p.name);
+    expect(names).toEqual(['from-folder']);
+    expectStatus(
+      await http.post('/api/metadata/entities', { name: 'note', fields: [{ name: 'label', type: 'text' }] }),
+      201,
+    );
+    expect(expectStatus(await http.post('/api/data/note', { label: 'typed' }), 201).label).toBe('set by a plugin');
+  });
+});

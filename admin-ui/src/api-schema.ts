@@ -290,6 +290,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/plugins/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered plugins and the steps each runs on the write pipeline */
+        get: operations["listPlugins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/plugins/{name}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn a plugin back on */
+        post: operations["enablePlugin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/plugins/{name}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn a plugin's steps off (writes run without them) */
+        post: operations["disablePlugin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -338,7 +389,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
+            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
             instance?: string;
             /** @description Field errors, each with a path into the request */
             errors?: {
@@ -391,6 +442,24 @@ export interface components {
         };
         FieldTypeList: {
             data: components["schemas"]["FieldType"][];
+        };
+        Plugin: {
+            name: string;
+            version?: string;
+            /** @description false: its steps do not run */
+            enabled: boolean;
+            steps: {
+                message: string;
+                /** @description An entity, or * for all */
+                entity: string;
+                /** @enum {string} */
+                stage: "validate" | "before" | "after";
+                rank?: number;
+                fields?: string[];
+            }[];
+        };
+        PluginList: {
+            data: components["schemas"]["Plugin"][];
         };
         ChoiceOption: {
             value: string;
@@ -2712,6 +2781,160 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every registered plugin */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginList"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enablePlugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plugin, as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Plugin not found (XRM_ERR_PLUGIN_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disablePlugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plugin, as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Plugin not found (XRM_ERR_PLUGIN_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */

@@ -31,11 +31,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
   const catalog = () => runtime.state.catalog;
 
   const entityView = (entity: EntityDef) => ({ ...entity, navigations: catalog().navigations(entity.name) });
-  const requireEntity = (name: string) => {
-    const entity = catalog().entity(name);
-    if (!entity) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
-    return entity;
-  };
+  const requireEntity = (name: string) => catalog().require(name);
   const created = (reply: FastifyReply, location: string, body: unknown) =>
     reply.code(201).header('location', location).send(body);
 
