@@ -211,11 +211,9 @@ export class WritePipeline {
     ctx: WriteContext & { depth: number; shared: Map<string, unknown>; db: Db },
     m: Extract<WriteMessage, { message: 'upsert' }>,
   ) {
-    const entity = this.#runtime.state.catalog.require(m.entity);
-    const keys = entity.alternateKeys ?? [];
-    const key = m.key === undefined && keys.length === 1 ? keys[0] : keys.find((k) => k.name === m.key);
+    const key = this.#records.alternateKey(this.#runtime.state.catalog.require(m.entity), m.key);
     const input = isObject(m.input) ? m.input : undefined;
-    if (!key || !input || key.fields.some((f) => input[f] === undefined || input[f] === null)) {
+    if (!input || key.fields.some((f) => input[f] === undefined || input[f] === null)) {
       // let the records service refuse it with its own problem
       return this.#write(ctx.db, m);
     }

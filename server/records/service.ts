@@ -221,7 +221,8 @@ export class RecordsService {
     if (!rows[0]) await this.#missing(state, entity, id, options, db);
   }
 
-  #key(entity: EntityDef, keyName: string | undefined): AlternateKeyDef {
+  /** The alternate key an upsert names (or the entity's only one); a 400 naming `/key` otherwise. */
+  alternateKey(entity: EntityDef, keyName: string | undefined): AlternateKeyDef {
     const keys = entity.alternateKeys ?? [];
     const key = keyName === undefined && keys.length === 1 ? keys[0] : keys.find((k) => k.name === keyName);
     if (!key) {
@@ -256,7 +257,7 @@ export class RecordsService {
   ): Promise<{ record: RecordJson; created: boolean }> {
     const state = this.#state;
     const entity = this.entity(entityName, state.catalog);
-    const key = this.#key(entity, keyName);
+    const key = this.alternateKey(entity, keyName);
     const data = this.#validate(state, entity, 'create', input);
     const missing = key.fields.filter((f) => data[f] === undefined || data[f] === null);
     if (missing.length)
@@ -303,7 +304,7 @@ export class RecordsService {
         errors: [{ path: '/records', message: `must hold 1 to ${MAX_BULK} items` }],
       });
     }
-    if (operation === 'upsert') this.#key(entity, request.key);
+    if (operation === 'upsert') this.alternateKey(entity, request.key);
     // validate everything first, reporting every item's problems at once
     const errors: FieldError[] = [];
     records.forEach((item, i) => {
