@@ -4,6 +4,7 @@
  * navigations are correlated subqueries per parent row (a to-many with its own filter, sort and
  * limit). Paging is keyset on the sort keys + id with an opaque cursor, or limit/offset.
  */
+import { isUuid } from '../record-id.ts';
 import { requireSystemField } from '../../metadata/system-fields.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import { sql, type RawBuilder } from 'kysely';
@@ -14,9 +15,6 @@ import { columnSql, param, pathValue, type CompileContext } from './compile-cont
 import { compileFilter } from './compile-filter.ts';
 import { queryError } from './filter-parse.ts';
 import { textProblem } from '../../metadata/formats.ts';
-import { UUID_PATTERN } from '../../metadata/field-type.ts';
-
-const UUID = new RegExp(UUID_PATTERN);
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const DEFAULT_EXPAND_LIMIT = 50;
@@ -207,7 +205,7 @@ function decodeCursor(cursor: string, sort: readonly SortItem[], path: string): 
     !Array.isArray(values) ||
     values.length !== sort.length + 1 ||
     !values.every(scalar) ||
-    !UUID.test(String(values[values.length - 1]))
+    !isUuid(values[values.length - 1])
   ) {
     throw queryError(path, 'is not a cursor this API issued for this sort order');
   }

@@ -6,7 +6,6 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { toFieldErrors, unstorable } from '../../metadata/ajv.ts';
-import type { Catalog } from '../../metadata/catalog.ts';
 import { column, table } from '../../metadata/physical-names.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
@@ -70,12 +69,6 @@ export class RecordsService {
     return this.#runtime.state;
   }
 
-  entity(name: string, catalog: Catalog = this.#state.catalog): EntityDef {
-    const entity = catalog.entity(name);
-    if (!entity) throw new XrmError('XRM_ERR_METADATA_ENTITY_NOT_FOUND', `Entity "${name}" does not exist`);
-    return entity;
-  }
-
   #validate(state: ApiState, entity: EntityDef, variant: 'create' | 'update', input: unknown): Record<string, unknown> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw invalidRecord(entity.name, [{ path: '/', message: 'must be an object' }]);
@@ -121,7 +114,7 @@ export class RecordsService {
 
   async #create(entityName: string, input: unknown, db: Db): Promise<RecordJson> {
     const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
+    const entity = state.catalog.require(entityName);
     const data = this.#validate(state, entity, 'create', input);
     const rows = await this.#run(
       state,
@@ -180,7 +173,7 @@ export class RecordsService {
 
   async #update(entityName: string, id: string, input: unknown, options: WriteOptions, db: Db): Promise<RecordJson> {
     const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
+    const entity = state.catalog.require(entityName);
     assertUuid(id);
     const data = this.#validate(state, entity, 'update', input);
     const sets = Object.keys(data).map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
@@ -207,7 +200,7 @@ export class RecordsService {
 
   async #delete(entityName: string, id: string, options: WriteOptions, db: Db): Promise<void> {
     const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
+    const entity = state.catalog.require(entityName);
     assertUuid(id);
     const rows = await this.#run(
       state,
@@ -256,7 +249,7 @@ export class RecordsService {
     db: Db,
   ): Promise<{ record: RecordJson; created: boolean }> {
     const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
+    const entity = state.catalog.require(entityName);
     const key = this.alternateKey(entity, keyName);
     const data = this.#validate(state, entity, 'create', input);
     const missing = key.fields.filter((f) => data[f] === undefined || data[f] === null);
@@ -297,7 +290,7 @@ export class RecordsService {
 
   async #bulk(entityName: string, request: BulkRequest): Promise<string> {
     const state = this.#state;
-    const entity = this.entity(entityName, state.catalog);
+    const entity = state.catalog.require(entityName);
     const { operation, records } = request;
     if (!Array.isArray(records) || records.length === 0 || records.length > MAX_BULK) {
       throw new XrmError('XRM_ERR_REQUEST_INVALID', `records must be an array of 1 to ${MAX_BULK} items`, {
@@ -460,7 +453,7 @@ export class RecordsService {
       const rel = this.#relationship(state, relationshipName);
       assertUuid(fromId, '/fromId');
       assertUuid(toId, '/toId');
-      await this.#run(state, statement(rel.name), this.entity(rel.from, state.catalog), 'write', db);
+      await this.#run(state, statement(rel.name), state.catalog.require(rel.from), 'write', db);
     });
   }
 }

@@ -95,7 +95,7 @@ const limitFirst = (max: number) => async (req: FastifyRequest) => {
 };
 
 export async function dataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { records, runtime, query, pipeline } = services;
+  const { runtime, query, pipeline } = services;
   /** The write context of a request: who (the system until identity lands), its correlation id and log. */
   const writer = (req: FastifyRequest): WriteContext => ({
     principal: SYSTEM_PRINCIPAL,
@@ -291,8 +291,9 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
   );
 
   const navigation = (entity: string, name: string) => {
-    records.entity(entity);
-    const nav = runtime.state.catalog.navigations(entity).find((n) => n.name === name);
+    const catalog = runtime.state.catalog;
+    catalog.require(entity);
+    const nav = catalog.navigations(entity).find((n) => n.name === name);
     if (!nav) throw new XrmError('XRM_ERR_ROUTE_NOT_FOUND', `Entity "${entity}" has no relationship "${name}"`);
     return nav;
   };
