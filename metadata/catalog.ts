@@ -5,7 +5,7 @@
  */
 import { XrmError } from './errors.ts';
 import type { TypeContext } from './field-type.ts';
-import type { ChoiceOption, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
+import type { ChoiceOption, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef, WebhookDef } from './types.ts';
 
 /** A one-to-many navigation: records of `source` whose lookup `field` points here. */
 export interface InverseNavigation {
@@ -33,6 +33,9 @@ export interface CatalogData {
   readonly entities: readonly EntityDef[];
   readonly relationships: readonly RelationshipDef[];
   readonly choiceSets: readonly ChoiceSetDef[];
+  readonly webhooks?: readonly WebhookDef[];
+  /** Plugins an admin turned off. */
+  readonly disabledPlugins?: readonly string[];
 }
 
 export class Catalog implements TypeContext {
@@ -40,6 +43,8 @@ export class Catalog implements TypeContext {
   readonly entities: ReadonlyMap<string, EntityDef>;
   readonly relationships: ReadonlyMap<string, RelationshipDef>;
   readonly choiceSets: ReadonlyMap<string, ChoiceSetDef>;
+  readonly webhooks: ReadonlyMap<string, WebhookDef>;
+  readonly disabledPlugins: ReadonlySet<string>;
   readonly #navigations = new Map<string, Navigation[]>();
 
   constructor(data: CatalogData) {
@@ -47,6 +52,8 @@ export class Catalog implements TypeContext {
     this.entities = new Map(data.entities.map((e) => [e.name, e]));
     this.relationships = new Map(data.relationships.map((r) => [r.name, r]));
     this.choiceSets = new Map(data.choiceSets.map((c) => [c.name, c]));
+    this.webhooks = new Map((data.webhooks ?? []).map((w) => [w.id, w]));
+    this.disabledPlugins = new Set(data.disabledPlugins ?? []);
     for (const entity of data.entities) {
       for (const field of entity.fields) {
         if (field.type !== 'lookup' || !field.target || !field.inverseName) continue;
@@ -96,6 +103,8 @@ export class Catalog implements TypeContext {
       entities: [...this.entities.values()],
       relationships: [...this.relationships.values()],
       choiceSets: [...this.choiceSets.values()],
+      webhooks: [...this.webhooks.values()],
+      disabledPlugins: [...this.disabledPlugins],
     };
   }
 

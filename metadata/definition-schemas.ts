@@ -112,6 +112,11 @@ function fieldInput(type: FieldTypeName): JsonSchema {
   };
 }
 
+const auditEnabled: JsonSchema = {
+  type: 'boolean',
+  description: 'Every create, update, delete and link of its records appends to the audit trail (default true)',
+};
+
 const entityProperties: Readonly<Record<string, JsonSchema>> = {
   name: logicalName('entity'),
   displayName: label,
@@ -119,6 +124,7 @@ const entityProperties: Readonly<Record<string, JsonSchema>> = {
   pluralDisplayName: label,
   description,
   primaryField: { type: 'string', description: 'The field naming a record (text-like); created as text when absent' },
+  auditEnabled,
 };
 
 export const ENTITY_INPUT: JsonSchema = {
@@ -133,7 +139,13 @@ export const ENTITY_INPUT: JsonSchema = {
 
 export const ENTITY_CHANGE: JsonSchema = {
   type: 'object',
-  properties: { displayName: label, pluralDisplayName: label, description, primaryField: { type: 'string' } },
+  properties: {
+    displayName: label,
+    pluralDisplayName: label,
+    description,
+    primaryField: { type: 'string' },
+    auditEnabled,
+  },
   additionalProperties: false,
 };
 

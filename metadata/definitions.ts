@@ -297,6 +297,7 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
       (raw.displayName !== undefined ? pluralizeLabel(raw.displayName as string) : humanize(pluralName)),
     ...(raw.description !== undefined ? { description: raw.description as string } : {}),
     primaryField,
+    auditEnabled: raw.auditEnabled !== false,
     fields: Object.freeze(fields),
   });
 }
@@ -324,6 +325,7 @@ export interface EntityPatch {
   pluralDisplayName?: string;
   description?: string;
   primaryField?: string;
+  auditEnabled?: boolean;
 }
 
 export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityDef {

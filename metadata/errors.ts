@@ -44,6 +44,12 @@ export const ERROR_CODES = {
   XRM_ERR_PLUGIN_NOT_FOUND: { status: 404, title: 'Plugin not found' },
   XRM_ERR_PLUGIN_REJECTED: { status: 422, title: 'Refused by a plugin' },
   XRM_ERR_PLUGIN_DEPTH_EXCEEDED: { status: 422, title: 'Plugin writes nest too deep' },
+  XRM_ERR_PLUGIN_BUILT_IN: { status: 409, title: 'Built-in plugin' },
+  XRM_ERR_MESSAGE_NOT_FOUND: { status: 404, title: 'Message not found' },
+  XRM_ERR_JOB_NOT_FOUND: { status: 404, title: 'Job not found' },
+  XRM_ERR_JOB_NOT_RETRYABLE: { status: 409, title: 'Job cannot be retried' },
+  XRM_ERR_WEBHOOK_NOT_FOUND: { status: 404, title: 'Webhook not found' },
+  XRM_ERR_WEBHOOK_TARGET_FORBIDDEN: { status: 422, title: 'Webhook target not allowed' },
   XRM_ERR_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   XRM_ERR_INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ErrorSpec>;

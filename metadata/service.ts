@@ -92,6 +92,18 @@ export class MetadataService {
     return result;
   }
 
+  /**
+   * A change of configuration the catalog carries without DDL (webhook subscriptions, plugin
+   * switches): the same lock, ledger entry, version bump and notice as a schema change, so every
+   * instance follows it.
+   */
+  configure<T>(
+    ctx: ChangeContext,
+    plan: (catalog: Catalog, trx: Db) => Promise<Omit<Planned<T>, 'statements' | 'search'>>,
+  ): Promise<T> {
+    return this.#change(ctx, async (catalog, trx) => ({ ...(await plan(catalog, trx)), statements: [] }));
+  }
+
   createEntity(input: unknown, ctx: ChangeContext = {}): Promise<EntityDef> {
     return this.#change(ctx, async (catalog) => {
       let entity = normalizeEntity(input, catalog);

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from './database.ts';
 import { Catalog } from './catalog.ts';
-import type { ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
+import type { ChoiceSetDef, EntityDef, FieldDef, RelationshipDef, WebhookDef } from './types.ts';
 
 export async function readSchemaVersion(db: Db): Promise<number> {
   const { rows } = await sql<{ version: string | number }>`SELECT version FROM xrm.schema_state WHERE id = 1`.execute(
@@ -26,6 +26,8 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
     fields: { entity: string; definition: FieldDef }[];
     relationships: { definition: RelationshipDef }[];
     choiceSets: { definition: ChoiceSetDef }[];
+    webhooks: WebhookDef[];
+    disabledPlugins: string[];
   }>`SELECT
     (SELECT version FROM xrm.schema_state WHERE id = 1) AS version,
     (SELECT COALESCE(json_agg(json_build_object('name', name, 'definition', definition)
@@ -35,8 +37,12 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
     (SELECT COALESCE(json_agg(json_build_object('definition', definition) ORDER BY created_at, name), '[]')
       FROM xrm.relationships) AS relationships,
     (SELECT COALESCE(json_agg(json_build_object('definition', definition) ORDER BY name), '[]')
-      FROM xrm.choice_sets) AS "choiceSets"`.execute(db);
-  const { version, entities, fields, relationships, choiceSets } = rows[0]!;
+      FROM xrm.choice_sets) AS "choiceSets",
+    (SELECT COALESCE(json_agg(definition || jsonb_build_object('id', id) ORDER BY created_at, id), '[]')
+      FROM xrm.webhooks) AS webhooks,
+    (SELECT COALESCE(json_agg(name ORDER BY name), '[]') FROM xrm.plugin_state WHERE NOT enabled)
+      AS "disabledPlugins"`.execute(db);
+  const { version, entities, fields, relationships, choiceSets, webhooks, disabledPlugins } = rows[0]!;
   const byEntity = new Map<string, FieldDef[]>();
   for (const f of fields) {
     let list = byEntity.get(f.entity);
@@ -50,6 +56,8 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
     ),
     relationships: relationships.map((r) => Object.freeze(r.definition)),
     choiceSets: choiceSets.map((c) => Object.freeze(c.definition)),
+    webhooks: webhooks.map((w) => Object.freeze(w)),
+    disabledPlugins,
   });
 }
 

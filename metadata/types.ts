@@ -60,6 +60,8 @@ export interface EntityDef {
   readonly pluralDisplayName: string;
   readonly description?: string;
   readonly primaryField: string;
+  /** Every write of its records appends to the audit trail (default true for new entities). */
+  readonly auditEnabled?: boolean;
   readonly fields: readonly FieldDef[];
   readonly alternateKeys?: readonly AlternateKeyDef[];
 }
@@ -78,6 +80,25 @@ export interface ChoiceSetDef {
   readonly displayName: string;
   readonly description?: string;
   readonly options: readonly ChoiceOption[];
+}
+
+/** The write messages a webhook can subscribe to. */
+export const WEBHOOK_MESSAGES = ['create', 'update', 'delete', 'associate', 'disassociate'] as const;
+export type WebhookMessage = (typeof WEBHOOK_MESSAGES)[number];
+
+/** A webhook subscription (Standard Webhooks); its signing secrets live in xrm.webhooks, not here. */
+export interface WebhookDef {
+  readonly id: string;
+  readonly url: string;
+  /** An entity's name, or `*` for every entity. */
+  readonly entity: string;
+  readonly messages: readonly WebhookMessage[];
+  /** The query engine's JSON filter, tested on the post-image (the pre-image for a delete). */
+  readonly filter?: unknown;
+  readonly description?: string;
+  readonly enabled: boolean;
+  /** Why the platform turned it off (the receiver answered 410 Gone). */
+  readonly disabledReason?: string;
 }
 
 /** Schemas (PostgreSQL namespaces) used by the platform. */

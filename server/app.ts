@@ -34,6 +34,16 @@ import { WritePipeline } from './records/pipeline.ts';
 import { loadPlugins } from './plugin-loader.ts';
 import { pluginRoutes } from './rest/plugin-routes.ts';
 import { XrmError } from '../metadata/errors.ts';
+import { AuditTrail } from './audit/audit-trail.ts';
+import { AsyncSteps } from './jobs/async-steps.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { JobWorker } from './jobs/worker.ts';
+import { WebhookService } from './webhooks/service.ts';
+import { parseAllowList } from './webhooks/ssrf.ts';
+import { jobRoutes } from './rest/job-routes.ts';
+import { webhookRoutes } from './rest/webhook-routes.ts';
+import { messageRoutes } from './rest/message-routes.ts';
+import { definePlugin } from '../plugins/api.ts';
 
 export interface Platform {
   readonly app: FastifyInstance;
@@ -75,9 +85,47 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
   const records = new RecordsService(database.db, runtime);
   const query = new QueryService(database, runtime, config.maxPageSize);
-  const plugins = new PluginHost();
+  const plugins = new PluginHost(() => runtime.state.catalog.disabledPlugins);
   const pipeline = new WritePipeline(database.db, records, plugins, runtime, config.pluginTimeoutMs);
-  const services: Services = { database, db: database.db, runtime, metadata, records, query, pipeline, plugins };
+  pipeline.connect(query);
+  const jobs = new JobQueue(database.db, { ...config.jobs, backoffCapMs: 3_600_000 });
+  const worker =
+    config.jobs.concurrency > 0
+      ? new JobWorker(jobs, app.log, {
+          concurrency: config.jobs.concurrency,
+          pollMs: config.jobs.pollMs,
+          timeoutMs: Math.max(config.pluginTimeoutMs, config.webhookTimeoutMs + 1000),
+        })
+      : undefined;
+  const audit = new AuditTrail(database.db);
+  const asyncSteps = new AsyncSteps(database.db, plugins, jobs, app.log);
+  asyncSteps.connect(pipeline);
+  const webhooks = new WebhookService(database.db, runtime, metadata, query, jobs, {
+    allow: parseAllowList(config.webhookAllowHosts),
+    timeoutMs: config.webhookTimeoutMs,
+  });
+  for (const consumer of [audit, asyncSteps, webhooks]) pipeline.addConsumer(consumer);
+  if (worker) {
+    asyncSteps.onQueued = () => worker.wake();
+    webhooks.onQueued = () => worker.wake();
+    runtime.onJobsQueued(() => worker.wake());
+    worker.handle('step', (job, run) => asyncSteps.run(job, run));
+    worker.handle('webhook', (job, run) => webhooks.deliverJob(job, run));
+  }
+  const services: Services = {
+    database,
+    db: database.db,
+    runtime,
+    metadata,
+    records,
+    query,
+    pipeline,
+    plugins,
+    audit,
+    jobs,
+    worker,
+    webhooks,
+  };
   let ready = false;
 
   installErrorHandling(app);
@@ -104,6 +152,9 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
         { name: 'data', description: 'Records of every entity' },
         { name: 'system', description: 'Health and API documents' },
         { name: 'plugins', description: 'Plugins and the steps they run on the write pipeline' },
+        { name: 'messages', description: 'Custom messages plugins define (Dataverse custom APIs)' },
+        { name: 'jobs', description: 'The durable job queue: async plugin steps and webhook deliveries' },
+        { name: 'webhooks', description: 'Standard Webhooks subscriptions, signing secrets and delivery logs' },
       ],
     },
   });
@@ -138,6 +189,9 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(metadataRoutes, { prefix: '/api/metadata', services });
   await app.register(dataRoutes, { prefix: '/api/data', services });
   await app.register(pluginRoutes, { prefix: '/api/plugins', services });
+  await app.register(messageRoutes, { prefix: '/api/messages', services });
+  await app.register(jobRoutes, { prefix: '/api/jobs', services });
+  await app.register(webhookRoutes, { prefix: '/api/webhooks', services });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });
@@ -151,14 +205,26 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       await migrateToLatest(database.db);
       await runtime.reload({ force: true });
       await runtime.watch(config.schemaPollMs);
+      // the built-in consumers of the pipeline's changes, listed beside outside plugins
+      for (const name of ['audit', 'webhooks']) {
+        const description =
+          name === 'audit'
+            ? 'Appends every change of entities with auditEnabled to the append-only audit trail'
+            : 'Queues a signed Standard Webhooks delivery for every change a subscription matches';
+        await plugins.register(definePlugin({ name, version: '1.0.0', description, setup() {} }), app.log, {
+          builtIn: true,
+        });
+      }
       for (const plugin of options.plugins ?? []) await plugins.register(plugin, app.log);
       for (const plugin of await loadPlugins(config, app.log)) await plugins.register(plugin, app.log);
+      worker?.start();
       ready = true;
     },
     close() {
       closing ??= (async () => {
         ready = false;
         await app.close();
+        await worker?.stop();
         await runtime.close();
         if (!options.database) await database.close();
       })();

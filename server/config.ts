@@ -25,6 +25,23 @@ export interface Config {
   readonly pluginsDir: string;
   /** npm packages that are plugins, loaded at start. */
   readonly pluginPackages: readonly string[];
+  /** The durable job queue (async steps, webhook deliveries). */
+  readonly jobs: {
+    /** Attempts before a job is dead-lettered (XRM_JOB_MAX_ATTEMPTS). */
+    readonly maxAttempts: number;
+    /** How long a claim holds a job; a killed worker's job runs again after it (XRM_JOB_LEASE_MS). */
+    readonly leaseMs: number;
+    /** First retry delay, doubled per attempt with jitter (XRM_JOB_BACKOFF_MS), capped at one hour. */
+    readonly backoffMs: number;
+    /** Safety-net poll of the queue (XRM_JOB_POLL_MS); workers also wake on commits and notices. */
+    readonly pollMs: number;
+    /** Jobs one instance runs at once (XRM_JOB_CONCURRENCY); 0 runs no worker here. */
+    readonly concurrency: number;
+  };
+  /** Hosts, addresses or CIDR ranges webhooks may target although internal (XRM_WEBHOOK_ALLOW_HOSTS). */
+  readonly webhookAllowHosts?: string;
+  /** One delivery attempt's budget (XRM_WEBHOOK_TIMEOUT_MS). */
+  readonly webhookTimeoutMs: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -66,5 +83,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    jobs: {
+      maxAttempts: Math.max(1, intFrom(env, 'XRM_JOB_MAX_ATTEMPTS', 8)),
+      // above the step budget, so a slow step is never run twice at once
+      leaseMs: intFrom(env, 'XRM_JOB_LEASE_MS', Math.max(60_000, 2 * intFrom(env, 'XRM_PLUGIN_TIMEOUT_MS', 10_000))),
+      backoffMs: intFrom(env, 'XRM_JOB_BACKOFF_MS', 5_000),
+      pollMs: Math.max(10, intFrom(env, 'XRM_JOB_POLL_MS', 1_000)),
+      concurrency: intFrom(env, 'XRM_JOB_CONCURRENCY', 4),
+    },
+    webhookAllowHosts: env.XRM_WEBHOOK_ALLOW_HOSTS || undefined,
+    webhookTimeoutMs: intFrom(env, 'XRM_WEBHOOK_TIMEOUT_MS', 15_000),
   };
 }

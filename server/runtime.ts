@@ -72,6 +72,13 @@ export class Runtime {
     this.#listeners.push(listener);
   }
 
+  readonly #jobListeners: (() => void)[] = [];
+
+  /** Called when any instance queued jobs (PostgreSQL's `xrm_jobs` notice, delivered at commit). */
+  onJobsQueued(listener: () => void): void {
+    this.#jobListeners.push(listener);
+  }
+
   /** Loads the catalog if the stored version moved past ours (or `force`); serialized. */
   reload(options: { force?: boolean; atLeast?: number } = {}): Promise<void> {
     const run = this.#reloading.then(async () => {
@@ -131,6 +138,10 @@ export class Runtime {
       this.#reconnect(250);
     };
     client.on('notification', (msg) => {
+      if (msg.channel === 'xrm_jobs') {
+        for (const listener of this.#jobListeners) listener();
+        return;
+      }
       const version = Number(msg.payload);
       // failures are logged by reload(); the version poll or the next notice catches up
       this.reload({ atLeast: Number.isFinite(version) ? version : undefined }).catch(() => undefined);
@@ -139,6 +150,7 @@ export class Runtime {
     client.on('end', () => onLost());
     try {
       await client.query('LISTEN xrm_schema');
+      await client.query('LISTEN xrm_jobs');
     } catch (error) {
       onLost(error as Error);
       throw error;

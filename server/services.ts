@@ -5,6 +5,10 @@ import type { WritePipeline } from './records/pipeline.ts';
 import type { RecordsService } from './records/service.ts';
 import type { PluginHost } from '../plugins/host.ts';
 import type { Runtime } from './runtime.ts';
+import type { AuditTrail } from './audit/audit-trail.ts';
+import type { JobQueue } from './jobs/queue.ts';
+import type { JobWorker } from './jobs/worker.ts';
+import type { WebhookService } from './webhooks/service.ts';
 
 /** The domain services the HTTP layers call. */
 export interface Services {
@@ -18,4 +22,9 @@ export interface Services {
   readonly pipeline: WritePipeline;
   readonly plugins: PluginHost;
   readonly query: QueryService;
+  readonly audit: AuditTrail;
+  readonly jobs: JobQueue;
+  /** This instance's job worker (absent when XRM_JOB_CONCURRENCY is 0). */
+  readonly worker?: JobWorker;
+  readonly webhooks: WebhookService;
 }

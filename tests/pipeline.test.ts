@@ -147,16 +147,24 @@ describeEachDatabase(
     });
 
     it('skips a plugin whose setup registers an unknown stage, and starts', () => {
-      expect(get().services.plugins.plugins.map((p) => p.name)).toEqual(['recorder', 'deal-rules', 'loop']);
+      expect(get().services.plugins.plugins.map((p) => p.name)).toEqual([
+        'audit',
+        'webhooks',
+        'recorder',
+        'deal-rules',
+        'loop',
+      ]);
     });
 
     it("lists the plugins and their steps; a disabled plugin's steps stop running at once", async () => {
       const list = expectStatus(await http().get('/api/plugins'), 200).data as {
         name: string;
         enabled: boolean;
+        builtIn: boolean;
         steps: { message: string; stage: string; entity: string; fields?: string[] }[];
       }[];
-      expect(list.map((p) => p.name)).toEqual(['recorder', 'deal-rules', 'loop']);
+      expect(list.filter((p) => !p.builtIn).map((p) => p.name)).toEqual(['recorder', 'deal-rules', 'loop']);
+      expect(list.filter((p) => p.builtIn).map((p) => p.name)).toEqual(['audit', 'webhooks']);
       const rulesSteps = list.find((p) => p.name === 'deal-rules')!.steps;
       expect(rulesSteps).toContainEqual(
         expect.objectContaining({ message: 'update', stage: 'validate', fields: ['amount'] }),
@@ -300,7 +308,9 @@ describe('plugins loaded from XRM_PLUGINS_DIR', () => {
 
   it("loads the folder's plugin modules, skips the ones that fail, and runs their steps", async () => {
     const http = api(platform!.app);
-    const names = expectStatus(await http.get('/api/plugins'), 200).data.map((p: { name: string }) => p.name);
+    const names = expectStatus(await http.get('/api/plugins'), 200)
+      .data.filter((p: { builtIn: boolean }) => !p.builtIn)
+      .map((p: { name: string }) => p.name);
     expect(names).toEqual(['from-folder']);
     expectStatus(
       await http.post('/api/metadata/entities', { name: 'note', fields: [{ name: 'label', type: 'text' }] }),

@@ -341,6 +341,196 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The custom messages enabled plugins define, with their input and output schemas */
+        get: operations["listMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a custom message in one transaction; other plugins may hook it like any message */
+        post: operations["executeMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jobs, newest first: async plugin steps and webhook deliveries, by state */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many jobs are in each state */
+        get: operations["getJobSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a failed or dead job again now, with a fresh set of attempts */
+        post: operations["retryJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every webhook subscription (secrets are never listed) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Subscribe a receiver to changes; answers the signing secret (whsec_…) this once */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook subscription */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a subscription (its delivery log is kept) */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Change a subscription (url, entity, messages, filter, description, enabled) */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the old one keeps signing beside it for graceSeconds (default 24 h) */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Delivery attempts, newest first: status code, attempt, duration */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a signed webhook.test event now; answers how the receiver took it */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -389,7 +579,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
+            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
             instance?: string;
             /** @description Field errors, each with a path into the request */
             errors?: {
@@ -442,24 +632,6 @@ export interface components {
         };
         FieldTypeList: {
             data: components["schemas"]["FieldType"][];
-        };
-        Plugin: {
-            name: string;
-            version?: string;
-            /** @description false: its steps do not run */
-            enabled: boolean;
-            steps: {
-                message: string;
-                /** @description An entity, or * for all */
-                entity: string;
-                /** @enum {string} */
-                stage: "validate" | "before" | "after";
-                rank?: number;
-                fields?: string[];
-            }[];
-        };
-        PluginList: {
-            data: components["schemas"]["Plugin"][];
         };
         ChoiceOption: {
             value: string;
@@ -962,6 +1134,8 @@ export interface components {
             description?: string;
             /** @description The field naming a record (text-like); created as text when absent */
             primaryField?: string;
+            /** @description Every create, update, delete and link of its records appends to the audit trail (default true) */
+            auditEnabled?: boolean;
             fields?: components["schemas"]["FieldInput"][];
         };
         EntityChange: {
@@ -969,6 +1143,8 @@ export interface components {
             pluralDisplayName?: string;
             description?: string;
             primaryField?: string;
+            /** @description Every create, update, delete and link of its records appends to the audit trail (default true) */
+            auditEnabled?: boolean;
         };
         Entity: {
             /** @description Logical entity name (lower snake_case); the stable API and table/column name */
@@ -980,6 +1156,8 @@ export interface components {
             description?: string;
             /** @description The field naming a record (text-like); created as text when absent */
             primaryField: string;
+            /** @description Every create, update, delete and link of its records appends to the audit trail (default true) */
+            auditEnabled?: boolean;
             fields: components["schemas"]["Field"][];
             navigations: components["schemas"]["Navigation"][];
             alternateKeys?: components["schemas"]["AlternateKey"][];
@@ -1124,6 +1302,188 @@ export interface components {
             /** @enum {string} */
             database?: "postgres" | "pglite";
             schemaVersion?: number;
+        };
+        Plugin: {
+            name: string;
+            version?: string;
+            description?: string;
+            /** @description false: its steps and messages do not run */
+            enabled: boolean;
+            /** @description Shipped with the platform; cannot be turned off */
+            builtIn: boolean;
+            steps: {
+                message: string;
+                /** @description An entity, or * for all */
+                entity: string;
+                /** @enum {string} */
+                stage: "validate" | "before" | "after" | "async";
+                rank?: number;
+                fields?: string[];
+            }[];
+            /** @description Custom messages it defines */
+            messages: string[];
+        };
+        PluginList: {
+            data?: components["schemas"]["Plugin"][];
+        };
+        CustomMessage: {
+            name: string;
+            plugin: string;
+            description?: string;
+            /** @description Bound: called on one record of this entity */
+            entity?: string;
+            /** @description JSON Schema of the input */
+            input: Record<string, never>;
+            /** @description JSON Schema of the output */
+            output: Record<string, never>;
+        };
+        CustomMessageList: {
+            data?: components["schemas"]["CustomMessage"][];
+        };
+        MessageCall: {
+            /** @description Checked against the message's input schema */
+            input?: Record<string, never>;
+            /** @description The record a bound message runs on */
+            target?: {
+                entity: string;
+                /** Format: uuid */
+                id: string;
+            };
+        };
+        MessageResult: {
+            /** @description The handler's output, checked against the message's output schema */
+            output?: unknown;
+        };
+        Job: {
+            id: string;
+            /** @enum {string} */
+            kind: "step" | "webhook";
+            /** @description The async step (plugin#n) or the webhook id */
+            target: string;
+            /**
+             * Format: uuid
+             * @description The change it follows; stable across retries
+             */
+            eventId: string;
+            payload?: Record<string, never>;
+            /** @enum {string} */
+            state: "queued" | "running" | "failed" | "succeeded" | "dead";
+            attempts: number;
+            maxAttempts: number;
+            /** Format: date-time */
+            runAt: string;
+            lockedBy?: string | null;
+            /** Format: date-time */
+            lockedUntil?: string | null;
+            lastError?: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string | null;
+        };
+        JobPage: {
+            data: components["schemas"]["Job"][];
+            /** @description Pass as cursor= for the next page; absent on the last */
+            nextCursor?: string;
+        };
+        WebhookInput: {
+            /** @description http(s) receiver; internal addresses are refused */
+            url: string;
+            /** @description An entity, or * for every entity */
+            entity: string;
+            /** @description Default: create, update, delete */
+            messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+            /** @description The query engine's JSON filter, tested on the post-image (the pre-image of a delete) */
+            filter?: unknown;
+            description?: string;
+            enabled?: boolean;
+        };
+        WebhookChange: {
+            /** @description http(s) receiver; internal addresses are refused */
+            url?: string;
+            /** @description An entity, or * for every entity */
+            entity?: string;
+            /** @description Default: create, update, delete */
+            messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+            /** @description The query engine's JSON filter, tested on the post-image (the pre-image of a delete) */
+            filter?: unknown;
+            description?: string;
+            enabled?: boolean;
+        };
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            /** @description http(s) receiver; internal addresses are refused */
+            url: string;
+            /** @description An entity, or * for every entity */
+            entity: string;
+            /** @description Default: create, update, delete */
+            messages: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+            /** @description The query engine's JSON filter, tested on the post-image (the pre-image of a delete) */
+            filter?: unknown;
+            description?: string;
+            enabled: boolean;
+            /** @description Why the platform turned it off (410 Gone) */
+            disabledReason?: string;
+        };
+        WebhookCreated: components["schemas"]["Webhook"] & {
+            /** @description whsec_…: shown this once; verify signatures with it */
+            secret: string;
+        };
+        WebhookList: {
+            data?: components["schemas"]["Webhook"][];
+        };
+        WebhookSecret: {
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until then deliveries carry both signatures
+             */
+            previousSecretExpiresAt: string;
+        };
+        WebhookDelivery: {
+            id: string;
+            jobId?: string | null;
+            /** @description The webhook-id header: the same on every retry */
+            messageId: string;
+            eventType: string;
+            attempt: number;
+            /** @description The receiver's HTTP status; null: no answer */
+            status?: number | null;
+            error?: string | null;
+            durationMs: number;
+            success: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as cursor= for the next page; absent on the last */
+            nextCursor?: string;
+        };
+        HistoryEntry: {
+            id: string;
+            /** @enum {string} */
+            message: "create" | "update" | "delete" | "associate" | "disassociate";
+            actor: string;
+            /** @description The request id of the write (and of what it caused) */
+            correlationId: string;
+            /** @description 1: asked for by a client; more: written by a plugin step */
+            depth: number;
+            /** Format: date-time */
+            at: string;
+            changes: {
+                field: string;
+                old?: unknown;
+                new?: unknown;
+            }[];
+        };
+        HistoryPage: {
+            data: components["schemas"]["HistoryEntry"][];
+            /** @description Pass as cursor= for the next page; absent on the last */
+            nextCursor?: string;
         };
     };
     responses: never;
@@ -2879,6 +3239,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Built-in plugin (XRM_ERR_PLUGIN_BUILT_IN) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2929,6 +3298,894 @@ export interface operations {
                 };
             };
             /** @description Plugin not found (XRM_ERR_PLUGIN_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Built-in plugin (XRM_ERR_PLUGIN_BUILT_IN) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every custom message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomMessageList"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    executeMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageCall"];
+            };
+        };
+        responses: {
+            /** @description The handler's output */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageResult"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Message not found (XRM_ERR_MESSAGE_NOT_FOUND); Record not found (XRM_ERR_RECORD_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Plugin writes nest too deep (XRM_ERR_PLUGIN_DEPTH_EXCEEDED); Refused by a plugin (XRM_ERR_PLUGIN_REJECTED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                state?: "queued" | "running" | "failed" | "succeeded" | "dead";
+                kind?: "step" | "webhook";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJobSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts per state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        queued?: number;
+                        running?: number;
+                        failed?: number;
+                        succeeded?: number;
+                        dead?: number;
+                    };
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Job not found (XRM_ERR_JOB_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, queued again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Job not found (XRM_ERR_JOB_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Job cannot be retried (XRM_ERR_JOB_NOT_RETRYABLE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookInput"];
+            };
+        };
+        responses: {
+            /** @description The subscription and its secret */
+            201: {
+                headers: {
+                    /** @description Address of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook target not allowed (XRM_ERR_WEBHOOK_TARGET_FORBIDDEN) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookChange"];
+            };
+        };
+        responses: {
+            /** @description The subscription, as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook target not allowed (XRM_ERR_WEBHOOK_TARGET_FORBIDDEN) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    graceSeconds?: number;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The new secret (shown this once) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attempt (also in the delivery log) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -29,6 +29,7 @@ export function createContext(
 ): GraphqlContext {
   let started: Promise<ControlledTransaction<any>> | undefined;
   let finished: Promise<void> | undefined;
+  const committed: (() => void)[] = [];
   const transaction = (): Promise<Db> => {
     if (finished) throw new Error('the operation has already finished');
     started ??= db.startTransaction().execute();
@@ -37,13 +38,18 @@ export function createContext(
   return {
     query,
     async write(messages) {
-      return pipeline.execute({ ...writer, db: await transaction() }, messages);
+      const afterCommit = (work: () => void) => committed.push(work);
+      return pipeline.execute({ ...writer, db: await transaction(), afterCommit }, messages);
     },
     transaction,
     finish(outcome) {
       if (!started) return Promise.resolve();
       finished ??= started.then(
-        (trx) => (outcome === 'commit' ? trx.commit().execute() : trx.rollback().execute()),
+        async (trx) => {
+          if (outcome === 'rollback') return trx.rollback().execute();
+          await trx.commit().execute();
+          for (const work of committed) work();
+        },
         // the transaction never started (no connection): nothing to end
         () => undefined,
       );

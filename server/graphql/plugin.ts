@@ -4,7 +4,7 @@
  * moved, so a metadata change is served at once without a restart. mercurius' replaceSchema
  * clears its query and validation caches itself (mercurius 16 index.js, `replaceSchema`).
  */
-import { SYSTEM_PRINCIPAL } from '../../plugins/api.ts';
+import { writeContext } from '../request-context.ts';
 import type { FastifyInstance } from 'fastify';
 import { validateSchema, type GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
@@ -87,11 +87,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     // took seconds of blocked event loop (every other request, /health included, waited). Reads
     // are one SQL statement either way; graphql-js' interpreter costs little next to it.
     context: (request) => {
-      const context = createContext(db, pipeline, query, {
-        principal: SYSTEM_PRINCIPAL,
-        correlationId: request.id,
-        log: request.log,
-      });
+      const context = createContext(db, pipeline, query, writeContext(request));
       contexts.set(request, context);
       return context;
     },

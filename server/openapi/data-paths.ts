@@ -29,6 +29,7 @@ export const GENERIC_DATA_PATHS = {
   upsert: `${DATA_PREFIX}/{entity}/upsert`,
   bulk: `${DATA_PREFIX}/{entity}/bulk`,
   record: `${DATA_PREFIX}/{entity}/{id}`,
+  history: `${DATA_PREFIX}/{entity}/{id}/history`,
   relation: `${DATA_PREFIX}/{entity}/{id}/{relation}`,
   link: `${DATA_PREFIX}/{entity}/{id}/{relation}/{otherId}`,
 } as const;
@@ -48,6 +49,7 @@ interface Templates {
   get: OperationObject;
   update: OperationObject;
   remove: OperationObject;
+  history: OperationObject;
   related: OperationObject;
   associate: OperationObject;
   disassociate: OperationObject;
@@ -67,7 +69,7 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
       );
     return operation;
   };
-  const { collection, aggregate, upsert, bulk, record, relation, link } = GENERIC_DATA_PATHS;
+  const { collection, aggregate, upsert, bulk, record, history, relation, link } = GENERIC_DATA_PATHS;
   return {
     list: op(collection, 'get'),
     aggregate: op(aggregate, 'get'),
@@ -77,6 +79,7 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
     get: op(record, 'get'),
     update: op(record, 'patch'),
     remove: op(record, 'delete'),
+    history: op(history, 'get'),
     related: op(relation, 'get'),
     associate: op(relation, 'post'),
     disassociate: op(link, 'delete'),
@@ -255,6 +258,21 @@ function entityPaths(
       t.remove,
       { operationId: `delete${type}`, summary: `Delete ${a(label)} record`, parameters: [id, IF_MATCH] },
       { '204': noContent('Deleted') },
+    ),
+  };
+
+  paths[`${base}/{id}/history`] = {
+    get: operation(
+      t.history,
+      {
+        operationId: `get${type}History`,
+        summary: `The audit history of ${a(label)} record, newest first`,
+        description:
+          'Who changed what and when (old → new per field), kept after the record is deleted; ' +
+          `written while the entity's auditEnabled is on. Page with \`limit\` and \`cursor\`.`,
+        parameters: [id, ...queryParameters(t.history)],
+      },
+      { '200': jsonResponse(`A page of the ${label} record's history`, 'HistoryPage') },
     ),
   };
 

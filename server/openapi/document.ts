@@ -8,6 +8,7 @@ import type { Catalog } from '../../metadata/catalog.ts';
 import { dataPaths, dataTemplates, isGenericDataPath } from './data-paths.ts';
 import { entityComponents, entitySchemaNames } from './entity-schemas.ts';
 import { metadataComponents } from './metadata-schemas.ts';
+import { pipelineComponents } from './pipeline-schemas.ts';
 import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
 import { ALWAYS, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
 import {
@@ -77,6 +78,7 @@ export function buildDocument(base: OpenApiDocument, catalog: Catalog): OpenApiD
   const platform: Record<string, JsonSchema> = {
     [PROBLEM_SCHEMA_NAME]: problemSchema(),
     ...metadataComponents(),
+    ...pipelineComponents(),
     ...doc.components.schemas,
   };
   const names = entitySchemaNames(catalog, Object.keys(platform));

@@ -132,30 +132,6 @@ export function metadataComponents(): Record<string, JsonSchema> {
       required: ['name', 'description', 'options', 'readOnly', 'filterOperators', 'capabilities', 'presentation'],
     },
     FieldTypeList: listOf('FieldType'),
-    Plugin: {
-      type: 'object',
-      properties: {
-        name: { type: 'string' },
-        version: { type: 'string' },
-        enabled: { type: 'boolean', description: 'false: its steps do not run' },
-        steps: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              message: { type: 'string' },
-              entity: { type: 'string', description: 'An entity, or * for all' },
-              stage: { type: 'string', enum: ['validate', 'before', 'after'] },
-              rank: { type: 'integer' },
-              fields: { type: 'array', items: { type: 'string' } },
-            },
-            required: ['message', 'entity', 'stage'],
-          },
-        },
-      },
-      required: ['name', 'enabled', 'steps'],
-    },
-    PluginList: listOf('Plugin'),
     ChoiceOption,
     FieldInput,
     ...fieldInputs,

@@ -6,7 +6,9 @@
  * checking and compiling. The cache keys are made here, from the request; callers make none.
  */
 import type { ValidateFunction } from 'ajv';
-import type { CompiledQuery } from 'kysely';
+import { type CompiledQuery, sql } from 'kysely';
+import { table } from '../../metadata/physical-names.ts';
+import { compileFilter } from './compile-filter.ts';
 import { createAjv, toFieldErrors, unstorable } from '../../metadata/ajv.ts';
 import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import type { JsonSchema } from '../../metadata/field-type.ts';
@@ -19,7 +21,7 @@ import type { Projection, ReadQuery } from './ast.ts';
 import { compileAggregate } from './compile-aggregate.ts';
 import { CompileContext, type QueryHooks } from './compile-context.ts';
 import { compileGet, compileList } from './compile-read.ts';
-import { describeErrors, queryError, type ParseContext } from './filter-parse.ts';
+import { describeErrors, parseFilter, queryError, type ParseContext } from './filter-parse.ts';
 import { buildReadQuery, checkProjection } from './read-query.ts';
 import { parseRestAggregate, parseRestQuery, type RestAggregateQuery, type RestQuery } from './rest-params.ts';
 import { StatementCache, execute, withParameter } from './statement-cache.ts';
@@ -136,6 +138,26 @@ export class QueryService {
         return text.length ? describeErrors(text) : undefined;
       },
     };
+  }
+
+  /** Checks a JSON filter on an entity (400 naming the paths under `path`); answers it parsed. */
+  checkFilter(entity: string, filter: unknown, path = '/filter'): void {
+    parseFilter(entity, filter, this.parseContext(), path);
+  }
+
+  /**
+   * Whether a record image (a row as JSON, pre- or post-image) meets a JSON filter — compiled by
+   * the same compiler as every read and tested by PostgreSQL on the image as a row of the
+   * entity's table, in the caller's transaction (webhook filters).
+   */
+  async matches(db: Db, entity: string, filter: unknown, image: Record<string, unknown>): Promise<boolean> {
+    const node = parseFilter(entity, filter, this.parseContext());
+    const where = compileFilter(node, entity, 't0', new CompileContext(this.#runtime.state.catalog));
+    const row = sql`json_populate_record(NULL::${table(entity)}, ${JSON.stringify(image)}::json)`;
+    const { rows } = await sql<{ ok: boolean }>`SELECT EXISTS (SELECT 1 FROM ${row} t0 WHERE ${where}) AS ok`.execute(
+      db,
+    );
+    return rows[0]?.ok === true;
   }
 
   /**

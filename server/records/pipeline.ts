@@ -1,21 +1,35 @@
 /**
- * The write pipeline: ONE door, `execute(ctx, messages)`, for every write — REST, GraphQL, bulk and
- * the writes plugins make. Each message passes the stages of the steps that listen to it:
- * `validate` (before the transaction), then in one transaction `before` (may change the input),
- * the write (update and delete lock and see the pre-image; create and update return the
- * post-image), `after` (writes through `ctx.data` join the transaction). Anything that throws
- * rolls everything back. With no step listening, the write goes straight to the records service
- * (its set-based and single-statement fast paths).
+ * The write pipeline: ONE door, `execute(ctx, messages)`, for every write — REST, GraphQL, bulk,
+ * custom messages and the writes plugins make. Each message passes the stages of the steps that
+ * listen to it: `validate` (before the transaction), then in one transaction `before` (may change
+ * the input), the write (update and delete lock and see the pre-image; create and update return
+ * the post-image), `after` (writes through `ctx.data` join the transaction). A delete first runs
+ * its cascades (and set-nulls) as messages of their own when anything observes them. Every change
+ * is handed to the change consumers (audit trail, outbox) in the same transaction; after commit
+ * the job worker runs `async` steps and webhook deliveries. Anything that throws rolls everything
+ * back. With nothing listening, a write goes straight to the records service's fast paths.
  */
+import { randomUUID } from 'node:crypto';
 import { type RawBuilder, sql } from 'kysely';
 import { XrmError } from '../../metadata/errors.ts';
+import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import { column, table } from '../../metadata/physical-names.ts';
-import type { DataApi, MessageName, Principal, Stage, StepContext } from '../../plugins/api.ts';
+import type { DataApi, ListQuery, MessageName, Principal, Stage, StepContext } from '../../plugins/api.ts';
 import type { PluginHost } from '../../plugins/host.ts';
 import type { FastifyBaseLogger } from 'fastify';
+import type { QueryService } from '../query/query-service.ts';
+import type { RestQuery } from '../query/rest-params.ts';
 import type { Runtime } from '../runtime.ts';
-import type { BulkRequest, RecordJson, RecordsService } from './service.ts';
+import {
+  CHANGE_MESSAGES,
+  type Change,
+  type ChangeConsumer,
+  type ChangeMessage,
+  newChange,
+  type Row,
+} from './changes.ts';
+import { type BulkRequest, type RecordJson, type RecordsService, withPrefix } from './service.ts';
 import { assertUuid } from '../record-id.ts';
 
 /** A write chain deeper than this (steps writing, whose steps write…) stops, nothing written. */
@@ -30,6 +44,10 @@ export interface WriteContext {
   readonly shared?: Map<string, unknown>;
   /** The caller's transaction (a GraphQL mutation operation, a step's writes); else execute opens one. */
   readonly db?: Db;
+  /** The operation's changes so far: nested writes (a step's `ctx.data`) add to their caller's. */
+  readonly journal?: Change[];
+  /** With `db`: runs work once the caller's transaction committed (GraphQL); else it runs after execute. */
+  readonly afterCommit?: (work: () => void) => void;
 }
 
 export type WriteMessage =
@@ -48,6 +66,13 @@ export type WriteMessage =
       readonly relationship: string;
       readonly fromId: string;
       readonly toId: string;
+    }
+  | {
+      /** A plugin's custom message (api.defineMessage). */
+      readonly message: 'custom';
+      readonly name: string;
+      readonly input: unknown;
+      readonly target?: { readonly entity: string; readonly id: string };
     };
 
 export interface WriteOutcome {
@@ -55,9 +80,24 @@ export interface WriteOutcome {
   readonly record?: RecordJson;
   /** Upsert: whether it created. */
   readonly created?: boolean;
+  /** A custom message's output. */
+  readonly output?: unknown;
 }
 
-type Row = Record<string, unknown>;
+/** An operation in progress: its transaction and its journal. */
+interface Frame extends WriteContext {
+  readonly depth: number;
+  readonly shared: Map<string, unknown>;
+  readonly db: Db;
+  readonly journal: Change[];
+}
+
+/** A lookup that a delete of its target cascades through (or sets null). */
+interface Cascade {
+  readonly entity: string;
+  readonly field: string;
+  readonly action: 'cascade' | 'setNull';
+}
 
 const isObject = (value: unknown): value is Row => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -67,6 +107,9 @@ export class WritePipeline {
   readonly #host: PluginHost;
   readonly #runtime: Runtime;
   readonly #timeoutMs: number;
+  readonly #consumers: ChangeConsumer[] = [];
+  readonly #cascades = new WeakMap<Catalog, Map<string, Cascade[]>>();
+  #query?: QueryService;
 
   constructor(db: Db, records: RecordsService, host: PluginHost, runtime: Runtime, timeoutMs: number) {
     this.#db = db;
@@ -76,9 +119,21 @@ export class WritePipeline {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Runs the messages all-or-nothing and answers one outcome per message. */
-  async execute(ctx: WriteContext, messages: readonly WriteMessage[]): Promise<WriteOutcome[]> {
-    if (!messages.some((m) => this.#listened(m))) return this.#direct(ctx, messages);
+  /** The door for the reads steps make (`ctx.data.get/list`). */
+  connect(query: QueryService): void {
+    this.#query = query;
+  }
+
+  /** Consumers see every change of the messages they want, in the write's transaction. */
+  addConsumer(consumer: ChangeConsumer): void {
+    this.#consumers.push(consumer);
+  }
+
+  /**
+   * Runs the messages all-or-nothing and answers one outcome per message. `items`: the messages
+   * are a bulk request's items, and a problem names its item (`/records/<i>/…`).
+   */
+  async execute(ctx: WriteContext, messages: readonly WriteMessage[], items = false): Promise<WriteOutcome[]> {
     const depth = ctx.depth ?? 1;
     if (depth > MAX_DEPTH) {
       throw new XrmError(
@@ -86,54 +141,137 @@ export class WritePipeline {
         `Writes made by plugin steps nest deeper than ${MAX_DEPTH} levels`,
       );
     }
+    const catalog = this.#runtime.state.catalog;
+    if (!ctx.journal && !messages.some((m) => this.#observed(catalog, m))) return this.#direct(ctx, messages);
     const shared = ctx.shared ?? new Map<string, unknown>();
-    const full = { ...ctx, depth, shared };
-    for (const message of messages) {
+    const base = { ...ctx, depth, shared };
+    const item = async <T>(i: number, work: () => Promise<T>): Promise<T> => {
+      if (!items) return work();
+      try {
+        return await work();
+      } catch (error) {
+        throw withPrefix(error, `/records/${i}`);
+      }
+    };
+    for (const [i, message] of messages.entries()) {
+      if (message.message === 'custom') {
+        const definition = this.#host.validateInput(message.name, message.input, message.target);
+        const entity = message.target?.entity ?? definition.entity ?? '*';
+        const state = { input: message.input as Row, id: message.target?.id, eventId: '' };
+        await this.#stage(base, 'validate', message.name, entity, state);
+        continue;
+      }
       const target = this.#target(message);
-      await this.#stage(full, 'validate', target.message, target.entity, { input: target.input, id: target.id });
+      const state = { input: target.input, id: target.id, eventId: '' };
+      await item(i, () => this.#stage(base, 'validate', target.message, target.entity, state));
     }
+    const outer = !ctx.journal;
     const run = async (trx: Db) => {
+      const frame: Frame = { ...base, db: trx, journal: ctx.journal ?? [] };
       const outcomes: WriteOutcome[] = [];
-      for (const message of messages) outcomes.push(await this.#one({ ...full, db: trx }, message));
+      for (const [i, message] of messages.entries()) outcomes.push(await item(i, () => this.#one(frame, message)));
+      if (outer && frame.journal.length) await this.#record(frame, catalog);
       return outcomes;
     };
-    return ctx.db ? run(ctx.db) : this.#db.transaction().execute(run);
+    const outcomes = ctx.db ? await run(ctx.db) : await this.#db.transaction().execute(run);
+    if (outer) this.#afterCommit(ctx);
+    return outcomes;
   }
 
   /** Up to 1,000 writes of one entity; set-based when no step listens, item by item through the stages otherwise. */
   async bulk(ctx: WriteContext, entity: string, request: BulkRequest): Promise<string> {
+    const catalog = this.#runtime.state.catalog;
     const message: MessageName = request.operation === 'upsert' ? 'create' : request.operation;
-    const listened =
+    const stepped =
       this.#host.listens(message, entity) || (request.operation === 'upsert' && this.#host.listens('update', entity));
-    if (!listened || !Array.isArray(request.records)) return this.#records.bulk(entity, request);
-    const messages: WriteMessage[] = request.records.map((item) => {
-      const r = isObject(item) ? item : {};
-      const { id, version, ...changes } = r;
-      const expectedVersion = typeof version === 'number' ? version : undefined;
-      if (request.operation === 'create') return { message: 'create', entity, input: item };
-      if (request.operation === 'upsert') return { message: 'upsert', entity, key: request.key, input: item };
-      if (request.operation === 'update')
-        return { message: 'update', entity, id: id as string, input: changes, expectedVersion };
-      return { message: 'delete', entity, id: id as string, expectedVersion };
-    });
-    const outcomes = await this.execute(ctx, messages);
+    if (!Array.isArray(request.records)) return this.#records.bulk(entity, request);
+    const observed = stepped || this.#observed(catalog, this.#asMessage(entity, request, request.records[0]));
+    if (!observed) return this.#records.bulk(entity, request);
+    if (!stepped && request.operation === 'create') {
+      // observed but no per-record step: the set-based insert, its changes journaled in its transaction
+      const body = await this.#records.bulk(entity, request, async (trx, created) => {
+        const journal = created.map((after) =>
+          newChange({ message: 'create', entity, id: after.id, input: after, after, depth: ctx.depth ?? 1 }),
+        );
+        await this.#record({ ...ctx, depth: ctx.depth ?? 1, shared: new Map(), db: trx, journal }, catalog);
+      });
+      this.#afterCommit(ctx);
+      return body;
+    }
+    const messages = request.records.map((item) => this.#asMessage(entity, request, item));
+    const outcomes = await this.execute(ctx, messages, true);
     const data = outcomes.map((o, i) => o.record ?? { id: (request.records[i] as Row).id });
     return JSON.stringify({ data });
   }
 
-  #listened(message: WriteMessage): boolean {
-    const target = this.#target(message);
-    return (
-      this.#host.listens(target.message, target.entity) ||
-      (message.message === 'upsert' && this.#host.listens('update', target.entity))
-    );
+  #asMessage(entity: string, request: BulkRequest, item: unknown): WriteMessage {
+    const r = isObject(item) ? item : {};
+    const { id, version, ...changes } = r;
+    const expectedVersion = typeof version === 'number' ? version : undefined;
+    if (request.operation === 'create') return { message: 'create', entity, input: item };
+    if (request.operation === 'upsert') return { message: 'upsert', entity, key: request.key, input: item };
+    if (request.operation === 'update')
+      return { message: 'update', entity, id: id as string, input: changes, expectedVersion };
+    return { message: 'delete', entity, id: id as string, expectedVersion };
+  }
+
+  /** Whether a step or a consumer observes this message (a delete: or its cascades). */
+  #observed(catalog: Catalog, m: WriteMessage): boolean {
+    if (m.message === 'custom') return true;
+    const target = this.#target(m);
+    if (this.#watched(catalog, target.message, target.entity)) return true;
+    if (m.message === 'upsert') return this.#watched(catalog, 'update', m.entity);
+    if (m.message === 'associate' || m.message === 'disassociate') {
+      const rel = catalog.relationships.get(m.relationship);
+      return rel ? this.#watched(catalog, m.message, rel.to) : false;
+    }
+    if (m.message === 'delete')
+      return this.#cascadesOf(catalog, m.entity).some((c) => this.#cascadeWatched(catalog, c));
+    return false;
+  }
+
+  #watched(catalog: Catalog, message: MessageName, entity: string): boolean {
+    if (this.#host.listens(message, entity)) return true;
+    if (message === 'upsert' || !(CHANGE_MESSAGES as readonly string[]).includes(message)) return false;
+    return this.#consumers.some((c) => c.wants(catalog, message as ChangeMessage, entity));
+  }
+
+  #cascadeWatched(catalog: Catalog, c: Cascade, seen = new Set<string>()): boolean {
+    if (c.action === 'setNull') return this.#watched(catalog, 'update', c.entity);
+    if (this.#watched(catalog, 'delete', c.entity)) return true;
+    if (seen.has(c.entity)) return false;
+    seen.add(c.entity);
+    return this.#cascadesOf(catalog, c.entity).some((next) => this.#cascadeWatched(catalog, next, seen));
+  }
+
+  /** The lookups pointing at `entity` that a delete cascades through or sets null. */
+  #cascadesOf(catalog: Catalog, entity: string): Cascade[] {
+    let byTarget = this.#cascades.get(catalog);
+    if (!byTarget) {
+      byTarget = new Map();
+      for (const e of catalog.entities.values()) {
+        for (const f of e.fields) {
+          if (f.type !== 'lookup' || !f.target || (f.onDelete !== 'cascade' && f.onDelete !== 'setNull')) continue;
+          const list = byTarget.get(f.target) ?? [];
+          list.push({ entity: e.name, field: f.name, action: f.onDelete });
+          byTarget.set(f.target, list);
+        }
+      }
+      this.#cascades.set(catalog, byTarget);
+    }
+    return byTarget.get(entity) ?? [];
   }
 
   /**
    * The entity and message steps see: a link, the relationship's `from` entity; an upsert, its
    * create side until it is resolved.
    */
-  #target(message: WriteMessage): { message: MessageName; entity: string; input: Row; id?: string } {
+  #target(message: Exclude<WriteMessage, { message: 'custom' }>): {
+    message: MessageName;
+    entity: string;
+    input: Row;
+    id?: string;
+  } {
     switch (message.message) {
       case 'associate':
       case 'disassociate': {
@@ -155,77 +293,135 @@ export class WritePipeline {
     }
   }
 
-  /** No step listens: the records service's own paths (one statement, or one transaction for several). */
+  /** Nothing observes: the records service's own paths (one statement, or one transaction for several). */
   async #direct(ctx: WriteContext, messages: readonly WriteMessage[]): Promise<WriteOutcome[]> {
-    if (messages.length === 1) return [await this.#write(ctx.db, messages[0]!)];
+    if (messages.length === 1) return [(await this.#write(ctx.db, messages[0]!)).outcome];
     const run = async (trx: Db) => {
       const outcomes: WriteOutcome[] = [];
-      for (const message of messages) outcomes.push(await this.#write(trx, message));
+      for (const message of messages) outcomes.push((await this.#write(trx, message)).outcome);
       return outcomes;
     };
     return ctx.db ? run(ctx.db) : this.#db.transaction().execute(run);
   }
 
-  async #write(db: Db | undefined, m: WriteMessage): Promise<WriteOutcome> {
+  async #write(db: Db | undefined, m: WriteMessage): Promise<{ outcome: WriteOutcome; old?: Row }> {
     const records = this.#records;
     switch (m.message) {
       case 'create':
-        return { record: await records.create(m.entity, m.input, db) };
-      case 'update':
-        return { record: await records.update(m.entity, m.id, m.input, { expectedVersion: m.expectedVersion }, db) };
+        return { outcome: { record: await records.create(m.entity, m.input, db) } };
+      case 'update': {
+        const options = { expectedVersion: m.expectedVersion };
+        const { record, old } = await records.update(m.entity, m.id, m.input, options, db);
+        return { outcome: { record }, old };
+      }
       case 'delete':
-        await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion }, db);
-        return {};
+        return { outcome: {}, old: await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion }, db) };
       case 'upsert':
-        return records.upsert(m.entity, m.key, m.input, db);
+        return { outcome: await records.upsert(m.entity, m.key, m.input, db) };
       case 'associate':
         await records.associate(m.relationship, m.fromId, m.toId, db);
-        return {};
+        return { outcome: {} };
       case 'disassociate':
         await records.disassociate(m.relationship, m.fromId, m.toId, db);
-        return {};
+        return { outcome: {} };
+      case 'custom':
+        throw new Error('custom messages run in a frame');
     }
   }
 
-  /** One message through before → write → after, inside the transaction `ctx.db`. */
-  async #one(
-    ctx: WriteContext & { depth: number; shared: Map<string, unknown>; db: Db },
-    m: WriteMessage,
-  ): Promise<WriteOutcome> {
-    if (m.message === 'upsert') return this.#upsert(ctx, m);
-    const target = this.#target(m);
+  /** One message through before → write → after, inside the frame's transaction. */
+  async #one(frame: Frame, m: WriteMessage, cascade = false): Promise<WriteOutcome> {
+    if (m.message === 'upsert') return this.#upsert(frame, m);
+    if (m.message === 'custom') return this.#custom(frame, m);
+    const target = this.#target(m) as { message: ChangeMessage; entity: string; input: Row; id?: string };
     const input = { ...target.input };
+    const eventId = randomUUID();
+    const stepped =
+      this.#host.steps(target.message, target.entity, 'before', input).length > 0 ||
+      this.#host.steps(target.message, target.entity, 'after', input).length > 0;
     const preImage =
-      m.message === 'update' || m.message === 'delete' ? await this.#lock(ctx.db, m.entity, m.id) : undefined;
-    await this.#stage(ctx, 'before', target.message, target.entity, { input, id: target.id, preImage });
+      stepped && (m.message === 'update' || m.message === 'delete')
+        ? await this.#lock(frame.db, m.entity, m.id)
+        : undefined;
+    const state = { input, id: target.id, preImage, eventId };
+    await this.#stage(frame, 'before', target.message, target.entity, state);
+    if (m.message === 'delete') await this.#cascade(frame, m.entity, m.id);
     const written = { ...m, ...(m.message === 'create' || m.message === 'update' ? { input } : {}) } as WriteMessage;
-    const outcome = await this.#write(ctx.db, written);
+    const { outcome, old } = await this.#write(frame.db, written);
     const postImage = outcome.record;
-    const id = target.id ?? postImage?.id;
-    await this.#stage(ctx, 'after', target.message, target.entity, { input, id, preImage, postImage });
+    const id = target.id ?? postImage!.id;
+    const before = preImage ?? old;
+    frame.journal.push({
+      eventId,
+      message: target.message,
+      entity: target.entity,
+      id,
+      input,
+      ...(before ? { before } : {}),
+      ...(postImage ? { after: postImage } : {}),
+      ...(m.message === 'associate' || m.message === 'disassociate'
+        ? { link: { relationship: m.relationship, fromId: m.fromId, toId: m.toId } }
+        : {}),
+      depth: frame.depth,
+      ...(cascade ? { cascade } : {}),
+    });
+    await this.#stage(frame, 'after', target.message, target.entity, { ...state, id, preImage: before, postImage });
     return outcome;
   }
 
+  /**
+   * Runs a delete's cascades as messages: records whose lookup cascades are deleted, those whose
+   * lookup sets null are updated — through the stages, so the audit trail, webhooks and plugins
+   * see them. Only where something observes them; the foreign key does the rest.
+   */
+  async #cascade(frame: Frame, entity: string, id: string): Promise<void> {
+    const catalog = this.#runtime.state.catalog;
+    for (const c of this.#cascadesOf(catalog, entity)) {
+      if (!this.#cascadeWatched(catalog, c)) continue;
+      const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(c.entity)}
+        WHERE ${column(c.field)} = ${id} ORDER BY id FOR UPDATE`.execute(frame.db);
+      for (const row of rows) {
+        if (c.action === 'cascade') await this.#one(frame, { message: 'delete', entity: c.entity, id: row.id }, true);
+        else
+          await this.#one(frame, { message: 'update', entity: c.entity, id: row.id, input: { [c.field]: null } }, true);
+      }
+    }
+  }
+
   /** An upsert resolves to create or update (the record with the key's values, locked) before any step runs. */
-  async #upsert(
-    ctx: WriteContext & { depth: number; shared: Map<string, unknown>; db: Db },
-    m: Extract<WriteMessage, { message: 'upsert' }>,
-  ) {
+  async #upsert(frame: Frame, m: Extract<WriteMessage, { message: 'upsert' }>): Promise<WriteOutcome> {
     const key = this.#records.alternateKey(this.#runtime.state.catalog.require(m.entity), m.key);
     const input = isObject(m.input) ? m.input : undefined;
     if (!input || key.fields.some((f) => input[f] === undefined || input[f] === null)) {
       // let the records service refuse it with its own problem
-      return this.#write(ctx.db, m);
+      return (await this.#write(frame.db, m)).outcome;
     }
     const where = key.fields.map((f) => sql`${column(f)} = ${input[f]}`);
     const { rows } = await sql<{
       id: string;
-    }>`SELECT id FROM ${table(m.entity)} WHERE ${sql.join(where, sql` AND `)} FOR UPDATE`.execute(ctx.db);
-    if (!rows[0]) return { ...(await this.#one(ctx, { message: 'create', entity: m.entity, input })), created: true };
+    }>`SELECT id FROM ${table(m.entity)} WHERE ${sql.join(where, sql` AND `)} FOR UPDATE`.execute(frame.db);
+    if (!rows[0]) return { ...(await this.#one(frame, { message: 'create', entity: m.entity, input })), created: true };
     return {
-      ...(await this.#one(ctx, { message: 'update', entity: m.entity, id: rows[0].id, input })),
+      ...(await this.#one(frame, { message: 'update', entity: m.entity, id: rows[0].id, input })),
       created: false,
     };
+  }
+
+  /** A custom message: its handler runs in the frame; steps registered on its name see it like any message. */
+  async #custom(frame: Frame, m: Extract<WriteMessage, { message: 'custom' }>): Promise<WriteOutcome> {
+    const definition = this.#host.message(m.name);
+    if (m.target) await this.#lock(frame.db, m.target.entity, m.target.id);
+    const input = { ...(m.input as Row) };
+    const entity = m.target?.entity ?? definition.entity ?? '*';
+    const state = { input, id: m.target?.id, eventId: randomUUID() };
+    const message = m.name;
+    await this.#stage(frame, 'before', message, entity, state);
+    const output = await this.#withBudget(definition.plugin, async () =>
+      definition.handler(this.#stepContext(frame, definition.plugin, 'before', message, entity, state)),
+    );
+    this.#host.validateOutput(m.name, output);
+    await this.#stage(frame, 'after', message, entity, { ...state, output });
+    return { output };
   }
 
   /** The record as it is, locked FOR UPDATE for the rest of the transaction; 404 when there is none. */
@@ -239,58 +435,117 @@ export class WritePipeline {
     return rows[0].r;
   }
 
-  async #stage(
-    ctx: WriteContext & { depth: number; shared: Map<string, unknown> },
-    stage: Stage,
-    message: MessageName,
-    entity: string,
-    state: { input: Row; id?: string; preImage?: Row; postImage?: Row },
-  ): Promise<void> {
-    for (const step of this.#host.steps(message, entity, stage, state.input)) {
-      const log = ctx.log.child({ plugin: step.plugin, stage, message, entity });
-      const stepCtx: StepContext = {
-        principal: ctx.principal,
-        message,
-        entity,
-        id: state.id,
-        input: state.input,
-        preImage: state.preImage,
-        postImage: state.postImage,
-        shared: ctx.shared,
-        depth: ctx.depth,
-        correlationId: ctx.correlationId,
-        log,
-        data: stage === 'validate' ? undefined : this.#dataApi(ctx),
-        reject: (text, options = {}) => {
-          const path = options.path ?? '/';
-          throw new XrmError('XRM_ERR_PLUGIN_REJECTED', text, {
-            errors: [{ path, message: text }],
-            extensions: { plugin: step.plugin },
-          });
-        },
-      };
-      await this.#withBudget(
-        step.plugin,
-        Promise.resolve().then(() => step.handler(stepCtx)),
+  /** Hands the operation's changes to the consumers that want them, in its transaction. */
+  async #record(frame: Frame, catalog: Catalog): Promise<void> {
+    const origin = { principal: frame.principal, correlationId: frame.correlationId };
+    for (const consumer of this.#consumers) {
+      const wanted = frame.journal.filter(
+        (c) =>
+          consumer.wants(catalog, c.message, c.entity) ||
+          (c.link !== undefined &&
+            consumer.wants(catalog, c.message, catalog.relationships.get(c.link.relationship)?.to ?? c.entity)),
       );
+      if (wanted.length) await consumer.record(frame.db, origin, wanted, catalog);
     }
   }
 
-  /** Writes a step makes: the same pipeline, the same transaction, one level deeper. */
-  #dataApi(ctx: WriteContext & { depth: number; shared: Map<string, unknown> }): DataApi {
-    const child = { ...ctx, depth: ctx.depth + 1 };
-    const one = async (m: WriteMessage) => (await this.execute(child, [m]))[0]!;
+  #afterCommit(ctx: WriteContext): void {
+    const wake = () => {
+      for (const consumer of this.#consumers) consumer.committed?.();
+    };
+    if (ctx.db) ctx.afterCommit?.(wake);
+    else wake();
+  }
+
+  async #stage(
+    frame: WriteContext & { depth: number; shared: Map<string, unknown>; db?: Db; journal?: Change[] },
+    stage: Stage,
+    message: MessageName,
+    entity: string,
+    state: { input: Row; id?: string; preImage?: Row; postImage?: Row; eventId: string; output?: unknown },
+  ): Promise<void> {
+    for (const step of this.#host.steps(message, entity, stage, state.input)) {
+      const stepCtx = this.#stepContext(frame, step.plugin, stage, message, entity, state);
+      await this.#withBudget(step.plugin, async () => step.handler(stepCtx));
+    }
+  }
+
+  #stepContext(
+    frame: WriteContext & { depth: number; shared: Map<string, unknown>; db?: Db; journal?: Change[] },
+    plugin: string,
+    stage: Stage,
+    message: MessageName,
+    entity: string,
+    state: { input: Row; id?: string; preImage?: Row; postImage?: Row; eventId: string; output?: unknown },
+  ): StepContext {
     return {
-      create: async (entity, input) => (await one({ message: 'create', entity, input })).record!,
-      update: async (entity, id, input) => (await one({ message: 'update', entity, id, input })).record!,
-      delete: async (entity, id) => {
-        await one({ message: 'delete', entity, id });
+      principal: frame.principal,
+      message,
+      entity,
+      id: state.id,
+      input: state.input,
+      preImage: state.preImage,
+      postImage: state.postImage,
+      output: state.output,
+      shared: frame.shared,
+      depth: frame.depth,
+      eventId: state.eventId,
+      correlationId: frame.correlationId,
+      log: frame.log.child({ plugin, stage, message, entity }),
+      data: stage === 'validate' || !frame.db ? undefined : this.dataApi({ ...frame, db: frame.db }),
+      reject: (text, options = {}) => {
+        const path = options.path ?? '/';
+        throw new XrmError('XRM_ERR_PLUGIN_REJECTED', text, {
+          errors: [{ path, message: text }],
+          extensions: { plugin },
+        });
       },
     };
   }
 
+  /**
+   * The data API steps (and async handlers, and custom messages) get: reads and writes through the
+   * same doors as REST, in the caller's transaction, writes one level deeper.
+   */
+  dataApi(ctx: WriteContext & { depth?: number; db: Db }): DataApi {
+    const child: WriteContext = { ...ctx, depth: (ctx.depth ?? 1) + 1 };
+    const one = async (m: WriteMessage) => (await this.execute(child, [m]))[0]!;
+    const query = () => this.#query!;
+    const restQuery = (q: ListQuery = {}): RestQuery => ({
+      ...(q.select ? { select: q.select.join(',') } : {}),
+      ...(q.filter ? { filter: JSON.stringify(q.filter) } : {}),
+      ...(q.sort ? { sort: q.sort } : {}),
+      ...(q.search ? { search: q.search } : {}),
+      ...(q.limit ? { limit: q.limit } : {}),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    return {
+      get: async (entity, id) => {
+        const text = await query().read({ db: ctx.db }, { kind: 'get', entity, id, query: {} });
+        return typeof text === 'string' ? (JSON.parse(text) as Row) : null;
+      },
+      list: async (entity, q) => {
+        const text = await query().read({ db: ctx.db }, { kind: 'list', entity, query: restQuery(q) });
+        return JSON.parse(text as string) as { data: Row[]; nextCursor?: string };
+      },
+      create: async (entity, input) => (await one({ message: 'create', entity, input })).record!,
+      update: async (entity, id, input) => (await one({ message: 'update', entity, id, input })).record!,
+      upsert: async (entity, input, key) => (await one({ message: 'upsert', entity, key, input })).record!,
+      delete: async (entity, id) => {
+        await one({ message: 'delete', entity, id });
+      },
+      associate: async (relationship, fromId, toId) => {
+        await one({ message: 'associate', relationship, fromId, toId });
+      },
+      disassociate: async (relationship, fromId, toId) => {
+        await one({ message: 'disassociate', relationship, fromId, toId });
+      },
+      execute: async (name, input, target) => (await one({ message: 'custom', name, input, target })).output,
+    };
+  }
+
   /** A step that does not settle within the budget aborts the operation. */
-  async #withBudget(plugin: string, work: Promise<void>): Promise<void> {
+  async #withBudget<T>(plugin: string, work: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -300,7 +555,7 @@ export class WritePipeline {
       );
     });
     try {
-      await Promise.race([work, timeout]);
+      return await Promise.race([Promise.resolve().then(work), timeout]);
     } finally {
       clearTimeout(timer);
     }

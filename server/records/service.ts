@@ -17,6 +17,16 @@ import { withFreshSchema } from '../schema-race.ts';
 import { mapDatabaseError } from './database-errors.ts';
 
 export type RecordJson = Record<string, unknown> & { id: string; version: number };
+type Row = Record<string, unknown>;
+
+/** An update's outcome: the record as written, and as it was. */
+export interface Updated {
+  readonly record: RecordJson;
+  readonly old: Row;
+}
+
+/** Called inside a bulk create's transaction with the records as written (the audit trail, the outbox). */
+export type BulkJournal = (trx: Db, created: readonly RecordJson[]) => Promise<void>;
 
 export interface WriteOptions {
   /** Optimistic concurrency: the version the client last read (REST If-Match, GraphQL expectedVersion). */
@@ -43,7 +53,7 @@ function invalidRecord(entity: string, errors: FieldError[]): XrmError {
 }
 
 /** Prefixes the field paths of a coded error (bulk items: `/records/3`). */
-function withPrefix(error: unknown, prefix: string): unknown {
+export function withPrefix(error: unknown, prefix: string): unknown {
   if (!(error instanceof XrmError)) return error;
   const errors = (error.errors?.length ? error.errors : [{ path: '/', message: error.message }]).map((e) => ({
     path: prefix + (e.path === '/' ? '' : e.path),
@@ -161,17 +171,18 @@ export class RecordsService {
     return options.expectedVersion === undefined ? sql`` : sql`AND t."version" = ${options.expectedVersion}`;
   }
 
+  /** Updates the record; answers it as written and as it was (the row locked for the statement). */
   update(
     entityName: string,
     id: string,
     input: unknown,
     options: WriteOptions = {},
     db: Db = this.#db,
-  ): Promise<RecordJson> {
+  ): Promise<Updated> {
     return this.#fresh(db, () => this.#update(entityName, id, input, options, db));
   }
 
-  async #update(entityName: string, id: string, input: unknown, options: WriteOptions, db: Db): Promise<RecordJson> {
+  async #update(entityName: string, id: string, input: unknown, options: WriteOptions, db: Db): Promise<Updated> {
     const state = this.#state;
     const entity = state.catalog.require(entityName);
     assertUuid(id);
@@ -179,39 +190,41 @@ export class RecordsService {
     const sets = Object.keys(data).map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
     sets.push(sql`"updated_at" = now()`, sql`"version" = t."version" + 1`);
     const version = this.#versionCondition(options);
-    const update = sql`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} WHERE t.id = ${id} ${version}`;
+    // the pre-image comes from the same statement: the row locked, then updated
+    const old = sql`(SELECT o.* FROM ${table(entity.name)} o WHERE o.id = ${id} FOR UPDATE) o`;
     const rows = await this.#run(
       state,
-      sql<{
-        r: RecordJson;
-      }>`WITH w AS (${update} RETURNING t.*)
-        SELECT row_to_json(w.*) AS r FROM w`,
+      sql<Updated>`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} FROM ${old}
+        WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old`,
       entity,
       'write',
       db,
     );
     if (!rows[0]) return this.#missing(state, entity, id, options, db);
-    return rows[0].r;
+    return rows[0];
   }
 
-  delete(entityName: string, id: string, options: WriteOptions = {}, db: Db = this.#db): Promise<void> {
+  /** Deletes the record; answers it as it was. */
+  delete(entityName: string, id: string, options: WriteOptions = {}, db: Db = this.#db): Promise<Row> {
     return this.#fresh(db, () => this.#delete(entityName, id, options, db));
   }
 
-  async #delete(entityName: string, id: string, options: WriteOptions, db: Db): Promise<void> {
+  async #delete(entityName: string, id: string, options: WriteOptions, db: Db): Promise<Row> {
     const state = this.#state;
     const entity = state.catalog.require(entityName);
     assertUuid(id);
+    const version = this.#versionCondition(options);
     const rows = await this.#run(
       state,
       sql<{
-        id: string;
-      }>`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${this.#versionCondition(options)} RETURNING t.id`,
+        old: Row;
+      }>`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${version} RETURNING row_to_json(t.*) AS old`,
       entity,
       'delete',
       db,
     );
-    if (!rows[0]) await this.#missing(state, entity, id, options, db);
+    if (!rows[0]) return this.#missing(state, entity, id, options, db);
+    return rows[0].old;
   }
 
   /** The alternate key an upsert names (or the entity's only one); a 400 naming `/key` otherwise. */
@@ -284,11 +297,11 @@ export class RecordsService {
    * item is validated first (all problems reported, paths `/records/<i>/…`); a database refusal
    * names the item that caused it. Creates go in one statement per shape of record.
    */
-  bulk(entityName: string, request: BulkRequest): Promise<string> {
-    return this.#fresh(this.#db, () => this.#bulk(entityName, request));
+  bulk(entityName: string, request: BulkRequest, journal?: BulkJournal): Promise<string> {
+    return this.#fresh(this.#db, () => this.#bulk(entityName, request, journal));
   }
 
-  async #bulk(entityName: string, request: BulkRequest): Promise<string> {
+  async #bulk(entityName: string, request: BulkRequest, journal?: BulkJournal): Promise<string> {
     const state = this.#state;
     const entity = state.catalog.require(entityName);
     const { operation, records } = request;
@@ -330,16 +343,18 @@ export class RecordsService {
       if (operation === 'create') return this.#create(entity.name, r, trx);
       if (operation === 'upsert') return (await this.#upsert(entity.name, request.key, r, trx)).record;
       const { id, version: _v, ...changes } = r;
-      if (operation === 'update') return this.#update(entity.name, id as string, changes, options, trx);
+      if (operation === 'update') return (await this.#update(entity.name, id as string, changes, options, trx)).record;
       await this.#delete(entity.name, id as string, options, trx);
       return { id };
     };
 
     if (operation === 'create') {
       try {
-        return await this.#db
-          .transaction()
-          .execute((trx) => this.#createMany(entity, records as Record<string, unknown>[], trx));
+        return await this.#db.transaction().execute(async (trx) => {
+          const body = await this.#createMany(entity, records as Record<string, unknown>[], trx);
+          if (journal) await journal(trx, (JSON.parse(body) as { data: RecordJson[] }).data);
+          return body;
+        });
       } catch (error) {
         if (!(mapDatabaseError(error, state.catalog, entity, 'write') instanceof XrmError)) throw error;
       }

@@ -2,8 +2,8 @@
  * REST for every entity under /api/data/{entity}: generic routes resolved against the live
  * catalog on each request, so a metadata change is served at once without re-registering routes.
  */
-import { SYSTEM_PRINCIPAL } from '../../plugins/api.ts';
-import type { WriteContext, WriteMessage } from '../records/pipeline.ts';
+import type { WriteMessage } from '../records/pipeline.ts';
+import { writeContext } from '../request-context.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { XrmError, type ErrorCode } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
@@ -15,6 +15,7 @@ import { LIMITS } from '../limits.ts';
 import { etag, ifMatchWrite, ifNoneMatch } from './etag.ts';
 import { BULK_REQUEST, RECORD_REFERENCE, bodySchema, nameParams } from './route-schemas.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
+import { jsonResponse } from '../openapi/responses.ts';
 
 const tags = ['data'];
 
@@ -95,16 +96,10 @@ const limitFirst = (max: number) => async (req: FastifyRequest) => {
 };
 
 export async function dataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { runtime, query, pipeline } = services;
-  /** The write context of a request: who (the system until identity lands), its correlation id and log. */
-  const writer = (req: FastifyRequest): WriteContext => ({
-    principal: SYSTEM_PRINCIPAL,
-    correlationId: req.id,
-    log: req.log,
-  });
+  const { runtime, query, pipeline, audit } = services;
   /** One message through the pipeline. */
   const write = async (req: FastifyRequest, message: WriteMessage) =>
-    (await pipeline.execute(writer(req), [message]))[0]!;
+    (await pipeline.execute(writeContext(req), [message]))[0]!;
   const pageLimit = limitFirst(query.maxPageSize);
 
   app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
@@ -217,7 +212,8 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         },
       },
     },
-    async (req, reply) => reply.type(JSON_TYPE).send(await pipeline.bulk(writer(req), req.params.entity, req.body)),
+    async (req, reply) =>
+      reply.type(JSON_TYPE).send(await pipeline.bulk(writeContext(req), req.params.entity, req.body)),
   );
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { select?: string; expand?: string } }>(
@@ -287,6 +283,37 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         write(req, { message: 'delete', entity: req.params.entity, id: req.params.id, expectedVersion }),
       );
       return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: { entity: string; id: string }; Querystring: { limit?: number; cursor?: string } }>(
+    '/:entity/:id/history',
+    {
+      schema: {
+        tags,
+        summary: "A record's audit history, newest first (kept after the record is deleted)",
+        operationId: 'getRecordHistory',
+        params: nameParams('entity', 'id'),
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+            cursor: { type: 'string', maxLength: 20, description: "The previous page's nextCursor" },
+          },
+          additionalProperties: false,
+        },
+        'x-xrm-operation': {
+          responses: { '200': jsonResponse("A page of the record's history", 'HistoryPage') },
+          errors: [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+        },
+      },
+    },
+    async (req) => {
+      runtime.state.catalog.require(req.params.entity);
+      return audit.history(req.params.entity, req.params.id, {
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      });
     },
   );
 

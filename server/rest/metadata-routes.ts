@@ -12,6 +12,7 @@ import { entityTypescript } from '../../metadata/typescript.ts';
 import type { EntityDef } from '../../metadata/types.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 import { createdResponse, jsonResponse, noContent } from '../openapi/responses.ts';
+import { actorOf } from '../request-context.ts';
 import type { Services } from '../services.ts';
 import { bodySchema, nameParams, pageQuery } from './route-schemas.ts';
 
@@ -110,7 +111,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      const entity = await metadata.createEntity(req.body);
+      const entity = await metadata.createEntity(req.body, { actor: actorOf(req) });
       return created(reply, `/api/metadata/entities/${entity.name}`, entityView(entity));
     },
   );
@@ -145,7 +146,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         },
       },
     },
-    async (req) => entityView(await metadata.updateEntity(req.params.name, req.body)),
+    async (req) => entityView(await metadata.updateEntity(req.params.name, req.body, { actor: actorOf(req) })),
   );
 
   app.delete<{ Params: { name: string } }>(
@@ -163,7 +164,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      await metadata.deleteEntity(req.params.name);
+      await metadata.deleteEntity(req.params.name, { actor: actorOf(req) });
       return reply.code(204).send();
     },
   );
@@ -231,7 +232,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      const field = await metadata.addField(req.params.name, req.body);
+      const field = await metadata.addField(req.params.name, req.body, { actor: actorOf(req) });
       return created(reply, `/api/metadata/entities/${req.params.name}/fields/${field.name}`, field);
     },
   );
@@ -274,7 +275,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         },
       },
     },
-    async (req) => metadata.updateField(req.params.name, req.params.field, req.body),
+    async (req) => metadata.updateField(req.params.name, req.params.field, req.body, { actor: actorOf(req) }),
   );
 
   app.delete<{ Params: { name: string; field: string } }>(
@@ -292,7 +293,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      await metadata.dropField(req.params.name, req.params.field);
+      await metadata.dropField(req.params.name, req.params.field, { actor: actorOf(req) });
       return reply.code(204).send();
     },
   );
@@ -314,7 +315,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      const key = await metadata.addAlternateKey(req.params.name, req.body);
+      const key = await metadata.addAlternateKey(req.params.name, req.body, { actor: actorOf(req) });
       return created(reply, `/api/metadata/entities/${req.params.name}/keys/${key.name}`, key);
     },
   );
@@ -334,7 +335,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      await metadata.dropAlternateKey(req.params.name, req.params.key);
+      await metadata.dropAlternateKey(req.params.name, req.params.key, { actor: actorOf(req) });
       return reply.code(204).send();
     },
   );
@@ -368,7 +369,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      const rel = await metadata.createRelationship(req.body);
+      const rel = await metadata.createRelationship(req.body, { actor: actorOf(req) });
       return created(reply, `/api/metadata/relationships/${rel.name}`, rel);
     },
   );
@@ -407,7 +408,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      await metadata.deleteRelationship(req.params.name);
+      await metadata.deleteRelationship(req.params.name, { actor: actorOf(req) });
       return reply.code(204).send();
     },
   );
@@ -441,7 +442,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      const set = await metadata.createChoiceSet(req.body);
+      const set = await metadata.createChoiceSet(req.body, { actor: actorOf(req) });
       return created(reply, `/api/metadata/choice-sets/${set.name}`, set);
     },
   );
@@ -481,7 +482,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         },
       },
     },
-    async (req) => metadata.updateChoiceSet(req.params.name, req.body),
+    async (req) => metadata.updateChoiceSet(req.params.name, req.body, { actor: actorOf(req) }),
   );
 
   app.delete<{ Params: { name: string } }>(
@@ -499,7 +500,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      await metadata.deleteChoiceSet(req.params.name);
+      await metadata.deleteChoiceSet(req.params.name, { actor: actorOf(req) });
       return reply.code(204).send();
     },
   );

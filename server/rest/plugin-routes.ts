@@ -3,6 +3,8 @@
  * and switching one off or on (at once, for every write after).
  */
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { actorOf } from '../request-context.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { INVALID_REQUEST } from '../openapi/problems.ts';
 import { jsonResponse } from '../openapi/responses.ts';
@@ -12,7 +14,7 @@ import { nameParams } from './route-schemas.ts';
 const tags = ['plugins'];
 
 export async function pluginRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { plugins } = services;
+  const { plugins, metadata } = services;
 
   app.get(
     '/',
@@ -39,16 +41,33 @@ export async function pluginRoutes(app: FastifyInstance, { services }: { service
           params: nameParams('name'),
           'x-xrm-operation': {
             responses: { '200': jsonResponse('The plugin, as it now is', 'Plugin') },
-            errors: [...INVALID_REQUEST, 'XRM_ERR_PLUGIN_NOT_FOUND'],
+            errors: [...INVALID_REQUEST, 'XRM_ERR_PLUGIN_NOT_FOUND', 'XRM_ERR_PLUGIN_BUILT_IN'],
           },
         },
       },
       async (req) => {
-        if (!plugins.setEnabled(req.params.name, action === 'enable')) {
-          throw new XrmError('XRM_ERR_PLUGIN_NOT_FOUND', `No plugin "${req.params.name}" is registered`);
+        const name = req.params.name;
+        const plugin = plugins.plugin(name);
+        if (!plugin) throw new XrmError('XRM_ERR_PLUGIN_NOT_FOUND', `No plugin "${name}" is registered`);
+        if (plugin.builtIn)
+          throw new XrmError('XRM_ERR_PLUGIN_BUILT_IN', `Plugin "${name}" is built in and cannot be turned off`);
+        const enabled = action === 'enable';
+        if (plugin.enabled !== enabled) {
+          // kept in the catalog: every instance follows, and it survives restarts
+          await metadata.configure({ actor: actorOf(req) }, async () => ({
+            operation: `plugin.${action}`,
+            target: `plugin:${name}`,
+            before: { enabled: plugin.enabled },
+            after: { enabled },
+            result: undefined,
+            write: async (trx) => {
+              await sql`INSERT INTO xrm.plugin_state (name, enabled) VALUES (${name}, ${enabled})
+                ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, updated_at = now()`.execute(trx);
+            },
+          }));
+          req.log.info({ plugin: name }, `plugin ${action}d`);
         }
-        req.log.info({ plugin: req.params.name }, `plugin ${action}d`);
-        return plugins.plugins.find((p) => p.name === req.params.name);
+        return plugins.plugin(name);
       },
     );
   }

@@ -1,0 +1,100 @@
+/**
+ * The audit trail, a built-in consumer of the write pipeline's changes: for every entity with
+ * `auditEnabled`, each create, update, delete, associate and disassociate — bulk and cascaded
+ * ones included — appends who, when, which message, the correlation id and every changed field
+ * (old → new) to `xrm.audit`, in the write's own transaction and in one statement per operation.
+ * The table is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE); a deleted record
+ * keeps its history.
+ */
+import { sql } from 'kysely';
+import { actorName } from '../request-context.ts';
+import type { Catalog } from '../../metadata/catalog.ts';
+import type { Db } from '../../metadata/database.ts';
+import { assertUuid } from '../record-id.ts';
+import { type Change, type ChangeConsumer, type ChangeMessage, type ChangeOrigin, diff } from '../records/changes.ts';
+
+export interface HistoryEntry {
+  readonly id: string;
+  readonly message: ChangeMessage;
+  readonly actor: string;
+  readonly correlationId: string;
+  readonly depth: number;
+  readonly at: string;
+  readonly changes: readonly { field: string; old?: unknown; new?: unknown }[];
+}
+
+export interface HistoryPage {
+  readonly data: HistoryEntry[];
+  readonly nextCursor?: string;
+}
+
+interface AuditRow {
+  entity: string;
+  record_id: string;
+  message: string;
+  actor: string;
+  correlation_id: string;
+  depth: number;
+  changes: unknown;
+}
+
+const audited = (catalog: Catalog, entity: string) => catalog.entity(entity)?.auditEnabled === true;
+
+export class AuditTrail implements ChangeConsumer {
+  readonly name = 'audit';
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  wants(catalog: Catalog, _message: ChangeMessage, entity: string): boolean {
+    return audited(catalog, entity);
+  }
+
+  async record(trx: Db, origin: ChangeOrigin, changes: readonly Change[], catalog: Catalog): Promise<void> {
+    const actor = actorName(origin.principal);
+    const rows: AuditRow[] = [];
+    const row = (entity: string, id: string, c: Change, fields: unknown) =>
+      rows.push({
+        entity,
+        record_id: id,
+        message: c.message,
+        actor,
+        correlation_id: origin.correlationId,
+        depth: c.depth,
+        changes: fields,
+      });
+    for (const c of changes) {
+      if (c.link) {
+        // a link belongs to the history of both records
+        const rel = catalog.relationships.get(c.link.relationship);
+        const side = c.message === 'associate' ? 'new' : 'old';
+        if (rel && audited(catalog, rel.from))
+          row(rel.from, c.link.fromId, c, [{ field: c.link.relationship, [side]: c.link.toId }]);
+        if (rel && audited(catalog, rel.to))
+          row(rel.to, c.link.toId, c, [{ field: c.link.relationship, [side]: c.link.fromId }]);
+        continue;
+      }
+      if (audited(catalog, c.entity)) row(c.entity, c.id, c, diff(c.before, c.after));
+    }
+    if (!rows.length) return;
+    const columns = sql`x(entity text, record_id uuid, message text, actor text, correlation_id text,
+      depth integer, changes jsonb)`;
+    await sql`INSERT INTO xrm.audit (entity, record_id, message, actor, correlation_id, depth, changes)
+      SELECT entity, record_id, message, actor, correlation_id, depth, changes
+      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS ${columns}`.execute(trx);
+  }
+
+  /** A record's history, newest first, keyset paged; deleted records keep theirs. */
+  async history(entity: string, id: string, options: { limit: number; cursor?: string }): Promise<HistoryPage> {
+    assertUuid(id);
+    const after = options.cursor && /^\d{1,18}$/.test(options.cursor) ? sql`AND id < ${options.cursor}` : sql``;
+    const { rows } = await sql<{ e: HistoryEntry }>`SELECT json_build_object('id', id::text, 'message', message,
+        'actor', actor, 'correlationId', correlation_id, 'depth', depth, 'at', created_at, 'changes', changes) AS e
+      FROM xrm.audit WHERE entity = ${entity} AND record_id = ${id} ${after}
+      ORDER BY id DESC LIMIT ${options.limit + 1}`.execute(this.#db);
+    const data = rows.slice(0, options.limit).map((r) => r.e);
+    return { data, ...(rows.length > options.limit ? { nextCursor: data[data.length - 1]!.id } : {}) };
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The job worker: claims due jobs (up to `concurrency` at a time), runs each with its kind's
+ * handler under an AbortSignal that fires when the budget runs out, and records the outcome. It
+ * wakes on its own commits, on `xrm_jobs` notices from other instances (PostgreSQL), and on a poll
+ * as a safety net. One per instance; on PGlite the one in-process worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../metadata/database.ts';
+import { type Job, type JobKind, type JobQueue, LeaseLost } from './queue.ts';
+
+export interface JobRun {
+  readonly signal: AbortSignal;
+  /** Marks the job done inside `trx`, so the handler's writes and its completion commit together. */
+  complete(trx: Db): Promise<void>;
+}
+
+/** Runs one job; throws to fail the attempt (`RetryLater` to set the next delay, `GiveUp` to dead-letter). */
+export type JobHandler = (job: Job, run: JobRun) => Promise<void>;
+
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+export class GiveUp extends Error {}
+
+export interface WorkerOptions {
+  readonly concurrency: number;
+  readonly pollMs: number;
+  /** A handler's budget; the lease is longer. */
+  readonly timeoutMs: number;
+}
+
+export class JobWorker {
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #queue: JobQueue;
+  readonly #log: FastifyBaseLogger;
+  readonly #handlers: Partial<Record<JobKind, JobHandler>> = {};
+  readonly #options: WorkerOptions;
+  readonly #running = new Set<Promise<void>>();
+  #stopped = true;
+  #timer?: NodeJS.Timeout;
+  #wake?: () => void;
+  #loop?: Promise<void>;
+  #pending = false;
+
+  constructor(queue: JobQueue, log: FastifyBaseLogger, options: WorkerOptions) {
+    this.#queue = queue;
+    this.#log = log.child({ worker: this.id });
+    this.#options = options;
+  }
+
+  handle(kind: JobKind, handler: JobHandler): void {
+    this.#handlers[kind] = handler;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#loop = this.#run();
+  }
+
+  /** Looks for work now (after a commit that queued some, or a notice). */
+  wake(): void {
+    this.#pending = true;
+    this.#wake?.();
+  }
+
+  /** Stops claiming and waits for the jobs in hand to finish. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#loop;
+    await Promise.allSettled([...this.#running]);
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      this.#pending = false;
+      let claimed: Job[] = [];
+      try {
+        claimed = await this.#queue.claim(this.id, this.#options.concurrency - this.#running.size);
+      } catch (err) {
+        this.#log.warn({ err }, 'claiming jobs failed; retrying after the poll interval');
+      }
+      for (const job of claimed) {
+        const run = this.#execute(job).finally(() => {
+          this.#running.delete(run);
+          this.wake();
+        });
+        this.#running.add(run);
+      }
+      if (this.#stopped) break;
+      // more may be due right away when we took a full batch; otherwise sleep until woken or polled
+      if (claimed.length && this.#running.size < this.#options.concurrency) continue;
+      if (this.#pending) continue;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#timer = setTimeout(resolve, this.#options.pollMs);
+      });
+      clearTimeout(this.#timer);
+      this.#wake = undefined;
+    }
+  }
+
+  async #execute(job: Job): Promise<void> {
+    const log = this.#log.child({ job: job.id, kind: job.kind, target: job.target, attempt: job.attempts });
+    if (job.attempts > job.maxAttempts) {
+      // its lease ran out on the last attempt (the worker died): no more tries
+      await this.#queue.fail(job, this.id, job.lastError ?? 'the worker running it stopped', { dead: true });
+      log.warn('job dead-lettered after its last attempt was lost');
+      return;
+    }
+    const handler = this.#handlers[job.kind];
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new Error(`took longer than ${this.#options.timeoutMs} ms`)),
+      this.#options.timeoutMs,
+    );
+    let completed = false;
+    try {
+      if (!handler) throw new Error(`no handler for jobs of kind ${job.kind}`);
+      const aborted = new Promise<never>((_, reject) =>
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+      );
+      await Promise.race([
+        handler(job, {
+          signal: controller.signal,
+          complete: async (trx) => {
+            if (controller.signal.aborted) throw controller.signal.reason;
+            await this.#queue.complete(job, this.id, trx);
+            completed = true;
+          },
+        }),
+        aborted,
+      ]);
+      if (!completed) await this.#queue.complete(job, this.id);
+      log.debug('job succeeded');
+    } catch (err) {
+      if (err instanceof LeaseLost) {
+        log.warn({ err }, 'job lease lost; its work was rolled back');
+        return;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      const retryAfterMs = err instanceof RetryLater ? err.retryAfterMs : undefined;
+      await this.#queue
+        .fail(job, this.id, message, { retryAfterMs, dead: err instanceof GiveUp })
+        .catch((e: unknown) => log.error({ err: e }, 'recording a job failure failed; its lease will expire'));
+      const last = err instanceof GiveUp || job.attempts >= job.maxAttempts;
+      log[last ? 'error' : 'warn']({ err }, last ? 'job dead-lettered' : 'job attempt failed; will retry');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * What a write operation changed, one entry per record and message — cascaded and bulk writes
+ * included — handed to the change consumers (the audit trail, the outbox of async steps and
+ * webhook deliveries) inside the operation's transaction, just before it commits. A consumer says
+ * up front which messages it wants, so a write nobody observes keeps its one-statement fast path.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Catalog } from '../../metadata/catalog.ts';
+import type { Db } from '../../metadata/database.ts';
+import type { Principal } from '../../plugins/api.ts';
+
+export type Row = Record<string, unknown>;
+
+export const CHANGE_MESSAGES = ['create', 'update', 'delete', 'associate', 'disassociate'] as const;
+export type ChangeMessage = (typeof CHANGE_MESSAGES)[number];
+
+export interface Change {
+  /** Stable identity of this change: async steps' `ctx.eventId`, webhook deliveries' `webhook-id`. */
+  readonly eventId: string;
+  readonly message: ChangeMessage;
+  readonly entity: string;
+  /** The record's id (a link: the `from` record's). */
+  readonly id: string;
+  /** The input as written (after `before` steps); links: `{ relationship, fromId, toId }`. */
+  readonly input: Row;
+  /** The record as it was (update, delete). */
+  readonly before?: Row;
+  /** The record as written (create, update). */
+  readonly after?: Row;
+  readonly link?: { readonly relationship: string; readonly fromId: string; readonly toId: string };
+  readonly depth: number;
+  /** Raised by a delete's cascade (or set-null) rather than asked for. */
+  readonly cascade?: boolean;
+}
+
+/** Who wrote, under which correlation id: what consumers record beside each change. */
+export interface ChangeOrigin {
+  readonly principal: Principal;
+  readonly correlationId: string;
+}
+
+export interface ChangeConsumer {
+  readonly name: string;
+  /** Whether changes of `message` on `entity` concern this consumer (read for every write: keep it cheap). */
+  wants(catalog: Catalog, message: ChangeMessage, entity: string): boolean;
+  /** Records the operation's changes in its transaction (`catalog`: the one the write ran on); throwing rolls back. */
+  record(trx: Db, origin: ChangeOrigin, changes: readonly Change[], catalog: Catalog): Promise<void>;
+  /** After the operation committed (wakes the job worker). */
+  committed?(): void;
+}
+
+export function newChange(change: Omit<Change, 'eventId'>): Change {
+  return { eventId: randomUUID(), ...change };
+}
+
+/** Fields every write sets by itself: not "changes" worth reporting. */
+const MAINTAINED = new Set(['updated_at', 'version']);
+
+/** Field-by-field difference of two images: `[{ field, old, new }]`, system-maintained columns left out. */
+export function diff(
+  before: Row | undefined,
+  after: Row | undefined,
+): { field: string; old?: unknown; new?: unknown }[] {
+  const fields = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  const out: { field: string; old?: unknown; new?: unknown }[] = [];
+  for (const field of fields) {
+    if (MAINTAINED.has(field) || field === 'id') continue;
+    if (before && after && field === 'created_at') continue;
+    const o = before?.[field] ?? null;
+    const n = after?.[field] ?? null;
+    if (JSON.stringify(o) === JSON.stringify(n)) continue;
+    const entry: { field: string; old?: unknown; new?: unknown } = { field };
+    if (before) entry.old = o;
+    if (after) entry.new = n;
+    out.push(entry);
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * Who is acting on a request, in one place: the write context handed to the pipeline and the
+ * actor written to the metadata ledger both come from here. The system principal until identity
+ * lands (the security issue sets `request.principal` before any route runs).
+ */
+import type { FastifyRequest } from 'fastify';
+import { type Principal, SYSTEM_PRINCIPAL } from '../plugins/api.ts';
+import type { WriteContext } from './records/pipeline.ts';
+
+export function principalOf(_request: FastifyRequest): Principal {
+  return SYSTEM_PRINCIPAL;
+}
+
+/** The write context of a request: who, its correlation id (the request id) and its log. */
+export function writeContext(request: FastifyRequest): WriteContext {
+  return { principal: principalOf(request), correlationId: request.id, log: request.log };
+}
+
+/** How the ledger and the audit trail name whoever made a change (`system`, `user:<id>`, `apiKey:<id>`). */
+export function actorName(principal: Principal): string {
+  return principal.kind === 'system' ? 'system' : `${principal.kind}:${principal.id}`;
+}
+
+export function actorOf(request: FastifyRequest): string {
+  return actorName(principalOf(request));
+}
