@@ -84,8 +84,8 @@ export interface StepContext {
   readonly entity: string;
   /** The record's id (update, delete, links, a bound custom message; create once written). */
   readonly id?: string;
-  /** The input as sent; `before` steps may change it. */
-  readonly input: Record<string, unknown>;
+  /** The input as sent (values as JSON); `before` steps may change it. */
+  readonly input: Record<string, any>;
   /** The record as it was (update, delete), locked for the transaction. */
   readonly preImage?: Readonly<Record<string, unknown>>;
   /** The record as written (create, update; `after` and `async`). */

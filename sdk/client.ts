@@ -31,6 +31,22 @@ export interface XrmClient<E> {
    */
   graphql<T = unknown>(query: string, variables?: { [name: string]: unknown }): Promise<T>;
 
+  /**
+   * Runs a plugin's custom message (POST /api/messages/{name}); bound messages take the record as
+   * `target`. Resolves to the message's output.
+   *
+   * @example
+   * const { stage } = await client.execute<{ stage: string }>('win_deal', { note: 'signed' }, {
+   *   entity: 'deal',
+   *   id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+   * });
+   */
+  execute<O = unknown>(
+    message: string,
+    input?: { [name: string]: unknown },
+    target?: { entity: string; id: string },
+  ): Promise<O>;
+
   /** Any other request (e.g. the metadata API): the JSON body of a 2xx answer, else an XrmApiError. */
   request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>>;
 }
@@ -50,5 +66,14 @@ export function createClient<E extends EntityMap<E> = RegisteredEntities>(option
     graphql: <T>(query: string, variables?: { [name: string]: unknown }) =>
       graphqlRequest<T>(transport, query, variables),
     request: <T>(request: HttpRequest) => transport.request<T>(request),
+    async execute<O>(
+      message: string,
+      input: { [name: string]: unknown } = {},
+      target?: { entity: string; id: string },
+    ) {
+      const body = target ? { input, target } : { input };
+      const path = `/api/messages/${encodeURIComponent(message)}`;
+      return (await transport.request<{ output: O }>({ method: 'POST', path, body })).body.output;
+    },
   };
 }

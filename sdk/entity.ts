@@ -192,6 +192,31 @@ export interface EntityClient<E, N extends keyof E> {
 
   /** Unlinks two records of a many-to-many relation. */
   disassociate(id: string, relation: ManyToManyOf<E, N>, otherId: string): Promise<void>;
+
+  /**
+   * A record's audit history, newest first (`nextCursor` pages on); kept after a delete.
+   *
+   * @example
+   * const { data } = await client.entity('partner').history('7c9e6679-7425-40de-944b-e07fc1f90ae7');
+   * for (const entry of data) console.log(entry.message, entry.actor, entry.changes);
+   */
+  history(id: string, options?: { limit?: number; cursor?: string }): Promise<HistoryPage>;
+}
+
+/** One audited write of a record: who, when, which message, each field old → new. */
+export interface HistoryEntry {
+  readonly id: string;
+  readonly message: 'create' | 'update' | 'delete' | 'associate' | 'disassociate';
+  readonly actor: string;
+  readonly correlationId: string;
+  readonly depth: number;
+  readonly at: string;
+  readonly changes: readonly { readonly field: string; readonly old?: unknown; readonly new?: unknown }[];
+}
+
+export interface HistoryPage {
+  readonly data: HistoryEntry[];
+  readonly nextCursor?: string;
 }
 
 const segment = encodeURIComponent;
@@ -224,6 +249,12 @@ export function entityClient<E, N extends keyof E & string>(transport: Transport
     },
     async create(record: object) {
       return (await transport.request({ method: 'POST', path: base, body: record })).body;
+    },
+    async history(id: string, options: { limit?: number; cursor?: string } = {}) {
+      const query: [string, string][] = [];
+      if (options.limit !== undefined) query.push(['limit', String(options.limit)]);
+      if (options.cursor !== undefined) query.push(['cursor', options.cursor]);
+      return (await transport.request<HistoryPage>({ method: 'GET', path: `${one(id)}/history`, query })).body;
     },
     async update(id: string, changes: object, options?: WriteOptions) {
       return (await transport.request({ method: 'PATCH', path: one(id), body: changes, headers: ifMatch(options) }))

@@ -4,7 +4,16 @@
  * use this module with the `XrmEntities` map of `xrm types`: `createClient<XrmEntities>({ baseUrl })`.
  */
 export { createClient, type XrmClient } from './client.ts';
-export type { BulkItem, BulkOperation, BulkResult, EntityClient, UpsertResult, WriteOptions } from './entity.ts';
+export type {
+  BulkItem,
+  BulkOperation,
+  BulkResult,
+  EntityClient,
+  HistoryEntry,
+  HistoryPage,
+  UpsertResult,
+  WriteOptions,
+} from './entity.ts';
 export { XrmApiError, type XrmFieldError, type XrmGraphqlError, type XrmProblem } from './errors.ts';
 export type {
   Condition,

@@ -88,14 +88,11 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const plugins = new PluginHost(() => runtime.state.catalog.disabledPlugins);
   const pipeline = new WritePipeline(database.db, records, plugins, runtime, config.pluginTimeoutMs);
   pipeline.connect(query);
+  const budgets = { step: config.pluginTimeoutMs, webhook: config.webhookTimeoutMs + 1000 };
   const jobs = new JobQueue(database.db, { ...config.jobs, backoffCapMs: 3_600_000 });
   const worker =
     config.jobs.concurrency > 0
-      ? new JobWorker(jobs, app.log, {
-          concurrency: config.jobs.concurrency,
-          pollMs: config.jobs.pollMs,
-          timeoutMs: Math.max(config.pluginTimeoutMs, config.webhookTimeoutMs + 1000),
-        })
+      ? new JobWorker(jobs, app.log, { concurrency: config.jobs.concurrency, pollMs: config.jobs.pollMs, budgets })
       : undefined;
   const audit = new AuditTrail(database.db);
   const asyncSteps = new AsyncSteps(database.db, plugins, jobs, app.log);

@@ -29,7 +29,7 @@ export interface Config {
   readonly jobs: {
     /** Attempts before a job is dead-lettered (XRM_JOB_MAX_ATTEMPTS). */
     readonly maxAttempts: number;
-    /** How long a claim holds a job; a killed worker's job runs again after it (XRM_JOB_LEASE_MS). */
+    /** A claim's lease, renewed while the job runs; a killed worker's job runs again after it (XRM_JOB_LEASE_MS). */
     readonly leaseMs: number;
     /** First retry delay, doubled per attempt with jitter (XRM_JOB_BACKOFF_MS), capped at one hour. */
     readonly backoffMs: number;
@@ -85,8 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       .filter(Boolean),
     jobs: {
       maxAttempts: Math.max(1, intFrom(env, 'XRM_JOB_MAX_ATTEMPTS', 8)),
-      // above the step budget, so a slow step is never run twice at once
-      leaseMs: intFrom(env, 'XRM_JOB_LEASE_MS', Math.max(60_000, 2 * intFrom(env, 'XRM_PLUGIN_TIMEOUT_MS', 10_000))),
+      // renewed by the running worker's heartbeat, so it can be short: how soon a killed worker's job runs again
+      leaseMs: Math.max(300, intFrom(env, 'XRM_JOB_LEASE_MS', 30_000)),
       backoffMs: intFrom(env, 'XRM_JOB_BACKOFF_MS', 5_000),
       pollMs: Math.max(10, intFrom(env, 'XRM_JOB_POLL_MS', 1_000)),
       concurrency: intFrom(env, 'XRM_JOB_CONCURRENCY', 4),

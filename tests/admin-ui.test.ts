@@ -296,6 +296,87 @@ describe('admin UI in Chromium [pglite]', () => {
     },
   );
 
+  it("lists the plugins, shows a webhook target's refusal, a record's history and the audit switch", async () => {
+    const post = async (path: string, body: unknown, method = 'POST'): Promise<{ id: string }> => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.ok, `${method} ${path}: ${await res.clone().text()}`).toBe(true);
+      return (await res.json()) as { id: string };
+    };
+    await post('/api/metadata/entities', {
+      name: 'ticket',
+      fields: [
+        { name: 'title', displayName: 'Title', type: 'text', required: true },
+        { name: 'status', displayName: 'Status', type: 'text' },
+      ],
+    });
+    const ticket = await post('/api/data/ticket', { title: 'Broken printer', status: 'open' });
+    await post(`/api/data/ticket/${ticket.id}`, { status: 'closed' }, 'PATCH');
+
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    p.setDefaultTimeout(10_000);
+    const pageErrors: string[] = [];
+    p.on('pageerror', (error) => pageErrors.push(error.message));
+    const main = p.locator('main');
+    const platformNav = p.getByRole('navigation', { name: 'Platform' });
+    try {
+      // (a) the built-in audit plugin, whose switch cannot be turned off
+      await p.goto(`${base}/admin/plugins`);
+      const audit = main.getByRole('table', { name: 'Plugins' }).getByRole('row', { name: /^audit\b/ });
+      await audit.waitFor();
+      expect(await audit.innerText()).toContain('built-in');
+      const auditSwitch = audit.getByRole('switch', { name: 'Enable plugin audit' });
+      expect(await auditSwitch.isChecked()).toBe(true);
+      expect(await auditSwitch.isDisabled()).toBe(true);
+
+      // (b) an internal address: the server's refusal, in the banner and next to the URL
+      await platformNav.getByRole('link', { name: 'Webhooks' }).click();
+      const form = main.getByRole('form', { name: 'New webhook' });
+      await form.getByLabel('URL').fill('http://10.0.0.1/');
+      await form.getByLabel('Entity').selectOption('ticket');
+      await form.getByRole('button', { name: 'Create webhook' }).click();
+      await form.getByRole('alert').waitFor();
+      expect(await form.getByRole('alert').innerText()).toContain('The webhook URL is not allowed');
+      expect(await form.getByLabel('URL').getAttribute('aria-invalid')).toBe('true');
+      await main.getByText('No webhooks yet').waitFor();
+      await platformNav.getByRole('link', { name: 'Jobs' }).click();
+      await main.getByRole('tab', { name: /^Dead/ }).waitFor();
+
+      // (c) the record's History tab: the update first, with its field change
+      await p.goto(`${base}/admin/data/ticket/${ticket.id}`);
+      await main.getByRole('heading', { level: 1, name: 'Broken printer' }).waitFor();
+      await main.getByRole('tab', { name: 'History' }).click();
+      const entries = main.locator('.record-history-item');
+      await eventually(async () => expect(await entries.count()).toBe(2));
+      expect(await entries.first().innerText()).toMatch(/^update · .+ · /);
+      expect(await entries.first().innerText()).toContain('Status: open → closed');
+      expect(await entries.last().innerText()).toMatch(/^create/);
+      expect(new URL(p.url()).pathname).toBe(`/admin/data/ticket/${ticket.id}/history`);
+
+      // the entity's audit switch, saved with its settings
+      await p.goto(`${base}/admin/entities/ticket/settings`);
+      const auditChanges = main.getByRole('switch', { name: 'Audit changes' });
+      expect(await auditChanges.isChecked()).toBe(true);
+      await auditChanges.uncheck();
+      await main.getByRole('button', { name: 'Save settings' }).click();
+      await eventually(async () => {
+        const entity = (await (await fetch(`${base}/api/metadata/entities/ticket`)).json()) as {
+          auditEnabled?: boolean;
+        };
+        expect(entity.auditEnabled).toBe(false);
+      });
+      expect(pageErrors).toEqual([]);
+    } catch (error) {
+      await p.screenshot({ path: join(ARTIFACTS, 'admin-pipeline-failure.png') }).catch(() => undefined);
+      throw error;
+    } finally {
+      await p.close();
+    }
+  });
+
   async function scenario(): Promise<void> {
     const main = page.locator('main');
     const heading = (name: string) => main.getByRole('heading', { level: 1, name, exact: true });

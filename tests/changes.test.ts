@@ -260,7 +260,7 @@ describeEachDatabase(
       expectStatus(await http().patch('/api/metadata/entities/purchase', { auditEnabled: true }), 200);
     });
 
-    it("runs a delete's cascade and set-null as messages: plugins and the audit see each record once", async () => {
+    it("runs a delete's cascade, set-null and unlinking as messages: plugins and the audit see each once", async () => {
       const account = expectStatus(await http().post('/api/data/account', { name: 'Parent' }), 201);
       const contacts = expectStatus(
         await http().post('/api/data/contact/bulk', {
@@ -273,6 +273,8 @@ describeEachDatabase(
         200,
       ).data as { id: string }[];
       const memo = expectStatus(await http().post('/api/data/memo', { name: 'M', account: account.id }), 201);
+      const linked = expectStatus(await http().post('/api/data/purchase', { name: 'linked' }), 201);
+      expectStatus(await http().post(`/api/data/account/${account.id}/account_purchases`, { id: linked.id }), 204);
       seen.length = 0;
       const res = await http().delete(`/api/data/account/${account.id}`);
       expectStatus(res, 204);
@@ -287,6 +289,10 @@ describeEachDatabase(
       const memoHistory = await history('memo', memo.id);
       expect(memoHistory[0]!.changes).toEqual([{ field: 'account', old: account.id, new: null }]);
       expect((await http().get(`/api/data/memo/${memo.id}`)).body.account).toBeNull();
+      // its many-to-many link went with it, as a disassociate in the other record's history
+      const unlinked = (await history('purchase', linked.id))[0]!;
+      expect(unlinked.message).toBe('disassociate');
+      expect(unlinked.changes).toEqual([{ field: 'account_purchases', old: account.id }]);
     });
 
     it('runs an async step after commit from the durable queue, retrying it with the same event id', async () => {

@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as jobsAuditWebhooks from '../migrations/0003-jobs-audit-webhooks.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -38,7 +39,11 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     else if (o.kind === 'sequence') await sql`ALTER SEQUENCE ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
     else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
   }
-  await sql`DELETE FROM xrm.kysely_migration WHERE name = '0002-physical-names'`.execute(db);
+  // 0.1 had neither 0002 nor anything after it
+  await jobsAuditWebhooks.down(db);
+  await sql`DELETE FROM xrm.kysely_migration WHERE name IN ('0002-physical-names', '0003-jobs-audit-webhooks')`.execute(
+    db,
+  );
   return objects.rows.length;
 }
 

@@ -734,6 +734,20 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     expect(stale).toMatchObject({ code: 'XRM_ERR_RECORD_NOT_FOUND', errors: [{ path: '/records/0' }] });
   });
 
+  it("reads a record's audit history and runs custom messages (an unknown one throws its 404)", async () => {
+    const partners = client.entity('partner');
+    const created = await partners.create({ name: 'Historic', email: 'history@example.com' });
+    await partners.update(created.id, { name: 'Historic Ltd' });
+    const page = await partners.history(created.id, { limit: 1 });
+    expect(page.data.map((e) => e.message)).toEqual(['update']);
+    expect(page.data[0]!.changes).toEqual([{ field: 'name', old: 'Historic', new: 'Historic Ltd' }]);
+    const rest = await partners.history(created.id, { cursor: page.nextCursor! });
+    expect(rest.data.map((e) => e.message)).toEqual(['create']);
+    const failure = await client.execute('no_such_message', {}).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(XrmApiError);
+    expect(failure).toMatchObject({ status: 404, code: 'XRM_ERR_MESSAGE_NOT_FOUND' });
+  });
+
   it('runs GraphQL queries and mutations, and throws GraphQL errors as XrmApiError', async () => {
     const data = await client.graphql<{
       employees: { totalCount: number; nodes: { fullName: string; manager: { fullName: string } | null }[] };

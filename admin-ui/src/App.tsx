@@ -8,6 +8,9 @@ import { OverlayProvider } from './components/overlays.tsx';
 import { EmptyState, Loading, ProblemBanner } from './components/ui.tsx';
 import { DataBrowser } from './records/DataBrowser.tsx';
 import { RecordPage } from './records/RecordPage.tsx';
+import { JobsPage } from './pipeline/JobsPage.tsx';
+import { PluginsPage } from './pipeline/PluginsPage.tsx';
+import { WebhooksPage } from './pipeline/WebhooksPage.tsx';
 import { ChoiceSetsPage } from './designer/ChoiceSetsPage.tsx';
 import { EntityCreate } from './designer/EntityCreate.tsx';
 import { EntityDesigner, type DesignerTab } from './designer/EntityDesigner.tsx';
@@ -147,6 +150,26 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
           </li>
         </ul>
       </nav>
+      <nav aria-label="Platform">
+        <h2 className="nav-heading">Platform</h2>
+        <ul className="nav-list">
+          <li>
+            <Link to="/plugins" aria-current={current('/plugins')}>
+              Plugins
+            </Link>
+          </li>
+          <li>
+            <Link to="/jobs" aria-current={current('/jobs')}>
+              Jobs
+            </Link>
+          </li>
+          <li>
+            <Link to="/webhooks" aria-current={current('/webhooks')}>
+              Webhooks
+            </Link>
+          </li>
+        </ul>
+      </nav>
       <nav aria-label="Data" className="nav-data">
         <h2 className="nav-heading">Data</h2>
         <label htmlFor="nav-filter" className="visually-hidden">
@@ -199,10 +222,15 @@ function Page({ path }: { path: string }) {
   }
   if (path === '/relationships') return <RelationshipsPage />;
   if (path === '/choice-sets') return <ChoiceSetsPage />;
+  if (path === '/plugins') return <PluginsPage />;
+  if (path === '/jobs') return <JobsPage />;
+  if (path === '/webhooks') return <WebhooksPage />;
   if ((m = match('/data/:entity', path))) return <DataBrowser key={m.entity} entityName={m.entity!} />;
   if ((m = match('/data/:entity/new', path))) return <RecordPage key={`${m.entity}:new`} entityName={m.entity!} />;
   if ((m = match('/data/:entity/:id', path)))
     return <RecordPage key={`${m.entity}:${m.id}`} entityName={m.entity!} id={m.id} />;
+  if ((m = match('/data/:entity/:id/history', path)))
+    return <RecordPage key={`${m.entity}:${m.id}`} entityName={m.entity!} id={m.id} tab="history" />;
   return <NotFound />;
 }
 

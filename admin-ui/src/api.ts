@@ -14,10 +14,22 @@ import type {
   EntitySchema,
   FieldDef,
   FieldTypeInfo,
+  HistoryEntry,
+  Job,
+  JobKind,
+  JobState,
+  JobSummary,
   ListResponse,
+  PluginInfo,
   Problem,
   RelationshipDef,
   RelationshipInput,
+  Webhook,
+  WebhookChange,
+  WebhookCreated,
+  WebhookDelivery,
+  WebhookInput,
+  WebhookSecret,
 } from './types.ts';
 
 export class ApiError extends Error {
@@ -169,4 +181,25 @@ export const api = {
       'GET',
       `/api/data/${enc(entity)}${query({ select: 'id', limit: 1, count: 'true', filter })}`,
     ).then((r) => r.totalCount ?? 0),
+
+  /** A record's audit trail, newest first. */
+  history: (entity: string, id: string, params: { limit?: number; cursor?: string } = {}) =>
+    request<ListResponse<HistoryEntry>>('GET', `/api/data/${enc(entity)}/${enc(id)}/history${query(params)}`),
+
+  // the write pipeline
+  plugins: () => request<{ data?: PluginInfo[] }>('GET', '/api/plugins').then((r) => r.data ?? []),
+  setPluginEnabled: (name: string, enabled: boolean) =>
+    request<PluginInfo>('POST', `/api/plugins/${enc(name)}/${enabled ? 'enable' : 'disable'}`),
+  jobs: (params: { state?: JobState; kind?: JobKind; limit?: number; cursor?: string }) =>
+    request<ListResponse<Job>>('GET', `/api/jobs${query(params)}`),
+  jobSummary: () => request<JobSummary>('GET', '/api/jobs/summary'),
+  retryJob: (id: string) => request<Job>('POST', `/api/jobs/${enc(id)}/retry`),
+  webhooks: () => request<{ data?: Webhook[] }>('GET', '/api/webhooks').then((r) => r.data ?? []),
+  createWebhook: (body: WebhookInput) => request<WebhookCreated>('POST', '/api/webhooks', { body }),
+  updateWebhook: (id: string, body: WebhookChange) => request<Webhook>('PATCH', `/api/webhooks/${enc(id)}`, { body }),
+  deleteWebhook: (id: string) => request<void>('DELETE', `/api/webhooks/${enc(id)}`),
+  webhookDeliveries: (id: string, params: { limit?: number; cursor?: string } = {}) =>
+    request<ListResponse<WebhookDelivery>>('GET', `/api/webhooks/${enc(id)}/deliveries${query(params)}`),
+  testWebhook: (id: string) => request<WebhookDelivery>('POST', `/api/webhooks/${enc(id)}/test`),
+  rotateWebhookSecret: (id: string) => request<WebhookSecret>('POST', `/api/webhooks/${enc(id)}/rotate-secret`),
 };

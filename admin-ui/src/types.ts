@@ -25,6 +25,21 @@ export type RelationshipDef = Schemas['Relationship'];
 export type ChoiceSetDef = Schemas['ChoiceSet'];
 export type ChangeEntry = Schemas['SchemaChange'];
 
+/** The write pipeline: plugins, the job queue, webhooks and records' audit history. */
+export type PluginInfo = Schemas['Plugin'];
+export type Job = Schemas['Job'];
+export type JobState = Job['state'];
+export type JobKind = Job['kind'];
+export type JobSummary = Record<JobState, number>;
+export type Webhook = Schemas['Webhook'];
+export type WebhookInput = Schemas['WebhookInput'];
+export type WebhookChange = Schemas['WebhookChange'];
+export type WebhookCreated = Schemas['WebhookCreated'];
+export type WebhookMessage = Webhook['messages'][number];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type WebhookSecret = Schemas['WebhookSecret'];
+export type HistoryEntry = Schemas['HistoryEntry'];
+
 /** Request bodies of the metadata API that the UI sends whole. */
 export type AlternateKeyInput = Schemas['AlternateKeyInput'];
 export type RelationshipInput = Schemas['RelationshipInput'];

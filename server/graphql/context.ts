@@ -8,11 +8,14 @@
 import type { GraphQLSchema } from 'graphql';
 import type { ControlledTransaction } from 'kysely';
 import type { Db } from '../../metadata/database.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { QueryService } from '../query/query-service.ts';
 import type { WriteContext, WriteMessage, WriteOutcome, WritePipeline } from '../records/pipeline.ts';
 
 export interface GraphqlContext {
   readonly query: QueryService;
+  /** Record histories (committed writes). */
+  readonly audit: Pick<AuditTrail, 'history'>;
   /** Runs write messages through the pipeline, inside the operation's transaction. */
   write(messages: readonly WriteMessage[]): Promise<WriteOutcome[]>;
   /** The operation's transaction, started on first use. */
@@ -26,6 +29,7 @@ export function createContext(
   pipeline: WritePipeline,
   query: QueryService,
   writer: WriteContext,
+  audit: Pick<AuditTrail, 'history'>,
 ): GraphqlContext {
   let started: Promise<ControlledTransaction<any>> | undefined;
   let finished: Promise<void> | undefined;
@@ -37,6 +41,7 @@ export function createContext(
   };
   return {
     query,
+    audit,
     async write(messages) {
       const afterCommit = (work: () => void) => committed.push(work);
       return pipeline.execute({ ...writer, db: await transaction(), afterCommit }, messages);

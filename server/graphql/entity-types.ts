@@ -19,6 +19,7 @@ import type { Catalog, Navigation } from '../../metadata/catalog.ts';
 import { FIELD_TYPES, takesChoices } from '../../metadata/field-types/index.ts';
 import { camelCase, lookupIdField } from '../../metadata/inflection.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
+import { HISTORY_FIELD, historyField } from './audit-history.ts';
 import { connectionTypes, navigationArgs, type Connection, type Node } from './connection.ts';
 import type { GraphqlContext } from './context.ts';
 import { SortOrder, type OperatorTypes } from './filter-types.ts';
@@ -123,6 +124,8 @@ function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext):
   }
   for (const nav of ctx.catalog.navigations(entity.name))
     fields.add(camelCase(nav.name), navigationField(entity, nav, ctx));
+  // last: a field or navigation of the same name keeps it (this one is left out, with a warning)
+  fields.add(HISTORY_FIELD, historyField(entity));
   return fields.map;
 }
 

@@ -1,8 +1,9 @@
 /**
- * GraphQL at /graphql (mercurius). The schema is built per catalog version (cached on the
- * ApiState) and swapped in by an onRequest hook on the first GraphQL request after the version
- * moved, so a metadata change is served at once without a restart. mercurius' replaceSchema
- * clears its query and validation caches itself (mercurius 16 index.js, `replaceSchema`).
+ * GraphQL at /graphql (mercurius). The schema is built per catalog version and set of custom
+ * messages (cached on the ApiState) and swapped in by an onRequest hook on the first GraphQL
+ * request after either moved, so a metadata change is served at once without a restart.
+ * mercurius' replaceSchema clears its query and validation caches itself (mercurius 16 index.js,
+ * `replaceSchema`).
  */
 import { writeContext } from '../request-context.ts';
 import type { FastifyInstance } from 'fastify';
@@ -21,13 +22,19 @@ import { graphqlOperation } from '../openapi/graphql-operations.ts';
 export const GRAPHQL_PATH = '/graphql';
 
 export async function graphqlPlugin(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { runtime, pipeline, query, db } = services;
+  const { runtime, pipeline, query, db, plugins, audit } = services;
   const contexts = new WeakMap<object, GraphqlContext>();
 
+  // Custom messages are part of the schema. Plugins register in start(), after this plugin built
+  // its first schema (and possibly after the catalog loaded), so a schema is keyed by the catalog
+  // version AND the enabled messages: the first request after start() builds one that has them.
+  const messagesKey = () => plugins.messages.map((m) => m.name).join(',');
+  const keyOf = (state: ApiState) => `${state.version}:${messagesKey()}`;
   const schemaOf = (state: ApiState): GraphQLSchema =>
-    state.derived('graphql', (catalog) => {
+    state.derived(`graphql:${messagesKey()}`, (catalog) => {
       const schema = buildGraphqlSchema(catalog, {
         warn: (message) => app.log.warn({ schemaVersion: catalog.version }, message),
+        messages: plugins.messages,
       });
       const problems = validateSchema(schema);
       if (problems.length)
@@ -35,16 +42,17 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
       return schema;
     });
 
-  let served = -1;
+  let served = '';
   // Built lazily, on the first GraphQL request after a metadata change: a burst of changes (or
   // an instance that never serves GraphQL) builds no schema it does not need.
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith(GRAPHQL_PATH)) return;
     const state = runtime.state;
-    if (state.version === served) return;
+    const key = keyOf(state);
+    if (key === served) return;
     try {
       app.graphql.replaceSchema(schemaOf(state));
-      served = state.version;
+      served = key;
     } catch (err) {
       // a schema that cannot be built must not take GraphQL down: the previous one keeps serving
       app.log.error({ err, schemaVersion: state.version }, 'GraphQL schema not rebuilt; serving the previous version');
@@ -78,7 +86,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
   });
 
   const initial = runtime.state;
-  served = initial.version;
+  served = keyOf(initial);
   await app.register(mercurius, {
     schema: schemaOf(initial),
     path: GRAPHQL_PATH,
@@ -87,7 +95,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     // took seconds of blocked event loop (every other request, /health included, waited). Reads
     // are one SQL statement either way; graphql-js' interpreter costs little next to it.
     context: (request) => {
-      const context = createContext(db, pipeline, query, writeContext(request));
+      const context = createContext(db, pipeline, query, writeContext(request), audit);
       contexts.set(request, context);
       return context;
     },

@@ -105,6 +105,11 @@ export function scalarType(name: GraphqlScalar): GraphQLScalarType {
 export const RESERVED_TYPE_NAMES: ReadonlySet<string> = new Set([
   ...Object.keys(SCALARS),
   'PageInfo',
+  'AuditHistoryConnection',
+  'AuditHistoryEdge',
+  'AuditEntry',
+  'AuditChange',
+  'RecordTargetInput',
   'Query',
   'Mutation',
   'Subscription',

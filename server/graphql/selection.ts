@@ -28,7 +28,9 @@ import { filterToJson, orderByKeys } from './filter-types.ts';
 export type MemberExtension =
   | { readonly kind: 'column'; readonly column: string }
   | { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string }
-  | { readonly kind: 'many'; readonly navigation: Navigation; readonly target: string };
+  | { readonly kind: 'many'; readonly navigation: Navigation; readonly target: string }
+  /** Resolved outside the statement from the record's id, which the projection adds under ID_KEY. */
+  | { readonly kind: 'recordId' };
 
 export interface ConnectionArgs {
   first?: number | null;
@@ -43,6 +45,8 @@ export interface ConnectionArgs {
 
 /** The key under which rows carry their cursor (GraphQL names never start with "__"). */
 export const CURSOR_KEY = '__cursor';
+/** The key under which rows carry their id for members resolved from it (the audit history). */
+export const ID_KEY = '__id';
 export const DEFAULT_CONNECTION_SIZE = 50;
 
 interface Walk {
@@ -94,7 +98,9 @@ export function projectionOf(type: GraphQLObjectType, nodes: readonly FieldNode[
     const field = fields[fieldNodes[0]!.name.value];
     const ext = field && extensionOf(field);
     if (!ext) continue; // __typename and the like
-    if (ext.kind === 'column') {
+    if (ext.kind === 'recordId') {
+      if (!items.some((item) => item.key === ID_KEY)) items.push({ kind: 'column', key: ID_KEY, column: 'id' });
+    } else if (ext.kind === 'column') {
       items.push({ kind: 'column', key, column: ext.column });
     } else if (ext.kind === 'lookup') {
       const targetType = getNamedType(field.type) as GraphQLObjectType;

@@ -111,7 +111,13 @@ export class AsyncSteps implements ChangeConsumer {
           throw new XrmError('XRM_ERR_PLUGIN_REJECTED', text);
         },
       };
-      await step.handler(ctx);
+      // past the budget the transaction rolls back and frees its connection, even if the step
+      // ignores ctx.signal and runs on (its later writes then fail on the finished transaction)
+      const aborted = new Promise<never>((_, reject) => {
+        if (run.signal.aborted) reject(run.signal.reason);
+        run.signal.addEventListener('abort', () => reject(run.signal.reason), { once: true });
+      });
+      await Promise.race([Promise.resolve().then(() => step.handler(ctx)), aborted]);
       await run.complete(trx);
     });
   }

@@ -47,7 +47,7 @@ export interface Job {
 
 export interface QueueOptions {
   readonly maxAttempts: number;
-  /** How long a claim holds a job; longer than any handler's budget. */
+  /** How long a claim holds a job without a heartbeat; the worker renews it every third of it. */
   readonly leaseMs: number;
   /** First retry delay; doubles per attempt (with jitter), up to `backoffCapMs`. */
   readonly backoffMs: number;
@@ -95,6 +95,15 @@ export class JobQueue {
       WHERE j.id = due.due_id
       RETURNING ${JOB_JSON} AS j`.execute(this.#db);
     return rows.map((r) => r.j);
+  }
+
+  /** Renews the lease of a job still running (the worker's heartbeat); false when it is no longer held. */
+  async extend(job: Job, worker: string): Promise<boolean> {
+    const lease = `${this.options.leaseMs} milliseconds`;
+    const { rows } = await sql`UPDATE xrm.jobs SET locked_until = now() + ${lease}::interval
+      WHERE id = ${job.id} AND state = 'running' AND locked_by = ${worker} AND attempts = ${job.attempts}
+      RETURNING id`.execute(this.#db);
+    return rows.length > 0;
   }
 
   /**

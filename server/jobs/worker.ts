@@ -33,8 +33,8 @@ export class GiveUp extends Error {}
 export interface WorkerOptions {
   readonly concurrency: number;
   readonly pollMs: number;
-  /** A handler's budget; the lease is longer. */
-  readonly timeoutMs: number;
+  /** Each kind's budget per run; the lease must be longer. */
+  readonly budgets: Readonly<Record<JobKind, number>>;
 }
 
 export class JobWorker {
@@ -119,11 +119,16 @@ export class JobWorker {
     }
     const handler = this.#handlers[job.kind];
     const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new Error(`took longer than ${this.#options.timeoutMs} ms`)),
-      this.#options.timeoutMs,
-    );
+    const budget = this.#options.budgets[job.kind];
+    const timer = setTimeout(() => controller.abort(new Error(`took longer than ${budget} ms`)), budget);
     let completed = false;
+    // the heartbeat: a running job keeps its lease; a killed worker's lapses and the job runs again
+    const heartbeat = setInterval(
+      () => {
+        this.#queue.extend(job, this.id).catch((err: unknown) => log.warn({ err }, 'renewing a job lease failed'));
+      },
+      Math.max(50, Math.floor(this.#queue.options.leaseMs / 3)),
+    );
     try {
       if (!handler) throw new Error(`no handler for jobs of kind ${job.kind}`);
       const aborted = new Promise<never>((_, reject) =>
@@ -156,6 +161,7 @@ export class JobWorker {
       log[last ? 'error' : 'warn']({ err }, last ? 'job dead-lettered' : 'job attempt failed; will retry');
     } finally {
       clearTimeout(timer);
+      clearInterval(heartbeat);
     }
   }
 }

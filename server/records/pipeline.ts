@@ -225,9 +225,20 @@ export class WritePipeline {
       const rel = catalog.relationships.get(m.relationship);
       return rel ? this.#watched(catalog, m.message, rel.to) : false;
     }
-    if (m.message === 'delete')
+    if (m.message === 'delete') {
+      if (this.#linksWatched(catalog, m.entity).length) return true;
       return this.#cascadesOf(catalog, m.entity).some((c) => this.#cascadeWatched(catalog, c));
+    }
     return false;
+  }
+
+  /** The many-to-many relationships of `entity` whose unlinking something observes. */
+  #linksWatched(catalog: Catalog, entity: string) {
+    return [...catalog.relationships.values()].filter(
+      (rel) =>
+        (rel.from === entity || rel.to === entity) &&
+        (this.#watched(catalog, 'disassociate', rel.from) || this.#watched(catalog, 'disassociate', rel.to)),
+    );
   }
 
   #watched(catalog: Catalog, message: MessageName, entity: string): boolean {
@@ -376,6 +387,14 @@ export class WritePipeline {
    */
   async #cascade(frame: Frame, entity: string, id: string): Promise<void> {
     const catalog = this.#runtime.state.catalog;
+    // its many-to-many links go with it: each one a disassociate message, when something observes them
+    for (const rel of this.#linksWatched(catalog, entity)) {
+      const side = rel.from === entity ? sql`from_id` : sql`to_id`;
+      const { rows } = await sql<{ fromId: string; toId: string }>`SELECT from_id AS "fromId", to_id AS "toId"
+        FROM ${table(rel.name)} WHERE ${side} = ${id} ORDER BY from_id, to_id FOR UPDATE`.execute(frame.db);
+      for (const link of rows)
+        await this.#one(frame, { message: 'disassociate', relationship: rel.name, ...link }, true);
+    }
     for (const c of this.#cascadesOf(catalog, entity)) {
       if (!this.#cascadeWatched(catalog, c)) continue;
       const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(c.entity)}

@@ -520,6 +520,7 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
   const [pluralDisplayName, setPluralDisplayName] = useState(entity.pluralDisplayName);
   const [description, setDescription] = useState(entity.description ?? '');
   const [primaryField, setPrimaryField] = useState(entity.primaryField);
+  const [auditEnabled, setAuditEnabled] = useState(entity.auditEnabled !== false);
   const [problem, setProblem] = useState<Problem>();
   const [deleteProblem, setDeleteProblem] = useState<Problem>();
   const [saving, setSaving] = useState(false);
@@ -532,6 +533,7 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
     if (pluralDisplayName !== entity.pluralDisplayName) body.pluralDisplayName = pluralDisplayName;
     if (description !== (entity.description ?? '')) body.description = description;
     if (primaryField !== entity.primaryField) body.primaryField = primaryField;
+    if (auditEnabled !== (entity.auditEnabled !== false)) body.auditEnabled = auditEnabled;
     if (!Object.keys(body).length) {
       toast('Nothing to save');
       return;
@@ -650,6 +652,26 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
               />
             )}
           </Field>
+          <FieldGroup
+            legend="Audit trail"
+            error={byKey.get('auditEnabled')}
+            hint={
+              'Records every create, update, delete and (dis)association with its actor and changed fields, ' +
+              "shown in each record's History tab."
+            }
+            className="span-2"
+          >
+            <label className="check">
+              <input
+                type="checkbox"
+                role="switch"
+                checked={auditEnabled}
+                aria-checked={auditEnabled}
+                onChange={(e) => setAuditEnabled(e.target.checked)}
+              />
+              Audit changes
+            </label>
+          </FieldGroup>
         </div>
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={saving}>

@@ -3,23 +3,27 @@
  * x-xrm-type / x-xrm-options / x-xrm-target annotations choosing each control), the server's
  * validation errors next to their fields, delete with a confirmation, and the related records.
  */
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { api, toProblem } from '../api.ts';
 import { entityOf, fieldTypeOf, useCatalog, type Catalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
-import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner } from '../components/ui.tsx';
+import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, Tabs } from '../components/ui.tsx';
 import { humanizeRecordProblem } from '../field-errors.ts';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useLocation, useTitle } from '../router.tsx';
 import type { DataRecord, EntityDef, EntitySchema, FieldTypeName, Problem, PropertySchema } from '../types.ts';
 import { LookupPicker } from './LookupPicker.tsx';
 import { navigationLabel } from './navigations.ts';
+import { RecordHistory } from './RecordHistory.tsx';
 import { RelatedList } from './RelatedList.tsx';
 import { formValueEquals, fromFormValue, toFormValue, type FormValue } from './values.ts';
 import { ValueText } from './ValueText.tsx';
 import { MultiChoiceControl, ValueControl } from './widgets.tsx';
 
-export function RecordPage({ entityName, id }: { entityName: string; id?: string }) {
+/** The record page's tabs: the record itself (form, details, related records) and its audit history. */
+export type RecordTab = 'record' | 'history';
+
+export function RecordPage({ entityName, id, tab = 'record' }: { entityName: string; id?: string; tab?: RecordTab }) {
   const catalog = useCatalog();
   const entity = entityOf(catalog, entityName);
   if (!entity) {
@@ -29,7 +33,7 @@ export function RecordPage({ entityName, id }: { entityName: string; id?: string
       </EmptyState>
     );
   }
-  return <RecordLoader entity={entity} id={id} />;
+  return <RecordLoader entity={entity} id={id} tab={tab} />;
 }
 
 interface Loaded {
@@ -39,7 +43,7 @@ interface Loaded {
   labels: Record<string, string>;
 }
 
-function RecordLoader({ entity, id }: { entity: EntityDef; id?: string }) {
+function RecordLoader({ entity, id, tab }: { entity: EntityDef; id?: string; tab: RecordTab }) {
   const catalog = useCatalog();
   const [loaded, setLoaded] = useState<Loaded>();
   const [problem, setProblem] = useState<Problem>();
@@ -110,6 +114,7 @@ function RecordLoader({ entity, id }: { entity: EntityDef; id?: string }) {
       entity={entity}
       loaded={loaded}
       catalog={catalog}
+      tab={tab}
       onReload={() => setToken((t) => t + 1)}
     />
   );
@@ -127,11 +132,13 @@ function RecordForm({
   entity,
   loaded,
   catalog,
+  tab,
   onReload,
 }: {
   entity: EntityDef;
   loaded: Loaded;
   catalog: Catalog;
+  tab: RecordTab;
   onReload(): void;
 }) {
   const { confirm, toast } = useOverlays();
@@ -290,171 +297,201 @@ function RecordForm({
           ) : undefined
         }
       />
-      <div className="record-layout">
-        <form
-          className="form card record-form"
-          onSubmit={submit}
-          noValidate
-          aria-busy={saving}
-          aria-label={`${entity.displayName} form`}
-        >
-          {problem ? (
-            <>
-              <ProblemBanner problem={problem} errors={unmapped} />
-              {problem.status === 412 ? (
-                <button type="button" className="btn btn-small" onClick={onReload}>
-                  Reload the record
-                </button>
-              ) : null}
-            </>
-          ) : null}
-          <div className="form-grid">
-            {fields.map((f) => {
-              const value = values[f.name] ?? '';
-              const onChange = (v: FormValue) => setValues((all) => ({ ...all, [f.name]: v }));
-              const hint = f.property.description;
-              if (f.type === 'multiChoice') {
-                return (
-                  <FieldGroup
-                    key={f.name}
-                    legend={
-                      <>
-                        {f.label}
-                        {f.required ? (
-                          <span className="required" aria-hidden="true">
-                            {' '}
-                            *
-                          </span>
-                        ) : null}
-                      </>
-                    }
-                    error={errorOf(f.name)}
-                    hint={hint}
-                    className="span-2"
-                  >
-                    <MultiChoiceControl
-                      name={f.name}
-                      options={f.property['x-xrm-options'] ?? []}
-                      value={value}
-                      onChange={onChange}
-                    />
-                  </FieldGroup>
-                );
-              }
-              const wide = f.type === 'longText' || f.type === 'json';
-              return (
-                <Field
-                  key={f.name}
-                  label={f.label}
-                  required={f.required}
-                  hint={hint ?? (f.type === 'json' ? 'Any JSON value: an object, array, string, number…' : undefined)}
-                  error={errorOf(f.name)}
-                  className={wide ? 'span-2' : undefined}
-                >
-                  {(c) => {
-                    if (f.type === 'lookup') {
-                      const target = entityOf(catalog, f.property['x-xrm-target'] ?? '');
-                      if (!target) return <p className="muted small">Unknown target entity</p>;
-                      return (
-                        <LookupPicker
-                          id={c.id}
-                          describedBy={c.describedBy}
-                          invalid={c.invalid}
-                          target={target}
-                          value={String(value)}
-                          initialLabel={lookupLabels[f.name]}
-                          onChange={(v, label) => {
-                            onChange(v);
-                            setLookupLabels((all) => ({ ...all, [f.name]: label ?? '' }));
-                          }}
-                        />
-                      );
-                    }
-                    return (
-                      <ValueControl
-                        id={c.id}
-                        describedBy={c.describedBy}
-                        invalid={c.invalid}
-                        spec={{
-                          type: f.type,
-                          required: f.required,
-                          options: f.property['x-xrm-options'],
-                          maxLength: f.property.maxLength,
-                          minimum: f.property.minimum,
-                          maximum: f.property.maximum,
-                        }}
-                        value={value}
-                        onChange={(v) => {
-                          onChange(v);
-                          if (f.type === 'json' && clientErrors.has(f.name)) {
-                            const c2 = fromFormValue('json', v);
-                            if (c2.ok) setClientErrors((m) => new Map([...m].filter(([k]) => k !== f.name)));
-                          }
-                        }}
-                      />
-                    );
-                  }}
-                </Field>
-              );
-            })}
-          </div>
-          <div className="form-actions">
-            <button type="submit" className="btn btn-primary" disabled={saving}>
-              {saving ? 'Saving…' : editing ? 'Save changes' : `Create ${entity.displayName.toLowerCase()}`}
-            </button>
-            <Link to={`/data/${entity.name}`} className="btn">
-              {editing ? 'Back to the list' : 'Cancel'}
-            </Link>
-            {dirty ? <span className="muted small">Unsaved changes</span> : null}
-          </div>
-        </form>
-        {record ? (
-          <aside className="card record-side" aria-label="Record details">
-            <h2 className="card-title">Details</h2>
-            <dl className="details">
-              {readOnlyFields.map((f) => (
-                <div key={f.name}>
-                  <dt>{f.displayName}</dt>
-                  <dd>
-                    <ValueText type={f.type} value={record[f.name]} />
-                  </dd>
-                </div>
-              ))}
-              <div>
-                <dt>Id</dt>
-                <dd className="mono small">{record.id}</dd>
-              </div>
-              <div>
-                <dt>Created</dt>
-                <dd>
-                  <ValueText type="datetime" value={record.created_at} />
-                </dd>
-              </div>
-              <div>
-                <dt>Updated</dt>
-                <dd>
-                  <ValueText type="datetime" value={record.updated_at} />
-                </dd>
-              </div>
-              <div>
-                <dt>Version</dt>
-                <dd>{String(record.version ?? '')}</dd>
-              </div>
-            </dl>
-          </aside>
-        ) : null}
-      </div>
-      {record && entity.navigations.length ? (
-        <section className="related" aria-labelledby="related-title">
-          <h2 id="related-title" className="section-title">
-            Related records
-          </h2>
-          {entity.navigations.map((nav) => (
-            <RelatedList key={nav.name} entity={entity} id={record.id} navigation={nav} />
-          ))}
-        </section>
+      {record ? (
+        <Tabs
+          label={`${entity.displayName} record`}
+          current={tab}
+          tabs={[
+            { id: 'record', label: 'Record', to: `/data/${entity.name}/${record.id}` },
+            { id: 'history', label: 'History', to: `/data/${entity.name}/${record.id}/history` },
+          ]}
+        />
       ) : null}
+      {record && tab === 'history' ? (
+        <section id="tabpanel" role="tabpanel" aria-labelledby="tab-history" className="tabpanel">
+          <RecordHistory entity={entity} id={record.id} />
+        </section>
+      ) : (
+        <RecordPanel tabbed={record !== undefined}>
+          <div className="record-layout">
+            <form
+              className="form card record-form"
+              onSubmit={submit}
+              noValidate
+              aria-busy={saving}
+              aria-label={`${entity.displayName} form`}
+            >
+              {problem ? (
+                <>
+                  <ProblemBanner problem={problem} errors={unmapped} />
+                  {problem.status === 412 ? (
+                    <button type="button" className="btn btn-small" onClick={onReload}>
+                      Reload the record
+                    </button>
+                  ) : null}
+                </>
+              ) : null}
+              <div className="form-grid">
+                {fields.map((f) => {
+                  const value = values[f.name] ?? '';
+                  const onChange = (v: FormValue) => setValues((all) => ({ ...all, [f.name]: v }));
+                  const hint = f.property.description;
+                  if (f.type === 'multiChoice') {
+                    return (
+                      <FieldGroup
+                        key={f.name}
+                        legend={
+                          <>
+                            {f.label}
+                            {f.required ? (
+                              <span className="required" aria-hidden="true">
+                                {' '}
+                                *
+                              </span>
+                            ) : null}
+                          </>
+                        }
+                        error={errorOf(f.name)}
+                        hint={hint}
+                        className="span-2"
+                      >
+                        <MultiChoiceControl
+                          name={f.name}
+                          options={f.property['x-xrm-options'] ?? []}
+                          value={value}
+                          onChange={onChange}
+                        />
+                      </FieldGroup>
+                    );
+                  }
+                  const wide = f.type === 'longText' || f.type === 'json';
+                  return (
+                    <Field
+                      key={f.name}
+                      label={f.label}
+                      required={f.required}
+                      hint={
+                        hint ?? (f.type === 'json' ? 'Any JSON value: an object, array, string, number…' : undefined)
+                      }
+                      error={errorOf(f.name)}
+                      className={wide ? 'span-2' : undefined}
+                    >
+                      {(c) => {
+                        if (f.type === 'lookup') {
+                          const target = entityOf(catalog, f.property['x-xrm-target'] ?? '');
+                          if (!target) return <p className="muted small">Unknown target entity</p>;
+                          return (
+                            <LookupPicker
+                              id={c.id}
+                              describedBy={c.describedBy}
+                              invalid={c.invalid}
+                              target={target}
+                              value={String(value)}
+                              initialLabel={lookupLabels[f.name]}
+                              onChange={(v, label) => {
+                                onChange(v);
+                                setLookupLabels((all) => ({ ...all, [f.name]: label ?? '' }));
+                              }}
+                            />
+                          );
+                        }
+                        return (
+                          <ValueControl
+                            id={c.id}
+                            describedBy={c.describedBy}
+                            invalid={c.invalid}
+                            spec={{
+                              type: f.type,
+                              required: f.required,
+                              options: f.property['x-xrm-options'],
+                              maxLength: f.property.maxLength,
+                              minimum: f.property.minimum,
+                              maximum: f.property.maximum,
+                            }}
+                            value={value}
+                            onChange={(v) => {
+                              onChange(v);
+                              if (f.type === 'json' && clientErrors.has(f.name)) {
+                                const c2 = fromFormValue('json', v);
+                                if (c2.ok) setClientErrors((m) => new Map([...m].filter(([k]) => k !== f.name)));
+                              }
+                            }}
+                          />
+                        );
+                      }}
+                    </Field>
+                  );
+                })}
+              </div>
+              <div className="form-actions">
+                <button type="submit" className="btn btn-primary" disabled={saving}>
+                  {saving ? 'Saving…' : editing ? 'Save changes' : `Create ${entity.displayName.toLowerCase()}`}
+                </button>
+                <Link to={`/data/${entity.name}`} className="btn">
+                  {editing ? 'Back to the list' : 'Cancel'}
+                </Link>
+                {dirty ? <span className="muted small">Unsaved changes</span> : null}
+              </div>
+            </form>
+            {record ? (
+              <aside className="card record-side" aria-label="Record details">
+                <h2 className="card-title">Details</h2>
+                <dl className="details">
+                  {readOnlyFields.map((f) => (
+                    <div key={f.name}>
+                      <dt>{f.displayName}</dt>
+                      <dd>
+                        <ValueText type={f.type} value={record[f.name]} />
+                      </dd>
+                    </div>
+                  ))}
+                  <div>
+                    <dt>Id</dt>
+                    <dd className="mono small">{record.id}</dd>
+                  </div>
+                  <div>
+                    <dt>Created</dt>
+                    <dd>
+                      <ValueText type="datetime" value={record.created_at} />
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>Updated</dt>
+                    <dd>
+                      <ValueText type="datetime" value={record.updated_at} />
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>Version</dt>
+                    <dd>{String(record.version ?? '')}</dd>
+                  </div>
+                </dl>
+              </aside>
+            ) : null}
+          </div>
+          {record && entity.navigations.length ? (
+            <section className="related" aria-labelledby="related-title">
+              <h2 id="related-title" className="section-title">
+                Related records
+              </h2>
+              {entity.navigations.map((nav) => (
+                <RelatedList key={nav.name} entity={entity} id={record.id} navigation={nav} />
+              ))}
+            </section>
+          ) : null}
+        </RecordPanel>
+      )}
     </>
+  );
+}
+
+/** The record tab's panel (a new record has no tabs: its form stands alone). */
+function RecordPanel({ tabbed, children }: { tabbed: boolean; children: ReactNode }) {
+  if (!tabbed) return <>{children}</>;
+  return (
+    <section id="tabpanel" role="tabpanel" aria-labelledby="tab-record" className="tabpanel">
+      {children}
+    </section>
   );
 }
 
