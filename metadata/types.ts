@@ -82,9 +82,9 @@ export interface ChoiceSetDef {
   readonly options: readonly ChoiceOption[];
 }
 
-/** The write messages a webhook can subscribe to. */
-export const WEBHOOK_MESSAGES = ['create', 'update', 'delete', 'associate', 'disassociate'] as const;
-export type WebhookMessage = (typeof WEBHOOK_MESSAGES)[number];
+/** The messages that change records: what the audit trail records and webhooks subscribe to. */
+export const CHANGE_MESSAGES = ['create', 'update', 'delete', 'associate', 'disassociate'] as const;
+export type ChangeMessage = (typeof CHANGE_MESSAGES)[number];
 
 /** A webhook subscription (Standard Webhooks); its signing secrets live in xrm.webhooks, not here. */
 export interface WebhookDef {
@@ -92,7 +92,7 @@ export interface WebhookDef {
   readonly url: string;
   /** An entity's name, or `*` for every entity. */
   readonly entity: string;
-  readonly messages: readonly WebhookMessage[];
+  readonly messages: readonly ChangeMessage[];
   /** The query engine's JSON filter, tested on the post-image (the pre-image for a delete). */
   readonly filter?: unknown;
   readonly description?: string;

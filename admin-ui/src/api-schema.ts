@@ -3465,10 +3465,12 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
                 state?: "queued" | "running" | "failed" | "succeeded" | "dead";
                 kind?: "step" | "webhook";
-                limit?: number;
-                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -4098,7 +4100,9 @@ export interface operations {
     listWebhookDeliveries: {
         parameters: {
             query?: {
+                /** @description Page size */
                 limit?: number;
+                /** @description The previous page's nextCursor */
                 cursor?: string;
             };
             header?: never;

@@ -4,7 +4,7 @@
  */
 import { JOB_KINDS, JOB_STATES } from '../jobs/queue.ts';
 import { STAGES } from '../../plugins/api.ts';
-import { WEBHOOK_MESSAGES } from '../../metadata/types.ts';
+import { CHANGE_MESSAGES } from '../../metadata/types.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
 const pageOf = (item: string): JsonSchema => ({
@@ -23,7 +23,7 @@ const webhookProperties: Record<string, JsonSchema> = {
   entity: { type: 'string', description: 'An entity, or * for every entity' },
   messages: {
     type: 'array',
-    items: { type: 'string', enum: [...WEBHOOK_MESSAGES] },
+    items: { type: 'string', enum: [...CHANGE_MESSAGES] },
     minItems: 1,
     description: 'Default: create, update, delete',
   },
@@ -172,7 +172,7 @@ export function pipelineComponents(): Record<string, JsonSchema> {
       type: 'object',
       properties: {
         id: { type: 'string' },
-        message: { type: 'string', enum: [...WEBHOOK_MESSAGES] },
+        message: { type: 'string', enum: [...CHANGE_MESSAGES] },
         actor: { type: 'string' },
         correlationId: { type: 'string', description: 'The request id of the write (and of what it caused)' },
         depth: { type: 'integer', description: '1: asked for by a client; more: written by a plugin step' },

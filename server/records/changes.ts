@@ -11,8 +11,8 @@ import type { Principal } from '../../plugins/api.ts';
 
 export type Row = Record<string, unknown>;
 
-export const CHANGE_MESSAGES = ['create', 'update', 'delete', 'associate', 'disassociate'] as const;
-export type ChangeMessage = (typeof CHANGE_MESSAGES)[number];
+export { CHANGE_MESSAGES, type ChangeMessage } from '../../metadata/types.ts';
+import type { ChangeMessage } from '../../metadata/types.ts';
 
 export interface Change {
   /** Stable identity of this change: async steps' `ctx.eventId`, webhook deliveries' `webhook-id`. */

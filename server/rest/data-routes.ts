@@ -13,7 +13,7 @@ import { MAX_GROUPS } from '../query/compile-aggregate.ts';
 import { MAX_BULK, type BulkRequest } from '../records/service.ts';
 import { LIMITS } from '../limits.ts';
 import { etag, ifMatchWrite, ifNoneMatch } from './etag.ts';
-import { BULK_REQUEST, RECORD_REFERENCE, bodySchema, nameParams } from './route-schemas.ts';
+import { BULK_REQUEST, RECORD_REFERENCE, bodySchema, cursorQuery, nameParams } from './route-schemas.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 import { jsonResponse } from '../openapi/responses.ts';
 
@@ -294,14 +294,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         summary: "A record's audit history, newest first (kept after the record is deleted)",
         operationId: 'getRecordHistory',
         params: nameParams('entity', 'id'),
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-            cursor: { type: 'string', maxLength: 20, description: "The previous page's nextCursor" },
-          },
-          additionalProperties: false,
-        },
+        querystring: cursorQuery(),
         'x-xrm-operation': {
           responses: { '200': jsonResponse("A page of the record's history", 'HistoryPage') },
           errors: [...INVALID_REQUEST, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],

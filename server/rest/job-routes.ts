@@ -7,7 +7,7 @@ import { INVALID_REQUEST } from '../openapi/problems.ts';
 import { jsonResponse } from '../openapi/responses.ts';
 import { JOB_KINDS, JOB_STATES, type JobKind, type JobState } from '../jobs/queue.ts';
 import type { Services } from '../services.ts';
-import { nameParams } from './route-schemas.ts';
+import { cursorQuery, nameParams } from './route-schemas.ts';
 
 const tags = ['jobs'];
 
@@ -21,16 +21,10 @@ export async function jobRoutes(app: FastifyInstance, { services }: { services: 
         tags,
         summary: 'Jobs, newest first: async plugin steps and webhook deliveries, by state',
         operationId: 'listJobs',
-        querystring: {
-          type: 'object',
-          properties: {
-            state: { type: 'string', enum: [...JOB_STATES] },
-            kind: { type: 'string', enum: [...JOB_KINDS] },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-            cursor: { type: 'string', pattern: '^[0-9]{1,18}$' },
-          },
-          additionalProperties: false,
-        },
+        querystring: cursorQuery({
+          state: { type: 'string', enum: [...JOB_STATES] },
+          kind: { type: 'string', enum: [...JOB_KINDS] },
+        }),
         'x-xrm-operation': {
           responses: { '200': jsonResponse('A page of jobs', 'JobPage') },
           errors: [...INVALID_REQUEST],

@@ -45,6 +45,19 @@ export function nameParams(...names: string[]) {
   } as const;
 }
 
+/** Keyset paging of an append-only log (history, jobs, deliveries): newest first, `cursor` = the last id seen. */
+export function cursorQuery(extra: Record<string, unknown> = {}) {
+  return {
+    type: 'object',
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50, description: 'Page size' },
+      cursor: { type: 'string', pattern: '^[0-9]{1,18}$', description: "The previous page's nextCursor" },
+      ...extra,
+    },
+    additionalProperties: false,
+  } as const;
+}
+
 export function pageQuery(extra: Record<string, unknown> = {}) {
   return {
     type: 'object',

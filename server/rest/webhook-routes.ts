@@ -8,7 +8,7 @@ import { createdResponse, jsonResponse, noContent } from '../openapi/responses.t
 import { actorOf } from '../request-context.ts';
 import type { Services } from '../services.ts';
 import type { WebhookInput } from '../webhooks/service.ts';
-import { bodySchema, nameParams } from './route-schemas.ts';
+import { bodySchema, cursorQuery, nameParams } from './route-schemas.ts';
 
 const tags = ['webhooks'];
 const NOT_FOUND = [...INVALID_REQUEST, 'XRM_ERR_WEBHOOK_NOT_FOUND'] as const;
@@ -140,14 +140,7 @@ export async function webhookRoutes(app: FastifyInstance, { services }: { servic
         summary: 'Delivery attempts, newest first: status code, attempt, duration',
         operationId: 'listWebhookDeliveries',
         params: nameParams('id'),
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-            cursor: { type: 'string', pattern: '^[0-9]{1,18}$' },
-          },
-          additionalProperties: false,
-        },
+        querystring: cursorQuery(),
         'x-xrm-operation': {
           responses: { '200': jsonResponse('A page of attempts', 'WebhookDeliveryPage') },
           errors: [...NOT_FOUND],

@@ -14,7 +14,7 @@ import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import type { MetadataService } from '../../metadata/service.ts';
-import { WEBHOOK_MESSAGES, type WebhookDef, type WebhookMessage } from '../../metadata/types.ts';
+import { CHANGE_MESSAGES, type WebhookDef } from '../../metadata/types.ts';
 import type { Job, JobQueue, NewJob } from '../jobs/queue.ts';
 import { GiveUp, RetryLater, type JobRun } from '../jobs/worker.ts';
 import type { QueryService } from '../query/query-service.ts';
@@ -175,10 +175,10 @@ export class WebhookService implements ChangeConsumer {
     if (
       !Array.isArray(messages) ||
       !messages.length ||
-      messages.some((m) => !(WEBHOOK_MESSAGES as readonly unknown[]).includes(m)) ||
+      messages.some((m) => !(CHANGE_MESSAGES as readonly unknown[]).includes(m)) ||
       new Set(messages).size !== messages.length
     )
-      throw invalid('/messages', `must list distinct messages of ${WEBHOOK_MESSAGES.join(', ')}`);
+      throw invalid('/messages', `must list distinct messages of ${CHANGE_MESSAGES.join(', ')}`);
     const filter = input.filter === undefined ? base?.filter : input.filter === null ? undefined : input.filter;
     if (filter !== undefined) {
       if (entity === '*') throw invalid('/filter', 'needs one entity (not *) to filter on');
@@ -192,7 +192,7 @@ export class WebhookService implements ChangeConsumer {
     return {
       url,
       entity,
-      messages: messages as WebhookMessage[],
+      messages: messages as ChangeMessage[],
       ...(filter !== undefined ? { filter } : {}),
       ...(typeof description === 'string' ? { description } : {}),
       enabled,
