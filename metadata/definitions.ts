@@ -154,7 +154,7 @@ export function normalizeField(
       errors.push({ path: `${path}/onDelete`, message: 'setNull needs a field that is not required' });
     }
     if (field.inverseName !== undefined) {
-      const problem = nameProblem(field.inverseName, 'field');
+      const problem = navigationProblem(field.inverseName) ?? nameProblem(field.inverseName, 'field');
       if (problem) errors.push({ path: `${path}/inverseName`, message: problem.replace('field name', 'inverse name') });
     }
   }
@@ -203,6 +203,15 @@ export function defaultInverseName(
  * Checks a member (field or navigation) name against the names already on an entity, including
  * the GraphQL `<lookup>Id` companions, and returns a problem message or undefined.
  */
+/** Sub-resources of a record (`/api/data/{entity}/{id}/history`): not usable as a navigation's name. */
+const RECORD_SUBRESOURCES = new Set(['history']);
+
+function navigationProblem(name: unknown): string | undefined {
+  return typeof name === 'string' && RECORD_SUBRESOURCES.has(name)
+    ? `"${name}" names a record's sub-resource (/api/data/{entity}/{id}/${name}); choose another name`
+    : undefined;
+}
+
 export function memberClash(
   name: string,
   isLookup: boolean,
@@ -350,7 +359,7 @@ export function normalizeRelationship(input: unknown, catalog: Catalog): Relatio
   if (errors.length) fail(errors, 'relationship');
   refuseUnstorable(input, '', 'relationship');
   const raw = input as Record<string, string>;
-  const nameError = nameProblem(raw.name, 'relationship');
+  const nameError = navigationProblem(raw.name) ?? nameProblem(raw.name, 'relationship');
   if (nameError) fail([{ path: '/name', message: nameError }], 'relationship');
   for (const side of ['from', 'to'] as const) {
     if (!catalog.entities.has(raw[side]!))

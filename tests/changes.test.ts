@@ -246,6 +246,14 @@ describeEachDatabase(
       );
       expect(second.data.map((e: { message: string }) => e.message)).toEqual(['update', 'create']);
       expect(second.nextCursor).toBeUndefined();
+      // `history` is a record's sub-resource: no navigation may take its name
+      const clash = await http().post('/api/metadata/relationships', {
+        name: 'history',
+        type: 'manyToMany',
+        from: 'account',
+        to: 'purchase',
+      });
+      expectProblem(clash, 400, 'XRM_ERR_METADATA_INVALID');
     });
 
     it('refuses to change or delete audit rows (append-only), and stops auditing when switched off', async () => {

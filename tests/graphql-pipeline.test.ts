@@ -1,5 +1,5 @@
 /**
- * GraphQL over the write pipeline's extras, on both databases: `auditHistory` on entity types
+ * GraphQL over the write pipeline's extras, on both databases: `history` on entity types
  * (the audit trail, newest first, old → new, keyset paged) and one mutation per custom message
  * (its output answered, its writes in the operation's one transaction, its input checked).
  */
@@ -70,12 +70,12 @@ describeEachDatabase(
       expectStatus(await http().post('/api/metadata/entities', deal), 201);
     });
 
-    it('serves auditHistory on entity types and a mutation per custom message', async () => {
+    it('serves history on entity types and a mutation per custom message', async () => {
       const data = await ok(`{
         deal: __type(name: "Deal") { fields { name } }
         mutation: __type(name: "Mutation") { fields { name args { name type { name kind ofType { name } } } } }
       }`);
-      expect(data.deal.fields.map((f: { name: string }) => f.name)).toContain('auditHistory');
+      expect(data.deal.fields.map((f: { name: string }) => f.name)).toContain('history');
       const closeDeal = data.mutation.fields.find((f: { name: string }) => f.name === 'closeDeal');
       expect(closeDeal.args).toEqual([
         { name: 'input', type: { name: null, kind: 'NON_NULL', ofType: { name: 'JSON' } } },
@@ -91,7 +91,7 @@ describeEachDatabase(
       const history = `query($id: ID!, $first: Int, $after: String) {
         deal(id: $id) {
           name
-          auditHistory(first: $first, after: $after) {
+          history(first: $first, after: $after) {
             nodes { id message actor correlationId depth at changes { field old new } }
             edges { cursor node { id } }
             pageInfo { hasNextPage endCursor }
@@ -100,9 +100,9 @@ describeEachDatabase(
       }`;
       const { deal } = await ok(history, { id });
       expect(deal.name).toBe('Acme Corp');
-      const [update, create] = deal.auditHistory.nodes;
-      expect(deal.auditHistory.nodes).toHaveLength(2);
-      expect(deal.auditHistory.pageInfo.hasNextPage).toBe(false);
+      const [update, create] = deal.history.nodes;
+      expect(deal.history.nodes).toHaveLength(2);
+      expect(deal.history.pageInfo.hasNextPage).toBe(false);
       expect(update).toMatchObject({ message: 'update', depth: 1, actor: expect.any(String) });
       expect(update.correlationId).toEqual(expect.any(String));
       expect(Date.parse(update.at)).not.toBeNaN();
@@ -112,24 +112,24 @@ describeEachDatabase(
       expect(byField(update).status).toEqual({ field: 'status', old: null, new: 'open' });
       expect(create.message).toBe('create');
       expect(byField(create).name).toEqual({ field: 'name', old: null, new: 'Acme' });
-      expect(deal.auditHistory.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([update.id, create.id]);
+      expect(deal.history.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([update.id, create.id]);
 
       // one entry per page, continued after the end cursor, without `id` selected on the record
       const page = `query($id: ID!, $after: String) {
-        deal(id: $id) { auditHistory(first: 1, after: $after) { nodes { message } pageInfo { hasNextPage endCursor } } }
+        deal(id: $id) { history(first: 1, after: $after) { nodes { message } pageInfo { hasNextPage endCursor } } }
       }`;
-      const first = (await ok(page, { id })).deal.auditHistory;
+      const first = (await ok(page, { id })).deal.history;
       expect(first.nodes).toEqual([{ message: 'update' }]);
       expect(first.pageInfo).toEqual({ hasNextPage: true, endCursor: update.id });
-      const second = (await ok(page, { id, after: first.pageInfo.endCursor })).deal.auditHistory;
+      const second = (await ok(page, { id, after: first.pageInfo.endCursor })).deal.history;
       expect(second.nodes).toEqual([{ message: 'create' }]);
       expect(second.pageInfo.hasNextPage).toBe(false);
 
       // in a list too, and a bad page size is a coded error
-      const list = await ok('{ deals(first: 5) { nodes { name auditHistory { nodes { message } } } } }');
+      const list = await ok('{ deals(first: 5) { nodes { name history { nodes { message } } } } }');
       const listed = list.deals.nodes.find((n: { name: string }) => n.name === 'Acme Corp');
-      expect(listed.auditHistory.nodes.map((n: { message: string }) => n.message)).toEqual(['update', 'create']);
-      const bad = await gql('query($id: ID!) { deal(id: $id) { auditHistory(first: 0) { nodes { id } } } }', { id });
+      expect(listed.history.nodes.map((n: { message: string }) => n.message)).toEqual(['update', 'create']);
+      const bad = await gql('query($id: ID!) { deal(id: $id) { history(first: 0) { nodes { id } } } }', { id });
       expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'XRM_ERR_QUERY_INVALID' });
     });
 
@@ -163,10 +163,10 @@ describeEachDatabase(
         extensions: { code: 'XRM_ERR_RECORD_NOT_FOUND' },
       });
       expect(await read(other)).toBeNull();
-      const history = await ok('query($id: ID!) { deal(id: $id) { auditHistory { nodes { message } } } }', {
+      const history = await ok('query($id: ID!) { deal(id: $id) { history { nodes { message } } } }', {
         id: other,
       });
-      expect(history.deal.auditHistory.nodes).toEqual([{ message: 'create' }]);
+      expect(history.deal.history.nodes).toEqual([{ message: 'create' }]);
     });
 
     it('answers XRM_ERR_REQUEST_INVALID for a custom message input or target its definition refuses', async () => {

@@ -261,6 +261,9 @@ describeEachDatabase(
       expect(second.status).toBe(200);
       // an upsert resolves to create, then to update (with the pre-image), before any step runs
       expect(stages({ plugin: 'recorder', stage: 'after' })).toEqual(['after:create', 'after:update']);
+      // validate steps too see what the upsert will be: the second one validates as an update of that record
+      expect(stages({ plugin: 'recorder', stage: 'validate' })).toEqual(['validate:create', 'validate:update']);
+      expect(seen.filter((s) => s.stage === 'validate')[1]!.id).toBe(first.body.id);
       expect(seen.filter((s) => s.stage === 'after')[1]!.pre).toMatchObject({ name: 'UPSERTED' });
       seen.length = 0;
       const gql = await http().graphql('mutation { a: createDeal(input: { name: "g1" }) { id name } }');

@@ -1,8 +1,8 @@
 /**
- * `auditHistory(first, after)` on every entity type: the record's audit trail (server/audit),
- * newest first, as a connection keyset-paged by entry id like the other connections. Named
- * `auditHistory`, not `history`, because `history` is a likely field name; an entity member of
- * the same name still wins (the builder leaves this one out with a warning). It is read by the
+ * `history(first, after)` on every entity type (the name the issue gives it): the record's audit
+ * trail (server/audit), newest first, as a connection keyset-paged by entry id like the other
+ * connections. An entity field or navigation named `history` wins (the builder leaves this one
+ * out for that entity with a warning; REST's /history still serves it). It is read by the
  * audit trail, not compiled into the record's statement: the projection only carries the id.
  * The trail reads committed rows, so inside a mutation it does not show that mutation's writes.
  */
@@ -24,7 +24,7 @@ import type { GraphqlContext } from './context.ts';
 import { GraphQLDateTime, GraphQLJSON } from './scalars.ts';
 import { CURSOR_KEY, ID_KEY, type MemberExtension } from './selection.ts';
 
-export const HISTORY_FIELD = 'auditHistory';
+export const HISTORY_FIELD = 'history';
 export const DEFAULT_HISTORY_SIZE = 50;
 /** As GET /api/data/{entity}/{id}/history. */
 export const MAX_HISTORY_SIZE = 1000;

@@ -53,8 +53,8 @@ export function newChange(change: Omit<Change, 'eventId'>): Change {
   return { eventId: randomUUID(), ...change };
 }
 
-/** Fields every write sets by itself: not "changes" worth reporting. */
-const MAINTAINED = new Set(['updated_at', 'version']);
+/** Fields the platform sets by itself: not "changes" worth reporting. */
+const MAINTAINED = new Set(['id', 'created_at', 'updated_at', 'version']);
 
 /** Field-by-field difference of two images: `[{ field, old, new }]`, system-maintained columns left out. */
 export function diff(
@@ -64,8 +64,7 @@ export function diff(
   const fields = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   const out: { field: string; old?: unknown; new?: unknown }[] = [];
   for (const field of fields) {
-    if (MAINTAINED.has(field) || field === 'id') continue;
-    if (before && after && field === 'created_at') continue;
+    if (MAINTAINED.has(field)) continue;
     const o = before?.[field] ?? null;
     const n = after?.[field] ?? null;
     if (JSON.stringify(o) === JSON.stringify(n)) continue;

@@ -14,6 +14,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { XrmError } from '../../metadata/errors.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
+import type { EntityDef } from '../../metadata/types.ts';
 import { column, table } from '../../metadata/physical-names.ts';
 import type { DataApi, ListQuery, MessageName, Principal, Stage, StepContext } from '../../plugins/api.ts';
 import type { PluginHost } from '../../plugins/host.ts';
@@ -161,7 +162,7 @@ export class WritePipeline {
         await this.#stage(base, 'validate', message.name, entity, state);
         continue;
       }
-      const target = this.#target(message);
+      const target = message.message === 'upsert' ? await this.#upsertTarget(message) : this.#target(message);
       const state = { input: target.input, id: target.id, eventId: '' };
       await item(i, () => this.#stage(base, 'validate', target.message, target.entity, state));
     }
@@ -404,6 +405,31 @@ export class WritePipeline {
         else
           await this.#one(frame, { message: 'update', entity: c.entity, id: row.id, input: { [c.field]: null } }, true);
       }
+    }
+  }
+
+  /**
+   * What an upsert's `validate` steps see, before the transaction: `update` of the record the key
+   * finds now, else `create` (the transaction resolves it again, under a lock, for the later stages).
+   */
+  async #upsertTarget(m: Extract<WriteMessage, { message: 'upsert' }>) {
+    const input = isObject(m.input) ? m.input : {};
+    const entity = this.#runtime.state.catalog.entity(m.entity);
+    const key = entity && (entity.alternateKeys ?? []).length ? this.#keyOrUndefined(entity, m.key) : undefined;
+    if (key && key.fields.every((f) => input[f] !== undefined && input[f] !== null)) {
+      const where = key.fields.map((f) => sql`${column(f)} = ${input[f]}`);
+      const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(m.entity)}
+        WHERE ${sql.join(where, sql` AND `)}`.execute(this.#db);
+      if (rows[0]) return { message: 'update' as const, entity: m.entity, input, id: rows[0].id };
+    }
+    return { message: 'create' as const, entity: m.entity, input };
+  }
+
+  #keyOrUndefined(entity: EntityDef, name: string | undefined) {
+    try {
+      return this.#records.alternateKey(entity, name);
+    } catch {
+      return undefined; // the write itself answers the problem
     }
   }
 
