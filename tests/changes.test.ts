@@ -363,6 +363,14 @@ describeEachDatabase(
         'XRM_ERR_REQUEST_INVALID',
       );
       expectProblem(await http().post('/api/messages/no_such', { input: {} }), 404, 'XRM_ERR_MESSAGE_NOT_FOUND');
+      // OpenAPI documents it as its own operation, with its input and output schemas
+      const doc = expectStatus(await http().get('/openapi.json'), 200);
+      const op = doc.paths['/api/messages/close_deal'].post;
+      expect(op.operationId).toBe('executeCloseDeal');
+      const body = op.requestBody.content['application/json'].schema;
+      expect(body.properties.input.required).toEqual(['reason']);
+      expect(body.properties.target.properties.entity).toEqual({ const: 'account' });
+      expect(op.responses['200'].content['application/json'].schema.properties.output.required).toEqual(['closed']);
     });
 
     it('keeps a plugin switched off in the catalog and the ledger; built-ins cannot be switched off', async () => {
@@ -423,11 +431,12 @@ describeEachDatabase(
       await until('three attempts', () => hook.received.length >= 3 || undefined);
       const ids = new Set(hook.received.map((r) => r.headers['webhook-id']));
       expect(ids.size).toBe(1);
-      const log = expectStatus(await http().get(`/api/webhooks/${created.id}/deliveries`), 200).data as {
-        status: number;
-        attempt: number;
-        success: boolean;
-      }[];
+      type Attempt = { status: number; attempt: number; success: boolean };
+      // the receiver has answered; the attempt is logged right after
+      const log = await until('the third attempt in the delivery log', async () => {
+        const data = expectStatus(await http().get(`/api/webhooks/${created.id}/deliveries`), 200).data as Attempt[];
+        return data[0]?.attempt === 3 ? data : undefined;
+      });
       expect(log.slice(0, 3).map((d) => [d.status, d.attempt, d.success])).toEqual([
         [204, 3, true],
         [500, 2, false],

@@ -8,6 +8,7 @@ import type { Catalog } from '../../metadata/catalog.ts';
 import { dataPaths, dataTemplates, isGenericDataPath } from './data-paths.ts';
 import { entityComponents, entitySchemaNames } from './entity-schemas.ts';
 import { metadataComponents } from './metadata-schemas.ts';
+import { jsonResponse } from './responses.ts';
 import { pipelineComponents } from './pipeline-schemas.ts';
 import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
 import { ALWAYS, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
@@ -72,7 +73,59 @@ function uniqueOperationIds(paths: Record<string, PathItemObject>): void {
  * Builds the document from the fixed routes' document (not modified) and a catalog. Static
  * operations keep their place; the concrete data paths take the place of the generic ones.
  */
-export function buildDocument(base: OpenApiDocument, catalog: Catalog): OpenApiDocument {
+/** A custom message as the document shows it (plugins/host.ts RegisteredMessage, trimmed). */
+export interface DocumentedMessage {
+  readonly name: string;
+  readonly plugin: string;
+  readonly description?: string;
+  readonly entity?: string;
+  readonly input: JsonSchema;
+  readonly output: JsonSchema;
+}
+
+/** One concrete operation per custom message, with its own input and output schemas. */
+function messagePaths(generic: PathItemObject, messages: readonly DocumentedMessage[]): Record<string, PathItemObject> {
+  const paths: Record<string, PathItemObject> = {};
+  for (const m of messages) {
+    const target = {
+      type: 'object',
+      properties: { entity: { const: m.entity }, id: { type: 'string', format: 'uuid' } },
+      required: ['entity', 'id'],
+      additionalProperties: false,
+    };
+    const body = {
+      type: 'object',
+      properties: { input: m.input, ...(m.entity ? { target } : {}) },
+      required: m.entity ? ['input', 'target'] : ['input'],
+      additionalProperties: false,
+    };
+    const { parameters: _p, requestBody: _b, responses, ...rest } = generic.post!;
+    paths[`/api/messages/${m.name}`] = {
+      post: {
+        ...rest,
+        operationId: `execute${m.name.replace(/(^|_)([a-z0-9])/g, (_s, _u, c: string) => c.toUpperCase())}`,
+        summary: m.description ?? `Run the custom message ${m.name} (plugin ${m.plugin})`,
+        description: `Defined by plugin \`${m.plugin}\`${m.entity ? `; runs on one ${m.entity} record (target)` : ''}.`,
+        requestBody: { required: true, content: { 'application/json': { schema: body } } },
+        responses: {
+          ...responses,
+          '200': jsonResponse('The output', {
+            type: 'object',
+            properties: { output: m.output },
+            required: ['output'],
+          }),
+        },
+      },
+    };
+  }
+  return paths;
+}
+
+export function buildDocument(
+  base: OpenApiDocument,
+  catalog: Catalog,
+  messages: readonly DocumentedMessage[] = [],
+): OpenApiDocument {
   const doc = structuredClone(base);
   const templates = dataTemplates(doc.paths);
   const platform: Record<string, JsonSchema> = {
@@ -88,6 +141,7 @@ export function buildDocument(base: OpenApiDocument, catalog: Catalog): OpenApiD
   for (const [path, item] of Object.entries(doc.paths)) {
     if (!isGenericDataPath(path)) {
       paths[path] = completeStatic(path, item);
+      if (path === '/api/messages/{name}') Object.assign(paths, messagePaths(paths[path]!, messages));
     } else if (!dataInserted) {
       Object.assign(paths, dataPaths(catalog, names, templates));
       dataInserted = true;

@@ -31,8 +31,11 @@ export async function openapiRoutes(app: FastifyInstance, { services }: { servic
       },
     },
     async (_req, reply) => {
-      const json = services.runtime.state.derived('openapi.json', (catalog) =>
-        JSON.stringify(buildDocument(fixedRoutes(), catalog)),
+      // custom messages come from plugins registered at start: part of the key, like the catalog version
+      const messages = services.plugins.messages;
+      const key = messages.length ? `openapi.json:${messages.map((m) => m.name).join(',')}` : 'openapi.json';
+      const json = services.runtime.state.derived(key, (catalog) =>
+        JSON.stringify(buildDocument(fixedRoutes(), catalog, messages)),
       );
       return reply.type('application/json; charset=utf-8').send(json);
     },
