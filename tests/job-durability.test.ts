@@ -156,7 +156,10 @@ describe.concurrent('a server killed mid-job [real server process]', () => {
         // retry in this process) and its lease outlasts the moments between the claim and the kill
         // (no claim of its own job again). Both are checked below on PostgreSQL; on PGlite the open
         // transaction holds the one connection, so nothing else can happen in that process anyway.
-        const first = await startServerProcess({ ...env, XRM_JOB_LEASE_MS: '3000', XRM_PLUGIN_TIMEOUT_MS: '60000' });
+        const first = await startServerProcess(
+          { ...env, XRM_JOB_LEASE_MS: '3000', XRM_PLUGIN_TIMEOUT_MS: '60000' },
+          { readyTimeoutMs: 90_000 },
+        );
         servers.push(first);
         for (const [name, fields] of [
           ['effect', ['event_id', 'order_id']],
@@ -196,7 +199,10 @@ describe.concurrent('a server killed mid-job [real server process]', () => {
         }
 
         // same database, same plugins; the lease now exceeds the job's budget
-        const second = await startServerProcess({ ...env, XRM_JOB_LEASE_MS: '1500', XRM_PLUGIN_TIMEOUT_MS: '1000' });
+        const second = await startServerProcess(
+          { ...env, XRM_JOB_LEASE_MS: '1500', XRM_PLUGIN_TIMEOUT_MS: '1000' },
+          { readyTimeoutMs: 90_000 },
+        );
         servers.push(second);
         let jobs: Job[] = [];
         const job = await waitFor(
@@ -218,7 +224,8 @@ describe.concurrent('a server killed mid-job [real server process]', () => {
         expect(effects.body.data[0]).toMatchObject({ event_id: eventId, order_id: order.body.id });
         const all = await send(second.base, 'GET', '/api/data/effect?count=true&limit=1');
         expect(all.body.totalCount, all.text).toBe(1);
-      });
+        // two server starts (a fresh PGlite folder is slow on a busy machine), the kill, the lease
+      }, 180_000);
     });
   }
 });

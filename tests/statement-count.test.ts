@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
+import { loadConfig } from '../server/config.ts';
 import { describeEachDatabase } from './support/platform.ts';
 
 const statements: string[] = [];
@@ -100,5 +101,8 @@ describeEachDatabase(
       expect(count).toBe(2);
     });
   },
-  { config: { schemaPollMs: 0 }, build: { onQuery: (text) => statements.push(text) } },
+  {
+    config: { schemaPollMs: 0, jobs: { ...loadConfig({}).jobs, concurrency: 0 } },
+    build: { onQuery: (text) => statements.push(text) },
+  },
 );
