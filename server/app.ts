@@ -92,7 +92,12 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const jobs = new JobQueue(database.db, { ...config.jobs, backoffCapMs: 3_600_000 });
   const worker =
     config.jobs.concurrency > 0
-      ? new JobWorker(jobs, app.log, { concurrency: config.jobs.concurrency, pollMs: config.jobs.pollMs, budgets })
+      ? new JobWorker(jobs, app.log, {
+          concurrency: config.jobs.concurrency,
+          pollMs: config.jobs.pollMs,
+          budgets,
+          retentionDays: config.jobs.retentionDays,
+        })
       : undefined;
   const audit = new AuditTrail(database.db);
   const asyncSteps = new AsyncSteps(database.db, plugins, jobs, app.log);

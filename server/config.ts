@@ -37,6 +37,8 @@ export interface Config {
     readonly pollMs: number;
     /** Jobs one instance runs at once (XRM_JOB_CONCURRENCY); 0 runs no worker here. */
     readonly concurrency: number;
+    /** Days a succeeded job is kept (XRM_JOB_RETENTION_DAYS); failed and dead ones stay until retried. */
+    readonly retentionDays: number;
   };
   /** Hosts, addresses or CIDR ranges webhooks may target although internal (XRM_WEBHOOK_ALLOW_HOSTS). */
   readonly webhookAllowHosts?: string;
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       backoffMs: intFrom(env, 'XRM_JOB_BACKOFF_MS', 5_000),
       pollMs: Math.max(10, intFrom(env, 'XRM_JOB_POLL_MS', 1_000)),
       concurrency: intFrom(env, 'XRM_JOB_CONCURRENCY', 4),
+      retentionDays: intFrom(env, 'XRM_JOB_RETENTION_DAYS', 7),
     },
     webhookAllowHosts: env.XRM_WEBHOOK_ALLOW_HOSTS || undefined,
     webhookTimeoutMs: intFrom(env, 'XRM_WEBHOOK_TIMEOUT_MS', 15_000),

@@ -328,6 +328,9 @@ describeEachDatabase(
       });
       expect(job.attempts).toBe(2);
       expect(job.lastError).toMatch(/failed on purpose/);
+      // retention: succeeded jobs older than the limit are deleted (0 days: all of them)
+      expect(await get().services.jobs.prune(0)).toBeGreaterThan(0);
+      expect(expectStatus(await http().get('/api/jobs?state=succeeded'), 200).data).toEqual([]);
     });
 
     it('runs a custom message through the pipeline: checked input, a bound record, hooked by steps', async () => {
@@ -469,7 +472,7 @@ describeEachDatabase(
   {
     config: {
       webhookAllowHosts: '127.0.0.1',
-      jobs: { maxAttempts: 5, leaseMs: 5000, backoffMs: 20, pollMs: 50, concurrency: 4 },
+      jobs: { maxAttempts: 5, leaseMs: 5000, backoffMs: 20, pollMs: 50, concurrency: 4, retentionDays: 7 },
     },
     build: { plugins: [observer] },
   },

@@ -258,7 +258,7 @@ describe.runIf(DATABASES.includes('postgres'))(
     beforeAll(async () => {
       database = await createTestDatabase('postgres');
       const config = testConfig(database, {
-        jobs: { maxAttempts: 5, leaseMs: 30_000, backoffMs: 50, pollMs: 50, concurrency: 4 },
+        jobs: { maxAttempts: 5, leaseMs: 30_000, backoffMs: 50, pollMs: 50, concurrency: 4, retentionDays: 7 },
       });
       a = await buildPlatform(config, { plugins: [hitRecorder('a')] });
       b = await buildPlatform(config, { plugins: [hitRecorder('b')] });
@@ -408,7 +408,14 @@ describeEachDatabase(
   },
   {
     config: {
-      jobs: { maxAttempts: MAX_ATTEMPTS, leaseMs: 5000, backoffMs: BACKOFF_MS, pollMs: 50, concurrency: 2 },
+      jobs: {
+        maxAttempts: MAX_ATTEMPTS,
+        leaseMs: 5000,
+        backoffMs: BACKOFF_MS,
+        pollMs: 50,
+        concurrency: 2,
+        retentionDays: 7,
+      },
     },
     build: { plugins: [flakyPlugin] },
   },

@@ -33,8 +33,10 @@ export class GiveUp extends Error {}
 export interface WorkerOptions {
   readonly concurrency: number;
   readonly pollMs: number;
-  /** Each kind's budget per run; the lease must be longer. */
+  /** Each kind's budget per run (past it the run is aborted and counts as failed). */
   readonly budgets: Readonly<Record<JobKind, number>>;
+  /** Succeeded jobs are deleted after this many days. */
+  readonly retentionDays: number;
 }
 
 export class JobWorker {
@@ -84,10 +86,17 @@ export class JobWorker {
     while (!this.#stopped) {
       this.#pending = false;
       let claimed: Job[] = [];
+      let wait = this.#options.pollMs;
       try {
         claimed = await this.#queue.claim(this.id, this.#options.concurrency - this.#running.size);
+        this.#failures = 0;
+        await this.#prune();
       } catch (err) {
-        this.#log.warn({ err }, 'claiming jobs failed; retrying after the poll interval');
+        // the database is away: back off (up to 30 s) instead of logging every poll
+        this.#failures++;
+        wait = Math.min(30_000, this.#options.pollMs * 2 ** Math.min(this.#failures, 10));
+        if (this.#failures === 1 || this.#failures % 10 === 0)
+          this.#log.warn({ err, failures: this.#failures, retryInMs: wait }, 'claiming jobs failed');
       }
       for (const job of claimed) {
         const run = this.#execute(job).finally(() => {
@@ -102,11 +111,22 @@ export class JobWorker {
       if (this.#pending) continue;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        this.#timer = setTimeout(resolve, this.#options.pollMs);
+        this.#timer = setTimeout(resolve, wait);
       });
       clearTimeout(this.#timer);
       this.#wake = undefined;
     }
+  }
+
+  #failures = 0;
+  #prunedAt = 0;
+
+  /** Once an hour: succeeded jobs older than the retention go (the audit trail is the archive, not the queue). */
+  async #prune(): Promise<void> {
+    if (Date.now() - this.#prunedAt < 3_600_000) return;
+    this.#prunedAt = Date.now();
+    const removed = await this.#queue.prune(this.#options.retentionDays);
+    if (removed) this.#log.info({ removed, retentionDays: this.#options.retentionDays }, 'old succeeded jobs pruned');
   }
 
   async #execute(job: Job): Promise<void> {
