@@ -45,6 +45,32 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     created_at timestamptz NOT NULL DEFAULT now()
   )`.execute(db);
   await sql`CREATE INDEX ix__audit__record ON xrm.audit (entity, record_id, id DESC)`.execute(db);
+  // what changed between two images of a record (rows of one table), field by field in column
+  // order: [{ field, old?, new? }], the columns the platform maintains itself left out. plpgsql, not
+  // a SQL function: its plans are cached per session (a SQL function with an aggregate is planned
+  // on every call, 6x slower on a single create)
+  await sql`CREATE FUNCTION xrm.audit_diff(old json, new json) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+    DECLARE
+      result jsonb := '[]'::jsonb;
+      k text;
+      o jsonb;
+      n jsonb;
+    BEGIN
+      FOR k IN SELECT key FROM json_each(COALESCE(old, new)) LOOP
+        CONTINUE WHEN k IN ('id', 'created_at', 'updated_at', 'version');
+        o := COALESCE((old -> k)::jsonb, 'null');
+        n := COALESCE((new -> k)::jsonb, 'null');
+        CONTINUE WHEN o = n;
+        IF old IS NULL THEN
+          result := result || jsonb_build_array(jsonb_build_object('field', k, 'new', n));
+        ELSIF new IS NULL THEN
+          result := result || jsonb_build_array(jsonb_build_object('field', k, 'old', o));
+        ELSE
+          result := result || jsonb_build_array(jsonb_build_object('field', k, 'old', o, 'new', n));
+        END IF;
+      END LOOP;
+      RETURN result;
+    END $$`.execute(db);
   await sql`CREATE FUNCTION xrm.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       RAISE EXCEPTION 'xrm.audit is append-only' USING ERRCODE = 'insufficient_privilege';
@@ -89,4 +115,5 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     await sql`DROP TABLE ${sql.table(`xrm.${t}`)}`.execute(db);
   }
   await sql`DROP FUNCTION xrm.audit_append_only()`.execute(db);
+  await sql`DROP FUNCTION xrm.audit_diff(json, json)`.execute(db);
 }

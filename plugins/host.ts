@@ -113,7 +113,7 @@ export class PluginHost {
         },
       });
     } catch (err) {
-      log.error({ err, plugin: plugin?.name }, 'plugin setup failed; the plugin is skipped');
+      log.error({ err, plugin: plugin?.name, code: 'XRM_ERR_PLUGIN_INVALID' }, 'plugin setup failed; it is skipped');
       return false;
     }
     this.#steps.push(...steps);

@@ -6,12 +6,12 @@
  * The table is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE); a deleted record
  * keeps its history.
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { actorName } from '../request-context.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import { assertUuid } from '../record-id.ts';
-import { type Change, type ChangeConsumer, type ChangeMessage, type ChangeOrigin, diff } from '../records/changes.ts';
+import type { Change, ChangeConsumer, ChangeMessage, ChangeOrigin } from '../records/changes.ts';
 
 export interface HistoryEntry {
   readonly id: string;
@@ -35,7 +35,10 @@ interface AuditRow {
   actor: string;
   correlation_id: string;
   depth: number;
-  changes: unknown;
+  old?: unknown;
+  new?: unknown;
+  /** Links: given; records: xrm.audit_diff(old, new). */
+  changes?: unknown;
 }
 
 const audited = (catalog: Catalog, entity: string) => catalog.entity(entity)?.auditEnabled === true;
@@ -55,7 +58,7 @@ export class AuditTrail implements ChangeConsumer {
   async record(trx: Db, origin: ChangeOrigin, changes: readonly Change[], catalog: Catalog): Promise<void> {
     const actor = actorName(origin.principal);
     const rows: AuditRow[] = [];
-    const row = (entity: string, id: string, c: Change, fields: unknown) =>
+    const row = (entity: string, id: string, c: Change, images: Partial<AuditRow>) =>
       rows.push({
         entity,
         record_id: id,
@@ -63,7 +66,7 @@ export class AuditTrail implements ChangeConsumer {
         actor,
         correlation_id: origin.correlationId,
         depth: c.depth,
-        changes: fields,
+        ...images,
       });
     for (const c of changes) {
       if (c.link) {
@@ -71,19 +74,30 @@ export class AuditTrail implements ChangeConsumer {
         const rel = catalog.relationships.get(c.link.relationship);
         const side = c.message === 'associate' ? 'new' : 'old';
         if (rel && audited(catalog, rel.from))
-          row(rel.from, c.link.fromId, c, [{ field: c.link.relationship, [side]: c.link.toId }]);
+          row(rel.from, c.link.fromId, c, { changes: [{ field: c.link.relationship, [side]: c.link.toId }] });
         if (rel && audited(catalog, rel.to))
-          row(rel.to, c.link.toId, c, [{ field: c.link.relationship, [side]: c.link.fromId }]);
+          row(rel.to, c.link.toId, c, { changes: [{ field: c.link.relationship, [side]: c.link.fromId }] });
         continue;
       }
-      if (audited(catalog, c.entity)) row(c.entity, c.id, c, diff(c.before, c.after));
+      if (audited(catalog, c.entity)) row(c.entity, c.id, c, { old: c.before ?? null, new: c.after ?? null });
     }
     if (!rows.length) return;
+    // the field-by-field difference is xrm.audit_diff's, here and in the one-statement path (inline)
     const columns = sql`x(entity text, record_id uuid, message text, actor text, correlation_id text,
-      depth integer, changes jsonb)`;
+      depth integer, old json, new json, changes jsonb)`;
     await sql`INSERT INTO xrm.audit (entity, record_id, message, actor, correlation_id, depth, changes)
-      SELECT entity, record_id, message, actor, correlation_id, depth, changes
+      SELECT entity, record_id, message, actor, correlation_id, depth, COALESCE(changes, xrm.audit_diff(old, new))
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS ${columns}`.execute(trx);
+  }
+
+  /**
+   * The audit row of a single create, update or delete as part of the write's own statement
+   * (reading its CTE `w(record, old)`): no transaction, one round trip, when nothing else observes.
+   */
+  inline(message: ChangeMessage, entity: string, origin: ChangeOrigin, depth: number): RawBuilder<unknown> {
+    return sql`INSERT INTO xrm.audit (entity, record_id, message, actor, correlation_id, depth, changes)
+      SELECT ${entity}, (COALESCE(w.record, w.old) ->> 'id')::uuid, ${message}, ${actorName(origin.principal)},
+        ${origin.correlationId}, ${depth}, xrm.audit_diff(w.old, w.record) FROM w`;
   }
 
   /** A record's history, newest first, keyset paged; deleted records keep theirs. */

@@ -5,6 +5,7 @@
  * up front which messages it wants, so a write nobody observes keeps its one-statement fast path.
  */
 import { randomUUID } from 'node:crypto';
+import type { RawBuilder } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import type { Principal } from '../../plugins/api.ts';
@@ -47,31 +48,13 @@ export interface ChangeConsumer {
   record(trx: Db, origin: ChangeOrigin, changes: readonly Change[], catalog: Catalog): Promise<void>;
   /** After the operation committed (wakes the job worker). */
   committed?(): void;
+  /**
+   * A statement that records one create, update or delete inside the write's own SQL statement
+   * (reading the CTE `w(record json, old json)`), for writes nothing else observes.
+   */
+  inline?(message: ChangeMessage, entity: string, origin: ChangeOrigin, depth: number): RawBuilder<unknown>;
 }
 
 export function newChange(change: Omit<Change, 'eventId'>): Change {
   return { eventId: randomUUID(), ...change };
-}
-
-/** Fields the platform sets by itself: not "changes" worth reporting. */
-const MAINTAINED = new Set(['id', 'created_at', 'updated_at', 'version']);
-
-/** Field-by-field difference of two images: `[{ field, old, new }]`, system-maintained columns left out. */
-export function diff(
-  before: Row | undefined,
-  after: Row | undefined,
-): { field: string; old?: unknown; new?: unknown }[] {
-  const fields = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
-  const out: { field: string; old?: unknown; new?: unknown }[] = [];
-  for (const field of fields) {
-    if (MAINTAINED.has(field)) continue;
-    const o = before?.[field] ?? null;
-    const n = after?.[field] ?? null;
-    if (JSON.stringify(o) === JSON.stringify(n)) continue;
-    const entry: { field: string; old?: unknown; new?: unknown } = { field };
-    if (before) entry.old = o;
-    if (after) entry.new = n;
-    out.push(entry);
-  }
-  return out;
 }

@@ -144,6 +144,11 @@ export class WritePipeline {
     }
     const catalog = this.#runtime.state.catalog;
     if (!ctx.journal && !messages.some((m) => this.#observed(catalog, m))) return this.#direct(ctx, messages);
+    if (!ctx.journal && messages.length === 1) {
+      // one write only the audit trail observes: its row goes in the write's own statement
+      const also = this.#inline(catalog, messages[0]!, ctx);
+      if (also) return [(await this.#write(ctx.db, messages[0]!, also)).outcome];
+    }
     const shared = ctx.shared ?? new Map<string, unknown>();
     const base = { ...ctx, depth, shared };
     const item = async <T>(i: number, work: () => Promise<T>): Promise<T> => {
@@ -162,7 +167,10 @@ export class WritePipeline {
         await this.#stage(base, 'validate', message.name, entity, state);
         continue;
       }
-      const target = message.message === 'upsert' ? await this.#upsertTarget(message) : this.#target(message);
+      const target =
+        message.message === 'upsert' && this.#validatesUpsert(message.entity)
+          ? await this.#upsertTarget(message)
+          : this.#target(message as Exclude<WriteMessage, { message: 'custom' }>);
       const state = { input: target.input, id: target.id, eventId: '' };
       await item(i, () => this.#stage(base, 'validate', target.message, target.entity, state));
     }
@@ -199,6 +207,8 @@ export class WritePipeline {
       this.#afterCommit(ctx);
       return body;
     }
+    // no per-record step can change the items: check them all first, as the set-based path does
+    if (!stepped) this.#records.checkBulk(entity, request);
     const messages = request.records.map((item) => this.#asMessage(entity, request, item));
     const outcomes = await this.execute(ctx, messages, true);
     const data = outcomes.map((o, i) => o.record ?? { id: (request.records[i] as Row).id });
@@ -226,10 +236,8 @@ export class WritePipeline {
       const rel = catalog.relationships.get(m.relationship);
       return rel ? this.#watched(catalog, m.message, rel.to) : false;
     }
-    if (m.message === 'delete') {
-      if (this.#linksWatched(catalog, m.entity).length) return true;
-      return this.#cascadesOf(catalog, m.entity).some((c) => this.#cascadeWatched(catalog, c));
-    }
+    if (m.message === 'delete')
+      return this.#linksWatched(catalog, m.entity).length > 0 || this.#cascadeObserved(catalog, m.entity);
     return false;
   }
 
@@ -305,6 +313,28 @@ export class WritePipeline {
     }
   }
 
+  /**
+   * The one-statement path of a single create, update or delete: when no step listens and every
+   * consumer that wants it can record it inside the write's statement (the audit trail).
+   */
+  #inline(catalog: Catalog, m: WriteMessage, ctx: WriteContext): RawBuilder<unknown> | undefined {
+    if (m.message !== 'create' && m.message !== 'update' && m.message !== 'delete') return undefined;
+    if (this.#host.listens(m.message, m.entity)) return undefined;
+    if (
+      m.message === 'delete' &&
+      (this.#linksWatched(catalog, m.entity).length || this.#cascadeObserved(catalog, m.entity))
+    )
+      return undefined;
+    const wanting = this.#consumers.filter((c) => c.wants(catalog, m.message as ChangeMessage, m.entity));
+    if (wanting.length !== 1 || !wanting[0]!.inline) return undefined;
+    const origin = { principal: ctx.principal, correlationId: ctx.correlationId };
+    return wanting[0]!.inline(m.message, m.entity, origin, ctx.depth ?? 1);
+  }
+
+  #cascadeObserved(catalog: Catalog, entity: string): boolean {
+    return this.#cascadesOf(catalog, entity).some((c) => this.#cascadeWatched(catalog, c));
+  }
+
   /** Nothing observes: the records service's own paths (one statement, or one transaction for several). */
   async #direct(ctx: WriteContext, messages: readonly WriteMessage[]): Promise<WriteOutcome[]> {
     if (messages.length === 1) return [(await this.#write(ctx.db, messages[0]!)).outcome];
@@ -316,18 +346,25 @@ export class WritePipeline {
     return ctx.db ? run(ctx.db) : this.#db.transaction().execute(run);
   }
 
-  async #write(db: Db | undefined, m: WriteMessage): Promise<{ outcome: WriteOutcome; old?: Row }> {
+  async #write(
+    db: Db | undefined,
+    m: WriteMessage,
+    also?: RawBuilder<unknown>,
+  ): Promise<{ outcome: WriteOutcome; old?: Row }> {
     const records = this.#records;
     switch (m.message) {
       case 'create':
-        return { outcome: { record: await records.create(m.entity, m.input, db) } };
+        return { outcome: { record: await records.create(m.entity, m.input, db, { also }) } };
       case 'update': {
-        const options = { expectedVersion: m.expectedVersion };
+        const options = { expectedVersion: m.expectedVersion, also };
         const { record, old } = await records.update(m.entity, m.id, m.input, options, db);
         return { outcome: { record }, old };
       }
       case 'delete':
-        return { outcome: {}, old: await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion }, db) };
+        return {
+          outcome: {},
+          old: await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion, also }, db),
+        };
       case 'upsert':
         return { outcome: await records.upsert(m.entity, m.key, m.input, db) };
       case 'associate':
@@ -423,6 +460,10 @@ export class WritePipeline {
       if (rows[0]) return { message: 'update' as const, entity: m.entity, input, id: rows[0].id };
     }
     return { message: 'create' as const, entity: m.entity, input };
+  }
+
+  #validatesUpsert(entity: string): boolean {
+    return this.#host.listens('create', entity, 'validate') || this.#host.listens('update', entity, 'validate');
   }
 
   #keyOrUndefined(entity: EntityDef, name: string | undefined) {

@@ -31,6 +31,11 @@ export type BulkJournal = (trx: Db, created: readonly RecordJson[]) => Promise<v
 export interface WriteOptions {
   /** Optimistic concurrency: the version the client last read (REST If-Match, GraphQL expectedVersion). */
   expectedVersion?: number;
+  /**
+   * A statement that joins the write as a data-modifying CTE of the SAME statement, reading
+   * `w(record json, old json)`: the audit row of a write nothing else observes, in one round trip.
+   */
+  also?: RawBuilder<unknown>;
 }
 
 export type BulkOperation = 'create' | 'update' | 'upsert' | 'delete';
@@ -118,21 +123,22 @@ export class RecordsService {
       : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
   }
 
-  create(entityName: string, input: unknown, db: Db = this.#db): Promise<RecordJson> {
-    return this.#fresh(db, () => this.#create(entityName, input, db));
+  create(entityName: string, input: unknown, db: Db = this.#db, options: WriteOptions = {}): Promise<RecordJson> {
+    return this.#fresh(db, () => this.#create(entityName, input, db, options));
   }
 
-  async #create(entityName: string, input: unknown, db: Db): Promise<RecordJson> {
+  async #create(entityName: string, input: unknown, db: Db, options: WriteOptions = {}): Promise<RecordJson> {
     const state = this.#state;
     const entity = state.catalog.require(entityName);
     const data = this.#validate(state, entity, 'create', input);
-    const rows = await this.#run(
-      state,
-      sql<{ r: RecordJson }>`WITH w AS (${this.#insert(entity, data)}) SELECT row_to_json(w.*) AS r FROM w`,
-      entity,
-      'write',
-      db,
-    );
+    const insert = this.#insert(entity, data);
+    const statement = options.also
+      ? sql<{
+          r: RecordJson;
+        }>`WITH i AS (${insert}), w AS (SELECT row_to_json(i.*) AS record, NULL::json AS old FROM i),
+          x AS (${options.also}) SELECT w.record AS r FROM w`
+      : sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`;
+    const rows = await this.#run(state, statement, entity, 'write', db);
     return rows[0]!.r;
   }
 
@@ -192,14 +198,12 @@ export class RecordsService {
     const version = this.#versionCondition(options);
     // the pre-image comes from the same statement: the row locked, then updated
     const old = sql`(SELECT o.* FROM ${table(entity.name)} o WHERE o.id = ${id} FOR UPDATE) o`;
-    const rows = await this.#run(
-      state,
-      sql<Updated>`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} FROM ${old}
-        WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old`,
-      entity,
-      'write',
-      db,
-    );
+    const update = sql`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} FROM ${old}
+        WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old`;
+    const statement = options.also
+      ? sql<Updated>`WITH w AS (${update}), x AS (${options.also}) SELECT record, old FROM w`
+      : sql<Updated>`${update}`;
+    const rows = await this.#run(state, statement, entity, 'write', db);
     if (!rows[0]) return this.#missing(state, entity, id, options, db);
     return rows[0];
   }
@@ -214,15 +218,12 @@ export class RecordsService {
     const entity = state.catalog.require(entityName);
     assertUuid(id);
     const version = this.#versionCondition(options);
-    const rows = await this.#run(
-      state,
-      sql<{
-        old: Row;
-      }>`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${version} RETURNING row_to_json(t.*) AS old`,
-      entity,
-      'delete',
-      db,
-    );
+    const remove = sql`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${version}
+      RETURNING NULL::json AS record, row_to_json(t.*) AS old`;
+    const statement = options.also
+      ? sql<{ old: Row }>`WITH w AS (${remove}), x AS (${options.also}) SELECT old FROM w`
+      : sql<{ old: Row }>`${remove}`;
+    const rows = await this.#run(state, statement, entity, 'delete', db);
     if (!rows[0]) return this.#missing(state, entity, id, options, db);
     return rows[0].old;
   }
@@ -301,7 +302,11 @@ export class RecordsService {
     return this.#fresh(this.#db, () => this.#bulk(entityName, request, journal));
   }
 
-  async #bulk(entityName: string, request: BulkRequest, journal?: BulkJournal): Promise<string> {
+  /**
+   * Checks a bulk request before anything is written: its size, its key, and every item against
+   * the entity's schema — all items' problems reported at once (`/records/<i>/…`).
+   */
+  checkBulk(entityName: string, request: BulkRequest): EntityDef {
     const state = this.#state;
     const entity = state.catalog.require(entityName);
     const { operation, records } = request;
@@ -334,6 +339,13 @@ export class RecordsService {
       }
     });
     if (errors.length) throw invalidRecord(entity.name, errors);
+    return entity;
+  }
+
+  async #bulk(entityName: string, request: BulkRequest, journal?: BulkJournal): Promise<string> {
+    const state = this.#state;
+    const entity = this.checkBulk(entityName, request);
+    const { operation, records } = request;
 
     const item = (i: number) => records[i] as Record<string, unknown>;
     const one = async (trx: Db, i: number): Promise<unknown> => {

@@ -19,7 +19,7 @@ import type { Job, JobQueue, NewJob } from '../jobs/queue.ts';
 import { GiveUp, RetryLater, type JobRun } from '../jobs/worker.ts';
 import type { QueryService } from '../query/query-service.ts';
 import { isUuid } from '../record-id.ts';
-import { type Change, type ChangeConsumer, type ChangeMessage, type ChangeOrigin, diff } from '../records/changes.ts';
+import type { Change, ChangeConsumer, ChangeMessage, ChangeOrigin } from '../records/changes.ts';
 import type { Runtime } from '../runtime.ts';
 import { type DeliveryResult, deliver, isSuccess, newSecret } from './deliver.ts';
 import { type AllowList, checkWebhookUrl } from './ssrf.ts';
@@ -125,7 +125,6 @@ export class WebhookService implements ChangeConsumer {
           message: c.message,
           ...(c.after ? { record: c.after } : {}),
           ...(c.before ? { previous: c.before } : {}),
-          ...(c.message === 'update' ? { changes: diff(c.before, c.after) } : {}),
           ...(c.link ? { link: c.link } : {}),
           ...(c.cascade ? { cascade: true } : {}),
           correlationId: origin.correlationId,
