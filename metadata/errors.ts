@@ -50,6 +50,9 @@ export const ERROR_CODES = {
   XRM_ERR_JOB_NOT_RETRYABLE: { status: 409, title: 'Job cannot be retried' },
   XRM_ERR_WEBHOOK_NOT_FOUND: { status: 404, title: 'Webhook not found' },
   XRM_ERR_WEBHOOK_TARGET_FORBIDDEN: { status: 422, title: 'Webhook target not allowed' },
+  XRM_ERR_AUTH_REQUIRED: { status: 401, title: 'Authentication required' },
+  XRM_ERR_AUTH_INVALID_CREDENTIALS: { status: 401, title: 'Invalid email or password' },
+  XRM_ERR_API_KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
   XRM_ERR_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   XRM_ERR_INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ErrorSpec>;

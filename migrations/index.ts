@@ -2,10 +2,12 @@ import type { Migration } from 'kysely/migration';
 import * as systemTables from './0001-system-tables.ts';
 import * as physicalNames from './0002-physical-names.ts';
 import * as jobsAuditWebhooks from './0003-jobs-audit-webhooks.ts';
+import * as identity from './0004-identity.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
   '0001-system-tables': systemTables,
   '0002-physical-names': physicalNames,
   '0003-jobs-audit-webhooks': jobsAuditWebhooks,
+  '0004-identity': identity,
 };

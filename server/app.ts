@@ -44,10 +44,14 @@ import { jobRoutes } from './rest/job-routes.ts';
 import { webhookRoutes } from './rest/webhook-routes.ts';
 import { messageRoutes } from './rest/message-routes.ts';
 import { definePlugin } from '../plugins/api.ts';
+import { IdentityService } from './security/identity.ts';
+import { installPrincipalResolution } from './security/principal-hook.ts';
+import { apiKeyRoutes, authRoutes } from './security/auth-routes.ts';
 
 export interface Platform {
   readonly app: FastifyInstance;
   readonly services: Services;
+  /** Users, sessions and API keys (issue 8, slice 1). */
   /** Connects, migrates and loads the catalog; /health answers 503 until this resolves. */
   start(): Promise<void>;
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
@@ -114,6 +118,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     worker.handle('step', (job, run) => asyncSteps.run(job, run));
     worker.handle('webhook', (job, run) => webhooks.deliverJob(job, run));
   }
+  const identity = new IdentityService(database.db, config.sessionTtlMinutes * 60_000);
   const services: Services = {
     database,
     db: database.db,
@@ -127,6 +132,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     jobs,
     worker,
     webhooks,
+    identity,
   };
   let ready = false;
 
@@ -140,6 +146,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       );
     }
   });
+  installPrincipalResolution(app, identity);
 
   await app.register(swagger, {
     openapi: {
@@ -157,6 +164,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
         { name: 'messages', description: 'Custom messages plugins define (Dataverse custom APIs)' },
         { name: 'jobs', description: 'The durable job queue: async plugin steps and webhook deliveries' },
         { name: 'webhooks', description: 'Standard Webhooks subscriptions, signing secrets and delivery logs' },
+        { name: 'auth', description: 'Sign-in sessions (bearer token and admin UI cookie) and API keys' },
       ],
     },
   });
@@ -194,6 +202,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(messageRoutes, { prefix: '/api/messages', services });
   await app.register(jobRoutes, { prefix: '/api/jobs', services });
   await app.register(webhookRoutes, { prefix: '/api/webhooks', services });
+  await app.register(authRoutes, { prefix: '/api/auth', identity });
+  await app.register(apiKeyRoutes, { prefix: '/api/api-keys', identity });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });
@@ -205,6 +215,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     services,
     async start() {
       await migrateToLatest(database.db);
+      await identity.ensureFirstAdmin(config.adminEmail, config.adminPassword, app.log);
       await runtime.reload({ force: true });
       await runtime.watch(config.schemaPollMs);
       // the built-in consumers of the pipeline's changes, listed beside outside plugins

@@ -44,6 +44,11 @@ export interface Config {
   readonly webhookAllowHosts?: string;
   /** One delivery attempt's budget (XRM_WEBHOOK_TIMEOUT_MS). */
   readonly webhookTimeoutMs: number;
+  /** First run: the administrator created when no user exists (XRM_ADMIN_EMAIL, XRM_ADMIN_PASSWORD). */
+  readonly adminEmail?: string;
+  readonly adminPassword?: string;
+  /** How long a sign-in session lasts (XRM_SESSION_TTL_MINUTES). */
+  readonly sessionTtlMinutes: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -96,5 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     },
     webhookAllowHosts: env.XRM_WEBHOOK_ALLOW_HOSTS || undefined,
     webhookTimeoutMs: intFrom(env, 'XRM_WEBHOOK_TIMEOUT_MS', 15_000),
+    adminEmail: env.XRM_ADMIN_EMAIL || undefined,
+    adminPassword: env.XRM_ADMIN_PASSWORD || undefined,
+    sessionTtlMinutes: Math.max(1, intFrom(env, 'XRM_SESSION_TTL_MINUTES', 720)),
   };
 }

@@ -1,14 +1,22 @@
 /**
  * Who is acting on a request, in one place: the write context handed to the pipeline and the
- * actor written to the metadata ledger both come from here. The system principal until identity
- * lands (the security issue sets `request.principal` before any route runs).
+ * actor written to the metadata ledger both come from here. server/security/principal-hook.ts
+ * resolves the presented credentials into `request.principal` before any route runs; a request
+ * without credentials is the system principal until enforcement lands (issue 8, slice 2).
  */
 import type { FastifyRequest } from 'fastify';
 import { type Principal, SYSTEM_PRINCIPAL } from '../plugins/api.ts';
 import type { WriteContext } from './records/pipeline.ts';
 
-export function principalOf(_request: FastifyRequest): Principal {
-  return SYSTEM_PRINCIPAL;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who presented valid credentials; null: none presented (server/security/principal-hook.ts). */
+    principal: Principal | null;
+  }
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  return request.principal ?? SYSTEM_PRINCIPAL;
 }
 
 /** The write context of a request: who, its correlation id (the request id) and its log. */

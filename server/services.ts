@@ -9,6 +9,7 @@ import type { AuditTrail } from './audit/audit-trail.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { JobWorker } from './jobs/worker.ts';
 import type { WebhookService } from './webhooks/service.ts';
+import type { IdentityService } from './security/identity.ts';
 
 /** The domain services the HTTP layers call. */
 export interface Services {
@@ -27,4 +28,6 @@ export interface Services {
   /** This instance's job worker (absent when XRM_JOB_CONCURRENCY is 0). */
   readonly worker?: JobWorker;
   readonly webhooks: WebhookService;
+  /** Users, sign-in sessions, API keys; resolves each request's principal. */
+  readonly identity: IdentityService;
 }

@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as jobsAuditWebhooks from '../migrations/0003-jobs-audit-webhooks.ts';
+import * as identity from '../migrations/0004-identity.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -40,10 +41,10 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
   }
   // 0.1 had neither 0002 nor anything after it
+  await identity.down(db);
   await jobsAuditWebhooks.down(db);
-  await sql`DELETE FROM xrm.kysely_migration WHERE name IN ('0002-physical-names', '0003-jobs-audit-webhooks')`.execute(
-    db,
-  );
+  const later = ['0002-physical-names', '0003-jobs-audit-webhooks', '0004-identity'];
+  await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;
 }
 

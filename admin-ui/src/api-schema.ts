@@ -531,6 +531,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in: answers a bearer token and sets the httpOnly xrm_session cookie for the admin UI */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out: revokes the session of the presented token (bearer or cookie) and clears the cookie */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the presented credentials are: the user (an API key: its owner) and the principal */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/api-keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's API keys, newest first (never the keys themselves) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Create an API key for the signed-in user; answers the key (xrm_…) this once */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key; it stops working on the next request */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -579,7 +665,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
+            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
             instance?: string;
             /** @description Field errors, each with a path into the request */
             errors?: {
@@ -1484,6 +1570,73 @@ export interface components {
             data: components["schemas"]["HistoryEntry"][];
             /** @description Pass as cursor= for the next page; absent on the last */
             nextCursor?: string;
+        };
+        LoginInput: {
+            email: string;
+            password: string;
+        };
+        User: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            displayName: string;
+        };
+        /** @description Who acts on a request */
+        Principal: {
+            /** @enum {string} */
+            kind: "system" | "user" | "apiKey";
+            id: string;
+        };
+        LoginResult: {
+            /** @description Send as Authorization: Bearer <token>; also set as the xrm_session cookie */
+            token: string;
+            /** Format: date-time */
+            expiresAt: string;
+            user: components["schemas"]["User"];
+        };
+        Me: {
+            /** @description The user, or an API key's owner */
+            user: components["schemas"]["User"] | null;
+            principal: components["schemas"]["Principal"];
+        };
+        ApiKeyInput: {
+            /** @description What the key is for */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When the key stops working; absent: never
+             */
+            expiresAt?: string;
+        };
+        ApiKeyCreated: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description xrm_…: answered this once, only its hash is stored */
+            key: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /**
+             * Format: date-time
+             * @description Updated at most once a minute
+             */
+            lastUsedAt: string | null;
+        };
+        ApiKeyList: {
+            data?: components["schemas"]["ApiKey"][];
         };
     };
     responses: never;
@@ -4190,6 +4343,359 @@ export interface operations {
                 };
             };
             /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginInput"];
+            };
+        };
+        responses: {
+            /** @description The session token, when it expires, and the user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResult"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid email or password (XRM_ERR_AUTH_INVALID_CREDENTIALS) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyInput"];
+            };
+        };
+        responses: {
+            /** @description The key, shown this once */
+            201: {
+                headers: {
+                    /** @description Address of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description API key not found (XRM_ERR_API_KEY_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -10,6 +10,7 @@ import { entityComponents, entitySchemaNames } from './entity-schemas.ts';
 import { metadataComponents } from './metadata-schemas.ts';
 import { jsonResponse } from './responses.ts';
 import { pipelineComponents } from './pipeline-schemas.ts';
+import { securityComponents } from './security-schemas.ts';
 import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
 import { ALWAYS, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
 import {
@@ -132,6 +133,7 @@ export function buildDocument(
     [PROBLEM_SCHEMA_NAME]: problemSchema(),
     ...metadataComponents(),
     ...pipelineComponents(),
+    ...securityComponents(),
     ...doc.components.schemas,
   };
   const names = entitySchemaNames(catalog, Object.keys(platform));

@@ -1,0 +1,156 @@
+/**
+ * Sign-in under /api/auth (login, logout, who am I) and API keys under /api/api-keys (create,
+ * list, revoke). Keys belong to the signed-in user who creates them.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { XrmError } from '../../metadata/errors.ts';
+import { API_KEY_INPUT, LOGIN_INPUT } from '../openapi/security-schemas.ts';
+import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
+import { createdResponse, jsonResponse, noContent } from '../openapi/responses.ts';
+import { principalOf } from '../request-context.ts';
+import { nameParams } from '../rest/route-schemas.ts';
+import type { IdentityService } from './identity.ts';
+import { clearSessionCookie, presentedCredential, setSessionCookie } from './tokens.ts';
+
+const tags = ['auth'];
+
+interface Options {
+  identity: IdentityService;
+}
+
+/** The signed-in user of a request (a session, not an API key), or 401. */
+function signedInUser(request: FastifyRequest): string {
+  const principal = principalOf(request);
+  if (principal.kind !== 'user') throw new XrmError('XRM_ERR_AUTH_REQUIRED', 'Sign in as a user to manage API keys');
+  return principal.id;
+}
+
+export async function authRoutes(app: FastifyInstance, { identity }: Options): Promise<void> {
+  app.post<{ Body: { email: string; password: string } }>(
+    '/login',
+    {
+      schema: {
+        tags,
+        summary: 'Sign in: answers a bearer token and sets the httpOnly xrm_session cookie for the admin UI',
+        operationId: 'login',
+        body: LOGIN_INPUT,
+        'x-xrm-operation': {
+          body: 'LoginInput',
+          responses: { '200': jsonResponse('The session token, when it expires, and the user', 'LoginResult') },
+          errors: [...JSON_BODY, 'XRM_ERR_AUTH_INVALID_CREDENTIALS'],
+        },
+      },
+    },
+    async (req, reply) => {
+      try {
+        const result = await identity.login(req.body.email, req.body.password);
+        req.log.info({ user: result.user.id }, 'signed in');
+        setSessionCookie(req, reply, result.token, identity.sessionTtlSeconds);
+        return result;
+      } catch (err) {
+        if (err instanceof XrmError && err.code === 'XRM_ERR_AUTH_INVALID_CREDENTIALS') req.log.info('sign-in refused');
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/logout',
+    {
+      schema: {
+        tags,
+        summary: 'Sign out: revokes the session of the presented token (bearer or cookie) and clears the cookie',
+        operationId: 'logout',
+        'x-xrm-operation': { responses: { '204': noContent('Signed out') }, errors: [] },
+      },
+    },
+    async (req, reply) => {
+      const token = presentedCredential(req);
+      if (token) await identity.logout(token);
+      clearSessionCookie(req, reply);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/me',
+    {
+      schema: {
+        tags,
+        summary: 'Who the presented credentials are: the user (an API key: its owner) and the principal',
+        operationId: 'getMe',
+        'x-xrm-operation': {
+          responses: { '200': jsonResponse('The caller', 'Me') },
+          errors: ['XRM_ERR_AUTH_REQUIRED'],
+        },
+      },
+    },
+    async (req) => {
+      const principal = principalOf(req);
+      if (principal.kind === 'system') throw new XrmError('XRM_ERR_AUTH_REQUIRED', 'No credentials were presented');
+      const user = await identity.userOf(principal);
+      return { user: user ?? null, principal: { kind: principal.kind, id: principal.id } };
+    },
+  );
+}
+
+export async function apiKeyRoutes(app: FastifyInstance, { identity }: Options): Promise<void> {
+  app.post<{ Body: { name: string; expiresAt?: string } }>(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'Create an API key for the signed-in user; answers the key (xrm_…) this once',
+        operationId: 'createApiKey',
+        body: API_KEY_INPUT,
+        'x-xrm-operation': {
+          body: 'ApiKeyInput',
+          responses: { '201': createdResponse('The key, shown this once', 'ApiKeyCreated') },
+          errors: [...JSON_BODY, 'XRM_ERR_AUTH_REQUIRED'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const created = await identity.createApiKey(signedInUser(req), req.body);
+      req.log.info({ apiKey: created.id }, 'API key created');
+      return reply.code(201).header('location', `/api/api-keys/${created.id}`).send(created);
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: "The signed-in user's API keys, newest first (never the keys themselves)",
+        operationId: 'listApiKeys',
+        'x-xrm-operation': {
+          responses: { '200': jsonResponse('The keys', 'ApiKeyList') },
+          errors: ['XRM_ERR_AUTH_REQUIRED'],
+        },
+      },
+    },
+    async (req) => ({ data: await identity.listApiKeys(signedInUser(req)) }),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke an API key; it stops working on the next request',
+        operationId: 'revokeApiKey',
+        params: nameParams('id'),
+        'x-xrm-operation': {
+          responses: { '204': noContent('Revoked') },
+          errors: [...INVALID_REQUEST, 'XRM_ERR_AUTH_REQUIRED', 'XRM_ERR_API_KEY_NOT_FOUND'],
+        },
+      },
+    },
+    async (req, reply) => {
+      await identity.revokeApiKey(signedInUser(req), req.params.id);
+      req.log.info({ apiKey: req.params.id }, 'API key revoked');
+      return reply.code(204).send();
+    },
+  );
+}
