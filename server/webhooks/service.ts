@@ -299,20 +299,35 @@ export class WebhookService implements ChangeConsumer {
     return delivery;
   }
 
-  async #secrets(id: string): Promise<string[] | undefined> {
-    const { rows } = await sql<Secrets>`SELECT secret, previous_secret,
-        previous_secret_expires_at::text FROM xrm.webhooks WHERE id = ${id}`.execute(this.#db);
+  /**
+   * The subscription as stored, with its signing secrets (the previous one while its grace period
+   * runs): read from the table, not the catalog, so a delivery never depends on how soon this
+   * instance's catalog caught up with a change made on another one.
+   */
+  async #stored(id: string): Promise<{ webhook: WebhookDef; secrets: string[] } | undefined> {
+    const { rows } = await sql<Secrets & { definition: Omit<WebhookDef, 'id'> }>`SELECT definition, secret,
+        previous_secret, previous_secret_expires_at::text FROM xrm.webhooks WHERE id = ${id}`.execute(this.#db);
     const row = rows[0];
     if (!row) return undefined;
     const previousValid =
       row.previous_secret && row.previous_secret_expires_at && new Date(row.previous_secret_expires_at) > new Date();
-    return previousValid ? [row.secret, row.previous_secret!] : [row.secret];
+    const secrets = previousValid ? [row.secret, row.previous_secret!] : [row.secret];
+    return { webhook: { id, ...row.definition }, secrets };
   }
 
   async #send(id: string, msgId: string, body: { type: string }, jobId: string | null, attempt: number) {
-    const webhook = this.get(id);
-    const secrets = await this.#secrets(id);
-    if (!secrets) throw new XrmError('XRM_ERR_WEBHOOK_NOT_FOUND', `No webhook has id ${id}`);
+    const stored = await this.#stored(id);
+    if (!stored) throw new XrmError('XRM_ERR_WEBHOOK_NOT_FOUND', `No webhook has id ${id}`);
+    return this.#attempt(stored, msgId, body, jobId, attempt);
+  }
+
+  async #attempt(
+    { webhook, secrets }: { webhook: WebhookDef; secrets: string[] },
+    msgId: string,
+    body: { type: string },
+    jobId: string | null,
+    attempt: number,
+  ) {
     const result: DeliveryResult = await deliver({
       url: webhook.url,
       msgId,
@@ -324,8 +339,8 @@ export class WebhookService implements ChangeConsumer {
     });
     const { rows } = await sql<{ d: Delivery }>`INSERT INTO xrm.webhook_deliveries
         (webhook_id, job_id, message_id, event_type, attempt, status, error, duration_ms)
-      VALUES (${id}, ${jobId}, ${msgId}, ${body.type}, ${attempt}, ${result.status ?? null}, ${result.error ?? null},
-        ${result.durationMs})
+      VALUES (${webhook.id}, ${jobId}, ${msgId}, ${body.type}, ${attempt}, ${result.status ?? null},
+        ${result.error ?? null}, ${result.durationMs})
       RETURNING json_build_object('id', id::text, 'jobId', job_id::text, 'messageId', message_id,
         'eventType', event_type, 'attempt', attempt, 'status', status, 'error', error, 'durationMs', duration_ms,
         'success', COALESCE(status BETWEEN 200 AND 299, false), 'createdAt', created_at) AS d`.execute(this.#db);
@@ -334,11 +349,11 @@ export class WebhookService implements ChangeConsumer {
 
   /** The job handler of one queued delivery. */
   async deliverJob(job: Job, _run: JobRun): Promise<void> {
-    const webhook = this.#runtime.state.catalog.webhooks.get(job.target);
+    const stored = await this.#stored(job.target);
     // deleted or turned off since: nothing to send
-    if (!webhook?.enabled) return;
+    if (!stored?.webhook.enabled) return;
     const msgId = `msg_${job.eventId}`;
-    const { result } = await this.#send(job.target, msgId, job.payload as { type: string }, job.id, job.attempts);
+    const { result } = await this.#attempt(stored, msgId, job.payload as { type: string }, job.id, job.attempts);
     if (isSuccess(result.status)) return;
     if (result.status === 410) {
       await this.update(job.target, { enabled: false }, 'system:webhooks', 'the receiver answered 410 Gone');
