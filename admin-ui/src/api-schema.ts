@@ -1703,6 +1703,15 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogSummary"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -1741,6 +1750,15 @@ export interface operations {
                     "application/json": components["schemas"]["FieldTypeList"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -1777,6 +1795,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EntityList"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
@@ -1825,6 +1852,15 @@ export interface operations {
             };
             /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1908,6 +1944,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
             404: {
                 headers: {
@@ -1957,6 +2002,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2028,6 +2082,15 @@ export interface operations {
             };
             /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2113,6 +2176,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
             404: {
                 headers: {
@@ -2164,6 +2236,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2228,6 +2309,15 @@ export interface operations {
             };
             /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2321,6 +2411,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Field not found (XRM_ERR_METADATA_FIELD_NOT_FOUND) */
             404: {
                 headers: {
@@ -2371,6 +2470,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2443,6 +2551,15 @@ export interface operations {
             };
             /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2550,6 +2667,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
             404: {
                 headers: {
@@ -2634,6 +2760,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Alternate key not found (XRM_ERR_METADATA_KEY_NOT_FOUND) */
             404: {
                 headers: {
@@ -2679,6 +2814,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RelationshipList"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
@@ -2727,6 +2871,15 @@ export interface operations {
             };
             /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2810,6 +2963,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Relationship not found (XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND) */
             404: {
                 headers: {
@@ -2866,6 +3028,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Relationship not found (XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND) */
             404: {
                 headers: {
@@ -2911,6 +3082,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChoiceSetList"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
@@ -2959,6 +3139,15 @@ export interface operations {
             };
             /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3042,6 +3231,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Choice set not found (XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND) */
             404: {
                 headers: {
@@ -3091,6 +3289,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3162,6 +3369,15 @@ export interface operations {
             };
             /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3258,6 +3474,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3296,6 +3521,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3332,6 +3566,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PluginList"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
@@ -3376,6 +3619,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3450,6 +3702,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Plugin not found (XRM_ERR_PLUGIN_NOT_FOUND) */
             404: {
                 headers: {
@@ -3506,6 +3767,15 @@ export interface operations {
                     "application/json": components["schemas"]["CustomMessageList"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3552,6 +3822,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3649,6 +3928,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3693,6 +3981,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3735,6 +4032,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3800,6 +4106,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Job not found (XRM_ERR_JOB_NOT_FOUND) */
             404: {
                 headers: {
@@ -3856,6 +4171,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3902,6 +4226,15 @@ export interface operations {
             };
             /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3994,6 +4327,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
             404: {
                 headers: {
@@ -4043,6 +4385,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4105,6 +4456,15 @@ export interface operations {
             };
             /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4203,6 +4563,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
             404: {
                 headers: {
@@ -4284,6 +4653,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Webhook not found (XRM_ERR_WEBHOOK_NOT_FOUND) */
             404: {
                 headers: {
@@ -4335,6 +4713,15 @@ export interface operations {
             };
             /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4402,7 +4789,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid email or password (XRM_ERR_AUTH_INVALID_CREDENTIALS) */
+            /** @description Invalid email or password (XRM_ERR_AUTH_INVALID_CREDENTIALS); Authentication required (XRM_ERR_AUTH_REQUIRED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4464,6 +4851,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
@@ -4795,6 +5191,15 @@ export interface operations {
                     "application/json": components["schemas"]["GraphqlResponse"];
                 };
             };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4850,6 +5255,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GraphqlResponse"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */

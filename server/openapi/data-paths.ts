@@ -10,7 +10,7 @@ import { pascalCase } from '../../metadata/inflection.ts';
 import type { EntityDef } from '../../metadata/types.ts';
 import { sortedEntities, type EntitySchemaNames } from './entity-schemas.ts';
 import { operationDoc } from './operation-doc.ts';
-import { ALWAYS, problemResponses } from './problems.ts';
+import { API_ALWAYS, problemResponses } from './problems.ts';
 import { createdResponse, jsonResponse, noContent } from './responses.ts';
 import {
   schemaRef,
@@ -135,7 +135,7 @@ function operation(
     ...(fields.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(fields.body) } } } }
       : {}),
-    responses: { ...success, ...problemResponses(operationDoc(template)!.errors, ALWAYS) },
+    responses: { ...success, ...problemResponses(operationDoc(template)!.errors, API_ALWAYS) },
   };
 }
 

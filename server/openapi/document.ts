@@ -12,7 +12,7 @@ import { jsonResponse } from './responses.ts';
 import { pipelineComponents } from './pipeline-schemas.ts';
 import { securityComponents } from './security-schemas.ts';
 import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
-import { ALWAYS, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
+import { alwaysFor, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
 import {
   HTTP_METHODS,
   schemaRef,
@@ -48,7 +48,7 @@ function completeStatic(path: string, item: PathItemObject): PathItemObject {
     if (doc.body)
       next.requestBody = { required: true, content: { 'application/json': { schema: schemaRef(doc.body) } } };
     // a documented response wins over a problem of the same status (health's 503, GraphQL's 400)
-    const responses = { ...problemResponses(doc.errors, ALWAYS), ...doc.responses };
+    const responses = { ...problemResponses(doc.errors, alwaysFor(path)), ...doc.responses };
     next.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     result[method] = next;
   }

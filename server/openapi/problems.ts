@@ -29,6 +29,13 @@ export function problemSchema(): JsonSchema {
 /** Problems any operation may answer with (the document adds them to every operation). */
 export const ALWAYS: readonly ErrorCode[] = ['XRM_ERR_INTERNAL', 'XRM_ERR_SERVICE_UNAVAILABLE'];
 
+/** Problems any API operation (/api/…, /graphql) may answer with: those, and a refused credential. */
+export const API_ALWAYS: readonly ErrorCode[] = [...ALWAYS, 'XRM_ERR_AUTH_REQUIRED'];
+
+export function alwaysFor(path: string): readonly ErrorCode[] {
+  return path.startsWith('/api/') || path === '/graphql' ? API_ALWAYS : ALWAYS;
+}
+
 /** Problems of an operation whose path or query parameters are validated. */
 export const INVALID_REQUEST: readonly ErrorCode[] = ['XRM_ERR_REQUEST_INVALID'];
 

@@ -9,9 +9,12 @@ export const SESSION_COOKIE = 'xrm_session';
 /** API keys start with this prefix; any other bearer token is a session token. */
 export const API_KEY_PREFIX = 'xrm_';
 
-/** A session token: 32 random bytes, base64url. */
+/** Session tokens start with this prefix (never mistaken for an API key, whose prefix differs). */
+export const SESSION_PREFIX = 'xrms_';
+
+/** A session token: `xrms_` and 32 random bytes, base64url. */
 export function newSessionToken(): string {
-  return randomBytes(32).toString('base64url');
+  return SESSION_PREFIX + randomBytes(32).toString('base64url');
 }
 
 /** An API key: `xrm_` and 32 random bytes, base64url. */
