@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   XRM_ERR_AUTH_REQUIRED: { status: 401, title: 'Authentication required' },
   XRM_ERR_AUTH_INVALID_CREDENTIALS: { status: 401, title: 'Invalid email or password' },
   XRM_ERR_API_KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
+  XRM_ERR_USER_NOT_FOUND: { status: 404, title: 'User not found' },
   XRM_ERR_SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   XRM_ERR_INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ErrorSpec>;

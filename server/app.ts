@@ -47,6 +47,7 @@ import { definePlugin } from '../plugins/api.ts';
 import { IdentityService } from './security/identity.ts';
 import { installPrincipalResolution } from './security/principal-hook.ts';
 import { apiKeyRoutes, authRoutes } from './security/auth-routes.ts';
+import { userRoutes } from './security/user-routes.ts';
 
 export interface Platform {
   readonly app: FastifyInstance;
@@ -164,7 +165,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
         { name: 'messages', description: 'Custom messages plugins define (Dataverse custom APIs)' },
         { name: 'jobs', description: 'The durable job queue: async plugin steps and webhook deliveries' },
         { name: 'webhooks', description: 'Standard Webhooks subscriptions, signing secrets and delivery logs' },
-        { name: 'auth', description: 'Sign-in sessions (bearer token and admin UI cookie) and API keys' },
+        { name: 'auth', description: 'Users, sign-in sessions (bearer token and admin UI cookie) and API keys' },
       ],
     },
   });
@@ -204,6 +205,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(webhookRoutes, { prefix: '/api/webhooks', services });
   await app.register(authRoutes, { prefix: '/api/auth', identity });
   await app.register(apiKeyRoutes, { prefix: '/api/api-keys', identity });
+  await app.register(userRoutes, { prefix: '/api/users', identity });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });

@@ -257,6 +257,52 @@ describeEachDatabase(
       expectProblem(await me(bearer(live.key)), 401, 'XRM_ERR_AUTH_REQUIRED');
     });
 
+    it('administers users: create, list, rename, disable, new password — each effective at once', async () => {
+      const created = expectStatus(
+        await http().post('/api/users', {
+          email: 'grace@example.com',
+          displayName: 'Grace',
+          password: 'a-long-password-1',
+        }),
+        201,
+      );
+      expect(created).toMatchObject({ email: 'grace@example.com', displayName: 'Grace', disabled: false });
+      expect(created.passwordHash ?? created.password_hash).toBeUndefined();
+      const listed = expectStatus(await http().get('/api/users'), 200).data as { id: string }[];
+      expect(listed.map((u) => u.id)).toContain(created.id);
+      expectProblem(
+        await http().post('/api/users', { email: 'GRACE@example.com', password: 'another-long-pass' }),
+        409,
+        'XRM_ERR_RECORD_DUPLICATE',
+      );
+      expectProblem(
+        await http().post('/api/users', { email: 'x@example.com', password: 'short' }),
+        400,
+        'XRM_ERR_REQUEST_INVALID',
+      );
+
+      const first = await login('grace@example.com', 'a-long-password-1');
+      const renamed = expectStatus(await http().patch(`/api/users/${created.id}`, { displayName: 'Grace H.' }), 200);
+      expect(renamed.displayName).toBe('Grace H.');
+      expectStatus(await me(bearer(first.token)), 200);
+
+      expectStatus(await http().patch(`/api/users/${created.id}`, { password: 'a-new-long-password' }), 200);
+      expectProblem(await me(bearer(first.token)), 401, 'XRM_ERR_AUTH_REQUIRED');
+      const second = await login('grace@example.com', 'a-new-long-password');
+      expect(expectStatus(await http().patch(`/api/users/${created.id}`, { disabled: true }), 200).disabled).toBe(true);
+      expectProblem(await me(bearer(second.token)), 401, 'XRM_ERR_AUTH_REQUIRED');
+      expectProblem(
+        await http().post('/api/auth/login', { email: 'grace@example.com', password: 'a-new-long-password' }),
+        401,
+        'XRM_ERR_AUTH_INVALID_CREDENTIALS',
+      );
+      expectStatus(await http().patch(`/api/users/${created.id}`, { disabled: false }), 200);
+      await login('grace@example.com', 'a-new-long-password');
+
+      expectProblem(await http().get('/api/users/00000000-0000-4000-8000-000000000000'), 404, 'XRM_ERR_USER_NOT_FOUND');
+      expectProblem(await http().patch('/api/users/not-a-uuid', { disabled: true }), 404, 'XRM_ERR_USER_NOT_FOUND');
+    });
+
     it('records the signed-in principal as the actor of data and metadata changes', async () => {
       const user = await newUser();
       const { token } = await login(user.email, user.password);

@@ -26,6 +26,32 @@ export const API_KEY_INPUT = {
   additionalProperties: false,
 } as const;
 
+export const USER_INPUT = {
+  type: 'object',
+  properties: {
+    email: { type: 'string', minLength: 3, maxLength: 320 },
+    displayName: { type: 'string', minLength: 1, maxLength: 200 },
+    password: { type: 'string', minLength: 1, maxLength: 1024, description: 'At least 12 characters' },
+  },
+  required: ['email', 'password'],
+  additionalProperties: false,
+} as const;
+
+export const USER_CHANGE = {
+  type: 'object',
+  properties: {
+    displayName: { type: 'string', minLength: 1, maxLength: 200 },
+    disabled: { type: 'boolean', description: 'true: every session and key of the user stops working at once' },
+    password: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      description: 'A new password (at least 12 characters); sessions signed in before it stop working',
+    },
+  },
+  additionalProperties: false,
+} as const;
+
 export function securityComponents(): Record<string, JsonSchema> {
   return {
     LoginInput: structuredClone(LOGIN_INPUT) as JsonSchema,
@@ -89,5 +115,20 @@ export function securityComponents(): Record<string, JsonSchema> {
       required: ['id', 'name', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt'],
     },
     ApiKeyList: { type: 'object', properties: { data: { type: 'array', items: schemaRef('ApiKey') } } },
+    UserInput: structuredClone(USER_INPUT) as JsonSchema,
+    UserChange: structuredClone(USER_CHANGE) as JsonSchema,
+    UserAccount: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        email: { type: 'string' },
+        displayName: { type: 'string' },
+        disabled: { type: 'boolean' },
+        createdAt: time,
+        updatedAt: time,
+      },
+      required: ['id', 'email', 'displayName', 'disabled', 'createdAt', 'updatedAt'],
+    },
+    UserAccountList: { type: 'object', properties: { data: { type: 'array', items: schemaRef('UserAccount') } } },
   };
 }

@@ -43,6 +43,19 @@ export interface ApiKeyCreated {
   readonly createdAt: string;
 }
 
+/** A user as the user admin API shows it. */
+export interface UserAccount extends UserSummary {
+  readonly disabled: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface UserChange {
+  readonly displayName?: string;
+  readonly disabled?: boolean;
+  readonly password?: string;
+}
+
 export interface NewUser {
   readonly email: string;
   readonly displayName?: string;
@@ -58,6 +71,10 @@ const isoOrNull = (value: unknown): string | null => (value == null ? null : iso
 
 function authRequired(detail = 'The credentials presented are invalid, expired or revoked'): XrmError {
   return new XrmError('XRM_ERR_AUTH_REQUIRED', detail);
+}
+
+function userNotFound(id: string): XrmError {
+  return new XrmError('XRM_ERR_USER_NOT_FOUND', `No user has the id ${id}`);
 }
 
 function invalidCredentials(): XrmError {
@@ -130,6 +147,41 @@ export class IdentityService {
     } catch (err) {
       if (!(err instanceof XrmError && err.code === 'XRM_ERR_RECORD_DUPLICATE')) throw err;
     }
+  }
+
+  /** Every user, oldest first. */
+  async listUsers(): Promise<UserAccount[]> {
+    const { rows } = await sql<{ a: UserAccount }>`SELECT json_build_object('id', id, 'email', email,
+        'displayName', display_name, 'disabled', disabled, 'createdAt', created_at, 'updatedAt', updated_at) AS a
+      FROM xrm.users ORDER BY created_at, email`.execute(this.db);
+    return rows.map((r) => r.a);
+  }
+
+  /** One user, or 404 XRM_ERR_USER_NOT_FOUND. */
+  async account(id: string): Promise<UserAccount> {
+    const { rows } = isUuid(id)
+      ? await sql<{ a: UserAccount }>`SELECT json_build_object('id', id, 'email', email,
+          'displayName', display_name, 'disabled', disabled, 'createdAt', created_at, 'updatedAt', updated_at) AS a
+        FROM xrm.users WHERE id = ${id}`.execute(this.db)
+      : { rows: [] };
+    if (!rows[0]) throw userNotFound(id);
+    return rows[0].a;
+  }
+
+  /** Renames, disables or enables a user, or sets their password (each takes effect on the next request). */
+  async updateUser(id: string, change: UserChange): Promise<UserAccount> {
+    await this.account(id);
+    if (change.password !== undefined) await this.changePassword(id, change.password);
+    if (change.disabled !== undefined) await this.setDisabled(id, change.disabled);
+    if (change.displayName !== undefined) {
+      const name = change.displayName.trim();
+      if (!name)
+        throw new XrmError('XRM_ERR_REQUEST_INVALID', 'A display name must not be empty', {
+          errors: [{ path: '/displayName', message: 'must not be empty' }],
+        });
+      await sql`UPDATE xrm.users SET display_name = ${name}, updated_at = now() WHERE id = ${id}`.execute(this.db);
+    }
+    return this.account(id);
   }
 
   async user(id: string): Promise<UserSummary | undefined> {
@@ -212,7 +264,7 @@ export class IdentityService {
     // re-enabling must not revive sessions issued before the suspension
     const result = await sql`UPDATE xrm.users SET disabled = ${disabled}, credentials_changed_at = now(),
       updated_at = now() WHERE id = ${userId} RETURNING id`.execute(this.db);
-    if (!result.rows.length) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No user has the id ${userId}`);
+    if (!result.rows.length) throw userNotFound(userId);
   }
 
   /** Sets a new password; every session signed in before it stops working on the next request. */
@@ -221,7 +273,7 @@ export class IdentityService {
     const passwordHash = await hashPassword(password);
     const result = await sql`UPDATE xrm.users SET password_hash = ${passwordHash}, credentials_changed_at = now(),
       updated_at = now() WHERE id = ${userId} RETURNING id`.execute(this.db);
-    if (!result.rows.length) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No user has the id ${userId}`);
+    if (!result.rows.length) throw userNotFound(userId);
   }
 
   async createApiKey(userId: string, input: { name: string; expiresAt?: string }): Promise<ApiKeyCreated> {
