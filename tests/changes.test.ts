@@ -256,6 +256,19 @@ describeEachDatabase(
       expectProblem(clash, 400, 'XRM_ERR_METADATA_INVALID');
     });
 
+    it('resolves concurrent upserts of one key to one create and updates, none refused', async () => {
+      const replies = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          http().post('/api/data/account/upsert?key=by_code', { code: 'RACE', name: 'Racer', status: `s${i}` }),
+        ),
+      );
+      expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+      const ids = new Set(replies.map((r) => r.body.id));
+      expect(ids.size).toBe(1);
+      const entries = await history('account', [...ids][0]!);
+      expect(entries.map((e) => e.message).sort()).toEqual([...Array(7).fill('update'), 'create'].sort());
+    });
+
     it('refuses to change or delete audit rows (append-only), and stops auditing when switched off', async () => {
       const db = get().services.db;
       await expect(sql`UPDATE xrm.audit SET actor = 'mallory'`.execute(db)).rejects.toThrow(/append-only/);

@@ -33,6 +33,9 @@ import {
 import { type BulkRequest, type RecordJson, type RecordsService, withPrefix } from './service.ts';
 import { assertUuid } from '../record-id.ts';
 
+/** The advisory-lock space (first key of the two-key form) of upserts' alternate-key values. */
+const UPSERT_LOCK_SPACE = 0x7570; // "up"
+
 /** A write chain deeper than this (steps writing, whose steps write…) stops, nothing written. */
 export const MAX_DEPTH = 8;
 
@@ -482,6 +485,10 @@ export class WritePipeline {
       // let the records service refuse it with its own problem
       return (await this.#write(frame.db, m)).outcome;
     }
+    // concurrent upserts of one key wait for each other here, so the second sees the first's record
+    // and updates it (no row to lock yet when both would create: FOR UPDATE alone cannot do it)
+    const keyText = JSON.stringify([m.entity, ...key.fields.map((f) => input[f])]);
+    await sql`SELECT pg_advisory_xact_lock(${UPSERT_LOCK_SPACE}, hashtext(${keyText}))`.execute(frame.db);
     const where = key.fields.map((f) => sql`${column(f)} = ${input[f]}`);
     const { rows } = await sql<{
       id: string;
