@@ -12,7 +12,7 @@ import { describeEachDatabase } from './support/platform.ts';
 const statements: string[] = [];
 
 describeEachDatabase(
-  'one SQL statement per read',
+  'one SQL statement per read (and per audited write)',
   (get) => {
     beforeAll(async () => {
       await createFixtureModel(api(get().app).post);
@@ -87,6 +87,23 @@ describeEachDatabase(
       expect(found.result.status).toBe(200);
       expect(found.result.body.data).toHaveLength(1);
       expect(found.count).toBe(1);
+    });
+
+    it('REST writes on an audited entity: the record and its audit row in one statement each', async () => {
+      const http = api(get().app);
+      // iot_device: nothing points at it, so its delete has no cascade to raise
+      const created = await counted(() => http.post('/api/data/iot_device', { name: 'Sensor' }));
+      expect(created.result.status).toBe(201);
+      expect(created.count).toBe(1);
+      const id = created.result.body.id as string;
+      const updated = await counted(() => http.patch(`/api/data/iot_device/${id}`, { name: 'Sensor 2' }));
+      expect(updated.result.status).toBe(200);
+      expect(updated.count).toBe(1);
+      const deleted = await counted(() => http.delete(`/api/data/iot_device/${id}`));
+      expect(deleted.result.status).toBe(204);
+      expect(deleted.count).toBe(1);
+      const history = (await http.get(`/api/data/iot_device/${id}/history`)).body.data as { message: string }[];
+      expect(history.map((e) => e.message)).toEqual(['delete', 'update', 'create']);
     });
 
     it('GraphQL: one record by id with nested relations in one statement', async () => {

@@ -100,6 +100,26 @@ function Shell() {
   );
 }
 
+/** The sidebar's fixed sections: where the model is designed, and the platform's moving parts. */
+const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string, string])[] }[] = [
+  {
+    label: 'Model',
+    links: [
+      ['/entities', 'Entities'],
+      ['/relationships', 'Relationships'],
+      ['/choice-sets', 'Choice sets'],
+    ],
+  },
+  {
+    label: 'Platform',
+    links: [
+      ['/plugins', 'Plugins'],
+      ['/jobs', 'Jobs'],
+      ['/webhooks', 'Webhooks'],
+    ],
+  },
+];
+
 function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
   const { catalog } = useCatalogState();
   const [filter, setFilter] = useState('');
@@ -130,46 +150,20 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
         </span>
         xrm admin
       </Link>
-      <nav aria-label="Model">
-        <h2 className="nav-heading">Model</h2>
-        <ul className="nav-list">
-          <li>
-            <Link to="/entities" aria-current={current('/entities')}>
-              Entities
-            </Link>
-          </li>
-          <li>
-            <Link to="/relationships" aria-current={current('/relationships')}>
-              Relationships
-            </Link>
-          </li>
-          <li>
-            <Link to="/choice-sets" aria-current={current('/choice-sets')}>
-              Choice sets
-            </Link>
-          </li>
-        </ul>
-      </nav>
-      <nav aria-label="Platform">
-        <h2 className="nav-heading">Platform</h2>
-        <ul className="nav-list">
-          <li>
-            <Link to="/plugins" aria-current={current('/plugins')}>
-              Plugins
-            </Link>
-          </li>
-          <li>
-            <Link to="/jobs" aria-current={current('/jobs')}>
-              Jobs
-            </Link>
-          </li>
-          <li>
-            <Link to="/webhooks" aria-current={current('/webhooks')}>
-              Webhooks
-            </Link>
-          </li>
-        </ul>
-      </nav>
+      {NAV_SECTIONS.map((section) => (
+        <nav aria-label={section.label} key={section.label}>
+          <h2 className="nav-heading">{section.label}</h2>
+          <ul className="nav-list">
+            {section.links.map(([to, label]) => (
+              <li key={to}>
+                <Link to={to} aria-current={current(to)}>
+                  {label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      ))}
       <nav aria-label="Data" className="nav-data">
         <h2 className="nav-heading">Data</h2>
         <label htmlFor="nav-filter" className="visually-hidden">

@@ -14,7 +14,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { XrmError } from '../../metadata/errors.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
-import type { EntityDef } from '../../metadata/types.ts';
+import type { AlternateKeyDef } from '../../metadata/types.ts';
 import { column, table } from '../../metadata/physical-names.ts';
 import type { DataApi, ListQuery, MessageName, Principal, Stage, StepContext } from '../../plugins/api.ts';
 import type { PluginHost } from '../../plugins/host.ts';
@@ -454,12 +454,11 @@ export class WritePipeline {
    */
   async #upsertTarget(m: Extract<WriteMessage, { message: 'upsert' }>) {
     const input = isObject(m.input) ? m.input : {};
-    const entity = this.#runtime.state.catalog.entity(m.entity);
-    const key = entity && (entity.alternateKeys ?? []).length ? this.#keyOrUndefined(entity, m.key) : undefined;
-    if (key && key.fields.every((f) => input[f] !== undefined && input[f] !== null)) {
-      const where = key.fields.map((f) => sql`${column(f)} = ${input[f]}`);
-      const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(m.entity)}
-        WHERE ${sql.join(where, sql` AND `)}`.execute(this.#db);
+    const found = this.#keyOf(m);
+    if (found) {
+      const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(m.entity)} WHERE ${found.where}`.execute(
+        this.#db,
+      );
       if (rows[0]) return { message: 'update' as const, entity: m.entity, input, id: rows[0].id };
     }
     return { message: 'create' as const, entity: m.entity, input };
@@ -469,30 +468,41 @@ export class WritePipeline {
     return this.#host.listens('create', entity, 'validate') || this.#host.listens('update', entity, 'validate');
   }
 
-  #keyOrUndefined(entity: EntityDef, name: string | undefined) {
+  /**
+   * An upsert's alternate key with all its values present in the input: the WHERE finding its
+   * record and the text naming the key's values; undefined when the write itself must refuse it
+   * (no such entity or key, a key value missing), with its own problem.
+   */
+  #keyOf(m: Extract<WriteMessage, { message: 'upsert' }>): { where: RawBuilder<unknown>; text: string } | undefined {
+    const entity = this.#runtime.state.catalog.entity(m.entity);
+    const input = isObject(m.input) ? m.input : undefined;
+    if (!entity || !input) return undefined;
+    let key: AlternateKeyDef;
     try {
-      return this.#records.alternateKey(entity, name);
+      key = this.#records.alternateKey(entity, m.key);
     } catch {
-      return undefined; // the write itself answers the problem
+      return undefined;
     }
+    const values = key.fields.map((f) => input[f]);
+    if (values.some((v) => v === undefined || v === null)) return undefined;
+    const where = sql.join(
+      key.fields.map((f, i) => sql`${column(f)} = ${values[i]}`),
+      sql` AND `,
+    );
+    return { where, text: JSON.stringify([m.entity, ...values]) };
   }
 
   /** An upsert resolves to create or update (the record with the key's values, locked) before any step runs. */
   async #upsert(frame: Frame, m: Extract<WriteMessage, { message: 'upsert' }>): Promise<WriteOutcome> {
-    const key = this.#records.alternateKey(this.#runtime.state.catalog.require(m.entity), m.key);
-    const input = isObject(m.input) ? m.input : undefined;
-    if (!input || key.fields.some((f) => input[f] === undefined || input[f] === null)) {
-      // let the records service refuse it with its own problem
-      return (await this.#write(frame.db, m)).outcome;
-    }
+    const found = this.#keyOf(m);
+    // let the records service refuse it with its own problem
+    if (!found) return (await this.#write(frame.db, m)).outcome;
+    const input = m.input as Row;
     // concurrent upserts of one key wait for each other here, so the second sees the first's record
     // and updates it (no row to lock yet when both would create: FOR UPDATE alone cannot do it)
-    const keyText = JSON.stringify([m.entity, ...key.fields.map((f) => input[f])]);
-    await sql`SELECT pg_advisory_xact_lock(${UPSERT_LOCK_SPACE}, hashtext(${keyText}))`.execute(frame.db);
-    const where = key.fields.map((f) => sql`${column(f)} = ${input[f]}`);
-    const { rows } = await sql<{
-      id: string;
-    }>`SELECT id FROM ${table(m.entity)} WHERE ${sql.join(where, sql` AND `)} FOR UPDATE`.execute(frame.db);
+    await sql`SELECT pg_advisory_xact_lock(${UPSERT_LOCK_SPACE}, hashtext(${found.text}))`.execute(frame.db);
+    const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(m.entity)} WHERE ${found.where}
+      FOR UPDATE`.execute(frame.db);
     if (!rows[0]) return { ...(await this.#one(frame, { message: 'create', entity: m.entity, input })), created: true };
     return {
       ...(await this.#one(frame, { message: 'update', entity: m.entity, id: rows[0].id, input })),

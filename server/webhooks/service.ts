@@ -294,9 +294,7 @@ export class WebhookService implements ChangeConsumer {
       timestamp: new Date().toISOString(),
       data: { webhook: id, entity: webhook.entity },
     };
-    const { result, delivery } = await this.#send(id, `msg_${randomUUID()}`, body, null, 1);
-    void result;
-    return delivery;
+    return (await this.#send(id, `msg_${randomUUID()}`, body, null, 1)).delivery;
   }
 
   /**
