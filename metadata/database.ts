@@ -3,7 +3,7 @@
  * embedded PGlite with its data in a local folder. Migrations of the system tables run here.
  */
 import { mkdirSync } from 'node:fs';
-import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../migrations/index.ts';
@@ -31,6 +31,13 @@ export interface DatabaseOptions {
 export interface DatabaseLocation {
   readonly databaseUrl?: string;
   readonly dataDir: string;
+  /**
+   * statement_timeout of every pooled PostgreSQL connection (XRM_STATEMENT_TIMEOUT_MS); 0 or unset
+   * is none. Migrations and schema changes lift it for themselves. PGlite accepts the setting but
+   * never enforces it (no timer interrupt in its single-threaded WASM build: a one-second
+   * pg_sleep under a 200 ms limit completes), so it is not set there.
+   */
+  readonly statementTimeoutMs?: number;
 }
 
 export function openDatabase(config: DatabaseLocation, options: DatabaseOptions = {}): Database {
@@ -44,6 +51,8 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
       application_name: 'xrm-platform',
       // a database that cannot be reached fails the request (503) instead of queueing it forever
       connectionTimeoutMillis: 5000,
+      // sent at connect: a runaway statement is cancelled (SQLSTATE 57014, answered 504) and frees its connection
+      ...(config.statementTimeoutMs ? { statement_timeout: config.statementTimeoutMs } : {}),
     });
     // A connection lost to a terminated backend, a failover or a restart emits 'error' on its
     // client. pg-pool listens only while the client is idle; a checked-out client (a kysely
@@ -74,10 +83,22 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Applies pending system-table migrations; kysely creates schema xrm and locks, so concurrent starts are safe. */
+/**
+ * Applies pending system-table migrations; kysely creates schema xrm and locks, so concurrent starts
+ * are safe. They run on one connection without statement_timeout: rewriting a big system table
+ * (the audit trail, the job queue) or waiting for another instance's migrations may well take
+ * longer than a request may, and a cancelled migration would keep the platform from starting.
+ */
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider, migrationTableSchema: 'xrm' });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await db.connection().execute(async (connection) => {
+    await sql`SET statement_timeout = 0`.execute(connection);
+    try {
+      return await new Migrator({ db: connection, provider, migrationTableSchema: 'xrm' }).migrateToLatest();
+    } finally {
+      // back to the pool's setting (sent at connect) before the connection serves requests
+      await sql`RESET statement_timeout`.execute(connection);
+    }
+  });
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String((error as Error).message ?? error)}`, {

@@ -91,6 +91,12 @@ const COMMON_FIELD_PROPERTIES: Readonly<Record<string, JsonSchema>> = {
   displayName: label,
   description,
   required: { type: 'boolean' },
+  secured: {
+    type: 'boolean',
+    description:
+      'Field security: only roles granting read on it see it (in every response, schema and filter), ' +
+      'only roles granting update change it',
+  },
 };
 
 /** A field's properties whatever its type: the common ones and every option (a stored field, a field change). */

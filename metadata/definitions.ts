@@ -118,6 +118,7 @@ export function normalizeField(
     unique: raw.unique === true,
     searchable: raw.searchable === true,
   };
+  if (raw.secured !== true) delete field.secured;
 
   Object.assign(field, FIELD_TYPES[type].forced);
   if (field.min !== undefined && field.max !== undefined && (field.min as number) > (field.max as number)) {
@@ -204,7 +205,7 @@ export function defaultInverseName(
  * the GraphQL `<lookup>Id` companions, and returns a problem message or undefined.
  */
 /** Sub-resources of a record (`/api/data/{entity}/{id}/history`): not usable as a navigation's name. */
-const RECORD_SUBRESOURCES = new Set(['history']);
+const RECORD_SUBRESOURCES = new Set(['history', 'share', 'shares']);
 
 function navigationProblem(name: unknown): string | undefined {
   return typeof name === 'string' && RECORD_SUBRESOURCES.has(name)

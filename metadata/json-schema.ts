@@ -48,6 +48,15 @@ export function entitySchema(entity: EntityDef, catalog: Catalog, variant: Schem
       description: 'Optional client-chosen id',
     };
   }
+  if (variant !== 'read') {
+    properties.owner_id = {
+      type: 'string',
+      format: 'uuid',
+      title: 'Owner',
+      description:
+        'Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege',
+    };
+  }
   for (const field of entity.fields) {
     const readOnly = FIELD_TYPES[field.type].readOnly;
     if (readOnly && variant !== 'read') continue;

@@ -57,6 +57,10 @@ export class MetadataService {
   /** Runs one schema change; the plan sees the catalog as it is under the lock. */
   async #change<T>(ctx: ChangeContext, plan: (catalog: Catalog, trx: Db) => Promise<Planned<T>>): Promise<T> {
     const { result, version } = await this.#db.transaction().execute(async (trx) => {
+      // no statement_timeout (XRM_STATEMENT_TIMEOUT_MS) for a schema change: DDL on a big table (a new
+      // required column, a unique index, a type change) may rewrite or scan it for minutes, and it
+      // waits here for another instance's change; cut off, such a change could never be made
+      await sql`SET LOCAL statement_timeout = 0`.execute(trx);
       await sql`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`.execute(trx);
       const catalog = await store.loadCatalog(trx);
       const planned = await plan(catalog, trx);
@@ -256,6 +260,7 @@ export class MetadataService {
         'displayName',
         'description',
         'required',
+        'secured',
         ...FIELD_TYPES[typeName].options,
       ]);
       for (const k of Object.keys(merged)) if (!allowed.has(k) && !(k in p)) delete merged[k];

@@ -24,6 +24,8 @@ export interface FieldDef {
   readonly required: boolean;
   readonly unique: boolean;
   readonly searchable: boolean;
+  /** Field security: only roles granting read (update) on it may see (change) it. */
+  readonly secured?: boolean;
   readonly default?: unknown;
   readonly min?: number;
   readonly max?: number;

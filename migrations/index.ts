@@ -3,6 +3,7 @@ import * as systemTables from './0001-system-tables.ts';
 import * as physicalNames from './0002-physical-names.ts';
 import * as jobsAuditWebhooks from './0003-jobs-audit-webhooks.ts';
 import * as identity from './0004-identity.ts';
+import * as authorization from './0005-authorization.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-physical-names': physicalNames,
   '0003-jobs-audit-webhooks': jobsAuditWebhooks,
   '0004-identity': identity,
+  '0005-authorization': authorization,
 };

@@ -76,6 +76,11 @@ export interface DataApi {
   disassociate(relationship: string, fromId: string, toId: string): Promise<void>;
   /** Runs a custom message; answers its output. */
   execute(message: string, input: RecordData, target?: { entity: string; id: string }): Promise<unknown>;
+  /**
+   * The same API acting as the system: every record and field, whatever the caller's roles. Steps
+   * run as their caller; this is the explicit (and logged) way past that.
+   */
+  asSystem(): DataApi;
 }
 
 export interface StepContext {

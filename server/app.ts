@@ -45,7 +45,13 @@ import { webhookRoutes } from './rest/webhook-routes.ts';
 import { messageRoutes } from './rest/message-routes.ts';
 import { definePlugin } from '../plugins/api.ts';
 import { IdentityService } from './security/identity.ts';
+import { AccessService } from './security/access.ts';
+import { Directory } from './security/directory.ts';
+import { roleRoutes, teamRoutes } from './security/directory-routes.ts';
+import { Sharing } from './security/sharing.ts';
+import { sharingRoutes } from './security/sharing-routes.ts';
 import { installPrincipalResolution } from './security/principal-hook.ts';
+import { installHardening } from './hardening.ts';
 import { apiKeyRoutes, authRoutes } from './security/auth-routes.ts';
 import { userRoutes } from './security/user-routes.ts';
 
@@ -119,7 +125,9 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     worker.handle('step', (job, run) => asyncSteps.run(job, run));
     worker.handle('webhook', (job, run) => webhooks.deliverJob(job, run));
   }
-  const identity = new IdentityService(database.db, config.sessionTtlMinutes * 60_000);
+  const access = new AccessService(database.db, runtime, query);
+  const directory = new Directory(database.db, runtime, access);
+  const identity = new IdentityService(database.db, config.sessionTtlMinutes * 60_000, directory);
   const services: Services = {
     database,
     db: database.db,
@@ -134,6 +142,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     worker,
     webhooks,
     identity,
+    access,
+    directory,
   };
   let ready = false;
 
@@ -147,7 +157,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       );
     }
   });
-  installPrincipalResolution(app, identity);
+  await installHardening(app, config);
+  installPrincipalResolution(app, identity, access);
 
   await app.register(swagger, {
     openapi: {
@@ -203,9 +214,12 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(messageRoutes, { prefix: '/api/messages', services });
   await app.register(jobRoutes, { prefix: '/api/jobs', services });
   await app.register(webhookRoutes, { prefix: '/api/webhooks', services });
-  await app.register(authRoutes, { prefix: '/api/auth', identity });
+  await app.register(authRoutes, { prefix: '/api/auth', identity, services });
   await app.register(apiKeyRoutes, { prefix: '/api/api-keys', identity });
   await app.register(userRoutes, { prefix: '/api/users', identity });
+  await app.register(roleRoutes, { prefix: '/api/roles', directory });
+  await app.register(teamRoutes, { prefix: '/api/teams', directory });
+  await app.register(sharingRoutes, { prefix: '/api', sharing: new Sharing(database.db, runtime) });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });
@@ -218,6 +232,11 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     async start() {
       await migrateToLatest(database.db);
       await identity.ensureFirstAdmin(config.adminEmail, config.adminPassword, app.log);
+      const setupToken = await identity.setupToken();
+      if (setupToken) {
+        const setupUrl = `http://${config.host}:${config.port}/admin/setup?token=${setupToken}`;
+        app.log.warn({ setupUrl }, `No user exists yet: open ${setupUrl} to create the first administrator`);
+      }
       await runtime.reload({ force: true });
       await runtime.watch(config.schemaPollMs);
       // the built-in consumers of the pipeline's changes, listed beside outside plugins

@@ -49,6 +49,14 @@ export interface Config {
   readonly adminPassword?: string;
   /** How long a sign-in session lasts (XRM_SESSION_TTL_MINUTES). */
   readonly sessionTtlMinutes: number;
+  /** Exact origins (`https://app.example.com`) a browser may call the API from, with credentials (XRM_CORS_ORIGINS). */
+  readonly corsOrigins: readonly string[];
+  /** Requests one client address may send a minute (XRM_RATE_LIMIT_PER_MINUTE); 0 turns the limit off. */
+  readonly rateLimitPerMinute: number;
+  /** Sign-in and setup attempts a minute per address and email (XRM_LOGIN_RATE_LIMIT_PER_MINUTE); 0 turns it off. */
+  readonly loginRateLimitPerMinute: number;
+  /** PostgreSQL cancels a request's statement running longer (XRM_STATEMENT_TIMEOUT_MS); 0 = no limit. */
+  readonly statementTimeoutMs: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -104,5 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     adminEmail: env.XRM_ADMIN_EMAIL || undefined,
     adminPassword: env.XRM_ADMIN_PASSWORD || undefined,
     sessionTtlMinutes: Math.max(1, intFrom(env, 'XRM_SESSION_TTL_MINUTES', 720)),
+    corsOrigins: (env.XRM_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    rateLimitPerMinute: intFrom(env, 'XRM_RATE_LIMIT_PER_MINUTE', 1200),
+    loginRateLimitPerMinute: intFrom(env, 'XRM_LOGIN_RATE_LIMIT_PER_MINUTE', 10),
+    statementTimeoutMs: intFrom(env, 'XRM_STATEMENT_TIMEOUT_MS', 30_000),
   };
 }

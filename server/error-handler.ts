@@ -9,6 +9,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { XrmError, isXrmError, type FieldError } from '../metadata/errors.ts';
 import { databaseUnavailable, isDatabaseFault } from './database-faults.ts';
 import { LIMITS, jsonDepth } from './limits.ts';
+import { isStatementTimeout, statementTimedOut } from './records/database-errors.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The configured statement_timeout (server/hardening.ts), named by XRM_ERR_QUERY_TIMEOUT problems. */
+    statementTimeoutMs?: number;
+  }
+}
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -54,11 +62,18 @@ function fromFastifyError(error: FastifyError): XrmError | undefined {
   return undefined;
 }
 
-/** Maps any thrown error to a problem: coded errors as they are, the rest as an opaque 500. */
-export function toXrmError(error: unknown, log: FastifyRequest['log']): XrmError {
+/**
+ * Maps any thrown error to a problem: coded errors as they are, the rest as an opaque 500.
+ * `statementTimeoutMs` is the limit a statement cancelled by statement_timeout ran past.
+ */
+export function toXrmError(error: unknown, log: FastifyRequest['log'], statementTimeoutMs?: number): XrmError {
   if (isXrmError(error)) return error;
   const mapped = fromFastifyError(error as FastifyError);
   if (mapped) return mapped;
+  if (isStatementTimeout(error)) {
+    log.warn({ err: error }, 'statement cancelled by statement_timeout; answered 504');
+    return statementTimedOut(error, statementTimeoutMs);
+  }
   if (isDatabaseFault(error)) {
     log.warn({ err: error }, 'database fault; answered 503');
     return databaseUnavailable(error);
@@ -137,11 +152,17 @@ export function installBodyParsers(app: FastifyInstance): void {
   });
 }
 
-/** The methods an Allow header may list, in the order it lists them. */
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+/**
+ * The methods an Allow header may list, in the order it lists them. Not OPTIONS: the only OPTIONS
+ * route is @fastify/cors's preflight route `OPTIONS *` (server/hardening.ts), which matches every
+ * path and would make every unknown path a 405.
+ */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => sendProblem(reply, toXrmError(error, request.log), request.url));
+  app.setErrorHandler((error, request, reply) =>
+    sendProblem(reply, toXrmError(error, request.log, request.server.statementTimeoutMs), request.url),
+  );
   // No route for this method: a 405 naming the methods the path has (the router matches a concrete
   // URL per method in findRoute), or a 404 when it has none.
   app.setNotFoundHandler((request, reply) => {

@@ -1,12 +1,13 @@
 /**
  * Who is acting on a request, in one place: the write context handed to the pipeline and the
  * actor written to the metadata ledger both come from here. server/security/principal-hook.ts
- * resolves the presented credentials into `request.principal` before any route runs; a request
- * without credentials is the system principal until enforcement lands (issue 8, slice 2).
+ * resolves the presented credentials into `request.principal` and `request.access` before any
+ * route runs (a request without credentials never reaches a route that needs them).
  */
 import type { FastifyRequest } from 'fastify';
 import { type Principal, SYSTEM_PRINCIPAL } from '../plugins/api.ts';
 import type { WriteContext } from './records/pipeline.ts';
+import { type Access, SYSTEM_ACCESS } from './security/access.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,9 +20,14 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal ?? SYSTEM_PRINCIPAL;
 }
 
-/** The write context of a request: who, its correlation id (the request id) and its log. */
+/** What the caller may do (the system on the few public routes, which touch no records). */
+export function accessOf(request: FastifyRequest): Access {
+  return request.access ?? SYSTEM_ACCESS;
+}
+
+/** The write context of a request: who, what they may do, its correlation id (the request id) and its log. */
 export function writeContext(request: FastifyRequest): WriteContext {
-  return { principal: principalOf(request), correlationId: request.id, log: request.log };
+  return { principal: principalOf(request), access: accessOf(request), correlationId: request.id, log: request.log };
 }
 
 /** How the ledger and the audit trail name whoever made a change (`system`, `user:<id>`, `apiKey:<id>`). */

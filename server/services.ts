@@ -10,6 +10,8 @@ import type { JobQueue } from './jobs/queue.ts';
 import type { JobWorker } from './jobs/worker.ts';
 import type { WebhookService } from './webhooks/service.ts';
 import type { IdentityService } from './security/identity.ts';
+import type { AccessService } from './security/access.ts';
+import type { Directory } from './security/directory.ts';
 
 /** The domain services the HTTP layers call. */
 export interface Services {
@@ -30,4 +32,8 @@ export interface Services {
   readonly webhooks: WebhookService;
   /** Users, sign-in sessions, API keys; resolves each request's principal. */
   readonly identity: IdentityService;
+  /** Resolves what a request may do (roles, teams, attributes → policy). */
+  readonly access: AccessService;
+  /** Roles and teams. */
+  readonly directory: Directory;
 }

@@ -1,9 +1,11 @@
 /**
  * The admin UI end to end: the platform on a real socket serves /admin, and headless Chromium
- * (Debian's /usr/bin/chromium, driven by playwright-core) designs a model, fills forms, meets a
- * server validation error, filters, sorts, follows relations, deletes, and reloads to find it all
- * persisted. Screenshots go to tests/artifacts/; the grid's is also the README's
- * docs/screenshots/admin-ui.png (written when missing, refreshed with XRM_UPDATE_SCREENSHOTS=1).
+ * (Debian's /usr/bin/chromium, driven by playwright-core) signs in as the test administrator,
+ * designs a model, fills forms, meets a server validation error, filters, sorts, follows
+ * relations, deletes, and reloads to find it all persisted; then administers security (a team, a
+ * role through the privilege grid, a user, an API key shown once) and signs out. Screenshots go to
+ * tests/artifacts/; the grid's is also the README's docs/screenshots/admin-ui.png (written when
+ * missing, refreshed with XRM_UPDATE_SCREENSHOTS=1).
  * Without Chromium this suite fails: it is never skipped.
  */
 import { FIELD_TYPES } from '../metadata/field-types/index.ts';
@@ -16,7 +18,8 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldErrorMessage, humanizeRecordProblem } from '../admin-ui/src/field-errors.ts';
 import { adminPlugin } from '../server/admin/plugin.ts';
-import { startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { adminToken } from './support/http.ts';
+import { startTestPlatform, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
 import { listen, ROOT } from './support/tools.ts';
 
@@ -36,6 +39,22 @@ async function eventually(assertion: () => Promise<void> | void, timeout = 10_00
     }
   }
 }
+
+/**
+ * Signs in through the sign-in screen that any page shows without a session; the page the user
+ * asked for follows. `who` defaults to the test administrator.
+ */
+async function signIn(page: Page, who: { email: string; password: string } = TEST_ADMIN): Promise<void> {
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await form.waitFor();
+  await form.getByLabel('Email', { exact: true }).fill(who.email);
+  await form.getByLabel('Password', { exact: true }).fill(who.password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await form.waitFor({ state: 'detached' });
+}
+
+/** The browser's log line for the 401 of GET /api/auth/me that every start without a session answers. */
+const SIGNED_OUT_START = /status of 401 \(Unauthorized\) @ http:\/\/127\.0\.0\.1:\d+\/api\/auth\/me$/;
 
 describe('admin UI serving', () => {
   it('answers 503 problem+json naming the build command when the build is missing', async () => {
@@ -114,6 +133,8 @@ describe('admin UI in Chromium [pglite]', () => {
   let browser: Browser;
   let page: Page;
   let base: string;
+  /** The test administrator's credentials for the API calls the tests make themselves. */
+  let auth: Record<string, string>;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
@@ -121,6 +142,9 @@ describe('admin UI in Chromium [pglite]', () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
     platform = await startTestPlatform('pglite');
     base = await listen(platform.app);
+    const token = await adminToken(platform.app);
+    expect(token, 'the test administrator signs in').toBeTruthy();
+    auth = { authorization: `Bearer ${token}` };
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(10_000);
@@ -144,7 +168,9 @@ describe('admin UI in Chromium [pglite]', () => {
     const asset = await fetch(`${base}/admin/assets/missing.js`);
     expect(asset.status).toBe(404);
     expect(asset.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    const openapi = (await (await fetch(`${base}/openapi.json`, { headers: auth })).json()) as {
+      paths: Record<string, unknown>;
+    };
     expect(Object.keys(openapi.paths).filter((p) => p.startsWith('/admin'))).toEqual([]);
   });
 
@@ -168,7 +194,7 @@ describe('admin UI in Chromium [pglite]', () => {
       const post = async (path: string, body: unknown): Promise<{ id: string }> => {
         const res = await fetch(`${base}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...auth },
           body: JSON.stringify(body),
         });
         expect(res.status, `${path}: ${await res.clone().text()}`).toBe(201);
@@ -221,6 +247,7 @@ describe('admin UI in Chromium [pglite]', () => {
         // 1. six columns fit at 1280 px: no page-level scroll, and none inside the grid either
         const main = wide.locator('main');
         await wide.goto(`${base}/admin/data/employee`);
+        await signIn(wide);
         const alan = main.getByRole('row', { name: /^Alan Mathison Turing/ });
         await alan.waitFor();
         expect(await main.locator('table.grid thead th').count()).toBe(6);
@@ -268,6 +295,7 @@ describe('admin UI in Chromium [pglite]', () => {
 
         // 5. at 420 px the sidebar folds behind the menu button and the page takes the width
         await narrow.goto(`${base}/admin/data/employee`);
+        await signIn(narrow);
         await narrow
           .locator('main')
           .getByRole('row', { name: /^Alan Mathison Turing/ })
@@ -300,7 +328,7 @@ describe('admin UI in Chromium [pglite]', () => {
     const post = async (path: string, body: unknown, method = 'POST'): Promise<{ id: string }> => {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify(body),
       });
       expect(res.ok, `${method} ${path}: ${await res.clone().text()}`).toBe(true);
@@ -325,6 +353,7 @@ describe('admin UI in Chromium [pglite]', () => {
     try {
       // (a) the built-in audit plugin, whose switch cannot be turned off
       await p.goto(`${base}/admin/plugins`);
+      await signIn(p);
       const audit = main.getByRole('table', { name: 'Plugins' }).getByRole('row', { name: /^audit\b/ });
       await audit.waitFor();
       expect(await audit.innerText()).toContain('built-in');
@@ -363,7 +392,7 @@ describe('admin UI in Chromium [pglite]', () => {
       await auditChanges.uncheck();
       await main.getByRole('button', { name: 'Save settings' }).click();
       await eventually(async () => {
-        const entity = (await (await fetch(`${base}/api/metadata/entities/ticket`)).json()) as {
+        const entity = (await (await fetch(`${base}/api/metadata/entities/ticket`, { headers: auth })).json()) as {
           auditEnabled?: boolean;
         };
         expect(entity.auditEnabled).toBe(false);
@@ -371,6 +400,187 @@ describe('admin UI in Chromium [pglite]', () => {
       expect(pageErrors).toEqual([]);
     } catch (error) {
       await p.screenshot({ path: join(ARTIFACTS, 'admin-pipeline-failure.png') }).catch(() => undefined);
+      throw error;
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('administers security: a team, a role in the grid, a user, an API key shown once; signs out', async () => {
+    const call = async (method: string, path: string, body?: unknown, headers = auth) => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+    };
+    const entity = await call('POST', '/api/metadata/entities', {
+      name: 'partner',
+      fields: [
+        { name: 'name', displayName: 'Name', type: 'text', required: true },
+        { name: 'region', displayName: 'Region', type: 'text' },
+        { name: 'rating', displayName: 'Rating', type: 'integer', secured: true },
+      ],
+    });
+    expect(entity.status, entity.text).toBe(201);
+    const record = await call('POST', '/api/data/partner', { name: 'Acme Partners', region: 'emea', rating: 5 });
+    expect(record.status, record.text).toBe(201);
+
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    await p.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    p.setDefaultTimeout(10_000);
+    const pageErrors: string[] = [];
+    p.on('pageerror', (error) => pageErrors.push(error.message));
+    const main = p.locator('main');
+    const securityNav = p.getByRole('navigation', { name: 'Security' });
+    const fieldError = (form: ReturnType<Page['getByRole']>, name: string) =>
+      form
+        .locator('.field')
+        .filter({ has: p.getByLabel(name, { exact: true }) })
+        .locator('.field-error');
+    try {
+      // -- signed in where the user was going, with their name in the header
+      await p.goto(`${base}/admin/security/teams`);
+      await signIn(p);
+      await main.getByRole('heading', { level: 1, name: 'Teams' }).waitFor();
+      expect(await p.locator('.account-name').innerText()).toContain('Administrator');
+
+      // -- a team
+      await main.getByRole('button', { name: 'New team' }).click();
+      const teamForm = main.getByRole('form', { name: 'New team' });
+      await teamForm.getByLabel('Team name').fill('Sales');
+      await teamForm.getByRole('button', { name: 'Create team' }).click();
+      await main
+        .getByRole('table', { name: 'Teams' })
+        .getByRole('row', { name: /^Sales/ })
+        .waitFor();
+
+      // -- a role through the privilege grid: the built-in role first, read-only
+      await securityNav.getByRole('link', { name: 'Roles' }).click();
+      const rolesTable = main.getByRole('table', { name: 'Roles' });
+      await rolesTable.getByRole('row', { name: /system_administrator/ }).waitFor();
+      expect(await rolesTable.locator('tbody tr').first().innerText()).toContain('built-in');
+      await main.getByRole('link', { name: 'New role' }).click();
+      const roleForm = main.getByRole('form', { name: 'Role' });
+      await roleForm.getByLabel('Role name').fill('Partner manager');
+      const cell = (privilege: string) => roleForm.getByRole('button', { name: new RegExp(`^Partner ${privilege}:`) });
+      expect(await cell('read').innerText()).toBe('Partner read: None');
+      await cell('create').click();
+      for (let i = 0; i < 3; i++) await cell('read').click();
+      for (let i = 0; i < 2; i++) await cell('update').click();
+      await roleForm.getByRole('button', { name: 'Partner create: Own records' }).waitFor();
+      await roleForm.getByRole('button', { name: 'Partner read: All records' }).waitFor();
+      await roleForm.getByRole('button', { name: "Partner update: Own team's records" }).waitFor();
+      expect(await roleForm.getByLabel('All privileges of Partner').inputValue()).toBe('');
+      // a secured field's permission, and a row rule: not JSON (said here), then a field the rule compiler
+      // does not know (said by the server, next to the filter), then one it enforces
+      await roleForm.getByLabel('Read Partner Rating').check();
+      await roleForm.getByRole('button', { name: 'Add row rule' }).click();
+      await roleForm.getByLabel('Rule 1 entity').selectOption('partner');
+      await roleForm.getByLabel('Rule 1 privilege').selectOption('read');
+      const filter = roleForm.getByLabel('Rule 1 filter');
+      await filter.fill('{"region": ');
+      await roleForm.getByRole('button', { name: 'Create role' }).click();
+      expect(await fieldError(roleForm, 'Rule 1 filter').innerText()).toMatch(/^is not valid JSON/);
+      await filter.fill('{"no_such_field": {"eq": "$user.region"}}');
+      await roleForm.getByRole('button', { name: 'Create role' }).click();
+      await roleForm.getByRole('alert').waitFor();
+      await eventually(async () => expect(await filter.getAttribute('aria-invalid')).toBe('true'));
+      await filter.fill('{"region": {"eq": "$user.region"}}');
+      await roleForm.getByRole('button', { name: 'Create role' }).click();
+      await rolesTable.getByRole('row', { name: /Partner manager/ }).waitFor();
+      const roles = await call('GET', '/api/roles');
+      const role = (roles.body.data as Record<string, any>[]).find((r) => r.name === 'Partner manager')!;
+      expect(role).toMatchObject({
+        builtIn: false,
+        metadata: false,
+        users: false,
+        plugins: false,
+        rowRules: [{ entity: 'partner', privilege: 'read', filter: { region: { eq: '$user.region' } } }],
+        fieldPermissions: [{ entity: 'partner', field: 'rating', read: true, update: false }],
+      });
+      const partner = (role.privileges as Record<string, string>[]).find((x) => x.entity === 'partner')!;
+      expect(partner).toMatchObject({ create: 'own', read: 'all', update: 'team' });
+      expect(partner.delete ?? 'none').toBe('none');
+
+      // -- a user with that role and team; a short password is refused next to its field
+      await securityNav.getByRole('link', { name: 'Users' }).click();
+      await main.getByRole('button', { name: 'New user' }).click();
+      const userForm = main.getByRole('form', { name: 'New user' });
+      await userForm.getByLabel('Email').fill('pat@xrm.test');
+      await userForm.getByLabel('Display name').fill('Pat Partner');
+      await userForm.getByLabel('Password').fill('short');
+      await userForm.getByRole('group', { name: 'Roles' }).getByLabel('Partner manager').check();
+      await userForm.getByRole('group', { name: 'Teams' }).getByLabel('Sales').check();
+      await userForm.getByLabel('Attributes').fill('{"region": "emea"}');
+      await userForm.getByRole('button', { name: 'Create user' }).click();
+      await fieldError(userForm, 'Password').waitFor();
+      expect(await userForm.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+      await userForm.getByLabel('Password').fill('pat-password-long');
+      await userForm.getByRole('button', { name: 'Create user' }).click();
+      const patRow = main.getByRole('table', { name: 'Users' }).getByRole('row', { name: /Pat Partner/ });
+      await patRow.waitFor();
+      expect(await patRow.innerText()).toMatch(/Partner manager[\s\S]*Sales/);
+      const users = await call('GET', '/api/users');
+      expect((users.body.data as Record<string, unknown>[]).find((u) => u.email === 'pat@xrm.test')).toMatchObject({
+        displayName: 'Pat Partner',
+        roles: ['Partner manager'],
+        teams: ['Sales'],
+        attributes: { region: 'emea' },
+      });
+
+      // -- an API key, shown once with a copy button and a warning, then only listed
+      await securityNav.getByRole('link', { name: 'API keys' }).click();
+      const keyForm = main.getByRole('form', { name: 'New API key' });
+      await keyForm.getByLabel('Key name').fill('CI');
+      await keyForm.getByRole('button', { name: 'Create key' }).click();
+      const once = main.getByRole('region', { name: 'Key “CI”' });
+      await once.waitFor();
+      expect(await once.innerText()).toContain('This key is shown once');
+      const key = await once.getByLabel('API key').inputValue();
+      expect(key).toMatch(/^xrm_/);
+      await once.getByRole('button', { name: 'Copy' }).click();
+      await once.getByRole('button', { name: 'Copied' }).waitFor();
+      expect(await p.evaluate<string>('navigator.clipboard.readText()')).toBe(key);
+      const asKey = await call('GET', '/api/auth/me', undefined, { authorization: `Bearer ${key}` });
+      expect(asKey.status, asKey.text).toBe(200);
+      expect(asKey.body.principal.kind).toBe('apiKey');
+      await once.getByRole('button', { name: 'I have stored it' }).click();
+      await once.waitFor({ state: 'detached' });
+      await main.getByRole('table', { name: 'API keys' }).getByRole('row', { name: /^CI\b/ }).waitFor();
+      expect(await p.content()).not.toContain(key);
+
+      // -- signing out shows the sign-in screen, and the session is gone
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByRole('form', { name: 'Sign in' }).waitFor();
+      expect(await p.evaluate(async () => (await fetch('/api/auth/me')).status)).toBe(401);
+
+      // -- the new user sees only what their role allows
+      await signIn(p, { email: 'pat@xrm.test', password: 'pat-password-long' });
+      await main.getByRole('heading', { level: 1, name: 'Entities' }).waitFor();
+      expect(await p.locator('.account-name').innerText()).toContain('Pat Partner');
+      expect(await securityNav.getByRole('link').allInnerTexts()).toEqual(['API keys']);
+      expect(await p.getByRole('navigation', { name: 'Platform' }).count()).toBe(0);
+      expect(await main.getByRole('link', { name: 'New entity' }).count()).toBe(0);
+      await main.getByRole('link', { name: 'Partner', exact: true }).click();
+      await main.getByRole('table', { name: 'Fields of Partner' }).waitFor();
+      expect(await main.getByRole('link', { name: 'Add field' }).count()).toBe(0);
+      expect(await main.getByRole('button', { name: /^Remove field/ }).count()).toBe(0);
+      expect(await main.getByRole('tab').allInnerTexts()).not.toContain('Settings');
+      await p.goto(`${base}/admin/data/partner`);
+      await main.getByRole('link', { name: 'New partner' }).waitFor();
+      await main.getByRole('link', { name: 'Acme Partners' }).click();
+      await main.getByRole('heading', { level: 1, name: 'Acme Partners' }).waitFor();
+      expect(await main.getByRole('button', { name: 'Delete', exact: true }).count()).toBe(0);
+      for (const page of ['security/users', 'plugins', 'entities/partner/settings']) {
+        await p.goto(`${base}/admin/${page}`);
+        await main.getByText('Your roles do not allow this').waitFor();
+      }
+      expect(pageErrors).toEqual([]);
+    } catch (error) {
+      await p.screenshot({ path: join(ARTIFACTS, 'admin-security-failure.png') }).catch(() => undefined);
       throw error;
     } finally {
       await p.close();
@@ -404,6 +614,7 @@ describe('admin UI in Chromium [pglite]', () => {
 
     // -- empty state, then two entities with their primary fields
     await page.goto(`${base}/admin`);
+    await signIn(page);
     await page.waitForURL(`${base}/admin/entities`);
     await main.getByText('No entities yet').waitFor();
 
@@ -659,7 +870,7 @@ describe('admin UI in Chromium [pglite]', () => {
       .waitFor();
 
     // -- the server never saw a stale record, and the browser logged only the deliberate 400s
-    const stored = (await (await fetch(`${base}/api/data/contact?sort=full_name`)).json()) as {
+    const stored = (await (await fetch(`${base}/api/data/contact?sort=full_name`, { headers: auth })).json()) as {
       data: { full_name: string; email: string | null }[];
     };
     expect(stored.data.map((c) => c.full_name)).toEqual(['Ada Lovelace', 'Bob Smith']);
@@ -667,9 +878,10 @@ describe('admin UI in Chromium [pglite]', () => {
       /status of 400 \(Bad Request\) @ http:\/\/127\.0\.0\.1:\d+\/api\//.source +
         /(metadata\/entities\/contact\/fields|data\/contact\/[0-9a-f-]+)$/.source,
     );
-    const unexpected = consoleErrors.filter((e) => !refusedSave.test(e));
+    const logged = consoleErrors.filter((e) => !SIGNED_OUT_START.test(e));
+    const unexpected = logged.filter((e) => !refusedSave.test(e));
     expect(unexpected).toEqual([]);
-    expect(consoleErrors).toHaveLength(2);
+    expect(logged).toHaveLength(2);
 
     // the README's screenshot: written when missing, refreshed with XRM_UPDATE_SCREENSHOTS=1 (so a
     // test run leaves the tree clean)
@@ -679,4 +891,93 @@ describe('admin UI in Chromium [pglite]', () => {
       copyFileSync(join(ARTIFACTS, 'admin-grid.png'), readmeShot);
     }
   }
+});
+
+describe('admin UI setup and an ended session in Chromium [pglite]', () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
+    // no administrator from the environment: the platform waits for setup
+    platform = await startTestPlatform('pglite', { adminEmail: undefined, adminPassword: undefined });
+    base = await listen(platform.app);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.close();
+  });
+
+  it('creates the first administrator through the setup link, and signs in again where a session ended', async () => {
+    const token = await platform.services.identity.setupToken();
+    expect(token).toBeTruthy();
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    p.setDefaultTimeout(10_000);
+    const pageErrors: string[] = [];
+    p.on('pageerror', (error) => pageErrors.push(error.message));
+    const main = p.locator('main');
+    const founder = { email: 'founder@xrm.test', password: 'founder-password' };
+    try {
+      // -- the sign-in screen points at the setup link while no user exists
+      await p.goto(`${base}/admin`);
+      await p.getByRole('form', { name: 'Sign in' }).waitFor();
+      expect(await main.innerText()).toContain('open the setup link');
+
+      // -- the setup form: passwords that differ, then a wrong token (the server's 401, in the banner)
+      await p.goto(`${base}/admin/setup?token=wrong`);
+      const form = p.getByRole('form', { name: 'Set up' });
+      await form.getByLabel('Display name').fill('Founder');
+      await form.getByLabel('Email').fill(founder.email);
+      await form.getByLabel('Password', { exact: true }).fill(founder.password);
+      await form.getByLabel('Repeat the password').fill('something-else');
+      await form.getByRole('button', { name: 'Create administrator' }).click();
+      await form.getByText('does not match the password').waitFor();
+      await form.getByLabel('Repeat the password').fill(founder.password);
+      await form.getByRole('button', { name: 'Create administrator' }).click();
+      await form.getByRole('alert').waitFor();
+      expect(await form.getByRole('alert').innerText()).toContain('setup token is wrong');
+
+      // -- the printed link's token: the administrator exists and is signed in
+      await p.goto(`${base}/admin/setup?token=${token}`);
+      await form.getByLabel('Display name').fill('Founder');
+      await form.getByLabel('Email').fill(founder.email);
+      await form.getByLabel('Password', { exact: true }).fill(founder.password);
+      await form.getByLabel('Repeat the password').fill(founder.password);
+      await form.getByRole('button', { name: 'Create administrator' }).click();
+      await p.waitForURL(`${base}/admin/entities`);
+      expect(await p.locator('.account-name').innerText()).toContain('Founder');
+      await p.goto(`${base}/admin/setup`);
+      await main.getByText('setup is not needed').waitFor();
+      await main.getByRole('link', { name: 'Go to sign-in' }).click();
+      await main.getByRole('heading', { level: 1, name: 'Entities' }).waitFor();
+
+      // -- the session ends mid-form (revoked elsewhere): sign in again, the form is as it was
+      await main.getByRole('link', { name: 'New entity' }).first().click();
+      await main.getByLabel('Display name', { exact: true }).fill('Draft');
+      const cookie = (await p.context().cookies()).find((c) => c.name === 'xrm_session');
+      expect(cookie, 'the session cookie').toBeTruthy();
+      const logout = await fetch(`${base}/api/auth/logout`, {
+        method: 'POST',
+        headers: { cookie: `${cookie!.name}=${cookie!.value}` },
+      });
+      expect(logout.status).toBe(204);
+      await main.getByRole('button', { name: 'Create entity' }).click();
+      const signInForm = p.getByRole('form', { name: 'Sign in' });
+      await signInForm.waitFor();
+      expect(await p.getByRole('status').filter({ hasText: 'session has ended' }).count()).toBe(1);
+      await signIn(p, founder);
+      expect(await main.getByLabel('Display name', { exact: true }).inputValue()).toBe('Draft');
+      await main.getByRole('button', { name: 'Create entity' }).click();
+      await main.getByRole('heading', { level: 1, name: 'Draft', exact: true }).waitFor();
+      expect(pageErrors).toEqual([]);
+    } catch (error) {
+      await p.screenshot({ path: join(ARTIFACTS, 'admin-setup-failure.png') }).catch(() => undefined);
+      throw error;
+    } finally {
+      await p.close();
+    }
+  });
 });

@@ -213,7 +213,10 @@ describeEachDatabase(
       expect(entries[2]!.changes).toEqual([{ field: 'status', old: null, new: 'active' }]);
       expect(entries[1]!.changes).toEqual([{ field: 'status', old: 'active', new: 'vip' }]);
       expect(entries[0]!.changes).toEqual([{ field: 'account_purchases', new: order.id }]);
-      expect(entries[0]!.actor).toBe('system');
+      // every write above came from the signed-in test administrator
+      const me = expectStatus(await http().get('/api/auth/me'), 200);
+      expect(entries[0]!.actor).toBe(`user:${me.user.id}`);
+      expect(new Set(entries.map((e) => e.actor))).toEqual(new Set([`user:${me.user.id}`]));
       // the link is in the other record's history too
       expect((await history('purchase', order.id)).map((e) => e.message)).toEqual(['associate', 'create']);
 

@@ -29,7 +29,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildGraphqlSchema } from '../server/graphql/schema-builder.ts';
 import { createFixtureModel } from './fixtures/model.ts';
-import { api } from './support/http.ts';
+import { adminToken, api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { listen, typecheck } from './support/tools.ts';
 
@@ -42,8 +42,8 @@ import type { components, paths } from './openapi.ts';
 type Partner = components['schemas']['Partner'];
 type Problem = components['schemas']['Problem'];
 
-export async function run(baseUrl: string) {
-  const client = createClient<paths>({ baseUrl });
+export async function run(baseUrl: string, token: string) {
+  const client = createClient<paths>({ baseUrl, headers: { authorization: \`Bearer \${token}\` } });
   const created = await client.POST('/api/data/partner', {
     body: { name: 'OpenAPI Co', email: 'openapi@contract.example', region: 'emea', annual_revenue: 10.5 },
   });
@@ -115,12 +115,17 @@ export async function misuse(): Promise<void> {
 describeEachDatabase('contracts with standard clients', (get, kind) => {
   const dir = join(ROOT, 'tests', '.tmp', `contracts-${kind}-${randomBytes(4).toString('hex')}`);
   let url = '';
+  /** The test administrator's bearer token: every client sends it. */
+  let token = '';
 
   beforeAll(async () => {
     mkdirSync(dir, { recursive: true });
     const { app } = get();
     await createFixtureModel(api(app).post);
     url = await listen(app);
+    const signedIn = await adminToken(app);
+    if (!signedIn) throw new Error('the test administrator could not sign in');
+    token = signedIn;
   });
 
   afterAll(() => {
@@ -162,9 +167,9 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
 
       // the same program against the server: the documented shapes are the real ones
       const program = (await import(pathToFileURL(join(dir, 'usage.ts')).href)) as {
-        run(baseUrl: string): Promise<Record<string, any>>;
+        run(baseUrl: string, token: string): Promise<Record<string, any>>;
       };
-      const result = await program.run(url);
+      const result = await program.run(url, token);
       expect(result.partner).toMatchObject({
         name: 'OpenAPI Co',
         region: 'emea',
@@ -190,7 +195,7 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
   );
 
   it('graphql-request queries and mutates, and gets coded errors', async () => {
-    const client = new GraphQLClient(`${url}/graphql`);
+    const client = new GraphQLClient(`${url}/graphql`, { headers: { authorization: `Bearer ${token}` } });
     const created = await client.request<{ createEmployee: { id: string; fullName: string } }>(
       'mutation ($input: EmployeeCreateInput!) { createEmployee(input: $input) { id fullName } }',
       { input: { fullName: 'Grace Hopper', email: 'grace@contract.example', hiredOn: '2024-05-01' } },
@@ -244,7 +249,7 @@ describeEachDatabase('contracts with standard clients', (get, kind) => {
   it(
     "introspection builds a valid client schema, the same as the server's, " + 'that validates client documents',
     async () => {
-      const client = new GraphQLClient(`${url}/graphql`);
+      const client = new GraphQLClient(`${url}/graphql`, { headers: { authorization: `Bearer ${token}` } });
       const introspection = await client.request<IntrospectionQuery>(
         getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }),
       );

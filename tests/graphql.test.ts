@@ -6,7 +6,7 @@ import { Catalog } from '../metadata/catalog.ts';
 import { formatGraphqlErrors } from '../server/graphql/errors.ts';
 import { buildGraphqlSchema, printGraphqlSchema } from '../server/graphql/schema-builder.ts';
 import { createFixtureModel } from './fixtures/model.ts';
-import { api } from './support/http.ts';
+import { adminToken, api } from './support/http.ts';
 import { describeEachDatabase, type TestPlatform } from './support/platform.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -46,6 +46,12 @@ describe('GraphQL schema without a database', () => {
 
 describeEachDatabase('GraphQL API', (get) => {
   const a = () => api(get().app);
+  /** The signed-in test administrator's user id: the owner and creator of the records it creates. */
+  const adminId = async (): Promise<string> => {
+    const id = (await a().get('/api/auth/me')).body.user?.id;
+    expect(id).toMatch(UUID);
+    return id;
+  };
 
   /** Runs an operation that must succeed; returns its data. */
   async function ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
@@ -126,8 +132,8 @@ describeEachDatabase('GraphQL API', (get) => {
       assetId,
       asset: { name: 'Gateway' },
       version: 1,
-      createdBy: null,
-      ownerId: null,
+      createdBy: await adminId(),
+      ownerId: await adminId(),
     });
     expect(device.telemetry).toEqual({ temperature: [21.5, 22], ok: true, meta: null });
     expect(device.id).toMatch(UUID);
@@ -417,7 +423,7 @@ describeEachDatabase('GraphQL API', (get) => {
     const malformed = await get().app.inject({
       method: 'POST',
       url: '/graphql',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken(get().app)}` },
       payload: '{"query": ',
     });
     expect(malformed.statusCode).toBe(400);
@@ -518,7 +524,7 @@ describeEachDatabase('GraphQL API', (get) => {
     );
     expect(kept.createCar).toEqual({
       plate: 'XRM-1',
-      ownerId: null,
+      ownerId: await adminId(),
       keeperId: dot,
       keeper: { fullName: 'Dot Keeper' },
     });

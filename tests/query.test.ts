@@ -487,20 +487,36 @@ describeEachDatabase('query engine', (get) => {
     });
   });
 
-  describe('injected row predicates and field masks', () => {
+  describe('a policy: row rules and field masks', () => {
     it('applies them inside the one statement, at the root, in expansions and in relation filters', async () => {
-      const { sql } = await import('kysely');
-      const query = get().services.query;
-      // a "security layer": only employees hired since 2021 are visible, and salary is masked
-      const hooks = {
-        rowPredicate: (entity: string, alias: string) =>
-          entity === 'employee' ? sql<boolean>`${sql.ref(`${alias}.hired_on`)} >= '2021-01-01'` : undefined,
-        fieldReadable: (entity: string, field: string) => !(entity === 'employee' && field === 'salary'),
+      const { services } = get();
+      const query = services.query;
+      // salary becomes a secured field; a role sees only employees hired since 2021, and not their salary
+      expect((await http().patch('/api/metadata/entities/employee/fields/salary', { secured: true })).status).toBe(200);
+      const role = {
+        id: '00000000-0000-4000-8000-000000000001',
+        name: 'recent_hires',
+        builtIn: false,
+        updatedAt: new Date().toISOString(),
+        definition: {
+          privileges: [{ entity: 'employee', read: 'all' as const }],
+          rowRules: [{ entity: 'employee', privilege: 'read' as const, filter: { hired_on: { gte: '2021-01-01' } } }],
+          fieldPermissions: [],
+          metadata: false,
+          users: false,
+          plugins: false,
+        },
       };
+      const access = {
+        principal: { kind: 'user' as const, id: role.id },
+        subject: { userId: role.id, email: null, teams: [], owners: [role.id], principals: [role.id], attributes: {} },
+        policy: services.access.policy([role]),
+      };
+      const hooks = access;
       const reportsFromA = JSON.stringify({ reports: { some: { full_name: { startsWith: 'A' } } } });
       const page = JSON.parse(
         await query.read(
-          { hooks },
+          { access: hooks },
           { kind: 'list', entity: 'employee', query: { sort: 'full_name', expand: 'manager,reports' } },
         ),
       );
@@ -511,7 +527,7 @@ describeEachDatabase('query engine', (get) => {
       // sorting by a hidden manager's name sorts as if there were no manager
       const sorted = JSON.parse(
         await query.read(
-          { hooks },
+          { access: hooks },
           {
             kind: 'list',
             entity: 'employee',
@@ -521,7 +537,7 @@ describeEachDatabase('query engine', (get) => {
       );
       expect(sorted.data.map((e: any) => e.full_name)).toEqual(["Dennis O'Ritchie", 'Charles Babbage', 'Grace Hopper']);
       const filtered = JSON.parse(
-        await query.read({ hooks }, { kind: 'list', entity: 'employee', query: { filter: reportsFromA } }),
+        await query.read({ access: hooks }, { kind: 'list', entity: 'employee', query: { filter: reportsFromA } }),
       );
       expect(filtered.data).toEqual([]); // Alan (no hire date) cannot be seen, so cannot be matched
       const unhooked = JSON.parse(
@@ -531,6 +547,11 @@ describeEachDatabase('query engine', (get) => {
         ),
       );
       expect(unhooked.data.map((e: any) => e.full_name)).toEqual(['Charles Babbage']);
+      // naming the masked field is refused, not silently dropped
+      await expect(
+        query.read({ access }, { kind: 'list', entity: 'employee', query: { sort: 'salary' } }),
+      ).rejects.toMatchObject({ code: 'XRM_ERR_FIELD_FORBIDDEN' });
+      expect((await http().patch('/api/metadata/entities/employee/fields/salary', { secured: null })).status).toBe(200);
     });
   });
 

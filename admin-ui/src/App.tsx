@@ -1,6 +1,7 @@
 /**
  * The shell: sidebar navigation (model pages, entities' data) and the routed page. Below 700 px
- * the sidebar folds away behind a menu button and the page takes the whole width.
+ * the sidebar folds away behind a menu button and the page takes the whole width. Nothing shows
+ * before sign-in (security/SessionGate.tsx); then only what the user's roles allow.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { CatalogProvider, useCatalogState } from './catalog.tsx';
@@ -18,14 +19,21 @@ import { EntityList } from './designer/EntityList.tsx';
 import { FieldEditor } from './designer/FieldEditor.tsx';
 import { RelationshipsPage } from './designer/RelationshipsPage.tsx';
 import { Link, match, navigate, useLocation, useTitle } from './router.tsx';
+import { AccountMenu } from './security/AccountMenu.tsx';
+import type { Permissions } from './security/permissions.ts';
+import { Forbidden, securityPage } from './security/routes.tsx';
+import { useCan } from './security/session.tsx';
+import { SessionGate } from './security/SessionGate.tsx';
 
 export function App() {
   return (
-    <CatalogProvider>
-      <OverlayProvider>
-        <Shell />
-      </OverlayProvider>
-    </CatalogProvider>
+    <SessionGate>
+      <CatalogProvider>
+        <OverlayProvider>
+          <Shell />
+        </OverlayProvider>
+      </CatalogProvider>
+    </SessionGate>
   );
 }
 
@@ -84,6 +92,7 @@ function Shell() {
           </span>
           xrm admin
         </Link>
+        <AccountMenu />
       </header>
       <Sidebar path={path} onNavigate={() => setMenuOpen(false)} />
       {menuOpen ? <div className="menu-backdrop" aria-hidden="true" onClick={closeMenu} /> : null}
@@ -100,8 +109,14 @@ function Shell() {
   );
 }
 
-/** The sidebar's fixed sections: where the model is designed, and the platform's moving parts. */
-const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string, string])[] }[] = [
+/** What a sidebar link needs of the user's privileges (none: every signed-in user). */
+type NavNeed = 'users' | 'plugins';
+
+/**
+ * The sidebar's fixed sections: where the model is designed, the platform's moving parts, and
+ * security; a link needing a privilege the user lacks is not shown.
+ */
+const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string, string, NavNeed?])[] }[] = [
   {
     label: 'Model',
     links: [
@@ -113,15 +128,25 @@ const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string,
   {
     label: 'Platform',
     links: [
-      ['/plugins', 'Plugins'],
-      ['/jobs', 'Jobs'],
-      ['/webhooks', 'Webhooks'],
+      ['/plugins', 'Plugins', 'plugins'],
+      ['/jobs', 'Jobs', 'plugins'],
+      ['/webhooks', 'Webhooks', 'plugins'],
+    ],
+  },
+  {
+    label: 'Security',
+    links: [
+      ['/security/users', 'Users', 'users'],
+      ['/security/teams', 'Teams', 'users'],
+      ['/security/roles', 'Roles', 'users'],
+      ['/security/api-keys', 'API keys'],
     ],
   },
 ];
 
 function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
   const { catalog } = useCatalogState();
+  const can = useCan();
   const [filter, setFilter] = useState('');
   const entities = useMemo(() => {
     const q = filter.trim().toLowerCase();
@@ -150,20 +175,23 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
         </span>
         xrm admin
       </Link>
-      {NAV_SECTIONS.map((section) => (
-        <nav aria-label={section.label} key={section.label}>
-          <h2 className="nav-heading">{section.label}</h2>
-          <ul className="nav-list">
-            {section.links.map(([to, label]) => (
-              <li key={to}>
-                <Link to={to} aria-current={current(to)}>
-                  {label}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-      ))}
+      {NAV_SECTIONS.map((section) => {
+        const links = section.links.filter(([, , need]) => !need || can[need]);
+        return links.length ? (
+          <nav aria-label={section.label} key={section.label}>
+            <h2 className="nav-heading">{section.label}</h2>
+            <ul className="nav-list">
+              {links.map(([to, label]) => (
+                <li key={to}>
+                  <Link to={to} aria-current={current(to)}>
+                    {label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        ) : null;
+      })}
       <nav aria-label="Data" className="nav-data">
         <h2 className="nav-heading">Data</h2>
         <label htmlFor="nav-filter" className="visually-hidden">
@@ -202,7 +230,22 @@ function Sidebar({ path, onNavigate }: { path: string; onNavigate(): void }) {
 const DESIGNER_TABS: DesignerTab[] = ['fields', 'keys', 'relationships', 'history', 'settings'];
 
 function Page({ path }: { path: string }) {
+  const can = useCan();
+  // pages that change the model, run the platform or create records, for those whose roles allow it
+  if (!can.metadata && (path === '/entities/new' || /^\/entities\/[^/]+\/(fields\/|settings$)/.test(path)))
+    return <Forbidden what="change the model" />;
+  if (!can.plugins && ['/plugins', '/jobs', '/webhooks'].includes(path))
+    return <Forbidden what="manage plugins, jobs and webhooks" />;
+  const creating = match('/data/:entity/new', path);
+  if (creating && !can.allows(creating.entity!, 'create'))
+    return <Forbidden what={`create ${creating.entity} records`} />;
+  return routedPage(path, can);
+}
+
+function routedPage(path: string, can: Permissions) {
   let m: Record<string, string> | undefined;
+  const security = securityPage(path, can);
+  if (security !== undefined) return security;
   if (path === '/') return <Redirect to="/entities" />;
   if (path === '/entities') return <EntityList />;
   if (path === '/entities/new') return <EntityCreate />;

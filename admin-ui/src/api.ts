@@ -5,6 +5,9 @@
 import type {
   AlternateKeyDef,
   AlternateKeyInput,
+  ApiKey,
+  ApiKeyCreated,
+  ApiKeyInput,
   ChangeEntry,
   ChoiceSetChange,
   ChoiceSetDef,
@@ -20,10 +23,20 @@ import type {
   JobState,
   JobSummary,
   ListResponse,
+  LoginResult,
+  Me,
   PluginInfo,
   Problem,
   RelationshipDef,
   RelationshipInput,
+  Role,
+  RoleInput,
+  SetupInput,
+  Team,
+  TeamInput,
+  UserAccount,
+  UserChange,
+  UserInput,
   Webhook,
   WebhookChange,
   WebhookCreated,
@@ -52,6 +65,17 @@ export function toProblem(error: unknown): Problem {
   return { title: 'Unexpected error', status: 0, detail: error instanceof Error ? error.message : String(error) };
 }
 
+const unauthorized = new Set<(problem: Problem) => void>();
+
+/**
+ * Calls `listener` with every 401 outside /api/auth/ (whose own 401s are a form's answer: wrong
+ * password, wrong setup token): the session ended, or there never was one. Returns the unsubscribe.
+ */
+export function onUnauthorized(listener: (problem: Problem) => void): () => void {
+  unauthorized.add(listener);
+  return () => unauthorized.delete(listener);
+}
+
 export interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
@@ -78,13 +102,15 @@ export async function request<T>(method: string, path: string, options: RequestO
     const problem = (parsed && typeof parsed === 'object' && 'title' in parsed ? parsed : undefined) as
       | Problem
       | undefined;
-    throw new ApiError(
+    const error = new ApiError(
       problem ?? {
         title: response.statusText || 'Request failed',
         status: response.status,
         detail: text.slice(0, 500) || undefined,
       },
     );
+    if (response.status === 401 && !path.startsWith('/api/auth/')) unauthorized.forEach((l) => l(error.problem));
+    throw error;
   }
   return parsed as T;
 }
@@ -202,4 +228,27 @@ export const api = {
     request<ListResponse<WebhookDelivery>>('GET', `/api/webhooks/${enc(id)}/deliveries${query(params)}`),
   testWebhook: (id: string) => request<WebhookDelivery>('POST', `/api/webhooks/${enc(id)}/test`),
   rotateWebhookSecret: (id: string) => request<WebhookSecret>('POST', `/api/webhooks/${enc(id)}/rotate-secret`),
+
+  // security: sign-in, setup, the caller, users, teams, roles and the caller's API keys
+  login: (email: string, password: string) =>
+    request<LoginResult>('POST', '/api/auth/login', { body: { email, password } }),
+  logout: () => request<void>('POST', '/api/auth/logout'),
+  me: () => request<Me>('GET', '/api/auth/me'),
+  setupState: () => request<{ required: boolean }>('GET', '/api/auth/setup'),
+  setup: (body: SetupInput) => request<LoginResult>('POST', '/api/auth/setup', { body }),
+  users: () => request<{ data?: UserAccount[] }>('GET', '/api/users').then((r) => r.data ?? []),
+  createUser: (body: UserInput) => request<UserAccount>('POST', '/api/users', { body }),
+  updateUser: (id: string, body: UserChange) => request<UserAccount>('PATCH', `/api/users/${enc(id)}`, { body }),
+  teams: () => request<{ data?: Team[] }>('GET', '/api/teams').then((r) => r.data ?? []),
+  createTeam: (body: TeamInput) => request<Team>('POST', '/api/teams', { body }),
+  updateTeam: (id: string, body: Partial<TeamInput>) => request<Team>('PATCH', `/api/teams/${enc(id)}`, { body }),
+  deleteTeam: (id: string) => request<void>('DELETE', `/api/teams/${enc(id)}`),
+  roles: () => request<{ data?: Role[] }>('GET', '/api/roles').then((r) => r.data ?? []),
+  role: (id: string) => request<Role>('GET', `/api/roles/${enc(id)}`),
+  createRole: (body: RoleInput) => request<Role>('POST', '/api/roles', { body }),
+  replaceRole: (id: string, body: RoleInput) => request<Role>('PUT', `/api/roles/${enc(id)}`, { body }),
+  deleteRole: (id: string) => request<void>('DELETE', `/api/roles/${enc(id)}`),
+  apiKeys: () => request<{ data?: ApiKey[] }>('GET', '/api/api-keys').then((r) => r.data ?? []),
+  createApiKey: (body: ApiKeyInput) => request<ApiKeyCreated>('POST', '/api/api-keys', { body }),
+  revokeApiKey: (id: string) => request<void>('DELETE', `/api/api-keys/${enc(id)}`),
 };

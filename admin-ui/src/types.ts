@@ -91,3 +91,143 @@ export interface Problem {
   errors?: { path: string; message: string }[];
   offendingRows?: number;
 }
+
+/**
+ * Security (issue 8): sign-in, the caller's privileges, users, teams, roles and API keys, as the
+ * security API contract describes them (hand-written until the OpenAPI document publishes them).
+ */
+export type PrivilegeLevel = 'none' | 'own' | 'team' | 'all';
+export type EntityPrivilege = 'create' | 'read' | 'update' | 'delete' | 'append' | 'appendTo' | 'assign' | 'share';
+/** The switches of a role beyond entity privileges. */
+export type RoleSwitch = 'metadata' | 'users' | 'plugins';
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  displayName: string;
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: string;
+  user: SessionUser;
+}
+
+/** GET /api/auth/me: who the caller is and what they may do. */
+export interface Me {
+  user: SessionUser | null;
+  principal: { kind: 'user' | 'apiKey' | 'system'; id: string };
+  /** Role names. */
+  roles: string[];
+  teams: { id: string; name: string }[];
+  privileges: Record<RoleSwitch, boolean> & {
+    entities: Record<string, Record<EntityPrivilege, PrivilegeLevel>>;
+  };
+  /** Secured fields only. */
+  fields: Record<string, Record<string, { read: boolean; update: boolean }>>;
+}
+
+export interface SetupInput {
+  token: string;
+  email: string;
+  password: string;
+  displayName?: string;
+}
+
+export interface UserAccount {
+  id: string;
+  email: string;
+  displayName: string;
+  disabled: boolean;
+  roles: string[];
+  /** Team names. */
+  teams: string[];
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface UserInput {
+  email: string;
+  displayName?: string;
+  password: string;
+  roles?: string[];
+  teams?: string[];
+  attributes?: Record<string, unknown>;
+}
+
+export type UserChange = Partial<
+  Pick<UserInput, 'displayName' | 'password' | 'roles' | 'teams' | 'attributes'> & { disabled: boolean }
+>;
+
+export interface Team {
+  id: string;
+  name: string;
+  /** User ids. */
+  members: string[];
+  /** Role names. */
+  roles: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type TeamInput = Pick<Team, 'name'> & Partial<Pick<Team, 'members' | 'roles'>>;
+
+/** One entity's row of a role's privilege grid; a privilege left out is 'none'. */
+export type RolePrivilege = { entity: string } & Partial<Record<EntityPrivilege, PrivilegeLevel>>;
+
+export interface RowRule {
+  entity: string;
+  privilege: EntityPrivilege;
+  /** A JSON filter, which may use "$user.id", "$user.teams" and "$user.<attribute>". */
+  filter: unknown;
+}
+
+export interface FieldPermission {
+  entity: string;
+  field: string;
+  read: boolean;
+  update: boolean;
+}
+
+export interface RoleInput extends Record<RoleSwitch, boolean> {
+  name: string;
+  description?: string;
+  privileges: RolePrivilege[];
+  rowRules: RowRule[];
+  fieldPermissions: FieldPermission[];
+}
+
+export interface Role extends RoleInput {
+  id: string;
+  builtIn: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApiKeyInput {
+  name: string;
+  expiresAt?: string;
+  /** A subset of the owner's roles; absent: all of them. */
+  roles?: string[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  /** The roles the key is limited to; null: all of its owner's. */
+  roles: string[] | null;
+}
+
+/** POST /api/api-keys: the key itself, answered this once. */
+export interface ApiKeyCreated {
+  id: string;
+  name: string;
+  key: string;
+  expiresAt: string | null;
+  createdAt: string;
+}

@@ -55,6 +55,7 @@ lookups, relations) from GET /api/metadata/entities. Then:
 
 Options:
   --url <server>   Server base URL (default: $XRM_URL or ${DEFAULT_URL})
+                   Credentials: $XRM_TOKEN, an API key (or a session token), sent as a bearer token
   --out <path>     A directory (xrm-types.ts + index.ts), or one file when it ends in .ts;
                    without it, the single file goes to standard output
   -h, --help       Show this help`,

@@ -22,14 +22,21 @@ function causeOf(error: unknown): string {
   return cause?.code ?? cause?.message ?? (error as Error).message;
 }
 
-/** GETs `path` under the server's URL and returns the body text of a 2xx answer. */
-export async function getText(base: URL, path: string): Promise<string> {
+/**
+ * GETs `path` under the server's URL and returns the body text of a 2xx answer. The server
+ * needs credentials: XRM_TOKEN (an API key, or a session token from POST /api/auth/login) is
+ * sent as the bearer token.
+ */
+export async function getText(base: URL, path: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const url = new URL(path.replace(/^\//, ''), base.href.endsWith('/') ? base : new URL(`${base.href}/`));
   let response: Response;
   try {
     response = await fetch(url, {
       signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: { accept: 'text/plain, application/json' },
+      headers: {
+        accept: 'text/plain, application/json',
+        ...(env.XRM_TOKEN ? { authorization: `Bearer ${env.XRM_TOKEN}` } : {}),
+      },
     });
   } catch (error) {
     if ((error as Error).name === 'TimeoutError') {
@@ -51,7 +58,13 @@ export async function getText(base: URL, path: string): Promise<string> {
     } catch {
       /* not a problem document */
     }
-    throw new CliError(`GET ${url.pathname} answered ${response.status}${detail ? `: ${detail}` : ''}`);
+    const hint =
+      response.status === 401
+        ? env.XRM_TOKEN
+          ? ' (XRM_TOKEN is not a valid API key or session token)'
+          : " (set XRM_TOKEN to an API key: POST /api/api-keys, or the admin UI's API keys page)"
+        : '';
+    throw new CliError(`GET ${url.pathname} answered ${response.status}${detail ? `: ${detail}` : ''}${hint}`);
   }
   return text;
 }

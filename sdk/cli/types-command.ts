@@ -14,6 +14,7 @@ Fetches GET /api/metadata/typescript: one interface per entity variant (<Entity>
 
 Options:
   --url <server>   Server base URL (default: $XRM_URL or ${DEFAULT_URL})
+                   Credentials: $XRM_TOKEN, an API key (or a session token), sent as a bearer token
   --out <file>     Write the declarations to this file instead of standard output
   -h, --help       Show this help`,
   options: {

@@ -11,6 +11,11 @@ import { actorName } from '../request-context.ts';
 import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import { assertUuid } from '../record-id.ts';
+import { XrmError } from '../../metadata/errors.ts';
+import { table } from '../../metadata/physical-names.ts';
+import type { Access } from '../security/access.ts';
+import { bindSubject } from '../security/subject.ts';
+import { hiddenFields } from '../records/write-access.ts';
 import type { Change, ChangeConsumer, ChangeMessage, ChangeOrigin } from '../records/changes.ts';
 
 export interface HistoryEntry {
@@ -101,14 +106,36 @@ export class AuditTrail implements ChangeConsumer {
   }
 
   /** A record's history, newest first, keyset paged; deleted records keep theirs. */
-  async history(entity: string, id: string, options: { limit: number; cursor?: string }): Promise<HistoryPage> {
+  /**
+   * A record's history, newest first. A restricted reader sees the history of a record they can
+   * read now (else 404: a deleted record's history is for unrestricted readers), without the
+   * changes of secured fields they cannot read.
+   */
+  async history(
+    entity: string,
+    id: string,
+    options: { limit: number; cursor?: string; access?: Access; catalog?: Catalog },
+  ): Promise<HistoryPage> {
     assertUuid(id);
+    const { access, catalog } = options;
+    const restricted = access && catalog && !access.policy.unrestricted;
+    if (restricted) {
+      const reach = access.policy.predicate(entity, 'read', 't', catalog) ?? sql<boolean>`true`;
+      const statement = sql<{ ok: boolean }>`SELECT EXISTS (SELECT 1 FROM ${table(entity)} t
+        WHERE t.id = ${id} AND ${reach}) AS ok`;
+      const { rows } = await this.#db.executeQuery<{ ok: boolean }>(
+        bindSubject(statement.compile(this.#db), access.subject),
+      );
+      if (!rows[0]?.ok) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
+    }
     const after = options.cursor && /^\d{1,18}$/.test(options.cursor) ? sql`AND id < ${options.cursor}` : sql``;
     const { rows } = await sql<{ e: HistoryEntry }>`SELECT json_build_object('id', id::text, 'message', message,
         'actor', actor, 'correlationId', correlation_id, 'depth', depth, 'at', created_at, 'changes', changes) AS e
       FROM xrm.audit WHERE entity = ${entity} AND record_id = ${id} ${after}
       ORDER BY id DESC LIMIT ${options.limit + 1}`.execute(this.#db);
-    const data = rows.slice(0, options.limit).map((r) => r.e);
+    let data = rows.slice(0, options.limit).map((r) => r.e);
+    const hidden = restricted ? new Set(hiddenFields(access, catalog, entity)) : undefined;
+    if (hidden?.size) data = data.map((e) => ({ ...e, changes: e.changes.filter((c) => !hidden.has(c.field)) }));
     return { data, ...(rows.length > options.limit ? { nextCursor: data[data.length - 1]!.id } : {}) };
   }
 }

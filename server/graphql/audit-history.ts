@@ -89,7 +89,7 @@ export function historyField(entity: EntityDef): GraphQLFieldConfig<Node, Graphq
       after: { type: GraphQLString, description: 'Continue after this cursor (an edge cursor or pageInfo.endCursor)' },
     },
     extensions: { xrm: extension },
-    resolve: async (source, args: { first?: number | null; after?: string | null }, { audit }, info) => {
+    resolve: async (source, args: { first?: number | null; after?: string | null }, { audit, access, query }, info) => {
       const path = `/${String(info.path.key)}`;
       const first = args.first ?? DEFAULT_HISTORY_SIZE;
       if (first < 1 || first > MAX_HISTORY_SIZE)
@@ -98,7 +98,12 @@ export function historyField(entity: EntityDef): GraphQLFieldConfig<Node, Graphq
         throw queryError(`${path}/after`, 'is not a cursor of this history');
       const id = source[ID_KEY];
       if (typeof id !== 'string') throw new Error('the record was read without its id');
-      const page = await audit.history(entity.name, id, { limit: first, cursor: args.after ?? undefined });
+      const page = await audit.history(entity.name, id, {
+        limit: first,
+        cursor: args.after ?? undefined,
+        access,
+        catalog: query.parseContext().catalog,
+      });
       const nodes = page.data.map((entry) => ({ ...entry, [CURSOR_KEY]: entry.id }));
       return { nodes, hasNextPage: page.nextCursor !== undefined, hasPreviousPage: args.after != null };
     },

@@ -10,10 +10,13 @@ import type { ControlledTransaction } from 'kysely';
 import type { Db } from '../../metadata/database.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { QueryService } from '../query/query-service.ts';
+import type { Access } from '../security/access.ts';
 import type { WriteContext, WriteMessage, WriteOutcome, WritePipeline } from '../records/pipeline.ts';
 
 export interface GraphqlContext {
   readonly query: QueryService;
+  /** Who runs the operation: every read passes it to the query service. */
+  readonly access?: Access;
   /** Record histories (committed writes). */
   readonly audit: Pick<AuditTrail, 'history'>;
   /** Runs write messages through the pipeline, inside the operation's transaction. */
@@ -41,6 +44,7 @@ export function createContext(
   };
   return {
     query,
+    access: writer.access,
     audit,
     async write(messages) {
       const afterCommit = (work: () => void) => committed.push(work);

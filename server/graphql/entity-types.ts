@@ -98,7 +98,7 @@ function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext):
   // system fields are ordinary fields (metadata/system-fields.ts), first
   for (const field of [...SYSTEM_FIELDS, ...entity.fields]) {
     const description = describe(field, ctx.catalog);
-    const column = xrm({ kind: 'column', column: field.name });
+    const column = xrm({ kind: 'column', column: field.name, entity: entity.name, field });
     if (field.type !== 'lookup') {
       fields.add(camelCase(field.name), {
         type: nonNullIf(valueType(field), field.required),
@@ -119,7 +119,7 @@ function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext):
       type: ctx.types.get(target)!.object,
       description,
       resolve: byKey,
-      extensions: xrm({ kind: 'lookup', field, target }),
+      extensions: xrm({ kind: 'lookup', field, target, entity: entity.name }),
     });
   }
   for (const nav of ctx.catalog.navigations(entity.name))

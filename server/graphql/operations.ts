@@ -20,6 +20,7 @@ import type { ParseContext } from '../query/filter-parse.ts';
 import type { QueryService } from '../query/query-service.ts';
 import { listArgs } from './connection.ts';
 import { schemaVersionOf, type GraphqlContext } from './context.ts';
+import type { Access } from '../security/access.ts';
 import type { EntityTypes } from './entity-types.ts';
 import { filterToJson, graphqlKey } from './filter-types.ts';
 import { GraphQLJSON } from './scalars.ts';
@@ -53,11 +54,12 @@ async function readOne(
   id: string,
   query: QueryService,
   info: GraphQLResolveInfo,
+  access: Access | undefined,
   db?: Db,
 ): Promise<unknown> {
   const row = await types.keys.call(() =>
     query.read(
-      { db, basis: schemaVersionOf(info.schema) },
+      { db, access, basis: schemaVersionOf(info.schema) },
       {
         kind: 'record',
         entity: types.entity.name,
@@ -78,14 +80,14 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
       type: types.object,
       description: `One ${entity.displayName} record by id (null when there is none)`,
       args: idArg,
-      resolve: (_root, { id }: { id: string }, { query }, info) => readOne(types, id, query, info),
+      resolve: (_root, { id }: { id: string }, { query, access }, info) => readOne(types, id, query, info, access),
     },
     [names.many]: {
       type: new GraphQLNonNull(types.connection),
       description:
         `${entity.pluralDisplayName}: filter, search, orderBy, ` + 'and first/after, last/before or offset paging',
       args: listArgs(types.filter, new GraphQLList(new GraphQLNonNull(types.orderBy))),
-      resolve: async (_root, args: ConnectionArgs, { query }, info) => {
+      resolve: async (_root, args: ConnectionArgs, { query, access }, info) => {
         const build = (parse: ParseContext): ReadQuery => {
           const w = walk(parse, query, info);
           const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
@@ -101,7 +103,7 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
           };
         };
         const page = query.read(
-          { basis: schemaVersionOf(info.schema) },
+          { access, basis: schemaVersionOf(info.schema) },
           { kind: 'page', ...shapeOf(info, args), build },
         );
         return JSON.parse(await types.keys.call(() => page));
@@ -123,10 +125,10 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
       resolve: async (
         _root,
         args: { aggregate?: string[]; groupBy?: string[]; filter?: unknown; search?: string; limit?: number },
-        { query },
+        { query, access },
       ) => {
         const params = { ...args, filter: args.filter == null ? undefined : filterToJson(args.filter) };
-        const body = await query.read({}, { kind: 'aggregates', entity: entity.name, params, key: graphqlKey });
+        const body = await query.read({ access }, { kind: 'aggregates', entity: entity.name, params, key: graphqlKey });
         return (JSON.parse(body) as { data: unknown[] }).data;
       },
     },
@@ -140,11 +142,11 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Creates a ${entity.displayName} record`,
       args: { input: { type: new GraphQLNonNull(types.createInput) } },
-      resolve: async (_root, { input }: { input: Input }, { write, query, transaction }, info) => {
+      resolve: async (_root, { input }: { input: Input }, { write, query, transaction, access }, info) => {
         const [done] = await keys.call(() =>
           write([{ message: 'create', entity: entity.name, input: keys.toRecord(input) }]),
         );
-        return readOne(types, done!.record!.id, query, info, await transaction());
+        return readOne(types, done!.record!.id, query, info, access, await transaction());
       },
     },
   };
@@ -156,12 +158,12 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       resolve: async (
         _root,
         { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null },
-        { write, query, transaction },
+        { write, query, transaction, access },
         info,
       ) => {
         const update = { message: 'update', entity: entity.name, id, input: keys.toRecord(input) } as const;
         const [done] = await keys.call(() => write([{ ...update, expectedVersion: expectedVersion ?? undefined }]));
-        return readOne(types, done!.record!.id, query, info, await transaction());
+        return readOne(types, done!.record!.id, query, info, access, await transaction());
       },
     };
   }

@@ -20,14 +20,14 @@ import {
 import type { Navigation } from '../../metadata/catalog.ts';
 import type { FieldDef } from '../../metadata/types.ts';
 import type { PageSpec, Projection, ProjectionItem } from '../query/ast.ts';
-import { parseFilter, queryError, searchNode, type ParseContext } from '../query/filter-parse.ts';
+import { fieldForbidden, parseFilter, queryError, searchNode, type ParseContext } from '../query/filter-parse.ts';
 import { checkOffset, sortItem } from '../query/read-query.ts';
 import { filterToJson, orderByKeys } from './filter-types.ts';
 
 /** What a GraphQL field of an entity type reads, attached to the field as `extensions.xrm`. */
 export type MemberExtension =
-  | { readonly kind: 'column'; readonly column: string }
-  | { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string }
+  | { readonly kind: 'column'; readonly column: string; readonly entity?: string; readonly field?: FieldDef }
+  | { readonly kind: 'lookup'; readonly field: FieldDef; readonly target: string; readonly entity?: string }
   | { readonly kind: 'many'; readonly navigation: Navigation; readonly target: string }
   /** Resolved outside the statement from the record's id, which the projection adds under ID_KEY. */
   | { readonly kind: 'recordId' };
@@ -101,8 +101,13 @@ export function projectionOf(type: GraphQLObjectType, nodes: readonly FieldNode[
     if (ext.kind === 'recordId') {
       if (!items.some((item) => item.key === ID_KEY)) items.push({ kind: 'column', key: ID_KEY, column: 'id' });
     } else if (ext.kind === 'column') {
+      // a secured field the caller may not read is refused, never answered as null
+      if (ext.entity && ext.field && walk.parse.readable && !walk.parse.readable(ext.entity, ext.field))
+        throw fieldForbidden(`/${key}`, ext.entity, ext.field.name);
       items.push({ kind: 'column', key, column: ext.column });
     } else if (ext.kind === 'lookup') {
+      if (ext.entity && walk.parse.readable && !walk.parse.readable(ext.entity, ext.field))
+        throw fieldForbidden(`/${key}`, ext.entity, ext.field.name);
       const targetType = getNamedType(field.type) as GraphQLObjectType;
       items.push({
         kind: 'lookup',
@@ -183,7 +188,7 @@ export function pageOf(entityName: string, args: ConnectionArgs, walk: Walk, pat
   let filter =
     args.filter == null ? undefined : parseFilter(entity.name, filterToJson(args.filter), walk.parse, `${path}/filter`);
   if (args.search) {
-    const search = searchNode(args.search, `${path}/search`);
+    const search = searchNode(args.search, `${path}/search`, { entity, ctx: walk.parse });
     filter = filter ? { kind: 'and', items: [filter, search] } : search;
   }
   return {

@@ -29,8 +29,16 @@ export function problemSchema(): JsonSchema {
 /** Problems any operation may answer with (the document adds them to every operation). */
 export const ALWAYS: readonly ErrorCode[] = ['XRM_ERR_INTERNAL', 'XRM_ERR_SERVICE_UNAVAILABLE'];
 
-/** Problems any API operation (/api/…, /graphql) may answer with: those, and a refused credential. */
-export const API_ALWAYS: readonly ErrorCode[] = [...ALWAYS, 'XRM_ERR_AUTH_REQUIRED'];
+/**
+ * Problems any API operation (/api/…, /graphql) may answer with: those, a missing or refused
+ * credential, too many requests, and a statement past statement_timeout.
+ */
+export const API_ALWAYS: readonly ErrorCode[] = [
+  ...ALWAYS,
+  'XRM_ERR_AUTH_REQUIRED',
+  'XRM_ERR_RATE_LIMITED',
+  'XRM_ERR_QUERY_TIMEOUT',
+];
 
 export function alwaysFor(path: string): readonly ErrorCode[] {
   return path.startsWith('/api/') || path === '/graphql' ? API_ALWAYS : ALWAYS;

@@ -9,7 +9,15 @@ import { checkLimit } from './read-query.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { AggregateFunction, AggregateItem, AggregateQuery, DatePart, FilterNode, GroupItem } from './ast.ts';
 import { isNumeric } from './compile-context.ts';
-import { parseFilter, queryError, resolveColumn, resolvePath, searchNode, type ParseContext } from './filter-parse.ts';
+import {
+  checkReadable,
+  parseFilter,
+  queryError,
+  resolveColumn,
+  resolvePath,
+  searchNode,
+  type ParseContext,
+} from './filter-parse.ts';
 
 export interface AggregateParams {
   aggregate?: string[];
@@ -62,6 +70,7 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
     }
     const column = resolveColumn(entity, ctx.key ? ctx.key(entity, m[2]) : m[2]);
     if (!column) throw queryError(at, `"${entity.name}" has no field "${m[2]}"`);
+    checkReadable(ctx, entity.name, column, at);
     if ((fn === 'sum' || fn === 'avg') && !isNumeric(column.field))
       throw queryError(at, `${fn} needs a number field, "${m[2]}" is ${column.field.type}`);
     if ((fn === 'min' || fn === 'max') && !FIELD_TYPES[column.field.type].capabilities.ordered)
@@ -70,7 +79,9 @@ export function buildAggregateQuery(entityName: string, params: AggregateParams,
   });
   let filter: FilterNode | undefined =
     params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter');
-  if (params.search)
-    filter = filter ? { kind: 'and', items: [filter, searchNode(params.search)] } : searchNode(params.search);
+  if (params.search) {
+    const search = searchNode(params.search, '/search', { entity, ctx });
+    filter = filter ? { kind: 'and', items: [filter, search] } : search;
+  }
   return { entity: entity.name, filter, groupBy, aggregates, limit: checkLimit(params.limit, MAX_GROUPS, '/limit') };
 }

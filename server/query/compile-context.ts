@@ -8,6 +8,7 @@ import { table } from '../../metadata/physical-names.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { FieldDef } from '../../metadata/types.ts';
 import type { ColumnRef } from './ast.ts';
+import { SubjectParameter, SubjectVariable } from '../security/subject.ts';
 
 export interface QueryHooks {
   /** An extra condition every row of `entity` (under `alias`) must meet, or undefined. */
@@ -49,6 +50,11 @@ export function castOf(column: ColumnRef): string {
 /** A parameter cast to the column's base type. */
 export function param(value: unknown, column: ColumnRef, array = false): RawBuilder<unknown> {
   const cast = castOf(column);
+  if (value instanceof SubjectVariable) {
+    // a row rule's principal variable: bound to this request's value when the statement runs
+    const type = array && !cast.endsWith('[]') ? `${cast}[]` : cast;
+    return sql`${new SubjectParameter(value.name, type)}::${sql.raw(type)}`;
+  }
   const encoded = cast === 'jsonb' ? JSON.stringify(value) : value;
   return sql`${encoded}::${sql.raw(array && !cast.endsWith('[]') ? `${cast}[]` : cast)}`;
 }

@@ -18,6 +18,7 @@ import { textProblem } from '../../metadata/formats.ts';
 import { LIMITS } from '../limits.ts';
 import type { ColumnRef, FilterNode } from './ast.ts';
 import { OPERAND } from './operators.ts';
+import { SubjectVariable, VARIABLE } from '../security/subject.ts';
 
 /** Checks one operand against its JSON Schema; returns a message or undefined. */
 export type ValueCheck = (schema: JsonSchema, value: unknown) => string | undefined;
@@ -27,6 +28,21 @@ export interface ParseContext {
   readonly check: ValueCheck;
   /** Maps a key as the client wrote it to a logical name (GraphQL passes camelCase). */
   readonly key?: (entity: EntityDef, key: string) => string;
+  /** Row rules: `"$user.<name>"` operands are principal variables (subject.ts). */
+  readonly variables?: boolean;
+  /** Field security: whether the caller may read a field; naming one it may not is a 403. */
+  readonly readable?: (entity: string, field: FieldDef) => boolean;
+}
+
+/** 403 naming the path where a filter, sort, select, group or aggregate names a field the caller may not read. */
+export function fieldForbidden(path: string, entity: string, field: string): XrmError {
+  const message = `you may not read field "${field}" of "${entity}"`;
+  return new XrmError('XRM_ERR_FIELD_FORBIDDEN', `${path}: ${message}`, { errors: [{ path, message }] });
+}
+
+/** Throws fieldForbidden unless the caller may read the column. */
+export function checkReadable(ctx: ParseContext, entity: string, column: ColumnRef, path: string): void {
+  if (ctx.readable && !ctx.readable(entity, column.field)) throw fieldForbidden(path, entity, column.name);
 }
 
 const MAX_DEPTH = LIMITS.filterDepth;
@@ -64,12 +80,14 @@ export function resolvePath(
     const name = ctx.key ? ctx.key(current, parts[i]!) : parts[i]!;
     const field = current.fields.find((f) => f.name === name);
     if (field?.type !== 'lookup') throw queryError(at, `"${parts[i]}" is not a lookup of "${current.name}"`);
+    checkReadable(ctx, current.name, { name, field }, at);
     via.push(field);
     current = ctx.catalog.entity(field.target!)!;
   }
   const last = parts[parts.length - 1]!;
   const column = resolveColumn(current, ctx.key ? ctx.key(current, last) : last);
   if (!column) throw queryError(at, `"${current.name}" has no field "${last}"`);
+  checkReadable(ctx, current.name, column, at);
   return { via, column, entity: current };
 }
 
@@ -111,6 +129,7 @@ function parseObject(entity: EntityDef, input: unknown, ctx: ParseContext, path:
     }
     const column = resolveColumn(entity, key);
     if (!column) throw queryError(p, `"${entity.name}" has no field or relationship "${rawKey}"`);
+    checkReadable(ctx, entity.name, column, p);
     if (column.field?.type === 'lookup' && isObject(value) && !Object.keys(value).some((k) => isOperator(k))) {
       const target = ctx.catalog.entity(column.field.target!)!;
       items.push({
@@ -233,6 +252,9 @@ function comparison(
     const problem = ctx.check(schema, v);
     if (problem) throw queryError(p, problem);
   };
+  if (typeof operand === 'string' && operand.startsWith('$user.') && ctx.variables) {
+    return { kind: 'compare', column, op, value: variable(op, operand, path) };
+  }
   switch (OPERAND[op]) {
     case 'flag':
       if (typeof operand !== 'boolean') fail('must be true or false');
@@ -274,9 +296,30 @@ function comparison(
   return { kind: 'compare', column, op, value: operand };
 }
 
-/** The full-text search condition of `search=` (REST) or `search:` (GraphQL). */
-export function searchNode(text: string, path = '/search'): FilterNode {
+/** A principal variable of a row rule, where the compiler can enforce it: refused otherwise. */
+function variable(op: FilterOperator, operand: string, path: string): SubjectVariable {
+  const name = VARIABLE.exec(operand)?.[1];
+  if (!name) throw queryError(path, `"${operand}" is not a variable: use $user.id, $user.teams or $user.<attribute>`);
+  const kind = OPERAND[op];
+  if (kind === 'list') return new SubjectVariable(name);
+  if (kind !== 'value' || op === 'containsAny' || op === 'containsAll')
+    throw queryError(path, `a variable cannot be the operand of "${op}" (use eq, ne, gt, gte, lt, lte, in or nin)`);
+  if (name === 'teams') throw queryError(path, '$user.teams is a list: use it with in or nin');
+  return new SubjectVariable(name);
+}
+
+/**
+ * The full-text search condition of `search=` (REST) or `search:` (GraphQL). With `on`, a search
+ * over a secured field the caller may not read is a 403 (its words would answer for it).
+ */
+export function searchNode(text: string, path = '/search', on?: { entity: EntityDef; ctx: ParseContext }): FilterNode {
   checkText(text, path);
+  if (on?.ctx.readable) {
+    for (const field of on.entity.fields) {
+      if (field.searchable && FIELD_TYPES[field.type].capabilities.fullText && !on.ctx.readable(on.entity.name, field))
+        throw fieldForbidden(path, on.entity.name, field.name);
+    }
+  }
   return { kind: 'search', text };
 }
 

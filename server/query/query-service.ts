@@ -25,11 +25,16 @@ import { describeErrors, parseFilter, queryError, type ParseContext } from './fi
 import { buildReadQuery, checkProjection } from './read-query.ts';
 import { parseRestAggregate, parseRestQuery, type RestAggregateQuery, type RestQuery } from './rest-params.ts';
 import { StatementCache, execute, withParameter } from './statement-cache.ts';
+import type { Access } from '../security/access.ts';
+import { bindSubject } from '../security/subject.ts';
 
 /** Who reads, and how. */
 export interface ReadContext {
-  /** Row predicates and field masks (the security layer); such reads are never cached. */
-  readonly hooks?: QueryHooks;
+  /**
+   * Who reads: the policy's read predicates and field masks go inside the statement, which is
+   * cached by shape + policy (its user's values bound when it runs). Absent: the system.
+   */
+  readonly access?: Access;
   /** A transaction to read in (a mutation's read-back); a failed statement aborts it, so no retry. */
   readonly db?: Db;
   /** The catalog version a built request was parsed against (GraphQL): see withFreshSchema. */
@@ -119,16 +124,21 @@ export class QueryService {
     return this.#maxPageSize;
   }
 
-  /** Parsing context for the current catalog; `key` maps client names (GraphQL camelCase). */
-  parseContext(key?: ParseContext['key']): ParseContext {
+  /**
+   * Parsing context for the current catalog; `key` maps client names (GraphQL camelCase); with
+   * `access`, naming a secured field the caller may not read is a 403.
+   */
+  parseContext(key?: ParseContext['key'], access?: Access): ParseContext {
     const catalog = this.#runtime.state.catalog;
     if (catalog.version !== this.#checksVersion) {
       this.#checks = new Map();
       this.#checksVersion = catalog.version;
     }
+    const policy = access?.policy;
     return {
       catalog,
       key,
+      readable: policy && !policy.unrestricted ? (entity, field) => policy.field(entity, field).read : undefined,
       check: (schema: JsonSchema, value: unknown) => {
         const cacheKey = JSON.stringify(schema);
         let validate = this.#checks.get(cacheKey);
@@ -174,11 +184,12 @@ export class QueryService {
 
   async #read(ctx: ReadContext, request: ReadRequest): Promise<string | null | Found | undefined> {
     const catalog = this.#runtime.state.catalog;
+    const parse = (key?: ParseContext['key']) => this.parseContext(key, ctx.access);
     switch (request.kind) {
       case 'list': {
         catalog.require(request.entity);
         return this.#page(ctx, `list:${request.entity}:${JSON.stringify(request.query)}`, () =>
-          buildReadQuery(request.entity, parseRestQuery(request.query), this.parseContext(), this.#maxPageSize),
+          buildReadQuery(request.entity, parseRestQuery(request.query), parse(), this.#maxPageSize),
         );
       }
       case 'related': {
@@ -192,11 +203,11 @@ export class QueryService {
           scope: { kind: 'relatedTo', navigation: nav, id } as const,
           parent: { entity: request.entity, id },
         };
-        return this.#page(ctx, undefined, () => buildReadQuery(target, read, this.parseContext(), this.#maxPageSize));
+        return this.#page(ctx, undefined, () => buildReadQuery(target, read, parse(), this.#maxPageSize));
       }
       case 'page':
         return this.#page(ctx, `page:${shapeId(request.shape)}:${JSON.stringify(request.values)}`, () => {
-          const query = request.build(this.parseContext());
+          const query = request.build(parse());
           checkProjection(query.projection, '/');
           return query;
         });
@@ -208,8 +219,7 @@ export class QueryService {
           `get:${request.entity}:${JSON.stringify(request.query)}`,
           () => {
             const { select, expand } = parseRestQuery(request.query);
-            return buildReadQuery(request.entity, { select, expand }, this.parseContext(), this.#maxPageSize)
-              .projection;
+            return buildReadQuery(request.entity, { select, expand }, parse(), this.#maxPageSize).projection;
           },
           request.entity,
         );
@@ -220,7 +230,7 @@ export class QueryService {
           request.id,
           `record:${shapeId(request.shape)}:${JSON.stringify(request.values)}`,
           () => {
-            const projection = request.build(this.parseContext());
+            const projection = request.build(parse());
             checkProjection(projection, '/');
             return projection;
           },
@@ -233,9 +243,9 @@ export class QueryService {
           request.kind === 'aggregate' ? `aggregate:${request.entity}:${JSON.stringify(request.query)}` : undefined;
         return this.#statement(ctx, key, () => {
           const params = request.kind === 'aggregate' ? parseRestAggregate(request.query) : request.params;
-          const parse = this.parseContext(request.kind === 'aggregates' ? request.key?.(catalog) : undefined);
+          const parsing = parse(request.kind === 'aggregates' ? request.key?.(catalog) : undefined);
           return compileAggregate(
-            buildAggregateQuery(request.entity, params, parse),
+            buildAggregateQuery(request.entity, params, parsing),
             this.#compileContext(ctx),
           ).compile(this.#db);
         }).then(({ compiled }) => this.#body(ctx, compiled)) as Promise<string>;
@@ -244,7 +254,23 @@ export class QueryService {
   }
 
   #compileContext(ctx: ReadContext): CompileContext {
-    return new CompileContext(this.#runtime.state.catalog, ctx.hooks);
+    return new CompileContext(this.#runtime.state.catalog, this.#hooks(ctx));
+  }
+
+  /** The read predicates and field masks of the caller's policy (none for the system). */
+  #hooks(ctx: ReadContext): QueryHooks | undefined {
+    const policy = ctx.access?.policy;
+    if (!policy || policy.unrestricted) return undefined;
+    const catalog = this.#runtime.state.catalog;
+    return {
+      rowPredicate: (entity, alias) => policy.predicate(entity, 'read', alias, catalog),
+      fieldReadable: (entity, field) => policy.readable(catalog, entity, field),
+    };
+  }
+
+  /** A statement with the caller's values bound (policy predicates hold SubjectParameters). */
+  #bind(ctx: ReadContext, query: CompiledQuery): CompiledQuery {
+    return bindSubject(query, ctx.access?.subject);
   }
 
   /** A compiled statement from the cache of this catalog version, or compiled now (and kept when `keep`). */
@@ -254,7 +280,9 @@ export class QueryService {
     compile: () => CompiledQuery,
     keep?: (q: CompiledQuery) => boolean,
   ) {
-    const cache = key && !ctx.hooks ? StatementCache.of(this.#runtime.state) : undefined;
+    const cache = key ? StatementCache.of(this.#runtime.state) : undefined;
+    // by shape + policy: every user of the same roles shares the statement
+    if (key) key = `${ctx.access?.policy.key ?? '*'}|${key}`;
     const hit = cache?.get(key!);
     if (hit) return { compiled: hit, hit: true };
     const compiled = compile();
@@ -289,13 +317,17 @@ export class QueryService {
     const { compiled } = await this.#statement(ctx, key, () =>
       compileGet(entity, projection(), id, this.#compileContext(ctx)).compile(this.#db),
     );
-    const rows = await execute<Found>(this.#database, ctx.db ?? this.#db, withParameter(compiled, 0, id));
+    const rows = await execute<Found>(
+      this.#database,
+      ctx.db ?? this.#db,
+      this.#bind(ctx, withParameter(compiled, 0, id)),
+    );
     return rows[0];
   }
 
   async #body(ctx: ReadContext, query: CompiledQuery, read?: ReadQuery): Promise<string | null> {
     try {
-      const rows = await execute<{ body: string | null }>(this.#database, ctx.db ?? this.#db, query);
+      const rows = await execute<{ body: string | null }>(this.#database, ctx.db ?? this.#db, this.#bind(ctx, query));
       // NULL only for a list whose parent record is missing (ReadQuery.parent)
       return rows[0]!.body;
     } catch (error) {

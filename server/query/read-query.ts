@@ -8,7 +8,15 @@ import { LIMITS } from '../limits.ts';
 import { SYSTEM_COLUMNS } from '../../metadata/system-fields.ts';
 import type { EntityDef } from '../../metadata/types.ts';
 import type { FilterNode, Projection, ProjectionItem, ReadQuery, SortItem } from './ast.ts';
-import { parseFilter, queryError, resolveColumn, resolvePath, searchNode, type ParseContext } from './filter-parse.ts';
+import {
+  checkReadable,
+  parseFilter,
+  queryError,
+  resolveColumn,
+  resolvePath,
+  searchNode,
+  type ParseContext,
+} from './filter-parse.ts';
 
 export interface ExpandParams {
   name: string;
@@ -52,7 +60,7 @@ export function buildReadQuery(
       params.filter === undefined ? undefined : parseFilter(entity.name, params.filter, ctx, '/filter'),
       params.scope,
     ),
-    params.search ? searchNode(params.search) : undefined,
+    params.search ? searchNode(params.search, '/search', { entity, ctx }) : undefined,
   );
   if (params.cursor && params.offset) throw queryError('/offset', 'use either cursor or offset, not both');
   const projection = restProjection(entity, params.select, params.expand, ctx, '', 0, maxPageSize);
@@ -153,7 +161,9 @@ function checkSelect(entity: EntityDef, select: readonly string[], ctx: ParseCon
   if (select.length > LIMITS.recordColumns) throw queryError(path, `names at most ${LIMITS.recordColumns} fields`);
   return select.map((raw, i) => {
     const name = ctx.key ? ctx.key(entity, raw) : raw;
-    if (!resolveColumn(entity, name)) throw queryError(`${path}/${i}`, `"${entity.name}" has no field "${raw}"`);
+    const column = resolveColumn(entity, name);
+    if (!column) throw queryError(`${path}/${i}`, `"${entity.name}" has no field "${raw}"`);
+    checkReadable(ctx, entity.name, column, `${path}/${i}`);
     return name;
   });
 }
@@ -196,6 +206,7 @@ function buildExpansion(
   const navigation = ctx.catalog.navigations(entity.name).find((n) => n.name === name);
   if (!lookup && !navigation)
     throw queryError(`${path}/name`, `"${entity.name}" has no lookup or relationship "${params.name}"`);
+  if (lookup) checkReadable(ctx, entity.name, { name, field: lookup }, `${path}/name`);
   const targetName = lookup ? lookup.target! : navigation!.kind === 'inverse' ? navigation!.source : navigation!.other;
   const target = ctx.catalog.entity(targetName)!;
   const projection = restProjection(target, params.select, params.expand, ctx, path, depth, maxPageSize);

@@ -116,3 +116,28 @@ export function mapDatabaseError(
       return error;
   }
 }
+
+/** SQLSTATE query_canceled, which PostgreSQL raises for statement_timeout (and for pg_cancel_backend). */
+const QUERY_CANCELED = '57014';
+
+/** True when the error (or one it wraps) is a statement PostgreSQL cancelled for running past statement_timeout. */
+export function isStatementTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    // the same SQLSTATE answers an operator's pg_cancel_backend ("due to user request"): not a timeout
+    if (code === QUERY_CANCELED && typeof message === 'string' && message.includes('statement timeout')) return true;
+  }
+  return false;
+}
+
+/** The problem a statement cancelled by statement_timeout answers with; `timeoutMs` is the configured limit. */
+export function statementTimedOut(cause: unknown, timeoutMs?: number): XrmError {
+  const limit = timeoutMs ? `${timeoutMs} ms (XRM_STATEMENT_TIMEOUT_MS)` : "the database's statement_timeout";
+  return new XrmError(
+    'XRM_ERR_QUERY_TIMEOUT',
+    `A database statement of this request ran longer than ${limit} and was cancelled ` +
+      '(working, or waiting for a lock other work held); ask for less (a tighter filter, a smaller page), ' +
+      'retry later, or ask an operator to raise the limit',
+    { cause },
+  );
+}

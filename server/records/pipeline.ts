@@ -32,6 +32,8 @@ import {
 } from './changes.ts';
 import { type BulkRequest, type RecordJson, type RecordsService, withPrefix } from './service.ts';
 import { assertUuid } from '../record-id.ts';
+import type { Access } from '../security/access.ts';
+import { bindSubject } from '../security/subject.ts';
 
 /** The advisory-lock space (first key of the two-key form) of upserts' alternate-key values. */
 const UPSERT_LOCK_SPACE = 0x7570; // "up"
@@ -41,6 +43,8 @@ export const MAX_DEPTH = 8;
 
 export interface WriteContext {
   readonly principal: Principal;
+  /** What the principal may do; absent: the system (start-up work, `ctx.asSystem()`). */
+  readonly access?: Access;
   readonly correlationId: string;
   readonly log: FastifyBaseLogger;
   /** 1 for a client's write (the default). */
@@ -150,7 +154,7 @@ export class WritePipeline {
     if (!ctx.journal && messages.length === 1) {
       // one write only the audit trail observes: its row goes in the write's own statement
       const also = this.#inline(catalog, messages[0]!, ctx);
-      if (also) return [(await this.#write(ctx.db, messages[0]!, also)).outcome];
+      if (also) return [(await this.#write(ctx.db, messages[0]!, also, ctx.access)).outcome];
     }
     const shared = ctx.shared ?? new Map<string, unknown>();
     const base = { ...ctx, depth, shared };
@@ -196,17 +200,22 @@ export class WritePipeline {
     const message: MessageName = request.operation === 'upsert' ? 'create' : request.operation;
     const stepped =
       this.#host.listens(message, entity) || (request.operation === 'upsert' && this.#host.listens('update', entity));
-    if (!Array.isArray(request.records)) return this.#records.bulk(entity, request);
+    if (!Array.isArray(request.records)) return this.#records.bulk(entity, request, undefined, ctx.access);
     const observed = stepped || this.#observed(catalog, this.#asMessage(entity, request, request.records[0]));
-    if (!observed) return this.#records.bulk(entity, request);
+    if (!observed) return this.#records.bulk(entity, request, undefined, ctx.access);
     if (!stepped && request.operation === 'create') {
       // observed but no per-record step: the set-based insert, its changes journaled in its transaction
-      const body = await this.#records.bulk(entity, request, async (trx, created) => {
-        const journal = created.map((after) =>
-          newChange({ message: 'create', entity, id: after.id, input: after, after, depth: ctx.depth ?? 1 }),
-        );
-        await this.#record({ ...ctx, depth: ctx.depth ?? 1, shared: new Map(), db: trx, journal }, catalog);
-      });
+      const body = await this.#records.bulk(
+        entity,
+        request,
+        async (trx, created) => {
+          const journal = created.map((after) =>
+            newChange({ message: 'create', entity, id: after.id, input: after, after, depth: ctx.depth ?? 1 }),
+          );
+          await this.#record({ ...ctx, depth: ctx.depth ?? 1, shared: new Map(), db: trx, journal }, catalog);
+        },
+        ctx.access,
+      );
       this.#afterCommit(ctx);
       return body;
     }
@@ -340,10 +349,10 @@ export class WritePipeline {
 
   /** Nothing observes: the records service's own paths (one statement, or one transaction for several). */
   async #direct(ctx: WriteContext, messages: readonly WriteMessage[]): Promise<WriteOutcome[]> {
-    if (messages.length === 1) return [(await this.#write(ctx.db, messages[0]!)).outcome];
+    if (messages.length === 1) return [(await this.#write(ctx.db, messages[0]!, undefined, ctx.access)).outcome];
     const run = async (trx: Db) => {
       const outcomes: WriteOutcome[] = [];
-      for (const message of messages) outcomes.push((await this.#write(trx, message)).outcome);
+      for (const message of messages) outcomes.push((await this.#write(trx, message, undefined, ctx.access)).outcome);
       return outcomes;
     };
     return ctx.db ? run(ctx.db) : this.#db.transaction().execute(run);
@@ -353,28 +362,29 @@ export class WritePipeline {
     db: Db | undefined,
     m: WriteMessage,
     also?: RawBuilder<unknown>,
+    access?: Access,
   ): Promise<{ outcome: WriteOutcome; old?: Row }> {
     const records = this.#records;
     switch (m.message) {
       case 'create':
-        return { outcome: { record: await records.create(m.entity, m.input, db, { also }) } };
+        return { outcome: { record: await records.create(m.entity, m.input, db, { also, access }) } };
       case 'update': {
-        const options = { expectedVersion: m.expectedVersion, also };
+        const options = { expectedVersion: m.expectedVersion, also, access };
         const { record, old } = await records.update(m.entity, m.id, m.input, options, db);
         return { outcome: { record }, old };
       }
       case 'delete':
         return {
           outcome: {},
-          old: await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion, also }, db),
+          old: await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion, also, access }, db),
         };
       case 'upsert':
-        return { outcome: await records.upsert(m.entity, m.key, m.input, db) };
+        return { outcome: await records.upsert(m.entity, m.key, m.input, db, access) };
       case 'associate':
-        await records.associate(m.relationship, m.fromId, m.toId, db);
+        await records.associate(m.relationship, m.fromId, m.toId, db, access);
         return { outcome: {} };
       case 'disassociate':
-        await records.disassociate(m.relationship, m.fromId, m.toId, db);
+        await records.disassociate(m.relationship, m.fromId, m.toId, db, access);
         return { outcome: {} };
       case 'custom':
         throw new Error('custom messages run in a frame');
@@ -393,13 +403,14 @@ export class WritePipeline {
       this.#host.steps(target.message, target.entity, 'after', input).length > 0;
     const preImage =
       stepped && (m.message === 'update' || m.message === 'delete')
-        ? await this.#lock(frame.db, m.entity, m.id)
+        ? await this.#lock(frame.db, m.entity, m.id, cascade ? undefined : frame.access)
         : undefined;
     const state = { input, id: target.id, preImage, eventId };
     await this.#stage(frame, 'before', target.message, target.entity, state);
     if (m.message === 'delete') await this.#cascade(frame, m.entity, m.id);
     const written = { ...m, ...(m.message === 'create' || m.message === 'update' ? { input } : {}) } as WriteMessage;
-    const { outcome, old } = await this.#write(frame.db, written);
+    // cascades run as the system: the database would cascade them whoever deletes the parent
+    const { outcome, old } = await this.#write(frame.db, written, undefined, cascade ? undefined : frame.access);
     const postImage = outcome.record;
     const id = target.id ?? postImage!.id;
     const before = preImage ?? old;
@@ -496,7 +507,7 @@ export class WritePipeline {
   async #upsert(frame: Frame, m: Extract<WriteMessage, { message: 'upsert' }>): Promise<WriteOutcome> {
     const found = this.#keyOf(m);
     // let the records service refuse it with its own problem
-    if (!found) return (await this.#write(frame.db, m)).outcome;
+    if (!found) return (await this.#write(frame.db, m, undefined, frame.access)).outcome;
     const input = m.input as Row;
     // concurrent upserts of one key wait for each other here, so the second sees the first's record
     // and updates it (no row to lock yet when both would create: FOR UPDATE alone cannot do it)
@@ -504,16 +515,26 @@ export class WritePipeline {
     const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(m.entity)} WHERE ${found.where}
       FOR UPDATE`.execute(frame.db);
     if (!rows[0]) return { ...(await this.#one(frame, { message: 'create', entity: m.entity, input })), created: true };
-    return {
-      ...(await this.#one(frame, { message: 'update', entity: m.entity, id: rows[0].id, input })),
-      created: false,
-    };
+    try {
+      return {
+        ...(await this.#one(frame, { message: 'update', entity: m.entity, id: rows[0].id, input })),
+        created: false,
+      };
+    } catch (error) {
+      // a record the writer cannot see holds the key: refuse without naming it
+      if (error instanceof XrmError && error.code === 'XRM_ERR_RECORD_NOT_FOUND')
+        throw new XrmError(
+          'XRM_ERR_FORBIDDEN',
+          `Your roles do not allow you to update the ${m.entity} record with these key values`,
+        );
+      throw error;
+    }
   }
 
   /** A custom message: its handler runs in the frame; steps registered on its name see it like any message. */
   async #custom(frame: Frame, m: Extract<WriteMessage, { message: 'custom' }>): Promise<WriteOutcome> {
     const definition = this.#host.message(m.name);
-    if (m.target) await this.#lock(frame.db, m.target.entity, m.target.id);
+    if (m.target) await this.#lock(frame.db, m.target.entity, m.target.id, frame.access);
     const input = { ...(m.input as Row) };
     const entity = m.target?.entity ?? definition.entity ?? '*';
     const state = { input, id: m.target?.id, eventId: randomUUID() };
@@ -527,13 +548,18 @@ export class WritePipeline {
     return { output };
   }
 
-  /** The record as it is, locked FOR UPDATE for the rest of the transaction; 404 when there is none. */
-  async #lock(db: Db, entity: string, id: string): Promise<Row> {
-    this.#runtime.state.catalog.require(entity);
+  /**
+   * The record as it is, locked FOR UPDATE for the rest of the transaction; 404 when there is
+   * none or the writer cannot read it (steps never see a record their caller could not).
+   */
+  async #lock(db: Db, entity: string, id: string, access?: Access): Promise<Row> {
+    const catalog = this.#runtime.state.catalog;
+    catalog.require(entity);
     assertUuid(id);
-    const statement: RawBuilder<{ r: Row }> =
-      sql`SELECT row_to_json(t.*) AS r FROM ${table(entity)} t WHERE t.id = ${id} FOR UPDATE`;
-    const { rows } = await statement.execute(db);
+    const reach = access?.policy.predicate(entity, 'read', 't', catalog);
+    const statement: RawBuilder<{ r: Row }> = sql`SELECT row_to_json(t.*) AS r FROM ${table(entity)} t
+      WHERE t.id = ${id} ${reach ? sql`AND ${reach}` : sql``} FOR UPDATE`;
+    const { rows } = await db.executeQuery<{ r: Row }>(bindSubject(statement.compile(db), access?.subject));
     if (!rows[0]) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
     return rows[0].r;
   }
@@ -624,11 +650,14 @@ export class WritePipeline {
     });
     return {
       get: async (entity, id) => {
-        const text = await query().read({ db: ctx.db }, { kind: 'get', entity, id, query: {} });
+        const text = await query().read({ db: ctx.db, access: ctx.access }, { kind: 'get', entity, id, query: {} });
         return typeof text === 'string' ? (JSON.parse(text) as Row) : null;
       },
       list: async (entity, q) => {
-        const text = await query().read({ db: ctx.db }, { kind: 'list', entity, query: restQuery(q) });
+        const text = await query().read(
+          { db: ctx.db, access: ctx.access },
+          { kind: 'list', entity, query: restQuery(q) },
+        );
         return JSON.parse(text as string) as { data: Row[]; nextCursor?: string };
       },
       create: async (entity, input) => (await one({ message: 'create', entity, input })).record!,
@@ -644,6 +673,14 @@ export class WritePipeline {
         await one({ message: 'disassociate', relationship, fromId, toId });
       },
       execute: async (name, input, target) => (await one({ message: 'custom', name, input, target })).output,
+      asSystem: () => {
+        // an explicit elevation: the same transaction, every record reachable; logged, audited as the caller
+        ctx.log.info(
+          { principal: ctx.principal, correlationId: ctx.correlationId },
+          'plugin data access elevated to system',
+        );
+        return this.dataApi({ ...ctx, access: undefined });
+      },
     };
   }
 

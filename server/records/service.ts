@@ -15,6 +15,9 @@ import type { ApiState, Runtime } from '../runtime.ts';
 import { assertUuid } from '../record-id.ts';
 import { withFreshSchema } from '../schema-race.ts';
 import { mapDatabaseError } from './database-errors.ts';
+import type { Access } from '../security/access.ts';
+import { bindSubject } from '../security/subject.ts';
+import { accessDenied, WriteAccess } from './write-access.ts';
 
 export type RecordJson = Record<string, unknown> & { id: string; version: number };
 type Row = Record<string, unknown>;
@@ -36,6 +39,8 @@ export interface WriteOptions {
    * `w(record json, old json)`: the audit row of a write nothing else observes, in one round trip.
    */
   also?: RawBuilder<unknown>;
+  /** Who writes: the policy's predicates and checks join the statement (write-access.ts). Absent: the system. */
+  access?: Access;
 }
 
 export type BulkOperation = 'create' | 'update' | 'upsert' | 'delete';
@@ -96,23 +101,32 @@ export class RecordsService {
   }
 
   #encode(entity: EntityDef, key: string, value: unknown): unknown {
-    if (key === 'id' || value === null) return value;
-    const encode = FIELD_TYPES[entity.fields.find((f) => f.name === key)!.type].encode;
+    if (value === null) return value;
+    // system fields (id, owner_id, created_by) are uuids: nothing to encode
+    const field = entity.fields.find((f) => f.name === key);
+    const encode = field && FIELD_TYPES[field.type].encode;
     return encode ? encode(value) : value;
   }
 
+  /** Runs a statement with the writer's values bound into its policy predicates (subject.ts). */
   async #run<T>(
     state: ApiState,
     query: RawBuilder<T>,
     entity: EntityDef,
     operation: 'write' | 'delete' = 'write',
     db: Db = this.#db,
+    access?: Access,
   ): Promise<T[]> {
     try {
-      return (await query.execute(db)).rows;
+      return (await db.executeQuery<T>(bindSubject(query.compile(db), access?.subject))).rows;
     } catch (error) {
-      throw mapDatabaseError(error, state.catalog, entity, operation);
+      throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, operation);
     }
+  }
+
+  /** The policy on this write, when a principal other than the system writes. */
+  #writeAccess(state: ApiState, entity: EntityDef, options: WriteOptions): WriteAccess | undefined {
+    return options.access ? new WriteAccess(options.access, state.catalog, entity) : undefined;
   }
 
   #insert(entity: EntityDef, data: Record<string, unknown>): RawBuilder<unknown> {
@@ -130,15 +144,22 @@ export class RecordsService {
   async #create(entityName: string, input: unknown, db: Db, options: WriteOptions = {}): Promise<RecordJson> {
     const state = this.#state;
     const entity = state.catalog.require(entityName);
-    const data = this.#validate(state, entity, 'create', input);
+    const access = this.#writeAccess(state, entity, options);
+    if (access && !access.access.policy.unrestricted) access.assertCreate();
+    let data = this.#validate(state, entity, 'create', input);
+    access?.assertFields(data);
+    if (access) data = access.stampCreate(data);
     const insert = this.#insert(entity, data);
+    // the post-image's check aborts the statement when the record falls outside the policy
+    const check = access?.postCheck('a', data, true);
+    const where = check ? sql`WHERE ${check}` : sql``;
     const statement = options.also
       ? sql<{
           r: RecordJson;
-        }>`WITH i AS (${insert}), w AS (SELECT row_to_json(i.*) AS record, NULL::json AS old FROM i),
+        }>`WITH i AS (${insert}), w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old FROM i a ${where}),
           x AS (${options.also}) SELECT w.record AS r FROM w`
-      : sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`;
-    const rows = await this.#run(state, statement, entity, 'write', db);
+      : sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(a.*) AS r FROM w a ${where}`;
+    const rows = await this.#run(state, statement, entity, 'write', db, options.access);
     return rows[0]!.r;
   }
 
@@ -150,8 +171,40 @@ export class RecordsService {
     return withFreshSchema(this.#runtime, attempt, { retries: db === this.#db ? undefined : 0 });
   }
 
-  /** Tells "no such record" (404) from "it changed since you read it" (412) after a write hit no row. */
-  async #missing(state: ApiState, entity: EntityDef, id: string, options: WriteOptions, db: Db): Promise<never> {
+  /**
+   * Tells "no such record" (404) from "it changed since you read it" (412) after a write hit no
+   * row — and, for a restricted writer, from "you may read it but not change it" (403). A record
+   * the writer cannot read is a 404 whatever else holds: no 403 or 412 tells it exists.
+   */
+  async #missing(
+    state: ApiState,
+    entity: EntityDef,
+    id: string,
+    options: WriteOptions,
+    db: Db,
+    privilege: 'update' | 'delete',
+    data?: Record<string, unknown>,
+  ): Promise<never> {
+    const access = this.#writeAccess(state, entity, options);
+    if (access && !access.access.policy.unrestricted) {
+      const readable = access.predicate('read', 't') ?? sql<boolean>`true`;
+      const allowed = access.guard(privilege, 't', data) ?? sql<boolean>`true`;
+      const rows = await this.#run(
+        state,
+        sql<{ readable: boolean; allowed: boolean }>`SELECT ${readable} AS readable, ${allowed} AS allowed
+          FROM ${table(entity.name)} t WHERE t.id = ${id}`,
+        entity,
+        'write',
+        db,
+        options.access,
+      );
+      if (!rows[0]?.readable) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity.name} record has id ${id}`);
+      if (!rows[0].allowed)
+        throw new XrmError(
+          'XRM_ERR_FORBIDDEN',
+          `Your roles do not allow you to ${privilege} this ${entity.name} record`,
+        );
+    }
     if (options.expectedVersion !== undefined) {
       const rows = await this.#run(
         state,
@@ -193,19 +246,25 @@ export class RecordsService {
     const entity = state.catalog.require(entityName);
     assertUuid(id);
     const data = this.#validate(state, entity, 'update', input);
+    const access = this.#writeAccess(state, entity, options);
+    access?.assertFields(data);
     const sets = Object.keys(data).map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
     sets.push(sql`"updated_at" = now()`, sql`"version" = t."version" + 1`);
     const version = this.#versionCondition(options);
-    // the pre-image comes from the same statement: the row locked, then updated
-    const old = sql`(SELECT o.* FROM ${table(entity.name)} o WHERE o.id = ${id} FOR UPDATE) o`;
+    // the pre-image comes from the same statement: the row locked (if the policy reaches it), then updated
+    const guard = access?.guard('update', 'o', data);
+    const reach = guard ? sql`AND ${guard}` : sql``;
+    const old = sql`(SELECT o.* FROM ${table(entity.name)} o WHERE o.id = ${id} ${reach} FOR UPDATE) o`;
+    const check = access?.postCheck('t', data, false);
+    const checked = check ? sql`, ${check} AS allowed` : sql``;
     const update = sql`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} FROM ${old}
-        WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old`;
+        WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old ${checked}`;
     const statement = options.also
       ? sql<Updated>`WITH w AS (${update}), x AS (${options.also}) SELECT record, old FROM w`
       : sql<Updated>`${update}`;
-    const rows = await this.#run(state, statement, entity, 'write', db);
-    if (!rows[0]) return this.#missing(state, entity, id, options, db);
-    return rows[0];
+    const rows = await this.#run(state, statement, entity, 'write', db, options.access);
+    if (!rows[0]) return this.#missing(state, entity, id, options, db, 'update', data);
+    return { record: rows[0].record, old: rows[0].old };
   }
 
   /** Deletes the record; answers it as it was. */
@@ -218,13 +277,15 @@ export class RecordsService {
     const entity = state.catalog.require(entityName);
     assertUuid(id);
     const version = this.#versionCondition(options);
-    const remove = sql`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${version}
+    const guard = this.#writeAccess(state, entity, options)?.guard('delete', 't');
+    const reach = guard ? sql`AND ${guard}` : sql``;
+    const remove = sql`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${version} ${reach}
       RETURNING NULL::json AS record, row_to_json(t.*) AS old`;
     const statement = options.also
       ? sql<{ old: Row }>`WITH w AS (${remove}), x AS (${options.also}) SELECT old FROM w`
       : sql<{ old: Row }>`${remove}`;
-    const rows = await this.#run(state, statement, entity, 'delete', db);
-    if (!rows[0]) return this.#missing(state, entity, id, options, db);
+    const rows = await this.#run(state, statement, entity, 'delete', db, options.access);
+    if (!rows[0]) return this.#missing(state, entity, id, options, db, 'delete');
     return rows[0].old;
   }
 
@@ -252,8 +313,9 @@ export class RecordsService {
     keyName: string | undefined,
     input: unknown,
     db: Db = this.#db,
+    access?: Access,
   ): Promise<{ record: RecordJson; created: boolean }> {
-    return this.#fresh(db, () => this.#upsert(entityName, keyName, input, db));
+    return this.#fresh(db, () => this.#upsert(entityName, keyName, input, db, access));
   }
 
   async #upsert(
@@ -261,35 +323,51 @@ export class RecordsService {
     keyName: string | undefined,
     input: unknown,
     db: Db,
+    access?: Access,
   ): Promise<{ record: RecordJson; created: boolean }> {
     const state = this.#state;
     const entity = state.catalog.require(entityName);
     const key = this.alternateKey(entity, keyName);
-    const data = this.#validate(state, entity, 'create', input);
+    const given = this.#validate(state, entity, 'create', input);
+    const policy = this.#writeAccess(state, entity, { access });
+    policy?.assertFields(given);
+    const data = policy ? policy.stampCreate(given) : given;
     const missing = key.fields.filter((f) => data[f] === undefined || data[f] === null);
     if (missing.length)
       throw invalidRecord(
         entity.name,
         missing.map((f) => ({ path: `/${f}`, message: `is required: part of the alternate key "${key.name}"` })),
       );
-    const updates = Object.keys(data).filter((k) => !key.fields.includes(k) && k !== 'id');
+    // an update keeps the record's creator, and its owner unless the client named one
+    const updates = Object.keys(given).filter((k) => !key.fields.includes(k) && k !== 'id');
     const sets = [
       ...updates.map((k) => sql`${column(k)} = excluded.${column(k)}`),
       sql`"updated_at" = now()`,
       sql`"version" = t."version" + 1`,
     ];
     const keyColumns = sql.join(key.fields.map(column));
+    const guard = policy?.guard('update', 't', given);
+    const reach = guard ? sql`WHERE ${guard}` : sql``;
     const insert = sql`INSERT INTO ${table(entity.name)} AS t (${sql.join(Object.keys(data).map(column))})
       VALUES (${sql.join(Object.keys(data).map((k) => sql`${this.#encode(entity, k, data[k])}`))})
-      ON CONFLICT (${keyColumns}) DO UPDATE SET ${sql.join(sets)} RETURNING t.*, (t.xmax = 0) AS __created`;
+      ON CONFLICT (${keyColumns}) DO UPDATE SET ${sql.join(sets)} ${reach} RETURNING t.*, (t.xmax = 0) AS __created`;
+    const check = policy?.postCheck('a', given, sql<boolean>`a.__created`);
     const rows = await this.#run(
       state,
-      sql<{ r: RecordJson & { __created?: boolean } }>`WITH w AS (${insert}) SELECT row_to_json(w.*) AS r FROM w`,
+      sql<{ r: RecordJson & { __created?: boolean } }>`WITH w AS (${insert})
+        SELECT row_to_json(a.*) AS r FROM w a ${check ? sql`WHERE ${check}` : sql``}`,
       entity,
       'write',
       db,
+      access,
     );
-    const { __created, ...record } = rows[0]!.r;
+    // the key matched a record the policy does not let this writer update
+    if (!rows[0])
+      throw new XrmError(
+        'XRM_ERR_FORBIDDEN',
+        `Your roles do not allow you to update the ${entity.name} record with these "${key.name}" values`,
+      );
+    const { __created, ...record } = rows[0].r;
     return { record: record as RecordJson, created: __created === true };
   }
 
@@ -298,8 +376,8 @@ export class RecordsService {
    * item is validated first (all problems reported, paths `/records/<i>/…`); a database refusal
    * names the item that caused it. Creates go in one statement per shape of record.
    */
-  bulk(entityName: string, request: BulkRequest, journal?: BulkJournal): Promise<string> {
-    return this.#fresh(this.#db, () => this.#bulk(entityName, request, journal));
+  bulk(entityName: string, request: BulkRequest, journal?: BulkJournal, access?: Access): Promise<string> {
+    return this.#fresh(this.#db, () => this.#bulk(entityName, request, journal, access));
   }
 
   /**
@@ -342,7 +420,7 @@ export class RecordsService {
     return entity;
   }
 
-  async #bulk(entityName: string, request: BulkRequest, journal?: BulkJournal): Promise<string> {
+  async #bulk(entityName: string, request: BulkRequest, journal?: BulkJournal, access?: Access): Promise<string> {
     const state = this.#state;
     const entity = this.checkBulk(entityName, request);
     const { operation, records } = request;
@@ -350,20 +428,25 @@ export class RecordsService {
     const item = (i: number) => records[i] as Record<string, unknown>;
     const one = async (trx: Db, i: number): Promise<unknown> => {
       const r = item(i);
-      const options: WriteOptions = r.version === undefined ? {} : { expectedVersion: r.version as number };
+      const options: WriteOptions =
+        r.version === undefined ? { access } : { expectedVersion: r.version as number, access };
       // the private steps: a schema race fails the whole transaction, which bulk() runs again
-      if (operation === 'create') return this.#create(entity.name, r, trx);
-      if (operation === 'upsert') return (await this.#upsert(entity.name, request.key, r, trx)).record;
+      if (operation === 'create') return this.#create(entity.name, r, trx, options);
+      if (operation === 'upsert') return (await this.#upsert(entity.name, request.key, r, trx, access)).record;
       const { id, version: _v, ...changes } = r;
       if (operation === 'update') return (await this.#update(entity.name, id as string, changes, options, trx)).record;
       await this.#delete(entity.name, id as string, options, trx);
       return { id };
     };
 
-    if (operation === 'create') {
+    const restricted = access && !access.policy.unrestricted;
+    if (operation === 'create' && !restricted) {
+      // stamped with their creator and owner, then inserted set-based
+      const stamp = access && this.#writeAccess(state, entity, { access });
+      const rows = records.map((r) => (stamp ? stamp.stampCreate(r as Record<string, unknown>) : r));
       try {
         return await this.#db.transaction().execute(async (trx) => {
-          const body = await this.#createMany(entity, records as Record<string, unknown>[], trx);
+          const body = await this.#createMany(entity, rows as Record<string, unknown>[], trx);
           if (journal) await journal(trx, (JSON.parse(body) as { data: RecordJson[] }).data);
           return body;
         });
@@ -447,24 +530,36 @@ export class RecordsService {
     return rel;
   }
 
-  /** Links two records through a many-to-many relationship (idempotent). */
-  associate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db): Promise<void> {
-    return this.#link(
-      relationshipName,
-      fromId,
-      toId,
-      db,
-      (rel) => sql`INSERT INTO ${table(rel)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`,
+  /**
+   * Links two records through a many-to-many relationship (idempotent). A restricted writer needs
+   * append on the `from` record and appendTo on the `to` record; one they lack is answered like a
+   * missing record (422), so a link tells nothing about records they cannot see.
+   */
+  associate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db, access?: Access): Promise<void> {
+    return this.#link(relationshipName, fromId, toId, db, access, (rel, allowed) =>
+      allowed
+        ? sql`INSERT INTO ${table(rel)} (from_id, to_id) SELECT ${fromId}::uuid, ${toId}::uuid WHERE ${allowed}
+            ON CONFLICT DO NOTHING`
+        : sql`INSERT INTO ${table(rel)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`,
     );
   }
 
-  disassociate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db): Promise<void> {
+  disassociate(
+    relationshipName: string,
+    fromId: string,
+    toId: string,
+    db: Db = this.#db,
+    access?: Access,
+  ): Promise<void> {
     return this.#link(
       relationshipName,
       fromId,
       toId,
       db,
-      (rel) => sql`DELETE FROM ${table(rel)} WHERE from_id = ${fromId} AND to_id = ${toId}`,
+      access,
+      (rel, allowed) =>
+        sql`DELETE FROM ${table(rel)} WHERE from_id = ${fromId} AND to_id = ${toId}
+          ${allowed ? sql`AND ${allowed}` : sql``}`,
     );
   }
 
@@ -473,14 +568,29 @@ export class RecordsService {
     fromId: string,
     toId: string,
     db: Db,
-    statement: (rel: string) => RawBuilder<unknown>,
+    access: Access | undefined,
+    statement: (rel: string, allowed: RawBuilder<boolean> | undefined) => RawBuilder<unknown>,
   ): Promise<void> {
     return this.#fresh(db, async () => {
       const state = this.#state;
       const rel = this.#relationship(state, relationshipName);
       assertUuid(fromId, '/fromId');
       assertUuid(toId, '/toId');
-      await this.#run(state, statement(rel.name), state.catalog.require(rel.from), 'write', db);
+      const from = state.catalog.require(rel.from);
+      let allowed: RawBuilder<boolean> | undefined;
+      if (access && !access.policy.unrestricted) {
+        const end = (entity: string, id: string, privilege: 'append' | 'appendTo', path: string) => {
+          const reach = access.policy.predicate(entity, privilege, 'e', state.catalog);
+          if (!reach) return undefined;
+          const exists = sql<boolean>`EXISTS (SELECT 1 FROM ${table(entity)} e WHERE e.id = ${id}::uuid AND ${reach})`;
+          return sql<boolean>`(CASE WHEN ${exists} THEN true ELSE xrm.access_denied(${`ref:${path}`}) END)`;
+        };
+        const checks = [end(rel.from, fromId, 'append', 'fromId'), end(rel.to, toId, 'appendTo', 'toId')].filter(
+          (c): c is RawBuilder<boolean> => c !== undefined,
+        );
+        if (checks.length) allowed = sql<boolean>`(${sql.join(checks, sql` AND `)})`;
+      }
+      await this.#run(state, statement(rel.name, allowed), from, 'write', db, access);
     });
   }
 }

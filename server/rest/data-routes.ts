@@ -3,7 +3,8 @@
  * catalog on each request, so a metadata change is served at once without re-registering routes.
  */
 import type { WriteMessage } from '../records/pipeline.ts';
-import { writeContext } from '../request-context.ts';
+import { accessOf, writeContext } from '../request-context.ts';
+import { hiddenFields, visibleRecord } from '../records/write-access.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { XrmError, type ErrorCode } from '../../metadata/errors.ts';
 import type { Services } from '../services.ts';
@@ -98,9 +99,21 @@ const limitFirst = (max: number) => async (req: FastifyRequest) => {
 export async function dataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { runtime, query, pipeline, audit } = services;
   /** One message through the pipeline. */
-  const write = async (req: FastifyRequest, message: WriteMessage) =>
-    (await pipeline.execute(writeContext(req), [message]))[0]!;
+  const write = async (req: FastifyRequest, message: WriteMessage) => {
+    const outcome = (await pipeline.execute(writeContext(req), [message]))[0]!;
+    // the answer shows what the writer may read: no secured field their roles hide
+    if (!outcome.record || !('entity' in message)) return outcome;
+    return { ...outcome, record: visibleRecord(accessOf(req), runtime.state.catalog, message.entity, outcome.record) };
+  };
   const pageLimit = limitFirst(query.maxPageSize);
+  /** A bulk answer without the secured fields the writer cannot read. */
+  const visibleBulk = async (req: FastifyRequest<{ Params: { entity: string } }>, body: string): Promise<string> => {
+    const access = accessOf(req);
+    const catalog = runtime.state.catalog;
+    if (!hiddenFields(access, catalog, req.params.entity).length) return body;
+    const parsed = JSON.parse(body) as { data: Record<string, unknown>[] };
+    return JSON.stringify({ data: parsed.data.map((r) => visibleRecord(access, catalog, req.params.entity, r)) });
+  };
 
   app.get<{ Params: { entity: string }; Querystring: RestQuery }>(
     '/:entity',
@@ -115,7 +128,11 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
       preValidation: pageLimit,
     },
     async (req, reply) =>
-      reply.type(JSON_TYPE).send(await query.read({}, { kind: 'list', entity: req.params.entity, query: req.query })),
+      reply
+        .type(JSON_TYPE)
+        .send(
+          await query.read({ access: accessOf(req) }, { kind: 'list', entity: req.params.entity, query: req.query }),
+        ),
   );
 
   app.get<{ Params: { entity: string }; Querystring: RestAggregateQuery }>(
@@ -134,7 +151,12 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     async (req, reply) =>
       reply
         .type(JSON_TYPE)
-        .send(await query.read({}, { kind: 'aggregate', entity: req.params.entity, query: req.query })),
+        .send(
+          await query.read(
+            { access: accessOf(req) },
+            { kind: 'aggregate', entity: req.params.entity, query: req.query },
+          ),
+        ),
   );
 
   app.post<{ Params: { entity: string } }>(
@@ -213,7 +235,9 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
       },
     },
     async (req, reply) =>
-      reply.type(JSON_TYPE).send(await pipeline.bulk(writeContext(req), req.params.entity, req.body)),
+      reply
+        .type(JSON_TYPE)
+        .send(await visibleBulk(req, await pipeline.bulk(writeContext(req), req.params.entity, req.body))),
   );
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { select?: string; expand?: string } }>(
@@ -230,7 +254,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     async (req, reply) => {
       const { select, expand } = req.query;
       const found = await query.read(
-        {},
+        { access: accessOf(req) },
         { kind: 'get', entity: req.params.entity, id: req.params.id, query: { select, expand } },
       );
       if (found === undefined)
@@ -304,6 +328,8 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     async (req) => {
       runtime.state.catalog.require(req.params.entity);
       return audit.history(req.params.entity, req.params.id, {
+        access: accessOf(req),
+        catalog: runtime.state.catalog,
         limit: req.query.limit ?? 50,
         cursor: req.query.cursor,
       });
@@ -333,7 +359,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     async (req, reply) => {
       const { entity, id, relation } = req.params;
       const body = await query.read(
-        {},
+        { access: accessOf(req) },
         { kind: 'related', entity, id, navigation: navigation(entity, relation), query: req.query },
       );
       if (body === null) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);

@@ -4,10 +4,12 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { XrmError } from '../../metadata/errors.ts';
-import { API_KEY_INPUT, LOGIN_INPUT } from '../openapi/security-schemas.ts';
+import { API_KEY_INPUT, LOGIN_INPUT, SETUP_INPUT } from '../openapi/security-schemas.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 import { createdResponse, jsonResponse, noContent } from '../openapi/responses.ts';
-import { principalOf } from '../request-context.ts';
+import { accessOf, principalOf } from '../request-context.ts';
+import type { Services } from '../services.ts';
+import { API_PRIVILEGES, PRIVILEGES, type AccessLevel, type Privilege } from './policy.ts';
 import { nameParams } from '../rest/route-schemas.ts';
 import type { IdentityService } from './identity.ts';
 import { clearSessionCookie, presentedCredential, setSessionCookie } from './tokens.ts';
@@ -16,6 +18,7 @@ const tags = ['auth'];
 
 interface Options {
   identity: IdentityService;
+  services?: Services;
 }
 
 /** The signed-in user of a request (a session, not an API key), or 401. */
@@ -25,7 +28,43 @@ function signedInUser(request: FastifyRequest): string {
   return principal.id;
 }
 
-export async function authRoutes(app: FastifyInstance, { identity }: Options): Promise<void> {
+export async function authRoutes(app: FastifyInstance, { identity, services }: Options): Promise<void> {
+  app.get(
+    '/setup',
+    {
+      schema: {
+        tags,
+        summary: 'Whether first-run setup is pending (no user exists yet)',
+        operationId: 'getSetup',
+        'x-xrm-operation': { responses: { '200': jsonResponse('Whether setup is pending', 'SetupState') }, errors: [] },
+      },
+    },
+    async () => ({ required: await identity.setupRequired() }),
+  );
+
+  app.post<{ Body: { token: string; email: string; password: string; displayName?: string } }>(
+    '/setup',
+    {
+      schema: {
+        tags,
+        summary: 'First run: create the first administrator with the token of the printed setup link, signed in',
+        operationId: 'setup',
+        body: SETUP_INPUT,
+        'x-xrm-operation': {
+          body: 'SetupInput',
+          responses: { '200': jsonResponse('The session of the new administrator', 'LoginResult') },
+          errors: [...JSON_BODY, 'XRM_ERR_AUTH_REQUIRED', 'XRM_ERR_SETUP_DONE'],
+        },
+      },
+    },
+    async (req, reply) => {
+      const result = await identity.setup(req.body);
+      req.log.warn({ user: result.user.id }, 'setup done: first administrator created');
+      setSessionCookie(req, reply, result.token, identity.sessionTtlSeconds);
+      return result;
+    },
+  );
+
   app.post<{ Body: { email: string; password: string } }>(
     '/login',
     {
@@ -89,13 +128,38 @@ export async function authRoutes(app: FastifyInstance, { identity }: Options): P
       const principal = principalOf(req);
       if (principal.kind === 'system') throw new XrmError('XRM_ERR_AUTH_REQUIRED', 'No credentials were presented');
       const user = await identity.userOf(principal);
-      return { user: user ?? null, principal: { kind: principal.kind, id: principal.id } };
+      const { policy, subject } = accessOf(req);
+      const catalog = services!.runtime.state.catalog;
+      const entities: Record<string, Record<Privilege, AccessLevel>> = {};
+      const fields: Record<string, Record<string, { read: boolean; update: boolean }>> = {};
+      for (const entity of catalog.entities.values()) {
+        entities[entity.name] = Object.fromEntries(PRIVILEGES.map((p) => [p, policy.level(entity.name, p)])) as Record<
+          Privilege,
+          AccessLevel
+        >;
+        for (const field of entity.fields) {
+          if (!field.secured) continue;
+          (fields[entity.name] ??= {})[field.name] = policy.field(entity.name, field);
+        }
+      }
+      const teams = await services!.directory.teamNames(subject.teams);
+      return {
+        user: user ?? null,
+        principal: { kind: principal.kind, id: principal.id },
+        roles: policy.roles.map((r) => r.name).sort(),
+        teams,
+        privileges: {
+          ...Object.fromEntries(API_PRIVILEGES.map((p) => [p, policy.allows(p)])),
+          entities,
+        },
+        fields,
+      };
     },
   );
 }
 
 export async function apiKeyRoutes(app: FastifyInstance, { identity }: Options): Promise<void> {
-  app.post<{ Body: { name: string; expiresAt?: string } }>(
+  app.post<{ Body: { name: string; expiresAt?: string; roles?: string[] } }>(
     '/',
     {
       schema: {

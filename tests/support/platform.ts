@@ -11,6 +11,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { buildPlatform, type BuildOptions, type Platform } from '../../server/app.ts';
 import { loadConfig, type Config } from '../../server/config.ts';
+import { TEST_ADMIN } from './test-admin.ts';
+
+export { TEST_ADMIN };
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -68,6 +71,11 @@ export function testConfig(db: TestDatabase, overrides: Partial<Config> = {}): C
     ...loadConfig({ LOG_LEVEL: process.env.XRM_TEST_LOG_LEVEL ?? 'silent' }),
     ...db.config,
     schemaPollMs: 1000,
+    // every request of a suite comes from 127.0.0.1 through app.inject, some suites by the thousand a
+    // minute; the per-address limit has its own suite (tests/hardening.test.ts), the sign-in throttle stays on
+    rateLimitPerMinute: 0,
+    adminEmail: TEST_ADMIN.email,
+    adminPassword: TEST_ADMIN.password,
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { TEST_ADMIN } from './test-admin.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KEEP_CHARS = 256 * 1024;
@@ -38,6 +39,8 @@ export interface ServerProcess {
   tail(lines?: number): string;
   /** SIGTERM, SIGKILL after `graceMs`; resolves with how it exited. */
   stop(graceMs?: number): Promise<ProcessExit>;
+  /** `{ authorization: 'Bearer …' }` of the test administrator (signs in once per process). */
+  auth(): Promise<Record<string, string>>;
 }
 
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -86,7 +89,17 @@ export async function startServerProcess(
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      XRM_ADMIN_EMAIL: TEST_ADMIN.email,
+      XRM_ADMIN_PASSWORD: TEST_ADMIN.password,
+      // load phases send far more than a person would; suites testing the limit set their own
+      XRM_RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -102,8 +115,21 @@ export async function startServerProcess(
     }),
   );
 
+  let token: Promise<string> | undefined;
   const server: ServerProcess = {
     child,
+    async auth() {
+      token ??= fetch(`${server.base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(TEST_ADMIN),
+      }).then(async (r) => {
+        if (r.status !== 200) throw new Error(`test admin sign-in failed: ${r.status} ${await r.text()}`);
+        return ((await r.json()) as { token: string }).token;
+      });
+      token.catch(() => (token = undefined));
+      return { authorization: `Bearer ${await token}` };
+    },
     base: `http://127.0.0.1:${port}`,
     exit: () => exit,
     tail: (lines = 40) =>

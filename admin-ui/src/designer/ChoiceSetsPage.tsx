@@ -6,12 +6,14 @@ import { useOverlays } from '../components/overlays.tsx';
 import { EmptyState, Field, PageHeader, ProblemBanner, TableHead } from '../components/ui.tsx';
 import { mapErrors, snakeName } from '../forms.ts';
 import { useTitle } from '../router.tsx';
+import { useCan } from '../security/session.tsx';
 import type { ChoiceSetDef, Problem } from '../types.ts';
 import { ChoicesEditor, plainOptions, type EditableOption } from './ChoicesEditor.tsx';
 
 export function ChoiceSetsPage() {
   useTitle('Choice sets');
   const catalog = useCatalog();
+  const allowed = useCan();
   const { confirm, toast } = useOverlays();
   const [editing, setEditing] = useState<ChoiceSetDef | 'new'>();
   const [problem, setProblem] = useState<Problem>();
@@ -43,9 +45,11 @@ export function ChoiceSetsPage() {
         title="Choice sets"
         subtitle="Option lists shared by choice and multiple-choice fields."
         actions={
-          <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
-            New choice set
-          </button>
+          allowed.metadata ? (
+            <button type="button" className="btn btn-primary" onClick={() => setEditing('new')}>
+              New choice set
+            </button>
+          ) : undefined
         }
       />
       {problem ? <ProblemBanner problem={problem} /> : null}
@@ -59,7 +63,10 @@ export function ChoiceSetsPage() {
       {catalog.choiceSets.length ? (
         <div className="table-wrap">
           <table className="table" aria-label="Choice sets">
-            <TableHead columns={['Choice set', 'Name', 'Options', 'Used by']} actions="Actions" />
+            <TableHead
+              columns={['Choice set', 'Name', 'Options', 'Used by']}
+              actions={allowed.metadata ? 'Actions' : undefined}
+            />
             <tbody>
               {catalog.choiceSets.map((s) => (
                 <tr key={s.name}>
@@ -69,24 +76,26 @@ export function ChoiceSetsPage() {
                   </td>
                   <td className="small">{s.options.map((o) => o.label).join(', ')}</td>
                   <td className="small">{users(s.name).join(', ') || <span className="muted">—</span>}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      aria-label={`Edit choice set ${s.name}`}
-                      onClick={() => setEditing(s)}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger-ghost"
-                      aria-label={`Delete choice set ${s.name}`}
-                      onClick={() => void remove(s)}
-                    >
-                      Delete
-                    </button>
-                  </td>
+                  {allowed.metadata ? (
+                    <td className="row-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        aria-label={`Edit choice set ${s.name}`}
+                        onClick={() => setEditing(s)}
+                      >
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-ghost"
+                        aria-label={`Delete choice set ${s.name}`}
+                        onClick={() => void remove(s)}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>

@@ -20,6 +20,7 @@ import {
 import { Temporal } from '../dates.tsx';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
+import { useCan } from '../security/session.tsx';
 import type { ChangeEntry, EntityDef, FieldDef, Problem } from '../types.ts';
 import { describeField } from './describe.ts';
 import { RelationshipForm } from './RelationshipsPage.tsx';
@@ -29,6 +30,7 @@ export type DesignerTab = 'fields' | 'keys' | 'relationships' | 'history' | 'set
 export function EntityDesigner({ name, tab }: { name: string; tab: DesignerTab }) {
   const catalog = useCatalog();
   const entity = entityOf(catalog, name);
+  const allowed = useCan();
   useTitle(entity ? `${entity.displayName} · design` : 'Entity not found');
 
   if (!entity) {
@@ -44,7 +46,8 @@ export function EntityDesigner({ name, tab }: { name: string; tab: DesignerTab }
     { id: 'keys', label: `Keys (${entity.alternateKeys?.length ?? 0})`, to: `${base}/keys` },
     { id: 'relationships', label: 'Relationships', to: `${base}/relationships` },
     { id: 'history', label: 'History', to: `${base}/history` },
-    { id: 'settings', label: 'Settings', to: `${base}/settings` },
+    // changing the entity needs the metadata privilege
+    ...(allowed.metadata ? [{ id: 'settings', label: 'Settings', to: `${base}/settings` }] : []),
   ];
   return (
     <>
@@ -78,6 +81,7 @@ export function EntityDesigner({ name, tab }: { name: string; tab: DesignerTab }
 
 function FieldsTab({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
+  const allowed = useCan();
   const { confirm, toast } = useOverlays();
   const [problem, setProblem] = useState<Problem>();
 
@@ -129,21 +133,30 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
     <>
       <div className="toolbar">
         <h2 className="section-title">Fields</h2>
-        <Link to={`/entities/${entity.name}/fields/new`} className="btn btn-primary">
-          Add field
-        </Link>
+        {allowed.metadata ? (
+          <Link to={`/entities/${entity.name}/fields/new`} className="btn btn-primary">
+            Add field
+          </Link>
+        ) : null}
       </div>
       {problem ? <ProblemBanner problem={problem} /> : null}
       <div className="table-wrap">
         <table className="table" aria-label={`Fields of ${entity.displayName}`}>
-          <TableHead columns={['Label', 'Name', 'Type', 'Details', 'Flags']} actions="Actions" />
+          <TableHead
+            columns={['Label', 'Name', 'Type', 'Details', 'Flags']}
+            actions={allowed.metadata ? 'Actions' : undefined}
+          />
           <tbody>
             {entity.fields.map((f) => (
               <tr key={f.name}>
                 <td>
-                  <Link to={`/entities/${entity.name}/fields/${f.name}/edit`} className="strong">
-                    {f.displayName}
-                  </Link>
+                  {allowed.metadata ? (
+                    <Link to={`/entities/${entity.name}/fields/${f.name}/edit`} className="strong">
+                      {f.displayName}
+                    </Link>
+                  ) : (
+                    <span className="strong">{f.displayName}</span>
+                  )}
                   {f.description ? <div className="muted small">{f.description}</div> : null}
                 </td>
                 <td>
@@ -159,29 +172,31 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                   {f.unique ? <Badge>unique</Badge> : null}
                   {f.searchable ? <Badge>searchable</Badge> : null}
                 </td>
-                <td className="row-actions">
-                  <Link
-                    to={`/entities/${entity.name}/fields/${f.name}/edit`}
-                    className="btn btn-small"
-                    aria-label={`Edit field ${f.displayName}`}
-                  >
-                    Edit
-                  </Link>
-                  <button
-                    type="button"
-                    className="btn btn-small btn-danger-ghost"
-                    aria-label={`Remove field ${f.displayName}`}
-                    disabled={entity.primaryField === f.name}
-                    title={
-                      entity.primaryField === f.name
-                        ? 'The primary field cannot be removed; choose another primary field in Settings first'
-                        : undefined
-                    }
-                    onClick={() => void remove(f)}
-                  >
-                    Remove
-                  </button>
-                </td>
+                {allowed.metadata ? (
+                  <td className="row-actions">
+                    <Link
+                      to={`/entities/${entity.name}/fields/${f.name}/edit`}
+                      className="btn btn-small"
+                      aria-label={`Edit field ${f.displayName}`}
+                    >
+                      Edit
+                    </Link>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger-ghost"
+                      aria-label={`Remove field ${f.displayName}`}
+                      disabled={entity.primaryField === f.name}
+                      title={
+                        entity.primaryField === f.name
+                          ? 'The primary field cannot be removed; choose another primary field in Settings first'
+                          : undefined
+                      }
+                      onClick={() => void remove(f)}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>
@@ -197,6 +212,7 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
 
 function KeysTab({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
+  const allowed = useCan();
   const { confirm, toast } = useOverlays();
   const [name, setName] = useState('');
   const [displayName, setDisplayName] = useState('');
@@ -265,7 +281,7 @@ function KeysTab({ entity }: { entity: EntityDef }) {
       {keys.length ? (
         <div className="table-wrap">
           <table className="table">
-            <TableHead columns={['Key', 'Name', 'Fields']} actions="Actions" />
+            <TableHead columns={['Key', 'Name', 'Fields']} actions={allowed.metadata ? 'Actions' : undefined} />
             <tbody>
               {keys.map((k) => (
                 <tr key={k.name}>
@@ -274,16 +290,18 @@ function KeysTab({ entity }: { entity: EntityDef }) {
                     <code>{k.name}</code>
                   </td>
                   <td>{k.fields.join(', ')}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger-ghost"
-                      aria-label={`Drop key ${k.name}`}
-                      onClick={() => void drop(k.name)}
-                    >
-                      Drop
-                    </button>
-                  </td>
+                  {allowed.metadata ? (
+                    <td className="row-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-ghost"
+                        aria-label={`Drop key ${k.name}`}
+                        onClick={() => void drop(k.name)}
+                      >
+                        Drop
+                      </button>
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>
@@ -292,69 +310,72 @@ function KeysTab({ entity }: { entity: EntityDef }) {
       ) : (
         <EmptyState title="No alternate keys" />
       )}
-      <form className="form card" onSubmit={add} noValidate aria-label="Add an alternate key">
-        <h3 className="card-title">Add an alternate key</h3>
-        {problem ? <ProblemBanner problem={problem} errors={unmapped} /> : null}
-        <div className="form-grid">
-          <Field label="Key name" required error={byKey.get('name')}>
-            {(c) => (
-              <input
-                id={c.id}
-                aria-required
-                className="mono"
-                aria-describedby={c.describedBy}
-                aria-invalid={c.invalid}
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label="Key label" error={byKey.get('displayName')}>
-            {(c) => (
-              <input
-                id={c.id}
-                aria-describedby={c.describedBy}
-                aria-invalid={c.invalid}
-                value={displayName}
-                onChange={(e) => setDisplayName(e.target.value)}
-              />
-            )}
-          </Field>
-        </div>
-        <FieldGroup
-          legend="Fields of the key"
-          error={byKey.get('fields')}
-          hint="Fields of types that compare by value."
-        >
-          <div className="checks">
-            {entity.fields
-              .filter((f) => can(catalog, f.type, 'key'))
-              .map((f) => (
-                <label key={f.name} className="check">
-                  <input
-                    type="checkbox"
-                    checked={fields.includes(f.name)}
-                    onChange={(e) =>
-                      setFields((list) => (e.target.checked ? [...list, f.name] : list.filter((x) => x !== f.name)))
-                    }
-                  />
-                  {f.displayName} <code className="muted">{f.name}</code>
-                </label>
-              ))}
+      {allowed.metadata ? (
+        <form className="form card" onSubmit={add} noValidate aria-label="Add an alternate key">
+          <h3 className="card-title">Add an alternate key</h3>
+          {problem ? <ProblemBanner problem={problem} errors={unmapped} /> : null}
+          <div className="form-grid">
+            <Field label="Key name" required error={byKey.get('name')}>
+              {(c) => (
+                <input
+                  id={c.id}
+                  aria-required
+                  className="mono"
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                />
+              )}
+            </Field>
+            <Field label="Key label" error={byKey.get('displayName')}>
+              {(c) => (
+                <input
+                  id={c.id}
+                  aria-describedby={c.describedBy}
+                  aria-invalid={c.invalid}
+                  value={displayName}
+                  onChange={(e) => setDisplayName(e.target.value)}
+                />
+              )}
+            </Field>
           </div>
-        </FieldGroup>
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={saving}>
-            Add key
-          </button>
-        </div>
-      </form>
+          <FieldGroup
+            legend="Fields of the key"
+            error={byKey.get('fields')}
+            hint="Fields of types that compare by value."
+          >
+            <div className="checks">
+              {entity.fields
+                .filter((f) => can(catalog, f.type, 'key'))
+                .map((f) => (
+                  <label key={f.name} className="check">
+                    <input
+                      type="checkbox"
+                      checked={fields.includes(f.name)}
+                      onChange={(e) =>
+                        setFields((list) => (e.target.checked ? [...list, f.name] : list.filter((x) => x !== f.name)))
+                      }
+                    />
+                    {f.displayName} <code className="muted">{f.name}</code>
+                  </label>
+                ))}
+            </div>
+          </FieldGroup>
+          <div className="form-actions">
+            <button type="submit" className="btn btn-primary" disabled={saving}>
+              Add key
+            </button>
+          </div>
+        </form>
+      ) : null}
     </>
   );
 }
 
 function RelationsTab({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
+  const allowed = useCan();
   const lookups = entity.fields.filter((f) => f.type === 'lookup');
   return (
     <>
@@ -417,7 +438,7 @@ function RelationsTab({ entity }: { entity: EntityDef }) {
           </tbody>
         </table>
       </div>
-      <RelationshipForm from={entity.name} />
+      {allowed.metadata ? <RelationshipForm from={entity.name} /> : null}
     </>
   );
 }

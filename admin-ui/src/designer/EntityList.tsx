@@ -3,10 +3,12 @@ import { useMemo, useState } from 'react';
 import { useCatalog } from '../catalog.tsx';
 import { EmptyState, PageHeader, TableHead } from '../components/ui.tsx';
 import { Link, useTitle } from '../router.tsx';
+import { useCan } from '../security/session.tsx';
 
 export function EntityList() {
   useTitle('Entities');
   const { entities } = useCatalog();
+  const allowed = useCan();
   const [search, setSearch] = useState('');
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
@@ -26,9 +28,11 @@ export function EntityList() {
         title="Entities"
         subtitle="Each entity is a real table with live REST, GraphQL and SDK APIs."
         actions={
-          <Link to="/entities/new" className="btn btn-primary">
-            New entity
-          </Link>
+          allowed.metadata ? (
+            <Link to="/entities/new" className="btn btn-primary">
+              New entity
+            </Link>
+          ) : undefined
         }
       />
       <div className="toolbar">
@@ -48,10 +52,14 @@ export function EntityList() {
       </div>
       {entities.length === 0 ? (
         <EmptyState title="No entities yet">
-          <p>Create the first entity: it gets a table, a REST endpoint and GraphQL types at once.</p>
-          <Link to="/entities/new" className="btn btn-primary">
-            New entity
-          </Link>
+          {allowed.metadata ? (
+            <>
+              <p>Create the first entity: it gets a table, a REST endpoint and GraphQL types at once.</p>
+              <Link to="/entities/new" className="btn btn-primary">
+                New entity
+              </Link>
+            </>
+          ) : null}
         </EmptyState>
       ) : shown.length === 0 ? (
         <EmptyState title={`No entity matches “${search}”`} />

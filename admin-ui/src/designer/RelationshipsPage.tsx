@@ -6,11 +6,13 @@ import { useOverlays } from '../components/overlays.tsx';
 import { EmptyState, Field, PageHeader, ProblemBanner, TableHead } from '../components/ui.tsx';
 import { mapErrors, snakeName } from '../forms.ts';
 import { Link, useTitle } from '../router.tsx';
+import { useCan } from '../security/session.tsx';
 import type { Problem, RelationshipDef } from '../types.ts';
 
 export function RelationshipsPage() {
   useTitle('Relationships');
   const catalog = useCatalog();
+  const allowed = useCan();
   const { confirm, toast } = useOverlays();
   const [problem, setProblem] = useState<Problem>();
   const lookups = catalog.entities.flatMap((e) =>
@@ -52,7 +54,10 @@ export function RelationshipsPage() {
       {catalog.relationships.length ? (
         <div className="table-wrap">
           <table className="table" aria-label="Many-to-many relationships">
-            <TableHead columns={['Relationship', 'Name', 'From', 'To']} actions="Actions" />
+            <TableHead
+              columns={['Relationship', 'Name', 'From', 'To']}
+              actions={allowed.metadata ? 'Actions' : undefined}
+            />
             <tbody>
               {catalog.relationships.map((r) => (
                 <tr key={r.name}>
@@ -69,16 +74,18 @@ export function RelationshipsPage() {
                   <td>
                     <Link to={`/entities/${r.to}`}>{label(r.to)}</Link>
                   </td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger-ghost"
-                      aria-label={`Delete relationship ${r.name}`}
-                      onClick={() => void remove(r)}
-                    >
-                      Delete
-                    </button>
-                  </td>
+                  {allowed.metadata ? (
+                    <td className="row-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-ghost"
+                        aria-label={`Delete relationship ${r.name}`}
+                        onClick={() => void remove(r)}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>
@@ -87,7 +94,7 @@ export function RelationshipsPage() {
       ) : (
         <EmptyState title="No many-to-many relationships yet" />
       )}
-      <RelationshipForm />
+      {allowed.metadata ? <RelationshipForm /> : null}
       <h2 className="section-title">Lookups (one-to-many)</h2>
       {lookups.length ? (
         <div className="table-wrap">

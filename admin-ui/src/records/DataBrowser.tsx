@@ -8,6 +8,7 @@ import { api, toProblem } from '../api.ts';
 import { entityOf, useCatalog } from '../catalog.tsx';
 import { EmptyState, Loading, PageHeader, ProblemBanner } from '../components/ui.tsx';
 import { Link, setQuery, useLocation, useTitle } from '../router.tsx';
+import { useCan } from '../security/session.tsx';
 import type { DataRecord, EntityDef, ListResponse, Problem } from '../types.ts';
 import { ColumnPicker } from './ColumnPicker.tsx';
 import { gridLayout, OPEN_COLUMN_WIDTH } from './column-layout.ts';
@@ -46,6 +47,7 @@ export function DataBrowser({ entityName }: { entityName: string }) {
 
 function Browser({ entity }: { entity: EntityDef }) {
   const catalog = useCatalog();
+  const mayCreate = useCan().allows(entity.name, 'create');
   const { search: params } = useLocation();
   const columns = useMemo(() => columnsOf(catalog, entity), [catalog, entity]);
   const [visible, setVisible] = useState<string[]>(() => loadColumns(entity, columns));
@@ -184,9 +186,11 @@ function Browser({ entity }: { entity: EntityDef }) {
             <Link to={`/entities/${entity.name}`} className="btn">
               Design
             </Link>
-            <Link to={`/data/${entity.name}/new`} className="btn btn-primary">
-              New {entity.displayName.toLowerCase()}
-            </Link>
+            {mayCreate ? (
+              <Link to={`/data/${entity.name}/new`} className="btn btn-primary">
+                New {entity.displayName.toLowerCase()}
+              </Link>
+            ) : null}
           </>
         }
       />
@@ -269,11 +273,11 @@ function Browser({ entity }: { entity: EntityDef }) {
             >
               Clear filter and search
             </button>
-          ) : (
+          ) : mayCreate ? (
             <Link to={`/data/${entity.name}/new`} className="btn btn-primary">
               Create the first {entity.displayName.toLowerCase()}
             </Link>
-          )}
+          ) : null}
         </EmptyState>
       ) : null}
       {page && page.data.length > 0 ? (

@@ -11,6 +11,7 @@ import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, Tabs
 import { humanizeRecordProblem } from '../field-errors.ts';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useLocation, useTitle } from '../router.tsx';
+import { useCan } from '../security/session.tsx';
 import type { DataRecord, EntityDef, EntitySchema, FieldTypeName, Problem, PropertySchema } from '../types.ts';
 import { LookupPicker } from './LookupPicker.tsx';
 import { navigationLabel } from './navigations.ts';
@@ -145,6 +146,10 @@ function RecordForm({
   const { search } = useLocation();
   const { schema, record, labels } = loaded;
   const editing = record !== undefined;
+  const allowed = useCan();
+  // the form of a record its reader may not update has no save button
+  const maySave = !editing || allowed.allows(entity.name, 'update');
+  const mayDelete = allowed.allows(entity.name, 'delete');
 
   // the form's fields, in schema order, from the schema's annotations
   const fields: FormField[] = useMemo(
@@ -203,6 +208,7 @@ function RecordForm({
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (!maySave) return;
     setProblem(undefined);
     const body: Record<string, unknown> = {};
     const errors = new Map<string, string[]>();
@@ -290,7 +296,7 @@ function RecordForm({
         title={title}
         subtitle={record ? entity.displayName : `Creates a record through POST /api/data/${entity.name}`}
         actions={
-          record ? (
+          record && mayDelete ? (
             <button type="button" className="btn btn-danger" onClick={() => void remove()}>
               Delete
             </button>
@@ -424,9 +430,13 @@ function RecordForm({
                 })}
               </div>
               <div className="form-actions">
-                <button type="submit" className="btn btn-primary" disabled={saving}>
-                  {saving ? 'Saving…' : editing ? 'Save changes' : `Create ${entity.displayName.toLowerCase()}`}
-                </button>
+                {maySave ? (
+                  <button type="submit" className="btn btn-primary" disabled={saving}>
+                    {saving ? 'Saving…' : editing ? 'Save changes' : `Create ${entity.displayName.toLowerCase()}`}
+                  </button>
+                ) : (
+                  <span className="muted small">Your roles do not allow changing this record.</span>
+                )}
                 <Link to={`/data/${entity.name}`} className="btn">
                   {editing ? 'Back to the list' : 'Cancel'}
                 </Link>

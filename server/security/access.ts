@@ -1,0 +1,129 @@
+/**
+ * What a request may do: the principal, the subject its predicates bind (subject.ts) and the
+ * policy of the roles it holds (policy.ts), resolved in ONE statement per request from the
+ * database — a role, team or attribute change takes effect on the very next request. Policies are
+ * kept per (catalog version, roles and their versions), so the rules of a role compile once.
+ */
+import { sql } from 'kysely';
+import type { Db } from '../../metadata/database.ts';
+import { XrmError } from '../../metadata/errors.ts';
+import { SYSTEM_PRINCIPAL, type Principal } from '../../plugins/api.ts';
+import type { QueryService } from '../query/query-service.ts';
+import { parseFilter } from '../query/filter-parse.ts';
+import type { Runtime } from '../runtime.ts';
+import { type HeldRole, Policy, type RuleParser } from './policy.ts';
+import { type Subject, SYSTEM_SUBJECT } from './subject.ts';
+import { type CredentialRow, credentialCheck, touchKey } from './identity.ts';
+
+export interface Access {
+  readonly principal: Principal;
+  readonly subject: Subject;
+  readonly policy: Policy;
+}
+
+/** The system: everything, nothing compiled in (start-up work, `ctx.asSystem()`). */
+export const SYSTEM_ACCESS: Access = Object.freeze({
+  principal: SYSTEM_PRINCIPAL,
+  subject: SYSTEM_SUBJECT,
+  policy: Policy.UNRESTRICTED,
+});
+
+const MAX_POLICIES = 500;
+
+interface SubjectRow extends CredentialRow {
+  email: string | null;
+  attributes: Record<string, unknown> | null;
+  teams: string[];
+  teammates: string[];
+  roles: HeldRole[];
+}
+
+export class AccessService {
+  readonly #db: Db;
+  readonly #runtime: Runtime;
+  readonly #query: QueryService;
+  readonly #policies = new Map<string, Policy>();
+
+  constructor(db: Db, runtime: Runtime, query: QueryService) {
+    this.#db = db;
+    this.#runtime = runtime;
+    this.#query = query;
+  }
+
+  /** A row rule's filter parsed as the policy compiles it (variables allowed); 400 naming the path. */
+  readonly parseRule: RuleParser = (entity, filter, path) =>
+    parseFilter(entity, filter, { ...this.#query.parseContext(), variables: true }, path);
+
+  /**
+   * The access of a presented token or key, in ONE statement: the credential checked (identity.ts
+   * credentialCheck), the user's teams, attributes and roles. XRM_ERR_AUTH_REQUIRED when the
+   * credential is unknown, expired or revoked, or its user disabled.
+   */
+  async authenticate(credential: string): Promise<Access> {
+    const { rows } = await sql<SubjectRow>`
+      WITH c AS (${credentialCheck(credential)}),
+      t AS (SELECT m.team_id FROM xrm.team_members m JOIN c ON m.user_id = c.user_id),
+      r AS (SELECT ur.role_id FROM xrm.user_roles ur JOIN c ON ur.user_id = c.user_id
+            UNION SELECT role_id FROM xrm.team_roles WHERE team_id IN (SELECT team_id FROM t))
+      SELECT c.*, u.email, u.attributes,
+        ARRAY(SELECT team_id::text FROM t) AS teams,
+        ARRAY(SELECT DISTINCT m.user_id::text FROM xrm.team_members m WHERE m.team_id IN (SELECT team_id FROM t))
+          AS teammates,
+        (SELECT coalesce(json_agg(json_build_object('id', x.id, 'name', x.name, 'builtIn', x.built_in,
+            'updatedAt', x.updated_at, 'definition', x.definition) ORDER BY x.id), '[]'::json)
+          FROM xrm.roles x WHERE x.id IN (SELECT role_id FROM r)
+            AND (c.key_roles IS NULL OR x.id::text IN (SELECT jsonb_array_elements_text(c.key_roles)))) AS roles
+      FROM c JOIN xrm.users u ON u.id = c.user_id`.execute(this.#db);
+    const row = rows[0];
+    if (!row?.valid)
+      throw new XrmError('XRM_ERR_AUTH_REQUIRED', 'The credentials presented are invalid, expired or revoked');
+    // at most one write a minute per key
+    if (row.stale) await touchKey(this.#db, row.id);
+    const userId = row.user_id;
+    const teams = row.teams;
+    const subject: Subject = {
+      userId,
+      email: row.email,
+      teams,
+      owners: [...new Set([userId, ...teams, ...row.teammates])],
+      principals: [userId, ...teams],
+      attributes: row.attributes ?? {},
+    };
+    return { principal: { kind: row.kind, id: row.id }, subject, policy: this.policy(row.roles) };
+  }
+
+  /** The policy of a set of roles on the current catalog (kept: the same roles compile once). */
+  policy(roles: readonly HeldRole[]): Policy {
+    const version = this.#runtime.state.catalog.version;
+    const key = `${version}|${roles
+      .map((r) => `${r.id}@${r.updatedAt}`)
+      .sort()
+      .join(',')}`;
+    let policy = this.#policies.get(key);
+    if (!policy) {
+      if (this.#policies.size >= MAX_POLICIES) this.#policies.clear();
+      policy = new Policy(roles, this.#guardedParser());
+      this.#policies.set(key, policy);
+    }
+    return policy;
+  }
+
+  /**
+   * Rules are checked when saved; one a later schema change broke (a field dropped) refuses
+   * access rather than being ignored.
+   */
+  #guardedParser(): RuleParser {
+    return (entity, filter, path) => {
+      try {
+        return this.parseRule(entity, filter, path);
+      } catch (error) {
+        throw new XrmError(
+          'XRM_ERR_FORBIDDEN',
+          `A row rule on "${entity}" of one of your roles no longer compiles (${(error as Error).message}); ` +
+            'an administrator must fix the role',
+          { cause: error },
+        );
+      }
+    };
+  }
+}
