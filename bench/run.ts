@@ -213,10 +213,20 @@ async function startReceiver(): Promise<{
   };
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<any> {
+/** The bench administrator (the server creates it on first start) and the bearer token of its session. */
+const ADMIN = { email: 'bench@example.com', password: 'bench-admin-password' };
+let adminAuth: Record<string, string> = {};
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  auth: Record<string, string> = adminAuth,
+): Promise<any> {
   const res = await fetch(base + path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -224,8 +234,23 @@ async function call(base: string, method: string, path: string, body?: unknown):
   return text ? JSON.parse(text) : undefined;
 }
 
-async function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
-  const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, pipelining: 1, ...opts });
+/** Signs in; answers the Authorization header of the session. */
+async function signIn(base: string, email: string, password: string): Promise<Record<string, string>> {
+  const { token } = await call(base, 'POST', '/api/auth/login', { email, password }, {});
+  return { authorization: `Bearer ${token}` };
+}
+
+/** autocannon with every request authenticated (as the administrator unless `auth` says otherwise). */
+async function cannon(opts: autocannon.Options, auth: Record<string, string> = adminAuth): Promise<autocannon.Result> {
+  const requests = opts.requests?.map((r) => ({ ...r, headers: { ...r.headers, ...auth } }));
+  const result = await autocannon({
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    pipelining: 1,
+    ...opts,
+    headers: { ...opts.headers, ...auth },
+    ...(requests ? { requests } : {}),
+  });
   if (result.non2xx || result.errors)
     throw new Error(`${opts.title}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return result;
@@ -284,9 +309,18 @@ async function main(): Promise<void> {
   try {
     writeFileSync(join(pluginsDir, 'bench-steps.mjs'), STEPS_PLUGIN);
     // W1 targets a receiver on loopback, which the SSRF guard refuses unless allowed
-    server = await startServer(databaseUrl, { XRM_PLUGINS_DIR: pluginsDir, XRM_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' });
+    server = await startServer(databaseUrl, {
+      XRM_PLUGINS_DIR: pluginsDir,
+      XRM_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
+      XRM_ADMIN_EMAIL: ADMIN.email,
+      XRM_ADMIN_PASSWORD: ADMIN.password,
+      // the bench is one client hammering the server: no per-client rate limit
+      XRM_RATE_LIMIT_PER_MINUTE: '0',
+    });
     const { base } = server;
+    adminAuth = await signIn(base, ADMIN.email, ADMIN.password);
     const statuses = ['new', 'active', 'inactive', 'vip', 'lost'];
+    const regions = ['emea', 'apac', 'amer', 'latam'];
     const industries = [
       'retail',
       'energy',
@@ -323,6 +357,8 @@ async function main(): Promise<void> {
         { name: 'status', type: 'choice', options: statuses.map((v) => ({ value: v, label: v })) },
         { name: 'score', type: 'integer', searchable: true },
         { name: 'account', type: 'lookup', target: 'account', inverseName: 'contacts' },
+        // R2b's row rule reads it; email is a secured field its role cannot read
+        { name: 'region', type: 'choice', options: regions.map((v) => ({ value: v, label: v })) },
       ],
     });
 
@@ -338,9 +374,10 @@ async function main(): Promise<void> {
     }
     const statusOf = `(ARRAY['${statuses.join("','")}'])[1 + n % 5]`;
     const scoreOf = '((hashint4(n)::bigint % 100) + 100) % 100';
-    await seed.query(`INSERT INTO data.contact (full_name, email, status, score, account, created_at)
+    const regionOf = `(ARRAY['${regions.join("','")}'])[1 + (n / 7) % 4]`;
+    await seed.query(`INSERT INTO data.contact (full_name, email, status, score, account, region, created_at)
       SELECT 'Contact ' || n, 'c' || n || '@example.com', ${statusOf}, ${scoreOf},
-             md5((1 + n % ${ACCOUNTS})::text)::uuid, now() - (n || ' seconds')::interval
+             md5((1 + n % ${ACCOUNTS})::text)::uuid, ${regionOf}, now() - (n || ' seconds')::interval
       FROM generate_series(1, ${CONTACTS}) n`);
     await seed.query('VACUUM ANALYZE data.account');
     await seed.query('VACUUM ANALYZE data.contact');
@@ -355,7 +392,7 @@ async function main(): Promise<void> {
       't.name, t.industry, t.revenue, t.employees';
     const contactCols = (a: string) =>
       `${a}.id, ${a}.created_at, ${a}.updated_at, ${a}.created_by, ${a}.owner_id, ${a}.version, ` +
-      `${a}.full_name, ${a}.email, ${a}.status, ${a}.score, ${a}.account`;
+      `${a}.full_name, ${a}.email, ${a}.status, ${a}.score, ${a}.account, ${a}.region`;
 
     const measure = async (
       name: string,
@@ -364,9 +401,10 @@ async function main(): Promise<void> {
       targetRatio: number,
       http: Omit<autocannon.Options, 'url'>,
       sqlScript: string | number,
+      auth: Record<string, string> = adminAuth,
     ) => {
       process.stdout.write(`${name}… `);
-      const ours = await cannon({ ...http, title: name, url: base });
+      const ours = await cannon({ ...http, title: name, url: base }, auth);
       const ceiling = typeof sqlScript === 'number' ? sqlScript : await pgbench(databaseUrl, sqlScript);
       const rps = ours.requests.average;
       figures.push({
@@ -411,6 +449,51 @@ async function main(): Promise<void> {
         `SELECT json_agg(${record('c', contactCols('c'))})::text FROM (SELECT * FROM data.contact c ` +
           "WHERE c.status = 'active' AND c.score >= 50 ORDER BY c.score DESC, c.id DESC LIMIT 50) c;\n",
       );
+
+    // R2 as a partner manager (README's worked example, on contacts): read all narrowed by the row
+    // rule region = $user.region, email a secured field the role cannot read; against the same
+    // request as the administrator with that condition written in the filter, in the same run
+    if (want('R2')) {
+      await call(base, 'PATCH', '/api/metadata/entities/contact/fields/email', { secured: true });
+      await call(base, 'POST', '/api/roles', {
+        name: 'contact_manager',
+        privileges: [{ entity: 'contact', read: 'all' }],
+        rowRules: [{ entity: 'contact', privilege: 'read', filter: { region: { eq: '$user.region' } } }],
+        fieldPermissions: [{ entity: 'contact', field: 'email', read: false, update: false }],
+      });
+      const manager = { email: 'pat@example.com', password: 'pat-contact-manager' };
+      const attributes = { region: 'emea' };
+      await call(base, 'POST', '/api/users', { ...manager, roles: ['contact_manager'], attributes });
+      const managerAuth = await signIn(base, manager.email, manager.password);
+      const withRegion = encodeURIComponent("status eq 'active' and score gte 50 and region eq 'emea'");
+      const raw =
+        `SELECT json_agg(${record('c', contactCols('c'))})::text FROM (SELECT * FROM data.contact c ` +
+        "WHERE c.status = 'active' AND c.score >= 50 AND c.region = 'emea' " +
+        'ORDER BY c.score DESC, c.id DESC LIMIT 50) c;\n';
+      const ceiling = await pgbench(databaseUrl, raw);
+      const asAdmin = await measure(
+        'R2a admin, region in the filter',
+        'R2b ≤ 1.3× its time',
+        0,
+        0,
+        { requests: [{ method: 'GET', path: `/api/data/contact?filter=${withRegion}&sort=-score&limit=50` }] },
+        ceiling,
+      );
+      const asManager = await measure(
+        'R2b contact manager (rule + field)',
+        '≥ 1/1.3 of R2a',
+        asAdmin.rps / 1.3,
+        0,
+        { requests: [{ method: 'GET', path: `/api/data/contact?filter=${r2Filter}&sort=-score&limit=50` }] },
+        ceiling,
+        managerAuth,
+      );
+      notes.push(
+        `R2 policy overhead: the contact manager's request takes ${(asAdmin.rps / asManager.rps).toFixed(2)}× ` +
+          "the administrator's equivalent (target ≤ 1.3×)",
+      );
+      await call(base, 'PATCH', '/api/metadata/entities/contact/fields/email', { secured: null });
+    }
 
     const contactsWithAccount =
       `SELECT json_agg((SELECT row_to_json(r) FROM (SELECT ${contactCols('c')}, ` +

@@ -204,6 +204,9 @@ export function defaultInverseName(
  * Checks a member (field or navigation) name against the names already on an entity, including
  * the GraphQL `<lookup>Id` companions, and returns a problem message or undefined.
  */
+/** The primary field names a record wherever it is shown or referenced: never hidden by field security. */
+export const SECURED_PRIMARY = 'the primary field names the record everywhere: it cannot be secured';
+
 /** Sub-resources of a record (`/api/data/{entity}/{id}/history`): not usable as a navigation's name. */
 const RECORD_SUBRESOURCES = new Set(['history', 'share', 'shares']);
 
@@ -297,6 +300,7 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
   if (!PRIMARY_FIELD_TYPES.includes(primary.type)) {
     fail([{ path: '/primaryField', message: `must be a field of type ${PRIMARY_FIELD_TYPES.join(', ')}` }], 'entity');
   }
+  if (primary.secured) fail([{ path: '/primaryField', message: SECURED_PRIMARY }], 'entity');
 
   return Object.freeze({
     name,
@@ -351,6 +355,7 @@ export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityD
         'entity',
       );
     }
+    if (f.secured) fail([{ path: '/primaryField', message: SECURED_PRIMARY }], 'entity');
   }
   return Object.freeze({ ...entity, ...patch });
 }

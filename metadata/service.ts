@@ -19,6 +19,7 @@ import {
   normalizeField,
   normalizeRelationship,
   MAX_ENTITY_FIELDS,
+  SECURED_PRIMARY,
 } from './definitions.ts';
 import { XrmError } from './errors.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from './field-types/index.ts';
@@ -265,6 +266,7 @@ export class MetadataService {
       ]);
       for (const k of Object.keys(merged)) if (!allowed.has(k) && !(k in p)) delete merged[k];
       const after = normalizeField(merged, entity, catalog, '');
+      if (after.secured && entity.primaryField === fieldName) throw refused(SECURED_PRIMARY, '/secured');
       const afterCatalog = withEntity(catalog, {
         ...entity,
         fields: entity.fields.map((f) => (f.name === fieldName ? after : f)),

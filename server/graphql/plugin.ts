@@ -17,6 +17,9 @@ import { operationProblem, requestProblem } from './limits.ts';
 import { LIMITS } from '../limits.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { buildGraphqlSchema } from './schema-builder.ts';
+import { serveMasked } from './masked.ts';
+import type { Access } from '../security/access.ts';
+import { catalogView, hiddenKey } from '../security/catalog-view.ts';
 import { graphqlOperation } from '../openapi/graphql-operations.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -30,8 +33,10 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
   // version AND the enabled messages: the first request after start() builds one that has them.
   const messagesKey = () => plugins.messages.map((m) => m.name).join(',');
   const keyOf = (state: ApiState) => `${state.version}:${messagesKey()}`;
-  const schemaOf = (state: ApiState): GraphQLSchema =>
-    state.derived(`graphql:${messagesKey()}`, (catalog) => {
+  /** The schema of the catalog, or of a caller's view of it (`hidden`: the secured fields it lacks). */
+  const schemaOf = (state: ApiState, access?: Access, hidden = ''): GraphQLSchema =>
+    state.derived(`graphql:${messagesKey()}:${hidden}`, () => {
+      const catalog = hidden ? catalogView(state, access) : state.catalog;
       const schema = buildGraphqlSchema(catalog, {
         warn: (message) => app.log.warn({ schemaVersion: catalog.version }, message),
         messages: plugins.messages,
@@ -57,6 +62,19 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
       // a schema that cannot be built must not take GraphQL down: the previous one keeps serving
       app.log.error({ err, schemaVersion: state.version }, 'GraphQL schema not rebuilt; serving the previous version');
     }
+  });
+
+  // a caller whose roles hide secured fields gets the schema of their view of the catalog (masked.ts)
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.url.startsWith(GRAPHQL_PATH) || !request.access || reply.sent) return;
+    const state = runtime.state;
+    const hidden = hiddenKey(request.access, state.catalog);
+    if (!hidden) return;
+    return serveMasked(app, request, reply, schemaOf(state, request.access, hidden), () => {
+      const context = createContext(db, pipeline, query, writeContext(request), audit);
+      contexts.set(request, context);
+      return context;
+    });
   });
 
   // a body GraphQL cannot even parse (a number for "query", a megabyte of text) is a 400 in

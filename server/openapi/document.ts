@@ -122,6 +122,26 @@ function messagePaths(generic: PathItemObject, messages: readonly DocumentedMess
   return paths;
 }
 
+/** How a request presents its credentials (server/security/tokens.ts). */
+const SECURITY_SCHEMES = {
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A session token (POST /api/auth/login) or an API key (POST /api/api-keys)',
+  },
+  session: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'xrm_session',
+    description: "The admin UI's httpOnly, SameSite=Strict session cookie, set by sign-in",
+  },
+};
+
+/** Operations anyone may call: health, signing in and out, first-run setup. */
+function isPublicPath(path: string): boolean {
+  return path === '/health' || path === '/api/auth/login' || path === '/api/auth/logout' || path === '/api/auth/setup';
+}
+
 export function buildDocument(
   base: OpenApiDocument,
   catalog: Catalog,
@@ -150,12 +170,22 @@ export function buildDocument(
     }
   }
   uniqueOperationIds(paths);
+  // every operation needs credentials but the few anyone may call
+  for (const [path, item] of Object.entries(paths)) {
+    if (!isPublicPath(path)) continue;
+    for (const operation of Object.values(item) as { security?: unknown }[]) operation.security = [];
+  }
 
   return {
     ...doc,
     info: { ...doc.info, 'x-xrm-schema-version': catalog.version },
     jsonSchemaDialect: OAS_DIALECT,
+    security: [{ bearer: [] }, { session: [] }],
     paths,
-    components: { ...doc.components, schemas: { ...platform, ...entityComponents(catalog, names) } },
+    components: {
+      ...doc.components,
+      securitySchemes: SECURITY_SCHEMES,
+      schemas: { ...platform, ...entityComponents(catalog, names) },
+    },
   };
 }

@@ -6,6 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
+import { accessOf } from '../request-context.ts';
+import { catalogView, hiddenKey } from '../security/catalog-view.ts';
 import { buildDocument } from './document.ts';
 import { jsonResponse } from './responses.ts';
 import type { OpenApiDocument } from './types.ts';
@@ -26,16 +28,21 @@ export async function openapiRoutes(app: FastifyInstance, { services }: { servic
           responses: {
             '200': jsonResponse('This OpenAPI 3.1 document, for the current schema version', { type: 'object' }),
           },
-          errors: [],
+          errors: ['XRM_ERR_AUTH_REQUIRED'],
         },
       },
     },
-    async (_req, reply) => {
-      // custom messages come from plugins registered at start: part of the key, like the catalog version
+    async (req, reply) => {
+      // custom messages come from plugins registered at start: part of the key, like the catalog
+      // version; so is the set of secured fields the caller's roles hide (the document is built
+      // from their view of the catalog, so those fields are not in it)
       const messages = services.plugins.messages;
-      const key = messages.length ? `openapi.json:${messages.map((m) => m.name).join(',')}` : 'openapi.json';
-      const json = services.runtime.state.derived(key, (catalog) =>
-        JSON.stringify(buildDocument(fixedRoutes(), catalog, messages)),
+      const state = services.runtime.state;
+      const access = accessOf(req);
+      const hidden = hiddenKey(access, state.catalog);
+      const key = `openapi.json:${messages.map((m) => m.name).join(',')}:${hidden}`;
+      const json = state.derived(key, () =>
+        JSON.stringify(buildDocument(fixedRoutes(), catalogView(state, access), messages)),
       );
       return reply.type('application/json; charset=utf-8').send(json);
     },

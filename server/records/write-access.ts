@@ -85,12 +85,13 @@ export class WriteAccess {
   }
 
   /**
-   * What an update's or delete's WHERE adds on the pre-image under `alias`: the privilege, with
-   * assign when owner_id changes and append when a lookup is set.
+   * What an update's or delete's WHERE adds on the pre-image under `alias`: read and the privilege,
+   * with assign when owner_id changes and append when a lookup is set.
    */
   guard(privilege: 'update' | 'delete', alias: string, data: Data = {}): RawBuilder<boolean> | undefined {
     if (!this.#restricted) return undefined;
-    const parts = [this.predicate(privilege, alias)];
+    // a record the writer cannot read is out of reach whatever else its rules or shares grant
+    const parts = [this.predicate('read', alias), this.predicate(privilege, alias)];
     if (privilege === 'update') {
       if ('owner_id' in data) parts.push(this.predicate('assign', alias));
       if (this.#lookupsSet(data).length) parts.push(this.predicate('append', alias));

@@ -3,7 +3,8 @@
  * schema-change ledger, JSON Schemas and TypeScript types. Routes are thin: they call the
  * metadata service and read the live catalog.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Catalog } from '../../metadata/catalog.ts';
 import { XrmError, type ErrorCode } from '../../metadata/errors.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import { entitySchema, SCHEMA_VARIANTS, type SchemaVariant } from '../../metadata/json-schema.ts';
@@ -12,7 +13,8 @@ import { entityTypescript } from '../../metadata/typescript.ts';
 import type { EntityDef } from '../../metadata/types.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 import { createdResponse, jsonResponse, noContent } from '../openapi/responses.ts';
-import { actorOf } from '../request-context.ts';
+import { accessOf, actorOf } from '../request-context.ts';
+import { catalogView, hiddenKey } from '../security/catalog-view.ts';
 import type { Services } from '../services.ts';
 import { bodySchema, nameParams, pageQuery } from './route-schemas.ts';
 
@@ -31,8 +33,19 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
   const { metadata, runtime } = services;
   const catalog = () => runtime.state.catalog;
 
-  const entityView = (entity: EntityDef) => ({ ...entity, navigations: catalog().navigations(entity.name) });
+  const entityView = (entity: EntityDef, from: Catalog = catalog()) => ({
+    ...entity,
+    navigations: from.navigations(entity.name),
+  });
   const requireEntity = (name: string) => catalog().require(name);
+  /**
+   * The catalog a reader of the metadata sees: whoever may change the model sees all of it; others
+   * see it without the secured fields hidden from them (security/catalog-view.ts).
+   */
+  const seenBy = (req: FastifyRequest): Catalog => {
+    const access = accessOf(req);
+    return access.policy.allows('metadata') ? catalog() : catalogView(runtime.state, access);
+  };
   const created = (reply: FastifyReply, location: string, body: unknown) =>
     reply.code(201).header('location', location).send(body);
 
@@ -90,9 +103,10 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': { responses: ok('Every entity with its fields and navigations', 'EntityList'), errors: [] },
       },
     },
-    async () => ({
-      data: [...catalog().entities.values()].map(entityView),
-    }),
+    async (req) => {
+      const seen = seenBy(req);
+      return { data: [...seen.entities.values()].map((e) => entityView(e, seen)) };
+    },
   );
 
   app.post(
@@ -127,7 +141,10 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': { responses: ok('The entity', 'Entity'), errors: ENTITY_404 },
       },
     },
-    async (req) => entityView(requireEntity(req.params.name)),
+    async (req) => {
+      const seen = seenBy(req);
+      return entityView(seen.require(req.params.name), seen);
+    },
   );
 
   app.patch<{ Params: { name: string } }>(
@@ -194,8 +211,9 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req, reply) => {
-      const entity = requireEntity(req.params.name);
-      return reply.type('application/schema+json').send(entitySchema(entity, catalog(), req.query.variant ?? 'read'));
+      const seen = seenBy(req);
+      const entity = seen.require(req.params.name);
+      return reply.type('application/schema+json').send(entitySchema(entity, seen, req.query.variant ?? 'read'));
     },
   );
 
@@ -542,9 +560,11 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         },
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
       const state = runtime.state;
-      const source = await state.derived('typescript', (c) => entityTypescript(c));
+      const access = accessOf(req);
+      const hidden = access.policy.allows('metadata') ? '' : hiddenKey(access, state.catalog);
+      const source = await state.derived(`typescript:${hidden}`, () => entityTypescript(seenBy(req)));
       return reply.type('text/plain; charset=utf-8').send(source);
     },
   );

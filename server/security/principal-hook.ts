@@ -55,9 +55,10 @@ export function installPrincipalResolution(
   app.decorateRequest('access', null);
   app.addHook('onRequest', async (request, reply) => {
     if (reply.sent) return;
-    // the API and GraphQL; the admin UI's files and /health are served to anyone
+    // the API, GraphQL and the OpenAPI document (each principal's own); the admin UI's files,
+    // the API reference page and /health are served to anyone
     const url = request.url;
-    if (!url.startsWith('/api/') && !url.startsWith('/graphql')) return;
+    if (!url.startsWith('/api/') && !url.startsWith('/graphql') && !url.startsWith('/openapi.json')) return;
     if (PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
     const credential = presentedCredential(request);
     if (credential === undefined) {
