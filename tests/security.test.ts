@@ -812,7 +812,7 @@ describeEachDatabase('privilege matrix', (get) => {
       expectStatus(await as('alan').get(`/api/data/deal?${new URLSearchParams({ search: 'secret' })}`), 200);
     });
 
-    it("is absent from the caller's GraphQL schema: a query naming it is invalid, aggregating or searching it 403", async () => {
+    it("is absent from the caller's GraphQL schema: naming it invalid, aggregating or searching it 403", async () => {
       // introspection: the Deal type and its filter and order inputs have no amount for Olivia; Alan's have it
       const typeQuery = '{ __type(name: "Deal") { fields { name } } }';
       const fieldsOf = (reply: { body: any }) => reply.body.data.__type.fields.map((f: { name: string }) => f.name);

@@ -531,6 +531,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether first-run setup is pending (no user exists yet) */
+        get: operations["getSetup"];
+        put?: never;
+        /** First run: create the first administrator with the token of the printed setup link, signed in */
+        post: operations["setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -653,6 +671,97 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/api/roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every security role, the built-in System Administrator first */
+        get: operations["listRoles"];
+        put?: never;
+        /** Create a role: privileges per entity at a level, row rules, field permissions, API privileges */
+        post: operations["createRole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/roles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One role, by id or name */
+        get: operations["getRole"];
+        /** Replace a role as a whole (effective on the next request of everyone holding it) */
+        put: operations["replaceRole"];
+        post?: never;
+        /** Delete a role; whoever held it loses what it granted on the next request */
+        delete: operations["deleteRole"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every team with its members and roles */
+        get: operations["listTeams"];
+        put?: never;
+        /** Create a team of users (ids) holding roles (names) */
+        post: operations["createTeam"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One team, by id or name */
+        get: operations["getTeam"];
+        put?: never;
+        post?: never;
+        /** Delete a team; records it owns keep their owner_id (reassign them first) */
+        delete: operations["deleteTeam"];
+        options?: never;
+        head?: never;
+        /** Rename a team, or set its members or roles (each replaced as a whole) */
+        patch: operations["updateTeam"];
+        trace?: never;
+    };
+    "/api/security/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why you can or cannot read, change, delete, link, assign and share one record */
+        get: operations["explainAccess"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -701,7 +810,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
+            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_QUERY_TIMEOUT" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SETUP_DONE" | "XRM_ERR_FORBIDDEN" | "XRM_ERR_FIELD_FORBIDDEN" | "XRM_ERR_ROLE_NOT_FOUND" | "XRM_ERR_ROLE_BUILT_IN" | "XRM_ERR_TEAM_NOT_FOUND" | "XRM_ERR_RATE_LIMITED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
             instance?: string;
             /** @description Field errors, each with a path into the request */
             errors?: {
@@ -773,6 +882,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -798,6 +909,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
             searchable?: boolean;
             /** @description Default value, of the field's own value type */
@@ -821,6 +934,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -840,6 +955,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -859,6 +976,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -878,6 +997,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -901,6 +1022,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -924,6 +1047,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -951,6 +1076,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
             searchable?: boolean;
             /** @description Default value, of the field's own value type */
@@ -972,6 +1099,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
             searchable?: boolean;
             /** @description Default value, of the field's own value type */
@@ -993,6 +1122,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Indexed, and included in full-text search when text-like */
@@ -1010,6 +1141,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -1029,6 +1162,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -1048,6 +1183,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description choice, multiChoice: inline options */
             options?: components["schemas"]["ChoiceOption"][];
             /** @description choice, multiChoice: name of a shared choice set (instead of options) */
@@ -1069,6 +1206,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description choice, multiChoice: inline options */
             options?: components["schemas"]["ChoiceOption"][];
             /** @description choice, multiChoice: name of a shared choice set (instead of options) */
@@ -1090,6 +1229,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description lookup: the entity referenced */
             target?: string;
             /**
@@ -1112,6 +1253,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
         };
@@ -1127,6 +1270,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -1146,6 +1291,8 @@ export interface components {
             displayName?: string;
             description?: string;
             required?: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description autonumber: text before the number */
             prefix?: string;
             /** @description autonumber: zero-padded width */
@@ -1161,6 +1308,7 @@ export interface components {
             displayName?: string | null;
             description?: string | null;
             required?: boolean | null;
+            secured?: boolean | null;
             unique?: boolean | null;
             searchable?: boolean | null;
             default?: unknown | null;
@@ -1188,6 +1336,8 @@ export interface components {
             displayName: string;
             description?: string;
             required: boolean;
+            /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
+            secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique: boolean;
             /** @description Indexed, and included in full-text search when text-like */
@@ -1634,6 +1784,184 @@ export interface components {
             /** @description The user, or an API key's owner */
             user: components["schemas"]["User"] | null;
             principal: components["schemas"]["Principal"];
+            /** @description Role names held (directly or by a team) */
+            roles: string[];
+            teams: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+            privileges: {
+                metadata: boolean;
+                users: boolean;
+                plugins: boolean;
+                /** @description Per entity, the highest level each privilege reaches */
+                entities: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        create?: "none" | "own" | "team" | "all";
+                        /** @enum {string} */
+                        read?: "none" | "own" | "team" | "all";
+                        /** @enum {string} */
+                        update?: "none" | "own" | "team" | "all";
+                        /** @enum {string} */
+                        delete?: "none" | "own" | "team" | "all";
+                        /** @enum {string} */
+                        append?: "none" | "own" | "team" | "all";
+                        /** @enum {string} */
+                        appendTo?: "none" | "own" | "team" | "all";
+                        /** @enum {string} */
+                        assign?: "none" | "own" | "team" | "all";
+                        /** @enum {string} */
+                        share?: "none" | "own" | "team" | "all";
+                    };
+                };
+            };
+            /** @description Per entity, the secured fields and whether the caller may read and update them */
+            fields: {
+                [key: string]: {
+                    [key: string]: {
+                        read: boolean;
+                        update: boolean;
+                    };
+                };
+            };
+        };
+        SetupInput: {
+            /** @description The token of the printed setup link */
+            token: string;
+            email: string;
+            /** @description At least 12 characters */
+            password: string;
+            displayName?: string;
+        };
+        SetupState: {
+            /** @description true while no user exists */
+            required: boolean;
+        };
+        RoleInput: {
+            name: string;
+            description?: string;
+            /** @description Per entity, each privilege at a level (a privilege left out is none) */
+            privileges?: {
+                entity: string;
+                /** @enum {string} */
+                create?: "none" | "own" | "team" | "all";
+                /** @enum {string} */
+                read?: "none" | "own" | "team" | "all";
+                /** @enum {string} */
+                update?: "none" | "own" | "team" | "all";
+                /** @enum {string} */
+                delete?: "none" | "own" | "team" | "all";
+                /** @enum {string} */
+                append?: "none" | "own" | "team" | "all";
+                /** @enum {string} */
+                appendTo?: "none" | "own" | "team" | "all";
+                /** @enum {string} */
+                assign?: "none" | "own" | "team" | "all";
+                /** @enum {string} */
+                share?: "none" | "own" | "team" | "all";
+            }[];
+            /** @description Conditions records must also meet for a privilege: JSON filters with $user.* variables */
+            rowRules?: {
+                entity: string;
+                /** @enum {string} */
+                privilege: "create" | "read" | "update" | "delete" | "append" | "appendTo" | "assign" | "share";
+                /** @description The query engine's JSON filter */
+                filter: Record<string, never>;
+            }[];
+            /** @description Read and update of secured fields */
+            fieldPermissions?: {
+                entity: string;
+                field: string;
+                read: boolean;
+                update: boolean;
+            }[];
+            /** @description Change entities, fields, relationships (the metadata API) */
+            metadata?: boolean;
+            /** @description Manage users, teams, roles */
+            users?: boolean;
+            /** @description Manage plugins, jobs and webhooks */
+            plugins?: boolean;
+        };
+        Role: components["schemas"]["RoleInput"] & {
+            /** Format: uuid */
+            id: string;
+            /** @description The System Administrator role: every privilege, unchangeable */
+            builtIn: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        RoleList: {
+            data?: components["schemas"]["Role"][];
+        };
+        TeamInput: {
+            name?: string;
+            /** @description User ids */
+            members?: string[];
+            /** @description Role names */
+            roles?: string[];
+        };
+        Team: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            members: string[];
+            roles: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        TeamList: {
+            data?: components["schemas"]["Team"][];
+        };
+        ShareInput: {
+            /** @description A user or a team, by id */
+            principal: {
+                /** Format: uuid */
+                user?: string;
+                /** Format: uuid */
+                team?: string;
+            };
+            /** @description What the share grants on this record; [] removes the share */
+            rights: ("read" | "update" | "delete" | "append" | "appendTo" | "assign" | "share")[];
+        };
+        Share: {
+            principal: {
+                /** Format: uuid */
+                user?: string;
+                /** Format: uuid */
+                team?: string;
+            };
+            rights: string[];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ShareList: {
+            data?: components["schemas"]["Share"][];
+        };
+        AccessExplanation: {
+            entity: string;
+            /** Format: uuid */
+            id: string;
+            privileges: {
+                [key: string]: {
+                    allowed: boolean;
+                    reason: string;
+                    role?: string;
+                    /** @enum {string} */
+                    level?: "none" | "own" | "team" | "all";
+                    /** @description A row rule decided it */
+                    rule?: boolean;
+                    /** @description A share grants it */
+                    share?: boolean;
+                };
+            };
+            hiddenFields: string[];
+            readOnlyFields: string[];
         };
         ApiKeyInput: {
             /** @description What the key is for */
@@ -1643,6 +1971,8 @@ export interface components {
              * @description When the key stops working; absent: never
              */
             expiresAt?: string;
+            /** @description Restrict the key to these of its user's roles (names); absent: it acts with all of them */
+            roles?: string[];
         };
         ApiKeyCreated: {
             /** Format: uuid */
@@ -1670,6 +2000,8 @@ export interface components {
              * @description Updated at most once a minute
              */
             lastUsedAt: string | null;
+            /** @description Role names the key is restricted to; null: all of its user's roles */
+            roles: string[] | null;
         };
         ApiKeyList: {
             data?: components["schemas"]["ApiKey"][];
@@ -1679,6 +2011,12 @@ export interface components {
             displayName?: string;
             /** @description At least 12 characters */
             password: string;
+            /** @description Role names held directly */
+            roles?: string[];
+            /** @description Team names */
+            teams?: string[];
+            /** @description What row rules read as $user.<name> (e.g. region) */
+            attributes?: Record<string, never>;
         };
         UserChange: {
             displayName?: string;
@@ -1686,6 +2024,12 @@ export interface components {
             disabled?: boolean;
             /** @description A new password (at least 12 characters); sessions signed in before it stop working */
             password?: string;
+            /** @description Role names held directly */
+            roles?: string[];
+            /** @description Team names */
+            teams?: string[];
+            /** @description What row rules read as $user.<name> (e.g. region) */
+            attributes?: Record<string, never>;
         };
         UserAccount: {
             /** Format: uuid */
@@ -1693,6 +2037,12 @@ export interface components {
             email: string;
             displayName: string;
             disabled: boolean;
+            /** @description Role names held directly */
+            roles: string[];
+            /** @description Team names */
+            teams: string[];
+            /** @description What row rules read as $user.<name> */
+            attributes: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1775,6 +2125,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -1786,6 +2145,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1822,6 +2190,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -1833,6 +2210,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1869,6 +2255,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -1880,6 +2275,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1958,6 +2362,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -1969,6 +2382,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2025,6 +2447,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2036,6 +2467,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2099,6 +2539,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2110,6 +2559,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2188,6 +2646,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2199,6 +2666,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2257,6 +2733,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2268,6 +2753,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2324,6 +2818,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2335,6 +2838,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2424,6 +2936,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2435,6 +2956,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2492,6 +3022,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2503,6 +3042,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2567,6 +3115,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2578,6 +3135,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2675,6 +3241,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2686,6 +3261,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2775,6 +3359,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2786,6 +3379,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2841,6 +3443,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2852,6 +3463,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2888,6 +3508,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2899,6 +3528,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2977,6 +3615,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -2988,6 +3635,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3044,6 +3700,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3055,6 +3720,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3109,6 +3783,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3120,6 +3803,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3156,6 +3848,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3167,6 +3868,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3245,6 +3955,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3256,6 +3975,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3312,6 +4040,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3323,6 +4060,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3386,6 +4132,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3397,6 +4152,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3484,6 +4248,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3495,6 +4268,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3546,6 +4328,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3557,6 +4348,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3593,6 +4393,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3604,6 +4413,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3640,6 +4458,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3651,6 +4478,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3716,6 +4552,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3727,6 +4572,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3792,6 +4646,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3803,6 +4666,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3839,6 +4711,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3850,6 +4731,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3937,6 +4827,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -3948,6 +4847,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4000,6 +4908,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4011,6 +4928,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4053,6 +4979,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4064,6 +4999,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4120,6 +5064,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4131,6 +5084,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4196,6 +5158,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4207,6 +5178,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4243,6 +5223,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4254,6 +5243,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4341,6 +5339,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4352,6 +5359,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4408,6 +5424,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4419,6 +5444,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4473,6 +5507,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4484,6 +5527,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4571,6 +5623,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4582,6 +5643,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4662,6 +5732,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4673,6 +5752,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4734,6 +5822,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4745,6 +5842,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4801,6 +5907,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4812,6 +5927,185 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether setup is pending */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetupState"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetupInput"];
+            };
+        };
+        responses: {
+            /** @description The session of the new administrator */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResult"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Setup is done (XRM_ERR_SETUP_DONE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4879,6 +6173,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4890,6 +6193,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4924,6 +6236,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4935,6 +6256,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4971,6 +6301,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -4982,6 +6321,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5018,6 +6366,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5029,6 +6386,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5098,6 +6464,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5109,6 +6484,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5163,6 +6547,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5174,6 +6567,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5210,6 +6612,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5221,6 +6632,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5299,6 +6719,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5310,6 +6739,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5366,6 +6804,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5377,6 +6824,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5455,6 +6911,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5466,6 +6931,1022 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRoles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The roles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleList"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleInput"];
+            };
+        };
+        responses: {
+            /** @description The role */
+            201: {
+                headers: {
+                    /** @description Address of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Duplicate value (XRM_ERR_RECORD_DUPLICATE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not found (XRM_ERR_ROLE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleInput"];
+            };
+        };
+        responses: {
+            /** @description The role, as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not found (XRM_ERR_ROLE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Duplicate value (XRM_ERR_RECORD_DUPLICATE); Built-in role (XRM_ERR_ROLE_BUILT_IN) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not found (XRM_ERR_ROLE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Built-in role (XRM_ERR_ROLE_BUILT_IN) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTeams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The teams */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamList"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamInput"];
+            };
+        };
+        responses: {
+            /** @description The team */
+            201: {
+                headers: {
+                    /** @description Address of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Duplicate value (XRM_ERR_RECORD_DUPLICATE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The team */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Team not found (XRM_ERR_TEAM_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Team not found (XRM_ERR_TEAM_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamInput"];
+            };
+        };
+        responses: {
+            /** @description The team, as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Team not found (XRM_ERR_TEAM_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Duplicate value (XRM_ERR_RECORD_DUPLICATE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    explainAccess: {
+        parameters: {
+            query: {
+                entity: string;
+                id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Per privilege: allowed or not, and why */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessExplanation"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Record not found (XRM_ERR_RECORD_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5491,6 +7972,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
@@ -5555,6 +8045,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5566,6 +8065,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5621,6 +8129,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal server error (XRM_ERR_INTERNAL) */
             500: {
                 headers: {
@@ -5632,6 +8149,15 @@ export interface operations {
             };
             /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

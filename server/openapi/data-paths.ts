@@ -30,6 +30,8 @@ export const GENERIC_DATA_PATHS = {
   bulk: `${DATA_PREFIX}/{entity}/bulk`,
   record: `${DATA_PREFIX}/{entity}/{id}`,
   history: `${DATA_PREFIX}/{entity}/{id}/history`,
+  share: `${DATA_PREFIX}/{entity}/{id}/share`,
+  shares: `${DATA_PREFIX}/{entity}/{id}/shares`,
   relation: `${DATA_PREFIX}/{entity}/{id}/{relation}`,
   link: `${DATA_PREFIX}/{entity}/{id}/{relation}/{otherId}`,
 } as const;
@@ -50,6 +52,8 @@ interface Templates {
   update: OperationObject;
   remove: OperationObject;
   history: OperationObject;
+  share: OperationObject;
+  shares: OperationObject;
   related: OperationObject;
   associate: OperationObject;
   disassociate: OperationObject;
@@ -69,7 +73,7 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
       );
     return operation;
   };
-  const { collection, aggregate, upsert, bulk, record, history, relation, link } = GENERIC_DATA_PATHS;
+  const { collection, aggregate, upsert, bulk, record, history, share, shares, relation, link } = GENERIC_DATA_PATHS;
   return {
     list: op(collection, 'get'),
     aggregate: op(aggregate, 'get'),
@@ -80,6 +84,8 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
     update: op(record, 'patch'),
     remove: op(record, 'delete'),
     history: op(history, 'get'),
+    share: op(share, 'post'),
+    shares: op(shares, 'get'),
     related: op(relation, 'get'),
     associate: op(relation, 'post'),
     disassociate: op(link, 'delete'),
@@ -273,6 +279,27 @@ function entityPaths(
         parameters: [id, ...queryParameters(t.history)],
       },
       { '200': jsonResponse(`A page of the ${label} record's history`, 'HistoryPage') },
+    ),
+  };
+
+  paths[`${base}/{id}/share`] = {
+    post: operation(
+      t.share,
+      {
+        operationId: `share${type}`,
+        summary: `Share ${a(label)} record with a user or a team (rights: [] withdraws it)`,
+        description: 'Needs the share privilege on the record; a record you cannot read is a 404.',
+        parameters: [id],
+        body: 'ShareInput',
+      },
+      { '200': jsonResponse(`The ${label} record's shares`, 'ShareList') },
+    ),
+  };
+  paths[`${base}/{id}/shares`] = {
+    get: operation(
+      t.shares,
+      { operationId: `list${type}Shares`, summary: `Who ${a(label)} record is shared with`, parameters: [id] },
+      { '200': jsonResponse(`The ${label} record's shares`, 'ShareList') },
     ),
   };
 

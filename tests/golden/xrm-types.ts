@@ -113,6 +113,12 @@ export interface AssetCreate {
    */
   id?: string;
   /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
+  /**
    * Name
    */
   name: string;
@@ -147,6 +153,12 @@ export interface AssetCreate {
  * Asset (entity `asset`): what to send to change a record (only the fields sent change)
  */
 export interface AssetUpdate {
+  /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
   /**
    * Name
    */
@@ -256,6 +268,12 @@ export interface EmployeeCreate {
    */
   id?: string;
   /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
+  /**
    * Full name
    */
   full_name: string;
@@ -286,6 +304,12 @@ export interface EmployeeCreate {
  * Employee (entity `employee`): what to send to change a record (only the fields sent change)
  */
 export interface EmployeeUpdate {
+  /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
   /**
    * Full name
    */
@@ -389,6 +413,12 @@ export interface IotDeviceCreate {
    */
   id?: string;
   /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
+  /**
    * Name
    */
   name: string;
@@ -417,6 +447,12 @@ export interface IotDeviceCreate {
  * IoT device (entity `iot_device`): what to send to change a record (only the fields sent change)
  */
 export interface IotDeviceUpdate {
+  /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
   /**
    * Name
    */
@@ -534,6 +570,12 @@ export interface PartnerCreate {
    */
   id?: string;
   /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
+  /**
    * Name
    */
   name: string;
@@ -576,6 +618,12 @@ export interface PartnerCreate {
  * A company we work with
  */
 export interface PartnerUpdate {
+  /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
   /**
    * Name
    */
@@ -687,6 +735,12 @@ export interface SupplierCreate {
    */
   id?: string;
   /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
+  /**
    * Name
    */
   name: string;
@@ -709,6 +763,12 @@ export interface SupplierCreate {
  * Supplier (entity `supplier`): what to send to change a record (only the fields sent change)
  */
 export interface SupplierUpdate {
+  /**
+   * Owner
+   *
+   * Who owns the record, a user or a team (default: whoever creates it); another owner needs the assign privilege
+   */
+  owner_id?: string;
   /**
    * Name
    */
