@@ -12,6 +12,7 @@ import type { Db } from '../../metadata/database.ts';
 import type { Principal, StepContext } from '../../plugins/api.ts';
 import type { PluginHost } from '../../plugins/host.ts';
 import type { Change, ChangeConsumer, ChangeMessage, ChangeOrigin } from '../records/changes.ts';
+import type { Access } from '../security/access.ts';
 import type { WritePipeline } from '../records/pipeline.ts';
 import { GiveUp, type JobRun } from './worker.ts';
 import type { Job, JobQueue, NewJob } from './queue.ts';
@@ -37,6 +38,8 @@ export class AsyncSteps implements ChangeConsumer {
   readonly #log: FastifyBaseLogger;
   #pipeline?: WritePipeline;
   onQueued: () => void = () => undefined;
+  /** What a recorded principal may do now (security/access.ts); unset: steps act as the system. */
+  resolveAccess?: (principal: Principal) => Promise<Access | undefined>;
 
   constructor(db: Db, host: PluginHost, queue: JobQueue, log: FastifyBaseLogger) {
     this.#db = db;
@@ -84,6 +87,8 @@ export class AsyncSteps implements ChangeConsumer {
     if (!step) throw new GiveUp(`no enabled plugin step "${job.target}" is registered`);
     const p = job.payload as unknown as StepPayload;
     const log = this.#log.child({ plugin: step.plugin, stage: 'async', message: p.message, entity: p.entity });
+    // the step acts as the caller of the write it follows, with the roles they hold now
+    const access = await this.resolveAccess?.(p.principal);
     await this.#db.transaction().execute(async (trx) => {
       const ctx: StepContext = {
         principal: p.principal,
@@ -101,6 +106,7 @@ export class AsyncSteps implements ChangeConsumer {
         signal: run.signal,
         data: this.#pipeline!.dataApi({
           principal: p.principal,
+          access,
           correlationId: p.correlationId,
           log,
           db: trx,

@@ -4,7 +4,7 @@
  * database — a role, team or attribute change takes effect on the very next request. Policies are
  * kept per (catalog version, roles and their versions), so the rules of a role compile once.
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../metadata/database.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { SYSTEM_PRINCIPAL, type Principal } from '../../plugins/api.ts';
@@ -13,7 +13,7 @@ import { parseFilter } from '../query/filter-parse.ts';
 import type { Runtime } from '../runtime.ts';
 import { type HeldRole, Policy, type RuleParser } from './policy.ts';
 import { type Subject, SYSTEM_SUBJECT } from './subject.ts';
-import { type CredentialRow, credentialCheck, touchKey } from './identity.ts';
+import { type CredentialRow, credentialCheck, principalCheck, touchKey } from './identity.ts';
 
 export interface Access {
   readonly principal: Principal;
@@ -60,8 +60,21 @@ export class AccessService {
    * credential is unknown, expired or revoked, or its user disabled.
    */
   async authenticate(credential: string): Promise<Access> {
+    return this.#load(credentialCheck(credential));
+  }
+
+  /**
+   * The access a recorded principal has now (an async step runs as the caller of the write it
+   * follows); undefined for the system. A user disabled since, or a revoked key, is refused.
+   */
+  async forPrincipal(principal: Principal): Promise<Access | undefined> {
+    if (principal.kind === 'system') return undefined;
+    return this.#load(principalCheck(principal));
+  }
+
+  async #load(check: RawBuilder<CredentialRow>): Promise<Access> {
     const { rows } = await sql<SubjectRow>`
-      WITH c AS (${credentialCheck(credential)}),
+      WITH c AS (${check}),
       t AS (SELECT m.team_id FROM xrm.team_members m JOIN c ON m.user_id = c.user_id),
       r AS (SELECT ur.role_id FROM xrm.user_roles ur JOIN c ON ur.user_id = c.user_id
             UNION SELECT role_id FROM xrm.team_roles WHERE team_id IN (SELECT team_id FROM t))

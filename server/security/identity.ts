@@ -162,6 +162,21 @@ export function credentialCheck(credential: string): RawBuilder<CredentialRow> {
     FROM xrm.sessions s JOIN xrm.users u ON u.id = s.user_id WHERE s.token_hash = ${hash}`;
 }
 
+/**
+ * The same check for a principal recorded earlier (an async step runs as the caller of the write
+ * it follows): valid while the user is enabled and, for an API key, while the key is live.
+ */
+export function principalCheck(principal: Principal): RawBuilder<CredentialRow> {
+  if (principal.kind === 'apiKey')
+    return sql<CredentialRow>`SELECT 'apiKey'::text AS kind, k.id, k.user_id, k.roles AS key_roles,
+        (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND NOT u.disabled) AS valid,
+        false AS stale
+      FROM xrm.api_keys k JOIN xrm.users u ON u.id = k.user_id WHERE k.id = ${principal.id}::uuid`;
+  return sql<CredentialRow>`SELECT 'user'::text AS kind, u.id, u.id AS user_id, NULL::jsonb AS key_roles,
+      NOT u.disabled AS valid, false AS stale
+    FROM xrm.users u WHERE u.id = ${principal.id}::uuid`;
+}
+
 /** Records an API key's use (at most once a minute: see credentialCheck's `stale`). */
 export async function touchKey(db: Db, id: string): Promise<void> {
   await sql`UPDATE xrm.api_keys SET last_used_at = now() WHERE id = ${id}`.execute(db);

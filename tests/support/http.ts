@@ -25,10 +25,7 @@ export function adminToken(app: FastifyInstance): Promise<string | undefined> {
   return token;
 }
 
-async function withCredentials(
-  app: FastifyInstance,
-  headers: Record<string, string>,
-): Promise<Record<string, string>> {
+async function withCredentials(app: FastifyInstance, headers: Record<string, string>): Promise<Record<string, string>> {
   if (headers['x-test-anonymous']) {
     const { 'x-test-anonymous': _, ...rest } = headers;
     return rest;
@@ -75,7 +72,10 @@ export async function call<T = any>(
  * `api(app).post('/api/...', body)` and friends, as the test administrator; `api(app, token)` as
  * the holder of that bearer token, `api(app, null)` with no credentials.
  */
-export function api(app: FastifyInstance, token?: string | null) {
+export function api(app: FastifyInstance, ...as_: [token?: string | null]) {
+  // an undefined token passed on purpose (a failed sign-in) must not quietly act as the administrator
+  if (as_.length && as_[0] === undefined) throw new Error('api(app, token): the token is undefined');
+  const token = as_[0];
   const as: Record<string, string> =
     token === undefined ? {} : token === null ? { ...ANONYMOUS } : { authorization: `Bearer ${token}` };
   const h = (headers?: Record<string, string>) => ({ ...as, ...headers });
