@@ -33,19 +33,24 @@ export const API_KEY_INPUT = {
   additionalProperties: false,
 } as const;
 
+/** A user's roles and teams (by name) and attributes, as user creation and changes take them. */
+const MEMBERSHIPS = {
+  roles: { type: 'array', items: { type: 'string' }, maxItems: 100, description: 'Role names held directly' },
+  teams: { type: 'array', items: { type: 'string' }, maxItems: 100, description: 'Team names' },
+  attributes: {
+    type: 'object',
+    description: 'What row rules read as $user.<name> (e.g. region)',
+    maxProperties: 100,
+  },
+} as const;
+
 export const USER_INPUT = {
   type: 'object',
   properties: {
     email: { type: 'string', minLength: 3, maxLength: 320 },
     displayName: { type: 'string', minLength: 1, maxLength: 200 },
     password: { type: 'string', minLength: 1, maxLength: 1024, description: 'At least 12 characters' },
-    roles: { type: 'array', items: { type: 'string' }, maxItems: 100, description: 'Role names held directly' },
-    teams: { type: 'array', items: { type: 'string' }, maxItems: 100, description: 'Team names' },
-    attributes: {
-      type: 'object',
-      description: 'What row rules read as $user.<name> (e.g. region)',
-      maxProperties: 100,
-    },
+    ...MEMBERSHIPS,
   },
   required: ['email', 'password'],
   additionalProperties: false,
@@ -62,13 +67,7 @@ export const USER_CHANGE = {
       maxLength: 1024,
       description: 'A new password (at least 12 characters); sessions signed in before it stop working',
     },
-    roles: { type: 'array', items: { type: 'string' }, maxItems: 100, description: 'Role names held directly' },
-    teams: { type: 'array', items: { type: 'string' }, maxItems: 100, description: 'Team names' },
-    attributes: {
-      type: 'object',
-      description: 'What row rules read as $user.<name> (e.g. region)',
-      maxProperties: 100,
-    },
+    ...MEMBERSHIPS,
   },
   additionalProperties: false,
 } as const;

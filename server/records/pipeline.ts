@@ -90,6 +90,8 @@ export interface WriteOutcome {
   readonly created?: boolean;
   /** A custom message's output. */
   readonly output?: unknown;
+  /** A link that was already there, or an unlink of none: nothing changed, nothing is journaled. */
+  readonly unchanged?: boolean;
 }
 
 /** An operation in progress: its transaction and its journal. */
@@ -106,6 +108,8 @@ interface Cascade {
   readonly field: string;
   readonly action: 'cascade' | 'setNull';
 }
+
+const unchangedUnless = (changed: boolean): WriteOutcome => (changed ? {} : { unchanged: true });
 
 const isObject = (value: unknown): value is Row => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -381,11 +385,11 @@ export class WritePipeline {
       case 'upsert':
         return { outcome: await records.upsert(m.entity, m.key, m.input, db, access) };
       case 'associate':
-        await records.associate(m.relationship, m.fromId, m.toId, db, access);
-        return { outcome: {} };
+        return { outcome: unchangedUnless(await records.associate(m.relationship, m.fromId, m.toId, db, access)) };
       case 'disassociate':
-        await records.disassociate(m.relationship, m.fromId, m.toId, db, access);
-        return { outcome: {} };
+        return {
+          outcome: unchangedUnless(await records.disassociate(m.relationship, m.fromId, m.toId, db, access)),
+        };
       case 'custom':
         throw new Error('custom messages run in a frame');
     }
@@ -411,6 +415,8 @@ export class WritePipeline {
     const written = { ...m, ...(m.message === 'create' || m.message === 'update' ? { input } : {}) } as WriteMessage;
     // cascades run as the system: the database would cascade them whoever deletes the parent
     const { outcome, old } = await this.#write(frame.db, written, undefined, cascade ? undefined : frame.access);
+    // a link already there, an unlink of none: no change to journal or to run `after` steps on
+    if (outcome.unchanged) return outcome;
     const postImage = outcome.record;
     const id = target.id ?? postImage!.id;
     const before = preImage ?? old;

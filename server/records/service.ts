@@ -535,62 +535,78 @@ export class RecordsService {
    * append on the `from` record and appendTo on the `to` record; one they lack is answered like a
    * missing record (422), so a link tells nothing about records they cannot see.
    */
-  associate(relationshipName: string, fromId: string, toId: string, db: Db = this.#db, access?: Access): Promise<void> {
-    return this.#link(relationshipName, fromId, toId, db, access, (rel, allowed) =>
-      allowed
-        ? sql`INSERT INTO ${table(rel)} (from_id, to_id) SELECT ${fromId}::uuid, ${toId}::uuid WHERE ${allowed}
-            ON CONFLICT DO NOTHING`
-        : sql`INSERT INTO ${table(rel)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING`,
-    );
-  }
-
-  disassociate(
+  associate(
     relationshipName: string,
     fromId: string,
     toId: string,
     db: Db = this.#db,
     access?: Access,
-  ): Promise<void> {
+  ): Promise<boolean> {
     return this.#link(
       relationshipName,
       fromId,
       toId,
       db,
       access,
-      (rel, allowed) =>
-        sql`DELETE FROM ${table(rel)} WHERE from_id = ${fromId} AND to_id = ${toId}
-          ${allowed ? sql`AND ${allowed}` : sql``}`,
+      (rel) =>
+        sql`INSERT INTO ${table(rel)} (from_id, to_id) VALUES (${fromId}, ${toId}) ON CONFLICT DO NOTHING RETURNING 1`,
     );
   }
 
+  /** Unlinks two records; answers whether a link was there (nothing changes, nothing is journaled, when not). */
+  disassociate(
+    relationshipName: string,
+    fromId: string,
+    toId: string,
+    db: Db = this.#db,
+    access?: Access,
+  ): Promise<boolean> {
+    return this.#link(
+      relationshipName,
+      fromId,
+      toId,
+      db,
+      access,
+      (rel) => sql`DELETE FROM ${table(rel)} WHERE from_id = ${fromId} AND to_id = ${toId} RETURNING 1`,
+    );
+  }
+
+  /**
+   * Runs a link statement; answers whether it changed a row. A restricted writer's right to link
+   * is checked first, in its own statement, whether or not the link exists (so neither answer
+   * tells anything about records they cannot see).
+   */
   #link(
     relationshipName: string,
     fromId: string,
     toId: string,
     db: Db,
     access: Access | undefined,
-    statement: (rel: string, allowed: RawBuilder<boolean> | undefined) => RawBuilder<unknown>,
-  ): Promise<void> {
+    statement: (rel: string) => RawBuilder<unknown>,
+  ): Promise<boolean> {
     return this.#fresh(db, async () => {
       const state = this.#state;
       const rel = this.#relationship(state, relationshipName);
       assertUuid(fromId, '/fromId');
       assertUuid(toId, '/toId');
       const from = state.catalog.require(rel.from);
-      let allowed: RawBuilder<boolean> | undefined;
       if (access && !access.policy.unrestricted) {
         const end = (entity: string, id: string, privilege: 'append' | 'appendTo', path: string) => {
-          const reach = access.policy.predicate(entity, privilege, 'e', state.catalog);
-          if (!reach) return undefined;
+          const reach = access.policy.predicate(entity, privilege, 'e', state.catalog) ?? sql<boolean>`true`;
           const exists = sql<boolean>`EXISTS (SELECT 1 FROM ${table(entity)} e WHERE e.id = ${id}::uuid AND ${reach})`;
           return sql<boolean>`(CASE WHEN ${exists} THEN true ELSE xrm.access_denied(${`ref:${path}`}) END)`;
         };
-        const checks = [end(rel.from, fromId, 'append', 'fromId'), end(rel.to, toId, 'appendTo', 'toId')].filter(
-          (c): c is RawBuilder<boolean> => c !== undefined,
+        const fromOk = end(rel.from, fromId, 'append', 'fromId');
+        await this.#run(
+          state,
+          sql`SELECT ${fromOk} AND ${end(rel.to, toId, 'appendTo', 'toId')}`,
+          from,
+          'write',
+          db,
+          access,
         );
-        if (checks.length) allowed = sql<boolean>`(${sql.join(checks, sql` AND `)})`;
       }
-      await this.#run(state, statement(rel.name, allowed), from, 'write', db, access);
+      return (await this.#run(state, statement(rel.name), from, 'write', db)).length > 0;
     });
   }
 }

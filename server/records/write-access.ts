@@ -147,9 +147,10 @@ export function accessDenied(error: unknown, entity: EntityDef): XrmError | unde
   const message = e.message ?? '';
   if (message.startsWith(REFERENCE)) {
     const field = message.slice(REFERENCE.length);
-    const target = entity.fields.find((f) => f.name === field)?.target ?? 'record';
+    const target = entity.fields.find((f) => f.name === field)?.target;
     // the same answer as for a missing record: no hint that a hidden one exists
-    return new XrmError('XRM_ERR_RECORD_REFERENCE_NOT_FOUND', `The referenced ${target} record does not exist`, {
+    const detail = `The referenced ${target ? `${target} ` : ''}record does not exist`;
+    return new XrmError('XRM_ERR_RECORD_REFERENCE_NOT_FOUND', detail, {
       errors: [{ path: `/${field}`, message: 'references a record that does not exist' }],
     });
   }
