@@ -403,7 +403,10 @@ describe("the platform's pages under its Content-Security-Policy, in Chromium [p
    * CSP violation the browser reported.
    */
   async function violationsOf(path: string, selector: string, workers = 0): Promise<string[]> {
-    const page = await browser.newPage();
+    // signed in, as the admin UI would be: /docs and GraphiQL load the caller's own documents
+    const context = await browser.newContext();
+    await context.addCookies([{ name: 'xrm_session', value: (await adminToken(platform.app))!, url: base }]);
+    const page = await context.newPage();
     const violations: string[] = [];
     const started: string[] = [];
     page.on('worker', (worker) => started.push(new URL(worker.url()).pathname));
@@ -425,7 +428,7 @@ describe("the platform's pages under its Content-Security-Policy, in Chromium [p
       for (const url of started) expect(url).toMatch(/^\/admin\/assets\/[\w.-]+\.js$/);
       return violations;
     } finally {
-      await page.close();
+      await context.close();
     }
   }
 
