@@ -221,7 +221,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(userRoutes, { prefix: '/api/users', identity });
   await app.register(roleRoutes, { prefix: '/api/roles', directory });
   await app.register(teamRoutes, { prefix: '/api/teams', directory });
-  await app.register(sharingRoutes, { prefix: '/api', sharing: new Sharing(database.db, runtime) });
+  await app.register(sharingRoutes, { prefix: '/api', sharing: new Sharing(database.db, runtime), access });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });

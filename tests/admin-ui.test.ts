@@ -3,7 +3,8 @@
  * (Debian's /usr/bin/chromium, driven by playwright-core) signs in as the test administrator,
  * designs a model, fills forms, meets a server validation error, filters, sorts, follows
  * relations, deletes, and reloads to find it all persisted; then administers security (a team, a
- * role through the privilege grid, a user, an API key shown once) and signs out. Screenshots go to
+ * role through the privilege grid, a user, an API key shown once) and signs out; secures a field in
+ * the designer, shares a record read-only and explains access, then sees it as the reader. Screenshots go to
  * tests/artifacts/; the grid's is also the README's docs/screenshots/admin-ui.png (written when
  * missing, refreshed with XRM_UPDATE_SCREENSHOTS=1).
  * Without Chromium this suite fails: it is never skipped.
@@ -136,6 +137,17 @@ describe('admin UI in Chromium [pglite]', () => {
   /** The test administrator's credentials for the API calls the tests make themselves. */
   let auth: Record<string, string>;
   const consoleErrors: string[] = [];
+
+  /** An API request of the tests' own, as the test administrator unless `headers` say otherwise. */
+  const call = async (method: string, path: string, body?: unknown, headers = auth) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+  };
 
   beforeAll(async () => {
     // fail, never skip, without the browser
@@ -407,15 +419,6 @@ describe('admin UI in Chromium [pglite]', () => {
   });
 
   it('administers security: a team, a role in the grid, a user, an API key shown once; signs out', async () => {
-    const call = async (method: string, path: string, body?: unknown, headers = auth) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
-    };
     const entity = await call('POST', '/api/metadata/entities', {
       name: 'partner',
       fields: [
@@ -581,6 +584,195 @@ describe('admin UI in Chromium [pglite]', () => {
       expect(pageErrors).toEqual([]);
     } catch (error) {
       await p.screenshot({ path: join(ARTIFACTS, 'admin-security-failure.png') }).catch(() => undefined);
+      throw error;
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('secures a field in the designer, shares a record read-only, explains access; what the reader sees', async () => {
+    const entity = await call('POST', '/api/metadata/entities', {
+      name: 'dossier',
+      fields: [
+        { name: 'name', displayName: 'Name', type: 'text', required: true },
+        { name: 'summary', displayName: 'Summary', type: 'text' },
+      ],
+    });
+    expect(entity.status, entity.text).toBe(201);
+    const reader = { email: 'reader@xrm.test', password: 'reader-password-long' };
+    const user = await call('POST', '/api/users', { ...reader, displayName: 'Robin Reader' });
+    expect(user.status, user.text).toBe(201);
+    const dossierFields = async () =>
+      (await call('GET', '/api/metadata/entities/dossier')).body.fields as Record<string, unknown>[];
+
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    p.setDefaultTimeout(10_000);
+    const pageErrors: string[] = [];
+    p.on('pageerror', (error) => pageErrors.push(error.message));
+    const main = p.locator('main');
+    const securedBox = (form: ReturnType<Page['getByRole']>) => form.getByLabel('Secured (field security)');
+    try {
+      // -- a secured field through the designer: the checkbox, its hint, the badge in the field list
+      await p.goto(`${base}/admin/entities/dossier`);
+      await signIn(p);
+      const fieldsTable = main.getByRole('table', { name: 'Fields of Dossier' });
+      await fieldsTable.waitFor();
+      await main.getByRole('link', { name: 'Add field' }).click();
+      const addForm = main.getByRole('form', { name: 'Add a field to Dossier' });
+      await addForm.getByLabel('Display name', { exact: true }).fill('Salary');
+      await addForm.getByLabel('Type', { exact: true }).selectOption('integer');
+      expect(await addForm.getByRole('group', { name: 'Field security' }).innerText()).toContain(
+        'The primary field cannot be secured',
+      );
+      await securedBox(addForm).check();
+      await addForm.getByRole('button', { name: 'Add field' }).click();
+      const salaryRow = fieldsTable.getByRole('row', { name: /^Salary/ });
+      await salaryRow.waitFor();
+      expect(await salaryRow.locator('.flags').innerText()).toContain('secured');
+      expect((await dossierFields()).find((f) => f.name === 'salary')).toMatchObject({
+        type: 'integer',
+        secured: true,
+      });
+
+      // -- unticking it removes the option (null in the change)
+      await main.getByRole('link', { name: 'Edit field Summary' }).click();
+      const summaryForm = main.getByRole('form', { name: 'Field “Summary”' });
+      await securedBox(summaryForm).check();
+      await summaryForm.getByRole('button', { name: 'Save field' }).click();
+      await eventually(async () =>
+        expect(await fieldsTable.getByRole('row', { name: /^Summary/ }).innerText()).toContain('secured'),
+      );
+      await main.getByRole('link', { name: 'Edit field Summary' }).click();
+      expect(await securedBox(summaryForm).isChecked()).toBe(true);
+      await securedBox(summaryForm).uncheck();
+      await summaryForm.getByRole('button', { name: 'Save field' }).click();
+      await fieldsTable.waitFor();
+      await eventually(async () =>
+        expect(await fieldsTable.getByRole('row', { name: /^Summary/ }).innerText()).not.toContain('secured'),
+      );
+      expect((await dossierFields()).find((f) => f.name === 'summary')).not.toHaveProperty('secured');
+
+      // -- the primary field cannot be secured: the server's refusal is shown on the checkbox
+      await main.getByRole('link', { name: 'Edit field Name' }).click();
+      const nameForm = main.getByRole('form', { name: 'Field “Name”' });
+      await securedBox(nameForm).check();
+      await nameForm.getByRole('button', { name: 'Save field' }).click();
+      const securedError = nameForm.getByRole('group', { name: 'Field security' }).locator('.field-error');
+      await securedError.waitFor();
+      expect(await securedError.innerText()).toContain('cannot be secured');
+      expect(await securedBox(nameForm).getAttribute('aria-invalid')).toBe('true');
+      await nameForm.getByRole('link', { name: 'Cancel' }).click();
+      await fieldsTable.waitFor();
+
+      // -- a record, shared read-only with the reader through the share dialog
+      const record = await call('POST', '/api/data/dossier', {
+        name: 'Case A',
+        summary: 'Quarterly review',
+        salary: 91234,
+      });
+      expect(record.status, record.text).toBe(201);
+      const id = record.body.id as string;
+      await p.goto(`${base}/admin/data/dossier/${id}`);
+      await main.getByRole('heading', { level: 1, name: 'Case A' }).waitFor();
+      expect(await main.getByLabel('Salary', { exact: true }).inputValue()).toBe('91234');
+      await main.getByRole('button', { name: 'Share', exact: true }).click();
+      const shareDialog = p.getByRole('dialog', { name: 'Share “Case A”' });
+      await shareDialog.getByText('Not shared with anyone.').waitFor();
+      await shareDialog.getByRole('radio', { name: 'User' }).check();
+      await shareDialog.getByRole('combobox', { name: 'User' }).selectOption(user.body.id as string);
+      expect(await shareDialog.getByRole('checkbox', { name: 'Read', exact: true }).isChecked()).toBe(true);
+      expect(await shareDialog.getByRole('checkbox', { name: 'Update', exact: true }).isChecked()).toBe(false);
+      await shareDialog.getByRole('button', { name: 'Save share' }).click();
+      const shareRow = shareDialog
+        .getByRole('table', { name: 'Shares' })
+        .getByRole('row', { name: /reader@xrm\.test/ });
+      await shareRow.waitFor();
+      expect(await shareRow.innerText()).toMatch(/reader@xrm\.test[\s\S]*Robin Reader[\s\S]*Read/);
+      const shares = await call('GET', `/api/data/dossier/${id}/shares`);
+      expect(shares.body.data).toEqual([
+        { principal: { user: user.body.id }, rights: ['read'], createdAt: expect.any(String) },
+      ]);
+      await p.screenshot({ path: join(ARTIFACTS, 'admin-share.png') });
+      await shareDialog.getByRole('button', { name: 'Close', exact: true }).click();
+      await shareDialog.waitFor({ state: 'detached' });
+
+      // -- the access panel: each privilege and why
+      await main.getByRole('button', { name: 'Access', exact: true }).click();
+      const accessDialog = p.getByRole('dialog', { name: 'Your access to “Case A”' });
+      const accessRow = (privilege: string) =>
+        accessDialog
+          .getByRole('table', { name: 'Access per privilege' })
+          .getByRole('row', { name: new RegExp(`^${privilege} `) });
+      await accessRow('Read').waitFor();
+      expect(await accessRow('Read').innerText()).toMatch(/allowed[\s\S]*system_administrator role grants every/);
+      expect(await accessRow('Share').innerText()).toContain('allowed');
+      expect(await accessDialog.innerText()).toContain('None: you see every field.');
+      await accessDialog.getByRole('button', { name: 'Close', exact: true }).click();
+
+      // -- the reader signs in where they were going: the record without the secured field, read-only
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByRole('form', { name: 'Sign in' }).waitFor();
+      await p.goto(`${base}/admin/data/dossier/${id}`);
+      await signIn(p, reader);
+      await main.getByRole('heading', { level: 1, name: 'Case A' }).waitFor();
+      expect(await p.locator('.account-name').innerText()).toContain('Robin Reader');
+      expect(await main.getByLabel('Summary', { exact: true }).inputValue()).toBe('Quarterly review');
+      expect(await main.getByLabel('Summary', { exact: true }).isDisabled()).toBe(true);
+      expect(await main.getByLabel('Salary', { exact: true }).count()).toBe(0);
+      expect(await p.content()).not.toContain('91234');
+      await main.getByText('Your roles do not allow changing this record.').waitFor();
+      expect(await main.getByRole('button', { name: 'Save changes' }).count()).toBe(0);
+      // why: the share grants read, nothing grants more; the secured field is not even named
+      await main.getByRole('button', { name: 'Access', exact: true }).click();
+      await accessRow('Read').waitFor();
+      expect(await accessRow('Read').innerText()).toMatch(/allowed[\s\S]*shared with you/);
+      expect(await accessRow('Update').innerText()).toMatch(/denied[\s\S]*none of your roles grants update/);
+      expect(await accessDialog.innerText()).not.toMatch(/salary/i);
+      await p.screenshot({ path: join(ARTIFACTS, 'admin-access.png') });
+      await accessDialog.getByRole('button', { name: 'Close', exact: true }).click();
+      // the explanation has answered: neither Share nor Delete is offered
+      expect(await main.getByRole('button', { name: 'Share', exact: true }).count()).toBe(0);
+      expect(await main.getByRole('button', { name: 'Delete', exact: true }).count()).toBe(0);
+      await p.goto(`${base}/admin/data/dossier`);
+      await main.getByRole('link', { name: 'Case A' }).waitFor();
+
+      // -- a role that reads the secured field but may not change it: shown, disabled, with why
+      const role = await call('POST', '/api/roles', {
+        name: 'Dossier editor',
+        privileges: [{ entity: 'dossier', read: 'all', update: 'all' }],
+        rowRules: [],
+        fieldPermissions: [{ entity: 'dossier', field: 'salary', read: true, update: false }],
+        metadata: false,
+        users: false,
+        plugins: false,
+      });
+      expect(role.status, role.text).toBe(201);
+      const granted = await call('PATCH', `/api/users/${user.body.id}`, { roles: ['Dossier editor'] });
+      expect(granted.status, granted.text).toBe(200);
+      await p.goto(`${base}/admin/data/dossier/${id}`);
+      await main.getByRole('heading', { level: 1, name: 'Case A' }).waitFor();
+      const salary = main.getByLabel('Salary', { exact: true });
+      expect(await salary.inputValue()).toBe('91234');
+      expect(await salary.isDisabled()).toBe(true);
+      expect(
+        await main
+          .locator('.field')
+          .filter({ has: p.getByLabel('Salary', { exact: true }) })
+          .locator('.hint')
+          .innerText(),
+      ).toContain('secured: your roles may not change it');
+      await p.screenshot({ path: join(ARTIFACTS, 'admin-secured-field.png') });
+      const summary = main.getByLabel('Summary', { exact: true });
+      expect(await summary.isDisabled()).toBe(false);
+      await summary.fill('Annual review');
+      await main.getByRole('button', { name: 'Save changes' }).click();
+      await eventually(async () => {
+        const stored = await call('GET', `/api/data/dossier/${id}`);
+        expect(stored.body).toMatchObject({ summary: 'Annual review', salary: 91234 });
+      });
+      expect(pageErrors).toEqual([]);
+    } catch (error) {
+      await p.screenshot({ path: join(ARTIFACTS, 'admin-sharing-failure.png') }).catch(() => undefined);
       throw error;
     } finally {
       await p.close();

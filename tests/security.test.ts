@@ -962,9 +962,8 @@ describeEachDatabase('privilege matrix', (get) => {
         share: 'own',
       });
       expect(olivia.privileges.entities.account).toMatchObject({ create: 'own', read: 'all', appendTo: 'own' });
-      expect(olivia.fields).toEqual({
-        deal: { amount: { read: false, update: false }, notes: { read: false, update: false } },
-      });
+      // the secured fields hidden from her are not named to her
+      expect(olivia.fields).toEqual({});
       const tess = await levels('tess');
       expect(tess.teams).toEqual([{ id: north, name: 'north' }]);
       expect(tess.privileges.entities.deal).toMatchObject({ read: 'team', update: 'team', delete: 'own' });
@@ -988,7 +987,8 @@ describeEachDatabase('privilege matrix', (get) => {
       expect(own.privileges.update).toMatchObject({ allowed: true, role: 'deal_own', level: 'own' });
       expect(own.privileges.assign.allowed).toBe(false);
       expect(own.privileges.appendTo.allowed).toBe(false);
-      expect(own.hiddenFields.sort()).toEqual(['amount', 'notes']);
+      // fields hidden from her are not named to her
+      expect(own.hiddenFields).toEqual([]);
       const outside = expectStatus(await explain(deals['M-alan']!), 200);
       const random = expectStatus(await explain(randomUUID()), 200);
       for (const privilege of ['read', 'update', 'delete', 'share'])
@@ -1012,6 +1012,15 @@ describeEachDatabase('privilege matrix', (get) => {
         200,
       );
       expect(rita.privileges.read).toMatchObject({ allowed: true, role: 'deal_region', rule: true });
+      // an administrator asks on Olivia's behalf (Dataverse's check access); she may not ask for Alan
+      const onBehalf = new URLSearchParams({ entity: 'deal', id: deals['M-olivia']!, user: people.olivia.id });
+      const forOlivia = expectStatus(await admin().get(`/api/security/explain?${onBehalf}`), 200);
+      expect({ ...forOlivia, hiddenFields: [] }).toEqual(own);
+      expect(forOlivia.hiddenFields.sort()).toEqual(['amount', 'notes']);
+      const forAlan = new URLSearchParams({ entity: 'deal', id: deals['M-olivia']!, user: people.alan.id });
+      expectProblem(await as('olivia').get(`/api/security/explain?${forAlan}`), 403, 'XRM_ERR_FORBIDDEN');
+      const nobody = new URLSearchParams({ entity: 'deal', id: deals['M-olivia']!, user: randomUUID() });
+      expectProblem(await admin().get(`/api/security/explain?${nobody}`), 404, 'XRM_ERR_USER_NOT_FOUND');
     });
 
     it('an API key restricted to some of its user’s roles acts with those only', async () => {

@@ -752,7 +752,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Why you can or cannot read, change, delete, link, assign and share one record */
+        /** Why you (or, with the users privilege, another user) can or cannot read, change, delete, link, assign and share one record */
         get: operations["explainAccess"];
         put?: never;
         post?: never;
@@ -1960,7 +1960,9 @@ export interface components {
                     share?: boolean;
                 };
             };
+            /** @description Secured fields hidden from the explained user: named only to callers with the metadata privilege */
             hiddenFields: string[];
+            /** @description Secured fields the explained user reads but may not change */
             readOnlyFields: string[];
         };
         ApiKeyInput: {
@@ -7875,6 +7877,8 @@ export interface operations {
             query: {
                 entity: string;
                 id: string;
+                /** @description Explain another user's access (users privilege) */
+                user?: string;
             };
             header?: never;
             path?: never;
@@ -7909,7 +7913,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Record not found (XRM_ERR_RECORD_NOT_FOUND) */
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Record not found (XRM_ERR_RECORD_NOT_FOUND); User not found (XRM_ERR_USER_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;

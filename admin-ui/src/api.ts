@@ -3,6 +3,7 @@
  * ApiError carrying it, so forms can show `detail` and map `errors[].path` to their controls.
  */
 import type {
+  AccessExplanation,
   AlternateKeyDef,
   AlternateKeyInput,
   ApiKey,
@@ -32,6 +33,8 @@ import type {
   Role,
   RoleInput,
   SetupInput,
+  Share,
+  ShareInput,
   Team,
   TeamInput,
   UserAccount,
@@ -211,6 +214,17 @@ export const api = {
   /** A record's audit trail, newest first. */
   history: (entity: string, id: string, params: { limit?: number; cursor?: string } = {}) =>
     request<ListResponse<HistoryEntry>>('GET', `/api/data/${enc(entity)}/${enc(id)}/history${query(params)}`),
+
+  /** Who a record is shared with; sharing (rights: [] withdraws a share) answers them all. */
+  shares: (entity: string, id: string) =>
+    request<{ data?: Share[] }>('GET', `/api/data/${enc(entity)}/${enc(id)}/shares`).then((r) => r.data ?? []),
+  share: (entity: string, id: string, body: ShareInput) =>
+    request<{ data?: Share[] }>('POST', `/api/data/${enc(entity)}/${enc(id)}/share`, { body }).then(
+      (r) => r.data ?? [],
+    ),
+  /** Why the caller can or cannot use each privilege on one record. */
+  explain: (entity: string, id: string) =>
+    request<AccessExplanation>('GET', `/api/security/explain${query({ entity, id })}`),
 
   // the write pipeline
   plugins: () => request<{ data?: PluginInfo[] }>('GET', '/api/plugins').then((r) => r.data ?? []),

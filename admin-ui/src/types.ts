@@ -40,6 +40,12 @@ export type WebhookDelivery = Schemas['WebhookDelivery'];
 export type WebhookSecret = Schemas['WebhookSecret'];
 export type HistoryEntry = Schemas['HistoryEntry'];
 
+/** One record's shares and why the caller can or cannot use each privilege on it. */
+export type Share = Schemas['Share'];
+export type ShareInput = Schemas['ShareInput'];
+export type ShareRight = ShareInput['rights'][number];
+export type AccessExplanation = Schemas['AccessExplanation'];
+
 /** Request bodies of the metadata API that the UI sends whole. */
 export type AlternateKeyInput = Schemas['AlternateKeyInput'];
 export type RelationshipInput = Schemas['RelationshipInput'];

@@ -329,8 +329,16 @@ export function securityComponents(): Record<string, JsonSchema> {
             required: ['allowed', 'reason'],
           },
         },
-        hiddenFields: { type: 'array', items: { type: 'string' } },
-        readOnlyFields: { type: 'array', items: { type: 'string' } },
+        hiddenFields: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Secured fields hidden from the explained user: named only to callers with the metadata privilege',
+        },
+        readOnlyFields: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Secured fields the explained user reads but may not change',
+        },
       },
       required: ['entity', 'id', 'privileges', 'hiddenFields', 'readOnlyFields'],
     },

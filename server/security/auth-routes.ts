@@ -139,7 +139,9 @@ export async function authRoutes(app: FastifyInstance, { identity, services }: O
         >;
         for (const field of entity.fields) {
           if (!field.secured) continue;
-          (fields[entity.name] ??= {})[field.name] = policy.field(entity.name, field);
+          // a field hidden from the caller is not named to them either (as in their schemas)
+          const permission = policy.field(entity.name, field);
+          if (permission.read || policy.allows('metadata')) (fields[entity.name] ??= {})[field.name] = permission;
         }
       }
       const teams = await services!.directory.teamNames(subject.teams);

@@ -8,12 +8,17 @@ import { jsonResponse } from '../openapi/responses.ts';
 import { SHARE_INPUT } from '../openapi/security-schemas.ts';
 import { accessOf, actorOf } from '../request-context.ts';
 import { nameParams } from '../rest/route-schemas.ts';
+import { XrmError } from '../../metadata/errors.ts';
+import type { AccessService } from './access.ts';
 import type { SharePrincipal, Sharing } from './sharing.ts';
 
 const tags = ['auth'];
 const recordParams = nameParams('entity', 'id');
 
-export async function sharingRoutes(app: FastifyInstance, { sharing }: { sharing: Sharing }): Promise<void> {
+export async function sharingRoutes(
+  app: FastifyInstance,
+  { sharing, access }: { sharing: Sharing; access: AccessService },
+): Promise<void> {
   app.post<{ Params: { entity: string; id: string }; Body: { principal: SharePrincipal; rights: string[] } }>(
     '/data/:entity/:id/share',
     {
@@ -54,25 +59,50 @@ export async function sharingRoutes(app: FastifyInstance, { sharing }: { sharing
     async (req) => ({ data: await sharing.shares(accessOf(req), req.params.entity, req.params.id) }),
   );
 
-  app.get<{ Querystring: { entity: string; id: string } }>(
+  app.get<{ Querystring: { entity: string; id: string; user?: string } }>(
     '/security/explain',
     {
       schema: {
         tags,
-        summary: 'Why you can or cannot read, change, delete, link, assign and share one record',
+        summary:
+          'Why you (or, with the users privilege, another user) can or cannot read, change, delete, link, assign ' +
+          'and share one record',
         operationId: 'explainAccess',
         querystring: {
           type: 'object',
-          properties: { entity: { type: 'string', minLength: 1 }, id: { type: 'string', minLength: 1 } },
+          properties: {
+            entity: { type: 'string', minLength: 1 },
+            id: { type: 'string', minLength: 1 },
+            user: { type: 'string', format: 'uuid', description: "Explain another user's access (users privilege)" },
+          },
           required: ['entity', 'id'],
           additionalProperties: false,
         },
         'x-xrm-operation': {
           responses: { '200': jsonResponse('Per privilege: allowed or not, and why', 'AccessExplanation') },
-          errors: [...INVALID_REQUEST, 'XRM_ERR_RECORD_NOT_FOUND', 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'],
+          errors: [
+            ...INVALID_REQUEST,
+            'XRM_ERR_RECORD_NOT_FOUND',
+            'XRM_ERR_METADATA_ENTITY_NOT_FOUND',
+            'XRM_ERR_FORBIDDEN',
+            'XRM_ERR_USER_NOT_FOUND',
+          ],
         },
       },
     },
-    async (req) => sharing.explain(accessOf(req), req.query.entity, req.query.id),
+    async (req) => {
+      const caller = accessOf(req);
+      let who = caller;
+      const user = req.query.user;
+      if (user !== undefined && user !== who.subject.userId) {
+        // Dataverse's "check access": an administrator asks on someone's behalf
+        if (!who.policy.allows('users'))
+          throw new XrmError('XRM_ERR_FORBIDDEN', "Explaining another user's access needs the users privilege");
+        const theirs = await access.forPrincipal({ kind: 'user', id: user }).catch(() => undefined);
+        if (!theirs) throw new XrmError('XRM_ERR_USER_NOT_FOUND', `No enabled user has the id ${user}`);
+        who = theirs;
+      }
+      return sharing.explain(who, req.query.entity, req.query.id, caller);
+    },
   );
 }

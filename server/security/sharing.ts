@@ -125,7 +125,7 @@ export class Sharing {
    * rules reach it, else a share, else why not. A record the caller cannot read is explained as
    * "not visible" whether it exists or not (no existence oracle).
    */
-  async explain(access: Access, entity: string, id: string): Promise<Explanation> {
+  async explain(access: Access, entity: string, id: string, viewer?: Access): Promise<Explanation> {
     const catalog = this.#runtime.state.catalog;
     const def = catalog.require(entity);
     assertUuid(id);
@@ -206,6 +206,9 @@ export class Sharing {
     const readOnly = def.fields
       .filter((f) => f.secured && !hidden.includes(f.name) && !policy.field(entity, f).update)
       .map((f) => f.name);
-    return { entity, id, privileges, hiddenFields: hidden, readOnlyFields: readOnly };
+    // the names of hidden fields only for whoever may see the model whole (an administrator asking
+    // on someone's behalf); to the caller themselves a hidden field is not named, as in their schemas
+    const named = viewer?.policy.allows('metadata') ?? false;
+    return { entity, id, privileges, hiddenFields: named ? hidden : [], readOnlyFields: readOnly };
   }
 }

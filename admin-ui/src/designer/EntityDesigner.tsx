@@ -171,6 +171,7 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                   {f.required ? <Badge>required</Badge> : null}
                   {f.unique ? <Badge>unique</Badge> : null}
                   {f.searchable ? <Badge>searchable</Badge> : null}
+                  {f.secured ? <Badge tone="warn">secured</Badge> : null}
                 </td>
                 {allowed.metadata ? (
                   <td className="row-actions">

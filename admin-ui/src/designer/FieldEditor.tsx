@@ -2,7 +2,7 @@
  * Add or change a field. The form shows exactly the options the chosen type takes (from
  * GET /api/metadata/field-types); a change sends only what differs (null removes an option).
  */
-import { useMemo, useState, type FormEvent } from 'react';
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
 import { entityOf, fieldTypeOf, typeLabel, useCatalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
@@ -21,6 +21,8 @@ interface FieldForm {
   description: string;
   type: FieldTypeName;
   required: boolean;
+  /** Field security: only roles granting read see it, only roles granting update change it. */
+  secured: boolean;
   unique: boolean;
   searchable: boolean;
   default: FormValue;
@@ -54,6 +56,7 @@ function formOf(field: FieldDef | undefined): FieldForm {
     description: field?.description ?? '',
     type,
     required: field?.required ?? false,
+    secured: field?.secured === true,
     unique: field?.unique ?? false,
     searchable: field?.searchable ?? false,
     default: field?.default === undefined ? (type === 'multiChoice' ? [] : '') : toFormValue(type, field.default),
@@ -84,6 +87,8 @@ function definitionOf(
   const def: Record<string, unknown> = { name: form.name.trim(), type: form.type, required: form.required };
   if (form.displayName.trim()) def.displayName = form.displayName.trim();
   if (form.description.trim()) def.description = form.description.trim();
+  // only `secured: true` is stored: turning it off removes the option (null in a change)
+  if (form.secured) def.secured = true;
   const has = (o: FieldOptionName) => options.includes(o);
   if (has('unique')) def.unique = form.unique;
   if (has('searchable')) def.searchable = form.searchable;
@@ -157,6 +162,7 @@ export function FieldEditor({ entityName, fieldName }: { entityName: string; fie
 }
 
 function FieldEditorForm({ entity, original }: { entity: EntityDef; original: FieldDef | undefined }) {
+  const securedId = useId();
   const catalog = useCatalog();
   const { toast } = useOverlays();
   const [form, setForm] = useState<FieldForm>(() => formOf(original));
@@ -588,6 +594,23 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
               {[...errorOf('required'), ...errorOf('unique'), ...errorOf('searchable')].join('; ')}
             </p>
           ) : null}
+        </FieldGroup>
+        <FieldGroup legend="Field security" error={errorOf('secured')}>
+          <label className="check">
+            <input
+              type="checkbox"
+              aria-describedby={`${securedId}-hint`}
+              aria-invalid={errorOf('secured').length > 0 || undefined}
+              checked={form.secured}
+              onChange={(e) => set('secured', e.target.checked)}
+            />
+            Secured (field security)
+          </label>
+          <p className="hint" id={`${securedId}-hint`}>
+            Only roles granting read on this field see it (in records, filters, schemas and history); only roles
+            granting update change it. Grant them in each role's “Secured fields”. The primary field cannot be secured
+            {editing && entity.primaryField === original.name ? ' — and this is the primary field' : ''}.
+          </p>
         </FieldGroup>
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={saving}>

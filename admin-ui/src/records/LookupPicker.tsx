@@ -26,6 +26,8 @@ export interface LookupPickerProps {
   exclude?: readonly string[];
   showOpenLink?: boolean;
   placeholder?: string;
+  /** Shown, not changeable (the record or the field is read-only for the caller). */
+  disabled?: boolean;
 }
 
 export function LookupPicker({
@@ -39,6 +41,7 @@ export function LookupPicker({
   exclude,
   showOpenLink = true,
   placeholder,
+  disabled,
 }: LookupPickerProps) {
   const listId = useId();
   const [label, setLabel] = useState(initialLabel ?? '');
@@ -172,6 +175,7 @@ export function LookupPicker({
           aria-describedby={describedBy}
           aria-invalid={invalid || undefined}
           autoComplete="off"
+          disabled={disabled}
           placeholder={placeholder ?? `Search ${target.pluralDisplayName.toLowerCase()}…`}
           value={text}
           onChange={(e) => {
@@ -183,7 +187,7 @@ export function LookupPicker({
           onBlur={close}
           onKeyDown={onKeyDown}
         />
-        {value ? (
+        {value && !disabled ? (
           <button
             type="button"
             className="btn btn-icon"

@@ -2,6 +2,10 @@
  * One record: a form generated from the entity's JSON Schema (create or update variant, with the
  * x-xrm-type / x-xrm-options / x-xrm-target annotations choosing each control), the server's
  * validation errors next to their fields, delete with a confirmation, and the related records.
+ * What the signed-in user may do with this record comes from GET /api/security/explain (until it
+ * answers, from their levels in GET /api/auth/me): a record they may not update is shown read-only,
+ * secured fields their roles may not change are disabled, and they can share it (a dialog) and see
+ * why they have the access they have (another).
  */
 import { useCallback, useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { api, toProblem } from '../api.ts';
@@ -11,8 +15,19 @@ import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, Tabs
 import { humanizeRecordProblem } from '../field-errors.ts';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useLocation, useTitle } from '../router.tsx';
-import { useCan } from '../security/session.tsx';
-import type { DataRecord, EntityDef, EntitySchema, FieldTypeName, Problem, PropertySchema } from '../types.ts';
+import { AccessDialog } from '../security/RecordAccess.tsx';
+import { ShareDialog } from '../security/RecordShares.tsx';
+import { useCan, useMe } from '../security/session.tsx';
+import { useResource } from '../security/use-resource.ts';
+import type {
+  DataRecord,
+  EntityDef,
+  EntityPrivilege,
+  EntitySchema,
+  FieldTypeName,
+  Problem,
+  PropertySchema,
+} from '../types.ts';
 import { LookupPicker } from './LookupPicker.tsx';
 import { navigationLabel } from './navigations.ts';
 import { RecordHistory } from './RecordHistory.tsx';
@@ -147,9 +162,28 @@ function RecordForm({
   const { schema, record, labels } = loaded;
   const editing = record !== undefined;
   const allowed = useCan();
-  // the form of a record its reader may not update has no save button
-  const maySave = !editing || allowed.allows(entity.name, 'update');
-  const mayDelete = allowed.allows(entity.name, 'delete');
+  const me = useMe();
+  // what the caller may do with this very record (levels, row rules and shares), and why
+  const recordId = record?.id;
+  const access = useResource(
+    useCallback(
+      () => (recordId ? api.explain(entity.name, recordId) : Promise.resolve(undefined)),
+      [entity.name, recordId],
+    ),
+  );
+  const explained = access.data?.privileges;
+  const may = (privilege: EntityPrivilege) => explained?.[privilege]?.allowed ?? allowed.allows(entity.name, privilege);
+  // the form of a record its reader may not update is read-only, without a save button
+  const maySave = !editing || may('update');
+  const mayDelete = editing && may('delete');
+  const mayShare = editing && (allowed.level(entity.name, 'share') !== 'none' || explained?.share?.allowed === true);
+  const [dialog, setDialog] = useState<'share' | 'access'>();
+  // secured fields the caller's roles may read but not change
+  const lockedFields = useMemo(() => {
+    const names = new Set(access.data?.readOnlyFields ?? []);
+    for (const [name, p] of Object.entries(me.fields[entity.name] ?? {})) if (!p.update) names.add(name);
+    return names;
+  }, [access.data, me, entity.name]);
 
   // the form's fields, in schema order, from the schema's annotations
   const fields: FormField[] = useMemo(
@@ -213,6 +247,7 @@ function RecordForm({
     const body: Record<string, unknown> = {};
     const errors = new Map<string, string[]>();
     for (const f of fields) {
+      if (lockedFields.has(f.name)) continue;
       const value = values[f.name] ?? '';
       if (editing && formValueEquals(value, initial[f.name] ?? '')) continue;
       const converted = fromFormValue(f.type, value);
@@ -288,6 +323,7 @@ function RecordForm({
     ? String(record[entity.primaryField] ?? '') || `(no ${entity.primaryField})`
     : `New ${entity.displayName.toLowerCase()}`;
   const readOnlyFields = entity.fields.filter((f) => !fieldNames.has(f.name));
+  const recordLabel = record ? String(record[entity.primaryField] ?? record.id) : '';
 
   return (
     <>
@@ -296,13 +332,54 @@ function RecordForm({
         title={title}
         subtitle={record ? entity.displayName : `Creates a record through POST /api/data/${entity.name}`}
         actions={
-          record && mayDelete ? (
-            <button type="button" className="btn btn-danger" onClick={() => void remove()}>
-              Delete
-            </button>
+          record ? (
+            <>
+              <button
+                type="button"
+                className="btn"
+                onClick={() => {
+                  void access.reload();
+                  setDialog('access');
+                }}
+              >
+                Access
+              </button>
+              {mayShare ? (
+                <button type="button" className="btn" onClick={() => setDialog('share')}>
+                  Share
+                </button>
+              ) : null}
+              {mayDelete ? (
+                <button type="button" className="btn btn-danger" onClick={() => void remove()}>
+                  Delete
+                </button>
+              ) : null}
+            </>
           ) : undefined
         }
       />
+      {record && dialog === 'share' ? (
+        <ShareDialog
+          entity={entity}
+          id={record.id}
+          recordLabel={recordLabel}
+          onClose={() => {
+            setDialog(undefined);
+            // a share with the caller or one of their teams changes their own access
+            void access.reload();
+          }}
+        />
+      ) : null}
+      {record && dialog === 'access' ? (
+        <AccessDialog
+          entity={entity}
+          recordLabel={recordLabel}
+          access={access.data}
+          problem={access.problem}
+          onRetry={() => void access.reload()}
+          onClose={() => setDialog(undefined)}
+        />
+      ) : null}
       {record ? (
         <Tabs
           label={`${entity.displayName} record`}
@@ -341,7 +418,11 @@ function RecordForm({
                 {fields.map((f) => {
                   const value = values[f.name] ?? '';
                   const onChange = (v: FormValue) => setValues((all) => ({ ...all, [f.name]: v }));
-                  const hint = f.property.description;
+                  const locked = lockedFields.has(f.name);
+                  const disabled = locked || !maySave;
+                  const hint = locked
+                    ? [f.property.description, 'secured: your roles may not change it'].filter(Boolean).join(' — ')
+                    : f.property.description;
                   if (f.type === 'multiChoice') {
                     return (
                       <FieldGroup
@@ -366,6 +447,7 @@ function RecordForm({
                           options={f.property['x-xrm-options'] ?? []}
                           value={value}
                           onChange={onChange}
+                          disabled={disabled}
                         />
                       </FieldGroup>
                     );
@@ -392,6 +474,7 @@ function RecordForm({
                               describedBy={c.describedBy}
                               invalid={c.invalid}
                               target={target}
+                              disabled={disabled}
                               value={String(value)}
                               initialLabel={lookupLabels[f.name]}
                               onChange={(v, label) => {
@@ -406,6 +489,7 @@ function RecordForm({
                             id={c.id}
                             describedBy={c.describedBy}
                             invalid={c.invalid}
+                            disabled={disabled}
                             spec={{
                               type: f.type,
                               required: f.required,

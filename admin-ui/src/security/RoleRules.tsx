@@ -5,7 +5,7 @@
 import { Field } from '../components/ui.tsx';
 import type { EntityDef, EntityPrivilege } from '../types.ts';
 import { PRIVILEGE_LABELS, PRIVILEGES } from './permissions.ts';
-import { isSecured, type RoleDraft, type RuleDraft } from './role-form.ts';
+import type { RoleDraft, RuleDraft } from './role-form.ts';
 
 export function RowRulesEditor({
   entities,
@@ -125,7 +125,7 @@ export function FieldPermissionsEditor({
   onChange(fields: RoleDraft['fields']): void;
   readOnly?: boolean;
 }) {
-  const secured = entities.flatMap((e) => e.fields.filter(isSecured).map((f) => ({ entity: e, field: f })));
+  const secured = entities.flatMap((e) => e.fields.filter((f) => f.secured).map((f) => ({ entity: e, field: f })));
   if (!secured.length) {
     return (
       <p className="muted small">No secured fields: mark a field “secured” to control who reads and updates it.</p>

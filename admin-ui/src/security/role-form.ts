@@ -5,7 +5,6 @@
 import type {
   EntityDef,
   EntityPrivilege,
-  FieldDef,
   PrivilegeLevel,
   Role,
   RoleInput,
@@ -32,11 +31,6 @@ export interface RoleDraft extends Record<RoleSwitch, boolean> {
   fields: Record<string, { read: boolean; update: boolean }>;
 }
 
-/** Whether a field is secured (`secured: true`): readable and updatable only as roles grant. */
-export function isSecured(field: FieldDef): boolean {
-  return (field as FieldDef & { secured?: boolean }).secured === true;
-}
-
 export const emptyRow = (): LevelRow => Object.fromEntries(PRIVILEGES.map((p) => [p, 'none'])) as LevelRow;
 
 export function draftOf(role: Role | undefined, entities: EntityDef[]): RoleDraft {
@@ -49,7 +43,7 @@ export function draftOf(role: Role | undefined, entities: EntityDef[]): RoleDraf
   }
   const fields: RoleDraft['fields'] = {};
   for (const e of entities)
-    for (const f of e.fields.filter(isSecured)) fields[`${e.name}.${f.name}`] = { read: false, update: false };
+    for (const f of e.fields.filter((x) => x.secured)) fields[`${e.name}.${f.name}`] = { read: false, update: false };
   for (const fp of role?.fieldPermissions ?? [])
     fields[`${fp.entity}.${fp.field}`] = { read: fp.read, update: fp.update };
   return {
