@@ -12,9 +12,10 @@ import { createServer } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
-import { api, call } from './support/http.ts';
+import { adminToken, api, call } from './support/http.ts';
 import { describeEachDatabase, startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
+import { TEST_ADMIN } from './support/test-admin.ts';
 import { listen, ROOT } from './support/tools.ts';
 
 const ID = '11111111-1111-4111-8111-111111111111';
@@ -155,6 +156,8 @@ interface Server {
   base: string;
   /** Everything written to stdout so far. */
   output(): string;
+  /** Signs the administrator in (POST /api/auth/login): `{ authorization: 'Bearer …' }`. */
+  auth(): Promise<Record<string, string>>;
 }
 
 /** `npm start`'s entry point on in-memory PGlite, stdout a pipe, once /health answers 200. */
@@ -163,14 +166,37 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const { XRM_LOG_FORMAT: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
-    env: { ...inherited, XRM_DATA_DIR: 'memory://', LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...inherited,
+      XRM_DATA_DIR: 'memory://',
+      LOG_LEVEL: 'info',
+      XRM_ADMIN_EMAIL: TEST_ADMIN.email,
+      XRM_ADMIN_PASSWORD: TEST_ADMIN.password,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const chunks: Buffer[] = [];
   const errors: Buffer[] = [];
   child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
   child.stderr!.on('data', (chunk: Buffer) => errors.push(chunk));
-  const server = { child, base: `http://127.0.0.1:${port}`, output: () => Buffer.concat(chunks).toString() };
+  const base = `http://127.0.0.1:${port}`;
+  const server: Server = {
+    child,
+    base,
+    output: () => Buffer.concat(chunks).toString(),
+    async auth() {
+      const res = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(TEST_ADMIN),
+      });
+      if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+      return { authorization: `Bearer ${((await res.json()) as { token: string }).token}` };
+    },
+  };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
@@ -216,8 +242,10 @@ describe('npm start logs', () => {
 
   it('writes JSON lines on a pipe, no info line for /health polls, and "closed" last', async () => {
     for (let i = 0; i < 3; i++) expect((await fetch(`${json.base}/health`)).status).toBe(200);
-    expect((await fetch(`${json.base}/api/metadata/entities`)).status).toBe(200);
-    await expect.poll(() => json.output()).toContain('"msg":"request completed"');
+    const auth = await json.auth();
+    expect((await fetch(`${json.base}/api/metadata/entities`, { headers: auth })).status).toBe(200);
+    // both requests (the sign-in and the read) are logged before the stop
+    await expect.poll(() => json.output().split('"msg":"request completed"').length - 1).toBe(2);
     expect(await stop(json)).toBe(0);
 
     const lines = json
@@ -226,10 +254,16 @@ describe('npm start logs', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as LogLine);
     expect(lines.some((l) => l.level === 30 && String(l.msg).startsWith('xrm-platform ready on'))).toBe(true);
-    // only the one request that is not a health check is logged, incoming and completed
-    expect(lines.filter((l) => l.msg === 'incoming request').map((l) => l.req.url)).toEqual(['/api/metadata/entities']);
-    expect(lines.filter((l) => l.msg === 'request completed')).toHaveLength(1);
+    // only the requests that are not health checks are logged (the sign-in and the read), incoming
+    // and completed; neither the password nor the token it answered is in the log
+    expect(lines.filter((l) => l.msg === 'incoming request').map((l) => l.req.url)).toEqual([
+      '/api/auth/login',
+      '/api/metadata/entities',
+    ]);
+    expect(lines.filter((l) => l.msg === 'request completed')).toHaveLength(2);
     expect(lines.filter((l) => JSON.stringify(l).includes('/health'))).toEqual([]);
+    expect(json.output()).not.toContain(TEST_ADMIN.password);
+    expect(json.output()).not.toContain(auth.authorization!.slice('Bearer '.length));
     expect(lines.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
     expect(lines.at(-1), JSON.stringify(lines.slice(-5).map((l) => [l.time, l.msg, l.reqId]))).toMatchObject({
       level: 30,
@@ -238,8 +272,9 @@ describe('npm start logs', () => {
   });
 
   it('writes readable lines with XRM_LOG_FORMAT=pretty', async () => {
-    expect((await fetch(`${pretty.base}/api/metadata/entities`)).status).toBe(200);
-    await expect.poll(() => pretty.output()).toContain('request completed');
+    const auth = await pretty.auth();
+    expect((await fetch(`${pretty.base}/api/metadata/entities`, { headers: auth })).status).toBe(200);
+    await expect.poll(() => pretty.output().split('request completed').length - 1).toBe(2);
     expect(await stop(pretty)).toBe(0);
 
     // ANSI colour codes out (ESC [ … m)
@@ -255,6 +290,8 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
   let platform: TestPlatform;
   let browser: Browser;
   let base: string;
+  /** The administrator's session: the browser holds it as the admin UI's `xrm_session` cookie. */
+  let session: string;
   const serverLogs: LogLine[] = [];
 
   beforeAll(async () => {
@@ -274,6 +311,9 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
     ).toBe(201);
     expect((await http.post('/api/data/partner', { name: 'Acme Corp' })).status).toBe(201);
     base = await listen(platform.app);
+    const token = await adminToken(platform.app);
+    expect(token, 'the test administrator signs in').toEqual(expect.any(String));
+    session = token!;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
@@ -285,6 +325,10 @@ describe('GraphiQL and the API reference in Chromium [pglite]', () => {
   /** A page that records console errors and every request that leaves our origin. */
   async function open(path: string) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // signed in, as after the admin UI's sign-in: GraphiQL and /docs read the API with the cookie
+    await page
+      .context()
+      .addCookies([{ name: 'xrm_session', value: session, url: base, httpOnly: true, sameSite: 'Strict' }]);
     page.setDefaultTimeout(15_000);
     const errors: string[] = [];
     const foreign: string[] = [];

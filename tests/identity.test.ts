@@ -2,7 +2,9 @@
  * Identity (issue 8, slice 1): the first-run administrator, sign-in by bearer token and session
  * cookie, the same refusal for an unknown email and a wrong password, API keys, and credentials
  * that stop working on the very next request after a user is disabled, a password changes, a
- * session signs out or a key is revoked or expires. Writes record the signed-in principal.
+ * session signs out or a key is revoked or expires. Writes record the signed-in principal; a
+ * request without credentials is refused (401), and without any user the first administrator is
+ * created once through the setup link's token.
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -49,17 +51,26 @@ describe('passwords', () => {
 describeEachDatabase(
   'identity',
   (get) => {
-    const http = () => api(get().app);
+    /** Requests with only the credentials each call sends (none unless it passes some). */
+    const http = () => api(get().app, null);
     const login = async (email: string, password: string) => {
       const reply = await http().post('/api/auth/login', { email, password });
       return expectStatus(reply, 200) as { token: string; expiresAt: string; user: { id: string; email: string } };
     };
     const me = (headers: Record<string, string>) => http().get('/api/auth/me', headers);
+    /** The first-run administrator (ADMIN), signed in once per database leg. */
+    let adminSession: Promise<{ token: string; user: { id: string } }> | undefined;
+    const admin = async () => {
+      adminSession ??= login(ADMIN.email, ADMIN.password);
+      const { token, user } = await adminSession;
+      return { http: api(get().app, token), id: user.id };
+    };
     let userSeq = 0;
-    const newUser = async () => {
+    /** A user with the given roles (none: signed in, but granted nothing). */
+    const newUser = async (roles: string[] = []) => {
       const email = `user${++userSeq}@example.com`;
       const password = `password-${userSeq}-long-enough`;
-      const user = await get().services.identity.createUser({ email, displayName: `User ${userSeq}`, password });
+      const user = await get().services.identity.createUser({ email, displayName: `User ${userSeq}`, password, roles });
       return { ...user, password };
     };
 
@@ -88,9 +99,14 @@ describeEachDatabase(
       expect(cookie).not.toMatch(/Secure/);
 
       const byBearer = expectStatus(await me(bearer(body.token)), 200);
+      // the first-run administrator holds the built-in role: every API privilege (no entity exists yet)
       expect(byBearer).toEqual({
         user: { id: body.user.id, email: ADMIN.email, displayName: 'Administrator' },
         principal: { kind: 'user', id: body.user.id },
+        roles: ['system_administrator'],
+        teams: [],
+        privileges: { metadata: true, users: true, plugins: true, entities: {} },
+        fields: {},
       });
       const byCookie = expectStatus(await me({ cookie: `theme=dark; xrm_session=${body.token}` }), 200);
       expect(byCookie).toEqual(byBearer);
@@ -202,7 +218,15 @@ describeEachDatabase(
 
       const listed = expectStatus(await http().get('/api/api-keys', bearer(token)), 200);
       expect(listed.data).toEqual([
-        { id: key.id, name: 'ci', createdAt: key.createdAt, expiresAt: null, revokedAt: null, lastUsedAt: null },
+        {
+          id: key.id,
+          name: 'ci',
+          createdAt: key.createdAt,
+          expiresAt: null,
+          revokedAt: null,
+          lastUsedAt: null,
+          roles: null,
+        },
       ]);
       expect(JSON.stringify(listed)).not.toContain(key.key);
       const stored = await sql<{ key_hash: string }>`SELECT key_hash FROM xrm.api_keys WHERE id = ${key.id}`.execute(
@@ -214,6 +238,10 @@ describeEachDatabase(
       expect(asKey).toEqual({
         user: { id: user.id, email: user.email, displayName: user.displayName },
         principal: { kind: 'apiKey', id: key.id },
+        roles: [],
+        teams: [],
+        privileges: { metadata: false, users: false, plugins: false, entities: {} },
+        fields: {},
       });
       const used = expectStatus(await http().get('/api/api-keys', bearer(token)), 200);
       expect(used.data[0].lastUsedAt).toEqual(expect.any(String));
@@ -258,8 +286,9 @@ describeEachDatabase(
     });
 
     it('administers users: create, list, rename, disable, new password — each effective at once', async () => {
+      const { http: asAdmin } = await admin();
       const created = expectStatus(
-        await http().post('/api/users', {
+        await asAdmin.post('/api/users', {
           email: 'grace@example.com',
           displayName: 'Grace',
           password: 'a-long-password-1',
@@ -268,61 +297,137 @@ describeEachDatabase(
       );
       expect(created).toMatchObject({ email: 'grace@example.com', displayName: 'Grace', disabled: false });
       expect(created.passwordHash ?? created.password_hash).toBeUndefined();
-      const listed = expectStatus(await http().get('/api/users'), 200).data as { id: string }[];
+      const listed = expectStatus(await asAdmin.get('/api/users'), 200).data as { id: string }[];
       expect(listed.map((u) => u.id)).toContain(created.id);
       expectProblem(
-        await http().post('/api/users', { email: 'GRACE@example.com', password: 'another-long-pass' }),
+        await asAdmin.post('/api/users', { email: 'GRACE@example.com', password: 'another-long-pass' }),
         409,
         'XRM_ERR_RECORD_DUPLICATE',
       );
       expectProblem(
-        await http().post('/api/users', { email: 'x@example.com', password: 'short' }),
+        await asAdmin.post('/api/users', { email: 'x@example.com', password: 'short' }),
         400,
         'XRM_ERR_REQUEST_INVALID',
       );
 
       const first = await login('grace@example.com', 'a-long-password-1');
-      const renamed = expectStatus(await http().patch(`/api/users/${created.id}`, { displayName: 'Grace H.' }), 200);
+      const renamed = expectStatus(await asAdmin.patch(`/api/users/${created.id}`, { displayName: 'Grace H.' }), 200);
       expect(renamed.displayName).toBe('Grace H.');
       expectStatus(await me(bearer(first.token)), 200);
 
-      expectStatus(await http().patch(`/api/users/${created.id}`, { password: 'a-new-long-password' }), 200);
+      expectStatus(await asAdmin.patch(`/api/users/${created.id}`, { password: 'a-new-long-password' }), 200);
       expectProblem(await me(bearer(first.token)), 401, 'XRM_ERR_AUTH_REQUIRED');
       const second = await login('grace@example.com', 'a-new-long-password');
-      expect(expectStatus(await http().patch(`/api/users/${created.id}`, { disabled: true }), 200).disabled).toBe(true);
+      expect(expectStatus(await asAdmin.patch(`/api/users/${created.id}`, { disabled: true }), 200).disabled).toBe(
+        true,
+      );
       expectProblem(await me(bearer(second.token)), 401, 'XRM_ERR_AUTH_REQUIRED');
       expectProblem(
         await http().post('/api/auth/login', { email: 'grace@example.com', password: 'a-new-long-password' }),
         401,
         'XRM_ERR_AUTH_INVALID_CREDENTIALS',
       );
-      expectStatus(await http().patch(`/api/users/${created.id}`, { disabled: false }), 200);
+      expectStatus(await asAdmin.patch(`/api/users/${created.id}`, { disabled: false }), 200);
       await login('grace@example.com', 'a-new-long-password');
 
-      expectProblem(await http().get('/api/users/00000000-0000-4000-8000-000000000000'), 404, 'XRM_ERR_USER_NOT_FOUND');
-      expectProblem(await http().patch('/api/users/not-a-uuid', { disabled: true }), 404, 'XRM_ERR_USER_NOT_FOUND');
+      expectProblem(
+        await asAdmin.get('/api/users/00000000-0000-4000-8000-000000000000'),
+        404,
+        'XRM_ERR_USER_NOT_FOUND',
+      );
+      expectProblem(await asAdmin.patch('/api/users/not-a-uuid', { disabled: true }), 404, 'XRM_ERR_USER_NOT_FOUND');
+
+      // administering users takes the `users` privilege: none without credentials, none for a user without it
+      expectProblem(await http().get('/api/users'), 401, 'XRM_ERR_AUTH_REQUIRED');
+      expectProblem(
+        await http().post('/api/users', { email: 'y@example.com', password: 'a-long-password-2' }),
+        401,
+        'XRM_ERR_AUTH_REQUIRED',
+      );
+      const plain = await newUser();
+      const plainToken = (await login(plain.email, plain.password)).token;
+      expectProblem(await http().get('/api/users', bearer(plainToken)), 403, 'XRM_ERR_FORBIDDEN');
+      expectProblem(
+        await http().patch(`/api/users/${created.id}`, { disabled: true }, bearer(plainToken)),
+        403,
+        'XRM_ERR_FORBIDDEN',
+      );
+      expect(expectStatus(await asAdmin.get(`/api/users/${created.id}`), 200).disabled).toBe(false);
     });
 
     it('records the signed-in principal as the actor of data and metadata changes', async () => {
-      const user = await newUser();
+      const { http: asAdmin, id: adminId } = await admin();
+      const user = await newUser(['system_administrator']);
       const { token } = await login(user.email, user.password);
       const entity = { name: 'idcase', fields: [{ name: 'name', type: 'text', required: true }] };
       expectStatus(await http().post('/api/metadata/entities', entity, bearer(token)), 201);
-      const changes = expectStatus(await http().get('/api/metadata/changes?target=idcase'), 200);
+      const changes = expectStatus(await asAdmin.get('/api/metadata/changes?target=idcase'), 200);
       const ledger = changes.data as { actor: string; operation: string }[];
       expect(ledger[0]!.actor).toBe(`user:${user.id}`);
 
       const record = expectStatus(await http().post('/api/data/idcase', { name: 'one' }, bearer(token)), 201);
       const key = expectStatus(await http().post('/api/api-keys', { name: 'writer' }, bearer(token)), 201);
       expectStatus(await http().patch(`/api/data/idcase/${record.id}`, { name: 'two' }, bearer(key.key)), 200);
-      expectStatus(await http().patch(`/api/data/idcase/${record.id}`, { name: 'three' }), 200);
-      const history = expectStatus(await http().get(`/api/data/idcase/${record.id}/history`), 200);
+      // no credentials, no change (there is no anonymous `system` actor any more)
+      expectProblem(
+        await http().patch(`/api/data/idcase/${record.id}`, { name: 'nobody' }),
+        401,
+        'XRM_ERR_AUTH_REQUIRED',
+      );
+      expectStatus(await asAdmin.patch(`/api/data/idcase/${record.id}`, { name: 'three' }), 200);
+      const history = expectStatus(await asAdmin.get(`/api/data/idcase/${record.id}/history`), 200);
       expect(history.data.map((h: { actor: string }) => h.actor)).toEqual([
-        'system',
+        `user:${adminId}`,
         `apiKey:${key.id}`,
         `user:${user.id}`,
       ]);
     });
   },
   { config: { adminEmail: ADMIN.email, adminPassword: ADMIN.password } },
+);
+
+describeEachDatabase(
+  'first-run setup',
+  (get) => {
+    const http = () => api(get().app, null);
+
+    it('refuses the API until the first administrator exists, created once with the setup token', async () => {
+      expect(expectStatus(await http().get('/api/auth/setup'), 200)).toEqual({ required: true });
+      // no user yet is no open door
+      expectProblem(await http().get('/api/metadata/entities'), 401, 'XRM_ERR_AUTH_REQUIRED');
+      expectProblem(await http().post('/api/data/anything', { name: 'x' }), 401, 'XRM_ERR_AUTH_REQUIRED');
+
+      // the token of the link the server printed at start
+      const token = await get().services.identity.setupToken();
+      expect(token).toEqual(expect.any(String));
+      const input = { email: 'first@example.com', password: 'first administrator password', displayName: 'First' };
+      expectProblem(
+        await http().post('/api/auth/setup', { ...input, token: 'not-the-token' }),
+        401,
+        'XRM_ERR_AUTH_REQUIRED',
+      );
+      expect(expectStatus(await http().get('/api/auth/setup'), 200)).toEqual({ required: true });
+
+      const reply = await http().post('/api/auth/setup', { ...input, token });
+      const body = expectStatus(reply, 200);
+      expect(body.user).toMatchObject({ email: input.email, displayName: 'First' });
+      expect(String(reply.headers['set-cookie'])).toContain(`xrm_session=${body.token};`);
+      const me = expectStatus(await http().get('/api/auth/me', bearer(body.token)), 200);
+      expect(me.principal).toEqual({ kind: 'user', id: body.user.id });
+      expect(me.roles).toEqual(['system_administrator']);
+      expectStatus(await http().get('/api/metadata/entities', bearer(body.token)), 200);
+
+      // setup is done, for anyone, with any token
+      expect(expectStatus(await http().get('/api/auth/setup'), 200)).toEqual({ required: false });
+      expectProblem(
+        await http().post('/api/auth/setup', { ...input, email: 'second@example.com', token }),
+        409,
+        'XRM_ERR_SETUP_DONE',
+      );
+      expectProblem(await http().get('/api/metadata/entities'), 401, 'XRM_ERR_AUTH_REQUIRED');
+      const users = await sql<{ email: string }>`SELECT email FROM xrm.users`.execute(get().services.db);
+      expect(users.rows).toEqual([{ email: input.email }]);
+    });
+  },
+  { config: { adminEmail: undefined, adminPassword: undefined } },
 );

@@ -60,6 +60,13 @@ describeEachDatabase('metadata changes', (get) => {
     return expectStatus(await http().get('/api/metadata'), 200).version;
   }
 
+  /** The ledger's actor for changes the signed-in test administrator makes: `user:<id>`. */
+  let adminActor: string | undefined;
+  async function actor(): Promise<string> {
+    adminActor ??= `user:${expectStatus(await http().get('/api/auth/me'), 200).user.id}`;
+    return adminActor;
+  }
+
   async function ledger(limit = 1): Promise<{ data: LedgerEntry[]; totalCount: number }> {
     return expectStatus(await http().get(`/api/metadata/changes?limit=${limit}`), 200);
   }
@@ -136,7 +143,7 @@ describeEachDatabase('metadata changes', (get) => {
     const after = await ledger();
     expect(after.totalCount).toBe(count + 1);
     const entry = after.data[0]!;
-    expect(entry).toMatchObject({ version: v + 1, actor: 'system', operation, target });
+    expect(entry).toMatchObject({ version: v + 1, actor: await actor(), operation, target });
     expect(Array.isArray(entry.statements)).toBe(true);
     expect(Number.isNaN(Date.parse(entry.createdAt))).toBe(false);
     return { reply, entry };

@@ -2,12 +2,15 @@
  * System-table migrations on a database made by an earlier version. 0002 renames the platform's
  * own indexes, constraints and sequences from the 0.1 naming (`ix_partner_name`, `partner_pkey`)
  * to `ix__partner__name` / `pk__partner`: a database laid out the old way must end up exactly as
- * a new one, and keep taking schema changes that drop those objects by name.
+ * a new one, and keep taking schema changes that drop those objects by name. The later migrations
+ * (0003 jobs/audit/webhooks, 0004 identity, 0005 authorization) are undone too, and rebuild the
+ * system tables exactly as a new database has them.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as jobsAuditWebhooks from '../migrations/0003-jobs-audit-webhooks.ts';
 import * as identity from '../migrations/0004-identity.ts';
+import * as authorization from '../migrations/0005-authorization.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -40,12 +43,23 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     else if (o.kind === 'sequence') await sql`ALTER SEQUENCE ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
     else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
   }
-  // 0.1 had neither 0002 nor anything after it
+  // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 references 0004's users)
+  await authorization.down(db);
   await identity.down(db);
   await jobsAuditWebhooks.down(db);
-  const later = ['0002-physical-names', '0003-jobs-audit-webhooks', '0004-identity'];
+  const later = ['0002-physical-names', '0003-jobs-audit-webhooks', '0004-identity', '0005-authorization'];
   await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;
+}
+
+/** The platform's own tables (schema `xrm`): every column with its type, nullability and default. */
+async function systemTables(platform: Platform): Promise<unknown[]> {
+  const { rows } = await sql`SELECT table_name::text AS table, column_name::text AS column, data_type::text AS type,
+      is_nullable::text AS nullable, column_default::text AS "default"
+    FROM information_schema.columns WHERE table_schema = 'xrm' ORDER BY table_name, ordinal_position`.execute(
+    platform.services.db,
+  );
+  return rows;
 }
 
 for (const kind of DATABASES) {
@@ -66,6 +80,7 @@ for (const kind of DATABASES) {
 
     it('renames a 0.1 layout to exactly what a new database has, and schema changes keep working', async () => {
       let expected: PhysicalSnapshot;
+      let expectedSystem: unknown[];
       let renamed: number;
       const first = await started();
       try {
@@ -78,8 +93,13 @@ for (const kind of DATABASES) {
           201,
         );
         expected = await physicalSnapshot(first.services.db);
+        expectedSystem = await systemTables(first);
         renamed = await downgradeTo01(first);
         expect(await physicalSnapshot(first.services.db)).not.toEqual(expected);
+        // the tables of 0003, 0004 and 0005 are gone: a 0.1 database had none of them
+        const tables = new Set((await systemTables(first)).map((c) => (c as { table: string }).table));
+        for (const table of ['jobs', 'audit', 'users', 'api_keys', 'roles', 'teams', 'user_roles', 'shares'])
+          expect(tables.has(table), table).toBe(false);
       } finally {
         await first.close();
       }
@@ -88,6 +108,8 @@ for (const kind of DATABASES) {
       const second = await started();
       try {
         expect(await physicalSnapshot(second.services.db)).toEqual(expected);
+        // and the later migrations rebuilt the system tables as a new database has them
+        expect(await systemTables(second)).toEqual(expectedSystem);
         // changes that drop indexes, constraints, sequences and keys by their (new) names
         const http = api(second.app);
         expectStatus(await http.delete('/api/metadata/entities/asset/keys/serial'), 204);

@@ -2,14 +2,12 @@
  * Operations: configuration from the environment, /health before and after start, and the real
  * `npm start` entry point over a socket — SIGTERM finishes cleanly and PGlite's data survives.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { buildPlatform } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { api } from './support/http.ts';
 import { createTestDatabase, testConfig } from './support/platform.ts';
+import { startServerProcess } from './support/server-process.ts';
 
 describe('configuration', () => {
   it('has documented defaults', () => {
@@ -66,47 +64,19 @@ describe('health', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  return port;
-}
-
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early with ${child.exitCode}`);
-    const ok = await fetch(`${base}/health`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return { child, base };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server did not become healthy in 30 s');
-}
-
 describe('npm start entry point', () => {
   it('serves on PGlite, stops cleanly on SIGTERM and reopens its data', async () => {
     const database = await createTestDatabase('pglite', { persistent: true });
     try {
-      const first = await startServer({ XRM_DATA_DIR: database.config.dataDir });
+      const first = await startServerProcess({ XRM_DATA_DIR: database.config.dataDir, LOG_LEVEL: 'info' });
       const logs: string[] = [];
       first.child.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+      // the first start created the administrator from XRM_ADMIN_EMAIL; its token signs the writes
+      const auth = await first.auth();
       const post = (path: string, body: unknown) =>
         fetch(first.base + path, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...auth },
           body: JSON.stringify(body),
         });
       expect(
@@ -118,9 +88,8 @@ describe('npm start entry point', () => {
         ).status,
       ).toBe(201);
       const created = (await (await post('/api/data/note', { title: 'survives restarts' })).json()) as { id: string };
-      first.child.kill('SIGTERM');
-      const [code] = await once(first.child, 'exit');
-      expect(code).toBe(0);
+      const exit = await first.stop();
+      expect(exit.code, first.tail()).toBe(0);
       // pino wrote structured JSON request logs
       const lines = logs
         .join('')
@@ -130,14 +99,15 @@ describe('npm start entry point', () => {
       expect(lines.some((l) => l.msg === 'request completed' && typeof l.responseTime === 'number')).toBe(true);
       expect(lines.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
 
-      const second = await startServer({ XRM_DATA_DIR: database.config.dataDir });
+      const second = await startServerProcess({ XRM_DATA_DIR: database.config.dataDir });
       try {
-        const res = await fetch(`${second.base}/api/data/note/${created.id}`);
+        // the administrator and its password survived too: signing in again works
+        const res = await fetch(`${second.base}/api/data/note/${created.id}`, { headers: await second.auth() });
         expect(res.status).toBe(200);
         expect(((await res.json()) as { title: string }).title).toBe('survives restarts');
+        expect((await fetch(`${second.base}/api/data/note/${created.id}`)).status).toBe(401);
       } finally {
-        second.child.kill('SIGTERM');
-        await once(second.child, 'exit');
+        await second.stop();
       }
     } finally {
       await database.drop();

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
-import { api } from './support/http.ts';
+import { adminToken, api } from './support/http.ts';
 import { createTestDatabase, testConfig, type TestDatabase } from './support/platform.ts';
 
 describe('PGlite restart persistence', () => {
@@ -56,7 +56,10 @@ describe('PGlite restart persistence', () => {
 
   it('keeps every acknowledged write when stopped in the middle of a burst', async () => {
     const platform = await started();
-    const client = api(platform.app);
+    // signed in before the burst, so that every write is in flight when the stop comes
+    const token = await adminToken(platform.app);
+    expect(token).toEqual(expect.any(String));
+    const client = api(platform.app, token);
     const acknowledged: string[] = [];
     const burst = Array.from({ length: 60 }, (_, i) =>
       client.post('/api/data/supplier', { name: `burst ${i}` }).then((r) => {

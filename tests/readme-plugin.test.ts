@@ -3,14 +3,15 @@
  * loaded from XRM_PLUGINS_DIR (importing `xrm-platform/plugins`, the package entry, as a user's
  * module would), its curl commands run with bash against a real socket, and its webhook receiver
  * runs as its own Node process and verifies a real delivery's signature. The issue's TypeScript
- * example compiles against the package's declarations.
+ * example compiles against the package's declarations. `$TOKEN` is the administrator's session
+ * token, as the tour's sign-in leaves it.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api } from './support/http.ts';
+import { adminToken, api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectStatus } from './support/problems.ts';
 
@@ -59,18 +60,26 @@ describeEachDatabase(
   'README: write a plugin',
   (get) => {
     let base = '';
+    let token = '';
     beforeAll(async () => {
       const address = await get().app.listen({ port: 0, host: '127.0.0.1' });
       base = address.replace('127.0.0.1', 'localhost');
+      const signedIn = await adminToken(get().app);
+      if (!signedIn) throw new Error('the test administrator could not sign in');
+      token = signedIn;
     });
     const bash = async (script: string) =>
       (
-        await run('bash', [
-          '-euo',
-          'pipefail',
-          '-c',
-          `curl() { command curl "$@"; echo; }\n${script.replaceAll('http://localhost:3000', base)}`,
-        ])
+        await run(
+          'bash',
+          [
+            '-euo',
+            'pipefail',
+            '-c',
+            `curl() { command curl "$@"; echo; }\n${script.replaceAll('http://localhost:3000', base)}`,
+          ],
+          { env: { ...process.env, TOKEN: token } },
+        )
       ).stdout;
 
     it('loads the module from the plugins folder', () => {

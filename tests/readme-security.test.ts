@@ -1,75 +1,75 @@
 /**
- * The README's security section, run as written: its ```sh blocks in one bash session (so `$PAT`
- * carries from block to block) with curl against a real socket, `$TOKEN` being the
- * administrator's token as in the tour. The answers must be the ones the section shows.
+ * The README's security section, run as a reader gets to it: the tour (its bad-input step aside)
+ * and the Querying examples first, then the section's ```sh blocks — all in ONE bash session, so
+ * `$TOKEN` (the tour's sign-in) and `$PAT` carry from block to block — with curl against a real
+ * socket. Pat's answers must be the ones the section shows.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { beforeAll, expect, it } from 'vitest';
-import { adminToken } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 
 const run = promisify(execFile);
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const section = readme.slice(
-  readme.indexOf('## Security: users, roles, and who sees what'),
-  readme.indexOf('## When things go wrong'),
-);
-const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-const answers = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+const section = (from: string, to: string) => readme.slice(readme.indexOf(from), readme.indexOf(to));
+const shBlocks = (text: string) => [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const [start, ...tour] = shBlocks(section('## A five-minute tour', '## The metadata API'));
+const admin = /^XRM_ADMIN_EMAIL=(\S+) XRM_ADMIN_PASSWORD='([^']+)' npm start$/m.exec(start ?? '');
+const querying = shBlocks(section('## Querying', '## Performance'));
+const security = section('## Security: users, roles, and who sees what', '## When things go wrong');
+const blocks = shBlocks(security);
+const answers = [...security.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 
-describeEachDatabase('README security section', (get) => {
-  let base = '';
-  let token = '';
-  beforeAll(async () => {
-    const address = await get().app.listen({ port: 0, host: '127.0.0.1' });
-    base = address.replace('127.0.0.1', 'localhost');
-    token = (await adminToken(get().app))!;
-  });
+describeEachDatabase(
+  'README security section',
+  (get) => {
+    let base = '';
+    beforeAll(async () => {
+      const address = await get().app.listen({ port: 0, host: '127.0.0.1' });
+      base = address.replace('127.0.0.1', 'localhost');
+    });
 
-  /** Runs the blocks in one shell; answers what each printed (curl's output, a newline after each call). */
-  async function session(scripts: readonly string[]): Promise<string[]> {
-    const marker = '@@block@@';
-    const script = scripts.map((s) => `${s}\necho ${marker}`).join('\n');
-    const { stdout } = await run(
-      'bash',
-      [
+    /** Runs the blocks in one shell; answers what each printed (curl's output, a newline after each call). */
+    async function session(scripts: readonly string[]): Promise<string[]> {
+      const marker = '@@block@@';
+      const script = scripts.map((s) => `${s}\necho ${marker}`).join('\n');
+      const { stdout } = await run('bash', [
         '-euo',
         'pipefail',
         '-c',
         `curl() { command curl "$@"; echo; }\n${script.replaceAll('http://localhost:3000', base)}`,
-      ],
-      { env: { ...process.env, TOKEN: token } },
-    );
-    return stdout.split(`${marker}\n`).slice(0, scripts.length);
-  }
+      ]);
+      return stdout.split(`${marker}\n`);
+    }
 
-  it('shows a partner manager only her region, without the revenue, and refuses sorting by it', async () => {
-    expect(blocks).toHaveLength(3);
-    expect(answers).toHaveLength(2);
-    const [modelled, listed, sorted] = await session(blocks);
-    // every modelling call succeeded
-    expect(modelled).not.toContain('XRM_ERR_');
-    const created = modelled!
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    expect(created.map((c) => c.name ?? c.data?.length)).toEqual([
-      'partner',
-      'partner_manager',
-      'emea-sales',
-      undefined,
-      2,
-    ]);
-    expect(created[3]).toMatchObject({ email: 'pat@example.com', roles: ['partner_manager'], teams: ['emea-sales'] });
-    // Pat's list: what the README shows, the id aside
-    const page = JSON.parse(listed!.trim());
-    const shown = JSON.parse(answers[0]!);
-    expect(page.data).toHaveLength(1);
-    expect(page).toEqual({ data: [{ ...shown.data[0], id: page.data[0].id }] });
-    expect(listed).not.toContain('1200000');
-    // the refusal, exactly as shown
-    expect(JSON.parse(sorted!.trim())).toEqual(JSON.parse(answers[1]!));
-  });
-});
+    it('shows a partner manager only her region, without the revenue, and refuses sorting by it', async () => {
+      expect(admin, start).not.toBeNull();
+      expect(blocks).toHaveLength(3);
+      expect(answers).toHaveLength(2);
+      // the tour without its last step (a refused record, on purpose), the Querying examples, the section
+      const before = [...tour.slice(0, -1), ...querying];
+      const outputs = await session([...before, ...blocks]);
+      const [modelled, listed, sorted] = outputs.slice(before.length);
+      // every modelling call succeeded
+      expect(modelled).not.toContain('XRM_ERR_');
+      const created = modelled!
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(created[0]).toMatchObject({ name: 'annual_revenue', secured: true });
+      expect(created[1]).toMatchObject({ name: 'partner_manager', builtIn: false });
+      expect(created[2]).toMatchObject({ name: 'emea-sales' });
+      expect(created[3]).toMatchObject({ email: 'pat@example.com', roles: ['partner_manager'], teams: ['emea-sales'] });
+      expect(created[4]).toMatchObject({ name: 'Sakura Trading', region: 'apac' });
+      // Pat's list: what the README shows, the id aside
+      const page = JSON.parse(listed!.trim());
+      const shown = JSON.parse(answers[0]!);
+      expect(page.data).toHaveLength(1);
+      expect(page).toEqual({ data: [{ ...shown.data[0], id: page.data[0].id }] });
+      // the refusal, exactly as shown
+      expect(JSON.parse(sorted!.trim())).toEqual(JSON.parse(answers[1]!));
+    });
+  },
+  { config: { adminEmail: admin?.[1], adminPassword: admin?.[2] } },
+);

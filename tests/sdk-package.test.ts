@@ -5,7 +5,9 @@
  * packed `xrm` (node_modules/.bin/xrm, and `npx xrm`) talks to a live server, and the README's
  * Typed SDK examples — extracted from README.md, so they cannot drift — compile with the
  * repository's tsc under plain `--strict --module nodenext` (no `allowImportingTsExtensions`, no
- * @types/node, no skipLibCheck: the package's .d.ts must stand alone) and run on plain Node.
+ * @types/node, no skipLibCheck: the package's .d.ts must stand alone; the examples' one use of Node,
+ * `process.env.XRM_TOKEN`, is declared by the project) and run on plain Node. The server needs
+ * credentials: `xrm` and the examples get the test administrator's token in XRM_TOKEN.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixtureModel } from './fixtures/model.ts';
-import { api } from './support/http.ts';
+import { adminToken, api } from './support/http.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { listen } from './support/tools.ts';
 
@@ -47,12 +49,12 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs a program and reports its exit code and output, never throwing. */
-async function exec(file: string, args: string[], cwd: string): Promise<Outcome> {
+/** Runs a program (with `env` added to its environment) and reports its exit code and output, never throwing. */
+async function exec(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
   try {
     const { stdout, stderr } = await run(file, args, {
       cwd,
-      env: childEnv(),
+      env: { ...childEnv(), ...env },
       timeout: 60_000,
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -68,8 +70,8 @@ async function exec(file: string, args: string[], cwd: string): Promise<Outcome>
 }
 
 /** Like exec, but a non-zero exit code fails the test with the output. */
-async function ok(file: string, args: string[], cwd: string): Promise<Outcome> {
-  const outcome = await exec(file, args, cwd);
+async function ok(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  const outcome = await exec(file, args, cwd, env);
   expect(outcome.code, `${file} ${args.join(' ')}\n${outcome.stdout}\n${outcome.stderr}`).toBe(0);
   return outcome;
 }
@@ -79,6 +81,8 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
   const project = join(scratch, 'project');
   let platform: TestPlatform | undefined;
   let url = '';
+  /** XRM_TOKEN: the test administrator's session token, the credentials `xrm` and the examples send. */
+  const signedIn: NodeJS.ProcessEnv = {};
   let packed: { filename: string; name: string; version: string; files: { path: string }[] };
 
   beforeAll(async () => {
@@ -100,6 +104,9 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     platform = started;
     await createFixtureModel(api(platform.app).post);
     url = await listen(platform.app);
+    const token = await adminToken(platform.app);
+    if (!token) throw new Error('the test administrator could not sign in');
+    signedIn.XRM_TOKEN = token;
   });
 
   afterAll(async () => {
@@ -143,15 +150,20 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     const help = await ok(xrm, ['--help'], project);
     expect(help.stdout).toMatch(/^ {2}codegen\s+Generate a typed TypeScript client/m);
 
-    const types = await ok(xrm, ['types', '--url', url, '--out', 'src/xrm-types.ts'], project);
+    // without credentials the server refuses, and xrm says what to set
+    const refused = await exec(xrm, ['types', '--url', url], project);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/answered 401: .*\(set XRM_TOKEN to an API key/);
+
+    const types = await ok(xrm, ['types', '--url', url, '--out', 'src/xrm-types.ts'], project, signedIn);
     expect(types.stderr).toMatch(/^Wrote the types of \d+ entities to src\/xrm-types\.ts\n$/);
     const served = (await api(platform!.app).get('/api/metadata/typescript')).text;
     expect(readFileSync(join(project, 'src', 'xrm-types.ts'), 'utf8')).toBe(served);
 
     // npx finds the installed package's bin (--no: never install anything)
-    const codegen = await ok('npx', ['--no', 'xrm', 'codegen', '--url', url, '--out', 'src/xrm'], project);
+    const codegen = await ok('npx', ['--no', 'xrm', 'codegen', '--url', url, '--out', 'src/xrm'], project, signedIn);
     expect(codegen.stderr).toMatch(/to src\/xrm \(xrm-types\.ts, index\.ts\)\n$/);
-    await ok('npx', ['--no', 'xrm', 'codegen', '--url', url, '--out', 'src/xrm.ts'], project);
+    await ok('npx', ['--no', 'xrm', 'codegen', '--url', url, '--out', 'src/xrm.ts'], project, signedIn);
     const index = readFileSync(join(project, 'src', 'xrm', 'index.ts'), 'utf8');
     expect([...index.matchAll(/^(?:import|export)\b.*\bfrom\s+'([^']+)'/gm)].map((m) => m[1])).toEqual([
       './xrm-types.js',
@@ -183,8 +195,16 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     writeFileSync(
       join(project, 'src', 'single.ts'),
       "import { createClient } from './xrm.js';\n\n" +
-        'export const names = async (baseUrl: string): Promise<string[]> => ' +
-        "(await createClient({ baseUrl }).entity('partner').list({ select: ['name'] })).data.map((p) => p.name);\n",
+        'export const names = async (baseUrl: string, token: string): Promise<string[]> => ' +
+        "(await createClient({ baseUrl, headers: { authorization: 'Bearer ' + token } }).entity('partner')" +
+        ".list({ select: ['name'] })).data.map((p) => p.name);\n",
+    );
+    // the examples read their token from the environment; Node's types are not installed, so the
+    // project declares that one use of them (the package's own declarations need nothing of Node)
+    expect(withCodegen).toContain('process.env.XRM_TOKEN');
+    writeFileSync(
+      join(project, 'src', 'node-env.d.ts'),
+      'declare const process: { env: Record<string, string | undefined> };\n',
     );
 
     const compiled = await exec(
@@ -199,6 +219,7 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
         'dist',
         '--rootDir',
         'src',
+        'src/node-env.d.ts',
         'src/readme-codegen.ts',
         'src/readme-package.ts',
         'src/single.ts',
@@ -208,7 +229,7 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     expect(compiled.stdout + compiled.stderr).toBe('');
     expect(compiled.code).toBe(0);
 
-    await ok(process.execPath, ['dist/readme-codegen.js'], project);
+    await ok(process.execPath, ['dist/readme-codegen.js'], project, signedIn);
     const acme = (
       await api(platform!.app).get(
         '/api/data/partner?filter=' + encodeURIComponent(JSON.stringify({ email: { eq: 'hello@acme.example' } })),
@@ -221,9 +242,9 @@ describe('@xrm-platform/sdk packed and installed outside the clone', () => {
     writeFileSync(
       join(project, 'dist', 'check-package.js'),
       "import './readme-package.js';\nimport { names } from './single.js';\n" +
-        'console.log(JSON.stringify(await names(process.argv[2])));\n',
+        'console.log(JSON.stringify(await names(process.argv[2], process.env.XRM_TOKEN)));\n',
     );
-    const ran = await ok(process.execPath, ['dist/check-package.js', url], project);
+    const ran = await ok(process.execPath, ['dist/check-package.js', url], project, signedIn);
     expect(JSON.parse(ran.stdout)).toContain('Acme Corp');
   });
 });

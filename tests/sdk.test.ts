@@ -15,9 +15,9 @@ import { declaredNames, generateClient, inlineRuntime, RUNTIME_MODULES, type Ent
 import { createClient, XrmApiError, type FetchLike, type XrmClient } from '../sdk/index.ts';
 import { createFixtureModel, entities as fixtureEntities } from './fixtures/model.ts';
 import type { XrmEntities } from './golden/xrm-types.ts';
-import { api } from './support/http.ts';
+import { adminToken, api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
-import { listen, type Outcome, typecheck, xrm } from './support/tools.ts';
+import { listen, type Outcome, typecheck, xrmWith } from './support/tools.ts';
 
 /** Stricter than --strict: the SDK's types must hold under the options careful projects use. */
 const SDK_FLAGS = [
@@ -334,6 +334,10 @@ export async function misuse(): Promise<void> {
 describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
   const dir = join(ROOT, 'tests', '.tmp', `sdk-${kind}-${randomBytes(4).toString('hex')}`);
   let url = '';
+  /** The test administrator's session token: the clients' bearer token, and `xrm`'s XRM_TOKEN. */
+  let token = '';
+  const auth = () => ({ authorization: `Bearer ${token}` });
+  const xrm = (...args: string[]) => xrmWith({ XRM_TOKEN: token }, ...args);
   let client: XrmClient<Fixture>;
   let codegenDir: Outcome;
   let codegenFile: Outcome;
@@ -347,7 +351,10 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       (await http.post('/api/metadata/entities/partner/keys', { name: 'partner_email', fields: ['email'] })).status,
     ).toBe(201);
     url = await listen(app);
-    client = createClient<Fixture>({ baseUrl: url });
+    const signedIn = await adminToken(app);
+    if (!signedIn) throw new Error('the test administrator could not sign in');
+    token = signedIn;
+    client = createClient<Fixture>({ baseUrl: url, headers: auth() });
     [codegenDir, codegenFile] = await Promise.all([
       xrm('codegen', '--url', url, '--out', join(dir, 'xrm')),
       xrm('codegen', '--url', url, '--out', join(dir, 'xrm-single.ts')),
@@ -827,7 +834,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       .catch((e: unknown) => e);
     expect(badSort).toMatchObject({ status: 400, code: 'XRM_ERR_QUERY_INVALID', errors: [{ path: '/sort/0' }] });
 
-    const loose = createClient({ baseUrl: `${url}/` });
+    const loose = createClient({ baseUrl: `${url}/`, headers: auth() });
     const unknownEntity = await loose
       .entity('gadget')
       .list()
@@ -879,7 +886,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     const traced = createClient<Fixture>({
       baseUrl: url,
       fetch: recording,
-      headers: async () => ({ 'x-trace': `t${++calls}` }),
+      headers: async () => ({ 'x-trace': `t${++calls}`, ...auth() }),
     });
     const partner = await traced.entity('partner').create({ name: 'Traced & Co', region: 'emea' });
     await traced.entity('partner').update(partner.id, { phone: '+44 20 7946 0000' }, { ifMatch: partner.version });
@@ -898,6 +905,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
       ['POST', '/api/data/partner/upsert?key=partner_email'],
     ]);
     expect(seen.map((s) => s.headers['x-trace'])).toEqual(['t1', 't2', 't3', 't4']);
+    expect(seen.map((s) => s.headers.authorization)).toEqual(Array(4).fill(auth().authorization));
     expect(seen[0]!.headers).toMatchObject({ accept: 'application/json', 'content-type': 'application/json' });
     expect(JSON.parse(seen[0]!.body!)).toEqual({ name: 'Traced & Co', region: 'emea' });
     expect(seen[1]!.headers['if-match']).toBe('"1"');
@@ -907,7 +915,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
   it('runs the generated client, as a directory and as one file', async () => {
     for (const entry of [join(dir, 'xrm', 'index.ts'), join(dir, 'xrm-single.ts')]) {
       const generated = (await import(pathToFileURL(entry).href)) as typeof import('../sdk/index.ts');
-      const generatedClient = generated.createClient<Fixture>({ baseUrl: url });
+      const generatedClient = generated.createClient<Fixture>({ baseUrl: url, headers: auth() });
       const page = await generatedClient.entity('employee').list({
         select: ['full_name'],
         filter: { email: { eq: 'charles@sdk.example' } },
@@ -981,7 +989,15 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
   it('runs the README example against the server', async () => {
     const file = join(dir, 'readme-run.ts');
     writeFileSync(file, readmeExample().replace("'http://localhost:3000'", JSON.stringify(url)));
-    await import(pathToFileURL(file).href);
+    // the example reads its credentials from XRM_TOKEN, as a reader's program would
+    const before = process.env.XRM_TOKEN;
+    process.env.XRM_TOKEN = token;
+    try {
+      await import(pathToFileURL(file).href);
+    } finally {
+      if (before === undefined) delete process.env.XRM_TOKEN;
+      else process.env.XRM_TOKEN = before;
+    }
     const acme = (await client.entity('partner').list({ filter: { email: { eq: 'hello@acme.example' } } })).data[0];
     expect(acme).toMatchObject({ name: 'Acme Corp', region: 'emea', annual_revenue: 1300000, version: 2 });
   });

@@ -12,9 +12,9 @@ import { Catalog } from '../metadata/catalog.ts';
 import { entityTypescript } from '../metadata/typescript.ts';
 import type { EntityDef } from '../metadata/types.ts';
 import { createFixtureModel, entities as fixtureEntities } from './fixtures/model.ts';
-import { api } from './support/http.ts';
+import { adminToken, api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
-import { listen, typecheck, xrm } from './support/tools.ts';
+import { listen, typecheck, xrm as xrmAnonymous, xrmWith } from './support/tools.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -89,12 +89,18 @@ export const mapped: XrmEntities['supplier']['create'] = { name: 'S', categories
 describeEachDatabase('xrm types', (get, kind) => {
   const dir = join(ROOT, 'tests', '.tmp', `typescript-${kind}-${randomBytes(4).toString('hex')}`);
   let url = '';
+  /** `xrm` with the test administrator's session token in XRM_TOKEN (the server needs credentials). */
+  let token = '';
+  const xrm = (...args: string[]) => xrmWith({ XRM_TOKEN: token }, ...args);
 
   beforeAll(async () => {
     mkdirSync(dir, { recursive: true });
     const { app } = get();
     await createFixtureModel(api(app).post);
     url = await listen(app);
+    const signedIn = await adminToken(app);
+    if (!signedIn) throw new Error('the test administrator could not sign in');
+    token = signedIn;
   });
 
   afterAll(() => {
@@ -149,6 +155,18 @@ describeEachDatabase('xrm types', (get, kind) => {
       ),
     );
     expect(out.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('says to set XRM_TOKEN when the server refuses it for lack of credentials, or a wrong one', async () => {
+    const anonymous = await xrmAnonymous('types', '--url', url);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stdout).toBe('');
+    expect(anonymous.stderr).toMatch(/^xrm types: GET \/api\/metadata\/typescript answered 401: /);
+    expect(anonymous.stderr).toContain('(set XRM_TOKEN to an API key');
+    const wrong = await xrmWith({ XRM_TOKEN: 'xrm_not-a-key' }, 'types', '--url', url);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('(XRM_TOKEN is not a valid API key or session token)');
+    expect(wrong.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
   it('reports usage errors and unknown commands with exit code 1', async () => {

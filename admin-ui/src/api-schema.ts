@@ -1960,7 +1960,7 @@ export interface components {
                     share?: boolean;
                 };
             };
-            /** @description Secured fields hidden from the explained user: named only to callers with the metadata privilege */
+            /** @description Secured fields hidden from the explained user, named only to holders of the metadata privilege */
             hiddenFields: string[];
             /** @description Secured fields the explained user reads but may not change */
             readOnlyFields: string[];

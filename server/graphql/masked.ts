@@ -10,7 +10,7 @@ import {
   type DocumentNode,
   execute,
   getOperationAST,
-  GraphQLError,
+  type GraphQLError,
   type GraphQLSchema,
   parse,
   validate,

@@ -332,7 +332,7 @@ export function securityComponents(): Record<string, JsonSchema> {
         hiddenFields: {
           type: 'array',
           items: { type: 'string' },
-          description: 'Secured fields hidden from the explained user: named only to callers with the metadata privilege',
+          description: 'Secured fields hidden from the explained user, named only to holders of the metadata privilege',
         },
         readOnlyFields: {
           type: 'array',

@@ -17,8 +17,17 @@ export interface Outcome {
 
 /** Runs `xrm …` (bin/xrm.js) and reports its exit code and output, never throwing. */
 export async function xrm(...args: string[]): Promise<Outcome> {
+  return xrmWith({}, ...args);
+}
+
+/** `xrm …` with `env` on top of this process's environment (XRM_TOKEN: the credentials it sends). */
+export async function xrmWith(env: Record<string, string>, ...args: string[]): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [XRM, ...args], { cwd: ROOT, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [XRM, ...args], {
+      cwd: ROOT,
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
