@@ -658,6 +658,34 @@ describeEachDatabase('privilege matrix', (get) => {
       expect(await listNames('rita')).toEqual(['M-olivia', 'M-tess']);
     });
 
+    it('compiles a rule through a lookup inside the one statement, at the root and in expansions', async () => {
+      const role = {
+        name: 'deal_by_account',
+        privileges: [
+          { entity: 'deal', read: 'all' },
+          { entity: 'account', read: 'all' },
+        ],
+        rowRules: [{ entity: 'deal', privilege: 'read', filter: { account: { name: { eq: 'A-olivia' } } } }],
+      };
+      expectStatus(await admin().post('/api/roles', role), 201);
+      const user = { email: 'ada@example.com', password: 'ada-account-rule' };
+      expectStatus(await admin().post('/api/users', { ...user, roles: ['deal_by_account'] }), 201);
+      const ada = api(get().app, expectStatus(await api(get().app, null).post('/api/auth/login', user), 200).token);
+      const { rows } = await sql<{
+        name: string;
+      }>`SELECT d.name FROM data.deal d JOIN data.account a ON a.id = d.account
+        WHERE a.name = 'A-olivia' AND d.name LIKE 'M-%' ORDER BY d.name`.execute(db());
+      expect(rows.length).toBeGreaterThan(0);
+      const list = expectStatus(await ada.get(`/api/data/deal?${new URLSearchParams({ filter: MATRIX })}`), 200);
+      expect(sorted(list.data.map((r: any) => r.name))).toEqual(rows.map((r) => r.name));
+      // the same rule where deals are expanded from their account
+      const accounts = expectStatus(await ada.get('/api/data/account?expand=deals(select=name)&limit=200'), 200);
+      const expanded = accounts.data
+        .flatMap((a: any) => a.deals.map((d: any) => d.name))
+        .filter((n: string) => n.startsWith('M-'));
+      expect(sorted(expanded)).toEqual(rows.map((r) => r.name));
+    });
+
     /** Runs `body` while Rita's region attribute is `region`, then puts emea back. */
     const inRegion = async (region: string, body: () => Promise<void>) => {
       expectStatus(await admin().patch(`/api/users/${people.rita.id}`, { attributes: { region } }), 200);

@@ -20,15 +20,18 @@ export interface QueryHooks {
 export class CompileContext {
   readonly catalog: Catalog;
   readonly hooks: QueryHooks;
+  readonly #prefix: string;
   #aliases = 0;
 
-  constructor(catalog: Catalog, hooks: QueryHooks = {}) {
+  /** `prefix`: of the fresh aliases, so a condition compiled apart (a row rule) never shadows the query's. */
+  constructor(catalog: Catalog, hooks: QueryHooks = {}, prefix = 't') {
     this.catalog = catalog;
     this.hooks = hooks;
+    this.#prefix = prefix;
   }
 
   alias(): string {
-    return `t${this.#aliases++}`;
+    return `${this.#prefix}${this.#aliases++}`;
   }
 
   readable(entity: string, field: string): boolean {

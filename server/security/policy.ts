@@ -199,7 +199,8 @@ export class Policy {
     if (reach) parts.push(reach);
     role.definition.rowRules.forEach((rule, i) => {
       if (rule.entity !== entity || rule.privilege !== privilege) return;
-      parts.push(compileFilter(this.#rule(role, i, rule), entity, alias, new CompileContext(catalog)));
+      // over the data as the system sees it, with aliases of its own (rr0, rr1…: never the query's t0…)
+      parts.push(compileFilter(this.#rule(role, i, rule), entity, alias, new CompileContext(catalog, {}, 'rr')));
     });
     return parts.length ? and(parts) : undefined;
   }
