@@ -46,13 +46,25 @@ interface Planned<T> {
   result: T;
 }
 
+/**
+ * Checks (and follows up on) a change inside its transaction, given the catalog as it will be:
+ * throwing refuses the change, which then leaves everything as it was.
+ */
+export type ChangeGuard = (trx: Db, after: Catalog) => Promise<void>;
+
 export class MetadataService {
   readonly #db: Db;
   readonly #onChanged: (version: number) => Promise<void>;
+  readonly #guards: ChangeGuard[] = [];
 
   constructor(db: Db, onChanged: (version: number) => Promise<void>) {
     this.#db = db;
     this.#onChanged = onChanged;
+  }
+
+  /** Adds a check every change passes before it commits (security roles that name what it removes). */
+  addGuard(guard: ChangeGuard): void {
+    this.#guards.push(guard);
   }
 
   /** Runs one schema change; the plan sees the catalog as it is under the lock. */
@@ -83,6 +95,10 @@ export class MetadataService {
         }
       }
       await planned.write(trx);
+      if (this.#guards.length) {
+        const after = await store.loadCatalog(trx);
+        for (const guard of this.#guards) await guard(trx, after);
+      }
       const version = await store.recordChange(trx, {
         actor: ctx.actor ?? 'system',
         operation: planned.operation,

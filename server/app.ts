@@ -127,6 +127,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   }
   const access = new AccessService(database.db, runtime, query);
   const directory = new Directory(database.db, runtime, access);
+  // a schema change that would break a role's row rule is refused (and roles follow what it removes)
+  metadata.addGuard(directory.guardSchemaChange);
   // async steps act as the caller of the write they follow, with the roles they hold when they run
   asyncSteps.resolveAccess = (principal) => access.forPrincipal(principal);
   const identity = new IdentityService(database.db, config.sessionTtlMinutes * 60_000, directory);

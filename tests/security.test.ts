@@ -686,6 +686,30 @@ describeEachDatabase('privilege matrix', (get) => {
       expect(sorted(expanded)).toEqual(rows.map((r) => r.name));
     });
 
+    it('refuses a schema change that would break a row rule; roles follow what a change removes', async () => {
+      // deal_region's rules name deal.region: dropping it would silently widen Rita's reads
+      const refused = await admin().delete('/api/metadata/entities/deal/fields/region');
+      expectProblem(refused, 422, 'XRM_ERR_METADATA_CHANGE_REFUSED');
+      expect(refused.body.errors.map((e: { path: string }) => e.path)).toContain('/roles/deal_region/rowRules/0');
+      const deal = expectStatus(await admin().get('/api/metadata/entities/deal'), 200);
+      expect(deal.fields.map((f: { name: string }) => f.name)).toContain('region');
+      expect(await listNames('rita')).toEqual(['M-olivia', 'M-tess']);
+      // privileges on an entity that goes are removed with it (that only narrows)
+      const scratch = { name: 'scratch', fields: [{ name: 'name', type: 'text' }] };
+      expectStatus(await admin().post('/api/metadata/entities', scratch), 201);
+      const role = {
+        name: 'scratch_reader',
+        privileges: [
+          { entity: 'scratch', read: 'all' },
+          { entity: 'deal', read: 'own' },
+        ],
+      };
+      expectStatus(await admin().post('/api/roles', role), 201);
+      expectStatus(await admin().delete('/api/metadata/entities/scratch'), 204);
+      const after = expectStatus(await admin().get('/api/roles/scratch_reader'), 200);
+      expect(after.privileges).toEqual([{ entity: 'deal', read: 'own' }]);
+    });
+
     /** Runs `body` while Rita's region attribute is `region`, then puts emea back. */
     const inRegion = async (region: string, body: () => Promise<void>) => {
       expectStatus(await admin().patch(`/api/users/${people.rita.id}`, { attributes: { region } }), 200);

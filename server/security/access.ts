@@ -5,6 +5,7 @@
  * kept per (catalog version, roles and their versions), so the rules of a role compile once.
  */
 import { type RawBuilder, sql } from 'kysely';
+import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { SYSTEM_PRINCIPAL, type Principal } from '../../plugins/api.ts';
@@ -53,6 +54,12 @@ export class AccessService {
   /** A row rule's filter parsed as the policy compiles it (variables allowed); 400 naming the path. */
   readonly parseRule: RuleParser = (entity, filter, path) =>
     parseFilter(entity, filter, { ...this.#query.parseContext(), variables: true }, path);
+
+  /** Row rules parsed against another catalog (a schema change about to commit). */
+  ruleParser(catalog: Catalog): RuleParser {
+    return (entity, filter, path) =>
+      parseFilter(entity, filter, { ...this.#query.parseContext(), catalog, variables: true }, path);
+  }
 
   /**
    * The access of a presented token or key, in ONE statement: the credential checked (identity.ts

@@ -5,6 +5,7 @@
  * The built-in System Administrator role cannot be changed or deleted.
  */
 import { sql } from 'kysely';
+import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
 import { SYSTEM_ADMINISTRATOR } from '../../migrations/0005-authorization.ts';
@@ -181,6 +182,45 @@ export class Directory {
       throw invalid(`The role is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
     return { name, description: input.description, definition };
   }
+
+  /**
+   * A schema change, checked against the roles before it commits (MetadataService guard): a row
+   * rule the change would break (a field or entity it names is gone) refuses the change — dropping
+   * a rule would widen access — naming the role and the rule; privileges and field permissions on
+   * what no longer exists are removed from the roles with it (that only narrows).
+   */
+  readonly guardSchemaChange = async (trx: Db, after: Catalog): Promise<void> => {
+    const { rows } = await sql<{ id: string; name: string; definition: RoleDefinition }>`
+      SELECT id, name, definition FROM xrm.roles WHERE NOT built_in`.execute(trx);
+    const parse = this.#access.ruleParser(after);
+    const broken: FieldError[] = [];
+    for (const role of rows) {
+      const d = role.definition;
+      d.rowRules.forEach((rule, i) => {
+        try {
+          if (!after.entity(rule.entity)) throw new Error(`entity "${rule.entity}" is gone`);
+          parse(rule.entity, rule.filter, `/rowRules/${i}/filter`);
+        } catch (error) {
+          broken.push({ path: `/roles/${role.name}/rowRules/${i}`, message: (error as Error).message });
+        }
+      });
+      const privileges = d.privileges.filter((p) => after.entity(p.entity));
+      const fieldPermissions = d.fieldPermissions.filter((p) =>
+        after.entity(p.entity)?.fields.some((f) => f.name === p.field),
+      );
+      if (privileges.length === d.privileges.length && fieldPermissions.length === d.fieldPermissions.length) continue;
+      const narrowed = { ...d, privileges, fieldPermissions };
+      await sql`UPDATE xrm.roles SET definition = ${JSON.stringify(narrowed)}, updated_at = clock_timestamp()
+        WHERE id = ${role.id}`.execute(trx);
+    }
+    if (broken.length)
+      throw new XrmError(
+        'XRM_ERR_METADATA_CHANGE_REFUSED',
+        `The change would break row rules of security roles (${broken.map((b) => b.path).join(', ')}): ` +
+          'change or remove those rules first',
+        { errors: broken },
+      );
+  };
 
   // ---- teams
 
