@@ -51,12 +51,18 @@ interface Termination {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function send(base: string, op: Op, method: string, path: string, body?: unknown): Promise<Outcome> {
+/** Where to send and as whom: the server's base URL and the test administrator's `authorization` header. */
+interface Target {
+  base: string;
+  auth: Record<string, string>;
+}
+
+async function send(to: Target, op: Op, method: string, path: string, body?: unknown): Promise<Outcome> {
   const start = performance.now();
   try {
-    const res = await fetch(base + path, {
+    const res = await fetch(to.base + path, {
       method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers: body === undefined ? to.auth : { ...to.auth, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -99,7 +105,7 @@ async function send(base: string, op: Op, method: string, path: string, body?: u
 
 /** One client: cycles through create, list, read and update until `until`, recording every answer. */
 async function clientLoop(
-  base: string,
+  to: Target,
   worker: number,
   until: number,
   known: string[],
@@ -110,10 +116,10 @@ async function clientLoop(
     const op = OPS[(i + worker) % OPS.length];
     const id = known[(i * 7 + worker) % known.length];
     let outcome: Outcome;
-    if (op === 'create') outcome = await send(base, op, 'POST', '/api/data/note', { title: `w${worker} #${i}` });
-    else if (op === 'list') outcome = await send(base, op, 'GET', '/api/data/note?limit=20');
-    else if (op === 'read') outcome = await send(base, op, 'GET', `/api/data/note/${id}`);
-    else outcome = await send(base, op, 'PATCH', `/api/data/note/${id}`, { title: `patched by w${worker} #${i}` });
+    if (op === 'create') outcome = await send(to, op, 'POST', '/api/data/note', { title: `w${worker} #${i}` });
+    else if (op === 'list') outcome = await send(to, op, 'GET', '/api/data/note?limit=20');
+    else if (op === 'read') outcome = await send(to, op, 'GET', `/api/data/note/${id}`);
+    else outcome = await send(to, op, 'PATCH', `/api/data/note/${id}`, { title: `patched by w${worker} #${i}` });
     outcomes.push(outcome);
     // no answer at all (the server is gone): don't spin on refused connections
     if (outcome.status === 0) await sleep(50);
@@ -157,6 +163,8 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
 describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [postgres, real server process]', () => {
   let database: TestDatabase;
   let server: ServerProcess;
+  /** The server, as the test administrator (signed in before any fault, so every request carries a token). */
+  let target: Target;
   let t0 = 0;
   const outcomes: Outcome[] = [];
   const acknowledged: string[] = [];
@@ -191,7 +199,8 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
       LOG_LEVEL: 'warn',
       XRM_SCHEMA_POLL_MS: '0',
     });
-    const post = (path: string, body: unknown) => send(server.base, 'create', 'POST', path, body);
+    target = { base: server.base, auth: await server.auth() };
+    const post = (path: string, body: unknown) => send(target, 'create', 'POST', path, body);
     const entity = await post('/api/metadata/entities', {
       name: 'note',
       fields: [{ name: 'title', type: 'text', required: true }],
@@ -210,7 +219,7 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
     const [killed] = await Promise.all([
       terminateRepeatedly(database.config.databaseUrl!, t0, TERMINATIONS),
       ...Array.from({ length: CLIENTS }, (_, worker) =>
-        clientLoop(server.base, worker, until, known, acknowledged, outcomes),
+        clientLoop(target, worker, until, known, acknowledged, outcomes),
       ),
     ]);
     terminations = killed;
@@ -297,7 +306,7 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
     const missing: Outcome[] = [];
     for (let i = 0; i < acknowledged.length; i += 16) {
       const batch = await Promise.all(
-        acknowledged.slice(i, i + 16).map((id) => send(server.base, 'read', 'GET', `/api/data/note/${id}`)),
+        acknowledged.slice(i, i + 16).map((id) => send(target, 'read', 'GET', `/api/data/note/${id}`)),
       );
       missing.push(...batch.filter((o) => o.status !== 200));
     }
@@ -319,7 +328,7 @@ describe.runIf(DATABASES.includes('postgres'))('a lost PostgreSQL connection [po
         expect(created.status, created.text).toBe(201);
         let last: Outcome | undefined;
         const elapsed = await waitFor(async () => {
-          last = await send(server.base, 'list', 'GET', '/api/data/memo');
+          last = await send(target, 'list', 'GET', '/api/data/memo');
           return last.status === 200;
         }, LISTEN_RECOVERY_MS).catch((err: Error) => {
           throw new Error(`${err.message}; last answer: ${last && describeOutcome(last)}\n${server.tail()}`);

@@ -59,10 +59,12 @@ interface FetchReply {
   text: string;
 }
 
-async function send(base: string, method: string, path: string, body?: unknown): Promise<FetchReply> {
-  const res = await fetch(base + path, {
+/** A request to the server process as the test administrator (signed in once per process, see `auth()`). */
+async function send(server: ServerProcess, method: string, path: string, body?: unknown): Promise<FetchReply> {
+  const auth = await server.auth();
+  const res = await fetch(server.base + path, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
   });
@@ -161,15 +163,18 @@ describe.concurrent('a server killed mid-job [real server process]', () => {
           { readyTimeoutMs: 90_000 },
         );
         servers.push(first);
+        // signed in now: once the step hangs, a sign-in could wait behind it (on PGlite its open
+        // transaction holds the one connection)
+        await first.auth();
         for (const [name, fields] of [
           ['effect', ['event_id', 'order_id']],
           ['purchase_order', ['title']],
         ] as const) {
           const body = { name, fields: fields.map((f) => ({ name: f, type: 'text' })) };
-          const defined = await send(first.base, 'POST', '/api/metadata/entities', body);
+          const defined = await send(first, 'POST', '/api/metadata/entities', body);
           expect(defined.status, defined.text).toBe(201);
         }
-        const order = await send(first.base, 'POST', '/api/data/purchase_order', { title: 'deliver once' });
+        const order = await send(first, 'POST', '/api/data/purchase_order', { title: 'deliver once' });
         expect(order.status, order.text).toBe(201);
 
         // the first run wrote its effect (uncommitted) and hangs: the job is running
@@ -208,7 +213,7 @@ describe.concurrent('a server killed mid-job [real server process]', () => {
         const job = await waitFor(
           'the job to succeed after the restart',
           async () => {
-            const reply = await send(second.base, 'GET', '/api/jobs?kind=step');
+            const reply = await send(second, 'GET', '/api/jobs?kind=step');
             expect(reply.status, reply.text).toBe(200);
             jobs = reply.body.data;
             return jobs.length === 1 && jobs[0]!.state === 'succeeded' ? jobs[0] : undefined;
@@ -218,11 +223,11 @@ describe.concurrent('a server killed mid-job [real server process]', () => {
         expect(job).toMatchObject({ kind: 'step', eventId, state: 'succeeded', attempts: 2, lastError: null });
 
         const filter = encodeURIComponent(`event_id eq '${eventId}'`);
-        const effects = await send(second.base, 'GET', `/api/data/effect?count=true&limit=10&filter=${filter}`);
+        const effects = await send(second, 'GET', `/api/data/effect?count=true&limit=10&filter=${filter}`);
         expect(effects.status, effects.text).toBe(200);
         expect(effects.body.totalCount, effects.text).toBe(1);
         expect(effects.body.data[0]).toMatchObject({ event_id: eventId, order_id: order.body.id });
-        const all = await send(second.base, 'GET', '/api/data/effect?count=true&limit=1');
+        const all = await send(second, 'GET', '/api/data/effect?count=true&limit=1');
         expect(all.body.totalCount, all.text).toBe(1);
         // two server starts (a fresh PGlite folder is slow on a busy machine), the kill, the lease
       }, 180_000);
