@@ -125,7 +125,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     worker.handle('step', (job, run) => asyncSteps.run(job, run));
     worker.handle('webhook', (job, run) => webhooks.deliverJob(job, run));
   }
-  const access = new AccessService(database.db, runtime, query);
+  const access = new AccessService(database, runtime, query);
   const directory = new Directory(database.db, runtime, access);
   // a schema change that would break a role's row rule is refused (and roles follow what it removes)
   metadata.addGuard(directory.guardSchemaChange);

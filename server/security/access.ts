@@ -6,7 +6,8 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
-import type { Db } from '../../metadata/database.ts';
+import type { Database, Db } from '../../metadata/database.ts';
+import { execute } from '../query/statement-cache.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { SYSTEM_PRINCIPAL, type Principal } from '../../plugins/api.ts';
 import type { QueryService } from '../query/query-service.ts';
@@ -36,7 +37,8 @@ interface SubjectRow extends CredentialRow {
   attributes: Record<string, unknown> | null;
   teams: string[];
   teammates: string[];
-  roles: HeldRole[];
+  /** `id@version` of each role held. */
+  roles: string[];
 }
 
 export class AccessService {
@@ -44,8 +46,13 @@ export class AccessService {
   readonly #runtime: Runtime;
   readonly #query: QueryService;
   readonly #policies = new Map<string, Policy>();
+  /** Role definitions by `id@version`. */
+  readonly #held = new Map<string, HeldRole>();
+  readonly #database: Database;
 
-  constructor(db: Db, runtime: Runtime, query: QueryService) {
+  constructor(database: Database, runtime: Runtime, query: QueryService) {
+    this.#database = database;
+    const db = database.db;
     this.#db = db;
     this.#runtime = runtime;
     this.#query = query;
@@ -80,20 +87,23 @@ export class AccessService {
   }
 
   async #load(check: RawBuilder<CredentialRow>): Promise<Access> {
-    const { rows } = await sql<SubjectRow>`
+    // roles by id and version only: their definitions are kept in memory per version, so the one
+    // statement of every request stays small (and, on PostgreSQL, prepared once per connection)
+    const statement = sql<SubjectRow>`
       WITH c AS (${check}),
       t AS (SELECT m.team_id FROM xrm.team_members m JOIN c ON m.user_id = c.user_id),
       r AS (SELECT ur.role_id FROM xrm.user_roles ur JOIN c ON ur.user_id = c.user_id
             UNION SELECT role_id FROM xrm.team_roles WHERE team_id IN (SELECT team_id FROM t))
-      SELECT c.*, u.email, u.attributes,
+      SELECT c.kind, c.id, c.user_id, c.valid, c.stale, u.email, u.attributes,
         ARRAY(SELECT team_id::text FROM t) AS teams,
         ARRAY(SELECT DISTINCT m.user_id::text FROM xrm.team_members m WHERE m.team_id IN (SELECT team_id FROM t))
           AS teammates,
-        (SELECT coalesce(json_agg(json_build_object('id', x.id, 'name', x.name, 'builtIn', x.built_in,
-            'updatedAt', x.updated_at, 'definition', x.definition) ORDER BY x.id), '[]'::json)
+        ARRAY(SELECT x.id::text || '@' || (extract(epoch FROM x.updated_at) * 1000000)::bigint::text
           FROM xrm.roles x WHERE x.id IN (SELECT role_id FROM r)
-            AND (c.key_roles IS NULL OR x.id::text IN (SELECT jsonb_array_elements_text(c.key_roles)))) AS roles
-      FROM c JOIN xrm.users u ON u.id = c.user_id`.execute(this.#db);
+            AND (c.key_roles IS NULL OR x.id::text IN (SELECT jsonb_array_elements_text(c.key_roles)))
+          ORDER BY x.id) AS roles
+      FROM c JOIN xrm.users u ON u.id = c.user_id`;
+    const rows = await execute<SubjectRow>(this.#database, this.#db, statement.compile(this.#db));
     const row = rows[0];
     if (!row?.valid)
       throw new XrmError('XRM_ERR_AUTH_REQUIRED', 'The credentials presented are invalid, expired or revoked');
@@ -109,7 +119,23 @@ export class AccessService {
       principals: [userId, ...teams],
       attributes: row.attributes ?? {},
     };
-    return { principal: { kind: row.kind, id: row.id }, subject, policy: this.policy(row.roles) };
+    return { principal: { kind: row.kind, id: row.id }, subject, policy: this.policy(await this.#roles(row.roles)) };
+  }
+
+  /** The roles of `id@version` keys: from memory, the ones not seen at that version read once. */
+  async #roles(keys: readonly string[]): Promise<HeldRole[]> {
+    const missing = keys.filter((k) => !this.#held.has(k));
+    if (missing.length) {
+      const { rows } = await sql<HeldRole & { key: string }>`SELECT x.id, x.name, x.built_in AS "builtIn",
+          x.id::text || '@' || (extract(epoch FROM x.updated_at) * 1000000)::bigint::text AS key,
+          x.id::text || '@' || (extract(epoch FROM x.updated_at) * 1000000)::bigint::text AS "updatedAt",
+          x.definition
+        FROM xrm.roles x WHERE x.id = ANY(${missing.map((k) => k.split('@')[0]!)}::uuid[])`.execute(this.#db);
+      if (this.#held.size > MAX_POLICIES * 4) this.#held.clear();
+      for (const { key, ...role } of rows) this.#held.set(key, role);
+    }
+    // a role changed between the two statements is left out of this one request (narrower, never wider)
+    return keys.flatMap((k) => this.#held.get(k) ?? []);
   }
 
   /** The policy of a set of roles on the current catalog (kept: the same roles compile once). */
