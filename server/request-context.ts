@@ -7,7 +7,8 @@
 import type { FastifyRequest } from 'fastify';
 import { type Principal, SYSTEM_PRINCIPAL } from '../plugins/api.ts';
 import type { WriteContext } from './records/pipeline.ts';
-import { type Access, SYSTEM_ACCESS } from './security/access.ts';
+import type { Access } from './security/access.ts';
+import { XrmError } from '../metadata/errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,9 +21,13 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal ?? SYSTEM_PRINCIPAL;
 }
 
-/** What the caller may do (the system on the few public routes, which touch no records). */
+/**
+ * What the caller may do. Fails closed: a route reached without resolved access (a public route
+ * asking, or a request the principal hook did not see as the API's) is refused, never the system.
+ */
 export function accessOf(request: FastifyRequest): Access {
-  return request.access ?? SYSTEM_ACCESS;
+  if (!request.access) throw new XrmError('XRM_ERR_AUTH_REQUIRED', 'Sign in: this needs credentials');
+  return request.access;
 }
 
 /** The write context of a request: who, what they may do, its correlation id (the request id) and its log. */

@@ -438,6 +438,21 @@ describeEachDatabase('privilege matrix', (get) => {
   });
 
   describe('create and assign', () => {
+    it("journals a restricted writer's bulk create like anyone's (the audit trail has every record)", async () => {
+      const bulk = expectStatus(
+        await as('olivia').post('/api/data/deal/bulk', {
+          operation: 'create',
+          records: [{ name: 'B-olivia-1' }, { name: 'B-olivia-2' }],
+        }),
+        200,
+      );
+      const ids = bulk.data.map((r: { id: string }) => r.id);
+      const { rows } = await sql<{ record_id: string; actor: string }>`SELECT record_id::text, actor FROM xrm.audit
+        WHERE entity = 'deal' AND message = 'create' AND record_id = ANY(${ids}::uuid[])`.execute(db());
+      expect(rows.map((r) => r.record_id).sort()).toEqual([...ids].sort());
+      expect(new Set(rows.map((r) => r.actor))).toEqual(new Set([`user:${people.olivia.id}`]));
+    });
+
     it('refuses create at level none and writes nothing', async () => {
       expectProblem(await as('nora').post('/api/data/deal', { name: 'C-nora' }), 403, 'XRM_ERR_FORBIDDEN');
       const graph = await gql('nora', 'mutation { createDeal(input: { name: "C-nora" }) { id } }');
@@ -549,6 +564,21 @@ describeEachDatabase('privilege matrix', (get) => {
   });
 
   describe('shares', () => {
+    it('shares only rights the sharer holds, with themselves too', async () => {
+      const mine = await newDeal(people.olivia.id);
+      const share = (rights: string[], principal = { user: people.nora.id }) =>
+        as('olivia').post(`/api/data/deal/${mine.id}/share`, { principal, rights });
+      // Olivia has no assign: she cannot hand it on, nor give herself more than she has
+      const refused = await share(['read', 'assign']);
+      expectProblem(refused, 403, 'XRM_ERR_FORBIDDEN');
+      expect(refused.body.detail).toContain('only share rights you hold');
+      expectProblem(await share(['assign'], { user: people.olivia.id }), 403, 'XRM_ERR_FORBIDDEN');
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.shares
+        WHERE record_id = ${mine.id}`.execute(db());
+      expect(rows[0]!.n).toBe(0);
+      expectStatus(await share(['read', 'update']), 200);
+    });
+
     it('grants read, then update, then withdraws, on one record for one user', async () => {
       const deal = await newDeal(people.olivia.id, { name: 'S-user' });
       const url = `/api/data/deal/${deal.id}`;
@@ -641,6 +671,33 @@ describeEachDatabase('privilege matrix', (get) => {
   });
 
   describe('row rules', () => {
+    it('matches nothing through ne or nin on an attribute the user lacks (never everything)', async () => {
+      const role = {
+        name: 'deal_not_blocked',
+        privileges: [{ entity: 'deal', read: 'all' }],
+        rowRules: [
+          { entity: 'deal', privilege: 'read', filter: { region: { ne: '$user.blocked' } } },
+          { entity: 'deal', privilege: 'read', filter: { region: { nin: '$user.blocked_list' } } },
+        ],
+      };
+      expectStatus(await admin().post('/api/roles', role), 201);
+      const user = { email: 'ned@example.com', password: 'ned-not-blocked' };
+      const ned = expectStatus(await admin().post('/api/users', { ...user, roles: ['deal_not_blocked'] }), 201);
+      const sign = async () =>
+        api(get().app, expectStatus(await api(get().app, null).post('/api/auth/login', user), 200).token);
+      const names = async () =>
+        (
+          expectStatus(await (await sign()).get(`/api/data/deal?${new URLSearchParams({ filter: MATRIX })}`), 200)
+            .data as { name: string }[]
+        ).map((d) => d.name);
+      expect(await names()).toEqual([]);
+      const attributes = { blocked: 'apac', blocked_list: ['apac'] };
+      expectStatus(await admin().patch(`/api/users/${ned.id}`, { attributes }), 200);
+      const { rows } = await sql<{ name: string }>`SELECT name FROM data.deal
+        WHERE name LIKE 'M-%' AND region IS DISTINCT FROM 'apac' AND region IS NOT NULL`.execute(db());
+      expect(sorted(await names())).toEqual(sorted(rows.map((r) => r.name)));
+    });
+
     it('narrows reads by a user attribute, effective on the next request after the attribute changes', async () => {
       expect(await listNames('rita')).toEqual(['M-olivia', 'M-tess']);
       expectProblem(await as('rita').get(`/api/data/deal/${deals['M-uma']}`), 404, 'XRM_ERR_RECORD_NOT_FOUND');
@@ -954,6 +1011,21 @@ describeEachDatabase('privilege matrix', (get) => {
   });
 
   describe('roles, API privileges, explanations and keys', () => {
+    it('routes as the router does: percent-encoded paths are no way around credentials or privileges', async () => {
+      const anonymous = api(get().app, null);
+      for (const url of ['/%61pi/users', '/api/%75sers', '/%6Fpenapi.json', '/api/data/%64eal'])
+        expectProblem(await anonymous.get(url), 401, 'XRM_ERR_AUTH_REQUIRED');
+      expect((await anonymous.post('/%67raphql', { query: '{ __typename }' })).status).toBe(401);
+      const nora = as('nora');
+      expectProblem(await nora.get('/api/%75sers'), 403, 'XRM_ERR_FORBIDDEN');
+      expectProblem(await nora.get('/%61pi/roles'), 403, 'XRM_ERR_FORBIDDEN');
+      expectProblem(await nora.post('/api/%6Detadata/entities', { name: 'sneaky' }), 403, 'XRM_ERR_FORBIDDEN');
+      expectProblem(await nora.get('/api/metadata/%63hanges'), 403, 'XRM_ERR_FORBIDDEN');
+      // a caller whose fields are hidden gets their own GraphQL schema whatever the spelling
+      const olivia = await as('olivia').post('/%67raphql', { query: '{ __type(name: "Deal") { fields { name } } }' });
+      expect(olivia.body.data.__type.fields.map((f: { name: string }) => f.name)).not.toContain('amount');
+    });
+
     it('takes a removed role away on the next request', async () => {
       expect(await listNames('rob')).toEqual(VISIBLE.alan);
       expectStatus(await admin().patch(`/api/users/${people.rob.id}`, { roles: [] }), 200);

@@ -263,7 +263,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The schema-change ledger, newest first */
+        /** The schema-change ledger, newest first (the metadata privilege: it records every definition) */
         get: operations["listSchemaChanges"];
         put?: never;
         post?: never;
@@ -4323,6 +4323,15 @@ export interface operations {
             };
             /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -51,7 +51,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
   // Built lazily, on the first GraphQL request after a metadata change: a burst of changes (or
   // an instance that never serves GraphQL) builds no schema it does not need.
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith(GRAPHQL_PATH)) return;
+    if (request.routeOptions.url !== GRAPHQL_PATH) return;
     const state = runtime.state;
     const key = keyOf(state);
     if (key === served) return;
@@ -66,7 +66,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
 
   // a caller whose roles hide secured fields gets the schema of their view of the catalog (masked.ts)
   app.addHook('preHandler', async (request, reply) => {
-    if (!request.url.startsWith(GRAPHQL_PATH) || !request.access || reply.sent) return;
+    if (request.routeOptions.url !== GRAPHQL_PATH || !request.access || reply.sent) return;
     const state = runtime.state;
     const hidden = hiddenKey(request.access, state.catalog);
     if (!hidden) return;

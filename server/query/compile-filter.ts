@@ -9,6 +9,7 @@ import { XrmError } from '../../metadata/errors.ts';
 import { searchDocument, searchQueryText } from '../../metadata/search.ts';
 import type { FilterNode } from './ast.ts';
 import { columnSql, param, type CompileContext } from './compile-context.ts';
+import { SubjectVariable } from '../security/subject.ts';
 
 function likePattern(value: string, op: string): string {
   const escaped = value.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -81,6 +82,14 @@ export function compileFilter(
 }
 
 function compileComparison(node: Extract<FilterNode, { kind: 'compare' }>, alias: string): RawBuilder<boolean> {
+  const condition = comparison(node, alias);
+  // a row rule's variable the user lacks (NULL) must match nothing: `ne`/`nin` would match everything
+  if (node.value instanceof SubjectVariable && (node.op === 'ne' || node.op === 'nin'))
+    return sql<boolean>`(${param(node.value, node.column, node.op === 'nin')} IS NOT NULL AND ${condition})`;
+  return condition;
+}
+
+function comparison(node: Extract<FilterNode, { kind: 'compare' }>, alias: string): RawBuilder<boolean> {
   const col = columnSql(alias, node.column.name);
   const v = node.value;
   const isArrayColumn = !!node.column.field && FIELD_TYPES[node.column.field.type].capabilities.list;

@@ -465,6 +465,8 @@ export class RecordsService {
           throw withPrefix(error, `/records/${i}`);
         }
       }
+      // a restricted writer's creates, item by item: journaled like the set-based ones
+      if (journal && operation === 'create') await journal(trx, data as RecordJson[]);
       return JSON.stringify({ data });
     });
   }

@@ -37,7 +37,6 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     ...entity,
     navigations: from.navigations(entity.name),
   });
-  const requireEntity = (name: string) => catalog().require(name);
   /**
    * The catalog a reader of the metadata sees: whoever may change the model sees all of it; others
    * see it without the secured fields hidden from them (security/catalog-view.ts).
@@ -229,7 +228,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req) => ({
-      data: requireEntity(req.params.name).fields,
+      data: seenBy(req).require(req.params.name).fields,
     }),
   );
 
@@ -267,7 +266,9 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
       },
     },
     async (req) => {
-      const field = requireEntity(req.params.name).fields.find((f) => f.name === req.params.field);
+      const field = seenBy(req)
+        .require(req.params.name)
+        .fields.find((f) => f.name === req.params.field);
       if (!field)
         throw new XrmError(
           'XRM_ERR_METADATA_FIELD_NOT_FOUND',
@@ -528,12 +529,12 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     {
       schema: {
         tags,
-        summary: 'The schema-change ledger, newest first',
+        summary: 'The schema-change ledger, newest first (the metadata privilege: it records every definition)',
         operationId: 'listSchemaChanges',
         querystring: pageQuery({ target: { type: 'string' } }),
         'x-xrm-operation': {
           responses: ok('Ledger entries, newest first', 'SchemaChangePage'),
-          errors: INVALID_REQUEST,
+          errors: [...INVALID_REQUEST, 'XRM_ERR_FORBIDDEN'],
         },
       },
     },

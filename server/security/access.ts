@@ -128,7 +128,7 @@ export class AccessService {
     if (missing.length) {
       const { rows } = await sql<HeldRole & { key: string }>`SELECT x.id, x.name, x.built_in AS "builtIn",
           x.id::text || '@' || (extract(epoch FROM x.updated_at) * 1000000)::bigint::text AS key,
-          x.id::text || '@' || (extract(epoch FROM x.updated_at) * 1000000)::bigint::text AS "updatedAt",
+          (extract(epoch FROM x.updated_at) * 1000000)::bigint::text AS "updatedAt",
           x.definition
         FROM xrm.roles x WHERE x.id = ANY(${missing.map((k) => k.split('@')[0]!)}::uuid[])`.execute(this.#db);
       if (this.#held.size > MAX_POLICIES * 4) this.#held.clear();

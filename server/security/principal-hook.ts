@@ -26,6 +26,8 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/api/auth/login', '/
 
 /** Which privilege a platform API needs; `writes`: only for requests that change something. */
 export const API_GUARDS: readonly { prefix: string; privilege: ApiPrivilege; writes?: boolean }[] = [
+  // the ledger records every definition, secured fields included: for whoever may change the model
+  { prefix: '/api/metadata/changes', privilege: 'metadata' },
   { prefix: '/api/metadata/', privilege: 'metadata', writes: true },
   { prefix: '/api/users', privilege: 'users' },
   { prefix: '/api/teams', privilege: 'users' },
@@ -37,8 +39,27 @@ export const API_GUARDS: readonly { prefix: string; privilege: ApiPrivilege; wri
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function guard(request: FastifyRequest, access: Access): void {
-  const path = request.url.split('?', 1)[0]!;
+/**
+ * The path a request is routed by: its route's pattern, or — no route matched — its path decoded
+ * the way the router decodes it. Never the raw URL: `/%61pi/users` is routed as `/api/users`.
+ */
+function routedPath(request: FastifyRequest): string {
+  const pattern = request.routeOptions.url;
+  if (pattern) return pattern;
+  const raw = request.url.split('?', 1)[0]!;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Whether a path is the API's, GraphQL's or the OpenAPI document's (credentials needed). */
+function isProtected(path: string): boolean {
+  return path.startsWith('/api/') || path.startsWith('/graphql') || path.startsWith('/openapi.json');
+}
+
+function guard(request: FastifyRequest, access: Access, path: string): void {
   for (const g of API_GUARDS) {
     if (!path.startsWith(g.prefix) || (g.writes && READS.has(request.method))) continue;
     if (!access.policy.allows(g.privilege))
@@ -57,8 +78,8 @@ export function installPrincipalResolution(
     if (reply.sent) return;
     // the API, GraphQL and the OpenAPI document (each principal's own); the admin UI's files,
     // the API reference page and /health are served to anyone
-    const url = request.url;
-    if (!url.startsWith('/api/') && !url.startsWith('/graphql') && !url.startsWith('/openapi.json')) return;
+    const path = routedPath(request);
+    if (!isProtected(path)) return;
     if (PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
     const credential = presentedCredential(request);
     if (credential === undefined) {
@@ -71,6 +92,6 @@ export function installPrincipalResolution(
     const access = await accessService.authenticate(credential);
     request.principal = access.principal;
     request.access = access;
-    guard(request, request.access);
+    guard(request, request.access, path);
   });
 }

@@ -64,26 +64,37 @@ export class Sharing {
   }
 
   /** 404 unless the caller can read the record, 403 unless they may also use `privilege` on it. */
-  async #require(access: Access, entity: string, id: string, privilege: Privilege, db: Db): Promise<void> {
+  /**
+   * 404 unless the caller can read the record, 403 unless they may also use each of `privileges`
+   * on it (sharing: the share privilege and every right shared — no one grants what they lack).
+   */
+  async #require(access: Access, entity: string, id: string, privileges: readonly Privilege[], db: Db): Promise<void> {
     const catalog = this.#runtime.state.catalog;
     catalog.require(entity);
     assertUuid(id);
-    const readable = access.policy.predicate(entity, 'read', 't', catalog) ?? sql<boolean>`true`;
-    const allowed = access.policy.predicate(entity, privilege, 't', catalog) ?? sql<boolean>`true`;
+    const reach = (p: Privilege) => access.policy.predicate(entity, p, 't', catalog) ?? sql<boolean>`true`;
+    const columns = privileges.map((p, i) => sql`${reach(p)} AS ${sql.id(`p${i}`)}`);
     const rows = await this.#run(
-      sql<{ readable: boolean; allowed: boolean }>`SELECT ${readable} AS readable, ${allowed} AS allowed
+      sql<
+        Record<string, boolean>
+      >`SELECT ${reach('read')} AS readable ${columns.length ? sql`, ${sql.join(columns)}` : sql``}
         FROM ${table(entity)} t WHERE t.id = ${id}`,
       access,
       db,
     );
     if (!rows[0]?.readable) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record has id ${id}`);
-    if (!rows[0].allowed)
-      throw new XrmError('XRM_ERR_FORBIDDEN', `Your roles do not allow you to ${privilege} this ${entity} record`);
+    const lacking = privileges.filter((_, i) => !rows[0]![`p${i}`]);
+    if (lacking.length)
+      throw new XrmError(
+        'XRM_ERR_FORBIDDEN',
+        `Your roles do not allow you to ${lacking.join(', ')} this ${entity} record` +
+          (privileges[0] === 'share' && lacking[0] !== 'share' ? ': you may only share rights you hold' : ''),
+      );
   }
 
   /** The record's shares. */
   async shares(access: Access, entity: string, id: string): Promise<Share[]> {
-    await this.#require(access, entity, id, 'read', this.#db);
+    await this.#require(access, entity, id, [], this.#db);
     const { rows } = await sql<{ s: Share }>`SELECT ${SHARE_JSON} AS s FROM xrm.shares s
       WHERE s.entity = ${entity} AND s.record_id = ${id} ORDER BY s.created_at, s.principal_id`.execute(this.#db);
     return rows.map((r) => r.s);
@@ -100,7 +111,7 @@ export class Sharing {
     const kind = input.principal.user !== undefined ? 'user' : 'team';
     const principalId = (input.principal.user ?? input.principal.team)!;
     await this.#db.transaction().execute(async (trx) => {
-      await this.#require(access, entity, id, 'share', trx);
+      await this.#require(access, entity, id, ['share', ...(input.rights as Privilege[])], trx);
       const exists = await sql<{ ok: boolean }>`SELECT EXISTS (SELECT 1 FROM ${sql.table(
         kind === 'user' ? 'xrm.users' : 'xrm.teams',
       )} WHERE id = ${principalId}) AS ok`.execute(trx);

@@ -53,7 +53,9 @@ export class SubjectParameter {
     const array = this.cast.endsWith('[]');
     const base = array ? this.cast.slice(0, -2) : this.cast;
     if (array) {
-      const items = Array.isArray(raw) ? raw : raw == null ? [] : [raw];
+      // a missing attribute is no list at all (NULL: matches nothing), unlike an empty one
+      if (raw == null) return null;
+      const items = Array.isArray(raw) ? raw : [raw];
       return items.map((v) => encode(v, base)).filter((v) => v !== null);
     }
     return Array.isArray(raw) ? null : encode(raw, base);
