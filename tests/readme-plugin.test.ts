@@ -6,6 +6,7 @@
  * example compiles against the package's declarations. `$TOKEN` is the administrator's session
  * token, as the tour's sign-in leaves it.
  */
+import { connect } from 'node:net';
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -119,7 +120,16 @@ describeEachDatabase(
       try {
         let out = '';
         child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-        await new Promise((r) => setTimeout(r, 300)); // the receiver is listening
+        // the receiver is listening (a loaded machine starts a process slowly: a delivery that finds
+        // the port closed is retried seconds later, past this test's patience)
+        const listening = () =>
+          new Promise<boolean>((resolve) => {
+            const socket = connect(port, '127.0.0.1');
+            socket.once('connect', () => resolve(socket.end() !== undefined));
+            socket.once('error', () => resolve(false));
+          });
+        const ready = Date.now() + 10_000;
+        while (!(await listening()) && Date.now() < ready) await new Promise((r) => setTimeout(r, 50));
         const lead = expectStatus(await http.post('/api/data/lead', { name: 'Grace' }), 201);
         const deadline = Date.now() + 10_000;
         while (!out.includes(lead.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));

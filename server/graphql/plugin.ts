@@ -18,7 +18,7 @@ import { LIMITS } from '../limits.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { buildGraphqlSchema } from './schema-builder.ts';
 import { serveMasked } from './masked.ts';
-import type { Access } from '../security/access.ts';
+import { type Access, NO_ACCESS } from '../security/access.ts';
 import { catalogView, hiddenKey } from '../security/catalog-view.ts';
 import { graphqlOperation } from '../openapi/graphql-operations.ts';
 
@@ -113,7 +113,12 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     // took seconds of blocked event loop (every other request, /health included, waited). Reads
     // are one SQL statement either way; graphql-js' interpreter costs little next to it.
     context: (request) => {
-      const context = createContext(db, pipeline, query, writeContext(request), audit);
+      // a request refused before its credentials were checked (a rate limit) still gets a context
+      // to format its error with: one that may do nothing
+      const writer = request.access
+        ? writeContext(request)
+        : { principal: NO_ACCESS.principal, access: NO_ACCESS, correlationId: request.id, log: request.log };
+      const context = createContext(db, pipeline, query, writer, audit);
       contexts.set(request, context);
       return context;
     },

@@ -30,6 +30,16 @@ export const SYSTEM_ACCESS: Access = Object.freeze({
   policy: Policy.UNRESTRICTED,
 });
 
+/**
+ * No access at all: no role, every predicate false (a GraphQL context built for a request refused
+ * before its credentials were checked, which never runs a resolver).
+ */
+export const NO_ACCESS: Access = Object.freeze({
+  principal: SYSTEM_PRINCIPAL,
+  subject: SYSTEM_SUBJECT,
+  policy: new Policy([]),
+});
+
 const MAX_POLICIES = 500;
 
 interface SubjectRow extends CredentialRow {
