@@ -8,6 +8,9 @@ import { definePlugin } from '../plugins/api.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 
+/** Record ids `validate` steps of upserts on `tagged` were shown. */
+const validated: (string | undefined)[] = [];
+
 const watcher = definePlugin({
   name: 'secret-watcher',
   version: '1.0.0',
@@ -16,6 +19,10 @@ const watcher = definePlugin({
       ctx.input.seen = (await ctx.data!.list('secret')).data.length;
       ctx.input.seen_by_system = (await ctx.data!.asSystem().list('secret')).data.length;
     });
+    for (const message of ['create', 'update'] as const)
+      plugin.on({ message, entity: 'tagged', stage: 'validate' }, (ctx) => {
+        validated.push(ctx.id);
+      });
     plugin.on({ message: 'create', entity: 'note', stage: 'async' }, async (ctx) => {
       const seen = (await ctx.data!.list('secret')).data.length;
       await ctx.data!.update('note', ctx.id!, { seen_async: seen });
@@ -65,6 +72,25 @@ describeEachDatabase(
       await expect
         .poll(async () => (await admin.get(`/api/data/note/${note.body.id}`)).body.seen_async, { timeout: 15_000 })
         .toBe(1);
+    });
+
+    it('never shows a step a record its caller cannot read, upserting onto its key', async () => {
+      const admin = api(get().app);
+      const tagged = { name: 'tagged', fields: [{ name: 'code', type: 'text', required: true }] };
+      expect((await admin.post('/api/metadata/entities', tagged)).status).toBe(201);
+      const key = { name: 'tagged_code', fields: ['code'] };
+      expect((await admin.post('/api/metadata/entities/tagged/keys', key)).status).toBe(201);
+      const role = { name: 'tagger', privileges: [{ entity: 'tagged', create: 'own', read: 'own', update: 'own' }] };
+      expect((await admin.post('/api/roles', role)).status).toBe(201);
+      const user = { email: 'tagger@example.com', password: 'tagger-password-1' };
+      expect((await admin.post('/api/users', { ...user, roles: ['tagger'] })).status).toBe(201);
+      const tagger = api(get().app, (await api(get().app, null).post('/api/auth/login', user)).body.token as string);
+      const hidden = (await admin.post('/api/data/tagged', { code: 'X' })).body;
+      validated.length = 0;
+      const refused = await tagger.post('/api/data/tagged/upsert?key=tagged_code', { code: 'X' });
+      expect(refused.status).toBe(403);
+      expect(validated).not.toContain(hidden.id);
+      expect(JSON.stringify(refused.body)).not.toContain(hidden.id);
     });
   },
   { build: { plugins: [watcher] } },

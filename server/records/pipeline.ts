@@ -180,7 +180,7 @@ export class WritePipeline {
       }
       const target =
         message.message === 'upsert' && this.#validatesUpsert(message.entity)
-          ? await this.#upsertTarget(message)
+          ? await this.#upsertTarget(message, ctx.access)
           : this.#target(message as Exclude<WriteMessage, { message: 'custom' }>);
       const state = { input: target.input, id: target.id, eventId: '' };
       await item(i, () => this.#stage(base, 'validate', target.message, target.entity, state));
@@ -469,12 +469,16 @@ export class WritePipeline {
    * What an upsert's `validate` steps see, before the transaction: `update` of the record the key
    * finds now, else `create` (the transaction resolves it again, under a lock, for the later stages).
    */
-  async #upsertTarget(m: Extract<WriteMessage, { message: 'upsert' }>) {
+  async #upsertTarget(m: Extract<WriteMessage, { message: 'upsert' }>, access?: Access) {
     const input = isObject(m.input) ? m.input : {};
     const found = this.#keyOf(m);
     if (found) {
-      const { rows } = await sql<{ id: string }>`SELECT id FROM ${table(m.entity)} WHERE ${found.where}`.execute(
-        this.#db,
+      // a record the writer cannot read is never shown to a step (the write itself refuses it)
+      const reach = access?.policy.predicate(m.entity, 'read', 't', this.#runtime.state.catalog);
+      const statement = sql<{ id: string }>`SELECT t.id FROM ${table(m.entity)} t WHERE ${found.where}
+        ${reach ? sql`AND ${reach}` : sql``}`;
+      const { rows } = await this.#db.executeQuery<{ id: string }>(
+        bindSubject(statement.compile(this.#db), access?.subject),
       );
       if (rows[0]) return { message: 'update' as const, entity: m.entity, input, id: rows[0].id };
     }
