@@ -5,7 +5,15 @@
  */
 import { XrmError } from './errors.ts';
 import type { TypeContext } from './field-type.ts';
-import type { ChoiceOption, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef, WebhookDef } from './types.ts';
+import type {
+  AutomationRuleDef,
+  ChoiceOption,
+  ChoiceSetDef,
+  EntityDef,
+  FieldDef,
+  RelationshipDef,
+  WebhookDef,
+} from './types.ts';
 
 /** A one-to-many navigation: records of `source` whose lookup `field` points here. */
 export interface InverseNavigation {
@@ -34,6 +42,7 @@ export interface CatalogData {
   readonly relationships: readonly RelationshipDef[];
   readonly choiceSets: readonly ChoiceSetDef[];
   readonly webhooks?: readonly WebhookDef[];
+  readonly rules?: readonly AutomationRuleDef[];
   /** Plugins an admin turned off. */
   readonly disabledPlugins?: readonly string[];
 }
@@ -44,6 +53,10 @@ export class Catalog implements TypeContext {
   readonly relationships: ReadonlyMap<string, RelationshipDef>;
   readonly choiceSets: ReadonlyMap<string, ChoiceSetDef>;
   readonly webhooks: ReadonlyMap<string, WebhookDef>;
+  /** Automation rules by id. */
+  readonly rules: ReadonlyMap<string, AutomationRuleDef>;
+  /** Active event rules by entity (what every write asks). */
+  readonly #eventRules = new Map<string, AutomationRuleDef[]>();
   readonly disabledPlugins: ReadonlySet<string>;
   readonly #navigations = new Map<string, Navigation[]>();
 
@@ -53,6 +66,13 @@ export class Catalog implements TypeContext {
     this.relationships = new Map(data.relationships.map((r) => [r.name, r]));
     this.choiceSets = new Map(data.choiceSets.map((c) => [c.name, c]));
     this.webhooks = new Map((data.webhooks ?? []).map((w) => [w.id, w]));
+    this.rules = new Map((data.rules ?? []).map((r) => [r.id, r]));
+    for (const rule of this.rules.values()) {
+      if (rule.status !== 'active' || rule.trigger.type !== 'event') continue;
+      const list = this.#eventRules.get(rule.entity);
+      if (list) list.push(rule);
+      else this.#eventRules.set(rule.entity, [rule]);
+    }
     this.disabledPlugins = new Set(data.disabledPlugins ?? []);
     for (const entity of data.entities) {
       for (const field of entity.fields) {
@@ -104,8 +124,14 @@ export class Catalog implements TypeContext {
       relationships: [...this.relationships.values()],
       choiceSets: [...this.choiceSets.values()],
       webhooks: [...this.webhooks.values()],
+      rules: [...this.rules.values()],
       disabledPlugins: [...this.disabledPlugins],
     };
+  }
+
+  /** The active event rules on an entity. */
+  eventRules(entity: string): readonly AutomationRuleDef[] {
+    return this.#eventRules.get(entity) ?? [];
   }
 
   entity(name: string): EntityDef | undefined {

@@ -32,6 +32,16 @@ export const SCHEMA_LOCK_KEY = 0x78726d; // "xrm"
 export interface ChangeContext {
   /** Who made the change (a user id or name; "system" until authentication exists). */
   actor?: string;
+  /** Filled with what the change breaks without being refused (automation rules it made invalid). */
+  warnings?: ChangeWarning[];
+}
+
+/** Something a committed change broke that the caller should hear of (the answer carries it). */
+export interface ChangeWarning {
+  readonly code: string;
+  readonly message: string;
+  /** What it concerns, e.g. `rule:<id>`. */
+  readonly target: string;
 }
 
 interface Planned<T> {
@@ -48,9 +58,10 @@ interface Planned<T> {
 
 /**
  * Checks (and follows up on) a change inside its transaction, given the catalog as it will be:
- * throwing refuses the change, which then leaves everything as it was.
+ * throwing refuses the change, which then leaves everything as it was; warnings it answers reach
+ * the caller with the change's answer.
  */
-export type ChangeGuard = (trx: Db, after: Catalog) => Promise<void>;
+export type ChangeGuard = (trx: Db, after: Catalog) => Promise<void | readonly ChangeWarning[]>;
 
 export class MetadataService {
   readonly #db: Db;
@@ -69,7 +80,7 @@ export class MetadataService {
 
   /** Runs one schema change; the plan sees the catalog as it is under the lock. */
   async #change<T>(ctx: ChangeContext, plan: (catalog: Catalog, trx: Db) => Promise<Planned<T>>): Promise<T> {
-    const { result, version } = await this.#db.transaction().execute(async (trx) => {
+    const { result, version, warnings } = await this.#db.transaction().execute(async (trx) => {
       // no statement_timeout (XRM_STATEMENT_TIMEOUT_MS) for a schema change: DDL on a big table (a new
       // required column, a unique index, a type change) may rewrite or scan it for minutes, and it
       // waits here for another instance's change; cut off, such a change could never be made
@@ -95,9 +106,10 @@ export class MetadataService {
         }
       }
       await planned.write(trx);
+      const warnings: ChangeWarning[] = [];
       if (this.#guards.length) {
         const after = await store.loadCatalog(trx);
-        for (const guard of this.#guards) await guard(trx, after);
+        for (const guard of this.#guards) warnings.push(...((await guard(trx, after)) ?? []));
       }
       const version = await store.recordChange(trx, {
         actor: ctx.actor ?? 'system',
@@ -107,8 +119,9 @@ export class MetadataService {
         after: planned.after,
         statements,
       });
-      return { result: planned.result, version };
+      return { result: planned.result, version, warnings };
     });
+    ctx.warnings?.push(...warnings);
     await this.#onChanged(version);
     return result;
   }

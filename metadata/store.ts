@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from './database.ts';
 import { Catalog } from './catalog.ts';
-import type { ChoiceSetDef, EntityDef, FieldDef, RelationshipDef, WebhookDef } from './types.ts';
+import type { AutomationRuleDef, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef, WebhookDef } from './types.ts';
 
 export async function readSchemaVersion(db: Db): Promise<number> {
   const { rows } = await sql<{ version: string | number }>`SELECT version FROM xrm.schema_state WHERE id = 1`.execute(
@@ -27,6 +27,7 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
     relationships: { definition: RelationshipDef }[];
     choiceSets: { definition: ChoiceSetDef }[];
     webhooks: WebhookDef[];
+    rules: AutomationRuleDef[];
     disabledPlugins: string[];
   }>`SELECT
     (SELECT version FROM xrm.schema_state WHERE id = 1) AS version,
@@ -40,9 +41,12 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
       FROM xrm.choice_sets) AS "choiceSets",
     (SELECT COALESCE(json_agg(definition || jsonb_build_object('id', id) ORDER BY created_at, id), '[]')
       FROM xrm.webhooks) AS webhooks,
+    (SELECT COALESCE(json_agg(definition || jsonb_strip_nulls(jsonb_build_object('id', id, 'status', status,
+        'statusReason', status_reason)) ORDER BY created_at, id), '[]')
+      FROM xrm.automation_rules) AS rules,
     (SELECT COALESCE(json_agg(name ORDER BY name), '[]') FROM xrm.plugin_state WHERE NOT enabled)
       AS "disabledPlugins"`.execute(db);
-  const { version, entities, fields, relationships, choiceSets, webhooks, disabledPlugins } = rows[0]!;
+  const { version, entities, fields, relationships, choiceSets, webhooks, rules, disabledPlugins } = rows[0]!;
   const byEntity = new Map<string, FieldDef[]>();
   for (const f of fields) {
     let list = byEntity.get(f.entity);
@@ -57,6 +61,7 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
     relationships: relationships.map((r) => Object.freeze(r.definition)),
     choiceSets: choiceSets.map((c) => Object.freeze(c.definition)),
     webhooks: webhooks.map((w) => Object.freeze(w)),
+    rules: rules.map((r) => Object.freeze(r)),
     disabledPlugins,
   });
 }

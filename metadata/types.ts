@@ -103,6 +103,54 @@ export interface WebhookDef {
   readonly disabledReason?: string;
 }
 
+export const RULE_STATUSES = ['active', 'disabled', 'invalid'] as const;
+export type RuleStatus = (typeof RULE_STATUSES)[number];
+
+/**
+ * An automation rule (server/automation): when it runs (an event on a record, a schedule over the
+ * records matching its condition, or by hand), the condition a record must meet, and the actions
+ * it takes. Definitions live in `xrm.automation_rules`; the catalog carries them so every
+ * instance sees the same rules, and the ledger records their changes.
+ */
+export interface AutomationRuleDef {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly entity: string;
+  readonly trigger: RuleTrigger;
+  /** The query engine's JSON filter, plus olderThan / withinNext / withinLast and changedFrom / changedTo. */
+  readonly condition?: unknown;
+  readonly actions: readonly RuleAction[];
+  /** 1 when created; every change adds one. */
+  readonly version: number;
+  readonly status: RuleStatus;
+  /** Why the rule is invalid (the schema change that broke it), or why the platform turned it off. */
+  readonly statusReason?: string;
+  /** The user whose roles the rule's actions run with (who saved it last). */
+  readonly runAs?: string;
+  /** Runs per minute past which the rule stops and reports (loops); default 60. */
+  readonly maxRunsPerMinute?: number;
+}
+
+export type RuleTrigger =
+  | {
+      readonly type: 'event';
+      readonly messages: readonly ('create' | 'update' | 'delete' | 'associate' | 'disassociate')[];
+      /** Update only: at least one of these fields changed. */
+      readonly changed?: readonly string[];
+    }
+  | { readonly type: 'schedule'; readonly cron: string; readonly timeZone: string }
+  | { readonly type: 'manual' };
+
+export type RuleAction =
+  | { readonly type: 'update'; readonly values: Readonly<Record<string, unknown>>; readonly via?: string }
+  | { readonly type: 'create'; readonly entity: string; readonly values: Readonly<Record<string, unknown>> }
+  | { readonly type: 'webhook'; readonly url: string }
+  | { readonly type: 'message'; readonly name: string; readonly input?: Readonly<Record<string, unknown>> }
+  | { readonly type: 'email'; readonly to: string; readonly subject: string; readonly body: string }
+  | { readonly type: 'notify'; readonly to: string; readonly text: string }
+  | { readonly type: 'suggest'; readonly reason: string; readonly actions: readonly RuleAction[] };
+
 /** Schemas (PostgreSQL namespaces) used by the platform. */
 export const SYSTEM_SCHEMA = 'xrm';
 export const DATA_SCHEMA = 'data';

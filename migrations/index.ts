@@ -4,6 +4,7 @@ import * as physicalNames from './0002-physical-names.ts';
 import * as jobsAuditWebhooks from './0003-jobs-audit-webhooks.ts';
 import * as identity from './0004-identity.ts';
 import * as authorization from './0005-authorization.ts';
+import * as automation from './0006-automation.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-jobs-audit-webhooks': jobsAuditWebhooks,
   '0004-identity': identity,
   '0005-authorization': authorization,
+  '0006-automation': automation,
 };

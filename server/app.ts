@@ -42,6 +42,15 @@ import { WebhookService } from './webhooks/service.ts';
 import { parseAllowList } from './webhooks/ssrf.ts';
 import { jobRoutes } from './rest/job-routes.ts';
 import { webhookRoutes } from './rest/webhook-routes.ts';
+import { automationRoutes } from './rest/automation-routes.ts';
+import { Automation } from './automation/automation.ts';
+import { AUTOMATION_PLUGIN, EventRules } from './automation/event-rules.ts';
+import { Inbox } from './automation/inbox.ts';
+import { Mailer } from './automation/mailer.ts';
+import { RuleService } from './automation/rules.ts';
+import { AutomationRunner } from './automation/runner.ts';
+import { Scheduler } from './automation/scheduler.ts';
+import { type Clock, SYSTEM_CLOCK } from './automation/time.ts';
 import { messageRoutes } from './rest/message-routes.ts';
 import { definePlugin } from '../plugins/api.ts';
 import { IdentityService } from './security/identity.ts';
@@ -74,6 +83,8 @@ export interface BuildOptions {
   logStream?: DestinationStream;
   /** Plugins to register at start (plugin modules from a folder or packages come with plugin loading). */
   plugins?: readonly Plugin[];
+  /** The clock automation rules read (`now`, olderThan, schedules); tests move it instead of sleeping. */
+  clock?: Clock;
 }
 
 export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
@@ -99,7 +110,13 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const plugins = new PluginHost(() => runtime.state.catalog.disabledPlugins);
   const pipeline = new WritePipeline(database.db, records, plugins, runtime, config.pluginTimeoutMs);
   pipeline.connect(query);
-  const budgets = { step: config.pluginTimeoutMs, webhook: config.webhookTimeoutMs + 1000 };
+  const budgets = {
+    step: config.pluginTimeoutMs,
+    webhook: config.webhookTimeoutMs + 1000,
+    automation: Math.max(30_000, config.pluginTimeoutMs * 4),
+    email: 60_000,
+    call: config.webhookTimeoutMs + 1000,
+  };
   const jobs = new JobQueue(database.db, { ...config.jobs, backoffCapMs: 3_600_000 });
   const worker =
     config.jobs.concurrency > 0
@@ -132,6 +149,37 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   // async steps act as the caller of the write they follow, with the roles they hold when they run
   asyncSteps.resolveAccess = (principal) => access.forPrincipal(principal);
   const identity = new IdentityService(database.db, config.sessionTtlMinutes * 60_000, directory);
+  const clock = options.clock ?? SYSTEM_CLOCK;
+  const allow = parseAllowList(config.webhookAllowHosts);
+  const rules = new RuleService(runtime, metadata, query, plugins, allow, clock);
+  const events = new EventRules(jobs, query, clock);
+  const mailer = config.smtpUrl ? new Mailer(config.smtpUrl, config.smtpFrom) : undefined;
+  const runner = new AutomationRunner({
+    db: database.db,
+    runtime,
+    pipeline,
+    query,
+    access,
+    rules,
+    queue: jobs,
+    host: plugins,
+    clock,
+    log: app.log,
+    mailer,
+    allow,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+  });
+  const scheduler = new Scheduler(database.db, jobs, clock, app.log);
+  const automation = new Automation(rules, events, runner, scheduler, new Inbox(database.db, runner));
+  pipeline.addConsumer(events);
+  // a schema change that breaks a rule turns it invalid (and the change's answer says so)
+  metadata.addGuard(rules.guardSchemaChange);
+  if (worker) {
+    for (const source of [events, runner, scheduler]) source.onQueued = () => worker.wake();
+    worker.handle('automation', (job, run) => runner.runJob(job, run));
+    worker.handle('email', (job) => runner.sendEmail(job));
+    worker.handle('call', (job) => runner.call(job));
+  }
   const services: Services = {
     database,
     db: database.db,
@@ -148,6 +196,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     identity,
     access,
     directory,
+    automation,
   };
   let ready = false;
 
@@ -180,6 +229,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
         { name: 'messages', description: 'Custom messages plugins define (Dataverse custom APIs)' },
         { name: 'jobs', description: 'The durable job queue: async plugin steps and webhook deliveries' },
         { name: 'webhooks', description: 'Standard Webhooks subscriptions, signing secrets and delivery logs' },
+        { name: 'automation', description: 'Automation rules, their runs and health; suggestions and notifications' },
         { name: 'auth', description: 'Users, sign-in sessions (bearer token and admin UI cookie) and API keys' },
       ],
     },
@@ -224,6 +274,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(roleRoutes, { prefix: '/api/roles', directory });
   await app.register(teamRoutes, { prefix: '/api/teams', directory });
   await app.register(sharingRoutes, { prefix: '/api', sharing: new Sharing(database.db, runtime), access });
+  await app.register(automationRoutes, { prefix: '/api', automation });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });
@@ -244,11 +295,12 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       await runtime.reload({ force: true });
       await runtime.watch(config.schemaPollMs);
       // the built-in consumers of the pipeline's changes, listed beside outside plugins
-      for (const name of ['audit', 'webhooks']) {
-        const description =
-          name === 'audit'
-            ? 'Appends every change of entities with auditEnabled to the append-only audit trail'
-            : 'Queues a signed Standard Webhooks delivery for every change a subscription matches';
+      const builtIns: Record<string, string> = {
+        audit: 'Appends every change of entities with auditEnabled to the append-only audit trail',
+        webhooks: 'Queues a signed Standard Webhooks delivery for every change a subscription matches',
+        [AUTOMATION_PLUGIN]: 'Runs automation rules: event rules on every matching change, schedules, manual runs',
+      };
+      for (const [name, description] of Object.entries(builtIns)) {
         await plugins.register(definePlugin({ name, version: '1.0.0', description, setup() {} }), app.log, {
           builtIn: true,
         });
@@ -256,13 +308,16 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       for (const plugin of options.plugins ?? []) await plugins.register(plugin, app.log);
       for (const plugin of await loadPlugins(config, app.log)) await plugins.register(plugin, app.log);
       worker?.start();
+      scheduler.start(config.automationTickMs);
       ready = true;
     },
     close() {
       closing ??= (async () => {
         ready = false;
         await app.close();
+        await scheduler.stop();
         await worker?.stop();
+        mailer?.close();
         await runtime.close();
         if (!options.database) await database.close();
       })();

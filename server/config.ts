@@ -44,6 +44,12 @@ export interface Config {
   readonly webhookAllowHosts?: string;
   /** One delivery attempt's budget (XRM_WEBHOOK_TIMEOUT_MS). */
   readonly webhookTimeoutMs: number;
+  /** The SMTP transport of rules' email actions (XRM_SMTP_URL, e.g. smtp://user:pass@host:587); unset: no email. */
+  readonly smtpUrl?: string;
+  /** The From of those emails (XRM_SMTP_FROM). */
+  readonly smtpFrom: string;
+  /** How often the scheduler looks for schedule rules that came due (XRM_AUTOMATION_TICK_MS; 0: never). */
+  readonly automationTickMs: number;
   /** First run: the administrator created when no user exists (XRM_ADMIN_EMAIL, XRM_ADMIN_PASSWORD). */
   readonly adminEmail?: string;
   readonly adminPassword?: string;
@@ -109,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     },
     webhookAllowHosts: env.XRM_WEBHOOK_ALLOW_HOSTS || undefined,
     webhookTimeoutMs: intFrom(env, 'XRM_WEBHOOK_TIMEOUT_MS', 15_000),
+    smtpUrl: env.XRM_SMTP_URL || undefined,
+    smtpFrom: env.XRM_SMTP_FROM || 'xrm-platform <no-reply@xrm-platform.invalid>',
+    automationTickMs: intFrom(env, 'XRM_AUTOMATION_TICK_MS', 30_000),
     adminEmail: env.XRM_ADMIN_EMAIL || undefined,
     adminPassword: env.XRM_ADMIN_PASSWORD || undefined,
     sessionTtlMinutes: Math.max(1, intFrom(env, 'XRM_SESSION_TTL_MINUTES', 720)),

@@ -12,6 +12,7 @@ import type { WebhookService } from './webhooks/service.ts';
 import type { IdentityService } from './security/identity.ts';
 import type { AccessService } from './security/access.ts';
 import type { Directory } from './security/directory.ts';
+import type { Automation } from './automation/automation.ts';
 
 /** The domain services the HTTP layers call. */
 export interface Services {
@@ -36,4 +37,6 @@ export interface Services {
   readonly access: AccessService;
   /** Roles and teams. */
   readonly directory: Directory;
+  /** Automation rules, their runs, the scheduler, suggestions and notifications. */
+  readonly automation: Automation;
 }

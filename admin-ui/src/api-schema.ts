@@ -762,6 +762,264 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/automation/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Automation rules (without the metadata privilege: the active manual rules, for record pages) */
+        get: operations["listAutomationRules"];
+        put?: never;
+        /** Create an automation rule (checked against the catalog; in the schema-change ledger) */
+        post: operations["createAutomationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automation/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rules that are invalid, failing (a failed run in 24 h) or disabled, with reasons */
+        get: operations["getAutomationHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automation/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One automation rule */
+        get: operations["getAutomationRule"];
+        put?: never;
+        post?: never;
+        /** Delete a rule (its run log and the suggestions it made are kept) */
+        delete: operations["deleteAutomationRule"];
+        options?: never;
+        head?: never;
+        /** Change a rule (a new version; an invalid rule that now checks out turns active) */
+        patch: operations["updateAutomationRule"];
+        trace?: never;
+    };
+    "/api/automation/rules/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Switch a rule on (checked against the catalog as it is now) */
+        post: operations["enableAutomationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automation/rules/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Switch a rule off (its queued runs are skipped and logged) */
+        post: operations["disableAutomationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automation/rules/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run now: a schedule rule over every matching record (no body), a manual rule on { "id": … } */
+        post: operations["runAutomationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automation/rules/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dry run on a record: whether it matches and what each action would do; writes nothing */
+        post: operations["testAutomationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automation/rules/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run log, newest first: trigger, record, outcome, duration, error, what each action did */
+        get: operations["listAutomationRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Suggestions addressed to you, newest first (status pending by default; all=true: everyone’s) */
+        get: operations["listSuggestions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suggestions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One suggestion */
+        get: operations["getSuggestion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suggestions/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve: the proposed actions run as you, in one transaction */
+        post: operations["approveSuggestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suggestions/{id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dismiss: nothing runs */
+        post: operations["dismissSuggestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your notifications, newest first, with the count of unread ones */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a notification read */
+        post: operations["readNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark all your notifications read */
+        post: operations["readAllNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -810,7 +1068,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_QUERY_TIMEOUT" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SETUP_DONE" | "XRM_ERR_FORBIDDEN" | "XRM_ERR_FIELD_FORBIDDEN" | "XRM_ERR_ROLE_NOT_FOUND" | "XRM_ERR_ROLE_BUILT_IN" | "XRM_ERR_TEAM_NOT_FOUND" | "XRM_ERR_RATE_LIMITED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
+            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_QUERY_TIMEOUT" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_RULE_NOT_FOUND" | "XRM_ERR_RULE_NOT_RUNNABLE" | "XRM_ERR_SUGGESTION_NOT_FOUND" | "XRM_ERR_SUGGESTION_DECIDED" | "XRM_ERR_NOTIFICATION_NOT_FOUND" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SETUP_DONE" | "XRM_ERR_FORBIDDEN" | "XRM_ERR_FIELD_FORBIDDEN" | "XRM_ERR_ROLE_NOT_FOUND" | "XRM_ERR_ROLE_BUILT_IN" | "XRM_ERR_TEAM_NOT_FOUND" | "XRM_ERR_RATE_LIMITED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
             instance?: string;
             /** @description Field errors, each with a path into the request */
             errors?: {
@@ -1629,7 +1887,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "step" | "webhook";
+            kind: "step" | "webhook" | "automation" | "email" | "call";
             /** @description The async step (plugin#n) or the webhook id */
             target: string;
             /**
@@ -2052,6 +2310,295 @@ export interface components {
         };
         UserAccountList: {
             data?: components["schemas"]["UserAccount"][];
+        };
+        AutomationRuleInput: {
+            name: string;
+            description?: string;
+            entity: string;
+            /** @description event { messages, changed? } · schedule { cron, timeZone? } · manual */
+            trigger: {
+                /** @enum {string} */
+                type: "event" | "schedule" | "manual";
+                messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+                /** @description update: any of these fields changed */
+                changed?: string[];
+                /** @description Five or six cron fields, e.g. "0 8 * * 1-5" */
+                cron?: string;
+                /** @description IANA time zone of the cron (default UTC) */
+                timeZone?: string;
+            };
+            /** @description The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and datetime fields, and changedFrom / changedTo in event rules */
+            condition?: unknown;
+            actions: {
+                /** @enum {string} */
+                type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
+                /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
+                values?: {
+                    [key: string]: unknown;
+                };
+                /** @description update: a lookup of the record; the related record is updated */
+                via?: string;
+                /** @description create: the entity of the new record */
+                entity?: string;
+                /** @description webhook: an http(s) receiver (internal addresses refused) */
+                url?: string;
+                /** @description message: a plugin's custom message */
+                name?: string;
+                input?: {
+                    [key: string]: unknown;
+                };
+                /** @description email: an address, a template, or "owner"; notify: "owner", a user id or a user email */
+                to?: string;
+                subject?: string;
+                body?: string;
+                text?: string;
+                /** @description suggest: why, shown to the record owner */
+                reason?: string;
+                /** @description suggest: the actions it proposes */
+                actions?: Record<string, never>[];
+            }[];
+            /** @description Past it the rule is turned off (loops); default 60 */
+            maxRunsPerMinute?: number;
+            /** @description Default true */
+            enabled?: boolean;
+        };
+        AutomationRuleChange: {
+            name?: string;
+            description?: string;
+            entity?: string;
+            /** @description event { messages, changed? } · schedule { cron, timeZone? } · manual */
+            trigger?: {
+                /** @enum {string} */
+                type: "event" | "schedule" | "manual";
+                messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+                /** @description update: any of these fields changed */
+                changed?: string[];
+                /** @description Five or six cron fields, e.g. "0 8 * * 1-5" */
+                cron?: string;
+                /** @description IANA time zone of the cron (default UTC) */
+                timeZone?: string;
+            };
+            /** @description The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and datetime fields, and changedFrom / changedTo in event rules */
+            condition?: unknown;
+            actions?: {
+                /** @enum {string} */
+                type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
+                /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
+                values?: {
+                    [key: string]: unknown;
+                };
+                /** @description update: a lookup of the record; the related record is updated */
+                via?: string;
+                /** @description create: the entity of the new record */
+                entity?: string;
+                /** @description webhook: an http(s) receiver (internal addresses refused) */
+                url?: string;
+                /** @description message: a plugin's custom message */
+                name?: string;
+                input?: {
+                    [key: string]: unknown;
+                };
+                /** @description email: an address, a template, or "owner"; notify: "owner", a user id or a user email */
+                to?: string;
+                subject?: string;
+                body?: string;
+                text?: string;
+                /** @description suggest: why, shown to the record owner */
+                reason?: string;
+                /** @description suggest: the actions it proposes */
+                actions?: Record<string, never>[];
+            }[];
+            /** @description Past it the rule is turned off (loops); default 60 */
+            maxRunsPerMinute?: number;
+            enabled?: boolean;
+        };
+        AutomationRule: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description?: string;
+            entity: string;
+            /** @description event { messages, changed? } · schedule { cron, timeZone? } · manual */
+            trigger: {
+                /** @enum {string} */
+                type: "event" | "schedule" | "manual";
+                messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+                /** @description update: any of these fields changed */
+                changed?: string[];
+                /** @description Five or six cron fields, e.g. "0 8 * * 1-5" */
+                cron?: string;
+                /** @description IANA time zone of the cron (default UTC) */
+                timeZone?: string;
+            };
+            /** @description The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and datetime fields, and changedFrom / changedTo in event rules */
+            condition?: unknown;
+            actions: {
+                /** @enum {string} */
+                type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
+                /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
+                values?: {
+                    [key: string]: unknown;
+                };
+                /** @description update: a lookup of the record; the related record is updated */
+                via?: string;
+                /** @description create: the entity of the new record */
+                entity?: string;
+                /** @description webhook: an http(s) receiver (internal addresses refused) */
+                url?: string;
+                /** @description message: a plugin's custom message */
+                name?: string;
+                input?: {
+                    [key: string]: unknown;
+                };
+                /** @description email: an address, a template, or "owner"; notify: "owner", a user id or a user email */
+                to?: string;
+                subject?: string;
+                body?: string;
+                text?: string;
+                /** @description suggest: why, shown to the record owner */
+                reason?: string;
+                /** @description suggest: the actions it proposes */
+                actions?: Record<string, never>[];
+            }[];
+            /** @description Past it the rule is turned off (loops); default 60 */
+            maxRunsPerMinute?: number;
+            /** @description 1 when created; every change adds one */
+            version: number;
+            /** @enum {string} */
+            status: "active" | "disabled" | "invalid";
+            /** @description Why it is invalid, or why the platform turned it off */
+            statusReason?: string;
+            /** @description Whose roles its actions run with (who saved it last) */
+            runAs?: string;
+        };
+        AutomationRuleList: {
+            data: components["schemas"]["AutomationRule"][];
+        };
+        AutomationRun: {
+            id: string;
+            /** Format: uuid */
+            ruleId: string;
+            ruleVersion?: number;
+            /** @enum {string} */
+            trigger: "event" | "schedule" | "manual" | "approval";
+            entity?: string | null;
+            recordId?: string | null;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed" | "skipped" | "suggested";
+            durationMs: number;
+            error?: string | null;
+            /** @description actions: what each action did; a schedule pass: matched and queued */
+            detail?: Record<string, never> | null;
+            jobId?: string | null;
+            /** @description Who the run acted as */
+            actor?: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AutomationRunPage: {
+            data: components["schemas"]["AutomationRun"][];
+            /** @description Pass as cursor= for the next page; absent on the last */
+            nextCursor?: string;
+        };
+        /** @description A manual run (an AutomationRun), or a schedule pass: { matched, queued } */
+        AutomationRunResult: components["schemas"]["AutomationRun"] | {
+            matched: number;
+            queued: number;
+        };
+        AutomationDryRun: {
+            rule: Record<string, never>;
+            entity: string;
+            id: string;
+            /** @description Whether the record meets the condition now */
+            matches: boolean;
+            actingAs?: string;
+            /** @description What each action would do */
+            actions: Record<string, never>[];
+            /** @description The problem an action would meet */
+            error?: string;
+            /** @constant */
+            written: false;
+        };
+        AutomationRuleHealth: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            entity: string;
+            trigger?: string;
+            /** @enum {string} */
+            status: "active" | "disabled" | "invalid";
+            statusReason?: string;
+            runs24h: number;
+            failures24h: number;
+            lastError?: string | null;
+            lastFailedAt?: string | null;
+        };
+        AutomationHealth: {
+            /** @description No invalid and no failing rule */
+            ok: boolean;
+            healthy: number;
+            invalid: components["schemas"]["AutomationRuleHealth"][];
+            failing: components["schemas"]["AutomationRuleHealth"][];
+            disabled: components["schemas"]["AutomationRuleHealth"][];
+        };
+        Suggestion: {
+            /** Format: uuid */
+            id: string;
+            rule: {
+                id?: string | null;
+                name?: string;
+            };
+            entity: string;
+            /** Format: uuid */
+            recordId: string;
+            /** @description The record in the data API */
+            record?: string;
+            owner?: string | null;
+            reason: string;
+            /** @description The actions, their values resolved */
+            actions: Record<string, never>[];
+            /** @enum {string} */
+            status: "pending" | "approved" | "dismissed" | "failed";
+            /** Format: date-time */
+            createdAt: string;
+            decidedAt?: string | null;
+            decidedBy?: string | null;
+            /** @description What each action did (approved) */
+            result?: unknown;
+            error?: string | null;
+        };
+        SuggestionPage: {
+            data: components["schemas"]["Suggestion"][];
+            /** @description Pass as cursor= for the next page; absent on the last */
+            nextCursor?: string;
+        };
+        Notification: {
+            id: string;
+            text: string;
+            entity?: string | null;
+            recordId?: string | null;
+            record?: string | null;
+            ruleId?: string | null;
+            read: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        NotificationPage: {
+            data: components["schemas"]["Notification"][];
+            unread: number;
+            nextCursor?: string;
+        };
+        NotificationsRead: {
+            read: number;
+        };
+        ChangeWarnings: {
+            warnings: {
+                /** @description XRM_WARN_RULE_INVALID */
+                code: string;
+                message: string;
+                /** @description rule:<id> */
+                target: string;
+            }[];
         };
     };
     responses: never;
@@ -2498,6 +3045,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Done; automation rules the change made invalid are listed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeWarnings"];
+                };
+            };
             /** @description Deleted, with its table and records */
             204: {
                 headers: {
@@ -3074,6 +3630,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Done; automation rules the change made invalid are listed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeWarnings"];
+                };
+            };
             /** @description Dropped, with its column and data */
             204: {
                 headers: {
@@ -3751,6 +4316,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Done; automation rules the change made invalid are listed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeWarnings"];
+                };
+            };
             /** @description Deleted, with its links */
             204: {
                 headers: {
@@ -4091,6 +4665,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Done; automation rules the change made invalid are listed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeWarnings"];
+                };
+            };
             /** @description Deleted */
             204: {
                 headers: {
@@ -4884,7 +5467,7 @@ export interface operations {
                 /** @description The previous page's nextCursor */
                 cursor?: string;
                 state?: "queued" | "running" | "failed" | "succeeded" | "dead";
-                kind?: "step" | "webhook";
+                kind?: "step" | "webhook" | "automation" | "email" | "call";
             };
             header?: never;
             path?: never;
@@ -7933,6 +8516,1765 @@ export interface operations {
             };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Record not found (XRM_ERR_RECORD_NOT_FOUND); User not found (XRM_ERR_USER_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAutomationRules: {
+        parameters: {
+            query?: {
+                entity?: string;
+                trigger?: "event" | "schedule" | "manual";
+                status?: "active" | "disabled" | "invalid";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRuleList"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutomationRuleInput"];
+            };
+        };
+        responses: {
+            /** @description The rule, version 1 */
+            201: {
+                headers: {
+                    /** @description Address of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRule"];
+                };
+            };
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook target not allowed (XRM_ERR_WEBHOOK_TARGET_FORBIDDEN) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAutomationHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Health of every rule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationHealth"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRule"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutomationRuleChange"];
+            };
+        };
+        responses: {
+            /** @description The rule as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRule"];
+                };
+            };
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Webhook target not allowed (XRM_ERR_WEBHOOK_TARGET_FORBIDDEN) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enableAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRule"];
+                };
+            };
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRule"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The run (manual), or the pass: records matched and runs queued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRunResult"];
+                };
+            };
+            /** @description Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Record not found (XRM_ERR_RECORD_NOT_FOUND); Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Automation rule cannot run (XRM_ERR_RULE_NOT_RUNNABLE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by a plugin (XRM_ERR_PLUGIN_REJECTED); Referenced record not found (XRM_ERR_RECORD_REFERENCE_NOT_FOUND) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testAutomationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description What would happen */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationDryRun"];
+                };
+            };
+            /** @description Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Record not found (XRM_ERR_RECORD_NOT_FOUND); Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Automation rule cannot run (XRM_ERR_RULE_NOT_RUNNABLE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by a plugin (XRM_ERR_PLUGIN_REJECTED); Referenced record not found (XRM_ERR_RECORD_REFERENCE_NOT_FOUND) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAutomationRuns: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
+                outcome?: "succeeded" | "failed" | "skipped" | "suggested";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRunPage"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Automation rule not found (XRM_ERR_RULE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSuggestions: {
+        parameters: {
+            query?: {
+                status?: "pending" | "approved" | "dismissed" | "failed" | "all";
+                entity?: string;
+                recordId?: string;
+                all?: boolean;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of suggestions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionPage"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSuggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suggestion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestion"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suggestion not found (XRM_ERR_SUGGESTION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveSuggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suggestion, approved, with what each action did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestion"];
+                };
+            };
+            /** @description Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Record not found (XRM_ERR_RECORD_NOT_FOUND); Suggestion not found (XRM_ERR_SUGGESTION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suggestion already decided (XRM_ERR_SUGGESTION_DECIDED) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused by a plugin (XRM_ERR_PLUGIN_REJECTED); Referenced record not found (XRM_ERR_RECORD_REFERENCE_NOT_FOUND) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dismissSuggestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The suggestion, dismissed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestion"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suggestion not found (XRM_ERR_SUGGESTION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Suggestion already decided (XRM_ERR_SUGGESTION_DECIDED) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNotifications: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Notification not found (XRM_ERR_NOTIFICATION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    readAllNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many were marked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsRead"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

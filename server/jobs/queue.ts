@@ -16,12 +16,16 @@ import { XrmError } from '../../metadata/errors.ts';
 
 export const JOB_STATES = ['queued', 'running', 'failed', 'succeeded', 'dead'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_KINDS = ['step', 'webhook'] as const;
+/**
+ * `step`: an async plugin step; `webhook`: a subscription's delivery; `automation`: a rule's run on
+ * a record or a schedule pass; `email`: a rule's email; `call`: a rule's webhook action.
+ */
+export const JOB_KINDS = ['step', 'webhook', 'automation', 'email', 'call'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface NewJob {
   readonly kind: JobKind;
-  /** What runs it: an async step's key (`plugin#n`), a webhook's id. */
+  /** What runs it: an async step's key (`plugin#n`), a webhook's id, a rule's id. */
   readonly target: string;
   readonly eventId: string;
   readonly payload: unknown;

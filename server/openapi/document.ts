@@ -11,6 +11,7 @@ import { metadataComponents } from './metadata-schemas.ts';
 import { jsonResponse } from './responses.ts';
 import { pipelineComponents } from './pipeline-schemas.ts';
 import { securityComponents } from './security-schemas.ts';
+import { automationComponents } from './automation-schemas.ts';
 import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
 import { alwaysFor, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
 import {
@@ -154,6 +155,7 @@ export function buildDocument(
     ...metadataComponents(),
     ...pipelineComponents(),
     ...securityComponents(),
+    ...automationComponents(),
     ...doc.components.schemas,
   };
   const names = entitySchemaNames(catalog, Object.keys(platform));

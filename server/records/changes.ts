@@ -52,7 +52,13 @@ export interface ChangeConsumer {
    * A statement that records one create, update or delete inside the write's own SQL statement
    * (reading the CTE `w(record json, old json)`), for writes nothing else observes.
    */
-  inline?(message: ChangeMessage, entity: string, origin: ChangeOrigin, depth: number): RawBuilder<unknown>;
+  inline?(
+    message: ChangeMessage,
+    entity: string,
+    origin: ChangeOrigin,
+    depth: number,
+    catalog: Catalog,
+  ): RawBuilder<unknown>;
 }
 
 export function newChange(change: Omit<Change, 'eventId'>): Change {

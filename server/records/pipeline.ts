@@ -156,9 +156,13 @@ export class WritePipeline {
     const catalog = this.#runtime.state.catalog;
     if (!ctx.journal && !messages.some((m) => this.#observed(catalog, m))) return this.#direct(ctx, messages);
     if (!ctx.journal && messages.length === 1) {
-      // one write only the audit trail observes: its row goes in the write's own statement
+      // one write only the audit trail and event rules observe: their rows go in the write's own statement
       const also = this.#inline(catalog, messages[0]!, ctx);
-      if (also) return [(await this.#write(ctx.db, messages[0]!, also, ctx.access)).outcome];
+      if (also) {
+        const outcome = (await this.#write(ctx.db, messages[0]!, also, ctx.access)).outcome;
+        this.#afterCommit(ctx);
+        return [outcome];
+      }
     }
     const shared = ctx.shared ?? new Map<string, unknown>();
     const base = { ...ctx, depth, shared };
@@ -331,7 +335,7 @@ export class WritePipeline {
 
   /**
    * The one-statement path of a single create, update or delete: when no step listens and every
-   * consumer that wants it can record it inside the write's statement (the audit trail).
+   * consumer that wants it can record it inside the write's statement (the audit trail, event rules).
    */
   #inline(catalog: Catalog, m: WriteMessage, ctx: WriteContext): RawBuilder<unknown> | undefined {
     if (m.message !== 'create' && m.message !== 'update' && m.message !== 'delete') return undefined;
@@ -342,9 +346,13 @@ export class WritePipeline {
     )
       return undefined;
     const wanting = this.#consumers.filter((c) => c.wants(catalog, m.message as ChangeMessage, m.entity));
-    if (wanting.length !== 1 || !wanting[0]!.inline) return undefined;
+    if (!wanting.length || wanting.some((c) => !c.inline)) return undefined;
     const origin = { principal: ctx.principal, correlationId: ctx.correlationId };
-    return wanting[0]!.inline(m.message, m.entity, origin, ctx.depth ?? 1);
+    const statements = wanting.map((c, i) => {
+      const statement = c.inline!(m.message as ChangeMessage, m.entity, origin, ctx.depth ?? 1, catalog);
+      return sql`${sql.id(`x${i}`)} AS (${statement})`;
+    });
+    return sql.join(statements, sql`, `);
   }
 
   #cascadeObserved(catalog: Catalog, entity: string): boolean {
@@ -660,8 +668,8 @@ export class WritePipeline {
     });
     return {
       get: async (entity, id) => {
-        const text = await query().read({ db: ctx.db, access: ctx.access }, { kind: 'get', entity, id, query: {} });
-        return typeof text === 'string' ? (JSON.parse(text) as Row) : null;
+        const found = await query().read({ db: ctx.db, access: ctx.access }, { kind: 'get', entity, id, query: {} });
+        return found ? (JSON.parse(found.body) as Row) : null;
       },
       list: async (entity, q) => {
         const text = await query().read(

@@ -35,8 +35,9 @@ export interface WriteOptions {
   /** Optimistic concurrency: the version the client last read (REST If-Match, GraphQL expectedVersion). */
   expectedVersion?: number;
   /**
-   * A statement that joins the write as a data-modifying CTE of the SAME statement, reading
-   * `w(record json, old json)`: the audit row of a write nothing else observes, in one round trip.
+   * Data-modifying CTEs (`x0 AS (…), x1 AS (…)`) that join the write's SAME statement, reading
+   * `w(record json, old json)`: the audit row and the automation jobs of a write no step observes,
+   * in one round trip.
    */
   also?: RawBuilder<unknown>;
   /** Who writes: the policy's predicates and checks join the statement (write-access.ts). Absent: the system. */
@@ -157,7 +158,7 @@ export class RecordsService {
       ? sql<{
           r: RecordJson;
         }>`WITH i AS (${insert}), w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old FROM i a ${where}),
-          x AS (${options.also}) SELECT w.record AS r FROM w`
+          ${options.also} SELECT w.record AS r FROM w`
       : sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(a.*) AS r FROM w a ${where}`;
     const rows = await this.#run(state, statement, entity, 'write', db, options.access);
     return rows[0]!.r;
@@ -260,7 +261,7 @@ export class RecordsService {
     const update = sql`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} FROM ${old}
         WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old ${checked}`;
     const statement = options.also
-      ? sql<Updated>`WITH w AS (${update}), x AS (${options.also}) SELECT record, old FROM w`
+      ? sql<Updated>`WITH w AS (${update}), ${options.also} SELECT record, old FROM w`
       : sql<Updated>`${update}`;
     const rows = await this.#run(state, statement, entity, 'write', db, options.access);
     if (!rows[0]) return this.#missing(state, entity, id, options, db, 'update', data);
@@ -282,7 +283,7 @@ export class RecordsService {
     const remove = sql`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${version} ${reach}
       RETURNING NULL::json AS record, row_to_json(t.*) AS old`;
     const statement = options.also
-      ? sql<{ old: Row }>`WITH w AS (${remove}), x AS (${options.also}) SELECT old FROM w`
+      ? sql<{ old: Row }>`WITH w AS (${remove}), ${options.also} SELECT old FROM w`
       : sql<{ old: Row }>`${remove}`;
     const rows = await this.#run(state, statement, entity, 'delete', db, options.access);
     if (!rows[0]) return this.#missing(state, entity, id, options, db, 'delete');

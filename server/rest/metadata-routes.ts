@@ -8,6 +8,7 @@ import type { Catalog } from '../../metadata/catalog.ts';
 import { XrmError, type ErrorCode } from '../../metadata/errors.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from '../../metadata/field-types/index.ts';
 import { entitySchema, SCHEMA_VARIANTS, type SchemaVariant } from '../../metadata/json-schema.ts';
+import type { ChangeContext, ChangeWarning } from '../../metadata/service.ts';
 import { listChanges } from '../../metadata/store.ts';
 import { entityTypescript } from '../../metadata/typescript.ts';
 import type { EntityDef } from '../../metadata/types.ts';
@@ -28,6 +29,20 @@ const CHOICE_SET_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_CHOIC
 /** A definition in the body, validated by the metadata service against metadata/definition-schemas.ts. */
 const DEFINITION: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_METADATA_INVALID'];
 const ok = (description: string, schema: string) => ({ '200': jsonResponse(description, schema) });
+/** A delete that broke automation rules answers 200 with the warnings instead of 204. */
+const WARNED = jsonResponse('Done; automation rules the change made invalid are listed', 'ChangeWarnings');
+
+const changeContext = (req: FastifyRequest): ChangeContext & { warnings: ChangeWarning[] } => ({
+  actor: actorOf(req),
+  warnings: [],
+});
+
+/** A changed definition, with `warnings` when the change broke automation rules. */
+const withWarnings = <T extends object>(body: T, ctx: { warnings: ChangeWarning[] }) =>
+  ctx.warnings.length ? { ...body, warnings: ctx.warnings } : body;
+
+const answerDeleted = (reply: FastifyReply, ctx: { warnings: ChangeWarning[] }) =>
+  ctx.warnings.length ? reply.code(200).send({ warnings: ctx.warnings }) : reply.code(204).send();
 
 export async function metadataRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { metadata, runtime } = services;
@@ -174,14 +189,15 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         operationId: 'deleteEntity',
         params: nameParams('name'),
         'x-xrm-operation': {
-          responses: { '204': noContent('Deleted, with its table and records') },
+          responses: { '204': noContent('Deleted, with its table and records'), '200': WARNED },
           errors: [...ENTITY_404, 'XRM_ERR_METADATA_IN_USE'],
         },
       },
     },
     async (req, reply) => {
-      await metadata.deleteEntity(req.params.name, { actor: actorOf(req) });
-      return reply.code(204).send();
+      const ctx = changeContext(req);
+      await metadata.deleteEntity(req.params.name, ctx);
+      return answerDeleted(reply, ctx);
     },
   );
 
@@ -294,7 +310,10 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         },
       },
     },
-    async (req) => metadata.updateField(req.params.name, req.params.field, req.body, { actor: actorOf(req) }),
+    async (req) => {
+      const ctx = changeContext(req);
+      return withWarnings(await metadata.updateField(req.params.name, req.params.field, req.body, ctx), ctx);
+    },
   );
 
   app.delete<{ Params: { name: string; field: string } }>(
@@ -306,14 +325,15 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         operationId: 'deleteField',
         params: nameParams('name', 'field'),
         'x-xrm-operation': {
-          responses: { '204': noContent('Dropped, with its column and data') },
+          responses: { '204': noContent('Dropped, with its column and data'), '200': WARNED },
           errors: [...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED'],
         },
       },
     },
     async (req, reply) => {
-      await metadata.dropField(req.params.name, req.params.field, { actor: actorOf(req) });
-      return reply.code(204).send();
+      const ctx = changeContext(req);
+      await metadata.dropField(req.params.name, req.params.field, ctx);
+      return answerDeleted(reply, ctx);
     },
   );
 
@@ -423,12 +443,16 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         summary: 'Delete a relationship and its links',
         operationId: 'deleteRelationship',
         params: nameParams('name'),
-        'x-xrm-operation': { responses: { '204': noContent('Deleted, with its links') }, errors: RELATIONSHIP_404 },
+        'x-xrm-operation': {
+          responses: { '204': noContent('Deleted, with its links'), '200': WARNED },
+          errors: RELATIONSHIP_404,
+        },
       },
     },
     async (req, reply) => {
-      await metadata.deleteRelationship(req.params.name, { actor: actorOf(req) });
-      return reply.code(204).send();
+      const ctx = changeContext(req);
+      await metadata.deleteRelationship(req.params.name, ctx);
+      return answerDeleted(reply, ctx);
     },
   );
 
@@ -501,7 +525,10 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         },
       },
     },
-    async (req) => metadata.updateChoiceSet(req.params.name, req.body, { actor: actorOf(req) }),
+    async (req) => {
+      const ctx = changeContext(req);
+      return withWarnings(await metadata.updateChoiceSet(req.params.name, req.body, ctx), ctx);
+    },
   );
 
   app.delete<{ Params: { name: string } }>(
@@ -513,14 +540,15 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         operationId: 'deleteChoiceSet',
         params: nameParams('name'),
         'x-xrm-operation': {
-          responses: { '204': noContent('Deleted') },
+          responses: { '204': noContent('Deleted'), '200': WARNED },
           errors: [...CHOICE_SET_404, 'XRM_ERR_METADATA_IN_USE'],
         },
       },
     },
     async (req, reply) => {
-      await metadata.deleteChoiceSet(req.params.name, { actor: actorOf(req) });
-      return reply.code(204).send();
+      const ctx = changeContext(req);
+      await metadata.deleteChoiceSet(req.params.name, ctx);
+      return answerDeleted(reply, ctx);
     },
   );
 

@@ -28,7 +28,7 @@ export interface DeliveryRequest {
   readonly timestamp: Date;
   /** The JSON payload, sent and signed byte for byte. */
   readonly body: string;
-  /** `whsec_…` secrets, newest first; each adds a signature. At least one. */
+  /** `whsec_…` secrets, newest first; each adds a signature. None: sent unsigned. */
   readonly secrets: readonly string[];
   /** Overall limit for connecting and answering. */
   readonly timeoutMs: number;
@@ -59,15 +59,15 @@ export function newSecret(): string {
 }
 
 /**
- * Sends one delivery attempt and reports what happened. Throws only on a caller's mistake (no
- * secret, a secret that is not `whsec_` base64).
+ * Sends one delivery attempt and reports what happened. Throws only on a caller's mistake (a
+ * secret that is not `whsec_` base64).
  */
 export async function deliver(request: DeliveryRequest): Promise<DeliveryResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const refused = checkWebhookUrl(request.url, request.allow);
   if (refused !== undefined) return { forbidden: true, error: refused, durationMs: elapsed() };
-  if (request.secrets.length === 0) throw new TypeError('deliver: at least one signing secret is required');
+  // no secret: an unsigned POST (an automation rule's webhook action), the same headers otherwise
   const signature = request.secrets
     .map((secret) => new Webhook(secret).sign(request.msgId, request.timestamp, request.body))
     .join(' ');
@@ -77,7 +77,7 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryResult>
     'user-agent': request.userAgent ?? DEFAULT_USER_AGENT,
     'webhook-id': request.msgId,
     'webhook-timestamp': String(Math.floor(request.timestamp.getTime() / 1000)),
-    'webhook-signature': signature,
+    ...(signature ? { 'webhook-signature': signature } : {}),
   };
   const url = new URL(request.url);
   const send = url.protocol === 'https:' ? https.request : http.request;
