@@ -13,11 +13,18 @@
  * insert with the audit trail off and on, against a raw multi-row INSERT; and W1, the time from a
  * create's request to its signed webhook delivery reaching a receiver on 127.0.0.1.
  *
+ * Automation rules (issue 9, whose own numbering calls these R6 and R7): A1 single creates and
+ * updates on an entity with no rules, then with 20 active event rules whose conditions do not
+ * match (target ≤ 10 % slower), against the raw INSERT / UPDATE; A2 a schedule rule's pass over
+ * 100,000 records of which 1,000 match (target ≤ 2 s), the time until its 1,000 queued runs have
+ * run (on a server restarted with XRM_BENCH_JOB_CONCURRENCY workers), and a second pass (queues 0).
+ *
  * Environment: XRM_BENCH_PG_URL (admin URL, default postgres://root@127.0.0.1:5432/postgres),
  * XRM_BENCH_SECONDS (per measurement, default 10), XRM_BENCH_CONNECTIONS (default 10, autocannon's own default),
- * XRM_BENCH_ONLY (comma-separated subset: R1, R2, R3, R4, R5, R6, R7, W1, catalog; `reads` = R1–R3, R5, R6;
- * `writes` = R4, R7, W1; default all), XRM_BENCH_SCALE (fraction of the seeded rows, default 1; smaller
- * for a quick check only: the figures are defined at 1), XRM_BENCH_WEBHOOK_WRITES (W1's creates, default 200).
+ * XRM_BENCH_ONLY (comma-separated subset: R1, R2, R3, R4, R5, R6, R7, W1, A1, A2, catalog; `reads` = R1–R3,
+ * R5, R6; `writes` = R4, R7, W1; `automation` = A1, A2; default all), XRM_BENCH_SCALE (fraction of the
+ * seeded rows, default 1; smaller for a quick check only: the figures are defined at 1),
+ * XRM_BENCH_WEBHOOK_WRITES (W1's creates, default 200), XRM_BENCH_JOB_CONCURRENCY (A2's job workers, default 8).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -40,9 +47,16 @@ const SCALE = Number(process.env.XRM_BENCH_SCALE ?? 1);
 const ACCOUNTS = Math.max(1000, Math.round(100_000 * SCALE));
 const CONTACTS = Math.max(3000, Math.round(300_000 * SCALE));
 const WEBHOOK_WRITES = Number(process.env.XRM_BENCH_WEBHOOK_WRITES ?? 200);
+/** A1: records seeded for the updates, and the event rules added; A2: records, and how many match. */
+const DEALS = Math.max(1000, Math.round(10_000 * SCALE));
+const EVENT_RULES = 20;
+const LEADS = Math.max(1000, Math.round(100_000 * SCALE));
+const STALE_LEADS = Math.round(LEADS / 100);
+const JOB_CONCURRENCY = Number(process.env.XRM_BENCH_JOB_CONCURRENCY ?? 8);
 const GROUPS: Record<string, readonly string[]> = {
   reads: ['R1', 'R2', 'R3', 'R5', 'R6'],
   writes: ['R4', 'R7', 'W1'],
+  automation: ['A1', 'A2'],
 };
 const ONLY = process.env.XRM_BENCH_ONLY
   ? new Set(
@@ -114,11 +128,13 @@ async function admin(sqlText: string): Promise<void> {
   }
 }
 
+/** Starts the compiled server; `port`: the one a restarted server takes again (its clients keep their base URL). */
 async function startServer(
   databaseUrl: string,
   env: Record<string, string>,
+  port?: number,
 ): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
+  port ??= await freePort();
   const child = spawn(process.execPath, ['dist/server/main.js'], {
     env: { ...process.env, ...env, DATABASE_URL: databaseUrl, PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -309,14 +325,15 @@ async function main(): Promise<void> {
   try {
     writeFileSync(join(pluginsDir, 'bench-steps.mjs'), STEPS_PLUGIN);
     // W1 targets a receiver on loopback, which the SSRF guard refuses unless allowed
-    server = await startServer(databaseUrl, {
+    const serverEnv = {
       XRM_PLUGINS_DIR: pluginsDir,
       XRM_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
       XRM_ADMIN_EMAIL: ADMIN.email,
       XRM_ADMIN_PASSWORD: ADMIN.password,
       // the bench is one client hammering the server: no per-client rate limit
       XRM_RATE_LIMIT_PER_MINUTE: '0',
-    });
+    };
+    server = await startServer(databaseUrl, serverEnv);
     const { base } = server;
     adminAuth = await signIn(base, ADMIN.email, ADMIN.password);
     const statuses = ['new', 'active', 'inactive', 'vip', 'lost'];
@@ -738,6 +755,262 @@ async function main(): Promise<void> {
       } finally {
         // best effort: the database is dropped at the end anyway, and a failure here must not hide the first
         await call(base, 'DELETE', `/api/webhooks/${hook.id}`).catch(() => undefined);
+      }
+    }
+
+    // A1 (issue 9's R6): what event rules cost a write when their conditions do not match. Single
+    // creates and updates on one entity (audit off), first with no rule on it, then with 20 active
+    // event rules on create and update, each with a condition no record written meets and one
+    // notify action: the rules' predicates go into the write's own statement and queue nothing.
+    if (want('A1')) {
+      await call(base, 'POST', '/api/metadata/entities', {
+        name: 'deal',
+        auditEnabled: false,
+        fields: [
+          { name: 'name', type: 'text', required: true },
+          { name: 'amount', type: 'integer' },
+          { name: 'stage', type: 'choice', options: ['open', 'won', 'lost'].map((v) => ({ value: v, label: v })) },
+        ],
+      });
+      const seed = new pg.Client({ connectionString: databaseUrl });
+      await seed.connect();
+      try {
+        // the updates' targets: the ids accountId(n) stands for
+        await seed.query(`INSERT INTO data.deal (id, name, amount, stage)
+          SELECT md5(n::text)::uuid, 'Deal ' || n, n % 100000, (ARRAY['open', 'won', 'lost'])[1 + n % 3]
+          FROM generate_series(1, ${DEALS}) n`);
+        await seed.query('VACUUM ANALYZE data.deal');
+      } finally {
+        await seed.end();
+      }
+      const createDeal: Omit<autocannon.Options, 'url'> = {
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/data/deal',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name: 'New deal', amount: 1234, stage: 'open' }),
+          },
+        ],
+      };
+      const updateDeal: Omit<autocannon.Options, 'url'> = {
+        requests: [
+          {
+            method: 'PATCH',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req) => {
+              const n = 1 + Math.floor(Math.random() * DEALS);
+              return { ...req, path: `/api/data/deal/${accountId(n)}`, body: JSON.stringify({ amount: n }) };
+            },
+          },
+        ],
+      };
+      const rawCreate =
+        "WITH w AS (INSERT INTO data.deal (name, amount, stage) VALUES ('New deal', 1234, 'open') RETURNING *) " +
+        'SELECT row_to_json(w)::text FROM w;\n';
+      const rawUpdate =
+        `\\set n random(1, ${DEALS})\n` +
+        'UPDATE data.deal t SET amount = :n, updated_at = now(), version = t.version + 1 ' +
+        'WHERE t.id = md5(:n::text)::uuid RETURNING row_to_json(t.*)::text;\n';
+      // warm up the server's write path first, so the figure without rules is not the cold one
+      await cannon({ ...createDeal, title: 'A1 warm-up', url: base, duration: Math.min(3, SECONDS) });
+      const plainCreate = await measure('A1 create one, no rules', '(baseline)', 0, 0, createDeal, rawCreate);
+      figures[figures.length - 1]!.met = undefined;
+      const plainUpdate = await measure('A1 update one, no rules', '(baseline)', 0, 0, updateDeal, rawUpdate);
+      figures[figures.length - 1]!.met = undefined;
+      const ruleIds: string[] = [];
+      try {
+        for (let i = 0; i < EVENT_RULES; i++) {
+          const rule = await call(base, 'POST', '/api/automation/rules', {
+            name: `bench A1 ${i}`,
+            entity: 'deal',
+            trigger: { type: 'event', messages: ['create', 'update'] },
+            condition: { amount: { gt: 1_000_000_000 + i } },
+            actions: [{ type: 'notify', to: 'owner', text: 'x' }],
+          });
+          ruleIds.push(rule.id);
+        }
+        const ruled = `${EVENT_RULES} event rules`;
+        const create = await measure(
+          `A1 create one, ${ruled}`,
+          '≥ 90 % of no rules',
+          0,
+          0,
+          createDeal,
+          plainCreate.ceiling,
+        );
+        figures[figures.length - 1]!.met = create.rps >= 0.9 * plainCreate.rps;
+        const update = await measure(
+          `A1 update one, ${ruled}`,
+          '≥ 90 % of no rules',
+          0,
+          0,
+          updateDeal,
+          plainUpdate.ceiling,
+        );
+        figures[figures.length - 1]!.met = update.rps >= 0.9 * plainUpdate.rps;
+        const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+        // nothing matched: the rules must have queued no job
+        const jobs = new pg.Client({ connectionString: databaseUrl });
+        await jobs.connect();
+        const queued = await jobs
+          .query("SELECT count(*)::int AS n FROM xrm.jobs WHERE kind = 'automation'")
+          .then((r) => r.rows[0].n as number)
+          .finally(() => jobs.end());
+        notes.push(
+          `A1 (issue 9 R6) ${ruled} that do not match, target ≤ 10 % overhead: creates ${create.rps.toFixed(0)} / ` +
+            `${plainCreate.rps.toFixed(0)} req/s = ${pct(create.rps / plainCreate.rps)} of no rules ` +
+            `(raw INSERT ${plainCreate.ceiling.toFixed(0)}/s: ${pct(plainCreate.rps / plainCreate.ceiling)} → ` +
+            `${pct(create.rps / plainCreate.ceiling)}); updates ${update.rps.toFixed(0)} / ` +
+            `${plainUpdate.rps.toFixed(0)} req/s = ${pct(update.rps / plainUpdate.rps)} of no rules ` +
+            `(raw UPDATE ${plainUpdate.ceiling.toFixed(0)}/s: ${pct(plainUpdate.rps / plainUpdate.ceiling)} → ` +
+            `${pct(update.rps / plainUpdate.ceiling)}); jobs queued afterwards: ${queued}`,
+        );
+      } finally {
+        // best effort, as W1's subscription: the database is dropped at the end anyway
+        for (const id of ruleIds) await call(base, 'DELETE', `/api/automation/rules/${id}`).catch(() => undefined);
+      }
+    }
+
+    // A2 (issue 9's R7): a schedule rule's pass over 100,000 records of which 1,000 match, its
+    // condition tested by PostgreSQL in the pass's one statement; then the time until the 1,000 run
+    // jobs it queued have run (each: read the record, notify its owner, log the run), on a server
+    // restarted with more job workers (and no scheduler tick, so only the bench starts passes); then
+    // a second pass, which must queue nothing (once per record per condition episode).
+    if (want('A2')) {
+      const stages = ['new', 'working', 'won', 'stale'];
+      await call(base, 'POST', '/api/metadata/entities', {
+        name: 'lead',
+        auditEnabled: false,
+        fields: [
+          { name: 'name', type: 'text', required: true },
+          { name: 'stage', type: 'choice', options: stages.map((v) => ({ value: v, label: v })) },
+          { name: 'last_contact_at', type: 'datetime' },
+        ],
+      });
+      const db = new pg.Client({ connectionString: databaseUrl });
+      await db.connect();
+      try {
+        process.stdout.write(`A2 seeding ${LEADS} leads… `);
+        // stale: every 10th; contacted 20 days ago: every 100th (all stale) and every 10th + 3 (none
+        // stale); the rest within the last 8 days. Stale and not contacted for 10 days: every 100th.
+        await db.query(
+          `INSERT INTO data.lead (id, name, stage, last_contact_at, owner_id, created_at)
+          SELECT md5('lead' || n)::uuid, 'Lead ' || n,
+                 CASE WHEN n % 10 = 0 THEN 'stale' ELSE (ARRAY['new', 'working', 'won'])[1 + n % 3] END,
+                 now() - CASE WHEN n % 100 = 0 OR n % 10 = 3 THEN interval '20 days'
+                              ELSE (n % 9) * interval '1 day' END,
+                 (SELECT id FROM xrm.users WHERE lower(email) = lower($1)), now() - (n || ' seconds')::interval
+          FROM generate_series(1, ${LEADS}) n`,
+          [ADMIN.email],
+        );
+        await db.query('VACUUM ANALYZE data.lead');
+        process.stdout.write('done\n');
+        const condition = { stage: { eq: 'stale' }, last_contact_at: { olderThan: 'P10D' } };
+        const started = performance.now();
+        const { rows: raw } = await db.query(
+          "SELECT count(*)::int AS n FROM data.lead WHERE stage = 'stale' " +
+            "AND last_contact_at < now() - interval '10 days'",
+        );
+        const rawMs = performance.now() - started;
+        if (raw[0].n !== STALE_LEADS) throw new Error(`A2 seeded ${raw[0].n} matching leads, not ${STALE_LEADS}`);
+        const rule = await call(base, 'POST', '/api/automation/rules', {
+          name: 'bench A2 stale leads',
+          entity: 'lead',
+          trigger: { type: 'schedule', cron: '0 9 * * *' },
+          condition,
+          actions: [{ type: 'notify', to: 'owner', text: '{{record.name}} is stale' }],
+          // the default cap (60 runs a minute, meant to stop loops) would turn the rule off after its
+          // first 60 runs: a pass over 1,000 matches is not a loop
+          maxRunsPerMinute: 100_000,
+        });
+        const port = Number(new URL(base).port);
+        await stopServer(server.child);
+        server = await startServer(
+          databaseUrl,
+          { ...serverEnv, XRM_JOB_CONCURRENCY: String(JOB_CONCURRENCY), XRM_AUTOMATION_TICK_MS: '0' },
+          port,
+        );
+        const pending = async () => {
+          const { rows } = await db.query(
+            `SELECT count(*) FILTER (WHERE state IN ('queued', 'running', 'failed'))::int
+              AS pending, count(*) FILTER (WHERE state = 'dead')::int AS dead
+            FROM xrm.jobs WHERE kind = 'automation' AND target = $1`,
+            [rule.id],
+          );
+          return rows[0] as { pending: number; dead: number };
+        };
+        const pass = async () => {
+          const t0 = performance.now();
+          const result = (await call(base, 'POST', `/api/automation/rules/${rule.id}/run`)) as {
+            matched: number;
+            queued: number;
+          };
+          return { ...result, ms: performance.now() - t0 };
+        };
+        process.stdout.write(`A2 schedule pass over ${LEADS} leads… `);
+        const first = await pass();
+        const drainStarted = performance.now();
+        let left = await pending();
+        while (left.pending > 0) {
+          if (performance.now() - drainStarted > 600_000) throw new Error(`A2: ${left.pending} runs left after 10 min`);
+          await new Promise((r) => setTimeout(r, 20));
+          left = await pending();
+        }
+        const drainMs = performance.now() - drainStarted;
+        const second = await pass();
+        const { rows: outcomes } = await db.query(
+          `SELECT outcome, count(*)::int AS n FROM xrm.automation_runs
+            WHERE rule_id = $1 AND record_id IS NOT NULL GROUP BY 1 ORDER BY 1`,
+          [rule.id],
+        );
+        const { rows: notified } = await db.query(
+          'SELECT count(*)::int AS n FROM xrm.notifications WHERE rule_id = $1',
+          [rule.id],
+        );
+        const runsPerSecond = first.queued / (drainMs / 1000);
+        process.stdout.write(
+          `${first.ms.toFixed(0)} ms (matched ${first.matched}, queued ${first.queued}); ` +
+            `runs done in ${drainMs.toFixed(0)} ms (${runsPerSecond.toFixed(0)}/s); ` +
+            `second pass ${second.ms.toFixed(0)} ms (queued ${second.queued})\n`,
+        );
+        figures.push(
+          {
+            name: `A2 schedule pass, ${LEADS.toLocaleString('en')} records`,
+            ours: first.ms,
+            unit: 'ms',
+            target: '≤ 2,000 ms',
+            met: first.ms <= 2000 && first.matched === STALE_LEADS && first.queued === STALE_LEADS,
+          },
+          {
+            name: `A2 its ${first.queued.toLocaleString('en')} runs done`,
+            ours: drainMs,
+            unit: 'ms',
+            target: `(${JOB_CONCURRENCY} job workers)`,
+            met: undefined,
+          },
+          {
+            name: 'A2 second pass (queues 0)',
+            ours: second.ms,
+            unit: 'ms',
+            target: 'queues 0',
+            met: second.queued === 0,
+          },
+        );
+        notes.push(
+          `A2 (issue 9 R7) schedule pass over ${LEADS} records: ${first.ms.toFixed(0)} ms, matched ` +
+            `${first.matched}, queued ${first.queued} (the same count as raw SQL: ${rawMs.toFixed(0)} ms); ` +
+            `the runs done ${drainMs.toFixed(0)} ms after the pass answered = ${runsPerSecond.toFixed(0)} runs/s ` +
+            `with XRM_JOB_CONCURRENCY=${JOB_CONCURRENCY}; run outcomes ` +
+            `${outcomes.map((o: { outcome: string; n: number }) => `${o.outcome} ${o.n}`).join(', ') || 'none'}, ` +
+            `${notified[0].n} notifications, ${left.dead} dead jobs; second pass ${second.ms.toFixed(0)} ms, ` +
+            `matched ${second.matched}, queued ${second.queued}`,
+        );
+        // back to the server every other figure runs on
+        await stopServer(server.child);
+        server = await startServer(databaseUrl, serverEnv, port);
+      } finally {
+        await db.end();
       }
     }
 

@@ -135,7 +135,8 @@ export interface AutomationRuleDef {
 export type RuleTrigger =
   | {
       readonly type: 'event';
-      readonly messages: readonly ('create' | 'update' | 'delete' | 'associate' | 'disassociate')[];
+      /** create, update, delete, associate, disassociate, or a plugin's custom message bound to the entity. */
+      readonly messages: readonly string[];
       /** Update only: at least one of these fields changed. */
       readonly changed?: readonly string[];
     }

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { definePlugin } from '../plugins/api.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase, testConfig } from './support/platform.ts';
@@ -43,6 +44,23 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
+});
+
+/** A plugin's custom message on deals, which rules may listen to. */
+const sales = definePlugin({
+  name: 'sales',
+  version: '1.0.0',
+  setup(api) {
+    api.defineMessage(
+      {
+        name: 'qualify',
+        entity: 'deal',
+        input: { type: 'object', properties: { score: { type: 'integer' } }, additionalProperties: false },
+        output: { type: 'object' },
+      },
+      () => ({ qualified: true }),
+    );
+  },
 });
 
 /** The rule clock: tests set it. */
@@ -175,7 +193,7 @@ describeEachDatabase(
       expectStatus(await http().post(`/api/automation/rules/${r.id}/disable`), 200);
     });
 
-    it("the seeds' stale deal: one suggestion, approve → task and email, none the next day, again next time", async () => {
+    it("the seeds' stale deal: one suggestion, approve → task and email, none the next day, again later", async () => {
       const acme = await createRecord('account', { name: 'Acme Corp', email: 'buyer@acme.example.com' });
       const deal = await createRecord('deal', {
         name: 'Acme Corp deal',
@@ -428,6 +446,121 @@ describeEachDatabase(
       await http().delete(`/api/automation/rules/${deep.id}`);
     });
 
+    it("a plugin's custom message on a record is an event rules can listen to", async () => {
+      const r = await rule({
+        name: 'On qualify',
+        entity: 'deal',
+        trigger: { type: 'event', messages: ['qualify'] },
+        condition: { stage: { eq: 'prospecting' } },
+        actions: [{ type: 'notify', to: 'owner', text: '{{record.name}} was qualified' }],
+      });
+      const deal = await createRecord('deal', { name: 'Qualified deal', stage: 'prospecting' });
+      const other = await createRecord('deal', { name: 'Won deal', stage: 'won' });
+      for (const id of [deal.id, other.id])
+        expectStatus(
+          await http().post('/api/messages/qualify', { input: { score: 3 }, target: { entity: 'deal', id } }),
+          200,
+        );
+      await settled();
+      const texts = expectStatus(await http().get('/api/notifications'), 200).data.map((n: { text: string }) => n.text);
+      expect(texts).toContain('Qualified deal was qualified');
+      expect(texts).not.toContain('Won deal was qualified');
+      expectProblem(
+        await http().post('/api/automation/rules', {
+          ...r,
+          id: undefined,
+          version: undefined,
+          status: undefined,
+          runAs: undefined,
+          entity: 'task',
+          condition: undefined,
+          actions: [{ type: 'notify', to: 'owner', text: 't' }],
+        }),
+        400,
+        'XRM_ERR_REQUEST_INVALID',
+        '/trigger/messages/0',
+      );
+      await http().delete(`/api/automation/rules/${r.id}`);
+    });
+
+    it('who may do what: rules need the metadata privilege; manual runs and inboxes are per user', async () => {
+      const role = {
+        name: 'deal_seller',
+        privileges: [
+          { entity: 'deal', create: 'all', read: 'own', update: 'own', appendTo: 'own' },
+          { entity: 'task', create: 'all', read: 'own', append: 'all' },
+        ],
+      };
+      expectStatus(await http().post('/api/roles', role), 201);
+      const user = { email: 'seller@example.com', password: 'seller-password-1' };
+      const seller = expectStatus(await http().post('/api/users', { ...user, roles: ['deal_seller'] }), 201);
+      const login = expectStatus(await api(platform().app, null).post('/api/auth/login', user), 200);
+      const as = api(platform().app, login.token);
+      const manual = await rule({
+        name: 'Mark won',
+        entity: 'deal',
+        trigger: { type: 'manual' },
+        actions: [
+          { type: 'update', values: { stage: 'won' } },
+          {
+            type: 'create',
+            entity: 'task',
+            values: { subject: 'Invoice {{record.name}}', regarding: '{{record.id}}' },
+          },
+          { type: 'suggest', reason: 'Thank {{record.name}}', actions: [{ type: 'notify', to: 'owner', text: 'hi' }] },
+        ],
+      });
+      expectProblem(await as.post('/api/automation/rules', { name: 'x' }), 403, 'XRM_ERR_FORBIDDEN');
+      expectProblem(await as.get('/api/automation/health'), 403, 'XRM_ERR_FORBIDDEN');
+      expectProblem(await as.get(`/api/automation/rules/${manual.id}/runs`), 403, 'XRM_ERR_FORBIDDEN');
+      expectProblem(
+        await as.post(`/api/automation/rules/${manual.id}/test`, { id: manual.id }),
+        403,
+        'XRM_ERR_FORBIDDEN',
+      );
+      const listed = expectStatus(await as.get('/api/automation/rules?entity=deal'), 200).data;
+      expect(listed.map((r: { id: string }) => r.id)).toContain(manual.id);
+      expect(listed.every((r: { trigger: { type: string } }) => r.trigger.type === 'manual')).toBe(true);
+      expect(listed[0].actions).toBeUndefined();
+      // their own deal: the run acts as them (the task is theirs); the admin's deal is out of their reach
+      const mine = expectStatus(await as.post('/api/data/deal', { name: 'Seller deal', stage: 'negotiation' }), 201);
+      const theirs = await createRecord('deal', { name: 'Admin deal', stage: 'negotiation' });
+      const run = expectStatus(await as.post(`/api/automation/rules/${manual.id}/run`, { id: mine.id }), 200);
+      expect(run).toMatchObject({ outcome: 'suggested', actor: `user:${seller.id}` });
+      const task = expectStatus(await as.get(`/api/data/task?filter={"regarding":{"eq":"${mine.id}"}}`), 200).data[0];
+      expect(task).toMatchObject({ subject: 'Invoice Seller deal', owner_id: seller.id });
+      expectProblem(
+        await as.post(`/api/automation/rules/${manual.id}/run`, { id: theirs.id }),
+        404,
+        'XRM_ERR_RECORD_NOT_FOUND',
+      );
+      expect(expectStatus(await http().get(`/api/data/deal/${theirs.id}`), 200).stage).toBe('negotiation');
+      // the suggestion went to the record's owner: the seller sees it, the admin's inbox does not hold it
+      const own = expectStatus(await as.get('/api/suggestions'), 200).data;
+      expect(own).toHaveLength(1);
+      expect(
+        expectStatus(await http().get('/api/suggestions'), 200).data.map((x: { id: string }) => x.id),
+      ).not.toContain(own[0].id);
+      expect(
+        expectStatus(await http().get('/api/suggestions?all=true'), 200).data.map((x: { id: string }) => x.id),
+      ).toContain(own[0].id);
+      expectProblem(await as.get('/api/suggestions?all=true'), 403, 'XRM_ERR_FORBIDDEN');
+      // an admin-owned suggestion is not the seller's to see or decide
+      await http().post(`/api/automation/rules/${manual.id}/run`, { id: theirs.id });
+      const adminOwn = expectStatus(await http().get(`/api/suggestions?recordId=${theirs.id}`), 200).data[0];
+      expectProblem(await as.get(`/api/suggestions/${adminOwn.id}`), 404, 'XRM_ERR_SUGGESTION_NOT_FOUND');
+      expectProblem(await as.post(`/api/suggestions/${adminOwn.id}/approve`), 404, 'XRM_ERR_SUGGESTION_NOT_FOUND');
+      expectStatus(await as.post(`/api/suggestions/${own[0].id}/approve`), 200);
+      const note = expectStatus(await as.get('/api/notifications'), 200);
+      expect(note.data[0]).toMatchObject({ text: 'hi', recordId: mine.id });
+      expectProblem(
+        await http().post(`/api/notifications/${note.data[0].id}/read`),
+        404,
+        'XRM_ERR_NOTIFICATION_NOT_FOUND',
+      );
+      await http().delete(`/api/automation/rules/${manual.id}`);
+    });
+
     it('refuses rules that do not check out against the catalog, naming the path', async () => {
       const base = { name: 'x', entity: 'deal', trigger: { type: 'event', messages: ['create'] } };
       const cases: [Record<string, unknown>, number, string, string][] = [
@@ -518,7 +651,7 @@ describeEachDatabase(
     });
   },
   {
-    build: { clock },
+    build: { clock, plugins: [sales] },
     config: {
       // read when the platform is built, after the SMTP receiver listens
       get smtpUrl() {

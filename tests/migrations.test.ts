@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as jobsAuditWebhooks from '../migrations/0003-jobs-audit-webhooks.ts';
 import * as identity from '../migrations/0004-identity.ts';
 import * as authorization from '../migrations/0005-authorization.ts';
+import * as automation from '../migrations/0006-automation.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -43,11 +44,18 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     else if (o.kind === 'sequence') await sql`ALTER SEQUENCE ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
     else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
   }
-  // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 references 0004's users)
+  // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 and 0006 reference 0004's users)
+  await automation.down(db);
   await authorization.down(db);
   await identity.down(db);
   await jobsAuditWebhooks.down(db);
-  const later = ['0002-physical-names', '0003-jobs-audit-webhooks', '0004-identity', '0005-authorization'];
+  const later = [
+    '0002-physical-names',
+    '0003-jobs-audit-webhooks',
+    '0004-identity',
+    '0005-authorization',
+    '0006-automation',
+  ];
   await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;
 }

@@ -150,6 +150,7 @@ describeEachDatabase(
       expect(get().services.plugins.plugins.map((p) => p.name)).toEqual([
         'audit',
         'webhooks',
+        'automation',
         'recorder',
         'deal-rules',
         'loop',
@@ -164,7 +165,7 @@ describeEachDatabase(
         steps: { message: string; stage: string; entity: string; fields?: string[] }[];
       }[];
       expect(list.filter((p) => !p.builtIn).map((p) => p.name)).toEqual(['recorder', 'deal-rules', 'loop']);
-      expect(list.filter((p) => p.builtIn).map((p) => p.name)).toEqual(['audit', 'webhooks']);
+      expect(list.filter((p) => p.builtIn).map((p) => p.name)).toEqual(['audit', 'webhooks', 'automation']);
       const rulesSteps = list.find((p) => p.name === 'deal-rules')!.steps;
       expect(rulesSteps).toContainEqual(
         expect.objectContaining({ message: 'update', stage: 'validate', fields: ['amount'] }),

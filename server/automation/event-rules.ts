@@ -14,7 +14,7 @@ import { table } from '../../metadata/physical-names.ts';
 import type { AutomationRuleDef } from '../../metadata/types.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { QueryService } from '../query/query-service.ts';
-import type { Change, ChangeConsumer, ChangeMessage, ChangeOrigin } from '../records/changes.ts';
+import type { Change, ChangeConsumer, ChangeMessage, ChangeOrigin, CustomEvent } from '../records/changes.ts';
 import { conditionPredicate, splitCondition } from './conditions.ts';
 import type { Clock } from './time.ts';
 
@@ -36,7 +36,7 @@ export class EventRules implements ChangeConsumer {
     this.#clock = clock;
   }
 
-  #rules(catalog: Catalog, message: ChangeMessage, entity: string): AutomationRuleDef[] {
+  #rules(catalog: Catalog, message: string, entity: string): AutomationRuleDef[] {
     if (catalog.disabledPlugins.has(AUTOMATION_PLUGIN)) return [];
     return catalog
       .eventRules(entity)
@@ -48,7 +48,7 @@ export class EventRules implements ChangeConsumer {
   }
 
   /** `(id, version, matches)` of each rule, as a VALUES list over the images `n` and `o`. */
-  #values(catalog: Catalog, message: ChangeMessage, entity: string): RawBuilder<unknown> {
+  #values(catalog: Catalog, message: string, entity: string): RawBuilder<unknown> {
     const key = `${entity}\u0000${message}`;
     let byKey = this.#compiled.get(catalog);
     const kept = byKey?.get(key);
@@ -56,8 +56,8 @@ export class EventRules implements ChangeConsumer {
     let relative = false;
     const rows = this.#rules(catalog, message, entity).map((rule) => {
       const trigger = rule.trigger as Extract<AutomationRuleDef['trigger'], { type: 'event' }>;
-      const changes = message === 'create' || message === 'update';
-      const split = splitCondition(catalog, entity, rule.condition, this.#clock(), changes);
+      // change tests read the record as it was: none before a create or a custom message (they test it as it is)
+      const split = splitCondition(catalog, entity, rule.condition, this.#clock(), true);
       relative ||= split.relative;
       const changed = message === 'update' ? trigger.changed : undefined;
       const ok = conditionPredicate(catalog, entity, split, this.#query.parseContext(), changed);
@@ -74,17 +74,17 @@ export class EventRules implements ChangeConsumer {
   /** The INSERT of the jobs of the rules that match, reading `w(record json, old json)`. */
   #enqueue(
     catalog: Catalog,
-    message: ChangeMessage,
+    message: string,
     entity: string,
     origin: ChangeOrigin,
     depth: number,
-    link?: Change['link'],
+    extra?: Record<string, unknown>,
   ): RawBuilder<unknown> {
     const t = table(entity);
     const payload = sql`jsonb_build_object('rule', r.id, 'version', r.v, 'trigger', 'event',
       'message', ${message}::text, 'entity', ${entity}::text, 'id', n.id, 'record', w.record, 'previous', w.old,
       'depth', ${depth}::int, 'principal', ${JSON.stringify(origin.principal)}::jsonb,
-      'correlationId', ${origin.correlationId}::text${link ? sql`, 'link', ${JSON.stringify(link)}::jsonb` : sql``})`;
+      'correlationId', ${origin.correlationId}::text)${extra ? sql` || ${JSON.stringify(extra)}::jsonb` : sql``}`;
     return sql`INSERT INTO xrm.jobs (kind, target, event_id, payload, max_attempts)
       SELECT 'automation', r.id, gen_random_uuid(), ${payload}, ${this.#queue.options.maxAttempts}::int
       FROM w CROSS JOIN LATERAL json_populate_record(NULL::${t}, COALESCE(w.record, w.old)) n
@@ -135,8 +135,19 @@ export class EventRules implements ChangeConsumer {
       if (!this.wants(catalog, c.message, entity)) continue;
       await sql`WITH w AS (SELECT row_to_json(s.*) AS record, NULL::json AS old FROM ${table(entity)} s
           WHERE s.id = ${id})
-        ${this.#enqueue(catalog, c.message, entity, origin, c.depth, c.link)}`.execute(trx);
+        ${this.#enqueue(catalog, c.message, entity, origin, c.depth, { link: c.link })}`.execute(trx);
     }
+  }
+
+  wantsCustom(catalog: Catalog, name: string, entity: string): boolean {
+    return this.#rules(catalog, name, entity).length > 0;
+  }
+
+  /** A custom message on a record: the rules listening to it see the record as it is after the message ran. */
+  async custom(trx: Db, origin: ChangeOrigin, event: CustomEvent, catalog: Catalog): Promise<void> {
+    await sql`WITH w AS (SELECT row_to_json(s.*) AS record, NULL::json AS old FROM ${table(event.entity)} s
+        WHERE s.id = ${event.id})
+      ${this.#enqueue(catalog, event.name, event.entity, origin, event.depth, { input: event.input })}`.execute(trx);
   }
 
   committed(): void {

@@ -129,10 +129,13 @@ export class RuleService {
         if (
           !Array.isArray(messages) ||
           !messages.length ||
-          messages.some((m) => !(EVENT_MESSAGES as readonly unknown[]).includes(m)) ||
+          messages.some((m) => typeof m !== 'string' || !/^[A-Za-z][\w.-]{0,99}$/.test(m)) ||
           new Set(messages).size !== messages.length
         )
-          throw invalid('/trigger/messages', `must list distinct messages of ${EVENT_MESSAGES.join(', ')}`);
+          throw invalid(
+            '/trigger/messages',
+            `must list distinct messages: ${EVENT_MESSAGES.join(', ')}, or custom messages of the entity`,
+          );
         const changed = input.changed;
         if (changed !== undefined) {
           if (!Array.isArray(changed) || !changed.length || changed.some((f) => typeof f !== 'string'))
@@ -141,7 +144,7 @@ export class RuleService {
         }
         return {
           type: 'event',
-          messages: messages as (typeof EVENT_MESSAGES)[number][],
+          messages: messages as string[],
           ...(changed ? { changed: changed as string[] } : {}),
         };
       }
@@ -223,6 +226,17 @@ export class RuleService {
     if (!entity) throw invalid('/entity', `entity "${rule.entity}" does not exist`);
     const trigger = rule.trigger;
     if (trigger.type === 'event') {
+      for (const [i, m] of trigger.messages.entries()) {
+        if ((EVENT_MESSAGES as readonly string[]).includes(m)) continue;
+        let bound: string | undefined;
+        try {
+          bound = this.#host.message(m).entity;
+        } catch {
+          throw invalid(`/trigger/messages/${i}`, `no plugin defines a custom message named "${m}"`);
+        }
+        if (bound !== rule.entity)
+          throw invalid(`/trigger/messages/${i}`, `custom message "${m}" does not run on "${rule.entity}" records`);
+      }
       for (const [i, f] of (trigger.changed ?? []).entries())
         if (!entity.fields.some((x) => x.name === f))
           throw invalid(`/trigger/changed/${i}`, `"${entity.name}" has no field "${f}"`);

@@ -57,7 +57,11 @@ const trigger: JsonSchema = {
   description: 'event { messages, changed? } · schedule { cron, timeZone? } · manual',
   properties: {
     type: { type: 'string', enum: ['event', 'schedule', 'manual'] },
-    messages: { type: 'array', items: { type: 'string', enum: [...EVENT_MESSAGES] } },
+    messages: {
+      type: 'array',
+      items: { type: 'string' },
+      description: `${EVENT_MESSAGES.join(', ')}, or a plugin's custom message bound to the entity`,
+    },
     changed: { type: 'array', items: { type: 'string' }, description: 'update: any of these fields changed' },
     cron: { type: 'string', description: 'Five or six cron fields, e.g. "0 8 * * 1-5"' },
     timeZone: { type: 'string', description: 'IANA time zone of the cron (default UTC)' },

@@ -34,6 +34,15 @@ export interface Change {
   readonly cascade?: boolean;
 }
 
+/** A plugin's custom message that ran on one record. */
+export interface CustomEvent {
+  readonly name: string;
+  readonly entity: string;
+  readonly id: string;
+  readonly input: Row;
+  readonly depth: number;
+}
+
 /** Who wrote, under which correlation id: what consumers record beside each change. */
 export interface ChangeOrigin {
   readonly principal: Principal;
@@ -46,6 +55,10 @@ export interface ChangeConsumer {
   wants(catalog: Catalog, message: ChangeMessage, entity: string): boolean;
   /** Records the operation's changes in its transaction (`catalog`: the one the write ran on); throwing rolls back. */
   record(trx: Db, origin: ChangeOrigin, changes: readonly Change[], catalog: Catalog): Promise<void>;
+  /** Whether a plugin's custom message `name` on a record of `entity` concerns this consumer. */
+  wantsCustom?(catalog: Catalog, name: string, entity: string): boolean;
+  /** Records a custom message run on a record, in the operation's transaction. */
+  custom?(trx: Db, origin: ChangeOrigin, event: CustomEvent, catalog: Catalog): Promise<void>;
   /** After the operation committed (wakes the job worker). */
   committed?(): void;
   /**

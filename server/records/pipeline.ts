@@ -563,6 +563,15 @@ export class WritePipeline {
     );
     this.#host.validateOutput(m.name, output);
     await this.#stage(frame, 'after', message, entity, { ...state, output });
+    if (m.target) {
+      // a custom message on a record is an event of that record (automation rules listen to it)
+      const catalog = this.#runtime.state.catalog;
+      const origin = { principal: frame.principal, correlationId: frame.correlationId };
+      const event = { name: m.name, entity: m.target.entity, id: m.target.id, input, depth: frame.depth };
+      for (const consumer of this.#consumers)
+        if (consumer.wantsCustom?.(catalog, m.name, m.target.entity))
+          await consumer.custom!(frame.db, origin, event, catalog);
+    }
     return { output };
   }
 
