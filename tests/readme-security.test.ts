@@ -17,7 +17,7 @@ const shBlocks = (text: string) => [...text.matchAll(/```sh\n([\s\S]*?)```/g)].m
 const [start, ...tour] = shBlocks(section('## A five-minute tour', '## The metadata API'));
 const admin = /^XRM_ADMIN_EMAIL=(\S+) XRM_ADMIN_PASSWORD='([^']+)' npm start$/m.exec(start ?? '');
 const querying = shBlocks(section('## Querying', '## Performance'));
-const security = section('## Security: users, roles, and who sees what', '## When things go wrong');
+const security = section('## Security: users, roles, and who sees what', '## Automation: rules that follow up for you');
 const blocks = shBlocks(security);
 const answers = [...security.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 

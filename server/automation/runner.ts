@@ -629,7 +629,7 @@ export class AutomationRunner {
     rule: AutomationRuleDef,
     jobId?: string,
     db: Db = this.#o.db,
-  ): Promise<{ matched: number; queued: number }> {
+  ): Promise<{ matched: number; queued: number; jobs: string[] }> {
     const started = performance.now();
     const catalog = this.#o.runtime.state.catalog;
     const now = this.#o.clock();
@@ -639,7 +639,7 @@ export class AutomationRunner {
       const t = table(rule.entity);
       const payload = sql`jsonb_build_object('rule', ${rule.id}::text, 'version', ${rule.version}::int,
         'trigger', 'schedule', 'entity', ${rule.entity}::text, 'id', f.record_id, 'depth', 1)`;
-      const { rows } = await sql<{ matched: number; queued: number }>`WITH
+      const { rows } = await sql<{ matched: number; queued: number; jobs: string[] }>`WITH
         m AS (SELECT ${sql.id(NEW)}.id FROM ${t} ${sql.id(NEW)} WHERE ${ok}),
         gone AS (DELETE FROM xrm.automation_state s WHERE s.rule_id = ${rule.id}
           AND NOT EXISTS (SELECT 1 FROM m WHERE m.id = s.record_id)),
@@ -647,8 +647,9 @@ export class AutomationRunner {
           SELECT ${rule.id}, m.id, ${now.toISOString()}::timestamptz FROM m ON CONFLICT DO NOTHING RETURNING record_id),
         q AS (INSERT INTO xrm.jobs (kind, target, event_id, payload, max_attempts)
           SELECT 'automation', ${rule.id}, gen_random_uuid(), ${payload}, ${this.#o.queue.options.maxAttempts}::int
-          FROM f RETURNING 1)
-        SELECT (SELECT count(*)::int FROM m) AS matched, (SELECT count(*)::int FROM q) AS queued`.execute(db);
+          FROM f RETURNING id)
+        SELECT (SELECT count(*)::int FROM m) AS matched, (SELECT count(*)::int FROM q) AS queued,
+          ARRAY(SELECT id::text FROM q) AS jobs`.execute(db);
       const result = rows[0]!;
       await this.#log(this.#o.db, rule, {
         trigger: 'schedule',
@@ -672,8 +673,11 @@ export class AutomationRunner {
     }
   }
 
-  /** `POST /rules/{id}/run` on a schedule rule: a pass now (its runs are queued jobs). */
-  async runScheduleNow(ruleId: string) {
+  /**
+   * `POST /rules/{id}/run` on a schedule rule: a pass now (its runs are queued jobs); `waitMs`:
+   * answer once they have finished (or that long has passed), with how many did.
+   */
+  async runScheduleNow(ruleId: string, waitMs = 0) {
     const rule = await this.#runnable(ruleId);
     if (rule.trigger.type !== 'schedule')
       throw new XrmError(
@@ -683,7 +687,16 @@ export class AutomationRunner {
           errors: [{ path: '/id', message: 'is required for this rule' }],
         },
       );
-    return this.pass(rule);
+    const { jobs, ...pass } = await this.pass(rule);
+    if (!waitMs || !jobs.length) return pass;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const { rows } = await sql<{ open: number }>`SELECT count(*)::int AS open FROM xrm.jobs
+        WHERE id = ANY(${jobs}::bigint[]) AND state NOT IN ('succeeded', 'dead')`.execute(this.#o.db);
+      const open = rows[0]!.open;
+      if (!open || Date.now() > deadline) return { ...pass, finished: jobs.length - open, pending: open };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** A rule's runs, newest first, keyset paged. */

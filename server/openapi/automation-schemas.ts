@@ -161,7 +161,12 @@ export function automationComponents(): Record<string, JsonSchema> {
         schemaRef('AutomationRun'),
         {
           type: 'object',
-          properties: { matched: { type: 'integer' }, queued: { type: 'integer' } },
+          properties: {
+            matched: { type: 'integer', description: 'Records meeting the condition now' },
+            queued: { type: 'integer', description: 'Runs queued: matches not acted on in their current episode' },
+            finished: { type: 'integer', description: 'wait=true: runs finished before the answer' },
+            pending: { type: 'integer', description: 'wait=true: runs still queued or running' },
+          },
           required: ['matched', 'queued'],
         },
       ],

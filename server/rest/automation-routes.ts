@@ -235,7 +235,7 @@ export async function automationRoutes(
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { id?: unknown } | undefined }>(
+  app.post<{ Params: { id: string }; Body: { id?: unknown } | undefined; Querystring: { wait?: boolean } }>(
     '/automation/rules/:id/run',
     {
       schema: {
@@ -243,6 +243,16 @@ export async function automationRoutes(
         summary: 'Run now: a schedule rule over every matching record (no body), a manual rule on { "id": … }',
         operationId: 'runAutomationRule',
         params: nameParams('id'),
+        querystring: {
+          type: 'object',
+          properties: {
+            wait: {
+              type: 'boolean',
+              description: "A schedule rule: answer once the pass's runs finished (10 s at most)",
+            },
+          },
+          additionalProperties: false,
+        },
         body: { type: ['object', 'null'], properties: { id: { type: 'string' } }, additionalProperties: false },
         'x-xrm-operation': {
           responses: {
@@ -259,7 +269,7 @@ export async function automationRoutes(
       const id = req.body?.id;
       if (id === undefined) {
         metadataOnly(req);
-        return runner.runScheduleNow(req.params.id);
+        return runner.runScheduleNow(req.params.id, req.query.wait ? 10_000 : 0);
       }
       const rule = rules.get(req.params.id);
       // by hand on a record: manual rules for anyone who can read it; event rules for rule authors
