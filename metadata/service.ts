@@ -61,7 +61,11 @@ interface Planned<T> {
  * throwing refuses the change, which then leaves everything as it was; warnings it answers reach
  * the caller with the change's answer.
  */
-export type ChangeGuard = (trx: Db, after: Catalog) => Promise<void | readonly ChangeWarning[]>;
+export type ChangeGuard = (trx: Db, after: Catalog) => Promise<ChangeWarnings>;
+
+/** What a guard answers: warnings, or nothing (void: a guard that only refuses). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a guard that only refuses returns nothing
+export type ChangeWarnings = readonly ChangeWarning[] | void;
 
 export class MetadataService {
   readonly #db: Db;

@@ -35,6 +35,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     detail jsonb,
     job_id bigint,
     actor text,
+    depth integer NOT NULL DEFAULT 1,
     created_at timestamptz NOT NULL DEFAULT now()
   )`.execute(db);
   await sql`CREATE INDEX ix__automation_runs__rule ON xrm.automation_runs (rule_id, id DESC)`.execute(db);

@@ -183,6 +183,11 @@ export class PluginHost {
   }
 
   /** The custom message, or 404 XRM_ERR_MESSAGE_NOT_FOUND. */
+  /** A custom message's definition whether or not its plugin is switched on (checks against another catalog). */
+  definition(name: string): RegisteredMessage | undefined {
+    return this.#messages.get(name);
+  }
+
   message(name: string): RegisteredMessage {
     const found = this.#messages.get(name);
     if (!found || !this.#active(found.plugin))

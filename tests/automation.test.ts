@@ -47,6 +47,7 @@ afterAll(async () => {
 });
 
 /** A plugin's custom message on deals, which rules may listen to. */
+let qualifyCalls = 0;
 const sales = definePlugin({
   name: 'sales',
   version: '1.0.0',
@@ -58,7 +59,10 @@ const sales = definePlugin({
         input: { type: 'object', properties: { score: { type: 'integer' } }, additionalProperties: false },
         output: { type: 'object' },
       },
-      () => ({ qualified: true }),
+      () => {
+        qualifyCalls++;
+        return { qualified: true };
+      },
     );
   },
 });
@@ -125,6 +129,7 @@ describeEachDatabase(
         { name: 'subject', type: 'text', required: true },
         { name: 'regarding', type: 'lookup', target: 'deal' },
         { name: 'due_at', type: 'datetime' },
+        { name: 'due_on', type: 'date' },
       ]);
       await defineEntity('counter', [
         { name: 'name', type: 'text' },
@@ -375,17 +380,30 @@ describeEachDatabase(
           {
             type: 'create',
             entity: 'task',
-            values: { subject: 'Send contract for {{record.name}}', regarding: '{{record.id}}' },
+            values: {
+              subject: 'Send contract for {{record.name}}',
+              regarding: '{{record.id}}',
+              due_on: '{{now + P2D}}',
+            },
           },
           { type: 'notify', to: 'owner', text: 'Closed {{record.name}}' },
+          { type: 'message', name: 'qualify', input: { score: 1 } },
         ],
       });
       const before = await sql<{ jobs: number; notes: number }>`SELECT (SELECT count(*)::int FROM xrm.jobs) AS jobs,
         (SELECT count(*)::int FROM xrm.notifications) AS notes`.execute(db());
+      const calls = qualifyCalls;
       const dry = expectStatus(await http().post(`/api/automation/rules/${r.id}/test`, { id: deal.id }), 200);
       expect(dry).toMatchObject({ matches: true, written: false });
-      expect(dry.actions.map((a: { type: string }) => a.type)).toEqual(['update', 'create', 'notify']);
-      expect(dry.actions[1].values.subject).toBe('Send contract for Dry');
+      expect(dry.actions.map((a: { type: string }) => a.type)).toEqual(['update', 'create', 'notify', 'message']);
+      expect(dry.actions[1].values).toMatchObject({
+        subject: 'Send contract for Dry',
+        // an instant for a date field is that day
+        due_on: new Date(now.getTime() + days(2)).toISOString().slice(0, 10),
+      });
+      // a plugin's handler may act outside the database: a dry run does not call it
+      expect(dry.actions[3]).toMatchObject({ type: 'message', name: 'qualify', called: false });
+      expect(qualifyCalls).toBe(calls);
       const still = expectStatus(await http().get(`/api/data/deal/${deal.id}`), 200);
       expect(still).toMatchObject({ stage: 'negotiation', version: 1 });
       expect(await count('task', { regarding: { eq: deal.id } })).toBe(0);
@@ -395,6 +413,7 @@ describeEachDatabase(
       // the button: a manual run does it, as the caller
       const run = expectStatus(await http().post(`/api/automation/rules/${r.id}/run`, { id: deal.id }), 200);
       expect(run).toMatchObject({ outcome: 'succeeded', trigger: 'manual', recordId: deal.id });
+      expect(qualifyCalls).toBe(calls + 1);
       expect(expectStatus(await http().get(`/api/data/deal/${deal.id}`), 200).stage).toBe('won');
       // no longer meets the condition
       expectProblem(
@@ -421,7 +440,8 @@ describeEachDatabase(
       const failed = log.filter((x: { outcome: string }) => x.outcome === 'failed');
       expect(failed).toHaveLength(1);
       expect(failed[0].error).toMatch(/maxRunsPerMinute 3/);
-      expect(log.filter((x: { outcome: string }) => x.outcome === 'succeeded')).toHaveLength(3);
+      // the first run followed a person's write; the three after it followed its own: the fourth of those stops
+      expect(log.filter((x: { outcome: string }) => x.outcome === 'succeeded')).toHaveLength(4);
       const off = expectStatus(await http().get(`/api/automation/rules/${capped.id}`), 200);
       expect(off.status).toBe('disabled');
       expect(off.statusReason).toMatch(/loop/);
@@ -444,6 +464,27 @@ describeEachDatabase(
       expect(stop).toHaveLength(1);
       expect(stop[0].error).toContain('XRM_ERR_PLUGIN_DEPTH_EXCEEDED');
       await http().delete(`/api/automation/rules/${deep.id}`);
+    });
+
+    it("people's bulk writes never hit the loop cap; a changedTo rule does not get in a delete's way", async () => {
+      const r = await rule({
+        name: 'Each new counter',
+        entity: 'counter',
+        trigger: { type: 'event', messages: ['create', 'update', 'delete'] },
+        condition: { name: { changedTo: 'bulk' } },
+        actions: [{ type: 'notify', to: 'owner', text: 'new counter' }],
+        maxRunsPerMinute: 2,
+      });
+      const records = Array.from({ length: 12 }, () => ({ name: 'bulk', n: 0 }));
+      const bulk = expectStatus(await http().post('/api/data/counter/bulk', { operation: 'create', records }), 200);
+      await settled();
+      const log = await runs(r.id);
+      expect(log.filter((x: { outcome: string }) => x.outcome === 'succeeded')).toHaveLength(12);
+      expect(expectStatus(await http().get(`/api/automation/rules/${r.id}`), 200).status).toBe('active');
+      expect(expectStatus(await http().delete(`/api/data/counter/${bulk.data[0].id}`), 204));
+      await settled();
+      expect(await runs(r.id)).toHaveLength(12);
+      await http().delete(`/api/automation/rules/${r.id}`);
     });
 
     it("a plugin's custom message on a record is an event rules can listen to", async () => {

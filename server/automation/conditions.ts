@@ -13,7 +13,7 @@ import type { EntityDef } from '../../metadata/types.ts';
 import { CompileContext, columnSql } from '../query/compile-context.ts';
 import { compileFilter } from '../query/compile-filter.ts';
 import { type ParseContext, parseFilter, queryError, resolveColumn } from '../query/filter-parse.ts';
-import { parseDuration, shift } from './time.ts';
+import { dayIn, parseDuration, shift } from './time.ts';
 
 export const RELATIVE_OPERATORS = ['olderThan', 'withinNext', 'withinLast'] as const;
 export const CHANGE_OPERATORS = ['changedFrom', 'changedTo'] as const;
@@ -43,8 +43,8 @@ const OPERATOR_NAMES = new Set<string>([...FILTER_OPERATORS, ...RELATIVE_OPERATO
 
 /**
  * Splits a condition: relative operands become the query engine's comparisons at `now` (an
- * instant for datetime fields, a day for date fields); change tests are taken out. `changes`:
- * whether change tests are allowed (event rules on create or update).
+ * instant for datetime fields, a day in `timeZone` for date fields); change tests are taken out.
+ * `changes`: whether change tests are allowed (event rules on create or update).
  */
 export function splitCondition(
   catalog: Catalog,
@@ -53,6 +53,7 @@ export function splitCondition(
   now: Date,
   changes: boolean,
   path = '/condition',
+  timeZone = 'UTC',
 ): SplitCondition {
   const tests: ChangeTest[] = [];
   let relative = false;
@@ -95,7 +96,8 @@ export function splitCondition(
           const d = parseDuration(operand);
           if (!d) throw queryError(q, 'must be an ISO 8601 duration such as P12D, PT4H or P1M');
           relative = true;
-          const text = (at: Date) => (type === 'date' ? at.toISOString().slice(0, 10) : at.toISOString());
+          // a date field compares days: today is the rule's day (its schedule's time zone)
+          const text = (at: Date) => (type === 'date' ? dayIn(at, timeZone) : at.toISOString());
           const bound =
             op === 'olderThan'
               ? { lt: text(shift(now, d, -1)) }

@@ -82,7 +82,7 @@ export class EventRules implements ChangeConsumer {
   ): RawBuilder<unknown> {
     const t = table(entity);
     const payload = sql`jsonb_build_object('rule', r.id, 'version', r.v, 'trigger', 'event',
-      'message', ${message}::text, 'entity', ${entity}::text, 'id', n.id, 'record', w.record, 'previous', w.old,
+      'message', ${message}::text, 'entity', ${entity}::text, 'id', n.id,
       'depth', ${depth}::int, 'principal', ${JSON.stringify(origin.principal)}::jsonb,
       'correlationId', ${origin.correlationId}::text)${extra ? sql` || ${JSON.stringify(extra)}::jsonb` : sql``}`;
     return sql`INSERT INTO xrm.jobs (kind, target, event_id, payload, max_attempts)

@@ -24,7 +24,7 @@ import type { Runtime } from '../runtime.ts';
 import { type AllowList, checkWebhookUrl } from '../webhooks/ssrf.ts';
 import { conditionPredicate, splitCondition } from './conditions.ts';
 import { checkTemplates } from './templates.ts';
-import type { Clock } from './time.ts';
+import { type Clock, zoneOf } from './time.ts';
 
 export const EVENT_MESSAGES = ['create', 'update', 'delete', 'associate', 'disassociate'] as const;
 export const ACTION_TYPES = ['update', 'create', 'webhook', 'message', 'email', 'notify', 'suggest'] as const;
@@ -119,6 +119,12 @@ export class RuleService {
   }
 
   // --- checking a definition -----------------------------------------------------------------
+
+  /** A custom message whose plugin is on in `catalog` (a plugin switch is a change like any other). */
+  #message(name: string, catalog: Catalog) {
+    const found = this.#host.definition(name);
+    return found && !catalog.disabledPlugins.has(found.plugin) ? found : undefined;
+  }
 
   #trigger(input: unknown, entity: EntityDef): RuleTrigger {
     if (!isObject(input)) throw invalid('/trigger', 'must be an object with a type: event, schedule or manual');
@@ -228,13 +234,9 @@ export class RuleService {
     if (trigger.type === 'event') {
       for (const [i, m] of trigger.messages.entries()) {
         if ((EVENT_MESSAGES as readonly string[]).includes(m)) continue;
-        let bound: string | undefined;
-        try {
-          bound = this.#host.message(m).entity;
-        } catch {
-          throw invalid(`/trigger/messages/${i}`, `no plugin defines a custom message named "${m}"`);
-        }
-        if (bound !== rule.entity)
+        const defined = this.#message(m, catalog);
+        if (!defined) throw invalid(`/trigger/messages/${i}`, `no plugin defines a custom message named "${m}"`);
+        if (defined.entity !== rule.entity)
           throw invalid(`/trigger/messages/${i}`, `custom message "${m}" does not run on "${rule.entity}" records`);
       }
       for (const [i, f] of (trigger.changed ?? []).entries())
@@ -242,7 +244,8 @@ export class RuleService {
           throw invalid(`/trigger/changed/${i}`, `"${entity.name}" has no field "${f}"`);
     }
     const changes = trigger.type === 'event' && trigger.messages.some((m) => m === 'create' || m === 'update');
-    const split = splitCondition(catalog, rule.entity, rule.condition, this.#clock(), changes);
+    const zone = zoneOf(trigger);
+    const split = splitCondition(catalog, rule.entity, rule.condition, this.#clock(), changes, '/condition', zone);
     conditionPredicate(catalog, rule.entity, split, { ...this.#query.parseContext(), catalog });
     const templates = (value: unknown, path: string) => {
       const visit = (v: unknown, p: string) => {
@@ -295,11 +298,8 @@ export class RuleService {
             break;
           }
           case 'message':
-            try {
-              this.#host.message(a.name);
-            } catch {
+            if (!this.#message(a.name, catalog))
               throw invalid(`${p}/name`, `no plugin defines a custom message named "${a.name}"`);
-            }
             templates(a.input ?? {}, `${p}/input`);
             break;
           case 'email':
@@ -321,14 +321,18 @@ export class RuleService {
     visit(rule.actions, '/actions');
   }
 
-  #normalize(input: RuleInput, base: AutomationRuleDef | undefined, principal: Principal): Definition {
+  #normalize(
+    input: RuleInput,
+    base: AutomationRuleDef | undefined,
+    principal: Principal,
+    catalog: Catalog,
+  ): Definition {
     if (!isObject(input)) throw invalid('/', 'must be an object');
     only(
       input,
       ['name', 'description', 'entity', 'trigger', 'condition', 'actions', 'maxRunsPerMinute', 'enabled'],
       '',
     );
-    const catalog = this.#runtime.state.catalog;
     const name = text(input.name ?? base?.name, '/name', 200);
     const entityName = input.entity ?? base?.entity;
     if (typeof entityName !== 'string') throw invalid('/entity', 'must name an entity');
@@ -346,6 +350,8 @@ export class RuleService {
     const cap = input.maxRunsPerMinute ?? base?.maxRunsPerMinute;
     if (cap !== undefined && (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1 || cap > 100_000))
       throw invalid('/maxRunsPerMinute', 'must be an integer from 1 to 100000');
+    const enabled = input.enabled;
+    if (enabled !== undefined && typeof enabled !== 'boolean') throw invalid('/enabled', 'must be a boolean');
     const definition: Definition = {
       name,
       ...(typeof description === 'string' ? { description } : {}),
@@ -362,46 +368,58 @@ export class RuleService {
   }
 
   // --- changes (through the metadata service: ledger, version, every instance) ----------------
+  // Each reads the rule from the catalog loaded under the schema lock, so two concurrent changes
+  // of one rule (here or on another instance) apply one after the other, never over each other.
 
   async create(input: RuleInput, principal: Principal): Promise<AutomationRuleDef> {
-    const definition = this.#normalize(input, undefined, principal);
-    const enabled = (input as Record<string, unknown>).enabled ?? true;
-    if (typeof enabled !== 'boolean') throw invalid('/enabled', 'must be a boolean');
+    // checked before the lock too: a refused rule costs no lock
+    this.#normalize(input, undefined, principal, this.#runtime.state.catalog);
     const id = randomUUID();
-    const status: RuleStatus = enabled ? 'active' : 'disabled';
-    // a schedule counts from now: no catch-up for ticks from before the rule existed
-    const from = definition.trigger.type === 'schedule' ? this.#clock().toISOString() : null;
-    const rule: AutomationRuleDef = { id, ...definition, status };
-    await this.#metadata.configure({ actor: actorName(principal) }, async () => ({
-      operation: 'rule.create',
-      target: `rule:${id}`,
-      after: rule,
-      result: undefined,
-      write: async (trx) => {
-        await sql`INSERT INTO xrm.automation_rules (id, definition, status, scheduled_through)
-          VALUES (${id}, ${JSON.stringify(definition)}::jsonb, ${status}, ${from})`.execute(trx);
-      },
-    }));
-    return rule;
+    return this.#metadata.configure({ actor: actorName(principal) }, async (catalog) => {
+      const definition = this.#normalize(input, undefined, principal, catalog);
+      const status: RuleStatus = input.enabled === false ? 'disabled' : 'active';
+      // a schedule counts from now: no catch-up for ticks from before the rule existed
+      const from = definition.trigger.type === 'schedule' ? this.#clock().toISOString() : null;
+      const rule: AutomationRuleDef = { id, ...definition, status };
+      return {
+        operation: 'rule.create',
+        target: `rule:${id}`,
+        after: rule,
+        result: rule,
+        write: async (trx) => {
+          await sql`INSERT INTO xrm.automation_rules (id, definition, status, scheduled_through)
+            VALUES (${id}, ${JSON.stringify(definition)}::jsonb, ${status}, ${from})`.execute(trx);
+        },
+      };
+    });
+  }
+
+  #locked(catalog: Catalog, id: string): AutomationRuleDef {
+    const found = catalog.rules.get(id);
+    if (!found) throw new XrmError('XRM_ERR_RULE_NOT_FOUND', `No automation rule has id ${id}`);
+    return found;
   }
 
   /** Changes a rule (a new version); saving an invalid rule that now checks out makes it active again. */
   async update(id: string, input: RuleInput, principal: Principal): Promise<AutomationRuleDef> {
-    const before = this.get(id);
-    const definition = this.#normalize(input, before, principal);
-    const enabled = (input as Record<string, unknown>).enabled;
-    if (enabled !== undefined && typeof enabled !== 'boolean') throw invalid('/enabled', 'must be a boolean');
-    const status: RuleStatus =
-      enabled === false || (enabled === undefined && before.status === 'disabled') ? 'disabled' : 'active';
-    return this.#save(before, definition, status, undefined, actorName(principal));
+    this.get(id);
+    return this.#metadata.configure({ actor: actorName(principal) }, async (catalog) => {
+      const before = this.#locked(catalog, id);
+      const definition = this.#normalize(input, before, principal, catalog);
+      const off = input.enabled === false || (input.enabled === undefined && before.status === 'disabled');
+      return this.#save(before, definition, off ? 'disabled' : 'active');
+    });
   }
 
+  /** Switches a rule on (checked against the catalog as it is now: an invalid rule stays so until fixed) or off. */
   async setEnabled(id: string, enabled: boolean, principal: Principal): Promise<AutomationRuleDef> {
-    const before = this.get(id);
-    const { id: _id, status: _s, statusReason: _r, ...definition } = before;
-    // switching on checks the rule against the catalog as it is now (an invalid rule stays so until fixed)
-    if (enabled) this.check(definition, this.#runtime.state.catalog);
-    return this.#save(before, definition, enabled ? 'active' : 'disabled', undefined, actorName(principal));
+    this.get(id);
+    return this.#metadata.configure({ actor: actorName(principal) }, async (catalog) => {
+      const before = this.#locked(catalog, id);
+      const { id: _id, status: _s, statusReason: _r, ...definition } = before;
+      if (enabled) this.check(definition, catalog);
+      return this.#save(before, definition, enabled ? 'active' : 'disabled');
+    });
   }
 
   /** The platform turns a rule off (a loop hit its rate cap), saying why. */
@@ -422,49 +440,45 @@ export class RuleService {
     });
   }
 
-  async #save(
-    before: AutomationRuleDef,
-    definition: Definition,
-    status: RuleStatus,
-    reason: string | undefined,
-    actor: string,
-  ): Promise<AutomationRuleDef> {
-    const rule: AutomationRuleDef = {
-      id: before.id,
-      ...definition,
-      status,
-      ...(reason ? { statusReason: reason } : {}),
-    };
+  /** The plan of a rule's change: its new definition and status, in the ledger. */
+  #save(before: AutomationRuleDef, definition: Definition, status: RuleStatus) {
+    const rule: AutomationRuleDef = { id: before.id, ...definition, status };
     const { id: _id, status: _s, statusReason: _r, ...stored } = rule;
-    const scheduled =
-      rule.trigger.type === 'schedule' && before.trigger.type !== 'schedule' ? this.#clock().toISOString() : null;
-    await this.#metadata.configure({ actor }, async () => ({
+    // a schedule switched on (or made one) counts from now: no catch-up for the time it was off
+    const restart =
+      rule.trigger.type === 'schedule' &&
+      status === 'active' &&
+      (before.trigger.type !== 'schedule' || before.status !== 'active');
+    const scheduled = restart ? this.#clock().toISOString() : null;
+    return {
       operation: 'rule.update',
       target: `rule:${before.id}`,
       before,
       after: rule,
-      result: undefined,
-      write: async (trx) => {
+      result: rule,
+      write: async (trx: Db) => {
         await sql`UPDATE xrm.automation_rules SET definition = ${JSON.stringify(stored)}::jsonb, status = ${status},
-            status_reason = ${reason ?? null}, updated_at = now(),
+            status_reason = NULL, updated_at = now(),
             scheduled_through = COALESCE(${scheduled}::timestamptz, scheduled_through)
           WHERE id = ${before.id}`.execute(trx);
       },
-    }));
-    return rule;
+    };
   }
 
   async delete(id: string, principal: Principal): Promise<void> {
-    const before = this.get(id);
-    await this.#metadata.configure({ actor: actorName(principal) }, async () => ({
-      operation: 'rule.delete',
-      target: `rule:${id}`,
-      before,
-      result: undefined,
-      write: async (trx) => {
-        await sql`DELETE FROM xrm.automation_rules WHERE id = ${id}`.execute(trx);
-      },
-    }));
+    this.get(id);
+    await this.#metadata.configure({ actor: actorName(principal) }, async (catalog) => {
+      const before = this.#locked(catalog, id);
+      return {
+        operation: 'rule.delete',
+        target: `rule:${id}`,
+        before,
+        result: undefined,
+        write: async (trx) => {
+          await sql`DELETE FROM xrm.automation_rules WHERE id = ${id}`.execute(trx);
+        },
+      };
+    });
   }
 
   /**

@@ -23,6 +23,7 @@ import type { AutomationRuleDef, RuleAction } from '../../metadata/types.ts';
 import type { Principal } from '../../plugins/api.ts';
 import type { PluginHost } from '../../plugins/host.ts';
 import type { Job, JobQueue } from '../jobs/queue.ts';
+import { LeaseLost } from '../jobs/queue.ts';
 import { GiveUp, type JobRun } from '../jobs/worker.ts';
 import type { QueryService } from '../query/query-service.ts';
 import { assertUuid, isUuid } from '../record-id.ts';
@@ -37,7 +38,7 @@ import { conditionPredicate, NEW, OLD, splitCondition } from './conditions.ts';
 import { type Email, isEmailAddress, type Mailer } from './mailer.ts';
 import { DEFAULT_MAX_RUNS_PER_MINUTE, type RuleService } from './rules.ts';
 import { lookupsRead, resolve, type Row, type TemplateScope } from './templates.ts';
-import type { Clock } from './time.ts';
+import { type Clock, dayIn, zoneOf } from './time.ts';
 
 export const RUN_OUTCOMES = ['succeeded', 'failed', 'skipped', 'suggested'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
@@ -52,8 +53,6 @@ export interface RunPayload {
   readonly message?: string;
   readonly entity?: string;
   readonly id?: string;
-  readonly record?: Row;
-  readonly previous?: Row | null;
   readonly depth?: number;
   readonly principal?: Principal;
   readonly correlationId?: string;
@@ -63,7 +62,7 @@ export interface RunPayload {
 export type ResolvedAction =
   | { readonly type: 'update'; readonly entity: string; readonly id: string; readonly values: Row }
   | { readonly type: 'create'; readonly entity: string; readonly values: Row }
-  | { readonly type: 'webhook'; readonly url: string; readonly payload: Row }
+  | { readonly type: 'webhook'; readonly url: string }
   | {
       readonly type: 'message';
       readonly name: string;
@@ -108,6 +107,8 @@ export interface RunLog {
   readonly detail?: RunEntry['detail'];
   readonly jobId?: string;
   readonly actor?: string;
+  /** The depth of the change that started it (1: a person's write). */
+  readonly depth?: number;
 }
 
 /** Who a run acts as. */
@@ -231,12 +232,38 @@ export class AutomationRunner {
     return rows[0]?.email;
   }
 
-  /** The owner of the record, else the user the rule acts as: who notifications to "owner" and suggestions go to. */
-  #owner(scope: TemplateScope, rule: AutomationRuleDef): string | null {
+  /**
+   * Who notifications to "owner" and suggestions go to: the record's owner when that is a user,
+   * else (a team owns it, or the system wrote it) the user who saved the rule.
+   */
+  async #owner(trx: Db, scope: TemplateScope, rule: AutomationRuleDef): Promise<string | null> {
     const owner = scope.record.owner_id;
-    if (typeof owner === 'string') return owner;
+    if (typeof owner === 'string') {
+      const { rows } = await sql<{ id: string }>`SELECT id::text FROM xrm.users WHERE id = ${owner}`.execute(trx);
+      if (rows[0]) return rows[0].id;
+    }
     const runAs = principalOfActor(rule.runAs);
     return runAs.kind === 'user' ? runAs.id : null;
+  }
+
+  /**
+   * Resolved values for `entity`: a template that made an instant (`{{now + P2D}}`) for a date
+   * field becomes that day in the rule's time zone.
+   */
+  #values(rule: AutomationRuleDef, entityName: string, values: unknown, scope: TemplateScope): Row {
+    const resolved = resolve(values, scope) as Row;
+    const entity = this.#o.runtime.state.catalog.entity(entityName);
+    for (const field of entity?.fields ?? []) {
+      const v = resolved[field.name];
+      if (
+        field.type === 'date' &&
+        typeof v === 'string' &&
+        /^\d{4}-\d{2}-\d{2}T/.test(v) &&
+        !Number.isNaN(Date.parse(v))
+      )
+        resolved[field.name] = dayIn(new Date(v), zoneOf(rule.trigger));
+    }
+    return resolved;
   }
 
   async #resolve(trx: Db, rule: AutomationRuleDef, action: RuleAction, scope: TemplateScope): Promise<ResolvedAction> {
@@ -249,7 +276,7 @@ export class AutomationRunner {
             type: 'update',
             entity: rule.entity,
             id: record.id as string,
-            values: resolve(action.values, scope) as Row,
+            values: this.#values(rule, rule.entity, action.values, scope),
           };
         const lookup = entity.fields.find((f) => f.name === action.via);
         const target = record[action.via];
@@ -257,16 +284,22 @@ export class AutomationRunner {
           throw new XrmError('XRM_ERR_REQUEST_INVALID', `The record's "${action.via}" is empty: nothing to update`, {
             errors: [{ path: '/via', message: 'is empty on this record' }],
           });
-        return { type: 'update', entity: lookup.target, id: target, values: resolve(action.values, scope) as Row };
+        return {
+          type: 'update',
+          entity: lookup.target,
+          id: target,
+          values: this.#values(rule, lookup.target, action.values, scope),
+        };
       }
       case 'create':
-        return { type: 'create', entity: action.entity, values: resolve(action.values, scope) as Row };
-      case 'webhook':
         return {
-          type: 'webhook',
-          url: action.url,
-          payload: { rule: { id: rule.id, name: rule.name }, entity: rule.entity, id: record.id, record },
+          type: 'create',
+          entity: action.entity,
+          values: this.#values(rule, action.entity, action.values, scope),
         };
+      case 'webhook':
+        // the record goes in when the call is made, as whoever makes it may read it
+        return { type: 'webhook', url: action.url };
       case 'message': {
         const definition = this.#o.host.message(action.name);
         return {
@@ -280,7 +313,7 @@ export class AutomationRunner {
         const to = String(resolve(action.to, scope) ?? '');
         let address = to;
         if (to === 'owner') {
-          const owner = this.#owner(scope, rule);
+          const owner = await this.#owner(trx, scope, rule);
           address = (owner && (await this.#emailOf(trx, owner))) || '';
         }
         if (!isEmailAddress(address))
@@ -299,7 +332,7 @@ export class AutomationRunner {
         const uuid: boolean = isUuid(to);
         const user =
           to === 'owner'
-            ? this.#owner(scope, rule)
+            ? await this.#owner(trx, scope, rule)
             : uuid
               ? to
               : to.includes('@')
@@ -312,14 +345,23 @@ export class AutomationRunner {
         return { type: 'notify', to: user, text: String(resolve(action.text, scope) ?? '') };
       }
       case 'suggest': {
+        // what the owner is shown is what they may see: the templates read the record as they do
+        const owner = await this.#owner(trx, scope, rule);
+        let seen = scope;
+        if (owner) {
+          const access = await this.#o.access.forPrincipal({ kind: 'user', id: owner }, trx);
+          const asOwner = { ...this.#system(), access };
+          seen = await this.#scope(trx, rule, record.id as string, asOwner, [action]).catch((error: unknown) => {
+            if (error instanceof XrmError && error.code === 'XRM_ERR_RECORD_NOT_FOUND')
+              throw new XrmError('XRM_ERR_FORBIDDEN', `The record's owner (user ${owner}) cannot read it`, {
+                errors: [{ path: '/', message: 'the suggestion would go to someone who cannot see the record' }],
+              });
+            throw error;
+          });
+        }
         const actions: ResolvedAction[] = [];
-        for (const a of action.actions) actions.push(await this.#resolve(trx, rule, a, scope));
-        return {
-          type: 'suggest',
-          reason: String(resolve(action.reason, scope) ?? ''),
-          owner: this.#owner(scope, rule),
-          actions,
-        };
+        for (const a of action.actions) actions.push(await this.#resolve(trx, rule, a, seen));
+        return { type: 'suggest', reason: String(resolve(action.reason, seen) ?? ''), owner, actions };
       }
     }
   }
@@ -332,6 +374,7 @@ export class AutomationRunner {
     actions: readonly ResolvedAction[],
     acting: Acting,
     origin: { rule: { readonly id: string; readonly name: string }; entity: string; id: string },
+    dry = false,
   ): Promise<ActionOutcome[]> {
     const data = this.#o.pipeline.dataApi({ ...acting, db: trx });
     const outcomes: ActionOutcome[] = [];
@@ -348,6 +391,12 @@ export class AutomationRunner {
           break;
         }
         case 'message': {
+          if (dry) {
+            // a plugin's handler may act outside the database: a dry run checks the call, makes none
+            this.#o.host.validateInput(a.name, a.input, a.target);
+            outcomes.push({ type: 'message', name: a.name, input: a.input, called: false });
+            break;
+          }
           const output = await data.execute(a.name, a.input, a.target);
           outcomes.push({ type: 'message', name: a.name, output: output ?? null });
           break;
@@ -364,7 +413,14 @@ export class AutomationRunner {
         case 'email':
         case 'webhook': {
           const eventId = randomUUID();
-          const payload = { ...a, rule: origin.rule.id, entity: origin.entity, id: origin.id };
+          const record = a.type === 'webhook' ? await data.get(origin.entity, origin.id) : undefined;
+          const payload =
+            a.type === 'email'
+              ? { ...a, rule: origin.rule.id, entity: origin.entity, id: origin.id }
+              : {
+                  url: a.url,
+                  payload: { rule: origin.rule, entity: origin.entity, id: origin.id, record },
+                };
           await this.#o.queue.enqueue(trx, [
             { kind: a.type === 'email' ? 'email' : 'call', target: origin.rule.id, eventId, payload },
           ]);
@@ -389,7 +445,7 @@ export class AutomationRunner {
   }
 
   /** Resolves and performs a rule's actions on one record, in `trx`. */
-  async #act(trx: Db, rule: AutomationRuleDef, id: string, acting: Acting): Promise<ActionOutcome[]> {
+  async #act(trx: Db, rule: AutomationRuleDef, id: string, acting: Acting, dry = false): Promise<ActionOutcome[]> {
     const scope = await this.#scope(trx, rule, id, acting, rule.actions);
     const resolved: ResolvedAction[] = [];
     for (const [i, a] of rule.actions.entries()) {
@@ -399,16 +455,21 @@ export class AutomationRunner {
         throw error instanceof XrmError ? prefixed(error, `/actions/${i}`) : error;
       }
     }
-    return this.perform(trx, resolved, acting, { rule, entity: rule.entity, id });
+    return this.perform(trx, resolved, acting, { rule, entity: rule.entity, id }, dry);
+  }
+
+  /** The system acting (reads done for the platform itself). */
+  #system(): Acting {
+    return { principal: { kind: 'system', id: 'system' }, correlationId: randomUUID(), depth: 1, log: this.#o.log };
   }
 
   async #log(db: Db, rule: Pick<AutomationRuleDef, 'id' | 'version' | 'entity'>, run: RunLog): Promise<RunEntry> {
     const duration = Math.round(performance.now() - run.started);
     const { rows } = await sql<{ r: RunEntry }>`INSERT INTO xrm.automation_runs
-        (rule_id, rule_version, trigger, entity, record_id, outcome, duration_ms, error, detail, job_id, actor)
+        (rule_id, rule_version, trigger, entity, record_id, outcome, duration_ms, error, detail, job_id, actor, depth)
       VALUES (${rule.id}, ${rule.version}, ${run.trigger}, ${rule.entity}, ${run.recordId ?? null}, ${run.outcome},
         ${duration}, ${run.error?.slice(0, 4000) ?? null}, ${run.detail ? JSON.stringify(run.detail) : null}::jsonb,
-        ${run.jobId ?? null}, ${run.actor ?? null})
+        ${run.jobId ?? null}, ${run.actor ?? null}, ${run.depth ?? 1})
       RETURNING ${RUN_JSON} AS r`.execute(db);
     return rows[0]!.r;
   }
@@ -424,12 +485,23 @@ export class AutomationRunner {
   }
 
   /** Runs of the rule in the last minute, against its cap. */
+  /**
+   * The loop guard: event runs started by automated writes (depth > 1: a rule's or a plugin's, not
+   * a person's) in the last minute, against the rule's cap. A person's bulk import or a schedule
+   * pass over thousands of records never counts.
+   */
   async #overCap(rule: AutomationRuleDef): Promise<number | undefined> {
     const cap = rule.maxRunsPerMinute ?? DEFAULT_MAX_RUNS_PER_MINUTE;
     const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.automation_runs
-      WHERE rule_id = ${rule.id} AND trigger IN ('event', 'schedule')
+      WHERE rule_id = ${rule.id} AND trigger = 'event' AND depth > 1
         AND created_at > now() - interval '1 minute'`.execute(this.#o.db);
     return rows[0]!.n >= cap ? cap : undefined;
+  }
+
+  /** A schedule run that did not act: its record leaves the episode state, so the next pass tries again. */
+  async #forget(rule: AutomationRuleDef, p: RunPayload): Promise<void> {
+    if (p.trigger !== 'schedule' || !p.id) return;
+    await sql`DELETE FROM xrm.automation_state WHERE rule_id = ${rule.id} AND record_id = ${p.id}`.execute(this.#o.db);
   }
 
   /**
@@ -457,6 +529,7 @@ export class AutomationRunner {
           detail: { actions },
           jobId: job?.job.id,
           actor,
+          depth: acting.depth,
         });
         if (job) await job.run.complete(trx);
         return entry;
@@ -471,6 +544,7 @@ export class AutomationRunner {
         error: text,
         jobId: job?.job.id,
         actor,
+        depth: acting.depth,
       });
       acting.log.warn({ err: error, rule: rule.id, record: id, trigger }, 'automation rule run failed');
       throw error;
@@ -489,6 +563,7 @@ export class AutomationRunner {
     // deleted, switched off or broken since the job was queued: nothing to do, said in the log
     if (!rule) return;
     if (rule.status !== 'active') {
+      await this.#forget(rule, p);
       await this.#log(this.#o.db, rule, {
         trigger: p.trigger,
         recordId: p.id,
@@ -503,7 +578,8 @@ export class AutomationRunner {
       await this.pass(rule, job.id);
       return;
     }
-    const cap = await this.#overCap(rule);
+    const depth = p.depth ?? 1;
+    const cap = p.trigger === 'event' && depth > 1 ? await this.#overCap(rule) : undefined;
     if (cap !== undefined) {
       const reason = `ran ${cap} times within a minute (maxRunsPerMinute ${cap}): turned off to stop a loop`;
       await this.#log(this.#o.db, rule, {
@@ -513,16 +589,33 @@ export class AutomationRunner {
         started,
         error: `XRM_ERR_RULE_NOT_RUNNABLE: the rule ${reason}`,
         jobId: job.id,
+        depth,
       });
       await this.#o.rules.disable(rule.id, `The rule ${reason}`);
       this.#o.log.error({ rule: rule.id, cap }, 'automation rule hit its rate cap and was turned off');
       return;
     }
-    const depth = p.depth ?? 1;
+    let acting: Acting;
     try {
-      const acting = await this.#runAs(rule, p.correlationId ?? randomUUID(), depth);
+      acting = await this.#runAs(rule, p.correlationId ?? randomUUID(), depth);
+    } catch (error) {
+      // the user it acts as is gone or disabled: a failed run in the log, and in health
+      await this.#forget(rule, p);
+      await this.#log(this.#o.db, rule, {
+        trigger: p.trigger,
+        recordId: p.id,
+        outcome: 'failed',
+        started,
+        error: errorText(error),
+        jobId: job.id,
+        depth,
+      });
+      throw new GiveUp(errorText(error));
+    }
+    try {
       await this.#runOne(rule, p.id, p.trigger, acting, { job, run });
     } catch (error) {
+      if (!(error instanceof LeaseLost)) await this.#forget(rule, p);
       // a user's kind of failure (a refused write, too deep a chain, a missing record) will not pass on retry
       if (error instanceof XrmError && error.status < 500) throw new GiveUp(errorText(error));
       throw error;
@@ -573,7 +666,8 @@ export class AutomationRunner {
    */
   async #matches(rule: AutomationRuleDef, id: string, access?: Access, db: Db = this.#o.db): Promise<boolean> {
     const catalog = this.#o.runtime.state.catalog;
-    const split = splitCondition(catalog, rule.entity, rule.condition, this.#o.clock(), true);
+    const zone = zoneOf(rule.trigger);
+    const split = splitCondition(catalog, rule.entity, rule.condition, this.#o.clock(), true, '/condition', zone);
     const ok = conditionPredicate(catalog, rule.entity, split, this.#o.query.parseContext());
     const t = table(rule.entity);
     const reach = access?.policy.predicate(rule.entity, 'read', NEW, catalog);
@@ -593,6 +687,9 @@ export class AutomationRunner {
   async dryRun(ruleId: string, id: unknown, caller: Acting) {
     const rule = isUuid(ruleId) ? await this.#stored(ruleId) : undefined;
     if (!rule) throw new XrmError('XRM_ERR_RULE_NOT_FOUND', `No automation rule has id ${ruleId}`);
+    // a disabled rule may be tried before it is switched on; an invalid one cannot be evaluated
+    if (rule.status === 'invalid')
+      throw new XrmError('XRM_ERR_RULE_NOT_RUNNABLE', `The rule is invalid: ${rule.statusReason ?? 'fix it first'}`);
     const recordId = this.#recordId(id);
     const matches = await this.#matches(rule, recordId, caller.access);
     const acting = rule.trigger.type === 'manual' ? caller : await this.#runAs(rule, caller.correlationId, 1);
@@ -600,7 +697,7 @@ export class AutomationRunner {
     let error: string | undefined;
     try {
       await this.#o.db.transaction().execute(async (trx) => {
-        throw new DryRun(await this.#act(trx, rule, recordId, acting));
+        throw new DryRun(await this.#act(trx, rule, recordId, acting, true));
       });
     } catch (e) {
       if (e instanceof DryRun) actions = e.outcomes;
@@ -634,13 +731,24 @@ export class AutomationRunner {
     const catalog = this.#o.runtime.state.catalog;
     const now = this.#o.clock();
     try {
-      const split = splitCondition(catalog, rule.entity, rule.condition, now, false);
+      const split = splitCondition(
+        catalog,
+        rule.entity,
+        rule.condition,
+        now,
+        false,
+        '/condition',
+        zoneOf(rule.trigger),
+      );
       const ok = conditionPredicate(catalog, rule.entity, split, this.#o.query.parseContext());
+      // the records the rule's user may read: the others would only fail, once per episode each
+      const { access } = await this.#runAs(rule, randomUUID(), 1);
+      const reach = access?.policy.predicate(rule.entity, 'read', NEW, catalog);
       const t = table(rule.entity);
       const payload = sql`jsonb_build_object('rule', ${rule.id}::text, 'version', ${rule.version}::int,
         'trigger', 'schedule', 'entity', ${rule.entity}::text, 'id', f.record_id, 'depth', 1)`;
-      const { rows } = await sql<{ matched: number; queued: number; jobs: string[] }>`WITH
-        m AS (SELECT ${sql.id(NEW)}.id FROM ${t} ${sql.id(NEW)} WHERE ${ok}),
+      const statement = sql<{ matched: number; queued: number; jobs: string[] }>`WITH
+        m AS (SELECT ${sql.id(NEW)}.id FROM ${t} ${sql.id(NEW)} WHERE ${ok} ${reach ? sql`AND ${reach}` : sql``}),
         gone AS (DELETE FROM xrm.automation_state s WHERE s.rule_id = ${rule.id}
           AND NOT EXISTS (SELECT 1 FROM m WHERE m.id = s.record_id)),
         f AS (INSERT INTO xrm.automation_state (rule_id, record_id, since)
@@ -649,7 +757,10 @@ export class AutomationRunner {
           SELECT 'automation', ${rule.id}, gen_random_uuid(), ${payload}, ${this.#o.queue.options.maxAttempts}::int
           FROM f RETURNING id)
         SELECT (SELECT count(*)::int FROM m) AS matched, (SELECT count(*)::int FROM q) AS queued,
-          ARRAY(SELECT id::text FROM q) AS jobs`.execute(db);
+          ARRAY(SELECT id::text FROM q) AS jobs`;
+      const { rows } = await db.executeQuery<{ matched: number; queued: number; jobs: string[] }>(
+        bindSubject(statement.compile(db), access?.subject),
+      );
       const result = rows[0]!;
       await this.#log(this.#o.db, rule, {
         trigger: 'schedule',

@@ -38,3 +38,13 @@ export function shift(at: Date, d: Duration, sign: 1 | -1): Date {
 export type Clock = () => Date;
 
 export const SYSTEM_CLOCK: Clock = () => new Date();
+
+/** The calendar day of `at` in `timeZone`, as YYYY-MM-DD. */
+export function dayIn(at: Date, timeZone = 'UTC'): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/** The time zone a rule's days are counted in: its schedule's, else UTC. */
+export function zoneOf(trigger: { readonly type: string; readonly timeZone?: string }): string {
+  return trigger.type === 'schedule' && trigger.timeZone ? trigger.timeZone : 'UTC';
+}

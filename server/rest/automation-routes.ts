@@ -111,8 +111,10 @@ export async function automationRoutes(
       if (accessOf(req).policy.allows('metadata')) return { data: rules.list(req.query) };
       // without the metadata privilege: the active manual rules only (the buttons of record pages)
       if (req.query.trigger && req.query.trigger !== 'manual') return { data: [] };
+      const policy = accessOf(req).policy;
       const data = rules
         .list({ ...req.query, trigger: 'manual', status: 'active' })
+        .filter((r) => policy.level(r.entity, 'read') !== 'none')
         .map(({ id, name, description, entity, trigger, status, version }) => ({
           id,
           name,
@@ -272,8 +274,12 @@ export async function automationRoutes(
         return runner.runScheduleNow(req.params.id, req.query.wait ? 10_000 : 0);
       }
       const rule = rules.get(req.params.id);
-      // by hand on a record: manual rules for anyone who can read it; event rules for rule authors
-      if (rule.trigger.type !== 'manual') metadataOnly(req);
+      // by hand on a record: manual rules for anyone who can read it; event rules for rule authors (to
+      // anyone else, a rule that is not an active manual one does not exist)
+      if (rule.trigger.type !== 'manual' || rule.status !== 'active') {
+        if (!accessOf(req).policy.allows('metadata'))
+          throw new XrmError('XRM_ERR_RULE_NOT_FOUND', `No automation rule has id ${req.params.id}`);
+      }
       return runner.runManual(req.params.id, id, acting(req));
     },
   );

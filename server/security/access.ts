@@ -91,12 +91,13 @@ export class AccessService {
    * The access a recorded principal has now (an async step runs as the caller of the write it
    * follows); undefined for the system. A user disabled since, or a revoked key, is refused.
    */
-  async forPrincipal(principal: Principal): Promise<Access | undefined> {
+  async forPrincipal(principal: Principal, db?: Db): Promise<Access | undefined> {
     if (principal.kind === 'system') return undefined;
-    return this.#load(principalCheck(principal));
+    return this.#load(principalCheck(principal), db);
   }
 
-  async #load(check: RawBuilder<CredentialRow>): Promise<Access> {
+  /** `db`: the caller's transaction (on PGlite's one connection, anything else would wait for it). */
+  async #load(check: RawBuilder<CredentialRow>, db: Db = this.#db): Promise<Access> {
     // roles by id and version only: their definitions are kept in memory per version, so the one
     // statement of every request stays small (and, on PostgreSQL, prepared once per connection)
     const statement = sql<SubjectRow>`
@@ -113,12 +114,12 @@ export class AccessService {
             AND (c.key_roles IS NULL OR x.id::text IN (SELECT jsonb_array_elements_text(c.key_roles)))
           ORDER BY x.id) AS roles
       FROM c JOIN xrm.users u ON u.id = c.user_id`;
-    const rows = await execute<SubjectRow>(this.#database, this.#db, statement.compile(this.#db));
+    const rows = await execute<SubjectRow>(this.#database, db, statement.compile(db));
     const row = rows[0];
     if (!row?.valid)
       throw new XrmError('XRM_ERR_AUTH_REQUIRED', 'The credentials presented are invalid, expired or revoked');
     // at most one write a minute per key
-    if (row.stale) await touchKey(this.#db, row.id);
+    if (row.stale) await touchKey(db, row.id);
     const userId = row.user_id;
     const teams = row.teams;
     const subject: Subject = {
@@ -129,18 +130,22 @@ export class AccessService {
       principals: [userId, ...teams],
       attributes: row.attributes ?? {},
     };
-    return { principal: { kind: row.kind, id: row.id }, subject, policy: this.policy(await this.#roles(row.roles)) };
+    return {
+      principal: { kind: row.kind, id: row.id },
+      subject,
+      policy: this.policy(await this.#roles(row.roles, db)),
+    };
   }
 
   /** The roles of `id@version` keys: from memory, the ones not seen at that version read once. */
-  async #roles(keys: readonly string[]): Promise<HeldRole[]> {
+  async #roles(keys: readonly string[], db: Db): Promise<HeldRole[]> {
     const missing = keys.filter((k) => !this.#held.has(k));
     if (missing.length) {
       const { rows } = await sql<HeldRole & { key: string }>`SELECT x.id, x.name, x.built_in AS "builtIn",
           x.id::text || '@' || (extract(epoch FROM x.updated_at) * 1000000)::bigint::text AS key,
           (extract(epoch FROM x.updated_at) * 1000000)::bigint::text AS "updatedAt",
           x.definition
-        FROM xrm.roles x WHERE x.id = ANY(${missing.map((k) => k.split('@')[0]!)}::uuid[])`.execute(this.#db);
+        FROM xrm.roles x WHERE x.id = ANY(${missing.map((k) => k.split('@')[0]!)}::uuid[])`.execute(db);
       if (this.#held.size > MAX_POLICIES * 4) this.#held.clear();
       for (const { key, ...role } of rows) this.#held.set(key, role);
     }
