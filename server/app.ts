@@ -105,7 +105,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     });
   const runtime = new Runtime(database, app.log);
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
-  const records = new RecordsService(database.db, runtime);
+  const records = new RecordsService(database, runtime);
   const query = new QueryService(database, runtime, config.maxPageSize);
   const plugins = new PluginHost(() => runtime.state.catalog.disabledPlugins);
   const pipeline = new WritePipeline(database.db, records, plugins, runtime, config.pluginTimeoutMs);
@@ -152,7 +152,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   const clock = options.clock ?? SYSTEM_CLOCK;
   const allow = parseAllowList(config.webhookAllowHosts);
   const rules = new RuleService(runtime, metadata, query, plugins, allow, clock);
-  const events = new EventRules(jobs, query, clock);
+  const events = new EventRules(jobs, query, clock, !database.pool);
   const mailer = config.smtpUrl ? new Mailer(config.smtpUrl, config.smtpFrom) : undefined;
   const runner = new AutomationRunner({
     db: database.db,

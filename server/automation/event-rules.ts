@@ -28,12 +28,19 @@ export class EventRules implements ChangeConsumer {
   readonly #clock: Clock;
   /** Compiled rule predicates per catalog, by entity and message (those that read no clock). */
   readonly #compiled = new WeakMap<Catalog, Map<string, RawBuilder<unknown>>>();
+  readonly #wakeOnCommit: boolean;
   onQueued: () => void = () => undefined;
 
-  constructor(queue: JobQueue, query: QueryService, clock: Clock) {
+  /**
+   * `wakeOnCommit`: wake this instance's worker after every observed write (PGlite, which has no
+   * LISTEN); on PostgreSQL the statement that queues a run also NOTIFYs `xrm_jobs`, so a write
+   * whose rules match nothing wakes nobody.
+   */
+  constructor(queue: JobQueue, query: QueryService, clock: Clock, wakeOnCommit: boolean) {
     this.#queue = queue;
     this.#query = query;
     this.#clock = clock;
+    this.#wakeOnCommit = wakeOnCommit;
   }
 
   #rules(catalog: Catalog, message: string, entity: string): AutomationRuleDef[] {
@@ -71,7 +78,10 @@ export class EventRules implements ChangeConsumer {
     return values;
   }
 
-  /** The INSERT of the jobs of the rules that match, reading `w(record json, old json)`. */
+  /**
+   * The INSERT of the jobs of the rules that match, reading `w(record json, old json)`; each run
+   * queued NOTIFYs the workers (delivered at commit; the CASE calls it for matching rules only).
+   */
   #enqueue(
     catalog: Catalog,
     message: string,
@@ -90,7 +100,7 @@ export class EventRules implements ChangeConsumer {
       FROM w CROSS JOIN LATERAL json_populate_record(NULL::${t}, COALESCE(w.record, w.old)) n
         CROSS JOIN LATERAL json_populate_record(NULL::${t}, w.old) o
         CROSS JOIN LATERAL ${this.#values(catalog, message, entity)}
-      WHERE r.ok`;
+      WHERE CASE WHEN r.ok THEN pg_notify('xrm_jobs', '')::text = '' ELSE false END`;
   }
 
   inline(
@@ -151,6 +161,6 @@ export class EventRules implements ChangeConsumer {
   }
 
   committed(): void {
-    this.onQueued();
+    if (this.#wakeOnCommit) this.onQueued();
   }
 }

@@ -157,10 +157,10 @@ export class WritePipeline {
     if (!ctx.journal && !messages.some((m) => this.#observed(catalog, m))) return this.#direct(ctx, messages);
     if (!ctx.journal && messages.length === 1) {
       // one write only the audit trail and event rules observe: their rows go in the write's own statement
-      const also = this.#inline(catalog, messages[0]!, ctx);
-      if (also) {
-        const outcome = (await this.#write(ctx.db, messages[0]!, also, ctx.access)).outcome;
-        this.#afterCommit(ctx);
+      const inline = this.#inline(catalog, messages[0]!, ctx);
+      if (inline) {
+        const outcome = (await this.#write(ctx.db, messages[0]!, inline.also, ctx.access)).outcome;
+        this.#afterCommit(ctx, inline.consumers);
         return [outcome];
       }
     }
@@ -337,7 +337,11 @@ export class WritePipeline {
    * The one-statement path of a single create, update or delete: when no step listens and every
    * consumer that wants it can record it inside the write's statement (the audit trail, event rules).
    */
-  #inline(catalog: Catalog, m: WriteMessage, ctx: WriteContext): RawBuilder<unknown> | undefined {
+  #inline(
+    catalog: Catalog,
+    m: WriteMessage,
+    ctx: WriteContext,
+  ): { also: RawBuilder<unknown>; consumers: ChangeConsumer[] } | undefined {
     if (m.message !== 'create' && m.message !== 'update' && m.message !== 'delete') return undefined;
     if (this.#host.listens(m.message, m.entity)) return undefined;
     if (
@@ -352,7 +356,7 @@ export class WritePipeline {
       const statement = c.inline!(m.message as ChangeMessage, m.entity, origin, ctx.depth ?? 1, catalog);
       return sql`${sql.id(`x${i}`)} AS (${statement})`;
     });
-    return sql.join(statements, sql`, `);
+    return { also: sql.join(statements, sql`, `), consumers: wanting };
   }
 
   #cascadeObserved(catalog: Catalog, entity: string): boolean {
@@ -605,9 +609,9 @@ export class WritePipeline {
     }
   }
 
-  #afterCommit(ctx: WriteContext): void {
+  #afterCommit(ctx: WriteContext, consumers: readonly ChangeConsumer[] = this.#consumers): void {
     const wake = () => {
-      for (const consumer of this.#consumers) consumer.committed?.();
+      for (const consumer of consumers) consumer.committed?.();
     };
     if (ctx.db) ctx.afterCommit?.(wake);
     else wake();

@@ -10,7 +10,8 @@ import { column, table } from '../../metadata/physical-names.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
 import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { AlternateKeyDef, EntityDef } from '../../metadata/types.ts';
-import type { Db } from '../../metadata/database.ts';
+import type { Database, Db } from '../../metadata/database.ts';
+import { execute } from '../query/statement-cache.ts';
 import type { ApiState, Runtime } from '../runtime.ts';
 import { assertUuid } from '../record-id.ts';
 import { withFreshSchema } from '../schema-race.ts';
@@ -78,11 +79,13 @@ export function withPrefix(error: unknown, prefix: string): unknown {
 }
 
 export class RecordsService {
+  readonly #database: Database;
   readonly #db: Db;
   readonly #runtime: Runtime;
 
-  constructor(db: Db, runtime: Runtime) {
-    this.#db = db;
+  constructor(database: Database, runtime: Runtime) {
+    this.#database = database;
+    this.#db = database.db;
     this.#runtime = runtime;
   }
 
@@ -109,7 +112,11 @@ export class RecordsService {
     return encode ? encode(value) : value;
   }
 
-  /** Runs a statement with the writer's values bound into its policy predicates (subject.ts). */
+  /**
+   * Runs a statement with the writer's values bound into its policy predicates (subject.ts); a
+   * write on its own (no caller's transaction) goes as a named prepared statement on PostgreSQL,
+   * so a shape — an audited or rule-observed write included — is planned once per connection.
+   */
   async #run<T>(
     state: ApiState,
     query: RawBuilder<T>,
@@ -119,7 +126,7 @@ export class RecordsService {
     access?: Access,
   ): Promise<T[]> {
     try {
-      return (await db.executeQuery<T>(bindSubject(query.compile(db), access?.subject))).rows;
+      return await execute<T>(this.#database, db, bindSubject(query.compile(db), access?.subject));
     } catch (error) {
       throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, operation);
     }
