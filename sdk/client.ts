@@ -4,6 +4,7 @@
  * `XrmSchema` written by `xrm codegen` (the default when its file is imported) or the
  * `XrmEntities` map of `xrm types`.
  */
+import { type AutomationClient, automationClient } from './automation.ts';
 import { entityClient, type EntityClient } from './entity.ts';
 import { graphqlRequest } from './graphql.ts';
 import { createTransport, type ClientOptions, type HttpRequest, type HttpResponse } from './http.ts';
@@ -47,6 +48,16 @@ export interface XrmClient<E> {
     target?: { entity: string; id: string },
   ): Promise<O>;
 
+  /**
+   * Automation for the signed-in user: run a manual rule on a record, dry-run a rule, and work
+   * your suggestions and notifications.
+   *
+   * @example
+   * for (const s of await client.automation.suggestions({ status: 'pending' }))
+   *   if (s.rule.name === 'Follow up stale deals') await client.automation.approve(s.id);
+   */
+  automation: AutomationClient;
+
   /** Any other request (e.g. the metadata API): the JSON body of a 2xx answer, else an XrmApiError. */
   request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>>;
 }
@@ -66,6 +77,7 @@ export function createClient<E extends EntityMap<E> = RegisteredEntities>(option
     graphql: <T>(query: string, variables?: { [name: string]: unknown }) =>
       graphqlRequest<T>(transport, query, variables),
     request: <T>(request: HttpRequest) => transport.request<T>(request),
+    automation: automationClient(transport),
     async execute<O>(
       message: string,
       input: { [name: string]: unknown } = {},

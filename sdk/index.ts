@@ -5,6 +5,14 @@
  */
 export { createClient, type XrmClient } from './client.ts';
 export type {
+  AutomationAction,
+  AutomationClient,
+  AutomationRun,
+  DryRun,
+  Notification,
+  Suggestion,
+} from './automation.ts';
+export type {
   BulkItem,
   BulkOperation,
   BulkResult,

@@ -14,7 +14,8 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { definePlugin } from '../plugins/api.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
-import { api } from './support/http.ts';
+import { createClient } from '../sdk/index.ts';
+import { adminToken, api } from './support/http.ts';
 import { describeEachDatabase, testConfig } from './support/platform.ts';
 import { expectProblem, expectStatus, modelling } from './support/problems.ts';
 
@@ -600,6 +601,34 @@ describeEachDatabase(
         'XRM_ERR_NOTIFICATION_NOT_FOUND',
       );
       await http().delete(`/api/automation/rules/${manual.id}`);
+    });
+
+    it('the SDK runs a manual rule, dry-runs it, and works the inbox', async () => {
+      const address = await platform().app.listen({ port: 0, host: '127.0.0.1' });
+      const token = await adminToken(platform().app);
+      const client = createClient({ baseUrl: address, headers: { authorization: `Bearer ${token}` } });
+      const r = await rule({
+        name: 'Ask to close',
+        entity: 'deal',
+        trigger: { type: 'manual' },
+        actions: [
+          {
+            type: 'suggest',
+            reason: 'Close {{record.name}}?',
+            actions: [{ type: 'update', values: { stage: 'won' } }],
+          },
+        ],
+      });
+      const deal = await createRecord('deal', { name: 'SDK deal', stage: 'negotiation' });
+      const dry = await client.automation.test(r.id, deal.id);
+      expect(dry).toMatchObject({ matches: true, written: false });
+      expect((await client.automation.run(r.id, deal.id)).outcome).toBe('suggested');
+      const [s] = await client.automation.suggestions({ recordId: deal.id });
+      expect(s!.reason).toBe('Close SDK deal?');
+      expect((await client.automation.approve(s!.id)).status).toBe('approved');
+      expect(expectStatus(await http().get(`/api/data/deal/${deal.id}`), 200).stage).toBe('won');
+      await expect(client.automation.approve(s!.id)).rejects.toMatchObject({ code: 'XRM_ERR_SUGGESTION_DECIDED' });
+      await http().delete(`/api/automation/rules/${r.id}`);
     });
 
     it('refuses rules that do not check out against the catalog, naming the path', async () => {

@@ -4,6 +4,8 @@
  * before sign-in (security/SessionGate.tsx); then only what the user's roles allow.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { NotificationBell } from './automation/NotificationBell.tsx';
+import { automationPage } from './automation/routes.tsx';
 import { CatalogProvider, useCatalogState } from './catalog.tsx';
 import { OverlayProvider } from './components/overlays.tsx';
 import { EmptyState, Loading, ProblemBanner } from './components/ui.tsx';
@@ -92,6 +94,7 @@ function Shell() {
           </span>
           xrm admin
         </Link>
+        <NotificationBell />
         <AccountMenu />
       </header>
       <Sidebar path={path} onNavigate={() => setMenuOpen(false)} />
@@ -110,11 +113,12 @@ function Shell() {
 }
 
 /** What a sidebar link needs of the user's privileges (none: every signed-in user). */
-type NavNeed = 'users' | 'plugins';
+type NavNeed = 'users' | 'plugins' | 'metadata';
 
 /**
- * The sidebar's fixed sections: where the model is designed, the platform's moving parts, and
- * security; a link needing a privilege the user lacks is not shown.
+ * The sidebar's fixed sections: where the model is designed, the platform's moving parts,
+ * automation (its rules; everyone's suggestions inbox) and security; a link needing a privilege
+ * the user lacks is not shown.
  */
 const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string, string, NavNeed?])[] }[] = [
   {
@@ -131,6 +135,13 @@ const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string,
       ['/plugins', 'Plugins', 'plugins'],
       ['/jobs', 'Jobs', 'plugins'],
       ['/webhooks', 'Webhooks', 'plugins'],
+    ],
+  },
+  {
+    label: 'Automation',
+    links: [
+      ['/automation', 'Rules', 'metadata'],
+      ['/suggestions', 'Suggestions'],
     ],
   },
   {
@@ -246,6 +257,8 @@ function routedPage(path: string, can: Permissions) {
   let m: Record<string, string> | undefined;
   const security = securityPage(path, can);
   if (security !== undefined) return security;
+  const automation = automationPage(path, can);
+  if (automation !== undefined) return automation;
   if (path === '/') return <Redirect to="/entities" />;
   if (path === '/entities') return <EntityList />;
   if (path === '/entities/new') return <EntityCreate />;

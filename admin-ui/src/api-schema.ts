@@ -2319,7 +2319,8 @@ export interface components {
             trigger: {
                 /** @enum {string} */
                 type: "event" | "schedule" | "manual";
-                messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+                /** @description create, update, delete, associate, disassociate, or a plugin's custom message bound to the entity */
+                messages?: string[];
                 /** @description update: any of these fields changed */
                 changed?: string[];
                 /** @description Five or six cron fields, e.g. "0 8 * * 1-5" */
@@ -2357,8 +2358,8 @@ export interface components {
                 /** @description suggest: the actions it proposes */
                 actions?: Record<string, never>[];
             }[];
-            /** @description Past it the rule is turned off (loops); default 60 */
-            maxRunsPerMinute?: number;
+            /** @description Runs a minute started by automated writes past which the rule is turned off (loops); null: 60 */
+            maxRunsPerMinute?: number | null;
             /** @description Default true */
             enabled?: boolean;
         };
@@ -2370,7 +2371,8 @@ export interface components {
             trigger?: {
                 /** @enum {string} */
                 type: "event" | "schedule" | "manual";
-                messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+                /** @description create, update, delete, associate, disassociate, or a plugin's custom message bound to the entity */
+                messages?: string[];
                 /** @description update: any of these fields changed */
                 changed?: string[];
                 /** @description Five or six cron fields, e.g. "0 8 * * 1-5" */
@@ -2408,8 +2410,8 @@ export interface components {
                 /** @description suggest: the actions it proposes */
                 actions?: Record<string, never>[];
             }[];
-            /** @description Past it the rule is turned off (loops); default 60 */
-            maxRunsPerMinute?: number;
+            /** @description Runs a minute started by automated writes past which the rule is turned off (loops); null: 60 */
+            maxRunsPerMinute?: number | null;
             enabled?: boolean;
         };
         AutomationRule: {
@@ -2422,7 +2424,8 @@ export interface components {
             trigger: {
                 /** @enum {string} */
                 type: "event" | "schedule" | "manual";
-                messages?: ("create" | "update" | "delete" | "associate" | "disassociate")[];
+                /** @description create, update, delete, associate, disassociate, or a plugin's custom message bound to the entity */
+                messages?: string[];
                 /** @description update: any of these fields changed */
                 changed?: string[];
                 /** @description Five or six cron fields, e.g. "0 8 * * 1-5" */
@@ -2432,7 +2435,7 @@ export interface components {
             };
             /** @description The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and datetime fields, and changedFrom / changedTo in event rules */
             condition?: unknown;
-            actions: {
+            actions?: {
                 /** @enum {string} */
                 type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
                 /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
@@ -2460,8 +2463,8 @@ export interface components {
                 /** @description suggest: the actions it proposes */
                 actions?: Record<string, never>[];
             }[];
-            /** @description Past it the rule is turned off (loops); default 60 */
-            maxRunsPerMinute?: number;
+            /** @description Runs a minute started by automated writes past which the rule is turned off (loops); null: 60 */
+            maxRunsPerMinute?: number | null;
             /** @description 1 when created; every change adds one */
             version: number;
             /** @enum {string} */
@@ -2502,8 +2505,14 @@ export interface components {
         };
         /** @description A manual run (an AutomationRun), or a schedule pass: { matched, queued } */
         AutomationRunResult: components["schemas"]["AutomationRun"] | {
+            /** @description Records meeting the condition now */
             matched: number;
+            /** @description Runs queued: matches not acted on in their current episode */
             queued: number;
+            /** @description wait=true: runs finished before the answer */
+            finished?: number;
+            /** @description wait=true: runs still queued or running */
+            pending?: number;
         };
         AutomationDryRun: {
             rule: Record<string, never>;
@@ -9339,7 +9348,10 @@ export interface operations {
     };
     runAutomationRule: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A schedule rule: answer once the pass's runs finished (10 s at most) */
+                wait?: boolean;
+            };
             header?: never;
             path: {
                 id: string;

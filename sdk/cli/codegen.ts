@@ -25,6 +25,7 @@ export const RUNTIME_MODULES = [
   'errors.ts',
   'http.ts',
   'graphql.ts',
+  'automation.ts',
   'entity.ts',
   'client.ts',
 ] as const;

@@ -347,7 +347,8 @@ export class RuleService {
     const description = input.description === undefined ? base?.description : input.description;
     if (description !== undefined && description !== null && typeof description !== 'string')
       throw invalid('/description', 'must be a string');
-    const cap = input.maxRunsPerMinute ?? base?.maxRunsPerMinute;
+    // null: back to the default
+    const cap = input.maxRunsPerMinute === null ? undefined : (input.maxRunsPerMinute ?? base?.maxRunsPerMinute);
     if (cap !== undefined && (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1 || cap > 100_000))
       throw invalid('/maxRunsPerMinute', 'must be an integer from 1 to 100000');
     const enabled = input.enabled;

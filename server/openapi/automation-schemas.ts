@@ -80,7 +80,11 @@ const ruleProperties: Record<string, JsonSchema> = {
       'datetime fields, and changedFrom / changedTo in event rules',
   },
   actions: { type: 'array', items: action, minItems: 1, maxItems: 20 },
-  maxRunsPerMinute: { type: 'integer', minimum: 1, description: 'Past it the rule is turned off (loops); default 60' },
+  maxRunsPerMinute: {
+    type: ['integer', 'null'],
+    minimum: 1,
+    description: 'Runs a minute started by automated writes past which the rule is turned off (loops); null: 60',
+  },
 };
 
 const run: JsonSchema = {
@@ -146,7 +150,8 @@ export function automationComponents(): Record<string, JsonSchema> {
         statusReason: { type: 'string', description: 'Why it is invalid, or why the platform turned it off' },
         runAs: { type: 'string', description: 'Whose roles its actions run with (who saved it last)' },
       },
-      required: ['id', 'name', 'entity', 'trigger', 'actions', 'version', 'status'],
+      // without the metadata privilege the list carries active manual rules without condition and actions
+      required: ['id', 'name', 'entity', 'trigger', 'version', 'status'],
     },
     AutomationRuleList: {
       type: 'object',

@@ -21,6 +21,12 @@ import {
 } from './rule-draft.ts';
 import type { TriggerType } from './types.ts';
 
+const RELATIVE_CODES = (
+  <>
+    <code>olderThan</code>, <code>withinLast</code>, <code>withinNext</code>
+  </>
+);
+
 export function ConditionEditor({
   draft,
   onChange,
@@ -87,8 +93,8 @@ export function ConditionEditor({
             onChange={(e) => onChange({ ...draft, json: e.target.value })}
           />
           <p className="hint" id={`${id}-json-hint`}>
-            The query engine's filter, plus <code>olderThan</code>, <code>withinLast</code>, <code>withinNext</code>{' '}
-            (ISO 8601 durations such as P12D) on date and datetime fields
+            The query engine's filter, plus {RELATIVE_CODES} (ISO 8601 durations such as P12D) on date and datetime
+            fields
             {trigger === 'event' ? (
               <>
                 , and <code>changedFrom</code> / <code>changedTo</code> on the record's own fields
@@ -103,7 +109,9 @@ export function ConditionEditor({
             {built.ok && built.value !== undefined ? (
               <code className="wrap-anywhere">{JSON.stringify(built.value)}</code>
             ) : (
-              <span className="muted small">No condition: every record {trigger === 'event' ? 'changed' : ''}.</span>
+              <span className="muted small">
+                No condition: {trigger === 'event' ? 'every change' : 'every record'}.
+              </span>
             )}
             <button
               type="button"

@@ -7,6 +7,7 @@ import type {
   NotificationPage,
   Rule,
   Run,
+  RunOutcome,
   RunPage,
   SchedulePass,
   Suggestion,
@@ -40,7 +41,7 @@ export const automationApi = {
   /** A schedule rule over every matching record, now. */
   runSchedule: (id: string) => request<SchedulePass>('POST', `${rulePath(id)}/run`, { body: {} }),
   test: (id: string, recordId: string) => request<DryRun>('POST', `${rulePath(id)}/test`, { body: { id: recordId } }),
-  runs: (id: string, params: { limit?: number; cursor?: string } = {}) =>
+  runs: (id: string, params: { limit?: number; cursor?: string; outcome?: RunOutcome } = {}) =>
     request<RunPage>('GET', `${rulePath(id)}/runs${query(params)}`),
   health: () => request<AutomationHealth>('GET', '/api/automation/health'),
 

@@ -56,16 +56,16 @@ export function useRecordLabels(refs: readonly { entity?: string | null; id?: st
       if (!r.entity || !r.id || !entityOf(catalog, r.entity)) continue;
       byEntity.set(r.entity, (byEntity.get(r.entity) ?? new Set()).add(r.id));
     }
-    return JSON.stringify([...byEntity].map(([e, ids]) => [e, [...ids].sort()]));
+    return JSON.stringify(
+      [...byEntity].map(([e, ids]) => [e, entityOf(catalog, e)!.primaryField, [...ids].sort().slice(0, 200)] as const),
+    );
   }, [refs, catalog]);
 
   useEffect(() => {
     let cancelled = false;
-    const groups = JSON.parse(wanted) as [string, string[]][];
+    const groups = JSON.parse(wanted) as [string, string, string[]][];
     void Promise.all(
-      groups.map(async ([name, ids]) => {
-        const entity = entityOf(catalog, name)!;
-        const primary = entity.primaryField;
+      groups.map(async ([name, primary, ids]) => {
         try {
           const page = await api.list(name, {
             select: primary,
@@ -83,7 +83,6 @@ export function useRecordLabels(refs: readonly { entity?: string | null; id?: st
     return () => {
       cancelled = true;
     };
-    // `wanted` is the value of what to fetch
   }, [wanted]);
   return labels;
 }
@@ -113,7 +112,7 @@ export function RecordLink({
 const json = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
 /** One action: what it does (proposed, resolved or done), its values as field → value. */
-export function ActionSummary({ action }: { action: ActionResult }) {
+export function ActionSummary({ action, recordId }: { action: ActionResult; recordId?: string }) {
   const catalog = useCatalog();
   const { type, values, actions, ...rest } = action;
   const entityName = typeof rest.entity === 'string' ? rest.entity : undefined;
@@ -126,7 +125,10 @@ export function ActionSummary({ action }: { action: ActionResult }) {
   let headline: string;
   switch (type) {
     case 'update':
-      headline = entity ? `${entity.displayName}${rest.id ? ` ${shortId(take('id'))}` : ''}` : take('via');
+      if (rest.id !== undefined && rest.id === recordId) {
+        used.add('id');
+        headline = `this ${entity?.displayName.toLowerCase() ?? 'record'}`;
+      } else headline = entity ? `${entity.displayName}${rest.id ? ` ${shortId(take('id'))}` : ''}` : take('via');
       break;
     case 'create':
       headline = entity?.displayName ?? entityName ?? '';
@@ -169,17 +171,28 @@ export function ActionSummary({ action }: { action: ActionResult }) {
           {others.map(([k, v]) => `${k}: ${json(v)}`).join(' · ')}
         </p>
       ) : null}
-      {Array.isArray(actions) && actions.length ? <ActionList actions={actions as ActionResult[]} /> : null}
+      {Array.isArray(actions) && actions.length ? (
+        <ActionList actions={actions as ActionResult[]} recordId={recordId} />
+      ) : null}
     </div>
   );
 }
 
-export function ActionList({ actions, label }: { actions: readonly ActionResult[]; label?: string }) {
+/** Actions in order; `recordId`: the record they are about (said as "this …"). */
+export function ActionList({
+  actions,
+  label,
+  recordId,
+}: {
+  actions: readonly ActionResult[];
+  label?: string;
+  recordId?: string;
+}) {
   return (
     <ol className="action-list" aria-label={label}>
       {actions.map((a, i) => (
         <li key={i}>
-          <ActionSummary action={a} />
+          <ActionSummary action={a} recordId={recordId} />
         </li>
       ))}
     </ol>

@@ -121,7 +121,7 @@ export function valueText(value: unknown): string {
  * The text of a value input as JSON of the field's type; text holding a template stays text (a
  * value that is one template keeps the type of what it names when the rule runs). Empty clears.
  */
-export function valueOf(text: string, field: FieldDef | undefined): unknown {
+export function valueFromText(text: string, field: FieldDef | undefined): unknown {
   if (text.includes('{{')) return text;
   if (!field) return text;
   if (field.type === 'multiChoice')
@@ -186,7 +186,7 @@ function actionOf(
     const out: Record<string, unknown> = {};
     for (const row of a.values) {
       if (!row.field) continue;
-      out[row.field] = valueOf(
+      out[row.field] = valueFromText(
         row.text,
         target?.fields.find((f) => f.name === row.field),
       );

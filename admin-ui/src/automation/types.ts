@@ -12,7 +12,7 @@ export type RuleStatus = SchemaRule['status'];
 export type RuleTrigger = SchemaRule['trigger'];
 export type TriggerType = RuleTrigger['type'];
 export type EventMessage = NonNullable<RuleTrigger['messages']>[number];
-export type ActionType = SchemaRule['actions'][number]['type'];
+export type ActionType = NonNullable<SchemaRule['actions']>[number]['type'];
 
 /** A rule's action as saved (a suggestion's proposed actions are actions too). */
 export interface RuleAction {

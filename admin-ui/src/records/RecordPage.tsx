@@ -9,6 +9,7 @@
  */
 import { useCallback, useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { api, toProblem } from '../api.ts';
+import { RecordAutomation } from '../automation/RecordAutomation.tsx';
 import { entityOf, fieldTypeOf, useCatalog, type Catalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, Tabs } from '../components/ui.tsx';
@@ -396,6 +397,7 @@ function RecordForm({
         </section>
       ) : (
         <RecordPanel tabbed={record !== undefined}>
+          {record ? <RecordAutomation entity={entity} recordId={record.id} onChanged={onReload} /> : null}
           <div className="record-layout">
             <form
               className="form card record-form"
