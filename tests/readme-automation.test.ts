@@ -4,21 +4,15 @@
  * `$SUGGESTION` carry from block to block — with curl against a real socket. The answers the
  * section shows must be the ones the server gives.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/platform.ts';
+import { jsonBlocks, section, shBlocks, shellSession, tourAdmin } from './support/readme.ts';
 
-const run = promisify(execFile);
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const section = (from: string, to: string) => readme.slice(readme.indexOf(from), readme.indexOf(to));
-const shBlocks = (text: string) => [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const [start, ...tour] = shBlocks(section('## A five-minute tour', '## The metadata API'));
-const admin = /^XRM_ADMIN_EMAIL=(\S+) XRM_ADMIN_PASSWORD='([^']+)' npm start$/m.exec(start ?? '');
+const admin = tourAdmin(start);
 const automation = section('## Automation: rules that follow up for you', '## When things go wrong');
 const blocks = shBlocks(automation);
-const answers = [...automation.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!.trim()));
+const answers = jsonBlocks(automation).map((text) => JSON.parse(text));
 
 /** The JSON documents a block printed (curl prints one per call, each followed by a newline). */
 const documents = (output: string) =>
@@ -37,24 +31,12 @@ describeEachDatabase(
       base = address.replace('127.0.0.1', 'localhost');
     });
 
-    async function session(scripts: readonly string[]): Promise<string[]> {
-      const marker = '@@block@@';
-      const script = scripts.map((s) => `${s}\necho ${marker}`).join('\n');
-      const { stdout } = await run('bash', [
-        '-euo',
-        'pipefail',
-        '-c',
-        `curl() { command curl "$@"; echo; }\n${script.replaceAll('http://localhost:3000', base)}`,
-      ]);
-      return stdout.split(`${marker}\n`);
-    }
-
     it('suggests a follow-up once, runs it on approval, warns when a drop breaks the rule', async () => {
-      expect(admin, start).not.toBeNull();
+      expect(admin, start).toBeDefined();
       expect(blocks).toHaveLength(4);
       expect(answers).toHaveLength(2);
       const before = tour.slice(0, -1);
-      const outputs = await session([...before, ...blocks]);
+      const outputs = await shellSession(base, [...before, ...blocks]);
       const [modelled, ran, approved, dropped] = outputs.slice(before.length).map(documents);
       for (const doc of modelled!) expect(doc.code, JSON.stringify(doc)).toBeUndefined();
       expect(modelled!.map((d) => d.name)).toEqual(['deal', 'task', 'Acme Corp deal']);
@@ -82,5 +64,5 @@ describeEachDatabase(
       expect(health.invalid[0].statusReason).toContain('last_contact_at');
     });
   },
-  { config: { adminEmail: admin?.[1], adminPassword: admin?.[2] } },
+  { config: { adminEmail: admin?.[0], adminPassword: admin?.[1] } },
 );

@@ -4,22 +4,16 @@
  * `$TOKEN` (the tour's sign-in) and `$PAT` carry from block to block — with curl against a real
  * socket. Pat's answers must be the ones the section shows.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDatabase } from './support/platform.ts';
+import { jsonBlocks, section, shBlocks, shellSession, tourAdmin } from './support/readme.ts';
 
-const run = promisify(execFile);
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const section = (from: string, to: string) => readme.slice(readme.indexOf(from), readme.indexOf(to));
-const shBlocks = (text: string) => [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const [start, ...tour] = shBlocks(section('## A five-minute tour', '## The metadata API'));
-const admin = /^XRM_ADMIN_EMAIL=(\S+) XRM_ADMIN_PASSWORD='([^']+)' npm start$/m.exec(start ?? '');
+const admin = tourAdmin(start);
 const querying = shBlocks(section('## Querying', '## Performance'));
 const security = section('## Security: users, roles, and who sees what', '## Automation: rules that follow up for you');
 const blocks = shBlocks(security);
-const answers = [...security.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+const answers = jsonBlocks(security);
 
 describeEachDatabase(
   'README security section',
@@ -30,26 +24,13 @@ describeEachDatabase(
       base = address.replace('127.0.0.1', 'localhost');
     });
 
-    /** Runs the blocks in one shell; answers what each printed (curl's output, a newline after each call). */
-    async function session(scripts: readonly string[]): Promise<string[]> {
-      const marker = '@@block@@';
-      const script = scripts.map((s) => `${s}\necho ${marker}`).join('\n');
-      const { stdout } = await run('bash', [
-        '-euo',
-        'pipefail',
-        '-c',
-        `curl() { command curl "$@"; echo; }\n${script.replaceAll('http://localhost:3000', base)}`,
-      ]);
-      return stdout.split(`${marker}\n`);
-    }
-
     it('shows a partner manager only her region, without the revenue, and refuses sorting by it', async () => {
-      expect(admin, start).not.toBeNull();
+      expect(admin, start).toBeDefined();
       expect(blocks).toHaveLength(3);
       expect(answers).toHaveLength(2);
       // the tour without its last step (a refused record, on purpose), the Querying examples, the section
       const before = [...tour.slice(0, -1), ...querying];
-      const outputs = await session([...before, ...blocks]);
+      const outputs = await shellSession(base, [...before, ...blocks]);
       const [modelled, listed, sorted] = outputs.slice(before.length);
       // every modelling call succeeded
       expect(modelled).not.toContain('XRM_ERR_');
@@ -71,5 +52,5 @@ describeEachDatabase(
       expect(JSON.parse(sorted!.trim())).toEqual(JSON.parse(answers[1]!));
     });
   },
-  { config: { adminEmail: admin?.[1], adminPassword: admin?.[2] } },
+  { config: { adminEmail: admin?.[0], adminPassword: admin?.[1] } },
 );

@@ -6,19 +6,11 @@ import { RULE_STATUSES } from '../../metadata/types.ts';
 import { SUGGESTION_STATUSES } from '../automation/inbox.ts';
 import { ACTION_TYPES, EVENT_MESSAGES } from '../automation/rules.ts';
 import { RUN_OUTCOMES, RUN_TRIGGERS } from '../automation/runner.ts';
+import { pageOf } from './pipeline-schemas.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
 const time = { type: 'string', format: 'date-time' } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
-
-const pageOf = (item: string): JsonSchema => ({
-  type: 'object',
-  properties: {
-    data: { type: 'array', items: schemaRef(item) },
-    nextCursor: { type: 'string', description: 'Pass as cursor= for the next page; absent on the last' },
-  },
-  required: ['data'],
-});
 
 const values = {
   type: 'object',

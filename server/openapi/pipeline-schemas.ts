@@ -7,7 +7,8 @@ import { STAGES } from '../../plugins/api.ts';
 import { CHANGE_MESSAGES } from '../../metadata/types.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
-const pageOf = (item: string): JsonSchema => ({
+/** A keyset page of `item`s: `data`, and `nextCursor` until the last page. */
+export const pageOf = (item: string): JsonSchema => ({
   type: 'object',
   properties: {
     data: { type: 'array', items: schemaRef(item) },
