@@ -14,7 +14,7 @@ export interface AutomationRun {
   readonly id: string;
   readonly ruleId: string;
   readonly ruleVersion: number;
-  readonly trigger: 'event' | 'schedule' | 'manual' | 'approval';
+  readonly trigger: 'event' | 'schedule' | 'manual' | 'approval' | 'delivery';
   readonly recordId: string | null;
   readonly outcome: 'succeeded' | 'failed' | 'skipped' | 'suggested';
   readonly durationMs: number;

@@ -28,6 +28,12 @@ const smtp = new SMTPServer({
   authOptional: true,
   disabledCommands: ['STARTTLS', 'AUTH'],
   logger: false,
+  // a mailbox that does not exist: the server refuses it, every attempt
+  onRcptTo(address, _session, callback) {
+    if (address.address.startsWith('bounce@'))
+      callback(Object.assign(new Error('no such mailbox'), { responseCode: 550 }));
+    else callback();
+  },
   onData(stream, session, callback) {
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
@@ -522,6 +528,14 @@ describeEachDatabase(
         'XRM_ERR_REQUEST_INVALID',
         '/trigger/messages/0',
       );
+      // the plugin switched off: the rule names a message that no longer exists — invalid, and the switch says so
+      const off = expectStatus(await http().post('/api/plugins/sales/disable'), 200);
+      expect(off.warnings).toContainEqual(
+        expect.objectContaining({ code: 'XRM_WARN_RULE_INVALID', target: `rule:${r.id}` }),
+      );
+      expect(expectStatus(await http().get(`/api/automation/rules/${r.id}`), 200).status).toBe('invalid');
+      expectStatus(await http().post('/api/plugins/sales/enable'), 200);
+      expect(expectStatus(await http().post(`/api/automation/rules/${r.id}/enable`), 200).status).toBe('active');
       await http().delete(`/api/automation/rules/${r.id}`);
     });
 
@@ -628,6 +642,26 @@ describeEachDatabase(
       expect((await client.automation.approve(s!.id)).status).toBe('approved');
       expect(expectStatus(await http().get(`/api/data/deal/${deal.id}`), 200).stage).toBe('won');
       await expect(client.automation.approve(s!.id)).rejects.toMatchObject({ code: 'XRM_ERR_SUGGESTION_DECIDED' });
+      await http().delete(`/api/automation/rules/${r.id}`);
+    });
+
+    it('an email that never arrives is a failed run of its rule, in its log and its health', async () => {
+      const r = await rule({
+        name: 'Mail a bounce',
+        entity: 'deal',
+        trigger: { type: 'manual' },
+        actions: [{ type: 'email', to: 'bounce@example.com', subject: 'Hi {{record.name}}', body: 'Hello' }],
+      });
+      const deal = await createRecord('deal', { name: 'Bouncy' });
+      expect(expectStatus(await http().post(`/api/automation/rules/${r.id}/run`, { id: deal.id }), 200).outcome).toBe(
+        'succeeded',
+      );
+      await settled();
+      const failed = (await runs(r.id)).find((x: { trigger: string }) => x.trigger === 'delivery');
+      expect(failed).toMatchObject({ outcome: 'failed', recordId: deal.id });
+      expect(failed.error).toMatch(/^email to bounce@example\.com failed after 3 attempt\(s\): .*no such mailbox/);
+      const health = expectStatus(await http().get('/api/automation/health'), 200);
+      expect(health.failing.map((x: { id: string }) => x.id)).toContain(r.id);
       await http().delete(`/api/automation/rules/${r.id}`);
     });
 

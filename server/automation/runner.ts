@@ -42,7 +42,8 @@ import { type Clock, dayIn, zoneOf } from './time.ts';
 
 export const RUN_OUTCOMES = ['succeeded', 'failed', 'skipped', 'suggested'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
-export const RUN_TRIGGERS = ['event', 'schedule', 'manual', 'approval'] as const;
+/** `delivery`: an email or webhook call a run queued that failed for good. */
+export const RUN_TRIGGERS = ['event', 'schedule', 'manual', 'approval', 'delivery'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /** What an `automation` job carries: a schedule pass (no id), or one run on one record. */
@@ -419,6 +420,8 @@ export class AutomationRunner {
               ? { ...a, rule: origin.rule.id, entity: origin.entity, id: origin.id }
               : {
                   url: a.url,
+                  rule: origin.rule.id,
+                  id: origin.id,
                   payload: { rule: origin.rule, entity: origin.entity, id: origin.id, record },
                 };
           await this.#o.queue.enqueue(trx, [
@@ -847,14 +850,45 @@ export class AutomationRunner {
 
   /** The handler of `email` jobs: one email through the SMTP transport. */
   async sendEmail(job: Job): Promise<void> {
-    if (!this.#o.mailer) throw new GiveUp('no SMTP transport is configured: set XRM_SMTP_URL');
     const email = job.payload as unknown as Email;
-    await this.#o.mailer.send(email, job.eventId);
+    await this.#delivering(job, `email to ${email.to}`, async () => {
+      if (!this.#o.mailer) throw new GiveUp('no SMTP transport is configured: set XRM_SMTP_URL');
+      await this.#o.mailer.send(email, job.eventId);
+    });
+  }
+
+  /**
+   * An email or webhook call of a run: its last failed attempt is a failed run of the rule (in its
+   * log and its health), not only a dead job, so an action that never arrives is not silent.
+   */
+  async #delivering(job: Job, what: string, work: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    try {
+      await work();
+    } catch (error) {
+      const last = error instanceof GiveUp || job.attempts >= job.maxAttempts;
+      const p = job.payload as { rule?: string; id?: string };
+      const rule = last && p.rule ? await this.#stored(p.rule) : undefined;
+      if (rule)
+        await this.#log(this.#o.db, rule, {
+          trigger: 'delivery',
+          recordId: p.id,
+          outcome: 'failed',
+          started,
+          error: `${what} failed after ${job.attempts} attempt(s): ${errorText(error)}`,
+          jobId: job.id,
+        });
+      throw error;
+    }
   }
 
   /** The handler of `call` jobs: a rule's webhook action, an unsigned JSON POST through the SSRF guard. */
   async call(job: Job): Promise<void> {
     const p = job.payload as { url: string; payload: Row };
+    await this.#delivering(job, `webhook call to ${p.url}`, () => this.#call(job, p));
+  }
+
+  async #call(job: Job, p: { url: string; payload: Row }): Promise<void> {
     const result = await deliver({
       url: p.url,
       msgId: `msg_${job.eventId}`,

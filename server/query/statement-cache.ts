@@ -35,25 +35,28 @@ export class StatementCache {
 
 const names = new Map<string, string>();
 
-function statementName(sqlText: string): string {
-  let name = names.get(sqlText);
+function statementName(sqlText: string, salt: string): string {
+  const key = salt ? `${salt}\u0000${sqlText}` : sqlText;
+  let name = names.get(key);
   if (!name) {
-    name = `xrm_${createHash('sha1').update(sqlText).digest('base64url').slice(0, 20)}`;
+    name = `xrm_${createHash('sha1').update(key).digest('base64url').slice(0, 20)}`;
     if (names.size > 10_000) names.clear();
-    names.set(sqlText, name);
+    names.set(key, name);
   }
   return name;
 }
 
 /**
  * Runs a compiled statement: named and prepared when it goes straight to the PostgreSQL pool,
- * through kysely otherwise (PGlite, or inside a transaction).
+ * through kysely otherwise (PGlite, or inside a transaction). `salt` goes into the name: a write's
+ * schema version, since a prepared statement keeps the parameter types it was prepared with and
+ * the same INSERT text after a column's type changed must not reuse them.
  */
-export async function execute<R>(database: Database, db: Db, query: CompiledQuery): Promise<R[]> {
+export async function execute<R>(database: Database, db: Db, query: CompiledQuery, salt = ''): Promise<R[]> {
   if (database.pool && db === database.db) {
     database.onQuery?.(query.sql);
     const result = await database.pool.query({
-      name: statementName(query.sql),
+      name: statementName(query.sql, salt),
       text: query.sql,
       values: query.parameters as unknown[],
     });

@@ -126,7 +126,8 @@ export class RecordsService {
     access?: Access,
   ): Promise<T[]> {
     try {
-      return await execute<T>(this.#database, db, bindSubject(query.compile(db), access?.subject));
+      const compiled = bindSubject(query.compile(db), access?.subject);
+      return await execute<T>(this.#database, db, compiled, `v${state.catalog.version}`);
     } catch (error) {
       throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, operation);
     }

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import type { ChangeWarning } from '../../metadata/service.ts';
 import { actorOf } from '../request-context.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { INVALID_REQUEST } from '../openapi/problems.ts';
@@ -52,9 +53,10 @@ export async function pluginRoutes(app: FastifyInstance, { services }: { service
         if (plugin.builtIn)
           throw new XrmError('XRM_ERR_PLUGIN_BUILT_IN', `Plugin "${name}" is built in and cannot be turned off`);
         const enabled = action === 'enable';
+        const warnings: ChangeWarning[] = [];
         if (plugin.enabled !== enabled) {
           // kept in the catalog: every instance follows, and it survives restarts
-          await metadata.configure({ actor: actorOf(req) }, async () => ({
+          await metadata.configure({ actor: actorOf(req), warnings }, async () => ({
             operation: `plugin.${action}`,
             target: `plugin:${name}`,
             before: { enabled: plugin.enabled },
@@ -67,7 +69,8 @@ export async function pluginRoutes(app: FastifyInstance, { services }: { service
           }));
           req.log.info({ plugin: name }, `plugin ${action}d`);
         }
-        return plugins.plugin(name);
+        // turning a plugin off makes the automation rules that use its messages invalid: said here
+        return warnings.length ? { ...plugins.plugin(name), warnings } : plugins.plugin(name);
       },
     );
   }
