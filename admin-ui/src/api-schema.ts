@@ -2483,7 +2483,7 @@ export interface components {
             ruleId: string;
             ruleVersion?: number;
             /** @enum {string} */
-            trigger: "event" | "schedule" | "manual" | "approval";
+            trigger: "event" | "schedule" | "manual" | "approval" | "delivery";
             entity?: string | null;
             recordId?: string | null;
             /** @enum {string} */
