@@ -422,6 +422,23 @@ describeEachDatabase(
       expect(run).toMatchObject({ outcome: 'succeeded', trigger: 'manual', recordId: deal.id });
       expect(qualifyCalls).toBe(calls + 1);
       expect(expectStatus(await http().get(`/api/data/deal/${deal.id}`), 200).stage).toBe('won');
+      // a button's cap: maxRunsPerMinute runs a minute per person
+      const button = await rule({
+        name: 'Ping',
+        entity: 'deal',
+        trigger: { type: 'manual' },
+        actions: [{ type: 'notify', to: 'owner', text: 'ping' }],
+        maxRunsPerMinute: 2,
+      });
+      for (let i = 0; i < 2; i++)
+        expectStatus(await http().post(`/api/automation/rules/${button.id}/run`, { id: deal.id }), 200);
+      const limited = expectProblem(
+        await http().post(`/api/automation/rules/${button.id}/run`, { id: deal.id }),
+        429,
+        'XRM_ERR_RATE_LIMITED',
+      );
+      expect(limited.headers['retry-after']).toBe('60');
+      await http().delete(`/api/automation/rules/${button.id}`);
       // no longer meets the condition
       expectProblem(
         await http().post(`/api/automation/rules/${r.id}/run`, { id: deal.id }),

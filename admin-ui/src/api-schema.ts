@@ -1633,6 +1633,8 @@ export interface components {
             prefix?: string;
             /** @description autonumber: zero-padded width */
             digits?: number;
+            /** @description Only in the answer of a change that made automation rules invalid */
+            warnings?: components["schemas"]["ChangeWarning"][];
         };
         FieldList: {
             data: components["schemas"]["Field"][];
@@ -1753,9 +1755,22 @@ export interface components {
             displayName: string;
             description?: string;
             options: components["schemas"]["ChoiceOption"][];
+            /** @description Only in the answer of a change that made automation rules invalid */
+            warnings?: components["schemas"]["ChangeWarning"][];
         };
         ChoiceSetList: {
             data: components["schemas"]["ChoiceSet"][];
+        };
+        /** @description Something a committed change broke without being refused */
+        ChangeWarning: {
+            /** @description XRM_WARN_RULE_INVALID: an automation rule is now invalid */
+            code: string;
+            message: string;
+            /** @description What it concerns, e.g. rule:<id> */
+            target: string;
+        };
+        ChangeWarnings: {
+            warnings: components["schemas"]["ChangeWarning"][];
         };
         /** @description One entry of the schema-change ledger */
         SchemaChange: {
@@ -1852,6 +1867,8 @@ export interface components {
             }[];
             /** @description Custom messages it defines */
             messages: string[];
+            /** @description Only in the answer of a change that made automation rules invalid */
+            warnings?: components["schemas"]["ChangeWarning"][];
         };
         PluginList: {
             data?: components["schemas"]["Plugin"][];
@@ -2311,6 +2328,94 @@ export interface components {
         UserAccountList: {
             data?: components["schemas"]["UserAccount"][];
         };
+        /** @description update { values, via? } · create { entity, values } · webhook { url } · message { name, input? } · email { to, subject, body } · notify { to, text } · suggest { reason, actions } */
+        AutomationAction: {
+            /** @enum {string} */
+            type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
+            /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
+            values?: {
+                [key: string]: unknown;
+            };
+            /** @description update: a lookup of the record; the related record is updated */
+            via?: string;
+            /** @description create: the entity of the new record */
+            entity?: string;
+            /** @description webhook: an http(s) receiver (internal addresses refused) */
+            url?: string;
+            /** @description message: a plugin's custom message */
+            name?: string;
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description email: an address, a template, or "owner"; notify: "owner", a user id or a user email */
+            to?: string;
+            subject?: string;
+            body?: string;
+            text?: string;
+            /** @description suggest: why, shown to the record owner */
+            reason?: string;
+            /** @description suggest: the actions it proposes */
+            actions?: components["schemas"]["AutomationAction"][];
+        };
+        AutomationResolvedAction: {
+            /** @enum {string} */
+            type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
+            entity?: string;
+            /** @description update: the record it changes */
+            id?: string;
+            values?: {
+                [key: string]: unknown;
+            };
+            url?: string;
+            name?: string;
+            input?: {
+                [key: string]: unknown;
+            };
+            target?: {
+                entity?: string;
+                id?: string;
+            };
+            /** @description email: the address; notify: the user id */
+            to?: string;
+            subject?: string;
+            body?: string;
+            text?: string;
+            reason?: string;
+            owner?: string | null;
+            actions?: components["schemas"]["AutomationResolvedAction"][];
+        };
+        AutomationActionOutcome: {
+            /** @enum {string} */
+            type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
+            entity?: string;
+            /** @description update, create: the record */
+            id?: string;
+            values?: {
+                [key: string]: unknown;
+            };
+            /** @description update: the record version it wrote */
+            version?: number;
+            name?: string;
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description message: the custom message's output */
+            output?: unknown;
+            /** @description message in a dry run: false (a plugin's handler is not called) */
+            called?: boolean;
+            to?: string;
+            text?: string;
+            subject?: string;
+            /** @description notify: the notification id */
+            notification?: string;
+            /** @description email, webhook: the delivery job event id */
+            queued?: string;
+            url?: string;
+            /** @description suggest: the suggestion id */
+            suggestion?: string;
+            owner?: string | null;
+            reason?: string;
+        };
         AutomationRuleInput: {
             name: string;
             description?: string;
@@ -2330,34 +2435,7 @@ export interface components {
             };
             /** @description The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and datetime fields, and changedFrom / changedTo in event rules */
             condition?: unknown;
-            actions: {
-                /** @enum {string} */
-                type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
-                /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
-                values?: {
-                    [key: string]: unknown;
-                };
-                /** @description update: a lookup of the record; the related record is updated */
-                via?: string;
-                /** @description create: the entity of the new record */
-                entity?: string;
-                /** @description webhook: an http(s) receiver (internal addresses refused) */
-                url?: string;
-                /** @description message: a plugin's custom message */
-                name?: string;
-                input?: {
-                    [key: string]: unknown;
-                };
-                /** @description email: an address, a template, or "owner"; notify: "owner", a user id or a user email */
-                to?: string;
-                subject?: string;
-                body?: string;
-                text?: string;
-                /** @description suggest: why, shown to the record owner */
-                reason?: string;
-                /** @description suggest: the actions it proposes */
-                actions?: Record<string, never>[];
-            }[];
+            actions: components["schemas"]["AutomationAction"][];
             /** @description Runs a minute started by automated writes past which the rule is turned off (loops); null: 60 */
             maxRunsPerMinute?: number | null;
             /** @description Default true */
@@ -2382,34 +2460,7 @@ export interface components {
             };
             /** @description The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and datetime fields, and changedFrom / changedTo in event rules */
             condition?: unknown;
-            actions?: {
-                /** @enum {string} */
-                type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
-                /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
-                values?: {
-                    [key: string]: unknown;
-                };
-                /** @description update: a lookup of the record; the related record is updated */
-                via?: string;
-                /** @description create: the entity of the new record */
-                entity?: string;
-                /** @description webhook: an http(s) receiver (internal addresses refused) */
-                url?: string;
-                /** @description message: a plugin's custom message */
-                name?: string;
-                input?: {
-                    [key: string]: unknown;
-                };
-                /** @description email: an address, a template, or "owner"; notify: "owner", a user id or a user email */
-                to?: string;
-                subject?: string;
-                body?: string;
-                text?: string;
-                /** @description suggest: why, shown to the record owner */
-                reason?: string;
-                /** @description suggest: the actions it proposes */
-                actions?: Record<string, never>[];
-            }[];
+            actions?: components["schemas"]["AutomationAction"][];
             /** @description Runs a minute started by automated writes past which the rule is turned off (loops); null: 60 */
             maxRunsPerMinute?: number | null;
             enabled?: boolean;
@@ -2435,34 +2486,7 @@ export interface components {
             };
             /** @description The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and datetime fields, and changedFrom / changedTo in event rules */
             condition?: unknown;
-            actions?: {
-                /** @enum {string} */
-                type: "update" | "create" | "webhook" | "message" | "email" | "notify" | "suggest";
-                /** @description Field values; strings may hold templates: {{record.field}}, {{record.lookup.field}}, {{now + P2D}} */
-                values?: {
-                    [key: string]: unknown;
-                };
-                /** @description update: a lookup of the record; the related record is updated */
-                via?: string;
-                /** @description create: the entity of the new record */
-                entity?: string;
-                /** @description webhook: an http(s) receiver (internal addresses refused) */
-                url?: string;
-                /** @description message: a plugin's custom message */
-                name?: string;
-                input?: {
-                    [key: string]: unknown;
-                };
-                /** @description email: an address, a template, or "owner"; notify: "owner", a user id or a user email */
-                to?: string;
-                subject?: string;
-                body?: string;
-                text?: string;
-                /** @description suggest: why, shown to the record owner */
-                reason?: string;
-                /** @description suggest: the actions it proposes */
-                actions?: Record<string, never>[];
-            }[];
+            actions?: components["schemas"]["AutomationAction"][];
             /** @description Runs a minute started by automated writes past which the rule is turned off (loops); null: 60 */
             maxRunsPerMinute?: number | null;
             /** @description 1 when created; every change adds one */
@@ -2491,7 +2515,11 @@ export interface components {
             durationMs: number;
             error?: string | null;
             /** @description actions: what each action did; a schedule pass: matched and queued */
-            detail?: Record<string, never> | null;
+            detail?: {
+                actions?: components["schemas"]["AutomationActionOutcome"][];
+                matched?: number;
+                queued?: number;
+            } | null;
             jobId?: string | null;
             /** @description Who the run acted as */
             actor?: string | null;
@@ -2521,8 +2549,8 @@ export interface components {
             /** @description Whether the record meets the condition now */
             matches: boolean;
             actingAs?: string;
-            /** @description What each action would do */
-            actions: Record<string, never>[];
+            /** @description What each would do */
+            actions: components["schemas"]["AutomationActionOutcome"][];
             /** @description The problem an action would meet */
             error?: string;
             /** @constant */
@@ -2565,7 +2593,7 @@ export interface components {
             owner?: string | null;
             reason: string;
             /** @description The actions, their values resolved */
-            actions: Record<string, never>[];
+            actions: components["schemas"]["AutomationResolvedAction"][];
             /** @enum {string} */
             status: "pending" | "approved" | "dismissed" | "failed";
             /** Format: date-time */
@@ -2573,7 +2601,7 @@ export interface components {
             decidedAt?: string | null;
             decidedBy?: string | null;
             /** @description What each action did (approved) */
-            result?: unknown;
+            result?: components["schemas"]["AutomationActionOutcome"][] | null;
             error?: string | null;
         };
         SuggestionPage: {
@@ -2599,15 +2627,6 @@ export interface components {
         };
         NotificationsRead: {
             read: number;
-        };
-        ChangeWarnings: {
-            warnings: {
-                /** @description XRM_WARN_RULE_INVALID */
-                code: string;
-                message: string;
-                /** @description rule:<id> */
-                target: string;
-            }[];
         };
     };
     responses: never;

@@ -640,6 +640,15 @@ export class AutomationRunner {
           errors: [{ path: '/condition', message: 'not met by this record' }],
         },
       );
+    // a button is not a loop, but its emails and calls must not be fired at will: the rule's cap, per person
+    const cap = rule.maxRunsPerMinute ?? DEFAULT_MAX_RUNS_PER_MINUTE;
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.automation_runs
+      WHERE rule_id = ${rule.id} AND trigger = 'manual' AND actor = ${actorName(caller.principal)}
+        AND created_at > now() - interval '1 minute'`.execute(this.#o.db);
+    if (rows[0]!.n >= cap)
+      throw new XrmError('XRM_ERR_RATE_LIMITED', `You ran this rule ${cap} times in the last minute: try again later`, {
+        retryAfter: 60,
+      });
     return this.#runOne(rule, recordId, 'manual', caller);
   }
 

@@ -39,7 +39,56 @@ const action: JsonSchema = {
     body: { type: 'string' },
     text: { type: 'string' },
     reason: { type: 'string', description: 'suggest: why, shown to the record owner' },
-    actions: { type: 'array', items: { type: 'object' }, description: 'suggest: the actions it proposes' },
+    actions: { type: 'array', items: schemaRef('AutomationAction'), description: 'suggest: the actions it proposes' },
+  },
+  required: ['type'],
+};
+
+/** An action with its templates resolved and its target found (what runs, what a suggestion proposes). */
+const resolvedAction: JsonSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: [...ACTION_TYPES] },
+    entity: { type: 'string' },
+    id: { type: 'string', description: 'update: the record it changes' },
+    values: { type: 'object', additionalProperties: true },
+    url: { type: 'string' },
+    name: { type: 'string' },
+    input: { type: 'object', additionalProperties: true },
+    target: { type: 'object', properties: { entity: { type: 'string' }, id: { type: 'string' } } },
+    to: { type: 'string', description: 'email: the address; notify: the user id' },
+    subject: { type: 'string' },
+    body: { type: 'string' },
+    text: { type: 'string' },
+    reason: { type: 'string' },
+    owner: { type: ['string', 'null'] },
+    actions: { type: 'array', items: schemaRef('AutomationResolvedAction') },
+  },
+  required: ['type'],
+};
+
+/** What one action did (a run's detail, a dry run's answer, an approved suggestion's result). */
+const outcome: JsonSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: [...ACTION_TYPES] },
+    entity: { type: 'string' },
+    id: { type: 'string', description: 'update, create: the record' },
+    values: { type: 'object', additionalProperties: true },
+    version: { type: 'integer', description: 'update: the record version it wrote' },
+    name: { type: 'string' },
+    input: { type: 'object', additionalProperties: true },
+    output: { description: "message: the custom message's output" },
+    called: { type: 'boolean', description: "message in a dry run: false (a plugin's handler is not called)" },
+    to: { type: 'string' },
+    text: { type: 'string' },
+    subject: { type: 'string' },
+    notification: { type: 'string', description: 'notify: the notification id' },
+    queued: { type: 'string', description: 'email, webhook: the delivery job event id' },
+    url: { type: 'string' },
+    suggestion: { type: 'string', description: 'suggest: the suggestion id' },
+    owner: { type: ['string', 'null'] },
+    reason: { type: 'string' },
   },
   required: ['type'],
 };
@@ -71,7 +120,7 @@ const ruleProperties: Record<string, JsonSchema> = {
       "The query engine's JSON filter, plus olderThan / withinNext / withinLast (ISO 8601 durations) on date and " +
       'datetime fields, and changedFrom / changedTo in event rules',
   },
-  actions: { type: 'array', items: action, minItems: 1, maxItems: 20 },
+  actions: { type: 'array', items: schemaRef('AutomationAction'), minItems: 1, maxItems: 20 },
   maxRunsPerMinute: {
     type: ['integer', 'null'],
     minimum: 1,
@@ -94,6 +143,11 @@ const run: JsonSchema = {
     detail: {
       type: ['object', 'null'],
       description: 'actions: what each action did; a schedule pass: matched and queued',
+      properties: {
+        actions: { type: 'array', items: schemaRef('AutomationActionOutcome') },
+        matched: { type: 'integer' },
+        queued: { type: 'integer' },
+      },
     },
     jobId: { type: ['string', 'null'] },
     actor: { type: ['string', 'null'], description: 'Who the run acted as' },
@@ -121,6 +175,9 @@ const health: JsonSchema = {
 
 export function automationComponents(): Record<string, JsonSchema> {
   return {
+    AutomationAction: action,
+    AutomationResolvedAction: resolvedAction,
+    AutomationActionOutcome: outcome,
     AutomationRuleInput: {
       type: 'object',
       properties: { ...ruleProperties, enabled: { type: 'boolean', description: 'Default true' } },
@@ -176,7 +233,7 @@ export function automationComponents(): Record<string, JsonSchema> {
         id: { type: 'string' },
         matches: { type: 'boolean', description: 'Whether the record meets the condition now' },
         actingAs: { type: 'string' },
-        actions: { type: 'array', items: { type: 'object' }, description: 'What each action would do' },
+        actions: { type: 'array', items: schemaRef('AutomationActionOutcome'), description: 'What each would do' },
         error: { type: 'string', description: 'The problem an action would meet' },
         written: { type: 'boolean', const: false },
       },
@@ -204,12 +261,20 @@ export function automationComponents(): Record<string, JsonSchema> {
         record: { type: 'string', description: 'The record in the data API' },
         owner: { type: ['string', 'null'] },
         reason: { type: 'string' },
-        actions: { type: 'array', items: { type: 'object' }, description: 'The actions, their values resolved' },
+        actions: {
+          type: 'array',
+          items: schemaRef('AutomationResolvedAction'),
+          description: 'The actions, their values resolved',
+        },
         status: { type: 'string', enum: [...SUGGESTION_STATUSES] },
         createdAt: time,
         decidedAt: { type: ['string', 'null'] },
         decidedBy: { type: ['string', 'null'] },
-        result: { description: 'What each action did (approved)' },
+        result: {
+          type: ['array', 'null'],
+          items: schemaRef('AutomationActionOutcome'),
+          description: 'What each action did (approved)',
+        },
         error: { type: ['string', 'null'] },
       },
       required: ['id', 'rule', 'entity', 'recordId', 'reason', 'actions', 'status', 'createdAt'],
@@ -239,23 +304,5 @@ export function automationComponents(): Record<string, JsonSchema> {
       required: ['data', 'unread'],
     },
     NotificationsRead: { type: 'object', properties: { read: { type: 'integer' } }, required: ['read'] },
-    ChangeWarnings: {
-      type: 'object',
-      properties: {
-        warnings: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              code: { type: 'string', description: 'XRM_WARN_RULE_INVALID' },
-              message: { type: 'string' },
-              target: { type: 'string', description: 'rule:<id>' },
-            },
-            required: ['code', 'message', 'target'],
-          },
-        },
-      },
-      required: ['warnings'],
-    },
   };
 }

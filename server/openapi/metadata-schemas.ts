@@ -14,6 +14,13 @@ import {
 } from '../../metadata/definition-schemas.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
+/** In the answer of a change that broke automation rules (they turned invalid), else absent. */
+export const WARNINGS: JsonSchema = {
+  type: 'array',
+  items: schemaRef('ChangeWarning'),
+  description: 'Only in the answer of a change that made automation rules invalid',
+};
+
 const listOf = (item: string): JsonSchema => ({
   type: 'object',
   properties: { data: { type: 'array', items: schemaRef(item) } },
@@ -139,7 +146,7 @@ export function metadataComponents(): Record<string, JsonSchema> {
     Field: {
       type: 'object',
       description: 'A field as defined, with defaults filled in',
-      properties: structuredClone(FIELD_PROPERTIES),
+      properties: { ...structuredClone(FIELD_PROPERTIES), warnings: WARNINGS },
       required: ['name', 'type', 'displayName', 'required', 'unique', 'searchable'],
     },
     FieldList: listOf('Field'),
@@ -178,10 +185,25 @@ export function metadataComponents(): Record<string, JsonSchema> {
     ChoiceSetChange,
     ChoiceSet: {
       type: 'object',
-      properties: properties.choiceSet,
+      properties: { ...properties.choiceSet, warnings: WARNINGS },
       required: ['name', 'displayName', 'options'],
     },
     ChoiceSetList: listOf('ChoiceSet'),
+    ChangeWarning: {
+      type: 'object',
+      description: 'Something a committed change broke without being refused',
+      properties: {
+        code: { type: 'string', description: 'XRM_WARN_RULE_INVALID: an automation rule is now invalid' },
+        message: { type: 'string' },
+        target: { type: 'string', description: 'What it concerns, e.g. rule:<id>' },
+      },
+      required: ['code', 'message', 'target'],
+    },
+    ChangeWarnings: {
+      type: 'object',
+      properties: { warnings: { type: 'array', items: schemaRef('ChangeWarning') } },
+      required: ['warnings'],
+    },
     SchemaChange: {
       type: 'object',
       description: 'One entry of the schema-change ledger',

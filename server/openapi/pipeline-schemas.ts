@@ -5,6 +5,7 @@
 import { JOB_KINDS, JOB_STATES } from '../jobs/queue.ts';
 import { STAGES } from '../../plugins/api.ts';
 import { CHANGE_MESSAGES } from '../../metadata/types.ts';
+import { WARNINGS } from './metadata-schemas.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
 /** A keyset page of `item`s: `data`, and `nextCursor` until the last page. */
@@ -58,6 +59,7 @@ export function pipelineComponents(): Record<string, JsonSchema> {
           },
         },
         messages: { type: 'array', items: { type: 'string' }, description: 'Custom messages it defines' },
+        warnings: WARNINGS,
       },
       required: ['name', 'enabled', 'builtIn', 'steps', 'messages'],
     },

@@ -263,7 +263,7 @@ export async function automationRoutes(
               'AutomationRunResult',
             ),
           },
-          errors: [...RUN_ERRORS, 'XRM_ERR_FORBIDDEN'],
+          errors: [...RUN_ERRORS, 'XRM_ERR_FORBIDDEN', 'XRM_ERR_RATE_LIMITED'],
         },
       },
     },
