@@ -511,6 +511,25 @@ describeEachDatabase(
       await http().delete(`/api/automation/rules/${r.id}`);
     });
 
+    it('a delete rule reads the record as it was: its templates still have the values', async () => {
+      const r = await rule({
+        name: 'Lost a deal',
+        entity: 'deal',
+        trigger: { type: 'event', messages: ['delete'] },
+        condition: { stage: { eq: 'negotiation' } },
+        actions: [{ type: 'notify', to: 'owner', text: '{{record.name}} was deleted while in {{record.stage}}' }],
+      });
+      const doomed = await createRecord('deal', { name: 'Doomed deal', stage: 'negotiation' });
+      const kept = await createRecord('deal', { name: 'Won and gone', stage: 'won' });
+      for (const d of [doomed, kept]) expectStatus(await http().delete(`/api/data/deal/${d.id}`), 204);
+      await settled();
+      const texts = expectStatus(await http().get('/api/notifications'), 200).data.map((n: { text: string }) => n.text);
+      expect(texts).toContain('Doomed deal was deleted while in negotiation');
+      expect(texts.filter((t: string) => t.startsWith('Won and gone'))).toEqual([]);
+      expect((await runs(r.id)).map((x: { outcome: string }) => x.outcome)).toEqual(['succeeded']);
+      await http().delete(`/api/automation/rules/${r.id}`);
+    });
+
     it("a plugin's custom message on a record is an event rules can listen to", async () => {
       const r = await rule({
         name: 'On qualify',

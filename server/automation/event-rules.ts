@@ -92,7 +92,10 @@ export class EventRules implements ChangeConsumer {
   ): RawBuilder<unknown> {
     const t = table(entity);
     const payload = sql`jsonb_build_object('rule', r.id, 'version', r.v, 'trigger', 'event',
-      'message', ${message}::text, 'entity', ${entity}::text, 'id', n.id,
+      'message', ${message}::text, 'entity', ${entity}::text, 'id', n.id,${
+        // a deleted record can be read no more: its last image goes with the run (templates read it)
+        message === 'delete' ? sql` 'previous', w.old,` : sql``
+      }
       'depth', ${depth}::int, 'principal', ${JSON.stringify(origin.principal)}::jsonb,
       'correlationId', ${origin.correlationId}::text)${extra ? sql` || ${JSON.stringify(extra)}::jsonb` : sql``}`;
     return sql`INSERT INTO xrm.jobs (kind, target, event_id, payload, max_attempts)

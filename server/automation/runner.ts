@@ -32,6 +32,7 @@ import { actorName } from '../request-context.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Access, AccessService } from '../security/access.ts';
 import { bindSubject } from '../security/subject.ts';
+import { hiddenFields } from '../records/write-access.ts';
 import { deliver, isSuccess } from '../webhooks/deliver.ts';
 import type { AllowList } from '../webhooks/ssrf.ts';
 import { conditionPredicate, NEW, OLD, splitCondition } from './conditions.ts';
@@ -55,6 +56,8 @@ export interface RunPayload {
   readonly entity?: string;
   readonly id?: string;
   readonly depth?: number;
+  /** A delete's record as it was (the record is gone when the run reads it). */
+  readonly previous?: Row;
   readonly principal?: Principal;
   readonly correlationId?: string;
 }
@@ -200,8 +203,18 @@ export class AutomationRunner {
 
   // --- reading the record, resolving actions -------------------------------------------------
 
-  /** The record as the acting user may read it, and the records its templates read through lookups. */
-  async #scope(trx: Db, rule: AutomationRuleDef, id: string, acting: Acting, actions: readonly RuleAction[]) {
+  /**
+   * The record as the acting user may read it, and the records its templates read through lookups;
+   * `gone`: a deleted record's last image, shown without the fields the acting user may not read.
+   */
+  async #scope(
+    trx: Db,
+    rule: AutomationRuleDef,
+    id: string,
+    acting: Acting,
+    actions: readonly RuleAction[],
+    gone?: Row,
+  ) {
     const read = async (entity: string, recordId: string): Promise<Row | null> => {
       const found = await this.#o.query.read(
         { db: trx, access: acting.access },
@@ -209,7 +222,12 @@ export class AutomationRunner {
       );
       return found ? (JSON.parse(found.body) as Row) : null;
     };
-    const record = await read(rule.entity, id);
+    const catalog = this.#o.runtime.state.catalog;
+    let record = await read(rule.entity, id);
+    if (!record && gone) {
+      const hidden = acting.access ? new Set(hiddenFields(acting.access, catalog, rule.entity)) : new Set<string>();
+      record = Object.fromEntries(Object.entries(gone).filter(([k]) => !hidden.has(k)));
+    }
     if (!record) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${rule.entity} record has id ${id}`);
     const related = new Map<string, Row | null>();
     const entity = this.#o.runtime.state.catalog.require(rule.entity);
@@ -218,7 +236,7 @@ export class AutomationRunner {
       const target = record[lookup];
       related.set(lookup, field?.target && typeof target === 'string' ? await read(field.target, target) : null);
     }
-    const scope: TemplateScope = { record, related, now: this.#o.clock() };
+    const scope: TemplateScope & { gone?: Row } = { record, related, now: this.#o.clock(), ...(gone ? { gone } : {}) };
     return scope;
   }
 
@@ -267,7 +285,12 @@ export class AutomationRunner {
     return resolved;
   }
 
-  async #resolve(trx: Db, rule: AutomationRuleDef, action: RuleAction, scope: TemplateScope): Promise<ResolvedAction> {
+  async #resolve(
+    trx: Db,
+    rule: AutomationRuleDef,
+    action: RuleAction,
+    scope: TemplateScope & { gone?: Row },
+  ): Promise<ResolvedAction> {
     const record = scope.record;
     const entity = this.#o.runtime.state.catalog.require(rule.entity);
     switch (action.type) {
@@ -352,13 +375,15 @@ export class AutomationRunner {
         if (owner) {
           const access = await this.#o.access.forPrincipal({ kind: 'user', id: owner }, trx);
           const asOwner = { ...this.#system(), access };
-          seen = await this.#scope(trx, rule, record.id as string, asOwner, [action]).catch((error: unknown) => {
-            if (error instanceof XrmError && error.code === 'XRM_ERR_RECORD_NOT_FOUND')
-              throw new XrmError('XRM_ERR_FORBIDDEN', `The record's owner (user ${owner}) cannot read it`, {
-                errors: [{ path: '/', message: 'the suggestion would go to someone who cannot see the record' }],
-              });
-            throw error;
-          });
+          seen = await this.#scope(trx, rule, record.id as string, asOwner, [action], scope.gone).catch(
+            (error: unknown) => {
+              if (error instanceof XrmError && error.code === 'XRM_ERR_RECORD_NOT_FOUND')
+                throw new XrmError('XRM_ERR_FORBIDDEN', `The record's owner (user ${owner}) cannot read it`, {
+                  errors: [{ path: '/', message: 'the suggestion would go to someone who cannot see the record' }],
+                });
+              throw error;
+            },
+          );
         }
         const actions: ResolvedAction[] = [];
         for (const a of action.actions) actions.push(await this.#resolve(trx, rule, a, seen));
@@ -448,8 +473,15 @@ export class AutomationRunner {
   }
 
   /** Resolves and performs a rule's actions on one record, in `trx`. */
-  async #act(trx: Db, rule: AutomationRuleDef, id: string, acting: Acting, dry = false): Promise<ActionOutcome[]> {
-    const scope = await this.#scope(trx, rule, id, acting, rule.actions);
+  async #act(
+    trx: Db,
+    rule: AutomationRuleDef,
+    id: string,
+    acting: Acting,
+    dry = false,
+    gone?: Row,
+  ): Promise<ActionOutcome[]> {
+    const scope = await this.#scope(trx, rule, id, acting, rule.actions, gone);
     const resolved: ResolvedAction[] = [];
     for (const [i, a] of rule.actions.entries()) {
       try {
@@ -517,12 +549,13 @@ export class AutomationRunner {
     trigger: RunTrigger,
     acting: Acting,
     job?: { job: Job; run: JobRun },
+    gone?: Row,
   ): Promise<RunEntry> {
     const started = performance.now();
     const actor = actorName(acting.principal);
     try {
       return await this.#o.db.transaction().execute(async (trx) => {
-        const actions = await this.#act(trx, rule, id, acting);
+        const actions = await this.#act(trx, rule, id, acting, false, gone);
         const outcome: RunOutcome = actions.some((a) => a.type === 'suggest') ? 'suggested' : 'succeeded';
         const entry = await this.#log(trx, rule, {
           trigger,
@@ -616,11 +649,13 @@ export class AutomationRunner {
       throw new GiveUp(errorText(error));
     }
     try {
-      await this.#runOne(rule, p.id, p.trigger, acting, { job, run });
+      await this.#runOne(rule, p.id, p.trigger, acting, { job, run }, p.message === 'delete' ? p.previous : undefined);
     } catch (error) {
-      if (!(error instanceof LeaseLost)) await this.#forget(rule, p);
       // a user's kind of failure (a refused write, too deep a chain, a missing record) will not pass on retry
-      if (error instanceof XrmError && error.status < 500) throw new GiveUp(errorText(error));
+      const permanent = error instanceof XrmError && error.status < 500;
+      // done trying: a schedule's record leaves its episode (a retry still to come keeps it, so no second run)
+      if (!(error instanceof LeaseLost) && (permanent || job.attempts >= job.maxAttempts)) await this.#forget(rule, p);
+      if (permanent) throw new GiveUp(errorText(error));
       throw error;
     }
   }
