@@ -46,6 +46,9 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
       max: 10,
+      // a connection is replaced after this many checkouts: the named statements it prepared (one set per
+      // schema version: server/query/statement-cache.ts) go with it, so they cannot pile up for ever
+      maxUses: 50_000,
       // results in UTC whatever the server's zone; names the app in pg_stat_activity
       options: '-c TimeZone=UTC',
       application_name: 'xrm-platform',

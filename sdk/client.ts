@@ -4,7 +4,7 @@
  * `XrmSchema` written by `xrm codegen` (the default when its file is imported) or the
  * `XrmEntities` map of `xrm types`.
  */
-import { type AutomationClient, automationClient } from './automation.ts';
+import { automationClient, type XrmAutomationClient } from './automation.ts';
 import { entityClient, type EntityClient } from './entity.ts';
 import { graphqlRequest } from './graphql.ts';
 import { createTransport, type ClientOptions, type HttpRequest, type HttpResponse } from './http.ts';
@@ -56,7 +56,7 @@ export interface XrmClient<E> {
    * for (const s of await client.automation.suggestions({ status: 'pending' }))
    *   if (s.rule.name === 'Follow up stale deals') await client.automation.approve(s.id);
    */
-  automation: AutomationClient;
+  automation: XrmAutomationClient;
 
   /** Any other request (e.g. the metadata API): the JSON body of a 2xx answer, else an XrmApiError. */
   request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>>;

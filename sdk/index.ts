@@ -5,12 +5,12 @@
  */
 export { createClient, type XrmClient } from './client.ts';
 export type {
-  AutomationAction,
-  AutomationClient,
-  AutomationRun,
-  DryRun,
-  Notification,
-  Suggestion,
+  XrmAutomationAction,
+  XrmAutomationClient,
+  XrmAutomationRun,
+  XrmDryRun,
+  XrmNotification,
+  XrmSuggestion,
 } from './automation.ts';
 export type {
   BulkItem,

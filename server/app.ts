@@ -36,7 +36,7 @@ import { pluginRoutes } from './rest/plugin-routes.ts';
 import { XrmError } from '../metadata/errors.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
 import { AsyncSteps } from './jobs/async-steps.ts';
-import { JobQueue } from './jobs/queue.ts';
+import { type Job, JobQueue } from './jobs/queue.ts';
 import { JobWorker } from './jobs/worker.ts';
 import { WebhookService } from './webhooks/service.ts';
 import { parseAllowList } from './webhooks/ssrf.ts';
@@ -176,9 +176,10 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   metadata.addGuard(rules.guardSchemaChange);
   if (worker) {
     for (const source of [events, runner, scheduler]) source.onQueued = () => worker.wake();
-    worker.handle('automation', (job, run) => runner.runJob(job, run));
-    worker.handle('email', (job) => runner.sendEmail(job));
-    worker.handle('call', (job) => runner.call(job));
+    const dead = (job: Job) => runner.deadLettered(job);
+    worker.handle('automation', (job, run) => runner.runJob(job, run), dead);
+    worker.handle('email', (job) => runner.sendEmail(job), dead);
+    worker.handle('call', (job) => runner.call(job), dead);
   }
   const services: Services = {
     database,

@@ -13,6 +13,8 @@ const STALE_SQLSTATES = new Set([
   '42P01', // undefined_table
   '42704', // undefined_object
   '0A000', // cached plan must not change result type (a prepared statement over a changed table)
+  '42804', // datatype_mismatch (a write prepared for a column's old type: named per schema version, see execute)
+  '42883', // undefined_function (an operator of a column's old type)
 ]);
 
 function isStaleSchemaError(error: unknown): boolean {

@@ -180,6 +180,19 @@ describeEachDatabase(
       await http().patch(`/api/data/deal/${deal.id}`, { stage: 'negotiation' });
       await settled();
       expect(await tasks()).toBe(2);
+      // `changed` alone: a run per change of stage, none for other fields
+      const changed = await rule({
+        name: 'Stage moved',
+        entity: 'deal',
+        trigger: { type: 'event', messages: ['update'], changed: ['stage'] },
+        actions: [{ type: 'notify', to: 'owner', text: 'stage moved' }],
+      });
+      await http().patch(`/api/data/deal/${deal.id}`, { amount: 5 });
+      await http().patch(`/api/data/deal/${deal.id}`, { stage: 'lost' });
+      await http().patch(`/api/data/deal/${deal.id}`, { amount: 6, stage: 'lost' });
+      await settled();
+      expect((await runs(changed.id)).map((x: { outcome: string }) => x.outcome)).toEqual(['succeeded']);
+      await http().delete(`/api/automation/rules/${changed.id}`);
       const log = await runs(r.id);
       expect(log.map((x: { outcome: string }) => x.outcome)).toEqual(['succeeded', 'succeeded']);
       expect(log[0]).toMatchObject({ trigger: 'event', recordId: deal.id, error: null });
@@ -206,7 +219,8 @@ describeEachDatabase(
     });
 
     it("the seeds' stale deal: one suggestion, approve → task and email, none the next day, again later", async () => {
-      const acme = await createRecord('account', { name: 'Acme Corp', email: 'buyer@acme.example.com' });
+      // each database leg mails its own buyer: the receiver's inbox is shared by both legs
+      const acme = await createRecord('account', { name: 'Acme Corp', email: `buyer@acme-${kind}.example.com` });
       const deal = await createRecord('deal', {
         name: 'Acme Corp deal',
         stage: 'negotiation',
@@ -258,13 +272,16 @@ describeEachDatabase(
       });
       expect(s.reason).toMatch(/^Acme Corp deal is stuck\. Last contact /);
       expect(s.actions.map((a: { type: string }) => a.type)).toEqual(['create', 'email']);
-      expect(s.actions[1]).toMatchObject({ to: 'buyer@acme.example.com', subject: 'Following up on Acme Corp deal' });
+      expect(s.actions[1]).toMatchObject({
+        to: `buyer@acme-${kind}.example.com`,
+        subject: 'Following up on Acme Corp deal',
+      });
       expect(expectStatus(await http().get(`/api/suggestions?recordId=${fresh.id}&status=all`), 200).data).toEqual([]);
       // approve: the task is created as the approver, the email goes to the SMTP receiver
       const approved = expectStatus(await http().post(`/api/suggestions/${s.id}/approve`), 200);
       expect(approved.status).toBe('approved');
       expect(await count('task', { regarding: { eq: deal.id } })).toBe(1);
-      const mail = await until('the email', () => inbox.find((m) => m.to.includes('buyer@acme.example.com')));
+      const mail = await until('the email', () => inbox.find((m) => m.to.includes(`buyer@acme-${kind}.example.com`)));
       expect(mail.text).toContain('Subject: Following up on Acme Corp deal');
       expect(mail.text).toContain('Hello Acme Corp, shall we continue?');
       expectProblem(await http().post(`/api/suggestions/${s.id}/approve`), 409, 'XRM_ERR_SUGGESTION_DECIDED');
@@ -361,8 +378,10 @@ describeEachDatabase(
       expect(health.ok).toBe(false);
       expect(health.invalid.map((x: { id: string }) => x.id)).toContain(r.id);
       // an invalid rule does not fire, and switching it on is refused until it is fixed
+      const ran = (await runs(r.id)).length;
       await createRecord('deal', { name: 'Another' });
       await settled();
+      expect(await runs(r.id)).toHaveLength(ran);
       expectProblem(await http().post(`/api/automation/rules/${r.id}/enable`), 400, 'XRM_ERR_QUERY_INVALID');
       // fixed: active again; the ledger has every version
       const fixed = expectStatus(
@@ -678,6 +697,13 @@ describeEachDatabase(
       expect((await client.automation.approve(s!.id)).status).toBe('approved');
       expect(expectStatus(await http().get(`/api/data/deal/${deal.id}`), 200).stage).toBe('won');
       await expect(client.automation.approve(s!.id)).rejects.toMatchObject({ code: 'XRM_ERR_SUGGESTION_DECIDED' });
+      // a second suggestion, dismissed; the notifications the approval did not make stay as they were
+      await client.automation.run(r.id, deal.id);
+      const [again] = await client.automation.suggestions({ recordId: deal.id });
+      expect((await client.automation.dismiss(again!.id)).status).toBe('dismissed');
+      const { unread, data } = await client.automation.notifications({ unread: true });
+      if (data[0]) expect((await client.automation.markRead(data[0].id)).read).toBe(true);
+      expect((await client.automation.notifications({ unread: true })).unread).toBe(Math.max(0, unread - 1));
       await http().delete(`/api/automation/rules/${r.id}`);
     });
 

@@ -129,6 +129,9 @@ const RUN_JSON = sql`json_build_object('id', id::text, 'ruleId', rule_id, 'ruleV
   'trigger', trigger, 'entity', entity, 'recordId', record_id, 'outcome', outcome, 'durationMs', duration_ms,
   'error', error, 'detail', detail, 'jobId', job_id::text, 'actor', actor, 'createdAt', created_at)`;
 
+/** The advisory-lock space (first key of the two-key form) of manual runs' per-person cap. */
+const BUTTON_LOCK_SPACE = 0x6274; // "bt"
+
 /** The dry run's way out of its transaction: everything it did is rolled back. */
 class DryRun extends Error {
   constructor(readonly outcomes: ActionOutcome[]) {
@@ -224,7 +227,7 @@ export class AutomationRunner {
     };
     const catalog = this.#o.runtime.state.catalog;
     let record = await read(rule.entity, id);
-    if (!record && gone) {
+    if (!record && gone && (await this.#couldRead(trx, rule.entity, gone, acting.access))) {
       const hidden = acting.access ? new Set(hiddenFields(acting.access, catalog, rule.entity)) : new Set<string>();
       record = Object.fromEntries(Object.entries(gone).filter(([k]) => !hidden.has(k)));
     }
@@ -238,6 +241,19 @@ export class AutomationRunner {
     }
     const scope: TemplateScope & { gone?: Row } = { record, related, now: this.#o.clock(), ...(gone ? { gone } : {}) };
     return scope;
+  }
+
+  /** Whether `access` could read a record as it was (a deleted one): its read rules tested on the image. */
+  async #couldRead(trx: Db, entity: string, image: Row, access?: Access): Promise<boolean> {
+    if (!access || access.policy.unrestricted) return true;
+    const catalog = this.#o.runtime.state.catalog;
+    const reach = access.policy.predicate(entity, 'read', NEW, catalog);
+    if (!reach) return true;
+    const t = table(entity);
+    const statement = sql<{ ok: boolean }>`SELECT COALESCE((${reach}), false) AS ok
+      FROM json_populate_record(NULL::${t}, ${JSON.stringify(image)}::json) ${sql.id(NEW)}`;
+    const { rows } = await trx.executeQuery<{ ok: boolean }>(bindSubject(statement.compile(trx), access.subject));
+    return rows[0]?.ok === true;
   }
 
   async #userByEmail(trx: Db, email: string): Promise<string | undefined> {
@@ -399,7 +415,13 @@ export class AutomationRunner {
     trx: Db,
     actions: readonly ResolvedAction[],
     acting: Acting,
-    origin: { rule: { readonly id: string; readonly name: string }; entity: string; id: string },
+    origin: {
+      rule: { readonly id: string; readonly name: string };
+      entity: string;
+      id: string;
+      /** The record as the run read it when it can be read no more (a delete event). */
+      gone?: Row;
+    },
     dry = false,
   ): Promise<ActionOutcome[]> {
     const data = this.#o.pipeline.dataApi({ ...acting, db: trx });
@@ -439,7 +461,8 @@ export class AutomationRunner {
         case 'email':
         case 'webhook': {
           const eventId = randomUUID();
-          const record = a.type === 'webhook' ? await data.get(origin.entity, origin.id) : undefined;
+          const record =
+            a.type === 'webhook' ? ((await data.get(origin.entity, origin.id)) ?? origin.gone ?? null) : undefined;
           const payload =
             a.type === 'email'
               ? { ...a, rule: origin.rule.id, entity: origin.entity, id: origin.id }
@@ -490,7 +513,8 @@ export class AutomationRunner {
         throw error instanceof XrmError ? prefixed(error, `/actions/${i}`) : error;
       }
     }
-    return this.perform(trx, resolved, acting, { rule, entity: rule.entity, id }, dry);
+    const image = scope.gone ? { gone: scope.record } : {};
+    return this.perform(trx, resolved, acting, { rule, entity: rule.entity, id, ...image }, dry);
   }
 
   /** The system acting (reads done for the platform itself). */
@@ -533,6 +557,23 @@ export class AutomationRunner {
     return rows[0]!.n >= cap ? cap : undefined;
   }
 
+  /**
+   * A button is not a loop, but its emails and calls must not be fired at will: a manual rule runs
+   * at most `maxRunsPerMinute` times a minute per person. Counted under a lock held to the end of
+   * the run's transaction, so parallel clicks cannot all slip under the cap.
+   */
+  async #buttonCap(trx: Db, rule: AutomationRuleDef, actor: string): Promise<void> {
+    const cap = rule.maxRunsPerMinute ?? DEFAULT_MAX_RUNS_PER_MINUTE;
+    await sql`SELECT pg_advisory_xact_lock(${BUTTON_LOCK_SPACE}, hashtext(${`${rule.id}|${actor}`}))`.execute(trx);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.automation_runs
+      WHERE rule_id = ${rule.id} AND trigger = 'manual' AND actor = ${actor} AND outcome <> 'failed'
+        AND created_at > now() - interval '1 minute'`.execute(trx);
+    if (rows[0]!.n >= cap)
+      throw new XrmError('XRM_ERR_RATE_LIMITED', `You ran this rule ${cap} times in the last minute: try again later`, {
+        retryAfter: 60,
+      });
+  }
+
   /** A schedule run that did not act: its record leaves the episode state, so the next pass tries again. */
   async #forget(rule: AutomationRuleDef, p: RunPayload): Promise<void> {
     if (p.trigger !== 'schedule' || !p.id) return;
@@ -555,6 +596,7 @@ export class AutomationRunner {
     const actor = actorName(acting.principal);
     try {
       return await this.#o.db.transaction().execute(async (trx) => {
+        if (trigger === 'manual') await this.#buttonCap(trx, rule, actor);
         const actions = await this.#act(trx, rule, id, acting, false, gone);
         const outcome: RunOutcome = actions.some((a) => a.type === 'suggest') ? 'suggested' : 'succeeded';
         const entry = await this.#log(trx, rule, {
@@ -675,15 +717,6 @@ export class AutomationRunner {
           errors: [{ path: '/condition', message: 'not met by this record' }],
         },
       );
-    // a button is not a loop, but its emails and calls must not be fired at will: the rule's cap, per person
-    const cap = rule.maxRunsPerMinute ?? DEFAULT_MAX_RUNS_PER_MINUTE;
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.automation_runs
-      WHERE rule_id = ${rule.id} AND trigger = 'manual' AND actor = ${actorName(caller.principal)}
-        AND created_at > now() - interval '1 minute'`.execute(this.#o.db);
-    if (rows[0]!.n >= cap)
-      throw new XrmError('XRM_ERR_RATE_LIMITED', `You ran this rule ${cap} times in the last minute: try again later`, {
-        retryAfter: 60,
-      });
     return this.#runOne(rule, recordId, 'manual', caller);
   }
 
@@ -888,6 +921,26 @@ export class AutomationRunner {
         { runs: r.runs, failed: r.failed, lastError: r.last_error, lastFailedAt: r.last_failed_at },
       ]),
     );
+  }
+
+  /**
+   * A run, email or call dead-lettered without its handler (the worker died on its last attempt):
+   * a failed run in its rule's log, and a schedule's record leaves its episode.
+   */
+  async deadLettered(job: Job): Promise<void> {
+    const p = job.payload as { rule?: string; id?: string; trigger?: RunPayload['trigger']; to?: string; url?: string };
+    const rule = p.rule ? await this.#stored(p.rule) : undefined;
+    if (!rule) return;
+    if (job.kind === 'automation') await this.#forget(rule, p as RunPayload);
+    const what = job.kind === 'email' ? `email to ${p.to}` : job.kind === 'call' ? `webhook call to ${p.url}` : 'run';
+    await this.#log(this.#o.db, rule, {
+      trigger: job.kind === 'automation' ? (p.trigger ?? 'event') : 'delivery',
+      recordId: p.id,
+      outcome: 'failed',
+      started: performance.now(),
+      error: `${what} stopped on its last attempt (the worker running it was lost): ${job.lastError ?? 'no error'}`,
+      jobId: job.id,
+    });
   }
 
   // --- side effects as jobs of their own ------------------------------------------------------

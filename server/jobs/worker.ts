@@ -44,6 +44,7 @@ export class JobWorker {
   readonly #queue: JobQueue;
   readonly #log: FastifyBaseLogger;
   readonly #handlers: Partial<Record<JobKind, JobHandler>> = {};
+  readonly #onDead: Partial<Record<JobKind, (job: Job) => Promise<void>>> = {};
   readonly #options: WorkerOptions;
   readonly #running = new Set<Promise<void>>();
   #stopped = true;
@@ -58,8 +59,10 @@ export class JobWorker {
     this.#options = options;
   }
 
-  handle(kind: JobKind, handler: JobHandler): void {
+  /** `onDead`: told when a job of this kind is dead-lettered without its handler (its last attempt was lost). */
+  handle(kind: JobKind, handler: JobHandler, onDead?: (job: Job) => Promise<void>): void {
     this.#handlers[kind] = handler;
+    if (onDead) this.#onDead[kind] = onDead;
   }
 
   start(): void {
@@ -135,6 +138,7 @@ export class JobWorker {
       // its lease ran out on the last attempt (the worker died): no more tries
       await this.#queue.fail(job, this.id, job.lastError ?? 'the worker running it stopped', { dead: true });
       log.warn('job dead-lettered after its last attempt was lost');
+      await this.#onDead[job.kind]?.(job).catch((err: unknown) => log.error({ err }, 'reporting a dead job failed'));
       return;
     }
     const handler = this.#handlers[job.kind];

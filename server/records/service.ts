@@ -139,7 +139,8 @@ export class RecordsService {
   }
 
   #insert(entity: EntityDef, data: Record<string, unknown>): RawBuilder<unknown> {
-    const keys = Object.keys(data);
+    // one statement text per set of fields, whatever order a client sends them in
+    const keys = Object.keys(data).sort();
     const values = keys.map((k) => sql`${this.#encode(entity, k, data[k])}`);
     return keys.length
       ? sql`INSERT INTO ${table(entity.name)} (${sql.join(keys.map(column))}) VALUES (${sql.join(values)}) RETURNING *`
@@ -257,7 +258,9 @@ export class RecordsService {
     const data = this.#validate(state, entity, 'update', input);
     const access = this.#writeAccess(state, entity, options);
     access?.assertFields(data);
-    const sets = Object.keys(data).map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
+    const sets = Object.keys(data)
+      .sort()
+      .map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
     sets.push(sql`"updated_at" = now()`, sql`"version" = t."version" + 1`);
     const version = this.#versionCondition(options);
     // the pre-image comes from the same statement: the row locked (if the policy reaches it), then updated
