@@ -11,9 +11,9 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
+import { CHROMIUM, openPage } from './support/browser.ts';
 import { adminToken } from './support/http.ts';
 import { startTestPlatform, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
 import { listen, ROOT } from './support/tools.ts';
@@ -45,7 +45,7 @@ describe('admin UI automation in Chromium [pglite]', () => {
   let page: Page;
   let base: string;
   let auth: Record<string, string>;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   /** An API request of the test's own, as the test administrator. */
   const call = async (method: string, path: string, body?: unknown) => {
@@ -71,13 +71,7 @@ describe('admin UI automation in Chromium [pglite]', () => {
     const token = await adminToken(platform.app);
     expect(token, 'the test administrator signs in').toBeTruthy();
     auth = { authorization: `Bearer ${token}` };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-    page.setDefaultTimeout(10_000);
-    page.on('console', (message: ConsoleMessage) => {
-      if (message.type() === 'error') consoleErrors.push(`${message.text()} @ ${message.location().url}`);
-    });
-    page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+    ({ browser, page, consoleErrors } = await openPage({ width: 1280, height: 900 }, { locale: 'en-US' }));
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 

@@ -15,13 +15,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldErrorMessage, humanizeRecordProblem } from '../admin-ui/src/field-errors.ts';
 import { adminPlugin } from '../server/admin/plugin.ts';
 import { adminToken } from './support/http.ts';
 import { startTestPlatform, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
-import { CHROMIUM, CHROMIUM_ARGS } from './support/browser.ts';
+import { CHROMIUM, launchChromium, openPage } from './support/browser.ts';
 import { listen, ROOT } from './support/tools.ts';
 
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
@@ -136,7 +136,7 @@ describe('admin UI in Chromium [pglite]', () => {
   let base: string;
   /** The test administrator's credentials for the API calls the tests make themselves. */
   let auth: Record<string, string>;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   /** An API request of the tests' own, as the test administrator unless `headers` say otherwise. */
   const call = async (method: string, path: string, body?: unknown, headers = auth) => {
@@ -157,13 +157,7 @@ describe('admin UI in Chromium [pglite]', () => {
     const token = await adminToken(platform.app);
     expect(token, 'the test administrator signs in').toBeTruthy();
     auth = { authorization: `Bearer ${token}` };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(10_000);
-    page.on('console', (message: ConsoleMessage) => {
-      if (message.type() === 'error') consoleErrors.push(`${message.text()} @ ${message.location().url}`);
-    });
-    page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+    ({ browser, page, consoleErrors } = await openPage({ width: 1280, height: 800 }));
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
@@ -1096,7 +1090,7 @@ describe('admin UI setup and an ended session in Chromium [pglite]', () => {
     // no administrator from the environment: the platform waits for setup
     platform = await startTestPlatform('pglite', { adminEmail: undefined, adminPassword: undefined });
     base = await listen(platform.app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Browser, chromium, type ConsoleMessage, type Page } from 'playwright-core';
 import { ROOT } from './tools.ts';
 
 const ADMIN = join(ROOT, 'admin-ui');
@@ -42,4 +43,25 @@ export function ensureAdminBuild(): void {
     stdio: 'pipe',
     env: { ...process.env, NODE_ENV: 'production' },
   });
+}
+
+/** Debian's Chromium, headless. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Chromium and one page, with every console error and page error the app logs collected in `consoleErrors`. */
+export async function openPage(
+  viewport: { width: number; height: number },
+  options: { locale?: string } = {},
+): Promise<{ browser: Browser; page: Page; consoleErrors: string[] }> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport, ...options });
+  page.setDefaultTimeout(10_000);
+  const consoleErrors: string[] = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') consoleErrors.push(`${message.text()} @ ${message.location().url}`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+  return { browser, page, consoleErrors };
 }
