@@ -13,26 +13,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, openPage } from './support/browser.ts';
+import { ARTIFACTS, CHROMIUM, eventually, openPage } from './support/browser.ts';
 import { adminToken } from './support/http.ts';
 import { startTestPlatform, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
-import { listen, ROOT } from './support/tools.ts';
-
-const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
-
-/** Retries an assertion until it passes (the UI updates asynchronously). */
-async function eventually(assertion: () => Promise<void> | void, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+import { listen } from './support/tools.ts';
 
 /** The browser's log line for the 401 of GET /api/auth/me that every start without a session answers. */
 const SIGNED_OUT_START = /status of 401 \(Unauthorized\) @ http:\/\/127\.0\.0\.1:\d+\/api\/auth\/me$/;

@@ -21,25 +21,10 @@ import { fieldErrorMessage, humanizeRecordProblem } from '../admin-ui/src/field-
 import { adminPlugin } from '../server/admin/plugin.ts';
 import { adminToken } from './support/http.ts';
 import { startTestPlatform, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
-import { CHROMIUM, launchChromium, openPage } from './support/browser.ts';
+import { ARTIFACTS, CHROMIUM, eventually, launchChromium, openPage } from './support/browser.ts';
 import { listen, ROOT } from './support/tools.ts';
 
-const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
-
-/** Retries an assertion until it passes (the UI updates asynchronously). */
-async function eventually(assertion: () => Promise<void> | void, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /**
  * Signs in through the sign-in screen that any page shows without a session; the page the user

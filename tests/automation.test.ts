@@ -16,6 +16,7 @@ import { definePlugin } from '../plugins/api.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createClient } from '../sdk/index.ts';
 import { adminToken, api } from './support/http.ts';
+import { until } from './support/tools.ts';
 import { describeEachDatabase, testConfig } from './support/platform.ts';
 import { expectProblem, expectStatus, modelling } from './support/problems.ts';
 
@@ -78,16 +79,6 @@ const sales = definePlugin({
 let now = new Date('2026-03-02T08:00:00.000Z');
 const clock = () => now;
 const days = (n: number) => n * 86_400_000;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describeEachDatabase(
   'automation rules',
@@ -662,6 +653,27 @@ describeEachDatabase(
       expectProblem(await as.get(`/api/suggestions/${adminOwn.id}`), 404, 'XRM_ERR_SUGGESTION_NOT_FOUND');
       expectProblem(await as.post(`/api/suggestions/${adminOwn.id}/approve`), 404, 'XRM_ERR_SUGGESTION_NOT_FOUND');
       expectStatus(await as.post(`/api/suggestions/${own[0].id}/approve`), 200);
+      // a button's cap counts per person: the administrator's clicks do not use up the seller's
+      const once = await rule({
+        name: 'Once a minute',
+        entity: 'deal',
+        trigger: { type: 'manual' },
+        actions: [{ type: 'update', values: { stage: 'won' } }],
+        maxRunsPerMinute: 1,
+      });
+      expectStatus(await http().post(`/api/automation/rules/${once.id}/run`, { id: theirs.id }), 200);
+      expectProblem(
+        await http().post(`/api/automation/rules/${once.id}/run`, { id: theirs.id }),
+        429,
+        'XRM_ERR_RATE_LIMITED',
+      );
+      expectStatus(await as.post(`/api/automation/rules/${once.id}/run`, { id: mine.id }), 200);
+      expectProblem(
+        await as.post(`/api/automation/rules/${once.id}/run`, { id: mine.id }),
+        429,
+        'XRM_ERR_RATE_LIMITED',
+      );
+      await http().delete(`/api/automation/rules/${once.id}`);
       const note = expectStatus(await as.get('/api/notifications'), 200);
       expect(note.data[0]).toMatchObject({ text: 'hi', recordId: mine.id });
       expectProblem(

@@ -14,6 +14,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { definePlugin, type StepContext } from '../plugins/api.ts';
 import { api } from './support/http.ts';
+import { until } from './support/tools.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectProblem, expectStatus } from './support/problems.ts';
 
@@ -110,16 +111,6 @@ function receiver() {
     server,
     url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
   };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const hook = receiver();

@@ -11,6 +11,23 @@ import { ROOT } from './tools.ts';
 const ADMIN = join(ROOT, 'admin-ui');
 const DIST_INDEX = join(ADMIN, 'dist', 'index.html');
 
+/** Where browser tests leave screenshots of failures. */
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+
+/** Retries an assertion until it passes (the UI updates asynchronously). */
+export async function eventually(assertion: () => Promise<void> | void, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      await assertion();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -87,3 +87,18 @@ export async function listen(app: FastifyInstance): Promise<string> {
   if (!address || typeof address === 'string') throw new Error('the server has no TCP port');
   return `http://127.0.0.1:${address.port}`;
 }
+
+/** Polls `probe` until it answers something other than undefined or false (jobs, deliveries, receivers). */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
