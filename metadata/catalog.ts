@@ -3,6 +3,7 @@
  * the derived navigation (lookup inverses, many-to-many sides). server/ and the generators read
  * the catalog, never the metadata tables.
  */
+import { withSignalFields } from './signal-fields.ts';
 import { XrmError } from './errors.ts';
 import type { TypeContext } from './field-type.ts';
 import type {
@@ -62,7 +63,8 @@ export class Catalog implements TypeContext {
 
   constructor(data: CatalogData) {
     this.version = data.version;
-    this.entities = new Map(data.entities.map((e) => [e.name, e]));
+    // a tracked entity carries its relationship signal fields (signal-fields.ts), whoever built the data
+    this.entities = new Map(data.entities.map((e) => [e.name, withSignalFields(e)]));
     this.relationships = new Map(data.relationships.map((r) => [r.name, r]));
     this.choiceSets = new Map(data.choiceSets.map((c) => [c.name, c]));
     this.webhooks = new Map((data.webhooks ?? []).map((w) => [w.id, w]));
@@ -74,7 +76,7 @@ export class Catalog implements TypeContext {
       else this.#eventRules.set(rule.entity, [rule]);
     }
     this.disabledPlugins = new Set(data.disabledPlugins ?? []);
-    for (const entity of data.entities) {
+    for (const entity of this.entities.values()) {
       for (const field of entity.fields) {
         if (field.type !== 'lookup' || !field.target || !field.inverseName) continue;
         this.#nav(field.target).push({

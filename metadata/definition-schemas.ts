@@ -123,6 +123,44 @@ const auditEnabled: JsonSchema = {
   description: 'Every create, update, delete and link of its records appends to the audit trail (default true)',
 };
 
+const trackActivities: JsonSchema = {
+  type: 'boolean',
+  description:
+    'Activities (emails, calls, meetings) regarding or involving its records count toward read-only ' +
+    'relationship signals the platform keeps current (last_contact_at, relationship_strength, …); default false',
+};
+
+const share: JsonSchema = { type: 'number', minimum: 0, maximum: 1 };
+const positive: JsonSchema = { type: 'number', exclusiveMinimum: 0, maximum: 10 };
+
+const signalSettings: JsonSchema = {
+  type: 'object',
+  description: "A tracked entity's relationship-strength formula: cadence and weights (defaults when absent)",
+  properties: {
+    cadenceDays: {
+      type: 'number',
+      minimum: 1,
+      maximum: 365,
+      description: 'Expected days between contacts: the half-life of recency; 90 ÷ cadence contacts is full frequency (14)',
+    },
+    weights: {
+      type: 'object',
+      description: "Each factor's share of the strength (0.35, 0.25, 0.2, 0.2); they sum to 1",
+      properties: { recency: share, frequency: share, reciprocity: share, depth: share },
+      required: ['recency', 'frequency', 'reciprocity', 'depth'],
+      additionalProperties: false,
+    },
+    interactionWeights: {
+      type: 'object',
+      description: 'Depth one two-way interaction adds: meeting (÷ √(people − 1)) 1, call 0.7, email 0.3',
+      properties: { meeting: positive, call: positive, email: positive },
+      required: ['meeting', 'call', 'email'],
+      additionalProperties: false,
+    },
+  },
+  additionalProperties: false,
+};
+
 const entityProperties: Readonly<Record<string, JsonSchema>> = {
   name: logicalName('entity'),
   displayName: label,
@@ -131,6 +169,8 @@ const entityProperties: Readonly<Record<string, JsonSchema>> = {
   description,
   primaryField: { type: 'string', description: 'The field naming a record (text-like); created as text when absent' },
   auditEnabled,
+  trackActivities,
+  signalSettings,
 };
 
 export const ENTITY_INPUT: JsonSchema = {
@@ -151,6 +191,8 @@ export const ENTITY_CHANGE: JsonSchema = {
     description,
     primaryField: { type: 'string' },
     auditEnabled,
+    trackActivities,
+    signalSettings: { anyOf: [signalSettings, { type: 'null' }] },
   },
   additionalProperties: false,
 };

@@ -18,9 +18,18 @@ import {
 import type { JsonSchema } from './field-type.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES, takesChoices, typesWith } from './field-types/index.ts';
 import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
+import { SIGNAL_FIELD_NAMES, withSignalFields } from './signal-fields.ts';
 import { SYSTEM_COLUMNS } from './system-fields.ts';
 import { nameProblem } from './naming.ts';
-import type { AlternateKeyDef, ChoiceSetDef, EntityDef, FieldDef, FieldTypeName, RelationshipDef } from './types.ts';
+import type {
+  AlternateKeyDef,
+  ChoiceSetDef,
+  EntityDef,
+  FieldDef,
+  FieldTypeName,
+  RelationshipDef,
+  SignalSettings,
+} from './types.ts';
 
 export { MAX_ENTITY_FIELDS } from './definition-schemas.ts';
 
@@ -312,8 +321,40 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
     ...(raw.description !== undefined ? { description: raw.description as string } : {}),
     primaryField,
     auditEnabled: raw.auditEnabled !== false,
+    ...trackingOf(raw, fields, false),
     fields: Object.freeze(fields),
   });
+}
+
+/**
+ * `trackActivities` and `signalSettings` as stored: tracking adds the signal fields (signal-fields.ts),
+ * so no field of the entity's own may bear their names, and the factor weights must sum to 1.
+ */
+function trackingOf(
+  raw: Record<string, unknown>,
+  fields: readonly FieldDef[],
+  builtIn: boolean,
+): Pick<EntityDef, 'trackActivities' | 'signalSettings'> {
+  const track = raw.trackActivities === true;
+  if (track && builtIn) fail([{ path: '/trackActivities', message: 'activities cannot track activities' }], 'entity');
+  if (track) {
+    const clash = fields.find((f) => !f.maintainedBy && SIGNAL_FIELD_NAMES.includes(f.name));
+    if (clash) {
+      const message = `field "${clash.name}" has the name of a relationship signal; tracking needs it`;
+      fail([{ path: '/trackActivities', message }], 'entity');
+    }
+  }
+  const settings = raw.signalSettings as SignalSettings | null | undefined;
+  if (settings?.weights) {
+    const sum = Object.values(settings.weights).reduce((a, b) => a + b, 0);
+    if (Math.abs(sum - 1) > 1e-9) {
+      fail([{ path: '/signalSettings/weights', message: `must sum to 1 (they sum to ${sum})` }], 'entity');
+    }
+  }
+  return {
+    ...(track ? { trackActivities: true } : {}),
+    ...(settings ? { signalSettings: settings } : {}),
+  };
 }
 
 /** Entity, its plural and relationship names share one namespace: the tables in schema `data`. */
@@ -340,6 +381,8 @@ export interface EntityPatch {
   description?: string;
   primaryField?: string;
   auditEnabled?: boolean;
+  trackActivities?: boolean;
+  signalSettings?: SignalSettings | null;
 }
 
 export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityDef {
@@ -357,7 +400,19 @@ export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityD
     }
     if (f.secured) fail([{ path: '/primaryField', message: SECURED_PRIMARY }], 'entity');
   }
-  return Object.freeze({ ...entity, ...patch });
+  const { trackActivities: _t, signalSettings: _s, ...rest } = patch;
+  const { trackActivities: _bt, signalSettings: _bs, ...kept } = entity;
+  const merged = { ...kept, ...rest };
+  const raw = input as Record<string, unknown>;
+  const tracking = trackingOf(
+    {
+      trackActivities: 'trackActivities' in raw ? raw.trackActivities : entity.trackActivities,
+      signalSettings: 'signalSettings' in raw ? raw.signalSettings : entity.signalSettings,
+    },
+    entity.fields,
+    entity.builtIn === true,
+  );
+  return withSignalFields(Object.freeze({ ...merged, ...tracking }));
 }
 
 export function normalizeRelationship(input: unknown, catalog: Catalog): RelationshipDef {

@@ -5,6 +5,7 @@
 import type { Catalog } from './catalog.ts';
 import { nullable, type JsonSchema } from './field-type.ts';
 import { FIELD_TYPES, takesChoices } from './field-types/index.ts';
+import { isMaintained } from './signal-fields.ts';
 import { SYSTEM_COLUMNS, SYSTEM_FIELDS, systemField } from './system-fields.ts';
 import type { EntityDef, FieldDef } from './types.ts';
 
@@ -58,9 +59,10 @@ export function entitySchema(entity: EntityDef, catalog: Catalog, variant: Schem
     };
   }
   for (const field of entity.fields) {
-    const readOnly = FIELD_TYPES[field.type].readOnly;
+    const readOnly = FIELD_TYPES[field.type].readOnly || isMaintained(field);
     if (readOnly && variant !== 'read') continue;
     properties[field.name] = fieldSchema(field, catalog, variant);
+    if (isMaintained(field)) properties[field.name]!.readOnly = true;
     if (variant === 'read') required.push(field.name);
     if (variant === 'create' && field.required && field.default === undefined) required.push(field.name);
   }

@@ -23,6 +23,7 @@ import {
 } from './definitions.ts';
 import { XrmError } from './errors.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from './field-types/index.ts';
+import { isMaintained, SIGNAL_FIELDS } from './signal-fields.ts';
 import * as store from './store.ts';
 import type { AlternateKeyDef, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
 
@@ -151,7 +152,7 @@ export class MetadataService {
         operation: 'entity.create',
         target: entity.name,
         after: entity,
-        statements: ddl.createEntityTable(entity, next),
+        statements: ddl.createEntityTable(next.require(entity.name), next),
         search: { entity: entity.name, after: entity },
         write: (trx) => store.insertEntity(trx, entity),
         result: entity,
@@ -163,13 +164,20 @@ export class MetadataService {
     return this.#change(ctx, async (catalog) => {
       const before = catalog.require(name);
       const after = normalizeEntityPatch(patch, before);
+      const next = withEntity(catalog, after);
+      // tracking switched on adds the signal columns, switched off drops them
+      const statements: RawBuilder<unknown>[] = [];
+      if (!before.trackActivities && after.trackActivities)
+        for (const f of SIGNAL_FIELDS) statements.push(...ddl.addField(name, f, next));
+      if (before.trackActivities && !after.trackActivities)
+        for (const f of SIGNAL_FIELDS) statements.push(...ddl.dropField(name, f));
       return {
         operation: 'entity.update',
         target: name,
         search: { entity: name, before, after },
         before: withoutFields(before),
         after: withoutFields(after),
-        statements: [],
+        statements,
         write: (trx) => store.updateEntityRow(trx, after),
         result: after,
       };
@@ -179,6 +187,7 @@ export class MetadataService {
   deleteEntity(name: string, ctx: ChangeContext = {}): Promise<void> {
     return this.#change(ctx, async (catalog) => {
       const entity = catalog.require(name);
+      if (entity.builtIn) throw refused(`"${name}" is built into the platform and cannot be deleted`, '/');
       const incoming = catalog.incomingLookups(name);
       if (incoming.length) {
         const list = incoming.map((i) => `${i.entity}.${i.field.name}`).join(', ');
@@ -265,12 +274,17 @@ export class MetadataService {
     return this.#change(ctx, async (catalog, trx) => {
       const entity = catalog.require(entityName);
       const before = requireField(entity, fieldName);
+      refuseMaintained(before);
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
         throw new XrmError('XRM_ERR_METADATA_INVALID', 'The field change must be a JSON object', {
           errors: [{ path: '/', message: 'must be an object' }],
         });
       }
       const p = patch as Record<string, unknown>;
+      if (before.builtIn) {
+        const other = Object.keys(p).find((k) => !['displayName', 'description', 'name'].includes(k));
+        if (other) throw refused(`"${fieldName}" is built into the platform: only its labels can change`, `/${other}`);
+      }
       if (p.name !== undefined && p.name !== fieldName) {
         throw refused(
           'Fields cannot be renamed; the name is the stable API and column name (change displayName instead)',
@@ -329,6 +343,8 @@ export class MetadataService {
     return this.#change(ctx, async (catalog) => {
       const entity = catalog.require(entityName);
       const field = requireField(entity, fieldName);
+      refuseMaintained(field);
+      if (field.builtIn) throw refused(`"${fieldName}" is built into the platform and cannot be dropped`, '/');
       if (entity.primaryField === fieldName) {
         throw refused(
           `"${fieldName}" is the primary field of "${entityName}"; choose another primary field first`,
@@ -529,6 +545,15 @@ function requireField(entity: EntityDef, name: string): FieldDef {
   const field = entity.fields.find((f) => f.name === name);
   if (!field) throw new XrmError('XRM_ERR_METADATA_FIELD_NOT_FOUND', `Entity "${entity.name}" has no field "${name}"`);
   return field;
+}
+
+/** Signal fields come and go with `trackActivities`; no field change applies to them. */
+function refuseMaintained(field: FieldDef): void {
+  if (!isMaintained(field)) return;
+  throw refused(
+    `"${field.name}" is a relationship signal the platform keeps current; switch trackActivities off to remove it`,
+    '/',
+  );
 }
 
 function withoutFields(entity: EntityDef): Omit<EntityDef, 'fields'> {

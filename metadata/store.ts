@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from './database.ts';
 import { Catalog } from './catalog.ts';
+import { isMaintained } from './signal-fields.ts';
 import type { AutomationRuleDef, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef, WebhookDef } from './types.ts';
 
 export async function readSchemaVersion(db: Db): Promise<number> {
@@ -78,7 +79,9 @@ export async function insertEntity(db: Db, entity: EntityDef): Promise<void> {
     db,
   );
   let position = 0;
-  for (const field of entity.fields) await insertField(db, entity.name, field, position++);
+  // the signal fields of a tracked entity come with tracking (signal-fields.ts), not from rows
+  for (const field of entity.fields.filter((f) => !isMaintained(f)))
+    await insertField(db, entity.name, field, position++);
 }
 
 export async function updateEntityRow(db: Db, entity: EntityDef): Promise<void> {

@@ -46,6 +46,13 @@ export interface FieldDef {
   /** autonumber */
   readonly prefix?: string;
   readonly digits?: number;
+  /**
+   * Values the platform keeps current (the relationship signals of a tracked entity): read-only in
+   * every API, and the field itself comes and goes with what maintains it.
+   */
+  readonly maintainedBy?: 'relationships';
+  /** Created by the platform (the activity entity's fields): cannot be dropped or retyped. */
+  readonly builtIn?: boolean;
 }
 
 /** A set of fields whose values identify a record (unique together): used by upserts. */
@@ -64,8 +71,24 @@ export interface EntityDef {
   readonly primaryField: string;
   /** Every write of its records appends to the audit trail (default true for new entities). */
   readonly auditEnabled?: boolean;
+  /** Activities count toward its records' relationship signals (server/relationships). */
+  readonly trackActivities?: boolean;
+  /** How a tracked entity's relationship strength is computed (defaults in relationships/formula.ts). */
+  readonly signalSettings?: SignalSettings;
+  /** Created by the platform (the activity entity): cannot be deleted. */
+  readonly builtIn?: boolean;
   readonly fields: readonly FieldDef[];
   readonly alternateKeys?: readonly AlternateKeyDef[];
+}
+
+/** A tracked entity's relationship-strength settings; what is left out takes the default. */
+export interface SignalSettings {
+  /** Expected days between two contacts (recency's half-life; 90 ÷ cadence two-way contacts is full frequency). */
+  readonly cadenceDays?: number;
+  /** Each factor's share of the strength; they sum to 1. */
+  readonly weights?: Readonly<{ recency: number; frequency: number; reciprocity: number; depth: number }>;
+  /** What one two-way interaction of each kind adds to depth (a meeting's is divided by √(people − 1)). */
+  readonly interactionWeights?: Readonly<{ meeting: number; call: number; email: number }>;
 }
 
 export interface RelationshipDef {

@@ -5,6 +5,7 @@ import * as jobsAuditWebhooks from './0003-jobs-audit-webhooks.ts';
 import * as identity from './0004-identity.ts';
 import * as authorization from './0005-authorization.ts';
 import * as automation from './0006-automation.ts';
+import * as relationships from './0007-relationships.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-identity': identity,
   '0005-authorization': authorization,
   '0006-automation': automation,
+  '0007-relationships': relationships,
 };

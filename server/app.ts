@@ -51,6 +51,9 @@ import { RuleService } from './automation/rules.ts';
 import { AutomationRunner } from './automation/runner.ts';
 import { Scheduler } from './automation/scheduler.ts';
 import { type Clock, SYSTEM_CLOCK } from './automation/time.ts';
+import { ActivityLinks, ActivityPreparer } from './relationships/activities.ts';
+import { Relationships } from './relationships/relationships.ts';
+import { relationshipRoutes } from './rest/relationship-routes.ts';
 import { messageRoutes } from './rest/message-routes.ts';
 import { definePlugin } from '../plugins/api.ts';
 import { IdentityService } from './security/identity.ts';
@@ -170,6 +173,13 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     webhookTimeoutMs: config.webhookTimeoutMs,
   });
   const scheduler = new Scheduler(database.db, jobs, clock, app.log);
+  // the relationship layer: activities resolve their parties, and every activity write keeps the
+  // links and signals of the records it concerns current, in its own transaction
+  const relationships = new Relationships(database.db, runtime, query, pipeline, rules, clock);
+  pipeline.addPreparer(new ActivityPreparer(runtime, config.activityBodies));
+  pipeline.addConsumer(new ActivityLinks(clock));
+  metadata.addGuard(relationships.guardSchemaChange);
+  scheduler.beforeTick = () => relationships.refreshDue();
   const automation = new Automation(rules, events, runner, scheduler, new Inbox(database.db, runner));
   pipeline.addConsumer(events);
   // a schema change that breaks a rule turns it invalid (and the change's answer says so)
@@ -198,6 +208,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     access,
     directory,
     automation,
+    relationships,
   };
   let ready = false;
 
@@ -231,6 +242,10 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
         { name: 'jobs', description: 'The durable job queue: async plugin steps and webhook deliveries' },
         { name: 'webhooks', description: 'Standard Webhooks subscriptions, signing secrets and delivery logs' },
         { name: 'automation', description: 'Automation rules, their runs and health; suggestions and notifications' },
+        {
+          name: 'relationships',
+          description: 'Activities, timelines, relationship signals with their formula, alerts and the today list',
+        },
         { name: 'auth', description: 'Users, sign-in sessions (bearer token and admin UI cookie) and API keys' },
       ],
     },
@@ -276,6 +291,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(teamRoutes, { prefix: '/api/teams', directory });
   await app.register(sharingRoutes, { prefix: '/api', sharing: new Sharing(database.db, runtime), access });
   await app.register(automationRoutes, { prefix: '/api', automation });
+  await app.register(relationshipRoutes, { prefix: '/api', services });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });

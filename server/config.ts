@@ -50,6 +50,8 @@ export interface Config {
   readonly smtpFrom: string;
   /** How often the scheduler looks for schedule rules that came due (XRM_AUTOMATION_TICK_MS; 0: never). */
   readonly automationTickMs: number;
+  /** Whether activities keep their bodies (XRM_ACTIVITY_BODIES=off: metadata only, no body is ever stored). */
+  readonly activityBodies: boolean;
   /** First run: the administrator created when no user exists (XRM_ADMIN_EMAIL, XRM_ADMIN_PASSWORD). */
   readonly adminEmail?: string;
   readonly adminPassword?: string;
@@ -118,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     smtpUrl: env.XRM_SMTP_URL || undefined,
     smtpFrom: env.XRM_SMTP_FROM || 'xrm-platform <no-reply@xrm-platform.invalid>',
     automationTickMs: intFrom(env, 'XRM_AUTOMATION_TICK_MS', 30_000),
+    activityBodies: !['off', 'false', '0', 'no'].includes((env.XRM_ACTIVITY_BODIES ?? '').trim().toLowerCase()),
     adminEmail: env.XRM_ADMIN_EMAIL || undefined,
     adminPassword: env.XRM_ADMIN_PASSWORD || undefined,
     sessionTtlMinutes: Math.max(1, intFrom(env, 'XRM_SESSION_TTL_MINUTES', 720)),

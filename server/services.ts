@@ -13,6 +13,7 @@ import type { IdentityService } from './security/identity.ts';
 import type { AccessService } from './security/access.ts';
 import type { Directory } from './security/directory.ts';
 import type { Automation } from './automation/automation.ts';
+import type { Relationships } from './relationships/relationships.ts';
 
 /** The domain services the HTTP layers call. */
 export interface Services {
@@ -39,4 +40,6 @@ export interface Services {
   readonly directory: Directory;
   /** Automation rules, their runs, the scheduler, suggestions and notifications. */
   readonly automation: Automation;
+  /** Activities' timelines, relationship signals, alerts and the today list. */
+  readonly relationships: Relationships;
 }

@@ -19,7 +19,9 @@ import { lookup } from './lookup.ts';
 import { money } from './money.ts';
 import { multiChoice } from './multi-choice.ts';
 import { percent } from './percent.ts';
+import { partyList } from './party-list.ts';
 import { phone } from './phone.ts';
+import { reference } from './reference.ts';
 import { text } from './text.ts';
 import { url } from './url.ts';
 import { uuid } from './uuid.ts';
@@ -41,6 +43,8 @@ const REGISTRY = {
   choice,
   multiChoice,
   lookup,
+  reference,
+  partyList,
   json,
   uuid,
   autonumber,

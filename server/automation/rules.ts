@@ -13,6 +13,7 @@ import type { Catalog } from '../../metadata/catalog.ts';
 import type { Db } from '../../metadata/database.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import type { ChangeWarning, MetadataService } from '../../metadata/service.ts';
+import { isMaintained } from '../../metadata/signal-fields.ts';
 import { systemField } from '../../metadata/system-fields.ts';
 import type { AutomationRuleDef, EntityDef, RuleAction, RuleStatus, RuleTrigger } from '../../metadata/types.ts';
 import type { Principal } from '../../plugins/api.ts';
@@ -259,8 +260,9 @@ export class RuleService {
     };
     const fields = (target: EntityDef, values: Record<string, unknown>, path: string) => {
       for (const name of Object.keys(values)) {
-        const known = target.fields.some((f) => f.name === name) || name === 'owner_id';
-        if (!known) {
+        const field = target.fields.find((f) => f.name === name);
+        if (field && isMaintained(field)) throw invalid(`${path}/${name}`, 'is kept current by the platform');
+        if (!field && name !== 'owner_id') {
           const why = systemField(name) ? 'is set by the platform' : `is not a field of "${target.name}"`;
           throw invalid(`${path}/${name}`, why);
         }

@@ -32,6 +32,8 @@ export class Scheduler {
   #timer?: NodeJS.Timeout;
   #ticking?: Promise<string[]>;
   onQueued: () => void = () => undefined;
+  /** Work each tick does first, so schedule passes see it (relationship signals refreshed as time moves). */
+  beforeTick?: () => Promise<unknown>;
 
   constructor(db: Db, queue: JobQueue, clock: Clock, log: FastifyBaseLogger) {
     this.#db = db;
@@ -64,6 +66,9 @@ export class Scheduler {
   }
 
   async #tick(): Promise<string[]> {
+    if (this.beforeTick) {
+      await this.beforeTick().catch((err: unknown) => this.#log.warn({ err }, 'work before a tick failed'));
+    }
     const now = this.#clock();
     const claimed = await this.#db.transaction().execute(async (trx) => {
       const { rows: lock } = await sql<{

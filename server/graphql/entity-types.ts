@@ -23,6 +23,7 @@ import { HISTORY_FIELD, historyField } from './audit-history.ts';
 import { connectionTypes, navigationArgs, type Connection, type Node } from './connection.ts';
 import type { GraphqlContext } from './context.ts';
 import { SortOrder, type OperatorTypes } from './filter-types.ts';
+import { isMaintained } from '../../metadata/signal-fields.ts';
 import { SYSTEM_FIELDS } from '../../metadata/system-fields.ts';
 import type { MemberExtension } from './selection.ts';
 import type { EntityNames } from './names.ts';
@@ -204,7 +205,7 @@ function inputFields(
   const inputs = memberMap<GraphQLInputFieldConfig>(owner, ctx.warn);
   if (variant === 'create') inputs.add('id', { type: GraphQLID, description: 'Optional client-chosen id (a UUID)' });
   for (const field of entity.fields) {
-    if (FIELD_TYPES[field.type].readOnly) continue;
+    if (FIELD_TYPES[field.type].readOnly || isMaintained(field)) continue;
     const name = field.type === 'lookup' ? lookupIdField(field.name) : camelCase(field.name);
     const required = variant === 'create' && field.required && field.default === undefined;
     const type = field.type === 'lookup' ? GraphQLID : valueType(field);

@@ -12,6 +12,7 @@ import { jsonResponse } from './responses.ts';
 import { pipelineComponents } from './pipeline-schemas.ts';
 import { securityComponents } from './security-schemas.ts';
 import { automationComponents } from './automation-schemas.ts';
+import { relationshipComponents } from './relationship-schemas.ts';
 import { fallbackOperationId, OPERATION_DOC, operationDoc, type OperationDoc } from './operation-doc.ts';
 import { alwaysFor, INVALID_REQUEST, PROBLEM_SCHEMA_NAME, problemResponses, problemSchema } from './problems.ts';
 import {
@@ -156,6 +157,7 @@ export function buildDocument(
     ...pipelineComponents(),
     ...securityComponents(),
     ...automationComponents(),
+    ...relationshipComponents(),
     ...doc.components.schemas,
   };
   const names = entitySchemaNames(catalog, Object.keys(platform));

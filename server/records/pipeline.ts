@@ -94,6 +94,16 @@ export interface WriteOutcome {
   readonly unchanged?: boolean;
 }
 
+/**
+ * Rewrites the inputs of one entity's creates and updates (upserts count as creates) before the
+ * pipeline validates them: what a built-in feature derives from what the client sent (an activity's
+ * parties resolved to records). Throwing refuses the request; `path(i)` prefixes input i's problems.
+ */
+export interface InputPreparer {
+  readonly entity: string;
+  prepare(db: Db, inputs: readonly Row[], update: boolean, path: (i: number) => string): Promise<Row[]>;
+}
+
 /** An operation in progress: its transaction and its journal. */
 interface Frame extends WriteContext {
   readonly depth: number;
@@ -120,6 +130,7 @@ export class WritePipeline {
   readonly #runtime: Runtime;
   readonly #timeoutMs: number;
   readonly #consumers: ChangeConsumer[] = [];
+  readonly #preparers = new Map<string, InputPreparer>();
   readonly #cascades = new WeakMap<Catalog, Map<string, Cascade[]>>();
   #query?: QueryService;
 
@@ -141,11 +152,46 @@ export class WritePipeline {
     this.#consumers.push(consumer);
   }
 
+  /** A preparer rewrites the inputs of its entity's creates and updates before anything else sees them. */
+  addPreparer(preparer: InputPreparer): void {
+    this.#preparers.set(preparer.entity, preparer);
+  }
+
+  /** The messages with their inputs prepared (one call per entity and kind of write). */
+  async #prepare(db: Db, messages: readonly WriteMessage[], items: boolean): Promise<readonly WriteMessage[]> {
+    if (!this.#preparers.size) return messages;
+    const out = [...messages];
+    const groups = new Map<string, number[]>();
+    for (const [i, m] of messages.entries()) {
+      if (m.message !== 'create' && m.message !== 'update' && m.message !== 'upsert') continue;
+      if (!this.#preparers.has(m.entity) || !isObject(m.input)) continue;
+      const key = `${m.entity}\u0000${m.message === 'update'}`;
+      const list = groups.get(key) ?? [];
+      list.push(i);
+      groups.set(key, list);
+    }
+    for (const indexes of groups.values()) {
+      const first = messages[indexes[0]!] as { entity: string; message: string };
+      const inputs = indexes.map((i) => (messages[i] as { input: Row }).input);
+      const prepared = await this.#preparers
+        .get(first.entity)!
+        .prepare(db, inputs, first.message === 'update', (k) => (items ? `/records/${indexes[k]}` : ''));
+      indexes.forEach((i, k) => {
+        out[i] = { ...(messages[i] as Extract<WriteMessage, { input: unknown }>), input: prepared[k] } as WriteMessage;
+      });
+    }
+    return out;
+  }
+
   /**
    * Runs the messages all-or-nothing and answers one outcome per message. `items`: the messages
    * are a bulk request's items, and a problem names its item (`/records/<i>/…`).
    */
   async execute(ctx: WriteContext, messages: readonly WriteMessage[], items = false): Promise<WriteOutcome[]> {
+    return this.#execute(ctx, await this.#prepare(ctx.db ?? this.#db, messages, items), items);
+  }
+
+  async #execute(ctx: WriteContext, messages: readonly WriteMessage[], items: boolean): Promise<WriteOutcome[]> {
     const depth = ctx.depth ?? 1;
     if (depth > MAX_DEPTH) {
       throw new XrmError(
@@ -205,6 +251,16 @@ export class WritePipeline {
   /** Up to 1,000 writes of one entity; set-based when no step listens, item by item through the stages otherwise. */
   async bulk(ctx: WriteContext, entity: string, request: BulkRequest): Promise<string> {
     const catalog = this.#runtime.state.catalog;
+    const preparer = this.#preparers.get(entity);
+    if (preparer && Array.isArray(request.records) && request.records.every(isObject)) {
+      const records = await preparer.prepare(
+        ctx.db ?? this.#db,
+        request.records as Row[],
+        request.operation === 'update',
+        (i) => `/records/${i}`,
+      );
+      request = { ...request, records };
+    }
     const message: MessageName = request.operation === 'upsert' ? 'create' : request.operation;
     const stepped =
       this.#host.listens(message, entity) || (request.operation === 'upsert' && this.#host.listens('update', entity));
@@ -230,7 +286,7 @@ export class WritePipeline {
     // no per-record step can change the items: check them all first, as the set-based path does
     if (!stepped) this.#records.checkBulk(entity, request);
     const messages = request.records.map((item) => this.#asMessage(entity, request, item));
-    const outcomes = await this.execute(ctx, messages, true);
+    const outcomes = await this.#execute(ctx, messages, true);
     const data = outcomes.map((o, i) => o.record ?? { id: (request.records[i] as Row).id });
     return JSON.stringify({ data });
   }

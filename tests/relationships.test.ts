@@ -1,0 +1,501 @@
+/**
+ * The relationship layer on both databases, with an injected clock: golden crafted histories whose
+ * expected signals are worked out here by hand from the README's formula (not by calling the
+ * platform's formula module): one-way mail scores 0, a 1:1 meeting outweighs a 50-person one,
+ * "usually 2 h, now 5 days" fires after 6 h and once, stale after 2 × cadence, factors recompute to
+ * every score, concurrent activity writes leave exactly what a full recompute gives, parties resolve
+ * across entities, ingestion is idempotent by message id, the timeline pages newest first, and the
+ * signal fields are ordinary read-only fields.
+ */
+import { sql } from 'kysely';
+import { beforeAll, expect, it } from 'vitest';
+import { api } from './support/http.ts';
+import { describeEachDatabase } from './support/platform.ts';
+import { expectProblem, expectStatus, modelling } from './support/problems.ts';
+import { until } from './support/tools.ts';
+
+let now = new Date('2026-06-01T12:00:00.000Z');
+const clock = () => now;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+
+const W = { recency: 0.35, frequency: 0.25, reciprocity: 0.2, depth: 0.2 };
+/** The README's formula, written out here on purpose (an independent check of the platform's). */
+const score = (f: { recency: number; frequency: number; reciprocity: number; depth: number }, w = W) =>
+  Math.round(100 * (w.recency * f.recency + w.frequency * f.frequency + w.reciprocity * f.reciprocity + w.depth * f.depth));
+
+describeEachDatabase(
+  'relationship layer',
+  (platform, kind) => {
+    const http = () => api(platform().app);
+    const { defineEntity, createRecord } = modelling(http);
+    const db = () => platform().services.db;
+    const rel = () => platform().services.relationships;
+    const me = 'me@northwind.example';
+
+    const log = async (activity: Record<string, unknown>) =>
+      expectStatus(await http().post('/api/data/activity', { direction: 'internal', parties: [], ...activity }), 201);
+    const signals = async (entity: string, id: string) =>
+      expectStatus(await http().get(`/api/data/${entity}/${id}/signals`), 200);
+    /** A record, its instants as ISO strings in UTC (the API answers them with an offset). */
+    const record = async (entity: string, id: string) => {
+      const body = expectStatus(await http().get(`/api/data/${entity}/${id}`), 200) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(body))
+        if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) body[k] = new Date(v).toISOString();
+      return body as Record<string, any>;
+    };
+    const contact = async (name: string, extra: Record<string, unknown> = {}) =>
+      (await createRecord('contact', { name, email: `${name.toLowerCase()}@acme.example`, ...extra })).id as string;
+    const email = (id: string, direction: 'inbound' | 'outbound', at: string, extra: Record<string, unknown> = {}) =>
+      log({
+        kind: 'email',
+        direction,
+        subject: 'Hello',
+        occurred_at: at,
+        parties:
+          direction === 'outbound'
+            ? [
+                { role: 'from', address: me },
+                { role: 'to', entity: 'contact', id },
+              ]
+            : [
+                { role: 'from', entity: 'contact', id },
+                { role: 'to', address: me },
+              ],
+        ...extra,
+      });
+
+    beforeAll(async () => {
+      now = new Date('2026-06-01T12:00:00.000Z');
+      await defineEntity('partner', [{ name: 'name', type: 'text' }], { trackActivities: true });
+      await defineEntity(
+        'contact',
+        [
+          { name: 'name', type: 'text' },
+          { name: 'email', type: 'email' },
+          { name: 'phone', type: 'phone' },
+        ],
+        { trackActivities: true },
+      );
+      await defineEntity(
+        'employee',
+        [
+          { name: 'name', type: 'text' },
+          { name: 'work_phone', type: 'phone' },
+        ],
+        { trackActivities: true },
+      );
+      await defineEntity('iot_device', [
+        { name: 'name', type: 'text' },
+        { name: 'address', type: 'email' },
+      ]);
+      expectStatus(await http().patch('/api/metadata/entities/iot_device', { trackActivities: true }), 200);
+    });
+
+    it('a tracked entity has the signal fields, read-only in every API, ordinary in reads', async () => {
+      const entity = expectStatus(await http().get('/api/metadata/entities/contact'), 200);
+      const names = (entity.fields as { name: string; maintainedBy?: string }[])
+        .filter((f) => f.maintainedBy === 'relationships')
+        .map((f) => f.name);
+      for (const n of [
+        'last_contact_at',
+        'last_inbound_at',
+        'last_outbound_at',
+        'interactions_30d',
+        'interactions_90d',
+        'median_response_minutes',
+        'awaiting_reply_since',
+        'relationship_strength',
+        'relationship_health',
+        'next_meeting_at',
+      ])
+        expect(names).toContain(n);
+      const id = await contact('Readonly');
+      const fresh = await record('contact', id);
+      expect(fresh).toMatchObject({ relationship_strength: 0, relationship_health: 'none', last_contact_at: null });
+      expectProblem(
+        await http().post('/api/data/contact', { name: 'x', relationship_strength: 90 }),
+        400,
+        'XRM_ERR_RECORD_INVALID',
+      );
+      expectProblem(await http().patch(`/api/data/contact/${id}`, { last_contact_at: ago(0) }), 400, 'XRM_ERR_RECORD_INVALID');
+      expectProblem(
+        await http().patch('/api/metadata/entities/contact/fields/relationship_strength', { displayName: 'S' }),
+        422,
+        'XRM_ERR_METADATA_CHANGE_REFUSED',
+      );
+      // filter, sort and GraphQL, like any field
+      const page = expectStatus(
+        await http().get(`/api/data/contact?filter=${encodeURIComponent('{"relationship_strength":{"gte":0}}')}&sort=-relationship_strength`),
+        200,
+      );
+      expect(page.data.length).toBeGreaterThan(0);
+      const gql = expectStatus(
+        await http().post('/graphql', { query: '{ contacts(first: 1) { edges { node { relationshipStrength relationshipHealth } } } }' }),
+        200,
+      );
+      expect(gql.errors, JSON.stringify(gql.errors)).toBeUndefined();
+      // the activity entity cannot be deleted, nor its built-in fields dropped
+      expectProblem(await http().delete('/api/metadata/entities/activity'), 422, 'XRM_ERR_METADATA_CHANGE_REFUSED');
+      expectProblem(await http().delete('/api/metadata/entities/activity/fields/kind'), 422, 'XRM_ERR_METADATA_CHANGE_REFUSED');
+      // an activity regarding a record of an entity that does not track activities is refused
+      await defineEntity('plain', [{ name: 'name', type: 'text' }]);
+      const plain = (await createRecord('plain', { name: 'p' })).id;
+      expectProblem(
+        await http().post('/api/data/activity', { kind: 'note', occurred_at: ago(0), regarding: { entity: 'plain', id: plain } }),
+        400,
+        'XRM_ERR_RECORD_INVALID',
+        '/regarding/entity',
+      );
+    });
+
+    it('one-way mail scores exactly 0; one-to-one mail awaits a reply, a mailing does not', async () => {
+      const ann = await contact('Ann');
+      const crowd = await Promise.all(Array.from({ length: 39 }, (_, i) => contact(`Crowd${i}`)));
+      for (let d = 10; d >= 1; d--) {
+        await log({
+          kind: 'email',
+          direction: 'outbound',
+          subject: `Newsletter ${d}`,
+          occurred_at: ago(d * DAY),
+          parties: [
+            { role: 'from', address: me },
+            ...[ann, ...crowd].map((id) => ({ role: 'to', entity: 'contact', id })),
+          ],
+        });
+      }
+      const s = await signals('contact', ann);
+      expect(s.score).toBe(0);
+      expect(s.factors).toEqual({ recency: 0, frequency: 0, reciprocity: 0, depth: 0 });
+      const stored = await record('contact', ann);
+      expect(stored).toMatchObject({
+        relationship_strength: 0,
+        relationship_health: 'none',
+        last_contact_at: null,
+        awaiting_reply_since: null,
+        interactions_90d: 0,
+      });
+      expect(stored.last_outbound_at).toBe(ago(DAY));
+      // one-to-one emails nobody answers: still 0, and we await a reply since the first
+      const bob = await contact('Bob');
+      await email(bob, 'outbound', ago(3 * DAY));
+      await email(bob, 'outbound', ago(2 * DAY));
+      expect((await signals('contact', bob)).score).toBe(0);
+      expect(await record('contact', bob)).toMatchObject({ relationship_strength: 0, awaiting_reply_since: ago(3 * DAY) });
+    });
+
+    it('a steady two-way history scores what the formula gives, and the factors recompute to the score', async () => {
+      const cleo = await contact('Cleo');
+      // every 10 days for 80 days: our email, answered 2 h later
+      for (let d = 80; d >= 0; d -= 10) {
+        const out = await email(cleo, 'outbound', ago(d * DAY + 2 * HOUR));
+        await email(cleo, 'inbound', ago(d * DAY), { in_reply_to: out.id, subject: 'Re: Hello' });
+      }
+      const s = await signals('contact', cleo);
+      // 9 answered outbound + 9 inbound = 18 two-way in 90 days; last two-way: the reply just now
+      const expected = {
+        recency: 1,
+        frequency: Math.min(1, 18 / (90 / 14)),
+        reciprocity: 1,
+        depth: Math.min(1, (18 * 0.3) / 3),
+      };
+      expect(s.factors.recency).toBeCloseTo(expected.recency, 12);
+      expect(s.factors.frequency).toBeCloseTo(expected.frequency, 12);
+      expect(s.factors.reciprocity).toBeCloseTo(expected.reciprocity, 12);
+      expect(s.factors.depth).toBeCloseTo(expected.depth, 12);
+      expect(s.score).toBe(score(expected));
+      expect(s.score).toBe(100);
+      expect(s.health).toBe('very_strong');
+      // the parts recompute to the score exactly, from what the answer itself carries
+      expect(Math.round(100 * Object.keys(W).reduce((sum, k) => sum + s.weights[k] * s.factors[k], 0))).toBe(s.score);
+      expect(s.activityIds.length).toBe(18);
+      const stored = await record('contact', cleo);
+      expect(stored).toMatchObject({
+        relationship_strength: 100,
+        interactions_30d: 6,
+        interactions_90d: 18,
+        median_response_minutes: 120,
+        awaiting_reply_since: null,
+        last_contact_at: ago(0),
+      });
+    });
+
+    it('a 50-person meeting counts less than a 1:1, and recency halves every cadence', async () => {
+      const dana = await contact('Dana');
+      const eve = await contact('Eve');
+      const others = await Promise.all(Array.from({ length: 48 }, (_, i) => contact(`Guest${i}`)));
+      await log({
+        kind: 'meeting',
+        direction: 'outbound',
+        subject: '1:1',
+        occurred_at: ago(14 * DAY),
+        duration_minutes: 30,
+        parties: [
+          { role: 'from', address: me },
+          { role: 'attendee', entity: 'contact', id: dana },
+        ],
+      });
+      await log({
+        kind: 'meeting',
+        direction: 'outbound',
+        subject: 'All hands',
+        occurred_at: ago(14 * DAY),
+        duration_minutes: 60,
+        parties: [
+          { role: 'from', address: me },
+          ...[eve, ...others].map((id) => ({ role: 'attendee', entity: 'contact', id })),
+        ],
+      });
+      const one = await signals('contact', dana);
+      const many = await signals('contact', eve);
+      // recency: 14 days at cadence 14 → one half-life; frequency 1 / (90/14); outbound only → reciprocity 0
+      const base = { recency: 0.5, frequency: 14 / 90, reciprocity: 0 };
+      expect(one.factors.recency).toBeCloseTo(0.5, 12);
+      expect(one.factors.depth).toBeCloseTo(1 / 3, 12); // 1 ÷ √(2 − 1) ÷ 3
+      expect(many.factors.depth).toBeCloseTo(1 / Math.sqrt(49) / 3, 12); // 50 people
+      expect(one.score).toBe(score({ ...base, depth: 1 / 3 }));
+      expect(many.score).toBe(score({ ...base, depth: 1 / 21 }));
+      expect(one.score).toBeGreaterThan(many.score);
+    });
+
+    it('drift: "usually 2 h, now 5 days" is overdue after 6 h, suggested once per episode', async () => {
+      now = new Date('2026-06-10T09:00:00.000Z');
+      const finn = await contact('Finn');
+      for (let d = 30; d >= 10; d -= 5) {
+        const out = await email(finn, 'outbound', ago(d * DAY));
+        await email(finn, 'inbound', new Date(now.getTime() - d * DAY + 2 * HOUR).toISOString(), {
+          in_reply_to: out.id,
+        });
+      }
+      const sentAt = now.toISOString();
+      await email(finn, 'outbound', sentAt);
+      const stored = await record('contact', finn);
+      expect(stored.median_response_minutes).toBe(120);
+      expect(stored.awaiting_reply_since).toBe(sentAt);
+      expect(stored.reply_overdue_at).toBe(new Date(Date.parse(sentAt) + 6 * HOUR).toISOString());
+      const alert = expectStatus(await http().post('/api/relationships/alerts', { entity: 'contact', template: 'drift' }), 201);
+      const suggestionsFor = async () => {
+        const all = expectStatus(await http().get('/api/suggestions?all=true'), 200).data as { ruleId?: string; rule?: { id: string }; recordId?: string; record?: { id: string } }[];
+        return all.filter((x) => JSON.stringify(x).includes(alert.id) && JSON.stringify(x).includes(finn));
+      };
+      const tick = async (at: number) => {
+        now = new Date(Date.parse(sentAt) + at);
+        await platform().services.automation.scheduler.tick();
+        await settled();
+      };
+      await tick(5 * HOUR);
+      expect(await suggestionsFor()).toHaveLength(0);
+      await tick(6 * HOUR + 60_000);
+      expect(await suggestionsFor()).toHaveLength(1);
+      await tick(7 * HOUR + 120_000);
+      await tick(5 * DAY);
+      expect(await suggestionsFor()).toHaveLength(1);
+      // the reply ends the episode; the next unanswered email starts a new one
+      await email(finn, 'inbound', now.toISOString(), { subject: 'Re: sorry' });
+      expect((await record('contact', finn)).reply_overdue_at).toBeNull();
+      await tick(5 * DAY + 2 * HOUR);
+      const second = now.toISOString();
+      await email(finn, 'outbound', second);
+      await tick(5 * DAY + 9 * HOUR);
+      expect(await suggestionsFor()).toHaveLength(2);
+      expectStatus(await http().post(`/api/automation/rules/${alert.id}/disable`), 200);
+    });
+
+    const settled = () =>
+      until('the job queue to settle', async () => {
+        const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.jobs
+          WHERE state IN ('queued', 'running', 'failed')`.execute(db());
+        return rows[0]!.n === 0 || undefined;
+      });
+
+    it('stale after 2 × cadence: not at 27 days, at 29; the today list says why', async () => {
+      now = new Date('2026-07-01T12:00:00.000Z');
+      const partner = (await createRecord('partner', { name: 'Globex' })).id as string;
+      await log({ kind: 'call', direction: 'inbound', subject: 'Catch-up', occurred_at: ago(27 * DAY), duration_minutes: 20, regarding: { entity: 'partner', id: partner } });
+      const alert = expectStatus(await http().post('/api/relationships/alerts', { entity: 'partner', template: 'stale' }), 201);
+      expect(alert.condition).toEqual({ last_contact_at: { olderThan: 'P28D' } });
+      await platform().services.automation.scheduler.tick();
+      await settled();
+      const mine = async () =>
+        (expectStatus(await http().get('/api/suggestions?all=true'), 200).data as unknown[]).filter((x) => JSON.stringify(x).includes(partner));
+      expect(await mine()).toHaveLength(0);
+      now = new Date(now.getTime() + 2 * DAY);
+      await platform().services.automation.scheduler.tick();
+      await settled();
+      expect(await mine()).toHaveLength(1);
+      const today = expectStatus(await http().get('/api/relationships/today?owner=me&limit=200'), 200);
+      const item = (today.data as { id: string; reason: string; reasons: { kind: string }[] }[]).find((x) => x.id === partner);
+      expect(item?.reasons.map((r) => r.kind)).toContain('stale');
+      expect(item?.reason).toMatch(/No two-way contact for 29 days \(cadence 14 days\)/);
+      expectStatus(await http().post(`/api/automation/rules/${alert.id}/disable`), 200);
+    });
+
+    it('parties resolve across entities by email and phone; the timeline pages newest first', async () => {
+      now = new Date('2026-08-01T12:00:00.000Z');
+      const gus = await contact('Gus', { phone: '+1 555 0100' });
+      const emp = (await createRecord('employee', { name: 'Hana', work_phone: '+44 20 7946 0958' })).id as string;
+      const dev = (await createRecord('iot_device', { name: 'Sensor 7', address: 'device-7@telemetry.example' })).id as string;
+      const partner = (await createRecord('partner', { name: 'Initech' })).id as string;
+      const a = await log({
+        kind: 'meeting',
+        direction: 'outbound',
+        subject: 'Site visit',
+        occurred_at: ago(DAY),
+        regarding: { entity: 'partner', id: partner },
+        parties: [
+          { role: 'from', address: me },
+          { role: 'attendee', address: 'GUS@acme.example' },
+          { role: 'attendee', address: '+44 (20) 7946-0958' },
+          { role: 'attendee', address: 'device-7@telemetry.example' },
+          { role: 'attendee', address: 'stranger@nowhere.example' },
+        ],
+      });
+      expect(a.parties).toEqual([
+        { role: 'from', address: me },
+        { role: 'attendee', address: 'GUS@acme.example', entity: 'contact', id: gus },
+        { role: 'attendee', address: '+44 (20) 7946-0958', entity: 'employee', id: emp },
+        { role: 'attendee', address: 'device-7@telemetry.example', entity: 'iot_device', id: dev },
+        { role: 'attendee', address: 'stranger@nowhere.example' },
+      ]);
+      for (const [entity, id] of [
+        ['contact', gus],
+        ['employee', emp],
+        ['iot_device', dev],
+        ['partner', partner],
+      ] as const) {
+        expect((await record(entity, id)).last_contact_at, entity).toBe(ago(DAY));
+      }
+      for (let i = 2; i <= 7; i++) await log({ kind: 'note', subject: `Note ${i}`, occurred_at: ago(i * DAY), regarding: { entity: 'partner', id: partner } });
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = expectStatus(
+          await http().get(`/api/data/partner/${partner}/timeline?limit=3${cursor ? `&cursor=${cursor}` : ''}`),
+          200,
+        );
+        seen.push(...(page.data as { subject: string }[]).map((x) => x.subject));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(['Site visit', 'Note 2', 'Note 3', 'Note 4', 'Note 5', 'Note 6', 'Note 7']);
+      expectProblem(await http().get(`/api/data/partner/${partner}/timeline?cursor=nope`), 400, 'XRM_ERR_REQUEST_INVALID');
+      expectProblem(await http().get(`/api/data/plain/${partner}/signals`), 404, 'XRM_ERR_ROUTE_NOT_FOUND');
+    });
+
+    it('ingestion is idempotent by message id and threads replies by Message-ID', async () => {
+      now = new Date('2026-09-01T12:00:00.000Z');
+      const ivy = await contact('Ivy');
+      const batch = [
+        { message_id: 'm1@acme', kind: 'email', direction: 'outbound', occurred_at: ago(5 * HOUR), subject: 'Offer', parties: [{ role: 'to', address: 'ivy@acme.example' }] },
+        { message_id: 'm2@acme', in_reply_to: 'm1@acme', kind: 'email', direction: 'inbound', occurred_at: ago(4 * HOUR), subject: 'Re: Offer', parties: [{ role: 'from', address: 'ivy@acme.example' }] },
+      ];
+      const first = expectStatus(await http().post('/api/activities/ingest', { activities: batch }), 200);
+      expect(first.data.map((x: { created: boolean }) => x.created)).toEqual([true, true]);
+      const again = expectStatus(await http().post('/api/activities/ingest', { activities: batch }), 200);
+      expect(again.data.map((x: { created: boolean }) => x.created)).toEqual([false, false]);
+      expect(again.data.map((x: { id: string }) => x.id)).toEqual(first.data.map((x: { id: string }) => x.id));
+      const reply = await record('activity', first.data[1].id);
+      expect(reply.in_reply_to).toBe(first.data[0].id);
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM data.activity WHERE message_id LIKE 'm_@acme'`.execute(db());
+      expect(rows[0]!.n).toBe(2);
+      const s = await record('contact', ivy);
+      expect(s).toMatchObject({ interactions_90d: 2, median_response_minutes: 60 });
+    });
+
+    it('concurrent activity writes leave exactly what a full recompute gives (0 mismatches)', async () => {
+      now = new Date('2026-10-01T12:00:00.000Z');
+      const ids = await Promise.all(['Jo', 'Kai', 'Lu'].map((n) => contact(n)));
+      const writes = Array.from({ length: 36 }, (_, i) => {
+        const id = ids[i % 3]!;
+        const kinds = ['email', 'call', 'meeting'] as const;
+        return http().post('/api/data/activity', {
+          kind: kinds[i % 3],
+          direction: i % 2 ? 'inbound' : 'outbound',
+          occurred_at: ago((i % 40) * DAY + i * 60_000),
+          parties: [
+            { role: 'to', entity: 'contact', id },
+            { role: 'cc', entity: 'contact', id: ids[(i + 1) % 3] },
+          ],
+        });
+      });
+      for (const reply of await Promise.all(writes)) expectStatus(reply, 201);
+      const columns = sql.raw(
+        'last_contact_at, last_inbound_at, last_outbound_at, interactions_30d, interactions_90d, ' +
+          'median_response_minutes, awaiting_reply_since, relationship_strength, relationship_health, strength_change_30d',
+      );
+      const snapshot = async () =>
+        (
+          await sql<Record<string, unknown>>`SELECT id, ${columns} FROM data.contact
+            WHERE id = ANY(${`{${ids.join(',')}}`}::uuid[]) ORDER BY id`.execute(db())
+        ).rows;
+      const incremental = await snapshot();
+      expect(await rel().recomputeAll('contact')).toBeGreaterThan(0);
+      const full = await snapshot();
+      const mismatches = full.filter((row, i) => JSON.stringify(row) !== JSON.stringify(incremental[i]));
+      expect(mismatches).toEqual([]);
+      expect(incremental.find((r) => r.id === ids[0])!.relationship_strength).toBeGreaterThan(0);
+    });
+
+    it('time moves the stored signals: the refresh recomputes what is older than an hour', async () => {
+      now = new Date('2026-11-01T12:00:00.000Z');
+      const max = await contact('Max');
+      await log({ kind: 'call', direction: 'inbound', occurred_at: ago(0), duration_minutes: 5, parties: [{ role: 'from', entity: 'contact', id: max }] });
+      const before = await record('contact', max);
+      now = new Date(now.getTime() + 14 * DAY);
+      expect(await rel().refreshDue()).toBeGreaterThan(0);
+      const after = await record('contact', max);
+      expect(after.relationship_strength).toBeLessThan(before.relationship_strength);
+      expect(after.signals_updated_at).toBe(now.toISOString());
+      const live = await signals('contact', max);
+      expect(live.score).toBe(after.relationship_strength);
+      expect(live.factors.recency).toBeCloseTo(0.5, 12);
+    });
+
+    it(`[${kind}] per-entity cadence and weights are used and checked`, async () => {
+      expectProblem(
+        await http().patch('/api/metadata/entities/partner', { signalSettings: { weights: { recency: 0.5, frequency: 0.5, reciprocity: 0.5, depth: 0 } } }),
+        400,
+        'XRM_ERR_METADATA_INVALID',
+        '/signalSettings/weights',
+      );
+      const weights = { recency: 1, frequency: 0, reciprocity: 0, depth: 0 };
+      expectStatus(await http().patch('/api/metadata/entities/partner', { signalSettings: { cadenceDays: 7, weights } }), 200);
+      const p = (await createRecord('partner', { name: 'Umbrella' })).id as string;
+      await log({ kind: 'call', direction: 'outbound', occurred_at: ago(7 * DAY), regarding: { entity: 'partner', id: p } });
+      const s = await signals('partner', p);
+      expect(s.cadenceDays).toBe(7);
+      expect(s.factors.recency).toBeCloseTo(0.5, 12);
+      expect(s.score).toBe(50);
+      expectStatus(await http().patch('/api/metadata/entities/partner', { signalSettings: null }), 200);
+    });
+  },
+  { build: { clock } },
+);
+
+describeEachDatabase(
+  'relationship layer, metadata only (XRM_ACTIVITY_BODIES=off)',
+  (platform) => {
+    const http = () => api(platform().app);
+    it('stores no body for any activity, however it comes in', async () => {
+      expectStatus(
+        await http().post('/api/metadata/entities', { name: 'lead', fields: [{ name: 'name', type: 'text' }, { name: 'email', type: 'email' }], trackActivities: true }),
+        201,
+      );
+      const created = expectStatus(
+        await http().post('/api/data/activity', { kind: 'email', direction: 'inbound', occurred_at: new Date().toISOString(), body: 'secret', parties: [{ role: 'from', address: 'x@y.example' }] }),
+        201,
+      );
+      expect(created.body).toBeNull();
+      expectStatus(
+        await http().post('/api/activities/ingest', {
+          activities: Array.from({ length: 5 }, (_, i) => ({ message_id: `b${i}`, kind: 'email', direction: 'inbound', occurred_at: new Date().toISOString(), body: `secret ${i}` })),
+        }),
+        200,
+      );
+      const { rows } = await sql<{ n: number; bodies: number }>`SELECT count(*)::int AS n, count(body)::int AS bodies
+        FROM data.activity`.execute(platform().services.db);
+      expect(rows[0]).toEqual({ n: 6, bodies: 0 });
+    });
+  },
+  { config: { activityBodies: false } },
+);
