@@ -23,6 +23,8 @@ export const XRM_FIELD_TYPES = [
   'choice',
   'multiChoice',
   'lookup',
+  'reference',
+  'partyList',
   'json',
   'uuid',
   'autonumber',
@@ -59,6 +61,8 @@ export interface OperatorsByFieldType {
   choice: 'eq' | 'ne' | 'in' | 'nin' | 'isNull';
   multiChoice: 'containsAny' | 'containsAll' | 'eq' | 'isNull';
   lookup: 'eq' | 'ne' | 'in' | 'nin' | 'isNull';
+  reference: 'eq' | 'ne' | 'in' | 'nin' | 'isNull' | 'jsonPathEq';
+  partyList: 'isNull' | 'jsonPathEq';
   json: 'isNull' | 'jsonPathEq';
   uuid: 'eq' | 'ne' | 'in' | 'nin' | 'isNull';
   autonumber:

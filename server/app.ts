@@ -53,6 +53,7 @@ import { Scheduler } from './automation/scheduler.ts';
 import { type Clock, SYSTEM_CLOCK } from './automation/time.ts';
 import { ActivityLinks, ActivityPreparer } from './relationships/activities.ts';
 import { Relationships } from './relationships/relationships.ts';
+import { ActivityImporter } from './relationships/importer.ts';
 import { relationshipRoutes } from './rest/relationship-routes.ts';
 import { messageRoutes } from './rest/message-routes.ts';
 import { definePlugin } from '../plugins/api.ts';
@@ -119,6 +120,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     automation: Math.max(30_000, config.pluginTimeoutMs * 4),
     email: 60_000,
     call: config.webhookTimeoutMs + 1000,
+    // an import streams its whole file; its lease is renewed while it runs
+    import: 6 * 3_600_000,
   };
   const jobs = new JobQueue(database.db, { ...config.jobs, backoffCapMs: 3_600_000 });
   const worker =
@@ -180,6 +183,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   pipeline.addConsumer(new ActivityLinks(clock));
   metadata.addGuard(relationships.guardSchemaChange);
   scheduler.beforeTick = () => relationships.refreshDue();
+  const importer = new ActivityImporter(config.dataDir, jobs, relationships, access, app.log);
   const automation = new Automation(rules, events, runner, scheduler, new Inbox(database.db, runner));
   pipeline.addConsumer(events);
   // a schema change that breaks a rule turns it invalid (and the change's answer says so)
@@ -190,6 +194,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     worker.handle('automation', (job, run) => runner.runJob(job, run), dead);
     worker.handle('email', (job) => runner.sendEmail(job), dead);
     worker.handle('call', (job) => runner.call(job), dead);
+    worker.handle('import', (job, run) => importer.run(job, run));
+    importer.onQueued = () => worker.wake();
   }
   const services: Services = {
     database,
@@ -291,7 +297,12 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   await app.register(teamRoutes, { prefix: '/api/teams', directory });
   await app.register(sharingRoutes, { prefix: '/api', sharing: new Sharing(database.db, runtime), access });
   await app.register(automationRoutes, { prefix: '/api', automation });
-  await app.register(relationshipRoutes, { prefix: '/api', services });
+  await app.register(relationshipRoutes, {
+    prefix: '/api',
+    services,
+    importer,
+    maxImportBytes: config.importMaxBytes,
+  });
   await app.register(openapiRoutes, { services });
   await app.register(graphqlPlugin, { services });
   await app.register(adminPlugin, { prefix: '/admin' });

@@ -52,6 +52,8 @@ export interface Config {
   readonly automationTickMs: number;
   /** Whether activities keep their bodies (XRM_ACTIVITY_BODIES=off: metadata only, no body is ever stored). */
   readonly activityBodies: boolean;
+  /** The largest activity import file (XRM_IMPORT_MAX_BYTES, default 2 GiB). */
+  readonly importMaxBytes: number;
   /** First run: the administrator created when no user exists (XRM_ADMIN_EMAIL, XRM_ADMIN_PASSWORD). */
   readonly adminEmail?: string;
   readonly adminPassword?: string;
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     smtpUrl: env.XRM_SMTP_URL || undefined,
     smtpFrom: env.XRM_SMTP_FROM || 'xrm-platform <no-reply@xrm-platform.invalid>',
     automationTickMs: intFrom(env, 'XRM_AUTOMATION_TICK_MS', 30_000),
+    importMaxBytes: intFrom(env, 'XRM_IMPORT_MAX_BYTES', 2 * 1024 ** 3),
     activityBodies: !['off', 'false', '0', 'no'].includes((env.XRM_ACTIVITY_BODIES ?? '').trim().toLowerCase()),
     adminEmail: env.XRM_ADMIN_EMAIL || undefined,
     adminPassword: env.XRM_ADMIN_PASSWORD || undefined,

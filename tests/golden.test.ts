@@ -50,7 +50,9 @@ describeEachDatabase('golden files', (get, kind) => {
     const res = await api(get().app).get('/api/metadata/changes?limit=1000');
     expect(res.status).toBe(200);
     const changes = [...(res.body.data as Change[])].reverse();
-    expect(changes.length).toBe(choiceSets.length + fixtureEntities.length + relationships.length);
+    // the first change is the built-in activity entity (migration 0007)
+    expect(changes[0]).toMatchObject({ operation: 'entity.create', target: 'activity', actor: 'system' });
+    expect(changes.length).toBe(1 + choiceSets.length + fixtureEntities.length + relationships.length);
     expect(changes.map((c) => c.version)).toEqual(changes.map((_, i) => i + 1));
     await golden('ddl.sql', ddlScript(changes));
   });

@@ -29,7 +29,7 @@ describeEachDatabase(
       expect(blocks).toHaveLength(3);
       expect(answers).toHaveLength(2);
       // the tour without its last step (a refused record, on purpose), the Querying examples, the section
-      const before = [...tour.slice(0, -1), ...querying];
+      const before = [...tour.filter((b) => !b.includes('not-an-email')), ...querying];
       const outputs = await shellSession(base, [...before, ...blocks]);
       const [modelled, listed, sorted] = outputs.slice(before.length);
       // every modelling call succeeded

@@ -20,6 +20,8 @@ const admin = /^XRM_ADMIN_EMAIL=(\S+) XRM_ADMIN_PASSWORD='([^']+)' npm start$/m.
 // the Querying section's examples (the security section's, after it, have their own test)
 const querying = readme.slice(readme.indexOf('## Querying'), readme.indexOf('## Performance'));
 const queryBlocks = [...querying.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+/** Step 7, refused on purpose. */
+const badInput = blocks.find((b) => b.includes('not-an-email'));
 const expectedProblem = JSON.parse([...tour.matchAll(/```json\n([\s\S]*?)```/g)][0]![1]!) as Record<string, unknown>;
 
 it('starts the server with a first administrator, then signs in keeping the token in TOKEN', () => {
@@ -67,15 +69,34 @@ describeEachDatabase(
     });
 
     it('runs every step with success answers and no GraphQL errors', async () => {
-      for (const block of blocks.slice(0, -1)) {
+      let last = '';
+      for (const block of blocks.filter((b) => b !== badInput)) {
         const out = await bash(block, true);
         expect(out, block).not.toMatch(/"errors"\s*:/);
         expect(out, block).not.toContain('XRM_ERR_');
+        last = out;
       }
+      // step 8: the signals recompute from their parts, the timeline is newest first, Acme is on today's list
+      const [tracked, ingested, signals, timeline, today] = last
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+      expect(tracked.trackActivities).toBe(true);
+      expect(ingested.data.map((a: { created: boolean }) => a.created)).toEqual([true, true, true]);
+      const w = signals.weights;
+      const f = signals.factors;
+      const sum = w.recency * f.recency + w.frequency * f.frequency + w.reciprocity * f.reciprocity + w.depth * f.depth;
+      expect(Math.round(100 * sum)).toBe(signals.score);
+      expect(signals.score).toBeGreaterThan(0);
+      expect(signals.activityIds).toHaveLength(3);
+      expect(timeline.data.map((a: { subject: string }) => a.subject)).toEqual(['Pricing questions', 'Re: Our offer']);
+      const acme = today.data.find((x: { name: string }) => x.name === 'Acme Corp');
+      expect(acme.reason).toBe('No two-way contact for 38 days (cadence 14 days)');
     });
 
     it('answers the bad-input step with the problem document shown', async () => {
-      const out = await bash(blocks[blocks.length - 1]!, false);
+      const out = await bash(badInput!, false);
       expect(JSON.parse(out)).toEqual(expectedProblem);
     });
 

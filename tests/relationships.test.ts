@@ -23,7 +23,9 @@ const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
 const W = { recency: 0.35, frequency: 0.25, reciprocity: 0.2, depth: 0.2 };
 /** The README's formula, written out here on purpose (an independent check of the platform's). */
 const score = (f: { recency: number; frequency: number; reciprocity: number; depth: number }, w = W) =>
-  Math.round(100 * (w.recency * f.recency + w.frequency * f.frequency + w.reciprocity * f.reciprocity + w.depth * f.depth));
+  Math.round(
+    100 * (w.recency * f.recency + w.frequency * f.frequency + w.reciprocity * f.reciprocity + w.depth * f.depth),
+  );
 
 describeEachDatabase(
   'relationship layer',
@@ -119,7 +121,11 @@ describeEachDatabase(
         400,
         'XRM_ERR_RECORD_INVALID',
       );
-      expectProblem(await http().patch(`/api/data/contact/${id}`, { last_contact_at: ago(0) }), 400, 'XRM_ERR_RECORD_INVALID');
+      expectProblem(
+        await http().patch(`/api/data/contact/${id}`, { last_contact_at: ago(0) }),
+        400,
+        'XRM_ERR_RECORD_INVALID',
+      );
       expectProblem(
         await http().patch('/api/metadata/entities/contact/fields/relationship_strength', { displayName: 'S' }),
         422,
@@ -127,23 +133,36 @@ describeEachDatabase(
       );
       // filter, sort and GraphQL, like any field
       const page = expectStatus(
-        await http().get(`/api/data/contact?filter=${encodeURIComponent('{"relationship_strength":{"gte":0}}')}&sort=-relationship_strength`),
+        await http().get(
+          `/api/data/contact?filter=${encodeURIComponent('{"relationship_strength":{"gte":0}}')}` +
+            '&sort=-relationship_strength',
+        ),
         200,
       );
       expect(page.data.length).toBeGreaterThan(0);
       const gql = expectStatus(
-        await http().post('/graphql', { query: '{ contacts(first: 1) { edges { node { relationshipStrength relationshipHealth } } } }' }),
+        await http().post('/graphql', {
+          query: '{ contacts(first: 1) { edges { node { relationshipStrength relationshipHealth } } } }',
+        }),
         200,
       );
       expect(gql.errors, JSON.stringify(gql.errors)).toBeUndefined();
       // the activity entity cannot be deleted, nor its built-in fields dropped
       expectProblem(await http().delete('/api/metadata/entities/activity'), 422, 'XRM_ERR_METADATA_CHANGE_REFUSED');
-      expectProblem(await http().delete('/api/metadata/entities/activity/fields/kind'), 422, 'XRM_ERR_METADATA_CHANGE_REFUSED');
+      expectProblem(
+        await http().delete('/api/metadata/entities/activity/fields/kind'),
+        422,
+        'XRM_ERR_METADATA_CHANGE_REFUSED',
+      );
       // an activity regarding a record of an entity that does not track activities is refused
       await defineEntity('plain', [{ name: 'name', type: 'text' }]);
       const plain = (await createRecord('plain', { name: 'p' })).id;
       expectProblem(
-        await http().post('/api/data/activity', { kind: 'note', occurred_at: ago(0), regarding: { entity: 'plain', id: plain } }),
+        await http().post('/api/data/activity', {
+          kind: 'note',
+          occurred_at: ago(0),
+          regarding: { entity: 'plain', id: plain },
+        }),
         400,
         'XRM_ERR_RECORD_INVALID',
         '/regarding/entity',
@@ -182,7 +201,10 @@ describeEachDatabase(
       await email(bob, 'outbound', ago(3 * DAY));
       await email(bob, 'outbound', ago(2 * DAY));
       expect((await signals('contact', bob)).score).toBe(0);
-      expect(await record('contact', bob)).toMatchObject({ relationship_strength: 0, awaiting_reply_since: ago(3 * DAY) });
+      expect(await record('contact', bob)).toMatchObject({
+        relationship_strength: 0,
+        awaiting_reply_since: ago(3 * DAY),
+      });
     });
 
     it('a steady two-way history scores what the formula gives, and the factors recompute to the score', async () => {
@@ -274,9 +296,17 @@ describeEachDatabase(
       expect(stored.median_response_minutes).toBe(120);
       expect(stored.awaiting_reply_since).toBe(sentAt);
       expect(stored.reply_overdue_at).toBe(new Date(Date.parse(sentAt) + 6 * HOUR).toISOString());
-      const alert = expectStatus(await http().post('/api/relationships/alerts', { entity: 'contact', template: 'drift' }), 201);
+      const alert = expectStatus(
+        await http().post('/api/relationships/alerts', { entity: 'contact', template: 'drift' }),
+        201,
+      );
       const suggestionsFor = async () => {
-        const all = expectStatus(await http().get('/api/suggestions?all=true'), 200).data as { ruleId?: string; rule?: { id: string }; recordId?: string; record?: { id: string } }[];
+        const all = expectStatus(await http().get('/api/suggestions?all=true'), 200).data as {
+          ruleId?: string;
+          rule?: { id: string };
+          recordId?: string;
+          record?: { id: string };
+        }[];
         return all.filter((x) => JSON.stringify(x).includes(alert.id) && JSON.stringify(x).includes(finn));
       };
       const tick = async (at: number) => {
@@ -312,20 +342,34 @@ describeEachDatabase(
     it('stale after 2 × cadence: not at 27 days, at 29; the today list says why', async () => {
       now = new Date('2026-07-01T12:00:00.000Z');
       const partner = (await createRecord('partner', { name: 'Globex' })).id as string;
-      await log({ kind: 'call', direction: 'inbound', subject: 'Catch-up', occurred_at: ago(27 * DAY), duration_minutes: 20, regarding: { entity: 'partner', id: partner } });
-      const alert = expectStatus(await http().post('/api/relationships/alerts', { entity: 'partner', template: 'stale' }), 201);
+      await log({
+        kind: 'call',
+        direction: 'inbound',
+        subject: 'Catch-up',
+        occurred_at: ago(27 * DAY),
+        duration_minutes: 20,
+        regarding: { entity: 'partner', id: partner },
+      });
+      const alert = expectStatus(
+        await http().post('/api/relationships/alerts', { entity: 'partner', template: 'stale' }),
+        201,
+      );
       expect(alert.condition).toEqual({ last_contact_at: { olderThan: 'P28D' } });
       await platform().services.automation.scheduler.tick();
       await settled();
       const mine = async () =>
-        (expectStatus(await http().get('/api/suggestions?all=true'), 200).data as unknown[]).filter((x) => JSON.stringify(x).includes(partner));
+        (expectStatus(await http().get('/api/suggestions?all=true'), 200).data as unknown[]).filter((x) =>
+          JSON.stringify(x).includes(partner),
+        );
       expect(await mine()).toHaveLength(0);
       now = new Date(now.getTime() + 2 * DAY);
       await platform().services.automation.scheduler.tick();
       await settled();
       expect(await mine()).toHaveLength(1);
       const today = expectStatus(await http().get('/api/relationships/today?owner=me&limit=200'), 200);
-      const item = (today.data as { id: string; reason: string; reasons: { kind: string }[] }[]).find((x) => x.id === partner);
+      const item = (today.data as { id: string; reason: string; reasons: { kind: string }[] }[]).find(
+        (x) => x.id === partner,
+      );
       expect(item?.reasons.map((r) => r.kind)).toContain('stale');
       expect(item?.reason).toMatch(/No two-way contact for 29 days \(cadence 14 days\)/);
       expectStatus(await http().post(`/api/automation/rules/${alert.id}/disable`), 200);
@@ -335,7 +379,8 @@ describeEachDatabase(
       now = new Date('2026-08-01T12:00:00.000Z');
       const gus = await contact('Gus', { phone: '+1 555 0100' });
       const emp = (await createRecord('employee', { name: 'Hana', work_phone: '+44 20 7946 0958' })).id as string;
-      const dev = (await createRecord('iot_device', { name: 'Sensor 7', address: 'device-7@telemetry.example' })).id as string;
+      const dev = (await createRecord('iot_device', { name: 'Sensor 7', address: 'device-7@telemetry.example' }))
+        .id as string;
       const partner = (await createRecord('partner', { name: 'Initech' })).id as string;
       const a = await log({
         kind: 'meeting',
@@ -366,7 +411,13 @@ describeEachDatabase(
       ] as const) {
         expect((await record(entity, id)).last_contact_at, entity).toBe(ago(DAY));
       }
-      for (let i = 2; i <= 7; i++) await log({ kind: 'note', subject: `Note ${i}`, occurred_at: ago(i * DAY), regarding: { entity: 'partner', id: partner } });
+      for (let i = 2; i <= 7; i++)
+        await log({
+          kind: 'note',
+          subject: `Note ${i}`,
+          occurred_at: ago(i * DAY),
+          regarding: { entity: 'partner', id: partner },
+        });
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
@@ -378,7 +429,31 @@ describeEachDatabase(
         cursor = page.nextCursor;
       } while (cursor);
       expect(seen).toEqual(['Site visit', 'Note 2', 'Note 3', 'Note 4', 'Note 5', 'Note 6', 'Note 7']);
-      expectProblem(await http().get(`/api/data/partner/${partner}/timeline?cursor=nope`), 400, 'XRM_ERR_REQUEST_INVALID');
+      // the same in GraphQL: a timeline connection on the partner type, paged by its cursors
+      const gqlSeen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const reply = expectStatus(
+          await http().post('/graphql', {
+            query:
+              'query($id: ID!, $after: String) { partner(id: $id) { timeline(first: 3, after: $after) { ' +
+              'nodes { subject kind occurredAt } pageInfo { hasNextPage endCursor } } } }',
+            variables: { id: partner, after },
+          }),
+          200,
+        );
+        expect(reply.errors, JSON.stringify(reply.errors)).toBeUndefined();
+        const tl = reply.data.partner.timeline;
+        gqlSeen.push(...tl.nodes.map((n: { subject: string }) => n.subject));
+        if (!tl.pageInfo.hasNextPage) break;
+        after = tl.pageInfo.endCursor;
+      }
+      expect(gqlSeen).toEqual(seen);
+      expectProblem(
+        await http().get(`/api/data/partner/${partner}/timeline?cursor=nope`),
+        400,
+        'XRM_ERR_REQUEST_INVALID',
+      );
       expectProblem(await http().get(`/api/data/plain/${partner}/signals`), 404, 'XRM_ERR_ROUTE_NOT_FOUND');
     });
 
@@ -386,8 +461,23 @@ describeEachDatabase(
       now = new Date('2026-09-01T12:00:00.000Z');
       const ivy = await contact('Ivy');
       const batch = [
-        { message_id: 'm1@acme', kind: 'email', direction: 'outbound', occurred_at: ago(5 * HOUR), subject: 'Offer', parties: [{ role: 'to', address: 'ivy@acme.example' }] },
-        { message_id: 'm2@acme', in_reply_to: 'm1@acme', kind: 'email', direction: 'inbound', occurred_at: ago(4 * HOUR), subject: 'Re: Offer', parties: [{ role: 'from', address: 'ivy@acme.example' }] },
+        {
+          message_id: 'm1@acme',
+          kind: 'email',
+          direction: 'outbound',
+          occurred_at: ago(5 * HOUR),
+          subject: 'Offer',
+          parties: [{ role: 'to', address: 'ivy@acme.example' }],
+        },
+        {
+          message_id: 'm2@acme',
+          in_reply_to: 'm1@acme',
+          kind: 'email',
+          direction: 'inbound',
+          occurred_at: ago(4 * HOUR),
+          subject: 'Re: Offer',
+          parties: [{ role: 'from', address: 'ivy@acme.example' }],
+        },
       ];
       const first = expectStatus(await http().post('/api/activities/ingest', { activities: batch }), 200);
       expect(first.data.map((x: { created: boolean }) => x.created)).toEqual([true, true]);
@@ -396,7 +486,9 @@ describeEachDatabase(
       expect(again.data.map((x: { id: string }) => x.id)).toEqual(first.data.map((x: { id: string }) => x.id));
       const reply = await record('activity', first.data[1].id);
       expect(reply.in_reply_to).toBe(first.data[0].id);
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM data.activity WHERE message_id LIKE 'm_@acme'`.execute(db());
+      const { rows } = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM data.activity WHERE message_id LIKE 'm_@acme'`.execute(db());
       expect(rows[0]!.n).toBe(2);
       const s = await record('contact', ivy);
       expect(s).toMatchObject({ interactions_90d: 2, median_response_minutes: 60 });
@@ -421,7 +513,8 @@ describeEachDatabase(
       for (const reply of await Promise.all(writes)) expectStatus(reply, 201);
       const columns = sql.raw(
         'last_contact_at, last_inbound_at, last_outbound_at, interactions_30d, interactions_90d, ' +
-          'median_response_minutes, awaiting_reply_since, relationship_strength, relationship_health, strength_change_30d',
+          'median_response_minutes, awaiting_reply_since, relationship_strength, relationship_health, ' +
+          'strength_change_30d',
       );
       const snapshot = async () =>
         (
@@ -439,7 +532,13 @@ describeEachDatabase(
     it('time moves the stored signals: the refresh recomputes what is older than an hour', async () => {
       now = new Date('2026-11-01T12:00:00.000Z');
       const max = await contact('Max');
-      await log({ kind: 'call', direction: 'inbound', occurred_at: ago(0), duration_minutes: 5, parties: [{ role: 'from', entity: 'contact', id: max }] });
+      await log({
+        kind: 'call',
+        direction: 'inbound',
+        occurred_at: ago(0),
+        duration_minutes: 5,
+        parties: [{ role: 'from', entity: 'contact', id: max }],
+      });
       const before = await record('contact', max);
       now = new Date(now.getTime() + 14 * DAY);
       expect(await rel().refreshDue()).toBeGreaterThan(0);
@@ -453,15 +552,25 @@ describeEachDatabase(
 
     it(`[${kind}] per-entity cadence and weights are used and checked`, async () => {
       expectProblem(
-        await http().patch('/api/metadata/entities/partner', { signalSettings: { weights: { recency: 0.5, frequency: 0.5, reciprocity: 0.5, depth: 0 } } }),
+        await http().patch('/api/metadata/entities/partner', {
+          signalSettings: { weights: { recency: 0.5, frequency: 0.5, reciprocity: 0.5, depth: 0 } },
+        }),
         400,
         'XRM_ERR_METADATA_INVALID',
         '/signalSettings/weights',
       );
       const weights = { recency: 1, frequency: 0, reciprocity: 0, depth: 0 };
-      expectStatus(await http().patch('/api/metadata/entities/partner', { signalSettings: { cadenceDays: 7, weights } }), 200);
+      expectStatus(
+        await http().patch('/api/metadata/entities/partner', { signalSettings: { cadenceDays: 7, weights } }),
+        200,
+      );
       const p = (await createRecord('partner', { name: 'Umbrella' })).id as string;
-      await log({ kind: 'call', direction: 'outbound', occurred_at: ago(7 * DAY), regarding: { entity: 'partner', id: p } });
+      await log({
+        kind: 'call',
+        direction: 'outbound',
+        occurred_at: ago(7 * DAY),
+        regarding: { entity: 'partner', id: p },
+      });
       const s = await signals('partner', p);
       expect(s.cadenceDays).toBe(7);
       expect(s.factors.recency).toBeCloseTo(0.5, 12);
@@ -478,17 +587,36 @@ describeEachDatabase(
     const http = () => api(platform().app);
     it('stores no body for any activity, however it comes in', async () => {
       expectStatus(
-        await http().post('/api/metadata/entities', { name: 'lead', fields: [{ name: 'name', type: 'text' }, { name: 'email', type: 'email' }], trackActivities: true }),
+        await http().post('/api/metadata/entities', {
+          name: 'lead',
+          fields: [
+            { name: 'name', type: 'text' },
+            { name: 'email', type: 'email' },
+          ],
+          trackActivities: true,
+        }),
         201,
       );
       const created = expectStatus(
-        await http().post('/api/data/activity', { kind: 'email', direction: 'inbound', occurred_at: new Date().toISOString(), body: 'secret', parties: [{ role: 'from', address: 'x@y.example' }] }),
+        await http().post('/api/data/activity', {
+          kind: 'email',
+          direction: 'inbound',
+          occurred_at: new Date().toISOString(),
+          body: 'secret',
+          parties: [{ role: 'from', address: 'x@y.example' }],
+        }),
         201,
       );
       expect(created.body).toBeNull();
       expectStatus(
         await http().post('/api/activities/ingest', {
-          activities: Array.from({ length: 5 }, (_, i) => ({ message_id: `b${i}`, kind: 'email', direction: 'inbound', occurred_at: new Date().toISOString(), body: `secret ${i}` })),
+          activities: Array.from({ length: 5 }, (_, i) => ({
+            message_id: `b${i}`,
+            kind: 'email',
+            direction: 'inbound',
+            occurred_at: new Date().toISOString(),
+            body: `secret ${i}`,
+          })),
         }),
         200,
       );

@@ -36,6 +36,26 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 /** What `xrm codegen` adds to the fixture's XrmEntities (written out here so these tests are typed the same way). */
 interface Structure {
+  activity: {
+    fields: {
+      subject: 'text';
+      kind: 'choice';
+      direction: 'choice';
+      occurred_at: 'datetime';
+      duration_minutes: 'integer';
+      body: 'longText';
+      due_at: 'datetime';
+      completed_at: 'datetime';
+      in_reply_to: 'lookup';
+      message_id: 'text';
+      regarding: 'reference';
+      parties: 'partyList';
+    };
+    lookups: { in_reply_to: 'activity' };
+    relations: { replies: 'activity' };
+    manyToMany: never;
+    keys: 'message_id';
+  };
   asset: {
     fields: {
       name: 'text';

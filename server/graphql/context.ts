@@ -9,6 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { ControlledTransaction } from 'kysely';
 import type { Db } from '../../metadata/database.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { Relationships } from '../relationships/relationships.ts';
 import type { QueryService } from '../query/query-service.ts';
 import type { Access } from '../security/access.ts';
 import type { WriteContext, WriteMessage, WriteOutcome, WritePipeline } from '../records/pipeline.ts';
@@ -19,6 +20,8 @@ export interface GraphqlContext {
   readonly access?: Access;
   /** Record histories (committed writes). */
   readonly audit: Pick<AuditTrail, 'history'>;
+  /** Tracked records' timelines. */
+  readonly relationships?: Pick<Relationships, 'timeline'>;
   /** Runs write messages through the pipeline, inside the operation's transaction. */
   write(messages: readonly WriteMessage[]): Promise<WriteOutcome[]>;
   /** The operation's transaction, started on first use. */
@@ -33,6 +36,7 @@ export function createContext(
   query: QueryService,
   writer: WriteContext,
   audit: Pick<AuditTrail, 'history'>,
+  relationships?: Pick<Relationships, 'timeline'>,
 ): GraphqlContext {
   let started: Promise<ControlledTransaction<any>> | undefined;
   let finished: Promise<void> | undefined;
@@ -46,6 +50,7 @@ export function createContext(
     query,
     access: writer.access,
     audit,
+    relationships,
     async write(messages) {
       const afterCommit = (work: () => void) => committed.push(work);
       return pipeline.execute({ ...writer, db: await transaction(), afterCommit }, messages);

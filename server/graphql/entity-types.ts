@@ -20,6 +20,7 @@ import { FIELD_TYPES, takesChoices } from '../../metadata/field-types/index.ts';
 import { camelCase, lookupIdField } from '../../metadata/inflection.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
 import { HISTORY_FIELD, historyField } from './audit-history.ts';
+import { TIMELINE_FIELD, timelineField } from './timeline.ts';
 import { connectionTypes, navigationArgs, type Connection, type Node } from './connection.ts';
 import type { GraphqlContext } from './context.ts';
 import { SortOrder, type OperatorTypes } from './filter-types.ts';
@@ -127,6 +128,7 @@ function recordFields(entity: EntityDef, names: EntityNames, ctx: BuildContext):
     fields.add(camelCase(nav.name), navigationField(entity, nav, ctx));
   // last: a field or navigation of the same name keeps it (this one is left out, with a warning)
   fields.add(HISTORY_FIELD, historyField(entity));
+  if (entity.trackActivities) fields.add(TIMELINE_FIELD, timelineField(entity));
   return fields.map;
 }
 

@@ -25,7 +25,7 @@ import { graphqlOperation } from '../openapi/graphql-operations.ts';
 export const GRAPHQL_PATH = '/graphql';
 
 export async function graphqlPlugin(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const { runtime, pipeline, query, db, plugins, audit } = services;
+  const { runtime, pipeline, query, db, plugins, audit, relationships } = services;
   const contexts = new WeakMap<object, GraphqlContext>();
 
   // Custom messages are part of the schema. Plugins register in start(), after this plugin built
@@ -71,7 +71,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     const hidden = hiddenKey(request.access, state.catalog);
     if (!hidden) return;
     return serveMasked(app, request, reply, schemaOf(state, request.access, hidden), () => {
-      const context = createContext(db, pipeline, query, writeContext(request), audit);
+      const context = createContext(db, pipeline, query, writeContext(request), audit, relationships);
       contexts.set(request, context);
       return context;
     });
@@ -118,7 +118,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
       const writer = request.access
         ? writeContext(request)
         : { principal: NO_ACCESS.principal, access: NO_ACCESS, correlationId: request.id, log: request.log };
-      const context = createContext(db, pipeline, query, writer, audit);
+      const context = createContext(db, pipeline, query, writer, audit, relationships);
       contexts.set(request, context);
       return context;
     },

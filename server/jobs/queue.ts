@@ -20,7 +20,7 @@ export type JobState = (typeof JOB_STATES)[number];
  * `step`: an async plugin step; `webhook`: a subscription's delivery; `automation`: a rule's run on
  * a record or a schedule pass; `email`: a rule's email; `call`: a rule's webhook action.
  */
-export const JOB_KINDS = ['step', 'webhook', 'automation', 'email', 'call'] as const;
+export const JOB_KINDS = ['step', 'webhook', 'automation', 'email', 'call', 'import'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface NewJob {
@@ -47,6 +47,8 @@ export interface Job {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;
+  /** How far a long job got (an import: bytes read, activities imported, problems); null until it reports. */
+  readonly progress: Record<string, unknown> | null;
 }
 
 export interface QueueOptions {
@@ -61,7 +63,7 @@ export interface QueueOptions {
 const JOB_JSON = sql`json_build_object('id', id::text, 'kind', kind, 'target', target, 'eventId', event_id,
   'payload', payload, 'state', state, 'attempts', attempts, 'maxAttempts', max_attempts, 'runAt', run_at,
   'lockedBy', locked_by, 'lockedUntil', locked_until, 'lastError', last_error, 'createdAt', created_at,
-  'updatedAt', updated_at, 'finishedAt', finished_at)`;
+  'updatedAt', updated_at, 'finishedAt', finished_at, 'progress', progress)`;
 
 /** The lease was lost (the job ran past it and someone else claimed it): the work must not commit. */
 export class LeaseLost extends Error {}
@@ -85,6 +87,21 @@ export class JobQueue {
       SELECT kind, target, event_id, payload, ${this.options.maxAttempts}
       FROM json_to_recordset(${rows}::json) AS x(kind text, target text, event_id uuid, payload jsonb)`.execute(trx);
     await sql`SELECT pg_notify('xrm_jobs', '')`.execute(trx);
+  }
+
+  /** Queues one job and answers its id (a job the caller follows: an import). */
+  async enqueueOne(db: Db, job: NewJob): Promise<string> {
+    const { rows } = await sql<{ id: string }>`INSERT INTO xrm.jobs (kind, target, event_id, payload, max_attempts)
+      VALUES (${job.kind}, ${job.target}, ${job.eventId}::uuid, ${JSON.stringify(job.payload)}::jsonb,
+        ${this.options.maxAttempts})
+      RETURNING id::text`.execute(db);
+    await sql`SELECT pg_notify('xrm_jobs', '')`.execute(db);
+    return rows[0]!.id;
+  }
+
+  /** Records how far a running job got. */
+  async setProgress(id: string, progress: Record<string, unknown>): Promise<void> {
+    await sql`UPDATE xrm.jobs SET progress = ${JSON.stringify(progress)}::jsonb WHERE id = ${id}`.execute(this.#db);
   }
 
   /** Claims up to `limit` due jobs (waiting ones, and running ones whose lease ran out) for `worker`. */

@@ -30,6 +30,8 @@ export const GENERIC_DATA_PATHS = {
   bulk: `${DATA_PREFIX}/{entity}/bulk`,
   record: `${DATA_PREFIX}/{entity}/{id}`,
   history: `${DATA_PREFIX}/{entity}/{id}/history`,
+  timeline: `${DATA_PREFIX}/{entity}/{id}/timeline`,
+  signals: `${DATA_PREFIX}/{entity}/{id}/signals`,
   share: `${DATA_PREFIX}/{entity}/{id}/share`,
   shares: `${DATA_PREFIX}/{entity}/{id}/shares`,
   relation: `${DATA_PREFIX}/{entity}/{id}/{relation}`,
@@ -52,6 +54,8 @@ interface Templates {
   update: OperationObject;
   remove: OperationObject;
   history: OperationObject;
+  timeline: OperationObject;
+  signals: OperationObject;
   share: OperationObject;
   shares: OperationObject;
   related: OperationObject;
@@ -73,7 +77,8 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
       );
     return operation;
   };
-  const { collection, aggregate, upsert, bulk, record, history, share, shares, relation, link } = GENERIC_DATA_PATHS;
+  const { collection, aggregate, upsert, bulk, record, history, timeline, signals, share, shares, relation, link } =
+    GENERIC_DATA_PATHS;
   return {
     list: op(collection, 'get'),
     aggregate: op(aggregate, 'get'),
@@ -84,6 +89,8 @@ export function dataTemplates(paths: Record<string, PathItemObject>): Templates 
     update: op(record, 'patch'),
     remove: op(record, 'delete'),
     history: op(history, 'get'),
+    timeline: op(timeline, 'get'),
+    signals: op(signals, 'get'),
     share: op(share, 'post'),
     shares: op(shares, 'get'),
     related: op(relation, 'get'),
@@ -281,6 +288,31 @@ function entityPaths(
       { '200': jsonResponse(`A page of the ${label} record's history`, 'HistoryPage') },
     ),
   };
+
+  if (entity.trackActivities) {
+    paths[`${base}/{id}/timeline`] = {
+      get: operation(
+        t.timeline,
+        {
+          operationId: `get${type}Timeline`,
+          summary: `Activities regarding or involving ${a(label)} record, newest first`,
+          parameters: [id, ...queryParameters(t.timeline)],
+        },
+        { '200': jsonResponse(`A page of the ${label} record's timeline`, 'TimelinePage') },
+      ),
+    };
+    paths[`${base}/{id}/signals`] = {
+      get: operation(
+        t.signals,
+        {
+          operationId: `get${type}Signals`,
+          summary: `The relationship strength of ${a(label)} record now, with its formula, factors and inputs`,
+          parameters: [id],
+        },
+        { '200': jsonResponse('The score, its factors and every signal', 'RelationshipSignals') },
+      ),
+    };
+  }
 
   paths[`${base}/{id}/share`] = {
     post: operation(

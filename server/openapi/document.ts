@@ -49,6 +49,14 @@ function completeStatic(path: string, item: PathItemObject): PathItemObject {
     const next: OperationObject = { operationId: op.operationId ?? fallbackOperationId(method, path), ...generated };
     if (doc.body)
       next.requestBody = { required: true, content: { 'application/json': { schema: schemaRef(doc.body) } } };
+    if (doc.rawBody) {
+      const schema = { type: 'string', format: 'binary' };
+      next.requestBody = {
+        required: true,
+        description: doc.rawBody.description,
+        content: Object.fromEntries(doc.rawBody.mediaTypes.map((m) => [m, { schema }])),
+      };
+    }
     // a documented response wins over a problem of the same status (health's 503, GraphQL's 400)
     const responses = { ...problemResponses(doc.errors, alwaysFor(path)), ...doc.responses };
     next.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -23,6 +23,8 @@ export const OPERATION_DOC = 'x-xrm-operation';
 export interface OperationDoc {
   /** Component schema of the JSON request body. */
   readonly body?: string;
+  /** A body sent as is, not JSON (a file): its media types. */
+  readonly rawBody?: { readonly mediaTypes: readonly string[]; readonly description: string };
   /** Success responses (and any answered in a format of the route's own, e.g. GraphQL's 400). */
   readonly responses?: Readonly<Record<string, ResponseObject>>;
   /** Problems the route answers with, besides those of every route (problems.ts `ALWAYS`). */

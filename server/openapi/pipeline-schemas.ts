@@ -113,6 +113,11 @@ export function pipelineComponents(): Record<string, JsonSchema> {
         createdAt: time,
         updatedAt: time,
         finishedAt: { type: ['string', 'null'], format: 'date-time' },
+        progress: {
+          type: ['object', 'null'],
+          description: 'How far a long job got (an import: bytes, totalBytes, imported, problems, done)',
+          additionalProperties: true,
+        },
       },
       required: ['id', 'kind', 'target', 'eventId', 'state', 'attempts', 'maxAttempts', 'runAt', 'createdAt'],
     },

@@ -204,6 +204,11 @@ export function relationshipComponents(): Record<string, JsonSchema> {
       required: ['entity', 'template'],
       additionalProperties: false,
     },
+    ImportStarted: {
+      type: 'object',
+      properties: { job: { $ref: '#/components/schemas/Job' } },
+      required: ['job'],
+    },
     ActivityIngestInput: {
       type: 'object',
       properties: { activities: { type: 'array', items: activityInput, minItems: 1, maxItems: 1000 } },

@@ -197,7 +197,7 @@ export class Relationships {
     );
     const data = (JSON.parse(body) as { data: unknown[] }).data;
     const last = page[page.length - 1]!;
-    return more ? { data, nextCursor: encodeCursor(last.at, last.activity_id) } : { data };
+    return more ? { data, nextCursor: timelineCursor(last.at, last.activity_id) } : { data };
   }
 
   /** The record's strength as of now with every part, and every signal. */
@@ -380,7 +380,9 @@ export class Relationships {
       return { ...(item as Row) };
     });
     const mids = records.map((r) => r.message_id as string);
-    const replies = records.map((r) => r.in_reply_to).filter((v): v is string => typeof v === 'string' && !UUID.test(v));
+    const replies = records
+      .map((r) => r.in_reply_to)
+      .filter((v): v is string => typeof v === 'string' && !UUID.test(v));
     const { rows } = await sql<{ id: string; message_id: string }>`SELECT id::text, message_id
       FROM ${table('activity')} WHERE message_id = ANY(${pgTextArray([...mids, ...replies])}::text[])`.execute(
       ctx.db ?? this.#db,
@@ -447,7 +449,9 @@ function todayItem(
     const waited = (t - awaiting) / 60_000;
     reasons.push({
       kind: 'drift',
-      text: `Usually replies in ${minutesText(usual)}; your email of ${dayText(record.awaiting_reply_since as string)} has waited ${minutesText(waited)}`,
+      text:
+        `Usually replies in ${minutesText(usual)}; your email of ` +
+        `${dayText(record.awaiting_reply_since as string)} has waited ${minutesText(waited)}`,
       weight: 4 * Math.min(10, waited / Math.max(1, (overdue - awaiting) / 60_000)),
     });
   }
@@ -456,7 +460,9 @@ function todayItem(
     const days = (t - meeting) / DAY;
     reasons.push({
       kind: 'meeting_follow_up',
-      text: `The meeting of ${dayText(record.unfollowed_meeting_at as string)} has no follow-up yet (${Math.floor(days)} days)`,
+      text:
+        `The meeting of ${dayText(record.unfollowed_meeting_at as string)} has no follow-up yet ` +
+        `(${Math.floor(days)} days)`,
       weight: 3 * Math.min(5, days),
     });
   }
@@ -529,7 +535,9 @@ function alertRule(
         actions: [
           {
             type: 'suggest',
-            reason: `${name} usually replies in {{record.median_response_minutes}} min; our email of {{record.awaiting_reply_since}} is still waiting`,
+            reason:
+              `${name} usually replies in {{record.median_response_minutes}} min; ` +
+              'our email of {{record.awaiting_reply_since}} is still waiting',
             actions: [task(`Nudge ${name}`, draft('Just checking whether my last message reached you.'))],
           },
         ],
@@ -560,7 +568,9 @@ function alertRule(
           {
             type: 'suggest',
             reason: `The meeting with ${name} on {{record.unfollowed_meeting_at}} has no follow-up yet`,
-            actions: [task(`Follow up on the meeting with ${name}`, draft('Thank you for the meeting. As promised, …'))],
+            actions: [
+              task(`Follow up on the meeting with ${name}`, draft('Thank you for the meeting. As promised, …')),
+            ],
           },
         ],
       };
@@ -574,14 +584,17 @@ function alertRule(
           {
             type: 'suggest',
             reason: `No two-way contact with ${name} since {{record.last_contact_at}}`,
-            actions: [task(`Reconnect with ${name}`, draft('It has been a while. How are things on your side?'), 'P2D')],
+            actions: [
+              task(`Reconnect with ${name}`, draft('It has been a while. How are things on your side?'), 'P2D'),
+            ],
           },
         ],
       };
   }
 }
 
-function encodeCursor(at: string, id: string): string {
+/** The timeline cursor that continues after the activity of this time and id. */
+export function timelineCursor(at: string, id: string): string {
   return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }
 

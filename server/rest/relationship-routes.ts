@@ -10,6 +10,27 @@ import { ALERT_TEMPLATES } from '../relationships/relationships.ts';
 import { accessOf, principalOf, writeContext } from '../request-context.ts';
 import type { Services } from '../services.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
+import { Transform, type Readable } from 'node:stream';
+import type { ActivityImporter } from '../relationships/importer.ts';
+import { formatOf, IMPORT_FORMATS, type ImportFormat } from '../relationships/import/index.ts';
+
+/** What an import's body may be sent as. */
+const IMPORT_MEDIA_TYPES = ['application/mbox', 'text/calendar', 'text/csv', 'text/plain', 'application/octet-stream'];
+
+const tooLarge = (max: number) =>
+  new XrmError('XRM_ERR_REQUEST_TOO_LARGE', `An import file is at most ${max} bytes (XRM_IMPORT_MAX_BYTES)`);
+
+/** Passes the stream through, failing it once more than `max` bytes went by. */
+function limitBytes(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > max) callback(tooLarge(max));
+      else callback(null, chunk);
+    },
+  });
+}
 
 const tags = ['relationships'];
 const RECORD_404: ErrorCode[] = [
@@ -24,8 +45,74 @@ const metadataOnly = (req: FastifyRequest) => {
     throw new XrmError('XRM_ERR_FORBIDDEN', 'Your roles do not grant the metadata privilege');
 };
 
-export async function relationshipRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+export async function relationshipRoutes(
+  app: FastifyInstance,
+  { services, importer, maxImportBytes }: { services: Services; importer: ActivityImporter; maxImportBytes: number },
+): Promise<void> {
   const { relationships } = services;
+
+  // the import takes the file as its body, streamed to disk (never held in memory, never parsed as JSON)
+  await app.register(async (child) => {
+    child.addContentTypeParser(IMPORT_MEDIA_TYPES, (_req, payload, done) => done(null, payload));
+    child.post<{ Querystring: { format?: string; own?: string; regarding?: string } }>(
+      '/activities/import',
+      {
+        schema: {
+          tags,
+          summary:
+            'Import activities from an mbox, iCalendar (.ics) or CSV file sent as the body; answers the job that ' +
+            'imports it (GET /api/jobs/{id} reports its progress)',
+          operationId: 'importActivities',
+          querystring: {
+            type: 'object',
+            properties: {
+              format: {
+                type: 'string',
+                enum: [...IMPORT_FORMATS],
+                description: "Default: from the body's Content-Type",
+              },
+              own: { type: 'string', maxLength: 4000, description: 'Your addresses, comma-separated (default: yours)' },
+              regarding: {
+                type: 'string',
+                pattern: '^[a-z][a-z0-9_]*:[0-9a-fA-F-]{36}$',
+                description: 'entity:id of a record every imported activity regards',
+              },
+            },
+            additionalProperties: false,
+          },
+          'x-xrm-operation': {
+            rawBody: { mediaTypes: IMPORT_MEDIA_TYPES, description: 'The file, as is' },
+            responses: { '202': jsonResponse('The import job', 'ImportStarted') },
+            errors: [...INVALID_REQUEST, 'XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', 'XRM_ERR_REQUEST_TOO_LARGE'],
+          },
+        },
+      },
+      async (req, reply) => {
+        const access = accessOf(req);
+        const format = (req.query.format as ImportFormat | undefined) ?? formatOf(req.headers['content-type']);
+        if (!format) {
+          throw new XrmError('XRM_ERR_REQUEST_INVALID', 'Say which format the file is in', {
+            errors: [{ path: '/format', message: `must be one of ${IMPORT_FORMATS.join(', ')}` }],
+          });
+        }
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (declared > maxImportBytes) throw tooLarge(maxImportBytes);
+        const own = (req.query.own ?? access.subject.email ?? '')
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean);
+        let regarding: { entity: string; id: string } | undefined;
+        if (req.query.regarding) {
+          const [entity, id] = req.query.regarding.split(':') as [string, string];
+          regarding = { entity, id: id.toLowerCase() };
+        }
+        const body = (req.body as Readable).pipe(limitBytes(maxImportBytes));
+        const id = await importer.start(services.db, body, { format, own, regarding, principal: principalOf(req) });
+        const job = await services.jobs.get(id);
+        return reply.code(202).header('location', `/api/jobs/${id}`).send({ job });
+      },
+    );
+  });
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { limit?: number; cursor?: string } }>(
     '/data/:entity/:id/timeline',
@@ -34,7 +121,11 @@ export async function relationshipRoutes(app: FastifyInstance, { services }: { s
         tags,
         summary: 'Activities regarding or involving a tracked record, newest first (keyset paged)',
         operationId: 'getRecordTimeline',
-        params: { ...nameParams('entity'), properties: { ...nameParams('entity').properties, id: { type: 'string', format: 'uuid' } }, required: ['entity', 'id'] },
+        params: {
+          ...nameParams('entity'),
+          properties: { ...nameParams('entity').properties, id: { type: 'string', format: 'uuid' } },
+          required: ['entity', 'id'],
+        },
         querystring: {
           type: 'object',
           properties: {
@@ -60,7 +151,11 @@ export async function relationshipRoutes(app: FastifyInstance, { services }: { s
         tags,
         summary: "A tracked record's relationship strength as of now, with the formula, its factors and inputs",
         operationId: 'getRecordSignals',
-        params: { ...nameParams('entity'), properties: { ...nameParams('entity').properties, id: { type: 'string', format: 'uuid' } }, required: ['entity', 'id'] },
+        params: {
+          ...nameParams('entity'),
+          properties: { ...nameParams('entity').properties, id: { type: 'string', format: 'uuid' } },
+          required: ['entity', 'id'],
+        },
         'x-xrm-operation': {
           responses: { '200': jsonResponse('The score, its factors and every signal', 'RelationshipSignals') },
           errors: RECORD_404,

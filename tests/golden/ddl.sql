@@ -1,7 +1,64 @@
--- schema version 1: choiceSet.create choiceSet:region
+-- schema version 1: entity.create activity
+CREATE TABLE "data"."activity" (
+  "id" uuid NOT NULL DEFAULT gen_random_uuid(),
+  "created_at" timestamptz NOT NULL DEFAULT now(),
+  "updated_at" timestamptz NOT NULL DEFAULT now(),
+  "created_by" uuid,
+  "owner_id" uuid,
+  "version" integer NOT NULL DEFAULT 1,
+  CONSTRAINT "pk__activity" PRIMARY KEY ("id")
+);
+
+CREATE INDEX "ix__activity__created_at" ON "data"."activity" ("created_at", "id");
+
+ALTER TABLE "data"."activity" ADD COLUMN "subject" varchar(998);
+
+CREATE INDEX "ix__activity__subject" ON "data"."activity" ("subject", "id");
+
+ALTER TABLE "data"."activity" ADD COLUMN "kind" text NOT NULL;
+
+ALTER TABLE "data"."activity" ADD CONSTRAINT "chk__activity__kind" CHECK (("kind" IN ('email', 'call', 'meeting', 'note', 'task')));
+
+ALTER TABLE "data"."activity" ADD COLUMN "direction" text DEFAULT 'internal' NOT NULL;
+
+ALTER TABLE "data"."activity" ADD CONSTRAINT "chk__activity__direction" CHECK (("direction" IN ('inbound', 'outbound', 'internal')));
+
+ALTER TABLE "data"."activity" ADD COLUMN "occurred_at" timestamptz NOT NULL;
+
+ALTER TABLE "data"."activity" ADD COLUMN "duration_minutes" integer;
+
+ALTER TABLE "data"."activity" ADD CONSTRAINT "chk__activity__duration_minutes" CHECK (("duration_minutes" >= 0));
+
+ALTER TABLE "data"."activity" ADD COLUMN "body" text;
+
+ALTER TABLE "data"."activity" ADD COLUMN "due_at" timestamptz;
+
+ALTER TABLE "data"."activity" ADD COLUMN "completed_at" timestamptz;
+
+ALTER TABLE "data"."activity" ADD COLUMN "in_reply_to" uuid;
+
+CREATE INDEX "ix__activity__in_reply_to" ON "data"."activity" ("in_reply_to");
+
+ALTER TABLE "data"."activity" ADD CONSTRAINT "fk__activity__in_reply_to" FOREIGN KEY ("in_reply_to") REFERENCES "data"."activity" ("id") ON DELETE SET NULL;
+
+ALTER TABLE "data"."activity" ADD COLUMN "message_id" varchar(998);
+
+CREATE UNIQUE INDEX "uq__activity__message_id" ON "data"."activity" ("message_id");
+
+ALTER TABLE "data"."activity" ADD COLUMN "regarding" jsonb;
+
+ALTER TABLE "data"."activity" ADD CONSTRAINT "chk__activity__regarding" CHECK ((jsonb_typeof("regarding") = 'object'));
+
+ALTER TABLE "data"."activity" ADD COLUMN "parties" jsonb DEFAULT '[]'::jsonb;
+
+ALTER TABLE "data"."activity" ADD CONSTRAINT "chk__activity__parties" CHECK ((jsonb_typeof("parties") = 'array'));
+
+CREATE INDEX "fts__activity" ON "data"."activity" USING gin (to_tsvector('simple'::regconfig, coalesce("subject"::text, '')));
+
+-- schema version 2: choiceSet.create choiceSet:region
 -- (no DDL)
 
--- schema version 2: entity.create partner
+-- schema version 3: entity.create partner
 CREATE TABLE "data"."partner" (
   "id" uuid NOT NULL DEFAULT gen_random_uuid(),
   "created_at" timestamptz NOT NULL DEFAULT now(),
@@ -40,7 +97,7 @@ ALTER TABLE "data"."partner" ADD COLUMN "partner_since" date;
 
 CREATE INDEX "fts__partner" ON "data"."partner" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
 
--- schema version 3: entity.create supplier
+-- schema version 4: entity.create supplier
 CREATE TABLE "data"."supplier" (
   "id" uuid NOT NULL DEFAULT gen_random_uuid(),
   "created_at" timestamptz NOT NULL DEFAULT now(),
@@ -73,7 +130,7 @@ ALTER TABLE "data"."supplier" ADD COLUMN "notes" text;
 
 CREATE INDEX "fts__supplier" ON "data"."supplier" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
 
--- schema version 4: entity.create employee
+-- schema version 5: entity.create employee
 CREATE TABLE "data"."employee" (
   "id" uuid NOT NULL DEFAULT gen_random_uuid(),
   "created_at" timestamptz NOT NULL DEFAULT now(),
@@ -106,7 +163,7 @@ ALTER TABLE "data"."employee" ADD CONSTRAINT "fk__employee__manager" FOREIGN KEY
 
 CREATE INDEX "fts__employee" ON "data"."employee" USING gin (to_tsvector('simple'::regconfig, coalesce("full_name"::text, '')));
 
--- schema version 5: entity.create asset
+-- schema version 6: entity.create asset
 CREATE TABLE "data"."asset" (
   "id" uuid NOT NULL DEFAULT gen_random_uuid(),
   "created_at" timestamptz NOT NULL DEFAULT now(),
@@ -141,7 +198,7 @@ ALTER TABLE "data"."asset" ADD CONSTRAINT "fk__asset__assigned_to" FOREIGN KEY (
 
 CREATE INDEX "fts__asset" ON "data"."asset" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
 
--- schema version 6: entity.create iot_device
+-- schema version 7: entity.create iot_device
 CREATE TABLE "data"."iot_device" (
   "id" uuid NOT NULL DEFAULT gen_random_uuid(),
   "created_at" timestamptz NOT NULL DEFAULT now(),
@@ -172,7 +229,7 @@ ALTER TABLE "data"."iot_device" ADD COLUMN "last_seen_at" timestamptz;
 
 CREATE INDEX "fts__iot_device" ON "data"."iot_device" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
 
--- schema version 7: relationship.create supplier_assets
+-- schema version 8: relationship.create supplier_assets
 CREATE TABLE "data"."supplier_assets" (
   "from_id" uuid NOT NULL REFERENCES "data"."supplier" ("id") ON DELETE CASCADE,
   "to_id" uuid NOT NULL REFERENCES "data"."asset" ("id") ON DELETE CASCADE,
