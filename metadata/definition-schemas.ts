@@ -141,7 +141,8 @@ const signalSettings: JsonSchema = {
       type: 'number',
       minimum: 1,
       maximum: 365,
-      description: 'Expected days between contacts: the half-life of recency; 90 ÷ cadence contacts is full frequency (14)',
+      description:
+        'Expected days between contacts: the half-life of recency; 90 ÷ cadence contacts is full frequency (14)',
     },
     weights: {
       type: 'object',

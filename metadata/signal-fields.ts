@@ -27,7 +27,11 @@ const at = (name: string, displayName: string, description: string) =>
   signal({ name, type: 'datetime', displayName, description });
 
 export const SIGNAL_FIELDS: readonly FieldDef[] = Object.freeze([
-  at('last_contact_at', 'Last contact', 'The latest two-way interaction: a reply from them, an answered message, a call, a meeting'),
+  at(
+    'last_contact_at',
+    'Last contact',
+    'The latest two-way interaction: a reply from them, an answered message, a call, a meeting',
+  ),
   at('last_inbound_at', 'Last inbound', 'The latest email, call or meeting from their side'),
   at('last_outbound_at', 'Last outbound', 'The latest email, call or meeting from our side'),
   signal({
@@ -69,7 +73,8 @@ export const SIGNAL_FIELDS: readonly FieldDef[] = Object.freeze([
     name: 'relationship_health',
     type: 'choice',
     displayName: 'Relationship health',
-    description: 'The strength in bands: ≥ 80 very strong, ≥ 60 strong, ≥ 40 moderate, ≥ 20 weak, > 0 very weak, 0 none',
+    description:
+      'The strength in bands: ≥ 80 very strong, ≥ 60 strong, ≥ 40 moderate, ≥ 20 weak, > 0 very weak, 0 none',
     options: HEALTH_BANDS,
     default: 'none',
   }),

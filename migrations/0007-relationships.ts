@@ -95,7 +95,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   if (catalog.entities.has('activity') || [...catalog.entities.values()].some((e) => e.pluralName === 'activities')) {
     throw new Error(
       'an entity named "activity" (or "activities") exists; the relationship layer needs that name for its ' +
-        'built-in activity entity: move that entity\'s data to another entity and delete it, then start again',
+        "built-in activity entity: move that entity's data to another entity and delete it, then start again",
     );
   }
   const normalized = normalizeEntity(ACTIVITY_DEFINITION, catalog);

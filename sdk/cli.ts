@@ -6,9 +6,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CliError, type Command, type Io } from './cli/command.ts';
 import { codegenCommand } from './cli/codegen-command.ts';
+import { seedCommand } from './cli/seed-command.ts';
 import { typesCommand } from './cli/types-command.ts';
 
-export const COMMANDS: readonly Command[] = [typesCommand, codegenCommand];
+export const COMMANDS: readonly Command[] = [typesCommand, codegenCommand, seedCommand];
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),

@@ -784,11 +784,12 @@ describe('admin UI in Chromium [pglite]', () => {
     };
     const gridNames = () => main.locator('table.grid tbody tr td:first-child').allInnerTexts();
 
-    // -- empty state, then two entities with their primary fields
+    // -- only the built-in activity entity at first, then two entities with their primary fields
     await page.goto(`${base}/admin`);
     await signIn(page);
     await page.waitForURL(`${base}/admin/entities`);
-    await main.getByText('No entities yet').waitFor();
+    await main.getByText('1 of 1').waitFor();
+    await main.getByRole('cell', { name: 'activity', exact: true }).waitFor();
 
     await main.getByRole('link', { name: 'New entity' }).first().click();
     await label('Display name').fill('Company');

@@ -268,7 +268,7 @@ describeEachDatabase('hostile input', (get) => {
     expect(expectStatus(await http().get('/api/metadata'), 200).version).toBe(versionBefore);
     expect(
       expectStatus(await http().get('/api/metadata/entities'), 200).data.map((e: { name: string }) => e.name),
-    ).toEqual(['hi_victim']);
+    ).toEqual(['activity', 'hi_victim']);
     await victimIntact();
   });
 

@@ -99,13 +99,18 @@ describeEachDatabase(
       expect(cookie).not.toMatch(/Secure/);
 
       const byBearer = expectStatus(await me(bearer(body.token)), 200);
-      // the first-run administrator holds the built-in role: every API privilege (no entity exists yet)
+      // the first-run administrator holds the built-in role: every API privilege (only the built-in
+      // activity entity exists yet)
+      const every = (level: string) =>
+        Object.fromEntries(
+          ['create', 'read', 'update', 'delete', 'append', 'appendTo', 'assign', 'share'].map((p) => [p, level]),
+        );
       expect(byBearer).toEqual({
         user: { id: body.user.id, email: ADMIN.email, displayName: 'Administrator' },
         principal: { kind: 'user', id: body.user.id },
         roles: ['system_administrator'],
         teams: [],
-        privileges: { metadata: true, users: true, plugins: true, entities: {} },
+        privileges: { metadata: true, users: true, plugins: true, entities: { activity: every('all') } },
         fields: {},
       });
       const byCookie = expectStatus(await me({ cookie: `theme=dark; xrm_session=${body.token}` }), 200);
@@ -240,7 +245,16 @@ describeEachDatabase(
         principal: { kind: 'apiKey', id: key.id },
         roles: [],
         teams: [],
-        privileges: { metadata: false, users: false, plugins: false, entities: {} },
+        privileges: {
+          metadata: false,
+          users: false,
+          plugins: false,
+          entities: {
+            activity: Object.fromEntries(
+              ['create', 'read', 'update', 'delete', 'append', 'appendTo', 'assign', 'share'].map((p) => [p, 'none']),
+            ),
+          },
+        },
         fields: {},
       });
       const used = expectStatus(await http().get('/api/api-keys', bearer(token)), 200);

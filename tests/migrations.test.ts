@@ -12,6 +12,7 @@ import * as jobsAuditWebhooks from '../migrations/0003-jobs-audit-webhooks.ts';
 import * as identity from '../migrations/0004-identity.ts';
 import * as authorization from '../migrations/0005-authorization.ts';
 import * as automation from '../migrations/0006-automation.ts';
+import * as relationships from '../migrations/0007-relationships.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -44,7 +45,9 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     else if (o.kind === 'sequence') await sql`ALTER SEQUENCE ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
     else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
   }
-  // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 and 0006 reference 0004's users)
+  // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 and 0006 reference 0004's users,
+  // 0007 adds to 0003's jobs)
+  await relationships.down(db);
   await automation.down(db);
   await authorization.down(db);
   await identity.down(db);
@@ -55,6 +58,7 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     '0004-identity',
     '0005-authorization',
     '0006-automation',
+    '0007-relationships',
   ];
   await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;
@@ -128,13 +132,12 @@ for (const kind of DATABASES) {
         for (const name of ['iot_device', 'asset', 'supplier', 'partner', 'employee']) {
           expectStatus(await http.delete(`/api/metadata/entities/${name}`), 204);
         }
-        expect(await physicalSnapshot(second.services.db)).toEqual({
-          tables: [],
-          columns: [],
-          constraints: [],
-          indexes: [],
-          sequences: [],
-        });
+        // only the built-in activity entity's table is left, with nothing of the others
+        const left = await physicalSnapshot(second.services.db);
+        expect(left.tables).toEqual(['activity']);
+        for (const rows of [left.columns, left.constraints, left.indexes])
+          expect(new Set((rows as { t: string }[]).map((r) => r.t))).toEqual(new Set(['activity']));
+        expect(left.sequences).toEqual([]);
       } finally {
         await second.close();
       }

@@ -433,7 +433,18 @@ describeEachDatabase(
       const gqlSeen: string[] = [];
       let after: string | null = null;
       for (;;) {
-        const reply = expectStatus(
+        interface TimelineReply {
+          errors?: unknown;
+          data: {
+            partner: {
+              timeline: {
+                nodes: { subject: string }[];
+                pageInfo: { hasNextPage: boolean; endCursor: string | null };
+              };
+            };
+          };
+        }
+        const reply: TimelineReply = expectStatus(
           await http().post('/graphql', {
             query:
               'query($id: ID!, $after: String) { partner(id: $id) { timeline(first: 3, after: $after) { ' +
@@ -444,7 +455,7 @@ describeEachDatabase(
         );
         expect(reply.errors, JSON.stringify(reply.errors)).toBeUndefined();
         const tl = reply.data.partner.timeline;
-        gqlSeen.push(...tl.nodes.map((n: { subject: string }) => n.subject));
+        gqlSeen.push(...tl.nodes.map((n) => n.subject));
         if (!tl.pageInfo.hasNextPage) break;
         after = tl.pageInfo.endCursor;
       }
@@ -492,6 +503,88 @@ describeEachDatabase(
       expect(rows[0]!.n).toBe(2);
       const s = await record('contact', ivy);
       expect(s).toMatchObject({ interactions_90d: 2, median_response_minutes: 60 });
+    });
+
+    it('imports CSV and mbox files as jobs that report progress; importing again adds nothing', async () => {
+      now = new Date('2026-09-15T12:00:00.000Z');
+      const nia = await contact('Nia');
+      const csv = [
+        'kind,direction,subject,occurred_at,from,to',
+        `email,,Offer,${ago(3 * DAY)},${me},nia@acme.example`,
+        `email,,"Re: Offer, thanks",${ago(3 * DAY - HOUR)},nia@acme.example,${me}`,
+        `call,outbound,Follow-up call,${ago(2 * DAY)},${me},NIA@acme.example`,
+        'note,,Broken,2026-13-40,,',
+      ].join('\r\n');
+      const runImport = async (body: string, format: string) => {
+        const started = expectStatus(
+          await http().post(`/api/activities/import?format=${format}&own=${me}`, body, {
+            'content-type': format === 'csv' ? 'text/csv' : 'application/mbox',
+          }),
+          202,
+        );
+        expect(started.job.format).toBe(format);
+        expect(JSON.stringify(started)).not.toContain('imports/');
+        return until('the import job to finish', async () => {
+          const job = expectStatus(await http().get(`/api/activities/import/${started.job.id}`), 200);
+          return job.state === 'succeeded' || job.state === 'dead' ? job : undefined;
+        });
+      };
+      const job = await runImport(csv, 'csv');
+      expect(job.state, JSON.stringify(job)).toBe('succeeded');
+      expect(job.progress).toMatchObject({ imported: 3, problems: 1, done: true, bytes: Buffer.byteLength(csv) });
+      expect(job.progress.problemSamples[0]).toMatch(/^#4: /);
+      const linked = async () =>
+        (
+          await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.activity_links
+          WHERE entity = 'contact' AND record_id = ${nia}::uuid`.execute(db())
+        ).rows[0]!.n;
+      expect(await linked()).toBe(3);
+      const signalsOfNia = await record('contact', nia);
+      // the CSV does not thread the reply: our offer stays one-way; their reply and the call are two-way
+      expect(signalsOfNia, JSON.stringify(signalsOfNia)).toMatchObject({
+        interactions_90d: 2,
+        last_contact_at: ago(2 * DAY),
+        last_inbound_at: ago(3 * DAY - HOUR),
+      });
+      expect((await runImport(csv, 'csv')).progress).toMatchObject({ imported: 3, done: true });
+      expect(await linked()).toBe(3);
+      // an mbox thread: the reply's In-Reply-To becomes in_reply_to, so their reply time is known
+      const mbox = [
+        'From me@northwind.example Mon Sep 14 09:00:00 2026',
+        `From: Me <${me}>`,
+        'To: Nia <nia@acme.example>',
+        'Subject: Contract',
+        'Message-ID: <contract-1@northwind.example>',
+        `Date: ${new Date(now.getTime() - DAY).toUTCString()}`,
+        '',
+        'Here it is.',
+        '',
+        'From nia@acme.example Mon Sep 14 10:00:00 2026',
+        'From: Nia <nia@acme.example>',
+        `To: ${me}`,
+        'Subject: Re: Contract',
+        'Message-ID: <contract-2@acme.example>',
+        'In-Reply-To: <contract-1@northwind.example>',
+        `Date: ${new Date(now.getTime() - DAY + 30 * 60_000).toUTCString()}`,
+        '',
+        'Signed.',
+        '',
+      ].join('\n');
+      expect((await runImport(mbox, 'mbox')).progress).toMatchObject({ imported: 2, problems: 0, done: true });
+      const { rows } = await sql<{
+        reply: string;
+        original: string;
+      }>`SELECT r.in_reply_to::text AS reply, o.id::text AS original
+        FROM data.activity r JOIN data.activity o ON o.message_id = 'contract-1@northwind.example'
+        WHERE r.message_id = 'contract-2@acme.example'`.execute(db());
+      expect(rows[0]!.reply).toBe(rows[0]!.original);
+      expect(await linked()).toBe(5);
+      expectProblem(
+        await http().post('/api/activities/import', 'x', { 'content-type': 'application/octet-stream' }),
+        400,
+        'XRM_ERR_REQUEST_INVALID',
+        '/format',
+      );
     });
 
     it('concurrent activity writes leave exactly what a full recompute gives (0 mismatches)', async () => {

@@ -387,11 +387,13 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
 
   it('xrm codegen writes a self-contained client: the types verbatim, the runtime, and the schema', async () => {
     expect(codegenDir.stderr).toBe(
-      `Wrote a typed client of ${fixtureEntities.length} entities to ${join(dir, 'xrm')} (xrm-types.ts, index.ts)\n`,
+      // the fixture's entities and the built-in activity
+      `Wrote a typed client of ${fixtureEntities.length + 1} entities to ${join(dir, 'xrm')} ` +
+        '(xrm-types.ts, index.ts)\n',
     );
     expect(codegenDir.code).toBe(0);
     expect(codegenFile.code).toBe(0);
-    expect(codegenFile.stderr).toContain(`Wrote a typed client of ${fixtureEntities.length} entities to`);
+    expect(codegenFile.stderr).toContain(`Wrote a typed client of ${fixtureEntities.length + 1} entities to`);
     const served = (await api(get().app).get('/api/metadata/typescript')).text;
     expect(readFileSync(join(dir, 'xrm', 'xrm-types.ts'), 'utf8')).toBe(served);
     const index = readFileSync(join(dir, 'xrm', 'index.ts'), 'utf8');
@@ -867,7 +869,7 @@ describeEachDatabase('typed SDK and xrm codegen', (get, kind) => {
     expect(route).toMatchObject({ status: 404, code: 'XRM_ERR_ROUTE_NOT_FOUND' });
     expect(
       (await loose.request<{ data: { name: string }[] }>({ method: 'GET', path: '/api/metadata/entities' })).body.data,
-    ).toHaveLength(fixtureEntities.length);
+    ).toHaveLength(fixtureEntities.length + 1); // and the built-in activity
     const text = await loose.request<string>({
       method: 'GET',
       path: '/api/metadata/typescript',

@@ -115,7 +115,8 @@ describeEachDatabase('xrm types', (get, kind) => {
     expect(out.stdout).toBe(served.text);
     // one interface per entity variant plus the map; no title-derived aliases
     const interfaces = [...out.stdout.matchAll(/^export interface (\w+)/gm)].map((m) => m[1]);
-    const expected = fixtureEntities.flatMap((e) => {
+    // the fixture's entities and the built-in activity
+    const expected = [...fixtureEntities, { name: 'activity' }].flatMap((e) => {
       const type = e.name.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
       return [type, `${type}Create`, `${type}Update`];
     });
@@ -127,7 +128,7 @@ describeEachDatabase('xrm types', (get, kind) => {
     const out = await xrm('types', '--url', url, '--out', join(dir, 'xrm-types.ts'));
     expect(out.code).toBe(0);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toContain(`Wrote the types of ${fixtureEntities.length} entities`);
+    expect(out.stderr).toContain(`Wrote the types of ${fixtureEntities.length + 1} entities`);
     expect(readFileSync(join(dir, 'xrm-types.ts'), 'utf8')).toContain('export interface PartnerCreate {');
     writeFileSync(join(dir, 'good.ts'), GOOD);
     writeFileSync(join(dir, 'bad.ts'), BAD);

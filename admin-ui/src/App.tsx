@@ -20,6 +20,7 @@ import { EntityDesigner, type DesignerTab } from './designer/EntityDesigner.tsx'
 import { EntityList } from './designer/EntityList.tsx';
 import { FieldEditor } from './designer/FieldEditor.tsx';
 import { RelationshipsPage } from './designer/RelationshipsPage.tsx';
+import { relationshipPage } from './relationships/routes.tsx';
 import { Link, match, navigate, useLocation, useTitle } from './router.tsx';
 import { AccountMenu } from './security/AccountMenu.tsx';
 import type { Permissions } from './security/permissions.ts';
@@ -117,8 +118,8 @@ type NavNeed = 'users' | 'plugins' | 'metadata';
 
 /**
  * The sidebar's fixed sections: where the model is designed, the platform's moving parts,
- * automation (its rules; everyone's suggestions inbox) and security; a link needing a privilege
- * the user lacks is not shown.
+ * automation (its rules; everyone's suggestions inbox, today's relationships and the activity
+ * import) and security; a link needing a privilege the user lacks is not shown.
  */
 const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string, string, NavNeed?])[] }[] = [
   {
@@ -142,6 +143,8 @@ const NAV_SECTIONS: readonly { label: string; links: readonly (readonly [string,
     links: [
       ['/automation', 'Rules', 'metadata'],
       ['/suggestions', 'Suggestions'],
+      ['/today', 'Today'],
+      ['/import', 'Import activities'],
     ],
   },
   {
@@ -259,6 +262,8 @@ function routedPage(path: string, can: Permissions) {
   if (security !== undefined) return security;
   const automation = automationPage(path, can);
   if (automation !== undefined) return automation;
+  const relationships = relationshipPage(path);
+  if (relationships !== undefined) return relationships;
   if (path === '/') return <Redirect to="/entities" />;
   if (path === '/entities') return <EntityList />;
   if (path === '/entities/new') return <EntityCreate />;

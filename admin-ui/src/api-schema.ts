@@ -1201,6 +1201,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/activities/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import activities from an mbox, iCalendar (.ics) or CSV file sent as the body; answers the job that imports it (GET /api/jobs/{id} reports its progress) */
+        post: operations["importActivities"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/activities/import/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import job: its state and progress (bytes, totalBytes, imported, problems, done) */
+        get: operations["getActivityImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/relationships/today": {
         parameters: {
             query?: never;
@@ -1914,6 +1948,13 @@ export interface components {
             prefix?: string;
             /** @description autonumber: zero-padded width */
             digits?: number;
+            /**
+             * @description A signal the platform keeps current: read-only everywhere, there while tracking is on
+             * @enum {string}
+             */
+            maintainedBy?: "relationships";
+            /** @description Created by the platform: only its labels can change */
+            builtIn?: boolean;
             /** @description Only in the answer of a change that made automation rules invalid */
             warnings?: components["schemas"]["ChangeWarning"][];
         };
@@ -2030,6 +2071,8 @@ export interface components {
                     email: number;
                 };
             };
+            /** @description Created by the platform (the activity entity): cannot be deleted */
+            builtIn?: boolean;
             fields: components["schemas"]["Field"][];
             navigations: components["schemas"]["Navigation"][];
             alternateKeys?: components["schemas"]["AlternateKey"][];
@@ -2244,7 +2287,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "step" | "webhook" | "automation" | "email" | "call";
+            kind: "step" | "webhook" | "automation" | "email" | "call" | "import";
             /** @description The async step (plugin#n) or the webhook id */
             target: string;
             /**
@@ -2269,6 +2312,10 @@ export interface components {
             updatedAt?: string;
             /** Format: date-time */
             finishedAt?: string | null;
+            /** @description How far a long job got (an import: bytes, totalBytes, imported, problems, done) */
+            progress?: {
+                [key: string]: unknown;
+            } | null;
         };
         JobPage: {
             data: components["schemas"]["Job"][];
@@ -3081,6 +3128,35 @@ export interface components {
             cron?: string;
             /** @description The cron’s IANA time zone (UTC) */
             timeZone?: string;
+        };
+        /** @description An import job as its uploader follows it */
+        ImportJob: {
+            id: string;
+            format: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "succeeded" | "failed" | "dead";
+            attempts: number;
+            maxAttempts: number;
+            lastError?: string | null;
+            /** Format: date-time */
+            runAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt?: string;
+            /** Format: date-time */
+            finishedAt?: string | null;
+            progress: {
+                bytes?: number;
+                totalBytes?: number;
+                imported?: number;
+                problems?: number;
+                problemSamples?: string[];
+                done?: boolean;
+            } | null;
+        };
+        ImportStarted: {
+            job: components["schemas"]["ImportJob"];
         };
         ActivityIngestInput: {
             activities: ({
@@ -7605,7 +7681,7 @@ export interface operations {
                 /** @description The previous page's nextCursor */
                 cursor?: string;
                 state?: "queued" | "running" | "failed" | "succeeded" | "dead";
-                kind?: "step" | "webhook" | "automation" | "email" | "call";
+                kind?: "step" | "webhook" | "automation" | "email" | "call" | "import";
             };
             header?: never;
             path?: never;
@@ -12416,6 +12492,199 @@ export interface operations {
             };
             /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importActivities: {
+        parameters: {
+            query?: {
+                /** @description Default: from the body's Content-Type */
+                format?: "mbox" | "ics" | "csv";
+                /** @description Your addresses, comma-separated (default: yours) */
+                own?: string;
+                /** @description entity:id of a record every imported activity regards */
+                regarding?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file, as is */
+        requestBody: {
+            content: {
+                "application/mbox": string;
+                "text/calendar": string;
+                "text/csv": string;
+                "text/plain": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description The import job */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getActivityImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Job not found (XRM_ERR_JOB_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -146,7 +146,16 @@ export function metadataComponents(): Record<string, JsonSchema> {
     Field: {
       type: 'object',
       description: 'A field as defined, with defaults filled in',
-      properties: { ...structuredClone(FIELD_PROPERTIES), warnings: WARNINGS },
+      properties: {
+        ...structuredClone(FIELD_PROPERTIES),
+        maintainedBy: {
+          type: 'string',
+          enum: ['relationships'],
+          description: 'A signal the platform keeps current: read-only everywhere, there while tracking is on',
+        },
+        builtIn: { type: 'boolean', description: 'Created by the platform: only its labels can change' },
+        warnings: WARNINGS,
+      },
       required: ['name', 'type', 'displayName', 'required', 'unique', 'searchable'],
     },
     FieldList: listOf('Field'),
@@ -157,6 +166,7 @@ export function metadataComponents(): Record<string, JsonSchema> {
       type: 'object',
       properties: {
         ...properties.entity,
+        builtIn: { type: 'boolean', description: 'Created by the platform (the activity entity): cannot be deleted' },
         fields: { type: 'array', items: schemaRef('Field') },
         navigations: { type: 'array', items: schemaRef('Navigation') },
         alternateKeys: { type: 'array', items: schemaRef('AlternateKey') },

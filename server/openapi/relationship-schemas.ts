@@ -204,9 +204,37 @@ export function relationshipComponents(): Record<string, JsonSchema> {
       required: ['entity', 'template'],
       additionalProperties: false,
     },
+    ImportJob: {
+      type: 'object',
+      description: 'An import job as its uploader follows it',
+      properties: {
+        id: { type: 'string' },
+        format: { type: 'string' },
+        state: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'dead'] },
+        attempts: { type: 'integer' },
+        maxAttempts: { type: 'integer' },
+        lastError: { type: ['string', 'null'] },
+        runAt: time,
+        createdAt: time,
+        updatedAt: time,
+        finishedAt: { type: ['string', 'null'], format: 'date-time' },
+        progress: {
+          type: ['object', 'null'],
+          properties: {
+            bytes: { type: 'integer' },
+            totalBytes: { type: 'integer' },
+            imported: { type: 'integer' },
+            problems: { type: 'integer' },
+            problemSamples: { type: 'array', items: { type: 'string' } },
+            done: { type: 'boolean' },
+          },
+        },
+      },
+      required: ['id', 'format', 'state', 'attempts', 'maxAttempts', 'runAt', 'createdAt', 'progress'],
+    },
     ImportStarted: {
       type: 'object',
-      properties: { job: { $ref: '#/components/schemas/Job' } },
+      properties: { job: { $ref: '#/components/schemas/ImportJob' } },
       required: ['job'],
     },
     ActivityIngestInput: {

@@ -47,7 +47,8 @@ export function concerned(catalog: Catalog, image: Row | undefined): { entity: s
     out.push({ entity: regarding.entity as string, id: regarding.id, role: 'regarding' });
   if (Array.isArray(image.parties)) {
     for (const p of image.parties as Party[]) {
-      if (isObject(p) && tracked(p.entity) && typeof p.id === 'string') out.push({ entity: p.entity!, id: p.id, role: p.role });
+      if (isObject(p) && tracked(p.entity) && typeof p.id === 'string')
+        out.push({ entity: p.entity!, id: p.id, role: p.role });
     }
   }
   return out;
@@ -144,10 +145,7 @@ export async function resolveAddresses(
     for (const field of entity.fields) {
       if (field.type !== 'email' && field.type !== 'phone') continue;
       const col = sql.id(field.name);
-      const key =
-        field.type === 'email'
-          ? sql`lower(${col})`
-          : sql`'tel:' || regexp_replace(${col}, '\\D', '', 'g')`;
+      const key = field.type === 'email' ? sql`lower(${col})` : sql`'tel:' || regexp_replace(${col}, '\\D', '', 'g')`;
       parts.push(sql`SELECT ${key} AS key, ${entity.name}::text AS entity, id::text AS id,
         ${rank++}::int AS rank, created_at FROM ${table(entity.name)} WHERE ${key} = ANY(k.keys)`);
     }

@@ -74,7 +74,11 @@ export interface SignalInput {
   /** Activities from HISTORY_DAYS before `asOf` on (future meetings included), oldest first. */
   readonly recent: readonly ActivityFact[];
   /** Before that window: the latest two-way interaction, inbound and outbound one (ms). */
-  readonly earlier: { readonly twoWay: number | null; readonly inbound: number | null; readonly outbound: number | null };
+  readonly earlier: {
+    readonly twoWay: number | null;
+    readonly inbound: number | null;
+    readonly outbound: number | null;
+  };
   /** Their reply times to our emails (minutes), the latest REPLY_HISTORY, as of `asOf`. */
   readonly replyMinutes: readonly number[];
 }
@@ -270,7 +274,9 @@ export function signalsOf(input: SignalInput, s: Settings, asOf: number): Signal
   // our oldest email they have not answered since they last wrote
   const awaiting =
     unanswered.find(
-      (a) => (lastInboundEmail === null || a.occurredAt > lastInboundEmail) && !(a.answeredAt !== null && a.answeredAt <= asOf),
+      (a) =>
+        (lastInboundEmail === null || a.occurredAt > lastInboundEmail) &&
+        !(a.answeredAt !== null && a.answeredAt <= asOf),
     )?.occurredAt ?? null;
   const habit = input.replyMinutes.length >= MIN_REPLIES ? replyHabit(input.replyMinutes) : undefined;
   const anyHabit = replyHabit(input.replyMinutes);

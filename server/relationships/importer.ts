@@ -22,6 +22,44 @@ import { addressKey } from './activities.ts';
 import { type ImportFormat, isProblem, type ParsedActivity, parseImport } from './import/index.ts';
 import type { Relationships } from './relationships.ts';
 
+/** An import job as its uploader sees it: no server paths, no payload. */
+export interface ImportJobView {
+  readonly id: string;
+  readonly format: string;
+  readonly state: Job['state'];
+  readonly attempts: number;
+  readonly maxAttempts: number;
+  readonly lastError: string | null;
+  /** When it runs (next): a failed attempt's retry time. */
+  readonly runAt: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+  readonly progress: Record<string, unknown> | null;
+}
+
+export function importJobView(job: Job): ImportJobView {
+  return {
+    id: job.id,
+    format: job.target,
+    state: job.state,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    lastError: job.lastError,
+    runAt: job.runAt,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    finishedAt: job.finishedAt,
+    progress: job.progress,
+  };
+}
+
+/** Whether this principal uploaded the import of this job. */
+export function uploadedBy(job: Job, principal: Principal): boolean {
+  const by = (job.payload as { principal?: Principal }).principal;
+  return job.kind === 'import' && by?.kind === principal.kind && by.id === principal.id;
+}
+
 /** Activities ingested per transaction. */
 export const IMPORT_BATCH = 500;
 /** Problems kept on the job for people to read (they are all counted). */

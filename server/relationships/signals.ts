@@ -36,7 +36,14 @@ export function addTarget(targets: Targets, entity: string, id: string): void {
 
 interface FetchedRow {
   record_id: string;
-  recent: { id: string; kind: ActivityFact['kind']; direction: ActivityFact['direction']; at: string; people: number; answered: string | null }[];
+  recent: {
+    id: string;
+    kind: ActivityFact['kind'];
+    direction: ActivityFact['direction'];
+    at: string;
+    people: number;
+    answered: string | null;
+  }[];
   two_way: string | null;
   inbound: string | null;
   outbound: string | null;
@@ -46,7 +53,12 @@ interface FetchedRow {
 const ms = (text: string | null) => (text === null ? null : Date.parse(text));
 
 /** What the formula reads for each record of `entity` in `ids`, as of `asOf` (ONE statement). */
-export async function fetchInputs(db: Db, entity: string, ids: readonly string[], asOf: Date): Promise<Map<string, SignalInput>> {
+export async function fetchInputs(
+  db: Db,
+  entity: string,
+  ids: readonly string[],
+  asOf: Date,
+): Promise<Map<string, SignalInput>> {
   const from = new Date(asOf.getTime() - HISTORY_DAYS * 86_400_000);
   const activity = table('activity');
   // an outbound email is answered when an inbound activity replies to it

@@ -260,7 +260,10 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
       if (found === undefined)
         throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${req.params.entity} record has id ${req.params.id}`);
       const tag = etag(found.version);
-      if (ifNoneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).send();
+      // a tracked record's signals change without a new version (activities keep them current, and
+      // a user's If-Match must not fail because a call was logged): it is never answered 304
+      const tracked = runtime.state.catalog.entity(req.params.entity)?.trackActivities === true;
+      if (!tracked && ifNoneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).send();
       return reply.type(JSON_TYPE).header('etag', tag).send(found.body);
     },
   );

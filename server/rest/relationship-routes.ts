@@ -11,7 +11,7 @@ import { accessOf, principalOf, writeContext } from '../request-context.ts';
 import type { Services } from '../services.ts';
 import { bodySchema, nameParams } from './route-schemas.ts';
 import { Transform, type Readable } from 'node:stream';
-import type { ActivityImporter } from '../relationships/importer.ts';
+import { type ActivityImporter, importJobView, uploadedBy } from '../relationships/importer.ts';
 import { formatOf, IMPORT_FORMATS, type ImportFormat } from '../relationships/import/index.ts';
 
 /** What an import's body may be sent as. */
@@ -53,6 +53,8 @@ export async function relationshipRoutes(
 
   // the import takes the file as its body, streamed to disk (never held in memory, never parsed as JSON)
   await app.register(async (child) => {
+    // any type: spreadsheets and mail clients label the same file many ways (the format says what it is)
+    child.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     child.addContentTypeParser(IMPORT_MEDIA_TYPES, (_req, payload, done) => done(null, payload));
     child.post<{ Querystring: { format?: string; own?: string; regarding?: string } }>(
       '/activities/import',
@@ -109,10 +111,37 @@ export async function relationshipRoutes(
         const body = (req.body as Readable).pipe(limitBytes(maxImportBytes));
         const id = await importer.start(services.db, body, { format, own, regarding, principal: principalOf(req) });
         const job = await services.jobs.get(id);
-        return reply.code(202).header('location', `/api/jobs/${id}`).send({ job });
+        return reply
+          .code(202)
+          .header('location', `/api/activities/import/${id}`)
+          .send({ job: importJobView(job!) });
       },
     );
   });
+
+  app.get<{ Params: { id: string } }>(
+    '/activities/import/:id',
+    {
+      schema: {
+        tags,
+        summary: 'An import job: its state and progress (bytes, totalBytes, imported, problems, done)',
+        operationId: 'getActivityImport',
+        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,18}$' } }, required: ['id'] },
+        'x-xrm-operation': {
+          responses: { '200': jsonResponse('The import job', 'ImportJob') },
+          errors: [...INVALID_REQUEST, 'XRM_ERR_JOB_NOT_FOUND'],
+        },
+      },
+    },
+    async (req) => {
+      const job = await services.jobs.get(req.params.id);
+      // whoever uploaded it follows it; the jobs privilege (plugins) sees every job anyway
+      const visible =
+        job && (uploadedBy(job, principalOf(req)) || (job.kind === 'import' && accessOf(req).policy.allows('plugins')));
+      if (!visible) throw new XrmError('XRM_ERR_JOB_NOT_FOUND', `No import job ${req.params.id}`);
+      return importJobView(job);
+    },
+  );
 
   app.get<{ Params: { entity: string; id: string }; Querystring: { limit?: number; cursor?: string } }>(
     '/data/:entity/:id/timeline',

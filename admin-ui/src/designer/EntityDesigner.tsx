@@ -1,6 +1,8 @@
 /**
  * One entity's design: fields (add, edit, remove), alternate keys, relationships, the
- * schema-change history and the entity's own settings.
+ * schema-change history and the entity's own settings (with its activity tracking). Fields the
+ * platform maintains (relationship signals) cannot be edited or removed, built-in ones (the
+ * activity entity's) only relabelled; a built-in entity cannot be deleted.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, toProblem } from '../api.ts';
@@ -19,6 +21,8 @@ import {
 } from '../components/ui.tsx';
 import { Temporal } from '../dates.tsx';
 import { mapErrors } from '../forms.ts';
+import { RelationshipSettings } from '../relationships/EntitySettings.tsx';
+import { isBuiltIn, isMaintained } from '../relationships/text.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
 import { useCan } from '../security/session.tsx';
 import type { ChangeEntry, EntityDef, FieldDef, Problem } from '../types.ts';
@@ -150,7 +154,7 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
             {entity.fields.map((f) => (
               <tr key={f.name}>
                 <td>
-                  {allowed.metadata ? (
+                  {allowed.metadata && !isMaintained(f) ? (
                     <Link to={`/entities/${entity.name}/fields/${f.name}/edit`} className="strong">
                       {f.displayName}
                     </Link>
@@ -172,8 +176,14 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                   {f.unique ? <Badge>unique</Badge> : null}
                   {f.searchable ? <Badge>searchable</Badge> : null}
                   {f.secured ? <Badge tone="warn">secured</Badge> : null}
+                  {isMaintained(f) ? <Badge tone="info">maintained</Badge> : null}
+                  {isBuiltIn(f) ? <Badge>built-in</Badge> : null}
                 </td>
-                {allowed.metadata ? (
+                {allowed.metadata && isMaintained(f) ? (
+                  <td className="muted small" title="The platform keeps these values current from activities">
+                    read-only
+                  </td>
+                ) : allowed.metadata ? (
                   <td className="row-actions">
                     <Link
                       to={`/entities/${entity.name}/fields/${f.name}/edit`}
@@ -182,20 +192,22 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                     >
                       Edit
                     </Link>
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger-ghost"
-                      aria-label={`Remove field ${f.displayName}`}
-                      disabled={entity.primaryField === f.name}
-                      title={
-                        entity.primaryField === f.name
-                          ? 'The primary field cannot be removed; choose another primary field in Settings first'
-                          : undefined
-                      }
-                      onClick={() => void remove(f)}
-                    >
-                      Remove
-                    </button>
+                    {isBuiltIn(f) ? null : (
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-ghost"
+                        aria-label={`Remove field ${f.displayName}`}
+                        disabled={entity.primaryField === f.name}
+                        title={
+                          entity.primaryField === f.name
+                            ? 'The primary field cannot be removed; choose another primary field in Settings first'
+                            : undefined
+                        }
+                        onClick={() => void remove(f)}
+                      >
+                        Remove
+                      </button>
+                    )}
                   </td>
                 ) : null}
               </tr>
@@ -701,16 +713,19 @@ function SettingsTab({ entity }: { entity: EntityDef }) {
           </button>
         </div>
       </form>
-      <section className="card danger-zone" aria-labelledby="danger-title">
-        <h2 className="card-title" id="danger-title">
-          Delete this entity
-        </h2>
-        <p className="small">Drops the table and every record in it. This cannot be undone.</p>
-        {deleteProblem ? <ProblemBanner problem={deleteProblem} /> : null}
-        <button type="button" className="btn btn-danger" onClick={() => void remove()}>
-          Delete entity…
-        </button>
-      </section>
+      {isBuiltIn(entity) ? null : <RelationshipSettings entity={entity} />}
+      {isBuiltIn(entity) ? null : (
+        <section className="card danger-zone" aria-labelledby="danger-title">
+          <h2 className="card-title" id="danger-title">
+            Delete this entity
+          </h2>
+          <p className="small">Drops the table and every record in it. This cannot be undone.</p>
+          {deleteProblem ? <ProblemBanner problem={deleteProblem} /> : null}
+          <button type="button" className="btn btn-danger" onClick={() => void remove()}>
+            Delete entity…
+          </button>
+        </section>
+      )}
     </>
   );
 }

@@ -10,10 +10,12 @@
 import { useCallback, useEffect, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { api, toProblem } from '../api.ts';
 import { RecordAutomation } from '../automation/RecordAutomation.tsx';
-import { entityOf, fieldTypeOf, useCatalog, type Catalog } from '../catalog.tsx';
+import { choiceOptions, entityOf, fieldTypeOf, useCatalog, type Catalog } from '../catalog.tsx';
 import { useOverlays } from '../components/overlays.tsx';
 import { EmptyState, Field, FieldGroup, Loading, PageHeader, ProblemBanner, Tabs } from '../components/ui.tsx';
 import { humanizeRecordProblem } from '../field-errors.ts';
+import { isMaintained } from '../relationships/text.ts';
+import { RecordRelationship } from '../relationships/RecordRelationship.tsx';
 import { mapErrors } from '../forms.ts';
 import { Link, navigate, useLocation, useTitle } from '../router.tsx';
 import { AccessDialog } from '../security/RecordAccess.tsx';
@@ -186,11 +188,12 @@ function RecordForm({
     return names;
   }, [access.data, me, entity.name]);
 
-  // the form's fields, in schema order, from the schema's annotations
+  // the form's fields, in schema order, from the schema's annotations (never the platform-maintained signals)
   const fields: FormField[] = useMemo(
     () =>
       Object.entries(schema.properties)
         .filter(([name, p]) => name !== 'id' && p['x-xrm-type'] && !p.readOnly)
+        .filter(([name]) => !entity.fields.some((f) => f.name === name && isMaintained(f)))
         .map(([name, p]) => ({
           name,
           label: p.title ?? name,
@@ -454,15 +457,13 @@ function RecordForm({
                       </FieldGroup>
                     );
                   }
-                  const wide = f.type === 'longText' || f.type === 'json';
+                  const wide = ['longText', 'json', 'reference', 'partyList'].includes(f.type);
                   return (
                     <Field
                       key={f.name}
                       label={f.label}
                       required={f.required}
-                      hint={
-                        hint ?? (f.type === 'json' ? 'Any JSON value: an object, array, string, number…' : undefined)
-                      }
+                      hint={hint ?? jsonHint(f.type)}
                       error={errorOf(f.name)}
                       className={wide ? 'span-2' : undefined}
                     >
@@ -537,7 +538,7 @@ function RecordForm({
                     <div key={f.name}>
                       <dt>{f.displayName}</dt>
                       <dd>
-                        <ValueText type={f.type} value={record[f.name]} />
+                        <ValueText type={f.type} value={record[f.name]} options={choiceOptions(catalog, f)} />
                       </dd>
                     </div>
                   ))}
@@ -565,6 +566,9 @@ function RecordForm({
               </aside>
             ) : null}
           </div>
+          {record && entity.trackActivities ? (
+            <RecordRelationship entity={entity} recordId={record.id} recordLabel={recordLabel} onChanged={onReload} />
+          ) : null}
           {record && entity.navigations.length ? (
             <section className="related" aria-labelledby="related-title">
               <h2 id="related-title" className="section-title">
@@ -579,6 +583,14 @@ function RecordForm({
       )}
     </>
   );
+}
+
+/** What a JSON textarea holds (JSON fields, references and party lists). */
+function jsonHint(type: FieldTypeName): string | undefined {
+  if (type === 'json') return 'Any JSON value: an object, array, string, number…';
+  if (type === 'reference') return 'JSON: {"entity": "…", "id": "…"}';
+  if (type === 'partyList') return 'JSON: [{"role": "from", "address": "…"}, …] (roles: from, to, cc, attendee)';
+  return undefined;
 }
 
 /** The record tab's panel (a new record has no tabs: its form stands alone). */

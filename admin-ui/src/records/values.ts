@@ -1,8 +1,10 @@
 /**
  * Field values between the API's JSON and form controls: every control holds a string (a
- * string[] for multiple choice), converted back to JSON of the field's type on save.
+ * string[] for multiple choice; JSON text for json, reference and partyList), converted back to
+ * JSON of the field's type on save.
  */
 import { formatTemporal } from '../dates.tsx';
+import { partiesText, referenceText } from '../relationships/text.ts';
 import type { ChoiceOption, FieldTypeName } from '../types.ts';
 
 export type FormValue = string | string[];
@@ -27,6 +29,8 @@ export function toFormValue(type: FieldTypeName, value: unknown): FormValue {
     case 'datetime':
       return toLocalInput(String(value));
     case 'json':
+    case 'reference':
+    case 'partyList':
       return JSON.stringify(value, null, 2);
     case 'lookup':
       return typeof value === 'object' && value && 'id' in value
@@ -62,6 +66,8 @@ export function fromFormValue(type: FieldTypeName, value: FormValue): Converted 
       return { ok: true, value: Number.isNaN(d.getTime()) ? text : d.toISOString() };
     }
     case 'json':
+    case 'reference':
+    case 'partyList':
       try {
         return { ok: true, value: JSON.parse(text) };
       } catch (error) {
@@ -117,6 +123,10 @@ export function formatValue(
       const text = JSON.stringify(value);
       return text.length > 80 ? `${text.slice(0, 77)}…` : text;
     }
+    case 'reference':
+      return referenceText(value);
+    case 'partyList':
+      return partiesText(value);
     case 'lookup':
       if (typeof value === 'object') {
         const v = value as Record<string, unknown>;

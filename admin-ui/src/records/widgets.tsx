@@ -21,7 +21,7 @@ export interface ControlProps {
   disabled?: boolean;
 }
 
-/** Single-valued controls: text inputs, numbers, date and datetime pickers, selects, JSON. */
+/** Single-valued controls: text inputs, numbers, date and datetime pickers, selects, JSON (references, parties). */
 export function ValueControl({ id, spec, value, onChange, describedBy, invalid, disabled }: ControlProps) {
   const common = {
     id,
@@ -38,6 +38,8 @@ export function ValueControl({ id, spec, value, onChange, describedBy, invalid, 
         <textarea {...common} rows={4} value={text} maxLength={spec.maxLength} onChange={(e) => set(e.target.value)} />
       );
     case 'json':
+    case 'reference':
+    case 'partyList':
       return (
         <textarea
           {...common}
