@@ -375,6 +375,64 @@ describeEachDatabase(
       expectStatus(await http().post(`/api/automation/rules/${alert.id}/disable`), 200);
     });
 
+    it('at risk: a strength fall of 20 points in 30 days is suggested; a meeting without follow-up too', async () => {
+      now = new Date('2026-07-20T12:00:00.000Z');
+      const olga = await contact('Olga');
+      // twelve calls from 60 to 35 days ago, then silence
+      for (let i = 0; i < 12; i++) {
+        await log({
+          kind: 'call',
+          direction: i % 2 ? 'inbound' : 'outbound',
+          occurred_at: ago((60 - (i * 25) / 11) * DAY),
+          duration_minutes: 10,
+          parties: [{ role: 'to', entity: 'contact', id: olga }],
+        });
+      }
+      // worked out by hand: frequency, reciprocity and depth are full then and now; recency fell
+      const then = score({ recency: 2 ** (-5 / 14), frequency: 1, reciprocity: 1, depth: 1 });
+      const today = score({ recency: 2 ** (-35 / 14), frequency: 1, reciprocity: 1, depth: 1 });
+      const stored = await record('contact', olga);
+      expect(stored.relationship_strength).toBe(today);
+      expect(stored.strength_change_30d).toBe(today - then);
+      expect(today - then).toBeLessThanOrEqual(-20);
+      const pia = await contact('Pia');
+      await log({
+        kind: 'meeting',
+        direction: 'outbound',
+        subject: 'Workshop',
+        occurred_at: ago(2 * DAY),
+        parties: [
+          { role: 'from', address: me },
+          { role: 'attendee', entity: 'contact', id: pia },
+        ],
+      });
+      expect((await record('contact', pia)).unfollowed_meeting_at).toBe(ago(2 * DAY));
+      const atRisk = expectStatus(
+        await http().post('/api/relationships/alerts', { entity: 'contact', template: 'at_risk' }),
+        201,
+      );
+      const followUp = expectStatus(
+        await http().post('/api/relationships/alerts', { entity: 'contact', template: 'meeting_follow_up' }),
+        201,
+      );
+      expect(atRisk.condition).toEqual({ strength_change_30d: { lte: -20 } });
+      // the rules look hourly, from when they were made
+      now = new Date(now.getTime() + 2 * HOUR);
+      await platform().services.automation.scheduler.tick();
+      await settled();
+      const all = expectStatus(await http().get('/api/suggestions?all=true'), 200).data as unknown[];
+      const of = (rule: string, id: string) =>
+        all.filter((x) => JSON.stringify(x).includes(rule) && JSON.stringify(x).includes(id));
+      expect(of(atRisk.id, olga)).toHaveLength(1);
+      expect(of(followUp.id, pia)).toHaveLength(1);
+      expect(of(followUp.id, olga)).toHaveLength(0);
+      // a follow-up email ends the meeting's episode
+      await email(pia, 'outbound', ago(DAY));
+      expect((await record('contact', pia)).unfollowed_meeting_at).toBeNull();
+      for (const rule of [atRisk, followUp])
+        expectStatus(await http().post(`/api/automation/rules/${rule.id}/disable`), 200);
+    });
+
     it('parties resolve across entities by email and phone; the timeline pages newest first', async () => {
       now = new Date('2026-08-01T12:00:00.000Z');
       const gus = await contact('Gus', { phone: '+1 555 0100' });
@@ -641,6 +699,26 @@ describeEachDatabase(
       const live = await signals('contact', max);
       expect(live.score).toBe(after.relationship_strength);
       expect(live.factors.recency).toBeCloseTo(0.5, 12);
+    });
+
+    it('every score of the suite recomputes from its factors, and equals the stored field once refreshed', async () => {
+      now = new Date('2026-12-01T12:00:00.000Z');
+      await rel().refreshDue();
+      let checked = 0;
+      for (const entity of ['contact', 'partner', 'employee', 'iot_device']) {
+        const page = expectStatus(
+          await http().get(`/api/data/${entity}?limit=1000&select=id,relationship_strength`),
+          200,
+        );
+        for (const r of page.data as { id: string; relationship_strength: number }[]) {
+          const s = await signals(entity, r.id);
+          const recomputed = Math.round(100 * Object.keys(W).reduce((sum, k) => sum + s.weights[k] * s.factors[k], 0));
+          expect(recomputed, `${entity} ${r.id}`).toBe(s.score);
+          expect(s.score, `${entity} ${r.id}`).toBe(r.relationship_strength);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(100);
     });
 
     it(`[${kind}] per-entity cadence and weights are used and checked`, async () => {

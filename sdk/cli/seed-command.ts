@@ -83,7 +83,20 @@ async function load(
   return written;
 }
 
+type Row = { id: string } & Record<string, unknown>;
+
 const recordRow = (r: DemoRecord) => ({ id: r.id, ...r.values });
+
+/** The optional keys of a demo activity, null when it has none. */
+const ACTIVITY_KEYS = {
+  body: null,
+  duration_minutes: null,
+  due_at: null,
+  completed_at: null,
+  message_id: null,
+  in_reply_to: null,
+  regarding: null,
+};
 
 export async function seedRelationshipDemo(api: Client, options: DemoOptions, io: Io): Promise<void> {
   const started = Date.now();
@@ -118,7 +131,9 @@ export async function seedRelationshipDemo(api: Client, options: DemoOptions, io
     api,
     'activity',
     (function* () {
-      for (const a of demoActivities(options)) yield a as unknown as { id: string } & Record<string, unknown>;
+      // every activity with the same keys: a bulk create inserts one statement per key set, and a
+      // reply must not be inserted before the message it answers
+      for (const a of demoActivities(options)) yield { ...ACTIVITY_KEYS, ...a } as Row;
     })(),
     (written) => {
       if (written - last >= 50_000 || written === options.activities) {
