@@ -194,7 +194,11 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     worker.handle('automation', (job, run) => runner.runJob(job, run), dead);
     worker.handle('email', (job) => runner.sendEmail(job), dead);
     worker.handle('call', (job) => runner.call(job), dead);
-    worker.handle('import', (job, run) => importer.run(job, run));
+    worker.handle(
+      'import',
+      (job, run) => importer.run(job, run),
+      (job) => importer.dead(job),
+    );
     importer.onQueued = () => worker.wake();
   }
   const services: Services = {

@@ -637,6 +637,16 @@ describeEachDatabase(
         WHERE r.message_id = 'contract-2@acme.example'`.execute(db());
       expect(rows[0]!.reply).toBe(rows[0]!.original);
       expect(await linked()).toBe(5);
+      // a row the activity refuses is a problem of its own; the rest of its batch is imported
+      const odd = [
+        'kind,direction,subject,occurred_at,duration_minutes,to',
+        `call,outbound,Fine,${ago(HOUR)},10,nia@acme.example`,
+        `call,outbound,Endless,${ago(HOUR)},3000000000,nia@acme.example`,
+      ].join('\n');
+      const oddJob = await runImport(odd, 'csv');
+      expect(oddJob.state).toBe('succeeded');
+      expect(oddJob.progress).toMatchObject({ imported: 1, problems: 1, done: true });
+      expect(oddJob.progress.problemSamples[0]).toMatch(/^#2: \/duration_minutes /);
       expectProblem(
         await http().post('/api/activities/import', 'x', { 'content-type': 'application/octet-stream' }),
         400,
@@ -751,6 +761,190 @@ describeEachDatabase(
   },
   { build: { clock } },
 );
+
+describeEachDatabase('relationship layer under row security', (platform) => {
+  const admin = () => api(platform().app);
+  let alice: ReturnType<typeof api>;
+  let mine = '';
+  let hidden = '';
+  beforeAll(async () => {
+    expectStatus(
+      await admin().post('/api/metadata/entities', {
+        name: 'client',
+        fields: [
+          { name: 'name', type: 'text' },
+          { name: 'email', type: 'email' },
+          { name: 'private_email', type: 'email', secured: true },
+        ],
+        trackActivities: true,
+      }),
+      201,
+    );
+    expectStatus(
+      await admin().post('/api/roles', {
+        name: 'client_own',
+        privileges: [
+          { entity: 'client', create: 'own', read: 'own', update: 'own', appendTo: 'own' },
+          { entity: 'activity', create: 'own', read: 'own', update: 'own', append: 'own' },
+        ],
+      }),
+      201,
+    );
+    const email = 'alice@rel.example';
+    const password = 'alice-password-long-enough';
+    const user = expectStatus(
+      await admin().post('/api/users', { email, password, displayName: 'Alice', roles: ['client_own'] }),
+      201,
+    );
+    const { token } = expectStatus(await admin().post('/api/auth/login', { email, password }), 200);
+    alice = api(platform().app, token);
+    // hers, with an address in a field her roles keep secret from her
+    mine = expectStatus(
+      await admin().post('/api/data/client', { name: 'Mine', private_email: 'me@mine.example', owner_id: user.id }),
+      201,
+    ).id;
+    hidden = expectStatus(
+      await admin().post('/api/data/client', { name: 'Hidden', email: 'ceo@secret.example' }),
+      201,
+    ).id;
+  });
+
+  it('links activities only to records the writer may read and append to, resolving only those', async () => {
+    const at = new Date().toISOString();
+    // regarding or naming a hidden record answers as a missing one would
+    for (const body of [
+      { regarding: { entity: 'client', id: hidden } },
+      { parties: [{ role: 'to', entity: 'client', id: hidden }] },
+      { parties: [{ role: 'to', entity: 'client', id: '00000000-0000-4000-8000-000000000000' }] },
+    ]) {
+      const reply = await alice.post('/api/data/activity', {
+        kind: 'call',
+        direction: 'outbound',
+        occurred_at: at,
+        ...body,
+      });
+      expectProblem(reply, 422, 'XRM_ERR_RECORD_REFERENCE_NOT_FOUND');
+    }
+    expect((await admin().get(`/api/data/client/${hidden}`)).body.relationship_strength).toBe(0);
+    // an address resolves neither to a hidden record nor through a secured field the writer cannot read
+    const created = expectStatus(
+      await alice.post('/api/data/activity', {
+        kind: 'call',
+        direction: 'outbound',
+        occurred_at: at,
+        regarding: { entity: 'client', id: mine.toUpperCase() },
+        parties: [
+          { role: 'to', address: 'CEO@secret.example' },
+          { role: 'cc', address: 'me@mine.example' },
+        ],
+      }),
+      201,
+    );
+    expect(created.regarding).toEqual({ entity: 'client', id: mine });
+    expect(created.parties).toEqual([
+      { role: 'to', address: 'CEO@secret.example' },
+      { role: 'cc', address: 'me@mine.example' },
+    ]);
+    // the admin's own activity on her record counts, but its id is not shown to her
+    const theirs = expectStatus(
+      await admin().post('/api/data/activity', {
+        kind: 'meeting',
+        direction: 'outbound',
+        occurred_at: at,
+        regarding: { entity: 'client', id: mine },
+      }),
+      201,
+    );
+    const s = expectStatus(await alice.get(`/api/data/client/${mine}/signals`), 200);
+    expect(s.inputs.twoWay90d).toBe(2);
+    expect(s.activityIds).toEqual([created.id]);
+    expect(s.activityIds).not.toContain(theirs.id);
+    expectProblem(await alice.get(`/api/data/client/${hidden}/signals`), 404, 'XRM_ERR_RECORD_NOT_FOUND');
+    expectProblem(await alice.get(`/api/data/client/${hidden}/timeline`), 404, 'XRM_ERR_RECORD_NOT_FOUND');
+    expectProblem(
+      await alice.post('/api/relationships/alerts', { entity: 'client', template: 'stale' }),
+      403,
+      'XRM_ERR_FORBIDDEN',
+    );
+  });
+
+  it('a mutation selecting the timeline reads in its own transaction', async () => {
+    const reply = expectStatus(
+      await admin().post('/graphql', {
+        query:
+          'mutation { createClient(input: { name: "Fresh" }) { id ' +
+          'timeline { nodes { id } pageInfo { hasNextPage } } } }',
+      }),
+      200,
+    );
+    expect(reply.errors, JSON.stringify(reply.errors)).toBeUndefined();
+    expect(reply.data.createClient.timeline.nodes).toEqual([]);
+  });
+
+  it('an answer updates the records of the email it answers; bad references are 4xx, never 500', async () => {
+    const ann = expectStatus(await admin().post('/api/data/client', { name: 'Ann', email: 'ann@co.example' }), 201).id;
+    const co = expectStatus(await admin().post('/api/data/client', { name: 'Co' }), 201).id;
+    const at = Date.now();
+    const sent = expectStatus(
+      await admin().post('/api/data/activity', {
+        kind: 'email',
+        direction: 'outbound',
+        occurred_at: new Date(at - 3_600_000).toISOString(),
+        regarding: { entity: 'client', id: co },
+        parties: [{ role: 'to', address: 'ann@co.example' }],
+      }),
+      201,
+    );
+    expect((await admin().get(`/api/data/client/${co}`)).body.awaiting_reply_since).not.toBeNull();
+    expectStatus(
+      await admin().post('/api/data/activity', {
+        kind: 'email',
+        direction: 'inbound',
+        occurred_at: new Date(at).toISOString(),
+        in_reply_to: sent.id,
+        parties: [{ role: 'from', address: 'ann@co.example' }],
+      }),
+      201,
+    );
+    const company = (await admin().get(`/api/data/client/${co}`)).body;
+    expect(company.awaiting_reply_since).toBeNull();
+    expect(company.interactions_30d).toBe(1);
+    expect((await admin().get(`/api/data/client/${ann}`)).body.median_response_minutes).toBe(60);
+    for (const regarding of [
+      { entity: 'client', id: 'not-a-uuid' },
+      { entity: 'client', id: '"}' },
+    ]) {
+      const reply = await admin().post('/api/data/activity', {
+        kind: 'note',
+        occurred_at: new Date().toISOString(),
+        regarding,
+      });
+      expect(reply.status, reply.text).toBe(400);
+    }
+    for (const cursor of [
+      Buffer.from('["1","x"]').toString('base64url'),
+      Buffer.from(`["+275760-09-13T00:00:00Z","${'-'.repeat(36)}"]`).toString('base64url'),
+    ])
+      expectProblem(
+        await admin().get(`/api/data/client/${co}/timeline?cursor=${cursor}`),
+        400,
+        'XRM_ERR_REQUEST_INVALID',
+      );
+    expectProblem(
+      await admin().post('/api/activities/import?format=csv', { not: 'a file' }),
+      415,
+      'XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectProblem(
+      await admin().post(`/api/activities/import?format=csv&regarding=plain:${co}`, 'a,b', {
+        'content-type': 'text/csv',
+      }),
+      400,
+      'XRM_ERR_RECORD_INVALID',
+      '/regarding',
+    );
+  });
+});
 
 describeEachDatabase(
   'relationship layer, metadata only (XRM_ACTIVITY_BODIES=off)',

@@ -89,7 +89,9 @@ export function timelineField(entity: EntityDef): GraphQLFieldConfig<Node, Graph
       const id = source[ID_KEY];
       if (typeof id !== 'string') throw new Error('the record was read without its id');
       if (!ctx.relationships || !ctx.access) throw new Error('no relationship service in this context');
-      const page = await ctx.relationships.timeline(ctx.access, entity.name, id, first, args.after ?? undefined);
+      // inside a mutation, read in its transaction (it sees the mutation's writes; PGlite has one connection)
+      const db = info.operation.operation === 'mutation' ? await ctx.transaction() : undefined;
+      const page = await ctx.relationships.timeline(ctx.access, entity.name, id, first, args.after ?? undefined, db);
       const data = page.data as Activity[];
       // each node's cursor continues after it
       const nodes = data.map((a) => ({ ...a, [CURSOR_KEY]: timelineCursor(String(a.occurred_at), String(a.id)) }));

@@ -250,7 +250,11 @@ export function relationshipComponents(): Record<string, JsonSchema> {
           type: 'array',
           items: {
             type: 'object',
-            properties: { id: uuid, message_id: { type: 'string' }, created: { type: 'boolean' } },
+            properties: {
+              id: { ...nullable(uuid), description: 'null: stored already, by someone whose activity you cannot read' },
+              message_id: { type: 'string' },
+              created: { type: 'boolean', description: 'false: the message was stored already and is left as it is' },
+            },
             required: ['id', 'message_id', 'created'],
           },
         },

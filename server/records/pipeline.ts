@@ -101,7 +101,14 @@ export interface WriteOutcome {
  */
 export interface InputPreparer {
   readonly entity: string;
-  prepare(db: Db, inputs: readonly Row[], update: boolean, path: (i: number) => string): Promise<Row[]>;
+  /** `access`: the writer's (undefined: the system). */
+  prepare(
+    db: Db,
+    inputs: readonly Row[],
+    update: boolean,
+    path: (i: number) => string,
+    access?: Access,
+  ): Promise<Row[]>;
 }
 
 /** An operation in progress: its transaction and its journal. */
@@ -158,7 +165,12 @@ export class WritePipeline {
   }
 
   /** The messages with their inputs prepared (one call per entity and kind of write). */
-  async #prepare(db: Db, messages: readonly WriteMessage[], items: boolean): Promise<readonly WriteMessage[]> {
+  async #prepare(
+    db: Db,
+    messages: readonly WriteMessage[],
+    items: boolean,
+    access: Access | undefined,
+  ): Promise<readonly WriteMessage[]> {
     if (!this.#preparers.size) return messages;
     const out = [...messages];
     const groups = new Map<string, number[]>();
@@ -175,7 +187,7 @@ export class WritePipeline {
       const inputs = indexes.map((i) => (messages[i] as { input: Row }).input);
       const prepared = await this.#preparers
         .get(first.entity)!
-        .prepare(db, inputs, first.message === 'update', (k) => (items ? `/records/${indexes[k]}` : ''));
+        .prepare(db, inputs, first.message === 'update', (k) => (items ? `/records/${indexes[k]}` : ''), access);
       indexes.forEach((i, k) => {
         out[i] = { ...(messages[i] as Extract<WriteMessage, { input: unknown }>), input: prepared[k] } as WriteMessage;
       });
@@ -188,7 +200,7 @@ export class WritePipeline {
    * are a bulk request's items, and a problem names its item (`/records/<i>/…`).
    */
   async execute(ctx: WriteContext, messages: readonly WriteMessage[], items = false): Promise<WriteOutcome[]> {
-    return this.#execute(ctx, await this.#prepare(ctx.db ?? this.#db, messages, items), items);
+    return this.#execute(ctx, await this.#prepare(ctx.db ?? this.#db, messages, items, ctx.access), items);
   }
 
   async #execute(ctx: WriteContext, messages: readonly WriteMessage[], items: boolean): Promise<WriteOutcome[]> {
@@ -258,6 +270,7 @@ export class WritePipeline {
         request.records as Row[],
         request.operation === 'update',
         (i) => `/records/${i}`,
+        ctx.access,
       );
       request = { ...request, records };
     }

@@ -60,6 +60,11 @@ export function uploadedBy(job: Job, principal: Principal): boolean {
   return job.kind === 'import' && by?.kind === principal.kind && by.id === principal.id;
 }
 
+/** A refusal of the user's data (4xx), as opposed to the platform failing (retried). */
+function isUsersMistake(error: unknown): boolean {
+  return error instanceof XrmError && error.status < 500 && error.status !== 429 && error.status !== 409;
+}
+
 /** Activities ingested per transaction. */
 export const IMPORT_BATCH = 500;
 /** Problems kept on the job for people to read (they are all counted). */
@@ -95,7 +100,7 @@ export class ActivityImporter {
     access: AccessService,
     log: FastifyBaseLogger,
   ) {
-    this.#dir = dataDir.startsWith('memory://') ? join(tmpdir(), 'xrm-imports') : join(dataDir, 'imports');
+    this.#dir = !dataDir || dataDir.startsWith('memory://') ? join(tmpdir(), 'xrm-imports') : join(dataDir, 'imports');
     this.#queue = queue;
     this.#relationships = relationships;
     this.#access = access;
@@ -142,11 +147,34 @@ export class ActivityImporter {
     const progress = { bytes: 0, totalBytes, imported: 0, problems: 0, problemSamples: [] as string[], done: false };
     const report = () => this.#queue.setProgress(job.id, progress);
     await report();
-    let batch: Record<string, unknown>[] = [];
+    let batch: { activity: Record<string, unknown>; position: number }[] = [];
+    const problem = (position: number, message: string) => {
+      progress.problems++;
+      if (progress.problemSamples.length < KEPT_PROBLEMS) progress.problemSamples.push(`#${position}: ${message}`);
+    };
     const flush = async () => {
       if (!batch.length) return;
-      await this.#relationships.ingest(ctx, batch);
-      progress.imported += batch.length;
+      try {
+        await this.#relationships.ingest(
+          ctx,
+          batch.map((b) => b.activity),
+        );
+        progress.imported += batch.length;
+      } catch (error) {
+        if (!isUsersMistake(error)) throw error;
+        // one refused item refuses its batch: once more one by one, each refusal a problem of its own
+        for (const b of batch) {
+          try {
+            await this.#relationships.ingest(ctx, [b.activity]);
+            progress.imported++;
+          } catch (one) {
+            if (!isUsersMistake(one)) throw one;
+            const e = one as XrmError;
+            const where = e.errors?.[0]?.path.replace(/^\/activities\/0|^\/records\/0/, '') ?? '';
+            problem(b.position, `${where ? `${where} ` : ''}${e.errors?.[0]?.message ?? e.message}`);
+          }
+        }
+      }
       batch = [];
       await report();
     };
@@ -156,15 +184,15 @@ export class ActivityImporter {
         progress.bytes = bytes;
       },
     });
+    let position = 0;
     for await (const item of items) {
       if (run.signal.aborted) throw new Error('the import was stopped (its lease ended)');
+      position++;
       if (isProblem(item)) {
-        progress.problems++;
-        if (progress.problemSamples.length < KEPT_PROBLEMS)
-          progress.problemSamples.push(`#${item.position}: ${item.message}`);
+        problem(item.position, item.message);
         continue;
       }
-      batch.push(activityOf(item, payload.regarding));
+      batch.push({ activity: activityOf(item, payload.regarding), position });
       if (batch.length >= IMPORT_BATCH) await flush();
     }
     await flush();
@@ -173,6 +201,11 @@ export class ActivityImporter {
     await report();
     await rm(payload.file, { force: true });
     this.#log.info({ job: job.id, imported: progress.imported, problems: progress.problems }, 'import done');
+  }
+
+  /** A job that failed for good: its file goes (the upload can be sent again). */
+  async dead(job: Job): Promise<void> {
+    await rm((job.payload as unknown as ImportPayload).file, { force: true });
   }
 }
 

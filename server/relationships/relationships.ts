@@ -23,14 +23,50 @@ import { settingsOf, signalsOf, strengthAt, type Signals, type Strength } from '
 import { computeSignals, fetchInputs, lockTargets, storeSignals } from './signals.ts';
 
 const DAY = 86_400_000;
+/** An instant as PostgreSQL prints a timestamptz in JSON. */
+const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Row = Record<string, unknown>;
 
 export interface IngestResult {
-  readonly id: string;
+  /** Null: a message stored already that the caller may not read. */
+  readonly id: string | null;
   readonly message_id: string;
   readonly created: boolean;
+}
+
+/** Activities ordered so that one answering another of the batch comes after it. */
+function parentsFirst(records: Row[]): Row[] {
+  const byId = new Map(records.map((r) => [r.id as string, r]));
+  const depth = new Map<string, number>();
+  const depthOf = (r: Row, seen = new Set<string>()): number => {
+    const id = r.id as string;
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    const parent = typeof r.in_reply_to === 'string' ? byId.get(r.in_reply_to) : undefined;
+    const d = parent && !seen.has(id) ? depthOf(parent, seen.add(id)) + 1 : 0;
+    depth.set(id, d);
+    return d;
+  };
+  return records
+    .map((r, i) => ({ r, i, d: depthOf(r) }))
+    .sort((a, b) => a.d - b.d || a.i - b.i)
+    .map((x) => x.r);
+}
+
+/**
+ * Every record with the same fields (a bulk create writes one statement per set of fields, and a
+ * reply's statement must not run before its original's): what one lacks takes the field's default.
+ */
+function sameShape(records: Row[], entity: EntityDef): Row[] {
+  const keys = new Set(records.flatMap((r) => Object.keys(r)));
+  const defaults = new Map(entity.fields.filter((f) => f.default !== undefined).map((f) => [f.name, f.default]));
+  return records.map((r) => {
+    const out: Row = {};
+    for (const k of keys) out[k] = k in r ? r[k] : (defaults.get(k) ?? null);
+    return out;
+  });
 }
 
 /** A PostgreSQL text[] literal (values quoted and escaped). */
@@ -157,10 +193,25 @@ export class Relationships {
   }
 
   /** 404 unless the caller can read the record. */
-  async #assertReadable(access: Access, entity: string, id: string): Promise<Record<string, unknown>> {
-    const found = await this.#query.read({ access }, { kind: 'get', entity, id, query: {} });
+  async #assertReadable(access: Access, entity: string, id: string, db?: Db): Promise<Record<string, unknown>> {
+    const found = await this.#query.read({ access, db }, { kind: 'get', entity, id, query: {} });
     if (!found) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record ${id}`);
     return JSON.parse(found.body) as Record<string, unknown>;
+  }
+
+  /** 400 unless the entity tracks activities; 422 unless the record is one the caller may link activities to. */
+  async assertLinkable(access: Access, ref: { entity: string; id: string }, path: string): Promise<void> {
+    const entity = this.#runtime.state.catalog.entity(ref.entity);
+    if (!entity?.trackActivities) {
+      const message = entity ? `"${ref.entity}" does not track activities` : `no entity "${ref.entity}"`;
+      throw new XrmError('XRM_ERR_RECORD_INVALID', message, { errors: [{ path, message }] });
+    }
+    const found = await this.#query.read({ access }, { kind: 'get', entity: ref.entity, id: ref.id, query: {} });
+    if (!found || access.policy.level(ref.entity, 'appendTo') === 'none') {
+      throw new XrmError('XRM_ERR_RECORD_REFERENCE_NOT_FOUND', `No ${ref.entity} record ${ref.id} you may link to`, {
+        errors: [{ path, message: 'no record you may link activities to' }],
+      });
+    }
   }
 
   /**
@@ -168,9 +219,16 @@ export class Relationships {
    * record's links, then those activities as the caller may read them (a page may hold fewer than
    * `limit` when some are hidden from the caller; `nextCursor` goes on regardless).
    */
-  async timeline(access: Access, entity: string, id: string, limit: number, cursor?: string): Promise<TimelinePage> {
+  async timeline(
+    access: Access,
+    entity: string,
+    id: string,
+    limit: number,
+    cursor?: string,
+    db: Db = this.#db,
+  ): Promise<TimelinePage> {
     this.#tracked(entity);
-    await this.#assertReadable(access, entity, id);
+    await this.#assertReadable(access, entity, id, db === this.#db ? undefined : db);
     let after = sql`TRUE`;
     if (cursor !== undefined) {
       const [at, last] = decodeCursor(cursor);
@@ -179,12 +237,12 @@ export class Relationships {
     const { rows } = await sql<{ activity_id: string; at: string }>`SELECT activity_id::text,
         to_json(occurred_at) #>> '{}' AS at
       FROM xrm.activity_links WHERE entity = ${entity} AND record_id = ${id}::uuid AND ${after}
-      ORDER BY occurred_at DESC, activity_id DESC LIMIT ${limit + 1}`.execute(this.#db);
+      ORDER BY occurred_at DESC, activity_id DESC LIMIT ${limit + 1}`.execute(db);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     if (!page.length) return { data: [] };
     const body = await this.#query.read(
-      { access },
+      { access, db: db === this.#db ? undefined : db },
       {
         kind: 'list',
         entity: 'activity',
@@ -208,6 +266,7 @@ export class Relationships {
     const settings = settingsOf(def.signalSettings);
     const input = (await fetchInputs(this.#db, entity, [id], asOf)).get(id)!;
     const strength = strengthAt(input, settings, asOf.getTime());
+    const activityIds = await this.#readable(access, strength.activityIds);
     const w = settings.weights;
     return {
       entity,
@@ -220,8 +279,28 @@ export class Relationships {
       weights: settings.weights,
       interactionWeights: settings.interactionWeights,
       ...strength,
+      activityIds,
       signals: signalsOf(input, settings, asOf.getTime()),
     };
+  }
+
+  /** The activities of these ids the caller may read (the others still count, unnamed). */
+  async #readable(access: Access, ids: readonly string[]): Promise<string[]> {
+    if (access.policy.unrestricted || !ids.length) return [...ids];
+    const readable = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const page = ids.slice(i, i + 500);
+      const body = await this.#query.read(
+        { access },
+        {
+          kind: 'list',
+          entity: 'activity',
+          query: { filter: JSON.stringify({ id: { in: page } }), select: 'id', limit: page.length },
+        },
+      );
+      for (const row of (JSON.parse(body) as { data: { id: string }[] }).data) readable.add(row.id);
+    }
+    return ids.filter((id) => readable.has(id));
   }
 
   /**
@@ -237,23 +316,31 @@ export class Relationships {
       const settings = settingsOf(entity.signalSettings);
       const staleBefore = new Date(now.getTime() - 2 * settings.cadenceDays * DAY).toISOString();
       const followUpBefore = new Date(now.getTime() - DAY).toISOString();
-      const filter = {
-        owner_id: { eq: owner },
-        or: [
-          { reply_overdue_at: { lte: now.toISOString() } },
-          { unfollowed_meeting_at: { lte: followUpBefore } },
-          { strength_change_30d: { lte: -AT_RISK_DROP } },
-          { last_contact_at: { lt: staleBefore } },
-        ],
-      };
+      // each reason on its own, most urgent first, so no reason's records crowd another's out
+      const reasons: { filter: Record<string, unknown>; sort: string }[] = [
+        { filter: { reply_overdue_at: { lte: now.toISOString() } }, sort: 'reply_overdue_at' },
+        { filter: { unfollowed_meeting_at: { lte: followUpBefore } }, sort: 'unfollowed_meeting_at' },
+        { filter: { strength_change_30d: { lte: -AT_RISK_DROP } }, sort: 'strength_change_30d' },
+        { filter: { last_contact_at: { lt: staleBefore } }, sort: 'last_contact_at' },
+      ];
       const select = ['id', entity.primaryField, ...SIGNAL_SELECT].join(',');
-      const body = await this.#query.read(
-        { access },
-        { kind: 'list', entity: entity.name, query: { filter: JSON.stringify(filter), select, limit: 200 } },
-      );
-      for (const record of (JSON.parse(body) as { data: Record<string, unknown>[] }).data) {
-        const item = todayItem(entity, record, now, settings.cadenceDays);
-        if (item) items.push(item);
+      const seen = new Set<string>();
+      for (const reason of reasons) {
+        const filter = { owner_id: { eq: owner }, ...reason.filter };
+        const body = await this.#query.read(
+          { access },
+          {
+            kind: 'list',
+            entity: entity.name,
+            query: { filter: JSON.stringify(filter), select, sort: `${reason.sort},id`, limit },
+          },
+        );
+        for (const record of (JSON.parse(body) as { data: Record<string, unknown>[] }).data) {
+          if (seen.has(record.id as string)) continue;
+          seen.add(record.id as string);
+          const item = todayItem(entity, record, now, settings.cadenceDays);
+          if (item) items.push(item);
+        }
       }
     }
     items.sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
@@ -360,9 +447,10 @@ export class Relationships {
   }
 
   /**
-   * Activities from a connector, idempotent by `message_id`: ONE upsert batch through the write
-   * pipeline (alternate key `message_id`); `in_reply_to` may name the Message-ID it answers (in the
-   * batch or stored), which becomes that activity's id (an unknown one is dropped).
+   * Activities from a connector, idempotent by `message_id`: a message already stored (by anyone)
+   * is left as it is, the new ones are ONE bulk create through the write pipeline. `in_reply_to`
+   * may name the Message-ID it answers — in the batch or stored and readable by the caller — which
+   * becomes that activity's id (an unknown one is dropped). Replies are written after what they answer.
    */
   async ingest(ctx: WriteContext, items: readonly unknown[]): Promise<IngestResult[]> {
     const records = items.map((item, i) => {
@@ -372,33 +460,38 @@ export class Relationships {
         });
       }
       const mid = (item as Row).message_id;
-      if (typeof mid !== 'string' || !mid) {
+      if (typeof mid !== 'string' || !mid || mid.length > 998) {
         throw new XrmError('XRM_ERR_RECORD_INVALID', 'Each ingested activity has a message_id', {
-          errors: [{ path: `/activities/${i}/message_id`, message: 'is required' }],
+          errors: [{ path: `/activities/${i}/message_id`, message: 'is required (1 to 998 characters)' }],
         });
       }
       return { ...(item as Row) };
     });
-    const mids = records.map((r) => r.message_id as string);
+    const db = ctx.db ?? this.#db;
+    const mids = [...new Set(records.map((r) => r.message_id as string))];
     const replies = records
       .map((r) => r.in_reply_to)
       .filter((v): v is string => typeof v === 'string' && !UUID.test(v));
-    const { rows } = await sql<{ id: string; message_id: string }>`SELECT id::text, message_id
-      FROM ${table('activity')} WHERE message_id = ANY(${pgTextArray([...mids, ...replies])}::text[])`.execute(
-      ctx.db ?? this.#db,
-    );
-    const known = new Map(rows.map((r) => [r.message_id, r.id]));
+    // what is stored already (whoever may read it), and what of it the caller may read
+    const { rows } = await sql<{ message_id: string }>`SELECT message_id FROM ${table('activity')}
+      WHERE message_id = ANY(${pgTextArray(mids)}::text[])`.execute(db);
+    const stored = new Set(rows.map((r) => r.message_id));
+    const readable = await this.#messageIds(ctx, [...new Set([...mids, ...replies])]);
     const result: IngestResult[] = [];
+    const fresh: Row[] = [];
+    const known = new Map(readable);
     for (const record of records) {
       const mid = record.message_id as string;
-      const existing = known.get(mid);
-      if (!existing) {
-        record.id = record.id ?? randomUUID();
-        known.set(mid, record.id as string);
-      } else delete record.id;
-      result.push({ id: existing ?? (record.id as string), message_id: mid, created: !existing });
+      if (stored.has(mid) || known.has(mid)) {
+        result.push({ id: known.get(mid) ?? null, message_id: mid, created: false });
+        continue;
+      }
+      const id = typeof record.id === 'string' ? record.id : randomUUID();
+      known.set(mid, id);
+      fresh.push({ ...record, id });
+      result.push({ id, message_id: mid, created: true });
     }
-    for (const record of records) {
+    for (const record of fresh) {
       const reply = record.in_reply_to;
       if (typeof reply === 'string' && !UUID.test(reply)) {
         const id = known.get(reply);
@@ -406,8 +499,32 @@ export class Relationships {
         else delete record.in_reply_to;
       }
     }
-    await this.#pipeline.bulk(ctx, 'activity', { operation: 'upsert', key: 'message_id', records });
+    if (fresh.length) {
+      await this.#pipeline.bulk(ctx, 'activity', {
+        operation: 'create',
+        records: sameShape(parentsFirst(fresh), this.#runtime.state.catalog.require('activity')),
+      });
+    }
     return result;
+  }
+
+  /** The ids of the stored activities with these message ids that the caller may read. */
+  async #messageIds(ctx: WriteContext, mids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < mids.length; i += 500) {
+      const page = mids.slice(i, i + 500);
+      const body = await this.#query.read(
+        { access: ctx.access, db: ctx.db },
+        {
+          kind: 'list',
+          entity: 'activity',
+          query: { filter: JSON.stringify({ message_id: { in: page } }), select: 'id,message_id', limit: page.length },
+        },
+      );
+      for (const row of (JSON.parse(body) as { data: { id: string; message_id: string }[] }).data)
+        out.set(row.message_id, row.id);
+    }
+    return out;
   }
 
   /** Turns an alert template on for a tracked entity: an automation rule anyone can then see and edit. */
@@ -605,9 +722,10 @@ function decodeCursor(cursor: string): [string, string] {
       Array.isArray(value) &&
       value.length === 2 &&
       typeof value[0] === 'string' &&
+      INSTANT.test(value[0]) &&
       !Number.isNaN(Date.parse(value[0])) &&
       typeof value[1] === 'string' &&
-      /^[0-9a-f-]{36}$/i.test(value[1])
+      UUID.test(value[1])
     )
       return [value[0], value[1]];
   } catch {

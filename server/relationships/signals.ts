@@ -76,11 +76,12 @@ export async function fetchInputs(
         'answered', CASE WHEN a.kind = 'email' AND a.direction = 'outbound' THEN ${answered} END)
         ORDER BY l.occurred_at, l.activity_id), '[]')
       FROM ${linked} AND l.occurred_at > ${from}) AS recent,
-    (SELECT max(l.occurred_at) FROM ${linked} AND l.occurred_at <= ${from} AND ${twoWay}) AS two_way,
-    (SELECT max(l.occurred_at) FROM ${linked} AND l.occurred_at <= ${from}
-      AND ${directed} AND a.direction = 'inbound') AS inbound,
-    (SELECT max(l.occurred_at) FROM ${linked} AND l.occurred_at <= ${from}
-      AND ${directed} AND a.direction = 'outbound') AS outbound,
+    (SELECT l.occurred_at FROM ${linked} AND l.occurred_at <= ${from} AND ${twoWay}
+      ORDER BY l.occurred_at DESC LIMIT 1) AS two_way,
+    (SELECT l.occurred_at FROM ${linked} AND l.occurred_at <= ${from} AND ${directed} AND a.direction = 'inbound'
+      ORDER BY l.occurred_at DESC LIMIT 1) AS inbound,
+    (SELECT l.occurred_at FROM ${linked} AND l.occurred_at <= ${from} AND ${directed} AND a.direction = 'outbound'
+      ORDER BY l.occurred_at DESC LIMIT 1) AS outbound,
     (SELECT array_agg(m) FROM (SELECT extract(epoch FROM a.occurred_at - o.occurred_at) / 60 AS m
       FROM xrm.activity_links l JOIN ${activity} a ON a.id = l.activity_id
         JOIN ${activity} o ON o.id = a.in_reply_to AND o.direction = 'outbound' AND o.occurred_at <= a.occurred_at

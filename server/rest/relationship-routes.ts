@@ -76,7 +76,8 @@ export async function relationshipRoutes(
               own: { type: 'string', maxLength: 4000, description: 'Your addresses, comma-separated (default: yours)' },
               regarding: {
                 type: 'string',
-                pattern: '^[a-z][a-z0-9_]*:[0-9a-fA-F-]{36}$',
+                pattern:
+                  '^[a-z][a-z0-9_]*:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
                 description: 'entity:id of a record every imported activity regards',
               },
             },
@@ -85,12 +86,25 @@ export async function relationshipRoutes(
           'x-xrm-operation': {
             rawBody: { mediaTypes: IMPORT_MEDIA_TYPES, description: 'The file, as is' },
             responses: { '202': jsonResponse('The import job', 'ImportStarted') },
-            errors: [...INVALID_REQUEST, 'XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', 'XRM_ERR_REQUEST_TOO_LARGE'],
+            errors: [
+              ...INVALID_REQUEST,
+              'XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE',
+              'XRM_ERR_REQUEST_TOO_LARGE',
+              'XRM_ERR_FORBIDDEN',
+              'XRM_ERR_RECORD_INVALID',
+              'XRM_ERR_RECORD_REFERENCE_NOT_FOUND',
+            ],
           },
         },
       },
       async (req, reply) => {
         const access = accessOf(req);
+        if (access.policy.level('activity', 'create') === 'none')
+          throw new XrmError('XRM_ERR_FORBIDDEN', 'Your roles do not grant create on activity');
+        const upload = req.body as Readable | undefined;
+        if (typeof upload?.pipe !== 'function') {
+          throw new XrmError('XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE', 'Send the file itself as the body, not JSON');
+        }
         const format = (req.query.format as ImportFormat | undefined) ?? formatOf(req.headers['content-type']);
         if (!format) {
           throw new XrmError('XRM_ERR_REQUEST_INVALID', 'Say which format the file is in', {
@@ -107,8 +121,10 @@ export async function relationshipRoutes(
         if (req.query.regarding) {
           const [entity, id] = req.query.regarding.split(':') as [string, string];
           regarding = { entity, id: id.toLowerCase() };
+          // checked now, not when the job runs: the record must be one the uploader may link activities to
+          await relationships.assertLinkable(access, regarding, '/regarding');
         }
-        const body = (req.body as Readable).pipe(limitBytes(maxImportBytes));
+        const body = upload.pipe(limitBytes(maxImportBytes));
         const id = await importer.start(services.db, body, { format, own, regarding, principal: principalOf(req) });
         const job = await services.jobs.get(id);
         return reply
