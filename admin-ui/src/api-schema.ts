@@ -3195,9 +3195,10 @@ export interface components {
         };
         ActivityIngestResult: {
             data: {
-                /** Format: uuid */
-                id: string;
+                /** @description null: stored already, by someone whose activity you cannot read */
+                id: string | null;
                 message_id: string;
+                /** @description false: the message was stored already and is left as it is */
                 created: boolean;
             }[];
         };
@@ -12571,7 +12572,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportStarted"];
                 };
             };
-            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            /** @description Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12582,6 +12583,15 @@ export interface operations {
             };
             /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (XRM_ERR_FORBIDDEN) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12600,6 +12610,15 @@ export interface operations {
             };
             /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Referenced record not found (XRM_ERR_RECORD_REFERENCE_NOT_FOUND) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
