@@ -19,12 +19,18 @@
  * 100,000 records of which 1,000 match (target ≤ 2 s), the time until its 1,000 queued runs have
  * run (on a server restarted with XRM_BENCH_JOB_CONCURRENCY workers), and a second pass (queues 0).
  *
+ * The relationship layer (issue 10, bench/relationships.ts), on its own database and server loaded with
+ * the relationship demo through the bulk API: L1 what keeping signals current adds to an activity write
+ * (target ≤ 5 ms p95 in its transaction), L2 the today list (≤ 50 ms p95), L3 a timeline page (≤ 10 ms
+ * p95), L4 import throughput (the seed load, ingestion by 1,000, a CSV import job), each against raw SQL.
+ *
  * Environment: XRM_BENCH_PG_URL (admin URL, default postgres://root@127.0.0.1:5432/postgres),
  * XRM_BENCH_SECONDS (per measurement, default 10), XRM_BENCH_CONNECTIONS (default 10, autocannon's own default),
- * XRM_BENCH_ONLY (comma-separated subset: R1, R2, R3, R4, R5, R6, R7, W1, A1, A2, catalog; `reads` = R1–R3,
- * R5, R6; `writes` = R4, R7, W1; `automation` = A1, A2; default all), XRM_BENCH_SCALE (fraction of the
- * seeded rows, default 1; smaller for a quick check only: the figures are defined at 1),
- * XRM_BENCH_WEBHOOK_WRITES (W1's creates, default 200), XRM_BENCH_JOB_CONCURRENCY (A2's job workers, default 8).
+ * XRM_BENCH_ONLY (comma-separated subset: R1, R2, R3, R4, R5, R6, R7, W1, A1, A2, L1, L2, L3, L4, catalog;
+ * `reads` = R1–R3, R5, R6; `writes` = R4, R7, W1; `automation` = A1, A2; `relationships` = L1–L4; default all),
+ * XRM_BENCH_SCALE (fraction of the seeded rows, default 1; smaller for a quick check only: the figures are
+ * defined at 1), XRM_BENCH_WEBHOOK_WRITES (W1's creates, default 200), XRM_BENCH_JOB_CONCURRENCY (A2's job
+ * workers, default 8), XRM_BENCH_ACTIVITIES (L1–L4's demo activities, default 1,000,000; times the scale below 1).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -38,6 +44,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { RELATIONSHIP_SCENARIOS, relationshipBench } from './relationships.ts';
 
 const run = promisify(execFile);
 const ADMIN_URL = process.env.XRM_BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -59,6 +66,7 @@ const GROUPS: Record<string, readonly string[]> = {
   reads: ['R1', 'R2', 'R3', 'R5', 'R6'],
   writes: ['R4', 'R7', 'W1'],
   automation: ['A1', 'A2'],
+  relationships: RELATIONSHIP_SCENARIOS,
 };
 const ONLY = process.env.XRM_BENCH_ONLY
   ? new Set(
@@ -1113,6 +1121,26 @@ async function main(): Promise<void> {
         met: liveMs <= 300,
       });
       process.stdout.write(`${rss.toFixed(0)} MB, change live in ${liveMs.toFixed(0)} ms\n`);
+    }
+
+    // the relationship layer (L1–L4): its own database and server, so this one is done with first
+    if (RELATIONSHIP_SCENARIOS.some(want)) {
+      await stopServer(server.child);
+      const found = await relationshipBench({
+        adminUrl: ADMIN_URL,
+        want,
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        scale: SCALE,
+        serverEnv,
+        admin: ADMIN,
+        startServer,
+        stopServer,
+        signIn,
+        pgbench,
+      });
+      figures.push(...found.figures);
+      notes.push(...found.notes);
     }
   } finally {
     if (server) await stopServer(server.child);
