@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
-import type { Db } from '../../metadata/database.ts';
+import { type Db, preparedSql } from '../../metadata/database.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { table } from '../../metadata/physical-names.ts';
 import type { Change, ChangeConsumer, ChangeMessage, Row } from '../records/changes.ts';
@@ -19,6 +19,7 @@ import type { Clock } from '../automation/time.ts';
 import { hiddenFields } from '../records/write-access.ts';
 import type { Access } from '../security/access.ts';
 import { bindSubject } from '../security/subject.ts';
+import { pgTextArray } from './pg-array.ts';
 import { addTarget, refreshTargets, type Targets } from './signals.ts';
 
 export const ACTIVITY = 'activity';
@@ -260,20 +261,14 @@ export class ActivityLinks implements ChangeConsumer {
       if (change.message === 'create' && last.has(change.id)) relinked.add(change.id);
       last.set(change.id, change.after);
     }
-    const links: { entity: string; record_id: string; activity_id: string; occurred_at: unknown; role: string }[] = [];
+    const links: { entity: string; record_id: string; activity_id: string; role: string }[] = [];
     for (const [id, after] of last) {
       const seen = new Set<string>();
       for (const t of concerned(catalog, after)) {
         const key = `${t.entity}:${t.id}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        links.push({
-          entity: t.entity,
-          record_id: t.id,
-          activity_id: id,
-          occurred_at: after!.occurred_at,
-          role: t.role,
-        });
+        links.push({ entity: t.entity, record_id: t.id, activity_id: id, role: t.role });
       }
     }
     if (relinked.size) {
@@ -281,9 +276,14 @@ export class ActivityLinks implements ChangeConsumer {
         WHERE activity_id = ANY(${`{${[...relinked].join(',')}}`}::uuid[])`.execute(trx);
     }
     if (links.length) await insertLinks(trx, links);
-    if (originals.size) {
+    // the records of the emails these answer (now answered), and of the replies to the activities
+    // changed here (how long each took to answer changes with the original's time and direction)
+    if (originals.size || relinked.size) {
       const { rows } = await sql<{ entity: string; record_id: string }>`SELECT entity, record_id::text
-        FROM xrm.activity_links WHERE activity_id = ANY(${`{${[...originals].join(',')}}`}::uuid[])`.execute(trx);
+          FROM xrm.activity_links WHERE activity_id = ANY(${pgTextArray([...originals])}::uuid[])
+        UNION SELECT l.entity, l.record_id::text FROM ${table(ACTIVITY)} r
+          JOIN xrm.activity_links l ON l.activity_id = r.id
+        WHERE r.in_reply_to = ANY(${pgTextArray([...relinked])}::uuid[])`.execute(trx);
       for (const r of rows) addTarget(targets, r.entity, r.record_id);
     }
     for (const g of gone) {
@@ -294,13 +294,20 @@ export class ActivityLinks implements ChangeConsumer {
   }
 }
 
-/** Appends link rows (one statement). */
+/**
+ * Appends link rows (one prepared statement), each with the facts of its activity the signals read
+ * (kind, direction, how many parties, what it answers), taken from the stored activity.
+ */
 export async function insertLinks(
   db: Db,
-  links: readonly { entity: string; record_id: string; activity_id: string; occurred_at: unknown; role: string }[],
+  links: readonly { entity: string; record_id: string; activity_id: string; role: string }[],
 ): Promise<void> {
-  await sql`INSERT INTO xrm.activity_links (entity, record_id, activity_id, occurred_at, role)
-    SELECT entity, record_id, activity_id, occurred_at, role FROM json_to_recordset(${JSON.stringify(links)}::json)
-      AS x(entity text, record_id uuid, activity_id uuid, occurred_at timestamptz, role text)
-    ON CONFLICT DO NOTHING`.execute(db);
+  await preparedSql(sql`INSERT INTO xrm.activity_links
+      (entity, record_id, activity_id, occurred_at, role, kind, direction, people, in_reply_to)
+    SELECT x.entity, x.record_id, x.activity_id, a.occurred_at, x.role, a.kind, a.direction,
+      COALESCE(jsonb_array_length(a.parties), 0), a.in_reply_to
+    FROM json_to_recordset(${JSON.stringify(links)}::json)
+        AS x(entity text, record_id uuid, activity_id uuid, role text)
+      JOIN ${table(ACTIVITY)} a ON a.id = x.activity_id
+    ON CONFLICT DO NOTHING`).execute(db);
 }
