@@ -31,9 +31,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
-import type { Db } from '../metadata/database.ts';
+import { type Db, openDatabase } from '../metadata/database.ts';
 import { loadCatalog } from '../metadata/store.ts';
 import { insertLinks } from '../server/relationships/activities.ts';
 import { settingsOf, signalsOf } from '../server/relationships/formula.ts';
@@ -533,8 +533,8 @@ export async function relationshipBench(
       process.stdout.write(`${rps('plain').toFixed(0)} / ${rps('tracked').toFixed(0)} req/s\n`);
 
       // (b) the upkeep's statements in the write's transaction, timed on their own
-      const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-      const kdb: Db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+      // as the server opens it: the upkeep's statements run prepared (metadata/database.ts)
+      const kdb: Db = openDatabase({ databaseUrl, dataDir: dataDir }).db;
       const n = Math.min(2000, records.length);
       const sample = shuffle([...records]).slice(0, n);
       const upkeep: number[] = [];
@@ -557,16 +557,14 @@ export async function relationshipBench(
         const write = (record: Tracked, upkeep: (trx: Db, links: Parameters<typeof insertLinks>[1]) => Promise<void>) =>
           kdb.transaction().execute(async (trx) => {
             const started = performance.now();
-            const { rows } = await sql<{ id: string; occurred_at: Date }>`INSERT INTO data.activity
+            const { rows } = await sql<{ id: string }>`INSERT INTO data.activity
               (kind, direction, subject, occurred_at, duration_minutes, parties, regarding, owner_id, created_by)
               VALUES ('call', 'outbound', 'Bench call', now(), 15, ${JSON.stringify(party)}::jsonb,
                 ${JSON.stringify(record)}::jsonb, ${owner}::uuid, ${owner}::uuid)
-              RETURNING id::text, occurred_at`.execute(trx);
+              RETURNING id::text`.execute(trx);
             inserts.push(performance.now() - started);
-            const { id, occurred_at } = rows[0]!;
-            await upkeep(trx, [
-              { entity: record.entity, record_id: record.id, activity_id: id, occurred_at, role: 'regarding' },
-            ]);
+            const { id } = rows[0]!;
+            await upkeep(trx, [{ entity: record.entity, record_id: record.id, activity_id: id, role: 'regarding' }]);
           });
         for (const record of sample) {
           await write(record, async (trx, link) => {

@@ -2,8 +2,9 @@
  * One code path, two databases: kysely over a `pg` Pool when DATABASE_URL is set, otherwise over
  * embedded PGlite with its data in a local folder. Migrations of the system tables run here.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent, type RawBuilder } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../migrations/index.ts';
@@ -40,6 +41,43 @@ export interface DatabaseLocation {
   readonly statementTimeoutMs?: number;
 }
 
+/**
+ * A statement whose text starts with this comment runs as a named prepared statement on
+ * PostgreSQL, on the pool or inside a transaction alike: parsed and planned once per connection
+ * (the name is a hash of the text). PGlite runs it as any statement. Mark hot statements of a
+ * fixed shape whose parameter types never change (see `preparedSql`).
+ */
+export const PREPARED_MARK = '/*xrm:prepared*/';
+
+/** `query` run as a named prepared statement on PostgreSQL (PREPARED_MARK). */
+export function preparedSql<T>(query: RawBuilder<T>): RawBuilder<T> {
+  return sql<T>`${sql.raw(PREPARED_MARK)} ${query}`;
+}
+
+const names = new Map<string, string>();
+
+/** The prepared statement name of a statement text (stable within and across processes). */
+export function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `xrm_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    if (names.size > 10_000) names.clear();
+    names.set(text, name);
+  }
+  return name;
+}
+
+type QueryFn = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+
+/** Every statement this client runs whose text starts with PREPARED_MARK runs named (prepared). */
+function prepareMarked(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as QueryFn;
+  (client as unknown as { query: QueryFn }).query = (config, values, callback) =>
+    typeof config === 'string' && config.startsWith(PREPARED_MARK)
+      ? query({ name: statementName(config), text: config, values }, callback)
+      : query(config, values, callback);
+}
+
 export function openDatabase(config: DatabaseLocation, options: DatabaseOptions = {}): Database {
   const log = options.onQuery ? (event: LogEvent) => options.onQuery!(event.query.sql) : undefined;
   if (config.databaseUrl) {
@@ -63,7 +101,10 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
     // process down. Every client gets a listener for its whole life; the query in flight fails
     // on its own (answered 503) and the pool drops the broken client when it is released.
     const onError = options.onConnectionError ?? (() => undefined);
-    pool.on('connect', (client) => client.on('error', onError));
+    pool.on('connect', (client) => {
+      client.on('error', onError);
+      prepareMarked(client);
+    });
     pool.on('error', () => undefined); // the idle case: already reported by the client's listener
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log });
     return { db, kind: 'postgres', pool, onQuery: options.onQuery, close: () => db.destroy() };

@@ -167,10 +167,14 @@ export class MetadataService {
       const next = withEntity(catalog, after);
       // tracking switched on adds the signal columns, switched off drops them
       const statements: RawBuilder<unknown>[] = [];
-      if (!before.trackActivities && after.trackActivities)
+      if (!before.trackActivities && after.trackActivities) {
         for (const f of SIGNAL_FIELDS) statements.push(...ddl.addField(name, f, next));
-      if (before.trackActivities && !after.trackActivities)
+        statements.push(ddl.trackingStorage(name, true));
+      }
+      if (before.trackActivities && !after.trackActivities) {
         for (const f of SIGNAL_FIELDS) statements.push(...ddl.dropField(name, f));
+        statements.push(ddl.trackingStorage(name, false));
+      }
       return {
         operation: 'entity.update',
         target: name,

@@ -6,6 +6,7 @@ import * as identity from './0004-identity.ts';
 import * as authorization from './0005-authorization.ts';
 import * as automation from './0006-automation.ts';
 import * as relationships from './0007-relationships.ts';
+import * as activityLinkFacts from './0008-activity-link-facts.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-authorization': authorization,
   '0006-automation': automation,
   '0007-relationships': relationships,
+  '0008-activity-link-facts': activityLinkFacts,
 };

@@ -3,9 +3,8 @@
  * statements on PostgreSQL so the server parses and plans each shape once per connection.
  * The cache lives on the ApiState, so a metadata change drops it whole.
  */
-import { createHash } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
-import type { Database, Db } from '../../metadata/database.ts';
+import { type Database, type Db, statementName } from '../../metadata/database.ts';
 import type { ApiState } from '../runtime.ts';
 
 const MAX_ENTRIES = 2000;
@@ -33,19 +32,6 @@ export class StatementCache {
   }
 }
 
-const names = new Map<string, string>();
-
-function statementName(sqlText: string, salt: string): string {
-  const key = salt ? `${salt}\u0000${sqlText}` : sqlText;
-  let name = names.get(key);
-  if (!name) {
-    name = `xrm_${createHash('sha1').update(key).digest('base64url').slice(0, 20)}`;
-    if (names.size > 10_000) names.clear();
-    names.set(key, name);
-  }
-  return name;
-}
-
 /**
  * Runs a compiled statement: named and prepared when it goes straight to the PostgreSQL pool,
  * through kysely otherwise (PGlite, or inside a transaction). `salt` goes into the name: a write's
@@ -56,7 +42,7 @@ export async function execute<R>(database: Database, db: Db, query: CompiledQuer
   if (database.pool && db === database.db) {
     database.onQuery?.(query.sql);
     const result = await database.pool.query({
-      name: statementName(query.sql, salt),
+      name: statementName(salt ? `${salt}\u0000${query.sql}` : query.sql),
       text: query.sql,
       values: query.parameters as unknown[],
     });

@@ -20,6 +20,7 @@ import type { Runtime } from '../runtime.ts';
 import type { Access } from '../security/access.ts';
 import { concerned, insertLinks } from './activities.ts';
 import { settingsOf, signalsOf, strengthAt, type Signals, type Strength } from './formula.ts';
+import { pgTextArray } from './pg-array.ts';
 import { computeSignals, fetchInputs, lockTargets, storeSignals } from './signals.ts';
 
 const DAY = 86_400_000;
@@ -69,10 +70,6 @@ function sameShape(records: Row[], entity: EntityDef): Row[] {
   });
 }
 
-/** A PostgreSQL text[] literal (values quoted and escaped). */
-export function pgTextArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-}
 /** Stored signals older than this are recomputed by the refresh (time moves recency, windows, drops). */
 export const REFRESH_AFTER_MS = 3_600_000;
 const REFRESH_BATCH = 500;
@@ -435,7 +432,7 @@ export class Relationships {
         if (t.entity !== entity || seen.has(t.id)) continue;
         seen.add(t.id);
         ids.add(t.id);
-        links.push({ entity, record_id: t.id, activity_id: row.id, occurred_at: row.occurred_at, role: t.role });
+        links.push({ entity, record_id: t.id, activity_id: row.id, role: t.role });
       }
     }
     if (links.length) await insertLinks(trx, links);

@@ -7,11 +7,12 @@
  * snapshot that holds the other's committed activity: the stored state always equals a full
  * recompute.
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
-import type { Db } from '../../metadata/database.ts';
+import { type Db, preparedSql } from '../../metadata/database.ts';
 import { table } from '../../metadata/physical-names.ts';
 import { SIGNAL_FIELDS } from '../../metadata/signal-fields.ts';
+import { pgTextArray } from './pg-array.ts';
 import {
   type ActivityFact,
   HISTORY_DAYS,
@@ -35,22 +36,103 @@ export function addTarget(targets: Targets, entity: string, id: string): void {
 }
 
 interface FetchedRow {
+  entity: string;
   record_id: string;
-  recent: {
-    id: string;
-    kind: ActivityFact['kind'];
-    direction: ActivityFact['direction'];
-    at: string;
-    people: number;
-    answered: string | null;
-  }[];
-  two_way: string | null;
-  inbound: string | null;
-  outbound: string | null;
+  /** The links within HISTORY_DAYS (and any later), oldest first, column by column. */
+  ids: string[] | null;
+  kinds: ActivityFact['kind'][] | null;
+  directions: ActivityFact['direction'][] | null;
+  ats: Date[] | null;
+  people: number[] | null;
+  answered: (Date | null)[] | null;
+  two_way: Date | null;
+  inbound: Date | null;
+  outbound: Date | null;
   replies: number[] | null;
 }
 
-const ms = (text: string | null) => (text === null ? null : Date.parse(text));
+const ms = (value: Date | string | null) =>
+  value === null ? null : value instanceof Date ? value.getTime() : Date.parse(value);
+
+/**
+ * The statement that reads what the formula needs for a set of records of any entities: one
+ * prepared statement (its text never changes; the records and the instant are parameters). It
+ * walks the timeline index of each record — the links carry their activity's kind, direction,
+ * party count and what it answers — and looks up activities only to find who answered an email
+ * and when the email an answer answers was sent.
+ */
+function fetchStatement(entities: readonly string[], ids: readonly string[], asOf: Date) {
+  const from = new Date(asOf.getTime() - HISTORY_DAYS * 86_400_000);
+  const activity = table('activity');
+  const mine = sql`l.entity = t.entity AND l.record_id = t.id`;
+  // an outbound email is answered when an inbound activity replies to it
+  const answered = sql`(SELECT min(r.occurred_at) FROM ${activity} r
+      WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at <= ${asOf})`;
+  const twoWay = sql`(l.kind IN ('call', 'meeting') OR (l.kind = 'email' AND l.direction = 'inbound')
+      OR (l.kind = 'email' AND l.direction = 'outbound' AND EXISTS (SELECT 1 FROM ${activity} r
+        WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at <= ${asOf})))`;
+  const earlier = (condition: RawBuilder<unknown>) => sql`(SELECT l.occurred_at FROM xrm.activity_links l
+      WHERE ${mine} AND l.occurred_at <= ${from} AND ${condition} ORDER BY l.occurred_at DESC LIMIT 1)`;
+  const directed = sql`l.kind IN ('email', 'call', 'meeting')`;
+  const order = sql`ORDER BY l.occurred_at, l.activity_id`;
+  return preparedSql(sql<FetchedRow>`SELECT t.entity, t.id::text AS record_id, r.*,
+      ${earlier(twoWay)} AS two_way,
+      ${earlier(sql`${directed} AND l.direction = 'inbound'`)} AS inbound,
+      ${earlier(sql`${directed} AND l.direction = 'outbound'`)} AS outbound,
+      (SELECT array_agg(m) FROM (SELECT extract(epoch FROM l.occurred_at - o.occurred_at)::float8 / 60 AS m
+        FROM xrm.activity_links l
+          JOIN ${activity} o ON o.id = l.in_reply_to AND o.direction = 'outbound' AND o.occurred_at <= l.occurred_at
+        WHERE ${mine} AND l.occurred_at <= ${asOf} AND l.kind = 'email' AND l.direction = 'inbound'
+          AND l.in_reply_to IS NOT NULL
+        ORDER BY l.occurred_at DESC LIMIT ${REPLY_HISTORY}) s) AS replies
+    FROM unnest(${pgTextArray(entities)}::text[], ${pgTextArray(ids)}::uuid[]) AS t(entity, id),
+      LATERAL (SELECT array_agg(l.activity_id::text ${order}) AS ids, array_agg(l.kind ${order}) AS kinds,
+          array_agg(l.direction ${order}) AS directions, array_agg(l.occurred_at ${order}) AS ats,
+          array_agg(l.people ${order}) AS people,
+          array_agg(CASE WHEN l.kind = 'email' AND l.direction = 'outbound' THEN ${answered} END ${order})
+            AS answered
+        FROM xrm.activity_links l WHERE ${mine} AND l.occurred_at > ${from}) r`);
+}
+
+function inputOf(row: FetchedRow): SignalInput {
+  const recent: ActivityFact[] = (row.ids ?? []).map((id, i) => ({
+    id,
+    kind: row.kinds![i]!,
+    direction: row.directions![i]!,
+    occurredAt: ms(row.ats![i]!)!,
+    people: row.people![i] ?? 0,
+    answeredAt: ms(row.answered![i] ?? null),
+  }));
+  return {
+    recent,
+    earlier: { twoWay: ms(row.two_way), inbound: ms(row.inbound), outbound: ms(row.outbound) },
+    replyMinutes: (row.replies ?? []).map(Number),
+  };
+}
+
+/** What the formula reads for each target record, by entity then id, as of `asOf` (ONE statement). */
+export async function fetchTargets(
+  db: Db,
+  targets: Targets,
+  asOf: Date,
+): Promise<Map<string, Map<string, SignalInput>>> {
+  const entities: string[] = [];
+  const ids: string[] = [];
+  for (const [entity, set] of targets)
+    for (const id of set) {
+      entities.push(entity);
+      ids.push(id);
+    }
+  const out = new Map<string, Map<string, SignalInput>>();
+  if (!ids.length) return out;
+  const { rows } = await fetchStatement(entities, ids, asOf).execute(db);
+  for (const row of rows) {
+    let inputs = out.get(row.entity);
+    if (!inputs) out.set(row.entity, (inputs = new Map()));
+    inputs.set(row.record_id, inputOf(row));
+  }
+  return out;
+}
 
 /** What the formula reads for each record of `entity` in `ids`, as of `asOf` (ONE statement). */
 export async function fetchInputs(
@@ -59,52 +141,7 @@ export async function fetchInputs(
   ids: readonly string[],
   asOf: Date,
 ): Promise<Map<string, SignalInput>> {
-  const from = new Date(asOf.getTime() - HISTORY_DAYS * 86_400_000);
-  const activity = table('activity');
-  // an outbound email is answered when an inbound activity replies to it
-  const answered = sql`(SELECT min(r.occurred_at) FROM ${activity} r
-      WHERE r.in_reply_to = a.id AND r.direction = 'inbound' AND r.occurred_at <= ${asOf})`;
-  const twoWay = sql`(a.kind IN ('call', 'meeting') OR (a.kind = 'email' AND a.direction = 'inbound')
-      OR (a.kind = 'email' AND a.direction = 'outbound' AND EXISTS (SELECT 1 FROM ${activity} r
-        WHERE r.in_reply_to = a.id AND r.direction = 'inbound' AND r.occurred_at <= ${asOf})))`;
-  const linked = sql`xrm.activity_links l JOIN ${activity} a ON a.id = l.activity_id
-      WHERE l.entity = ${entity} AND l.record_id = t.id`;
-  const directed = sql`a.kind IN ('email', 'call', 'meeting')`;
-  const { rows } = await sql<FetchedRow>`SELECT t.id AS record_id,
-    (SELECT COALESCE(json_agg(json_build_object('id', a.id, 'kind', a.kind, 'direction', a.direction,
-        'at', a.occurred_at, 'people', jsonb_array_length(a.parties),
-        'answered', CASE WHEN a.kind = 'email' AND a.direction = 'outbound' THEN ${answered} END)
-        ORDER BY l.occurred_at, l.activity_id), '[]')
-      FROM ${linked} AND l.occurred_at > ${from}) AS recent,
-    (SELECT l.occurred_at FROM ${linked} AND l.occurred_at <= ${from} AND ${twoWay}
-      ORDER BY l.occurred_at DESC LIMIT 1) AS two_way,
-    (SELECT l.occurred_at FROM ${linked} AND l.occurred_at <= ${from} AND ${directed} AND a.direction = 'inbound'
-      ORDER BY l.occurred_at DESC LIMIT 1) AS inbound,
-    (SELECT l.occurred_at FROM ${linked} AND l.occurred_at <= ${from} AND ${directed} AND a.direction = 'outbound'
-      ORDER BY l.occurred_at DESC LIMIT 1) AS outbound,
-    (SELECT array_agg(m) FROM (SELECT extract(epoch FROM a.occurred_at - o.occurred_at) / 60 AS m
-      FROM xrm.activity_links l JOIN ${activity} a ON a.id = l.activity_id
-        JOIN ${activity} o ON o.id = a.in_reply_to AND o.direction = 'outbound' AND o.occurred_at <= a.occurred_at
-      WHERE l.entity = ${entity} AND l.record_id = t.id AND l.occurred_at <= ${asOf}
-        AND a.kind = 'email' AND a.direction = 'inbound'
-      ORDER BY l.occurred_at DESC LIMIT ${REPLY_HISTORY}) s) AS replies
-    FROM unnest(${`{${ids.join(',')}}`}::uuid[]) AS t(id)`.execute(db);
-  const inputs = new Map<string, SignalInput>();
-  for (const row of rows) {
-    inputs.set(row.record_id, {
-      recent: row.recent.map((a) => ({
-        id: a.id,
-        kind: a.kind,
-        direction: a.direction,
-        occurredAt: Date.parse(a.at),
-        people: a.people ?? 0,
-        answeredAt: ms(a.answered),
-      })),
-      earlier: { twoWay: ms(row.two_way), inbound: ms(row.inbound), outbound: ms(row.outbound) },
-      replyMinutes: (row.replies ?? []).map(Number),
-    });
-  }
-  return inputs;
+  return (await fetchTargets(db, new Map([[entity, new Set(ids)]]), asOf)).get(entity) ?? new Map();
 }
 
 /** Takes the signal locks of these records, in one order (waits for writers holding them). */
@@ -113,8 +150,12 @@ export async function lockTargets(db: Db, targets: Targets): Promise<void> {
   for (const [entity, ids] of targets) for (const id of ids) keys.push(`${entity}:${id}`);
   if (!keys.length) return;
   keys.sort();
-  await sql`SELECT count(pg_advisory_xact_lock(${SIGNAL_LOCK_SPACE}, hashtext(k)))
-    FROM unnest(${`{${keys.map((k) => `"${k}"`).join(',')}}`}::text[]) AS x(k)`.execute(db);
+  // The upkeep's statements are prepared and their plans never depend on the values (index walks
+  // per record): generic plans for the rest of this transaction save re-planning each write. Only
+  // named (prepared) statements heed the setting; this transaction's others are unnamed.
+  await preparedSql(sql`SELECT count(pg_advisory_xact_lock(${SIGNAL_LOCK_SPACE}, hashtext(k))),
+      set_config('plan_cache_mode', 'force_generic_plan', true)
+    FROM unnest(${pgTextArray(keys)}::text[]) AS x(k)`).execute(db);
 }
 
 /** The signals of these records as of `asOf`, computed from their activities (no write). */
@@ -134,28 +175,47 @@ export async function computeSignals(
 
 /** Writes these signals to the records (one UPDATE). */
 export async function storeSignals(db: Db, entity: string, signals: ReadonlyMap<string, Signals>): Promise<void> {
-  if (!signals.size) return;
-  const rows = [...signals].map(([id, s]) => ({ id, ...s }));
-  const columns = SIGNAL_FIELDS.map((f) => f.name);
-  const types: Record<string, string> = { datetime: 'timestamptz', integer: 'integer', choice: 'text' };
+  await storeAll(db, new Map([[entity, signals]]));
+}
+
+const SIGNAL_TYPES: Record<string, string> = { datetime: 'timestamptz', integer: 'integer', choice: 'text' };
+
+/** Writes the signals of records of several entities (ONE statement: an UPDATE per entity, as CTEs). */
+export async function storeAll(db: Db, byEntity: ReadonlyMap<string, ReadonlyMap<string, Signals>>): Promise<void> {
   const recordset = sql.join(
-    [sql`id uuid`, ...SIGNAL_FIELDS.map((f) => sql`${sql.id(f.name)} ${sql.raw(types[f.type]!)}`)],
+    [sql`id uuid`, ...SIGNAL_FIELDS.map((f) => sql`${sql.id(f.name)} ${sql.raw(SIGNAL_TYPES[f.type]!)}`)],
     sql`, `,
   );
   const assignments = sql.join(
-    columns.map((c) => sql`${sql.id(c)} = x.${sql.id(c)}`),
+    SIGNAL_FIELDS.map((f) => sql`${sql.id(f.name)} = x.${sql.id(f.name)}`),
     sql`, `,
   );
-  await sql`UPDATE ${table(entity)} AS t SET ${assignments}
-    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${recordset})
-    WHERE t.id = x.id`.execute(db);
+  const updates = [...byEntity]
+    .filter(([, signals]) => signals.size)
+    .map(([entity, signals]) => {
+      const rows = [...signals].map(([id, s]) => ({ id, ...s }));
+      return sql`UPDATE ${table(entity)} AS t SET ${assignments}
+        FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${recordset}) WHERE t.id = x.id`;
+    });
+  if (!updates.length) return;
+  if (updates.length === 1) {
+    await preparedSql(updates[0]!).execute(db);
+    return;
+  }
+  const ctes = updates.map((u, i) => sql`${sql.id(`u${i}`)} AS (${u})`);
+  await preparedSql(sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1`).execute(db);
 }
 
 /** Recomputes and stores the signals of the targets as of `asOf`, under their locks. */
 export async function refreshTargets(db: Db, catalog: Catalog, targets: Targets, asOf: Date): Promise<void> {
-  await lockTargets(db, targets);
-  for (const [entity, ids] of targets) {
-    if (!catalog.entity(entity)?.trackActivities) continue;
-    await storeSignals(db, entity, await computeSignals(db, catalog, entity, [...ids], asOf));
+  const tracked: Targets = new Map([...targets].filter(([entity]) => catalog.entity(entity)?.trackActivities));
+  if (!tracked.size) return;
+  await lockTargets(db, tracked);
+  const inputs = await fetchTargets(db, tracked, asOf);
+  const signals = new Map<string, Map<string, Signals>>();
+  for (const [entity, byId] of inputs) {
+    const settings = settingsOf(catalog.entity(entity)?.signalSettings);
+    signals.set(entity, new Map([...byId].map(([id, input]) => [id, signalsOf(input, settings, asOf.getTime())])));
   }
+  await storeAll(db, signals);
 }

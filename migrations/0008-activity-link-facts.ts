@@ -1,0 +1,35 @@
+import { sql, type Kysely } from 'kysely';
+import { table } from '../metadata/physical-names.ts';
+
+/**
+ * The relationship layer, faster upkeep (issue 10):
+ * - `xrm.activity_links` carries the facts of its activity the signals read (`kind`, `direction`,
+ *   `people`: how many parties, `in_reply_to`), written from the stored activity with each link, so
+ *   the signals' statement walks one index per record instead of joining every activity; the
+ *   timeline index includes them (index-only scans);
+ * - tracked entities' tables leave room on each page (fillfactor 80): the signal UPDATE every
+ *   activity write makes stays HOT.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await sql`ALTER TABLE xrm.activity_links
+    ADD COLUMN kind text, ADD COLUMN direction text, ADD COLUMN people integer NOT NULL DEFAULT 0,
+    ADD COLUMN in_reply_to uuid`.execute(db);
+  await sql`UPDATE xrm.activity_links l SET kind = a.kind, direction = a.direction,
+      people = COALESCE(jsonb_array_length(a.parties), 0), in_reply_to = a.in_reply_to
+    FROM data.activity a WHERE a.id = l.activity_id`.execute(db);
+  await sql`DROP INDEX xrm.activity_links_timeline`.execute(db);
+  await sql`CREATE INDEX activity_links_timeline
+    ON xrm.activity_links (entity, record_id, occurred_at DESC, activity_id DESC)
+    INCLUDE (kind, direction, people, in_reply_to)`.execute(db);
+  const { rows } = await sql<{ entity: string }>`SELECT t.entity FROM xrm.tracked_entities t
+    WHERE to_regclass('data.' || quote_ident(t.entity)) IS NOT NULL`.execute(db);
+  for (const { entity } of rows) await sql`ALTER TABLE ${table(entity)} SET (fillfactor = 80)`.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`DROP INDEX xrm.activity_links_timeline`.execute(db);
+  await sql`CREATE INDEX activity_links_timeline
+    ON xrm.activity_links (entity, record_id, occurred_at DESC, activity_id DESC)`.execute(db);
+  await sql`ALTER TABLE xrm.activity_links
+    DROP COLUMN kind, DROP COLUMN direction, DROP COLUMN people, DROP COLUMN in_reply_to`.execute(db);
+}
