@@ -7,6 +7,7 @@
  * across entities, ingestion is idempotent by message id, the timeline pages newest first, and the
  * signal fields are ordinary read-only fields.
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { api } from './support/http.ts';
@@ -521,7 +522,8 @@ describeEachDatabase(
       expectProblem(
         await http().get(`/api/data/partner/${partner}/timeline?cursor=nope`),
         400,
-        'XRM_ERR_REQUEST_INVALID',
+        'XRM_ERR_QUERY_INVALID',
+        '/cursor',
       );
       expectProblem(await http().get(`/api/data/plain/${partner}/signals`), 404, 'XRM_ERR_ROUTE_NOT_FOUND');
     });
@@ -924,11 +926,13 @@ describeEachDatabase('relationship layer under row security', (platform) => {
     for (const cursor of [
       Buffer.from('["1","x"]').toString('base64url'),
       Buffer.from(`["+275760-09-13T00:00:00Z","${'-'.repeat(36)}"]`).toString('base64url'),
+      Buffer.from(`["not a time","${randomUUID()}"]`).toString('base64url'),
     ])
       expectProblem(
         await admin().get(`/api/data/client/${co}/timeline?cursor=${cursor}`),
         400,
-        'XRM_ERR_REQUEST_INVALID',
+        'XRM_ERR_QUERY_INVALID',
+        '/cursor',
       );
     expectProblem(
       await admin().post('/api/activities/import?format=csv', { not: 'a file' }),

@@ -92,10 +92,10 @@ export function timelineField(entity: EntityDef): GraphQLFieldConfig<Node, Graph
       // inside a mutation, read in its transaction (it sees the mutation's writes; PGlite has one connection)
       const db = info.operation.operation === 'mutation' ? await ctx.transaction() : undefined;
       const page = await ctx.relationships.timeline(ctx.access, entity.name, id, first, args.after ?? undefined, db);
-      const data = page.data as Activity[];
+      const { data, nextCursor } = JSON.parse(page) as { data: Activity[]; nextCursor?: string };
       // each node's cursor continues after it
       const nodes = data.map((a) => ({ ...a, [CURSOR_KEY]: timelineCursor(String(a.occurred_at), String(a.id)) }));
-      return { nodes, hasNextPage: page.nextCursor !== undefined, hasPreviousPage: args.after != null };
+      return { nodes, hasNextPage: nextCursor !== undefined, hasPreviousPage: args.after != null };
     },
   };
 }

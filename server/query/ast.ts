@@ -30,6 +30,18 @@ export type FilterNode =
     }
   /** Records on the far side of `navigation` from the record `id` (related lists). */
   | { readonly kind: 'relatedTo'; readonly navigation: Navigation; readonly id: string }
+  /**
+   * Activities linked to the tracked record `entity`/`id` (its timeline: xrm.activity_links).
+   * `page`: only the newest `limit` links after `after` ([occurred_at, activity id]) can match —
+   * a timeline page walks that many index entries instead of every link — applied when the
+   * reader may read every activity (with a row predicate, hidden ones would shorten the page).
+   */
+  | {
+      readonly kind: 'linkedTo';
+      readonly entity: string;
+      readonly id: string;
+      readonly page?: { readonly limit: number; readonly after?: readonly [string, string] };
+    }
   /** Full-text search over the entity's searchable fields. */
   | { readonly kind: 'search'; readonly text: string };
 

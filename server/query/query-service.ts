@@ -62,6 +62,19 @@ export type ReadRequest =
       readonly navigation: Navigation;
       readonly query: RestQuery;
     }
+  /**
+   * A page of the activities (`target`) linked to one tracked record, newest first: its timeline;
+   * null when that record does not exist or is hidden from the caller.
+   */
+  | {
+      readonly kind: 'linked';
+      readonly entity: string;
+      readonly id: string;
+      readonly target: string;
+      readonly query: RestQuery;
+      /** The links a page can come from (see the `linkedTo` filter node). */
+      readonly page?: { readonly limit: number; readonly after?: readonly [string, string] };
+    }
   /** One record with REST select/expand. */
   | {
       readonly kind: 'get';
@@ -91,7 +104,7 @@ export interface Found {
 
 export type ReadResult<R extends ReadRequest> = R['kind'] extends 'get' | 'record'
   ? Found | undefined
-  : R['kind'] extends 'related'
+  : R['kind'] extends 'related' | 'linked'
     ? string | null
     : string;
 
@@ -204,6 +217,18 @@ export class QueryService {
           parent: { entity: request.entity, id },
         };
         return this.#page(ctx, undefined, () => buildReadQuery(target, read, parse(), this.#maxPageSize));
+      }
+      case 'linked': {
+        catalog.require(request.entity);
+        catalog.require(request.target);
+        assertUuid(request.id);
+        const { entity, id } = request;
+        const read = {
+          ...parseRestQuery(request.query),
+          scope: { kind: 'linkedTo', entity, id, page: request.page } as const,
+          parent: { entity, id },
+        };
+        return this.#page(ctx, undefined, () => buildReadQuery(request.target, read, parse(), this.#maxPageSize));
       }
       case 'page':
         return this.#page(ctx, `page:${shapeId(request.shape)}:${JSON.stringify(request.values)}`, () => {

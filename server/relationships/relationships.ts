@@ -18,14 +18,13 @@ import type { QueryService } from '../query/query-service.ts';
 import type { WriteContext, WritePipeline } from '../records/pipeline.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Access } from '../security/access.ts';
-import { concerned, insertLinks } from './activities.ts';
+import { ACTIVITY, concerned, insertLinks } from './activities.ts';
 import { settingsOf, signalsOf, strengthAt, type Signals, type Strength } from './formula.ts';
 import { pgTextArray } from './pg-array.ts';
 import { computeSignals, fetchInputs, lockTargets, storeSignals } from './signals.ts';
 
 const DAY = 86_400_000;
 /** An instant as PostgreSQL prints a timestamptz in JSON. */
-const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Row = Record<string, unknown>;
@@ -73,11 +72,6 @@ function sameShape(records: Row[], entity: EntityDef): Row[] {
 /** Stored signals older than this are recomputed by the refresh (time moves recency, windows, drops). */
 export const REFRESH_AFTER_MS = 3_600_000;
 const REFRESH_BATCH = 500;
-
-export interface TimelinePage {
-  readonly data: unknown[];
-  readonly nextCursor?: string;
-}
 
 export interface SignalsAnswer extends Strength {
   readonly entity: string;
@@ -212,9 +206,10 @@ export class Relationships {
   }
 
   /**
-   * Activities regarding or involving the record, newest first, keyset paged: a page of the
-   * record's links, then those activities as the caller may read them (a page may hold fewer than
-   * `limit` when some are hidden from the caller; `nextCursor` goes on regardless).
+   * Activities regarding or involving the record, newest first, keyset paged, as the caller may
+   * read them: `{"data":[…],"nextCursor"?}` as JSON text, from ONE statement (the record's links
+   * over its timeline index, those activities with the caller's read predicate and field masks,
+   * and the record's own visibility: 404 when the caller cannot read it).
    */
   async timeline(
     access: Access,
@@ -223,36 +218,22 @@ export class Relationships {
     limit: number,
     cursor?: string,
     db: Db = this.#db,
-  ): Promise<TimelinePage> {
+  ): Promise<string> {
     this.#tracked(entity);
-    await this.#assertReadable(access, entity, id, db === this.#db ? undefined : db);
-    let after = sql`TRUE`;
-    if (cursor !== undefined) {
-      const [at, last] = decodeCursor(cursor);
-      after = sql`(occurred_at, activity_id) < (${at}::timestamptz, ${last}::uuid)`;
-    }
-    const { rows } = await sql<{ activity_id: string; at: string }>`SELECT activity_id::text,
-        to_json(occurred_at) #>> '{}' AS at
-      FROM xrm.activity_links WHERE entity = ${entity} AND record_id = ${id}::uuid AND ${after}
-      ORDER BY occurred_at DESC, activity_id DESC LIMIT ${limit + 1}`.execute(db);
-    const more = rows.length > limit;
-    const page = rows.slice(0, limit);
-    if (!page.length) return { data: [] };
     const body = await this.#query.read(
       { access, db: db === this.#db ? undefined : db },
       {
-        kind: 'list',
-        entity: 'activity',
-        query: {
-          filter: JSON.stringify({ id: { in: page.map((r) => r.activity_id) } }),
-          sort: '-occurred_at,-id',
-          limit: page.length,
-        },
+        kind: 'linked',
+        entity,
+        id,
+        target: ACTIVITY,
+        query: { sort: '-occurred_at', limit, ...(cursor === undefined ? {} : { cursor }) },
+        // the page's links (one more: is there a next page?); the engine checks the cursor itself
+        page: { limit: limit + 1, after: cursor === undefined ? undefined : cursorAfter(cursor) },
       },
     );
-    const data = (JSON.parse(body) as { data: unknown[] }).data;
-    const last = page[page.length - 1]!;
-    return more ? { data, nextCursor: timelineCursor(last.at, last.activity_id) } : { data };
+    if (body === null) throw new XrmError('XRM_ERR_RECORD_NOT_FOUND', `No ${entity} record ${id}`);
+    return body;
   }
 
   /** The record's strength as of now with every part, and every signal. */
@@ -707,28 +688,26 @@ function alertRule(
   }
 }
 
-/** The timeline cursor that continues after the activity of this time and id. */
-export function timelineCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
+/** The [occurred_at, id] of a timeline cursor, when it is one (else the engine refuses it). */
+function cursorAfter(cursor: string): [string, string] | undefined {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
     if (
       Array.isArray(value) &&
       value.length === 2 &&
       typeof value[0] === 'string' &&
-      INSTANT.test(value[0]) &&
       !Number.isNaN(Date.parse(value[0])) &&
       typeof value[1] === 'string' &&
       UUID.test(value[1])
     )
       return [value[0], value[1]];
   } catch {
-    // reported below
+    // not a cursor: the engine answers 400
   }
-  throw new XrmError('XRM_ERR_REQUEST_INVALID', 'The cursor is not one this API issued', {
-    errors: [{ path: '/cursor', message: 'is not a cursor of this timeline' }],
-  });
+  return undefined;
+}
+
+/** The timeline cursor that continues after the activity of this time and id. */
+export function timelineCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
 }

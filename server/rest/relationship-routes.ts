@@ -185,8 +185,18 @@ export async function relationshipRoutes(
         },
       },
     },
-    async (req) =>
-      relationships.timeline(accessOf(req), req.params.entity, req.params.id, req.query.limit ?? 50, req.query.cursor),
+    async (req, reply) =>
+      reply
+        .type('application/json; charset=utf-8')
+        .send(
+          await relationships.timeline(
+            accessOf(req),
+            req.params.entity,
+            req.params.id,
+            req.query.limit ?? 50,
+            req.query.cursor,
+          ),
+        ),
   );
 
   app.get<{ Params: { entity: string; id: string } }>(
