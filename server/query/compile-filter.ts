@@ -80,12 +80,12 @@ export function compileFilter(
       // the record's links first (its timeline index), then those activities
       const mine = sql<boolean>`l.entity = ${node.entity} AND l.record_id = ${node.id}::uuid`;
       const page = node.page && !ctx.withPredicate(entity, alias) ? node.page : undefined;
-      if (!page)
-        return sql<boolean>`${columnSql(alias, 'id')} IN (SELECT l.activity_id FROM xrm.activity_links l WHERE ${mine})`;
+      const id = columnSql(alias, 'id');
+      if (!page) return sql<boolean>`${id} IN (SELECT l.activity_id FROM xrm.activity_links l WHERE ${mine})`;
       const after = page.after
         ? sql<boolean>` AND (l.occurred_at, l.activity_id) < (${page.after[0]}::timestamptz, ${page.after[1]}::uuid)`
         : sql``;
-      return sql<boolean>`${columnSql(alias, 'id')} IN (SELECT l.activity_id FROM xrm.activity_links l
+      return sql<boolean>`${id} IN (SELECT l.activity_id FROM xrm.activity_links l
         WHERE ${mine}${after} ORDER BY l.occurred_at DESC, l.activity_id DESC LIMIT ${page.limit})`;
     }
     case 'compare':
