@@ -4,9 +4,9 @@
  * alert templates (automation rules), and what tracking being switched on or off means for links.
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
-import type { Db } from '../../metadata/database.ts';
+import { type Db, preparedSql } from '../../metadata/database.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { table } from '../../metadata/physical-names.ts';
 import type { ChangeWarnings } from '../../metadata/service.ts';
@@ -18,10 +18,11 @@ import type { QueryService } from '../query/query-service.ts';
 import type { WriteContext, WritePipeline } from '../records/pipeline.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Access } from '../security/access.ts';
+import { bindSubject } from '../security/subject.ts';
 import { ACTIVITY, concerned, insertLinks } from './activities.ts';
 import { settingsOf, signalsOf, strengthAt, type Signals, type Strength } from './formula.ts';
 import { pgTextArray } from './pg-array.ts';
-import { computeSignals, fetchInputs, lockTargets, storeSignals } from './signals.ts';
+import { computeSignals, fetchInputs, lockTargets, signalSqlType, storeSignals } from './signals.ts';
 
 const DAY = 86_400_000;
 /** An instant as PostgreSQL prints a timestamptz in JSON. */
@@ -283,43 +284,70 @@ export class Relationships {
 
   /**
    * What to do today for one owner, across every tracked entity the caller can read: replies
-   * overdue, meetings without follow-up, strength drops and stale relationships, ranked.
+   * overdue, meetings without follow-up, strength drops and stale relationships, ranked. ONE
+   * statement: for each entity and reason, the owner's most urgent `limit` records (each reason on
+   * its own, so none crowds another out), with the caller's read predicates; fields the caller may
+   * not read come back empty, and a reason that rests on one is not given.
    */
   async today(access: Access, owner: string, limit: number): Promise<TodayItem[]> {
     const catalog = this.#runtime.state.catalog;
     const now = this.#clock();
-    const items: TodayItem[] = [];
+    const policy = access.policy.unrestricted ? undefined : access.policy;
+    const parts: RawBuilder<unknown>[] = [];
+    const entities: EntityDef[] = [];
     for (const entity of catalog.entities.values()) {
-      if (!entity.trackActivities) continue;
+      if (!entity.trackActivities || (policy && policy.level(entity.name, 'read') === 'none')) continue;
+      const readable = (field: string) => !policy || policy.readable(catalog, entity.name, field);
+      if (!readable('owner_id')) continue;
       const settings = settingsOf(entity.signalSettings);
-      const staleBefore = new Date(now.getTime() - 2 * settings.cadenceDays * DAY).toISOString();
-      const followUpBefore = new Date(now.getTime() - DAY).toISOString();
-      // each reason on its own, most urgent first, so no reason's records crowd another's out
-      const reasons: { filter: Record<string, unknown>; sort: string }[] = [
-        { filter: { reply_overdue_at: { lte: now.toISOString() } }, sort: 'reply_overdue_at' },
-        { filter: { unfollowed_meeting_at: { lte: followUpBefore } }, sort: 'unfollowed_meeting_at' },
-        { filter: { strength_change_30d: { lte: -AT_RISK_DROP } }, sort: 'strength_change_30d' },
-        { filter: { last_contact_at: { lt: staleBefore } }, sort: 'last_contact_at' },
+      const col = (field: string) => sql`t.${sql.id(field)}`;
+      const epoch = (field: string) => sql`extract(epoch FROM ${col(field)})::float8`;
+      // [reason, does the record meet it, how urgent (ascending)]
+      const reasons: [string, RawBuilder<unknown>, RawBuilder<unknown>][] = [
+        ['reply_overdue_at', sql`${col('reply_overdue_at')} <= ${now}`, epoch('reply_overdue_at')],
+        [
+          'unfollowed_meeting_at',
+          sql`${col('unfollowed_meeting_at')} <= ${new Date(now.getTime() - DAY)}`,
+          epoch('unfollowed_meeting_at'),
+        ],
+        [
+          'strength_change_30d',
+          sql`${col('strength_change_30d')} <= ${-AT_RISK_DROP}`,
+          sql`${col('strength_change_30d')}::float8`,
+        ],
+        [
+          'last_contact_at',
+          sql`${col('last_contact_at')} < ${new Date(now.getTime() - 2 * settings.cadenceDays * DAY)}`,
+          epoch('last_contact_at'),
+        ],
       ];
-      const select = ['id', entity.primaryField, ...SIGNAL_SELECT].join(',');
-      const seen = new Set<string>();
-      for (const reason of reasons) {
-        const filter = { owner_id: { eq: owner }, ...reason.filter };
-        const body = await this.#query.read(
-          { access },
-          {
-            kind: 'list',
-            entity: entity.name,
-            query: { filter: JSON.stringify(filter), select, sort: `${reason.sort},id`, limit },
-          },
-        );
-        for (const record of (JSON.parse(body) as { data: Record<string, unknown>[] }).data) {
-          if (seen.has(record.id as string)) continue;
-          seen.add(record.id as string);
-          const item = todayItem(entity, record, now, settings.cadenceDays);
-          if (item) items.push(item);
-        }
-      }
+      const given = reasons.filter(([field]) => readable(field));
+      if (!given.length) continue;
+      const visible = policy?.predicate(entity.name, 'read', 't', catalog);
+      const signal = (f: string) => (readable(f) ? col(f) : sql`NULL::${sql.raw(signalSqlType(f))}`);
+      const name = readable(entity.primaryField) ? sql`${col(entity.primaryField)}::text` : sql`NULL::text`;
+      parts.push(sql`SELECT ${entities.length}::int AS e, t.id, ${name} AS name,
+          ${sql.join(SIGNAL_SELECT.map((f) => sql`${signal(f)} AS ${sql.id(f)}`))},
+          row_number() OVER (PARTITION BY x.k ORDER BY x.v, t.id) AS n
+        FROM ${table(entity.name)} t
+          CROSS JOIN LATERAL (VALUES ${sql.join(given.map(([, hit, v], k) => sql`(${k}, ${hit}, ${v})`))}) AS x(k, hit, v)
+        WHERE ${col('owner_id')} = ${owner}::uuid AND x.hit${visible ? sql` AND (${visible})` : sql``}`);
+      entities.push(entity);
+    }
+    if (!parts.length) return [];
+    // ONE scan per entity; each reason's most urgent `limit`; one row per record and reason
+    const query = preparedSql(sql<{ e: number; r: string }>`SELECT DISTINCT ON (s.e, s.id) s.e,
+        json_build_object('id', s.id, 'name', s.name,
+          ${sql.join(SIGNAL_SELECT.map((f) => sql`${f}::text, s.${sql.id(f)}`))})::text AS r
+      FROM (${sql.join(parts, sql` UNION ALL `)}) s WHERE s.n <= ${limit}`).compile(this.#db);
+    const { rows } = await this.#db.executeQuery<{ e: number; r: string }>(bindSubject(query, access.subject));
+    const items: TodayItem[] = [];
+    for (const row of rows) {
+      const entity = entities[row.e]!;
+      const { name, ...record } = JSON.parse(row.r) as Record<string, unknown>;
+      record[entity.primaryField] = name;
+      const item = todayItem(entity, record, now, settingsOf(entity.signalSettings).cadenceDays);
+      if (item) items.push(item);
     }
     items.sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
     return items.slice(0, limit);

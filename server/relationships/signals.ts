@@ -180,6 +180,13 @@ export async function storeSignals(db: Db, entity: string, signals: ReadonlyMap<
 
 const SIGNAL_TYPES: Record<string, string> = { datetime: 'timestamptz', integer: 'integer', choice: 'text' };
 
+/** The SQL type of a signal column. */
+export function signalSqlType(name: string): string {
+  const field = SIGNAL_FIELDS.find((f) => f.name === name);
+  if (!field) throw new Error(`no signal field "${name}"`);
+  return SIGNAL_TYPES[field.type]!;
+}
+
 /** Writes the signals of records of several entities (ONE statement: an UPDATE per entity, as CTEs). */
 export async function storeAll(db: Db, byEntity: ReadonlyMap<string, ReadonlyMap<string, Signals>>): Promise<void> {
   const recordset = sql.join(
