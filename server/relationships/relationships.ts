@@ -301,24 +301,14 @@ export class Relationships {
       if (!readable('owner_id')) continue;
       const settings = settingsOf(entity.signalSettings);
       const col = (field: string) => sql`t.${sql.id(field)}`;
-      const epoch = (field: string) => sql`extract(epoch FROM ${col(field)})::float8`;
-      // [reason, does the record meet it, how urgent (ascending)]
-      const reasons: [string, RawBuilder<unknown>, RawBuilder<unknown>][] = [
-        ['reply_overdue_at', sql`${col('reply_overdue_at')} <= ${now}`, epoch('reply_overdue_at')],
-        [
-          'unfollowed_meeting_at',
-          sql`${col('unfollowed_meeting_at')} <= ${new Date(now.getTime() - DAY)}`,
-          epoch('unfollowed_meeting_at'),
-        ],
-        [
-          'strength_change_30d',
-          sql`${col('strength_change_30d')} <= ${-AT_RISK_DROP}`,
-          sql`${col('strength_change_30d')}::float8`,
-        ],
+      // each reason: the field it rests on (most urgent first, ascending) and whether a record meets it
+      const reasons: [string, RawBuilder<unknown>][] = [
+        ['reply_overdue_at', sql`${col('reply_overdue_at')} <= ${now}`],
+        ['unfollowed_meeting_at', sql`${col('unfollowed_meeting_at')} <= ${new Date(now.getTime() - DAY)}`],
+        ['strength_change_30d', sql`${col('strength_change_30d')} <= ${-AT_RISK_DROP}`],
         [
           'last_contact_at',
           sql`${col('last_contact_at')} < ${new Date(now.getTime() - 2 * settings.cadenceDays * DAY)}`,
-          epoch('last_contact_at'),
         ],
       ];
       const given = reasons.filter(([field]) => readable(field));
@@ -326,20 +316,20 @@ export class Relationships {
       const visible = policy?.predicate(entity.name, 'read', 't', catalog);
       const signal = (f: string) => (readable(f) ? col(f) : sql`NULL::${sql.raw(signalSqlType(f))}`);
       const name = readable(entity.primaryField) ? sql`${col(entity.primaryField)}::text` : sql`NULL::text`;
-      parts.push(sql`SELECT ${entities.length}::int AS e, t.id, ${name} AS name,
-          ${sql.join(SIGNAL_SELECT.map((f) => sql`${signal(f)} AS ${sql.id(f)}`))},
-          row_number() OVER (PARTITION BY x.k ORDER BY x.v, t.id) AS n
-        FROM ${table(entity.name)} t
-          CROSS JOIN LATERAL (VALUES ${sql.join(given.map(([, hit, v], k) => sql`(${k}, ${hit}, ${v})`))}) AS x(k, hit, v)
-        WHERE ${col('owner_id')} = ${owner}::uuid AND x.hit${visible ? sql` AND (${visible})` : sql``}`);
+      const columns = sql`${entities.length}::int AS e, t.id, ${name} AS name,
+          ${sql.join(SIGNAL_SELECT.map((f) => sql`${signal(f)} AS ${sql.id(f)}`))}`;
+      for (const [field, hit] of given)
+        parts.push(sql`(SELECT ${columns} FROM ${table(entity.name)} t
+          WHERE ${col('owner_id')} = ${owner}::uuid AND ${hit}${visible ? sql` AND (${visible})` : sql``}
+          ORDER BY ${col(field)}, t.id LIMIT ${limit})`);
       entities.push(entity);
     }
     if (!parts.length) return [];
-    // ONE scan per entity; each reason's most urgent `limit`; one row per record and reason
+    // each entity's and reason's most urgent `limit`; one row per record
     const query = preparedSql(sql<{ e: number; r: string }>`SELECT DISTINCT ON (s.e, s.id) s.e,
         json_build_object('id', s.id, 'name', s.name,
           ${sql.join(SIGNAL_SELECT.map((f) => sql`${f}::text, s.${sql.id(f)}`))})::text AS r
-      FROM (${sql.join(parts, sql` UNION ALL `)}) s WHERE s.n <= ${limit}`).compile(this.#db);
+      FROM (${sql.join(parts, sql` UNION ALL `)}) s`).compile(this.#db);
     const { rows } = await this.#db.executeQuery<{ e: number; r: string }>(bindSubject(query, access.subject));
     const items: TodayItem[] = [];
     for (const row of rows) {
