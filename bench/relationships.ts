@@ -9,8 +9,9 @@
  *   against the same create with no `regarding` (its one party resolves to no record: nothing to
  *   keep current), in alternating slices; p50/p95/p99 and the difference. (b) In the transaction,
  *   the target's figure: 2,000 activity INSERTs on distinct random tracked records, one transaction
- *   each, timing only the upkeep the server's change consumer runs after the INSERT — insertLinks
- *   and refreshTargets (advisory lock, one fetch, the formula, one UPDATE), imported from
+ *   each, timing only the upkeep the server's change consumer runs after the INSERT —
+ *   refreshTargets (the links and the advisory locks in one statement, one fetch, the formula, one
+ *   UPDATE), imported from
  *   server/relationships and run on a kysely over a pg pool.
  * - L2 `GET /api/relationships/today?owner=me&limit=20` (target ≤ 50 ms p95) against the UNION ALL
  *   over the tracked tables with the same four conditions, ranked in SQL (pgbench).
@@ -35,9 +36,14 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { type Db, openDatabase } from '../metadata/database.ts';
 import { loadCatalog } from '../metadata/store.ts';
-import { insertLinks } from '../server/relationships/activities.ts';
 import { settingsOf, signalsOf } from '../server/relationships/formula.ts';
-import { fetchInputs, lockTargets, refreshTargets, storeSignals } from '../server/relationships/signals.ts';
+import {
+  fetchInputs,
+  type LinkRow,
+  lockTargets,
+  refreshTargets,
+  storeSignals,
+} from '../server/relationships/signals.ts';
 import { type DemoActivity, demoActivities, demoRecords, demoSizes } from '../sdk/cli/relationship-demo.ts';
 import { seedRelationshipDemo } from '../sdk/cli/seed-command.ts';
 
@@ -548,13 +554,13 @@ export async function relationshipBench(
         ).rows.map((r: { k: string; n: number }) => [r.k, r.n]),
       );
       const inserts: number[] = [];
-      const parts = { links: [] as number[], lock: [] as number[], fetch: [] as number[], formula: [] as number[] };
+      const parts = { lock: [] as number[], fetch: [] as number[], formula: [] as number[] };
       const store: number[] = [];
       process.stdout.write(`L1b upkeep in the transaction of ${n} activity writes… `);
       try {
         const catalog = await loadCatalog(kdb);
         /** One activity write on `record` in its own transaction: the INSERT, then `upkeep` (timed by the caller). */
-        const write = (record: Tracked, upkeep: (trx: Db, links: Parameters<typeof insertLinks>[1]) => Promise<void>) =>
+        const write = (record: Tracked, upkeep: (trx: Db, links: LinkRow[]) => Promise<void>) =>
           kdb.transaction().execute(async (trx) => {
             const started = performance.now();
             const { rows } = await sql<{ id: string }>`INSERT INTO data.activity
@@ -569,8 +575,7 @@ export async function relationshipBench(
         for (const record of sample) {
           await write(record, async (trx, link) => {
             const started = performance.now();
-            await insertLinks(trx, link);
-            await refreshTargets(trx, catalog, new Map([[record.entity, new Set([record.id])]]), new Date());
+            await refreshTargets(trx, catalog, new Map([[record.entity, new Set([record.id])]]), new Date(), link);
             upkeep.push(performance.now() - started);
             byLinks.push({
               links: linkCount.get(`${record.entity}:${record.id}`) ?? 0,
@@ -587,9 +592,7 @@ export async function relationshipBench(
               into.push(now - at);
               at = now;
             };
-            await insertLinks(trx, link);
-            lap(parts.links);
-            await lockTargets(trx, new Map([[record.entity, new Set([record.id])]]));
+            await lockTargets(trx, new Map([[record.entity, new Set([record.id])]]), link);
             lap(parts.lock);
             const asOf = new Date();
             const inputs = await fetchInputs(trx, record.entity, [record.id], asOf);
@@ -678,9 +681,9 @@ export async function relationshipBench(
           `${(single.plain.requests / single.plain.seconds).toFixed(0)} → ` +
           `${(single.tracked.requests / single.tracked.seconds).toFixed(0)} req/s`,
         `L1b (the target's figure) upkeep of ${n} activity writes on distinct random tracked records, one ` +
-          `transaction each, after the INSERT (insertLinks + refreshTargets, as the change consumer runs them): ` +
+          `transaction each, after the INSERT (refreshTargets, as the change consumer runs it): ` +
           `${fmt(upkeepL)} (max ${Math.max(...upkeep).toFixed(2)}); the activity INSERT itself ${fmt(insertL)}; ` +
-          `p50/p95 ms by statement (500 more): link ${part(parts.links)}, lock ${part(parts.lock)}, fetch ` +
+          `p50/p95 ms by statement (500 more): links + locks ${part(parts.lock)}, fetch ` +
           `${part(parts.fetch)}, formula (JS) ${part(parts.formula)}, UPDATE ${part(store)}; p50/p95 ms by the ` +
           `record's history (quartiles of the sample): ${quarters.join(', ')}`,
       );

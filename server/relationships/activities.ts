@@ -20,7 +20,7 @@ import { hiddenFields } from '../records/write-access.ts';
 import type { Access } from '../security/access.ts';
 import { bindSubject } from '../security/subject.ts';
 import { pgTextArray } from './pg-array.ts';
-import { addTarget, refreshTargets, type Targets } from './signals.ts';
+import { addTarget, type LinkRow, linkInsert, refreshTargets, type Targets } from './signals.ts';
 
 export const ACTIVITY = 'activity';
 
@@ -261,7 +261,7 @@ export class ActivityLinks implements ChangeConsumer {
       if (change.message === 'create' && last.has(change.id)) relinked.add(change.id);
       last.set(change.id, change.after);
     }
-    const links: { entity: string; record_id: string; activity_id: string; role: string }[] = [];
+    const links: LinkRow[] = [];
     for (const [id, after] of last) {
       const seen = new Set<string>();
       for (const t of concerned(catalog, after)) {
@@ -275,7 +275,6 @@ export class ActivityLinks implements ChangeConsumer {
       await sql`DELETE FROM xrm.activity_links
         WHERE activity_id = ANY(${`{${[...relinked].join(',')}}`}::uuid[])`.execute(trx);
     }
-    if (links.length) await insertLinks(trx, links);
     // the records of the emails these answer (now answered), and of the replies to the activities
     // changed here (how long each took to answer changes with the original's time and direction)
     if (originals.size || relinked.size) {
@@ -290,24 +289,12 @@ export class ActivityLinks implements ChangeConsumer {
       await sql`DELETE FROM xrm.activity_links WHERE entity = ${g.entity} AND record_id = ${g.id}::uuid`.execute(trx);
       targets.get(g.entity)?.delete(g.id);
     }
-    await refreshTargets(trx, catalog, targets, this.#clock());
+    // the new links go in with the locks
+    await refreshTargets(trx, catalog, targets, this.#clock(), links);
   }
 }
 
-/**
- * Appends link rows (one prepared statement), each with the facts of its activity the signals read
- * (kind, direction, how many parties, what it answers), taken from the stored activity.
- */
-export async function insertLinks(
-  db: Db,
-  links: readonly { entity: string; record_id: string; activity_id: string; role: string }[],
-): Promise<void> {
-  await preparedSql(sql`INSERT INTO xrm.activity_links
-      (entity, record_id, activity_id, occurred_at, role, kind, direction, people, in_reply_to)
-    SELECT x.entity, x.record_id, x.activity_id, a.occurred_at, x.role, a.kind, a.direction,
-      COALESCE(jsonb_array_length(a.parties), 0), a.in_reply_to
-    FROM json_to_recordset(${JSON.stringify(links)}::json)
-        AS x(entity text, record_id uuid, activity_id uuid, role text)
-      JOIN ${table(ACTIVITY)} a ON a.id = x.activity_id
-    ON CONFLICT DO NOTHING`).execute(db);
+/** Appends link rows (one prepared statement; see linkInsert). */
+export async function insertLinks(db: Db, links: readonly LinkRow[]): Promise<void> {
+  await preparedSql(linkInsert(links)).execute(db);
 }

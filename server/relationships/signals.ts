@@ -145,17 +145,49 @@ export async function fetchInputs(
 }
 
 /** Takes the signal locks of these records, in one order (waits for writers holding them). */
-export async function lockTargets(db: Db, targets: Targets): Promise<void> {
+export async function lockTargets(db: Db, targets: Targets, links: readonly LinkRow[] = []): Promise<void> {
   const keys: string[] = [];
   for (const [entity, ids] of targets) for (const id of ids) keys.push(`${entity}:${id}`);
-  if (!keys.length) return;
+  if (!keys.length) {
+    if (links.length) await linkInsert(links).execute(db);
+    return;
+  }
   keys.sort();
   // The upkeep's statements are prepared and their plans never depend on the values (index walks
   // per record): generic plans for the rest of this transaction save re-planning each write. Only
   // named (prepared) statements heed the setting; this transaction's others are unnamed.
-  await preparedSql(sql`SELECT count(pg_advisory_xact_lock(${SIGNAL_LOCK_SPACE}, hashtext(k))),
+  const lock = sql`count(pg_advisory_xact_lock(${SIGNAL_LOCK_SPACE}, hashtext(k))),
       set_config('plan_cache_mode', 'force_generic_plan', true)
-    FROM unnest(${pgTextArray(keys)}::text[]) AS x(k)`).execute(db);
+    FROM unnest(${pgTextArray(keys)}::text[]) AS x(k)`;
+  // new links go in the same statement (one round trip less per activity write)
+  await preparedSql(
+    links.length
+      ? sql`WITH ins AS (${linkInsert(links)} RETURNING 1) SELECT (SELECT count(*) FROM ins), ${lock}`
+      : sql`SELECT ${lock}`,
+  ).execute(db);
+}
+
+/** A link of an activity to a record it concerns (`role`: regarding, or the party's role). */
+export interface LinkRow {
+  readonly entity: string;
+  readonly record_id: string;
+  readonly activity_id: string;
+  readonly role: string;
+}
+
+/**
+ * The statement appending link rows, each with the facts of its activity the signals read (kind,
+ * direction, how many parties, what it answers), taken from the stored activity.
+ */
+export function linkInsert(links: readonly LinkRow[]): RawBuilder<unknown> {
+  return sql`INSERT INTO xrm.activity_links
+      (entity, record_id, activity_id, occurred_at, role, kind, direction, people, in_reply_to)
+    SELECT x.entity, x.record_id, x.activity_id, a.occurred_at, x.role, a.kind, a.direction,
+      COALESCE(jsonb_array_length(a.parties), 0), a.in_reply_to
+    FROM json_to_recordset(${JSON.stringify(links)}::json)
+        AS x(entity text, record_id uuid, activity_id uuid, role text)
+      JOIN ${table('activity')} a ON a.id = x.activity_id
+    ON CONFLICT DO NOTHING`;
 }
 
 /** The signals of these records as of `asOf`, computed from their activities (no write). */
@@ -213,11 +245,20 @@ export async function storeAll(db: Db, byEntity: ReadonlyMap<string, ReadonlyMap
   await preparedSql(sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1`).execute(db);
 }
 
-/** Recomputes and stores the signals of the targets as of `asOf`, under their locks. */
-export async function refreshTargets(db: Db, catalog: Catalog, targets: Targets, asOf: Date): Promise<void> {
+/**
+ * Recomputes and stores the signals of the targets as of `asOf`, under their locks; `links` (new
+ * link rows) are written first, in the locking statement.
+ */
+export async function refreshTargets(
+  db: Db,
+  catalog: Catalog,
+  targets: Targets,
+  asOf: Date,
+  links: readonly LinkRow[] = [],
+): Promise<void> {
   const tracked: Targets = new Map([...targets].filter(([entity]) => catalog.entity(entity)?.trackActivities));
+  await lockTargets(db, tracked, links);
   if (!tracked.size) return;
-  await lockTargets(db, tracked);
   const inputs = await fetchTargets(db, tracked, asOf);
   const signals = new Map<string, Map<string, Signals>>();
   for (const [entity, byId] of inputs) {
