@@ -13,6 +13,7 @@ import * as identity from '../migrations/0004-identity.ts';
 import * as authorization from '../migrations/0005-authorization.ts';
 import * as automation from '../migrations/0006-automation.ts';
 import * as relationships from '../migrations/0007-relationships.ts';
+import * as activityLinkFacts from '../migrations/0008-activity-link-facts.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -46,7 +47,8 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     else await sql`ALTER INDEX ${sql.id('data', o.name)} RENAME TO ${old}`.execute(db);
   }
   // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 and 0006 reference 0004's users,
-  // 0007 adds to 0003's jobs)
+  // 0007 adds to 0003's jobs, 0008 to 0007's links)
+  await activityLinkFacts.down(db);
   await relationships.down(db);
   await automation.down(db);
   await authorization.down(db);
@@ -59,6 +61,7 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     '0005-authorization',
     '0006-automation',
     '0007-relationships',
+    '0008-activity-link-facts',
   ];
   await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;
