@@ -27,6 +27,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  const { rows } = await sql<{ entity: string }>`SELECT t.entity FROM xrm.tracked_entities t
+    WHERE to_regclass('data.' || quote_ident(t.entity)) IS NOT NULL`.execute(db);
+  for (const { entity } of rows) await sql`ALTER TABLE ${table(entity)} RESET (fillfactor)`.execute(db);
   await sql`DROP INDEX xrm.activity_links_timeline`.execute(db);
   await sql`CREATE INDEX activity_links_timeline
     ON xrm.activity_links (entity, record_id, occurred_at DESC, activity_id DESC)`.execute(db);

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { api } from './support/http.ts';
+import { activities } from './support/activities.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectProblem, expectStatus, modelling } from './support/problems.ts';
 import { until } from './support/tools.ts';
@@ -37,17 +38,7 @@ describeEachDatabase(
     const rel = () => platform().services.relationships;
     const me = 'me@northwind.example';
 
-    const log = async (activity: Record<string, unknown>) =>
-      expectStatus(await http().post('/api/data/activity', { direction: 'internal', parties: [], ...activity }), 201);
-    const signals = async (entity: string, id: string) =>
-      expectStatus(await http().get(`/api/data/${entity}/${id}/signals`), 200);
-    /** A record, its instants as ISO strings in UTC (the API answers them with an offset). */
-    const record = async (entity: string, id: string) => {
-      const body = expectStatus(await http().get(`/api/data/${entity}/${id}`), 200) as Record<string, unknown>;
-      for (const [k, v] of Object.entries(body))
-        if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) body[k] = new Date(v).toISOString();
-      return body as Record<string, any>;
-    };
+    const { log, signals, record } = activities(http);
     const contact = async (name: string, extra: Record<string, unknown> = {}) =>
       (await createRecord('contact', { name, email: `${name.toLowerCase()}@acme.example`, ...extra })).id as string;
     const email = (id: string, direction: 'inbound' | 'outbound', at: string, extra: Record<string, unknown> = {}) =>

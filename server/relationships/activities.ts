@@ -20,7 +20,7 @@ import { hiddenFields } from '../records/write-access.ts';
 import type { Access } from '../security/access.ts';
 import { bindSubject } from '../security/subject.ts';
 import { pgTextArray } from './pg-array.ts';
-import { addTarget, type LinkRow, linkInsert, refreshTargets, type Targets } from './signals.ts';
+import { addTarget, type LinkRow, linkInsert, lockActivities, refreshTargets, type Targets } from './signals.ts';
 
 export const ACTIVITY = 'activity';
 
@@ -276,8 +276,10 @@ export class ActivityLinks implements ChangeConsumer {
         WHERE activity_id = ANY(${`{${[...relinked].join(',')}}`}::uuid[])`.execute(trx);
     }
     // the records of the emails these answer (now answered), and of the replies to the activities
-    // changed here (how long each took to answer changes with the original's time and direction)
+    // changed here (how long each took to answer changes with the original's time and direction),
+    // read under those activities' answer locks: a concurrent answer or edit is seen, or waits
     if (originals.size || relinked.size) {
+      await lockActivities(trx, [...originals, ...relinked]);
       const { rows } = await sql<{ entity: string; record_id: string }>`SELECT entity, record_id::text
           FROM xrm.activity_links WHERE activity_id = ANY(${pgTextArray([...originals])}::uuid[])
         UNION SELECT l.entity, l.record_id::text FROM ${table(ACTIVITY)} r

@@ -25,6 +25,8 @@ import {
 
 /** Advisory-lock space (first key of the two-key form) of tracked records' signals. */
 const SIGNAL_LOCK_SPACE = 0x7369; // "si"
+/** Advisory-lock space of activities whose answers are in play (see lockActivities). */
+const ANSWER_LOCK_SPACE = 0x616e; // "an"
 
 /** Records whose signals a write changes, by entity. */
 export type Targets = Map<string, Set<string>>;
@@ -65,12 +67,14 @@ function fetchStatement(entities: readonly string[], ids: readonly string[], asO
   const from = new Date(asOf.getTime() - HISTORY_DAYS * 86_400_000);
   const activity = table('activity');
   const mine = sql`l.entity = t.entity AND l.record_id = t.id`;
-  // an outbound email is answered when an inbound activity replies to it
+  // an outbound email is answered when an inbound activity replies to it (after it)
   const answered = sql`(SELECT min(r.occurred_at) FROM ${activity} r
-      WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at <= ${asOf})`;
+      WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at >= l.occurred_at
+        AND r.occurred_at <= ${asOf})`;
   const twoWay = sql`(l.kind IN ('call', 'meeting') OR (l.kind = 'email' AND l.direction = 'inbound')
       OR (l.kind = 'email' AND l.direction = 'outbound' AND EXISTS (SELECT 1 FROM ${activity} r
-        WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at <= ${asOf})))`;
+        WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at >= l.occurred_at
+          AND r.occurred_at <= ${asOf})))`;
   const earlier = (condition: RawBuilder<unknown>) => sql`(SELECT l.occurred_at FROM xrm.activity_links l
       WHERE ${mine} AND l.occurred_at <= ${from} AND ${condition} ORDER BY l.occurred_at DESC LIMIT 1)`;
   const directed = sql`l.kind IN ('email', 'call', 'meeting')`;
@@ -81,7 +85,8 @@ function fetchStatement(entities: readonly string[], ids: readonly string[], asO
       ${earlier(sql`${directed} AND l.direction = 'outbound'`)} AS outbound,
       (SELECT array_agg(m) FROM (SELECT extract(epoch FROM l.occurred_at - o.occurred_at)::float8 / 60 AS m
         FROM xrm.activity_links l
-          JOIN ${activity} o ON o.id = l.in_reply_to AND o.direction = 'outbound' AND o.occurred_at <= l.occurred_at
+          JOIN ${activity} o ON o.id = l.in_reply_to AND o.kind = 'email' AND o.direction = 'outbound'
+            AND o.occurred_at <= l.occurred_at
         WHERE ${mine} AND l.occurred_at <= ${asOf} AND l.kind = 'email' AND l.direction = 'inbound'
           AND l.in_reply_to IS NOT NULL
         ORDER BY l.occurred_at DESC LIMIT ${REPLY_HISTORY}) s) AS replies
@@ -165,6 +170,19 @@ export async function lockTargets(db: Db, targets: Targets, links: readonly Link
       ? sql`WITH ins AS (${linkInsert(links)} RETURNING 1) SELECT (SELECT count(*) FROM ins), ${lock}`
       : sql`SELECT ${lock}`,
   ).execute(db);
+}
+
+/**
+ * Takes the answer locks of these activities (in one order): a write that changes an email, or
+ * answers one, holds its lock while it finds the records of the email's replies or of the email
+ * itself, so an edit of an email and a new answer to it take turns and each sees the other. Every
+ * writer takes these before any record's signal lock (lockTargets): one global order, no deadlock.
+ */
+export async function lockActivities(db: Db, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  const sorted = [...new Set(ids)].sort();
+  await preparedSql(sql`SELECT count(pg_advisory_xact_lock(${ANSWER_LOCK_SPACE}, hashtext(k)))
+    FROM unnest(${pgTextArray(sorted)}::text[]) AS x(k)`).execute(db);
 }
 
 /** A link of an activity to a record it concerns (`role`: regarding, or the party's role). */
