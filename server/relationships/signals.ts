@@ -251,8 +251,10 @@ export async function storeAll(db: Db, byEntity: ReadonlyMap<string, ReadonlyMap
     .filter(([, signals]) => signals.size)
     .map(([entity, signals]) => {
       const rows = [...signals].map(([id, s]) => ({ id, ...s }));
+      // the ids again as an array: the (generic) plan then finds the rows by the primary key
       return sql`UPDATE ${table(entity)} AS t SET ${assignments}
-        FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${recordset}) WHERE t.id = x.id`;
+        FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(${recordset})
+        WHERE t.id = x.id AND t.id = ANY(${pgTextArray([...signals.keys()])}::uuid[])`;
     });
   if (!updates.length) return;
   if (updates.length === 1) {
