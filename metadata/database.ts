@@ -14,8 +14,13 @@ export type Db = Kysely<any>;
 export interface Database {
   readonly db: Db;
   readonly kind: 'postgres' | 'pglite';
-  /** The pg pool (PostgreSQL only), for LISTEN connections and prepared statements. */
+  /** The pg pool (PostgreSQL only), for prepared statements. */
   readonly pool?: pg.Pool;
+  /**
+   * A connection of its own, outside the pool (PostgreSQL only): for LISTEN, so the connection
+   * that waits for notices never takes one of the requests' connections.
+   */
+  connectListener?(): Promise<pg.Client>;
   /** Observer of statements sent outside kysely (prepared statements on the pool). */
   readonly onQuery?: (sql: string) => void;
   close(): Promise<void>;
@@ -107,7 +112,22 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
     });
     pool.on('error', () => undefined); // the idle case: already reported by the client's listener
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log });
-    return { db, kind: 'postgres', pool, onQuery: options.onQuery, close: () => db.destroy() };
+    const connectListener = async () => {
+      const client = new pg.Client({
+        connectionString: config.databaseUrl,
+        options: '-c TimeZone=UTC',
+        application_name: 'xrm-platform listener',
+        connectionTimeoutMillis: 5000,
+      });
+      try {
+        await client.connect();
+      } catch (error) {
+        client.removeAllListeners();
+        throw error;
+      }
+      return client;
+    };
+    return { db, kind: 'postgres', pool, connectListener, onQuery: options.onQuery, close: () => db.destroy() };
   }
   if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
   const db = new Kysely<any>({

@@ -10,6 +10,7 @@ import { FIELD_TYPES } from './field-types/index.ts';
 import { column, constraintNames, physicalName, table } from './physical-names.ts';
 import { SYSTEM_FIELDS, type SystemFieldDef } from './system-fields.ts';
 import { searchDocument } from './search.ts';
+import { addressKeySql } from './signal-fields.ts';
 import {
   DATA_SCHEMA,
   type AlternateKeyDef,
@@ -273,6 +274,40 @@ export function searchIndex(
   if (was) statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, physicalName('fts', entity))}`);
   if (now)
     statements.push(sql`CREATE INDEX ${sql.id(physicalName('fts', entity))} ON ${table(entity)} USING gin (${now})`);
+  return statements;
+}
+
+/** The address indexes an entity has: by index name, its expression (tracked entities' email and phone fields). */
+function addressIndexesOf(entity: EntityDef | undefined): Map<string, RawBuilder<unknown>> {
+  const out = new Map<string, RawBuilder<unknown>>();
+  if (!entity?.trackActivities) return out;
+  for (const field of entity.fields) {
+    const key = addressKeySql(field, column(field.name));
+    if (key) out.set(physicalName('ixa', entity.name, field.name), key);
+  }
+  return out;
+}
+
+/**
+ * The expression indexes that resolve activity party addresses to a tracked entity's records
+ * (`lower(email)`, a phone's digits: signal-fields.ts addressKey), made and dropped as tracking,
+ * fields and their types change. Their columns are never signals, so signal updates stay HOT.
+ */
+export function addressIndexes(
+  entity: string,
+  before: EntityDef | undefined,
+  after: EntityDef | undefined,
+  render: Render,
+): Statement[] {
+  const was = addressIndexesOf(before);
+  const now = addressIndexesOf(after);
+  const statements: Statement[] = [];
+  for (const [name, key] of was)
+    if (!now.has(name) || render(now.get(name)) !== render(key))
+      statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, name)}`);
+  for (const [name, key] of now)
+    if (!was.has(name) || render(was.get(name)) !== render(key))
+      statements.push(sql`CREATE INDEX ${sql.id(name)} ON ${table(entity)} (${key})`);
   return statements;
 }
 

@@ -95,8 +95,10 @@ export class MetadataService {
       const planned = await plan(catalog, trx);
       const render = (f: RawBuilder<unknown> | undefined) => (f ? f.compile(trx).sql : '');
       if (planned.search) {
+        const { entity, before, after } = planned.search;
         planned.statements.push(
-          ...ddl.searchIndex(planned.search.entity, planned.search.before, planned.search.after, render),
+          ...ddl.searchIndex(entity, before, after, render),
+          ...ddl.addressIndexes(entity, before, after, render),
         );
       }
       const statements: string[] = [];

@@ -1,5 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import type { Db } from '../metadata/database.ts';
+import * as ddl from '../metadata/ddl.ts';
 import { table } from '../metadata/physical-names.ts';
+import * as store from '../metadata/store.ts';
 
 /**
  * The relationship layer, faster upkeep (issue 10):
@@ -8,7 +11,9 @@ import { table } from '../metadata/physical-names.ts';
  *   the signals' statement walks one index per record instead of joining every activity; the
  *   timeline index includes them (index-only scans);
  * - tracked entities' tables leave room on each page (fillfactor 80): the signal UPDATE every
- *   activity write makes stays HOT.
+ *   activity write makes stays HOT;
+ * - their email and phone fields get the expression indexes party addresses are resolved by
+ *   (ddl.ts addressIndexes), instead of a scan of every tracked table per activity write.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE xrm.activity_links
@@ -23,13 +28,27 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     INCLUDE (kind, direction, people, in_reply_to)`.execute(db);
   const { rows } = await sql<{ entity: string }>`SELECT t.entity FROM xrm.tracked_entities t
     WHERE to_regclass('data.' || quote_ident(t.entity)) IS NOT NULL`.execute(db);
-  for (const { entity } of rows) await sql`ALTER TABLE ${table(entity)} SET (fillfactor = 80)`.execute(db);
+  const trx = db as unknown as Db;
+  const catalog = await store.loadCatalog(trx);
+  const render = (f: Parameters<ddl.Render>[0]) => (f ? f.compile(trx).sql : '');
+  for (const { entity } of rows) {
+    await sql`ALTER TABLE ${table(entity)} SET (fillfactor = 80)`.execute(db);
+    const def = catalog.entity(entity);
+    if (def) for (const statement of ddl.addressIndexes(entity, undefined, def, render)) await statement.execute(trx);
+  }
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   const { rows } = await sql<{ entity: string }>`SELECT t.entity FROM xrm.tracked_entities t
     WHERE to_regclass('data.' || quote_ident(t.entity)) IS NOT NULL`.execute(db);
-  for (const { entity } of rows) await sql`ALTER TABLE ${table(entity)} RESET (fillfactor)`.execute(db);
+  const trx = db as unknown as Db;
+  const catalog = await store.loadCatalog(trx);
+  const render = (f: Parameters<ddl.Render>[0]) => (f ? f.compile(trx).sql : '');
+  for (const { entity } of rows) {
+    await sql`ALTER TABLE ${table(entity)} RESET (fillfactor)`.execute(db);
+    const def = catalog.entity(entity);
+    if (def) for (const statement of ddl.addressIndexes(entity, def, undefined, render)) await statement.execute(trx);
+  }
   await sql`DROP INDEX xrm.activity_links_timeline`.execute(db);
   await sql`CREATE INDEX activity_links_timeline
     ON xrm.activity_links (entity, record_id, occurred_at DESC, activity_id DESC)`.execute(db);

@@ -97,12 +97,18 @@ export class Runtime {
     return run;
   }
 
-  /** Follows schema changes made by other instances (PostgreSQL: LISTEN/NOTIFY + version poll). */
+  /**
+   * Follows schema changes made by other instances (PostgreSQL): LISTEN/NOTIFY on a connection of
+   * its own, outside the pool. While that connection is down (it is being re-established), the
+   * stored version is checked every `pollMs` instead; while it holds, nothing is polled (a notice
+   * is never lost on a live connection, and the reconnect reloads what it may have missed).
+   */
   async watch(pollMs: number): Promise<void> {
-    if (!this.#database.pool) return; // PGlite is embedded: one process, and it reloads after its own changes
+    if (!this.#database.connectListener) return; // PGlite is embedded: one process, it reloads after its own changes
     await this.#listen();
     if (pollMs > 0) {
       this.#poll = setInterval(() => {
+        if (this.#listening) return;
         readSchemaVersion(this.#database.db)
           .then((version) => (version !== this.#state.version ? this.reload() : undefined))
           .catch((error: unknown) => this.#log.warn({ err: error }, 'schema version check failed'));
@@ -123,13 +129,17 @@ export class Runtime {
    * failover), one reconnect loop re-establishes it, then reloads to catch what was missed.
    */
   async #listen(): Promise<void> {
-    const client = await this.#database.pool!.connect();
+    const client = await this.#database.connectListener!();
     let lost = false;
     const drop = (): boolean => {
       if (lost) return false;
       lost = true;
+      this.#listening = false;
       client.removeAllListeners('notification');
-      client.release(true);
+      // ended, it emits nothing more; a late error must not go unheard (an uncaught 'error' kills the process)
+      client.removeAllListeners('end');
+      client.on('error', () => undefined);
+      client.end().catch(() => undefined);
       return true;
     };
     const onLost = (error?: Error) => {
@@ -155,10 +165,13 @@ export class Runtime {
       onLost(error as Error);
       throw error;
     }
+    this.#listening = !lost;
     this.#dropListener = drop;
   }
 
   #dropListener?: () => boolean;
+  /** The LISTEN connection holds (no version poll needed). */
+  #listening = false;
   #reconnecting = false;
 
   /** One loop at a time: retries the LISTEN connection with backoff until it holds. */

@@ -8,6 +8,7 @@ import { buildGraphqlSchema, printGraphqlSchema } from '../server/graphql/schema
 import { createFixtureModel } from './fixtures/model.ts';
 import { adminToken, api } from './support/http.ts';
 import { describeEachDatabase, type TestPlatform } from './support/platform.ts';
+import { StatementCache } from '../server/query/statement-cache.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -318,6 +319,35 @@ describeEachDatabase('GraphQL API', (get) => {
       nodes: [{ fullName: tree.employee.reports.nodes[0].fullName }],
       pageInfo: { hasNextPage: true },
     });
+  });
+
+  it('compiles one(id: $id) once for every id; a $id used in the selection too still shapes it', async () => {
+    const eve = await createEmployee({ fullName: 'Eve Lead', email: 'eve.lead@corp.io' });
+    const fay = await createEmployee({ fullName: 'Fay Dev', email: 'fay.dev@corp.io', managerId: eve });
+    const gus = await createEmployee({ fullName: 'Gus Dev', email: 'gus.dev@corp.io', managerId: eve });
+    const byId = 'query($id: ID!) { employee(id: $id) { id fullName email } }';
+    const compiled = vi.spyOn(StatementCache.prototype, 'set');
+    try {
+      for (const [id, fullName] of [
+        [eve, 'Eve Lead'],
+        [fay, 'Fay Dev'],
+        [gus, 'Gus Dev'],
+        [eve, 'Eve Lead'],
+      ])
+        expect((await ok(byId, { id })).employee).toMatchObject({ id, fullName });
+      expect(compiled).toHaveBeenCalledTimes(1);
+    } finally {
+      compiled.mockRestore();
+    }
+    // the same variable in a nested filter: its value is part of the statement
+    const nested =
+      'query($id: ID!) { employee(id: $id) { fullName reports(filter: { id: { ne: $id } }) { totalCount } } }';
+    expect((await ok(nested, { id: eve })).employee).toEqual({ fullName: 'Eve Lead', reports: { totalCount: 2 } });
+    expect((await ok(nested, { id: fay })).employee).toEqual({ fullName: 'Fay Dev', reports: { totalCount: 0 } });
+    const reportsOf =
+      'query($id: ID!, $not: ID!) { employee(id: $id) { reports(filter: { id: { ne: $not } }) { nodes { id } } } }';
+    expect((await ok(reportsOf, { id: eve, not: fay })).employee.reports.nodes).toEqual([{ id: gus }]);
+    expect((await ok(reportsOf, { id: eve, not: gus })).employee.reports.nodes).toEqual([{ id: fay }]);
   });
 
   it('follows a many-to-many relationship in both directions', async () => {

@@ -12,6 +12,7 @@ import {
   GraphQLString,
   type GraphQLFieldConfig,
   type GraphQLResolveInfo,
+  visit,
 } from 'graphql';
 import { pascalCase } from '../../metadata/inflection.ts';
 import type { Db } from '../../metadata/database.ts';
@@ -44,8 +45,31 @@ function walk(parse: ParseContext, query: QueryService, info: GraphQLResolveInfo
  * What identifies a root field's statement: its field node (mercurius caches parsed documents, so
  * the same query text gives the same node), its arguments and the request's variables.
  */
-function shapeOf(info: GraphQLResolveInfo, args: unknown) {
-  return { shape: info.fieldNodes[0]!, values: [args, info.variableValues] };
+function shapeOf(info: GraphQLResolveInfo, args: unknown, without?: string) {
+  let variables = info.variableValues;
+  if (without !== undefined && without in variables) {
+    const { [without]: _left, ...rest } = variables;
+    variables = rest;
+  }
+  return { shape: info.fieldNodes[0]!, values: [args, variables] };
+}
+
+/**
+ * The variable the root field's `id` argument takes its value from (`one(id: $id)`), when the
+ * field uses it nowhere else (elsewhere, its value shapes the statement).
+ */
+function idVariableOf(info: GraphQLResolveInfo): string | undefined {
+  const field = info.fieldNodes[0]!;
+  const arg = field.arguments?.find((a) => a.name.value === 'id');
+  if (arg?.value.kind !== 'Variable') return undefined;
+  const name = arg.value.name.value;
+  let uses = 0;
+  visit(field, {
+    Variable(node) {
+      if (node.name.value === name) uses++;
+    },
+  });
+  return uses === 1 ? name : undefined;
 }
 
 /** Reads one record with the current selection (null when there is none), in `db` when given. */
@@ -64,8 +88,8 @@ async function readOne(
         kind: 'record',
         entity: types.entity.name,
         id,
-        // the id is the statement's parameter 0, not part of its shape
-        ...shapeOf(info, {}),
+        // the id is the statement's parameter 0, not part of its shape (nor is the variable holding it)
+        ...shapeOf(info, {}, idVariableOf(info)),
         build: (parse) => projectionOf(types.object, info.fieldNodes, walk(parse, query, info)),
       },
     ),

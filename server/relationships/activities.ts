@@ -12,6 +12,7 @@ import type { Catalog } from '../../metadata/catalog.ts';
 import { type Db, preparedSql } from '../../metadata/database.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { table } from '../../metadata/physical-names.ts';
+import { addressKey, addressKeySql } from '../../metadata/signal-fields.ts';
 import type { Change, ChangeConsumer, ChangeMessage, Row } from '../records/changes.ts';
 import type { InputPreparer } from '../records/pipeline.ts';
 import type { Runtime } from '../runtime.ts';
@@ -33,13 +34,6 @@ export interface Party {
 }
 
 const isObject = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A phone number's digits (how phone addresses are compared); an email is compared lower-cased. */
-export function addressKey(address: string): string {
-  if (address.includes('@')) return address.trim().toLowerCase();
-  const digits = address.replace(/\D/g, '');
-  return digits.length >= 6 ? `tel:${digits}` : address.trim().toLowerCase();
-}
 
 /** The tracked records an activity image concerns: its regarding and every party with a record. */
 export function concerned(catalog: Catalog, image: Row | undefined): { entity: string; id: string; role: string }[] {
@@ -207,19 +201,20 @@ export async function resolveAddresses(
     const hidden = access ? new Set(hiddenFields(access, catalog, entity.name)) : new Set<string>();
     const allowed = appendable(access, catalog, entity.name, 't') ?? sql<boolean>`TRUE`;
     for (const field of entity.fields) {
-      if ((field.type !== 'email' && field.type !== 'phone') || hidden.has(field.name)) continue;
-      const col = sql`t.${sql.id(field.name)}`;
-      const key = field.type === 'email' ? sql`lower(${col})` : sql`'tel:' || regexp_replace(${col}, '\\D', '', 'g')`;
+      // the expression of the field's address index (ddl.ts addressIndexes)
+      const key = addressKeySql(field, sql`t.${sql.id(field.name)}`);
+      if (!key || hidden.has(field.name)) continue;
       parts.push(sql`SELECT ${key} AS key, ${entity.name}::text AS entity, t.id::text AS id,
-        ${rank++}::int AS rank, t.created_at FROM ${table(entity.name)} t WHERE ${key} = ANY(k.keys) AND ${allowed}`);
+        ${rank++}::int AS rank, t.created_at FROM ${table(entity.name)} t
+        WHERE ${key} = ANY((SELECT keys FROM k)::text[]) AND ${allowed}`);
     }
   }
   if (!parts.length) return new Map();
-  const query = sql<{ key: string; entity: string; id: string }>`SELECT DISTINCT ON (key) key, entity, id
-    FROM (SELECT ${JSON.stringify(keys)}::jsonb AS j) j0,
-      LATERAL (SELECT array_agg(x) AS keys FROM jsonb_array_elements_text(j0.j) x) k,
-      LATERAL (${sql.join(parts, sql` UNION ALL `)}) m
-    ORDER BY key, rank, created_at, id`;
+  // each part walks its field's address index for the keys
+  const query = preparedSql(sql<{ key: string; entity: string; id: string }>`WITH k AS (
+      SELECT ${pgTextArray(keys)}::text[] AS keys)
+    SELECT DISTINCT ON (key) key, entity, id FROM (${sql.join(parts, sql` UNION ALL `)}) m
+    ORDER BY key, rank, created_at, id`);
   const { rows } = await db.executeQuery<{ key: string; entity: string; id: string }>(
     bindSubject(query.compile(db), access?.subject),
   );

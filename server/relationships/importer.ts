@@ -18,7 +18,7 @@ import type { Principal } from '../../plugins/api.ts';
 import type { Job, JobQueue } from '../jobs/queue.ts';
 import type { JobRun } from '../jobs/worker.ts';
 import type { AccessService } from '../security/access.ts';
-import { addressKey } from './activities.ts';
+import { addressKey } from '../../metadata/signal-fields.ts';
 import { type ImportFormat, isProblem, type ParsedActivity, parseImport } from './import/index.ts';
 import type { Relationships } from './relationships.ts';
 
