@@ -272,8 +272,17 @@ describeEachDatabase('OpenAPI document', (get) => {
         expect.objectContaining({ name: 'expand', in: 'query' }),
         expect.objectContaining({ name: 'If-None-Match', in: 'header' }),
       ]);
-      expect(record.patch.parameters.map((p: Json) => `${p.in}:${p.name}`)).toEqual(['path:id', 'header:If-Match']);
-      expect(Object.keys(record.patch.responses)).toContain('412');
+      expect(record.patch.parameters.map((p: Json) => `${p.in}:${p.name}`)).toEqual([
+        'path:id',
+        'query:select',
+        'header:If-Match',
+        'header:Prefer',
+      ]);
+      expect(Object.keys(record.patch.responses)).toEqual(expect.arrayContaining(['200', '204', '412']));
+      expect(collection.post.parameters.map((p: Json) => `${p.in}:${p.name}`)).toEqual([
+        'query:select',
+        'header:Prefer',
+      ]);
       expect(doc.paths[`/api/data/${entity.name}/bulk`].post.requestBody.content['application/json'].schema.$ref).toBe(
         '#/components/schemas/BulkRequest',
       );

@@ -6001,8 +6001,14 @@ export interface operations {
     };
     createActivity: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description Fields to answer with, comma-separated (id is always included); the write itself is whole */
+                select?: string;
+            };
+            header?: {
+                /** @description `return=minimal`: no body (201 with Location for a creation, 204 for an update; the ETag either way), answered with `Preference-Applied: return=minimal` */
+                Prefer?: "return=minimal" | "return=representation";
+            };
             path?: never;
             cookie?: never;
         };
@@ -6012,7 +6018,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The created Activity record */
+            /** @description The created Activity record (none with Prefer: return=minimal) */
             201: {
                 headers: {
                     /** @description Address of the created resource */
@@ -6025,7 +6031,7 @@ export interface operations {
                     "application/json": components["schemas"]["Activity"];
                 };
             };
-            /** @description Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6131,8 +6137,13 @@ export interface operations {
             query?: {
                 /** @description Alternate key name (optional when the entity has exactly one) */
                 key?: string;
+                /** @description Fields to answer with, comma-separated (id is always included); the write itself is whole */
+                select?: string;
             };
-            header?: never;
+            header?: {
+                /** @description `return=minimal`: no body (201 with Location for a creation, 204 for an update; the ETag either way), answered with `Preference-Applied: return=minimal` */
+                Prefer?: "return=minimal" | "return=representation";
+            };
             path?: never;
             cookie?: never;
         };
@@ -6153,7 +6164,7 @@ export interface operations {
                     "application/json": components["schemas"]["Activity"];
                 };
             };
-            /** @description The created Activity record */
+            /** @description The created Activity record (none with Prefer: return=minimal) */
             201: {
                 headers: {
                     /** @description Address of the created resource */
@@ -6166,7 +6177,16 @@ export interface operations {
                     "application/json": components["schemas"]["Activity"];
                 };
             };
-            /** @description Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            /** @description Updated (Prefer: return=minimal) */
+            204: {
+                headers: {
+                    /** @description The record version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6703,10 +6723,15 @@ export interface operations {
     };
     updateActivity: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Fields to answer with, comma-separated (id is always included); the write itself is whole */
+                select?: string;
+            };
             header?: {
                 /** @description The ETag of the version read ("3"): the write happens only if the record is still at it, else 412 */
                 "If-Match"?: string;
+                /** @description `return=minimal`: no body (201 with Location for a creation, 204 for an update; the ETag either way), answered with `Preference-Applied: return=minimal` */
+                Prefer?: "return=minimal" | "return=representation";
             };
             path: {
                 /** @description Id of the Activity record */
@@ -6731,7 +6756,16 @@ export interface operations {
                     "application/json": components["schemas"]["Activity"];
                 };
             };
-            /** @description Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            /** @description Updated (Prefer: return=minimal) */
+            204: {
+                headers: {
+                    /** @description The record version, for If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid query (XRM_ERR_QUERY_INVALID); Invalid record (XRM_ERR_RECORD_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -120,6 +120,16 @@ const IF_NONE_MATCH: ParameterObject = {
   description: 'An ETag held: 304 when it is still current',
 };
 
+const PREFER: ParameterObject = {
+  name: 'Prefer',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', enum: ['return=minimal', 'return=representation'] },
+  description:
+    '`return=minimal`: no body (201 with Location for a creation, 204 for an update; the ETag either way), ' +
+    'answered with `Preference-Applied: return=minimal`',
+};
+
 function withEtag(response: ResponseObject): ResponseObject {
   return {
     ...response,
@@ -187,8 +197,15 @@ function entityPaths(
     ),
     post: operation(
       t.create,
-      { operationId: `create${type}`, summary: `Create ${a(label)} record`, body: names.create },
-      { '201': withEtag(createdResponse(`The created ${label} record`, names.read)) },
+      {
+        operationId: `create${type}`,
+        summary: `Create ${a(label)} record`,
+        parameters: [...queryParameters(t.create), PREFER],
+        body: names.create,
+      },
+      {
+        '201': withEtag(createdResponse(`The created ${label} record (none with Prefer: return=minimal)`, names.read)),
+      },
     ),
   };
 
@@ -202,12 +219,15 @@ function entityPaths(
           description:
             `Keys: ${entity.alternateKeys.map((k) => `\`${k.name}\` (${k.fields.join(', ')})`).join('; ')}. ` +
             '201 when created, 200 when updated.',
-          parameters: queryParameters(t.upsert),
+          parameters: [...queryParameters(t.upsert), PREFER],
           body: names.create,
         },
         {
-          '201': withEtag(createdResponse(`The created ${label} record`, names.read)),
+          '201': withEtag(
+            createdResponse(`The created ${label} record (none with Prefer: return=minimal)`, names.read),
+          ),
           '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)),
+          '204': withEtag(noContent('Updated (Prefer: return=minimal)')),
         },
       ),
     };
@@ -262,10 +282,13 @@ function entityPaths(
         operationId: `update${type}`,
         summary: `Update ${a(label)} record (partial)`,
         description: 'Only the fields sent change; null clears an optional field.',
-        parameters: [id, IF_MATCH],
+        parameters: [id, ...queryParameters(t.update), IF_MATCH, PREFER],
         body: names.update,
       },
-      { '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)) },
+      {
+        '200': withEtag(jsonResponse(`The updated ${label} record`, names.read)),
+        '204': withEtag(noContent('Updated (Prefer: return=minimal)')),
+      },
     ),
     delete: operation(
       t.remove,

@@ -14,6 +14,7 @@ import { MAX_GROUPS } from '../query/compile-aggregate.ts';
 import { MAX_BULK, type BulkRequest } from '../records/service.ts';
 import { LIMITS } from '../limits.ts';
 import { etag, ifMatchWrite, ifNoneMatch } from './etag.ts';
+import { sendWritten, WRITE_QUERY_SELECT, writeAnswer } from './write-answer.ts';
 import { BULK_REQUEST, RECORD_REFERENCE, bodySchema, cursorQuery, nameParams } from './route-schemas.ts';
 import { INVALID_REQUEST, JSON_BODY } from '../openapi/problems.ts';
 import { jsonResponse } from '../openapi/responses.ts';
@@ -58,6 +59,13 @@ const listQuery = {
       description: 'Include totalCount (estimated: planner estimate when unfiltered)',
     },
   },
+  additionalProperties: false,
+} as const;
+
+/** create and update: what to answer with (write-answer.ts; `Prefer: return=minimal` answers nothing). */
+const writeQuery = {
+  type: 'object',
+  properties: { select: WRITE_QUERY_SELECT },
   additionalProperties: false,
 } as const;
 
@@ -159,28 +167,26 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
         ),
   );
 
-  app.post<{ Params: { entity: string } }>(
+  app.post<{ Params: { entity: string }; Querystring: { select?: string } }>(
     '/:entity',
     {
       schema: {
         tags,
         summary: 'Create a record',
         params: nameParams('entity'),
+        querystring: writeQuery,
         body: bodySchema,
-        'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'] },
+        'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_QUERY_INVALID'] },
       },
     },
     async (req, reply) => {
+      const answer = writeAnswer(req, runtime.state.catalog, req.params.entity);
       const record = (await write(req, { message: 'create', entity: req.params.entity, input: req.body })).record!;
-      return reply
-        .code(201)
-        .header('location', `/api/data/${req.params.entity}/${record.id}`)
-        .header('etag', etag(record.version))
-        .send(record);
+      return sendWritten(reply, answer, record, 201, `/api/data/${req.params.entity}/${record.id}`);
     },
   );
 
-  app.post<{ Params: { entity: string }; Querystring: { key?: string } }>(
+  app.post<{ Params: { entity: string }; Querystring: { key?: string; select?: string } }>(
     '/:entity/upsert',
     {
       schema: {
@@ -191,14 +197,16 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
           type: 'object',
           properties: {
             key: { type: 'string', description: 'Alternate key name (optional when the entity has exactly one)' },
+            select: WRITE_QUERY_SELECT,
           },
           additionalProperties: false,
         },
         body: bodySchema,
-        'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND'] },
+        'x-xrm-operation': { errors: [...RECORD_WRITE, 'XRM_ERR_METADATA_ENTITY_NOT_FOUND', 'XRM_ERR_QUERY_INVALID'] },
       },
     },
     async (req, reply) => {
+      const answer = writeAnswer(req, runtime.state.catalog, req.params.entity);
       const outcome = await write(req, {
         message: 'upsert',
         entity: req.params.entity,
@@ -207,11 +215,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
       });
       const record = outcome.record!;
       const created = outcome.created === true;
-      return reply
-        .code(created ? 201 : 200)
-        .header('location', `/api/data/${req.params.entity}/${record.id}`)
-        .header('etag', etag(record.version))
-        .send(record);
+      return sendWritten(reply, answer, record, created ? 201 : 200, `/api/data/${req.params.entity}/${record.id}`);
     },
   );
 
@@ -268,18 +272,22 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
     },
   );
 
-  app.patch<{ Params: { entity: string; id: string } }>(
+  app.patch<{ Params: { entity: string; id: string }; Querystring: { select?: string } }>(
     '/:entity/:id',
     {
       schema: {
         tags,
         summary: 'Update a record (partial); If-Match makes it conditional on the version read',
         params: nameParams('entity', 'id'),
+        querystring: writeQuery,
         body: bodySchema,
-        'x-xrm-operation': { errors: [...RECORD_404, ...RECORD_WRITE, 'XRM_ERR_RECORD_VERSION_MISMATCH'] },
+        'x-xrm-operation': {
+          errors: [...RECORD_404, ...RECORD_WRITE, 'XRM_ERR_RECORD_VERSION_MISMATCH', 'XRM_ERR_QUERY_INVALID'],
+        },
       },
     },
     async (req, reply) => {
+      const answer = writeAnswer(req, runtime.state.catalog, req.params.entity);
       const record = await ifMatchWrite(req.headers['if-match'], (expectedVersion) =>
         write(req, {
           message: 'update',
@@ -289,7 +297,7 @@ export async function dataRoutes(app: FastifyInstance, { services }: { services:
           expectedVersion,
         }).then((o) => o.record!),
       );
-      return reply.header('etag', etag(record.version)).send(record);
+      return sendWritten(reply, answer, record, 200);
     },
   );
 
