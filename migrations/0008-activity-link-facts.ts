@@ -3,6 +3,7 @@ import type { Db } from '../metadata/database.ts';
 import * as ddl from '../metadata/ddl.ts';
 import { table } from '../metadata/physical-names.ts';
 import * as store from '../metadata/store.ts';
+import type { EntityDef } from '../metadata/types.ts';
 
 /**
  * The relationship layer, faster upkeep (issue 10):
@@ -26,32 +27,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX activity_links_timeline
     ON xrm.activity_links (entity, record_id, occurred_at DESC, activity_id DESC)
     INCLUDE (kind, direction, people, in_reply_to)`.execute(db);
-  const { rows } = await sql<{ entity: string }>`SELECT t.entity FROM xrm.tracked_entities t
-    WHERE to_regclass('data.' || quote_ident(t.entity)) IS NOT NULL`.execute(db);
-  const trx = db as unknown as Db;
-  const catalog = await store.loadCatalog(trx);
-  const render = (f: Parameters<ddl.Render>[0]) => (f ? f.compile(trx).sql : '');
-  for (const { entity } of rows) {
+  await eachTracked(db, async (entity, def, render) => {
     await sql`ALTER TABLE ${table(entity)} SET (fillfactor = 80)`.execute(db);
-    const def = catalog.entity(entity);
-    if (def) for (const statement of ddl.addressIndexes(entity, undefined, def, render)) await statement.execute(trx);
-  }
+    if (def) for (const statement of ddl.addressIndexes(entity, undefined, def, render)) await statement.execute(db);
+  });
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  const { rows } = await sql<{ entity: string }>`SELECT t.entity FROM xrm.tracked_entities t
-    WHERE to_regclass('data.' || quote_ident(t.entity)) IS NOT NULL`.execute(db);
-  const trx = db as unknown as Db;
-  const catalog = await store.loadCatalog(trx);
-  const render = (f: Parameters<ddl.Render>[0]) => (f ? f.compile(trx).sql : '');
-  for (const { entity } of rows) {
+  await eachTracked(db, async (entity, def, render) => {
     await sql`ALTER TABLE ${table(entity)} RESET (fillfactor)`.execute(db);
-    const def = catalog.entity(entity);
-    if (def) for (const statement of ddl.addressIndexes(entity, def, undefined, render)) await statement.execute(trx);
-  }
+    if (def) for (const statement of ddl.addressIndexes(entity, def, undefined, render)) await statement.execute(db);
+  });
   await sql`DROP INDEX xrm.activity_links_timeline`.execute(db);
   await sql`CREATE INDEX activity_links_timeline
     ON xrm.activity_links (entity, record_id, occurred_at DESC, activity_id DESC)`.execute(db);
   await sql`ALTER TABLE xrm.activity_links
     DROP COLUMN kind, DROP COLUMN direction, DROP COLUMN people, DROP COLUMN in_reply_to`.execute(db);
+}
+
+/** Runs `step` for every tracked entity whose table exists, with its definition (if any). */
+async function eachTracked(
+  db: Kysely<unknown>,
+  step: (entity: string, def: EntityDef | undefined, render: ddl.Render) => Promise<void>,
+): Promise<void> {
+  const trx = db as unknown as Db;
+  const { rows } = await sql<{ entity: string }>`SELECT t.entity FROM xrm.tracked_entities t
+    WHERE to_regclass('data.' || quote_ident(t.entity)) IS NOT NULL`.execute(trx);
+  const catalog = await store.loadCatalog(trx);
+  const render: ddl.Render = (f) => (f ? f.compile(trx).sql : '');
+  for (const { entity } of rows) await step(entity, catalog.entity(entity), render);
 }

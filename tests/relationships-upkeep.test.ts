@@ -148,6 +148,13 @@ describeEachDatabase(
       await defineEntity('memo', [{ name: 'name', type: 'text' }]);
     });
 
+    /** The address indexes (ddl.ts addressIndexes) in schema data. */
+    const addressIndexes = async () =>
+      (
+        await sql<{ name: string }>`SELECT indexname AS name FROM pg_indexes
+          WHERE schemaname = 'data' AND indexname LIKE 'ixa\\_\\_%' ORDER BY 1`.execute(db())
+      ).rows.map((r) => r.name);
+
     it('migration 0008 fills the facts of links made before it, and the signals read the same', async () => {
       now = new Date('2026-06-01T12:00:00.000Z');
       const ann = await contact('Ann');
@@ -273,6 +280,7 @@ describeEachDatabase(
       expect(await factMismatches()).toEqual([]);
       for (const entity of ['contact', 'account']) expect(await reloptions(entity)).toContain('fillfactor=80');
       expect(await reloptions('memo')).toBeNull();
+      expect(await addressIndexes()).toEqual(['ixa__contact__email']);
 
       // as the database was before 0008: links without facts, tracked tables filled to the brim
       await activityLinkFacts.down(db());
@@ -281,6 +289,7 @@ describeEachDatabase(
         await sql`ALTER TABLE ${sql.table(`data.${entity}`)} RESET (fillfactor)`.execute(db());
       expect(await factColumns()).toEqual([]);
       for (const entity of ['contact', 'account']) expect(await reloptions(entity)).toBeNull();
+      expect(await addressIndexes()).toEqual([]);
 
       await migrateToLatest(db());
       expect(await factColumns()).toEqual(['direction', 'in_reply_to', 'kind', 'people']);
@@ -297,6 +306,8 @@ describeEachDatabase(
       expect(await linkRows()).toEqual(linksBefore);
       for (const entity of ['contact', 'account']) expect(await reloptions(entity)).toContain('fillfactor=80');
       expect(await reloptions('memo')).toBeNull();
+      // the tracked contact's email is resolved by its index again
+      expect(await addressIndexes()).toEqual(['ixa__contact__email']);
       // the signals read the same: the answers, the stored fields, and a full recompute
       expect(await answers()).toEqual(answersBefore);
       expect(await stored(['contact', 'account'])).toEqual(storedBefore);
