@@ -181,7 +181,7 @@ export async function relationshipRoutes(
         },
         'x-xrm-operation': {
           responses: { '200': jsonResponse("A page of the record's timeline", 'TimelinePage') },
-          errors: RECORD_404,
+          errors: [...RECORD_404, 'XRM_ERR_QUERY_INVALID'],
         },
       },
     },
