@@ -136,7 +136,11 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
       pglite: async () => {
         // loaded only when used: a PostgreSQL deployment never pays for the WASM build
         const { PGlite } = await import('@electric-sql/pglite');
-        const pglite = await PGlite.create(config.dataDir);
+        // an embedded, single-user database: a smaller buffer cache than PostgreSQL's 128 MB default
+        // (the data folder's pages stay in the OS cache anyway); see README "Performance"
+        const pglite = await PGlite.create(config.dataDir, {
+          startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+        });
         await pglite.query(`SET TimeZone = 'UTC'`);
         return pglite;
       },
@@ -144,6 +148,9 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
   });
   return { db, kind: 'pglite', close: () => db.destroy() };
 }
+
+/** PGlite's shared_buffers (its WASM memory only grows: every buffer page touched stays resident). */
+const PGLITE_SHARED_BUFFERS = '16MB';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
