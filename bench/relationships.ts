@@ -55,8 +55,8 @@ const WARM_UP_WRITES = 100;
 /** The scenario ids (bench/run.ts's group `relationships`). */
 export const RELATIONSHIP_SCENARIOS = ['L1', 'L2', 'L3', 'L4'] as const;
 
-/** A row of the results table (bench/run.ts's Figure). */
-export interface RelationshipFigure {
+/** A row of the results table (bench/run.ts prints them). */
+export interface BenchFigure {
   name: string;
   ours: number;
   p50?: number;
@@ -107,8 +107,39 @@ const latencyOf = (times: number[]): Latency => {
 /** A latency cell (ms), rounded to what it needs. */
 const ms2 = (x: number) => Number(x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2));
 /** A latency as a table figure: µs below 100 ms (the table prints whole units), ms above. */
-const latencyFigure = (name: string, ms: number, target: string, met: boolean | undefined): RelationshipFigure =>
+const latencyFigure = (name: string, ms: number, target: string, met: boolean | undefined): BenchFigure =>
   Math.abs(ms) < 100 ? { name, ours: ms * 1000, unit: 'µs', target, met } : { name, ours: ms, unit: 'ms', target, met };
+/**
+ * A read's three rows: its throughput at the bench's connections (with raw SQL's ceiling), then
+ * its p95 there and on one connection against the target.
+ */
+const readFigures = (
+  label: string,
+  name: string,
+  rps: number,
+  ceiling: number,
+  l: Latency,
+  alone: Latency,
+  connections: number,
+  limitMs: number,
+): BenchFigure[] => [
+  {
+    name,
+    ours: rps,
+    p50: ms2(l.p50),
+    p99: ms2(l.p99),
+    ceiling,
+    unit: 'req/s',
+    target: '(throughput; p95 below)',
+    met: undefined,
+  },
+  latencyFigure(`${label} p95, ${connections} connections`, l.p95, `p95 ≤ ${limitMs} ms`, l.p95 <= limitMs),
+  {
+    ...latencyFigure(`${label} p95, 1 connection`, alone.p95, `p95 ≤ ${limitMs} ms`, alone.p95 <= limitMs),
+    p50: ms2(alone.p50),
+    p99: ms2(alone.p99),
+  },
+];
 const fmt = (l: Latency) => `p50 ${l.p50.toFixed(2)} / p95 ${l.p95.toFixed(2)} / p99 ${l.p99.toFixed(2)} ms`;
 const int = (x: number) => Math.round(x).toLocaleString('en');
 const shuffle = <T>(xs: T[]): T[] => {
@@ -303,8 +334,8 @@ function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
 
 export async function relationshipBench(
   ctx: RelationshipBenchContext,
-): Promise<{ figures: RelationshipFigure[]; notes: string[] }> {
-  const figures: RelationshipFigure[] = [];
+): Promise<{ figures: BenchFigure[]; notes: string[] }> {
+  const figures: BenchFigure[] = [];
   const notes: string[] = [];
   const shrink = Math.min(1, ctx.scale);
   const activities = Math.max(
@@ -755,22 +786,7 @@ export async function relationshipBench(
       const candidates = matching.rows.map((r: { entity: string; n: number }) => `${r.entity} ${r.n}`).join(', ');
       process.stdout.write(`${rps.toFixed(0)} req/s, ${fmt(l)} (ceiling ${ceiling.toFixed(0)})\n`);
       figures.push(
-        {
-          name: 'L2 today, 20 for one owner',
-          ours: rps,
-          p50: ms2(l.p50),
-          p99: ms2(l.p99),
-          ceiling,
-          unit: 'req/s',
-          target: '(throughput; p95 below)',
-          met: undefined,
-        },
-        latencyFigure(`L2 today p95, ${ctx.connections} connections`, l.p95, 'p95 ≤ 50 ms', l.p95 <= 50),
-        {
-          ...latencyFigure('L2 today p95, 1 connection', alone.p95, 'p95 ≤ 50 ms', alone.p95 <= 50),
-          p50: ms2(alone.p50),
-          p99: ms2(alone.p99),
-        },
+        ...readFigures('L2 today', 'L2 today, 20 for one owner', rps, ceiling, l, alone, ctx.connections, 50),
       );
       notes.push(
         `L2 GET /api/relationships/today?owner=me&limit=20 (one owner holds all ${int(recordCount)} records): ` +
@@ -819,22 +835,7 @@ export async function relationshipBench(
       );
       process.stdout.write(`${rps.toFixed(0)} req/s, ${fmt(l)} (ceiling ${ceiling.toFixed(0)})\n`);
       figures.push(
-        {
-          name: 'L3 timeline page of 50',
-          ours: rps,
-          p50: ms2(l.p50),
-          p99: ms2(l.p99),
-          ceiling,
-          unit: 'req/s',
-          target: '(throughput; p95 below)',
-          met: undefined,
-        },
-        latencyFigure(`L3 timeline p95, ${ctx.connections} connections`, l.p95, 'p95 ≤ 10 ms', l.p95 <= 10),
-        {
-          ...latencyFigure('L3 timeline p95, 1 connection', alone.p95, 'p95 ≤ 10 ms', alone.p95 <= 10),
-          p50: ms2(alone.p50),
-          p99: ms2(alone.p99),
-        },
+        ...readFigures('L3 timeline', 'L3 timeline page of 50', rps, ceiling, l, alone, ctx.connections, 10),
       );
       notes.push(
         `L3 GET /api/data/{entity}/{id}/timeline?limit=50 on random records of all ${int(records.length)} ` +

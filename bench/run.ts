@@ -44,7 +44,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { RELATIONSHIP_SCENARIOS, relationshipBench } from './relationships.ts';
+import { type BenchFigure, RELATIONSHIP_SCENARIOS, relationshipBench } from './relationships.ts';
 
 const run = promisify(execFile);
 const ADMIN_URL = process.env.XRM_BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -106,16 +106,7 @@ const accountId = (n: number) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 };
 
-interface Figure {
-  name: string;
-  ours: number;
-  p50?: number;
-  p99?: number;
-  ceiling?: number;
-  unit: string;
-  target: string;
-  met: boolean | undefined;
-}
+type Figure = BenchFigure;
 
 const percentile = (sorted: readonly number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

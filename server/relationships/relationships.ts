@@ -294,7 +294,8 @@ export class Relationships {
     const now = this.#clock();
     const policy = access.policy.unrestricted ? undefined : access.policy;
     const parts: RawBuilder<unknown>[] = [];
-    const entities: EntityDef[] = [];
+    /** The entities of the statement's parts, by their index `e`, with their cadence. */
+    const entities: { entity: EntityDef; cadenceDays: number }[] = [];
     for (const entity of catalog.entities.values()) {
       if (!entity.trackActivities || (policy && policy.level(entity.name, 'read') === 'none')) continue;
       const readable = (field: string) => !policy || policy.readable(catalog, entity.name, field);
@@ -322,7 +323,7 @@ export class Relationships {
         parts.push(sql`(SELECT ${columns} FROM ${table(entity.name)} t
           WHERE ${col('owner_id')} = ${owner}::uuid AND ${hit}${visible ? sql` AND (${visible})` : sql``}
           ORDER BY ${col(field)}, t.id LIMIT ${limit})`);
-      entities.push(entity);
+      entities.push({ entity, cadenceDays: settings.cadenceDays });
     }
     if (!parts.length) return [];
     // each entity's and reason's most urgent `limit`; one row per record
@@ -333,10 +334,10 @@ export class Relationships {
     const { rows } = await this.#db.executeQuery<{ e: number; r: string }>(bindSubject(query, access.subject));
     const items: TodayItem[] = [];
     for (const row of rows) {
-      const entity = entities[row.e]!;
+      const { entity, cadenceDays } = entities[row.e]!;
       const { name, ...record } = JSON.parse(row.r) as Record<string, unknown>;
       record[entity.primaryField] = name;
-      const item = todayItem(entity, record, now, settingsOf(entity.signalSettings).cadenceDays);
+      const item = todayItem(entity, record, now, cadenceDays);
       if (item) items.push(item);
     }
     items.sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));

@@ -67,14 +67,12 @@ function fetchStatement(entities: readonly string[], ids: readonly string[], asO
   const from = new Date(asOf.getTime() - HISTORY_DAYS * 86_400_000);
   const activity = table('activity');
   const mine = sql`l.entity = t.entity AND l.record_id = t.id`;
-  // an outbound email is answered when an inbound activity replies to it (after it)
-  const answered = sql`(SELECT min(r.occurred_at) FROM ${activity} r
-      WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at >= l.occurred_at
-        AND r.occurred_at <= ${asOf})`;
+  // an outbound email is answered when an inbound activity replies to it (after it, by asOf)
+  const answers = sql`FROM ${activity} r WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound'
+      AND r.occurred_at >= l.occurred_at AND r.occurred_at <= ${asOf}`;
+  const answered = sql`(SELECT min(r.occurred_at) ${answers})`;
   const twoWay = sql`(l.kind IN ('call', 'meeting') OR (l.kind = 'email' AND l.direction = 'inbound')
-      OR (l.kind = 'email' AND l.direction = 'outbound' AND EXISTS (SELECT 1 FROM ${activity} r
-        WHERE r.in_reply_to = l.activity_id AND r.direction = 'inbound' AND r.occurred_at >= l.occurred_at
-          AND r.occurred_at <= ${asOf})))`;
+      OR (l.kind = 'email' AND l.direction = 'outbound' AND EXISTS (SELECT 1 ${answers})))`;
   const earlier = (condition: RawBuilder<unknown>) => sql`(SELECT l.occurred_at FROM xrm.activity_links l
       WHERE ${mine} AND l.occurred_at <= ${from} AND ${condition} ORDER BY l.occurred_at DESC LIMIT 1)`;
   const directed = sql`l.kind IN ('email', 'call', 'meeting')`;
