@@ -16,6 +16,7 @@ import {
   type AlternateKeyDef,
   type EntityDef,
   type FieldDef,
+  type IndexDef,
   type OnDelete,
   type RelationshipDef,
 } from './types.ts';
@@ -112,9 +113,9 @@ export function addField(entity: string, field: FieldDef, ctx: TypeContext): Sta
   return statements;
 }
 
-/** A plain B-tree index on searchable fields and lookups, unless the unique index already serves. */
+/** A plain B-tree index on indexed fields and lookups, unless the unique index already serves. */
 function needsIndex(field: FieldDef): boolean {
-  return (field.searchable || field.type === 'lookup') && !field.unique;
+  return (field.indexed === true || field.type === 'lookup') && !field.unique;
 }
 
 /** Constraints and indexes that belong to one field (everything but the column itself). */
@@ -355,4 +356,31 @@ export function dropAlternateKey(entity: EntityDef, key: AlternateKeyDef): State
   if (uniqueIndexName(entity, key.fields) !== own)
     statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, own)}`);
   return statements;
+}
+
+/**
+ * The columns of a declared index: its fields in order, then `id` unless it is unique or has it.
+ * List reads always sort by `id` last (in the direction of the last key), so a keyset page sorted
+ * by the fields is read from the index alone, forwards or backwards.
+ */
+export function entityIndexColumns(index: Pick<IndexDef, 'fields' | 'unique'>): string[] {
+  return index.unique || index.fields.includes('id') ? [...index.fields] : [...index.fields, 'id'];
+}
+
+/**
+ * CREATE INDEX of a declared index; `concurrently` (outside any transaction, by the index job):
+ * CONCURRENTLY IF NOT EXISTS, so writes go on while a large table is read.
+ */
+export function createEntityIndex(entity: string, index: IndexDef, concurrently = false): Statement {
+  const unique = index.unique ? sql`UNIQUE ` : sql``;
+  const how = concurrently ? sql`CONCURRENTLY IF NOT EXISTS ` : sql``;
+  const name = sql.id(constraintNames.entityIndex(entity, index.name));
+  const columns = sql.join(entityIndexColumns(index).map(column));
+  return sql`CREATE ${unique}INDEX ${how}${name} ON ${table(entity)} (${columns})`;
+}
+
+/** DROP INDEX of a declared index (IF EXISTS: a failed build left none). */
+export function dropEntityIndex(entity: string, index: Pick<IndexDef, 'name'>, concurrently = false): Statement {
+  const how = concurrently ? sql`CONCURRENTLY ` : sql``;
+  return sql`DROP INDEX ${how}IF EXISTS ${sql.id(DATA_SCHEMA, constraintNames.entityIndex(entity, index.name))}`;
 }

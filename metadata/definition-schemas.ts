@@ -50,7 +50,12 @@ const choiceOptions: JsonSchema = {
 /** JSON Schema of each option a field definition may carry; which ones a type takes is its module's `options`. */
 export const OPTION_SCHEMAS: Readonly<Record<FieldOptionName, JsonSchema>> = {
   unique: { type: 'boolean', description: 'Values must be unique (a unique index)' },
-  searchable: { type: 'boolean', description: 'Indexed, and included in full-text search when text-like' },
+  searchable: {
+    type: 'boolean',
+    description:
+      'In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed',
+  },
+  indexed: { type: 'boolean', description: 'A B-tree index (value, id): fast filters and sorts on this field' },
   default: { description: "Default value, of the field's own value type" },
   min: { type: 'number', description: 'Smallest allowed value' },
   max: { type: 'number', description: 'Largest allowed value' },
@@ -237,6 +242,33 @@ export const ALTERNATE_KEY_INPUT: JsonSchema = {
   additionalProperties: false,
 };
 
+/** Fields one declared index may span. */
+export const MAX_INDEX_FIELDS = 8;
+
+export const INDEX_INPUT: JsonSchema = {
+  type: 'object',
+  properties: {
+    name: {
+      ...logicalName('index'),
+      description: 'Logical index name (lower snake_case); default: the fields joined by "_"',
+    },
+    displayName: label,
+    fields: {
+      type: 'array',
+      items: { type: 'string' },
+      minItems: 1,
+      maxItems: MAX_INDEX_FIELDS,
+      uniqueItems: true,
+      description:
+        'Fields in index order (types records can be sorted by); id is appended unless unique, ' +
+        'so keyset pages sorted by these fields read the index alone',
+    },
+    unique: { type: 'boolean', description: 'Values are unique together (refused while records share them)' },
+  },
+  required: ['fields'],
+  additionalProperties: false,
+};
+
 /**
  * A field change is applied to the stored definition (null removes an option), and the result is
  * validated against its type's `<Type>FieldInput`; a choice set change likewise against
@@ -277,6 +309,7 @@ export const DEFINITION_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   EntityInput: ENTITY_INPUT,
   EntityChange: ENTITY_CHANGE,
   AlternateKeyInput: ALTERNATE_KEY_INPUT,
+  IndexInput: INDEX_INPUT,
   RelationshipInput: RELATIONSHIP_INPUT,
   ChoiceSetInput: CHOICE_SET_INPUT,
   ChoiceSetChange: CHOICE_SET_CHANGE,

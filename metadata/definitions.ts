@@ -18,8 +18,8 @@ import {
 import type { JsonSchema } from './field-type.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES, takesChoices, typesWith } from './field-types/index.ts';
 import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
-import { SIGNAL_FIELD_NAMES, withSignalFields } from './signal-fields.ts';
-import { SYSTEM_COLUMNS } from './system-fields.ts';
+import { isMaintained, SIGNAL_FIELD_NAMES, withSignalFields } from './signal-fields.ts';
+import { SYSTEM_COLUMNS, systemField } from './system-fields.ts';
 import { nameProblem } from './naming.ts';
 import type {
   AlternateKeyDef,
@@ -27,6 +27,7 @@ import type {
   EntityDef,
   FieldDef,
   FieldTypeName,
+  IndexDef,
   RelationshipDef,
   SignalSettings,
 } from './types.ts';
@@ -59,6 +60,7 @@ const entityUpdateShape = definitionValidator('EntityChange');
 const relationshipShape = definitionValidator('RelationshipInput');
 const choiceSetShape = definitionValidator('ChoiceSetInput');
 const alternateKeyShape = definitionValidator('AlternateKeyInput');
+const indexShape = definitionValidator('IndexInput');
 
 /** A name's pattern and length are in the schemas for clients; nameProblem checks them with a clearer message. */
 const NAME_RULES = new Set(['pattern', 'maxLength']);
@@ -125,7 +127,9 @@ export function normalizeField(
     displayName: (raw.displayName as string | undefined) ?? humanize(name),
     required: raw.required === true,
     unique: raw.unique === true,
-    searchable: raw.searchable === true,
+    // searchable is full-text; on a type without full text it is the older spelling of indexed
+    indexed: raw.indexed === true || (raw.searchable === true && !typeModule.capabilities.fullText),
+    searchable: raw.searchable === true && typeModule.capabilities.fullText,
   };
   if (raw.secured !== true) delete field.secured;
 
@@ -287,6 +291,7 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
           required: true,
           unique: false,
           searchable: true,
+          indexed: true,
         }),
       );
       primaryField = 'name';
@@ -302,6 +307,7 @@ export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
         required: true,
         unique: false,
         searchable: true,
+        indexed: true,
       }),
     );
   }
@@ -492,5 +498,65 @@ export function normalizeAlternateKey(input: unknown, entity: EntityDef): Altern
     name: raw.name,
     displayName: raw.displayName ?? humanize(raw.name),
     fields: Object.freeze([...raw.fields]),
+  });
+}
+
+/** Types a declared index may span: those records can be sorted by, which is what a B-tree orders. */
+const INDEX_FIELD_TYPES = typesWith('indexable');
+
+/** Why `field` cannot be part of a declared index, or undefined when it can. */
+export function indexFieldProblem(field: FieldDef): string | undefined {
+  if (!INDEX_FIELD_TYPES.includes(field.type)) {
+    return `a ${field.type} field cannot be indexed (B-tree indexes take ${INDEX_FIELD_TYPES.join(', ')})`;
+  }
+  if (isMaintained(field)) {
+    return `"${field.name}" is a relationship signal: signals stay unindexed so activity writes update them in place`;
+  }
+  return undefined;
+}
+
+/**
+ * Validates an index declared on `entity`: fields (system ones too) whose types a B-tree orders, a
+ * name (default: the fields joined by "_") no other index of the entity has, and a field list no
+ * other index has. A field the entity cannot index is a 422 naming it (`/fields/<i>`).
+ */
+export function normalizeIndex(input: unknown, entity: EntityDef): IndexDef {
+  const errors = shapeErrors(indexShape, input, '');
+  if (errors.length) fail(errors, 'index');
+  refuseUnstorable(input, '', 'index');
+  const raw = input as { name?: string; displayName?: string; fields: string[]; unique?: boolean };
+  const name = raw.name ?? raw.fields.join('_');
+  const nameError = nameProblem(name, 'index');
+  if (nameError) {
+    const hint = raw.name === undefined ? ' (the default: the fields joined by "_"); give the index a name' : '';
+    fail([{ path: '/name', message: nameError + hint }], 'index');
+  }
+  const indexes = entity.indexes ?? [];
+  if (indexes.some((i) => i.name === name)) {
+    throw new XrmError('XRM_ERR_METADATA_NAME_TAKEN', `Entity "${entity.name}" already has an index "${name}"`, {
+      errors: [{ path: '/name', message: 'is taken' }],
+    });
+  }
+  const refusals: FieldError[] = [];
+  raw.fields.forEach((fieldName, i) => {
+    const field = entity.fields.find((f) => f.name === fieldName) ?? systemField(fieldName);
+    const problem = field ? indexFieldProblem(field) : `"${entity.name}" has no field "${fieldName}"`;
+    if (problem) refusals.push({ path: `/fields/${i}`, message: problem });
+  });
+  const same = indexes.find((i) => i.fields.join(',') === raw.fields.join(','));
+  if (same) refusals.push({ path: '/fields', message: `index "${same.name}" has these fields in this order` });
+  if (refusals.length) {
+    throw new XrmError(
+      'XRM_ERR_METADATA_CHANGE_REFUSED',
+      `The index cannot be made: ${refusals.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      { errors: refusals },
+    );
+  }
+  return Object.freeze({
+    name,
+    displayName: raw.displayName ?? humanize(name),
+    fields: Object.freeze([...raw.fields]),
+    unique: raw.unique === true,
+    status: 'active',
   });
 }

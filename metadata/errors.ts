@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND: { status: 404, title: 'Relationship not found' },
   XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND: { status: 404, title: 'Choice set not found' },
   XRM_ERR_METADATA_KEY_NOT_FOUND: { status: 404, title: 'Alternate key not found' },
+  XRM_ERR_METADATA_INDEX_NOT_FOUND: { status: 404, title: 'Index not found' },
   XRM_ERR_METADATA_IN_USE: { status: 409, title: 'Definition is in use' },
   XRM_ERR_METADATA_CHANGE_REFUSED: { status: 422, title: 'Schema change refused' },
   XRM_ERR_METADATA_DATA_CONFLICT: { status: 409, title: 'Existing records conflict with the change' },

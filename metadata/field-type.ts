@@ -12,6 +12,7 @@ export type JsonSchema = Record<string, unknown>;
 export type FieldOptionName =
   | 'unique'
   | 'searchable'
+  | 'indexed'
   | 'default'
   | 'min'
   | 'max'
@@ -63,6 +64,7 @@ export const CAPABILITIES = [
   'key', // can be part of an alternate key (compares by value in a unique index)
   'fullText', // goes into the entity's full-text index when the field is searchable
   'sortable', // records can be sorted by it (REST sort=, GraphQL orderBy, keyset cursors)
+  'indexable', // a B-tree holds its values (bounded size): `indexed: true`, declared indexes
   'ordered', // has an order for min() and max() in aggregates
   'groupable', // can be a group key in aggregates
   'numeric', // a number: sum() and avg() apply

@@ -114,7 +114,7 @@ export const MAX_NAME_BYTES = 63;
 /** Returns why `name` is not a valid logical name, or undefined when it is. */
 export function nameProblem(
   name: unknown,
-  what: 'entity' | 'field' | 'relationship' | 'choice set',
+  what: 'entity' | 'field' | 'relationship' | 'choice set' | 'index',
 ): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return `${what} name is required`;
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) {

@@ -30,5 +30,7 @@ export const constraintNames = {
   foreignKey: (entity: string, field: string) => physicalName('fk', entity, field),
   sequence: (entity: string, field: string) => physicalName('seq', entity, field),
   alternateKey: (entity: string, key: string) => physicalName('ak', entity, key),
+  /** An index declared through the metadata API (`indexes` of the entity). */
+  entityIndex: (entity: string, index: string) => physicalName('ixm', entity, index),
   primaryKey: (table: string) => physicalName('pk', table),
 };

@@ -8,7 +8,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.ts';
 import { Catalog } from './catalog.ts';
 import * as ddl from './ddl.ts';
-import { column, table } from './physical-names.ts';
+import { column, constraintNames, table } from './physical-names.ts';
 import {
   defaultInverseName,
   memberClash,
@@ -17,7 +17,9 @@ import {
   normalizeEntity,
   normalizeEntityPatch,
   normalizeField,
+  normalizeIndex,
   normalizeRelationship,
+  indexFieldProblem,
   MAX_ENTITY_FIELDS,
   SECURED_PRIMARY,
 } from './definitions.ts';
@@ -25,7 +27,7 @@ import { XrmError } from './errors.ts';
 import { FIELD_TYPES, FIELD_TYPE_NAMES } from './field-types/index.ts';
 import { isMaintained, SIGNAL_FIELDS } from './signal-fields.ts';
 import * as store from './store.ts';
-import type { AlternateKeyDef, ChoiceSetDef, EntityDef, FieldDef, RelationshipDef } from './types.ts';
+import type { AlternateKeyDef, ChoiceSetDef, EntityDef, FieldDef, IndexDef, RelationshipDef } from './types.ts';
 
 /** Key of the transaction-scoped advisory lock that serializes schema changes across instances. */
 export const SCHEMA_LOCK_KEY = 0x78726d; // "xrm"
@@ -51,6 +53,8 @@ interface Planned<T> {
   before?: unknown;
   after?: unknown;
   statements: RawBuilder<unknown>[];
+  /** DDL already run outside the change (an index job's CONCURRENTLY build): recorded, not run. */
+  ran?: readonly string[];
   /** The entity before and after, when the change may alter its full-text index. */
   search?: { entity: string; before?: EntityDef; after?: EntityDef };
   write(trx: Db): Promise<void>;
@@ -68,14 +72,41 @@ export type ChangeGuard = (trx: Db, after: Catalog) => Promise<ChangeWarnings>;
 // biome-ignore lint/suspicious/noConfusingVoidType: a guard that only refuses returns nothing
 export type ChangeWarnings = readonly ChangeWarning[] | void;
 
+/**
+ * Builds of indexes over large tables (PostgreSQL): from `concurrentRows` estimated rows
+ * (pg_class.reltuples) a declared index is committed `building` and built CONCURRENTLY by a job,
+ * queued in the change's own transaction, so writes go on while the table is read.
+ */
+export interface IndexBuilds {
+  readonly concurrentRows: number;
+  /** Queues the build of `index` in the change's transaction; answers the job's id. */
+  queue(trx: Db, entity: string, index: IndexDef): Promise<string>;
+}
+
+export interface MetadataOptions {
+  /** Absent (PGlite, or no job queue): every index is built in its change's transaction. */
+  readonly indexBuilds?: IndexBuilds;
+}
+
+/** A declared index as created: with the id of the job building it when it is `building`. */
+export interface IndexCreated {
+  readonly index: IndexDef;
+  readonly job?: string;
+}
+
+/** Thrown inside a change to roll it back without an answer for the client (nothing to record). */
+class NothingToChange extends Error {}
+
 export class MetadataService {
   readonly #db: Db;
   readonly #onChanged: (version: number) => Promise<void>;
   readonly #guards: ChangeGuard[] = [];
+  readonly #options: MetadataOptions;
 
-  constructor(db: Db, onChanged: (version: number) => Promise<void>) {
+  constructor(db: Db, onChanged: (version: number) => Promise<void>, options: MetadataOptions = {}) {
     this.#db = db;
     this.#onChanged = onChanged;
+    this.#options = options;
   }
 
   /** Adds a check every change passes before it commits (security roles that name what it removes). */
@@ -101,7 +132,7 @@ export class MetadataService {
           ...ddl.addressIndexes(entity, before, after, render),
         );
       }
-      const statements: string[] = [];
+      const statements: string[] = [...(planned.ran ?? [])];
       for (const statement of planned.statements) {
         const compiled = statement.compile(trx);
         if (compiled.parameters.length) throw new Error(`DDL must not carry bind parameters: ${compiled.sql}`);
@@ -191,7 +222,7 @@ export class MetadataService {
   }
 
   deleteEntity(name: string, ctx: ChangeContext = {}): Promise<void> {
-    return this.#change(ctx, async (catalog) => {
+    return this.#change(ctx, async (catalog, trx) => {
       const entity = catalog.require(name);
       if (entity.builtIn) throw refused(`"${name}" is built into the platform and cannot be deleted`, '/');
       const incoming = catalog.incomingLookups(name);
@@ -216,6 +247,9 @@ export class MetadataService {
           },
         );
       }
+      // DROP TABLE would wait for a build of minutes; cancelled, its job finds the entity gone
+      for (const index of entity.indexes ?? [])
+        if (index.status === 'building') await cancelIndexBuild(trx, name, index);
       return {
         operation: 'entity.delete',
         target: name,
@@ -320,6 +354,10 @@ export class MetadataService {
       for (const k of Object.keys(merged)) if (!allowed.has(k) && !(k in p)) delete merged[k];
       const after = normalizeField(merged, entity, catalog, '');
       if (after.secured && entity.primaryField === fieldName) throw refused(SECURED_PRIMARY, '/secured');
+      // a retyped column keeps its indexes (ALTER COLUMN TYPE rebuilds them), if a B-tree still orders it
+      const index = entity.indexes?.find((i) => i.fields.includes(fieldName));
+      const unindexable = index && indexFieldProblem(after);
+      if (unindexable) throw refused(`"${fieldName}" is part of the index "${index.name}": ${unindexable}`, '/type');
       const afterCatalog = withEntity(catalog, {
         ...entity,
         fields: entity.fields.map((f) => (f.name === fieldName ? after : f)),
@@ -359,6 +397,8 @@ export class MetadataService {
       }
       const key = entity.alternateKeys?.find((k) => k.fields.includes(fieldName));
       if (key) throw refused(`"${fieldName}" is part of the alternate key "${key.name}"; drop the key first`, '/');
+      const index = entity.indexes?.find((i) => i.fields.includes(fieldName));
+      if (index) throw refused(`"${fieldName}" is part of the index "${index.name}"; drop the index first`, '/');
       return {
         operation: 'field.delete',
         target: `${entityName}.${fieldName}`,
@@ -383,22 +423,7 @@ export class MetadataService {
     return this.#change(ctx, async (catalog, trx) => {
       const entity = catalog.require(entityName);
       const key = normalizeAlternateKey(input, entity);
-      const cols = key.fields.map((f) => column(f));
-      const rows = await countRows(
-        trx,
-        sql`SELECT count(*) FROM (SELECT 1 FROM ${table(entityName)}
-        WHERE ${sql.join(
-          cols.map((c) => sql`${c} IS NOT NULL`),
-          sql` AND `,
-        )}
-        GROUP BY ${sql.join(cols)} HAVING count(*) > 1) d`,
-      );
-      if (rows > 0)
-        throw conflict(
-          `${rows} value combination(s) of ${key.fields.join(', ')} appear on more than one "${entityName}" record`,
-          rows,
-          '/fields',
-        );
+      await refuseSharedValues(trx, entityName, key.fields);
       const after = { ...entity, alternateKeys: [...(entity.alternateKeys ?? []), key] };
       return {
         operation: 'key.create',
@@ -430,6 +455,95 @@ export class MetadataService {
         result: undefined,
       };
     });
+  }
+
+  /**
+   * Declares a B-tree index. A small table's (and every one on PGlite) is built in the change:
+   * `active`, or refused like an alternate key while records share the values of a unique one. A
+   * large table's is committed `building` with a job that builds it CONCURRENTLY (IndexBuilds);
+   * the job ends it `active` or `failed` (finishIndexBuild).
+   */
+  addIndex(entityName: string, input: unknown, ctx: ChangeContext = {}): Promise<IndexCreated> {
+    return this.#change(ctx, async (catalog, trx) => {
+      const entity = catalog.require(entityName);
+      let index = normalizeIndex(input, entity);
+      const builds = this.#options.indexBuilds;
+      const byJob = builds !== undefined && (await estimatedRows(trx, entityName)) >= builds.concurrentRows;
+      // a job's build finds duplicates itself (and fails): counting them here would scan the large table
+      if (index.unique && !byJob) await refuseSharedValues(trx, entityName, index.fields);
+      if (byJob) index = Object.freeze({ ...index, status: 'building' as const });
+      const after = { ...entity, indexes: [...(entity.indexes ?? []), index] };
+      const result: { index: IndexDef; job?: string } = { index };
+      return {
+        operation: 'index.create',
+        target: `${entityName}.${index.name}`,
+        after: index,
+        statements: byJob ? [] : [ddl.createEntityIndex(entityName, index)],
+        write: async (t) => {
+          await store.updateEntityRow(t, after);
+          if (byJob) result.job = await builds.queue(t, entityName, index);
+        },
+        result,
+      };
+    });
+  }
+
+  /** Drops a declared index; one being built has its build cancelled first (the job then finds it gone). */
+  dropIndex(entityName: string, indexName: string, ctx: ChangeContext = {}): Promise<void> {
+    return this.#change(ctx, async (catalog, trx) => {
+      const entity = catalog.require(entityName);
+      const index = requireIndex(entity, indexName);
+      if (index.status === 'building') await cancelIndexBuild(trx, entityName, index);
+      const after = { ...entity, indexes: entity.indexes!.filter((i) => i.name !== indexName) };
+      return {
+        operation: 'index.delete',
+        target: `${entityName}.${indexName}`,
+        before: index,
+        statements: [ddl.dropEntityIndex(entityName, index)],
+        write: (t) => store.updateEntityRow(t, after),
+        result: undefined,
+      };
+    });
+  }
+
+  /**
+   * Ends the build of an index by its job: `active`, or `failed` with why (the job has dropped what
+   * the failed build left). False, recording nothing, when the index is gone or no longer building.
+   */
+  async finishIndexBuild(
+    entityName: string,
+    indexName: string,
+    outcome: { error?: string; ran?: readonly string[] },
+    ctx: ChangeContext = {},
+  ): Promise<boolean> {
+    try {
+      await this.#change(ctx, async (catalog) => {
+        const entity = catalog.entity(entityName);
+        const before = entity?.indexes?.find((i) => i.name === indexName);
+        if (!entity || before?.status !== 'building') throw new NothingToChange();
+        const { error: _e, ...rest } = before;
+        const index: IndexDef = Object.freeze(
+          outcome.error === undefined
+            ? { ...rest, status: 'active' }
+            : { ...rest, status: 'failed', error: outcome.error },
+        );
+        const after = { ...entity, indexes: entity.indexes!.map((i) => (i.name === indexName ? index : i)) };
+        return {
+          operation: outcome.error === undefined ? 'index.activate' : 'index.fail',
+          target: `${entityName}.${indexName}`,
+          before,
+          after: index,
+          statements: [],
+          ran: outcome.ran,
+          write: (t) => store.updateEntityRow(t, after),
+          result: undefined,
+        };
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof NothingToChange) return false;
+      throw error;
+    }
   }
 
   createRelationship(input: unknown, ctx: ChangeContext = {}): Promise<RelationshipDef> {
@@ -605,6 +719,46 @@ function withInverseNames(
     names.add(inverseName);
     return Object.freeze({ ...field, inverseName });
   });
+}
+
+function requireIndex(entity: EntityDef, name: string): IndexDef {
+  const index = entity.indexes?.find((i) => i.name === name);
+  if (!index) throw new XrmError('XRM_ERR_METADATA_INDEX_NOT_FOUND', `Entity "${entity.name}" has no index "${name}"`);
+  return index;
+}
+
+/** The planner's estimate of a table's rows (0 for a table never analyzed): no scan. */
+async function estimatedRows(trx: Db, entity: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT c.reltuples::float8 AS n FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'data' AND c.relname = ${entity}`.execute(trx);
+  return Math.max(0, Number(rows[0]?.n ?? 0));
+}
+
+/** Cancels a CREATE INDEX CONCURRENTLY of this index running on any backend (its job finds it gone). */
+async function cancelIndexBuild(trx: Db, entity: string, index: IndexDef): Promise<void> {
+  const name = `data."${constraintNames.entityIndex(entity, index.name)}"`;
+  await sql`SELECT pg_cancel_backend(pid) FROM pg_stat_progress_create_index
+    WHERE index_relid = to_regclass(${name})`.execute(trx);
+}
+
+/** Refuses a unique index (or key) over `fields` while records share values of them all (with the count). */
+async function refuseSharedValues(trx: Db, entity: string, fields: readonly string[]): Promise<void> {
+  const cols = fields.map((f) => column(f));
+  const rows = await countRows(
+    trx,
+    sql`SELECT count(*) FROM (SELECT 1 FROM ${table(entity)}
+    WHERE ${sql.join(
+      cols.map((c) => sql`${c} IS NOT NULL`),
+      sql` AND `,
+    )}
+    GROUP BY ${sql.join(cols)} HAVING count(*) > 1) d`,
+  );
+  if (rows > 0)
+    throw conflict(
+      `${rows} value combination(s) of ${fields.join(', ')} appear on more than one "${entity}" record`,
+      rows,
+      '/fields',
+    );
 }
 
 async function countRows(trx: Db, query: RawBuilder<unknown>): Promise<number> {

@@ -23,7 +23,10 @@ export interface FieldDef {
   readonly description?: string;
   readonly required: boolean;
   readonly unique: boolean;
+  /** In the entity's full-text search (text-like types only). */
   readonly searchable: boolean;
+  /** A plain B-tree index `(value, id)` serves filters and sorts on it (lookups always have one). */
+  readonly indexed?: boolean;
   /** Field security: only roles granting read (update) on it may see (change) it. */
   readonly secured?: boolean;
   readonly default?: unknown;
@@ -62,6 +65,25 @@ export interface AlternateKeyDef {
   readonly fields: readonly string[];
 }
 
+/** Where an index declared on an entity stands (Dataverse's EntityKeyIndexStatus). */
+export const INDEX_STATUSES = ['active', 'building', 'failed'] as const;
+export type IndexStatus = (typeof INDEX_STATUSES)[number];
+
+/**
+ * A B-tree index an admin declared on an entity: its fields in order (then `id` unless unique, so a
+ * keyset page sorted by them is read from the index alone). A large table's index is built by a job
+ * (`building`), and ends `active` or `failed` with why.
+ */
+export interface IndexDef {
+  readonly name: string;
+  readonly displayName: string;
+  readonly fields: readonly string[];
+  readonly unique: boolean;
+  readonly status: IndexStatus;
+  /** Why the build failed (status `failed`). */
+  readonly error?: string;
+}
+
 export interface EntityDef {
   readonly name: string;
   readonly displayName: string;
@@ -79,6 +101,8 @@ export interface EntityDef {
   readonly builtIn?: boolean;
   readonly fields: readonly FieldDef[];
   readonly alternateKeys?: readonly AlternateKeyDef[];
+  /** Indexes declared through the metadata API (absent on entities stored before them: none). */
+  readonly indexes?: readonly IndexDef[];
 }
 
 /** A tracked entity's relationship-strength settings; what is left out takes the default. */

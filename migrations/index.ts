@@ -7,6 +7,8 @@ import * as authorization from './0005-authorization.ts';
 import * as automation from './0006-automation.ts';
 import * as relationships from './0007-relationships.ts';
 import * as activityLinkFacts from './0008-activity-link-facts.ts';
+import * as indexedFields from './0009-indexed-fields.ts';
+import * as securityNotices from './0010-security-notices.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +20,6 @@ export const migrations: Record<string, Migration> = {
   '0006-automation': automation,
   '0007-relationships': relationships,
   '0008-activity-link-facts': activityLinkFacts,
+  '0009-indexed-fields': indexedFields,
+  '0010-security-notices': securityNotices,
 };

@@ -76,10 +76,13 @@ export interface FieldTypesWith {
   key:
     | 'text' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'date' | 'datetime'
     | 'choice' | 'lookup' | 'uuid' | 'autonumber';
-  fullText: 'text' | 'longText' | 'email' | 'phone' | 'url' | 'choice' | 'autonumber';
+  fullText: 'text' | 'longText' | 'email' | 'phone' | 'url' | 'autonumber';
   sortable:
     | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
     | 'percent' | 'boolean' | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';
+  indexable:
+    | 'text' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money' | 'percent'
+    | 'boolean' | 'date' | 'datetime' | 'choice' | 'multiChoice' | 'lookup' | 'uuid' | 'autonumber';
   ordered:
     | 'text' | 'longText' | 'email' | 'phone' | 'url' | 'integer' | 'bigInteger' | 'decimal' | 'money'
     | 'percent' | 'date' | 'datetime' | 'choice' | 'lookup' | 'uuid' | 'autonumber';

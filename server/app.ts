@@ -38,6 +38,7 @@ import { AuditTrail } from './audit/audit-trail.ts';
 import { AsyncSteps } from './jobs/async-steps.ts';
 import { type Job, JobQueue } from './jobs/queue.ts';
 import { JobWorker } from './jobs/worker.ts';
+import { IndexBuilder } from './jobs/index-builds.ts';
 import { WebhookService } from './webhooks/service.ts';
 import { parseAllowList } from './webhooks/ssrf.ts';
 import { jobRoutes } from './rest/job-routes.ts';
@@ -58,7 +59,7 @@ import { relationshipRoutes } from './rest/relationship-routes.ts';
 import { messageRoutes } from './rest/message-routes.ts';
 import { definePlugin } from '../plugins/api.ts';
 import { IdentityService } from './security/identity.ts';
-import { AccessService } from './security/access.ts';
+import { AccessService, forgetAfter } from './security/access.ts';
 import { Directory } from './security/directory.ts';
 import { roleRoutes, teamRoutes } from './security/directory-routes.ts';
 import { Sharing } from './security/sharing.ts';
@@ -108,7 +109,12 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       onQuery: options.onQuery,
     });
   const runtime = new Runtime(database, app.log);
-  const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }));
+  const jobs = new JobQueue(database.db, { ...config.jobs, backoffCapMs: 3_600_000 });
+  // PGlite builds every declared index in its change; PostgreSQL builds a large table's by a job
+  const indexBuilds =
+    database.kind === 'postgres' ? new IndexBuilder(database.db, jobs, config.indexConcurrentRows, app.log) : undefined;
+  const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }), { indexBuilds });
+  indexBuilds?.connect(metadata);
   const records = new RecordsService(database, runtime);
   const query = new QueryService(database, runtime, config.maxPageSize);
   const plugins = new PluginHost(() => runtime.state.catalog.disabledPlugins);
@@ -122,8 +128,9 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     call: config.webhookTimeoutMs + 1000,
     // an import streams its whole file; its lease is renewed while it runs
     import: 6 * 3_600_000,
+    // CREATE INDEX CONCURRENTLY over a large table; cancelled past it
+    index: 6 * 3_600_000,
   };
-  const jobs = new JobQueue(database.db, { ...config.jobs, backoffCapMs: 3_600_000 });
   const worker =
     config.jobs.concurrency > 0
       ? new JobWorker(jobs, app.log, {
@@ -147,6 +154,12 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     runtime.onJobsQueued(() => worker.wake());
     worker.handle('step', (job, run) => asyncSteps.run(job, run));
     worker.handle('webhook', (job, run) => webhooks.deliverJob(job, run));
+    if (indexBuilds)
+      worker.handle(
+        'index',
+        (job, run) => indexBuilds.run(job, run),
+        (job) => indexBuilds.dead(job),
+      );
   }
   const access = new AccessService(database, runtime, query);
   const directory = new Directory(database.db, runtime, access);
@@ -155,6 +168,17 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   // async steps act as the caller of the write they follow, with the roles they hold when they run
   asyncSteps.resolveAccess = (principal) => access.forPrincipal(principal);
   const identity = new IdentityService(database.db, config.sessionTtlMinutes * 60_000, directory);
+  // what changes who may do what, whichever door it comes through (the HTTP routes, a plugin, a test)
+  forgetAfter(
+    directory,
+    ['createRole', 'replaceRole', 'deleteRole', 'createTeam', 'updateTeam', 'deleteTeam', 'assign'],
+    access,
+  );
+  forgetAfter(
+    identity,
+    ['createUser', 'updateUser', 'logout', 'setDisabled', 'changePassword', 'createApiKey', 'revokeApiKey'],
+    access,
+  );
   const clock = options.clock ?? SYSTEM_CLOCK;
   const allow = parseAllowList(config.webhookAllowHosts);
   const rules = new RuleService(runtime, metadata, query, plugins, allow, clock);
@@ -219,6 +243,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     directory,
     automation,
     relationships,
+    indexBuilds,
   };
   let ready = false;
 

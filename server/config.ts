@@ -67,6 +67,11 @@ export interface Config {
   readonly loginRateLimitPerMinute: number;
   /** PostgreSQL cancels a request's statement running longer (XRM_STATEMENT_TIMEOUT_MS); 0 = no limit. */
   readonly statementTimeoutMs: number;
+  /**
+   * From this many estimated rows, a declared index is built CONCURRENTLY by a job instead of in its
+   * change (XRM_INDEX_CONCURRENT_ROWS; PostgreSQL only: PGlite builds every index in the change).
+   */
+  readonly indexConcurrentRows: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -134,5 +139,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     rateLimitPerMinute: intFrom(env, 'XRM_RATE_LIMIT_PER_MINUTE', 1200),
     loginRateLimitPerMinute: intFrom(env, 'XRM_LOGIN_RATE_LIMIT_PER_MINUTE', 10),
     statementTimeoutMs: intFrom(env, 'XRM_STATEMENT_TIMEOUT_MS', 30_000),
+    indexConcurrentRows: intFrom(env, 'XRM_INDEX_CONCURRENT_ROWS', 100_000),
   };
 }

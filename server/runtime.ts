@@ -135,6 +135,8 @@ export class Runtime {
       if (lost) return false;
       lost = true;
       this.#listening = false;
+      // notices may be missed from here on: what was kept on their word goes
+      for (const listener of this.#securityListeners) listener();
       client.removeAllListeners('notification');
       // ended, it emits nothing more; a late error must not go unheard (an uncaught 'error' kills the process)
       client.removeAllListeners('end');
@@ -152,6 +154,10 @@ export class Runtime {
         for (const listener of this.#jobListeners) listener();
         return;
       }
+      if (msg.channel === 'xrm_security') {
+        for (const listener of this.#securityListeners) listener();
+        return;
+      }
       const version = Number(msg.payload);
       // failures are logged by reload(); the version poll or the next notice catches up
       this.reload({ atLeast: Number.isFinite(version) ? version : undefined }).catch(() => undefined);
@@ -161,6 +167,7 @@ export class Runtime {
     try {
       await client.query('LISTEN xrm_schema');
       await client.query('LISTEN xrm_jobs');
+      await client.query('LISTEN xrm_security');
     } catch (error) {
       onLost(error as Error);
       throw error;
@@ -170,6 +177,20 @@ export class Runtime {
   }
 
   #dropListener?: () => boolean;
+  readonly #securityListeners: (() => void)[] = [];
+
+  /**
+   * Called on every `xrm_security` notice (a change to sessions, users, keys, roles or teams,
+   * migration 0010) and when the LISTEN connection drops, after which notices may be missed.
+   */
+  onSecurityChange(listener: () => void): void {
+    this.#securityListeners.push(listener);
+  }
+
+  /** Whether security notices are heard right now (PostgreSQL, LISTEN connection up). */
+  get securityWatched(): boolean {
+    return this.#listening;
+  }
   /** The LISTEN connection holds (no version poll needed). */
   #listening = false;
   #reconnecting = false;

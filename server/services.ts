@@ -8,6 +8,7 @@ import type { Runtime } from './runtime.ts';
 import type { AuditTrail } from './audit/audit-trail.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { JobWorker } from './jobs/worker.ts';
+import type { IndexBuilder } from './jobs/index-builds.ts';
 import type { WebhookService } from './webhooks/service.ts';
 import type { IdentityService } from './security/identity.ts';
 import type { AccessService } from './security/access.ts';
@@ -42,4 +43,6 @@ export interface Services {
   readonly automation: Automation;
   /** Activities' timelines, relationship signals, alerts and the today list. */
   readonly relationships: Relationships;
+  /** Builds of declared indexes over large tables by jobs (PostgreSQL only). */
+  readonly indexBuilds?: IndexBuilder;
 }

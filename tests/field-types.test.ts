@@ -3,7 +3,7 @@
  * pg_catalog), the values the data API accepts and refuses (400 problem+json naming the field),
  * the round-trip through REST, and every option the type takes — plus the options it does not.
  */
-import { FIELD_TYPE_NAMES } from '../metadata/field-types/index.ts';
+import { FIELD_TYPE_NAMES, FIELD_TYPES } from '../metadata/field-types/index.ts';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
@@ -89,13 +89,20 @@ describeEachDatabase('field types', (get) => {
     const autonumber = body.data.find((t: { name: string }) => t.name === 'autonumber');
     expect(autonumber.readOnly).toBe(true);
     expect(body.data.filter((t: { readOnly: boolean }) => t.readOnly).length).toBe(1);
+    // indexed exactly where a B-tree holds the values (lookups always have their index); searchable
+    // is full text where the type has it, and elsewhere still accepted as the older spelling of indexed
+    for (const t of body.data as { name: string; options: string[]; capabilities: Record<string, boolean> }[]) {
+      expect(t.options.includes('indexed') || t.name === 'lookup', t.name).toBe(t.capabilities.indexable);
+      if (t.options.includes('searchable') && !t.capabilities.fullText)
+        expect(t.options.includes('indexed'), t.name).toBe(true);
+    }
   });
 
   // ---------------------------------------------------------------------------------------------
-  // The common options, for every type that takes them: required, unique, default, searchable.
+  // The common options, for every type that takes them: required, unique, default, searchable, indexed.
   // ---------------------------------------------------------------------------------------------
 
-  it('applies required, unique, default and searchable to every type that takes them', async () => {
+  it('applies required, unique, default, searchable and indexed to every type that takes them', async () => {
     const types = expectStatus(await http().get('/api/metadata/field-types'), 200).data as {
       name: FieldTypeName;
       options: string[];
@@ -145,6 +152,7 @@ describeEachDatabase('field types', (get) => {
       if (type !== 'autonumber') fields.push({ name: 'req', type, ...b, required: true });
       if (options.includes('unique')) fields.push({ name: 'uniq', type, ...b, unique: true });
       if (options.includes('searchable')) fields.push({ name: 'srch', type, ...b, searchable: true });
+      if (options.includes('indexed')) fields.push({ name: 'idx', type, ...b, indexed: true });
       if (options.includes('default')) fields.push({ name: 'dflt', type, ...b, default: samples[type][1] });
       const def = await defineEntity(entity, fields);
       expect(def.primaryField).toBe('label');
@@ -159,17 +167,32 @@ describeEachDatabase('field types', (get) => {
         expect(field.required, ctx).toBe(true);
         if (type === 'lookup') expect(field.onDelete, ctx).toBe('restrict');
       }
-      // unique: a unique index on the column; searchable: a plain index; neither: none
+      // unique: a unique index on the column; indexed: a plain index; neither: none
       if (options.includes('unique')) {
         const idx = await indexesOn(db(), entity, 'uniq');
         expect(idx.length, ctx).toBe(1);
         expect(idx[0]!.definition, ctx).toMatch(/^CREATE UNIQUE INDEX/);
       }
-      if (options.includes('searchable')) {
+      if (options.includes('indexed')) {
         // a B-tree index on the column; autonumber is unique as well, and its unique index serves
-        const idx = (await indexesOn(db(), entity, 'srch')).map((i) => i.definition);
+        const idx = (await indexesOn(db(), entity, 'idx')).map((i) => i.definition);
         expect(idx.length, ctx).toBe(1);
         if (type !== 'autonumber') expect(idx.filter((d) => !/UNIQUE/.test(d)).length, ctx).toBe(1);
+      }
+      if (options.includes('searchable')) {
+        // full text for text-like types (no B-tree of its own); elsewhere the older spelling of indexed
+        const srch = def.fields.find((f: { name: string }) => f.name === 'srch');
+        const idx = (await indexesOn(db(), entity, 'srch')).map((i) => i.definition);
+        if (FIELD_TYPES[type].capabilities.fullText) {
+          expect(srch, ctx).toMatchObject({ searchable: true, indexed: false });
+          expect(
+            idx.filter((d) => !/UNIQUE/.test(d)),
+            ctx,
+          ).toEqual([]);
+        } else {
+          expect(srch, ctx).toMatchObject({ searchable: false, indexed: true });
+          expect(idx.length, ctx).toBe(1);
+        }
       }
       const plainIndexes = await indexesOn(db(), entity, 'plain');
       if (type === 'autonumber')
@@ -189,7 +212,12 @@ describeEachDatabase('field types', (get) => {
       const body: Record<string, unknown> = { label: 'first', plain: one, req: two };
       if (options.includes('unique')) body.uniq = one;
       if (options.includes('searchable')) body.srch = two;
-      const read = await roundTrip(entity, { plain: type, req: type, uniq: type, srch: type, dflt: type }, body);
+      if (options.includes('indexed')) body.idx = one;
+      const read = await roundTrip(
+        entity,
+        { plain: type, req: type, uniq: type, srch: type, idx: type, dflt: type },
+        body,
+      );
       if (options.includes('default')) expectSameValue(type, read.dflt, two, `${type} default`);
       // required: missing or null is refused, naming the field
       await refuse(entity, { label: 'x', plain: one }, 'req');

@@ -522,7 +522,7 @@ describeEachDatabase('metadata changes', (get) => {
     );
   });
 
-  it('turns required, unique and searchable on and off', async () => {
+  it('turns required, unique and indexed on and off', async () => {
     await defineEntity('mc_flags', [
       { name: 'name', type: 'text' },
       { name: 'code', type: 'text' },
@@ -558,10 +558,13 @@ describeEachDatabase('metadata changes', (get) => {
     expect(await indexesOn(db(), 'mc_flags', 'code')).toEqual([]);
     await createRecord('mc_flags', { code: 'A' });
 
-    await expectAccepted(patchField('mc_flags', 'name', { searchable: true }), 200, 'field.update', 'mc_flags.name');
+    await expectAccepted(patchField('mc_flags', 'name', { indexed: true }), 200, 'field.update', 'mc_flags.name');
     expect((await indexesOn(db(), 'mc_flags', 'name')).map((i) => i.name)).toEqual(['ix__mc_flags__name']);
-    await expectAccepted(patchField('mc_flags', 'name', { searchable: false }), 200, 'field.update', 'mc_flags.name');
+    await expectAccepted(patchField('mc_flags', 'name', { indexed: false }), 200, 'field.update', 'mc_flags.name');
     expect(await indexesOn(db(), 'mc_flags', 'name')).toEqual([]);
+    // searchable is full text: a text field in it gets no B-tree of its own
+    await expectAccepted(patchField('mc_flags', 'code', { searchable: true }), 200, 'field.update', 'mc_flags.code');
+    expect(await indexesOn(db(), 'mc_flags', 'code')).toEqual([]);
     expect((await records('mc_flags')).length).toBe(4);
   });
 

@@ -14,6 +14,8 @@ import * as authorization from '../migrations/0005-authorization.ts';
 import * as automation from '../migrations/0006-automation.ts';
 import * as relationships from '../migrations/0007-relationships.ts';
 import * as activityLinkFacts from '../migrations/0008-activity-link-facts.ts';
+import * as indexedFields from '../migrations/0009-indexed-fields.ts';
+import * as securityNotices from '../migrations/0010-security-notices.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -48,6 +50,8 @@ async function downgradeTo01(platform: Platform): Promise<number> {
   }
   // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 and 0006 reference 0004's users,
   // 0007 adds to 0003's jobs, 0008 to 0007's links)
+  await securityNotices.down(db);
+  await indexedFields.down(db);
   await activityLinkFacts.down(db);
   await relationships.down(db);
   await automation.down(db);
@@ -62,6 +66,8 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     '0006-automation',
     '0007-relationships',
     '0008-activity-link-facts',
+    '0009-indexed-fields',
+    '0010-security-notices',
   ];
   await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;

@@ -194,6 +194,7 @@ describeEachDatabase('OpenAPI document', (get) => {
         ['POST /api/metadata/entities/{name}/fields', 'FieldInput'],
         ['PATCH /api/metadata/entities/{name}/fields/{field}', 'FieldChange'],
         ['POST /api/metadata/entities/{name}/keys', 'AlternateKeyInput'],
+        ['POST /api/metadata/entities/{name}/indexes', 'IndexInput'],
         ['POST /api/metadata/relationships', 'RelationshipInput'],
         ['POST /api/metadata/choice-sets', 'ChoiceSetInput'],
         ['PATCH /api/metadata/choice-sets/{name}', 'ChoiceSetChange'],
@@ -227,6 +228,7 @@ describeEachDatabase('OpenAPI document', (get) => {
           '/precision',
         ],
         ['/api/metadata/entities/employee/keys', 'AlternateKeyInput', { name: 'by_email', fields: [] }, '/fields'],
+        ['/api/metadata/entities/employee/indexes', 'IndexInput', { fields: ['email', 'email'] }, '/fields'],
         [
           '/api/metadata/relationships',
           'RelationshipInput',

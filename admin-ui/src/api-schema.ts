@@ -184,6 +184,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/metadata/entities/{name}/indexes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the indexes declared on an entity */
+        get: operations["listIndexes"];
+        put?: never;
+        /** Declare a B-tree index over fields (a large table: built CONCURRENTLY by a job) */
+        post: operations["createIndex"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metadata/entities/{name}/indexes/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a declared index (while it is building, with its progress) */
+        get: operations["getIndex"];
+        put?: never;
+        post?: never;
+        /** Drop a declared index (one being built: its build is cancelled) */
+        delete: operations["deleteIndex"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/metadata/relationships": {
         parameters: {
             query?: never;
@@ -1351,7 +1387,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_QUERY_TIMEOUT" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_RULE_NOT_FOUND" | "XRM_ERR_RULE_NOT_RUNNABLE" | "XRM_ERR_SUGGESTION_NOT_FOUND" | "XRM_ERR_SUGGESTION_DECIDED" | "XRM_ERR_NOTIFICATION_NOT_FOUND" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SETUP_DONE" | "XRM_ERR_FORBIDDEN" | "XRM_ERR_FIELD_FORBIDDEN" | "XRM_ERR_ROLE_NOT_FOUND" | "XRM_ERR_ROLE_BUILT_IN" | "XRM_ERR_TEAM_NOT_FOUND" | "XRM_ERR_RATE_LIMITED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
+            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_INDEX_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_QUERY_TIMEOUT" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_RULE_NOT_FOUND" | "XRM_ERR_RULE_NOT_RUNNABLE" | "XRM_ERR_SUGGESTION_NOT_FOUND" | "XRM_ERR_SUGGESTION_DECIDED" | "XRM_ERR_NOTIFICATION_NOT_FOUND" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SETUP_DONE" | "XRM_ERR_FORBIDDEN" | "XRM_ERR_FIELD_FORBIDDEN" | "XRM_ERR_ROLE_NOT_FOUND" | "XRM_ERR_ROLE_BUILT_IN" | "XRM_ERR_TEAM_NOT_FOUND" | "XRM_ERR_RATE_LIMITED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
             instance?: string;
             /** @description Field errors, each with a path into the request */
             errors?: {
@@ -1373,7 +1409,7 @@ export interface components {
             name: "text" | "longText" | "email" | "phone" | "url" | "integer" | "bigInteger" | "decimal" | "money" | "percent" | "boolean" | "date" | "datetime" | "choice" | "multiChoice" | "lookup" | "reference" | "partyList" | "json" | "uuid" | "autonumber";
             description: string;
             /** @description Options a field of this type takes */
-            options: ("unique" | "searchable" | "default" | "min" | "max" | "minLength" | "maxLength" | "pattern" | "precision" | "scale" | "options" | "choiceSet" | "target" | "onDelete" | "inverseName" | "prefix" | "digits")[];
+            options: ("unique" | "searchable" | "indexed" | "default" | "min" | "max" | "minLength" | "maxLength" | "pattern" | "precision" | "scale" | "options" | "choiceSet" | "target" | "onDelete" | "inverseName" | "prefix" | "digits")[];
             /** @description Values are generated; never accepted in input */
             readOnly: boolean;
             filterOperators: ("eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "nin" | "isNull" | "between" | "contains" | "startsWith" | "endsWith" | "icontains" | "istartsWith" | "iendsWith" | "containsAny" | "containsAll" | "jsonPathEq")[];
@@ -1383,6 +1419,7 @@ export interface components {
                 key: boolean;
                 fullText: boolean;
                 sortable: boolean;
+                indexable: boolean;
                 ordered: boolean;
                 groupable: boolean;
                 numeric: boolean;
@@ -1427,8 +1464,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Fewest characters */
@@ -1452,7 +1491,7 @@ export interface components {
             required?: boolean;
             /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
             secured?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
@@ -1479,8 +1518,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
         };
@@ -1500,8 +1541,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
         };
@@ -1521,8 +1564,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
         };
@@ -1542,8 +1587,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Smallest allowed value */
@@ -1567,8 +1614,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Smallest allowed value */
@@ -1592,8 +1641,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Smallest allowed value */
@@ -1619,8 +1670,10 @@ export interface components {
             required?: boolean;
             /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
             secured?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Smallest allowed value */
@@ -1642,8 +1695,10 @@ export interface components {
             required?: boolean;
             /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
             secured?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Smallest allowed value */
@@ -1667,8 +1722,10 @@ export interface components {
             secured?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
         };
         /** @description A date field: Calendar date, YYYY-MM-DD (date). */
         DateFieldInput: {
@@ -1686,8 +1743,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
         };
@@ -1707,8 +1766,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
         };
@@ -1732,8 +1793,10 @@ export interface components {
             choiceSet?: string;
             /** @description Default value, of the field's own value type */
             default?: unknown;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
         };
         /** @description A multiChoice field: Any number of values from a list of options (text[] with a CHECK). */
         MultiChoiceFieldInput: {
@@ -1755,8 +1818,10 @@ export interface components {
             choiceSet?: string;
             /** @description Default value, of the field's own value type */
             default?: unknown;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
         };
         /** @description A lookup field: Reference to a record of another (or the same) entity: uuid with a foreign key. */
         LookupFieldInput: {
@@ -1847,8 +1912,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
         };
@@ -1870,8 +1937,10 @@ export interface components {
             prefix?: string;
             /** @description autonumber: zero-padded width */
             digits?: number;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
         };
         /** @description A partial field change: labels, safe options, lossless type changes; null removes an option. The name cannot change */
         FieldChange: {
@@ -1884,6 +1953,7 @@ export interface components {
             secured?: boolean | null;
             unique?: boolean | null;
             searchable?: boolean | null;
+            indexed?: boolean | null;
             default?: unknown | null;
             min?: number | null;
             max?: number | null;
@@ -1913,8 +1983,10 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique: boolean;
-            /** @description Indexed, and included in full-text search when text-like */
+            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
             searchable: boolean;
+            /** @description A B-tree index (value, id): fast filters and sorts on this field */
+            indexed?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
             /** @description Smallest allowed value */
@@ -2076,6 +2148,7 @@ export interface components {
             fields: components["schemas"]["Field"][];
             navigations: components["schemas"]["Navigation"][];
             alternateKeys?: components["schemas"]["AlternateKey"][];
+            indexes?: components["schemas"]["Index"][];
         };
         EntityList: {
             data: components["schemas"]["Entity"][];
@@ -2091,6 +2164,39 @@ export interface components {
             name: string;
             displayName: string;
             fields: string[];
+        };
+        IndexInput: {
+            /** @description Logical index name (lower snake_case); default: the fields joined by "_" */
+            name?: string;
+            displayName?: string;
+            /** @description Fields in index order (types records can be sorted by); id is appended unless unique, so keyset pages sorted by these fields read the index alone */
+            fields: string[];
+            /** @description Values are unique together (refused while records share them) */
+            unique?: boolean;
+        };
+        /** @description A B-tree index declared on an entity */
+        Index: {
+            name: string;
+            displayName: string;
+            /** @description Its fields in order (the physical index appends id unless it is unique) */
+            fields: string[];
+            unique: boolean;
+            /**
+             * @description active: in use; building: a job builds it CONCURRENTLY; failed: see error
+             * @enum {string}
+             */
+            status: "active" | "building" | "failed";
+            /** @description Why its build failed (status failed) */
+            error?: string;
+            /** @description The job building it (only in the answer of a create that queued one) */
+            job?: string;
+            /** @description While building (GET only): the build's latest progress from pg_stat_progress_create_index (phase, blocksDone, blocksTotal, tuplesDone, tuplesTotal, lockersDone, lockersTotal, percent) */
+            progress?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        IndexList: {
+            data: components["schemas"]["Index"][];
         };
         RelationshipInput: {
             /** @description Logical relationship name (lower snake_case); the stable API and table/column name */
@@ -2287,7 +2393,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "step" | "webhook" | "automation" | "email" | "call" | "import";
+            kind: "step" | "webhook" | "automation" | "email" | "call" | "import" | "index";
             /** @description The async step (plugin#n) or the webhook id */
             target: string;
             /**
@@ -4874,6 +4980,399 @@ export interface operations {
                 };
             };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Alternate key not found (XRM_ERR_METADATA_KEY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listIndexes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entity's declared indexes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndexList"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndexInput"];
+            };
+        };
+        responses: {
+            /** @description The index, built (status active) */
+            201: {
+                headers: {
+                    /** @description Address of the created resource */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Index"];
+                };
+            };
+            /** @description The index, building (status building), with the id of the job building it */
+            202: {
+                headers: {
+                    /** @description Address of the job building it */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Index"];
+                };
+            };
+            /** @description Invalid metadata definition (XRM_ERR_METADATA_INVALID); Invalid request (XRM_ERR_REQUEST_INVALID); Malformed JSON body (XRM_ERR_REQUEST_MALFORMED_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (XRM_ERR_REQUEST_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type (XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Schema change refused (XRM_ERR_METADATA_CHANGE_REFUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                index: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The index */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Index"];
+                };
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Index not found (XRM_ERR_METADATA_INDEX_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error (XRM_ERR_INTERNAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable (XRM_ERR_SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Statement timed out (XRM_ERR_QUERY_TIMEOUT) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                index: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Dropped, with its physical index */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (XRM_ERR_REQUEST_INVALID) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (XRM_ERR_AUTH_REQUIRED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Index not found (XRM_ERR_METADATA_INDEX_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7716,7 +8215,7 @@ export interface operations {
                 /** @description The previous page's nextCursor */
                 cursor?: string;
                 state?: "queued" | "running" | "failed" | "succeeded" | "dead";
-                kind?: "step" | "webhook" | "automation" | "email" | "call" | "import";
+                kind?: "step" | "webhook" | "automation" | "email" | "call" | "import" | "index";
             };
             header?: never;
             path?: never;

@@ -19,6 +19,8 @@ import type {
   FieldDef,
   FieldTypeInfo,
   HistoryEntry,
+  IndexDef,
+  IndexInput,
   Job,
   JobKind,
   JobState,
@@ -163,6 +165,16 @@ export const api = {
     request<AlternateKeyDef>('POST', `/api/metadata/entities/${enc(entity)}/keys`, { body }),
   dropKey: (entity: string, key: string) =>
     request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/keys/${enc(key)}`),
+  indexes: (entity: string) =>
+    request<{ data: IndexDef[] }>('GET', `/api/metadata/entities/${enc(entity)}/indexes`).then((r) => r.data),
+  /** One index; while it builds, with its progress. */
+  index: (entity: string, index: string) =>
+    request<IndexDef>('GET', `/api/metadata/entities/${enc(entity)}/indexes/${enc(index)}`),
+  /** 201: built (active); 202: building, with `job` (a large PostgreSQL table). */
+  addIndex: (entity: string, body: IndexInput) =>
+    request<IndexDef>('POST', `/api/metadata/entities/${enc(entity)}/indexes`, { body }),
+  dropIndex: (entity: string, index: string) =>
+    request<void>('DELETE', `/api/metadata/entities/${enc(entity)}/indexes/${enc(index)}`),
   relationships: () => request<{ data: RelationshipDef[] }>('GET', '/api/metadata/relationships').then((r) => r.data),
   createRelationship: (body: RelationshipInput) =>
     request<RelationshipDef>('POST', '/api/metadata/relationships', { body }),

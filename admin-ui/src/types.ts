@@ -25,6 +25,9 @@ export type RelationshipDef = Schemas['Relationship'];
 export type ChoiceSetDef = Schemas['ChoiceSet'];
 export type ChangeEntry = Schemas['SchemaChange'];
 
+/** A B-tree index declared on an entity: active, building (by a job, with progress) or failed. */
+export type IndexDef = Schemas['Index'];
+
 /** The write pipeline: plugins, the job queue, webhooks and records' audit history. */
 export type PluginInfo = Schemas['Plugin'];
 export type Job = Schemas['Job'];
@@ -48,6 +51,7 @@ export type AccessExplanation = Schemas['AccessExplanation'];
 
 /** Request bodies of the metadata API that the UI sends whole. */
 export type AlternateKeyInput = Schemas['AlternateKeyInput'];
+export type IndexInput = Schemas['IndexInput'];
 export type RelationshipInput = Schemas['RelationshipInput'];
 export type ChoiceSetInput = Schemas['ChoiceSetInput'];
 export type ChoiceSetChange = Schemas['ChoiceSetChange'];

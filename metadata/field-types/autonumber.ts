@@ -5,13 +5,14 @@ import { TEXT_OPERATORS, literal, type FieldType } from '../field-type.ts';
 export const autonumber: FieldType = Object.freeze({
   name: 'autonumber',
   description: 'Read-only number generated on insert: prefix + zero-padded sequence (text, unique).',
-  options: ['prefix', 'digits', 'searchable'],
+  options: ['prefix', 'digits', 'searchable', 'indexed'],
   forced: { required: true, unique: true },
   capabilities: {
     primary: true,
     key: true,
     fullText: true,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

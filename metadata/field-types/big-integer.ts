@@ -9,12 +9,13 @@ import { numericConversions } from './decimal.ts';
 export const bigInteger: FieldType = Object.freeze({
   name: 'bigInteger',
   description: 'Whole number, 64-bit (bigint); API values within ±9007199254740991.',
-  options: ['unique', 'searchable', 'default', 'min', 'max'],
+  options: ['unique', 'searchable', 'indexed', 'default', 'min', 'max'],
   capabilities: {
     primary: false,
     key: true,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: true,

@@ -5,12 +5,13 @@ import { literal, type FieldType } from '../field-type.ts';
 export const boolean: FieldType = Object.freeze({
   name: 'boolean',
   description: 'Yes or no (boolean).',
-  options: ['default', 'searchable'],
+  options: ['default', 'searchable', 'indexed'],
   capabilities: {
     primary: false,
     key: false,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: false,
     groupable: true,
     numeric: false,

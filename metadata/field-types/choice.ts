@@ -5,12 +5,13 @@ import { literal, toTextConversions, type FieldType } from '../field-type.ts';
 export const choice: FieldType = Object.freeze({
   name: 'choice',
   description: 'One value from a list of options (text with a CHECK); options inline or from a shared choice set.',
-  options: ['options', 'choiceSet', 'default', 'searchable'],
+  options: ['options', 'choiceSet', 'default', 'searchable', 'indexed'],
   capabilities: {
     primary: false,
     key: true,
-    fullText: true,
+    fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

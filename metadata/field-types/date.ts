@@ -5,12 +5,13 @@ import { COMPARISON_OPERATORS, literal, type FieldType } from '../field-type.ts'
 export const date: FieldType = Object.freeze({
   name: 'date',
   description: 'Calendar date, YYYY-MM-DD (date).',
-  options: ['unique', 'searchable', 'default'],
+  options: ['unique', 'searchable', 'indexed', 'default'],
   capabilities: {
     primary: false,
     key: true,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

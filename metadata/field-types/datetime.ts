@@ -5,12 +5,13 @@ import { COMPARISON_OPERATORS, literal, type FieldType } from '../field-type.ts'
 export const datetime: FieldType = Object.freeze({
   name: 'datetime',
   description: 'Date and time with zone (timestamptz), RFC 3339; returned in UTC.',
-  options: ['unique', 'searchable', 'default'],
+  options: ['unique', 'searchable', 'indexed', 'default'],
   capabilities: {
     primary: false,
     key: true,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

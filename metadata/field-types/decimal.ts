@@ -70,12 +70,13 @@ export function numericSchema(field: FieldDef): JsonSchema {
 export const decimal: FieldType = Object.freeze({
   name: 'decimal',
   description: 'Fixed-point number, numeric(precision, scale); default precision 18, scale 2.',
-  options: ['unique', 'searchable', 'default', 'min', 'max', 'precision', 'scale'],
+  options: ['unique', 'searchable', 'indexed', 'default', 'min', 'max', 'precision', 'scale'],
   capabilities: {
     primary: false,
     key: true,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: true,

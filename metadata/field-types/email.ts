@@ -5,12 +5,13 @@ import { TEXT_OPERATORS, literal, stringSchema, toTextConversions, type FieldTyp
 export const email: FieldType = Object.freeze({
   name: 'email',
   description: 'E-mail address (varchar(320), format email).',
-  options: ['unique', 'searchable', 'default'],
+  options: ['unique', 'searchable', 'indexed', 'default'],
   capabilities: {
     primary: true,
     key: true,
     fullText: true,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

@@ -9,12 +9,13 @@ export const INT32_MAX = 2147483647;
 export const integer: FieldType = Object.freeze({
   name: 'integer',
   description: 'Whole number, 32-bit (integer).',
-  options: ['unique', 'searchable', 'default', 'min', 'max'],
+  options: ['unique', 'searchable', 'indexed', 'default', 'min', 'max'],
   capabilities: {
     primary: false,
     key: true,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: true,

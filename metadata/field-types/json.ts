@@ -11,6 +11,7 @@ export const json: FieldType = Object.freeze({
     key: false,
     fullText: false,
     sortable: false,
+    indexable: false,
     ordered: false,
     groupable: false,
     numeric: false,

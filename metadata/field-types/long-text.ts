@@ -18,6 +18,7 @@ export const longText: FieldType = Object.freeze({
     key: false,
     fullText: true,
     sortable: true,
+    indexable: false,
     ordered: true,
     groupable: true,
     numeric: false,

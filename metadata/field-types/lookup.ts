@@ -14,6 +14,7 @@ export const lookup: FieldType = Object.freeze({
     key: true,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

@@ -6,12 +6,13 @@ import { numericConversions, numericSchema } from './decimal.ts';
 export const money: FieldType = Object.freeze({
   name: 'money',
   description: 'Amount of money, numeric(19,4).',
-  options: ['searchable', 'default', 'min', 'max'],
+  options: ['searchable', 'indexed', 'default', 'min', 'max'],
   capabilities: {
     primary: false,
     key: false,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: true,

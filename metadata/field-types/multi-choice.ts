@@ -5,12 +5,13 @@ import { literal, type FieldType } from '../field-type.ts';
 export const multiChoice: FieldType = Object.freeze({
   name: 'multiChoice',
   description: 'Any number of values from a list of options (text[] with a CHECK).',
-  options: ['options', 'choiceSet', 'default', 'searchable'],
+  options: ['options', 'choiceSet', 'default', 'searchable', 'indexed'],
   capabilities: {
     primary: false,
     key: false,
     fullText: false,
     sortable: false,
+    indexable: true,
     ordered: false,
     groupable: true,
     numeric: false,

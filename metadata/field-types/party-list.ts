@@ -23,6 +23,7 @@ export const partyList: FieldType = Object.freeze({
     key: false,
     fullText: false,
     sortable: false,
+    indexable: false,
     ordered: false,
     groupable: false,
     numeric: false,

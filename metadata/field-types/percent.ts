@@ -6,12 +6,13 @@ import { numericConversions } from './decimal.ts';
 export const percent: FieldType = Object.freeze({
   name: 'percent',
   description: 'Percentage from 0 to 100 with up to two decimals, numeric(5,2); shown with a % sign.',
-  options: ['searchable', 'default', 'min', 'max'],
+  options: ['searchable', 'indexed', 'default', 'min', 'max'],
   capabilities: {
     primary: false,
     key: false,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: true,

@@ -16,6 +16,7 @@ export const reference: FieldType = Object.freeze({
     key: false,
     fullText: false,
     sortable: false,
+    indexable: false,
     ordered: false,
     groupable: false,
     numeric: false,

@@ -15,12 +15,13 @@ export const MAX_TEXT_MAX_LENGTH = 10_485_760;
 export const text: FieldType = Object.freeze({
   name: 'text',
   description: 'Single line of text (varchar, maxLength default 255).',
-  options: ['unique', 'searchable', 'default', 'minLength', 'maxLength', 'pattern'],
+  options: ['unique', 'searchable', 'indexed', 'default', 'minLength', 'maxLength', 'pattern'],
   capabilities: {
     primary: true,
     key: true,
     fullText: true,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

@@ -5,12 +5,13 @@ import { TEXT_OPERATORS, literal, stringSchema, toTextConversions, type FieldTyp
 export const url: FieldType = Object.freeze({
   name: 'url',
   description: 'Absolute http or https URL (varchar(2048)).',
-  options: ['unique', 'searchable', 'default'],
+  options: ['unique', 'searchable', 'indexed', 'default'],
   capabilities: {
     primary: true,
     key: true,
     fullText: true,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

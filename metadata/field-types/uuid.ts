@@ -5,12 +5,13 @@ import { UUID_PATTERN, literal, type FieldType } from '../field-type.ts';
 export const uuid: FieldType = Object.freeze({
   name: 'uuid',
   description: 'UUID value (uuid).',
-  options: ['unique', 'searchable', 'default'],
+  options: ['unique', 'searchable', 'indexed', 'default'],
   capabilities: {
     primary: false,
     key: true,
     fullText: false,
     sortable: true,
+    indexable: true,
     ordered: true,
     groupable: true,
     numeric: false,

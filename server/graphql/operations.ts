@@ -97,6 +97,31 @@ async function readOne(
   return row === undefined ? null : JSON.parse(row.body);
 }
 
+/**
+ * What a create or update answers: the written record itself when the selection reads only its
+ * own fields and the caller may read every record of the entity (no second statement: the write's
+ * own RETURNING is the answer); otherwise the record read back with the selection, in the
+ * operation's transaction. A secured field the caller may not read is refused either way.
+ */
+async function written(
+  types: EntityTypes,
+  record: Record<string, unknown> & { id: string },
+  context: GraphqlContext,
+  info: GraphQLResolveInfo,
+): Promise<unknown> {
+  const { query, access } = context;
+  const parse = query.parseContext(undefined, access);
+  const everyRecord = !access || access.policy.predicate(types.entity.name, 'read', 't', parse.catalog) === undefined;
+  if (everyRecord) {
+    const projection = projectionOf(types.object, info.fieldNodes, walk(parse, query, info));
+    if (projection.items.every((item) => item.kind === 'column'))
+      return Object.fromEntries(
+        projection.items.map((item) => [item.key, item.kind === 'column' ? record[item.column] : undefined]),
+      );
+  }
+  return readOne(types, record.id, query, info, access, await context.transaction());
+}
+
 export function queryFields(types: EntityTypes): Record<string, RootField> {
   const { entity, names } = types;
   return {
@@ -166,11 +191,11 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Creates a ${entity.displayName} record`,
       args: { input: { type: new GraphQLNonNull(types.createInput) } },
-      resolve: async (_root, { input }: { input: Input }, { write, query, transaction, access }, info) => {
+      resolve: async (_root, { input }: { input: Input }, context, info) => {
         const [done] = await keys.call(() =>
-          write([{ message: 'create', entity: entity.name, input: keys.toRecord(input) }]),
+          context.write([{ message: 'create', entity: entity.name, input: keys.toRecord(input) }]),
         );
-        return readOne(types, done!.record!.id, query, info, access, await transaction());
+        return written(types, done!.record!, context, info);
       },
     },
   };
@@ -182,12 +207,14 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       resolve: async (
         _root,
         { id, input, expectedVersion }: { id: string; input: Input; expectedVersion?: number | null },
-        { write, query, transaction, access },
+        context,
         info,
       ) => {
         const update = { message: 'update', entity: entity.name, id, input: keys.toRecord(input) } as const;
-        const [done] = await keys.call(() => write([{ ...update, expectedVersion: expectedVersion ?? undefined }]));
-        return readOne(types, done!.record!.id, query, info, access, await transaction());
+        const [done] = await keys.call(() =>
+          context.write([{ ...update, expectedVersion: expectedVersion ?? undefined }]),
+        );
+        return written(types, done!.record!, context, info);
       },
     };
   }

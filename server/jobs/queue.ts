@@ -18,9 +18,10 @@ export const JOB_STATES = ['queued', 'running', 'failed', 'succeeded', 'dead'] a
 export type JobState = (typeof JOB_STATES)[number];
 /**
  * `step`: an async plugin step; `webhook`: a subscription's delivery; `automation`: a rule's run on
- * a record or a schedule pass; `email`: a rule's email; `call`: a rule's webhook action.
+ * a record or a schedule pass; `email`: a rule's email; `call`: a rule's webhook action; `import`:
+ * an activity import; `index`: the CONCURRENTLY build of a declared index on a large table.
  */
-export const JOB_KINDS = ['step', 'webhook', 'automation', 'email', 'call', 'import'] as const;
+export const JOB_KINDS = ['step', 'webhook', 'automation', 'email', 'call', 'import', 'index'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface NewJob {

@@ -12,6 +12,7 @@ import {
   FIELD_OPTION_NAMES,
   FIELD_PROPERTIES,
 } from '../../metadata/definition-schemas.ts';
+import { INDEX_STATUSES } from '../../metadata/types.ts';
 import { schemaRef, type JsonSchema } from './types.ts';
 
 /** In the answer of a change that broke automation rules (they turned invalid), else absent. */
@@ -71,6 +72,7 @@ export function metadataComponents(): Record<string, JsonSchema> {
     EntityInput,
     EntityChange,
     AlternateKeyInput,
+    IndexInput,
     RelationshipInput,
     ChoiceSetInput,
     ChoiceSetChange,
@@ -170,6 +172,7 @@ export function metadataComponents(): Record<string, JsonSchema> {
         fields: { type: 'array', items: schemaRef('Field') },
         navigations: { type: 'array', items: schemaRef('Navigation') },
         alternateKeys: { type: 'array', items: schemaRef('AlternateKey') },
+        indexes: { type: 'array', items: schemaRef('Index') },
       },
       required: ['name', 'displayName', 'pluralName', 'pluralDisplayName', 'primaryField', 'fields', 'navigations'],
     },
@@ -184,6 +187,37 @@ export function metadataComponents(): Record<string, JsonSchema> {
       },
       required: ['name', 'displayName', 'fields'],
     },
+    IndexInput,
+    Index: {
+      type: 'object',
+      description: 'A B-tree index declared on an entity',
+      properties: {
+        name: { type: 'string' },
+        displayName: { type: 'string' },
+        fields: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'Its fields in order (the physical index appends id unless it is unique)',
+        },
+        unique: { type: 'boolean' },
+        status: {
+          type: 'string',
+          enum: [...INDEX_STATUSES],
+          description: 'active: in use; building: a job builds it CONCURRENTLY; failed: see error',
+        },
+        error: { type: 'string', description: 'Why its build failed (status failed)' },
+        job: { type: 'string', description: 'The job building it (only in the answer of a create that queued one)' },
+        progress: {
+          type: ['object', 'null'],
+          description:
+            "While building (GET only): the build's latest progress from pg_stat_progress_create_index " +
+            '(phase, blocksDone, blocksTotal, tuplesDone, tuplesTotal, lockersDone, lockersTotal, percent)',
+          additionalProperties: true,
+        },
+      },
+      required: ['name', 'displayName', 'fields', 'unique', 'status'],
+    },
+    IndexList: listOf('Index'),
     RelationshipInput,
     Relationship: {
       type: 'object',

@@ -171,20 +171,19 @@ function manyJson(
   const limit = item.page.limit ?? DEFAULT_EXPAND_LIMIT;
   const offset = item.page.offset ?? 0;
   const from = navigationFrom(item, a, parentAlias, ctx);
-  const rowNumber = sql`row_number() OVER (ORDER BY ${order}) AS n`;
+  const rows = sql`SELECT ${record} AS j ${from} ORDER BY ${order}`;
+  // a sorted subquery feeds a plain aggregate in its order: no window needed to keep it
   if (item.shape === 'array') {
-    return sql`(SELECT COALESCE(${jsonArray(sql`x.j`, sql`x.n`)}, '[]'::json) FROM (
-        SELECT ${record} AS j, ${rowNumber} ${from} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) x)`;
+    return sql`(SELECT COALESCE(${jsonArray(sql`x.j`)}, '[]'::json) FROM (${rows} LIMIT ${limit} OFFSET ${offset}) x)`;
   }
-  // row_number() counts before OFFSET applies: rows of this page are numbered offset+1 …
   const c = ctx.alias();
   const count = item.page.count
     ? sql`, 'totalCount', (SELECT count(*) ${navigationFrom(item, c, parentAlias, ctx)})`
     : sql``;
   return sql`(SELECT json_build_object(
-        'nodes', COALESCE(json_agg(x.j ORDER BY x.n) FILTER (WHERE x.n <= ${offset + limit}), '[]'::json),
-        'hasNextPage', count(*) > ${limit}, 'hasPreviousPage', ${offset > 0}::boolean ${count})
-      FROM (SELECT ${record} AS j, ${rowNumber} ${from} ORDER BY ${order} LIMIT ${limit + 1} OFFSET ${offset}) x)`;
+        'nodes', COALESCE(array_to_json(array_agg(x.j) FILTER (WHERE x.n <= ${sql.lit(limit)})), '[]'::json),
+        'hasNextPage', count(*) > ${sql.lit(limit)}, 'hasPreviousPage', ${offset > 0}::boolean ${count})
+      FROM (SELECT p.j, row_number() OVER () AS n FROM (${rows} LIMIT ${limit + 1} OFFSET ${offset}) p) x)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,6 +266,13 @@ function totalCount(
  * A page of records as one text column `body`:
  * REST `{"data":[…],"nextCursor":"…","totalCount":n}`, or a GraphQL connection
  * `{"nodes":[…],"hasNextPage":…,"hasPreviousPage":…,"totalCount":n}`.
+ *
+ * Lean for PostgreSQL: the page is the plain `SELECT <record JSON> … ORDER BY … LIMIT n + 1` (only
+ * the selected columns are read, no CTE), numbered as it comes (`row_number() OVER ()`: no sort),
+ * and ONE aggregate over it keeps the first n (FILTER, not an array slice: slicing a json[] costs
+ * more than the whole read), tests for a next page (`count(*) > n`) and builds the next cursor from
+ * the n-th row's sort keys. A sorted subquery feeds its aggregate in its order; the backward page,
+ * read in reverse, is aggregated by its number the other way.
  */
 export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: number): RawBuilder<{ body: string }> {
   const entity = ctx.catalog.entity(query.entity)!;
@@ -276,6 +282,7 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
   const limit = Math.min(query.limit ?? DEFAULT_PAGE_SIZE, maxPageSize);
   const offset = query.offset ?? 0;
   const values = sort.map((s) => sortValue(s, t, ctx));
+  const id = columnSql(t, 'id');
   const conditions: RawBuilder<boolean>[] = [];
   if (query.filter) conditions.push(compileFilter(query.filter, entity.name, t, ctx));
   const predicate = ctx.withPredicate(entity.name, t);
@@ -284,43 +291,45 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
   if (query.cursor) {
     const path = query.shape === 'rest' ? '/cursor' : query.backward ? '/before' : '/after';
     pageConditions.push(
-      keysetCondition(sort, values, columnSql(t, 'id'), decodeCursor(query.cursor, sort, path), idDescendingOf(sort)),
+      keysetCondition(sort, values, id, decodeCursor(query.cursor, sort, path), idDescendingOf(sort)),
     );
   }
   const where = and(pageConditions);
-  const keys = values.map((v, i) => sql`${v} AS ${sql.id(`__k${i}`)}`);
-  const p = ctx.alias();
-  const pageValues = sort.map((_, i) => columnSql(p, `__k${i}`));
-  const pageOrder = orderBy(sort, pageValues, columnSql(p, 'id'));
-  const rowCursor = () => cursorSql([...pageValues, columnSql(p, 'id')]);
-  const record = recordJson(entity, p, query.projection, ctx, rowCursor);
-  // backward pages are read in reverse and handed out in the natural order
-  const natural = sql.raw(query.backward ? 'DESC' : 'ASC');
-  const items = jsonArray(record, sql`${sql.id(p)}.__n ${natural}`);
-  const data = sql`COALESCE((SELECT ${items} FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n <= ${limit}), '[]'::json)`;
-  const more = sql<boolean>`EXISTS (SELECT 1 FROM page q WHERE q.__n > ${limit})`;
+  const record = recordJson(entity, t, query.projection, ctx, () => cursorSql([...values, id]));
+  // the sort keys leave the page only for the REST next cursor
+  const withKeys = query.shape === 'rest';
+  const x = ctx.alias();
+  const keys = withKeys ? [...values.map((v, i) => sql`${v} AS ${sql.id(`__k${i}`)}`), sql`${id} AS __id`] : [];
+  const keyRefs = [...sort.map((_, i) => columnSql(x, `__k${i}`)), columnSql(x, '__id')];
+  const rows = sql`SELECT ${sql.join([sql`${record} AS j`, ...keys])} FROM ${table(entity.name)} ${sql.id(t)}
+      ${where ? sql`WHERE ${where}` : sql``}
+      ORDER BY ${orderBy(sort, values, id)} LIMIT ${sql.lit(limit + 1)} OFFSET ${sql.lit(offset)}`;
+
+  const n = columnSql(x, '__n');
+  const more = sql<boolean>`count(*) > ${sql.lit(limit)}`;
+  // backward: read nearest-first, handed out in the natural order
+  const natural = query.backward ? sql` ORDER BY ${n} DESC` : sql``;
+  const items = sql`array_agg(${sql.id(x)}.j${natural}) FILTER (WHERE ${n} <= ${sql.lit(limit)})`;
+  const data = sql`COALESCE(array_to_json(${items}), '[]'::json)`;
   const count = query.count ? totalCount(entity.name, query, conditions, t) : undefined;
-  const lastRow = sql`FROM page ${sql.id(p)} WHERE ${sql.id(p)}.__n = ${limit} AND ${more}`;
 
-  const body =
-    query.shape === 'rest'
-      ? sql`'{"data":' || ${data}::text
-          || COALESCE((SELECT ',"nextCursor":"' || ${rowCursor()} || '"' ${lastRow}), '')
-          || ${count ? sql`',"totalCount":' || ${count}::text` : sql`''`}
-          || '}'`
-      : sql`json_build_object('nodes', ${data},
-          'hasNextPage', ${query.backward ? sql`${!!query.cursor}::boolean` : more},
-          'hasPreviousPage', ${query.backward ? more : sql`${offset > 0 || !!query.cursor}::boolean`}
-          ${count ? sql`, 'totalCount', ${count}` : sql``})::text`;
-
-  const whereClause = where ? sql`WHERE ${where}` : sql``;
-  return sql<{ body: string }>`WITH base AS (
-      SELECT ${sql.id(t)}.*, ${sql.join(keys)} FROM ${table(entity.name)} ${sql.id(t)} ${whereClause}
-      ORDER BY ${orderBy(sort, values, columnSql(t, 'id'))} LIMIT ${limit + 1} OFFSET ${offset}
-    ), page AS (
-      SELECT ${sql.id(p)}.*, row_number() OVER (ORDER BY ${pageOrder}) AS __n FROM base ${sql.id(p)}
-    )
-    SELECT ${query.parent ? sql`CASE WHEN ${parentExists(query.parent, ctx)} THEN ${body} END` : body} AS body`;
+  let body: RawBuilder<unknown>;
+  if (query.shape === 'rest') {
+    if (query.backward) throw new Error('a REST page is read forward');
+    const nth = keyRefs.map((k) => sql`(array_agg(${k}) FILTER (WHERE ${n} = ${sql.lit(limit)}))[1]`);
+    body = sql`'{"data":' || ${data}::text
+        || CASE WHEN ${more} THEN ',"nextCursor":"' || ${cursorSql(nth)} || '"' ELSE '' END
+        || ${count ? sql`',"totalCount":' || ${count}::text` : sql`''`}
+        || '}'`;
+  } else {
+    body = sql`json_build_object('nodes', ${data},
+        'hasNextPage', ${query.backward ? sql`${!!query.cursor}::boolean` : more},
+        'hasPreviousPage', ${query.backward ? more : sql`${offset > 0 || !!query.cursor}::boolean`}
+        ${count ? sql`, 'totalCount', ${count}` : sql``})::text`;
+  }
+  const answer = query.parent ? sql`CASE WHEN ${parentExists(query.parent, ctx)} THEN ${body} END` : body;
+  return sql<{ body: string }>`SELECT ${answer} AS body
+    FROM (SELECT p.*, row_number() OVER () AS __n FROM (${rows}) p) ${sql.id(x)}`;
 }
 
 function parentExists(parent: { entity: string; id: string }, ctx: CompileContext): RawBuilder<boolean> {

@@ -40,13 +40,15 @@ export function mapDatabaseError(
   const path = field ? `/${field.name}` : e.column ? `/${e.column}` : '/';
   switch (e.code) {
     case '23505': {
-      const key = (table ?? entity).alternateKeys?.find(
-        (k) => constraintNames.alternateKey((table ?? entity).name, k.name) === e.constraint,
-      );
+      const owner = table ?? entity;
+      const key =
+        owner.alternateKeys?.find((k) => constraintNames.alternateKey(owner.name, k.name) === e.constraint) ??
+        owner.indexes?.find((i) => i.unique && constraintNames.entityIndex(owner.name, i.name) === e.constraint);
       if (key) {
+        const what = 'unique' in key ? 'unique index' : 'key';
         return new XrmError(
           'XRM_ERR_RECORD_DUPLICATE',
-          `Another ${entity.name} record already has these values of key "${key.name}" (${key.fields.join(', ')})`,
+          `Another ${entity.name} record already has these values of ${what} "${key.name}" (${key.fields.join(', ')})`,
           {
             errors: key.fields.map((f) => ({
               path: `/${f}`,

@@ -379,6 +379,107 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
     },
   );
 
+  const indexOf = (entity: EntityDef, name: string) => {
+    const index = entity.indexes?.find((i) => i.name === name);
+    if (!index)
+      throw new XrmError('XRM_ERR_METADATA_INDEX_NOT_FOUND', `Entity "${entity.name}" has no index "${name}"`);
+    return index;
+  };
+
+  app.get<{ Params: { name: string } }>(
+    '/entities/:name/indexes',
+    {
+      schema: {
+        tags,
+        summary: 'List the indexes declared on an entity',
+        operationId: 'listIndexes',
+        params: nameParams('name'),
+        'x-xrm-operation': { responses: ok("The entity's declared indexes", 'IndexList'), errors: ENTITY_404 },
+      },
+    },
+    async (req) => ({ data: seenBy(req).require(req.params.name).indexes ?? [] }),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/entities/:name/indexes',
+    {
+      schema: {
+        tags,
+        summary: 'Declare a B-tree index over fields (a large table: built CONCURRENTLY by a job)',
+        operationId: 'createIndex',
+        params: nameParams('name'),
+        body: bodySchema,
+        'x-xrm-operation': {
+          body: 'IndexInput',
+          responses: {
+            '201': createdResponse('The index, built (status active)', 'Index'),
+            '202': {
+              ...jsonResponse('The index, building (status building), with the id of the job building it', 'Index'),
+              headers: { Location: { description: 'Address of the job building it', schema: { type: 'string' } } },
+            },
+          },
+          errors: [
+            ...DEFINITION,
+            ...ENTITY_404,
+            'XRM_ERR_METADATA_NAME_TAKEN',
+            'XRM_ERR_METADATA_CHANGE_REFUSED',
+            'XRM_ERR_METADATA_DATA_CONFLICT',
+          ],
+        },
+      },
+    },
+    async (req, reply) => {
+      const { index, job } = await metadata.addIndex(req.params.name, req.body, { actor: actorOf(req) });
+      if (!job) return created(reply, `/api/metadata/entities/${req.params.name}/indexes/${index.name}`, index);
+      services.worker?.wake();
+      return reply
+        .code(202)
+        .header('location', `/api/jobs/${job}`)
+        .send({ ...index, job });
+    },
+  );
+
+  app.get<{ Params: { name: string; index: string } }>(
+    '/entities/:name/indexes/:index',
+    {
+      schema: {
+        tags,
+        summary: 'Get a declared index (while it is building, with its progress)',
+        operationId: 'getIndex',
+        params: nameParams('name', 'index'),
+        'x-xrm-operation': {
+          responses: ok('The index', 'Index'),
+          errors: [...ENTITY_404, 'XRM_ERR_METADATA_INDEX_NOT_FOUND'],
+        },
+      },
+    },
+    async (req) => {
+      const index = indexOf(seenBy(req).require(req.params.name), req.params.index);
+      if (index.status !== 'building' || !services.indexBuilds) return index;
+      return { ...index, progress: await services.indexBuilds.progress(req.params.name, index.name) };
+    },
+  );
+
+  app.delete<{ Params: { name: string; index: string } }>(
+    '/entities/:name/indexes/:index',
+    {
+      schema: {
+        tags,
+        summary: 'Drop a declared index (one being built: its build is cancelled)',
+        operationId: 'deleteIndex',
+        params: nameParams('name', 'index'),
+        'x-xrm-operation': {
+          responses: { '204': noContent('Dropped, with its physical index') },
+          errors: [...ENTITY_404, 'XRM_ERR_METADATA_INDEX_NOT_FOUND'],
+        },
+      },
+    },
+    async (req, reply) => {
+      await metadata.dropIndex(req.params.name, req.params.index, { actor: actorOf(req) });
+      return reply.code(204).send();
+    },
+  );
+
   app.get(
     '/relationships',
     {

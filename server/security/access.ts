@@ -1,8 +1,14 @@
 /**
  * What a request may do: the principal, the subject its predicates bind (subject.ts) and the
- * policy of the roles it holds (policy.ts), resolved in ONE statement per request from the
- * database — a role, team or attribute change takes effect on the very next request. Policies are
- * kept per (catalog version, roles and their versions), so the rules of a role compile once.
+ * policy of the roles it holds (policy.ts), resolved in ONE statement from the database — a role,
+ * team or attribute change takes effect on the very next request. Policies are kept per (catalog
+ * version, roles and their versions), so the rules of a role compile once.
+ *
+ * On PostgreSQL a presented credential's access is then kept in memory, for at most a minute and
+ * never past the credential's expiry, but only while the instance hears `xrm_security` notices
+ * (every change to sessions, users, keys, roles and teams sends one: migration 0010): each notice,
+ * and losing the LISTEN connection, forgets all of it. So the next request after a sign-out,
+ * a revocation or a role change, on any instance, is checked against the database again.
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { Catalog } from '../../metadata/catalog.ts';
@@ -16,6 +22,7 @@ import type { Runtime } from '../runtime.ts';
 import { type HeldRole, Policy, type RuleParser } from './policy.ts';
 import { type Subject, SYSTEM_SUBJECT } from './subject.ts';
 import { type CredentialRow, credentialCheck, principalCheck, touchKey } from './identity.ts';
+import { tokenHash } from './tokens.ts';
 
 export interface Access {
   readonly principal: Principal;
@@ -41,6 +48,40 @@ export const NO_ACCESS: Access = Object.freeze({
 });
 
 const MAX_POLICIES = 500;
+/** Credentials whose access is kept at once (beyond: all forgotten, then kept again). */
+const MAX_KEPT = 10_000;
+/** The longest a kept access is trusted: an API key's last use is written about this often. */
+const KEPT_MS = 60_000;
+
+interface Kept {
+  readonly access: Access;
+  readonly until: number;
+  /** The catalog version its policy was compiled for. */
+  readonly version: number;
+}
+
+/**
+ * Makes each named method of `service` forget every kept access once it has run, won or failed:
+ * a change to who may do what made on this instance counts from its very next request (other
+ * instances hear of it through migration 0010's notice).
+ */
+export function forgetAfter<T extends object>(
+  service: T,
+  methods: readonly (keyof T & string)[],
+  access: AccessService,
+): void {
+  const target = service as Record<string, unknown>;
+  for (const name of methods) {
+    const method = target[name] as (...args: unknown[]) => Promise<unknown>;
+    target[name] = async (...args: unknown[]) => {
+      try {
+        return await method.apply(service, args);
+      } finally {
+        access.forget();
+      }
+    };
+  }
+}
 
 interface SubjectRow extends CredentialRow {
   email: string | null;
@@ -59,6 +100,10 @@ export class AccessService {
   /** Role definitions by `id@version`. */
   readonly #held = new Map<string, HeldRole>();
   readonly #database: Database;
+  /** Access by credential hash, while security notices are heard. */
+  readonly #kept = new Map<string, Kept>();
+  /** Moves on with every forgetting: a read that began before one is not kept. */
+  #generation = 0;
 
   constructor(database: Database, runtime: Runtime, query: QueryService) {
     this.#database = database;
@@ -66,6 +111,13 @@ export class AccessService {
     this.#db = db;
     this.#runtime = runtime;
     this.#query = query;
+    runtime.onSecurityChange(() => this.forget());
+  }
+
+  /** Forgets every kept access (a security notice; a change this instance made). */
+  forget(): void {
+    this.#generation++;
+    this.#kept.clear();
   }
 
   /** A row rule's filter parsed as the policy compiles it (variables allowed); 400 naming the path. */
@@ -84,7 +136,19 @@ export class AccessService {
    * credential is unknown, expired or revoked, or its user disabled.
    */
   async authenticate(credential: string): Promise<Access> {
-    return this.#load(credentialCheck(credential));
+    if (!this.#runtime.securityWatched) return (await this.#load(credentialCheck(credential))).access;
+    const key = tokenHash(credential);
+    const version = this.#runtime.state.version;
+    const kept = this.#kept.get(key);
+    if (kept && kept.until > Date.now() && kept.version === version) return kept.access;
+    const generation = this.#generation;
+    const { access, expiresAt } = await this.#load(credentialCheck(credential));
+    if (generation === this.#generation && this.#runtime.securityWatched) {
+      if (this.#kept.size >= MAX_KEPT) this.#kept.clear();
+      const until = Math.min(Date.now() + KEPT_MS, expiresAt ?? Number.POSITIVE_INFINITY);
+      this.#kept.set(key, { access, until, version });
+    }
+    return access;
   }
 
   /**
@@ -93,11 +157,14 @@ export class AccessService {
    */
   async forPrincipal(principal: Principal, db?: Db): Promise<Access | undefined> {
     if (principal.kind === 'system') return undefined;
-    return this.#load(principalCheck(principal), db);
+    return (await this.#load(principalCheck(principal), db)).access;
   }
 
   /** `db`: the caller's transaction (on PGlite's one connection, anything else would wait for it). */
-  async #load(check: RawBuilder<CredentialRow>, db: Db = this.#db): Promise<Access> {
+  async #load(
+    check: RawBuilder<CredentialRow>,
+    db: Db = this.#db,
+  ): Promise<{ access: Access; expiresAt: number | undefined }> {
     // roles by id and version only: their definitions are kept in memory per version, so the one
     // statement of every request stays small (and, on PostgreSQL, prepared once per connection)
     const statement = sql<SubjectRow>`
@@ -105,7 +172,7 @@ export class AccessService {
       t AS (SELECT m.team_id FROM xrm.team_members m JOIN c ON m.user_id = c.user_id),
       r AS (SELECT ur.role_id FROM xrm.user_roles ur JOIN c ON ur.user_id = c.user_id
             UNION SELECT role_id FROM xrm.team_roles WHERE team_id IN (SELECT team_id FROM t))
-      SELECT c.kind, c.id, c.user_id, c.valid, c.stale, u.email, u.attributes,
+      SELECT c.kind, c.id, c.user_id, c.valid, c.stale, c.expires_at, u.email, u.attributes,
         ARRAY(SELECT team_id::text FROM t) AS teams,
         ARRAY(SELECT DISTINCT m.user_id::text FROM xrm.team_members m WHERE m.team_id IN (SELECT team_id FROM t))
           AS teammates,
@@ -130,11 +197,12 @@ export class AccessService {
       principals: [userId, ...teams],
       attributes: row.attributes ?? {},
     };
-    return {
+    const access: Access = {
       principal: { kind: row.kind, id: row.id },
       subject,
       policy: this.policy(await this.#roles(row.roles, db)),
     };
+    return { access, expiresAt: row.expires_at == null ? undefined : new Date(row.expires_at).getTime() };
   }
 
   /** The roles of `id@version` keys: from memory, the ones not seen at that version read once. */

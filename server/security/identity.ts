@@ -19,6 +19,8 @@ export interface CredentialRow {
   readonly key_roles: string[] | null;
   readonly valid: boolean;
   readonly stale: boolean;
+  /** When the credential runs out (null: an API key without expiry, or a recorded principal). */
+  readonly expires_at?: Date | string | null;
 }
 import { type Directory, SYSTEM_ADMINISTRATOR } from './directory.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from './passwords.ts';
@@ -153,12 +155,13 @@ export function credentialCheck(credential: string): RawBuilder<CredentialRow> {
   if (credential.startsWith(API_KEY_PREFIX))
     return sql<CredentialRow>`SELECT 'apiKey'::text AS kind, k.id, k.user_id, k.roles AS key_roles,
         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND NOT u.disabled) AS valid,
-        (k.last_used_at IS NULL OR k.last_used_at < now() - ${LAST_USED_GRANULARITY}::interval) AS stale
+        (k.last_used_at IS NULL OR k.last_used_at < now() - ${LAST_USED_GRANULARITY}::interval) AS stale,
+        k.expires_at
       FROM xrm.api_keys k JOIN xrm.users u ON u.id = k.user_id WHERE k.key_hash = ${hash}`;
   return sql<CredentialRow>`SELECT 'user'::text AS kind, s.user_id AS id, s.user_id, NULL::jsonb AS key_roles,
       (s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled
         AND (u.credentials_changed_at IS NULL OR s.created_at >= u.credentials_changed_at)) AS valid,
-      false AS stale
+      false AS stale, s.expires_at
     FROM xrm.sessions s JOIN xrm.users u ON u.id = s.user_id WHERE s.token_hash = ${hash}`;
 }
 
@@ -170,10 +173,10 @@ export function principalCheck(principal: Principal): RawBuilder<CredentialRow> 
   if (principal.kind === 'apiKey')
     return sql<CredentialRow>`SELECT 'apiKey'::text AS kind, k.id, k.user_id, k.roles AS key_roles,
         (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND NOT u.disabled) AS valid,
-        false AS stale
+        false AS stale, k.expires_at
       FROM xrm.api_keys k JOIN xrm.users u ON u.id = k.user_id WHERE k.id = ${principal.id}::uuid`;
   return sql<CredentialRow>`SELECT 'user'::text AS kind, u.id, u.id AS user_id, NULL::jsonb AS key_roles,
-      NOT u.disabled AS valid, false AS stale
+      NOT u.disabled AS valid, false AS stale, NULL::timestamptz AS expires_at
     FROM xrm.users u WHERE u.id = ${principal.id}::uuid`;
 }
 

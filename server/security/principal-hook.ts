@@ -1,7 +1,8 @@
 /**
  * Who a request is, resolved once before any route runs: the presented credential (bearer token,
- * API key or the admin UI's session cookie) is checked against the database on every request,
- * never cached, and becomes `request.principal` and `request.access` (access.ts). A request to
+ * API key or the admin UI's session cookie) is checked against the database — or, on PostgreSQL,
+ * taken from what an earlier request found while no security notice has come since (access.ts) —
+ * and becomes `request.principal` and `request.access`. A request to
  * the API or GraphQL without credentials is a 401 — while no user exists, too (the setup link
  * the server printed creates the first administrator). The platform's own APIs need their
  * privilege (API_GUARDS): the metadata API's changes `metadata`; users, teams and roles `users`;

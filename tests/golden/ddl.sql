@@ -13,8 +13,6 @@ CREATE INDEX "ix__activity__created_at" ON "data"."activity" ("created_at", "id"
 
 ALTER TABLE "data"."activity" ADD COLUMN "subject" varchar(998);
 
-CREATE INDEX "ix__activity__subject" ON "data"."activity" ("subject", "id");
-
 ALTER TABLE "data"."activity" ADD COLUMN "kind" text NOT NULL;
 
 ALTER TABLE "data"."activity" ADD CONSTRAINT "chk__activity__kind" CHECK (("kind" IN ('email', 'call', 'meeting', 'note', 'task')));
@@ -72,8 +70,6 @@ CREATE TABLE "data"."partner" (
 CREATE INDEX "ix__partner__created_at" ON "data"."partner" ("created_at", "id");
 
 ALTER TABLE "data"."partner" ADD COLUMN "name" varchar(200) NOT NULL;
-
-CREATE INDEX "ix__partner__name" ON "data"."partner" ("name", "id");
 
 ALTER TABLE "data"."partner" ADD COLUMN "website" varchar(2048);
 

@@ -1,5 +1,5 @@
 /**
- * One entity's design: fields (add, edit, remove), alternate keys, relationships, the
+ * One entity's design: fields (add, edit, remove), alternate keys and indexes, relationships, the
  * schema-change history and the entity's own settings (with its activity tracking). Fields the
  * platform maintains (relationship signals) cannot be edited or removed, built-in ones (the
  * activity entity's) only relabelled; a built-in entity cannot be deleted.
@@ -27,6 +27,7 @@ import { Link, navigate, useTitle } from '../router.tsx';
 import { useCan } from '../security/session.tsx';
 import type { ChangeEntry, EntityDef, FieldDef, Problem } from '../types.ts';
 import { describeField } from './describe.ts';
+import { EntityIndexes } from './EntityIndexes.tsx';
 import { RelationshipForm } from './RelationshipsPage.tsx';
 
 export type DesignerTab = 'fields' | 'keys' | 'relationships' | 'history' | 'settings';
@@ -47,7 +48,11 @@ export function EntityDesigner({ name, tab }: { name: string; tab: DesignerTab }
   const base = `/entities/${entity.name}`;
   const tabs = [
     { id: 'fields', label: `Fields (${entity.fields.length})`, to: base },
-    { id: 'keys', label: `Keys (${entity.alternateKeys?.length ?? 0})`, to: `${base}/keys` },
+    {
+      id: 'keys',
+      label: `Keys & indexes (${(entity.alternateKeys?.length ?? 0) + (entity.indexes?.length ?? 0)})`,
+      to: `${base}/keys`,
+    },
     { id: 'relationships', label: 'Relationships', to: `${base}/relationships` },
     { id: 'history', label: 'History', to: `${base}/history` },
     // changing the entity needs the metadata privilege
@@ -175,6 +180,7 @@ function FieldsTab({ entity }: { entity: EntityDef }) {
                   {f.required ? <Badge>required</Badge> : null}
                   {f.unique ? <Badge>unique</Badge> : null}
                   {f.searchable ? <Badge>searchable</Badge> : null}
+                  {f.indexed ? <Badge>indexed</Badge> : null}
                   {f.secured ? <Badge tone="warn">secured</Badge> : null}
                   {isMaintained(f) ? <Badge tone="info">maintained</Badge> : null}
                   {isBuiltIn(f) ? <Badge>built-in</Badge> : null}
@@ -382,6 +388,7 @@ function KeysTab({ entity }: { entity: EntityDef }) {
           </div>
         </form>
       ) : null}
+      <EntityIndexes entity={entity} />
     </>
   );
 }

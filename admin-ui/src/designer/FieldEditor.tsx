@@ -11,7 +11,16 @@ import { MultiChoiceControl, ValueControl } from '../records/widgets.tsx';
 import { fromFormValue, toFormValue, type FormValue } from '../records/values.ts';
 import { mapErrors, snakeName } from '../forms.ts';
 import { Link, navigate, useTitle } from '../router.tsx';
-import type { ChoiceOption, EntityDef, FieldDef, FieldOptionName, FieldTypeName, OnDelete, Problem } from '../types.ts';
+import type {
+  ChoiceOption,
+  EntityDef,
+  FieldDef,
+  FieldOptionName,
+  FieldTypeInfo,
+  FieldTypeName,
+  OnDelete,
+  Problem,
+} from '../types.ts';
 import { ChoicesEditor, plainOptions, type EditableOption } from './ChoicesEditor.tsx';
 import { ON_DELETE_LABELS } from './describe.ts';
 
@@ -24,7 +33,10 @@ interface FieldForm {
   /** Field security: only roles granting read see it, only roles granting update change it. */
   secured: boolean;
   unique: boolean;
+  /** In the entity's full-text search (text-like types). */
   searchable: boolean;
+  /** A B-tree index: fast filters and sorts on the field. */
+  indexed: boolean;
   default: FormValue;
   min: string;
   max: string;
@@ -59,6 +71,7 @@ function formOf(field: FieldDef | undefined): FieldForm {
     secured: field?.secured === true,
     unique: field?.unique ?? false,
     searchable: field?.searchable ?? false,
+    indexed: field?.indexed === true,
     default: field?.default === undefined ? (type === 'multiChoice' ? [] : '') : toFormValue(type, field.default),
     min: str(field?.min),
     max: str(field?.max),
@@ -92,6 +105,7 @@ function definitionOf(
   const has = (o: FieldOptionName) => options.includes(o);
   if (has('unique')) def.unique = form.unique;
   if (has('searchable')) def.searchable = form.searchable;
+  if (has('indexed')) def.indexed = form.indexed;
   for (const o of NUMBER_OPTIONS) {
     if (!has(o) || !form[o].trim()) continue;
     const n = Number(form[o]);
@@ -142,8 +156,20 @@ const OPTION_ORDER: FieldOptionName[] = [
   'pattern',
   'default',
   'unique',
+  'indexed',
   'searchable',
 ];
+
+/**
+ * The options the form offers for a type: its own, but searchable only where it means full-text
+ * search (on a type that also takes `indexed`, searchable without full text is only the older
+ * spelling of indexed, which the server answers as `indexed: true, searchable: false`).
+ */
+function formOptions(info: FieldTypeInfo | undefined): FieldOptionName[] {
+  const options: readonly FieldOptionName[] = info?.options ?? [];
+  const plainSpelling = options.includes('indexed') && info?.capabilities.fullText !== true;
+  return OPTION_ORDER.filter((o) => options.includes(o) && !(o === 'searchable' && plainSpelling));
+}
 
 export function FieldEditor({ entityName, fieldName }: { entityName: string; fieldName?: string }) {
   const catalog = useCatalog();
@@ -173,7 +199,7 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
   const editing = original !== undefined;
 
   const typeInfo = fieldTypeOf(catalog, form.type);
-  const typeOptions = useMemo(() => OPTION_ORDER.filter((o) => typeInfo?.options.includes(o)), [typeInfo]);
+  const typeOptions = useMemo(() => formOptions(typeInfo), [typeInfo]);
   const has = (o: FieldOptionName) => typeOptions.includes(o);
   const set = <K extends keyof FieldForm>(key: K, value: FieldForm[K]) => setForm((f) => ({ ...f, [key]: value }));
 
@@ -184,6 +210,7 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
     return first;
   });
   const errorOf = (key: string) => [...(byKey.get(key) ?? []), ...(clientErrors.get(key) ?? [])];
+  const ruleErrors = ['required', 'unique', 'searchable', 'indexed'].flatMap(errorOf);
   const optionErrors = new Map<string, string[]>();
   for (const [key, messages] of byKey)
     if (key.startsWith('options:')) optionErrors.set(key.slice('options:'.length), messages);
@@ -209,7 +236,7 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
     setSaving(true);
     try {
       if (editing) {
-        const before = definitionOf(formOf(original), fieldTypeOf(catalog, original.type)?.options ?? []).definition;
+        const before = definitionOf(formOf(original), formOptions(fieldTypeOf(catalog, original.type))).definition;
         const patch = patchOf(before, definition);
         if (!Object.keys(patch).length) {
           toast('No changes to save');
@@ -585,15 +612,17 @@ function FieldEditorForm({ entity, original }: { entity: EntityDef; original: Fi
                   checked={form.searchable}
                   onChange={(e) => set('searchable', e.target.checked)}
                 />
-                Searchable <span className="muted small">— indexed; text joins full-text search</span>
+                Full-text searchable <span className="muted small">— included in the entity's full-text search</span>
+              </label>
+            ) : null}
+            {has('indexed') ? (
+              <label className="check">
+                <input type="checkbox" checked={form.indexed} onChange={(e) => set('indexed', e.target.checked)} />
+                Indexed <span className="muted small">— a B-tree index makes filters and sorts on it fast</span>
               </label>
             ) : null}
           </div>
-          {[...errorOf('required'), ...errorOf('unique'), ...errorOf('searchable')].length ? (
-            <p className="field-error">
-              {[...errorOf('required'), ...errorOf('unique'), ...errorOf('searchable')].join('; ')}
-            </p>
-          ) : null}
+          {ruleErrors.length ? <p className="field-error">{ruleErrors.join('; ')}</p> : null}
         </FieldGroup>
         <FieldGroup legend="Field security" error={errorOf('secured')}>
           <label className="check">
