@@ -3,11 +3,13 @@
  * embedded PGlite with its data in a local folder. Migrations of the system tables run here.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent, type RawBuilder } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../migrations/index.ts';
+import { PGLITE_SHARED_BUFFERS, readTemplate } from './pglite-template.ts';
 
 export type Db = Kysely<any>;
 
@@ -138,8 +140,12 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
         const { PGlite } = await import('@electric-sql/pglite');
         // an embedded, single-user database: a smaller buffer cache than PostgreSQL's 128 MB default
         // (the data folder's pages stay in the OS cache anyway); see README "Performance"
+        // a new database starts from the build's pre-initialised one (pglite-template.ts), if any
+        const fresh = config.dataDir.startsWith('memory://') || !existsSync(join(config.dataDir, 'PG_VERSION'));
+        const loadDataDir = fresh ? readTemplate() : undefined;
         const pglite = await PGlite.create(config.dataDir, {
           startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+          ...(loadDataDir ? { loadDataDir } : {}),
         });
         await pglite.query(`SET TimeZone = 'UTC'`);
         return pglite;
@@ -149,8 +155,6 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
   return { db, kind: 'pglite', close: () => db.destroy() };
 }
 
-/** PGlite's shared_buffers (its WASM memory only grows: every buffer page touched stays resident). */
-const PGLITE_SHARED_BUFFERS = '16MB';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -19,6 +19,8 @@ import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { migrateToLatest } from '../metadata/database.ts';
 import * as activityLinkFacts from '../migrations/0008-activity-link-facts.ts';
+import * as indexedFields from '../migrations/0009-indexed-fields.ts';
+import * as securityNotices from '../migrations/0010-security-notices.ts';
 import { api } from './support/http.ts';
 import { activities } from './support/activities.ts';
 import { describeEachDatabase } from './support/platform.ts';
@@ -282,9 +284,12 @@ describeEachDatabase(
       expect(await reloptions('memo')).toBeNull();
       expect(await addressIndexes()).toEqual(['ixa__contact__email']);
 
-      // as the database was before 0008: links without facts, tracked tables filled to the brim
+      // as the database was before 0008: links without facts, tracked tables filled to the brim (and
+      // the migrations after it undone first: kysely applies migrations in order only)
+      await securityNotices.down(db());
+      await indexedFields.down(db());
       await activityLinkFacts.down(db());
-      await sql`DELETE FROM xrm.kysely_migration WHERE name = '0008-activity-link-facts'`.execute(db());
+      await sql`DELETE FROM xrm.kysely_migration WHERE name >= '0008-activity-link-facts'`.execute(db());
       for (const entity of ['contact', 'account'])
         await sql`ALTER TABLE ${sql.table(`data.${entity}`)} RESET (fillfactor)`.execute(db());
       expect(await factColumns()).toEqual([]);

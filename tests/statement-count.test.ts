@@ -35,14 +35,15 @@ describeEachDatabase(
 
     /**
      * The statements a request runs besides the one that checks its credential (the bearer token,
-     * with the caller's teams and roles, is ONE statement too: asserted here on every request).
+     * with the caller's teams and roles, is ONE statement too, when it runs: on PostgreSQL an
+     * earlier request's finding is kept while security notices are heard, tests/access-kept.test.ts).
      */
     async function counted<T>(run: () => Promise<T>): Promise<{ result: T; count: number }> {
       await adminToken(get().app);
       statements.length = 0;
       const result = await run();
       const credentialChecks = statements.filter((text) => text.includes('FROM xrm.sessions s JOIN xrm.users u'));
-      expect(credentialChecks).toHaveLength(1);
+      expect(credentialChecks.length).toBeLessThanOrEqual(1);
       return { result, count: statements.length - credentialChecks.length };
     }
 

@@ -1464,7 +1464,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1491,7 +1491,7 @@ export interface components {
             required?: boolean;
             /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
             secured?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
@@ -1518,7 +1518,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1541,7 +1541,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1564,7 +1564,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1587,7 +1587,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1614,7 +1614,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1641,7 +1641,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1670,7 +1670,7 @@ export interface components {
             required?: boolean;
             /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
             secured?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1695,7 +1695,7 @@ export interface components {
             required?: boolean;
             /** @description Field security: only roles granting read on it see it (in every response, schema and filter), only roles granting update change it */
             secured?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1722,7 +1722,7 @@ export interface components {
             secured?: boolean;
             /** @description Default value, of the field's own value type */
             default?: unknown;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1743,7 +1743,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1766,7 +1766,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1793,7 +1793,7 @@ export interface components {
             choiceSet?: string;
             /** @description Default value, of the field's own value type */
             default?: unknown;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1818,7 +1818,7 @@ export interface components {
             choiceSet?: string;
             /** @description Default value, of the field's own value type */
             default?: unknown;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1912,7 +1912,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique?: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1937,7 +1937,7 @@ export interface components {
             prefix?: string;
             /** @description autonumber: zero-padded width */
             digits?: number;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable?: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;
@@ -1983,7 +1983,7 @@ export interface components {
             secured?: boolean;
             /** @description Values must be unique (a unique index) */
             unique: boolean;
-            /** @description In the full-text search (text-like types). On other types the older spelling of indexed: the answer says indexed */
+            /** @description In the full-text search (text-like types). Elsewhere the older spelling of indexed: the answer says indexed */
             searchable: boolean;
             /** @description A B-tree index (value, id): fast filters and sorts on this field */
             indexed?: boolean;

@@ -1,0 +1,82 @@
+/**
+ * A pre-initialised PGlite data directory: initdb and the system-table migrations done once, when
+ * the platform is built (`npm run build`, which `npm install` and `npm start` run), and unpacked by
+ * a first start instead of done again. In WebAssembly initdb alone takes seconds and peaks at
+ * about 750 MB of memory; unpacking takes a fraction of both (README "Performance"). A PGlite
+ * maintainer's own way: `dumpDataDir()` once, `loadDataDir` on every new database.
+ *
+ * The file is named by the PGlite version and the migrations it holds, so a template from another
+ * PGlite or another set of migrations is never unpacked (a start without one runs initdb as before).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kysely, PGliteDialect, sql } from 'kysely';
+import { migrations } from '../migrations/index.ts';
+
+/** The project root: this file is `metadata/…` in the sources and `dist/metadata/…` when built. */
+const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/metadata/') ? '../..' : '..', import.meta.url));
+
+/**
+ * PGlite's shared_buffers, for every PGlite of the platform (database.ts) and the template: an
+ * embedded, single-user database needs less than PostgreSQL's 128 MB default, and its WASM memory
+ * only grows (every buffer page touched stays resident).
+ */
+export const PGLITE_SHARED_BUFFERS = '16MB';
+
+/** The installed PGlite's version (its package.json, next to its `dist/` entry point). */
+function pgliteVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const manifest = join(dirname(dirname(entry)), 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+/** Where the template for this PGlite and these migrations is (it may not exist). */
+export function templateFile(): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify([pgliteVersion(), Object.keys(migrations)]))
+    .digest('hex')
+    .slice(0, 16);
+  return join(ROOT, 'dist', `pglite-template-${key}.tar.gz`);
+}
+
+/** The template as PGlite's `loadDataDir` takes it, when one was built for this version. */
+export function readTemplate(): Blob | undefined {
+  const file = templateFile();
+  return existsSync(file) ? new Blob([readFileSync(file)]) : undefined;
+}
+
+/** Builds the template (in memory, then one file written whole); returns its path. */
+export async function buildTemplate(): Promise<string> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { migrateToLatest } = await import('./database.ts');
+  const pglite = await PGlite.create('memory://', {
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+  });
+  const db = new Kysely<unknown>({ dialect: new PGliteDialect({ pglite }) });
+  try {
+    await migrateToLatest(db as never);
+    await sql`CHECKPOINT`.execute(db);
+    const dump = await pglite.dumpDataDir('gzip');
+    const file = templateFile();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.partial`, Buffer.from(await dump.arrayBuffer()));
+    renameSync(`${file}.partial`, file);
+    return file;
+  } finally {
+    await db.destroy();
+  }
+}
+
+// `node dist/metadata/pglite-template.js`: the build's last step (nothing to do when it exists)
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (existsSync(templateFile())) process.exit(0);
+  buildTemplate().then(
+    (file) => process.stdout.write(`PGlite template: ${file}\n`),
+    (error: unknown) => {
+      process.stderr.write(`PGlite template not built (first starts will run initdb): ${String(error)}\n`);
+    },
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * A new PGlite database starts from the build's pre-initialised data directory
+ * (metadata/pglite-template.ts) instead of running initdb and every migration again: its system
+ * tables are there at once, migrated when the template was built, not at this start. A data folder
+ * made from it keeps what is written across a restart, like one made by initdb.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { migrations } from '../migrations/index.ts';
+import { buildTemplate, readTemplate, templateFile } from '../metadata/pglite-template.ts';
+import { buildPlatform, type Platform } from '../server/app.ts';
+import { api } from './support/http.ts';
+import { expectStatus } from './support/problems.ts';
+import { testConfig, type TestDatabase } from './support/platform.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'xrm-template-'));
+const database: TestDatabase = { kind: 'pglite', config: { dataDir: join(dir, 'data') }, drop: async () => undefined };
+
+beforeAll(async () => {
+  // `npm install` builds it (package.json "build"); a checkout that never built gets it here
+  if (!readTemplate()) await buildTemplate();
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function started(): Promise<Platform> {
+  const platform = await buildPlatform(testConfig(database));
+  await platform.start();
+  return platform;
+}
+
+it('unpacks the template into a new folder: migrated when built, not now; data survives a restart', async () => {
+  expect(templateFile()).toMatch(/dist\/pglite-template-[0-9a-f]{16}\.tar\.gz$/);
+  const startedAt = new Date();
+  const first = await started();
+  try {
+    const { rows } = await sql<{ name: string; timestamp: string }>`SELECT name, timestamp
+      FROM xrm.kysely_migration ORDER BY name`.execute(first.services.db);
+    expect(rows.map((r) => r.name)).toEqual(Object.keys(migrations).sort());
+    for (const row of rows) expect(new Date(row.timestamp).getTime(), row.name).toBeLessThan(startedAt.getTime());
+    const http = api(first.app);
+    expectStatus(
+      await http.post('/api/metadata/entities', { name: 'gadget', fields: [{ name: 'name', type: 'text' }] }),
+      201,
+    );
+    expectStatus(await http.post('/api/data/gadget', { name: 'kept' }), 201);
+  } finally {
+    await first.close();
+  }
+  const second = await started();
+  try {
+    const list = expectStatus(await api(second.app).get('/api/data/gadget'), 200);
+    expect(list.data.map((r: { name: string }) => r.name)).toEqual(['kept']);
+  } finally {
+    await second.close();
+  }
+});
