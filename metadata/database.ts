@@ -155,7 +155,6 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
   return { db, kind: 'pglite', close: () => db.destroy() };
 }
 
-
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /**
