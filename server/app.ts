@@ -174,11 +174,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     ['createRole', 'replaceRole', 'deleteRole', 'createTeam', 'updateTeam', 'deleteTeam', 'assign'],
     access,
   );
-  forgetAfter(
-    identity,
-    ['createUser', 'updateUser', 'logout', 'setDisabled', 'changePassword', 'createApiKey', 'revokeApiKey'],
-    access,
-  );
+  forgetAfter(identity, ['updateUser', 'logout', 'setDisabled', 'changePassword', 'revokeApiKey'], access);
   const clock = options.clock ?? SYSTEM_CLOCK;
   const allow = parseAllowList(config.webhookAllowHosts);
   const rules = new RuleService(runtime, metadata, query, plugins, allow, clock);

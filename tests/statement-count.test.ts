@@ -47,6 +47,22 @@ describeEachDatabase(
       return { result, count: statements.length - credentialChecks.length };
     }
 
+    it('a list reads only its page: no CTE, no whole rows, no sorted window (issue 13)', async () => {
+      const { result } = await counted(() =>
+        api(get().app).get('/api/data/employee?limit=20&select=full_name&sort=-full_name&expand=manager(select=id)'),
+      );
+      expect(result.status).toBe(200);
+      expect(result.body.data).toHaveLength(20);
+      expect(result.body.nextCursor).toEqual(expect.any(String));
+      const list = statements.filter((text) => text.includes('"data"."employee"'));
+      expect(list).toHaveLength(1);
+      // the page is one plain SELECT … ORDER BY … LIMIT n + 1 with only the selected columns
+      expect(list[0]).not.toMatch(/^\s*WITH\b/i);
+      expect(list[0]).not.toMatch(/"t\d+"\.\*/);
+      expect(list[0]).not.toMatch(/OVER\s*\(\s*ORDER BY/i);
+      expect(list[0]).toMatch(/LIMIT 21\b/);
+    });
+
     it('REST: 100 employees with manager, assets and their devices', async () => {
       const { result, count } = await counted(() =>
         api(get().app).get(
