@@ -9,16 +9,20 @@
  * field editor and sees its badge (and the API's `indexed: true`). Without Chromium this suite
  * fails: it is never skipped.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
-import { ARTIFACTS, CHROMIUM, eventually, openPage } from './support/browser.ts';
-import { adminToken } from './support/http.ts';
-import { DATABASES, startTestPlatform, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
-import { listen } from './support/tools.ts';
+import {
+  ARTIFACTS,
+  type AdminSession,
+  closeAdminSession,
+  eventually,
+  openAdminSession,
+  withFailureScreenshot,
+} from './support/browser.ts';
+import { DATABASES, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
 
 /** The browser's log line for the 401 of GET /api/auth/me that every start without a session answers. */
 const SIGNED_OUT_START = /status of 401 \(Unauthorized\) @ http:\/\/127\.0\.0\.1:\d+\/api\/auth\/me$/;
@@ -27,7 +31,6 @@ const REFUSED_INDEX = /status of 40[09] \(.+\) @ http:\/\/127\.0\.0\.1:\d+\/api\
 
 describe.runIf(DATABASES.includes('postgres'))('admin UI indexes in Chromium [postgres]', () => {
   let platform: TestPlatform;
-  let browser: Browser;
   let page: Page;
   let base: string;
   let auth: Record<string, string>;
@@ -52,34 +55,19 @@ describe.runIf(DATABASES.includes('postgres'))('admin UI indexes in Chromium [po
     return c;
   };
 
+  let session: AdminSession | undefined;
   beforeAll(async () => {
-    // fail, never skip, without the browser
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
-    // a table of 1000 rows and more gets its index from a job (CREATE INDEX CONCURRENTLY)
-    platform = await startTestPlatform('postgres', {
+    session = await openAdminSession('postgres', {
       indexConcurrentRows: 1000,
       jobs: { ...loadConfig({}).jobs, backoffMs: 50, pollMs: 100 },
     });
-    base = await listen(platform.app);
-    const token = await adminToken(platform.app);
-    expect(token, 'the test administrator signs in').toBeTruthy();
-    auth = { authorization: `Bearer ${token}` };
-    ({ browser, page, consoleErrors } = await openPage({ width: 1280, height: 900 }, { locale: 'en-US' }));
-    mkdirSync(ARTIFACTS, { recursive: true });
+    ({ platform, base, auth, page, consoleErrors } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  afterAll(() => closeAdminSession(session));
 
   it('declares, lists, refuses and removes indexes, follows a build, and indexes a field', async () => {
-    try {
-      await scenario();
-    } catch (error) {
-      await page.screenshot({ path: join(ARTIFACTS, 'admin-indexes-failure.png'), fullPage: true }).catch(() => {});
-      throw error;
-    }
+    await withFailureScreenshot(page, 'admin-indexes', scenario);
   }, 60_000);
 
   async function scenario(): Promise<void> {

@@ -9,14 +9,18 @@
  * days old, with its reason; and imports a CSV file of three activities, following the job's
  * progress until it is done. Without Chromium this suite fails: it is never skipped.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, eventually, openPage } from './support/browser.ts';
-import { adminToken } from './support/http.ts';
-import { startTestPlatform, TEST_ADMIN, type TestPlatform } from './support/platform.ts';
-import { listen } from './support/tools.ts';
+import {
+  ARTIFACTS,
+  type AdminSession,
+  closeAdminSession,
+  eventually,
+  openAdminSession,
+  withFailureScreenshot,
+} from './support/browser.ts';
+import { TEST_ADMIN } from './support/platform.ts';
 
 /** The browser's log line for the 401 of GET /api/auth/me that every start without a session answers. */
 const SIGNED_OUT_START = /status of 401 \(Unauthorized\) @ http:\/\/127\.0\.0\.1:\d+\/api\/auth\/me$/;
@@ -27,8 +31,6 @@ const DAY = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
 describe('admin UI relationships in Chromium [pglite]', () => {
-  let platform: TestPlatform;
-  let browser: Browser;
   let page: Page;
   let base: string;
   let auth: Record<string, string>;
@@ -50,32 +52,16 @@ describe('admin UI relationships in Chromium [pglite]', () => {
     return res.body;
   };
 
+  let session: AdminSession | undefined;
   beforeAll(async () => {
-    // fail, never skip, without the browser
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
-    platform = await startTestPlatform('pglite');
-    base = await listen(platform.app);
-    const token = await adminToken(platform.app);
-    expect(token, 'the test administrator signs in').toBeTruthy();
-    auth = { authorization: `Bearer ${token}` };
-    ({ browser, page, consoleErrors } = await openPage({ width: 1280, height: 900 }, { locale: 'en-US' }));
-    mkdirSync(ARTIFACTS, { recursive: true });
+    session = await openAdminSession('pglite');
+    ({ base, auth, page, consoleErrors } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.close();
-  });
+  afterAll(() => closeAdminSession(session));
 
   it('shows a record’s relationship, logs a call, tunes the entity, lists today and imports a file', async () => {
-    try {
-      await scenario();
-    } catch (error) {
-      await page
-        .screenshot({ path: join(ARTIFACTS, 'admin-relationships-failure.png'), fullPage: true })
-        .catch(() => {});
-      throw error;
-    }
+    await withFailureScreenshot(page, 'admin-relationships', scenario);
   }, 120_000);
 
   async function scenario(): Promise<void> {

@@ -3,10 +3,14 @@
  * suites never rebuild admin-ui/dist under each other) and Debian Chromium's launch options.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type ConsoleMessage, type Page } from 'playwright-core';
-import { ROOT } from './tools.ts';
+import { expect } from 'vitest';
+import type { Config } from '../../server/config.ts';
+import { adminToken } from './http.ts';
+import { type DatabaseKind, startTestPlatform, type TestPlatform } from './platform.ts';
+import { listen, ROOT } from './tools.ts';
 
 const ADMIN = join(ROOT, 'admin-ui');
 const DIST_INDEX = join(ADMIN, 'dist', 'index.html');
@@ -81,4 +85,44 @@ export async function openPage(
   });
   page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
   return { browser, page, consoleErrors };
+}
+
+/**
+ * What an admin UI scenario runs on: a platform served on a loopback port, the test administrator's
+ * bearer header for the test's own API calls, and Chromium with one page. Fails, never skips,
+ * without the browser.
+ */
+export interface AdminSession {
+  readonly platform: TestPlatform;
+  readonly base: string;
+  readonly auth: Record<string, string>;
+  readonly browser: Browser;
+  readonly page: Page;
+  readonly consoleErrors: string[];
+}
+
+export async function openAdminSession(kind: DatabaseKind, config: Partial<Config> = {}): Promise<AdminSession> {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`).toBe(true);
+  const platform = await startTestPlatform(kind, config);
+  const base = await listen(platform.app);
+  const token = await adminToken(platform.app);
+  expect(token, 'the test administrator signs in').toBeTruthy();
+  const { browser, page, consoleErrors } = await openPage({ width: 1280, height: 900 }, { locale: 'en-US' });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return { platform, base, auth: { authorization: `Bearer ${token}` }, browser, page, consoleErrors };
+}
+
+export async function closeAdminSession(session: AdminSession | undefined): Promise<void> {
+  await session?.browser.close();
+  await session?.platform.close();
+}
+
+/** Runs a browser scenario; when it fails, a full-page screenshot `<name>-failure.png` is left in ARTIFACTS. */
+export async function withFailureScreenshot(page: Page, name: string, scenario: () => Promise<void>): Promise<void> {
+  try {
+    await scenario();
+  } catch (error) {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-failure.png`), fullPage: true }).catch(() => {});
+    throw error;
+  }
 }
