@@ -90,6 +90,8 @@ export interface BuildOptions {
   plugins?: readonly Plugin[];
   /** The clock automation rules read (`now`, olderThan, schedules); tests move it instead of sleeping. */
   clock?: Clock;
+  /** Observes the GraphQL server once registered (tests add mercurius hooks to see what executes). */
+  onGraphql?: (graphql: FastifyInstance['graphql']) => void;
 }
 
 export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
@@ -329,7 +331,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     maxImportBytes: config.importMaxBytes,
   });
   await app.register(openapiRoutes, { services });
-  await app.register(graphqlPlugin, { services });
+  await app.register(graphqlPlugin, { services, onGraphql: options.onGraphql });
   await app.register(adminPlugin, { prefix: '/admin' });
   await app.register(explorerPlugin);
 

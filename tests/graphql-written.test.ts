@@ -9,6 +9,7 @@ import { loadConfig } from '../server/config.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectStatus } from './support/problems.ts';
+import { everyValueType } from './support/value-types.ts';
 
 const FIELDS = `id version createdAt updatedAt ownerId title body email website amount ratio share
   count big flag day at stage tags payload ref ticket`;
@@ -25,40 +26,7 @@ describeEachDatabase(
 
     it('answers a create and an update with exactly what reading the record gives, every value type', async () => {
       expectStatus(await http().post('/api/metadata/entities', { name: 'gw_parent', fields: [] }), 201);
-      const stage = {
-        type: 'choice',
-        options: [
-          { value: 'new', label: 'New' },
-          { value: 'won', label: 'Won' },
-        ],
-      };
-      const tags = {
-        type: 'multiChoice',
-        options: [
-          { value: 'a', label: 'A' },
-          { value: 'b', label: 'B' },
-        ],
-      };
-      const fields = [
-        { name: 'title', type: 'text' },
-        { name: 'body', type: 'longText' },
-        { name: 'email', type: 'email' },
-        { name: 'website', type: 'url' },
-        { name: 'amount', type: 'money' },
-        { name: 'ratio', type: 'decimal', precision: 10, scale: 4 },
-        { name: 'share', type: 'percent' },
-        { name: 'count', type: 'integer' },
-        { name: 'big', type: 'bigInteger' },
-        { name: 'flag', type: 'boolean' },
-        { name: 'day', type: 'date' },
-        { name: 'at', type: 'datetime' },
-        { name: 'stage', ...stage },
-        { name: 'tags', ...tags },
-        { name: 'payload', type: 'json' },
-        { name: 'ref', type: 'uuid' },
-        { name: 'ticket', type: 'autonumber', prefix: 'T-', digits: 4 },
-        { name: 'parent', type: 'lookup', target: 'gw_parent' },
-      ];
+      const fields = everyValueType('gw_parent');
       expectStatus(await http().post('/api/metadata/entities', { name: 'gw_thing', fields }), 201);
       const parent = expectStatus(await http().post('/api/data/gw_parent', { name: 'P' }), 201);
 

@@ -84,7 +84,7 @@ async function send(server: ServerProcess, method: string, path: string, body?: 
  * with the event id — hangs with that transaction open, so the test can kill the server mid-job.
  */
 function exactlyOncePlugin(marker: string): string {
-  return `import { existsSync, writeFileSync } from 'node:fs';
+  return `import { existsSync, renameSync, writeFileSync } from 'node:fs';
 const MARKER = ${JSON.stringify(marker)};
 export default {
   name: 'exactly-once-probe',
@@ -93,7 +93,9 @@ export default {
     api.on({ message: 'create', entity: 'purchase_order', stage: 'async' }, async (ctx) => {
       await ctx.data.create('effect', { event_id: ctx.eventId, order_id: ctx.id });
       if (!existsSync(MARKER)) {
-        writeFileSync(MARKER, ctx.eventId);
+        // written aside and renamed: the test sees the marker only once it holds the whole id
+        writeFileSync(MARKER + '.tmp', ctx.eventId);
+        renameSync(MARKER + '.tmp', MARKER);
         await new Promise(() => {});
       }
     });

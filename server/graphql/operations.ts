@@ -11,6 +11,7 @@ import {
   GraphQLNonNull,
   GraphQLString,
   type GraphQLFieldConfig,
+  type FieldNode,
   type GraphQLResolveInfo,
   visit,
 } from 'graphql';
@@ -25,7 +26,7 @@ import type { Access } from '../security/access.ts';
 import type { EntityTypes } from './entity-types.ts';
 import { filterToJson, graphqlKey } from './filter-types.ts';
 import { GraphQLJSON } from './scalars.ts';
-import { connectionSelection, pageOf, projectionOf, type ConnectionArgs } from './selection.ts';
+import { connectionSelection, pageOf, projectionOf, type ConnectionArgs, type SelectionInfo } from './selection.ts';
 
 type RootField = GraphQLFieldConfig<unknown, GraphqlContext>;
 type Input = Readonly<Record<string, unknown>>;
@@ -37,7 +38,7 @@ const expectedVersion = {
     'Only if the record is still at this version (optimistic concurrency); else XRM_ERR_RECORD_VERSION_MISMATCH',
 };
 
-function walk(parse: ParseContext, query: QueryService, info: GraphQLResolveInfo) {
+function walk(parse: ParseContext, query: QueryService, info: SelectionInfo) {
   return { info, parse: { ...parse, key: graphqlKey(parse.catalog) }, maxPageSize: query.maxPageSize };
 }
 
@@ -45,7 +46,7 @@ function walk(parse: ParseContext, query: QueryService, info: GraphQLResolveInfo
  * What identifies a root field's statement: its field node (mercurius caches parsed documents, so
  * the same query text gives the same node), its arguments and the request's variables.
  */
-function shapeOf(info: GraphQLResolveInfo, args: unknown, without?: string) {
+function shapeOf(info: SelectionInfo, args: unknown, without?: string) {
   let variables = info.variableValues;
   if (without !== undefined && without in variables) {
     const { [without]: _left, ...rest } = variables;
@@ -58,19 +59,27 @@ function shapeOf(info: GraphQLResolveInfo, args: unknown, without?: string) {
  * The variable the root field's `id` argument takes its value from (`one(id: $id)`), when the
  * field uses it nowhere else (elsewhere, its value shapes the statement).
  */
-function idVariableOf(info: GraphQLResolveInfo): string | undefined {
+function idVariableOf(info: SelectionInfo): string | undefined {
   const field = info.fieldNodes[0]!;
+  if (idVariables.has(field)) return idVariables.get(field);
   const arg = field.arguments?.find((a) => a.name.value === 'id');
-  if (arg?.value.kind !== 'Variable') return undefined;
-  const name = arg.value.name.value;
-  let uses = 0;
-  visit(field, {
-    Variable(node) {
-      if (node.name.value === name) uses++;
-    },
-  });
-  return uses === 1 ? name : undefined;
+  let found: string | undefined;
+  if (arg?.value.kind === 'Variable') {
+    const name = arg.value.name.value;
+    let uses = 0;
+    visit(field, {
+      Variable(node) {
+        if (node.name.value === name) uses++;
+      },
+    });
+    if (uses === 1) found = name;
+  }
+  idVariables.set(field, found);
+  return found;
 }
+
+/** idVariableOf's answer per field node: a parsed document is cached, so the walk is done once. */
+const idVariables = new WeakMap<FieldNode, string | undefined>();
 
 /** Reads one record with the current selection (null when there is none), in `db` when given. */
 async function readOne(
@@ -81,6 +90,22 @@ async function readOne(
   access: Access | undefined,
   db?: Db,
 ): Promise<unknown> {
+  const body = await recordBody(types, id, query, info, access, db);
+  return body === undefined ? null : JSON.parse(body);
+}
+
+/**
+ * One record with the selection as the statement's JSON text, keyed by response key: exactly the
+ * GraphQL value of a selection of own fields (direct.ts answers with it as it is).
+ */
+export async function recordBody(
+  types: EntityTypes,
+  id: string,
+  query: QueryService,
+  info: SelectionInfo,
+  access: Access | undefined,
+  db?: Db,
+): Promise<string | undefined> {
   const row = await types.keys.call(() =>
     query.read(
       { db, access, basis: schemaVersionOf(info.schema) },
@@ -94,7 +119,40 @@ async function readOne(
       },
     ),
   );
-  return row === undefined ? null : JSON.parse(row.body);
+  return row?.body;
+}
+
+/**
+ * A page of records with the selection as the statement's JSON text: the GraphQL connection, or
+ * (`nodes`: direct.ts, for a selection of `nodes` alone) the array of its nodes.
+ */
+export async function pageBody(
+  types: EntityTypes,
+  args: ConnectionArgs,
+  query: QueryService,
+  info: SelectionInfo,
+  access: Access | undefined,
+  shape: 'connection' | 'nodes',
+): Promise<string> {
+  const build = (parse: ParseContext): ReadQuery => {
+    const w = walk(parse, query, info);
+    const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
+    const backward = args.last != null || args.before != null;
+    return {
+      entity: types.entity.name,
+      ...pageOf(types.entity.name, args, w, ''),
+      projection,
+      count: count ? 'exact' : undefined,
+      cursor: (backward ? args.before : args.after) ?? undefined,
+      backward,
+      shape,
+    };
+  };
+  const page = query.read(
+    { access, basis: schemaVersionOf(info.schema) },
+    { kind: 'page', ...shapeOf(info, args), build },
+  );
+  return types.keys.call(() => page);
 }
 
 /**
@@ -130,33 +188,16 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
       description: `One ${entity.displayName} record by id (null when there is none)`,
       args: idArg,
       resolve: (_root, { id }: { id: string }, { query, access }, info) => readOne(types, id, query, info, access),
+      extensions: { xrmRecord: types },
     },
     [names.many]: {
       type: new GraphQLNonNull(types.connection),
       description:
         `${entity.pluralDisplayName}: filter, search, orderBy, ` + 'and first/after, last/before or offset paging',
       args: listArgs(types.filter, new GraphQLList(new GraphQLNonNull(types.orderBy))),
-      resolve: async (_root, args: ConnectionArgs, { query, access }, info) => {
-        const build = (parse: ParseContext): ReadQuery => {
-          const w = walk(parse, query, info);
-          const { projection, count } = connectionSelection(types.connection, info.fieldNodes, w);
-          const backward = args.last != null || args.before != null;
-          return {
-            entity: entity.name,
-            ...pageOf(entity.name, args, w, ''),
-            projection,
-            count: count ? 'exact' : undefined,
-            cursor: (backward ? args.before : args.after) ?? undefined,
-            backward,
-            shape: 'connection',
-          };
-        };
-        const page = query.read(
-          { access, basis: schemaVersionOf(info.schema) },
-          { kind: 'page', ...shapeOf(info, args), build },
-        );
-        return JSON.parse(await types.keys.call(() => page));
-      },
+      resolve: async (_root, args: ConnectionArgs, { query, access }, info) =>
+        JSON.parse(await pageBody(types, args, query, info, access, 'connection')),
+      extensions: { xrmPage: types },
     },
     [names.aggregate]: {
       type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLJSON))),

@@ -18,13 +18,17 @@ import { LIMITS } from '../limits.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { buildGraphqlSchema } from './schema-builder.ts';
 import { serveMasked } from './masked.ts';
+import { answerDirectly } from './direct.ts';
 import { type Access, NO_ACCESS } from '../security/access.ts';
 import { catalogView, hiddenKey } from '../security/catalog-view.ts';
 import { graphqlOperation } from '../openapi/graphql-operations.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
-export async function graphqlPlugin(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+export async function graphqlPlugin(
+  app: FastifyInstance,
+  { services, onGraphql }: { services: Services; onGraphql?: (graphql: FastifyInstance['graphql']) => void },
+): Promise<void> {
   const { runtime, pipeline, query, db, plugins, audit, relationships } = services;
   const contexts = new WeakMap<object, GraphqlContext>();
 
@@ -75,6 +79,12 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
       contexts.set(request, context);
       return context;
     });
+  });
+
+  // a read of one record's own fields is answered with its statement's JSON as it is (direct.ts)
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH || reply.sent) return;
+    if (await answerDirectly(request, reply, app.graphql.schema, query)) return reply;
   });
 
   // a body GraphQL cannot even parse (a number for "query", a megabyte of text) is a 400 in
@@ -130,6 +140,7 @@ export async function graphqlPlugin(app: FastifyInstance, { services }: { servic
     if (problem)
       throw new XrmError('XRM_ERR_QUERY_INVALID', problem, { errors: [{ path: '/body/query', message: problem }] });
   });
+  onGraphql?.(app.graphql);
   // a mutation operation commits only when every field succeeded (see context.ts)
   app.graphql.addHook('onResolution', async (execution, context) => {
     await (context as unknown as GraphqlContext).finish(execution.errors?.length ? 'rollback' : 'commit');

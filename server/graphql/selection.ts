@@ -49,19 +49,22 @@ export const CURSOR_KEY = '__cursor';
 export const ID_KEY = '__id';
 export const DEFAULT_CONNECTION_SIZE = 50;
 
+/** What compiling a selection reads of graphql-js' resolve info (a direct answer has no more: direct.ts). */
+export type SelectionInfo = Pick<GraphQLResolveInfo, 'fieldNodes' | 'variableValues' | 'fragments' | 'schema'>;
+
 interface Walk {
-  readonly info: GraphQLResolveInfo;
+  readonly info: SelectionInfo;
   readonly parse: ParseContext;
   readonly maxPageSize: number;
 }
 
-function included(node: Parameters<typeof getDirectiveValues>[1], info: GraphQLResolveInfo): boolean {
+function included(node: Parameters<typeof getDirectiveValues>[1], info: SelectionInfo): boolean {
   if (getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if === true) return false;
   return getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
 }
 
 /** Field nodes by response key, merged across fragments. */
-function collect(sets: readonly (SelectionSetNode | undefined)[], info: GraphQLResolveInfo): Map<string, FieldNode[]> {
+function collect(sets: readonly (SelectionSetNode | undefined)[], info: SelectionInfo): Map<string, FieldNode[]> {
   const fields = new Map<string, FieldNode[]>();
   const visit = (set: SelectionSetNode | undefined) => {
     for (const selection of set?.selections ?? []) {

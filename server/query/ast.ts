@@ -109,8 +109,11 @@ export interface ReadQuery extends PageSpec {
   readonly cursor?: string;
   /** Page backward from `cursor` (GraphQL last/before). */
   readonly backward?: boolean;
-  /** 'rest': { data, nextCursor?, totalCount? }; 'connection': { nodes, hasNextPage, hasPreviousPage, totalCount? } */
-  readonly shape: 'rest' | 'connection';
+  /**
+   * 'rest': { data, nextCursor?, totalCount? }; 'connection': { nodes, hasNextPage, hasPreviousPage,
+   * totalCount? }; 'nodes': the records only, [ … ] (a GraphQL answer of `{ nodes { … } }`).
+   */
+  readonly shape: 'rest' | 'connection' | 'nodes';
   /** Answer no body (NULL) unless this record exists and is visible (related lists: 404 in the same statement). */
   readonly parent?: { readonly entity: string; readonly id: string };
 }

@@ -264,8 +264,8 @@ function totalCount(
 
 /**
  * A page of records as one text column `body`:
- * REST `{"data":[…],"nextCursor":"…","totalCount":n}`, or a GraphQL connection
- * `{"nodes":[…],"hasNextPage":…,"hasPreviousPage":…,"totalCount":n}`.
+ * REST `{"data":[…],"nextCursor":"…","totalCount":n}`, a GraphQL connection
+ * `{"nodes":[…],"hasNextPage":…,"hasPreviousPage":…,"totalCount":n}`, or its nodes only `[…]`.
  *
  * Lean for PostgreSQL: the page is the plain `SELECT <record JSON> … ORDER BY … LIMIT n + 1` (only
  * the selected columns are read, no CTE), numbered as it comes (`row_number() OVER ()`: no sort),
@@ -321,6 +321,8 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
         || CASE WHEN ${more} THEN ',"nextCursor":"' || ${cursorSql(nth)} || '"' ELSE '' END
         || ${count ? sql`',"totalCount":' || ${count}::text` : sql`''`}
         || '}'`;
+  } else if (query.shape === 'nodes') {
+    body = sql`${data}::text`;
   } else {
     body = sql`json_build_object('nodes', ${data},
         'hasNextPage', ${query.backward ? sql`${!!query.cursor}::boolean` : more},

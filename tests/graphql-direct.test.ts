@@ -1,0 +1,174 @@
+/**
+ * A GraphQL read of one record's own fields, or of a page's `nodes` (own fields and lookups), is
+ * answered with its statement's JSON as it comes, without executing the operation: the answer is
+ * the same text, byte for byte, as the ordinary execution gives, for every kind of value. Whatever
+ * has another shape, or fails, is executed as before and answers as before.
+ */
+import { beforeAll, expect, it } from 'vitest';
+import { loadConfig } from '../server/config.ts';
+import { api } from './support/http.ts';
+import { describeEachDatabase } from './support/platform.ts';
+import { expectStatus } from './support/problems.ts';
+import { everyValueType } from './support/value-types.ts';
+
+/** Operations graphql-js executed (a direct answer executes none); both databases' platforms count here. */
+let executed = 0;
+
+/** Every own field but the JSON one: answered as the same text either way. */
+const OWN = `id version createdAt updatedAt ownerId title body email website amount ratio share
+  count big flag day at stage tags ref ticket parentId`;
+
+describeEachDatabase(
+  'GraphQL direct answers',
+  (get) => {
+    const http = () => api(get().app);
+    const ids: string[] = [];
+
+    /** POSTs the operation; answers the status and the exact text. */
+    const post = async (query: string, variables?: Record<string, unknown>) => {
+      const reply = await http().graphql(query, variables);
+      return { status: reply.status, type: reply.headers['content-type'], text: reply.text };
+    };
+    /**
+     * The operation answered directly, and the same operation executed the ordinary way (a
+     * directive on `leaf` keeps it from the direct path): both answers, and how many executed.
+     */
+    const both = async (query: string, leaf: string, variables?: Record<string, unknown>) => {
+      const before = executed;
+      const direct = await post(query, variables);
+      const directExecuted = executed - before;
+      // the leaf as selected, not as named in an argument (`orderBy: [{ title: ASC }]`)
+      const forced = query.replace(new RegExp(`\\b${leaf}\\b(?!\\s*:)`), `${leaf} @include(if: true)`);
+      expect(forced).not.toBe(query);
+      const ordinary = await post(forced, variables);
+      return { direct, ordinary, directExecuted, ordinaryExecuted: executed - before - directExecuted };
+    };
+
+    beforeAll(async () => {
+      expectStatus(await http().post('/api/metadata/entities', { name: 'gd_parent', fields: [] }), 201);
+      const fields = everyValueType('gd_parent');
+      expectStatus(await http().post('/api/metadata/entities', { name: 'gd_thing', fields }), 201);
+      const parent = expectStatus(await http().post('/api/data/gd_parent', { name: 'P "quoted" \\ ü' }), 201);
+      const records = [
+        {
+          title: 'Thing "one"\n\t\u0001 ✓',
+          body: 'Long\ntext',
+          email: 'a@example.com',
+          website: 'https://example.com/x?y=1&z=2',
+          amount: 1234.5,
+          ratio: 0.125,
+          share: 12.5,
+          count: -7,
+          big: 9007199254740991,
+          flag: true,
+          day: '2026-02-03',
+          at: '2026-02-03T04:05:06.789+02:00',
+          stage: 'won',
+          tags: ['a', 'b'],
+          payload: { nested: [1, 'two', null, 1.5e-7], ok: true, '': {} },
+          ref: '7b0c6a3e-2c1f-4d1e-9a7b-3f7c2e8d9a10',
+          parent: parent.id,
+        },
+        { title: 'nulls everywhere' },
+        { title: 'third', amount: 0, flag: false, tags: [], payload: 'a string', parent: parent.id },
+      ];
+      for (const record of records) ids.push(expectStatus(await http().post('/api/data/gd_thing', record), 201).id);
+    });
+
+    it('answers a record by id with the text the ordinary execution gives, for every value type', async () => {
+      for (const id of ids) {
+        const { direct, ordinary, directExecuted, ordinaryExecuted } = await both(
+          `query One($id: ID!) { thing: gdThing(id: $id) { ${OWN} } }`,
+          'title',
+          { id },
+        );
+        expect(direct.status).toBe(200);
+        expect(direct.text).toBe(ordinary.text);
+        expect(direct.type).toBe(ordinary.type);
+        expect(JSON.parse(direct.text).data.thing.id).toBe(id);
+        expect([directExecuted, ordinaryExecuted]).toEqual([0, 1]);
+        // a JSON field comes as PostgreSQL writes it (as REST answers it): the same JSON, its own spacing
+        const json = await both(`query($id: ID!) { gdThing(id: $id) { title payload } }`, 'title', { id });
+        expect(JSON.parse(json.direct.text)).toEqual(JSON.parse(json.ordinary.text));
+        expect(json.directExecuted).toBe(0);
+        const rest = expectStatus(await http().get(`/api/data/gd_thing/${id}?select=payload`), 200);
+        expect(JSON.parse(json.direct.text).data.gdThing.payload).toEqual(rest.payload);
+      }
+      // none by that id: null, as before
+      const { direct, ordinary, directExecuted } = await both(
+        '{ gdThing(id: "00000000-0000-4000-8000-000000000000") { id title } }',
+        'title',
+      );
+      expect(direct.text).toBe('{"data":{"gdThing":null}}');
+      expect(direct.text).toBe(ordinary.text);
+      expect(directExecuted).toBe(0);
+    });
+
+    it("answers a page's nodes, lookups included, forward and backward, as the ordinary execution does", async () => {
+      const queries = [
+        `{ gdThings(orderBy: [{ title: ASC }]) { nodes { ${OWN} parent { id name } } } }`,
+        `query Page($n: Int!, $t: String!) {
+          things: gdThings(first: $n, filter: { title: { ne: $t } }, orderBy: [{ amount: DESC }]) {
+            items: nodes { title amount parent { name } }
+          }
+        }`,
+        '{ gdThings(last: 2, orderBy: [{ title: DESC }]) { nodes { title } } }',
+        '{ gdThings(filter: { title: { eq: "none" } }) { nodes { title } } }',
+      ];
+      for (const query of queries) {
+        const { direct, ordinary, directExecuted } = await both(query, 'title', { n: 2, t: 'third' });
+        expect(direct.status, direct.text).toBe(200);
+        expect(direct.text).toBe(ordinary.text);
+        expect(directExecuted, query).toBe(0);
+      }
+      const named = JSON.parse((await post(queries[1]!, { n: 2, t: 'third' })).text);
+      const titles = named.data.things.items.map((n: { title: string }) => n.title);
+      expect(titles.sort()).toEqual(['Thing "one"\n\t\u0001 ✓', 'nulls everywhere']);
+    });
+
+    it('executes every other shape the ordinary way', async () => {
+      const others = [
+        '{ gdThings { totalCount nodes { title } } }',
+        '{ gdThings(first: 2) { nodes { id } } gdThings(first: 2) { nodes { title } } }',
+        '{ gdThings { nodes { title __typename } } }',
+        '{ gdThings { nodes { ...F } } } fragment F on GdThing { title }',
+        '{ gdThings { pageInfo { hasNextPage } nodes { title } } }',
+        `{ gdThing(id: "${'0'.repeat(8)}-0000-4000-8000-000000000000") { title } gdParents { nodes { name } } }`,
+        '{ gdParents { nodes { name gdThings { nodes { title } } } } }',
+        'query($skip: Boolean!) { gdThings { nodes { title @skip(if: $skip) } } }',
+      ];
+      for (const query of others) {
+        const before = executed;
+        const reply = await post(query, { skip: false });
+        expect(reply.status, reply.text).toBe(200);
+        expect(JSON.parse(reply.text).errors, reply.text).toBeUndefined();
+        expect(executed - before, query).toBe(1);
+      }
+    });
+
+    it('reports a refused variable or argument as before: the ordinary execution reports it', async () => {
+      const query = 'query($n: Int!) { gdThings(first: $n) { nodes { title } } }';
+      const negative = await post(query, { n: -1 });
+      expect(negative.status).toBe(200);
+      expect(JSON.parse(negative.text).errors[0].extensions.code).toBe('XRM_ERR_QUERY_INVALID');
+      const missing = await post(query);
+      expect(JSON.parse(missing.text).errors[0].message).toContain('$n');
+      const wrong = await post('query($id: ID!) { gdThing(id: $id) { title } }', { id: 'not-a-uuid' });
+      expect(wrong.text).toBe(
+        (await post('query($id: ID!) { gdThing(id: $id) { title @include(if: true) } }', { id: 'not-a-uuid' })).text,
+      );
+      const unknown = await post('{ gdThing(id: "x") { nope } }');
+      expect(unknown.status).toBe(400);
+      expect(unknown.text).toContain('nope');
+    });
+  },
+  {
+    config: { schemaPollMs: 0, jobs: { ...loadConfig({}).jobs, concurrency: 0 } },
+    build: {
+      onGraphql: (graphql) =>
+        graphql.addHook('preExecution', async () => {
+          executed++;
+        }),
+    },
+  },
+);
