@@ -15,13 +15,16 @@ const FIELDS = `id version createdAt updatedAt ownerId title body email website 
   count big flag day at stage tags payload ref ticket`;
 
 const statements: string[] = [];
+/** BEGIN, COMMIT and ROLLBACK sent (seen on PostgreSQL; PGlite runs its transactions without statements). */
+const transactionStatements = () =>
+  statements.map((s) => s.trim().toLowerCase()).filter((s) => /^(begin|commit|rollback)\b/.test(s));
 /** Statements that read a gw_thing record back (the write's own statement only INSERTs or UPDATEs it). */
 const readsBack = () =>
   statements.filter((s) => s.includes('"data"."gw_thing"') && !/(INSERT INTO|UPDATE) "data"\."gw_thing"/.test(s));
 
 describeEachDatabase(
   'GraphQL writes answer from what they wrote',
-  (get) => {
+  (get, kind) => {
     const http = () => api(get().app);
 
     it('answers a create and an update with exactly what reading the record gives, every value type', async () => {
@@ -57,6 +60,8 @@ describeEachDatabase(
       expect(created.body.errors).toBeUndefined();
       const written = created.body.data.createGwThing;
       expect(readsBack()).toEqual([]);
+      // the operation's one field writes as REST does: no transaction statements around it
+      expect(transactionStatements()).toEqual([]);
       const read = await http().graphql(`query ($id: ID!) { gwThing(id: $id) { ${FIELDS} } }`, { id: written.id });
       expect(written).toEqual(read.body.data.gwThing);
       expect(written).toMatchObject({ title: 'Thing', amount: 1234.5, ticket: 'T-0001', tags: ['a', 'b'] });
@@ -82,6 +87,20 @@ describeEachDatabase(
       expect(withParent.body.errors).toBeUndefined();
       expect(withParent.body.data.createGwThing).toEqual({ title: 'Child', parent: { name: 'P' } });
       expect(readsBack()).toHaveLength(1);
+      if (kind === 'postgres') expect(transactionStatements()).toEqual(['begin', 'commit']);
+
+      // two fields: one transaction around both, so the second failing undoes the first
+      statements.length = 0;
+      const two = await http().graphql(
+        `mutation {
+          a: createGwThing(input: { title: "A" }) { id }
+          b: updateGwThing(id: "00000000-0000-4000-8000-000000000000", input: { title: "B" }) { id }
+        }`,
+      );
+      expect(two.body.errors?.[0]?.extensions?.code).toBe('XRM_ERR_RECORD_NOT_FOUND');
+      if (kind === 'postgres') expect(transactionStatements()).toEqual(['begin', 'rollback']);
+      const kept = await http().graphql('{ gwThings(filter: { title: { eq: "A" } }) { nodes { id } } }');
+      expect(kept.body.data.gwThings.nodes).toEqual([]);
     });
   },
   {

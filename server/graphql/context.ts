@@ -4,8 +4,10 @@
  * writes and reads back inside it, and it commits only when the whole operation succeeded. If any
  * field fails, nothing the operation wrote is kept (as with a bulk request); the fields after the
  * failing one do not run (GraphQL executes mutation fields in order and stops at a non-null error).
+ * An operation of one root field writes as REST does (the pipeline's own transaction, or one
+ * statement): no BEGIN and COMMIT around it, the same all-or-nothing.
  */
-import type { GraphQLSchema } from 'graphql';
+import { Kind, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { ControlledTransaction } from 'kysely';
 import type { Db } from '../../metadata/database.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
@@ -22,10 +24,15 @@ export interface GraphqlContext {
   readonly audit: Pick<AuditTrail, 'history'>;
   /** Tracked records' timelines. */
   readonly relationships?: Pick<Relationships, 'timeline'>;
-  /** Runs write messages through the pipeline, inside the operation's transaction. */
-  write(messages: readonly WriteMessage[]): Promise<WriteOutcome[]>;
+  /**
+   * Runs write messages through the pipeline, inside the operation's transaction; the one field
+   * of an operation (`info` tells) writes on its own.
+   */
+  write(messages: readonly WriteMessage[], info?: Pick<GraphQLResolveInfo, 'operation'>): Promise<WriteOutcome[]>;
   /** The operation's transaction, started on first use. */
   transaction(): Promise<Db>;
+  /** The operation's transaction if one was started (reads after a write of its own see its rows). */
+  current(): Promise<Db> | undefined;
   /** Commits (or rolls back) the transaction if one was started; idempotent. */
   finish(outcome: 'commit' | 'rollback'): Promise<void>;
 }
@@ -51,11 +58,13 @@ export function createContext(
     access: writer.access,
     audit,
     relationships,
-    async write(messages) {
+    async write(messages, info) {
+      if (!started && info && alone(info)) return pipeline.execute(writer, messages);
       const afterCommit = (work: () => void) => committed.push(work);
       return pipeline.execute({ ...writer, db: await transaction(), afterCommit }, messages);
     },
     transaction,
+    current: () => started,
     finish(outcome) {
       if (!started) return Promise.resolve();
       finished ??= started.then(
@@ -70,6 +79,12 @@ export function createContext(
       return finished;
     },
   };
+}
+
+/** Whether the field is its operation's only root field (a fragment at the root counts as more). */
+function alone(info: Pick<GraphQLResolveInfo, 'operation'>): boolean {
+  const roots = info.operation.selectionSet.selections;
+  return roots.length === 1 && roots[0]!.kind === Kind.FIELD;
 }
 
 /** The catalog version a schema was built from (set by the schema builder); reads are checked against it. */

@@ -18,6 +18,7 @@ import {
 import { pascalCase } from '../../metadata/inflection.ts';
 import type { Db } from '../../metadata/database.ts';
 import type { ReadQuery } from '../query/ast.ts';
+import type { WriteMessage } from '../records/pipeline.ts';
 import type { ParseContext } from '../query/filter-parse.ts';
 import type { QueryService } from '../query/query-service.ts';
 import { listArgs } from './connection.ts';
@@ -159,25 +160,29 @@ export async function pageBody(
  * What a create or update answers: the written record itself when the selection reads only its
  * own fields and the caller may read every record of the entity (no second statement: the write's
  * own RETURNING is the answer); otherwise the record read back with the selection, in the
- * operation's transaction. A secured field the caller may not read is refused either way.
+ * operation's transaction. A secured field the caller may not read is refused either way, before
+ * anything is written.
  */
-async function written(
+async function writeAndAnswer(
   types: EntityTypes,
-  record: Record<string, unknown> & { id: string },
+  message: WriteMessage,
   context: GraphqlContext,
   info: GraphQLResolveInfo,
 ): Promise<unknown> {
   const { query, access } = context;
   const parse = query.parseContext(undefined, access);
   const everyRecord = !access || access.policy.predicate(types.entity.name, 'read', 't', parse.catalog) === undefined;
-  if (everyRecord) {
-    const projection = projectionOf(types.object, info.fieldNodes, walk(parse, query, info));
-    if (projection.items.every((item) => item.kind === 'column'))
-      return Object.fromEntries(
-        projection.items.map((item) => [item.key, item.kind === 'column' ? record[item.column] : undefined]),
-      );
-  }
-  return readOne(types, record.id, query, info, access, await context.transaction());
+  const projection = projectionOf(types.object, info.fieldNodes, walk(parse, query, info));
+  const own = everyRecord && projection.items.every((item) => item.kind === 'column');
+  // answered from its own write, an operation's one field needs no transaction around it: nothing
+  // can fail after the write (a read back could, and must then undo it)
+  const [done] = await types.keys.call(() => context.write([message], own ? info : undefined));
+  const record = done!.record!;
+  if (own)
+    return Object.fromEntries(
+      projection.items.map((item) => [item.key, item.kind === 'column' ? record[item.column] : undefined]),
+    );
+  return readOne(types, record.id as string, query, info, access, await context.current());
 }
 
 export function queryFields(types: EntityTypes): Record<string, RootField> {
@@ -232,12 +237,8 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(types.object),
       description: `Creates a ${entity.displayName} record`,
       args: { input: { type: new GraphQLNonNull(types.createInput) } },
-      resolve: async (_root, { input }: { input: Input }, context, info) => {
-        const [done] = await keys.call(() =>
-          context.write([{ message: 'create', entity: entity.name, input: keys.toRecord(input) }]),
-        );
-        return written(types, done!.record!, context, info);
-      },
+      resolve: (_root, { input }: { input: Input }, context, info) =>
+        writeAndAnswer(types, { message: 'create', entity: entity.name, input: keys.toRecord(input) }, context, info),
     },
   };
   if (types.updateInput) {
@@ -252,10 +253,7 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
         info,
       ) => {
         const update = { message: 'update', entity: entity.name, id, input: keys.toRecord(input) } as const;
-        const [done] = await keys.call(() =>
-          context.write([{ ...update, expectedVersion: expectedVersion ?? undefined }]),
-        );
-        return written(types, done!.record!, context, info);
+        return writeAndAnswer(types, { ...update, expectedVersion: expectedVersion ?? undefined }, context, info);
       },
     };
   }
@@ -263,9 +261,14 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
     type: new GraphQLNonNull(GraphQLID),
     description: `Deletes a ${entity.displayName} record; returns its id`,
     args: { ...idArg, expectedVersion },
-    resolve: async (_root, { id, expectedVersion }: { id: string; expectedVersion?: number | null }, { write }) => {
+    resolve: async (
+      _root,
+      { id, expectedVersion }: { id: string; expectedVersion?: number | null },
+      { write },
+      info,
+    ) => {
       await keys.call(() =>
-        write([{ message: 'delete', entity: entity.name, id, expectedVersion: expectedVersion ?? undefined }]),
+        write([{ message: 'delete', entity: entity.name, id, expectedVersion: expectedVersion ?? undefined }], info),
       );
       return id;
     },
@@ -283,9 +286,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(GraphQLBoolean),
       description: `Links a record to a ${entity.displayName} record through "${nav.name}" (idempotent)`,
       args,
-      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { write }) => {
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { write }, info) => {
         const [fromId, toId] = link(id, otherId);
-        await write([{ message: 'associate', relationship: nav.relationship, fromId, toId }]);
+        await write([{ message: 'associate', relationship: nav.relationship, fromId, toId }], info);
         return true;
       },
     };
@@ -293,9 +296,9 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       type: new GraphQLNonNull(GraphQLBoolean),
       description: `Unlinks a record from a ${entity.displayName} record through "${nav.name}" (idempotent)`,
       args,
-      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { write }) => {
+      resolve: async (_root, { id, otherId }: { id: string; otherId: string }, { write }, info) => {
         const [fromId, toId] = link(id, otherId);
-        await write([{ message: 'disassociate', relationship: nav.relationship, fromId, toId }]);
+        await write([{ message: 'disassociate', relationship: nav.relationship, fromId, toId }], info);
         return true;
       },
     };
