@@ -316,9 +316,11 @@ export function compileList(query: ReadQuery, ctx: CompileContext, maxPageSize: 
   let body: RawBuilder<unknown>;
   if (query.shape === 'rest') {
     if (query.backward) throw new Error('a REST page is read forward');
-    const nth = keyRefs.map((k) => sql`(array_agg(${k}) FILTER (WHERE ${n} = ${sql.lit(limit)}))[1]`);
+    // the n-th row's cursor, built for that row alone (an array_agg per key, even FILTERed to one
+    // row, made the whole statement about 1.6 × dearer: 6,600 against 10,400 TPS on 100,000 rows)
+    const next = sql`min(CASE WHEN ${n} = ${sql.lit(limit)} THEN ${cursorSql(keyRefs)} END)`;
     body = sql`'{"data":' || ${data}::text
-        || CASE WHEN ${more} THEN ',"nextCursor":"' || ${cursorSql(nth)} || '"' ELSE '' END
+        || CASE WHEN ${more} THEN ',"nextCursor":"' || ${next} || '"' ELSE '' END
         || ${count ? sql`',"totalCount":' || ${count}::text` : sql`''`}
         || '}'`;
   } else if (query.shape === 'nodes') {
