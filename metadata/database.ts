@@ -9,7 +9,7 @@ import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent, type RawBui
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../migrations/index.ts';
-import { PGLITE_SHARED_BUFFERS, readTemplate } from './pglite-template.ts';
+import { PGLITE_SHARED_BUFFERS, readTemplate, unpackTemplate } from './pglite-template.ts';
 
 export type Db = Kysely<any>;
 
@@ -140,9 +140,11 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
         const { PGlite } = await import('@electric-sql/pglite');
         // an embedded, single-user database: a smaller buffer cache than PostgreSQL's 128 MB default
         // (the data folder's pages stay in the OS cache anyway); see README "Performance"
-        // a new database starts from the build's pre-initialised one (pglite-template.ts), if any
-        const fresh = config.dataDir.startsWith('memory://') || !existsSync(join(config.dataDir, 'PG_VERSION'));
-        const loadDataDir = fresh ? readTemplate() : undefined;
+        // a new database starts from the build's pre-initialised one (pglite-template.ts), if any:
+        // a folder gets it unpacked before PGlite opens it, an in-memory database through PGlite
+        const memory = config.dataDir.startsWith('memory://');
+        if (!memory && !existsSync(join(config.dataDir, 'PG_VERSION'))) unpackTemplate(config.dataDir);
+        const loadDataDir = memory ? readTemplate() : undefined;
         const pglite = await PGlite.create(config.dataDir, {
           startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
           ...(loadDataDir ? { loadDataDir } : {}),

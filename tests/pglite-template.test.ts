@@ -2,9 +2,10 @@
  * A new PGlite database starts from the build's pre-initialised data directory
  * (metadata/pglite-template.ts) instead of running initdb and every migration again: its system
  * tables are there at once, migrated when the template was built, not at this start. A data folder
- * made from it keeps what is written across a restart, like one made by initdb.
+ * made from it (unpacked on disk before PGlite opens it) keeps what is written across a restart,
+ * like one made by initdb.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -32,9 +33,11 @@ async function started(): Promise<Platform> {
 }
 
 it('unpacks the template into a new folder: migrated when built, not now; data survives a restart', async () => {
-  expect(templateFile()).toMatch(/dist\/pglite-template-[0-9a-f]{16}\.tar\.gz$/);
+  expect(templateFile()).toMatch(/dist\/pglite-template-[0-9a-f]{16}\.tar$/);
   const startedAt = new Date();
   const first = await started();
+  // unpacked beside the folder and renamed into place: nothing else is left
+  expect(readdirSync(dir)).toEqual(['data']);
   try {
     const { rows } = await sql<{ name: string; timestamp: string }>`SELECT name, timestamp
       FROM xrm.kysely_migration ORDER BY name`.execute(first.services.db);
