@@ -13,7 +13,7 @@
  * PGlite or another set of migrations is never unpacked (a start without one runs initdb as before).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,31 +53,23 @@ export function readTemplate(): Blob | undefined {
 }
 
 /**
- * Unpacks the template into `dataDir` when the folder is new (absent or empty) and a template
- * exists; answers whether it did. Unpacked beside it and renamed into place, so a start killed
- * midway leaves no half a database (the next start unpacks again).
+ * Unpacks the template into `dataDir` (a folder without a database: PG_VERSION absent) when one
+ * exists; answers whether it did. Written in place (the folder may be a mount point that cannot be
+ * replaced), PG_VERSION last: a start killed midway leaves a folder the next start unpacks again.
  */
 export function unpackTemplate(dataDir: string): boolean {
   const file = templateFile();
-  if (!existsSync(file) || (existsSync(dataDir) && readdirSync(dataDir).length)) return false;
-  const partial = `${dataDir}.unpacking-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
-  try {
-    untar(readFileSync(file), partial);
-    rmSync(dataDir, { recursive: true, force: true });
-    renameSync(partial, dataDir);
-    return true;
-  } finally {
-    rmSync(partial, { recursive: true, force: true });
-  }
+  if (!existsSync(file)) return false;
+  untar(readFileSync(file), dataDir, 'PG_VERSION');
+  return true;
 }
 
 /**
  * Writes the directories and regular files of a ustar archive (what `dumpDataDir` makes: names
- * under `/`, no links) below `dir`; refuses any other kind of entry or a name leading out of `dir`.
+ * under `/`, no links) below `dir`, the file named `last` after every other; refuses any other
+ * kind of entry or a name leading out of `dir`.
  */
-function untar(archive: Buffer, dir: string): void {
+function untar(archive: Buffer, dir: string, last: string): void {
   const text = (header: Buffer, at: number, length: number) => {
     const field = header.subarray(at, at + length);
     const end = field.indexOf(0);
@@ -88,6 +80,7 @@ function untar(archive: Buffer, dir: string): void {
     if (!made.has(path)) mkdirSync(path, { recursive: true });
     made.add(path);
   };
+  let deferred: (() => void) | undefined;
   for (let at = 0; at + 512 <= archive.length; ) {
     const header = archive.subarray(at, at + 512);
     if (header[0] === 0) break; // the zero blocks that end an archive
@@ -99,11 +92,17 @@ function untar(archive: Buffer, dir: string): void {
     if (relative(dir, path).startsWith('..')) throw new Error(`the PGlite template names a path outside: ${name}`);
     if (type === '5') folder(path);
     else if (type === '0') {
-      folder(dirname(path));
-      writeFileSync(path, archive.subarray(at + 512, at + 512 + size));
+      const content = archive.subarray(at + 512, at + 512 + size);
+      const write = () => {
+        folder(dirname(path));
+        writeFileSync(path, content);
+      };
+      if (relative(dir, path) === last) deferred = write;
+      else write();
     } else throw new Error(`the PGlite template holds an entry of type ${type}: ${name}`);
     at += 512 + Math.ceil(size / 512) * 512;
   }
+  deferred?.();
 }
 
 /** Builds the template (in memory, then one file written whole); returns its path. */

@@ -5,7 +5,7 @@
  * made from it (unpacked on disk before PGlite opens it) keeps what is written across a restart,
  * like one made by initdb.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -58,5 +58,20 @@ it('unpacks the template into a new folder: migrated when built, not now; data s
     expect(list.data.map((r: { name: string }) => r.name)).toEqual(['kept']);
   } finally {
     await second.close();
+  }
+});
+
+it('unpacks again over a folder an interrupted first start left without PG_VERSION', async () => {
+  const folder = join(dir, 'interrupted');
+  // what a start killed while unpacking leaves: some of the files, damaged, and no PG_VERSION
+  mkdirSync(join(folder, 'global'), { recursive: true });
+  writeFileSync(join(folder, 'global', 'pg_control'), 'half written');
+  const platform = await buildPlatform(testConfig({ ...database, config: { dataDir: folder } }));
+  await platform.start();
+  try {
+    expect(readFileSync(join(folder, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
+    expectStatus(await api(platform.app).get('/api/metadata/entities'), 200);
+  } finally {
+    await platform.close();
   }
 });

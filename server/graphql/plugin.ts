@@ -81,7 +81,7 @@ export async function graphqlPlugin(
     });
   });
 
-  // a read of one record's own fields is answered with its statement's JSON as it is (direct.ts)
+  // a read of a record's or a page's stored values is answered with its statement's JSON (direct.ts)
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH || reply.sent) return;
     if (await answerDirectly(request, reply, app.graphql.schema, query)) return reply;
