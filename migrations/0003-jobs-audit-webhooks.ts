@@ -10,6 +10,34 @@ import { sql, type Kysely } from 'kysely';
  *   the signing secrets stay here) and one row per delivery attempt.
  * - `xrm.plugin_state`: plugins an admin disabled (part of the catalog, so every instance agrees).
  */
+/**
+ * What changed between two images of a record, as first written: a loop that looks each key up in
+ * both JSON texts (quadratic in the number of columns). 0011 replaces it; its `down` restores this.
+ */
+export const AUDIT_DIFF_V1 = `CREATE FUNCTION xrm.audit_diff(old json, new json)
+    RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+    DECLARE
+      result jsonb := '[]'::jsonb;
+      k text;
+      o jsonb;
+      n jsonb;
+    BEGIN
+      FOR k IN SELECT key FROM json_each(COALESCE(old, new)) LOOP
+        CONTINUE WHEN k IN ('id', 'created_at', 'updated_at', 'version');
+        o := COALESCE((old -> k)::jsonb, 'null');
+        n := COALESCE((new -> k)::jsonb, 'null');
+        CONTINUE WHEN o = n;
+        IF old IS NULL THEN
+          result := result || jsonb_build_array(jsonb_build_object('field', k, 'new', n));
+        ELSIF new IS NULL THEN
+          result := result || jsonb_build_array(jsonb_build_object('field', k, 'old', o));
+        ELSE
+          result := result || jsonb_build_array(jsonb_build_object('field', k, 'old', o, 'new', n));
+        END IF;
+      END LOOP;
+      RETURN result;
+    END $$`;
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE TABLE xrm.jobs (
     id bigserial PRIMARY KEY,
@@ -49,28 +77,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // order: [{ field, old?, new? }], the columns the platform maintains itself left out. plpgsql, not
   // a SQL function: its plans are cached per session (a SQL function with an aggregate is planned
   // on every call, 6x slower on a single create)
-  await sql`CREATE FUNCTION xrm.audit_diff(old json, new json) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
-    DECLARE
-      result jsonb := '[]'::jsonb;
-      k text;
-      o jsonb;
-      n jsonb;
-    BEGIN
-      FOR k IN SELECT key FROM json_each(COALESCE(old, new)) LOOP
-        CONTINUE WHEN k IN ('id', 'created_at', 'updated_at', 'version');
-        o := COALESCE((old -> k)::jsonb, 'null');
-        n := COALESCE((new -> k)::jsonb, 'null');
-        CONTINUE WHEN o = n;
-        IF old IS NULL THEN
-          result := result || jsonb_build_array(jsonb_build_object('field', k, 'new', n));
-        ELSIF new IS NULL THEN
-          result := result || jsonb_build_array(jsonb_build_object('field', k, 'old', o));
-        ELSE
-          result := result || jsonb_build_array(jsonb_build_object('field', k, 'old', o, 'new', n));
-        END IF;
-      END LOOP;
-      RETURN result;
-    END $$`.execute(db);
+  await sql.raw(AUDIT_DIFF_V1).execute(db);
   await sql`CREATE FUNCTION xrm.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       RAISE EXCEPTION 'xrm.audit is append-only' USING ERRCODE = 'insufficient_privilege';

@@ -9,6 +9,7 @@ import * as relationships from './0007-relationships.ts';
 import * as activityLinkFacts from './0008-activity-link-facts.ts';
 import * as indexedFields from './0009-indexed-fields.ts';
 import * as securityNotices from './0010-security-notices.ts';
+import * as auditDiffSetBased from './0011-audit-diff-set-based.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-activity-link-facts': activityLinkFacts,
   '0009-indexed-fields': indexedFields,
   '0010-security-notices': securityNotices,
+  '0011-audit-diff-set-based': auditDiffSetBased,
 };

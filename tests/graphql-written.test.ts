@@ -9,7 +9,7 @@ import { loadConfig } from '../server/config.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectStatus } from './support/problems.ts';
-import { everyValueType } from './support/value-types.ts';
+import { everyValue, everyValueType } from './support/value-types.ts';
 
 const FIELDS = `id version createdAt updatedAt ownerId title body email website amount ratio share
   count big flag day at stage tags payload ref ticket`;
@@ -33,25 +33,8 @@ describeEachDatabase(
       expectStatus(await http().post('/api/metadata/entities', { name: 'gw_thing', fields }), 201);
       const parent = expectStatus(await http().post('/api/data/gw_parent', { name: 'P' }), 201);
 
-      const input = {
-        title: 'Thing',
-        body: 'Long\ntext',
-        email: 'a@example.com',
-        website: 'https://example.com/x',
-        amount: 1234.5,
-        ratio: 0.125,
-        share: 12.5,
-        count: 7,
-        big: 9007199254740991,
-        flag: true,
-        day: '2026-02-03',
-        at: '2026-02-03T04:05:06.789+02:00',
-        stage: 'won',
-        tags: ['a', 'b'],
-        payload: { nested: [1, 'two', null], ok: true },
-        ref: '7b0c6a3e-2c1f-4d1e-9a7b-3f7c2e8d9a10',
-        parentId: parent.id,
-      };
+      const { parent: parentId, ...values } = everyValue(parent.id);
+      const input = { ...values, parentId };
       statements.length = 0;
       const created = await http().graphql(
         `mutation ($input: GwThingCreateInput!) { createGwThing(input: $input) { ${FIELDS} } }`,

@@ -16,6 +16,7 @@ import * as relationships from '../migrations/0007-relationships.ts';
 import * as activityLinkFacts from '../migrations/0008-activity-link-facts.ts';
 import * as indexedFields from '../migrations/0009-indexed-fields.ts';
 import * as securityNotices from '../migrations/0010-security-notices.ts';
+import * as auditDiffSetBased from '../migrations/0011-audit-diff-set-based.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -50,6 +51,7 @@ async function downgradeTo01(platform: Platform): Promise<number> {
   }
   // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 and 0006 reference 0004's users,
   // 0007 adds to 0003's jobs, 0008 to 0007's links)
+  await auditDiffSetBased.down(db);
   await securityNotices.down(db);
   await indexedFields.down(db);
   await activityLinkFacts.down(db);
@@ -68,6 +70,7 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     '0008-activity-link-facts',
     '0009-indexed-fields',
     '0010-security-notices',
+    '0011-audit-diff-set-based',
   ];
   await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;

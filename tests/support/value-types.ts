@@ -25,3 +25,26 @@ export function everyValueType(parent: string) {
     { name: 'parent', type: 'lookup', target: parent },
   ];
 }
+
+/** A record with a value in each of `everyValueType`'s fields (REST names: the lookup is `parent`). */
+export function everyValue(parentId: string, title = 'Thing') {
+  return {
+    title,
+    body: 'Long\ntext',
+    email: 'a@example.com',
+    website: 'https://example.com/x',
+    amount: 1234.5,
+    ratio: 0.125,
+    share: 12.5,
+    count: 7,
+    big: 9007199254740991,
+    flag: true,
+    day: '2026-02-03',
+    at: '2026-02-03T04:05:06.789+02:00',
+    stage: 'won',
+    tags: ['a', 'b'],
+    payload: { nested: [1, 'two', null], ok: true },
+    ref: '7b0c6a3e-2c1f-4d1e-9a7b-3f7c2e8d9a10',
+    parent: parentId,
+  };
+}
