@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Kysely, PGliteDialect, PostgresDialect, sql, type LogEvent, type RawBuilder } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
@@ -46,6 +47,13 @@ export interface DatabaseLocation {
    * pg_sleep under a 200 ms limit completes), so it is not set there.
    */
   readonly statementTimeoutMs?: number;
+  /**
+   * How V8 compiles PGlite's WebAssembly (XRM_PGLITE_COMPILER): `baseline` (Liftoff only) keeps
+   * the process about 35 MB smaller and opens faster, as fast on the small statements of requests;
+   * `optimizing` also tiers hot functions up (TurboFan), about 1.4 x faster on long scans and
+   * aggregates. The setting is the process's: the last PGlite opened decides.
+   */
+  readonly pgliteCompiler?: 'baseline' | 'optimizing';
 }
 
 /**
@@ -136,6 +144,7 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
     log,
     dialect: new PGliteDialect({
       pglite: async () => {
+        setFlagsFromString(config.pgliteCompiler === 'optimizing' ? '--no-liftoff-only' : '--liftoff-only');
         // loaded only when used: a PostgreSQL deployment never pays for the WASM build
         const { PGlite } = await import('@electric-sql/pglite');
         // an embedded, single-user database: a smaller buffer cache than PostgreSQL's 128 MB default

@@ -37,25 +37,38 @@ export { MAX_ENTITY_FIELDS } from './definition-schemas.ts';
 const ajv = createAjv();
 ajv.addSchema(DEFINITION_DOCUMENT);
 
+/**
+ * A validator made on first use and kept: compiling them all at start took about 85 ms of every
+ * start, for admin requests a server may not see for hours.
+ */
+function lazily(make: () => ValidateFunction): () => ValidateFunction {
+  let validate: ValidateFunction | undefined;
+  return () => (validate ??= make());
+}
+
 /** The validator of one of the definition schemas (definition-schemas.ts), by component name. */
-function definitionValidator(name: string): ValidateFunction {
-  const validate = ajv.getSchema(`${DEFINITION_DOCUMENT_ID}#/components/schemas/${name}`);
-  if (!validate) throw new Error(`no definition schema ${name}`);
-  return validate;
+function definitionValidator(name: string): () => ValidateFunction {
+  return lazily(() => {
+    const validate = ajv.getSchema(`${DEFINITION_DOCUMENT_ID}#/components/schemas/${name}`);
+    if (!validate) throw new Error(`no definition schema ${name}`);
+    return validate;
+  });
 }
 
 const fieldValidators = Object.fromEntries(
   FIELD_TYPE_NAMES.map((t) => [t, definitionValidator(fieldInputName(t))]),
-) as Record<FieldTypeName, ValidateFunction>;
+) as Record<FieldTypeName, () => ValidateFunction>;
 
 // an entity's fields are validated one by one (normalizeField): each against its type's schema, with its own paths
-const entityShape = ajv.compile({
-  ...ENTITY_INPUT,
-  properties: {
-    ...(ENTITY_INPUT.properties as Record<string, JsonSchema>),
-    fields: { type: 'array', maxItems: MAX_ENTITY_FIELDS },
-  },
-});
+const entityShape = lazily(() =>
+  ajv.compile({
+    ...ENTITY_INPUT,
+    properties: {
+      ...(ENTITY_INPUT.properties as Record<string, JsonSchema>),
+      fields: { type: 'array', maxItems: MAX_ENTITY_FIELDS },
+    },
+  }),
+);
 const entityUpdateShape = definitionValidator('EntityChange');
 const relationshipShape = definitionValidator('RelationshipInput');
 const choiceSetShape = definitionValidator('ChoiceSetInput');
@@ -113,7 +126,7 @@ export function normalizeField(
   }
   const typeModule = FIELD_TYPES[type];
   const errors: FieldError[] = [];
-  for (const e of shapeErrors(fieldValidators[type], raw, path)) {
+  for (const e of shapeErrors(fieldValidators[type](), raw, path)) {
     const m = /unknown property "(.+)"/.exec(e.message);
     errors.push(m ? { path: e.path, message: `option "${m[1]}" does not apply to a ${type} field` } : e);
   }
@@ -255,7 +268,7 @@ function derivedPlural(name: string): string {
 
 /** Validates an entity creation request; returns the entity and its fields. */
 export function normalizeEntity(input: unknown, catalog: Catalog): EntityDef {
-  const errors = shapeErrors(entityShape, input, '', ['/name', '/pluralName']);
+  const errors = shapeErrors(entityShape(), input, '', ['/name', '/pluralName']);
   if (errors.length) fail(errors, 'entity');
   refuseUnstorable(input, '', 'entity');
   const raw = input as Record<string, unknown>;
@@ -392,7 +405,7 @@ export interface EntityPatch {
 }
 
 export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityDef {
-  const errors = shapeErrors(entityUpdateShape, input, '');
+  const errors = shapeErrors(entityUpdateShape(), input, '');
   if (errors.length) fail(errors, 'entity');
   refuseUnstorable(input, '', 'entity');
   const patch = input as EntityPatch;
@@ -422,7 +435,7 @@ export function normalizeEntityPatch(input: unknown, entity: EntityDef): EntityD
 }
 
 export function normalizeRelationship(input: unknown, catalog: Catalog): RelationshipDef {
-  const errors = shapeErrors(relationshipShape, input, '');
+  const errors = shapeErrors(relationshipShape(), input, '');
   if (errors.length) fail(errors, 'relationship');
   refuseUnstorable(input, '', 'relationship');
   const raw = input as Record<string, string>;
@@ -448,7 +461,7 @@ export function normalizeRelationship(input: unknown, catalog: Catalog): Relatio
 }
 
 export function normalizeChoiceSet(input: unknown): ChoiceSetDef {
-  const errors = shapeErrors(choiceSetShape, input, '');
+  const errors = shapeErrors(choiceSetShape(), input, '');
   if (errors.length) fail(errors, 'choice set');
   refuseUnstorable(input, '', 'choice set');
   const raw = input as Record<string, unknown>;
@@ -469,7 +482,7 @@ const KEY_FIELD_TYPES = typesWith('key');
 
 /** Validates an alternate key of `entity`: a name, and fields of types that compare by value. */
 export function normalizeAlternateKey(input: unknown, entity: EntityDef): AlternateKeyDef {
-  const errors = shapeErrors(alternateKeyShape, input, '');
+  const errors = shapeErrors(alternateKeyShape(), input, '');
   if (errors.length) fail(errors, 'alternate key');
   const raw = input as { name: string; displayName?: string; fields: string[] };
   const nameError = nameProblem(raw.name, 'field');
@@ -521,7 +534,7 @@ export function indexFieldProblem(field: FieldDef): string | undefined {
  * other index has. A field the entity cannot index is a 422 naming it (`/fields/<i>`).
  */
 export function normalizeIndex(input: unknown, entity: EntityDef): IndexDef {
-  const errors = shapeErrors(indexShape, input, '');
+  const errors = shapeErrors(indexShape(), input, '');
   if (errors.length) fail(errors, 'index');
   refuseUnstorable(input, '', 'index');
   const raw = input as { name?: string; displayName?: string; fields: string[]; unique?: boolean };

@@ -12,6 +12,8 @@ export interface Config {
   readonly databaseUrl?: string;
   /** PGlite data folder; `memory://` keeps it in memory (tests). */
   readonly dataDir: string;
+  /** XRM_PGLITE_COMPILER: how PGlite's WebAssembly is compiled (database.ts). */
+  readonly pgliteCompiler: 'baseline' | 'optimizing';
   readonly logLevel: LogLevel;
   /** XRM_LOG_FORMAT; by default `pretty` when stdout is a terminal and `json` otherwise. */
   readonly logFormat: LogFormat;
@@ -97,11 +99,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
   if (!FORMATS.includes(logFormat))
     throw new Error(`XRM_LOG_FORMAT must be one of ${FORMATS.join(', ')}, got "${env.XRM_LOG_FORMAT}"`);
   const dataDir = env.XRM_DATA_DIR || './data';
+  const pgliteCompiler = (env.XRM_PGLITE_COMPILER || 'baseline') as Config['pgliteCompiler'];
+  if (!['baseline', 'optimizing'].includes(pgliteCompiler))
+    throw new Error(`XRM_PGLITE_COMPILER must be baseline or optimizing, got "${env.XRM_PGLITE_COMPILER}"`);
   return {
     port: intFrom(env, 'PORT', 3000),
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: dataDir.startsWith('memory://') ? dataDir : resolve(dataDir),
+    pgliteCompiler,
     logLevel,
     logFormat,
     maxPageSize: intFrom(env, 'XRM_MAX_PAGE_SIZE', 1000),

@@ -3,8 +3,8 @@
  * with /health polls at debug so they do not drown the log.
  */
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import type { DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import { destination as pinoDestination, type DestinationStream } from 'pino';
+import { createRequire } from 'node:module';
 import type { Config } from './config.ts';
 
 /** The readiness probe: polled every few seconds by orchestrators, so its request lines are debug, not info. */
@@ -40,8 +40,9 @@ function prettyMessage(log: Record<string, unknown>, messageKey: string): string
 }
 
 /**
- * Fastify's logging options for `config`: pino at `logLevel`, as JSON lines or through pino-pretty
- * (synchronously, so the last lines before an exit are written), or into `destination` (tests).
+ * Fastify's logging options for `config`: pino at `logLevel`, as JSON lines or through pino-pretty,
+ * both written synchronously (so the last lines before an exit come, and in order), or into
+ * `destination` (tests).
  */
 export function loggingOptions(
   config: Config,
@@ -50,18 +51,21 @@ export function loggingOptions(
   const stream =
     destination ??
     (config.logFormat === 'pretty' && config.logLevel !== 'silent'
-      ? pretty({
+      ? // loaded only for a terminal: JSON logs never pay for it
+        (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty'))({
           sync: true,
           translateTime: 'SYS:HH:MM:ss.l',
           ignore: 'pid,hostname,reqId,req,res,responseTime',
           messageFormat: prettyMessage,
         })
-      : undefined);
+      : // synchronous too: an asynchronous write still in flight at exit lets pino's final synchronous
+        // flush overtake it ("closed" above "shutting down"), and a pipe write is one cheap syscall
+        pinoDestination({ dest: 1, sync: true }));
   return {
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
-      ...(stream ? { stream } : {}),
+      stream,
     },
     logController: new PlatformLogController(),
   };

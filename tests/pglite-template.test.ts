@@ -13,6 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { migrations } from '../migrations/index.ts';
 import { buildTemplate, readTemplate, templateFile } from '../metadata/pglite-template.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
+import { loadConfig } from '../server/config.ts';
 import { api } from './support/http.ts';
 import { expectStatus } from './support/problems.ts';
 import { testConfig, type TestDatabase } from './support/platform.ts';
@@ -72,6 +73,24 @@ it('unpacks again over a folder an interrupted first start left without PG_VERSI
     expect(readFileSync(join(folder, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
     expectStatus(await api(platform.app).get('/api/metadata/entities'), 200);
   } finally {
+    await platform.close();
+  }
+});
+
+it('compiles PGlite baseline by default, optimizing when asked (XRM_PGLITE_COMPILER), nothing else', async () => {
+  expect(loadConfig({}).pgliteCompiler).toBe('baseline');
+  expect(loadConfig({ XRM_PGLITE_COMPILER: 'optimizing' }).pgliteCompiler).toBe('optimizing');
+  expect(() => loadConfig({ XRM_PGLITE_COMPILER: 'fast' })).toThrow(
+    /XRM_PGLITE_COMPILER must be baseline or optimizing/,
+  );
+  // both serve the same data: the compiler changes speed and memory, not answers
+  for (const pgliteCompiler of ['optimizing', 'baseline'] as const) {
+    const platform = await buildPlatform({ ...testConfig(database), pgliteCompiler });
+    await platform.start();
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.kysely_migration`.execute(
+      platform.services.db,
+    );
+    expect(rows[0]!.n).toBe(Object.keys(migrations).length);
     await platform.close();
   }
 });

@@ -3,7 +3,7 @@
  * (`smtp://user:pass@host:port`, `smtps://…` for TLS), sending from `XRM_SMTP_FROM`. Each email is
  * a durable job, so a receiver that is down is retried with the queue's backoff.
  */
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 export interface Email {
   readonly to: string;
@@ -12,17 +12,25 @@ export interface Email {
 }
 
 export class Mailer {
-  readonly #transport: Transporter;
+  readonly #url: string;
   readonly #from: string;
+  /** Made on the first email: nodemailer is loaded then, not at start. */
+  #transport?: Promise<Transporter>;
 
   constructor(url: string, from: string) {
-    this.#transport = nodemailer.createTransport(url);
+    this.#url = url;
     this.#from = from;
+  }
+
+  #transporter(): Promise<Transporter> {
+    this.#transport ??= import('nodemailer').then((m) => m.default.createTransport(this.#url));
+    return this.#transport;
   }
 
   /** Sends one email; answers the SMTP message id. Throws when the server refuses or is unreachable. */
   async send(email: Email, messageId: string): Promise<string> {
-    const info = await this.#transport.sendMail({
+    const transport = await this.#transporter();
+    const info = await transport.sendMail({
       from: this.#from,
       to: email.to,
       subject: email.subject,
@@ -33,7 +41,10 @@ export class Mailer {
   }
 
   close(): void {
-    this.#transport.close();
+    void this.#transport?.then(
+      (t) => t.close(),
+      () => undefined,
+    );
   }
 }
 

@@ -3,24 +3,24 @@
  * from its content type or file name, and `parseImport` to run the right streaming parser on it.
  */
 import { isProblem, type SourceChunk } from './common.ts';
-import { parseCsv } from './csv.ts';
-import { parseIcs } from './ics.ts';
-import { parseMbox } from './mbox.ts';
 import type { ParsedItem, ParseOptions } from './types.ts';
 
 export type * from './types.ts';
-export { isProblem, parseCsv, parseIcs, parseMbox };
+export { isProblem };
 
 export const IMPORT_FORMATS = ['mbox', 'ics', 'csv'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
-const PARSERS: Record<
-  ImportFormat,
-  (source: AsyncIterable<SourceChunk>, options: ParseOptions) => AsyncGenerator<ParsedItem>
-> = {
-  mbox: parseMbox,
-  ics: parseIcs,
-  csv: parseCsv,
+type Parser = (source: AsyncIterable<SourceChunk>, options: ParseOptions) => AsyncGenerator<ParsedItem>;
+
+/**
+ * Each parser is loaded on its first import, not at start: mailparser, html-to-text, ical.js and
+ * csv-parse are about 150 ms and 10 MB of a server that may never import anything.
+ */
+const PARSERS: Record<ImportFormat, () => Promise<Parser>> = {
+  mbox: async () => (await import('./mbox.ts')).parseMbox,
+  ics: async () => (await import('./ics.ts')).parseIcs,
+  csv: async () => (await import('./csv.ts')).parseCsv,
 };
 
 const CONTENT_TYPES = new Map<string, ImportFormat>([
@@ -36,12 +36,13 @@ const EXTENSIONS = new Map<string, ImportFormat>([
 ]);
 
 /** Runs the parser of `format` over the upload's chunks. */
-export function parseImport(
+export async function* parseImport(
   format: ImportFormat,
   source: AsyncIterable<Buffer | string | Uint8Array>,
   options: ParseOptions,
 ): AsyncGenerator<ParsedItem> {
-  return PARSERS[format](source, options);
+  const parse = await PARSERS[format]();
+  yield* parse(source, options);
 }
 
 /**
