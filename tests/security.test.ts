@@ -969,6 +969,40 @@ describeEachDatabase('privilege matrix', (get) => {
       expect((await api(get().app, null).get('/openapi.json')).status).toBe(401);
     });
 
+    it("names no hidden field through the caller's alternate keys and indexes", async () => {
+      const scratch = {
+        name: 'keyed',
+        fields: [
+          { name: 'code', type: 'text' },
+          { name: 'badge', type: 'text', secured: true },
+        ],
+      };
+      expectStatus(await admin().post('/api/metadata/entities', scratch), 201);
+      for (const [name, fields] of [
+        ['by_code', ['code']],
+        ['by_badge', ['badge']],
+        ['by_both', ['code', 'badge']],
+      ])
+        expectStatus(await admin().post('/api/metadata/entities/keyed/keys', { name, fields }), 201);
+      expectStatus(
+        await admin().post('/api/metadata/entities/keyed/indexes', { name: 'ix_badge', fields: ['badge'] }),
+        201,
+      );
+      const keysOf = (body: { alternateKeys?: { name: string }[] }) => (body.alternateKeys ?? []).map((k) => k.name);
+      const seen = expectStatus(await as('olivia').get('/api/metadata/entities/keyed'), 200);
+      expect(keysOf(seen)).toEqual(['by_code']);
+      expect(seen.indexes ?? []).toEqual([]);
+      expect(JSON.stringify(seen)).not.toContain('badge');
+      const listed = expectStatus(await as('olivia').get('/api/metadata/entities'), 200);
+      expect(JSON.stringify(listed)).not.toContain('badge');
+      expect(keysOf(expectStatus(await admin().get('/api/metadata/entities/keyed'), 200))).toEqual([
+        'by_code',
+        'by_badge',
+        'by_both',
+      ]);
+      expectStatus(await admin().delete('/api/metadata/entities/keyed'), 204);
+    });
+
     it('refuses writing it without update (403 naming /amount, nothing written); read without update too', async () => {
       const refusedCreate = await as('olivia').post('/api/data/deal', { name: 'F-amount', amount: 5 });
       expectProblem(refusedCreate, 403, 'XRM_ERR_FIELD_FORBIDDEN', '/amount');

@@ -40,8 +40,11 @@ export function catalogView(state: ApiState, access: Access | undefined): Catalo
       entities: data.entities.map((e) => ({
         ...e,
         fields: e.fields.filter((f) => !hidden.has(`${e.name}.${f.name}`)),
-        // an index names its fields: one over a hidden field is hidden with it
+        // an index or an alternate key names its fields: one over a hidden field is hidden with it
         ...(e.indexes && { indexes: e.indexes.filter((i) => !i.fields.some((f) => hidden.has(`${e.name}.${f}`))) }),
+        ...(e.alternateKeys && {
+          alternateKeys: e.alternateKeys.filter((k) => !k.fields.some((f) => hidden.has(`${e.name}.${f}`))),
+        }),
       })),
     });
   });
