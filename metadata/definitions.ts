@@ -529,9 +529,32 @@ export function indexFieldProblem(field: FieldDef): string | undefined {
 }
 
 /**
+ * The index the platform already keeps with exactly these columns (a declared index's columns:
+ * entityIndexColumns), if any: the primary key, `created_at`'s, an `indexed` field's `(value, id)`,
+ * an alternate key's unique one.
+ */
+function builtInIndex(entity: EntityDef, fields: readonly string[], unique: boolean): string | undefined {
+  const [only] = fields;
+  if (fields.length === 1 && only === 'id') return 'the primary key is an index on id';
+  if (unique) {
+    const key = entity.alternateKeys?.find((k) => k.fields.join(',') === fields.join(','));
+    if (key) return `alternate key "${key.name}" is a unique index on these fields`;
+    const field = fields.length === 1 ? entity.fields.find((f) => f.name === only) : undefined;
+    return field?.unique ? `"${only}" is unique (unique: true)` : undefined;
+  }
+  if (fields.length !== 1) return undefined;
+  if (only === 'created_at') return 'every entity has an index on created_at';
+  const field = entity.fields.find((f) => f.name === only);
+  return field?.indexed && !field.unique && field.type !== 'lookup'
+    ? `"${only}" is indexed (indexed: true)`
+    : undefined;
+}
+
+/**
  * Validates an index declared on `entity`: fields (system ones too) whose types a B-tree orders, a
  * name (default: the fields joined by "_") no other index of the entity has, and a field list no
- * other index has. A field the entity cannot index is a 422 naming it (`/fields/<i>`).
+ * other index has, declared or the platform's own (builtInIndex). A field the entity cannot index
+ * is a 422 naming it (`/fields/<i>`).
  */
 export function normalizeIndex(input: unknown, entity: EntityDef): IndexDef {
   const errors = shapeErrors(indexShape(), input, '');
@@ -558,6 +581,8 @@ export function normalizeIndex(input: unknown, entity: EntityDef): IndexDef {
   });
   const same = indexes.find((i) => i.fields.join(',') === raw.fields.join(','));
   if (same) refusals.push({ path: '/fields', message: `index "${same.name}" has these fields in this order` });
+  const builtIn = builtInIndex(entity, raw.fields, raw.unique === true);
+  if (builtIn) refusals.push({ path: '/fields', message: `${builtIn} already: a second index would only slow writes` });
   if (refusals.length) {
     throw new XrmError(
       'XRM_ERR_METADATA_CHANGE_REFUSED',

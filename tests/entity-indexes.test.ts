@@ -179,6 +179,36 @@ describeEachDatabase('entity indexes', (get, kind) => {
     expect((await listed()).map((i) => i.name)).toEqual(['industry_annual_revenue']);
   });
 
+  it('refuses an index the platform keeps already (primary key, created_at, indexed, unique, keys)', async () => {
+    await defineEntity('covered', [
+      { name: 'code', type: 'text', indexed: true },
+      { name: 'ref', type: 'text', unique: true },
+      { name: 'label', type: 'text' },
+    ]);
+    expectStatus(
+      await http().post('/api/metadata/entities/covered/keys', { name: 'by_label', fields: ['label'] }),
+      201,
+    );
+    const before = { version: await version(), physical: await indexes(db(), 'covered') };
+    const post = (body: unknown) => http().post('/api/metadata/entities/covered/indexes', body);
+    const refusals: [unknown, RegExp][] = [
+      [{ fields: ['id'] }, /primary key/],
+      [{ fields: ['created_at'] }, /every entity has an index on created_at/],
+      [{ fields: ['code'] }, /"code" is indexed/],
+      [{ fields: ['ref'], unique: true }, /"ref" is unique/],
+      [{ fields: ['label'], unique: true }, /alternate key "by_label"/],
+    ];
+    for (const [body, message] of refusals) {
+      const refused = expectProblem(await post(body), 422, 'XRM_ERR_METADATA_CHANGE_REFUSED', '/fields');
+      expect(refused.body.errors[0].message).toMatch(message);
+    }
+    expect(await version()).toBe(before.version);
+    expect(await indexes(db(), 'covered')).toEqual(before.physical);
+    // what they do not cover is declared: another order, a field too, a non-unique index on a unique field
+    for (const fields of [['code', 'created_at'], ['ref']]) expectStatus(await post({ fields }), 201);
+    expect((await listed('covered')).map((i) => i.name)).toEqual(['code_created_at', 'ref']);
+  });
+
   it('refuses a unique index while records share values (409), leaving nothing behind', async () => {
     const before = await version();
     const res = await http().post('/api/metadata/entities/account/indexes', { fields: ['industry'], unique: true });
