@@ -25,7 +25,7 @@ export interface Database {
    */
   connectListener?(): Promise<pg.Client>;
   /** Observer of statements sent outside kysely (prepared statements on the pool). */
-  readonly onQuery?: (sql: string) => void;
+  readonly onQuery?: (sql: string, parameters: readonly unknown[]) => void;
   close(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ export interface DatabaseOptions {
   /** A pooled connection failed (PostgreSQL), idle or checked out; the pool replaces it. */
   onConnectionError?: (error: Error) => void;
   /** Called with every statement kysely sends (tests count statements per request). */
-  onQuery?: (sql: string) => void;
+  onQuery?: (sql: string, parameters: readonly unknown[]) => void;
 }
 
 /** Where the data lives: PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir` (`memory://` for tests). */
@@ -95,7 +95,9 @@ function prepareMarked(client: pg.PoolClient): void {
 }
 
 export function openDatabase(config: DatabaseLocation, options: DatabaseOptions = {}): Database {
-  const log = options.onQuery ? (event: LogEvent) => options.onQuery!(event.query.sql) : undefined;
+  const log = options.onQuery
+    ? (event: LogEvent) => options.onQuery!(event.query.sql, event.query.parameters)
+    : undefined;
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,

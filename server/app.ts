@@ -83,7 +83,7 @@ export interface BuildOptions {
   /** An already open database (tests share one across instances); otherwise opened from config. */
   database?: Database;
   /** Observes every SQL statement sent (tests count statements per request). */
-  onQuery?: (sql: string) => void;
+  onQuery?: (sql: string, parameters: readonly unknown[]) => void;
   /** Where the JSON log lines go instead of stdout (tests read them). */
   logStream?: DestinationStream;
   /** Plugins to register at start (plugin modules from a folder or packages come with plugin loading). */

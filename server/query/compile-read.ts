@@ -243,7 +243,28 @@ function keysetCondition(
     }
     alternatives.push(sql<boolean>`(${sql.join(parts, sql` AND `)})`);
   }
-  return alternatives.length ? sql<boolean>`(${sql.join(alternatives, sql` OR `)})` : sql<boolean>`false`;
+  if (!alternatives.length) return sql<boolean>`false`;
+  const rest = sql<boolean>`(${sql.join(alternatives, sql` OR `)})`;
+  const seek = leadingBound(sort[0], exprs[0]!, cursor[0]);
+  return seek ? sql<boolean>`${seek} AND ${rest}` : rest;
+}
+
+/**
+ * What the alternatives imply about the first sort key, as a condition an index can seek to: the
+ * OR of "after on this key, or equal and after on the next" is only a filter to PostgreSQL, so
+ * without it a page deep in a list read (and threw away) every row before its cursor. Left out
+ * where NULLs sort after a non-null cursor value on a column that can hold them (the rows after it
+ * are then `>= v OR IS NULL`, which no single index range covers) and for keys read through a lookup.
+ */
+function leadingBound(
+  lead: SortItem | undefined,
+  expr: RawBuilder<unknown>,
+  v: unknown,
+): RawBuilder<boolean> | undefined {
+  if (!lead || lead.via.length) return undefined;
+  if (v === null) return lead.nulls === 'last' ? sql<boolean>`${expr} IS NULL` : undefined;
+  if (lead.nulls === 'last' && !lead.column.field.required) return undefined;
+  return sql<boolean>`${expr} ${sql.raw(lead.descending ? '<=' : '>=')} ${param(v, lead.column)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

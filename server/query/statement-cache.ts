@@ -40,7 +40,7 @@ export class StatementCache {
  */
 export async function execute<R>(database: Database, db: Db, query: CompiledQuery, salt = ''): Promise<R[]> {
   if (database.pool && db === database.db) {
-    database.onQuery?.(query.sql);
+    database.onQuery?.(query.sql, query.parameters);
     const result = await database.pool.query({
       name: statementName(salt ? `${salt}\u0000${query.sql}` : query.sql),
       text: query.sql,
