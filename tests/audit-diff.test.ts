@@ -1,7 +1,8 @@
 /**
  * `xrm.audit_diff` (migration 0011, set-based) answers exactly what the loop it replaced (0003's)
  * answered, for every value type and every case: a create, a delete, an update that changes,
- * clears, fills or keeps fields, and an image against itself. The audit rows REST writes carry it.
+ * clears, fills or keeps fields, and an image against itself. The audit rows REST writes carry it;
+ * a create's or delete's row stores the record's image, and its history reads as the loop answered.
  */
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
@@ -74,5 +75,34 @@ describeEachDatabase('audit diff', (get) => {
     expect(history.data[0].changes).toEqual((await both(before, after)).then);
     expect(history.data[0].changes.map((c: { field: string }) => c.field)).toEqual(['body', 'count', 'tags']);
     expect(history.data[1].changes).toEqual((await both(null, before)).then);
+  });
+
+  it('a create or delete stores the image, and its history reads as the loop answered', async () => {
+    const [, sparse, third] = await images();
+    for (const [i, image] of [
+      [1, sparse!],
+      [2, third!],
+    ] as const) {
+      const id = ids[i]!;
+      expectStatus(await http().delete(`/api/data/ad_thing/${id}`), 204);
+      const { rows } = await sql<{ message: string; changes: unknown }>`SELECT message, changes FROM xrm.audit
+        WHERE entity = 'ad_thing' AND record_id = ${id} ORDER BY id`.execute(db());
+      // one operator over the image (null fields kept, the platform's columns not), no walk in SQL
+      expect(rows.map((r) => r.message)).toEqual(['create', 'delete']);
+      for (const row of rows) {
+        expect(row.changes).toEqual(
+          Object.fromEntries(
+            Object.entries(JSON.parse(image)).filter(
+              ([k]) => !['id', 'created_at', 'updated_at', 'version'].includes(k),
+            ),
+          ),
+        );
+      }
+      // the history gives them as [{ field, new }] / [{ field, old }], non-null fields in column order
+      const history = expectStatus(await http().get(`/api/data/ad_thing/${id}/history`), 200);
+      expect(history.data.map((e: { message: string }) => e.message)).toEqual(['delete', 'create']);
+      expect(history.data[0].changes).toEqual((await both(image, null)).then);
+      expect(history.data[1].changes).toEqual((await both(null, image)).then);
+    }
   });
 });

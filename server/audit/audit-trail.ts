@@ -13,6 +13,7 @@ import type { Db } from '../../metadata/database.ts';
 import { assertUuid } from '../record-id.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import { table } from '../../metadata/physical-names.ts';
+import { SYSTEM_COLUMNS } from '../../metadata/system-fields.ts';
 import type { Access } from '../security/access.ts';
 import { bindSubject } from '../security/subject.ts';
 import { hiddenFields } from '../records/write-access.ts';
@@ -47,6 +48,52 @@ interface AuditRow {
 }
 
 const audited = (catalog: Catalog, entity: string) => catalog.entity(entity)?.auditEnabled === true;
+
+/** The columns the platform maintains itself: never in an audit row's changes. */
+const MAINTAINED = sql`'{id,created_at,updated_at,version}'::text[]`;
+
+/**
+ * What an audit row stores as `changes`, from the record's images (row_to_json): an update's
+ * field-by-field difference (`xrm.audit_diff`: `[{ field, old, new }]`, unchanged fields left out);
+ * for a create or a delete, the one image itself as a JSON object, less the maintained columns.
+ * The image is one built-in operator where walking it into `[{ field, new }]` in SQL cost more than
+ * the audit row's insert (0.12 against 0.09 ms of PostgreSQL per create); `readable` gives it that
+ * shape when it is read.
+ */
+function changesOf(old: RawBuilder<unknown>, next: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`CASE WHEN ${old} IS NULL THEN ${next}::jsonb - ${MAINTAINED}
+    WHEN ${next} IS NULL THEN ${old}::jsonb - ${MAINTAINED} ELSE xrm.audit_diff(${old}, ${next}) END`;
+}
+
+/** changesOf for the one message of an inline write, over its CTE `w(record, old)`. */
+function inlineChanges(message: ChangeMessage): RawBuilder<unknown> {
+  if (message === 'create') return sql`w.record::jsonb - ${MAINTAINED}`;
+  if (message === 'delete') return sql`w.old::jsonb - ${MAINTAINED}`;
+  return changesOf(sql`w.old`, sql`w.record`);
+}
+
+/** Field name → position: the platform's columns, then the entity's fields, as its table lays them out. */
+function columnOrder(catalog: Catalog, entity: string): Map<string, number> {
+  const names = [...SYSTEM_COLUMNS, ...(catalog.entity(entity)?.fields.map((f) => f.name) ?? [])];
+  return new Map(names.map((name, i) => [name, i]));
+}
+
+/**
+ * An entry as the history API gives it: a create's or delete's stored image becomes the list
+ * `[{ field, new }]` (or `old`) of its non-null fields in column order, as rows written before images
+ * were stored hold it. Fields no longer defined follow, by name.
+ */
+function readable(entry: HistoryEntry, order: Map<string, number> | undefined): HistoryEntry {
+  const stored: unknown = entry.changes;
+  if (Array.isArray(stored) || !stored || typeof stored !== 'object') return entry;
+  const side = entry.message === 'delete' ? 'old' : 'new';
+  const rank = (field: string) => order?.get(field) ?? Number.MAX_SAFE_INTEGER;
+  const changes = Object.entries(stored as Record<string, unknown>)
+    .filter(([, value]) => value !== null)
+    .sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([field, value]) => ({ field, [side]: value }));
+  return { ...entry, changes };
+}
 
 export class AuditTrail implements ChangeConsumer {
   readonly name = 'audit';
@@ -87,11 +134,12 @@ export class AuditTrail implements ChangeConsumer {
       if (audited(catalog, c.entity)) row(c.entity, c.id, c, { old: c.before ?? null, new: c.after ?? null });
     }
     if (!rows.length) return;
-    // the field-by-field difference is xrm.audit_diff's, here and in the one-statement path (inline)
+    // what a row stores is changesOf's, here and in the one-statement path (inline)
     const columns = sql`x(entity text, record_id uuid, message text, actor text, correlation_id text,
       depth integer, old json, new json, changes jsonb)`;
     await sql`INSERT INTO xrm.audit (entity, record_id, message, actor, correlation_id, depth, changes)
-      SELECT entity, record_id, message, actor, correlation_id, depth, COALESCE(changes, xrm.audit_diff(old, new))
+      SELECT entity, record_id, message, actor, correlation_id, depth,
+        COALESCE(changes, ${changesOf(sql`old`, sql`new`)}, '[]')
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS ${columns}`.execute(trx);
   }
 
@@ -102,7 +150,7 @@ export class AuditTrail implements ChangeConsumer {
   inline(message: ChangeMessage, entity: string, origin: ChangeOrigin, depth: number): RawBuilder<unknown> {
     return sql`INSERT INTO xrm.audit (entity, record_id, message, actor, correlation_id, depth, changes)
       SELECT ${entity}, (COALESCE(w.record, w.old) ->> 'id')::uuid, ${message}, ${actorName(origin.principal)},
-        ${origin.correlationId}, ${depth}, xrm.audit_diff(w.old, w.record) FROM w`;
+        ${origin.correlationId}, ${depth}, ${inlineChanges(message)} FROM w`;
   }
 
   /** A record's history, newest first, keyset paged; deleted records keep theirs. */
@@ -133,7 +181,8 @@ export class AuditTrail implements ChangeConsumer {
         'actor', actor, 'correlationId', correlation_id, 'depth', depth, 'at', created_at, 'changes', changes) AS e
       FROM xrm.audit WHERE entity = ${entity} AND record_id = ${id} ${after}
       ORDER BY id DESC LIMIT ${options.limit + 1}`.execute(this.#db);
-    let data = rows.slice(0, options.limit).map((r) => r.e);
+    const order = catalog ? columnOrder(catalog, entity) : undefined;
+    let data = rows.slice(0, options.limit).map((r) => readable(r.e, order));
     const hidden = restricted ? new Set(hiddenFields(access, catalog, entity)) : undefined;
     if (hidden?.size) data = data.map((e) => ({ ...e, changes: e.changes.filter((c) => !hidden.has(c.field)) }));
     return { data, ...(rows.length > options.limit ? { nextCursor: data[data.length - 1]!.id } : {}) };
