@@ -551,6 +551,24 @@ function builtInIndex(entity: EntityDef, fields: readonly string[], unique: bool
 }
 
 /**
+ * The declared index the field's own would duplicate when a change turns on `indexed` (an index
+ * `(value, id)`, as a declared one on the field alone) or `unique` (as a declared unique one on it
+ * alone), with the path of the flag: the reverse of builtInIndex's refusal.
+ */
+export function declaredTwin(
+  entity: EntityDef,
+  before: FieldDef,
+  after: FieldDef,
+): { index: IndexDef; path: '/indexed' | '/unique' } | undefined {
+  const alone = (entity.indexes ?? []).filter((i) => i.fields.length === 1 && i.fields[0] === after.name);
+  const unique = after.unique && !before.unique ? alone.find((i) => i.unique) : undefined;
+  if (unique) return { index: unique, path: '/unique' };
+  const owns = (f: FieldDef) => f.indexed === true && !f.unique && f.type !== 'lookup';
+  const indexed = owns(after) && !owns(before) ? alone.find((i) => !i.unique) : undefined;
+  return indexed ? { index: indexed, path: '/indexed' } : undefined;
+}
+
+/**
  * Validates an index declared on `entity`: fields (system ones too) whose types a B-tree orders, a
  * name (default: the fields joined by "_") no other index of the entity has, and a field list no
  * other index has, declared or the platform's own (builtInIndex). A field the entity cannot index

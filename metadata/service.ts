@@ -20,6 +20,7 @@ import {
   normalizeIndex,
   normalizeRelationship,
   indexFieldProblem,
+  declaredTwin,
   MAX_ENTITY_FIELDS,
   SECURED_PRIMARY,
 } from './definitions.ts';
@@ -358,6 +359,14 @@ export class MetadataService {
       const index = entity.indexes?.find((i) => i.fields.includes(fieldName));
       const unindexable = index && indexFieldProblem(after);
       if (unindexable) throw refused(`"${fieldName}" is part of the index "${index.name}": ${unindexable}`, '/type');
+      const twin = declaredTwin(entity, before, after);
+      if (twin) {
+        throw refused(
+          `"${fieldName}" has the declared index "${twin.index.name}" on it alone, the index ${twin.path.slice(1)} ` +
+            `would make: delete that index first`,
+          twin.path,
+        );
+      }
       const afterCatalog = withEntity(catalog, {
         ...entity,
         fields: entity.fields.map((f) => (f.name === fieldName ? after : f)),

@@ -209,6 +209,33 @@ describeEachDatabase('entity indexes', (get, kind) => {
     expect((await listed('covered')).map((i) => i.name)).toEqual(['code_created_at', 'ref']);
   });
 
+  it('refuses indexed or unique on a field a declared index covers alone, the reverse of the above', async () => {
+    const field = (name: string) => `/api/metadata/entities/covered/fields/${name}`;
+    expectStatus(await http().post('/api/metadata/entities/covered/fields', { name: 'sku', type: 'text' }), 201);
+    expectStatus(await http().post('/api/metadata/entities/covered/indexes', { fields: ['sku'], unique: true }), 201);
+    expectStatus(await http().post('/api/metadata/entities/covered/indexes', { fields: ['label'] }), 201);
+    const before = { version: await version(), physical: await indexes(db(), 'covered') };
+    const cases: [string, Record<string, boolean>, string, RegExp][] = [
+      ['label', { indexed: true }, '/indexed', /declared index "label"/],
+      ['sku', { unique: true }, '/unique', /declared index "sku"/],
+    ];
+    for (const [name, patch, path, message] of cases) {
+      const refused = expectProblem(
+        await http().patch(field(name), patch),
+        422,
+        'XRM_ERR_METADATA_CHANGE_REFUSED',
+        path,
+      );
+      expect(refused.body.errors[0].message).toMatch(message);
+    }
+    expect(await version()).toBe(before.version);
+    expect(await indexes(db(), 'covered')).toEqual(before.physical);
+    // a declared index over more fields does not stand in the way; nor does one once deleted
+    expectStatus(await http().patch(field('code'), { unique: true }), 200);
+    expectStatus(await http().delete('/api/metadata/entities/covered/indexes/sku'), 204);
+    expect(expectStatus(await http().patch(field('sku'), { unique: true }), 200).unique).toBe(true);
+  });
+
   it('refuses a unique index while records share values (409), leaving nothing behind', async () => {
     const before = await version();
     const res = await http().post('/api/metadata/entities/account/indexes', { fields: ['industry'], unique: true });
