@@ -7,7 +7,8 @@
  * naming where the input went wrong, nothing written (records counted before and after; for
  * metadata, the schema version and the ledger), and nothing leaked. GraphQL answers below 500 with
  * errors, none of them XRM_ERR_INTERNAL. Meanwhile /health, polled over a real socket for the whole
- * suite, must keep answering within 100 ms: no input may stall the server.
+ * suite, must keep answering within 100 ms: no input may stall the server (on PGlite, whose
+ * schema changes run on the server's thread, within three times what one takes there).
  */
 import { sql } from 'kysely';
 import { performance } from 'node:perf_hooks';
@@ -127,7 +128,7 @@ function startHealthPoller(
   };
 }
 
-describeEachDatabase('attacker', (get) => {
+describeEachDatabase('attacker', (get, kind) => {
   /**
    * Lets the event loop turn after each injected request, as it does between a real client's
    * requests: on PGlite a test's back-to-back injections would otherwise resolve as one long chain
@@ -173,6 +174,8 @@ describeEachDatabase('attacker', (get) => {
   const during = (at: number): string => timeline.filter((t) => t.at <= at).at(-1)?.name ?? '(before the first test)';
   let base = '';
   let poller: ReturnType<typeof startHealthPoller> | undefined;
+  /** Wall time of creating the target entity (five fields) before the polling started. */
+  let schemaChangeMs = 0;
 
   beforeAll(async () => {
     base = await listen(get().app);
@@ -180,7 +183,9 @@ describeEachDatabase('attacker', (get) => {
     // loop, so no stall), but on a small machine it would compete with the poller for a core
     expect(await adminToken(get().app), 'the test administrator signs in').toBeTypeOf('string');
     // the target entity too: on PGlite a schema change holds the event loop for tens of
-    // milliseconds (an administrator's act, not an attacker's input: README, Performance)
+    // milliseconds (an administrator's act, not an attacker's input: README, Performance); how long
+    // this one takes on this machine bounds the polls that overlap the suite's own schema changes
+    const started = performance.now();
     expectStatus(
       await http().post('/api/metadata/entities', {
         name: 'atk',
@@ -194,6 +199,7 @@ describeEachDatabase('attacker', (get) => {
       }),
       201,
     );
+    schemaChangeMs = performance.now() - started;
     poller = startHealthPoller(`${base}/health`, polls);
     await poller.ready;
   });
@@ -1248,8 +1254,17 @@ describeEachDatabase('attacker', (get) => {
     });
   });
 
-  it('kept answering /health within 100 ms throughout', async () => {
+  /**
+   * 100 ms on PostgreSQL. On PGlite the database runs on the server's own thread, and the suite's
+   * own schema changes (the entities it creates as attacks or targets) hold it as any schema change
+   * does there: 60–130 ms on a slow day, some entities more than the target entity (five fields)
+   * took to create. Its bound is three times that creation, scaled to the machine like the stalls.
+   * A stall an input causes (backtracking, a huge value) happens in the server's JavaScript, the
+   * same on both databases: the PostgreSQL leg's 100 ms catches it.
+   */
+  it('kept answering /health within 100 ms throughout (PGlite: 3 schema changes)', async () => {
     await poller?.stop();
+    const bound = kind === 'pglite' ? Math.max(100, 3 * schemaChangeMs) : 100;
     const slowest = [...polls].sort((x, y) => y.ms - x.ms).slice(0, 8);
     const report = slowest.map((p) => `${Math.round(p.ms)} ms (${p.status}) during "${during(p.at)}"`).join('\n');
     expect(polls.length, report).toBeGreaterThan(20);
@@ -1257,6 +1272,7 @@ describeEachDatabase('attacker', (get) => {
       polls.filter((p) => p.status !== 200),
       report,
     ).toEqual([]);
-    expect(Math.max(...polls.map((p) => p.ms)), `${polls.length} polls; slowest:\n${report}`).toBeLessThan(100);
+    const slowestMs = Math.max(...polls.map((p) => p.ms));
+    expect(slowestMs, `${polls.length} polls, bound ${Math.round(bound)} ms; slowest:\n${report}`).toBeLessThan(bound);
   });
 });
