@@ -28,6 +28,7 @@ export function lazyRouteValidators(): BuildValidator {
     return (route) => {
       let compiled: Validator | undefined;
       // Fastify reads `errors` off the function it was given, after a call that returned false
+      // (synchronously: no route schema is `$async`)
       const validate: Validator = (data) => {
         compiled ??= compile(route as never) as Validator;
         const result = compiled(data);

@@ -49,7 +49,7 @@ interface AuditRow {
 
 const audited = (catalog: Catalog, entity: string) => catalog.entity(entity)?.auditEnabled === true;
 
-/** The columns the platform maintains itself: never in an audit row's changes. */
+/** The columns the platform maintains itself: never in an audit row's changes (as in xrm.audit_diff). */
 const MAINTAINED = sql`'{id,created_at,updated_at,version}'::text[]`;
 
 /**
