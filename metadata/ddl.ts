@@ -118,6 +118,20 @@ function needsIndex(field: FieldDef): boolean {
   return (field.indexed === true || field.type === 'lookup') && !field.unique;
 }
 
+/** The columns of the plain index a field keeps (needsIndex): `(value, id)`, a lookup's `(value)`. */
+function fieldIndexColumns(field: FieldDef): string[] {
+  // (value, id): equality, ranges and keyset pages sorted by the field (id breaks ties) use it
+  return field.type === 'lookup' ? [field.name] : [field.name, 'id'];
+}
+
+/** The B-tree indexes a field keeps of its own, by columns: its unique one, and its plain one. */
+export function fieldIndexes(field: FieldDef): { columns: string[]; unique: boolean }[] {
+  const own: { columns: string[]; unique: boolean }[] = [];
+  if (field.unique) own.push({ columns: [field.name], unique: true });
+  if (needsIndex(field)) own.push({ columns: fieldIndexColumns(field), unique: false });
+  return own;
+}
+
 /** Constraints and indexes that belong to one field (everything but the column itself). */
 function fieldObjects(
   entity: string,
@@ -137,8 +151,7 @@ function fieldObjects(
     statements.push(sql`CREATE UNIQUE INDEX ${name} ON ${table(entity)} (${column(field.name)})`);
   }
   if (needsIndex(field) && want('index')) {
-    // (value, id): equality, ranges and keyset pages sorted by the field (id breaks ties) use it
-    const columns = field.type === 'lookup' ? column(field.name) : sql`${column(field.name)}, "id"`;
+    const columns = sql.join(fieldIndexColumns(field).map(column));
     statements.push(
       sql`CREATE INDEX ${sql.id(constraintNames.index(entity, field.name))} ON ${table(entity)} (${columns})`,
     );

@@ -21,6 +21,7 @@ import { humanize, pluralize, pluralizeLabel } from './inflection.ts';
 import { isMaintained, SIGNAL_FIELD_NAMES, withSignalFields } from './signal-fields.ts';
 import { SYSTEM_COLUMNS, systemField } from './system-fields.ts';
 import { nameProblem } from './naming.ts';
+import { entityIndexColumns, fieldIndexes } from './ddl.ts';
 import type {
   AlternateKeyDef,
   ChoiceSetDef,
@@ -528,44 +529,43 @@ export function indexFieldProblem(field: FieldDef): string | undefined {
   return undefined;
 }
 
+/** An index's identity for comparison: unique or not, and its columns in order. */
+const indexKey = (unique: boolean, columns: readonly string[]) => `${unique ? 'u' : 'i'}:${columns.join(',')}`;
+
 /**
- * The index the platform already keeps with exactly these columns (a declared index's columns:
- * entityIndexColumns), if any: the primary key, `created_at`'s, an `indexed` field's `(value, id)`,
- * an alternate key's unique one.
+ * The index the platform already keeps with exactly a declared index's columns (entityIndexColumns)
+ * and uniqueness, if any: the primary key, `created_at`'s, an alternate key's, or a field's own
+ * (fieldIndexes: a unique field's, an `indexed` field's `(value, id)`).
  */
 function builtInIndex(entity: EntityDef, fields: readonly string[], unique: boolean): string | undefined {
-  const [only] = fields;
-  if (fields.length === 1 && only === 'id') return 'the primary key is an index on id';
-  if (unique) {
-    const key = entity.alternateKeys?.find((k) => k.fields.join(',') === fields.join(','));
-    if (key) return `alternate key "${key.name}" is a unique index on these fields`;
-    const field = fields.length === 1 ? entity.fields.find((f) => f.name === only) : undefined;
-    return field?.unique ? `"${only}" is unique (unique: true)` : undefined;
-  }
-  if (fields.length !== 1) return undefined;
-  if (only === 'created_at') return 'every entity has an index on created_at';
-  const field = entity.fields.find((f) => f.name === only);
-  return field?.indexed && !field.unique && field.type !== 'lookup'
-    ? `"${only}" is indexed (indexed: true)`
-    : undefined;
+  const columns = entityIndexColumns({ fields, unique });
+  if (columns.join(',') === 'id') return 'the primary key is an index on id';
+  if (!unique && columns.join(',') === 'created_at,id') return 'every entity has an index on created_at';
+  const key = unique ? entity.alternateKeys?.find((k) => k.fields.join(',') === fields.join(',')) : undefined;
+  if (key) return `alternate key "${key.name}" is a unique index on these fields`;
+  const wanted = indexKey(unique, columns);
+  const owner = entity.fields.find((f) => fieldIndexes(f).some((i) => indexKey(i.unique, i.columns) === wanted));
+  if (!owner) return undefined;
+  return unique ? `"${owner.name}" is unique (unique: true)` : `"${owner.name}" is indexed (indexed: true)`;
 }
 
 /**
- * The declared index the field's own would duplicate when a change turns on `indexed` (an index
- * `(value, id)`, as a declared one on the field alone) or `unique` (as a declared unique one on it
- * alone), with the path of the flag: the reverse of builtInIndex's refusal.
+ * The declared index that an index a field change gives the field (fieldIndexes: turning on
+ * `unique` or `indexed`) would duplicate, with the path of the flag: the reverse of builtInIndex.
  */
 export function declaredTwin(
   entity: EntityDef,
   before: FieldDef,
   after: FieldDef,
 ): { index: IndexDef; path: '/indexed' | '/unique' } | undefined {
-  const alone = (entity.indexes ?? []).filter((i) => i.fields.length === 1 && i.fields[0] === after.name);
-  const unique = after.unique && !before.unique ? alone.find((i) => i.unique) : undefined;
-  if (unique) return { index: unique, path: '/unique' };
-  const owns = (f: FieldDef) => f.indexed === true && !f.unique && f.type !== 'lookup';
-  const indexed = owns(after) && !owns(before) ? alone.find((i) => !i.unique) : undefined;
-  return indexed ? { index: indexed, path: '/indexed' } : undefined;
+  const had = new Set(fieldIndexes(before).map((i) => indexKey(i.unique, i.columns)));
+  for (const own of fieldIndexes(after)) {
+    const key = indexKey(own.unique, own.columns);
+    if (had.has(key)) continue;
+    const index = entity.indexes?.find((i) => indexKey(i.unique === true, entityIndexColumns(i)) === key);
+    if (index) return { index, path: own.unique ? '/unique' : '/indexed' };
+  }
+  return undefined;
 }
 
 /**
