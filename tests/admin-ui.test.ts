@@ -1097,6 +1097,8 @@ describe('admin UI setup and an ended session in Chromium [pglite]', () => {
       // -- the sign-in screen points at the setup link while no user exists
       await p.goto(`${base}/admin`);
       await p.getByRole('form', { name: 'Sign in' }).waitFor();
+      // the note follows the form: it waits for the server's answer on whether a user exists
+      await main.getByText('open the setup link').waitFor();
       expect(await main.innerText()).toContain('open the setup link');
 
       // -- the setup form: passwords that differ, then a wrong token (the server's 401, in the banner)
