@@ -8,7 +8,6 @@ import type { DestinationStream } from 'pino';
 import { MetadataService } from '../metadata/service.ts';
 import type { Config } from './config.ts';
 import { loggingOptions } from './logging.ts';
-import { lazyRouteValidators } from './route-validators.ts';
 import { migrateToLatest, openDatabase, type Database } from '../metadata/database.ts';
 import { adminPlugin } from './admin/plugin.ts';
 import { explorerPlugin } from './explorer/plugin.ts';
@@ -101,7 +100,6 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     bodyLimit: LIMITS.bodyBytes,
     http: { maxHeaderSize: LIMITS.headerBytes },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
-    schemaController: { compilersFactory: { buildValidator: lazyRouteValidators() } },
     frameworkErrors,
     clientErrorHandler,
   });
