@@ -117,7 +117,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     database.kind === 'postgres' ? new IndexBuilder(database.db, jobs, config.indexConcurrentRows, app.log) : undefined;
   const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }), { indexBuilds });
   indexBuilds?.connect(metadata);
-  const records = new RecordsService(database, runtime);
+  const records = new RecordsService(database, runtime, { createBatchRows: config.createBatchRows });
   const query = new QueryService(database, runtime, config.maxPageSize);
   const plugins = new PluginHost(() => runtime.state.catalog.disabledPlugins);
   const pipeline = new WritePipeline(database.db, records, plugins, runtime, config.pluginTimeoutMs);

@@ -19,6 +19,11 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** Largest page a list request may ask for. */
   readonly maxPageSize: number;
+  /**
+   * Concurrent single creates of one shape that may share a statement (XRM_CREATE_BATCH_ROWS, default
+   * 64; 1 sends every create alone). See server/records/create-batches.ts.
+   */
+  readonly createBatchRows: number;
   /** Safety-net interval for the schema version check across instances (PostgreSQL only). */
   readonly schemaPollMs: number;
   /** Budget of one plugin step; a step that takes longer aborts its operation. */
@@ -111,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     logLevel,
     logFormat,
     maxPageSize: intFrom(env, 'XRM_MAX_PAGE_SIZE', 1000),
+    createBatchRows: Math.min(1000, Math.max(1, intFrom(env, 'XRM_CREATE_BATCH_ROWS', 64))),
     schemaPollMs: intFrom(env, 'XRM_SCHEMA_POLL_MS', 1000),
     pluginTimeoutMs: intFrom(env, 'XRM_PLUGIN_TIMEOUT_MS', 10_000),
     // beside the data folder by default: ./plugins.d next to ./data

@@ -65,7 +65,7 @@ function changesOf(old: RawBuilder<unknown>, next: RawBuilder<unknown>): RawBuil
     WHEN ${next} IS NULL THEN ${old}::jsonb - ${MAINTAINED} ELSE xrm.audit_diff(${old}, ${next}) END`;
 }
 
-/** changesOf for the one message of an inline write, over its CTE `w(record, old)`. */
+/** changesOf for the message of an inline write, over its CTE `w(record, old, correlation_id)`. */
 function inlineChanges(message: ChangeMessage): RawBuilder<unknown> {
   if (message === 'create') return sql`w.record::jsonb - ${MAINTAINED}`;
   if (message === 'delete') return sql`w.old::jsonb - ${MAINTAINED}`;
@@ -145,12 +145,14 @@ export class AuditTrail implements ChangeConsumer {
 
   /**
    * The audit row of a single create, update or delete as part of the write's own statement
-   * (reading its CTE `w(record, old)`): no transaction, one round trip, when nothing else observes.
+   * (reading its CTE `w(record, old, correlation_id)`): no transaction, one round trip, when nothing
+   * else observes. Several concurrent creates can share the statement, each row with its own
+   * correlation id (create-batches.ts): the rest of the origin is the same for all of them.
    */
   inline(message: ChangeMessage, entity: string, origin: ChangeOrigin, depth: number): RawBuilder<unknown> {
     return sql`INSERT INTO xrm.audit (entity, record_id, message, actor, correlation_id, depth, changes)
       SELECT ${entity}, (COALESCE(w.record, w.old) ->> 'id')::uuid, ${message}, ${actorName(origin.principal)},
-        ${origin.correlationId}, ${depth}, ${inlineChanges(message)} FROM w`;
+        w.correlation_id, ${depth}, ${inlineChanges(message)} FROM w`;
   }
 
   /** A record's history, newest first, keyset paged; deleted records keep theirs. */

@@ -79,7 +79,8 @@ export class EventRules implements ChangeConsumer {
   }
 
   /**
-   * The INSERT of the jobs of the rules that match, reading `w(record json, old json)`; each run
+   * The INSERT of the jobs of the rules that match, reading `w(record json, old json, correlation_id
+   * text)`; each run
    * queued NOTIFYs the workers (delivered at commit; the CASE calls it for matching rules only).
    */
   #enqueue(
@@ -97,7 +98,7 @@ export class EventRules implements ChangeConsumer {
         message === 'delete' ? sql` 'previous', w.old,` : sql``
       }
       'depth', ${depth}::int, 'principal', ${JSON.stringify(origin.principal)}::jsonb,
-      'correlationId', ${origin.correlationId}::text)${extra ? sql` || ${JSON.stringify(extra)}::jsonb` : sql``}`;
+      'correlationId', w.correlation_id)${extra ? sql` || ${JSON.stringify(extra)}::jsonb` : sql``}`;
     return sql`INSERT INTO xrm.jobs (kind, target, event_id, payload, max_attempts)
       SELECT 'automation', r.id, gen_random_uuid(), ${payload}, ${this.#queue.options.maxAttempts}::int
       FROM w CROSS JOIN LATERAL json_populate_record(NULL::${t}, COALESCE(w.record, w.old)) n
@@ -133,7 +134,8 @@ export class EventRules implements ChangeConsumer {
     for (const list of groups.values()) {
       const { entity, message, depth } = list[0]!;
       const rows = JSON.stringify(list.map((c) => ({ record: c.after ?? null, old: c.before ?? null })));
-      await sql`WITH w AS (SELECT x.record, x.old FROM json_to_recordset(${rows}::json) AS x(record json, old json))
+      await sql`WITH w AS (SELECT x.record, x.old, ${origin.correlationId}::text AS correlation_id
+          FROM json_to_recordset(${rows}::json) AS x(record json, old json))
         ${this.#enqueue(catalog, message, entity, origin, depth)}`.execute(trx);
     }
   }
@@ -146,8 +148,8 @@ export class EventRules implements ChangeConsumer {
     if (rel.to !== rel.from || c.link!.toId !== c.link!.fromId) sides.push([rel.to, c.link!.toId]);
     for (const [entity, id] of sides) {
       if (!this.wants(catalog, c.message, entity)) continue;
-      await sql`WITH w AS (SELECT row_to_json(s.*) AS record, NULL::json AS old FROM ${table(entity)} s
-          WHERE s.id = ${id})
+      await sql`WITH w AS (SELECT row_to_json(s.*) AS record, NULL::json AS old,
+          ${origin.correlationId}::text AS correlation_id FROM ${table(entity)} s WHERE s.id = ${id})
         ${this.#enqueue(catalog, c.message, entity, origin, c.depth, { link: c.link })}`.execute(trx);
     }
   }
@@ -158,8 +160,8 @@ export class EventRules implements ChangeConsumer {
 
   /** A custom message on a record: the rules listening to it see the record as it is after the message ran. */
   async custom(trx: Db, origin: ChangeOrigin, event: CustomEvent, catalog: Catalog): Promise<void> {
-    await sql`WITH w AS (SELECT row_to_json(s.*) AS record, NULL::json AS old FROM ${table(event.entity)} s
-        WHERE s.id = ${event.id})
+    await sql`WITH w AS (SELECT row_to_json(s.*) AS record, NULL::json AS old,
+        ${origin.correlationId}::text AS correlation_id FROM ${table(event.entity)} s WHERE s.id = ${event.id})
       ${this.#enqueue(catalog, event.name, event.entity, origin, event.depth, { input: event.input })}`.execute(trx);
   }
 

@@ -63,7 +63,10 @@ export interface ChangeConsumer {
   committed?(): void;
   /**
    * A statement that records one create, update or delete inside the write's own SQL statement
-   * (reading the CTE `w(record json, old json)`), for writes nothing else observes.
+   * (reading the CTE `w(record json, old json, correlation_id text)`), for writes nothing else
+   * observes. Concurrent creates of the same shape and origin may share that statement, one `w` row
+   * each: what differs between them (the record, the correlation id) comes from `w`, never from
+   * `origin.correlationId`.
    */
   inline?(
     message: ChangeMessage,

@@ -217,7 +217,8 @@ export class WritePipeline {
       // one write only the audit trail and event rules observe: their rows go in the write's own statement
       const inline = this.#inline(catalog, messages[0]!, ctx);
       if (inline) {
-        const outcome = (await this.#write(ctx.db, messages[0]!, inline.also, ctx.access)).outcome;
+        const inlined = { also: inline.also, correlationId: ctx.correlationId };
+        const outcome = (await this.#write(ctx.db, messages[0]!, inlined, ctx.access)).outcome;
         this.#afterCommit(ctx, inline.consumers);
         return [outcome];
       }
@@ -446,22 +447,22 @@ export class WritePipeline {
   async #write(
     db: Db | undefined,
     m: WriteMessage,
-    also?: RawBuilder<unknown>,
+    inline?: { also: RawBuilder<unknown>; correlationId: string },
     access?: Access,
   ): Promise<{ outcome: WriteOutcome; old?: Row }> {
     const records = this.#records;
     switch (m.message) {
       case 'create':
-        return { outcome: { record: await records.create(m.entity, m.input, db, { also, access }) } };
+        return { outcome: { record: await records.create(m.entity, m.input, db, { ...inline, access }) } };
       case 'update': {
-        const options = { expectedVersion: m.expectedVersion, also, access };
+        const options = { expectedVersion: m.expectedVersion, ...inline, access };
         const { record, old } = await records.update(m.entity, m.id, m.input, options, db);
         return { outcome: { record }, old };
       }
       case 'delete':
         return {
           outcome: {},
-          old: await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion, also, access }, db),
+          old: await records.delete(m.entity, m.id, { expectedVersion: m.expectedVersion, ...inline, access }, db),
         };
       case 'upsert':
         return { outcome: await records.upsert(m.entity, m.key, m.input, db, access) };

@@ -4,6 +4,7 @@
  * so the plugin pipeline and the permission layer wrap them here. Every input is validated with
  * the entity's JSON Schema; database refusals become coded problems naming the field.
  */
+import { randomUUID } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import { toFieldErrors, unstorable } from '../../metadata/ajv.ts';
 import { column, table } from '../../metadata/physical-names.ts';
@@ -19,6 +20,7 @@ import { mapDatabaseError } from './database-errors.ts';
 import type { Access } from '../security/access.ts';
 import { bindSubject } from '../security/subject.ts';
 import { accessDenied, WriteAccess } from './write-access.ts';
+import { CreateBatches, refusedStatement } from './create-batches.ts';
 
 export type RecordJson = Record<string, unknown> & { id: string; version: number };
 type Row = Record<string, unknown>;
@@ -37,15 +39,30 @@ export interface WriteOptions {
   expectedVersion?: number;
   /**
    * Data-modifying CTEs (`x0 AS (…), x1 AS (…)`) that join the write's SAME statement, reading
-   * `w(record json, old json)`: the audit row and the automation jobs of a write no step observes,
-   * in one round trip.
+   * `w(record json, old json, correlation_id text)`: the audit row and the automation jobs of a
+   * write no step observes, in one round trip.
    */
   also?: RawBuilder<unknown>;
+  /** `w.correlation_id` for `also`: the operation's correlation id. */
+  correlationId?: string;
   /** Who writes: the policy's predicates and checks join the statement (write-access.ts). Absent: the system. */
   access?: Access;
 }
 
 export type BulkOperation = 'create' | 'update' | 'upsert' | 'delete';
+
+/** A create on its way to the database, alone or sharing a statement (create-batches.ts). */
+interface PendingCreate {
+  readonly data: Record<string, unknown>;
+  readonly correlationId?: string;
+}
+
+/**
+ * Statements of one create shape running at once before further creates of it queue and then
+ * share a statement (create-batches.ts). Measured with wrk (8 connections, two cores): see
+ * docs/benchmarks.md, "Concurrent creates share a statement".
+ */
+const CREATES_IN_FLIGHT = 2;
 
 export interface BulkRequest {
   operation: BulkOperation;
@@ -83,10 +100,18 @@ export class RecordsService {
   readonly #db: Db;
   readonly #runtime: Runtime;
 
-  constructor(database: Database, runtime: Runtime) {
+  readonly #creates: CreateBatches;
+
+  constructor(database: Database, runtime: Runtime, options: { createBatchRows?: number } = {}) {
     this.#database = database;
     this.#db = database.db;
     this.#runtime = runtime;
+    this.#creates = new CreateBatches({ inFlight: CREATES_IN_FLIGHT, maxRows: options.createBatchRows ?? 64 });
+  }
+
+  /** How many creates went in shared statements so far (create-batches.ts). */
+  get batchedCreates(): { statements: number; rows: number; replayed: number } {
+    return this.#creates.batched;
   }
 
   get #state(): ApiState {
@@ -138,15 +163,6 @@ export class RecordsService {
     return options.access ? new WriteAccess(options.access, state.catalog, entity) : undefined;
   }
 
-  #insert(entity: EntityDef, data: Record<string, unknown>): RawBuilder<unknown> {
-    // one statement text per set of fields, whatever order a client sends them in
-    const keys = Object.keys(data).sort();
-    const values = keys.map((k) => sql`${this.#encode(entity, k, data[k])}`);
-    return keys.length
-      ? sql`INSERT INTO ${table(entity.name)} (${sql.join(keys.map(column))}) VALUES (${sql.join(values)}) RETURNING *`
-      : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
-  }
-
   create(entityName: string, input: unknown, db: Db = this.#db, options: WriteOptions = {}): Promise<RecordJson> {
     return this.#fresh(db, () => this.#create(entityName, input, db, options));
   }
@@ -159,18 +175,81 @@ export class RecordsService {
     let data = this.#validate(state, entity, 'create', input);
     access?.assertFields(data);
     if (access) data = access.stampCreate(data);
-    const insert = this.#insert(entity, data);
     // the post-image's check aborts the statement when the record falls outside the policy
     const check = access?.postCheck('a', data, true);
     const where = check ? sql`WHERE ${check}` : sql``;
-    const statement = options.also
-      ? sql<{
-          r: RecordJson;
-        }>`WITH i AS (${insert}), w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old FROM i a ${where}),
-          ${options.also} SELECT w.record AS r FROM w`
-      : sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(a.*) AS r FROM w a ${where}`;
-    const rows = await this.#run(state, statement, entity, 'write', db, options.access);
-    return rows[0]!.r;
+    const one = async (row: PendingCreate) => {
+      const rows = await this.#run(
+        state,
+        this.#createStatement(entity, [row], where, options),
+        entity,
+        'write',
+        db,
+        options.access,
+      );
+      return rows[0]!.r;
+    };
+    const row: PendingCreate = { data, correlationId: options.correlationId };
+    if (db !== this.#db) return one(row);
+    // creates of the same statement text and writer may share one statement (create-batches.ts)
+    const tail = sql`${options.also ?? sql``} ${where}`.compile(db);
+    const lane = [
+      entity.name,
+      state.catalog.version,
+      Object.keys(data).sort().join(','),
+      tail.sql,
+      JSON.stringify(tail.parameters),
+      JSON.stringify(options.access?.subject ?? null),
+    ].join('\u0000');
+    return this.#creates.run(lane, row, {
+      one,
+      many: async (rows) => {
+        const named = rows.map((r) => (r.data.id == null ? { ...r, data: { id: randomUUID(), ...r.data } } : r));
+        const statement = this.#createStatement(entity, named, where, options);
+        let written: { r: RecordJson }[];
+        try {
+          const compiled = bindSubject(statement.compile(db), options.access?.subject);
+          written = await execute<{ r: RecordJson }>(this.#database, db, compiled, `v${state.catalog.version}`);
+        } catch (error) {
+          // refused as a whole: each create again on its own; else (a lost connection) the mapped problem
+          if (refusedStatement(error)) throw error;
+          throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, 'write');
+        }
+        const byId = new Map(written.map(({ r }) => [String(r.id).toLowerCase(), r]));
+        return named.map((r) => byId.get(String(r.data.id).toLowerCase())!);
+      },
+    });
+  }
+
+  /**
+   * The INSERT of one create (the table's own id default), or of several sharing one statement (ids
+   * given, so each answer finds its request); each row's correlation id goes into `w` for `also`.
+   */
+  #createStatement(
+    entity: EntityDef,
+    rows: readonly PendingCreate[],
+    where: RawBuilder<unknown>,
+    options: WriteOptions,
+  ): RawBuilder<{ r: RecordJson }> {
+    const keys = Object.keys(rows[0]!.data).sort();
+    if (rows.length > 1 && !keys.includes('id')) keys.unshift('id');
+    const values = rows.map((r) => sql`(${sql.join(keys.map((k) => sql`${this.#encode(entity, k, r.data[k])}`))})`);
+    const insert = keys.length
+      ? sql`INSERT INTO ${table(entity.name)} (${sql.join(keys.map(column))}) VALUES ${sql.join(values)} RETURNING *`
+      : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
+    if (!options.also)
+      return sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(a.*) AS r FROM w a ${where}`;
+    if (rows.length === 1) {
+      return sql<{ r: RecordJson }>`WITH i AS (${insert}), w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old,
+          ${rows[0]!.correlationId ?? null}::text AS correlation_id FROM i a ${where}),
+        ${options.also} SELECT w.record AS r FROM w`;
+    }
+    const ids = rows.map((r) => String(r.data.id));
+    const correlations = rows.map((r) => r.correlationId ?? null);
+    return sql<{ r: RecordJson }>`WITH i AS (${insert}),
+        c AS (SELECT * FROM unnest(${ids}::uuid[], ${correlations}::text[]) AS c(id, correlation_id)),
+        w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old, c.correlation_id FROM i a JOIN c ON c.id = a.id ${where}),
+        ${options.also} SELECT w.record AS r FROM w`;
   }
 
   /**
@@ -270,7 +349,8 @@ export class RecordsService {
     const check = access?.postCheck('t', data, false);
     const checked = check ? sql`, ${check} AS allowed` : sql``;
     const update = sql`UPDATE ${table(entity.name)} t SET ${sql.join(sets)} FROM ${old}
-        WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old ${checked}`;
+        WHERE t.id = o.id ${version} RETURNING row_to_json(t.*) AS record, row_to_json(o.*) AS old ${checked}
+        ${options.also ? sql`, ${options.correlationId ?? null}::text AS correlation_id` : sql``}`;
     const statement = options.also
       ? sql<Updated>`WITH w AS (${update}), ${options.also} SELECT record, old FROM w`
       : sql<Updated>`${update}`;
@@ -292,7 +372,8 @@ export class RecordsService {
     const guard = this.#writeAccess(state, entity, options)?.guard('delete', 't');
     const reach = guard ? sql`AND ${guard}` : sql``;
     const remove = sql`DELETE FROM ${table(entity.name)} t WHERE t.id = ${id} ${version} ${reach}
-      RETURNING NULL::json AS record, row_to_json(t.*) AS old`;
+      RETURNING NULL::json AS record, row_to_json(t.*) AS old
+      ${options.also ? sql`, ${options.correlationId ?? null}::text AS correlation_id` : sql``}`;
     const statement = options.also
       ? sql<{ old: Row }>`WITH w AS (${remove}), ${options.also} SELECT old FROM w`
       : sql<{ old: Row }>`${remove}`;

@@ -1,0 +1,144 @@
+/**
+ * Concurrent creates share a statement (server/records/create-batches.ts): each request still gets
+ * its own record, its own audit row with its own correlation id, and its own answer when the
+ * database refuses one of them (a duplicate among many), exactly as if each had gone alone.
+ */
+import { sql } from 'kysely';
+import { beforeAll, expect, it } from 'vitest';
+import { SYSTEM_PRINCIPAL } from '../plugins/api.ts';
+import { refusedStatement } from '../server/records/create-batches.ts';
+import { api } from './support/http.ts';
+import { describeEachDatabase } from './support/platform.ts';
+import { expectStatus } from './support/problems.ts';
+
+describeEachDatabase('concurrent creates share a statement', (get, kind) => {
+  const http = () => api(get().app);
+  const db = () => get().services.db;
+  const batched = () => get().services.records.batchedCreates;
+
+  /**
+   * Sends the creates; on PostgreSQL while another transaction holds the table locked, so the first
+   * two statements wait at the lock and every later create queues behind them (then they share one
+   * statement, whatever the timing). PGlite has one connection: its creates queue as they come.
+   */
+  const concurrently = async <T>(send: () => Promise<T>[]): Promise<T[]> => {
+    if (kind !== 'postgres') return Promise.all(send());
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = db()
+      .transaction()
+      .execute(async (trx) => {
+        await sql`LOCK TABLE data.cb_item IN EXCLUSIVE MODE`.execute(trx);
+        locked();
+        await held;
+      });
+    await isLocked;
+    const replies = Promise.all(send());
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%cb_item%'`.execute(db());
+      if (rows[0]!.n >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the rest pass sign-in and validation, and queue
+    release();
+    await holder;
+    return replies;
+  };
+
+  const audit = async (prefix: string) => {
+    const { rows } = await sql<{ record_id: string; correlation_id: string; changes: Record<string, unknown> }>`
+      SELECT a.record_id::text, a.correlation_id, a.changes FROM xrm.audit a
+      WHERE a.entity = 'cb_item' AND a.message = 'create' AND a.changes ->> 'title' LIKE ${`${prefix}%`}`.execute(db());
+    return rows;
+  };
+
+  beforeAll(async () => {
+    expectStatus(
+      await http().post('/api/metadata/entities', {
+        name: 'cb_item',
+        primaryField: 'title',
+        fields: [
+          { name: 'title', type: 'text', required: true },
+          { name: 'code', type: 'text', unique: true },
+          { name: 'amount', type: 'integer' },
+        ],
+      }),
+      201,
+    );
+  });
+
+  it('answers each request with its own record and audits each with its own row', async () => {
+    const before = batched();
+    const inputs = Array.from({ length: 48 }, (_, i) => ({ title: `many ${i}`, code: `m-${i}`, amount: i }));
+    const replies = await concurrently(() => inputs.map((input) => http().post('/api/data/cb_item', input)));
+    const records = replies.map((reply) => expectStatus(reply, 201));
+    records.forEach((record, i) => expect(record).toMatchObject(inputs[i]!));
+    expect(new Set(records.map((r) => r.id)).size).toBe(48);
+    // the point of it, on PostgreSQL: the 46 that queued behind the lock went in one statement
+    if (kind === 'postgres')
+      expect(batched()).toMatchObject({ statements: before.statements + 1, rows: before.rows + 46 });
+
+    const stored = await sql<{ id: string; title: string; amount: number }>`SELECT id::text, title, amount
+      FROM data.cb_item WHERE title LIKE 'many %'`.execute(db());
+    expect(stored.rows.length).toBe(48);
+    for (const row of stored.rows) expect(row.title).toBe(`many ${row.amount}`);
+    const rows = await audit('many ');
+    expect(rows.length).toBe(48);
+    const byId = new Map(records.map((r) => [r.id as string, r]));
+    for (const row of rows) expect(row.changes.title).toBe(byId.get(row.record_id)?.title);
+    expect(new Set(rows.map((r) => r.correlation_id)).size).toBe(48);
+  });
+
+  it('keeps each write’s correlation id on its own audit row', async () => {
+    const before = batched();
+    const { pipeline } = get().services;
+    const log = get().app.log;
+    const outcomes = await Promise.all(
+      Array.from({ length: 32 }, (_, i) =>
+        pipeline.execute({ principal: SYSTEM_PRINCIPAL, correlationId: `corr-${i}`, log }, [
+          { message: 'create', entity: 'cb_item', input: { title: `corr ${i}`, amount: i } },
+        ]),
+      ),
+    );
+    expect(batched().statements).toBeGreaterThan(before.statements);
+    const idOf = new Map(outcomes.map((o, i) => [o[0]!.record!.id as string, i]));
+    const rows = await audit('corr ');
+    expect(rows.length).toBe(32);
+    for (const row of rows) {
+      const i = idOf.get(row.record_id);
+      expect(row.correlation_id).toBe(`corr-${i}`);
+      expect(row.changes.title).toBe(`corr ${i}`);
+    }
+  });
+
+  it('gives the one refused create its own problem and writes the others', async () => {
+    const before = batched();
+    const inputs = Array.from({ length: 40 }, (_, i) => ({ title: `dup ${i}`, code: i === 31 ? 'd-20' : `d-${i}` }));
+    const replies = await concurrently(() => inputs.map((input) => http().post('/api/data/cb_item', input)));
+    const statuses = replies.map((r) => r.status);
+    // exactly one of the two creates with code d-20 is refused, whichever reached the database second
+    expect(statuses.filter((s) => s === 409).length).toBe(1);
+    expect(statuses.filter((s) => s === 201).length).toBe(39);
+    const refused = replies.find((r) => r.status === 409)!;
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect([20, 31]).toContain(inputs.findIndex((_, i) => replies[i] === refused));
+    // on PostgreSQL both queued behind the lock: their shared statement was refused and replayed one by one
+    if (kind === 'postgres') expect(batched().replayed).toBe(before.replayed + 1);
+
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM data.cb_item WHERE title LIKE 'dup %'`.execute(db());
+    expect(rows[0]!.n).toBe(39);
+    expect((await audit('dup ')).length).toBe(39);
+  });
+
+  it('replays only what the database refused as a whole', () => {
+    expect(refusedStatement({ code: '23505', severity: 'ERROR' })).toBe(true);
+    // a terminated backend (FATAL) may have committed: its creates are not replayed
+    expect(refusedStatement({ code: '57P01', severity: 'FATAL' })).toBe(false);
+    expect(refusedStatement(new Error('Connection terminated unexpectedly'))).toBe(false);
+  });
+});
