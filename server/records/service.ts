@@ -248,7 +248,8 @@ export class RecordsService {
     const correlations = rows.map((r) => r.correlationId ?? null);
     return sql<{ r: RecordJson }>`WITH i AS (${insert}),
         c AS (SELECT * FROM unnest(${ids}::uuid[], ${correlations}::text[]) AS c(id, correlation_id)),
-        w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old, c.correlation_id FROM i a JOIN c ON c.id = a.id ${where}),
+        w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old, c.correlation_id
+          FROM i a JOIN c ON c.id = a.id ${where}),
         ${options.also} SELECT w.record AS r FROM w`;
   }
 
