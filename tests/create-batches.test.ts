@@ -137,8 +137,12 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
 
   it('replays only what the database refused as a whole', () => {
     expect(refusedStatement({ code: '23505', severity: 'ERROR' })).toBe(true);
+    expect(refusedStatement({ code: '42703', severity: 'ERROR' })).toBe(true);
     // a terminated backend (FATAL) may have committed: its creates are not replayed
     expect(refusedStatement({ code: '57P01', severity: 'FATAL' })).toBe(false);
+    // a timeout or a cancel: alone, each would wait as long again
+    expect(refusedStatement({ code: '57014', severity: 'ERROR' })).toBe(false);
+    expect(refusedStatement({ code: '53300', severity: 'ERROR' })).toBe(false);
     expect(refusedStatement(new Error('Connection terminated unexpectedly'))).toBe(false);
   });
 });

@@ -9,7 +9,8 @@
  * A statement the database refuses (severity ERROR: nothing of it was committed) is replayed one
  * create at a time, so each create gets its own answer (a 409 for the duplicate, a 201 for the
  * rest), as if none had been batched. A lost connection fails every create of the statement, as it
- * fails a single one: whether it committed is unknown, so nothing is replayed.
+ * fails a single one: whether it committed is unknown, so nothing is replayed; a timeout or a
+ * cancel fails them all too, rather than making each wait again.
  */
 
 export interface CreateBatchOptions {
@@ -38,11 +39,19 @@ interface Lane<I, R> {
   readonly runner: CreateBatchRunner<I, R>;
 }
 
-/** A database error that says the statement failed as a whole and left nothing behind. */
+/** SQLSTATE classes of failures that are not about the rows: connection, resources, cancel and timeout, system. */
+const NOT_THE_ROWS = new Set(['08', '53', '57', '58', 'XX']);
+
+/**
+ * A database error that says the statement was refused as a whole and left nothing behind, for a
+ * reason a row may carry (a constraint, a policy check, a value, a schema change racing it): each
+ * create is worth trying again alone. A timeout or a cancel is not: alone, each would wait again.
+ */
 export function refusedStatement(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
   const e = error as { code?: unknown; severity?: unknown };
-  return typeof e.code === 'string' && e.code.length === 5 && e.severity === 'ERROR';
+  if (typeof e.code !== 'string' || e.code.length !== 5 || e.severity !== 'ERROR') return false;
+  return !NOT_THE_ROWS.has(e.code.slice(0, 2));
 }
 
 export class CreateBatches {

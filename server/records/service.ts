@@ -204,7 +204,7 @@ export class RecordsService {
     return this.#creates.run(lane, row, {
       one,
       many: async (rows) => {
-        const named = rows.map((r) => (r.data.id == null ? { ...r, data: { id: randomUUID(), ...r.data } } : r));
+        const named = rows.map((r) => (r.data.id == null ? { ...r, data: { ...r.data, id: randomUUID() } } : r));
         const statement = this.#createStatement(entity, named, where, options);
         let written: { r: RecordJson }[];
         try {
