@@ -79,9 +79,9 @@ export class EventRules implements ChangeConsumer {
   }
 
   /**
-   * The INSERT of the jobs of the rules that match, reading `w(record json, old json, correlation_id
-   * text)`; each run
-   * queued NOTIFYs the workers (delivered at commit; the CASE calls it for matching rules only).
+   * The INSERT of the jobs of the rules that match, reading `w(record json, old json,
+   * correlation_id text)`; each run queued NOTIFYs the workers (delivered at commit; the CASE calls
+   * it for matching rules only).
    */
   #enqueue(
     catalog: Catalog,
