@@ -18,11 +18,15 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
 
   /**
    * Sends the creates; on PostgreSQL while another transaction holds the table locked, so the first
-   * two statements wait at the lock and every later create queues behind them (then they share one
-   * statement, whatever the timing). PGlite has one connection: its creates queue as they come.
+   * two statements wait at the lock and every later create queues behind them; the lock goes once
+   * all of them queue (then they share one statement, whatever the timing). PGlite has one
+   * connection: its creates queue as they come.
    */
   const concurrently = async <T>(send: () => Promise<T>[]): Promise<T[]> => {
     if (kind !== 'postgres') return Promise.all(send());
+    const until = async (done: () => Promise<boolean> | boolean) => {
+      for (let i = 0; i < 400 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    };
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let locked!: () => void;
@@ -35,14 +39,15 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
         await held;
       });
     await isLocked;
-    const replies = Promise.all(send());
-    for (let i = 0; i < 200; i++) {
+    const sent = send();
+    const replies = Promise.all(sent);
+    await until(async () => {
       const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%cb_item%'`.execute(db());
-      if (rows[0]!.n >= 2) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the rest pass sign-in and validation, and queue
+      return rows[0]!.n >= 2;
+    });
+    // the rest pass sign-in and validation, and queue behind the two
+    await until(() => batched().queued === sent.length - 2);
     release();
     await holder;
     return replies;
@@ -92,7 +97,17 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
     expect(new Set(rows.map((r) => r.correlation_id)).size).toBe(48);
   });
 
-  it('keeps each write’s correlation id on its own audit row', async () => {
+  it('keeps each write’s correlation id on its own audit row and its own rule run', async () => {
+    const rule = expectStatus(
+      await http().post('/api/automation/rules', {
+        name: 'Follow every numbered item',
+        entity: 'cb_item',
+        trigger: { type: 'event', messages: ['create'] },
+        condition: { amount: { gte: 0 } },
+        actions: [{ type: 'create', entity: 'cb_item', values: { title: 'follow-up {{record.title}}' } }],
+      }),
+      201,
+    );
     const before = batched();
     const { pipeline } = get().services;
     const log = get().app.log;
@@ -112,6 +127,13 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
       expect(row.correlation_id).toBe(`corr-${i}`);
       expect(row.changes.title).toBe(`corr ${i}`);
     }
+    // the rule's run of each create carries that create's correlation id
+    const jobs = await sql<{ id: string; correlation: string }>`SELECT payload ->> 'id' AS id,
+        payload ->> 'correlationId' AS correlation FROM xrm.jobs
+      WHERE kind = 'automation' AND target = ${rule.id} AND payload ->> 'correlationId' LIKE 'corr-%'`.execute(db());
+    expect(jobs.rows.length).toBe(32);
+    for (const job of jobs.rows) expect(job.correlation).toBe(`corr-${idOf.get(job.id)}`);
+    expectStatus(await http().delete(`/api/automation/rules/${rule.id}`), 204);
   });
 
   it('gives the one refused create its own problem and writes the others', async () => {

@@ -66,8 +66,11 @@ export class CreateBatches {
     this.#options = { inFlight: Math.max(1, options.inFlight), maxRows: Math.max(1, options.maxRows) };
   }
 
-  get batched(): { statements: number; rows: number; replayed: number } {
-    return { statements: this.#statements, rows: this.#rows, replayed: this.#replayed };
+  /** What went together so far, and how many creates wait in a queue right now. */
+  get batched(): { statements: number; rows: number; replayed: number; queued: number } {
+    let queued = 0;
+    for (const lane of this.#lanes.values()) queued += lane.queue.length;
+    return { statements: this.#statements, rows: this.#rows, replayed: this.#replayed, queued };
   }
 
   /**

@@ -110,7 +110,7 @@ export class RecordsService {
   }
 
   /** How many creates went in shared statements so far (create-batches.ts). */
-  get batchedCreates(): { statements: number; rows: number; replayed: number } {
+  get batchedCreates(): { statements: number; rows: number; replayed: number; queued: number } {
     return this.#creates.batched;
   }
 
