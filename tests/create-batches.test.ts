@@ -168,3 +168,41 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
     expect(refusedStatement(new Error('Connection terminated unexpectedly'))).toBe(false);
   });
 });
+
+describeEachDatabase(
+  'creates too wide to share a statement',
+  (get) => {
+    const batched = () => get().services.records.batchedCreates;
+    const fields = Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, type: 'text' }));
+
+    beforeAll(async () => {
+      expectStatus(await api(get().app).post('/api/metadata/entities', { name: 'cb_wide', fields }), 201);
+    });
+
+    /** 32 creates at once through the pipeline, each with `width` of the 30 fields set. */
+    const createMany = (width: number) => {
+      const { pipeline } = get().services;
+      const log = get().app.log;
+      return Promise.all(
+        Array.from({ length: 32 }, (_, i) => {
+          const input = Object.fromEntries(fields.slice(0, width).map((f) => [f.name, `${f.name}-${i}`]));
+          return pipeline.execute({ principal: SYSTEM_PRINCIPAL, correlationId: `wide-${i}`, log }, [
+            { message: 'create', entity: 'cb_wide', input },
+          ]);
+        }),
+      );
+    };
+
+    it('go alone when a full shared statement would pass the parameter limit', async () => {
+      // 1,000 rows of 31 parameters (30 fields and the id) would be 31,000: each create goes alone
+      const before = batched();
+      const outcomes = await createMany(30);
+      outcomes.forEach((o, i) => expect(o[0]!.record).toMatchObject({ f0: `f0-${i}`, f29: `f29-${i}` }));
+      expect(batched().statements).toBe(before.statements);
+      // the same creates with two fields set share statements
+      await createMany(2);
+      expect(batched().statements).toBeGreaterThan(before.statements);
+    });
+  },
+  { config: { createBatchRows: 1000 } },
+);

@@ -64,6 +64,9 @@ interface PendingCreate {
  */
 const CREATES_IN_FLIGHT = 2;
 
+/** Parameters a shared create statement's rows may take at most (the protocol's limit is 65,535). */
+const MAX_BATCH_PARAMETERS = 30_000;
+
 export interface BulkRequest {
   operation: BulkOperation;
   /** Alternate key name (upsert). */
@@ -101,12 +104,14 @@ export class RecordsService {
   readonly #runtime: Runtime;
 
   readonly #creates: CreateBatches;
+  readonly #batchRows: number;
 
   constructor(database: Database, runtime: Runtime, options: { createBatchRows?: number } = {}) {
     this.#database = database;
     this.#db = database.db;
     this.#runtime = runtime;
-    this.#creates = new CreateBatches({ inFlight: CREATES_IN_FLIGHT, maxRows: options.createBatchRows ?? 64 });
+    this.#batchRows = options.createBatchRows ?? 64;
+    this.#creates = new CreateBatches({ inFlight: CREATES_IN_FLIGHT, maxRows: this.#batchRows });
   }
 
   /** How many creates went in shared statements so far (create-batches.ts). */
@@ -190,7 +195,9 @@ export class RecordsService {
       return rows[0]!.r;
     };
     const row: PendingCreate = { data, correlationId: options.correlationId };
-    if (db !== this.#db) return one(row);
+    // inside a caller's transaction, or so many fields that a full shared statement would pass
+    // PostgreSQL's limit of 65,535 parameters: alone
+    if (db !== this.#db || (Object.keys(data).length + 1) * this.#batchRows > MAX_BATCH_PARAMETERS) return one(row);
     // creates of the same statement text and writer may share one statement (create-batches.ts)
     const tail = sql`${options.also ?? sql``} ${where}`.compile(db);
     const lane = [
