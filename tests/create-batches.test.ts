@@ -10,6 +10,7 @@ import { refusedStatement } from '../server/records/create-batches.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectStatus } from './support/problems.ts';
+import { until } from './support/tools.ts';
 
 describeEachDatabase('concurrent creates share a statement', (get, kind) => {
   const http = () => api(get().app);
@@ -24,9 +25,6 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
    */
   const concurrently = async <T>(send: () => Promise<T>[]): Promise<T[]> => {
     if (kind !== 'postgres') return Promise.all(send());
-    const until = async (done: () => Promise<boolean> | boolean) => {
-      for (let i = 0; i < 400 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    };
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let locked!: () => void;
@@ -41,14 +39,17 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
     await isLocked;
     const sent = send();
     const replies = Promise.all(sent);
-    await until(async () => {
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%cb_item%'`.execute(db());
-      return rows[0]!.n >= 2;
-    });
-    // the rest pass sign-in and validation, and queue behind the two
-    await until(() => batched().queued === sent.length - 2);
-    release();
+    try {
+      await until('two creates waiting at the lock', async () => {
+        const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%cb_item%'`.execute(db());
+        return rows[0]!.n >= 2;
+      });
+      // the rest pass sign-in and validation, and queue behind the two
+      await until('the other creates to queue', () => batched().queued === sent.length - 2);
+    } finally {
+      release();
+    }
     await holder;
     return replies;
   };
@@ -133,6 +134,12 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
       WHERE kind = 'automation' AND target = ${rule.id} AND payload ->> 'correlationId' LIKE 'corr-%'`.execute(db());
     expect(jobs.rows.length).toBe(32);
     for (const job of jobs.rows) expect(job.correlation).toBe(`corr-${idOf.get(job.id)}`);
+    // the runs' own creates are done before the next test locks the table
+    await until('the rule’s runs', async () => {
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM xrm.jobs
+        WHERE target = ${rule.id} AND state IN ('queued', 'running', 'failed')`.execute(db());
+      return rows[0]!.n === 0;
+    });
     expectStatus(await http().delete(`/api/automation/rules/${rule.id}`), 204);
   });
 

@@ -154,11 +154,13 @@ export class RecordsService {
     operation: 'write' | 'delete' = 'write',
     db: Db = this.#db,
     access?: Access,
+    unmapped?: (error: unknown) => boolean,
   ): Promise<T[]> {
     try {
       const compiled = bindSubject(query.compile(db), access?.subject);
       return await execute<T>(this.#database, db, compiled, `v${state.catalog.version}`);
     } catch (error) {
+      if (unmapped?.(error)) throw error;
       throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, operation);
     }
   }
@@ -213,15 +215,9 @@ export class RecordsService {
       many: async (rows) => {
         const named = rows.map((r) => (r.data.id == null ? { ...r, data: { ...r.data, id: randomUUID() } } : r));
         const statement = this.#createStatement(entity, named, where, options);
-        let written: { r: RecordJson }[];
-        try {
-          const compiled = bindSubject(statement.compile(db), options.access?.subject);
-          written = await execute<{ r: RecordJson }>(this.#database, db, compiled, `v${state.catalog.version}`);
-        } catch (error) {
-          // refused as a whole: each create again on its own; else (a lost connection) the mapped problem
-          if (refusedStatement(error)) throw error;
-          throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, 'write');
-        }
+        // a refusal comes back as the database's error (each create then goes again alone); anything
+        // else (a lost connection, a timeout) as the problem every create of the statement answers
+        const written = await this.#run(state, statement, entity, 'write', db, options.access, refusedStatement);
         const byId = new Map(written.map(({ r }) => [String(r.id).toLowerCase(), r]));
         return named.map((r) => byId.get(String(r.data.id).toLowerCase())!);
       },
