@@ -16,7 +16,7 @@
 export interface CreateBatchOptions {
   /** Statements of one shape running at once before creates queue (≥ 1). */
   readonly inFlight: number;
-  /** Creates in one statement at most (≥ 1; 1 turns batching off). */
+  /** Creates in one statement at most (≥ 1; with 1 every create goes alone, a queue one by one). */
   readonly maxRows: number;
 }
 
@@ -83,7 +83,7 @@ export class CreateBatches {
       lane = { running: 0, queue: [], runner };
       this.#lanes.set(key, lane as Lane<unknown, unknown>);
     }
-    if (this.#options.maxRows === 1 || lane.running < this.#options.inFlight) {
+    if (lane.running < this.#options.inFlight) {
       lane.running++;
       return lane.runner.one(item).finally(() => this.#done(key, lane));
     }

@@ -197,9 +197,10 @@ export class RecordsService {
       return rows[0]!.r;
     };
     const row: PendingCreate = { data, correlationId: options.correlationId };
-    // inside a caller's transaction, or so many fields that a full shared statement would pass
-    // PostgreSQL's limit of 65,535 parameters: alone
-    if (db !== this.#db || (Object.keys(data).length + 1) * this.#batchRows > MAX_BATCH_PARAMETERS) return one(row);
+    // alone: inside a caller's transaction, with sharing turned off (no lane to key), or with so many
+    // fields that a full shared statement would pass PostgreSQL's limit of 65,535 parameters
+    const alone = db !== this.#db || this.#batchRows === 1;
+    if (alone || (Object.keys(data).length + 1) * this.#batchRows > MAX_BATCH_PARAMETERS) return one(row);
     // creates of the same statement text and writer may share one statement (create-batches.ts)
     const tail = sql`${options.also ?? sql``} ${where}`.compile(db);
     const lane = [
