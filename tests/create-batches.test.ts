@@ -11,6 +11,7 @@ import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
 import { expectStatus } from './support/problems.ts';
 import { until } from './support/tools.ts';
+import { everyValue, everyValueType } from './support/value-types.ts';
 
 describeEachDatabase('concurrent creates share a statement', (get, kind) => {
   const http = () => api(get().app);
@@ -23,7 +24,7 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
    * all of them queue (then they share one statement, whatever the timing). PGlite has one
    * connection: its creates queue as they come.
    */
-  const concurrently = async <T>(send: () => Promise<T>[]): Promise<T[]> => {
+  const concurrently = async <T>(send: () => Promise<T>[], table = 'cb_item'): Promise<T[]> => {
     if (kind !== 'postgres') return Promise.all(send());
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -32,7 +33,7 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
     const holder = db()
       .transaction()
       .execute(async (trx) => {
-        await sql`LOCK TABLE data.cb_item IN EXCLUSIVE MODE`.execute(trx);
+        await sql`LOCK TABLE ${sql.table(`data.${table}`)} IN EXCLUSIVE MODE`.execute(trx);
         locked();
         await held;
       });
@@ -42,7 +43,7 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
     try {
       await until('two creates waiting at the lock', async () => {
         const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%cb_item%'`.execute(db());
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE ${`%${table}%`}`.execute(db());
         return rows[0]!.n >= 2;
       });
       // the rest pass sign-in and validation, and queue behind the two
@@ -72,6 +73,10 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
           { name: 'amount', type: 'integer' },
         ],
       }),
+      201,
+    );
+    expectStatus(
+      await http().post('/api/metadata/entities', { name: 'cb_every', fields: everyValueType('cb_item') }),
       201,
     );
   });
@@ -162,6 +167,60 @@ describeEachDatabase('concurrent creates share a statement', (get, kind) => {
     }>`SELECT count(*)::int AS n FROM data.cb_item WHERE title LIKE 'dup %'`.execute(db());
     expect(rows[0]!.n).toBe(39);
     expect((await audit('dup ')).length).toBe(39);
+  });
+
+  it('writes each create of a lane with its own values, of every type (its statement compiled once)', async () => {
+    const parent = expectStatus(await http().post('/api/data/cb_item', { title: 'parent of every' }), 201);
+    const other = expectStatus(await http().post('/api/data/cb_item', { title: 'other parent' }), 201);
+    const first = everyValue(parent.id, 'every 0');
+    // the same fields (one lane), every value different; then every value but the title null
+    const second = {
+      title: 'every 1',
+      body: 'Other\ntext "quoted"',
+      email: 'b@example.com',
+      website: 'https://example.org/y?z=1',
+      amount: -0.5,
+      ratio: 3.25,
+      share: 99.5,
+      count: -3,
+      big: -42,
+      flag: false,
+      day: '1999-12-31',
+      at: '2001-01-01T00:00:00.000Z',
+      stage: 'new',
+      tags: [],
+      payload: ['a', { b: null }],
+      ref: '00000000-0000-4000-8000-000000000001',
+      parent: other.id,
+    };
+    const third = Object.fromEntries(Object.keys(first).map((k) => [k, k === 'title' ? 'every 2' : null]));
+    const inputs = [first, second, third];
+    const check = async (records: Record<string, unknown>[], sent: Record<string, unknown>[]) => {
+      expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+      for (const [i, record] of records.entries()) {
+        const { at, ...plain } = sent[i]!;
+        expect(record, String(sent[i]!.title)).toMatchObject(plain);
+        expect(record.at === null ? null : Date.parse(String(record.at))).toBe(
+          at === null ? null : Date.parse(String(at)),
+        );
+        // stored as answered
+        expect(expectStatus(await http().get(`/api/data/cb_every/${record.id}`), 200)).toEqual(record);
+      }
+    };
+    // one after another: each alone, with the lane's statement
+    const alone: Record<string, unknown>[] = [];
+    for (const input of inputs) alone.push(expectStatus(await http().post('/api/data/cb_every', input), 201));
+    await check(alone, inputs);
+    // at once: on PostgreSQL the last four share the lane's four-row statement
+    const before = batched();
+    const many = [...inputs, ...inputs].map((input, i) => ({ ...input, title: `every at once ${i}` }));
+    const replies = await concurrently(() => many.map((input) => http().post('/api/data/cb_every', input)), 'cb_every');
+    await check(
+      replies.map((reply) => expectStatus(reply, 201)),
+      many,
+    );
+    if (kind === 'postgres')
+      expect(batched()).toMatchObject({ statements: before.statements + 1, rows: before.rows + 4 });
   });
 
   it('replays only what the database refused as a whole', () => {

@@ -76,6 +76,10 @@ describeEachDatabase(
         expect(direct.type).toBe(ordinary.type);
         expect(JSON.parse(direct.text).data.thing.id).toBe(id);
         expect([directExecuted, ordinaryExecuted]).toEqual([0, 1]);
+        // a variable the operation does not declare changes nothing (graphql-js ignores it too)
+        const extra = await both(`query One($id: ID!) { gdThing(id: $id) { ${OWN} } }`, 'title', { id, n: [1] });
+        expect(extra.direct.text).toBe(extra.ordinary.text);
+        expect(extra.directExecuted).toBe(0);
         // a JSON field comes as PostgreSQL writes it (as REST answers it): the same JSON, its own spacing
         const json = await both(`query($id: ID!) { gdThing(id: $id) { title payload } }`, 'title', { id });
         expect(JSON.parse(json.direct.text)).toEqual(JSON.parse(json.ordinary.text));
@@ -146,6 +150,13 @@ describeEachDatabase(
       expect(wrong.text).toBe(
         (await post('query($id: ID!) { gdThing(id: $id) { title @include(if: true) } }', { id: 'not-a-uuid' })).text,
       );
+      // `$id: ID!` takes a string as it comes; anything else is coerced (or refused) by graphql-js, as before
+      for (const variables of [{ id: 7 }, {}, { id: null }, { id: ['x'] }, { id: { a: 1 } }]) {
+        const direct = await post('query($id: ID!) { gdThing(id: $id) { title } }', variables);
+        const ordinary = await post('query($id: ID!) { gdThing(id: $id) { title @include(if: true) } }', variables);
+        expect(direct.status, JSON.stringify(variables)).toBe(ordinary.status);
+        expect(direct.text, JSON.stringify(variables)).toBe(ordinary.text);
+      }
       const unknown = await post('{ gdThing(id: "x") { nope } }');
       expect(unknown.status).toBe(400);
       expect(unknown.text).toContain('nope');

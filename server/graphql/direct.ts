@@ -45,6 +45,11 @@ interface Plan {
   /** The answer's text around the statement's JSON. */
   readonly before: string;
   readonly after: string;
+  /**
+   * A record read whose one variable is `$x: ID!` and whose one argument is `id: $x`: a string
+   * there is the id as it comes, without graphql-js coercing variables and arguments.
+   */
+  readonly idVariable?: string;
 }
 
 /** Plans per document text, per served schema (a new schema starts afresh). */
@@ -78,11 +83,20 @@ export async function answerDirectly(
   const plan = planOf(schema, text, operationName ?? undefined);
   if (!plan) return false;
   const inputs = (variables ?? {}) as Record<string, unknown>;
-  const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], inputs);
-  if (coerced.errors) return false;
+  const id = plan.idVariable === undefined ? undefined : inputs[plan.idVariable];
   try {
-    const args = getArgumentValues(plan.definition, plan.field, coerced.coerced);
-    const info = { fieldNodes: [plan.field], variableValues: coerced.coerced, fragments: {}, schema };
+    let values: Record<string, unknown>;
+    let args: Record<string, unknown>;
+    if (typeof id === 'string') {
+      values = { [plan.idVariable!]: id };
+      args = { id };
+    } else {
+      const coerced = getVariableValues(schema, plan.operation.variableDefinitions ?? [], inputs);
+      if (coerced.errors) return false;
+      values = coerced.coerced;
+      args = getArgumentValues(plan.definition, plan.field, values);
+    }
+    const info = { fieldNodes: [plan.field], variableValues: values, fragments: {}, schema };
     const json =
       plan.kind === 'record'
         ? await recordBody(plan.types, args.id as string, query, info, request.access)
@@ -128,7 +142,8 @@ function makePlan(schema: GraphQLSchema, text: string, operationName: string | u
   if (definition && extensions?.xrmRecord) {
     if (!ownMembers(extensions.xrmRecord.object, field)) return null;
     const shape = { before: `{"data":{"${key}":`, after: '}}' };
-    plan = { kind: 'record', operation, field, definition, types: extensions.xrmRecord, ...shape };
+    const idVariable = idVariableOf(operation, field);
+    plan = { kind: 'record', operation, field, definition, types: extensions.xrmRecord, ...shape, idVariable };
   } else if (definition && extensions?.xrmPage) {
     // the connection's `nodes` and nothing else (no count, no page info, no cursors)
     const [nodes, ...rest] = field.selectionSet.selections;
@@ -142,6 +157,21 @@ function makePlan(schema: GraphQLSchema, text: string, operationName: string | u
   // only a document the ordinary way would execute: the same rules, the same limits
   if (operationProblem(document) || validate(schema, document, specifiedRules).length) return null;
   return plan;
+}
+
+/** `$x` when the operation's one variable is `$x: ID!` (no default) and the field's one argument `id: $x`. */
+function idVariableOf(operation: OperationDefinitionNode, field: FieldNode): string | undefined {
+  const [variable, ...others] = operation.variableDefinitions ?? [];
+  const [arg, ...more] = field.arguments ?? [];
+  if (!variable || others.length || more.length || variable.defaultValue || variable.directives?.length)
+    return undefined;
+  const type = variable.type;
+  if (type.kind !== Kind.NON_NULL_TYPE || type.type.kind !== Kind.NAMED_TYPE || type.type.name.value !== 'ID')
+    return undefined;
+  const name = variable.variable.name.value;
+  return arg?.name.value === 'id' && arg.value.kind === Kind.VARIABLE && arg.value.name.value === name
+    ? name
+    : undefined;
 }
 
 /**

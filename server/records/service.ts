@@ -5,11 +5,10 @@
  * the entity's JSON Schema; database refusals become coded problems naming the field.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import { toFieldErrors, unstorable } from '../../metadata/ajv.ts';
 import { column, table } from '../../metadata/physical-names.ts';
 import { XrmError, type FieldError } from '../../metadata/errors.ts';
-import { FIELD_TYPES } from '../../metadata/field-types/index.ts';
 import type { AlternateKeyDef, EntityDef } from '../../metadata/types.ts';
 import type { Database, Db } from '../../metadata/database.ts';
 import { execute } from '../query/statement-cache.ts';
@@ -21,8 +20,15 @@ import type { Access } from '../security/access.ts';
 import { bindSubject } from '../security/subject.ts';
 import { accessDenied, WriteAccess } from './write-access.ts';
 import { CreateBatches, refusedStatement } from './create-batches.ts';
+import {
+  CreateTemplates,
+  createStatement,
+  encodeValue,
+  type PendingCreate,
+  type RecordJson,
+} from './create-statements.ts';
 
-export type RecordJson = Record<string, unknown> & { id: string; version: number };
+export type { RecordJson } from './create-statements.ts';
 type Row = Record<string, unknown>;
 
 /** An update's outcome: the record as written, and as it was. */
@@ -52,11 +58,6 @@ export interface WriteOptions {
 export type BulkOperation = 'create' | 'update' | 'upsert' | 'delete';
 
 /** A create on its way to the database, alone or sharing a statement (create-batches.ts). */
-interface PendingCreate {
-  readonly data: Record<string, unknown>;
-  readonly correlationId?: string;
-}
-
 /**
  * Statements of one create shape running at once before further creates of it queue and then
  * share a statement (create-batches.ts). Measured with wrk (8 connections, two cores): see
@@ -134,14 +135,6 @@ export class RecordsService {
     return input as Record<string, unknown>;
   }
 
-  #encode(entity: EntityDef, key: string, value: unknown): unknown {
-    if (value === null) return value;
-    // system fields (id, owner_id, created_by) are uuids: nothing to encode
-    const field = entity.fields.find((f) => f.name === key);
-    const encode = field && FIELD_TYPES[field.type].encode;
-    return encode ? encode(value) : value;
-  }
-
   /**
    * Runs a statement with the writer's values bound into its policy predicates (subject.ts); a
    * write on its own (no caller's transaction) goes as a named prepared statement on PostgreSQL,
@@ -149,7 +142,7 @@ export class RecordsService {
    */
   async #run<T>(
     state: ApiState,
-    query: RawBuilder<T>,
+    query: RawBuilder<T> | CompiledQuery<T>,
     entity: EntityDef,
     operation: 'write' | 'delete' = 'write',
     db: Db = this.#db,
@@ -157,7 +150,8 @@ export class RecordsService {
     unmapped?: (error: unknown) => boolean,
   ): Promise<T[]> {
     try {
-      const compiled = bindSubject(query.compile(db), access?.subject);
+      // a RawBuilder is compiled and bound here; a create template comes compiled and bound
+      const compiled = 'compile' in query ? bindSubject(query.compile(db), access?.subject) : query;
       return await execute<T>(this.#database, db, compiled, `v${state.catalog.version}`);
     } catch (error) {
       if (unmapped?.(error)) throw error;
@@ -185,23 +179,16 @@ export class RecordsService {
     // the post-image's check aborts the statement when the record falls outside the policy
     const check = access?.postCheck('a', data, true);
     const where = check ? sql`WHERE ${check}` : sql``;
-    const one = async (row: PendingCreate) => {
-      const rows = await this.#run(
-        state,
-        this.#createStatement(entity, [row], where, options),
-        entity,
-        'write',
-        db,
-        options.access,
-      );
-      return rows[0]!.r;
-    };
     const row: PendingCreate = { data, correlationId: options.correlationId };
     // alone: inside a caller's transaction, with sharing turned off (no lane to key), or with so many
     // fields that a full shared statement would pass PostgreSQL's limit of 65,535 parameters
     const alone = db !== this.#db || this.#batchRows === 1;
-    if (alone || (Object.keys(data).length + 1) * this.#batchRows > MAX_BATCH_PARAMETERS) return one(row);
-    // creates of the same statement text and writer may share one statement (create-batches.ts)
+    if (alone || (Object.keys(data).length + 1) * this.#batchRows > MAX_BATCH_PARAMETERS) {
+      const statement = createStatement(entity, [row], where, options.also);
+      return (await this.#run(state, statement, entity, 'write', db, options.access))[0]!.r;
+    }
+    // creates of the same statement text and writer may share one statement (create-batches.ts), and
+    // run the lane's statement compiled once per row count (create-statements.ts)
     const tail = sql`${options.also ?? sql``} ${where}`.compile(db);
     const lane = [
       entity.name,
@@ -211,50 +198,20 @@ export class RecordsService {
       JSON.stringify(tail.parameters),
       JSON.stringify(options.access?.subject ?? null),
     ].join('\u0000');
+    const templates = state.derived('createTemplates', () => new CreateTemplates());
+    const statement = (rows: readonly PendingCreate[]) =>
+      templates.query(lane, entity, rows, where, options.also, db, options.access?.subject);
     return this.#creates.run(lane, row, {
-      one,
+      one: async (one) => (await this.#run(state, statement([one]), entity, 'write', db, options.access))[0]!.r,
       many: async (rows) => {
         const named = rows.map((r) => (r.data.id == null ? { ...r, data: { ...r.data, id: randomUUID() } } : r));
-        const statement = this.#createStatement(entity, named, where, options);
         // a refusal comes back as the database's error (each create then goes again alone); anything
         // else (a lost connection, a timeout) as the problem every create of the statement answers
-        const written = await this.#run(state, statement, entity, 'write', db, options.access, refusedStatement);
+        const written = await this.#run(state, statement(named), entity, 'write', db, options.access, refusedStatement);
         const byId = new Map(written.map(({ r }) => [String(r.id).toLowerCase(), r]));
         return named.map((r) => byId.get(String(r.data.id).toLowerCase())!);
       },
     });
-  }
-
-  /**
-   * The INSERT of one create (the table's own id default), or of several sharing one statement (ids
-   * given, so each answer finds its request); each row's correlation id goes into `w` for `also`.
-   */
-  #createStatement(
-    entity: EntityDef,
-    rows: readonly PendingCreate[],
-    where: RawBuilder<unknown>,
-    options: WriteOptions,
-  ): RawBuilder<{ r: RecordJson }> {
-    const keys = Object.keys(rows[0]!.data).sort();
-    if (rows.length > 1 && !keys.includes('id')) keys.unshift('id');
-    const values = rows.map((r) => sql`(${sql.join(keys.map((k) => sql`${this.#encode(entity, k, r.data[k])}`))})`);
-    const insert = keys.length
-      ? sql`INSERT INTO ${table(entity.name)} (${sql.join(keys.map(column))}) VALUES ${sql.join(values)} RETURNING *`
-      : sql`INSERT INTO ${table(entity.name)} DEFAULT VALUES RETURNING *`;
-    if (!options.also)
-      return sql<{ r: RecordJson }>`WITH w AS (${insert}) SELECT row_to_json(a.*) AS r FROM w a ${where}`;
-    if (rows.length === 1) {
-      return sql<{ r: RecordJson }>`WITH i AS (${insert}), w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old,
-          ${rows[0]!.correlationId ?? null}::text AS correlation_id FROM i a ${where}),
-        ${options.also} SELECT w.record AS r FROM w`;
-    }
-    const ids = rows.map((r) => String(r.data.id));
-    const correlations = rows.map((r) => r.correlationId ?? null);
-    return sql<{ r: RecordJson }>`WITH i AS (${insert}),
-        c AS (SELECT * FROM unnest(${ids}::uuid[], ${correlations}::text[]) AS c(id, correlation_id)),
-        w AS (SELECT row_to_json(a.*) AS record, NULL::json AS old, c.correlation_id
-          FROM i a JOIN c ON c.id = a.id ${where}),
-        ${options.also} SELECT w.record AS r FROM w`;
   }
 
   /**
@@ -344,7 +301,7 @@ export class RecordsService {
     access?.assertFields(data);
     const sets = Object.keys(data)
       .sort()
-      .map((k) => sql`${column(k)} = ${this.#encode(entity, k, data[k])}`);
+      .map((k) => sql`${column(k)} = ${encodeValue(entity, k, data[k])}`);
     sets.push(sql`"updated_at" = now()`, sql`"version" = t."version" + 1`);
     const version = this.#versionCondition(options);
     // the pre-image comes from the same statement: the row locked (if the policy reaches it), then updated
@@ -447,7 +404,7 @@ export class RecordsService {
     const guard = policy?.guard('update', 't', given);
     const reach = guard ? sql`WHERE ${guard}` : sql``;
     const insert = sql`INSERT INTO ${table(entity.name)} AS t (${sql.join(Object.keys(data).map(column))})
-      VALUES (${sql.join(Object.keys(data).map((k) => sql`${this.#encode(entity, k, data[k])}`))})
+      VALUES (${sql.join(Object.keys(data).map((k) => sql`${encodeValue(entity, k, data[k])}`))})
       ON CONFLICT (${keyColumns}) DO UPDATE SET ${sql.join(sets)} ${reach} RETURNING t.*, (t.xmax = 0) AS __created`;
     const check = policy?.postCheck('a', given, sql<boolean>`a.__created`);
     const rows = await this.#run(

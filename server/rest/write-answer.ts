@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalog } from '../../metadata/catalog.ts';
 import { SYSTEM_COLUMNS } from '../../metadata/system-fields.ts';
+import type { EntityDef } from '../../metadata/types.ts';
 import { queryError } from '../query/filter-parse.ts';
 import { LIMITS } from '../limits.ts';
 import { etag } from './etag.ts';
@@ -32,16 +33,27 @@ export function writeAnswer(req: FastifyRequest, catalog: Catalog, entity: strin
   if (raw === undefined || raw.trim() === '') return { minimal };
   const names = raw.split(',').map((s) => s.trim());
   if (names.length > LIMITS.recordColumns) throw queryError('/select', `names at most ${LIMITS.recordColumns} fields`);
-  const def = catalog.entity(entity);
-  const known = new Set<string>([...SYSTEM_COLUMNS, ...(def?.fields.map((f) => f.name) ?? [])]);
+  const known = knownFields(catalog, entity);
   names.forEach((name, i) => {
     if (!known.has(name)) throw queryError(`/select/${i}`, `"${entity}" has no field "${name}"`);
   });
   return { select: new Set(['id', ...names]), minimal };
 }
 
+/** The names `select` may take: the system columns and the entity's fields (per definition, built once). */
+function knownFields(catalog: Catalog, entity: string): ReadonlySet<string> {
+  const def = catalog.entity(entity);
+  if (!def) return new Set(SYSTEM_COLUMNS);
+  let known = fieldNames.get(def);
+  if (!known) fieldNames.set(def, (known = new Set([...SYSTEM_COLUMNS, ...def.fields.map((f) => f.name)])));
+  return known;
+}
+
+const fieldNames = new WeakMap<EntityDef, ReadonlySet<string>>();
+
 /** Whether a Prefer header asks for `return=minimal` (the last `return=` wins). */
 function preferMinimal(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
   const values = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',');
   let minimal = false;
   for (const value of values) {

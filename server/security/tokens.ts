@@ -2,7 +2,7 @@
  * Credentials on the wire: session tokens and API keys (random, shown once, stored as SHA-256),
  * and where a request carries them (`Authorization: Bearer …` or the `xrm_session` cookie).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'xrm_session';
@@ -22,9 +22,9 @@ export function newApiKey(): string {
   return API_KEY_PREFIX + randomBytes(32).toString('base64url');
 }
 
-/** How a token or key is stored and looked up: its SHA-256, hex. */
+/** How a token or key is stored and looked up: its SHA-256, hex (one-shot: every request hashes its credential). */
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** The value of one cookie of a Cookie header, if present. */
