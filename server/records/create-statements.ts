@@ -18,6 +18,7 @@ import { bindSubject, type Subject } from '../security/subject.ts';
 
 export type RecordJson = Record<string, unknown> & { id: string; version: number };
 
+/** A create on its way to the database, alone or sharing a statement (create-batches.ts). */
 export interface PendingCreate {
   readonly data: Record<string, unknown>;
   readonly correlationId?: string;

@@ -57,7 +57,6 @@ export interface WriteOptions {
 
 export type BulkOperation = 'create' | 'update' | 'upsert' | 'delete';
 
-/** A create on its way to the database, alone or sharing a statement (create-batches.ts). */
 /**
  * Statements of one create shape running at once before further creates of it queue and then
  * share a statement (create-batches.ts). Measured with wrk (8 connections, two cores): see
@@ -202,7 +201,7 @@ export class RecordsService {
     const statement = (rows: readonly PendingCreate[]) =>
       templates.query(lane, entity, rows, where, options.also, db, options.access?.subject);
     return this.#creates.run(lane, row, {
-      one: async (one) => (await this.#run(state, statement([one]), entity, 'write', db, options.access))[0]!.r,
+      one: async (item) => (await this.#run(state, statement([item]), entity, 'write', db, options.access))[0]!.r,
       many: async (rows) => {
         const named = rows.map((r) => (r.data.id == null ? { ...r, data: { ...r.data, id: randomUUID() } } : r));
         // a refusal comes back as the database's error (each create then goes again alone); anything

@@ -54,7 +54,7 @@ const fieldNames = new WeakMap<EntityDef, ReadonlySet<string>>();
 /** Whether a Prefer header asks for `return=minimal` (the last `return=` wins). */
 function preferMinimal(header: string | string[] | undefined): boolean {
   if (header === undefined) return false;
-  const values = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',');
+  const values = (Array.isArray(header) ? header.join(',') : header).split(',');
   let minimal = false;
   for (const value of values) {
     const [name, token] = value
