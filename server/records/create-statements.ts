@@ -24,11 +24,15 @@ export interface PendingCreate {
   readonly correlationId?: string;
 }
 
-/** A field's value as its column takes it (system fields such as id and owner_id: as given). */
-export function encodeValue(entity: EntityDef, key: string, value: unknown): unknown {
-  if (value === null) return value;
+/** How a field's values go into its column; none: as given (system fields such as id and owner_id). */
+function encoderOf(entity: EntityDef, key: string): ((value: unknown) => unknown) | undefined {
   const field = entity.fields.find((f) => f.name === key);
-  const encode = field && FIELD_TYPES[field.type].encode;
+  return field && FIELD_TYPES[field.type].encode;
+}
+
+/** A field's value as its column takes it. */
+export function encodeValue(entity: EntityDef, key: string, value: unknown): unknown {
+  const encode = value === null ? undefined : encoderOf(entity, key);
   return encode ? encode(value) : value;
 }
 
@@ -142,10 +146,7 @@ function compileTemplate(
   db: Db,
   subject: Subject | undefined,
 ): Template {
-  const field = (row: number, key: string) => {
-    const def = entity.fields.find((f) => f.name === key);
-    return new Marker({ kind: 'field', row, key, encode: def && FIELD_TYPES[def.type].encode });
-  };
+  const field = (row: number, key: string) => new Marker({ kind: 'field', row, key, encode: encoderOf(entity, key) });
   const values: Values = {
     value: field,
     ids: new Marker({ kind: 'ids' }),
