@@ -111,7 +111,9 @@ const MAX_TEMPLATES = 500;
 
 /** The compiled create statements of one catalog version (held by the ApiState, dropped with it). */
 export class CreateTemplates {
-  readonly #templates = new Map<string, Template>();
+  /** Per lane, its templates by row count (the lane's key is hashed once per create, not rebuilt per count). */
+  readonly #lanes = new Map<string, Map<number, Template>>();
+  #count = 0;
 
   /**
    * The lane's statement for these rows, compiled on first use: `where` and `also` are those of
@@ -126,12 +128,18 @@ export class CreateTemplates {
     db: Db,
     subject: Subject | undefined,
   ): CompiledQuery<{ r: RecordJson }> {
-    const key = `${rows.length}\u0000${lane}`;
-    let template = this.#templates.get(key);
+    let byCount = this.#lanes.get(lane);
+    let template = byCount?.get(rows.length);
     if (!template) {
       template = compileTemplate(entity, columnsOf(rows[0]!.data, rows.length), rows.length, where, also, db, subject);
-      if (this.#templates.size >= MAX_TEMPLATES) this.#templates.clear();
-      this.#templates.set(key, template);
+      if (this.#count >= MAX_TEMPLATES) {
+        this.#lanes.clear();
+        this.#count = 0;
+        byCount = undefined;
+      }
+      if (!byCount) this.#lanes.set(lane, (byCount = new Map()));
+      byCount.set(rows.length, template);
+      this.#count++;
     }
     return fill(template, rows);
   }
