@@ -1,8 +1,10 @@
 /**
  * A GraphQL read of one record's own fields, or of a page's `nodes` (own fields and lookups), is
- * answered with its statement's JSON as it comes, without executing the operation: the answer is
- * the same text, byte for byte, as the ordinary execution gives, for every kind of value. Whatever
- * has another shape, or fails, is executed as before and answers as before.
+ * answered with its statement's JSON as it comes, without executing the operation, and a create
+ * from its one variable selecting own fields with the written record: the answer is the same
+ * text, byte for byte, as the ordinary execution gives, for every kind of value, and so is a
+ * failed write's. Whatever has another shape, or a variable graphql-js refuses, is executed as
+ * before and answers as before.
  */
 import { beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
@@ -160,6 +162,120 @@ describeEachDatabase(
       const unknown = await post('{ gdThing(id: "x") { nope } }');
       expect(unknown.status).toBe(400);
       expect(unknown.text).toContain('nope');
+    });
+
+    /** gd_thing's create input (GraphQL names) from a record of every value type. */
+    const createInput = (title: string, overrides: Record<string, unknown> = {}) => {
+      const { parent, ...values } = everyValue(ids.length ? parentId : '', title);
+      return { ...values, parentId: parent, ...overrides };
+    };
+    let parentId = '';
+    /** Every member but those that differ from one record to the next (id, times, autonumber). */
+    const SAME = `version ownerId title body email website amount ratio share count big flag day at stage
+      tags payload ref parentId`;
+    const create = (selection: string) =>
+      `mutation New($input: GdThingCreateInput!) { made: createGdThing(input: $input) { ${selection} } }`;
+    const count = async () => {
+      const reply = await post('{ gdThings { totalCount } }');
+      return JSON.parse(reply.text).data.gdThings.totalCount as number;
+    };
+
+    it('creates from the one variable and answers as the ordinary execution does, for every value type', async () => {
+      parentId = JSON.parse((await post(`query($id: ID!) { gdThing(id: $id) { parentId } }`, { id: ids[0] })).text).data
+        .gdThing.parentId;
+      const inputs = [
+        createInput('Made "one"\n\t\u0001 ✓'),
+        { title: 'only a title' },
+        { title: 'zeros', amount: 0, flag: false, tags: [], payload: 'a string', ref: null },
+        // a single value where a list is expected stands for a list of one, as graphql-js coerces it
+        { title: 'one tag', tags: 'b', big: '9007199254740991' },
+      ];
+      for (const input of inputs) {
+        const before = await count();
+        const { direct, ordinary, directExecuted, ordinaryExecuted } = await both(create(SAME), 'title', { input });
+        expect(direct.status, direct.text).toBe(200);
+        expect(direct.text).toBe(ordinary.text);
+        expect(direct.type).toBe(ordinary.type);
+        expect([directExecuted, ordinaryExecuted]).toEqual([0, 1]);
+        expect(await count()).toBe(before + 2);
+      }
+      expect(JSON.parse((await post(create('tags big'), { input: inputs[3] })).text).data.made).toEqual({
+        tags: ['b'],
+        big: 9007199254740991,
+      });
+      // what differs from one record to the next is what reading the record back gives
+      const volatile = 'id createdAt updatedAt ticket';
+      const before = executed;
+      const made = JSON.parse((await post(create(`${volatile} title`), { input: createInput('read back') })).text);
+      expect(executed).toBe(before);
+      const read = await post(`query($id: ID!) { gdThing(id: $id) { ${volatile} title @include(if: true) } }`, {
+        id: made.data.made.id,
+      });
+      expect(JSON.parse(read.text).data.gdThing).toEqual(made.data.made);
+    });
+
+    it('answers a failed create with the error the ordinary execution gives, and writes nothing', async () => {
+      const failing = [
+        createInput('bad email', { email: 'not an email' }),
+        createInput('no such parent', { parentId: '00000000-0000-4000-8000-000000000000' }),
+        { title: 'x'.repeat(300) },
+      ];
+      for (const input of failing) {
+        const before = await count();
+        const { direct, ordinary, directExecuted, ordinaryExecuted } = await both(create('id title'), 'title', {
+          input,
+        });
+        expect(direct.status).toBe(ordinary.status);
+        expect(direct.text).toBe(ordinary.text);
+        expect(JSON.parse(direct.text)).toMatchObject({ data: null, errors: [{ path: ['made'] }] });
+        expect([directExecuted, ordinaryExecuted]).toEqual([0, 1]);
+        expect(await count()).toBe(before);
+      }
+      const [message] = JSON.parse((await post(create('id'), { input: failing[0] })).text).errors;
+      expect(message.extensions).toMatchObject({ code: 'XRM_ERR_RECORD_INVALID', errors: [{ path: '/email' }] });
+    });
+
+    it('leaves a variable graphql-js refuses, and every other mutation shape, to the ordinary execution', async () => {
+      const refused = [
+        {},
+        { input: null },
+        { input: [{ title: 'in a list' }] },
+        { input: { title: 5 } },
+        { input: { title: 'x', nope: 1 } },
+        { input: { title: 'x', count: 1.5 } },
+        { input: { title: 'x', day: '2026-13' } },
+        { input: { title: 'x', tags: [null] } },
+        { input: { title: 'x', stage: ['won'] } },
+        { input: 'a string' },
+      ];
+      for (const variables of refused) {
+        const before = await count();
+        const { direct, ordinary, ...executions } = await both(create('id title'), 'title', variables);
+        expect(direct.status, JSON.stringify(variables)).toBe(ordinary.status);
+        expect(direct.text, JSON.stringify(variables)).toBe(ordinary.text);
+        expect(JSON.parse(direct.text).errors, JSON.stringify(variables)).toBeDefined();
+        // mercurius refuses the variables before executing, both times
+        expect(executions, JSON.stringify(variables)).toEqual({ directExecuted: 0, ordinaryExecuted: 0 });
+        expect(await count()).toBe(before);
+      }
+      const others = [
+        'mutation { createGdThing(input: { title: "literal" }) { id } }',
+        'createGdThing(input: $input) { title parent { name } }',
+        'createGdThing(input: $input) { title __typename }',
+        'a: createGdThing(input: $input) { id } b: createGdThing(input: $input) { id }',
+        'createGdThing(input: $input) { id title @skip(if: $skip) }',
+      ].map((fields) =>
+        fields.startsWith('mutation')
+          ? fields
+          : `mutation($input: GdThingCreateInput!${fields.includes('$skip') ? ', $skip: Boolean!' : ''}) { ${fields} }`,
+      );
+      for (const query of others) {
+        const before = executed;
+        const reply = await post(query, { input: { title: 'other shape' }, skip: false });
+        expect(reply.status, reply.text).toBe(200);
+        expect(JSON.parse(reply.text).errors, reply.text).toBeUndefined();
+        expect(executed - before, query).toBe(1);
+      }
     });
   },
   {

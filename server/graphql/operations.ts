@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { pascalCase } from '../../metadata/inflection.ts';
 import type { Db } from '../../metadata/database.ts';
-import type { ReadQuery } from '../query/ast.ts';
+import type { Projection, ReadQuery } from '../query/ast.ts';
 import type { WriteMessage } from '../records/pipeline.ts';
 import type { ParseContext } from '../query/filter-parse.ts';
 import type { QueryService } from '../query/query-service.ts';
@@ -157,11 +157,34 @@ export async function pageBody(
 }
 
 /**
- * What a create or update answers: the written record itself when the selection reads only its
- * own fields and the caller may read every record of the entity (no second statement: the write's
- * own RETURNING is the answer); otherwise the record read back with the selection, in the
- * operation's transaction. A secured field the caller may not read is refused either way, before
+ * The projection of a create's or update's selection when the written record itself is the
+ * answer: the selection reads only its own fields and the caller may read every record of the
+ * entity (the write's own RETURNING is the answer, no second statement); undefined when the record
+ * must be read back. A secured field the caller may not read is refused either way, before
  * anything is written.
+ */
+export function ownProjection(
+  types: EntityTypes,
+  query: QueryService,
+  access: Access | undefined,
+  info: SelectionInfo,
+): Projection | undefined {
+  const parse = query.parseContext(undefined, access);
+  const everyRecord = !access || access.policy.predicate(types.entity.name, 'read', 't', parse.catalog) === undefined;
+  const projection = projectionOf(types.object, info.fieldNodes, walk(parse, query, info));
+  return everyRecord && projection.items.every((item) => item.kind === 'column') ? projection : undefined;
+}
+
+/** The written record as the value of an own projection, keyed by response key. */
+export function ownAnswer(projection: Projection, record: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    projection.items.map((item) => [item.key, item.kind === 'column' ? record[item.column] : undefined]),
+  );
+}
+
+/**
+ * What a create or update answers: the written record itself when its selection is an own
+ * projection; otherwise the record read back with the selection, in the operation's transaction.
  */
 async function writeAndAnswer(
   types: EntityTypes,
@@ -170,18 +193,12 @@ async function writeAndAnswer(
   info: GraphQLResolveInfo,
 ): Promise<unknown> {
   const { query, access } = context;
-  const parse = query.parseContext(undefined, access);
-  const everyRecord = !access || access.policy.predicate(types.entity.name, 'read', 't', parse.catalog) === undefined;
-  const projection = projectionOf(types.object, info.fieldNodes, walk(parse, query, info));
-  const own = everyRecord && projection.items.every((item) => item.kind === 'column');
+  const own = ownProjection(types, query, access, info);
   // answered from its own write, an operation's one field needs no transaction around it: nothing
   // can fail after the write (a read back could, and must then undo it)
   const [done] = await types.keys.call(() => context.write([message], own ? info : undefined));
   const record = done!.record!;
-  if (own)
-    return Object.fromEntries(
-      projection.items.map((item) => [item.key, item.kind === 'column' ? record[item.column] : undefined]),
-    );
+  if (own) return ownAnswer(own, record);
   return readOne(types, record.id as string, query, info, access, await context.current());
 }
 
@@ -230,6 +247,11 @@ export function queryFields(types: EntityTypes): Record<string, RootField> {
   };
 }
 
+/** The write message of a create mutation's (coerced) input. */
+export function createMessage(types: EntityTypes, input: Input): WriteMessage {
+  return { message: 'create', entity: types.entity.name, input: types.keys.toRecord(input) };
+}
+
 export function mutationFields(types: EntityTypes): Record<string, RootField> {
   const { entity, names, keys } = types;
   const fields: Record<string, RootField> = {
@@ -238,7 +260,8 @@ export function mutationFields(types: EntityTypes): Record<string, RootField> {
       description: `Creates a ${entity.displayName} record`,
       args: { input: { type: new GraphQLNonNull(types.createInput) } },
       resolve: (_root, { input }: { input: Input }, context, info) =>
-        writeAndAnswer(types, { message: 'create', entity: entity.name, input: keys.toRecord(input) }, context, info),
+        writeAndAnswer(types, createMessage(types, input), context, info),
+      extensions: { xrmCreate: types },
     },
   };
   if (types.updateInput) {

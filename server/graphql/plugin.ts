@@ -19,6 +19,7 @@ import { XrmError } from '../../metadata/errors.ts';
 import { buildGraphqlSchema } from './schema-builder.ts';
 import { serveMasked } from './masked.ts';
 import { answerDirectly } from './direct.ts';
+import type { WriteMessage } from '../records/pipeline.ts';
 import { type Access, NO_ACCESS } from '../security/access.ts';
 import { catalogView, hiddenKey } from '../security/catalog-view.ts';
 import { graphqlOperation } from '../openapi/graphql-operations.ts';
@@ -81,10 +82,12 @@ export async function graphqlPlugin(
     });
   });
 
-  // a read of a record's or a page's stored values is answered with its statement's JSON (direct.ts)
+  // a read of a record's or a page's stored values is answered with its statement's JSON, a
+  // create selecting its own fields with the written record (direct.ts)
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== GRAPHQL_PATH || reply.sent) return;
-    if (await answerDirectly(request, reply, app.graphql.schema, query)) return reply;
+    const write = (messages: readonly WriteMessage[]) => pipeline.execute(writeContext(request), messages);
+    if (await answerDirectly(request, reply, app.graphql.schema, query, write)) return reply;
   });
 
   // a body GraphQL cannot even parse (a number for "query", a megabyte of text) is a 400 in
