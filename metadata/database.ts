@@ -142,7 +142,15 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
     };
     return { db, kind: 'postgres', pool, connectListener, onQuery: options.onQuery, close: () => db.destroy() };
   }
-  if (!config.dataDir.startsWith('memory://')) mkdirSync(config.dataDir, { recursive: true });
+  const memory = config.dataDir.startsWith('memory://');
+  if (!memory) mkdirSync(config.dataDir, { recursive: true });
+  // a new database starts from the build's pre-initialised one (pglite-template.ts), if any: a
+  // folder gets it unpacked before PGlite opens it (begun now, while the server builds), an
+  // in-memory database through PGlite
+  const unpacked =
+    !memory && !existsSync(join(config.dataDir, 'PG_VERSION')) ? unpackTemplate(config.dataDir) : undefined;
+  // awaited when the database is first used; a failure then fails that use, not the process now
+  unpacked?.catch(() => undefined);
   const db = new Kysely<any>({
     log,
     dialect: new PGliteDialect({
@@ -152,10 +160,7 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
         const { PGlite } = await import('@electric-sql/pglite');
         // an embedded, single-user database: a smaller buffer cache than PostgreSQL's 128 MB default
         // (the data folder's pages stay in the OS cache anyway); see README "Performance"
-        // a new database starts from the build's pre-initialised one (pglite-template.ts), if any:
-        // a folder gets it unpacked before PGlite opens it, an in-memory database through PGlite
-        const memory = config.dataDir.startsWith('memory://');
-        if (!memory && !existsSync(join(config.dataDir, 'PG_VERSION'))) unpackTemplate(config.dataDir);
+        await unpacked;
         const loadDataDir = memory ? readTemplate() : undefined;
         const pglite = await PGlite.create(config.dataDir, {
           startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],

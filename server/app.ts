@@ -2,6 +2,7 @@
  * Assembles the platform: database, migrations, live catalog, services, and the HTTP surface
  * (metadata API, data API, GraphQL, OpenAPI, health) as encapsulated Fastify plugins.
  */
+import { lazyValidators } from './lazy-validators.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { DestinationStream } from 'pino';
@@ -95,11 +96,13 @@ export interface BuildOptions {
 }
 
 export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
+  const validators = lazyValidators();
   const app = Fastify({
     ...loggingOptions(config, options.logStream),
     bodyLimit: LIMITS.bodyBytes,
     http: { maxHeaderSize: LIMITS.headerBytes },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    schemaController: { compilersFactory: { buildValidator: validators.buildValidator } },
     frameworkErrors,
     clientErrorHandler,
   });
@@ -365,6 +368,8 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       worker?.start();
       scheduler.start(config.automationTickMs);
       ready = true;
+      // the route schemas no request has needed yet (lazy-validators.ts)
+      validators.warm().catch((err: unknown) => app.log.error({ err }, 'a route schema does not compile'));
     },
     close() {
       closing ??= (async () => {
