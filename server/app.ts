@@ -369,7 +369,9 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       scheduler.start(config.automationTickMs);
       ready = true;
       // the route schemas no request has needed yet (lazy-validators.ts)
-      validators.warm().catch((err: unknown) => app.log.error({ err }, 'a route schema does not compile'));
+      validators
+        .warm(() => closing !== undefined)
+        .catch((err: unknown) => app.log.error({ err }, 'a route schema does not compile'));
     },
     close() {
       closing ??= (async () => {

@@ -16,8 +16,11 @@ type RouteDefinition = Parameters<Compile>[0];
 export interface LazyValidators {
   /** fastify's `schemaController.compilersFactory.buildValidator`. */
   readonly buildValidator: typeof AjvCompiler extends (...args: never) => infer F ? F : never;
-  /** Compiles the validators no request has needed yet, one per event-loop turn; resolves when done. */
-  warm(): Promise<void>;
+  /**
+   * Compiles the validators no request has needed yet, one per event-loop turn; resolves when
+   * done, or as soon as `stop` answers true (the server closing).
+   */
+  warm(stop?: () => boolean): Promise<void>;
   /** How many validators are not compiled yet. */
   readonly pending: number;
 }
@@ -49,9 +52,10 @@ export function lazyValidators(): LazyValidators {
       return validate;
     };
   }) as LazyValidators['buildValidator'];
-  const warm = async () => {
+  const warm = async (stop?: () => boolean) => {
     for (const compile of pending) {
       await new Promise((resolve) => setImmediate(resolve));
+      if (stop?.()) return;
       compile();
     }
   };

@@ -42,6 +42,9 @@ describe('lazily compiled route schemas', () => {
     const reply = await server.inject({ method: 'GET', url: '/other?n=2' });
     expect(reply.json()).toEqual({ n: 2 });
     expect(validators.pending).toBe(4);
+    // a closing server stops warming
+    await validators.warm(() => true);
+    expect(validators.pending).toBe(4);
     await validators.warm();
     expect(validators.pending).toBe(0);
     await server.close();

@@ -178,15 +178,15 @@ function makePlan(schema: GraphQLSchema, text: string, operationName: string | u
     | { xrmRecord?: EntityTypes; xrmPage?: EntityTypes; xrmCreate?: EntityTypes }
     | undefined;
   const key = field.alias?.value ?? field.name.value;
+  // the answer of a field whose value is the JSON given
+  const shape = { before: `{"data":{"${key}":`, after: '}}' };
   let plan: Plan | undefined;
   if (definition && extensions?.xrmCreate) {
     const create = createPlanOf(schema, document, operation, field, extensions.xrmCreate);
     if (!create) return null;
-    const shape = { before: `{"data":{"${key}":`, after: '}}' };
     plan = { kind: 'create', operation, field, definition, types: extensions.xrmCreate, ...shape, create };
   } else if (definition && extensions?.xrmRecord) {
     if (!ownMembers(extensions.xrmRecord.object, field)) return null;
-    const shape = { before: `{"data":{"${key}":`, after: '}}' };
     const idVariable = idVariableOf(operation, field);
     plan = { kind: 'record', operation, field, definition, types: extensions.xrmRecord, ...shape, idVariable };
   } else if (definition && extensions?.xrmPage) {
@@ -195,8 +195,8 @@ function makePlan(schema: GraphQLSchema, text: string, operationName: string | u
     if (rest.length || nodes?.kind !== Kind.FIELD || nodes.name.value !== 'nodes' || nodes.directives?.length)
       return null;
     if (!ownMembers(extensions.xrmPage.object, nodes)) return null;
-    const shape = { before: `{"data":{"${key}":{"${nodes.alias?.value ?? 'nodes'}":`, after: '}}}' };
-    plan = { kind: 'page', operation, field, definition, types: extensions.xrmPage, ...shape };
+    const page = { before: `{"data":{"${key}":{"${nodes.alias?.value ?? 'nodes'}":`, after: '}}}' };
+    plan = { kind: 'page', operation, field, definition, types: extensions.xrmPage, ...page };
   }
   if (!plan) return null;
   // only a document the ordinary way would execute: the same rules, the same limits

@@ -17,7 +17,7 @@ import { assertUuid } from '../record-id.ts';
 import { withFreshSchema } from '../schema-race.ts';
 import { mapDatabaseError } from './database-errors.ts';
 import type { Access } from '../security/access.ts';
-import { bindSubject } from '../security/subject.ts';
+import { bindSubject, type Subject } from '../security/subject.ts';
 import { accessDenied, WriteAccess } from './write-access.ts';
 import { CreateBatches, refusedStatement } from './create-batches.ts';
 import {
@@ -96,6 +96,16 @@ export function withPrefix(error: unknown, prefix: string): unknown {
     extensions: error.extensions,
     cause: error,
   });
+}
+
+/** Subjects as lane-key text, each written once: an access and its subject are kept per credential. */
+const subjectTexts = new WeakMap<Subject, string>();
+
+function subjectText(subject: Subject | undefined): string {
+  if (!subject) return 'null';
+  let text = subjectTexts.get(subject);
+  if (text === undefined) subjectTexts.set(subject, (text = JSON.stringify(subject)));
+  return text;
 }
 
 export class RecordsService {
@@ -195,7 +205,7 @@ export class RecordsService {
       Object.keys(data).sort().join(','),
       tail.sql,
       JSON.stringify(tail.parameters),
-      JSON.stringify(options.access?.subject ?? null),
+      subjectText(options.access?.subject),
     ].join('\u0000');
     const templates = state.derived('createTemplates', () => new CreateTemplates());
     const statement = (rows: readonly PendingCreate[]) =>
