@@ -94,6 +94,22 @@ function prepareMarked(client: pg.PoolClient): void {
       : query(config, values, callback);
 }
 
+/**
+ * A new PGlite folder starts from the build's pre-initialised database (pglite-template.ts), if
+ * any: made and unpacked before PGlite opens it (an in-memory database gets it through PGlite).
+ * Begins the unpack (or joins the one under way) and answers its promise; undefined when there is
+ * nothing to unpack (PostgreSQL, memory, a folder holding a database). `npm start` calls it first
+ * thing (main.ts), so the files are written while the server's modules load.
+ */
+export function prepareDataDir(config: DatabaseLocation): Promise<boolean> | undefined {
+  if (config.databaseUrl || config.dataDir.startsWith('memory://')) return undefined;
+  mkdirSync(config.dataDir, { recursive: true });
+  if (existsSync(join(config.dataDir, 'PG_VERSION'))) return undefined;
+  const unpack = unpackTemplate(config.dataDir);
+  unpack.catch(() => undefined); // reported where it is awaited
+  return unpack;
+}
+
 export function openDatabase(config: DatabaseLocation, options: DatabaseOptions = {}): Database {
   const log = options.onQuery
     ? (event: LogEvent) => options.onQuery!(event.query.sql, event.query.parameters)
@@ -143,14 +159,8 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
     return { db, kind: 'postgres', pool, connectListener, onQuery: options.onQuery, close: () => db.destroy() };
   }
   const memory = config.dataDir.startsWith('memory://');
-  if (!memory) mkdirSync(config.dataDir, { recursive: true });
-  // a new database starts from the build's pre-initialised one (pglite-template.ts), if any: a
-  // folder gets it unpacked before PGlite opens it (begun now, while the server builds), an
-  // in-memory database through PGlite
-  const unpacked =
-    !memory && !existsSync(join(config.dataDir, 'PG_VERSION')) ? unpackTemplate(config.dataDir) : undefined;
   // awaited when the database is first used; a failure then fails that use, not the process now
-  unpacked?.catch(() => undefined);
+  const unpacked = prepareDataDir(config);
   const db = new Kysely<any>({
     log,
     dialect: new PGliteDialect({

@@ -7,20 +7,20 @@
  * on disk is unpacked straight into the folder before PGlite opens it, as a restart finds it:
  * `loadDataDir` passes every file through PGlite's WebAssembly memory, which then stays about
  * 130 MB larger for the life of the process. The template is a plain tar (42 MB: gunzip alone
- * took 0.46 s here) read by `untar` below: node-tar took 0.9 s for its 1,100 files, this 0.45 s
- * written one by one, and about 0.2 s writing eight at a time.
+ * took 0.46 s here) read by `untar` (untar.ts): node-tar took 0.9 s for its 1,100 files, it 0.45 s.
  *
  * The file is named by the PGlite version and the migrations it holds, so a template from another
  * PGlite or another set of migrations is never unpacked (a start without one runs initdb as before).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kysely, PGliteDialect, sql } from 'kysely';
 import { migrations } from '../migrations/index.ts';
+import { untar } from './untar.ts';
 
 /** The project root: this file is `metadata/…` in the sources and `dist/metadata/…` when built. */
 const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/metadata/') ? '../..' : '..', import.meta.url));
@@ -58,61 +58,40 @@ export function readTemplate(): Blob | undefined {
  * Unpacks the template into `dataDir` (a folder without a database: PG_VERSION absent) when one
  * exists; answers whether it did. Written in place (the folder may be a mount point that cannot be
  * replaced), PG_VERSION last: a start killed midway leaves a folder the next start unpacks again.
- * The files are written several at a time by libuv's thread pool, so the unpack goes on while the
- * server builds its routes (database.ts starts it when it opens the database).
+ * The files are written on a worker thread, so the main thread goes on loading the server's modules
+ * and building its routes meanwhile (`npm start` begins the unpack first thing: database.ts
+ * `prepareDataDir`).
  */
-export async function unpackTemplate(dataDir: string): Promise<boolean> {
-  const file = templateFile();
-  if (!existsSync(file)) return false;
-  await untar(await readFile(file), dataDir, 'PG_VERSION');
-  return true;
+export function unpackTemplate(dataDir: string): Promise<boolean> {
+  let unpack = unpacking.get(dataDir);
+  if (!unpack) {
+    unpack = (async () => {
+      const file = templateFile();
+      if (!existsSync(file)) return false;
+      await untarOffThread(file, dataDir, 'PG_VERSION');
+      return true;
+    })();
+    unpacking.set(dataDir, unpack);
+    const done = () => unpacking.delete(dataDir);
+    unpack.then(done, done);
+  }
+  return unpack;
 }
 
-/** Files written at once: enough to keep the thread pool's four threads busy. */
-const WRITES_AT_ONCE = 8;
+/** Unpacks under way, by folder: a second call while one runs (main.ts began it) joins it. */
+const unpacking = new Map<string, Promise<boolean>>();
 
 /**
- * Writes the directories and regular files of a ustar archive (what `dumpDataDir` makes: names
- * under `/`, no links) below `dir`, the file named `last` after every other; refuses any other
- * kind of entry or a name leading out of `dir` before writing anything.
+ * untar.ts on a worker thread (untar-worker.js) in the build `npm start` runs; from the TypeScript
+ * sources (tests, `npm run dev`), on this thread, as a worker cannot load TypeScript.
  */
-async function untar(archive: Buffer, dir: string, last: string): Promise<void> {
-  const text = (header: Buffer, at: number, length: number) => {
-    const field = header.subarray(at, at + length);
-    const end = field.indexOf(0);
-    return field.subarray(0, end < 0 ? length : end).toString('utf8');
-  };
-  const folders = new Set<string>();
-  const files: { path: string; content: Buffer }[] = [];
-  let deferred: { path: string; content: Buffer } | undefined;
-  for (let at = 0; at + 512 <= archive.length; ) {
-    const header = archive.subarray(at, at + 512);
-    if (header[0] === 0) break; // the zero blocks that end an archive
-    const prefix = text(header, 345, 155);
-    const name = `${prefix ? `${prefix}/` : ''}${text(header, 0, 100)}`;
-    const size = Number.parseInt(text(header, 124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(header[156] || 0x30);
-    const path = resolve(dir, `.${name.startsWith('/') ? '' : '/'}${name}`);
-    if (relative(dir, path).startsWith('..')) throw new Error(`the PGlite template names a path outside: ${name}`);
-    if (type === '5') folders.add(path);
-    else if (type === '0') {
-      const entry = { path, content: archive.subarray(at + 512, at + 512 + size) };
-      folders.add(dirname(path));
-      if (relative(dir, path) === last) deferred = entry;
-      else files.push(entry);
-    } else throw new Error(`the PGlite template holds an entry of type ${type}: ${name}`);
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  for (const folder of folders) mkdirSync(folder, { recursive: true });
-  let next = 0;
-  const writer = async () => {
-    while (next < files.length) {
-      const { path, content } = files[next++]!;
-      await writeFile(path, content);
-    }
-  };
-  await Promise.all(Array.from({ length: WRITES_AT_ONCE }, writer));
-  if (deferred) await writeFile(deferred.path, deferred.content);
+async function untarOffThread(file: string, dir: string, last: string): Promise<void> {
+  if (import.meta.url.endsWith('.ts')) return untar(file, dir, last);
+  await new Promise<void>((done, fail) => {
+    const worker = new Worker(new URL('./untar-worker.js', import.meta.url), { workerData: { file, dir, last } });
+    worker.once('error', fail);
+    worker.once('exit', (code) => (code === 0 ? done() : fail(new Error(`the unpack worker exited with ${code}`))));
+  });
 }
 
 /** Builds the template (in memory, then one file written whole); returns its path. */

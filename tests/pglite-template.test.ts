@@ -3,9 +3,9 @@
  * (metadata/pglite-template.ts) instead of running initdb and every migration again: its system
  * tables are there at once, migrated when the template was built, not at this start. A data folder
  * made from it (unpacked on disk before PGlite opens it) keeps what is written across a restart,
- * like one made by initdb.
+ * like one made by initdb. The build `npm start` runs unpacks it on a worker thread.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -16,6 +16,7 @@ import { buildPlatform, type Platform } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { api } from './support/http.ts';
 import { expectStatus } from './support/problems.ts';
+import { startServerProcess } from './support/server-process.ts';
 import { testConfig, type TestDatabase } from './support/platform.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xrm-template-'));
@@ -93,4 +94,20 @@ it('compiles PGlite baseline by default, optimizing when asked (XRM_PGLITE_COMPI
     expect(rows[0]!.n).toBe(Object.keys(migrations).length);
     await platform.close();
   }
+});
+
+it('the build npm start runs unpacks a new folder on a worker thread and serves from it', async () => {
+  // `npm install` builds it (package.json "prepare"); the sources unpack on the main thread instead
+  expect(existsSync('dist/server/main.js'), 'dist/server/main.js: run `npm run build` first').toBe(true);
+  const folder = join(dir, 'built');
+  const server = await startServerProcess({ XRM_DATA_DIR: folder, DATABASE_URL: '' }, { build: true });
+  try {
+    expect(readFileSync(join(folder, 'PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
+    // the administrator the environment names was created in the unpacked database, and signs in
+    const reply = await fetch(`${server.base}/api/metadata/entities`, { headers: await server.auth() });
+    expect(reply.status, server.tail(20)).toBe(200);
+  } finally {
+    await server.stop();
+  }
+  expect(server.exit()?.code, server.tail(40)).toBe(0);
 });

@@ -1,5 +1,6 @@
 /**
- * The real `npm start` entry point (`node --import tsx server/main.ts`) as a child process on a
+ * The real `npm start` entry point (`node --import tsx server/main.ts`, or the build's
+ * `dist/server/main.js`) as a child process on a
  * free loopback port, with its exit recorded and the tail of its output kept for failure messages.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -84,10 +85,12 @@ function lastLines(text: string, lines: number): string {
 /** Starts the server with `env` on top of this process's environment and waits for /health 200. */
 export async function startServerProcess(
   env: Record<string, string>,
-  options: { readyTimeoutMs?: number } = {},
+  options: { readyTimeoutMs?: number; build?: boolean } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // the sources through tsx, or (`build`) the compiled server `npm start` runs
+  const entry = options.build ? ['dist/server/main.js'] : ['--import', 'tsx', 'server/main.ts'];
+  const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: {
       ...process.env,
