@@ -2,7 +2,6 @@
  * Assembles the platform: database, migrations, live catalog, services, and the HTTP surface
  * (metadata API, data API, GraphQL, OpenAPI, health) as encapsulated Fastify plugins.
  */
-import { lazyValidators } from './lazy-validators.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { DestinationStream } from 'pino';
@@ -69,6 +68,7 @@ import { installPrincipalResolution } from './security/principal-hook.ts';
 import { installHardening } from './hardening.ts';
 import { apiKeyRoutes, authRoutes } from './security/auth-routes.ts';
 import { userRoutes } from './security/user-routes.ts';
+import { lazyValidators } from './lazy-validators.ts';
 
 export interface Platform {
   readonly app: FastifyInstance;

@@ -3,9 +3,9 @@
  * request schemas with Ajv as the server gets ready: about 180 schemas and 0.3 s here, a seventh of
  * an embedded (PGlite) start. Each validator here is the one fastify's own compiler builds (its
  * @fastify/ajv-compiler, with the server's Ajv options), compiled on the first request that needs
- * it; once the server listens, `warm` compiles the others in the background, one per turn of the
- * event loop, so a route's first request seldom waits for its compile and requests meanwhile do
- * not wait behind all of them.
+ * it; once the platform is ready (app.ts), `warm` compiles the others in the background, one per
+ * turn of the event loop, so a route's first request seldom waits for its compile and requests
+ * meanwhile do not wait behind all of them.
  */
 import AjvCompiler from '@fastify/ajv-compiler';
 
