@@ -7,6 +7,7 @@
  * before and answers as before.
  */
 import { beforeAll, expect, it } from 'vitest';
+import { definePlugin } from '../plugins/api.ts';
 import { loadConfig } from '../server/config.ts';
 import { api } from './support/http.ts';
 import { describeEachDatabase } from './support/platform.ts';
@@ -15,6 +16,20 @@ import { everyValue, everyValueType } from './support/value-types.ts';
 
 /** Operations graphql-js executed (a direct answer executes none); both databases' platforms count here. */
 let executed = 0;
+
+/**
+ * A step that changes the written record of a gd_odd after the write (a step should not: its
+ * `postImage` is read-only), so that a value no scalar serializes reaches the answer.
+ */
+const oddStep = definePlugin({
+  name: 'gd-odd',
+  version: '1.0.0',
+  setup(api) {
+    api.on({ message: 'create', entity: 'gd_odd', stage: 'after' }, (ctx) => {
+      (ctx.postImage as Record<string, unknown>).count = 'not a number';
+    });
+  },
+});
 
 /** Every own field but the JSON one: answered as the same text either way. */
 const OWN = `id version createdAt updatedAt ownerId title body email website amount ratio share
@@ -277,10 +292,32 @@ describeEachDatabase(
         expect(executed - before, query).toBe(1);
       }
     });
+
+    it('executes the operation with the written record when a value does not serialize, writing once', async () => {
+      const fields = [
+        { name: 'title', type: 'text' },
+        { name: 'count', type: 'integer' },
+      ];
+      expectStatus(await http().post('/api/metadata/entities', { name: 'gd_odd', fields }), 201);
+      const query = 'mutation($input: GdOddCreateInput!) { createGdOdd(input: $input) { title count } }';
+      // the directive that keeps the ordinary execution off the direct path goes after `count`, so
+      // the error's location is the same column both ways
+      const { direct, ordinary } = await both(query, 'count', { input: { title: 'odd', count: 1 } });
+      expect(direct.status).toBe(ordinary.status);
+      expect(direct.text).toBe(ordinary.text);
+      expect(JSON.parse(direct.text)).toMatchObject({
+        data: { createGdOdd: { title: 'odd', count: null } },
+        errors: [{ path: ['createGdOdd', 'count'] }],
+      });
+      // one record for each request: the operation was executed with the write's outcome, not written again
+      const records = expectStatus(await http().get('/api/data/gd_odd'), 200);
+      expect(records.data).toHaveLength(2);
+    });
   },
   {
     config: { schemaPollMs: 0, jobs: { ...loadConfig({}).jobs, concurrency: 0 } },
     build: {
+      plugins: [oddStep],
       onGraphql: (graphql) =>
         graphql.addHook('preExecution', async () => {
           executed++;

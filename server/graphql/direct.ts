@@ -13,8 +13,8 @@
  * (values.ts), the write goes through the pipeline as the ordinary resolver sends it, and the
  * written record is the answer, each value serialized by its field's scalar. Once the write has
  * been tried, the request is answered here whatever happens: a failed write with the error the
- * ordinary execution gives (formatted by the same formatter), a value no scalar serializes (which
- * a validated create cannot hold) by executing the operation with the write's outcome.
+ * ordinary execution gives (formatted by the same formatter), a value no scalar serializes (an
+ * `after` step that changed the written record) by executing the operation with the write's outcome.
  *
  * A plan is made once per served schema, document text and operation name: parse, validate (the
  * rules mercurius applies, plus our operation limits) and check the document has one of those
