@@ -26,7 +26,10 @@
  *
  * Environment: XRM_BENCH_PG_URL (admin URL, default postgres://root@127.0.0.1:5432/postgres),
  * XRM_BENCH_SECONDS (per measurement, default 10), XRM_BENCH_CONNECTIONS (default 10, autocannon's own default),
- * XRM_BENCH_ONLY (comma-separated subset: R1, R2, R3, R4, R5, R6, R7, W1, A1, A2, L1, L2, L3, L4, catalog;
+ * The embedded database (bench/pglite.ts): the compiled server on PGlite, its first start on a new folder,
+ * the README tour run against it, its reopening with that data, and the RSS of both after idling.
+ *
+ * XRM_BENCH_ONLY (comma-separated subset: R1, R2, R3, R4, R5, R6, R7, W1, A1, A2, L1, L2, L3, L4, catalog, pglite;
  * `reads` = R1–R3, R5, R6; `writes` = R4, R7, W1; `automation` = A1, A2; `relationships` = L1–L4; default all),
  * XRM_BENCH_SCALE (fraction of the seeded rows, default 1; smaller for a quick check only: the figures are
  * defined at 1), XRM_BENCH_WEBHOOK_WRITES (W1's creates, default 200), XRM_BENCH_JOB_CONCURRENCY (A2's job
@@ -44,6 +47,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { pgliteBench } from './pglite.ts';
 import { type BenchFigure, RELATIONSHIP_SCENARIOS, relationshipBench } from './relationships.ts';
 
 const run = promisify(execFile);
@@ -339,6 +343,12 @@ async function pgbench(databaseUrl: string, script: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // the embedded database alone needs no PostgreSQL database, seed or server
+  if (ONLY && [...ONLY].every((id) => id === 'pglite')) {
+    const found = await pgliteBench(await freePort());
+    report(found.figures, found.notes);
+    return;
+  }
   const dbName = `xrm_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   await admin(`CREATE DATABASE "${dbName}"`);
   const url = new URL(ADMIN_URL);
@@ -1135,6 +1145,14 @@ async function main(): Promise<void> {
       figures.push(...found.figures);
       notes.push(...found.notes);
     }
+
+    // the embedded database: its own processes and folders, after every PostgreSQL server is stopped
+    if (want('pglite')) {
+      await stopServer(server.child);
+      const found = await pgliteBench(await freePort());
+      figures.push(...found.figures);
+      notes.push(...found.notes);
+    }
   } finally {
     if (server) await stopServer(server.child);
     if (receiver) await new Promise((r) => receiver!.server.close(r));
@@ -1142,6 +1160,11 @@ async function main(): Promise<void> {
     await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
   }
 
+  report(figures, notes);
+}
+
+/** Prints the results table and the notes under it. */
+function report(figures: readonly Figure[], notes: readonly string[]): void {
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(
     `\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +

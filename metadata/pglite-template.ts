@@ -22,8 +22,11 @@ import { Kysely, PGliteDialect, sql } from 'kysely';
 import { migrations } from '../migrations/index.ts';
 import { untar } from './untar.ts';
 
-/** The project root: this file is `metadata/…` in the sources and `dist/metadata/…` when built. */
-const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/metadata/') ? '../..' : '..', import.meta.url));
+/**
+ * The project root: this file is `metadata/…` in the sources, `dist/metadata/…` when built, and part
+ * of `dist/server/boot.bundle.js` in the bundle: two levels down in the build either way.
+ */
+const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../..' : '..', import.meta.url));
 
 /**
  * PGlite's shared_buffers, for every PGlite of the platform (database.ts) and the template: an
@@ -88,7 +91,9 @@ const unpacking = new Map<string, Promise<boolean>>();
 async function untarOffThread(file: string, dir: string, last: string): Promise<void> {
   if (import.meta.url.endsWith('.ts')) return untar(file, dir, last);
   await new Promise<void>((done, fail) => {
-    const worker = new Worker(new URL('./untar-worker.js', import.meta.url), { workerData: { file, dir, last } });
+    // from dist/metadata/ (this module) or dist/server/ (the bundle), the same file
+    const script = new URL('../metadata/untar-worker.js', import.meta.url);
+    const worker = new Worker(script, { workerData: { file, dir, last } });
     worker.once('error', fail);
     worker.once('exit', (code) => (code === 0 ? done() : fail(new Error(`the unpack worker exited with ${code}`))));
   });
