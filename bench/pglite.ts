@@ -127,7 +127,8 @@ export async function pgliteBench(port: number): Promise<{ figures: BenchFigure[
   const notes = [
     `PGlite, ${ROUNDS} rounds: first starts ${list(first)} ms, reopens with the tour's data ${list(reopen)} ms ` +
       `(${within([...first, ...reopen], 2000)} of ${first.length + reopen.length} within 2 s); RSS after the tour ` +
-      `${list(rssTour25s)} MB after 25 s idle and ${list(rssTour)} MB after 60 s, reopened ${list(rssReopen2s)} MB 2 s after the start and ${list(rssReopenIdle)} MB idle`,
+      `${list(rssTour25s)} MB after 25 s idle and ${list(rssTour)} MB after 60 s, reopened ` +
+      `${list(rssReopen2s)} MB 2 s after the start and ${list(rssReopenIdle)} MB idle`,
   ];
   return { figures, notes };
 }
