@@ -11,9 +11,13 @@
 // next to its code), the TypeScript generator and compiler, the mailer and pino-pretty (loaded
 // only by the features that need them).
 //
-// A dependency that finds its own files through `__dirname` / `__filename` (the Swagger UI's and
-// GraphiQL's static files, pino's worker) gets them as its own module's folder and file, found at
-// run time through Node's resolution from the bundle: the bundle works wherever npm put node_modules.
+// A dependency that finds its own files through `__dirname` / `__filename` (@fastify/swagger's
+// package.json, the Swagger UI's static files, pino's worker) gets its own module's folder and file,
+// found at run time through Node's resolution from the bundle: it works wherever npm put node_modules.
+//
+// Stack traces name the bundle's files and lines; `NODE_OPTIONS=--enable-source-maps` maps them to
+// the TypeScript sources through the maps written beside them. Only `npm run build` makes the
+// bundle: after a bare `tsc`, main.js would still load the last one.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -5,9 +5,9 @@
  * `NODE_COMPILE_CACHE=<dir>` puts it elsewhere). Node 20 has no compile cache. It has to come before
  * the server's modules are imported, so they are imported from here, not statically.
  *
- * The build runs the bundle of boot.ts and all it imports (boot.bundle.js, made by
- * bin/bundle-server.js): one file to compile instead of about 500. The sources (tsx: tests,
- * `npm run dev`), or a build without the bundle, import boot.ts's modules one by one.
+ * The build runs the bundle of boot.ts and all it imports (boot.bundle.js and its chunks, made by
+ * bin/bundle-server.js in `npm run build`): a few files to load instead of about 500. The sources
+ * (tsx: tests, `npm run dev`), or a build without the bundle, import boot.ts's modules one by one.
  */
 import { existsSync } from 'node:fs';
 import module from 'node:module';
