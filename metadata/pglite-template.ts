@@ -23,10 +23,10 @@ import { migrations } from '../migrations/index.ts';
 import { untar } from './untar.ts';
 
 /**
- * The project root: this file is `metadata/…` in the sources, `dist/metadata/…` when built, and part
- * of `dist/server/boot.bundle.js` in the bundle: two levels down in the build either way.
+ * The project root: this file is `metadata/….ts` in the sources, and in the build `dist/metadata/…`
+ * or part of a chunk beside `dist/server/boot.bundle.js`: two levels down either way.
  */
-const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../..' : '..', import.meta.url));
+const ROOT = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url));
 
 /**
  * PGlite's shared_buffers, for every PGlite of the platform (database.ts) and the template: an
