@@ -9,7 +9,6 @@
  * default 3); the targets are issue 13's: a start within 2 s, idle within 200 MB.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,14 +60,11 @@ async function startEmbedded(
   throw new Error(`the embedded server on ${dataDir} did not start`);
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
-
-export async function pgliteBench(port: number): Promise<{ figures: BenchFigure[]; notes: string[] }> {
+/** `stop`: bench/run.ts's stopServer (SIGTERM, SIGKILL after 15 s). */
+export async function pgliteBench(
+  port: number,
+  stop: (child: ChildProcess) => Promise<void>,
+): Promise<{ figures: BenchFigure[]; notes: string[] }> {
   const admin = tourAdmin(start);
   if (!admin) throw new Error("the README tour's first block no longer starts the server with an administrator");
   const steps = [...tour.filter((b) => !b.includes('not-an-email')), ...querying];

@@ -345,7 +345,7 @@ async function pgbench(databaseUrl: string, script: string): Promise<number> {
 async function main(): Promise<void> {
   // the embedded database alone needs no PostgreSQL database, seed or server
   if (ONLY && [...ONLY].every((id) => id === 'pglite')) {
-    const found = await pgliteBench(await freePort());
+    const found = await pgliteBench(await freePort(), stopServer);
     report(found.figures, found.notes);
     return;
   }
@@ -1149,7 +1149,7 @@ async function main(): Promise<void> {
     // the embedded database: its own processes and folders, after every PostgreSQL server is stopped
     if (want('pglite')) {
       await stopServer(server.child);
-      const found = await pgliteBench(await freePort());
+      const found = await pgliteBench(await freePort(), stopServer);
       figures.push(...found.figures);
       notes.push(...found.notes);
     }

@@ -99,7 +99,7 @@ function prepareMarked(client: pg.PoolClient): void {
  * any: made and unpacked before PGlite opens it (an in-memory database gets it through PGlite).
  * Begins the unpack (or joins the one under way) and answers its promise; undefined when there is
  * nothing to unpack (PostgreSQL, memory, a folder holding a database). `npm start` calls it first
- * thing (main.ts), so the files are written while the server's modules load.
+ * thing (boot.ts), so the files are written while the server's modules load.
  */
 export function prepareDataDir(config: DatabaseLocation): Promise<boolean> | undefined {
   if (config.databaseUrl || config.dataDir.startsWith('memory://')) return undefined;

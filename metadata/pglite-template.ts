@@ -81,7 +81,7 @@ export function unpackTemplate(dataDir: string): Promise<boolean> {
   return unpack;
 }
 
-/** Unpacks under way, by folder: a second call while one runs (main.ts began it) joins it. */
+/** Unpacks under way, by folder: a second call while one runs (boot.ts began it) joins it. */
 const unpacking = new Map<string, Promise<boolean>>();
 
 /**
