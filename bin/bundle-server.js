@@ -17,8 +17,11 @@
 //
 // Stack traces name the bundle's files and lines; `NODE_OPTIONS=--enable-source-maps` maps them to
 // the TypeScript sources through the maps written beside them. Only `npm run build` makes the
-// bundle: after a bare `tsc`, main.js would still load the last one.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// bundle. It notes what it was made from (BUILT_FROM: the SHA-256 of tsc's build info); after a bare
+// `tsc` since, main.js finds a different build info and loads the compiled modules one by one instead,
+// with a warning.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -26,6 +29,8 @@ import { build } from 'esbuild';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = join(ROOT, 'dist/server/boot.js');
 const OUT = join(ROOT, 'dist/server/boot.bundle.js');
+const BUILD_INFO = join(ROOT, 'dist/.tsbuildinfo');
+const BUILT_FROM = join(ROOT, 'dist/server/boot.bundle.from');
 const EXTERNAL = [
   '@electric-sql/pglite',
   'json-schema-to-typescript',
@@ -91,7 +96,7 @@ const ownFolders = {
 
 // the last build's bundle and chunks (their names change with their content)
 for (const name of readdirSync(dirname(OUT))) {
-  if (/^boot\.(bundle|chunk-[A-Z0-9]+)\.js(\.map)?$/.test(name)) rmSync(join(dirname(OUT), name));
+  if (/^boot\.(bundle|chunk-[A-Z0-9]+)\.js(\.map)?$|^boot\.bundle\.from$/.test(name)) rmSync(join(dirname(OUT), name));
 }
 if (!existsSync(ENTRY)) {
   process.stderr.write(`bundle-server: ${ENTRY} is missing; run tsc first\n`);
@@ -117,3 +122,8 @@ await build({
   // names are kept as written except where two modules' top-level names collide (esbuild then
   // suffixes one; today only inside re2js and ip-address); keepNames would cost about 0.1 s a start
 });
+
+// what the bundle was made from, for main.js to tell a stale bundle (see above)
+if (existsSync(BUILD_INFO)) {
+  writeFileSync(BUILT_FROM, `${createHash('sha256').update(readFileSync(BUILD_INFO)).digest('hex')}\n`);
+}

@@ -2,9 +2,12 @@
  * The build `npm start` runs loads the server as ONE bundle (bin/bundle-server.js): main.js imports
  * dist/server/boot.bundle.js, not the ~500 modules it was made of. The dependencies bundled with it
  * still find their own files (the Swagger UI's static files, @fastify/swagger's package.json), and
- * the ones loaded lazily inside it (mailparser for an mbox import) still work.
+ * the ones loaded lazily inside it (mailparser for an mbox import) still work. A bundle older than
+ * the last tsc build is passed over.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -103,4 +106,36 @@ it('runs a GraphQL query and an mbox import (mailparser, in a chunk loaded when 
   const { data } = (await list.json()) as { data: { subject: string; body: string }[] };
   // the header's encoded word and the body's Latin-1 bytes decoded (iconv-lite's tables, bundled)
   expect(data).toEqual([expect.objectContaining({ subject: 'Grüße', body: expect.stringContaining('Schöne Grüße') })]);
+});
+
+it('loads the compiled modules one by one, with a warning, when tsc built after the bundle', () => {
+  // the build's own main.js in a scratch tree of the build's shape, beside two boots that say which one loaded
+  const tree = join(dir, 'stale');
+  mkdirSync(join(tree, 'server'), { recursive: true });
+  copyFileSync('dist/server/main.js', join(tree, 'server/main.js'));
+  writeFileSync(join(tree, 'package.json'), '{"type":"module"}');
+  writeFileSync(join(tree, 'server/boot.bundle.js'), "process.stdout.write('bundle');\n");
+  writeFileSync(join(tree, 'server/boot.js'), "process.stdout.write('modules');\n");
+  const run = () => spawnSync(process.execPath, [join(tree, 'server/main.js')], { encoding: 'utf8' });
+  const info = join(tree, '.tsbuildinfo');
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  // the bundle made from this compile (as bin/bundle-server.js notes it)
+  writeFileSync(info, '{"compile":1}');
+  writeFileSync(join(tree, 'server/boot.bundle.from'), `${sha256('{"compile":1}')}\n`);
+  expect(run()).toMatchObject({ status: 0, stdout: 'bundle', stderr: '' });
+  // a bare tsc since the bundle
+  writeFileSync(info, '{"compile":2}');
+  const stale = run();
+  expect(stale).toMatchObject({ status: 0, stdout: 'modules' });
+  expect(stale.stderr).toContain('boot.bundle.js was made before the last tsc build');
+  // a build that notes nothing (no build info when it was bundled): the bundle
+  rmSync(join(tree, 'server/boot.bundle.from'));
+  expect(run()).toMatchObject({ status: 0, stdout: 'bundle' });
+});
+
+it('notes the build info the bundle was made from', () => {
+  const info = readFileSync('dist/.tsbuildinfo');
+  expect(readFileSync('dist/server/boot.bundle.from', 'utf8').trim()).toBe(
+    createHash('sha256').update(info).digest('hex'),
+  );
 });
