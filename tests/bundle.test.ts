@@ -2,8 +2,8 @@
  * The build `npm start` runs loads the server as ONE bundle (bin/bundle-server.js): main.js imports
  * dist/server/boot.bundle.js, not the ~500 modules it was made of. The dependencies bundled with it
  * still find their own files (the Swagger UI's static files, @fastify/swagger's package.json), and
- * the ones loaded lazily inside it (mailparser for an mbox import) still work. A bundle older than
- * the last tsc build is passed over.
+ * the ones loaded lazily inside it (mailparser for an mbox import) still work. A bundle made before
+ * the last tsc build (it notes the build info it was made from) is passed over.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
