@@ -274,6 +274,12 @@ export function dropJunctionTable(rel: RelationshipDef): Statement[] {
 /**
  * The entity's full-text index: a GIN index over the same to_tsvector expression search queries
  * use, re-created whenever the set of searchable text fields changes.
+ *
+ * `fastupdate = off`: each write puts its words in the index at once. With PostgreSQL's default,
+ * writes append to a pending list that every search scans in full, and the write that finds it
+ * past `gin_pending_list_limit` (4 MB) merges it into the index while its request waits: under a
+ * steady stream of creates, one create in every ~50,000 took 215–360 ms (docs/benchmarks.md,
+ * "R4's tail: the full-text index's pending list"); creates a second did not change.
  */
 export function searchIndex(
   entity: string,
@@ -286,8 +292,8 @@ export function searchIndex(
   if (render(was) === render(now)) return [];
   const statements: Statement[] = [];
   if (was) statements.push(sql`DROP INDEX IF EXISTS ${sql.id(DATA_SCHEMA, physicalName('fts', entity))}`);
-  if (now)
-    statements.push(sql`CREATE INDEX ${sql.id(physicalName('fts', entity))} ON ${table(entity)} USING gin (${now})`);
+  const name = sql.id(physicalName('fts', entity));
+  if (now) statements.push(sql`CREATE INDEX ${name} ON ${table(entity)} USING gin (${now}) WITH (fastupdate = off)`);
   return statements;
 }
 

@@ -10,6 +10,7 @@ import * as activityLinkFacts from './0008-activity-link-facts.ts';
 import * as indexedFields from './0009-indexed-fields.ts';
 import * as securityNotices from './0010-security-notices.ts';
 import * as auditDiffSetBased from './0011-audit-diff-set-based.ts';
+import * as fullTextDirect from './0012-full-text-direct.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-indexed-fields': indexedFields,
   '0010-security-notices': securityNotices,
   '0011-audit-diff-set-based': auditDiffSetBased,
+  '0012-full-text-direct': fullTextDirect,
 };

@@ -5,7 +5,8 @@
  * nothing behind, a field an index uses cannot be dropped, and a new instance still lists it. On
  * PostgreSQL, a table past XRM_INDEX_CONCURRENT_ROWS gets its index from a job (202): CREATE INDEX
  * CONCURRENTLY, then `active` and valid — or `failed`, with no invalid index left, when a unique
- * index meets duplicates.
+ * index meets duplicates. The entity's full-text index takes each write's words at once
+ * (`fastupdate = off`): creates leave no pending list behind.
  */
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { buildProgress } from '../server/jobs/index-builds.ts';
-import { constraintNames } from '../metadata/physical-names.ts';
+import { constraintNames, physicalName } from '../metadata/physical-names.ts';
 import type { Db } from '../metadata/database.ts';
 import { api } from './support/http.ts';
 import { indexes } from './support/physical-schema.ts';
@@ -346,6 +347,32 @@ describeEachDatabase('entity indexes', (get, kind) => {
     expectStatus(await http().post('/api/metadata/entities/scratch/indexes', { fields: ['label'] }), 201);
     expectStatus(await http().delete('/api/metadata/entities/scratch'), 204);
     expect(await physical(db(), constraintNames.entityIndex('scratch', 'label'))).toBeUndefined();
+  });
+
+  it('writes into the full-text index at once (fastupdate off): no pending list left to merge', async () => {
+    const fts = physicalName('fts', 'account');
+    expect((await physical(db(), fts))?.definition).toMatch(/ USING gin \(.*\) WITH \(fastupdate='?off'?\)$/);
+    // gin_clean_pending_list merges the pending list now and answers how many of its pages it merged
+    const pendingPages = async () =>
+      Number(
+        (await sql<{ n: string }>`SELECT gin_clean_pending_list(${`data.${fts}`}::regclass) AS n`.execute(db()))
+          .rows[0]!.n,
+      );
+    const create = async (name: string) => expectStatus(await http().post('/api/data/account', { name }), 201);
+    await pendingPages();
+    for (let i = 0; i < 5; i++) await create(`Direct probe ${i}`);
+    expect(await pendingPages()).toBe(0);
+    const found = expectStatus(await http().get('/api/data/account?search=direct%20probe'), 200);
+    expect(found.data).toHaveLength(5);
+
+    // the contrast: with PostgreSQL's default the same creates leave pages for some later write to merge
+    await sql`ALTER INDEX ${sql.id('data', fts)} RESET (fastupdate)`.execute(db());
+    try {
+      for (let i = 0; i < 5; i++) await create(`Pending probe ${i}`);
+      expect(await pendingPages()).toBeGreaterThan(0);
+    } finally {
+      await sql`ALTER INDEX ${sql.id('data', fts)} SET (fastupdate = off)`.execute(db());
+    }
   });
 });
 

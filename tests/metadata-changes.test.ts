@@ -296,7 +296,7 @@ describeEachDatabase('metadata changes', (get) => {
       'ALTER TABLE "data"."mc_drop" DROP COLUMN "extra"',
       'DROP INDEX IF EXISTS "data"."fts__mc_drop"',
       `CREATE INDEX "fts__mc_drop" ON "data"."mc_drop" USING gin (to_tsvector('simple'::regconfig, ` +
-        `coalesce("name"::text, '')))`,
+        `coalesce("name"::text, ''))) WITH (fastupdate = off)`,
     ]);
     expect(await column(db(), 'mc_drop', 'extra')).toBeUndefined();
     expect(await indexesOn(db(), 'mc_drop', 'extra')).toEqual([]);
@@ -825,7 +825,7 @@ describeEachDatabase('metadata changes', (get) => {
     expect(primary.entry.statements).toEqual([
       'DROP INDEX IF EXISTS "data"."fts__mc_ent"',
       `CREATE INDEX "fts__mc_ent" ON "data"."mc_ent" USING gin (to_tsvector('simple'::regconfig, ` +
-        `coalesce("code"::text, '')))`,
+        `coalesce("code"::text, ''))) WITH (fastupdate = off)`,
     ]);
     await expectRefused(
       () => http().patch('/api/metadata/entities/mc_ent', { name: 'renamed' }),

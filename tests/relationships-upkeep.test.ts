@@ -22,6 +22,7 @@ import * as activityLinkFacts from '../migrations/0008-activity-link-facts.ts';
 import * as indexedFields from '../migrations/0009-indexed-fields.ts';
 import * as securityNotices from '../migrations/0010-security-notices.ts';
 import * as auditDiffSetBased from '../migrations/0011-audit-diff-set-based.ts';
+import * as fullTextDirect from '../migrations/0012-full-text-direct.ts';
 import { api } from './support/http.ts';
 import { activities } from './support/activities.ts';
 import { describeEachDatabase } from './support/platform.ts';
@@ -287,6 +288,7 @@ describeEachDatabase(
 
       // as the database was before 0008: links without facts, tracked tables filled to the brim (and
       // the migrations after it undone first: kysely applies migrations in order only)
+      await fullTextDirect.down(db());
       await auditDiffSetBased.down(db());
       await securityNotices.down(db());
       await indexedFields.down(db());

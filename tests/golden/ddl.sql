@@ -51,7 +51,7 @@ ALTER TABLE "data"."activity" ADD COLUMN "parties" jsonb DEFAULT '[]'::jsonb;
 
 ALTER TABLE "data"."activity" ADD CONSTRAINT "chk__activity__parties" CHECK ((jsonb_typeof("parties") = 'array'));
 
-CREATE INDEX "fts__activity" ON "data"."activity" USING gin (to_tsvector('simple'::regconfig, coalesce("subject"::text, '')));
+CREATE INDEX "fts__activity" ON "data"."activity" USING gin (to_tsvector('simple'::regconfig, coalesce("subject"::text, ''))) WITH (fastupdate = off);
 
 -- schema version 2: choiceSet.create choiceSet:region
 -- (no DDL)
@@ -91,7 +91,7 @@ ALTER TABLE "data"."partner" ADD COLUMN "annual_revenue" numeric(19, 4);
 
 ALTER TABLE "data"."partner" ADD COLUMN "partner_since" date;
 
-CREATE INDEX "fts__partner" ON "data"."partner" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
+CREATE INDEX "fts__partner" ON "data"."partner" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, ''))) WITH (fastupdate = off);
 
 -- schema version 4: entity.create supplier
 CREATE TABLE "data"."supplier" (
@@ -124,7 +124,7 @@ ALTER TABLE "data"."supplier" ADD CONSTRAINT "chk__supplier__categories" CHECK (
 
 ALTER TABLE "data"."supplier" ADD COLUMN "notes" text;
 
-CREATE INDEX "fts__supplier" ON "data"."supplier" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
+CREATE INDEX "fts__supplier" ON "data"."supplier" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, ''))) WITH (fastupdate = off);
 
 -- schema version 5: entity.create employee
 CREATE TABLE "data"."employee" (
@@ -157,7 +157,7 @@ CREATE INDEX "ix__employee__manager" ON "data"."employee" ("manager");
 
 ALTER TABLE "data"."employee" ADD CONSTRAINT "fk__employee__manager" FOREIGN KEY ("manager") REFERENCES "data"."employee" ("id") ON DELETE SET NULL;
 
-CREATE INDEX "fts__employee" ON "data"."employee" USING gin (to_tsvector('simple'::regconfig, coalesce("full_name"::text, '')));
+CREATE INDEX "fts__employee" ON "data"."employee" USING gin (to_tsvector('simple'::regconfig, coalesce("full_name"::text, ''))) WITH (fastupdate = off);
 
 -- schema version 6: entity.create asset
 CREATE TABLE "data"."asset" (
@@ -192,7 +192,7 @@ CREATE INDEX "ix__asset__assigned_to" ON "data"."asset" ("assigned_to");
 
 ALTER TABLE "data"."asset" ADD CONSTRAINT "fk__asset__assigned_to" FOREIGN KEY ("assigned_to") REFERENCES "data"."employee" ("id") ON DELETE SET NULL;
 
-CREATE INDEX "fts__asset" ON "data"."asset" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
+CREATE INDEX "fts__asset" ON "data"."asset" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, ''))) WITH (fastupdate = off);
 
 -- schema version 7: entity.create iot_device
 CREATE TABLE "data"."iot_device" (
@@ -223,7 +223,7 @@ ALTER TABLE "data"."iot_device" ADD COLUMN "telemetry" jsonb;
 
 ALTER TABLE "data"."iot_device" ADD COLUMN "last_seen_at" timestamptz;
 
-CREATE INDEX "fts__iot_device" ON "data"."iot_device" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, '')));
+CREATE INDEX "fts__iot_device" ON "data"."iot_device" USING gin (to_tsvector('simple'::regconfig, coalesce("name"::text, ''))) WITH (fastupdate = off);
 
 -- schema version 8: relationship.create supplier_assets
 CREATE TABLE "data"."supplier_assets" (
