@@ -141,6 +141,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
       ? new JobWorker(jobs, app.log, {
           concurrency: config.jobs.concurrency,
           pollMs: config.jobs.pollMs,
+          noticesHeard: () => runtime.noticesHeard,
           budgets,
           retentionDays: config.jobs.retentionDays,
         })

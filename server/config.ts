@@ -40,7 +40,7 @@ export interface Config {
     readonly leaseMs: number;
     /** First retry delay, doubled per attempt with jitter (XRM_JOB_BACKOFF_MS), capped at one hour. */
     readonly backoffMs: number;
-    /** Safety-net poll of the queue (XRM_JOB_POLL_MS); workers also wake on commits and notices. */
+    /** Poll of the queue while notices are not heard (XRM_JOB_POLL_MS); workers also wake on commits and notices. */
     readonly pollMs: number;
     /** Jobs one instance runs at once (XRM_JOB_CONCURRENCY); 0 runs no worker here. */
     readonly concurrency: number;

@@ -135,8 +135,10 @@ export class Runtime {
       if (lost) return false;
       lost = true;
       this.#listening = false;
-      // notices may be missed from here on: what was kept on their word goes
+      // notices may be missed from here on: what was kept on their word goes, and job workers look for
+      // work now and then poll until notices are heard again
       for (const listener of this.#securityListeners) listener();
+      for (const listener of this.#jobListeners) listener();
       client.removeAllListeners('notification');
       // ended, it emits nothing more; a late error must not go unheard (an uncaught 'error' kills the process)
       client.removeAllListeners('end');
@@ -187,8 +189,8 @@ export class Runtime {
     this.#securityListeners.push(listener);
   }
 
-  /** Whether security notices are heard right now (PostgreSQL, LISTEN connection up). */
-  get securityWatched(): boolean {
+  /** Whether notices (schema, queued jobs, security) are heard right now (PostgreSQL, LISTEN connection up). */
+  get noticesHeard(): boolean {
     return this.#listening;
   }
   /** The LISTEN connection holds (no version poll needed). */
@@ -206,6 +208,8 @@ export class Runtime {
           .then(() => {
             this.#reconnecting = false;
             this.#log.info('schema listener re-established');
+            // jobs queued while it was down were only polled for: look now
+            for (const listener of this.#jobListeners) listener();
             return this.reload().catch(() => undefined);
           })
           .catch((err: unknown) => {

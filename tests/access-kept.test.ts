@@ -112,7 +112,7 @@ describe.skipIf(!DATABASES.includes('postgres'))('kept access [postgres]', () =>
   });
 
   it('runs the credential statement on the first request of a token only, answering the same', async () => {
-    expect(a.platform.services.runtime.securityWatched).toBe(true);
+    expect(a.platform.services.runtime.noticesHeard).toBe(true);
     // two sessions of one user: the first one's request loads the user's roles, so the second
     // token's first request differs from its next ones by the credential statement alone
     const user = await signedInUser(a.platform, ['gizmo_reader'], 2);
@@ -215,21 +215,21 @@ describe.skipIf(!DATABASES.includes('postgres'))('kept access [postgres]', () =>
     );
     // A's and B's listeners
     expect(rows.filter((r) => r.killed)).toHaveLength(2);
-    await vi.waitFor(() => expect(runtime.securityWatched).toBe(false), { timeout: 1000, interval: 2 });
+    await vi.waitFor(() => expect(runtime.noticesHeard).toBe(false), { timeout: 1000, interval: 2 });
     // what was kept is gone, and nothing is kept while notices cannot be heard
     const down1 = await counted(a, () => other.http.get(GIZMOS));
     const down2 = await counted(a, () => other.http.get(GIZMOS));
     expectStatus(down1.reply, 200);
     expect([down1.checks, down2.checks]).toEqual([1, 1]);
     // a change nobody on A hears of: refused on the very next request all the same
-    expect(runtime.securityWatched).toBe(false);
+    expect(runtime.noticesHeard).toBe(false);
     await client.query('UPDATE xrm.users SET disabled = true WHERE id = $1', [user.id]);
     expectProblem(await user.http.get(GIZMOS), 401, 'XRM_ERR_AUTH_REQUIRED');
     // the whole window fell while the listener was down (it reconnects 250 ms after the drop at the soonest)
-    expect(runtime.securityWatched).toBe(false);
+    expect(runtime.noticesHeard).toBe(false);
 
     // back: keeping resumes, and notices count again
-    await vi.waitFor(() => expect(runtime.securityWatched).toBe(true), { timeout: 6000, interval: 20 });
+    await vi.waitFor(() => expect(runtime.noticesHeard).toBe(true), { timeout: 6000, interval: 20 });
     const after = await keptOnA();
     await client.query('UPDATE xrm.users SET disabled = true WHERE id = $1', [after.id]);
     await refusedOnA(after);
@@ -282,7 +282,7 @@ describe.skipIf(!DATABASES.includes('pglite'))('kept access [pglite]', () => {
   });
 
   it('keeps nothing: every request runs the credential statement, and a sign-out counts on the next', async () => {
-    expect(p.platform.services.runtime.securityWatched).toBe(false);
+    expect(p.platform.services.runtime.noticesHeard).toBe(false);
     const user = await signedInUser(p.platform, ['gizmo_reader']);
     const http = api(p.platform.app, user.token);
     const runs = [];

@@ -6,7 +6,10 @@
  *   exists exactly once (the killed run's write died with its transaction);
  * - two instances over one PostgreSQL database drain one queue, no job run twice;
  * - a step that keeps failing is retried with backoff, dead-lettered after its last attempt,
- *   listed, and retried by hand.
+ *   listed, and retried by hand;
+ * - on PostgreSQL, while the LISTEN connection holds, an idle worker does not poll every
+ *   XRM_JOB_POLL_MS: it sleeps until a notice or the next job's due time (a retry after its
+ *   backoff), and looks for work at once when the connection drops.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -427,3 +430,102 @@ describeEachDatabase(
     build: { plugins: [flakyPlugin] },
   },
 );
+
+// ─── 4. no poll while notices are heard ───────────────────────────────────────────────────────────
+
+const patient = {
+  healthy: false,
+  runs: [] as number[],
+};
+
+const patientPlugin = definePlugin({
+  name: 'patient-step',
+  version: '1.0.0',
+  setup(api) {
+    api.on({ message: 'create', entity: 'parcel', stage: 'async' }, async () => {
+      patient.runs.push(Date.now());
+      if (!patient.healthy) throw new Error('not yet');
+    });
+  },
+});
+
+describe.runIf(DATABASES.includes('postgres'))('a worker that hears notices does not poll [postgres]', () => {
+  const POLL_MS = 100;
+  const RETRY_BACKOFF_MS = 400;
+  let database: TestDatabase;
+  let platform: Platform;
+  let client: pg.Client;
+  let claims = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    platform = await buildPlatform(
+      testConfig(database, {
+        jobs: {
+          maxAttempts: 3,
+          leaseMs: 30_000,
+          backoffMs: RETRY_BACKOFF_MS,
+          pollMs: POLL_MS,
+          concurrency: 2,
+          retentionDays: 7,
+        },
+      }),
+      { plugins: [patientPlugin] },
+    );
+    // counts the worker's claims (each one statement), passing every call through
+    const queue = platform.services.jobs;
+    const claim = queue.claim.bind(queue);
+    queue.claim = (worker, limit) => {
+      claims++;
+      return claim(worker, limit);
+    };
+    await platform.start();
+    client = new pg.Client({ connectionString: database.config.databaseUrl });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await platform?.close();
+    await database?.drop();
+  });
+
+  it('idle: no claim every XRM_JOB_POLL_MS; a retry wakes it at its due time', async () => {
+    expect(platform.services.runtime.noticesHeard).toBe(true);
+    const before = claims;
+    await sleep(12 * POLL_MS);
+    // polling every 100 ms would have claimed about 12 times
+    expect(claims - before).toBeLessThanOrEqual(1);
+
+    const http = api(platform.app);
+    expectStatus(
+      await http.post('/api/metadata/entities', { name: 'parcel', fields: [{ name: 'label', type: 'text' }] }),
+      201,
+    );
+    patient.healthy = false;
+    expectStatus(await http.post('/api/data/parcel', { label: 'first' }), 201);
+    await waitFor('the first attempt', async () => (patient.runs.length >= 1 ? true : undefined));
+    patient.healthy = true;
+    // the second attempt is due after the backoff (equal jitter: 200-400 ms); no poll finds it, the due time does
+    const job = await waitFor('the retried job to succeed', async () => {
+      const [j]: Job[] = expectStatus(await http.get('/api/jobs?kind=step'), 200).data;
+      return j?.state === 'succeeded' ? j : undefined;
+    });
+    expect(job.attempts).toBe(2);
+    const gap = patient.runs[1]! - patient.runs[0]!;
+    expect(gap).toBeGreaterThanOrEqual(RETRY_BACKOFF_MS / 2 - 1);
+    expect(gap).toBeLessThan(5_000);
+  });
+
+  it('looks for work at once when the LISTEN connection drops, and polls until it is back', async () => {
+    const runtime = platform.services.runtime;
+    const before = claims;
+    const { rows } = await client.query<{ killed: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database()
+        AND application_name = 'xrm-platform listener' AND query ILIKE 'LISTEN%'`,
+    );
+    expect(rows.filter((r) => r.killed)).toHaveLength(1);
+    await waitFor('a claim after the drop', async () => (claims > before ? true : undefined));
+    await waitFor('the listener to be back', async () => (runtime.noticesHeard ? true : undefined));
+  });
+});

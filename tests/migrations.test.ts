@@ -3,8 +3,9 @@
  * own indexes, constraints and sequences from the 0.1 naming (`ix_partner_name`, `partner_pkey`)
  * to `ix__partner__name` / `pk__partner`: a database laid out the old way must end up exactly as
  * a new one, and keep taking schema changes that drop those objects by name. The later migrations
- * (0003 jobs/audit/webhooks, 0004 identity, 0005 authorization) are undone too, and rebuild the
- * system tables exactly as a new database has them.
+ * (0003 jobs/audit/webhooks, 0004 identity, 0005 authorization, ...) are undone too, and rebuild the
+ * system tables exactly as a new database has them; 0012 gives full-text indexes `fastupdate = off`
+ * again and merges the pending list that creates left meanwhile.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,10 @@ for (const kind of DATABASES) {
         expected = await physicalSnapshot(first.services.db);
         expectedSystem = await systemTables(first);
         renamed = await downgradeTo01(first);
+        // with 0012 undone, full-text indexes are PostgreSQL's default again: creates leave a pending list
+        await sql`INSERT INTO data.partner (name) SELECT 'Pending ' || g FROM generate_series(1, 20) g`.execute(
+          first.services.db,
+        );
         expect(await physicalSnapshot(first.services.db)).not.toEqual(expected);
         // the tables of 0003, 0004 and 0005 are gone: a 0.1 database had none of them
         const tables = new Set((await systemTables(first)).map((c) => (c as { table: string }).table));
@@ -137,6 +142,10 @@ for (const kind of DATABASES) {
         expect(await physicalSnapshot(second.services.db)).toEqual(expected);
         // and the later migrations rebuilt the system tables as a new database has them
         expect(await systemTables(second)).toEqual(expectedSystem);
+        // 0012 merged the pending list it found: nothing is left for a create to merge
+        const pending = await sql<{ pages: string }>`SELECT gin_clean_pending_list('data.fts__partner'::regclass)
+          AS pages`.execute(second.services.db);
+        expect(Number(pending.rows[0]!.pages)).toBe(0);
         // changes that drop indexes, constraints, sequences and keys by their (new) names
         const http = api(second.app);
         expectStatus(await http.delete('/api/metadata/entities/asset/keys/serial'), 204);

@@ -119,6 +119,20 @@ export class JobQueue {
     return rows.map((r) => r.j);
   }
 
+  /**
+   * Milliseconds until the next job falls due: a waiting one's `run_at`, or the end of a running
+   * one's lease (its worker may be gone). Undefined when no job is waiting or running.
+   */
+  async nextDueInMs(): Promise<number | undefined> {
+    const { rows } = await sql<{ ms: number | null }>`SELECT (extract(epoch FROM least(
+        (SELECT min(run_at) FROM xrm.jobs WHERE state IN ('queued', 'failed')),
+        (SELECT min(locked_until) FROM xrm.jobs WHERE state = 'running')) - now()) * 1000)::float8 AS ms`.execute(
+      this.#db,
+    );
+    const ms = rows[0]?.ms;
+    return ms == null ? undefined : Math.max(0, Math.ceil(ms));
+  }
+
   /** Renews the lease of a job still running (the worker's heartbeat); false when it is no longer held. */
   async extend(job: Job, worker: string): Promise<boolean> {
     const lease = `${this.options.leaseMs} milliseconds`;

@@ -1,8 +1,10 @@
 /**
  * The job worker: claims due jobs (up to `concurrency` at a time), runs each with its kind's
  * handler under an AbortSignal that fires when the budget runs out, and records the outcome. It
- * wakes on its own commits, on `xrm_jobs` notices from other instances (PostgreSQL), and on a poll
- * as a safety net. One per instance; on PGlite the one in-process worker.
+ * wakes on its own commits and on `xrm_jobs` notices from other instances (PostgreSQL). While
+ * notices are heard, it also wakes when the next job falls due (a retry's backoff, a lapsed lease)
+ * and polls only as a safety net, every IDLE_POLL_MS; while they are not (PGlite, or the LISTEN
+ * connection down), it polls every `pollMs`. One per instance; on PGlite the one in-process worker.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -30,9 +32,15 @@ export class RetryLater extends Error {
 
 export class GiveUp extends Error {}
 
+/** The safety-net poll while notices of queued jobs are heard (none is lost on a live connection). */
+export const IDLE_POLL_MS = 30_000;
+
 export interface WorkerOptions {
   readonly concurrency: number;
+  /** The poll while notices are not heard (XRM_JOB_POLL_MS). */
   readonly pollMs: number;
+  /** Whether notices of jobs other instances queue reach this worker right now (Runtime.noticesHeard). */
+  readonly noticesHeard?: () => boolean;
   /** Each kind's budget per run (past it the run is aborted and counts as failed). */
   readonly budgets: Readonly<Record<JobKind, number>>;
   /** Succeeded jobs are deleted after this many days. */
@@ -89,7 +97,7 @@ export class JobWorker {
     while (!this.#stopped) {
       this.#pending = false;
       let claimed: Job[] = [];
-      let wait = this.#options.pollMs;
+      let wait: number | undefined;
       try {
         claimed = await this.#queue.claim(this.id, this.#options.concurrency - this.#running.size);
         this.#failures = 0;
@@ -112,6 +120,8 @@ export class JobWorker {
       // more may be due right away when we took a full batch; otherwise sleep until woken or polled
       if (claimed.length && this.#running.size < this.#options.concurrency) continue;
       if (this.#pending) continue;
+      wait ??= await this.#untilDue();
+      if (this.#pending || this.#stopped) continue;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         this.#timer = setTimeout(resolve, wait);
@@ -123,6 +133,21 @@ export class JobWorker {
 
   #failures = 0;
   #prunedAt = 0;
+
+  /**
+   * How long to sleep. While notices are not heard: the poll, `pollMs`. While they are: until the
+   * next job falls due, at most IDLE_POLL_MS; with every slot taken a finishing job wakes the worker,
+   * so nothing is due for it; at least 10 ms, as a due job the claim skipped is locked by another
+   * worker's claim, for a moment.
+   */
+  async #untilDue(): Promise<number> {
+    if (!this.#options.noticesHeard?.()) return this.#options.pollMs;
+    const poll = Math.max(IDLE_POLL_MS, this.#options.pollMs);
+    if (this.#running.size >= this.#options.concurrency) return poll;
+    // the claim just worked: a failure here is passing, and the poll covers it
+    const due = await this.#queue.nextDueInMs().catch(() => undefined);
+    return due === undefined ? poll : Math.min(poll, Math.max(10, due));
+  }
 
   /** Once an hour: succeeded jobs older than the retention go (the audit trail is the archive, not the queue). */
   async #prune(): Promise<void> {

@@ -136,14 +136,14 @@ export class AccessService {
    * credential is unknown, expired or revoked, or its user disabled.
    */
   async authenticate(credential: string): Promise<Access> {
-    if (!this.#runtime.securityWatched) return (await this.#load(credentialCheck(credential))).access;
+    if (!this.#runtime.noticesHeard) return (await this.#load(credentialCheck(credential))).access;
     const key = tokenHash(credential);
     const version = this.#runtime.state.version;
     const kept = this.#kept.get(key);
     if (kept && kept.until > Date.now() && kept.version === version) return kept.access;
     const generation = this.#generation;
     const { access, expiresAt } = await this.#load(credentialCheck(credential));
-    if (generation === this.#generation && this.#runtime.securityWatched) {
+    if (generation === this.#generation && this.#runtime.noticesHeard) {
       if (this.#kept.size >= MAX_KEPT) this.#kept.clear();
       const until = Math.min(Date.now() + KEPT_MS, expiresAt ?? Number.POSITIVE_INFINITY);
       this.#kept.set(key, { access, until, version });
