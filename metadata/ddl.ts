@@ -278,7 +278,7 @@ export function dropJunctionTable(rel: RelationshipDef): Statement[] {
  * `fastupdate = off`: each write puts its words in the index at once. With PostgreSQL's default,
  * writes append to a pending list that every search scans in full, and the write that finds it
  * past `gin_pending_list_limit` (4 MB) merges it into the index while its request waits: under a
- * steady stream of creates, one create in every ~50,000 took 215–360 ms (docs/benchmarks.md,
+ * steady stream of creates, one create in every ~50,000 took 215–349 ms (docs/benchmarks.md,
  * "R4's tail: the full-text index's pending list"); creates a second did not change.
  */
 export function searchIndex(

@@ -14,7 +14,7 @@ async function fullTextIndexes(db: Kysely<unknown>): Promise<string[]> {
 /**
  * Full-text indexes write their words at once (`fastupdate = off`), as metadata/ddl.ts now makes
  * them: with PostgreSQL's pending list, the create that found it full merged it while its request
- * waited (215–360 ms), and every search scanned it. Each existing one is switched, and its pending
+ * waited (215–349 ms), and every search scanned it. Each existing one is switched, and its pending
  * list merged now, once, rather than by the next unlucky create.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
