@@ -456,6 +456,8 @@ describe.runIf(DATABASES.includes('postgres'))('a worker that hears notices does
   let platform: Platform;
   let client: pg.Client;
   let claims = 0;
+  /** Claims made while the runtime heard no notices (its LISTEN connection down). */
+  let claimsUnheard = 0;
 
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
@@ -477,6 +479,7 @@ describe.runIf(DATABASES.includes('postgres'))('a worker that hears notices does
     const claim = queue.claim.bind(queue);
     queue.claim = (worker, limit) => {
       claims++;
+      if (!platform.services.runtime.noticesHeard) claimsUnheard++;
       return claim(worker, limit);
     };
     await platform.start();
@@ -519,13 +522,15 @@ describe.runIf(DATABASES.includes('postgres'))('a worker that hears notices does
 
   it('looks for work at once when the LISTEN connection drops, and polls until it is back', async () => {
     const runtime = platform.services.runtime;
-    const before = claims;
+    const before = claimsUnheard;
     const { rows } = await client.query<{ killed: boolean }>(
       `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database()
         AND application_name = 'xrm-platform listener' AND query ILIKE 'LISTEN%'`,
     );
     expect(rows.filter((r) => r.killed)).toHaveLength(1);
-    await waitFor('a claim after the drop', async () => (claims > before ? true : undefined));
+    // the drop wakes it (a claim at once), then it polls every 100 ms: the reconnect comes 250 ms after the drop at
+    // the soonest, so at least two claims fall while notices are not heard (the reconnect's own look comes after)
+    await waitFor('claims while the listener is down', async () => (claimsUnheard - before >= 2 ? true : undefined));
     await waitFor('the listener to be back', async () => (runtime.noticesHeard ? true : undefined));
   });
 });
