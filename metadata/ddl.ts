@@ -9,7 +9,7 @@ import type { TypeContext } from './field-type.ts';
 import { FIELD_TYPES } from './field-types/index.ts';
 import { column, constraintNames, physicalName, table } from './physical-names.ts';
 import { SYSTEM_FIELDS, type SystemFieldDef } from './system-fields.ts';
-import { searchDocument } from './search.ts';
+import { searchDocument, searchFields } from './search.ts';
 import { addressKeySql } from './signal-fields.ts';
 import {
   DATA_SCHEMA,
@@ -130,6 +130,30 @@ export function fieldIndexes(field: FieldDef): { columns: string[]; unique: bool
   if (field.unique) own.push({ columns: [field.name], unique: true });
   if (needsIndex(field)) own.push({ columns: fieldIndexColumns(field), unique: false });
   return own;
+}
+
+/**
+ * Every index over the entity's table that holds field values, by physical name, with the fields
+ * whose values its entries hold: what a write whose value is too large for an index entry
+ * (SQLSTATE 54000) is told about (records/database-errors.ts).
+ */
+export function indexedFields(entity: EntityDef): { name: string; fields: string[] }[] {
+  const out: { name: string; fields: string[] }[] = [];
+  for (const field of entity.fields) {
+    if (field.unique) out.push({ name: constraintNames.unique(entity.name, field.name), fields: [field.name] });
+    if (needsIndex(field)) out.push({ name: constraintNames.index(entity.name, field.name), fields: [field.name] });
+  }
+  for (const key of entity.alternateKeys ?? [])
+    out.push({ name: constraintNames.alternateKey(entity.name, key.name), fields: [...key.fields] });
+  for (const index of entity.indexes ?? [])
+    out.push({ name: constraintNames.entityIndex(entity.name, index.name), fields: [...index.fields] });
+  if (entity.trackActivities)
+    for (const field of entity.fields)
+      if (addressKeySql(field, column(field.name)))
+        out.push({ name: physicalName('ixa', entity.name, field.name), fields: [field.name] });
+  const words = searchFields(entity);
+  if (words.length) out.push({ name: physicalName('fts', entity.name), fields: words.map((f) => f.name) });
+  return out;
 }
 
 /** Constraints and indexes that belong to one field (everything but the column itself). */

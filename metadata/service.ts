@@ -894,7 +894,8 @@ function describeType(field: FieldDef): string {
   return FIELD_TYPES[field.type].label?.(field) ?? field.type;
 }
 
-const DATA_CONFLICT_CODES = new Set(['23505', '23502', '23514', '23503', '22001', '22003']);
+/** Existing data in the way; 54000: a value too large for the index being built. */
+const DATA_CONFLICT_CODES = new Set(['23505', '23502', '23514', '23503', '22001', '22003', '54000']);
 
 /** duplicate_table, duplicate_object: a name already taken in schema data (e.g. a table made by hand). */
 const NAME_TAKEN_CODES = new Set(['42P07', '42710']);

@@ -506,6 +506,74 @@ describeEachDatabase('hostile input', (get) => {
     expect(await tableExists(db(), 'hi_nul')).toBe(false);
   });
 
+  it('refuses a value too large for an index entry with 400 and its path, writing nothing; refuses indexing one with 409', async () => {
+    // random text does not compress: past about 2,700 bytes no B-tree entry holds it, past 8 kB no entry at all
+    const noise = (bytes: number) => {
+      let s = '';
+      while (s.length < bytes) s += Math.random().toString(36).slice(2);
+      return s.slice(0, bytes);
+    };
+    // many distinct words: their tsvector passes PostgreSQL's 1 MB
+    const words = Array.from({ length: 110_000 }, (_, i) => `w${i.toString(36)}${noise(4)}`).join(' ');
+    await defineEntity('hi_big', [
+      { name: 'code', type: 'text', maxLength: 100_000, indexed: true },
+      { name: 'tag', type: 'text', maxLength: 100_000, unique: true },
+      { name: 'note', type: 'longText', searchable: true },
+      { name: 'plain', type: 'text', maxLength: 100_000 },
+      { name: 'essay', type: 'longText' },
+      { name: 'a', type: 'text', maxLength: 100_000 },
+      { name: 'b', type: 'text', maxLength: 100_000 },
+    ]);
+    expectStatus(await http().post('/api/metadata/entities/hi_big/keys', { name: 'a_b', fields: ['a', 'b'] }), 201);
+    const count = async () =>
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM data.hi_big`.execute(db())).rows[0]!.n;
+    const kept = await createRecord('hi_big', { code: 'k1', plain: noise(50_000) });
+    const refused = (reply: Reply, path: string) => {
+      expectProblem(reply, 400, 'XRM_ERR_RECORD_INVALID', path);
+      expect(reply.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
+    };
+
+    refused(await http().post('/api/data/hi_big', { code: noise(3_000), plain: 'small' }), '/code');
+    refused(await http().post('/api/data/hi_big', { code: noise(20_000) }), '/code');
+    refused(await http().post('/api/data/hi_big', { tag: noise(3_000), note: 'fine' }), '/tag');
+    refused(await http().post('/api/data/hi_big', { a: noise(1_400), b: noise(1_700) }), '/b');
+    refused(await http().post('/api/data/hi_big', { note: words, code: 'x' }), '/note');
+    refused(await http().patch(`/api/data/hi_big/${kept.id}`, { code: noise(3_000) }), '/code');
+    refused(await http().post('/api/data/hi_big/upsert?key=a_b', { a: 'x', b: 'y', tag: noise(9_000) }), '/tag');
+    // a set-based bulk insert is refused as a whole, then the item that broke it is named
+    const bulk = await http().post('/api/data/hi_big/bulk', {
+      operation: 'create',
+      records: [{ code: 'ok' }, { code: noise(3_000) }],
+    });
+    expectProblem(bulk, 400, 'XRM_ERR_RECORD_INVALID', '/records/1/code');
+    // concurrent creates that share a statement: the one too large is refused, the others written
+    const together = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => http().post('/api/data/hi_big', { code: i === 5 ? noise(3_000) : `c${i}` })),
+    );
+    expect(together.map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i === 5 ? 400 : 201)));
+    refused(together[5]!, '/code');
+    const graphql = await http().post('/graphql', {
+      query: 'mutation($v: String) { createHiBig(input: { code: $v }) { id } }',
+      variables: { v: noise(3_000) },
+    });
+    expect(graphql.body.errors?.[0]?.extensions?.code, graphql.text.slice(0, 500)).toBe('XRM_ERR_RECORD_INVALID');
+    expect(await count()).toBe(12);
+    const stored = expectStatus(await http().get(`/api/data/hi_big/${kept.id}`), 200);
+    expect(stored.code).toBe('k1');
+
+    // indexing a field whose stored values no entry holds: refused, schema and metadata as they were
+    const before = await physicalSnapshot(db());
+    const field = expectStatus(await http().get('/api/metadata/entities/hi_big'), 200);
+    const change = await http().patch('/api/metadata/entities/hi_big/fields/plain', { indexed: true });
+    expectProblem(change, 409, 'XRM_ERR_METADATA_DATA_CONFLICT');
+    await createRecord('hi_big', { code: 'k2', essay: words });
+    const search = await http().patch('/api/metadata/entities/hi_big/fields/essay', { searchable: true });
+    expectProblem(search, 409, 'XRM_ERR_METADATA_DATA_CONFLICT');
+    const after = expectStatus(await http().get('/api/metadata/entities/hi_big'), 200);
+    expect(after.fields).toEqual(field.fields);
+    expect(await physicalSnapshot(db())).toEqual(before);
+  });
+
   it('puts hostile choice options, defaults and autonumber prefixes into DDL as literals, never as code', async () => {
     const options = HOSTILE_OPTIONS.map((value, i) => ({ value, label: `Label "${i}" l'étiquette 日本` }));
     const textDefault = "'); DROP TABLE data.hi_victim; --";

@@ -3,6 +3,7 @@
  * else is rethrown untouched (a bug, reported as an opaque 500).
  */
 import type { Catalog } from '../../metadata/catalog.ts';
+import { indexedFields } from '../../metadata/ddl.ts';
 import { constraintNames } from '../../metadata/physical-names.ts';
 import { XrmError } from '../../metadata/errors.ts';
 import type { EntityDef, FieldDef } from '../../metadata/types.ts';
@@ -24,6 +25,22 @@ function fieldByConstraint(entity: EntityDef | undefined, constraint: string | u
 }
 
 /**
+ * The fields to name when a value is too large for an index entry (SQLSTATE 54000): the index's
+ * own when PostgreSQL names it (a B-tree entry past about 2,700 bytes), else the indexed field
+ * with the largest of the written values (an entry past a page, a record's words past 1 MB for its
+ * full-text index); every indexed field when the values are not known.
+ */
+function tooLargeFor(entity: EntityDef, constraint: string | undefined, values?: Record<string, unknown>): string[] {
+  const indexes = indexedFields(entity);
+  const named = indexes.find((i) => i.name === constraint);
+  const fields = [...new Set((named ? [named] : indexes).flatMap((i) => i.fields))];
+  const size = (v: unknown) => (v == null ? 0 : Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v)));
+  const written = values ? fields.filter((f) => size(values[f]) > 0) : [];
+  if (!written.length) return fields;
+  return [written.reduce((a, b) => (size(values![b]) > size(values![a]) ? b : a))];
+}
+
+/**
  * `operation` tells a failed reference on write (the referenced record is missing) from a delete
  * that other records still reference; the table alone cannot, for a lookup to its own entity.
  * Without it, the failing table decides (the entity's own table or a junction: a write).
@@ -33,6 +50,7 @@ export function mapDatabaseError(
   catalog: Catalog,
   entity: EntityDef,
   operation?: 'write' | 'delete',
+  values?: Record<string, unknown>,
 ): unknown {
   const e = error as PgError;
   const table = e.table ? catalog.entity(e.table) : undefined;
@@ -114,6 +132,17 @@ export function mapDatabaseError(
       return new XrmError('XRM_ERR_RECORD_INVALID', `A value is out of range or malformed for its column`, {
         errors: [{ path, message: 'is out of range or malformed' }],
       });
+    case '54000': {
+      // program_limit_exceeded: on a write, a value past what an index entry or a tsvector holds
+      const fields = tooLargeFor(table ?? entity, e.constraint, values);
+      const names = fields.map((f) => `"${f}"`).join(', ');
+      return new XrmError(
+        'XRM_ERR_RECORD_INVALID',
+        `A value is too large for the ${entity.name} entity's indexes (${names}): an indexed, unique or key ` +
+          "field's entry holds about 2,700 bytes, and a record's searchable text at most 1 MB of words",
+        { errors: fields.map((f) => ({ path: `/${f}`, message: 'is too large to index' })) },
+      );
+    }
     default:
       return error;
   }

@@ -156,15 +156,20 @@ export class RecordsService {
     operation: 'write' | 'delete' = 'write',
     db: Db = this.#db,
     access?: Access,
-    unmapped?: (error: unknown) => boolean,
+    more: {
+      /** Errors to rethrow as they are, not mapped to a problem. */
+      unmapped?: (error: unknown) => boolean;
+      /** The values written, to name the one a refusal is about when the database does not. */
+      values?: Record<string, unknown>;
+    } = {},
   ): Promise<T[]> {
     try {
       // a RawBuilder is compiled and bound here; a create template comes compiled and bound
       const compiled = 'compile' in query ? bindSubject(query.compile(db), access?.subject) : query;
       return await execute<T>(this.#database, db, compiled, `v${state.catalog.version}`);
     } catch (error) {
-      if (unmapped?.(error)) throw error;
-      throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, operation);
+      if (more.unmapped?.(error)) throw error;
+      throw accessDenied(error, entity) ?? mapDatabaseError(error, state.catalog, entity, operation, more.values);
     }
   }
 
@@ -194,7 +199,7 @@ export class RecordsService {
     const alone = db !== this.#db || this.#batchRows === 1;
     if (alone || (Object.keys(data).length + 1) * this.#batchRows > MAX_BATCH_PARAMETERS) {
       const statement = createStatement(entity, [row], where, options.also);
-      return (await this.#run(state, statement, entity, 'write', db, options.access))[0]!.r;
+      return (await this.#run(state, statement, entity, 'write', db, options.access, { values: data }))[0]!.r;
     }
     // creates of the same statement text and writer may share one statement (create-batches.ts), and
     // run the lane's statement compiled once per row count (create-statements.ts)
@@ -211,12 +216,19 @@ export class RecordsService {
     const statement = (rows: readonly PendingCreate[]) =>
       templates.query(lane, entity, rows, where, options.also, db, options.access?.subject);
     return this.#creates.run(lane, row, {
-      one: async (item) => (await this.#run(state, statement([item]), entity, 'write', db, options.access))[0]!.r,
+      one: async (item) => {
+        const written = await this.#run(state, statement([item]), entity, 'write', db, options.access, {
+          values: item.data,
+        });
+        return written[0]!.r;
+      },
       many: async (rows) => {
         const named = rows.map((r) => (r.data.id == null ? { ...r, data: { ...r.data, id: randomUUID() } } : r));
         // a refusal comes back as the database's error (each create then goes again alone); anything
         // else (a lost connection, a timeout) as the problem every create of the statement answers
-        const written = await this.#run(state, statement(named), entity, 'write', db, options.access, refusedStatement);
+        const written = await this.#run(state, statement(named), entity, 'write', db, options.access, {
+          unmapped: refusedStatement,
+        });
         const byId = new Map(written.map(({ r }) => [String(r.id).toLowerCase(), r]));
         return named.map((r) => byId.get(String(r.data.id).toLowerCase())!);
       },
@@ -325,7 +337,7 @@ export class RecordsService {
     const statement = options.also
       ? sql<Updated>`WITH w AS (${update}), ${options.also} SELECT record, old FROM w`
       : sql<Updated>`${update}`;
-    const rows = await this.#run(state, statement, entity, 'write', db, options.access);
+    const rows = await this.#run(state, statement, entity, 'write', db, options.access, { values: data });
     if (!rows[0]) return this.#missing(state, entity, id, options, db, 'update', data);
     return { record: rows[0].record, old: rows[0].old };
   }
@@ -424,6 +436,7 @@ export class RecordsService {
       'write',
       db,
       access,
+      { values: data },
     );
     // the key matched a record the policy does not let this writer update
     if (!rows[0])
