@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   XRM_ERR_METADATA_IN_USE: { status: 409, title: 'Definition is in use' },
   XRM_ERR_METADATA_CHANGE_REFUSED: { status: 422, title: 'Schema change refused' },
   XRM_ERR_METADATA_DATA_CONFLICT: { status: 409, title: 'Existing records conflict with the change' },
+  XRM_ERR_METADATA_BUSY: { status: 409, title: 'Table in use' },
   XRM_ERR_RECORD_NOT_FOUND: { status: 404, title: 'Record not found' },
   XRM_ERR_RECORD_INVALID: { status: 400, title: 'Invalid record' },
   XRM_ERR_RECORD_DUPLICATE: { status: 409, title: 'Duplicate value' },

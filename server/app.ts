@@ -118,7 +118,10 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
   // PGlite builds every declared index in its change; PostgreSQL builds a large table's by a job
   const indexBuilds =
     database.kind === 'postgres' ? new IndexBuilder(database.db, jobs, config.indexConcurrentRows, app.log) : undefined;
-  const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }), { indexBuilds });
+  const metadata = new MetadataService(database.db, (version) => runtime.reload({ atLeast: version }), {
+    indexBuilds,
+    lockTimeoutMs: config.ddlLockTimeoutMs,
+  });
   indexBuilds?.connect(metadata);
   const records = new RecordsService(database, runtime, { createBatchRows: config.createBatchRows });
   const query = new QueryService(database, runtime, config.maxPageSize);

@@ -79,6 +79,12 @@ export interface Config {
    * change (XRM_INDEX_CONCURRENT_ROWS; PostgreSQL only: PGlite builds every index in the change).
    */
   readonly indexConcurrentRows: number;
+  /**
+   * How long a schema change waits for a lock on a table that another transaction or an index
+   * build holds (XRM_DDL_LOCK_TIMEOUT_MS) before it is refused with 409 XRM_ERR_METADATA_BUSY; while
+   * it waits, every read and write of that table queues behind it. 0: wait as long as it takes.
+   */
+  readonly ddlLockTimeoutMs: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -152,5 +158,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     loginRateLimitPerMinute: intFrom(env, 'XRM_LOGIN_RATE_LIMIT_PER_MINUTE', 10),
     statementTimeoutMs: intFrom(env, 'XRM_STATEMENT_TIMEOUT_MS', 30_000),
     indexConcurrentRows: intFrom(env, 'XRM_INDEX_CONCURRENT_ROWS', 100_000),
+    ddlLockTimeoutMs: intFrom(env, 'XRM_DDL_LOCK_TIMEOUT_MS', 5_000),
   };
 }

@@ -27,6 +27,9 @@ import {
 } from './support/platform.ts';
 import { expectProblem, expectStatus, modelling } from './support/problems.ts';
 
+/** The lock timeout of schema changes in the PostgreSQL-only suite (XRM_DDL_LOCK_TIMEOUT_MS). */
+const DDL_LOCK_TIMEOUT_MS = 600;
+
 const BY_INDUSTRY = constraintNames.entityIndex('account', 'industry_annual_revenue');
 
 /** The physical index of this name, or undefined: its definition and pg_index.indisvalid. */
@@ -385,6 +388,7 @@ describe.runIf(DATABASES.includes('postgres'))('entity indexes built by a job [p
     // every index by a job; a failed attempt retried at once
     platform = await startTestPlatform('postgres', {
       indexConcurrentRows: 0,
+      ddlLockTimeoutMs: DDL_LOCK_TIMEOUT_MS,
       jobs: { ...loadConfig({}).jobs, backoffMs: 50, pollMs: 100 },
     });
     const { defineEntity } = modelling(http);
@@ -507,6 +511,57 @@ describe.runIf(DATABASES.includes('postgres'))('entity indexes built by a job [p
     } finally {
       await writer.end();
     }
+  });
+
+  /** The column names of the deal table. */
+  const dealColumns = async () =>
+    (
+      await sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+        WHERE table_schema = 'data' AND table_name = 'deal'`.execute(db())
+    ).rows.map((r) => r.name);
+
+  it('a schema change does not queue reads behind a long transaction: 409 after the lock timeout, nothing changed', async () => {
+    const writer = await openWriter();
+    try {
+      const started = Date.now();
+      const change = http().post('/api/metadata/entities/deal/fields', { name: 'memo', type: 'text' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // while the change waits for the table, reads and writes of it queue behind its lock request
+      const read = http().get('/api/data/deal?limit=1&select=title');
+      const created = http().post('/api/data/deal', { title: 'during the wait' });
+      const refused = await change;
+      expectProblem(refused, 409, 'XRM_ERR_METADATA_BUSY');
+      expect(refused.body.detail).toMatch(/another transaction holds it/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(DDL_LOCK_TIMEOUT_MS);
+      // answered while the writer is still open: the refusal let them through
+      expect(expectStatus(await read, 200).data).toHaveLength(1);
+      expectStatus(await created, 201);
+    } finally {
+      await writer.query('ROLLBACK');
+      await writer.end();
+    }
+    expect(await dealColumns()).not.toContain('memo');
+    expectProblem(await http().get('/api/metadata/entities/deal/fields/memo'), 404, 'XRM_ERR_METADATA_FIELD_NOT_FOUND');
+    expectStatus(await http().post('/api/metadata/entities/deal/fields', { name: 'memo', type: 'text' }), 201);
+  });
+
+  it('a schema change of an entity whose index is being built is refused with the build named, then made after it', async () => {
+    const writer = await openWriter();
+    let location: string;
+    try {
+      const res = await http().post('/api/metadata/entities/deal/indexes', { fields: ['amount', 'stage'] });
+      location = res.headers.location as string;
+      await reporting('amount_stage');
+      const refused = await http().post('/api/metadata/entities/deal/fields', { name: 'memo2', type: 'integer' });
+      expectProblem(refused, 409, 'XRM_ERR_METADATA_BUSY');
+      expect(refused.body.detail).toMatch(/index "amount_stage" of "deal" is being built/);
+      await writer.query('COMMIT');
+    } finally {
+      await writer.end();
+    }
+    expect((await finished(location)).state).toBe('succeeded');
+    expect(await dealColumns()).not.toContain('memo2');
+    expectStatus(await http().post('/api/metadata/entities/deal/fields', { name: 'memo2', type: 'integer' }), 201);
   });
 
   it('deleting an index being built cancels its build; nothing of it is left', async () => {
