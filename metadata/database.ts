@@ -48,6 +48,11 @@ export interface DatabaseLocation {
    */
   readonly statementTimeoutMs?: number;
   /**
+   * Connections of the PostgreSQL pool that serves requests (XRM_DATABASE_POOL_SIZE, default 10);
+   * the LISTEN connection and an index build's connection come on top.
+   */
+  readonly databasePoolSize?: number;
+  /**
    * How V8 compiles PGlite's WebAssembly (XRM_PGLITE_COMPILER): `baseline` (Liftoff only) keeps
    * the server about 65 MB smaller (PGlite alone: 35 MB) and opens faster, as fast on the small
    * statements of requests;
@@ -117,7 +122,7 @@ export function openDatabase(config: DatabaseLocation, options: DatabaseOptions 
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
-      max: 10,
+      max: config.databasePoolSize ?? 10,
       // a connection is replaced after this many checkouts: the named statements it prepared (one set per
       // schema version: server/query/statement-cache.ts) go with it, so they cannot pile up for ever
       maxUses: 50_000,

@@ -85,6 +85,8 @@ export interface Config {
    * it waits, every read and write of that table queues behind it. 0: wait as long as it takes.
    */
   readonly ddlLockTimeoutMs: number;
+  /** Connections of the PostgreSQL pool that serves requests (XRM_DATABASE_POOL_SIZE). */
+  readonly databasePoolSize: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -159,5 +161,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     statementTimeoutMs: intFrom(env, 'XRM_STATEMENT_TIMEOUT_MS', 30_000),
     indexConcurrentRows: intFrom(env, 'XRM_INDEX_CONCURRENT_ROWS', 100_000),
     ddlLockTimeoutMs: intFrom(env, 'XRM_DDL_LOCK_TIMEOUT_MS', 5_000),
+    databasePoolSize: Math.max(1, intFrom(env, 'XRM_DATABASE_POOL_SIZE', 10)),
   };
 }

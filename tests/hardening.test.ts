@@ -78,20 +78,27 @@ describe('hardening configuration', () => {
       rateLimitPerMinute: 1200,
       loginRateLimitPerMinute: 10,
       statementTimeoutMs: 30_000,
+      ddlLockTimeoutMs: 5_000,
+      databasePoolSize: 10,
     });
     const set = loadConfig({
       XRM_CORS_ORIGINS: ' https://a.example.com , http://localhost:5173,',
       XRM_RATE_LIMIT_PER_MINUTE: '0',
       XRM_LOGIN_RATE_LIMIT_PER_MINUTE: '5',
       XRM_STATEMENT_TIMEOUT_MS: '0',
+      XRM_DDL_LOCK_TIMEOUT_MS: '0',
+      XRM_DATABASE_POOL_SIZE: '3',
     });
     expect(set).toMatchObject({
       corsOrigins: ['https://a.example.com', 'http://localhost:5173'],
       rateLimitPerMinute: 0,
       loginRateLimitPerMinute: 5,
       statementTimeoutMs: 0,
+      ddlLockTimeoutMs: 0,
+      databasePoolSize: 3,
     });
     expect(() => loadConfig({ XRM_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(/XRM_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ XRM_DATABASE_POOL_SIZE: 'x' })).toThrow(/XRM_DATABASE_POOL_SIZE/);
   });
 
   it('accepts only exact origins: never `*`, a path or a trailing slash', () => {
@@ -315,6 +322,32 @@ describeEachDatabase(
             expectStatus(await change, 201);
           } finally {
             await holder.end();
+          }
+        });
+
+        it('opens at most XRM_DATABASE_POOL_SIZE connections; more statements wait for one', async () => {
+          const fresh = await createTestDatabase('postgres');
+          const database = openDatabase({ ...fresh.config, databasePoolSize: 2 });
+          try {
+            const backends = () =>
+              sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = 'xrm-platform' AND pid <> pg_backend_pid()`;
+            const seen: number[] = [];
+            await Promise.all(
+              Array.from({ length: 6 }, () =>
+                backends()
+                  .execute(database.db)
+                  .then(async ({ rows }) => {
+                    seen.push(rows[0]!.n);
+                    await sql`SELECT pg_sleep(0.05)`.execute(database.db);
+                  }),
+              ),
+            );
+            expect(database.pool!.totalCount).toBe(2);
+            expect(Math.max(...seen)).toBeLessThanOrEqual(1);
+          } finally {
+            await database.close();
+            await fresh.drop();
           }
         });
 
