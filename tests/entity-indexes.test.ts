@@ -520,7 +520,7 @@ describe.runIf(DATABASES.includes('postgres'))('entity indexes built by a job [p
         WHERE table_schema = 'data' AND table_name = 'deal'`.execute(db())
     ).rows.map((r) => r.name);
 
-  it('a schema change does not queue reads behind a long transaction: 409 after the lock timeout, nothing changed', async () => {
+  it('a schema change does not queue reads behind a long transaction: 409 after the lock timeout', async () => {
     const writer = await openWriter();
     try {
       const started = Date.now();
@@ -545,7 +545,7 @@ describe.runIf(DATABASES.includes('postgres'))('entity indexes built by a job [p
     expectStatus(await http().post('/api/metadata/entities/deal/fields', { name: 'memo', type: 'text' }), 201);
   });
 
-  it('a schema change of an entity whose index is being built is refused with the build named, then made after it', async () => {
+  it('a schema change of an entity whose index is being built is refused, naming the build', async () => {
     const writer = await openWriter();
     let location: string;
     try {
