@@ -97,9 +97,13 @@ export interface BuildOptions {
 
 export async function buildPlatform(config: Config, options: BuildOptions = {}): Promise<Platform> {
   const validators = lazyValidators();
+  // a hop count as the function Fastify makes of one (its types leave the number out)
+  const trusted = config.trustProxy;
+  const trustProxy = typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : trusted;
   const app = Fastify({
     ...loggingOptions(config, options.logStream),
     bodyLimit: LIMITS.bodyBytes,
+    trustProxy,
     http: { maxHeaderSize: LIMITS.headerBytes },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
     schemaController: { compilersFactory: { buildValidator: validators.buildValidator } },

@@ -68,6 +68,13 @@ export interface Config {
   readonly sessionTtlMinutes: number;
   /** Exact origins (`https://app.example.com`) a browser may call the API from, with credentials (XRM_CORS_ORIGINS). */
   readonly corsOrigins: readonly string[];
+  /**
+   * Which proxies in front of the server to believe (XRM_TRUST_PROXY, Fastify's `trustProxy`): the
+   * client's address comes from their X-Forwarded-For (rate limits, logs) and the scheme from their
+   * X-Forwarded-Proto (the session cookie's Secure). `false` (default): none, the peer's address is
+   * the client's; `true`: any; a number: that many hops; otherwise addresses or CIDR ranges.
+   */
+  readonly trustProxy: boolean | number | string;
   /** Requests one client address may send a minute (XRM_RATE_LIMIT_PER_MINUTE); 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
   /** Sign-in and setup attempts a minute per address and email (XRM_LOGIN_RATE_LIMIT_PER_MINUTE); 0 turns it off. */
@@ -98,6 +105,21 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
+}
+
+/** XRM_TRUST_PROXY as Fastify's `trustProxy`: a boolean, a hop count, or addresses and CIDR ranges. */
+function trustProxyFrom(raw: string | undefined): boolean | number | string {
+  const value = (raw ?? '').trim();
+  if (value === '' || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((s) => s.trim());
+  // proxy-addr's forms: an address, a CIDR range, or one of its names (loopback, linklocal, uniquelocal)
+  const valid = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/;
+  const bad = entries.find((e) => !valid.test(e));
+  if (bad !== undefined)
+    throw new Error(`XRM_TRUST_PROXY must be true, false, a hop count or addresses and CIDR ranges, got "${bad}"`);
+  return entries.join(',');
 }
 
 /**
@@ -156,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    trustProxy: trustProxyFrom(env.XRM_TRUST_PROXY),
     rateLimitPerMinute: intFrom(env, 'XRM_RATE_LIMIT_PER_MINUTE', 1200),
     loginRateLimitPerMinute: intFrom(env, 'XRM_LOGIN_RATE_LIMIT_PER_MINUTE', 10),
     statementTimeoutMs: intFrom(env, 'XRM_STATEMENT_TIMEOUT_MS', 30_000),

@@ -416,6 +416,63 @@ describeEachDatabase(
   { config: { rateLimitPerMinute: 5 } },
 );
 
+describe('behind a reverse proxy (XRM_TRUST_PROXY) [pglite]', () => {
+  const PROXY = '192.0.2.10';
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform('pglite', { rateLimitPerMinute: 3, trustProxy: PROXY });
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+  // unauthenticated: 401 until the address is past its limit
+  const get = (address: string, headers: Record<string, string> = {}) =>
+    from(platform, address, 'GET', '/api/metadata/entities', undefined, headers);
+
+  it("limits each client the trusted proxy names in X-Forwarded-For, not the proxy's own address", async () => {
+    const client = { 'x-forwarded-for': '198.51.100.1' };
+    for (let i = 0; i < 3; i++) expect((await get(PROXY, client)).status).toBe(401);
+    expectRateLimited(await get(PROXY, client));
+    // another client behind the same proxy has a limit of its own
+    expect((await get(PROXY, { 'x-forwarded-for': '198.51.100.2' })).status).toBe(401);
+  });
+
+  it('believes no X-Forwarded-For from any other peer: a client cannot change its address', async () => {
+    const peer = '203.0.113.7';
+    for (let i = 0; i < 3; i++)
+      expect((await get(peer, { 'x-forwarded-for': `198.51.100.${20 + i}` })).status).toBe(401);
+    expectRateLimited(await get(peer, { 'x-forwarded-for': '198.51.100.99' }));
+  });
+
+  it("marks the session cookie Secure when the trusted proxy says the client's scheme was https", async () => {
+    const login = (address: string, proto: string) =>
+      platform.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        remoteAddress: address,
+        headers: { 'x-forwarded-proto': proto, 'x-forwarded-for': '198.51.100.40' },
+        payload: TEST_ADMIN,
+      });
+    const behind = await login(PROXY, 'https');
+    expect(behind.statusCode).toBe(200);
+    expect(String(behind.headers['set-cookie'])).toMatch(/; Secure/);
+    const direct = await login('203.0.113.8', 'https');
+    expect(direct.statusCode).toBe(200);
+    expect(String(direct.headers['set-cookie'])).not.toMatch(/Secure/);
+  });
+
+  it('reads XRM_TRUST_PROXY as off, on, a hop count or addresses and ranges', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ XRM_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ XRM_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ XRM_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ XRM_TRUST_PROXY: ' 10.0.0.0/8, 127.0.0.1 ,loopback' }).trustProxy).toBe(
+      '10.0.0.0/8,127.0.0.1,loopback',
+    );
+    expect(() => loadConfig({ XRM_TRUST_PROXY: 'proxy.example.com' })).toThrow(/XRM_TRUST_PROXY/);
+  });
+});
+
 describe("the platform's pages under its Content-Security-Policy, in Chromium [pglite]", () => {
   let platform: TestPlatform;
   let browser: Browser;
