@@ -1387,7 +1387,7 @@ export interface components {
              * @description Stable error code
              * @enum {string}
              */
-            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_INDEX_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_QUERY_TIMEOUT" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_RULE_NOT_FOUND" | "XRM_ERR_RULE_NOT_RUNNABLE" | "XRM_ERR_SUGGESTION_NOT_FOUND" | "XRM_ERR_SUGGESTION_DECIDED" | "XRM_ERR_NOTIFICATION_NOT_FOUND" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SETUP_DONE" | "XRM_ERR_FORBIDDEN" | "XRM_ERR_FIELD_FORBIDDEN" | "XRM_ERR_ROLE_NOT_FOUND" | "XRM_ERR_ROLE_BUILT_IN" | "XRM_ERR_TEAM_NOT_FOUND" | "XRM_ERR_RATE_LIMITED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
+            code: "XRM_ERR_REQUEST_MALFORMED_JSON" | "XRM_ERR_REQUEST_INVALID" | "XRM_ERR_REQUEST_UNSUPPORTED_MEDIA_TYPE" | "XRM_ERR_REQUEST_TOO_LARGE" | "XRM_ERR_REQUEST_HEADERS_TOO_LARGE" | "XRM_ERR_ROUTE_NOT_FOUND" | "XRM_ERR_ROUTE_METHOD_NOT_ALLOWED" | "XRM_ERR_METADATA_INVALID" | "XRM_ERR_METADATA_NAME_TAKEN" | "XRM_ERR_METADATA_ENTITY_NOT_FOUND" | "XRM_ERR_METADATA_FIELD_NOT_FOUND" | "XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND" | "XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND" | "XRM_ERR_METADATA_KEY_NOT_FOUND" | "XRM_ERR_METADATA_INDEX_NOT_FOUND" | "XRM_ERR_METADATA_IN_USE" | "XRM_ERR_METADATA_CHANGE_REFUSED" | "XRM_ERR_METADATA_DATA_CONFLICT" | "XRM_ERR_METADATA_BUSY" | "XRM_ERR_RECORD_NOT_FOUND" | "XRM_ERR_RECORD_INVALID" | "XRM_ERR_RECORD_DUPLICATE" | "XRM_ERR_RECORD_REFERENCE_NOT_FOUND" | "XRM_ERR_RECORD_DELETE_RESTRICTED" | "XRM_ERR_RECORD_VERSION_MISMATCH" | "XRM_ERR_QUERY_INVALID" | "XRM_ERR_QUERY_SCHEMA_CHANGED" | "XRM_ERR_QUERY_TIMEOUT" | "XRM_ERR_PLUGIN_NOT_FOUND" | "XRM_ERR_PLUGIN_REJECTED" | "XRM_ERR_PLUGIN_DEPTH_EXCEEDED" | "XRM_ERR_PLUGIN_BUILT_IN" | "XRM_ERR_MESSAGE_NOT_FOUND" | "XRM_ERR_JOB_NOT_FOUND" | "XRM_ERR_JOB_NOT_RETRYABLE" | "XRM_ERR_WEBHOOK_NOT_FOUND" | "XRM_ERR_WEBHOOK_TARGET_FORBIDDEN" | "XRM_ERR_RULE_NOT_FOUND" | "XRM_ERR_RULE_NOT_RUNNABLE" | "XRM_ERR_SUGGESTION_NOT_FOUND" | "XRM_ERR_SUGGESTION_DECIDED" | "XRM_ERR_NOTIFICATION_NOT_FOUND" | "XRM_ERR_AUTH_REQUIRED" | "XRM_ERR_AUTH_INVALID_CREDENTIALS" | "XRM_ERR_API_KEY_NOT_FOUND" | "XRM_ERR_USER_NOT_FOUND" | "XRM_ERR_SETUP_DONE" | "XRM_ERR_FORBIDDEN" | "XRM_ERR_FIELD_FORBIDDEN" | "XRM_ERR_ROLE_NOT_FOUND" | "XRM_ERR_ROLE_BUILT_IN" | "XRM_ERR_TEAM_NOT_FOUND" | "XRM_ERR_RATE_LIMITED" | "XRM_ERR_SERVICE_UNAVAILABLE" | "XRM_ERR_INTERNAL";
             instance?: string;
             /** @description Field errors, each with a path into the request */
             errors?: {
@@ -3862,7 +3862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4066,7 +4066,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Definition is in use (XRM_ERR_METADATA_IN_USE) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Definition is in use (XRM_ERR_METADATA_IN_USE) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4157,6 +4157,15 @@ export interface operations {
             };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Table in use (XRM_ERR_METADATA_BUSY) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4445,7 +4454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4651,6 +4660,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Table in use (XRM_ERR_METADATA_BUSY) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Schema change refused (XRM_ERR_METADATA_CHANGE_REFUSED) */
             422: {
                 headers: {
@@ -4750,7 +4768,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4877,7 +4895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4981,6 +4999,15 @@ export interface operations {
             };
             /** @description Entity not found (XRM_ERR_METADATA_ENTITY_NOT_FOUND); Alternate key not found (XRM_ERR_METADATA_KEY_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Table in use (XRM_ERR_METADATA_BUSY) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5175,7 +5202,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5381,6 +5408,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Table in use (XRM_ERR_METADATA_BUSY) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests (XRM_ERR_RATE_LIMITED) */
             429: {
                 headers: {
@@ -5526,7 +5562,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Name already in use (XRM_ERR_METADATA_NAME_TAKEN) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5723,6 +5759,15 @@ export interface operations {
             };
             /** @description Relationship not found (XRM_ERR_METADATA_RELATIONSHIP_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Table in use (XRM_ERR_METADATA_BUSY) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6177,7 +6222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT) */
+            /** @description Table in use (XRM_ERR_METADATA_BUSY); Existing records conflict with the change (XRM_ERR_METADATA_DATA_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;

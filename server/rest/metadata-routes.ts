@@ -28,6 +28,8 @@ const RELATIONSHIP_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_REL
 const CHOICE_SET_404: ErrorCode[] = [...INVALID_REQUEST, 'XRM_ERR_METADATA_CHOICE_SET_NOT_FOUND'];
 /** A definition in the body, validated by the metadata service against metadata/definition-schemas.ts. */
 const DEFINITION: ErrorCode[] = [...JSON_BODY, 'XRM_ERR_METADATA_INVALID'];
+/** A change that alters a table another transaction or an index build holds (XRM_DDL_LOCK_TIMEOUT_MS). */
+const BUSY: ErrorCode = 'XRM_ERR_METADATA_BUSY';
 const ok = (description: string, schema: string) => ({ '200': jsonResponse(description, schema) });
 /** A delete that broke automation rules answers 200 with the warnings instead of 204. */
 const WARNED = jsonResponse('Done; automation rules the change made invalid are listed', 'ChangeWarnings');
@@ -134,7 +136,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': {
           body: 'EntityInput',
           responses: { '201': createdResponse('The entity, created with its table', 'Entity') },
-          errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+          errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN', BUSY],
         },
       },
     },
@@ -173,7 +175,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': {
           body: 'EntityChange',
           responses: ok('The changed entity', 'Entity'),
-          errors: [...DEFINITION, ...ENTITY_404],
+          errors: [...DEFINITION, ...ENTITY_404, BUSY],
         },
       },
     },
@@ -190,7 +192,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         params: nameParams('name'),
         'x-xrm-operation': {
           responses: { '204': noContent('Deleted, with its table and records'), '200': WARNED },
-          errors: [...ENTITY_404, 'XRM_ERR_METADATA_IN_USE'],
+          errors: [...ENTITY_404, 'XRM_ERR_METADATA_IN_USE', BUSY],
         },
       },
     },
@@ -260,7 +262,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': {
           body: 'FieldInput',
           responses: { '201': createdResponse('The field, added with its column', 'Field') },
-          errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+          errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT', BUSY],
         },
       },
     },
@@ -306,7 +308,13 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': {
           body: 'FieldChange',
           responses: ok('The changed field', 'Field'),
-          errors: [...DEFINITION, ...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+          errors: [
+            ...DEFINITION,
+            ...FIELD_404,
+            'XRM_ERR_METADATA_CHANGE_REFUSED',
+            'XRM_ERR_METADATA_DATA_CONFLICT',
+            BUSY,
+          ],
         },
       },
     },
@@ -326,7 +334,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         params: nameParams('name', 'field'),
         'x-xrm-operation': {
           responses: { '204': noContent('Dropped, with its column and data'), '200': WARNED },
-          errors: [...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED'],
+          errors: [...FIELD_404, 'XRM_ERR_METADATA_CHANGE_REFUSED', BUSY],
         },
       },
     },
@@ -349,7 +357,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': {
           body: 'AlternateKeyInput',
           responses: { '201': createdResponse('The alternate key, created with its unique index', 'AlternateKey') },
-          errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT'],
+          errors: [...DEFINITION, ...ENTITY_404, 'XRM_ERR_METADATA_NAME_TAKEN', 'XRM_ERR_METADATA_DATA_CONFLICT', BUSY],
         },
       },
     },
@@ -369,7 +377,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         params: nameParams('name', 'key'),
         'x-xrm-operation': {
           responses: { '204': noContent('Dropped, with its unique index') },
-          errors: [...ENTITY_404, 'XRM_ERR_METADATA_KEY_NOT_FOUND'],
+          errors: [...ENTITY_404, 'XRM_ERR_METADATA_KEY_NOT_FOUND', BUSY],
         },
       },
     },
@@ -424,6 +432,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
             'XRM_ERR_METADATA_NAME_TAKEN',
             'XRM_ERR_METADATA_CHANGE_REFUSED',
             'XRM_ERR_METADATA_DATA_CONFLICT',
+            BUSY,
           ],
         },
       },
@@ -470,7 +479,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         params: nameParams('name', 'index'),
         'x-xrm-operation': {
           responses: { '204': noContent('Dropped, with its physical index') },
-          errors: [...ENTITY_404, 'XRM_ERR_METADATA_INDEX_NOT_FOUND'],
+          errors: [...ENTITY_404, 'XRM_ERR_METADATA_INDEX_NOT_FOUND', BUSY],
         },
       },
     },
@@ -504,7 +513,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': {
           body: 'RelationshipInput',
           responses: { '201': createdResponse('The relationship, created with its junction table', 'Relationship') },
-          errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN'],
+          errors: [...DEFINITION, 'XRM_ERR_METADATA_NAME_TAKEN', BUSY],
         },
       },
     },
@@ -546,7 +555,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         params: nameParams('name'),
         'x-xrm-operation': {
           responses: { '204': noContent('Deleted, with its links'), '200': WARNED },
-          errors: RELATIONSHIP_404,
+          errors: [...RELATIONSHIP_404, BUSY],
         },
       },
     },
@@ -622,7 +631,7 @@ export async function metadataRoutes(app: FastifyInstance, { services }: { servi
         'x-xrm-operation': {
           body: 'ChoiceSetChange',
           responses: ok('The changed choice set', 'ChoiceSet'),
-          errors: [...DEFINITION, ...CHOICE_SET_404, 'XRM_ERR_METADATA_DATA_CONFLICT'],
+          errors: [...DEFINITION, ...CHOICE_SET_404, 'XRM_ERR_METADATA_DATA_CONFLICT', BUSY],
         },
       },
     },
