@@ -113,7 +113,10 @@ function trustProxyFrom(raw: string | undefined): boolean | number | string {
   if (value === '' || value.toLowerCase() === 'false') return false;
   if (value.toLowerCase() === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
-  const entries = value.split(',').map((s) => s.trim());
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // proxy-addr's forms: an address, a CIDR range, or one of its names (loopback, linklocal, uniquelocal)
   const valid = /^(loopback|linklocal|uniquelocal|[0-9a-fA-F:.]+(\/\d{1,3})?)$/;
   const bad = entries.find((e) => !valid.test(e));

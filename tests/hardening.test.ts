@@ -466,7 +466,7 @@ describe('behind a reverse proxy (XRM_TRUST_PROXY) [pglite]', () => {
     expect(loadConfig({ XRM_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
     expect(loadConfig({ XRM_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ XRM_TRUST_PROXY: '2' }).trustProxy).toBe(2);
-    expect(loadConfig({ XRM_TRUST_PROXY: ' 10.0.0.0/8, 127.0.0.1 ,loopback' }).trustProxy).toBe(
+    expect(loadConfig({ XRM_TRUST_PROXY: ' 10.0.0.0/8, 127.0.0.1 ,loopback,' }).trustProxy).toBe(
       '10.0.0.0/8,127.0.0.1,loopback',
     );
     expect(() => loadConfig({ XRM_TRUST_PROXY: 'proxy.example.com' })).toThrow(/XRM_TRUST_PROXY/);
