@@ -194,12 +194,14 @@ export class MetadataService {
         )
       : [];
     const held = building.length
-      ? `index ${building.map((i) => `"${i.name}"`).join(', ')} of "${entity}" is being built (GET ` +
+      ? `${building.length > 1 ? 'indexes' : 'index'} ${building.map((i) => `"${i.name}"`).join(', ')} of ` +
+        `"${entity}" ${building.length > 1 ? 'are' : 'is'} being built (GET ` +
         `/api/metadata/entities/${entity}/indexes shows its progress)`
       : 'another transaction holds it (a long write, import or report)';
     return new XrmError(
       'XRM_ERR_METADATA_BUSY',
-      `The change waited ${this.#options.lockTimeoutMs} ms for a table it alters and was not made: ${held}. ` +
+      `The change waited ${this.#options.lockTimeoutMs ? `${this.#options.lockTimeoutMs} ms ` : ''}for a table it ` +
+        `alters and was not made: ${held}. ` +
         'Nothing changed; try again when that ends',
       { cause: error },
     );
