@@ -473,6 +473,25 @@ describe('behind a reverse proxy (XRM_TRUST_PROXY) [pglite]', () => {
   });
 });
 
+describe('behind one proxy hop (XRM_TRUST_PROXY=1) [pglite]', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform('pglite', { rateLimitPerMinute: 2, trustProxy: 1 });
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+
+  it('takes the address the nearest proxy appended, whatever the client put before it', async () => {
+    const get = (forwarded: string) =>
+      from(platform, '10.1.2.3', 'GET', '/api/metadata/entities', undefined, { 'x-forwarded-for': forwarded });
+    // the client claims another address each time; the proxy appends the one it saw
+    for (let i = 0; i < 2; i++) expect((await get(`198.51.100.${60 + i}, 203.0.113.50`)).status).toBe(401);
+    expectRateLimited(await get('198.51.100.62, 203.0.113.50'));
+    expect((await get('198.51.100.60, 203.0.113.51')).status).toBe(401);
+  });
+});
+
 describe("the platform's pages under its Content-Security-Policy, in Chromium [pglite]", () => {
   let platform: TestPlatform;
   let browser: Browser;
