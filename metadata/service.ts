@@ -122,89 +122,56 @@ export class MetadataService {
 
   /** Runs one schema change; the plan sees the catalog as it is under the lock. */
   async #change<T>(ctx: ChangeContext, plan: (catalog: Catalog, trx: Db) => Promise<Planned<T>>): Promise<T> {
-    let target: string | undefined;
-    const { result, version, warnings } = await this.#db
-      .transaction()
-      .execute(async (trx) => {
-        // no statement_timeout (XRM_STATEMENT_TIMEOUT_MS) for a schema change: DDL on a big table (a new
-        // required column, a unique index, a type change) may rewrite or scan it for minutes, and it
-        // waits here for another instance's change; cut off, such a change could never be made
-        await sql`SET LOCAL statement_timeout = 0`.execute(trx);
-        await sql`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`.execute(trx);
-        // past the schema lock, a lock_timeout: DDL waiting for a table that a long transaction or an
-        // index build holds would queue every read and write of that table behind it until it ends
-        const lockTimeout = Math.trunc(this.#options.lockTimeoutMs ?? 0);
-        if (lockTimeout > 0) await sql`SELECT set_config('lock_timeout', ${`${lockTimeout}ms`}, true)`.execute(trx);
-        const catalog = await store.loadCatalog(trx);
-        const planned = await plan(catalog, trx);
-        target = planned.target;
-        const render = (f: RawBuilder<unknown> | undefined) => (f ? f.compile(trx).sql : '');
-        if (planned.search) {
-          const { entity, before, after } = planned.search;
-          planned.statements.push(
-            ...ddl.searchIndex(entity, before, after, render),
-            ...ddl.addressIndexes(entity, before, after, render),
-          );
+    const { result, version, warnings } = await this.#db.transaction().execute(async (trx) => {
+      // no statement_timeout (XRM_STATEMENT_TIMEOUT_MS) for a schema change: DDL on a big table (a new
+      // required column, a unique index, a type change) may rewrite or scan it for minutes, and it
+      // waits here for another instance's change; cut off, such a change could never be made
+      await sql`SET LOCAL statement_timeout = 0`.execute(trx);
+      await sql`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`.execute(trx);
+      // past the schema lock, a lock_timeout: DDL waiting for a table that a long transaction or an
+      // index build holds would queue every read and write of that table behind it until it ends
+      const lockTimeout = Math.trunc(this.#options.lockTimeoutMs ?? 0);
+      if (lockTimeout > 0) await sql`SELECT set_config('lock_timeout', ${`${lockTimeout}ms`}, true)`.execute(trx);
+      const catalog = await store.loadCatalog(trx);
+      const planned = await plan(catalog, trx);
+      const render = (f: RawBuilder<unknown> | undefined) => (f ? f.compile(trx).sql : '');
+      if (planned.search) {
+        const { entity, before, after } = planned.search;
+        planned.statements.push(
+          ...ddl.searchIndex(entity, before, after, render),
+          ...ddl.addressIndexes(entity, before, after, render),
+        );
+      }
+      const statements: string[] = [...(planned.ran ?? [])];
+      for (const statement of planned.statements) {
+        const compiled = statement.compile(trx);
+        if (compiled.parameters.length) throw new Error(`DDL must not carry bind parameters: ${compiled.sql}`);
+        statements.push(compiled.sql);
+        try {
+          await trx.executeQuery(compiled);
+        } catch (error) {
+          throw ddlError(error, planned.target, catalog, lockTimeout);
         }
-        const statements: string[] = [...(planned.ran ?? [])];
-        for (const statement of planned.statements) {
-          const compiled = statement.compile(trx);
-          if (compiled.parameters.length) throw new Error(`DDL must not carry bind parameters: ${compiled.sql}`);
-          statements.push(compiled.sql);
-          try {
-            await trx.executeQuery(compiled);
-          } catch (error) {
-            throw ddlError(error, planned.target);
-          }
-        }
-        await planned.write(trx);
-        const warnings: ChangeWarning[] = [];
-        if (this.#guards.length) {
-          const after = await store.loadCatalog(trx);
-          for (const guard of this.#guards) warnings.push(...((await guard(trx, after)) ?? []));
-        }
-        const version = await store.recordChange(trx, {
-          actor: ctx.actor ?? 'system',
-          operation: planned.operation,
-          target: planned.target,
-          before: planned.before,
-          after: planned.after,
-          statements,
-        });
-        return { result: planned.result, version, warnings };
-      })
-      .catch(async (error: unknown) => {
-        throw (error as { code?: string }).code === '55P03' ? await this.#busy(error, target) : error;
+      }
+      await planned.write(trx);
+      const warnings: ChangeWarning[] = [];
+      if (this.#guards.length) {
+        const after = await store.loadCatalog(trx);
+        for (const guard of this.#guards) warnings.push(...((await guard(trx, after)) ?? []));
+      }
+      const version = await store.recordChange(trx, {
+        actor: ctx.actor ?? 'system',
+        operation: planned.operation,
+        target: planned.target,
+        before: planned.before,
+        after: planned.after,
+        statements,
       });
+      return { result: planned.result, version, warnings };
+    });
     ctx.warnings?.push(...warnings);
     await this.#onChanged(version);
     return result;
-  }
-
-  /**
-   * The problem of a change refused because a table it alters stayed locked past the lock timeout
-   * (55P03 lock_not_available): by a long transaction, or by an index being built CONCURRENTLY,
-   * which holds its table for the whole build; the detail names such builds of the entity.
-   */
-  async #busy(error: unknown, target: string | undefined): Promise<XrmError> {
-    const entity = target?.split('.')[0];
-    const building = entity
-      ? ((await store.loadCatalog(this.#db).catch(() => undefined))?.entity(entity)?.indexes ?? []).filter(
-          (i) => i.status === 'building',
-        )
-      : [];
-    const held = building.length
-      ? `${building.length > 1 ? 'indexes' : 'index'} ${building.map((i) => `"${i.name}"`).join(', ')} of ` +
-        `"${entity}" ${building.length > 1 ? 'are' : 'is'} being built (GET ` +
-        `/api/metadata/entities/${entity}/indexes shows its progress)`
-      : 'another transaction holds it (a long write, import or report)';
-    return new XrmError(
-      'XRM_ERR_METADATA_BUSY',
-      `The change waited ${this.#options.lockTimeoutMs ? `${this.#options.lockTimeoutMs} ms ` : ''}for a table it ` +
-        `alters and was not made: ${held}. ` +
-        'Nothing changed; try again when that ends',
-      { cause: error },
-    );
   }
 
   /**
@@ -942,9 +909,31 @@ const DATA_CONFLICT_CODES = new Set(['23505', '23502', '23514', '23503', '22001'
 /** duplicate_table, duplicate_object: a name already taken in schema data (e.g. a table made by hand). */
 const NAME_TAKEN_CODES = new Set(['42P07', '42710']);
 
+/**
+ * The problem of a change whose DDL waited past the lock timeout (55P03 lock_not_available) for a
+ * table that a long transaction or an index being built CONCURRENTLY (which holds its table for
+ * the whole build) held; the detail names such builds of the entity, from the catalog under the lock.
+ */
+function busy(error: unknown, target: string, catalog: Catalog, lockTimeoutMs: number): XrmError {
+  const entity = target.split('.')[0]!;
+  const building = (catalog.entity(entity)?.indexes ?? []).filter((i) => i.status === 'building');
+  const names = building.map((i) => `"${i.name}"`).join(', ');
+  const held = building.length
+    ? `${building.length > 1 ? `indexes ${names} of "${entity}" are` : `index ${names} of "${entity}" is`} being ` +
+      `built (GET /api/metadata/entities/${entity}/indexes shows its progress)`
+    : 'another transaction holds it (a long write, import or report)';
+  return new XrmError(
+    'XRM_ERR_METADATA_BUSY',
+    `The change waited ${lockTimeoutMs ? `${lockTimeoutMs} ms ` : ''}for a table it alters and was not made: ` +
+      `${held}. Nothing changed; try again when that ends`,
+    { cause: error },
+  );
+}
+
 /** Maps a database error raised by DDL: existing data in the way is the client's to fix. */
-function ddlError(error: unknown, target: string): unknown {
+function ddlError(error: unknown, target: string, catalog: Catalog, lockTimeoutMs: number): unknown {
   const code = (error as { code?: string }).code;
+  if (code === '55P03') return busy(error, target, catalog, lockTimeoutMs);
   if (code && DATA_CONFLICT_CODES.has(code)) {
     return new XrmError(
       'XRM_ERR_METADATA_DATA_CONFLICT',
