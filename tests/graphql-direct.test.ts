@@ -146,6 +146,8 @@ describeEachDatabase(
         `{ gdThing(id: "${'0'.repeat(8)}-0000-4000-8000-000000000000") { title } gdParents { nodes { name } } }`,
         '{ gdParents { nodes { name gdThings { nodes { title } } } } }',
         'query($skip: Boolean!) { gdThings { nodes { title @skip(if: $skip) } } }',
+        // a direct shape past 16 KB: parsed once, by the ordinary way, and kept as no plan's key
+        `# ${'x'.repeat(16 * 1024)}\n{ gdThings { nodes { title } } }`,
       ];
       for (const query of others) {
         const before = executed;

@@ -90,6 +90,12 @@ interface Plan {
 const plans = new WeakMap<GraphQLSchema, Map<string, Plan | null>>();
 /** Documents a schema keeps plans for; past it the map starts over (no unbounded growth). */
 const MAX_PLANS = 1000;
+/**
+ * The longest document a plan is made for. A direct shape (one read or create of stored values) is
+ * far shorter, even selecting every column of a wide entity; a longer document takes the ordinary
+ * way at once, so it is parsed once, not twice, and no text this long is kept as a plan's key.
+ */
+const MAX_PLAN_TEXT = 16 * 1024;
 
 interface GraphqlBody {
   query?: unknown;
@@ -112,7 +118,7 @@ export async function answerDirectly(
   const body = request.body as GraphqlBody | null;
   if (request.method !== 'POST' || !request.access || !body || typeof body !== 'object') return false;
   const { query: text, variables, operationName } = body;
-  if (typeof text !== 'string' || body.extensions !== undefined) return false;
+  if (typeof text !== 'string' || text.length > MAX_PLAN_TEXT || body.extensions !== undefined) return false;
   if (operationName != null && typeof operationName !== 'string') return false;
   if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
   const plan = planOf(schema, text, operationName ?? undefined);
