@@ -11,6 +11,7 @@ import * as indexedFields from './0009-indexed-fields.ts';
 import * as securityNotices from './0010-security-notices.ts';
 import * as auditDiffSetBased from './0011-audit-diff-set-based.ts';
 import * as fullTextDirect from './0012-full-text-direct.ts';
+import * as auditRetention from './0013-audit-retention.ts';
 
 /** Ordered migrations of the platform's own tables; names sort in application order. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-security-notices': securityNotices,
   '0011-audit-diff-set-based': auditDiffSetBased,
   '0012-full-text-direct': fullTextDirect,
+  '0013-audit-retention': auditRetention,
 };

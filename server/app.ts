@@ -28,6 +28,7 @@ import { dataRoutes } from './rest/data-routes.ts';
 import { metadataRoutes } from './rest/metadata-routes.ts';
 import { Runtime } from './runtime.ts';
 import type { Services } from './services.ts';
+import { Retention } from './retention.ts';
 import type { Plugin } from '../plugins/api.ts';
 import { PluginHost } from '../plugins/host.ts';
 import { WritePipeline } from './records/pipeline.ts';
@@ -143,6 +144,12 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     // CREATE INDEX CONCURRENTLY over a large table; cancelled past it
     index: 6 * 3_600_000,
   };
+  const retention = new Retention(
+    database.db,
+    jobs,
+    { jobsDays: config.jobs.retentionDays, logDays: config.logRetentionDays, auditDays: config.auditRetentionDays },
+    app.log,
+  );
   const worker =
     config.jobs.concurrency > 0
       ? new JobWorker(jobs, app.log, {
@@ -150,7 +157,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
           pollMs: config.jobs.pollMs,
           noticesHeard: () => runtime.noticesHeard,
           budgets,
-          retentionDays: config.jobs.retentionDays,
+          housekeeping: () => retention.prune(),
         })
       : undefined;
   const audit = new AuditTrail(database.db);
@@ -245,6 +252,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
     plugins,
     audit,
     jobs,
+    retention,
     worker,
     webhooks,
     identity,

@@ -44,7 +44,7 @@ export interface Config {
     readonly pollMs: number;
     /** Jobs one instance runs at once (XRM_JOB_CONCURRENCY); 0 runs no worker here. */
     readonly concurrency: number;
-    /** Days a succeeded job is kept (XRM_JOB_RETENTION_DAYS); failed and dead ones stay until retried. */
+    /** Days a succeeded job is kept (XRM_JOB_RETENTION_DAYS; 0: for ever); failed and dead ones stay until retried. */
     readonly retentionDays: number;
   };
   /** Hosts, addresses or CIDR ranges webhooks may target although internal (XRM_WEBHOOK_ALLOW_HOSTS). */
@@ -94,6 +94,10 @@ export interface Config {
   readonly ddlLockTimeoutMs: number;
   /** Connections of the PostgreSQL pool that serves requests (XRM_DATABASE_POOL_SIZE). */
   readonly databasePoolSize: number;
+  /** Days audit entries are kept (XRM_AUDIT_RETENTION_DAYS); 0, the default: for ever. See server/retention.ts. */
+  readonly auditRetentionDays: number;
+  /** Days webhook deliveries, automation runs and ended sessions are kept (XRM_LOG_RETENTION_DAYS); 0: for ever. */
+  readonly logRetentionDays: number;
 }
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -188,5 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = p
     indexConcurrentRows: intFrom(env, 'XRM_INDEX_CONCURRENT_ROWS', 100_000),
     ddlLockTimeoutMs: intFrom(env, 'XRM_DDL_LOCK_TIMEOUT_MS', 5_000),
     databasePoolSize: Math.max(1, intFrom(env, 'XRM_DATABASE_POOL_SIZE', 10)),
+    auditRetentionDays: intFrom(env, 'XRM_AUDIT_RETENTION_DAYS', 0),
+    logRetentionDays: intFrom(env, 'XRM_LOG_RETENTION_DAYS', 30),
   };
 }

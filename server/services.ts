@@ -6,6 +6,7 @@ import type { RecordsService } from './records/service.ts';
 import type { PluginHost } from '../plugins/host.ts';
 import type { Runtime } from './runtime.ts';
 import type { AuditTrail } from './audit/audit-trail.ts';
+import type { Retention } from './retention.ts';
 import type { JobQueue } from './jobs/queue.ts';
 import type { JobWorker } from './jobs/worker.ts';
 import type { IndexBuilder } from './jobs/index-builds.ts';
@@ -30,6 +31,8 @@ export interface Services {
   readonly query: QueryService;
   readonly audit: AuditTrail;
   readonly jobs: JobQueue;
+  /** What is kept of jobs, logs and the audit trail, and for how long; pruned by the worker hourly. */
+  readonly retention: Retention;
   /** This instance's job worker (absent when XRM_JOB_CONCURRENCY is 0). */
   readonly worker?: JobWorker;
   readonly webhooks: WebhookService;

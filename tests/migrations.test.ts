@@ -19,6 +19,7 @@ import * as indexedFields from '../migrations/0009-indexed-fields.ts';
 import * as securityNotices from '../migrations/0010-security-notices.ts';
 import * as auditDiffSetBased from '../migrations/0011-audit-diff-set-based.ts';
 import * as fullTextDirect from '../migrations/0012-full-text-direct.ts';
+import * as auditRetention from '../migrations/0013-audit-retention.ts';
 import { buildPlatform, type Platform } from '../server/app.ts';
 import { createFixtureModel } from './fixtures/model.ts';
 import { api } from './support/http.ts';
@@ -53,6 +54,7 @@ async function downgradeTo01(platform: Platform): Promise<number> {
   }
   // 0.1 had neither 0002 nor anything after it (undone newest first: 0005 and 0006 reference 0004's users,
   // 0007 adds to 0003's jobs, 0008 to 0007's links)
+  await auditRetention.down(db);
   await fullTextDirect.down(db);
   await auditDiffSetBased.down(db);
   await securityNotices.down(db);
@@ -75,6 +77,7 @@ async function downgradeTo01(platform: Platform): Promise<number> {
     '0010-security-notices',
     '0011-audit-diff-set-based',
     '0012-full-text-direct',
+    '0013-audit-retention',
   ];
   await sql`DELETE FROM xrm.kysely_migration WHERE name = ANY(${later})`.execute(db);
   return objects.rows.length;

@@ -23,6 +23,7 @@ import * as indexedFields from '../migrations/0009-indexed-fields.ts';
 import * as securityNotices from '../migrations/0010-security-notices.ts';
 import * as auditDiffSetBased from '../migrations/0011-audit-diff-set-based.ts';
 import * as fullTextDirect from '../migrations/0012-full-text-direct.ts';
+import * as auditRetention from '../migrations/0013-audit-retention.ts';
 import { api } from './support/http.ts';
 import { activities } from './support/activities.ts';
 import { describeEachDatabase } from './support/platform.ts';
@@ -288,6 +289,7 @@ describeEachDatabase(
 
       // as the database was before 0008: links without facts, tracked tables filled to the brim (and
       // the migrations after it undone first: kysely applies migrations in order only)
+      await auditRetention.down(db());
       await fullTextDirect.down(db());
       await auditDiffSetBased.down(db());
       await securityNotices.down(db());

@@ -3,8 +3,8 @@
  * `auditEnabled`, each create, update, delete, associate and disassociate — bulk and cascaded
  * ones included — appends who, when, which message, the correlation id and every changed field
  * (old → new) to `xrm.audit`, in the write's own transaction and in one statement per operation.
- * The table is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE); a deleted record
- * keeps its history.
+ * The table is append-only (a trigger refuses UPDATE, DELETE and TRUNCATE, but for entries older
+ * than XRM_AUDIT_RETENTION_DAYS: server/retention.ts); a deleted record keeps its history.
  */
 import { type RawBuilder, sql } from 'kysely';
 import { actorName } from '../request-context.ts';

@@ -43,8 +43,8 @@ export interface WorkerOptions {
   readonly noticesHeard?: () => boolean;
   /** Each kind's budget per run (past it the run is aborted and counts as failed). */
   readonly budgets: Readonly<Record<JobKind, number>>;
-  /** Succeeded jobs are deleted after this many days. */
-  readonly retentionDays: number;
+  /** Once an hour, and at start: what the instance running the worker keeps tidy (server/retention.ts). */
+  readonly housekeeping?: () => Promise<unknown>;
 }
 
 export class JobWorker {
@@ -90,7 +90,7 @@ export class JobWorker {
     this.#stopped = true;
     this.#wake?.();
     await this.#loop;
-    await Promise.allSettled([...this.#running]);
+    await Promise.allSettled([...this.#running, this.#housekeeping]);
   }
 
   async #run(): Promise<void> {
@@ -101,7 +101,7 @@ export class JobWorker {
       try {
         claimed = await this.#queue.claim(this.id, this.#options.concurrency - this.#running.size);
         this.#failures = 0;
-        await this.#prune();
+        this.#prune();
       } catch (err) {
         // the database is away: back off (up to 30 s) instead of logging every poll
         this.#failures++;
@@ -133,6 +133,7 @@ export class JobWorker {
 
   #failures = 0;
   #prunedAt = 0;
+  #housekeeping?: Promise<void>;
 
   /**
    * How long to sleep. While notices are not heard: the poll, `pollMs`. While they are: until the
@@ -149,12 +150,20 @@ export class JobWorker {
     return due === undefined ? poll : Math.min(poll, Math.max(10, due));
   }
 
-  /** Once an hour: succeeded jobs older than the retention go (the audit trail is the archive, not the queue). */
-  async #prune(): Promise<void> {
-    if (Date.now() - this.#prunedAt < 3_600_000) return;
+  /**
+   * Once an hour (the first time at start), beside the jobs: the housekeeping (old jobs, logs and
+   * audit entries). A long one (a backlog after a retention was shortened) delays no job.
+   */
+  #prune(): void {
+    const housekeeping = this.#options.housekeeping;
+    if (!housekeeping || this.#housekeeping || Date.now() - this.#prunedAt < 3_600_000) return;
     this.#prunedAt = Date.now();
-    const removed = await this.#queue.prune(this.#options.retentionDays);
-    if (removed) this.#log.info({ removed, retentionDays: this.#options.retentionDays }, 'old succeeded jobs pruned');
+    this.#housekeeping = housekeeping()
+      .then(
+        () => undefined,
+        (err: unknown) => this.#log.warn({ err }, 'housekeeping failed; it runs again in an hour'),
+      )
+      .finally(() => (this.#housekeeping = undefined));
   }
 
   async #execute(job: Job): Promise<void> {
