@@ -157,7 +157,7 @@ export async function buildPlatform(config: Config, options: BuildOptions = {}):
           pollMs: config.jobs.pollMs,
           noticesHeard: () => runtime.noticesHeard,
           budgets,
-          housekeeping: () => retention.prune(),
+          housekeeping: (signal) => retention.prune(signal),
         })
       : undefined;
   const audit = new AuditTrail(database.db);

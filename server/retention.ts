@@ -65,15 +65,15 @@ export class Retention {
     return this.#policy;
   }
 
-  /** One pass over every kind; logs what it deleted. */
-  async prune(): Promise<Pruned> {
+  /** One pass over every kind; logs what it deleted. `signal` stops it between two batches. */
+  async prune(signal?: AbortSignal): Promise<Pruned> {
     const { jobsDays, logDays, auditDays } = this.#policy;
     const pruned: Pruned = {
       jobs: jobsDays ? await this.#queue.prune(jobsDays) : 0,
-      webhookDeliveries: logDays ? await this.#byAge(BY_AGE.webhookDeliveries, logDays) : 0,
-      automationRuns: logDays ? await this.#byAge(BY_AGE.automationRuns, logDays) : 0,
-      sessions: logDays ? await this.#sessions(logDays) : 0,
-      audit: auditDays ? await this.#byAge(BY_AGE.audit, auditDays) : 0,
+      webhookDeliveries: logDays ? await this.#byAge(BY_AGE.webhookDeliveries, logDays, signal) : 0,
+      automationRuns: logDays ? await this.#byAge(BY_AGE.automationRuns, logDays, signal) : 0,
+      sessions: logDays ? await this.#sessions(logDays, signal) : 0,
+      audit: auditDays ? await this.#byAge(BY_AGE.audit, auditDays, signal) : 0,
     };
     if (Object.values(pruned).some((n) => n > 0))
       this.#log?.info({ pruned, retention: this.#policy }, 'old records pruned');
@@ -81,8 +81,8 @@ export class Retention {
   }
 
   /** Sessions that expired or were signed out before the period. */
-  async #sessions(days: number): Promise<number> {
-    return this.#batches((trx) =>
+  async #sessions(days: number, signal?: AbortSignal): Promise<number> {
+    return this.#batches(signal, (trx) =>
       sql<{ n: number }>`WITH d AS (DELETE FROM xrm.sessions WHERE id IN (SELECT id FROM xrm.sessions
         WHERE LEAST(expires_at, revoked_at) < now() - make_interval(days => ${days}) LIMIT ${BATCH})
         RETURNING 1) SELECT count(*)::int AS n FROM d`.execute(trx),
@@ -95,7 +95,7 @@ export class Retention {
    * `created_at` is its transaction's start): it goes once they are out of the period too, that
    * transaction's length late.
    */
-  async #byAge(name: (typeof BY_AGE)[keyof typeof BY_AGE], days: number): Promise<number> {
+  async #byAge(name: (typeof BY_AGE)[keyof typeof BY_AGE], days: number, signal?: AbortSignal): Promise<number> {
     const t = sql.table(`xrm.${name}`);
     const { rows } = await sql<{ cutoff: string; below: string | null; last: string | null }>`
       SELECT c.cutoff::text AS cutoff,
@@ -106,7 +106,7 @@ export class Retention {
     if (last === null) return 0;
     // nothing inside the period: every row is older
     const bound = below ?? (BigInt(last) + 1n).toString();
-    return this.#batches(async (trx) => {
+    return this.#batches(signal, async (trx) => {
       if (name === 'audit') await sql`SELECT set_config('xrm.audit_cutoff', ${cutoff}, true)`.execute(trx);
       return sql<{ n: number }>`WITH d AS (DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t}
           WHERE id < ${bound}::bigint AND created_at < ${cutoff}::timestamptz ORDER BY id LIMIT ${BATCH})
@@ -114,13 +114,17 @@ export class Retention {
     });
   }
 
-  /** Runs `batch` (one transaction each) until it deletes fewer than BATCH rows; the total. */
-  async #batches(batch: (trx: Db) => Promise<{ rows: { n: number }[] }>): Promise<number> {
+  /** Runs `batch` (one transaction each) until it deletes fewer than BATCH rows, or the pass is stopped; the total. */
+  async #batches(
+    signal: AbortSignal | undefined,
+    batch: (trx: Db) => Promise<{ rows: { n: number }[] }>,
+  ): Promise<number> {
     let total = 0;
-    for (;;) {
+    while (!signal?.aborted) {
       const n = await this.#db.transaction().execute(async (trx) => (await batch(trx)).rows[0]!.n);
       total += n;
-      if (n < BATCH) return total;
+      if (n < BATCH) break;
     }
+    return total;
   }
 }

@@ -79,6 +79,9 @@ describeEachDatabase(
       await oldAudit(db(), 5, 20);
       const record = expectStatus(await api(get().app).post('/api/data/rt_thing', { title: 'kept' }), 201);
       expect(await auditByAge(db())).toEqual({ old: 12_000, recent: 6 });
+      // a pass stopped before its first batch (its worker stopping) deletes nothing
+      expect((await get().services.retention.prune(AbortSignal.abort())).audit).toBe(0);
+      expect(await auditByAge(db())).toEqual({ old: 12_000, recent: 6 });
 
       const pruned = await get().services.retention.prune();
       expect(pruned.audit).toBe(12_000);

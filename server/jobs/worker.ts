@@ -44,7 +44,7 @@ export interface WorkerOptions {
   /** Each kind's budget per run (past it the run is aborted and counts as failed). */
   readonly budgets: Readonly<Record<JobKind, number>>;
   /** Once an hour, and at start: what the instance running the worker keeps tidy (server/retention.ts). */
-  readonly housekeeping?: () => Promise<unknown>;
+  readonly housekeeping?: (signal: AbortSignal) => Promise<unknown>;
 }
 
 export class JobWorker {
@@ -76,6 +76,7 @@ export class JobWorker {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
     this.#loop = this.#run();
   }
 
@@ -89,6 +90,7 @@ export class JobWorker {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
+    this.#stopping.abort();
     await this.#loop;
     await Promise.allSettled([...this.#running, this.#housekeeping]);
   }
@@ -134,6 +136,8 @@ export class JobWorker {
   #failures = 0;
   #prunedAt = 0;
   #housekeeping?: Promise<void>;
+  /** Aborted by stop(): a housekeeping pass ends after its current batch. */
+  #stopping = new AbortController();
 
   /**
    * How long to sleep. While notices are not heard: the poll, `pollMs`. While they are: until the
@@ -158,7 +162,7 @@ export class JobWorker {
     const housekeeping = this.#options.housekeeping;
     if (!housekeeping || this.#housekeeping || Date.now() - this.#prunedAt < 3_600_000) return;
     this.#prunedAt = Date.now();
-    this.#housekeeping = housekeeping()
+    this.#housekeeping = housekeeping(this.#stopping.signal)
       .then(
         () => undefined,
         (err: unknown) => this.#log.warn({ err }, 'housekeeping failed; it runs again in an hour'),
