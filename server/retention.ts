@@ -15,7 +15,7 @@
  * table are deleted under `xrm.audit_cutoff`, which its trigger honours for older rows only
  * (migrations/0013-audit-retention.ts).
  */
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../metadata/database.ts';
 import type { JobQueue } from './jobs/queue.ts';
@@ -81,11 +81,11 @@ export class Retention {
   }
 
   /** Sessions that expired or were signed out before the period. */
-  async #sessions(days: number, signal?: AbortSignal): Promise<number> {
-    return this.#batches(signal, (trx) =>
-      sql<{ n: number }>`WITH d AS (DELETE FROM xrm.sessions WHERE id IN (SELECT id FROM xrm.sessions
-        WHERE LEAST(expires_at, revoked_at) < now() - make_interval(days => ${days}) LIMIT ${BATCH})
-        RETURNING 1) SELECT count(*)::int AS n FROM d`.execute(trx),
+  #sessions(days: number, signal?: AbortSignal): Promise<number> {
+    return this.#batches(
+      signal,
+      'sessions',
+      sql`LEAST(expires_at, revoked_at) < now() - make_interval(days => ${days})`,
     );
   }
 
@@ -106,22 +106,35 @@ export class Retention {
     if (last === null) return 0;
     // nothing inside the period: every row is older
     const bound = below ?? (BigInt(last) + 1n).toString();
-    return this.#batches(signal, async (trx) => {
-      if (name === 'audit') await sql`SELECT set_config('xrm.audit_cutoff', ${cutoff}, true)`.execute(trx);
-      return sql<{ n: number }>`WITH d AS (DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t}
-          WHERE id < ${bound}::bigint AND created_at < ${cutoff}::timestamptz ORDER BY id LIMIT ${BATCH})
-        RETURNING 1) SELECT count(*)::int AS n FROM d`.execute(trx);
-    });
+    const older = sql`id < ${bound}::bigint AND created_at < ${cutoff}::timestamptz`;
+    // the audit trail's trigger lets through the entries older than the cutoff its transaction sets
+    const prepare =
+      name === 'audit'
+        ? (trx: Db) => sql`SELECT set_config('xrm.audit_cutoff', ${cutoff}, true)`.execute(trx)
+        : undefined;
+    return this.#batches(signal, name, older, prepare);
   }
 
-  /** Runs `batch` (one transaction each) until it deletes fewer than BATCH rows, or the pass is stopped; the total. */
+  /**
+   * Deletes the rows of `name` that `where` selects, BATCH at a time in id order, each batch in a
+   * transaction of its own (after `prepare`), until one deletes fewer or the pass is stopped; the total.
+   */
   async #batches(
     signal: AbortSignal | undefined,
-    batch: (trx: Db) => Promise<{ rows: { n: number }[] }>,
+    name: string,
+    where: RawBuilder<unknown>,
+    prepare?: (trx: Db) => Promise<unknown>,
   ): Promise<number> {
+    const t = sql.table(`xrm.${name}`);
     let total = 0;
     while (!signal?.aborted) {
-      const n = await this.#db.transaction().execute(async (trx) => (await batch(trx)).rows[0]!.n);
+      const n = await this.#db.transaction().execute(async (trx) => {
+        await prepare?.(trx);
+        const { rows } = await sql<{ n: number }>`WITH d AS (DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t}
+            WHERE ${where} ORDER BY id LIMIT ${BATCH}) RETURNING 1)
+          SELECT count(*)::int AS n FROM d`.execute(trx);
+        return rows[0]!.n;
+      });
       total += n;
       if (n < BATCH) break;
     }

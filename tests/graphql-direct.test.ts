@@ -154,7 +154,7 @@ describeEachDatabase(
         const reply = await post(query, { skip: false });
         expect(reply.status, reply.text).toBe(200);
         expect(JSON.parse(reply.text).errors, reply.text).toBeUndefined();
-        expect(executed - before, query).toBe(1);
+        expect(executed - before, query.slice(-200)).toBe(1);
       }
     });
 
@@ -291,7 +291,7 @@ describeEachDatabase(
         const reply = await post(query, { input: { title: 'other shape' }, skip: false });
         expect(reply.status, reply.text).toBe(200);
         expect(JSON.parse(reply.text).errors, reply.text).toBeUndefined();
-        expect(executed - before, query).toBe(1);
+        expect(executed - before, query.slice(-200)).toBe(1);
       }
     });
 

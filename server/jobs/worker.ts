@@ -103,7 +103,7 @@ export class JobWorker {
       try {
         claimed = await this.#queue.claim(this.id, this.#options.concurrency - this.#running.size);
         this.#failures = 0;
-        this.#prune();
+        this.#housekeep();
       } catch (err) {
         // the database is away: back off (up to 30 s) instead of logging every poll
         this.#failures++;
@@ -134,7 +134,7 @@ export class JobWorker {
   }
 
   #failures = 0;
-  #prunedAt = 0;
+  #housekeptAt = 0;
   #housekeeping?: Promise<void>;
   /** Aborted by stop(): a housekeeping pass ends after its current batch. */
   #stopping = new AbortController();
@@ -158,10 +158,10 @@ export class JobWorker {
    * Once an hour (the first time at start), beside the jobs: the housekeeping (old jobs, logs and
    * audit entries). A long one (a backlog after a retention was shortened) delays no job.
    */
-  #prune(): void {
+  #housekeep(): void {
     const housekeeping = this.#options.housekeeping;
-    if (!housekeeping || this.#housekeeping || Date.now() - this.#prunedAt < 3_600_000) return;
-    this.#prunedAt = Date.now();
+    if (!housekeeping || this.#housekeeping || Date.now() - this.#housekeptAt < 3_600_000) return;
+    this.#housekeptAt = Date.now();
     this.#housekeeping = housekeeping(this.#stopping.signal)
       .then(
         () => undefined,
