@@ -920,7 +920,7 @@ function busy(error: unknown, target: string, catalog: Catalog, lockTimeoutMs: n
   const names = building.map((i) => `"${i.name}"`).join(', ');
   const held = building.length
     ? `${building.length > 1 ? `indexes ${names} of "${entity}" are` : `index ${names} of "${entity}" is`} being ` +
-      `built (GET /api/metadata/entities/${entity}/indexes shows its progress)`
+      `built (GET /api/metadata/entities/${entity}/indexes shows ${building.length > 1 ? 'their' : 'its'} progress)`
     : 'another transaction holds it (a long write, import or report)';
   return new XrmError(
     'XRM_ERR_METADATA_BUSY',

@@ -44,7 +44,7 @@ export interface Config {
     readonly pollMs: number;
     /** Jobs one instance runs at once (XRM_JOB_CONCURRENCY); 0 runs no worker here. */
     readonly concurrency: number;
-    /** Days a succeeded job is kept (XRM_JOB_RETENTION_DAYS; 0: for ever); failed and dead ones stay until retried. */
+    /** Days a succeeded job is kept (XRM_JOB_RETENTION_DAYS; 0: none); failed and dead ones stay until retried. */
     readonly retentionDays: number;
   };
   /** Hosts, addresses or CIDR ranges webhooks may target although internal (XRM_WEBHOOK_ALLOW_HOSTS). */

@@ -9,7 +9,8 @@
  * - audit entries older than `auditDays` (XRM_AUDIT_RETENTION_DAYS): by default (0) the audit trail
  *   is kept for ever, as an audit trail must be unless its owner decides otherwise.
  *
- * 0 keeps a kind for ever. Deletes go in batches of BATCH rows, each its own short statement, from
+ * 0 keeps logs or the audit trail for ever, and no succeeded job past the next pass (as it always
+ * did). Deletes go in batches of BATCH rows, each its own short statement, from
  * the oldest row up to the first one inside the period (read by the primary key, so a pass over a
  * large table with nothing to delete costs one index probe). Entries of the append-only audit
  * table are deleted under `xrm.audit_cutoff`, which its trigger honours for older rows only
@@ -21,7 +22,7 @@ import type { Db } from '../metadata/database.ts';
 import type { JobQueue } from './jobs/queue.ts';
 
 export interface RetentionPolicy {
-  /** Days a succeeded job is kept (XRM_JOB_RETENTION_DAYS). */
+  /** Days a succeeded job is kept (XRM_JOB_RETENTION_DAYS; 0: none past the next pass). */
   readonly jobsDays: number;
   /** Days webhook deliveries, automation runs and ended sessions are kept (XRM_LOG_RETENTION_DAYS). */
   readonly logDays: number;
@@ -69,7 +70,7 @@ export class Retention {
   async prune(signal?: AbortSignal): Promise<Pruned> {
     const { jobsDays, logDays, auditDays } = this.#policy;
     const pruned: Pruned = {
-      jobs: jobsDays ? await this.#queue.prune(jobsDays) : 0,
+      jobs: await this.#queue.prune(jobsDays),
       webhookDeliveries: logDays ? await this.#byAge(BY_AGE.webhookDeliveries, logDays, signal) : 0,
       automationRuns: logDays ? await this.#byAge(BY_AGE.automationRuns, logDays, signal) : 0,
       sessions: logDays ? await this.#sessions(logDays, signal) : 0,

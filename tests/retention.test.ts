@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlatform } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
+import { Retention } from '../server/retention.ts';
 import type { Db } from '../metadata/database.ts';
 import { api } from './support/http.ts';
 import {
@@ -173,6 +174,14 @@ describeEachDatabase(
       const { rows } = await sql<{ state: string }>`SELECT state FROM xrm.jobs WHERE target = 'rt'
         ORDER BY state`.execute(db());
       expect(rows.map((r) => r.state)).toEqual(['dead', 'succeeded']);
+      // XRM_JOB_RETENTION_DAYS=0 keeps none (as it always did), where 0 keeps logs and the audit for ever
+      const none = new Retention(db(), get().services.jobs, { jobsDays: 0, logDays: 0, auditDays: 0 });
+      await oldAudit(db(), 1, 400);
+      const logs = await count(db(), 'webhook_deliveries');
+      expect(await none.prune()).toMatchObject({ jobs: 1, webhookDeliveries: 0, audit: 0 });
+      expect(await count(db(), 'jobs', sql`target = 'rt'`)).toBe(1);
+      expect(await count(db(), 'webhook_deliveries')).toBe(logs);
+      expect((await auditByAge(db())).old).toBeGreaterThan(0);
     });
   },
   { config: { auditRetentionDays: 30, logRetentionDays: 30, jobs: { ...loadConfig({}).jobs, retentionDays: 7 } } },
